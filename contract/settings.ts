@@ -1,0 +1,32 @@
+/**
+ * The app-settings contract shared by the infrastructure (which writes these settings onto the web app), the sample
+ * app (which reads them at start-up) and the local emulator (which produces the same settings for a local run).
+ *
+ * Names follow Microsoft.Identity.Web's configuration schema as environment variables: `:` becomes `__` and list
+ * items are numbered (`ClientCredentials__0__…`), see
+ * https://learn.microsoft.com/entra/workload-id/workload-identity-federation-config-app-trust-managed-identity
+ */
+export const AzureAdSetting = {
+  Instance: "AzureAd__Instance",
+  TenantId: "AzureAd__TenantId",
+  ClientId: "AzureAd__ClientId",
+  CallbackPath: "AzureAd__CallbackPath",
+  SourceType: "AzureAd__ClientCredentials__0__SourceType",
+  ManagedIdentityClientId: "AzureAd__ClientCredentials__0__ManagedIdentityClientId",
+  TokenExchangeUrl: "AzureAd__ClientCredentials__0__TokenExchangeUrl",
+} as const;
+
+/** The only credential source this project supports: the managed identity's token is the client assertion. */
+export const SIGNED_ASSERTION_FROM_MANAGED_IDENTITY = "SignedAssertionFromManagedIdentity";
+
+/** Microsoft.Identity.Web's default token-exchange audience (public cloud). */
+export const DEFAULT_TOKEN_EXCHANGE_URL = "api://AzureADTokenExchange";
+
+/** ASP.NET's default OpenID Connect callback path. */
+export const DEFAULT_CALLBACK_PATH = "/signin-oidc";
+
+/** ASP.NET's default front-channel (remote) sign-out path; Entra sends a GET here when the user signs out elsewhere. */
+export const DEFAULT_FRONT_CHANNEL_LOGOUT_PATH = "/signout-oidc";
+
+/** The liveness path App Service's health check probes. */
+export const HEALTH_CHECK_PATH = "/healthz";
