@@ -1,0 +1,56 @@
+/**
+ * The Azure clouds this project can target, and the two values of each that the secretless chain depends on.
+ *
+ * - `instance` is the Entra login host. The federated credential's issuer is `{instance}{tenantId}/v2.0`, and the app's
+ *   `AzureAd__Instance` setting is the same value, so the two can never disagree.
+ * - `tokenExchangeAudience` is the audience a managed-identity token must carry to be accepted as a client assertion:
+ *   the FIC's only audience, and the app's `…__TokenExchangeUrl` setting.
+ *
+ * Source: https://learn.microsoft.com/entra/workload-id/workload-identity-federation-config-app-trust-managed-identity
+ * (notes/entra-fic.md §1).
+ */
+export interface CloudEndpoints {
+  /** Entra login instance, with a trailing slash, as Microsoft.Identity.Web expects it. */
+  readonly instance: string;
+  /** Audience of the managed-identity token that the FIC accepts. */
+  readonly tokenExchangeAudience: string;
+  /** The `azuread:environment` values that select this cloud (the provider's default, `global`, is the public cloud). */
+  readonly azureadEnvironments: readonly string[];
+  /** The `azure-native:environment` values that select this cloud (the provider's default is `public`). */
+  readonly armEnvironments: readonly string[];
+}
+
+export const clouds = {
+  public: {
+    instance: "https://login.microsoftonline.com/",
+    tokenExchangeAudience: "api://AzureADTokenExchange",
+    azureadEnvironments: ["global", "public"],
+    armEnvironments: ["public"],
+  },
+  usgov: {
+    instance: "https://login.microsoftonline.us/",
+    tokenExchangeAudience: "api://AzureADTokenExchangeUSGov",
+    azureadEnvironments: ["usgovernment", "usgovernmentl4", "usgovernmentl5", "dod"],
+    armEnvironments: ["usgovernment"],
+  },
+  china: {
+    instance: "https://login.chinacloudapi.cn/",
+    tokenExchangeAudience: "api://AzureADTokenExchangeChina",
+    azureadEnvironments: ["china"],
+    armEnvironments: ["china"],
+  },
+} as const satisfies Record<string, CloudEndpoints>;
+
+/** The name of a supported cloud: `public`, `usgov` or `china`. */
+export type CloudName = keyof typeof clouds;
+
+export const cloudNames = Object.keys(clouds) as CloudName[];
+
+export function isCloudName(value: string): value is CloudName {
+  return Object.prototype.hasOwnProperty.call(clouds, value);
+}
+
+/** The issuer a FIC must name to trust managed-identity tokens of `tenantId` in `cloud`. */
+export function federatedIssuer(cloud: CloudName, tenantId: string): string {
+  return `${clouds[cloud].instance}${tenantId}/v2.0`;
+}

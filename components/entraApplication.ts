@@ -1,0 +1,141 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as azuread from "@pulumi/azuread";
+import { type CloudName, clouds, federatedIssuer } from "./clouds";
+
+/** Arguments of {@link EntraApplication}. */
+export interface EntraApplicationArgs {
+  /** Required. The app registration's display name. */
+  readonly displayName: pulumi.Input<string>;
+  /** Required. The directory (tenant) ID the app registration is created in: the azuread provider's tenant. */
+  readonly tenantId: pulumi.Input<string>;
+  /** Required. Principal (object) ID of the user-assigned managed identity the federated credential trusts. */
+  readonly identityPrincipalId: pulumi.Input<string>;
+  /**
+   * Optional. Tenant of that managed identity. When given, a mismatch with `tenantId` fails the deployment with a clear
+   * error instead of a later AADSTS700211 at sign-in: a FIC can only trust an identity of its own tenant.
+   */
+  readonly identityTenantId?: pulumi.Input<string>;
+  /** Optional. Cloud whose login instance and token-exchange audience the FIC uses. Defaults to `public`. */
+  readonly cloud?: CloudName;
+  /** Optional. Who may sign in. Defaults to `AzureADMyOrg` (single tenant). */
+  readonly signInAudience?: pulumi.Input<string>;
+  /** Optional. Require users to be assigned to the app before they can sign in. Defaults to false. */
+  readonly appRoleAssignmentRequired?: pulumi.Input<boolean>;
+  /** Optional. Object IDs of users or service principals to make owners of the registration. Defaults to none. */
+  readonly ownerObjectIds?: pulumi.Input<string>[];
+  /**
+   * Optional. Front-channel logout URL. Only set it when the host is known before the web app exists (a custom domain):
+   * the default host name comes from the web app, which in turn needs this registration's client ID.
+   */
+  readonly logoutUrl?: pulumi.Input<string>;
+  /**
+   * Optional. Name of the federated credential: 3-120 URL-safe characters, unique per app, immutable (changing it
+   * replaces the credential). Defaults to `web-app-managed-identity`.
+   */
+  readonly federatedCredentialName?: pulumi.Input<string>;
+}
+
+/**
+ * The Entra ID side of the chain: an app registration with no password or certificate, its service principal, and a
+ * federated identity credential (FIC) that accepts the managed identity's tokens as the app's client assertion.
+ *
+ * Redirect URIs are not set here: `ApplicationRegistration` has no redirect-URI argument, and the web app's host name
+ * is only known after the web app (which needs this registration's client ID) exists. The composing component adds
+ * them with `azuread.ApplicationRedirectUris`.
+ */
+export class EntraApplication extends pulumi.ComponentResource {
+  /** Client (application) ID: the app's `AzureAd__ClientId`. */
+  public readonly clientId: pulumi.Output<string>;
+  /** Object ID of the app registration. */
+  public readonly objectId: pulumi.Output<string>;
+  /** `/applications/{objectId}`: what child resources such as redirect URIs take as `applicationId`. */
+  public readonly applicationId: pulumi.Output<string>;
+  /** Object ID of the service principal (enterprise application). */
+  public readonly servicePrincipalObjectId: pulumi.Output<string>;
+  /** The issuer the FIC trusts: `{instance}{tenantId}/v2.0`. */
+  public readonly federatedIssuer: pulumi.Output<string>;
+
+  constructor(name: string, args: EntraApplicationArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("secretless:index:EntraApplication", name, {}, opts);
+    const cloud = args.cloud ?? "public";
+
+    // Register the application. It carries no credential of its own: no password, no certificate.
+    const registration = new azuread.ApplicationRegistration(
+      `${name}-app`,
+      {
+        displayName: args.displayName,
+        signInAudience: args.signInAudience ?? "AzureADMyOrg",
+        logoutUrl: args.logoutUrl,
+        // Sign-in uses the authorization code flow; nothing needs tokens from the authorize endpoint.
+        implicitIdTokenIssuanceEnabled: false,
+        implicitAccessTokenIssuanceEnabled: false,
+        requestedAccessTokenVersion: 2,
+      },
+      { parent: this },
+    );
+
+    // Give it owners, when asked, so they can manage it with Application.ReadWrite.OwnedBy.
+    (args.ownerObjectIds ?? []).forEach(
+      (owner, i) =>
+        new azuread.ApplicationOwner(
+          `${name}-owner-${i}`,
+          { applicationId: registration.id, ownerObjectId: owner },
+          { parent: this },
+        ),
+    );
+
+    // Create the service principal users sign in to.
+    const servicePrincipal = new azuread.ServicePrincipal(
+      `${name}-sp`,
+      {
+        clientId: registration.clientId,
+        appRoleAssignmentRequired: args.appRoleAssignmentRequired ?? false,
+        owners: args.ownerObjectIds,
+        // The tag the Entra portal gives its own integrated apps, so this one is listed under Enterprise applications.
+        tags: ["WindowsAzureActiveDirectoryIntegratedApp"],
+      },
+      { parent: this },
+    );
+
+    // Trust the managed identity: its tokens are issued by the tenant's v2.0 issuer, carry its principal (object) ID
+    // as `sub` (not its client ID: that mistake is AADSTS700213), and are requested for the token-exchange audience.
+    const issuer = pulumi
+      .all([args.tenantId, args.identityTenantId])
+      .apply(([tenantId, identityTenantId]) => {
+        if (identityTenantId !== undefined && identityTenantId.toLowerCase() !== tenantId.toLowerCase()) {
+          throw new Error(
+            `The managed identity is in tenant ${identityTenantId} but the app registration is in tenant ${tenantId}. ` +
+              "A federated credential can only trust a managed identity of its own tenant: point the azuread and " +
+              "azure-native providers at the same tenant (azuread:tenantId / ARM_TENANT_ID).",
+          );
+        }
+        return federatedIssuer(cloud, tenantId);
+      });
+    new azuread.ApplicationFederatedIdentityCredential(
+      `${name}-fic`,
+      {
+        applicationId: registration.id,
+        displayName: args.federatedCredentialName ?? "web-app-managed-identity",
+        description: "Lets the web app's user-assigned managed identity act as this app's client credential.",
+        issuer,
+        subject: args.identityPrincipalId,
+        audiences: [clouds[cloud].tokenExchangeAudience],
+      },
+      // Graph refuses two credentials with the same name or issuer+subject on one app (409), so a replacement must
+      // delete the old credential first.
+      { parent: this, deleteBeforeReplace: true },
+    );
+
+    this.clientId = registration.clientId;
+    this.objectId = registration.objectId;
+    this.applicationId = registration.id;
+    this.servicePrincipalObjectId = servicePrincipal.objectId;
+    this.federatedIssuer = issuer;
+    this.registerOutputs({
+      clientId: this.clientId,
+      objectId: this.objectId,
+      servicePrincipalObjectId: this.servicePrincipalObjectId,
+      federatedIssuer: this.federatedIssuer,
+    });
+  }
+}

@@ -1,0 +1,6 @@
+export * from "./clouds";
+export * from "./config";
+export * from "./identity";
+export * from "./entraApplication";
+export * from "./linuxWebApp";
+export * from "./secretlessWebApp";

@@ -1,0 +1,219 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as azuread from "@pulumi/azuread";
+import * as resources from "@pulumi/azure-native/resources";
+import { AzureAdSetting, DEFAULT_CALLBACK_PATH, SIGNED_ASSERTION_FROM_MANAGED_IDENTITY } from "../contract/settings";
+import { type CloudName, clouds, isCloudName, cloudNames } from "./clouds";
+import { type PlanSku, callbackPathProblem, nodeVersions, planSkus, webAppNameProblem } from "./config";
+import { EntraApplication } from "./entraApplication";
+import { ManagedIdentity } from "./identity";
+import { LinuxWebApp } from "./linuxWebApp";
+
+/** Arguments of {@link SecretlessWebApp}. */
+export interface SecretlessWebAppArgs {
+  /** Required. The Azure region for every Azure resource. */
+  readonly location: pulumi.Input<string>;
+  /** Required. The web app (site) name: 2-60 letters, digits or hyphens. */
+  readonly webAppName: string;
+  /** Optional. An existing resource group to deploy into. Defaults to creating one. */
+  readonly resourceGroupName?: pulumi.Input<string>;
+  /** Optional. The directory to register the app in. Defaults to the azuread provider's tenant (its client config). */
+  readonly tenantId?: pulumi.Input<string>;
+  /** Optional. `public`, `usgov` or `china`: picks the login instance and token-exchange audience. Defaults to `public`. */
+  readonly cloud?: CloudName;
+  /** Optional. The app registration's display name. Defaults to `Secretless sign-in (<webAppName>)`. */
+  readonly appDisplayName?: pulumi.Input<string>;
+  /** Optional. Who may sign in. Defaults to `AzureADMyOrg` (single tenant). */
+  readonly signInAudience?: pulumi.Input<string>;
+  /** Optional. Require user assignment before sign-in. Defaults to false. */
+  readonly appRoleAssignmentRequired?: pulumi.Input<boolean>;
+  /** Optional. Owners of the app registration (object IDs). Defaults to none. */
+  readonly appOwnerObjectIds?: pulumi.Input<string>[];
+  /** Optional. The OpenID Connect callback path. Defaults to `/signin-oidc`. */
+  readonly callbackPath?: string;
+  /** Optional. Linux plan SKU to create. Defaults to `B1`. Ignored with `existingPlanId`. */
+  readonly planSku?: PlanSku;
+  /** Optional. An existing Linux App Service plan's resource ID. Defaults to creating a plan. */
+  readonly existingPlanId?: pulumi.Input<string>;
+  /** Optional. Node.js major: 22 or 24. Defaults to 22. */
+  readonly nodeVersion?: number;
+  /** Optional. Keep the app loaded. Defaults to on where the plan allows it. */
+  readonly alwaysOn?: pulumi.Input<boolean>;
+  /** Optional. Health-check path. Defaults to `/healthz`. */
+  readonly healthCheckPath?: pulumi.Input<string>;
+  /** Optional. Start-up command. Defaults to `node server.js`. */
+  readonly appCommandLine?: pulumi.Input<string>;
+  /** Optional. Secure unique default host name (creation only). Defaults to true. */
+  readonly uniqueDefaultHostname?: boolean;
+  /**
+   * Optional. Extra app settings, e.g. from a deployment step. They join the `AzureAd__…` settings this component
+   * owns; naming one of those is an error. Defaults to none.
+   */
+  readonly appSettings?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** Optional. Tags for every Azure resource that takes them. Defaults to none. */
+  readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+}
+
+/**
+ * The whole secretless sign-in chain in one resource: a user-assigned managed identity, an Entra app registration whose
+ * federated credential trusts that identity, and a hardened Linux web app wearing the identity with the
+ * Microsoft.Identity.Web-style settings that make the app present the identity's token as its client assertion.
+ */
+export class SecretlessWebApp extends pulumi.ComponentResource {
+  /** `https://{defaultHostName}`. */
+  public readonly url: pulumi.Output<string>;
+  /** The web app's default host name. */
+  public readonly defaultHostName: pulumi.Output<string>;
+  /** The web app (site) name. */
+  public readonly webAppName: pulumi.Output<string>;
+  /** The resource group everything lives in. */
+  public readonly resourceGroupName: pulumi.Output<string>;
+  /** The app registration's client ID. */
+  public readonly appClientId: pulumi.Output<string>;
+  /** The app registration's object ID. */
+  public readonly appObjectId: pulumi.Output<string>;
+  /** The managed identity's client ID. */
+  public readonly identityClientId: pulumi.Output<string>;
+  /** The managed identity's principal (object) ID: the FIC's subject. */
+  public readonly identityPrincipalId: pulumi.Output<string>;
+  /** The managed identity's resource ID. */
+  public readonly identityId: pulumi.Output<string>;
+  /** The tenant the app registration and the identity live in. */
+  public readonly tenantId: pulumi.Output<string>;
+  /** The redirect URI registered for sign-in: `https://{defaultHostName}{callbackPath}`. */
+  public readonly redirectUri: pulumi.Output<string>;
+
+  constructor(name: string, args: SecretlessWebAppArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("secretless:index:SecretlessWebApp", name, {}, opts);
+    validateArgs(args);
+    const cloud = args.cloud ?? "public";
+    const callbackPath = args.callbackPath ?? DEFAULT_CALLBACK_PATH;
+    const tenantId = pulumi.output(args.tenantId ?? azuread.getClientConfigOutput({ parent: this }).tenantId);
+
+    // Use the caller's resource group, or create one.
+    const resourceGroupName =
+      args.resourceGroupName !== undefined
+        ? pulumi.output(args.resourceGroupName)
+        : new resources.ResourceGroup(`${name}-rg`, { location: args.location, tags: args.tags }, { parent: this }).name;
+
+    // Create the identity the web app signs in with.
+    const identity = new ManagedIdentity(
+      `${name}-identity`,
+      { resourceGroupName, location: args.location, tags: args.tags },
+      { parent: this },
+    );
+
+    // Register the app in Entra ID, trusting that identity instead of holding a secret.
+    const entra = new EntraApplication(
+      `${name}-entra`,
+      {
+        displayName: args.appDisplayName ?? `Secretless sign-in (${args.webAppName})`,
+        tenantId,
+        identityPrincipalId: identity.principalId,
+        identityTenantId: identity.tenantId,
+        cloud,
+        signInAudience: args.signInAudience,
+        appRoleAssignmentRequired: args.appRoleAssignmentRequired,
+        ownerObjectIds: args.appOwnerObjectIds,
+      },
+      { parent: this },
+    );
+
+    // Tell the app who it is and which identity to present; none of these values is a secret.
+    const ownSettings: Record<string, pulumi.Input<string>> = {
+      [AzureAdSetting.Instance]: clouds[cloud].instance,
+      [AzureAdSetting.TenantId]: tenantId,
+      [AzureAdSetting.ClientId]: entra.clientId,
+      [AzureAdSetting.CallbackPath]: callbackPath,
+      [AzureAdSetting.SourceType]: SIGNED_ASSERTION_FROM_MANAGED_IDENTITY,
+      [AzureAdSetting.ManagedIdentityClientId]: identity.clientId,
+      [AzureAdSetting.TokenExchangeUrl]: clouds[cloud].tokenExchangeAudience,
+    };
+    const appSettings = pulumi.output(args.appSettings ?? {}).apply((extra) => {
+      const clashes = Object.keys(extra).filter((k) =>
+        Object.keys(ownSettings).some((own) => own.toLowerCase() === k.toLowerCase()),
+      );
+      if (clashes.length > 0) {
+        throw new pulumi.InputPropertiesError({
+          message: "Invalid arguments for SecretlessWebApp",
+          errors: clashes.map((k) => ({
+            propertyPath: `appSettings.${k}`,
+            reason: `${k} is set by SecretlessWebApp from the identity and app registration it creates; remove it from appSettings.`,
+          })),
+        });
+      }
+      return { ...extra, ...ownSettings };
+    });
+
+    // Host the app on a hardened Linux web app wearing the identity.
+    const site = new LinuxWebApp(
+      `${name}-web`,
+      {
+        resourceGroupName,
+        location: args.location,
+        siteName: args.webAppName,
+        identityId: identity.id,
+        planSku: args.planSku,
+        existingPlanId: args.existingPlanId,
+        nodeVersion: args.nodeVersion,
+        alwaysOn: args.alwaysOn,
+        healthCheckPath: args.healthCheckPath,
+        appCommandLine: args.appCommandLine,
+        uniqueDefaultHostname: args.uniqueDefaultHostname,
+        appSettings,
+        tags: args.tags,
+      },
+      { parent: this },
+    );
+
+    // Register the deployed callback as the app's only redirect URI. Its host is known only once the site exists, and
+    // the site needs the app's client ID, so this separate resource closes the loop without a cycle.
+    const redirectUri = pulumi.interpolate`https://${site.defaultHostName}${callbackPath}`;
+    new azuread.ApplicationRedirectUris(
+      `${name}-redirect-uris`,
+      { applicationId: entra.applicationId, type: "Web", redirectUris: [redirectUri] },
+      { parent: this },
+    );
+
+    this.url = site.url;
+    this.defaultHostName = site.defaultHostName;
+    this.webAppName = site.name;
+    this.resourceGroupName = resourceGroupName;
+    this.appClientId = entra.clientId;
+    this.appObjectId = entra.objectId;
+    this.identityClientId = identity.clientId;
+    this.identityPrincipalId = identity.principalId;
+    this.identityId = identity.id;
+    this.tenantId = tenantId;
+    this.redirectUri = redirectUri;
+    this.registerOutputs({
+      url: this.url,
+      appClientId: this.appClientId,
+      identityClientId: this.identityClientId,
+      identityPrincipalId: this.identityPrincipalId,
+      tenantId: this.tenantId,
+      resourceGroupName: this.resourceGroupName,
+      redirectUri: this.redirectUri,
+    });
+  }
+}
+
+/** Checks the plain (non-Output) arguments before any child registers, reporting every problem at once. */
+function validateArgs(args: SecretlessWebAppArgs): void {
+  const errors: { propertyPath: string; reason: string }[] = [];
+  const nameProblem = webAppNameProblem(args.webAppName);
+  if (nameProblem) errors.push({ propertyPath: "webAppName", reason: nameProblem });
+  if (args.cloud !== undefined && !isCloudName(args.cloud)) {
+    errors.push({ propertyPath: "cloud", reason: `"${args.cloud}" is not a supported cloud; use one of ${cloudNames.join(", ")}.` });
+  }
+  if (args.callbackPath !== undefined) {
+    const p = callbackPathProblem(args.callbackPath);
+    if (p) errors.push({ propertyPath: "callbackPath", reason: p });
+  }
+  if (args.planSku !== undefined && !(args.planSku in planSkus)) {
+    errors.push({ propertyPath: "planSku", reason: `"${args.planSku}" is not a known Linux plan SKU; use one of ${Object.keys(planSkus).join(", ")}.` });
+  }
+  if (args.nodeVersion !== undefined && !(nodeVersions as readonly number[]).includes(args.nodeVersion)) {
+    errors.push({ propertyPath: "nodeVersion", reason: `${args.nodeVersion} is not a supported runtime; use ${nodeVersions.join(" or ")}.` });
+  }
+  if (errors.length > 0) throw new pulumi.InputPropertiesError({ message: "Invalid arguments for SecretlessWebApp", errors });
+}

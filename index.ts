@@ -1,0 +1,45 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as azuread from "@pulumi/azuread";
+import { configKeys, parseStackConfig } from "./components/config";
+import { SecretlessWebApp } from "./components/secretlessWebApp";
+
+// Import the program's configuration settings, and validate every one before anything registers.
+const config = new pulumi.Config();
+const settings = parseStackConfig({
+  ...Object.fromEntries(configKeys.map((key) => [key, config.get(key)])),
+  azureadEnvironment: new pulumi.Config("azuread").get("environment"),
+  armEnvironment: new pulumi.Config("azure-native").get("environment"),
+});
+
+// The directory comes from the azuread provider's own login, never from a file.
+const tenantId = azuread.getClientConfigOutput().tenantId;
+
+// Create the whole chain: managed identity, app registration trusting it, and the web app wearing it.
+const app = new SecretlessWebApp("secretless", {
+  location: settings.location,
+  webAppName: settings.webAppName,
+  resourceGroupName: settings.resourceGroupName,
+  tenantId,
+  cloud: settings.cloud,
+  appDisplayName: settings.appDisplayName,
+  signInAudience: settings.signInAudience,
+  appRoleAssignmentRequired: settings.appRoleAssignmentRequired,
+  appOwnerObjectIds: settings.appOwnerObjectIds,
+  callbackPath: settings.callbackPath,
+  planSku: settings.planSku,
+  existingPlanId: settings.existingPlanId,
+  nodeVersion: settings.nodeVersion,
+  alwaysOn: settings.alwaysOn,
+  healthCheckPath: settings.healthCheckPath,
+  uniqueDefaultHostname: settings.uniqueDefaultHostname,
+  tags: settings.tags,
+});
+
+export const url = app.url;
+export const appClientId = app.appClientId;
+export const identityClientId = app.identityClientId;
+export const identityPrincipalId = app.identityPrincipalId;
+export const tenant = app.tenantId;
+export const resourceGroupName = app.resourceGroupName;
+export const webAppName = app.webAppName;
+export const redirectUri = app.redirectUri;

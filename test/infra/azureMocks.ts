@@ -1,0 +1,200 @@
+import { createHash } from "node:crypto";
+import * as pulumi from "@pulumi/pulumi";
+
+/**
+ * An offline stand-in for the Pulumi engine and the Azure/azuread providers: the seam every infrastructure test and
+ * `npm run plan` evaluate the real program through. Each resource gets what its provider would compute, with
+ * realistic, **distinct** IDs (a managed identity's clientId ≠ its principalId, an app's clientId ≠ its objectId), so a
+ * swapped ID fails a test instead of passing by coincidence.
+ */
+
+export const SUBSCRIPTION_ID = "8c1d9f4e-2b7a-4c3e-9d51-0f6a7b8c9d0e";
+export const TENANT_ID = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+export const DEPLOYER_OBJECT_ID = "5b0c7e6d-1a2f-4e3d-8c9b-7a6f5e4d3c2b";
+
+/** A stable GUID derived from `seed`, so IDs are realistic, distinct per resource and identical run to run. */
+export function guidFrom(seed: string): string {
+  const h = createHash("sha256").update(seed).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** One resource the program registered, with the inputs it sent and the options it was created with. */
+export interface RegisteredResource {
+  type: string;
+  name: string;
+  inputs: Record<string, any>;
+  custom: boolean;
+  id?: string;
+  state: Record<string, any>;
+}
+
+/** Options seen by the stack transform, keyed by `type::name`. */
+export interface SeenOptions {
+  parentUrn?: string;
+  deleteBeforeReplace?: boolean;
+}
+
+export class AzureMocks implements pulumi.runtime.Mocks {
+  readonly resources: RegisteredResource[] = [];
+  readonly calls: { token: string; inputs: Record<string, any> }[] = [];
+  readonly options = new Map<string, SeenOptions>();
+  /** What the azuread provider's `getClientConfig` returns; tests may change it before the program runs. */
+  clientConfig = { tenantId: TENANT_ID, clientId: guidFrom("deployer-client"), objectId: DEPLOYER_OBJECT_ID };
+  /** Tenant a managed identity reports; tests may change it to prove the cross-tenant check. */
+  identityTenantId = TENANT_ID;
+
+  newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
+    const { id, state } = this.compute(args);
+    this.resources.push({ type: args.type, name: args.name, inputs: args.inputs, custom: args.custom ?? true, id, state });
+    return { id, state };
+  }
+
+  call(args: pulumi.runtime.MockCallArgs): pulumi.runtime.MockCallResult {
+    this.calls.push({ token: args.token, inputs: args.inputs });
+    switch (args.token) {
+      case "azuread:index/getClientConfig:getClientConfig":
+        return { ...this.clientConfig, id: this.clientConfig.tenantId };
+      default:
+        throw new Error(`unknown function ${args.token}`);
+    }
+  }
+
+  /** Every registered resource of `type`. */
+  ofType(type: string): RegisteredResource[] {
+    return this.resources.filter((r) => r.type === type);
+  }
+
+  /** The single registered resource of `type`; throws when there is none or more than one. */
+  one(type: string): RegisteredResource {
+    const found = this.ofType(type);
+    if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.length}`);
+    return found[0]!;
+  }
+
+  private compute(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, any> } {
+    const i = args.inputs;
+    const rg = (i.resourceGroupName as string | undefined) ?? "rg";
+    const arm = (provider: string, name: string) =>
+      `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/${rg}/providers/${provider}/${name}`;
+    // Azure names resources the program leaves unnamed after the logical name plus a random suffix.
+    const autoName = `${args.name}${createHash("sha256").update(args.name).digest("hex").slice(0, 7)}`;
+    switch (args.type) {
+      case "azure-native:resources:ResourceGroup": {
+        const name = (i.resourceGroupName as string | undefined) ?? autoName;
+        return { id: `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/${name}`, state: { ...i, name } };
+      }
+      case "azure-native:managedidentity:UserAssignedIdentity": {
+        const name = (i.resourceName as string | undefined) ?? autoName;
+        return {
+          id: arm("Microsoft.ManagedIdentity/userAssignedIdentities", name),
+          state: {
+            ...i,
+            name,
+            clientId: guidFrom(`${args.name}:uami-client`),
+            principalId: guidFrom(`${args.name}:uami-principal`),
+            tenantId: this.identityTenantId,
+          },
+        };
+      }
+      case "azure-native:web:AppServicePlan": {
+        const name = (i.name as string | undefined) ?? autoName;
+        return { id: arm("Microsoft.Web/serverfarms", name), state: { ...i, name } };
+      }
+      case "azure-native:web:WebApp": {
+        const name = (i.name as string | undefined) ?? autoName;
+        const region = String(i.location ?? "westeurope").toLowerCase();
+        // A secure unique default host name carries a hash and the region, so it can never be guessed from the name.
+        const host = i.autoGeneratedDomainNameLabelScope
+          ? `${name}-${createHash("sha256").update(name).digest("hex").slice(0, 16)}.${region}-01.azurewebsites.net`
+          : `${name}.azurewebsites.net`;
+        return {
+          id: arm("Microsoft.Web/sites", name),
+          state: { ...i, name, defaultHostName: host, hostNames: [host], state: "Running" },
+        };
+      }
+      case "azure-native:web:WebAppScmAllowed":
+      case "azure-native:web:WebAppFtpAllowed": {
+        const kind = args.type.endsWith("ScmAllowed") ? "scm" : "ftp";
+        return { id: arm("Microsoft.Web/sites", `${i.name}/basicPublishingCredentialsPolicies/${kind}`), state: { ...i } };
+      }
+      case "azuread:index/applicationRegistration:ApplicationRegistration": {
+        const objectId = guidFrom(`${args.name}:app-object`);
+        return {
+          id: `/applications/${objectId}`,
+          state: { ...i, objectId, clientId: guidFrom(`${args.name}:app-client`), publisherDomain: "contoso.onmicrosoft.com" },
+        };
+      }
+      case "azuread:index/servicePrincipal:ServicePrincipal": {
+        const objectId = guidFrom(`${args.name}:sp-object`);
+        return { id: `/servicePrincipals/${objectId}`, state: { ...i, objectId, applicationTenantId: TENANT_ID } };
+      }
+      case "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential": {
+        const credentialId = guidFrom(`${args.name}:fic`);
+        const objectId = String(i.applicationId).replace("/applications/", "");
+        return { id: `${objectId}/federatedIdentityCredential/${credentialId}`, state: { ...i, credentialId } };
+      }
+      case "azuread:index/applicationRedirectUris:ApplicationRedirectUris":
+        return { id: `${i.applicationId}/redirectUris/${i.type}`, state: { ...i } };
+      case "azuread:index/applicationOwner:ApplicationOwner":
+        return { id: `${i.applicationId}/owners/${i.ownerObjectId}`, state: { ...i } };
+      default:
+        // Component resources and anything else: echo the inputs.
+        return { id: args.custom ? `${args.name}-id` : undefined, state: { ...i } };
+    }
+  }
+}
+
+/** Resolves an Output's value (there is no public `Output.promise()`); never assert inside an `apply` you do not await. */
+export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
+  return new Promise((resolve) => output.apply((v) => (resolve(v), v)));
+}
+
+/** The project name of Pulumi.yaml: config keys are `<project>:<key>`. */
+export const PROJECT = "secretless-entra-webapp";
+
+/**
+ * Attaches the mocks to Pulumi's runtime (awaited, before the program is imported) and sets the stack configuration.
+ * `config` keys without a namespace are put in the project's.
+ */
+export async function attachMocks(config: Record<string, string>, stack = "test"): Promise<AzureMocks> {
+  const mocks = new AzureMocks();
+  await pulumi.runtime.setMocks(mocks, PROJECT, stack, false);
+  pulumi.runtime.setAllConfig(
+    Object.fromEntries(Object.entries(config).map(([k, v]) => [k.includes(":") ? k : `${PROJECT}:${k}`, v])),
+  );
+  return mocks;
+}
+
+/**
+ * Runs `load` (which imports or builds the program) inside a root stack resource, as the CLI's language host does, with a
+ * stack transformation that records each resource's options (parent, deleteBeforeReplace) so they can be asserted.
+ * Resolves with what `load` returned once every registration has completed.
+ */
+export async function runProgram<T>(mocks: AzureMocks, load: () => Promise<T>): Promise<T> {
+  let loaded: T | undefined;
+  await pulumi.runtime.runInPulumiStack(async () => {
+    pulumi.runtime.registerStackTransformation((args) => {
+      const key = `${args.type}::${args.name}`;
+      mocks.options.set(key, { deleteBeforeReplace: args.opts.deleteBeforeReplace });
+      args.opts.parent?.urn.apply((urn) => {
+        mocks.options.get(key)!.parentUrn = urn;
+        return urn;
+      });
+      return undefined;
+    });
+    loaded = await load();
+    return loaded;
+  });
+  await settle();
+  return loaded as T;
+}
+
+/**
+ * Waits until every registration the program started has completed: resources fed by other resources' outputs (the
+ * redirect URIs wait for the web app's host name) register late. Uses the same RPC barrier Pulumi's own `cmd/run`
+ * awaits before it reports a program done (`runtime/settings.js` `waitForRPCs`, not part of the typed API).
+ */
+export async function settle(): Promise<void> {
+  const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+  await settings.waitForRPCs();
+}
