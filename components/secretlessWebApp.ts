@@ -48,7 +48,7 @@ export interface SecretlessWebAppArgs {
    * Optional. Extra app settings, e.g. from a deployment step. They join the `AzureAd__…` settings this component
    * owns; naming one of those is an error. Defaults to none.
    */
-  readonly appSettings?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  readonly appSettings?: Record<string, pulumi.Input<string>>;
   /** Optional. Tags for every Azure resource that takes them. Defaults to none. */
   readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
@@ -128,21 +128,7 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
       [AzureAdSetting.ManagedIdentityClientId]: identity.clientId,
       [AzureAdSetting.TokenExchangeUrl]: clouds[cloud].tokenExchangeAudience,
     };
-    const appSettings = pulumi.output(args.appSettings ?? {}).apply((extra) => {
-      const clashes = Object.keys(extra).filter((k) =>
-        Object.keys(ownSettings).some((own) => own.toLowerCase() === k.toLowerCase()),
-      );
-      if (clashes.length > 0) {
-        throw new pulumi.InputPropertiesError({
-          message: "Invalid arguments for SecretlessWebApp",
-          errors: clashes.map((k) => ({
-            propertyPath: `appSettings.${k}`,
-            reason: `${k} is set by SecretlessWebApp from the identity and app registration it creates; remove it from appSettings.`,
-          })),
-        });
-      }
-      return { ...extra, ...ownSettings };
-    });
+    const appSettings = { ...args.appSettings, ...ownSettings };
 
     // Host the app on a hardened Linux web app wearing the identity.
     const site = new LinuxWebApp(
@@ -214,6 +200,14 @@ function validateArgs(args: SecretlessWebAppArgs): void {
   }
   if (args.nodeVersion !== undefined && !(nodeVersions as readonly number[]).includes(args.nodeVersion)) {
     errors.push({ propertyPath: "nodeVersion", reason: `${args.nodeVersion} is not a supported runtime; use ${nodeVersions.join(" or ")}.` });
+  }
+  for (const key of Object.keys(args.appSettings ?? {})) {
+    if (Object.values(AzureAdSetting).some((own) => own.toLowerCase() === key.toLowerCase())) {
+      errors.push({
+        propertyPath: `appSettings.${key}`,
+        reason: `${key} is set by SecretlessWebApp from the identity and app registration it creates; remove it from appSettings.`,
+      });
+    }
   }
   if (errors.length > 0) throw new pulumi.InputPropertiesError({ message: "Invalid arguments for SecretlessWebApp", errors });
 }

@@ -175,7 +175,7 @@ export async function runProgram<T>(mocks: AzureMocks, load: () => Promise<T>): 
   await pulumi.runtime.runInPulumiStack(async () => {
     pulumi.runtime.registerStackTransformation((args) => {
       const key = `${args.type}::${args.name}`;
-      mocks.options.set(key, { deleteBeforeReplace: args.opts.deleteBeforeReplace });
+      mocks.options.set(key, { deleteBeforeReplace: (args.opts as pulumi.CustomResourceOptions).deleteBeforeReplace });
       args.opts.parent?.urn.apply((urn) => {
         mocks.options.get(key)!.parentUrn = urn;
         return urn;

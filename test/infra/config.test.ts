@@ -1,0 +1,167 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { load } from "js-yaml";
+import { describe, expect, it } from "vitest";
+import {
+  type RawStackConfig,
+  StackConfigError,
+  configDefaults,
+  configKeys,
+  parseStackConfig,
+} from "../../components/config";
+
+const ROOT = join(__dirname, "..", "..");
+const valid: RawStackConfig = { location: "westeurope", webAppName: "secretless-signin-dev" };
+
+/** The problems parseStackConfig reports for `raw`, or fails the test when it accepts it. */
+function problemsOf(raw: RawStackConfig): { key: string; message: string }[] {
+  try {
+    parseStackConfig(raw);
+  } catch (e) {
+    expect(e).toBeInstanceOf(StackConfigError);
+    return (e as StackConfigError).problems;
+  }
+  throw new Error(`accepted ${JSON.stringify(raw)}`);
+}
+
+describe("stack configuration", () => {
+  it("accepts the minimal stack and applies Pulumi.yaml's defaults", () => {
+    expect(parseStackConfig(valid)).toEqual({
+      location: "westeurope",
+      webAppName: "secretless-signin-dev",
+      resourceGroupName: undefined,
+      cloud: "public",
+      appDisplayName: "Secretless sign-in (secretless-signin-dev)",
+      signInAudience: "AzureADMyOrg",
+      appRoleAssignmentRequired: false,
+      appOwnerObjectIds: [],
+      callbackPath: "/signin-oidc",
+      planSku: "B1",
+      existingPlanId: undefined,
+      nodeVersion: 22,
+      alwaysOn: true,
+      healthCheckPath: "/healthz",
+      uniqueDefaultHostname: true,
+      tags: {},
+    });
+  });
+
+  it("accepts every option set to a valid non-default value", () => {
+    const parsed = parseStackConfig({
+      ...valid,
+      resourceGroupName: "rg-signin_(prod).1",
+      cloud: "usgov",
+      azureadEnvironment: "usgovernment",
+      armEnvironment: "usgovernment",
+      appDisplayName: "Contoso sign-in",
+      signInAudience: "AzureADMultipleOrgs",
+      appRoleAssignmentRequired: "true",
+      appOwnerObjectIds: JSON.stringify(["5b0c7e6d-1a2f-4e3d-8c9b-7a6f5e4d3c2b"]),
+      callbackPath: "/auth/callback",
+      existingPlanId:
+        "/subscriptions/8c1d9f4e-2b7a-4c3e-9d51-0f6a7b8c9d0e/resourceGroups/shared/providers/Microsoft.Web/serverfarms/linux-plan",
+      nodeVersion: "24",
+      alwaysOn: "false",
+      healthCheckPath: "/health",
+      uniqueDefaultHostname: "false",
+      tags: JSON.stringify({ environment: "prod" }),
+    });
+    expect(parsed).toMatchObject({ cloud: "usgov", nodeVersion: 24, alwaysOn: false, appRoleAssignmentRequired: true });
+    expect(parsed.tags).toEqual({ environment: "prod" });
+  });
+
+  it("accepts a plan SKU in any letter case and keeps ARM's spelling", () => {
+    expect(parseStackConfig({ ...valid, planSku: "p1V3" }).planSku).toBe("P1v3");
+  });
+
+  it("turns Always On off by default on the Free tier", () => {
+    expect(parseStackConfig({ ...valid, planSku: "F1" }).alwaysOn).toBe(false);
+  });
+
+  // Each bad input: the key that must be named, and a fragment of the fix the message must give.
+  const bad: [string, RawStackConfig, string, RegExp][] = [
+    ["missing location", { webAppName: "app-1" }, "location", /pulumi config set location westeurope/],
+    ["location with spaces", { ...valid, location: "West Europe" }, "location", /lower-case name/],
+    ["missing web app name", { location: "westeurope" }, "webAppName", /pulumi config set webAppName/],
+    ["one-character web app name", { ...valid, webAppName: "a" }, "webAppName", /2-60 letters/],
+    ["61-character web app name", { ...valid, webAppName: "a".repeat(61) }, "webAppName", /2-60 letters/],
+    ["web app name with underscore", { ...valid, webAppName: "my_app" }, "webAppName", /only letters, digits and hyphens/],
+    ["web app name ending in a hyphen", { ...valid, webAppName: "my-app-" }, "webAppName", /start and end with a letter or digit/],
+    ["resource group ending in a period", { ...valid, resourceGroupName: "rg." }, "resourceGroupName", /not ending in "\."/],
+    ["resource group with a slash", { ...valid, resourceGroupName: "rg/one" }, "resourceGroupName", /1-90 letters/],
+    ["unknown cloud", { ...valid, cloud: "germany" }, "cloud", /public, usgov, china/],
+    ["cloud not matching azuread:environment", { ...valid, cloud: "china", azureadEnvironment: "global" }, "cloud", /Set azuread:environment to china/],
+    ["cloud not matching azure-native:environment", { ...valid, cloud: "usgov", armEnvironment: "public" }, "cloud", /Set azure-native:environment to usgovernment/],
+    ["display name over 120 characters", { ...valid, appDisplayName: "x".repeat(121) }, "appDisplayName", /at most 120/],
+    ["unknown sign-in audience", { ...valid, signInAudience: "Everyone" }, "signInAudience", /AzureADMyOrg is single tenant/],
+    ["non-boolean assignment flag", { ...valid, appRoleAssignmentRequired: "yes" }, "appRoleAssignmentRequired", /true or false/],
+    ["owner that is not a GUID", { ...valid, appOwnerObjectIds: JSON.stringify(["ada@contoso.com"]) }, "appOwnerObjectIds", /must be a GUID/],
+    ["owners that are not a list", { ...valid, appOwnerObjectIds: "5b0c7e6d-1a2f-4e3d-8c9b-7a6f5e4d3c2b" }, "appOwnerObjectIds", /appOwnerObjectIds\[0\]/],
+    ["callback path without a slash", { ...valid, callbackPath: "signin-oidc" }, "callbackPath", /must start with "\/"/],
+    ["callback path with a query", { ...valid, callbackPath: "/signin?x=1" }, "callbackPath", /bare path/],
+    ["callback path shadowing the health check", { ...valid, callbackPath: "/healthz" }, "callbackPath", /one of the app's own routes/],
+    ["callback path of the home page", { ...valid, callbackPath: "/" }, "callbackPath", /one of the app's own routes/],
+    ["health check path without a slash", { ...valid, healthCheckPath: "healthz" }, "healthCheckPath", /must start with "\/"/],
+    ["unknown plan SKU", { ...valid, planSku: "Y1" }, "planSku", /known Linux App Service plan SKU/],
+    ["plan ID of another resource type", { ...valid, existingPlanId: "/subscriptions/8c1d9f4e-2b7a-4c3e-9d51-0f6a7b8c9d0e/resourceGroups/rg/providers/Microsoft.Web/sites/app" }, "existingPlanId", /serverfarms/],
+    ["plan ID with a subscription that is not a GUID", { ...valid, existingPlanId: "/subscriptions/prod/resourceGroups/rg/providers/Microsoft.Web/serverfarms/plan" }, "existingPlanId", /subscription GUID/],
+    ["Node 20 runtime", { ...valid, nodeVersion: "20" }, "nodeVersion", /use 22 or 24/],
+    ["runtime that is not a number", { ...valid, nodeVersion: "22-lts" }, "nodeVersion", /--type int nodeVersion/],
+    ["Always On on the Free tier", { ...valid, planSku: "F1", alwaysOn: "true" }, "alwaysOn", /Basic or higher/],
+    ["non-boolean unique host name flag", { ...valid, uniqueDefaultHostname: "1" }, "uniqueDefaultHostname", /true or false/],
+    ["tags that are not a map", { ...valid, tags: "environment=dev" }, "tags", /--path 'tags.<name>'/],
+    ["tag with a number value", { ...valid, tags: JSON.stringify({ cost: 5 }) }, "tags", /must be strings/],
+    ["tag name with a slash", { ...valid, tags: JSON.stringify({ "a/b": "c" }) }, "tags", /tag rules/],
+  ];
+
+  it.each(bad)("rejects a %s, naming the key and the fix", (_what, raw, key, fix) => {
+    const problems = problemsOf(raw);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]!.key).toBe(key);
+    expect(problems[0]!.message).toMatch(fix);
+  });
+
+  it("reports every problem at once, each on its own line naming its key", () => {
+    const error = (() => {
+      try {
+        parseStackConfig({ webAppName: "_", cloud: "mars", planSku: "Z9", callbackPath: "cb", nodeVersion: "18" });
+      } catch (e) {
+        return e as StackConfigError;
+      }
+      throw new Error("accepted");
+    })();
+    expect(error.problems.map((p) => p.key)).toEqual(["location", "webAppName", "cloud", "callbackPath", "planSku", "nodeVersion"]);
+    for (const key of ["location", "webAppName", "cloud", "callbackPath", "planSku", "nodeVersion"]) {
+      expect(error.message).toMatch(new RegExp(`^  - ${key}: `, "m"));
+    }
+    expect(error.message).toMatch(/Nothing was created/);
+  });
+});
+
+describe("Pulumi.yaml, the configuration contract", () => {
+  const project = load(readFileSync(join(ROOT, "Pulumi.yaml"), "utf8")) as {
+    name: string;
+    config: Record<string, { type: string; description?: string; default?: unknown }>;
+  };
+
+  it("declares every key the program reads (tags aside: Pulumi.yaml cannot type an object), each with a description", () => {
+    expect(Object.keys(project.config).sort()).toEqual(configKeys.filter((k) => k !== "tags").sort());
+    for (const [key, decl] of Object.entries(project.config)) expect(decl.description, key).toBeTruthy();
+  });
+
+  it("declares the same defaults the program applies", () => {
+    for (const key of configKeys) {
+      const declared = project.config[key]?.default;
+      const asString = declared === undefined || declared === "" ? undefined : Array.isArray(declared) ? JSON.stringify(declared) : String(declared);
+      expect(asString, key).toBe(configDefaults[key]);
+    }
+  });
+
+  it("has an example dev stack that passes validation", () => {
+    const stack = load(readFileSync(join(ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
+    const raw = Object.fromEntries(
+      Object.entries(stack.config).map(([k, v]) => [k.replace(`${project.name}:`, ""), typeof v === "string" ? v : JSON.stringify(v)]),
+    );
+    expect(() => parseStackConfig(raw)).not.toThrow();
+  });
+});
