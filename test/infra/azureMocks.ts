@@ -152,6 +152,35 @@ export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
 /** The project name of Pulumi.yaml: config keys are `<project>:<key>`. */
 export const PROJECT = "secretless-entra-webapp";
 
+/** The mocks that the registration hook below reports to: the last ones attached in this process. */
+let recording: AzureMocks | undefined;
+
+/**
+ * Records each resource's options (parent, deleteBeforeReplace) on the way into the engine. The mock engine only sees
+ * a resource's inputs; the options are read here, at the SDK's one registration entry point, which
+ * `@pulumi/pulumi/resource.js` calls through its module object. Installed once per process.
+ */
+function hookRegistrations(): void {
+  const runtimeResource = require("@pulumi/pulumi/runtime/resource") as {
+    registerResource: (...args: any[]) => void;
+    __secretlessHooked?: boolean;
+  };
+  if (runtimeResource.__secretlessHooked) return;
+  const original = runtimeResource.registerResource;
+  runtimeResource.registerResource = function (this: unknown, ...args: any[]) {
+    const [, parent, type, name, , , , , opts] = args as [unknown, pulumi.Resource | undefined, string, string, unknown, unknown, unknown, unknown, pulumi.CustomResourceOptions];
+    const mocks = recording;
+    if (mocks) {
+      const key = `${type}::${name}`;
+      const seen: SeenOptions = { deleteBeforeReplace: opts?.deleteBeforeReplace };
+      mocks.options.set(key, seen);
+      parent?.urn.apply((urn) => (seen.parentUrn = urn));
+    }
+    return original.apply(this, args);
+  };
+  runtimeResource.__secretlessHooked = true;
+}
+
 /**
  * Attaches the mocks to Pulumi's runtime (awaited, before the program is imported) and sets the stack configuration.
  * `config` keys without a namespace are put in the project's.
@@ -162,26 +191,18 @@ export async function attachMocks(config: Record<string, string>, stack = "test"
   pulumi.runtime.setAllConfig(
     Object.fromEntries(Object.entries(config).map(([k, v]) => [k.includes(":") ? k : `${PROJECT}:${k}`, v])),
   );
+  hookRegistrations();
+  recording = mocks;
   return mocks;
 }
 
 /**
- * Runs `load` (which imports or builds the program) inside a root stack resource, as the CLI's language host does, with a
- * stack transformation that records each resource's options (parent, deleteBeforeReplace) so they can be asserted.
+ * Runs `load` (which imports or builds the program) inside a root stack resource, as the CLI's language host does.
  * Resolves with what `load` returned once every registration has completed.
  */
-export async function runProgram<T>(mocks: AzureMocks, load: () => Promise<T>): Promise<T> {
+export async function runProgram<T>(_mocks: AzureMocks, load: () => Promise<T>): Promise<T> {
   let loaded: T | undefined;
   await pulumi.runtime.runInPulumiStack(async () => {
-    pulumi.runtime.registerStackTransformation((args) => {
-      const key = `${args.type}::${args.name}`;
-      mocks.options.set(key, { deleteBeforeReplace: (args.opts as pulumi.CustomResourceOptions).deleteBeforeReplace });
-      args.opts.parent?.urn.apply((urn) => {
-        mocks.options.get(key)!.parentUrn = urn;
-        return urn;
-      });
-      return undefined;
-    });
     loaded = await load();
     return loaded;
   });

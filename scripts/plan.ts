@@ -1,0 +1,79 @@
+/**
+ * `npm run plan [-- <stack>]`: evaluates the real program for a stack file (default `Pulumi.dev.yaml`) through the
+ * Pulumi language host's own code path, with the offline mocks standing in for the engine and the Azure providers,
+ * and prints the resource tree with the values that make the chain secretless.
+ *
+ * OFFLINE: nothing here calls Azure, Microsoft Graph or the Pulumi service, and it needs no credentials. IDs, host
+ * names and the tenant are placeholders the mocks make up; the shape and wiring are the program's own.
+ */
+import { type RegisteredResource } from "../test/infra/azureMocks";
+import { readStackConfig, runThroughLanguageHost } from "../test/infra/languageHost";
+
+const stack = process.argv[2] ?? "dev";
+
+function describe(r: RegisteredResource): string[] {
+  const i = r.inputs;
+  switch (r.type) {
+    case "azure-native:managedidentity:UserAssignedIdentity":
+      return [`clientId     ${r.state.clientId}`, `principalId  ${r.state.principalId}`];
+    case "azuread:index/applicationRegistration:ApplicationRegistration":
+      return [`displayName  ${i.displayName}`, `audience     ${i.signInAudience}`, `clientId     ${r.state.clientId}`, "credentials  none (no password, no certificate)"];
+    case "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential":
+      return [`issuer       ${i.issuer}`, `subject      ${i.subject}  (managed identity principalId)`, `audiences    ${(i.audiences as string[]).join(", ")}`];
+    case "azuread:index/applicationRedirectUris:ApplicationRedirectUris":
+      return (i.redirectUris as string[]).map((u) => `${i.type} redirect  ${u}`);
+    case "azure-native:web:AppServicePlan":
+      return [`sku          ${i.sku.name} (${i.sku.tier}), ${i.kind}`];
+    case "azure-native:web:WebApp":
+      return [
+        `host         ${r.state.defaultHostName}`,
+        `runtime      ${i.siteConfig.linuxFxVersion}, httpsOnly=${i.httpsOnly}, minTls=${i.siteConfig.minTlsVersion}, scmMinTls=${i.siteConfig.scmMinTlsVersion}, ftps=${i.siteConfig.ftpsState}`,
+        `identity     ${i.identity.type} ${(i.identity.userAssignedIdentities as string[]).join(", ")}`,
+        ...(i.siteConfig.appSettings as { name: string; value: string }[]).map((s) => `setting      ${s.name}=${s.value}`),
+      ];
+    case "azure-native:web:WebAppScmAllowed":
+    case "azure-native:web:WebAppFtpAllowed":
+      return [`basic auth   allow=${i.allow}`];
+    default:
+      return [];
+  }
+}
+
+async function main(): Promise<void> {
+  process.env.PULUMI_NODEJS_TRANSPILE_ONLY ??= "true"; // `npm test` type-checks; the plan only evaluates
+  const { mocks, outputs, reported } = await runThroughLanguageHost(readStackConfig(stack), stack);
+  if (reported.length > 0) {
+    process.exitCode = 1;
+    return;
+  }
+  const lines: string[] = [
+    `OFFLINE PLAN of stack "${stack}" (Pulumi.${stack}.yaml), evaluated by the Pulumi language host under mocks.`,
+    "No Azure, Graph or Pulumi service call was made; IDs, host names and the tenant are placeholders.",
+    "",
+  ];
+  // Build the tree from each resource's parent URN, whose last segment is the parent's name.
+  const children = new Map<string, RegisteredResource[]>();
+  for (const r of mocks.resources) {
+    const parentUrn = mocks.options.get(`${r.type}::${r.name}`)?.parentUrn;
+    const parent = r.type === "pulumi:pulumi:Stack" ? "" : (parentUrn?.split("::").pop() ?? "");
+    children.set(parent, [...(children.get(parent) ?? []), r]);
+  }
+  const walk = (parent: string, depth: number) => {
+    for (const r of children.get(parent) ?? []) {
+      const pad = "    ".repeat(depth);
+      lines.push(`${pad}+ ${r.type}  ${r.name}`);
+      for (const d of describe(r)) lines.push(`${pad}      ${d}`);
+      walk(r.name, depth + 1);
+    }
+  };
+  walk("", 0);
+  const custom = mocks.resources.filter((r) => r.custom).length;
+  lines.push("", `${custom} resources in ${mocks.resources.length - custom} components (including the stack).`, "", "Outputs:");
+  for (const [k, v] of Object.entries(outputs ?? {})) lines.push(`    ${k.padEnd(20)} ${String(v)}`);
+  console.log(lines.join("\n"));
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exitCode = 1;
+});
