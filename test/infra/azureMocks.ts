@@ -18,6 +18,21 @@ export function guidFrom(seed: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
+/** The type tokens of everything the stack registers, by short name. */
+export const T = {
+  rg: "azure-native:resources:ResourceGroup",
+  uami: "azure-native:managedidentity:UserAssignedIdentity",
+  plan: "azure-native:web:AppServicePlan",
+  site: "azure-native:web:WebApp",
+  scm: "azure-native:web:WebAppScmAllowed",
+  ftp: "azure-native:web:WebAppFtpAllowed",
+  app: "azuread:index/applicationRegistration:ApplicationRegistration",
+  sp: "azuread:index/servicePrincipal:ServicePrincipal",
+  owner: "azuread:index/applicationOwner:ApplicationOwner",
+  fic: "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential",
+  redirect: "azuread:index/applicationRedirectUris:ApplicationRedirectUris",
+} as const;
+
 /** One resource the program registered, with the inputs it sent and the options it was created with. */
 export interface RegisteredResource {
   type: string;

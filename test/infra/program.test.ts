@@ -1,24 +1,12 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { AzureAdSetting } from "../../contract/settings";
-import { type AzureMocks, TENANT_ID, attachMocks, promiseOf, runProgram } from "./azureMocks";
+import { type AzureMocks, T, TENANT_ID, attachMocks, promiseOf, runProgram } from "./azureMocks";
 
 /**
  * The real program (index.ts) evaluated against the offline engine with the example dev stack's values. Every wiring
  * fact of the secretless chain is asserted on what the program actually registered.
  */
 
-const T = {
-  rg: "azure-native:resources:ResourceGroup",
-  uami: "azure-native:managedidentity:UserAssignedIdentity",
-  plan: "azure-native:web:AppServicePlan",
-  site: "azure-native:web:WebApp",
-  scm: "azure-native:web:WebAppScmAllowed",
-  ftp: "azure-native:web:WebAppFtpAllowed",
-  app: "azuread:index/applicationRegistration:ApplicationRegistration",
-  sp: "azuread:index/servicePrincipal:ServicePrincipal",
-  fic: "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential",
-  redirect: "azuread:index/applicationRedirectUris:ApplicationRedirectUris",
-};
 
 let mocks: AzureMocks;
 let program: typeof import("../../index.js");

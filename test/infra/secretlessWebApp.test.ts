@@ -3,24 +3,13 @@ import { describe, expect, it } from "vitest";
 import { AzureAdSetting } from "../../contract/settings";
 import { type CloudName } from "../../components/clouds";
 import { SecretlessWebApp, type SecretlessWebAppArgs } from "../../components/secretlessWebApp";
-import { type AzureMocks, TENANT_ID, attachMocks, guidFrom, promiseOf, runProgram } from "./azureMocks";
+import { type AzureMocks, T, TENANT_ID, attachMocks, guidFrom, promiseOf, runProgram } from "./azureMocks";
 
 /**
  * The composing component on its own, as another Pulumi program would use it, under each option that changes what
  * gets registered. Every test gets a fresh offline engine.
  */
 
-const T = {
-  rg: "azure-native:resources:ResourceGroup",
-  uami: "azure-native:managedidentity:UserAssignedIdentity",
-  plan: "azure-native:web:AppServicePlan",
-  site: "azure-native:web:WebApp",
-  app: "azuread:index/applicationRegistration:ApplicationRegistration",
-  sp: "azuread:index/servicePrincipal:ServicePrincipal",
-  owner: "azuread:index/applicationOwner:ApplicationOwner",
-  fic: "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential",
-  redirect: "azuread:index/applicationRedirectUris:ApplicationRedirectUris",
-};
 
 const base: SecretlessWebAppArgs = { location: "westeurope", webAppName: "contoso-signin", tenantId: TENANT_ID };
 
