@@ -1,0 +1,113 @@
+/**
+ * The few HTTP helpers both emulator servers share: a tiny router, form parsing and response writers.
+ * No framework: the emulator has a handful of routes, and plain `node:http` keeps every header visible.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+
+/** A request as handlers see it: the parsed URL plus the raw Node objects. */
+export interface Request {
+  method: string;
+  url: URL;
+  /** Capture groups of the route pattern (e.g. the tenant segment). */
+  params: string[];
+  raw: IncomingMessage;
+}
+
+/** A route handler; it writes the response itself. */
+export type Handler = (req: Request, res: ServerResponse) => Promise<void> | void;
+
+interface Route {
+  methods: string[];
+  pattern: RegExp;
+  handler: Handler;
+}
+
+/** Matches method + path against regular expressions, in the order routes were added. */
+export class Router {
+  private readonly routes: Route[] = [];
+
+  /** Adds a route; `pattern` is matched against the whole path (anchor it with ^…$). */
+  on(methods: string | string[], pattern: RegExp, handler: Handler): this {
+    this.routes.push({ methods: ([] as string[]).concat(methods), pattern, handler });
+    return this;
+  }
+
+  /** A `node:http` request listener: routes, answers 404/405 itself and turns a thrown error into a 500. */
+  listener(): (req: IncomingMessage, res: ServerResponse) => void {
+    return (raw, res) => {
+      let url: URL;
+      try {
+        url = new URL(raw.url ?? "/", "http://placeholder"); // only path and query are used
+      } catch {
+        return sendJson(res, 400, { error: "invalid_request" });
+      }
+      const method = raw.method ?? "GET";
+      const matches = this.routes
+        .map((route) => ({ route, match: route.pattern.exec(url.pathname) }))
+        .filter((m) => m.match !== null);
+      const found = matches.find((m) => m.route.methods.includes(method));
+      if (!found) {
+        sendJson(res, matches.length ? 405 : 404, { error: matches.length ? "method_not_allowed" : "not_found" });
+        return;
+      }
+      // A handler's error (sync or async) becomes a 500 rather than an uncaught exception in the server.
+      Promise.resolve()
+        .then(() => {
+          const params = found.match!.slice(1).map((p) => decodeURIComponent(p ?? ""));
+          return found.route.handler({ method, url, params, raw }, res);
+        })
+        .catch((err: unknown) => {
+          if (!res.headersSent) sendJson(res, 500, { error: "server_error", error_description: String(err) });
+          else res.destroy();
+        });
+    };
+  }
+}
+
+/** Reads an `application/x-www-form-urlencoded` body (anything else yields no parameters). */
+export async function readForm(req: IncomingMessage, limitBytes = 1024 * 1024): Promise<URLSearchParams> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limitBytes) throw new Error("request body too large");
+    chunks.push(chunk as Buffer);
+  }
+  const type = (req.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
+  return type === "application/x-www-form-urlencoded"
+    ? new URLSearchParams(Buffer.concat(chunks).toString("utf8"))
+    : new URLSearchParams();
+}
+
+/** Writes a JSON response. Token responses must never be cached (RFC 6749 §5.1), so nothing here is. */
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, {
+    "Content-Type": "application/json; charset=utf-8",
+    "Cache-Control": "no-store",
+    Pragma: "no-cache",
+    ...headers,
+  });
+  res.end(JSON.stringify(body));
+}
+
+/** Writes an HTML page. */
+export function sendHtml(res: ServerResponse, status: number, html: string): void {
+  res.writeHead(status, { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" });
+  res.end(html);
+}
+
+/** Answers 302 Found to `location`. */
+export function redirect(res: ServerResponse, location: string): void {
+  res.writeHead(302, { Location: location, "Cache-Control": "no-store" });
+  res.end();
+}
+
+/** Escapes text for an HTML body or a double-quoted attribute. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** A minimal HTML page shell shared by every page the emulator renders. */
+export function page(title: string, body: string): string {
+  return `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>\n<body>\n${body}\n</body></html>\n`;
+}

@@ -1,0 +1,194 @@
+/**
+ * A local emulator of the parts of Microsoft Entra ID and of App Service's managed-identity (MI) endpoint that a
+ * "secretless" web app's sign-in uses: OIDC discovery, JWKS, authorize (auth code + PKCE), token (FIC client
+ * assertion), logout, and `IDENTITY_ENDPOINT`. See emulator/README.md.
+ *
+ * @example
+ * const emu = await startEmulator();
+ * emu.setRedirectUris([`http://localhost:${appPort}/signin-oidc`]);
+ * const child = spawn("node", ["app.js"], { env: { ...process.env, ...emu.appEnv() } });
+ * // …
+ * await emu.close();
+ */
+import { randomUUID } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer as createHttpServer, type Server } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  AzureAdSetting,
+  DEFAULT_CALLBACK_PATH,
+  DEFAULT_TOKEN_EXCHANGE_URL,
+  SIGNED_ASSERTION_FROM_MANAGED_IDENTITY,
+} from "../contract/settings";
+import { createLocalhostCertificate } from "./certificate";
+import { entraRouter } from "./entra";
+import { SigningKeys } from "./keys";
+import { managedIdentityRouter } from "./managedIdentity";
+import { mintManagedIdentityToken, TOKEN_EXCHANGE_URI } from "./tokens";
+import type {
+  EmulatorContext,
+  EmulatorFaults,
+  EmulatorOptions,
+  EmulatorRegistration,
+  EmulatorStats,
+  IdTokenMode,
+  MintManagedIdentityTokenOptions,
+  RegistrationOverrides,
+  RunningEmulator,
+} from "./types";
+
+export type * from "./types";
+export { TOKEN_EXCHANGE_APP_ID, TOKEN_EXCHANGE_URI } from "./tokens";
+
+/**
+ * The default app registration: fixed, distinct test GUIDs (so a mix-up such as "FIC subject = UAMI client id" shows
+ * up as a wrong value, not a lucky match), a FIC that trusts the UAMI, and the test user Ada Lovelace.
+ * `fic.subject` follows `uami.principalId` unless given; `fic.issuer` is filled in by {@link startEmulator}.
+ */
+export function defaultRegistration(overrides: RegistrationOverrides = {}): EmulatorRegistration {
+  const uami = {
+    clientId: "6d2e4f80-1a3b-4c5d-9e6f-7a8b9c0d1e2f",
+    principalId: "9f1c3e5a-7b2d-4f6e-8a0c-1d3e5f7a9b0c",
+    resourceId:
+      "/subscriptions/2c4e6a8b-0d1f-4a3c-9e5b-7d9f1b3d5f7a/resourceGroups/rg-secretless-dev/providers/" +
+      "Microsoft.ManagedIdentity/userAssignedIdentities/id-secretless-dev",
+    ...overrides.uami,
+  };
+  return {
+    tenantId: "b5f1e2d3-7a4c-4e8b-9f01-2c3d4e5f6a7b",
+    clientId: "3a8c9d1e-5b2f-4c6d-8e7f-9a0b1c2d3e4f",
+    redirectUris: [`http://localhost:3000${DEFAULT_CALLBACK_PATH}`],
+    ...overrides,
+    uami,
+    fic: { name: "app-trusts-managed-identity", subject: uami.principalId, audiences: [TOKEN_EXCHANGE_URI], ...overrides.fic },
+    user: {
+      oid: "e4d3c2b1-a0f9-4e8d-b7c6-5a4b3c2d1e0f",
+      name: "Ada Lovelace",
+      preferredUsername: "ada@contoso.example",
+      ...overrides.user,
+    },
+  };
+}
+
+/**
+ * Starts the Entra emulator (HTTPS, self-signed certificate for localhost) and the MI endpoint (HTTP), both on
+ * loopback only. Ports default to 0 (any free port); read the URLs from the result.
+ */
+export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
+  const emulator = new Emulator(defaultRegistration(options.registration), await SigningKeys.create(), options.tokenLifetimeSeconds ?? 86_400);
+  try {
+    await emulator.start(options.port ?? 0, options.miPort ?? 0);
+  } catch (err) {
+    await emulator.close(); // e.g. a fixed port in use: release whatever did start
+    throw err;
+  }
+  return emulator;
+}
+
+/** The running emulator: the public {@link RunningEmulator} and, for the request handlers, their context. */
+class Emulator implements RunningEmulator, EmulatorContext {
+  instance = "";
+  authority = "";
+  issuer = "";
+  identityEndpoint = "";
+  caCertPath = "";
+  readonly caCertPem: string;
+  readonly tenantId: string;
+  readonly identityHeader = randomUUID();
+  readonly faults: EmulatorFaults = { mi: null, miDown: false, ficNotPropagated: false, tokenEndpointDown: false, authorizeError: null };
+  idTokenMode: IdTokenMode = "valid";
+  readonly stats: EmulatorStats = { miRequests: 0, tokenRequests: 0, authorizeRequests: 0 };
+
+  private readonly servers: Server[] = [];
+  private readonly tlsKeyPem: string;
+
+  constructor(
+    readonly registration: EmulatorRegistration,
+    readonly keys: SigningKeys,
+    readonly tokenLifetimeSeconds: number,
+  ) {
+    this.tenantId = registration.tenantId;
+    const certificate = createLocalhostCertificate();
+    this.caCertPem = certificate.certPem;
+    this.tlsKeyPem = certificate.keyPem;
+  }
+
+  async start(port: number, miPort: number): Promise<void> {
+    const dir = await mkdtemp(join(tmpdir(), "entra-emulator-"));
+    this.caCertPath = join(dir, "localhost-ca.pem");
+    await writeFile(this.caCertPath, this.caCertPem);
+
+    const entra = entraRouter(this).listener();
+    const tlsOptions = { cert: this.caCertPem, key: this.tlsKeyPem };
+    const entraPort = await this.listen(createHttpsServer(tlsOptions, entra), port, "127.0.0.1");
+    // "localhost" may resolve to ::1 first (browsers, Node's fetch); answer there too when IPv6 loopback exists.
+    await this.listen(createHttpsServer(tlsOptions, entra), entraPort, "::1").catch(() => undefined);
+
+    // miDown resets connections rather than closing the listener, so it takes effect and recovers instantly.
+    const mi = managedIdentityRouter(this).listener();
+    const miServer = createHttpServer((req, res) => (this.faults.miDown ? req.socket.destroy() : mi(req, res)));
+    miServer.on("connection", (socket) => this.faults.miDown && socket.destroy());
+    const identityPort = await this.listen(miServer, miPort, "127.0.0.1");
+
+    this.instance = `https://localhost:${entraPort}/`;
+    this.authority = `${this.instance}${this.tenantId}`;
+    this.issuer = `${this.authority}/v2.0`;
+    this.identityEndpoint = `http://127.0.0.1:${identityPort}/msi/token`;
+    this.registration.fic.issuer ??= this.issuer;
+  }
+
+  private listen(server: Server, port: number, host: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => {
+        server.off("error", reject);
+        this.servers.push(server);
+        resolve((server.address() as AddressInfo).port);
+      });
+    });
+  }
+
+  setRedirectUris(redirectUris: string[]): void {
+    this.registration.redirectUris = [...redirectUris];
+  }
+
+  appEnv(opts: { callbackPath?: string } = {}): Record<string, string> {
+    return {
+      [AzureAdSetting.Instance]: this.instance,
+      [AzureAdSetting.TenantId]: this.tenantId,
+      [AzureAdSetting.ClientId]: this.registration.clientId,
+      [AzureAdSetting.CallbackPath]: opts.callbackPath ?? DEFAULT_CALLBACK_PATH,
+      [AzureAdSetting.SourceType]: SIGNED_ASSERTION_FROM_MANAGED_IDENTITY,
+      [AzureAdSetting.ManagedIdentityClientId]: this.registration.uami.clientId,
+      [AzureAdSetting.TokenExchangeUrl]: DEFAULT_TOKEN_EXCHANGE_URL,
+      IDENTITY_ENDPOINT: this.identityEndpoint,
+      IDENTITY_HEADER: this.identityHeader,
+      NODE_EXTRA_CA_CERTS: this.caCertPath,
+    };
+  }
+
+  rotateKeys(): Promise<void> {
+    return this.keys.rotate();
+  }
+
+  async mintManagedIdentityToken(options: MintManagedIdentityTokenOptions = {}): Promise<string> {
+    return (await mintManagedIdentityToken(this, options)).token;
+  }
+
+  async close(): Promise<void> {
+    const servers = this.servers.splice(0);
+    await Promise.all(
+      servers.map(
+        (server) =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeAllConnections(); // keep-alive sockets would otherwise hold close() open
+          }),
+      ),
+    );
+    if (this.caCertPath) await rm(join(this.caCertPath, ".."), { recursive: true, force: true });
+  }
+}

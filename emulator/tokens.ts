@@ -1,0 +1,180 @@
+/**
+ * Token minting: managed-identity tokens (the client assertion), ID tokens (with the negative modes) and access tokens.
+ * Claim sets follow the v2.0 token shapes in notes/entra-fic.md §1 and §5.
+ */
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { SignJWT, UnsecuredJWT, type JWTPayload } from "jose";
+import { createSigningKey, type SigningKey } from "./keys";
+import type { EmulatorContext, EmulatorUser, IdTokenMode, MintManagedIdentityTokenOptions } from "./types";
+
+/** App id of "AAD Token Exchange Endpoint: Public"; MI tokens for `api://AzureADTokenExchange` carry it as `aud`. */
+export const TOKEN_EXCHANGE_APP_ID = "fb60f99c-7a34-4190-8149-302f77469936";
+
+/** The public-cloud token-exchange audience URI a FIC names. */
+export const TOKEN_EXCHANGE_URI = "api://AzureADTokenExchange";
+
+/** Microsoft Graph's app id: the audience of the access tokens the emulator issues for plain sign-in scopes. */
+export const GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000";
+
+/** Lifetime of ID and access tokens (Entra's default is about an hour). */
+export const USER_TOKEN_LIFETIME_SECONDS = 3599;
+
+const OIDC_SCOPES = new Set(["openid", "profile", "email", "offline_access"]);
+
+/** The current time in epoch seconds (reads `Date`, so tests can move it with fake timers). */
+export function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+/** A short random opaque value, like Entra's `uti`/`rh`/`aio` claims. */
+function opaque(bytes = 16): string {
+  return randomBytes(bytes).toString("base64url");
+}
+
+/**
+ * The `aud` an MI token gets for a resource. Only the public-cloud exchange URI has a known GUID alias; the USGov and
+ * China exchange audiences keep their URI (their GUIDs are not documented).
+ */
+export function audienceForResource(resource: string): string {
+  return resource === TOKEN_EXCHANGE_URI ? TOKEN_EXCHANGE_APP_ID : resource;
+}
+
+/** Strips the `/.default` suffix MSAL-style scopes carry, leaving the resource URI. */
+export function resourceFromScope(resourceOrScope: string): string {
+  return resourceOrScope.endsWith("/.default") ? resourceOrScope.slice(0, -"/.default".length) : resourceOrScope;
+}
+
+async function sign(payload: JWTPayload, key: SigningKey): Promise<string> {
+  return new SignJWT(payload).setProtectedHeader({ alg: "RS256", typ: "JWT", kid: key.kid }).sign(key.privateKey);
+}
+
+/** Applies overrides; an override of `undefined` deletes the claim. */
+function withOverrides(claims: JWTPayload, overrides: Record<string, unknown> = {}): JWTPayload {
+  const result: Record<string, unknown> = { ...claims, ...overrides };
+  for (const [name, value] of Object.entries(overrides)) if (value === undefined) delete result[name];
+  return result as JWTPayload;
+}
+
+/** An app-only v2.0 token for the UAMI, as App Service's MI endpoint returns it. */
+export async function mintManagedIdentityToken(
+  ctx: EmulatorContext,
+  options: MintManagedIdentityTokenOptions = {},
+): Promise<{ token: string; expiresOn: number }> {
+  const { uami } = ctx.registration;
+  const iat = nowSeconds() + (options.issuedAtOffsetSeconds ?? 0);
+  const exp = iat + (options.lifetimeSeconds ?? ctx.tokenLifetimeSeconds);
+  const claims = withOverrides(
+    {
+      aud: audienceForResource(resourceFromScope(options.resource ?? TOKEN_EXCHANGE_URI)),
+      iss: ctx.issuer,
+      iat,
+      nbf: iat,
+      exp,
+      aio: opaque(),
+      azp: uami.clientId,
+      azpacr: "2", // 2 = authenticated by managed identity / certificate, as in real MI tokens
+      appid: uami.clientId,
+      idtyp: "app",
+      oid: uami.principalId,
+      rh: opaque(),
+      sub: uami.principalId,
+      tid: ctx.tenantId,
+      uti: opaque(),
+      ver: "2.0",
+      xms_mirid: uami.resourceId,
+    },
+    options.claims,
+  );
+  return { token: await sign(claims, ctx.keys.current), expiresOn: exp };
+}
+
+/**
+ * Entra's `sub` is pairwise: stable per user *and app*, so two apps cannot correlate users by it. A hash of both ids
+ * reproduces that property.
+ */
+export function pairwiseSubject(oid: string, clientId: string): string {
+  return createHash("sha256").update(`${clientId}:${oid}`).digest("base64url");
+}
+
+/** A key nobody publishes, for the "bad-signature" and "unknown-kid" modes; created once, on first use. */
+let strangerKey: Promise<SigningKey> | undefined;
+
+/** The ID token of a sign-in, shaped by `mode` (see {@link IdTokenMode}). */
+export async function mintIdToken(
+  ctx: EmulatorContext,
+  input: { user: EmulatorUser; clientId: string; nonce?: string; mode: IdTokenMode },
+): Promise<string> {
+  const { user, clientId, nonce, mode } = input;
+  const iat = nowSeconds();
+  const claims: JWTPayload = {
+    aud: clientId,
+    iss: ctx.issuer,
+    iat,
+    nbf: iat,
+    exp: iat + USER_TOKEN_LIFETIME_SECONDS,
+    name: user.name,
+    ...(nonce !== undefined && { nonce }),
+    oid: user.oid,
+    preferred_username: user.preferredUsername,
+    rh: opaque(),
+    sub: pairwiseSubject(user.oid, clientId),
+    tid: ctx.tenantId,
+    uti: opaque(),
+    ver: "2.0",
+    // Entra's login_hint optional claim is opaque; apps pass it back as logout_hint.
+    login_hint: Buffer.from(`O.${user.oid}.${ctx.tenantId}.${user.preferredUsername}`).toString("base64url"),
+  };
+
+  switch (mode) {
+    case "valid":
+      return sign(claims, ctx.keys.current);
+    case "bad-signature":
+      // The current kid, so the app finds a key, but the signature is by a key it does not have.
+      return sign(claims, { ...(await (strangerKey ??= createSigningKey())), kid: ctx.keys.current.kid });
+    case "unknown-kid":
+      return sign(claims, await (strangerKey ??= createSigningKey()));
+    case "alg-none":
+      return new UnsecuredJWT(claims).encode();
+    case "wrong-iss":
+      return sign({ ...claims, iss: `https://sts.windows.net/${ctx.tenantId}/` }, ctx.keys.current);
+    case "wrong-aud":
+      return sign({ ...claims, aud: randomUUID() }, ctx.keys.current);
+    case "wrong-tid":
+      return sign({ ...claims, tid: randomUUID() }, ctx.keys.current);
+    case "expired":
+      return sign({ ...claims, iat: iat - 7200, nbf: iat - 7200, exp: iat - 3600 }, ctx.keys.current);
+    case "nonce-mismatch":
+      return sign({ ...claims, nonce: `not-${nonce ?? ""}${opaque(4)}` }, ctx.keys.current);
+    case "missing-sub":
+      return sign(withOverrides(claims, { sub: undefined }), ctx.keys.current);
+  }
+}
+
+/** A delegated access token for Graph-style scopes (the app does not call APIs with it; it only has to look real). */
+export async function mintAccessToken(
+  ctx: EmulatorContext,
+  input: { user: EmulatorUser; clientId: string; scopes: string[] },
+): Promise<string> {
+  const iat = nowSeconds();
+  const apiScopes = input.scopes.filter((s) => !OIDC_SCOPES.has(s)).map((s) => s.replace(/^.*\//, ""));
+  return sign(
+    {
+      aud: GRAPH_APP_ID,
+      iss: ctx.issuer,
+      iat,
+      nbf: iat,
+      exp: iat + USER_TOKEN_LIFETIME_SECONDS,
+      azp: input.clientId,
+      idtyp: "user",
+      name: input.user.name,
+      oid: input.user.oid,
+      preferred_username: input.user.preferredUsername,
+      scp: apiScopes.length ? apiScopes.join(" ") : "User.Read",
+      sub: pairwiseSubject(input.user.oid, GRAPH_APP_ID),
+      tid: ctx.tenantId,
+      uti: opaque(),
+      ver: "2.0",
+    },
+    ctx.keys.current,
+  );
+}

@@ -1,0 +1,38 @@
+import { describe, expect, it } from "vitest";
+import { defaultRegistration, startEmulator } from "../../emulator";
+
+describe("registration", () => {
+  it("uses distinct ids everywhere, so a mixed-up id cannot match by luck", () => {
+    const r = defaultRegistration();
+    const ids = [r.tenantId, r.clientId, r.uami.clientId, r.uami.principalId, r.user.oid];
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(r.fic).toMatchObject({ subject: r.uami.principalId, audiences: ["api://AzureADTokenExchange"] });
+    expect(r.user).toMatchObject({ name: "Ada Lovelace", preferredUsername: "ada@contoso.example" });
+  });
+
+  it("merges nested overrides with the defaults, and the FIC subject follows the UAMI", () => {
+    const r = defaultRegistration({ uami: { principalId: "0b0e7c1a-2d3f-4e5a-8b6c-7d8e9f0a1b2c" }, user: { name: "Grace Hopper" } });
+    expect(r.uami.clientId).toBe(defaultRegistration().uami.clientId);
+    expect(r.fic.subject).toBe("0b0e7c1a-2d3f-4e5a-8b6c-7d8e9f0a1b2c");
+    expect(r.user).toMatchObject({ name: "Grace Hopper", oid: defaultRegistration().user.oid });
+  });
+
+  it("fills the FIC issuer with the emulator's issuer unless one is given", async () => {
+    const emu = await startEmulator({ registration: { fic: { audiences: ["api://AzureADTokenExchange"] } } });
+    try {
+      expect(emu.registration.fic.issuer).toBe(emu.issuer);
+    } finally {
+      await emu.close();
+    }
+  });
+
+  it("fails to start on a port in use, and releases what it had opened", async () => {
+    const first = await startEmulator();
+    try {
+      const miPort = Number(new URL(first.identityEndpoint).port);
+      await expect(startEmulator({ miPort })).rejects.toMatchObject({ code: "EADDRINUSE" });
+    } finally {
+      await first.close();
+    }
+  });
+});
