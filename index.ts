@@ -12,14 +12,14 @@ const settings = parseStackConfig({
 });
 
 // The directory comes from the azuread provider's own login, never from a file.
-const tenantId = azuread.getClientConfigOutput().tenantId;
+const directory = azuread.getClientConfigOutput();
 
 // Create the whole chain: managed identity, app registration trusting it, and the web app wearing it.
 const app = new SecretlessWebApp("secretless", {
   location: settings.location,
   webAppName: settings.webAppName,
   resourceGroupName: settings.resourceGroupName,
-  tenantId,
+  tenantId: directory.tenantId,
   cloud: settings.cloud,
   appDisplayName: settings.appDisplayName,
   signInAudience: settings.signInAudience,
@@ -39,7 +39,7 @@ export const url = app.url;
 export const appClientId = app.appClientId;
 export const identityClientId = app.identityClientId;
 export const identityPrincipalId = app.identityPrincipalId;
-export const tenant = app.tenantId;
+export const tenantId = app.tenantId;
 export const resourceGroupName = app.resourceGroupName;
 export const webAppName = app.webAppName;
 export const redirectUri = app.redirectUri;

@@ -195,7 +195,7 @@ describe("the stack", () => {
     expect(await promiseOf(program.appClientId)).toBe(mocks.one(T.app).state.clientId);
     expect(await promiseOf(program.identityClientId)).toBe(uami.state.clientId);
     expect(await promiseOf(program.identityPrincipalId)).toBe(uami.state.principalId);
-    expect(await promiseOf(program.tenant)).toBe(TENANT_ID);
+    expect(await promiseOf(program.tenantId)).toBe(TENANT_ID);
     expect(await promiseOf(program.resourceGroupName)).toBe(mocks.one(T.rg).state.name);
   });
 });
