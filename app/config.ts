@@ -1,0 +1,232 @@
+import {
+  AzureAdSetting,
+  DEFAULT_CALLBACK_PATH,
+  DEFAULT_FRONT_CHANNEL_LOGOUT_PATH,
+  DEFAULT_TOKEN_EXCHANGE_URL,
+  HEALTH_CHECK_PATH,
+  SIGNED_ASSERTION_FROM_MANAGED_IDENTITY,
+} from "../contract/settings";
+
+/** The app's settings, read once from the environment at start-up and validated (see {@link loadConfig}). */
+export interface AppConfig {
+  /** Entra instance (cloud) URL, always https and ending in "/", e.g. "https://login.microsoftonline.com/". */
+  readonly instance: string;
+  /** Directory (tenant) ID: a GUID, or a verified domain name such as "contoso.onmicrosoft.com". */
+  readonly tenantId: string;
+  /** Application (client) ID of the app registration. */
+  readonly clientId: string;
+  /** Path Entra posts the authorization response to. Defaults to "/signin-oidc". */
+  readonly callbackPath: string;
+  /** Client ID of the user-assigned managed identity whose token is the client assertion. */
+  readonly managedIdentityClientId: string;
+  /** Resource the managed-identity token is requested for; the FIC's audience. Defaults to "api://AzureADTokenExchange". */
+  readonly tokenExchangeUrl: string;
+  /** TCP port the server listens on. Defaults to 8080. */
+  readonly port: number;
+  /** `${instance}${tenantId}`: msal-node's authority and the base of every Entra endpoint. */
+  readonly authority: string;
+}
+
+/** Thrown by {@link loadConfig}; `problems` holds one line per bad setting, each naming the key and the fix. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid app settings (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n- ${problems.join("\n- ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Environment variables in the shape `process.env` has. */
+export type Env = Readonly<Record<string, string | undefined>>;
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// A DNS name with at least one dot, e.g. contoso.onmicrosoft.com or login.contoso.com.
+const DOMAIN = /^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
+const MULTI_TENANT = new Set(["common", "organizations", "consumers"]);
+const DEFAULT_PORT = 8080;
+/** Paths the app serves itself; the callback path must not shadow one of them. */
+const RESERVED_PATHS = ["/", "/signin", "/signout", "/me", "/readyz", HEALTH_CHECK_PATH, DEFAULT_FRONT_CHANNEL_LOGOUT_PATH];
+
+/** Whether a string is a GUID (any case). */
+export function isGuid(value: string): boolean {
+  return GUID.test(value);
+}
+
+/**
+ * Reads the app's settings from environment variables named like Microsoft.Identity.Web's configuration
+ * (see contract/settings.ts), following ASP.NET's environment-variable conventions: `__` and `:` are the same
+ * separator, names are case-insensitive, and `ClientCredentials__N__…` is item N of a list. When several client
+ * credentials are given, the first (by index) whose SourceType is SignedAssertionFromManagedIdentity is used.
+ *
+ * Every problem is collected and thrown together as one {@link ConfigError}.
+ */
+export function loadConfig(env: Env): AppConfig {
+  const problems: string[] = [];
+  const settings = normaliseEnv(env, problems);
+  const get = (name: string): string | undefined => settings.get(key(name))?.value;
+  const nameOf = (name: string): string => settings.get(key(name))?.name ?? name;
+
+  // Instance: any https URL (public cloud, sovereign clouds, the local emulator); "/" appended when missing.
+  let instance = "";
+  const rawInstance = get(AzureAdSetting.Instance);
+  if (!rawInstance) {
+    problems.push(`${AzureAdSetting.Instance} is missing: set it to the Entra instance URL, e.g. https://login.microsoftonline.com/.`);
+  } else {
+    const url = parseUrl(rawInstance);
+    if (!url) {
+      problems.push(`${nameOf(AzureAdSetting.Instance)} is not a URL ("${rawInstance}"): set it to e.g. https://login.microsoftonline.com/.`);
+    } else if (url.protocol !== "https:") {
+      problems.push(`${nameOf(AzureAdSetting.Instance)} must use https ("${rawInstance}"): Entra and msal-node only accept https authorities.`);
+    } else if (url.search || url.hash || url.username || url.password) {
+      problems.push(`${nameOf(AzureAdSetting.Instance)} must not carry a query, fragment or credentials ("${rawInstance}"): use just the origin, e.g. https://login.microsoftonline.com/.`);
+    } else {
+      instance = url.href.endsWith("/") ? url.href : `${url.href}/`;
+    }
+  }
+
+  const tenantId = get(AzureAdSetting.TenantId) ?? "";
+  if (!tenantId) {
+    problems.push(`${AzureAdSetting.TenantId} is missing: set it to the directory (tenant) ID GUID of the app registration.`);
+  } else if (MULTI_TENANT.has(tenantId.toLowerCase())) {
+    problems.push(`${nameOf(AzureAdSetting.TenantId)} is "${tenantId}": this app is single-tenant; set the directory (tenant) ID GUID or its verified domain name.`);
+  } else if (!isGuid(tenantId) && !DOMAIN.test(tenantId)) {
+    problems.push(`${nameOf(AzureAdSetting.TenantId)} is "${tenantId}": set the directory (tenant) ID GUID (or a verified domain name such as contoso.onmicrosoft.com).`);
+  }
+
+  const clientId = get(AzureAdSetting.ClientId) ?? "";
+  if (!clientId) {
+    problems.push(`${AzureAdSetting.ClientId} is missing: set it to the application (client) ID GUID of the app registration.`);
+  } else if (!isGuid(clientId)) {
+    problems.push(`${nameOf(AzureAdSetting.ClientId)} is "${clientId}", not a GUID: set the application (client) ID of the app registration.`);
+  }
+
+  const callbackPath = get(AzureAdSetting.CallbackPath) || DEFAULT_CALLBACK_PATH;
+  if (!callbackPath.startsWith("/") || callbackPath.startsWith("//")) {
+    problems.push(`${nameOf(AzureAdSetting.CallbackPath)} is "${callbackPath}": it must be a path starting with a single "/", e.g. ${DEFAULT_CALLBACK_PATH}.`);
+  } else if (/[?#\\\s]/.test(callbackPath)) {
+    problems.push(`${nameOf(AzureAdSetting.CallbackPath)} is "${callbackPath}": it must be a plain path without query, fragment, backslash or spaces.`);
+  } else if (RESERVED_PATHS.includes(callbackPath.toLowerCase())) {
+    problems.push(`${nameOf(AzureAdSetting.CallbackPath)} is "${callbackPath}", a path the app already serves: use ${DEFAULT_CALLBACK_PATH}.`);
+  }
+
+  if (get("AzureAd__ClientSecret") !== undefined) {
+    problems.push(`${nameOf("AzureAd__ClientSecret")} is set, but this app never uses a client secret: remove it (the managed identity's token is the credential).`);
+  }
+
+  const credential = pickCredential(settings, problems);
+
+  const rawPort = env.PORT;
+  let port = DEFAULT_PORT;
+  if (rawPort !== undefined && rawPort !== "") {
+    port = /^\d{1,5}$/.test(rawPort) ? Number(rawPort) : NaN;
+    if (!(port >= 1 && port <= 65535)) {
+      problems.push(`PORT is "${rawPort}": set a whole number from 1 to 65535, or leave it unset for ${DEFAULT_PORT}.`);
+    }
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    instance,
+    tenantId,
+    clientId,
+    callbackPath,
+    managedIdentityClientId: credential.managedIdentityClientId,
+    tokenExchangeUrl: credential.tokenExchangeUrl,
+    port,
+    authority: `${instance}${tenantId}`,
+  };
+}
+
+interface Setting {
+  /** The variable's name as given, for messages. */
+  name: string;
+  value: string;
+}
+
+/** Case-insensitive, separator-agnostic lookup key: `AzureAd__TenantId` and `azuread:tenantid` are the same setting. */
+function key(name: string): string {
+  return name.replaceAll("__", ":").toLowerCase();
+}
+
+function normaliseEnv(env: Env, problems: string[]): Map<string, Setting> {
+  const settings = new Map<string, Setting>();
+  for (const [name, raw] of Object.entries(env)) {
+    if (raw === undefined || !/^azuread(:|__)/i.test(name)) continue;
+    const value = raw.trim();
+    const k = key(name);
+    const seen = settings.get(k);
+    if (seen && seen.value !== value) {
+      problems.push(`${seen.name} and ${name} are the same setting with different values: keep only one of them.`);
+      continue;
+    }
+    settings.set(k, { name, value });
+  }
+  return settings;
+}
+
+/** Finds the credential to use among `AzureAd__ClientCredentials__N__…` and validates it. */
+function pickCredential(
+  settings: Map<string, Setting>,
+  problems: string[],
+): { managedIdentityClientId: string; tokenExchangeUrl: string } {
+  const prefix = "azuread:clientcredentials:";
+  const items = new Map<number, Map<string, Setting>>();
+  for (const [k, setting] of settings) {
+    if (!k.startsWith(prefix)) continue;
+    const [index, property, ...rest] = k.slice(prefix.length).split(":");
+    if (!index || !/^\d+$/.test(index) || !property || rest.length > 0) {
+      problems.push(`${setting.name} is not a credential setting: use AzureAd__ClientCredentials__<number>__<Property>, e.g. ${AzureAdSetting.SourceType}.`);
+      continue;
+    }
+    const item = items.get(Number(index)) ?? new Map<string, Setting>();
+    item.set(property, setting);
+    items.set(Number(index), item);
+  }
+  const none = { managedIdentityClientId: "", tokenExchangeUrl: DEFAULT_TOKEN_EXCHANGE_URL };
+  if (items.size === 0) {
+    problems.push(`${AzureAdSetting.SourceType} is missing: set it to ${SIGNED_ASSERTION_FROM_MANAGED_IDENTITY} (with ${AzureAdSetting.ManagedIdentityClientId}).`);
+    return none;
+  }
+
+  // .NET binds the enum by name, case-insensitively, or by its number (7).
+  const isSupported = (item: Map<string, Setting>): boolean => {
+    const sourceType = item.get("sourcetype")?.value ?? "";
+    return sourceType.toLowerCase() === SIGNED_ASSERTION_FROM_MANAGED_IDENTITY.toLowerCase() || sourceType === "7";
+  };
+  const ordered = [...items.entries()].sort(([a], [b]) => a - b);
+  const chosen = ordered.find(([, item]) => isSupported(item));
+  if (!chosen) {
+    const found = ordered.map(([i, item]) => `${i}: "${item.get("sourcetype")?.value ?? "(none)"}"`).join(", ");
+    problems.push(
+      `No supported client credential (SourceType ${found}): set ${AzureAdSetting.SourceType} to ${SIGNED_ASSERTION_FROM_MANAGED_IDENTITY}, the only source this app supports (no secrets or certificates).`,
+    );
+    return none;
+  }
+
+  const [index, item] = chosen;
+  const at = (property: string): string => `AzureAd__ClientCredentials__${index}__${property}`;
+  const managedIdentityClientId = item.get("managedidentityclientid")?.value ?? "";
+  if (!managedIdentityClientId) {
+    problems.push(
+      `${at("ManagedIdentityClientId")} is missing: set it to the client ID of the user-assigned managed identity (only user-assigned identities can be an app's credential).`,
+    );
+  } else if (!isGuid(managedIdentityClientId)) {
+    problems.push(`${item.get("managedidentityclientid")?.name} is "${managedIdentityClientId}", not a GUID: set the client ID of the user-assigned managed identity.`);
+  }
+
+  const tokenExchangeUrl = item.get("tokenexchangeurl")?.value || DEFAULT_TOKEN_EXCHANGE_URL;
+  const parsed = parseUrl(tokenExchangeUrl);
+  if (!parsed || !/^(api|https):$/.test(parsed.protocol)) {
+    problems.push(
+      `${item.get("tokenexchangeurl")?.name ?? at("TokenExchangeUrl")} is "${tokenExchangeUrl}": set the federated credential's audience, e.g. ${DEFAULT_TOKEN_EXCHANGE_URL}, or leave it unset.`,
+    );
+  }
+  return { managedIdentityClientId, tokenExchangeUrl };
+}
+
+function parseUrl(value: string): URL | undefined {
+  try {
+    return new URL(value);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,162 @@
+import type { SignInProblem } from "./auth/aadsts";
+
+/** Escapes text for HTML element content and double-quoted attributes. */
+export function escapeHtml(value: unknown): string {
+  return String(value)
+    .replaceAll("&", "&amp;")
+    .replaceAll("<", "&lt;")
+    .replaceAll(">", "&gt;")
+    .replaceAll('"', "&quot;")
+    .replaceAll("'", "&#39;");
+}
+
+/** The chain of trust one sign-in used, as shown on the home page. Identifiers only, never a token. */
+export interface TrustChain {
+  /** The app's origin, e.g. https://app.azurewebsites.net. */
+  readonly appOrigin: string;
+  /** Client ID of the user-assigned managed identity. */
+  readonly managedIdentityClientId: string;
+  /** The managed-identity token's issuer, subject (principal ID) and requested audience: what the FIC must match. */
+  readonly ficIssuer: string;
+  readonly ficSubject: string;
+  readonly ficAudience: string;
+  /** The authority that issued the ID token, and the app (client) ID it was issued to. */
+  readonly idTokenIssuer: string;
+  readonly clientId: string;
+}
+
+function layout(title: string, main: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)} · Secretless Entra sign-in</title>
+<link rel="icon" href="/public/favicon.svg" type="image/svg+xml">
+<link rel="stylesheet" href="/public/app.css">
+</head>
+<body>
+<header><a class="brand" href="/">Secretless Entra sign-in</a></header>
+<main>
+${main}
+</main>
+<footer>Signed in with a managed identity as the app's credential: no client secret exists.</footer>
+</body>
+</html>
+`;
+}
+
+export function signedOutPage(): string {
+  return layout(
+    "Welcome",
+    `<h1>Welcome</h1>
+<p>This app signs you in with Microsoft Entra ID. Its own credential is not a secret: it is the token of its
+user-assigned managed identity, which the app registration trusts through a federated identity credential.</p>
+<p><a class="button" id="sign-in" href="/signin">Sign in</a></p>`,
+  );
+}
+
+export interface SignedInView {
+  readonly claims: Record<string, unknown>;
+  readonly csrfToken: string;
+  readonly trust: TrustChain;
+}
+
+export function signedInPage(view: SignedInView): string {
+  const { claims } = view;
+  const text = (name: string): string => (typeof claims[name] === "string" ? (claims[name] as string) : "");
+  const rows = Object.entries(claims)
+    .map(([name, value]) => `<tr><th scope="row">${escapeHtml(name)}</th><td>${escapeHtml(formatClaim(name, value))}</td></tr>`)
+    .join("\n");
+  return layout(
+    "Signed in",
+    `<h1>Hello, <span id="user-name">${escapeHtml(text("name") || text("preferred_username") || "you")}</span></h1>
+<dl class="identity">
+<dt>Username</dt><dd id="user-username">${escapeHtml(text("preferred_username"))}</dd>
+<dt>Tenant</dt><dd id="user-tenant">${escapeHtml(text("tid"))}</dd>
+</dl>
+<form method="post" action="/signout">
+<input type="hidden" name="csrf" value="${escapeHtml(view.csrfToken)}">
+<button type="submit" id="sign-out">Sign out</button>
+</form>
+<h2>How this sign-in was trusted</h2>
+${trustChainSvg(view.trust)}
+<h2>ID token claims</h2>
+<table id="claims">
+<thead><tr><th scope="col">Claim</th><th scope="col">Value</th></tr></thead>
+<tbody>
+${rows}
+</tbody>
+</table>`,
+  );
+}
+
+/** A sign-in or request failure: what happened and the fix. */
+export function problemPage(problem: SignInProblem): string {
+  const details = [
+    problem.code ? `<dt>Entra code</dt><dd id="problem-code">${escapeHtml(problem.code)}</dd>` : "",
+    problem.error ? `<dt>Error</dt><dd>${escapeHtml(problem.error)}</dd>` : "",
+    problem.description ? `<dt>Entra said</dt><dd>${escapeHtml(problem.description)}</dd>` : "",
+  ].join("");
+  return layout(
+    "Sign-in problem",
+    `<h1 id="problem-title">${escapeHtml(problem.title)}</h1>
+<p class="fix" id="problem-fix"><strong>How to fix it:</strong> ${escapeHtml(problem.fix)}</p>
+${details ? `<dl class="problem">${details}</dl>` : ""}
+<p><a class="button" href="/signin">Sign in again</a> <a href="/">Home</a></p>`,
+  );
+}
+
+/** A plain message page for request errors (400, 403, 404, 500). */
+export function messagePage(title: string, message: string): string {
+  return layout(title, `<h1 id="problem-title">${escapeHtml(title)}</h1>\n<p id="problem-fix">${escapeHtml(message)}</p>\n<p><a href="/">Home</a></p>`);
+}
+
+/** The body of the front-channel logout response (loaded in a hidden iframe by Entra). */
+export function frontChannelSignedOutPage(): string {
+  return layout("Signed out", "<h1>Signed out</h1>");
+}
+
+function formatClaim(name: string, value: unknown): string {
+  if (["exp", "iat", "nbf", "auth_time"].includes(name) && typeof value === "number") {
+    return `${value} (${new Date(value * 1000).toISOString()})`;
+  }
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+/**
+ * An inline SVG of the trust chain: browser → app → managed-identity endpoint → Entra's FIC exchange → ID token.
+ * Styling comes from app.css (no inline styles, so the CSP stays strict).
+ */
+export function trustChainSvg(trust: TrustChain): string {
+  const steps: Array<{ title: string; lines: string[] }> = [
+    { title: "1. Browser", lines: ["signs in with auth code + PKCE (form_post)"] },
+    { title: `2. This app`, lines: [trust.appOrigin, "asks its managed identity for a token (no secret stored)"] },
+    {
+      title: "3. Managed identity endpoint (IDENTITY_ENDPOINT)",
+      lines: [`user-assigned identity, client ID ${trust.managedIdentityClientId}`, `token for ${trust.ficAudience}`],
+    },
+    {
+      title: "4. Entra: federated identity credential on the app registration",
+      lines: [`issuer ${trust.ficIssuer}`, `subject ${trust.ficSubject} · audience ${trust.ficAudience}`],
+    },
+    { title: "5. ID token", lines: [`issuer ${trust.idTokenIssuer}`, `audience ${trust.clientId}`] },
+  ];
+  const width = 760;
+  const boxHeight = 62;
+  const gap = 26;
+  const height = steps.length * boxHeight + (steps.length - 1) * gap + 4;
+  const parts = steps.map((step, i) => {
+    const y = 2 + i * (boxHeight + gap);
+    const lines = step.lines
+      .map((line, j) => `<text class="chain-detail" x="16" y="${y + 40 + j * 16}">${escapeHtml(line)}</text>`)
+      .join("");
+    const arrow =
+      i < steps.length - 1
+        ? `<line class="chain-arrow" x1="${width / 2}" y1="${y + boxHeight}" x2="${width / 2}" y2="${y + boxHeight + gap - 6}"/>` +
+          `<polygon class="chain-head" points="${width / 2 - 6},${y + boxHeight + gap - 8} ${width / 2 + 6},${y + boxHeight + gap - 8} ${width / 2},${y + boxHeight + gap}"/>`
+        : "";
+    return `<rect class="chain-box" x="2" y="${y}" width="${width - 4}" height="${boxHeight}" rx="8"/><text class="chain-title" x="16" y="${y + 22}">${escapeHtml(step.title)}</text>${lines}${arrow}`;
+  });
+  return `<svg id="trust-chain" class="trust-chain" role="img" aria-labelledby="trust-chain-title" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg"><title id="trust-chain-title">Trust chain of this sign-in</title>${parts.join("")}</svg>`;
+}

@@ -1,0 +1,169 @@
+/**
+ * Route behaviour that needs no identity provider, through Fastify's inject (no sockets). The client assertion is a
+ * stub; the authority is the public cloud, for which msal-node has built-in metadata, so /signin works offline.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { FastifyInstance } from "fastify";
+import { createApp } from "../../app/app";
+import { loadConfig } from "../../app/config";
+import { ManagedIdentityError, type AssertionProvider } from "../../app/auth/managed-identity";
+
+const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+const CLIENT = "0b1e2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+const UAMI = "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d";
+
+const config = loadConfig({
+  AzureAd__Instance: "https://login.microsoftonline.com/",
+  AzureAd__TenantId: TENANT,
+  AzureAd__ClientId: CLIENT,
+  AzureAd__ClientCredentials__0__SourceType: "SignedAssertionFromManagedIdentity",
+  AzureAd__ClientCredentials__0__ManagedIdentityClientId: UAMI,
+});
+
+/** An assertion source that works or fails on demand. */
+function stubAssertion(): AssertionProvider & { failing: boolean; calls: number } {
+  return {
+    failing: false,
+    calls: 0,
+    async getAssertion() {
+      this.calls++;
+      if (this.failing) throw new ManagedIdentityError("HTTP 500 from the managed identity endpoint: boom");
+      return "stub-assertion";
+    },
+    lastAssertionInfo: () => null,
+  };
+}
+
+let app: FastifyInstance;
+const assertion = stubAssertion();
+
+beforeAll(async () => {
+  app = createApp(config, { assertion, logger: false });
+  await app.ready();
+});
+
+afterAll(async () => {
+  await app.close();
+});
+
+describe("pages", () => {
+  it("should show a sign-in button to signed-out visitors", async () => {
+    const res = await app.inject("/");
+    expect(res.statusCode).toBe(200);
+    expect(res.headers["content-type"]).toBe("text/html; charset=utf-8");
+    expect(res.body).toContain('<a class="button" id="sign-in" href="/signin">Sign in</a>');
+  });
+
+  it("should send the security headers: strict CSP without scripts, HSTS, no framing, no referrer", async () => {
+    const res = await app.inject("/");
+    const csp = String(res.headers["content-security-policy"]);
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("style-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toContain("form-action 'self' https://login.microsoftonline.com");
+    expect(csp).not.toMatch(/script-src|unsafe-inline/);
+    expect(res.headers["strict-transport-security"]).toBe("max-age=31536000; includeSubDomains");
+    expect(res.headers["x-frame-options"]).toBe("DENY");
+    expect(res.headers["referrer-policy"]).toBe("no-referrer");
+    expect(res.headers["x-content-type-options"]).toBe("nosniff");
+  });
+
+  it("should serve the stylesheet", async () => {
+    const res = await app.inject("/public/app.css");
+    expect(res.statusCode).toBe(200);
+    expect(res.headers["content-type"]).toBe("text/css; charset=utf-8");
+  });
+
+  it("should answer unknown paths with a 404 page, or JSON when asked", async () => {
+    const html = await app.inject("/nope?x=<script>");
+    expect(html.statusCode).toBe(404);
+    expect(html.body).toContain("Page not found");
+    expect(html.body).not.toContain("<script>");
+    const json = await app.inject({ url: "/nope", headers: { accept: "application/json" } });
+    expect(json.json()).toEqual({ error: "not_found" });
+    expect((await app.inject("/public/../config.ts")).statusCode).toBe(404);
+  });
+});
+
+describe("sign-in start", () => {
+  it("should redirect to the authority with PKCE, state, nonce and form_post", async () => {
+    const res = await app.inject({ url: "/signin", headers: { host: "app.example" } });
+    expect(res.statusCode).toBe(302);
+    const location = new URL(String(res.headers.location));
+    expect(location.origin + location.pathname).toBe(`https://login.microsoftonline.com/${TENANT}/oauth2/v2.0/authorize`);
+    expect(Object.fromEntries(location.searchParams)).toMatchObject({
+      client_id: CLIENT,
+      redirect_uri: "http://app.example/signin-oidc",
+      response_mode: "form_post",
+      response_type: "code",
+      code_challenge_method: "S256",
+    });
+    expect(location.searchParams.get("code_challenge")).toMatch(/^[\w-]{43}$/);
+    expect(assertion.calls).toBe(0); // the assertion is only needed to redeem a code
+  });
+
+  it("should use a fresh state, nonce and PKCE pair for every attempt", async () => {
+    const params = async (): Promise<URLSearchParams> =>
+      new URL(String((await app.inject("/signin")).headers.location)).searchParams;
+    const [a, b] = [await params(), await params()];
+    for (const name of ["state", "nonce", "code_challenge"]) expect(a.get(name)).not.toBe(b.get(name));
+  });
+
+  it("should refuse a malformed Host header", async () => {
+    const res = await app.inject({ url: "/signin", headers: { host: "evil.example/<x>" } });
+    expect(res.statusCode).toBe(400);
+  });
+});
+
+describe("bad requests", () => {
+  it("should answer a callback POST with the wrong content type with a page, not a stack trace", async () => {
+    const res = await app.inject({ method: "POST", url: "/signin-oidc", headers: { "content-type": "application/xml" }, payload: "<code>x</code>" });
+    expect(res.statusCode).toBe(415);
+    expect(res.body).toContain("Bad request");
+    expect(res.body).not.toMatch(/at \w+ \(|FST_/);
+  });
+
+  it("should refuse an oversized form body", async () => {
+    const res = await app.inject({
+      method: "POST",
+      url: "/signin-oidc",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      payload: `state=${"x".repeat(70 * 1024)}`,
+    });
+    expect(res.statusCode).toBe(413);
+  });
+
+  it("should ignore a malformed session cookie", async () => {
+    const res = await app.inject({ url: "/me", headers: { cookie: "session=%%%; other=1" } });
+    expect(res.statusCode).toBe(401);
+  });
+
+  it("should keep serving after all of the above", async () => {
+    expect((await app.inject("/healthz")).json()).toEqual({ status: "ok" });
+  });
+});
+
+describe("health", () => {
+  it("should report liveness without touching the managed identity", async () => {
+    const before = assertion.calls;
+    expect((await app.inject("/healthz")).statusCode).toBe(200);
+    expect(assertion.calls).toBe(before);
+  });
+
+  it("should report ready when the managed identity gives a token, and 503 with the reason when not", async () => {
+    const ready = await app.inject("/readyz");
+    expect(ready.statusCode).toBe(200);
+    expect(ready.headers["cache-control"]).toBe("no-store");
+    expect(ready.body).not.toContain("stub-assertion");
+
+    assertion.failing = true;
+    const notReady = await app.inject("/readyz");
+    expect(notReady.statusCode).toBe(503);
+    expect(notReady.json()).toEqual({
+      status: "unavailable",
+      reason: "Managed identity token for api://AzureADTokenExchange unavailable: HTTP 500 from the managed identity endpoint: boom",
+    });
+    assertion.failing = false;
+    expect((await app.inject("/readyz")).statusCode).toBe(200);
+  });
+});

@@ -1,0 +1,151 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig, type Env } from "../../app/config";
+import { AzureAdSetting } from "../../contract/settings";
+
+const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+const CLIENT = "0b1e2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+const UAMI = "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d";
+
+/** The settings the infrastructure writes, as App Service passes them to the process. */
+const validEnv: Env = {
+  [AzureAdSetting.Instance]: "https://login.microsoftonline.com/",
+  [AzureAdSetting.TenantId]: TENANT,
+  [AzureAdSetting.ClientId]: CLIENT,
+  [AzureAdSetting.SourceType]: "SignedAssertionFromManagedIdentity",
+  [AzureAdSetting.ManagedIdentityClientId]: UAMI,
+};
+
+function problemsOf(env: Env): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return [...(error as ConfigError).problems];
+  }
+  throw new Error("expected loadConfig to throw");
+}
+
+function without(...names: string[]): Env {
+  return Object.fromEntries(Object.entries(validEnv).filter(([name]) => !names.includes(name)));
+}
+
+describe("loadConfig", () => {
+  describe("valid settings", () => {
+    it("should read the infrastructure's settings and apply the defaults", () => {
+      const config = loadConfig(validEnv);
+      expect(config).toEqual({
+        instance: "https://login.microsoftonline.com/",
+        tenantId: TENANT,
+        clientId: CLIENT,
+        callbackPath: "/signin-oidc",
+        managedIdentityClientId: UAMI,
+        tokenExchangeUrl: "api://AzureADTokenExchange",
+        port: 8080,
+        authority: `https://login.microsoftonline.com/${TENANT}`,
+      });
+    });
+
+    it("should add the missing trailing slash to the instance", () => {
+      const config = loadConfig({ ...validEnv, [AzureAdSetting.Instance]: "https://login.microsoftonline.us" });
+      expect(config.instance).toBe("https://login.microsoftonline.us/");
+      expect(config.authority).toBe(`https://login.microsoftonline.us/${TENANT}`);
+    });
+
+    it("should accept any https instance, such as the local emulator with a port", () => {
+      const config = loadConfig({ ...validEnv, [AzureAdSetting.Instance]: "https://localhost:44321/" });
+      expect(config.authority).toBe(`https://localhost:44321/${TENANT}`);
+    });
+
+    it("should accept the colon form and any letter case, like ASP.NET", () => {
+      const config = loadConfig({
+        "AzureAd:Instance": "https://login.microsoftonline.com/",
+        AZUREAD__TENANTID: TENANT,
+        "azuread:clientid": CLIENT,
+        "AzureAd:ClientCredentials:0:SourceType": "signedassertionfrommanagedidentity",
+        azuread__clientcredentials__0__managedidentityclientid: UAMI,
+      });
+      expect(config.clientId).toBe(CLIENT);
+      expect(config.managedIdentityClientId).toBe(UAMI);
+    });
+
+    it("should use the first credential whose SourceType is SignedAssertionFromManagedIdentity", () => {
+      const other = "99999999-9999-4999-8999-999999999999";
+      const config = loadConfig({
+        ...without(AzureAdSetting.SourceType, AzureAdSetting.ManagedIdentityClientId),
+        AzureAd__ClientCredentials__0__SourceType: "KeyVault",
+        AzureAd__ClientCredentials__2__SourceType: "SignedAssertionFromManagedIdentity",
+        AzureAd__ClientCredentials__2__ManagedIdentityClientId: other,
+        AzureAd__ClientCredentials__10__SourceType: "SignedAssertionFromManagedIdentity",
+        AzureAd__ClientCredentials__10__ManagedIdentityClientId: UAMI,
+      });
+      expect(config.managedIdentityClientId).toBe(other);
+    });
+
+    it("should accept the enum number 7 as SourceType, as .NET's binder does", () => {
+      expect(loadConfig({ ...validEnv, [AzureAdSetting.SourceType]: "7" }).managedIdentityClientId).toBe(UAMI);
+    });
+
+    it("should accept a verified domain name as the tenant", () => {
+      expect(loadConfig({ ...validEnv, [AzureAdSetting.TenantId]: "contoso.onmicrosoft.com" }).tenantId).toBe("contoso.onmicrosoft.com");
+    });
+
+    it("should take the callback path, token exchange URL and PORT when given", () => {
+      const config = loadConfig({
+        ...validEnv,
+        [AzureAdSetting.CallbackPath]: "/auth/callback",
+        [AzureAdSetting.TokenExchangeUrl]: "api://AzureADTokenExchangeUSGov",
+        PORT: "3000",
+      });
+      expect(config).toMatchObject({ callbackPath: "/auth/callback", tokenExchangeUrl: "api://AzureADTokenExchangeUSGov", port: 3000 });
+    });
+
+    it("should ignore settings that are not the app's", () => {
+      expect(() => loadConfig({ ...validEnv, AzureAd__Domain: "contoso.com", WEBSITE_SITE_NAME: "x" })).not.toThrow();
+    });
+  });
+
+  describe("invalid settings", () => {
+    const cases: Array<[string, Env, RegExp]> = [
+      ["missing instance", without(AzureAdSetting.Instance), /AzureAd__Instance is missing/],
+      ["instance not a URL", { ...validEnv, [AzureAdSetting.Instance]: "login.microsoftonline.com" }, /AzureAd__Instance is not a URL/],
+      ["instance over http", { ...validEnv, [AzureAdSetting.Instance]: "http://localhost:8443/" }, /AzureAd__Instance must use https/],
+      ["instance with a query", { ...validEnv, [AzureAdSetting.Instance]: "https://login.microsoftonline.com/?x=1" }, /must not carry a query/],
+      ["missing tenant", without(AzureAdSetting.TenantId), /AzureAd__TenantId is missing/],
+      ["tenant neither GUID nor domain", { ...validEnv, [AzureAdSetting.TenantId]: "not a tenant" }, /AzureAd__TenantId is "not a tenant": set the directory \(tenant\) ID GUID/],
+      ["multi-tenant alias", { ...validEnv, [AzureAdSetting.TenantId]: "common" }, /this app is single-tenant/],
+      ["missing client id", without(AzureAdSetting.ClientId), /AzureAd__ClientId is missing/],
+      ["client id not a GUID", { ...validEnv, [AzureAdSetting.ClientId]: "my-app" }, /AzureAd__ClientId is "my-app", not a GUID/],
+      ["callback path without leading slash", { ...validEnv, [AzureAdSetting.CallbackPath]: "signin-oidc" }, /starting with a single "\/"/],
+      ["scheme-relative callback path", { ...validEnv, [AzureAdSetting.CallbackPath]: "//evil.example/cb" }, /starting with a single "\/"/],
+      ["callback path with a query", { ...validEnv, [AzureAdSetting.CallbackPath]: "/signin-oidc?x=1" }, /without query, fragment/],
+      ["callback path shadowing a route", { ...validEnv, [AzureAdSetting.CallbackPath]: "/signout-oidc" }, /a path the app already serves/],
+      ["missing credential", without(AzureAdSetting.SourceType, AzureAdSetting.ManagedIdentityClientId), /AzureAd__ClientCredentials__0__SourceType is missing: set it to SignedAssertionFromManagedIdentity/],
+      ["unsupported SourceType", { ...validEnv, [AzureAdSetting.SourceType]: "ClientSecret" }, /No supported client credential \(SourceType 0: "ClientSecret"\).*SignedAssertionFromManagedIdentity, the only source/],
+      ["credential without SourceType", { ...without(AzureAdSetting.SourceType) }, /SourceType 0: "\(none\)"/],
+      ["missing managed identity client id", without(AzureAdSetting.ManagedIdentityClientId), /ManagedIdentityClientId is missing: set it to the client ID of the user-assigned managed identity/],
+      ["managed identity client id not a GUID", { ...validEnv, [AzureAdSetting.ManagedIdentityClientId]: "uami" }, /ManagedIdentityClientId is "uami", not a GUID/],
+      ["bad credential index", { ...validEnv, AzureAd__ClientCredentials__first__SourceType: "SignedAssertionFromManagedIdentity" }, /AzureAd__ClientCredentials__first__SourceType is not a credential setting/],
+      ["token exchange URL not a URI", { ...validEnv, [AzureAdSetting.TokenExchangeUrl]: "AzureADTokenExchange" }, /TokenExchangeUrl is "AzureADTokenExchange"/],
+      ["client secret present", { ...validEnv, AzureAd__ClientSecret: "s3cr3t" }, /never uses a client secret: remove it/],
+      ["conflicting duplicate setting", { ...validEnv, "AzureAd:ClientId": "11111111-2222-4333-8444-555555555555" }, /are the same setting with different values/],
+      ["PORT not a number", { ...validEnv, PORT: "http" }, /PORT is "http": set a whole number from 1 to 65535/],
+      ["PORT out of range", { ...validEnv, PORT: "70000" }, /PORT is "70000"/],
+      ["PORT zero", { ...validEnv, PORT: "0" }, /PORT is "0"/],
+    ];
+
+    it.each(cases)("should reject %s, naming the key and the fix", (_name, env, message) => {
+      const problems = problemsOf(env);
+      expect(problems.some((p) => message.test(p)), problems.join("\n")).toBe(true);
+    });
+
+    it("should report every problem at once", () => {
+      const problems = problemsOf({ PORT: "-1" });
+      expect(problems).toHaveLength(5);
+      expect(problems.join("\n")).toMatch(/Instance[\s\S]*TenantId[\s\S]*ClientId[\s\S]*SourceType[\s\S]*PORT/);
+    });
+
+    it("should put every problem in the error message", () => {
+      expect(() => loadConfig({})).toThrow(/Invalid app settings \(4 problems\):\n- AzureAd__Instance is missing/);
+    });
+  });
+});
