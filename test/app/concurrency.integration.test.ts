@@ -1,0 +1,33 @@
+/**
+ * Single-flight client assertion: msal-node caches the MI token, but concurrent first calls would each reach the
+ * endpoint. In a fresh process (msal-node's MI cache is process-wide), 50 simultaneous sign-ins must cost one MI request.
+ */
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { signedInAgent, startStack, type Stack } from "./support/stack";
+
+let stack: Stack;
+
+beforeAll(async () => {
+  stack = await startStack();
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+it("should sign in 50 users at once with a single managed-identity request", async () => {
+  expect(stack.emu.stats.miRequests).toBe(0);
+  const results = await Promise.all(Array.from({ length: 50 }, () => signedInAgent(stack)));
+  for (const { page } of results) {
+    expect(page.status).toBe(200);
+    expect(page.body).toContain("Ada Lovelace");
+  }
+  expect(stack.emu.stats.tokenRequests).toBe(50);
+  expect(stack.emu.stats.miRequests).toBe(1);
+});
+
+it("should keep using the cached token for later sign-ins and /readyz", async () => {
+  await signedInAgent(stack);
+  expect((await fetch(`${stack.baseUrl}/readyz`)).status).toBe(200);
+  expect(stack.emu.stats.miRequests).toBe(1);
+});

@@ -1,0 +1,107 @@
+/**
+ * Faults of App Service's managed-identity endpoint, seen through the app. The emulator's MI tokens live 120 s here,
+ * under msal-node's 5-minute refresh margin, so msal-node never serves them from cache and every sign-in and
+ * /readyz reaches the endpoint. msal-node retries 404/408/429/500/503/504 three times, ≥ 1 s apart.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { signedInAgent, startStack, type Stack } from "./support/stack";
+import { UserAgent, type Page } from "./support/user-agent";
+
+let stack: Stack;
+
+beforeAll(async () => {
+  stack = await startStack({ emulator: { tokenLifetimeSeconds: 120 } });
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+afterEach(() => {
+  stack.emu.faults.mi = null;
+  stack.emu.faults.miDown = false;
+});
+
+const url = (path: string): string => `${stack.baseUrl}${path}`;
+const title = (page: Page): string => /<h1 id="problem-title">([^<]*)<\/h1>/.exec(page.body)?.[1] ?? "";
+const fix = (page: Page): string => /<p[^>]* id="problem-fix">([\s\S]*?)<\/p>/.exec(page.body)?.[1] ?? "";
+
+async function readyz(): Promise<{ status: number; body: Record<string, unknown>; raw: string }> {
+  const page = await new UserAgent().request(url("/readyz"));
+  return { status: page.status, body: JSON.parse(page.body) as Record<string, unknown>, raw: page.body };
+}
+
+/** Runs `action` and returns how many requests the MI endpoint saw meanwhile. */
+async function miRequestsDuring(action: () => Promise<unknown>): Promise<number> {
+  const before = stack.emu.stats.miRequests;
+  await action();
+  return stack.emu.stats.miRequests - before;
+}
+
+describe("managed identity endpoint faults", () => {
+  it("should sign in with a fresh MI token each time the cached one is due for refresh", async () => {
+    expect(await miRequestsDuring(() => signedInAgent(stack))).toBe(1);
+    expect(await miRequestsDuring(() => signedInAgent(stack))).toBe(1);
+  });
+
+  it.each([
+    [500, undefined],
+    [503, 1],
+    [429, 1],
+  ])("should retry MI %i (Retry-After %s) and still sign in", async (status, retryAfterSeconds) => {
+    stack.emu.faults.mi = { status, times: 2, ...(retryAfterSeconds ? { retryAfterSeconds } : {}) };
+    let page: Page | undefined;
+    const requests = await miRequestsDuring(async () => ({ page } = await signedInAgent(stack)));
+    expect(page!.body).toContain("Ada Lovelace");
+    expect(requests).toBe(3);
+  });
+
+  it("should show a clear page when the MI endpoint keeps failing, and report not ready until it recovers", async () => {
+    stack.emu.faults.mi = { status: 429, retryAfterSeconds: 1 };
+    const page = await new UserAgent().navigate(url("/signin"));
+    expect(page.status).toBe(503);
+    expect(title(page)).toBe("The app could not get a token from its managed identity.");
+    expect(fix(page)).toContain(stack.emu.registration.uami.clientId);
+    expect(fix(page)).toMatch(/429/);
+
+    const notReady = await readyz();
+    expect(notReady.status).toBe(503);
+    expect(notReady.body.status).toBe("unavailable");
+    expect(notReady.body.reason).toMatch(/^Managed identity token for api:\/\/AzureADTokenExchange unavailable: .*429/);
+
+    stack.emu.faults.mi = null;
+    expect((await readyz()).status).toBe(200);
+    expect((await signedInAgent(stack)).page.body).toContain("Ada Lovelace");
+  });
+
+  it("should show a clear page when the MI endpoint is down, and report not ready until it is back", async () => {
+    stack.emu.faults.miDown = true;
+    const page = await new UserAgent().navigate(url("/signin"));
+    expect(page.status).toBe(503);
+    expect(title(page)).toBe("The app could not get a token from its managed identity.");
+    expect((await readyz()).status).toBe(503);
+
+    stack.emu.faults.miDown = false;
+    expect((await readyz()).status).toBe(200);
+    expect((await signedInAgent(stack)).page.body).toContain("Ada Lovelace");
+  });
+
+  it("should explain an identity the endpoint does not know (wrong ManagedIdentityClientId)", async () => {
+    const uami = { ...stack.emu.registration.uami };
+    stack.emu.registration.uami = { ...uami, clientId: "00000000-0000-4000-8000-000000000000" };
+    try {
+      const page = await new UserAgent().navigate(url("/signin"));
+      expect(page.status).toBe(503);
+      expect(fix(page)).toMatch(/Unable to load the proper Managed Identity/);
+      expect((await readyz()).body.reason).toMatch(/HTTP 400 .*Unable to load the proper Managed Identity/);
+    } finally {
+      stack.emu.registration.uami = uami;
+    }
+  });
+
+  it("should never put a token in /readyz", async () => {
+    const ready = await readyz();
+    expect(ready.status).toBe(200);
+    expect(ready.raw).not.toMatch(/eyJ/);
+  });
+});
