@@ -1,0 +1,93 @@
+/**
+ * A real browser signs in and out of the built app (dist/app/server.js, as App Service runs it) against the
+ * emulator: form_post across sites with the SameSite=None transaction cookie over http://localhost, the session
+ * cookie, the page content, sign-out through the end-session endpoint with front-channel logout, and /me afterwards.
+ */
+import { copyFileSync, mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { E2E_TIMEOUT, setupBrowser, startBuiltStack, type RunningStack } from "./support";
+
+const ROOT = resolve(__dirname, "..", "..");
+const SCREENSHOT = join(ROOT, "test-results", "e2e-signed-in.png");
+
+let stack: RunningStack;
+const browser = setupBrowser();
+
+beforeAll(async () => {
+  stack = await startBuiltStack();
+}, E2E_TIMEOUT * 2);
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+describe("signing in and out in Chromium", () => {
+  it("should sign in through the emulator and show the user's name, claims and trust chain", async () => {
+    const { page, context } = browser;
+    await page.goto(`${stack.appUrl}/`);
+    await page.click("#sign-in");
+    await page.waitForSelector("#user-name");
+
+    expect(page.url()).toBe(`${stack.appUrl}/`);
+    expect(browser.requests).toContainEqual(expect.stringMatching(new RegExp(`^GET ${stack.emu.authority}/oauth2/v2\\.0/authorize\\?`)));
+    expect(browser.requests).toContain(`POST ${stack.appUrl}/signin-oidc`);
+    expect(await page.textContent("#user-name")).toBe("Ada Lovelace");
+    expect(await page.textContent("#user-username")).toBe("ada@contoso.example");
+    expect(await page.textContent("#user-tenant")).toBe(stack.emu.tenantId);
+    expect(await page.textContent("#claims")).toContain(stack.emu.registration.user.oid);
+    expect(await page.isVisible("#trust-chain")).toBe(true);
+    expect(await page.textContent("#trust-chain")).toContain(stack.emu.registration.uami.clientId);
+
+    // The stylesheet applied under the strict CSP (no inline styles): the chain boxes are filled white.
+    // (tsconfig has no DOM lib: reach getComputedStyle through globalThis inside the page.)
+    type StyleWindow = { getComputedStyle(element: unknown): { fill: string } };
+    const fill = await page.$eval(".chain-box", (el) => (globalThis as unknown as StyleWindow).getComputedStyle(el).fill);
+    expect(fill).toBe("rgb(255, 255, 255)");
+
+    const cookies = await context.cookies(stack.appUrl);
+    const session = cookies.find((c) => c.name === "session");
+    expect(session).toMatchObject({ httpOnly: true, sameSite: "Lax", path: "/" });
+    // Chromium kept the Secure; SameSite=None transaction cookie on http://localhost and sent it with the form_post.
+    expect(cookies.find((c) => c.name === "signin")).toMatchObject({ httpOnly: true, secure: true, sameSite: "None" });
+
+    mkdirSync(join(ROOT, "test-results"), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    mkdirSync(join(ROOT, "docs"), { recursive: true });
+    copyFileSync(SCREENSHOT, join(ROOT, "docs", "signed-in.png"));
+  });
+
+  it("should return the claims at /me while signed in", async () => {
+    const response = await browser.page.goto(`${stack.appUrl}/me`);
+    expect(response?.status()).toBe(200);
+    expect(await response?.json()).toMatchObject({ name: "Ada Lovelace", tid: stack.emu.tenantId });
+  });
+
+  it("should sign out through the end-session endpoint and its front-channel logout, leaving no session", async () => {
+    const { page } = browser;
+    await page.goto(`${stack.appUrl}/`);
+    await page.click("#sign-out");
+    await page.waitForSelector("#sign-in");
+
+    expect(page.url()).toBe(`${stack.appUrl}/`);
+    expect(browser.requests).toContainEqual(expect.stringMatching(new RegExp(`^GET ${stack.emu.authority}/oauth2/v2\\.0/logout\\?`)));
+    // The IdP's signed-out page framed the app's front-channel logout URL (allowed by frame-ancestors).
+    expect(browser.requests).toContain(`GET ${stack.appUrl}/signout-oidc`);
+
+    const me = await page.goto(`${stack.appUrl}/me`);
+    expect(me?.status()).toBe(401);
+    expect(await me?.json()).toMatchObject({ error: "not_signed_in" });
+  });
+
+  it("should have produced no console errors or CSP violations on the app's pages", () => {
+    const expected = `${stack.appUrl}/me: Failed to load resource: the server responded with a status of 401 (Unauthorized)`;
+    const unexpected = browser.errors.filter((e) => e !== expected && (e.startsWith(stack.appUrl) || /Content Security Policy|Refused to/.test(e)));
+    expect(unexpected).toEqual([]);
+  });
+
+  it("should have logged no tokens", () => {
+    const output = stack.appOutput.join("");
+    expect(output).toContain("signed in");
+    expect(output).not.toMatch(/eyJ[\w-]+\.[\w-]+/);
+  });
+});
