@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../app/config";
 import { AzureAdSetting } from "../../contract/settings";
 import { type AzureMocks, T, TENANT_ID, attachMocks, promiseOf, runProgram } from "./azureMocks";
 
@@ -110,6 +111,23 @@ describe("the web app", () => {
       "AzureAd__Instance",
       "AzureAd__TenantId",
     ]);
+  });
+
+  it("hands the sample app exactly the configuration it loads: same client, tenant, identity and audience", () => {
+    const app = mocks.one(T.app);
+    const uami = mocks.one(T.uami);
+    const loaded = loadConfig({ ...settingsOf(), PORT: "8080" });
+    expect(loaded).toMatchObject({
+      instance: "https://login.microsoftonline.com/",
+      tenantId: TENANT_ID,
+      clientId: app.state.clientId,
+      callbackPath: "/signin-oidc",
+      managedIdentityClientId: uami.state.clientId,
+      tokenExchangeUrl: mocks.one(T.fic).inputs.audiences[0],
+      authority: `https://login.microsoftonline.com/${TENANT_ID}`,
+    });
+    // The app's authority is where the FIC's issuer lives: the managed identity's tokens will match it.
+    expect(`${loaded.authority}/v2.0`).toBe(mocks.one(T.fic).inputs.issuer);
   });
 
   it("is hardened: HTTPS only, TLS 1.2 on site and SCM, FTP off, HTTP/2, health check, Always On on B1", () => {
