@@ -1,10 +1,10 @@
 import {
   AzureAdSetting,
   DEFAULT_CALLBACK_PATH,
-  DEFAULT_FRONT_CHANNEL_LOGOUT_PATH,
   DEFAULT_TOKEN_EXCHANGE_URL,
-  HEALTH_CHECK_PATH,
+  RESERVED_APP_PATHS,
   SIGNED_ASSERTION_FROM_MANAGED_IDENTITY,
+  isGuid,
 } from "../contract/settings";
 
 /** The app's settings, read once from the environment at start-up and validated (see {@link loadConfig}). */
@@ -38,18 +38,10 @@ export class ConfigError extends Error {
 /** Environment variables in the shape `process.env` has. */
 export type Env = Readonly<Record<string, string | undefined>>;
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // A DNS name with at least one dot, e.g. contoso.onmicrosoft.com or login.contoso.com.
 const DOMAIN = /^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 const MULTI_TENANT = new Set(["common", "organizations", "consumers"]);
 const DEFAULT_PORT = 8080;
-/** Paths the app serves itself; the callback path must not shadow one of them. */
-const RESERVED_PATHS = ["/", "/signin", "/signout", "/me", "/readyz", HEALTH_CHECK_PATH, DEFAULT_FRONT_CHANNEL_LOGOUT_PATH];
-
-/** Whether a string is a GUID (any case). */
-export function isGuid(value: string): boolean {
-  return GUID.test(value);
-}
 
 /**
  * Reads the app's settings from environment variables named like Microsoft.Identity.Web's configuration
@@ -104,7 +96,7 @@ export function loadConfig(env: Env): AppConfig {
     problems.push(`${nameOf(AzureAdSetting.CallbackPath)} is "${callbackPath}": it must be a path starting with a single "/", e.g. ${DEFAULT_CALLBACK_PATH}.`);
   } else if (/[?#\\\s]/.test(callbackPath)) {
     problems.push(`${nameOf(AzureAdSetting.CallbackPath)} is "${callbackPath}": it must be a plain path without query, fragment, backslash or spaces.`);
-  } else if (RESERVED_PATHS.includes(callbackPath.toLowerCase())) {
+  } else if (RESERVED_APP_PATHS.includes(callbackPath.toLowerCase())) {
     problems.push(`${nameOf(AzureAdSetting.CallbackPath)} is "${callbackPath}", a path the app already serves: use ${DEFAULT_CALLBACK_PATH}.`);
   }
 

@@ -1,3 +1,5 @@
+import { DEFAULT_TOKEN_EXCHANGE_URL } from "../contract/settings";
+
 /**
  * The Azure clouds this project can target, and the two values of each that the secretless chain depends on.
  *
@@ -23,7 +25,7 @@ export interface CloudEndpoints {
 export const clouds = {
   public: {
     instance: "https://login.microsoftonline.com/",
-    tokenExchangeAudience: "api://AzureADTokenExchange",
+    tokenExchangeAudience: DEFAULT_TOKEN_EXCHANGE_URL,
     azureadEnvironments: ["global", "public"],
     armEnvironments: ["public"],
   },

@@ -1,4 +1,4 @@
-import { DEFAULT_CALLBACK_PATH, DEFAULT_FRONT_CHANNEL_LOGOUT_PATH, HEALTH_CHECK_PATH } from "../contract/settings";
+import { DEFAULT_CALLBACK_PATH, HEALTH_CHECK_PATH, RESERVED_APP_PATHS, isGuid } from "../contract/settings";
 import { type CloudEndpoints, type CloudName, clouds, cloudNames, isCloudName } from "./clouds";
 
 /**
@@ -39,9 +39,6 @@ export const signInAudiences = [
   "PersonalMicrosoftAccount",
 ] as const;
 export type SignInAudience = (typeof signInAudiences)[number];
-
-/** Paths the sample app serves itself; the callback path may not take one of them. */
-export const reservedAppPaths = ["/", "/signin", "/signout", "/me", "/readyz", DEFAULT_FRONT_CHANNEL_LOGOUT_PATH, HEALTH_CHECK_PATH];
 
 /** The validated stack configuration that index.ts builds the stack from. */
 export interface StackConfig {
@@ -130,18 +127,12 @@ export class StackConfigError extends Error {
   }
 }
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const WEB_APP_NAME = /^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,58}[a-zA-Z0-9])?$/;
 const LOCATION = /^[a-z][a-z0-9]*$/;
 // Resource group names: 1-90 of letters, digits, underscores, hyphens, periods and parentheses; no trailing period.
 const RESOURCE_GROUP = /^[-\w.()]{0,89}[-\w()]$/u;
 const PLAN_ID =
   /^\/subscriptions\/([^/]+)\/resourceGroups\/([-\w.()]{1,90})\/providers\/Microsoft\.Web\/serverfarms\/([^/]+)$/i;
-
-/** True when `value` has the 8-4-4-4-12 hex shape of an Entra/ARM GUID. */
-export function isGuid(value: string): boolean {
-  return GUID.test(value);
-}
 
 /** The rule for a web app name, or undefined when `name` is valid. Shared with the components' own argument checks. */
 export function webAppNameProblem(name: string): string | undefined {
@@ -166,8 +157,8 @@ export function appPathProblem(path: string): string | undefined {
 export function callbackPathProblem(path: string): string | undefined {
   const problem = appPathProblem(path);
   if (problem) return problem;
-  if (reservedAppPaths.includes(path)) {
-    return `"${path}" is one of the app's own routes (${reservedAppPaths.join(", ")}); use "${DEFAULT_CALLBACK_PATH}".`;
+  if (RESERVED_APP_PATHS.includes(path)) {
+    return `"${path}" is one of the app's own routes (${RESERVED_APP_PATHS.join(", ")}); use "${DEFAULT_CALLBACK_PATH}".`;
   }
   return undefined;
 }

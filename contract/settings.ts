@@ -30,3 +30,21 @@ export const DEFAULT_FRONT_CHANNEL_LOGOUT_PATH = "/signout-oidc";
 
 /** The liveness path App Service's health check probes. */
 export const HEALTH_CHECK_PATH = "/healthz";
+
+/** Paths the sample app serves itself; a callback path may not take one of them. */
+export const RESERVED_APP_PATHS: readonly string[] = [
+  "/",
+  "/signin",
+  "/signout",
+  "/me",
+  "/readyz",
+  HEALTH_CHECK_PATH,
+  DEFAULT_FRONT_CHANNEL_LOGOUT_PATH,
+];
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** True when `value` has the 8-4-4-4-12 hex shape of an Entra/ARM GUID (any case): tenant, client and object IDs. */
+export function isGuid(value: string): boolean {
+  return GUID.test(value);
+}

@@ -4,6 +4,7 @@
  */
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { SignJWT, UnsecuredJWT, type JWTPayload } from "jose";
+import { DEFAULT_TOKEN_EXCHANGE_URL } from "../contract/settings";
 import { createSigningKey, type SigningKey } from "./keys";
 import type { EmulatorContext, EmulatorUser, IdTokenMode, MintManagedIdentityTokenOptions } from "./types";
 
@@ -11,7 +12,7 @@ import type { EmulatorContext, EmulatorUser, IdTokenMode, MintManagedIdentityTok
 export const TOKEN_EXCHANGE_APP_ID = "fb60f99c-7a34-4190-8149-302f77469936";
 
 /** The public-cloud token-exchange audience URI a FIC names. */
-export const TOKEN_EXCHANGE_URI = "api://AzureADTokenExchange";
+export const TOKEN_EXCHANGE_URI = DEFAULT_TOKEN_EXCHANGE_URL;
 
 /** Microsoft Graph's app id: the audience of the access tokens the emulator issues for plain sign-in scopes. */
 export const GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000";

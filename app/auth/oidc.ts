@@ -7,7 +7,8 @@ import {
   ServerError,
   type NodeSystemOptions,
 } from "@azure/msal-node";
-import { isGuid, type AppConfig } from "../config";
+import { isGuid } from "../../contract/settings";
+import type { AppConfig } from "../config";
 import { randomId } from "../store";
 import { explainAadsts, type SignInProblem } from "./aadsts";
 import { IdTokenError, validateIdToken } from "./id-token";
