@@ -7,8 +7,7 @@
  * prints the endpoints and the environment an app needs (as `export` lines, ready to paste into a shell).
  */
 import { parseArgs } from "node:util";
-import { DEFAULT_CALLBACK_PATH, DEFAULT_FRONT_CHANNEL_LOGOUT_PATH } from "../contract/settings";
-import { startEmulator } from "./index";
+import { appRegistrationFor, startEmulator } from "./index";
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -22,10 +21,7 @@ async function main(): Promise<void> {
   const emu = await startEmulator({
     port: Number(values.port),
     miPort: Number(values["mi-port"]),
-    registration: {
-      redirectUris: [`${appUrl}${DEFAULT_CALLBACK_PATH}`],
-      frontChannelLogoutUrl: `${appUrl}${DEFAULT_FRONT_CHANNEL_LOGOUT_PATH}`,
-    },
+    registration: appRegistrationFor(appUrl),
   });
 
   const shellQuote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;

@@ -20,6 +20,7 @@ import { join } from "node:path";
 import {
   AzureAdSetting,
   DEFAULT_CALLBACK_PATH,
+  DEFAULT_FRONT_CHANNEL_LOGOUT_PATH,
   DEFAULT_TOKEN_EXCHANGE_URL,
   SIGNED_ASSERTION_FROM_MANAGED_IDENTITY,
 } from "../contract/settings";
@@ -77,6 +78,17 @@ export function defaultRegistration(overrides: RegistrationOverrides = {}): Emul
  * Starts the Entra emulator (HTTPS, self-signed certificate for localhost) and the MI endpoint (HTTP), both on
  * loopback only. Ports default to 0 (any free port); read the URLs from the result.
  */
+/**
+ * The registration entries for an app served at `appUrl` (e.g. `http://localhost:3000`): its callback at the default
+ * path as the only redirect URI, and its front-channel logout URL, as the stack would register them for a deployed app.
+ */
+export function appRegistrationFor(appUrl: string): Pick<EmulatorRegistration, "redirectUris" | "frontChannelLogoutUrl"> {
+  return {
+    redirectUris: [`${appUrl}${DEFAULT_CALLBACK_PATH}`],
+    frontChannelLogoutUrl: `${appUrl}${DEFAULT_FRONT_CHANNEL_LOGOUT_PATH}`,
+  };
+}
+
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   const emulator = new Emulator(defaultRegistration(options.registration), await SigningKeys.create(), options.tokenLifetimeSeconds ?? 86_400);
   try {

@@ -10,8 +10,7 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { DEFAULT_CALLBACK_PATH, DEFAULT_FRONT_CHANNEL_LOGOUT_PATH } from "../contract/settings";
-import { startEmulator } from "../emulator";
+import { appRegistrationFor, startEmulator } from "../emulator";
 
 const ROOT = resolve(__dirname, "..");
 
@@ -23,10 +22,7 @@ async function main(): Promise<void> {
   if (!existsSync(entry)) throw new Error(`${entry} does not exist: run \`npm run app:build\` first`);
 
   const emu = await startEmulator({
-    registration: {
-      redirectUris: [`${appUrl}${DEFAULT_CALLBACK_PATH}`],
-      frontChannelLogoutUrl: `${appUrl}${DEFAULT_FRONT_CHANNEL_LOGOUT_PATH}`,
-    },
+    registration: appRegistrationFor(appUrl),
   });
 
   const args = built ? ["--enable-source-maps", entry] : ["--import", "tsx", entry];

@@ -7,8 +7,7 @@ import { existsSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { afterAll, beforeAll } from "vitest";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { DEFAULT_CALLBACK_PATH, DEFAULT_FRONT_CHANNEL_LOGOUT_PATH } from "../../contract/settings";
-import { startEmulator, type RunningEmulator } from "../../emulator";
+import { appRegistrationFor, startEmulator, type RunningEmulator } from "../../emulator";
 import { buildApp } from "../../scripts/build-app";
 
 /** One timeout for every browser step. */
@@ -40,10 +39,7 @@ export async function startBuiltStack(): Promise<RunningStack> {
   const port = await freePort();
   const appUrl = `http://localhost:${port}`;
   const emu = await startEmulator({
-    registration: {
-      redirectUris: [`${appUrl}${DEFAULT_CALLBACK_PATH}`],
-      frontChannelLogoutUrl: `${appUrl}${DEFAULT_FRONT_CHANNEL_LOGOUT_PATH}`,
-    },
+    registration: appRegistrationFor(appUrl),
   });
   const appOutput: string[] = [];
   // NODE_EXTRA_CA_CERTS (from appEnv) makes the child trust the emulator's self-signed certificate.
