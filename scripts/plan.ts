@@ -6,8 +6,8 @@
  * OFFLINE: nothing here calls Azure, Microsoft Graph or the Pulumi service, and it needs no credentials. IDs, host
  * names and the tenant are placeholders the mocks make up; the shape and wiring are the program's own.
  */
-import { type RegisteredResource } from "../test/infra/azureMocks";
-import { readStackConfig, runThroughLanguageHost } from "../test/infra/languageHost";
+import { type RegisteredResource } from "../offline/azureMocks";
+import { readStackConfig, runThroughLanguageHost } from "../offline/languageHost";
 
 const stack = process.argv[2] ?? "dev";
 

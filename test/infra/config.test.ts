@@ -9,8 +9,8 @@ import {
   configKeys,
   parseStackConfig,
 } from "../../components/config";
+import { ROOT } from "../../offline/languageHost";
 
-const ROOT = join(__dirname, "..", "..");
 const valid: RawStackConfig = { location: "westeurope", webAppName: "secretless-signin-dev" };
 
 /** The problems parseStackConfig reports for `raw`, or fails the test when it accepts it. */

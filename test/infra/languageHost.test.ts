@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { type HostRun, readStackConfig, runThroughLanguageHost } from "./languageHost";
+import { type HostRun, readStackConfig, runThroughLanguageHost } from "../../offline/languageHost";
 
 /**
  * `pulumi up` would load and evaluate this program: the dev stack, run through the Node language host's own code path

@@ -2,8 +2,7 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { expect, it } from "vitest";
-
-const ROOT = join(__dirname, "..", "..");
+import { ROOT } from "../../offline/languageHost";
 
 it("npm run plan prints the dev stack's resource tree and its secretless wiring, labelled offline", async () => {
   const { stdout } = await promisify(execFile)(process.execPath, [join(ROOT, "node_modules/tsx/dist/cli.mjs"), "scripts/plan.ts"], {

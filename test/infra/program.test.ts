@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../app/config";
 import { AzureAdSetting } from "../../contract/settings";
-import { type AzureMocks, T, TENANT_ID, attachMocks, promiseOf, runProgram } from "./azureMocks";
+import { type AzureMocks, T, TENANT_ID, attachMocks, promiseOf, runProgram } from "../../offline/azureMocks";
 
 /**
  * The real program (index.ts) evaluated against the offline engine with the example dev stack's values. Every wiring

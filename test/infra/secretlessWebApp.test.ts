@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { AzureAdSetting } from "../../contract/settings";
 import { type CloudName } from "../../components/clouds";
 import { SecretlessWebApp, type SecretlessWebAppArgs } from "../../components/secretlessWebApp";
-import { type AzureMocks, T, TENANT_ID, attachMocks, guidFrom, promiseOf, runProgram } from "./azureMocks";
+import { type AzureMocks, T, TENANT_ID, attachMocks, guidFrom, promiseOf, runProgram } from "../../offline/azureMocks";
 
 /**
  * The composing component on its own, as another Pulumi program would use it, under each option that changes what

@@ -3,14 +3,15 @@ import * as pulumi from "@pulumi/pulumi";
 
 /**
  * An offline stand-in for the Pulumi engine and the Azure/azuread providers: the seam every infrastructure test and
- * `npm run plan` evaluate the real program through. Each resource gets what its provider would compute, with
+ * `npm run plan` (a shipped command, hence not under test/) evaluate the real program through. Each resource gets what its provider would compute, with
  * realistic, **distinct** IDs (a managed identity's clientId ≠ its principalId, an app's clientId ≠ its objectId), so a
  * swapped ID fails a test instead of passing by coincidence.
  */
 
-export const SUBSCRIPTION_ID = "8c1d9f4e-2b7a-4c3e-9d51-0f6a7b8c9d0e";
-export const TENANT_ID = "72f988bf-86f1-41af-91ab-2d7cd011db47";
-export const DEPLOYER_OBJECT_ID = "5b0c7e6d-1a2f-4e3d-8c9b-7a6f5e4d3c2b";
+const SUBSCRIPTION_ID = "8c1d9f4e-2b7a-4c3e-9d51-0f6a7b8c9d0e";
+/** An obviously made-up tenant: no real directory has this ID. */
+export const TENANT_ID = "00000000-0000-4000-8000-00000000feed";
+const DEPLOYER_OBJECT_ID = "5b0c7e6d-1a2f-4e3d-8c9b-7a6f5e4d3c2b";
 
 /** A stable GUID derived from `seed`, so IDs are realistic, distinct per resource and identical run to run. */
 export function guidFrom(seed: string): string {
@@ -44,7 +45,7 @@ export interface RegisteredResource {
 }
 
 /** Options seen by the stack transform, keyed by `type::name`. */
-export interface SeenOptions {
+interface SeenOptions {
   parentUrn?: string;
   deleteBeforeReplace?: boolean;
 }

@@ -5,7 +5,7 @@ import { load } from "js-yaml";
 import { type AzureMocks, PROJECT, attachMocks, settle } from "./azureMocks";
 
 /** The project root: where Pulumi.yaml, package.json and tsconfig.json live. */
-export const ROOT = join(__dirname, "..", "..");
+export const ROOT = join(__dirname, "..");
 
 /** Reads a stack file (`Pulumi.<stack>.yaml`) into the flat string config the engine hands a program. */
 export function readStackConfig(stack: string): Record<string, string> {
@@ -65,4 +65,3 @@ export async function runThroughLanguageHost(config: Record<string, string>, sta
   }
 }
 
-export { PROJECT };
