@@ -1,7 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as azuread from "@pulumi/azuread";
-import { configKeys, parseStackConfig } from "./components/config";
-import { SecretlessWebApp } from "./components/secretlessWebApp";
+import { SecretlessWebApp, configKeys, parseStackConfig } from "./components";
 
 // Import the program's configuration settings, and validate every one before anything registers.
 const config = new pulumi.Config();
@@ -15,25 +14,7 @@ const settings = parseStackConfig({
 const directory = azuread.getClientConfigOutput();
 
 // Create the whole chain: managed identity, app registration trusting it, and the web app wearing it.
-const app = new SecretlessWebApp("secretless", {
-  location: settings.location,
-  webAppName: settings.webAppName,
-  resourceGroupName: settings.resourceGroupName,
-  tenantId: directory.tenantId,
-  cloud: settings.cloud,
-  appDisplayName: settings.appDisplayName,
-  signInAudience: settings.signInAudience,
-  appRoleAssignmentRequired: settings.appRoleAssignmentRequired,
-  appOwnerObjectIds: settings.appOwnerObjectIds,
-  callbackPath: settings.callbackPath,
-  planSku: settings.planSku,
-  existingPlanId: settings.existingPlanId,
-  nodeVersion: settings.nodeVersion,
-  alwaysOn: settings.alwaysOn,
-  healthCheckPath: settings.healthCheckPath,
-  uniqueDefaultHostname: settings.uniqueDefaultHostname,
-  tags: settings.tags,
-});
+const app = new SecretlessWebApp("secretless", { ...settings, tenantId: directory.tenantId });
 
 export const url = app.url;
 export const appClientId = app.appClientId;

@@ -1,8 +1,8 @@
+import { callbackPathProblem } from "../contract/rules";
 import {
   AzureAdSetting,
   DEFAULT_CALLBACK_PATH,
   DEFAULT_TOKEN_EXCHANGE_URL,
-  RESERVED_APP_PATHS,
   SIGNED_ASSERTION_FROM_MANAGED_IDENTITY,
   isGuid,
 } from "../contract/settings";
@@ -56,76 +56,73 @@ export function loadConfig(env: Env): AppConfig {
   const settings = normaliseEnv(env, problems);
   const get = (name: string): string | undefined => settings.get(key(name))?.value;
   const nameOf = (name: string): string => settings.get(key(name))?.name ?? name;
+  const report = (name: string, problem: string | undefined) => problem && problems.push(`${nameOf(name)} ${problem}`);
 
-  // Instance: any https URL (public cloud, sovereign clouds, the local emulator); "/" appended when missing.
-  let instance = "";
-  const rawInstance = get(AzureAdSetting.Instance);
-  if (!rawInstance) {
-    problems.push(`${AzureAdSetting.Instance} is missing: set it to the Entra instance URL, e.g. https://login.microsoftonline.com/.`);
-  } else {
-    const url = parseUrl(rawInstance);
-    if (!url) {
-      problems.push(`${nameOf(AzureAdSetting.Instance)} is not a URL ("${rawInstance}"): set it to e.g. https://login.microsoftonline.com/.`);
-    } else if (url.protocol !== "https:") {
-      problems.push(`${nameOf(AzureAdSetting.Instance)} must use https ("${rawInstance}"): Entra and msal-node only accept https authorities.`);
-    } else if (url.search || url.hash || url.username || url.password) {
-      problems.push(`${nameOf(AzureAdSetting.Instance)} must not carry a query, fragment or credentials ("${rawInstance}"): use just the origin, e.g. https://login.microsoftonline.com/.`);
-    } else {
-      instance = url.href.endsWith("/") ? url.href : `${url.href}/`;
-    }
-  }
-
+  const instance = readInstance(get(AzureAdSetting.Instance));
+  report(AzureAdSetting.Instance, instance.problem);
   const tenantId = get(AzureAdSetting.TenantId) ?? "";
-  if (!tenantId) {
-    problems.push(`${AzureAdSetting.TenantId} is missing: set it to the directory (tenant) ID GUID of the app registration.`);
-  } else if (MULTI_TENANT.has(tenantId.toLowerCase())) {
-    problems.push(`${nameOf(AzureAdSetting.TenantId)} is "${tenantId}": this app is single-tenant; set the directory (tenant) ID GUID or its verified domain name.`);
-  } else if (!isGuid(tenantId) && !DOMAIN.test(tenantId)) {
-    problems.push(`${nameOf(AzureAdSetting.TenantId)} is "${tenantId}": set the directory (tenant) ID GUID (or a verified domain name such as contoso.onmicrosoft.com).`);
-  }
-
+  report(AzureAdSetting.TenantId, tenantIdProblem(tenantId));
   const clientId = get(AzureAdSetting.ClientId) ?? "";
-  if (!clientId) {
-    problems.push(`${AzureAdSetting.ClientId} is missing: set it to the application (client) ID GUID of the app registration.`);
-  } else if (!isGuid(clientId)) {
-    problems.push(`${nameOf(AzureAdSetting.ClientId)} is "${clientId}", not a GUID: set the application (client) ID of the app registration.`);
-  }
-
+  report(AzureAdSetting.ClientId, clientIdProblem(clientId));
   const callbackPath = get(AzureAdSetting.CallbackPath) || DEFAULT_CALLBACK_PATH;
-  if (!callbackPath.startsWith("/") || callbackPath.startsWith("//")) {
-    problems.push(`${nameOf(AzureAdSetting.CallbackPath)} is "${callbackPath}": it must be a path starting with a single "/", e.g. ${DEFAULT_CALLBACK_PATH}.`);
-  } else if (/[?#\\\s]/.test(callbackPath)) {
-    problems.push(`${nameOf(AzureAdSetting.CallbackPath)} is "${callbackPath}": it must be a plain path without query, fragment, backslash or spaces.`);
-  } else if (RESERVED_APP_PATHS.includes(callbackPath.toLowerCase())) {
-    problems.push(`${nameOf(AzureAdSetting.CallbackPath)} is "${callbackPath}", a path the app already serves: use ${DEFAULT_CALLBACK_PATH}.`);
-  }
-
+  const callbackProblem = callbackPathProblem(callbackPath);
+  report(AzureAdSetting.CallbackPath, callbackProblem && `is invalid: ${callbackProblem}`);
   if (get("AzureAd__ClientSecret") !== undefined) {
-    problems.push(`${nameOf("AzureAd__ClientSecret")} is set, but this app never uses a client secret: remove it (the managed identity's token is the credential).`);
+    report("AzureAd__ClientSecret", "is set, but this app never uses a client secret: remove it (the managed identity's token is the credential).");
   }
-
   const credential = pickCredential(settings, problems);
-
-  const rawPort = env.PORT;
-  let port = DEFAULT_PORT;
-  if (rawPort !== undefined && rawPort !== "") {
-    port = /^\d{1,5}$/.test(rawPort) ? Number(rawPort) : NaN;
-    if (!(port >= 1 && port <= 65535)) {
-      problems.push(`PORT is "${rawPort}": set a whole number from 1 to 65535, or leave it unset for ${DEFAULT_PORT}.`);
-    }
-  }
+  const port = readPort(env.PORT);
+  if (port.problem) problems.push(`PORT ${port.problem}`);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
-    instance,
+    instance: instance.value,
     tenantId,
     clientId,
     callbackPath,
     managedIdentityClientId: credential.managedIdentityClientId,
     tokenExchangeUrl: credential.tokenExchangeUrl,
-    port,
-    authority: `${instance}${tenantId}`,
+    port: port.value,
+    authority: `${instance.value}${tenantId}`,
   };
+}
+
+/** The Entra instance: any https URL (public cloud, sovereign clouds, the local emulator); "/" appended when missing. */
+function readInstance(raw: string | undefined): { value: string; problem?: string } {
+  if (!raw) return { value: "", problem: "is missing: set it to the Entra instance URL, e.g. https://login.microsoftonline.com/." };
+  const url = parseUrl(raw);
+  if (!url) return { value: "", problem: `is not a URL ("${raw}"): set it to e.g. https://login.microsoftonline.com/.` };
+  if (url.protocol !== "https:") {
+    return { value: "", problem: `must use https ("${raw}"): Entra and msal-node only accept https authorities.` };
+  }
+  if (url.search || url.hash || url.username || url.password) {
+    return { value: "", problem: `must not carry a query, fragment or credentials ("${raw}"): use just the origin, e.g. https://login.microsoftonline.com/.` };
+  }
+  return { value: url.href.endsWith("/") ? url.href : `${url.href}/` };
+}
+
+function tenantIdProblem(tenantId: string): string | undefined {
+  if (!tenantId) return "is missing: set it to the directory (tenant) ID GUID of the app registration.";
+  if (MULTI_TENANT.has(tenantId.toLowerCase())) {
+    return `is "${tenantId}": this app is single-tenant; set the directory (tenant) ID GUID or its verified domain name.`;
+  }
+  if (!isGuid(tenantId) && !DOMAIN.test(tenantId)) {
+    return `is "${tenantId}": set the directory (tenant) ID GUID (or a verified domain name such as contoso.onmicrosoft.com).`;
+  }
+  return undefined;
+}
+
+function clientIdProblem(clientId: string): string | undefined {
+  if (!clientId) return "is missing: set it to the application (client) ID GUID of the app registration.";
+  if (!isGuid(clientId)) return `is "${clientId}", not a GUID: set the application (client) ID of the app registration.`;
+  return undefined;
+}
+
+function readPort(raw: string | undefined): { value: number; problem?: string } {
+  if (raw === undefined || raw === "") return { value: DEFAULT_PORT };
+  const port = /^\d{1,5}$/.test(raw) ? Number(raw) : NaN;
+  if (port >= 1 && port <= 65535) return { value: port };
+  return { value: DEFAULT_PORT, problem: `is "${raw}": set a whole number from 1 to 65535, or leave it unset for ${DEFAULT_PORT}.` };
 }
 
 interface Setting {

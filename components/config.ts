@@ -1,44 +1,27 @@
-import { DEFAULT_CALLBACK_PATH, HEALTH_CHECK_PATH, RESERVED_APP_PATHS, isGuid } from "../contract/settings";
-import { type CloudEndpoints, type CloudName, clouds, cloudNames, isCloudName } from "./clouds";
+import { DEFAULT_NODE_VERSION, DEFAULT_PLAN_SKU, DEFAULT_SIGN_IN_AUDIENCE, type NodeVersion, type PlanSku, type SignInAudience, alwaysOnByDefault, defaultDisplayName } from "../contract/catalogue";
+import { type CloudName, DEFAULT_CLOUD, clouds, isCloudName } from "../contract/clouds";
+import {
+  alwaysOnProblem,
+  appPathProblem,
+  callbackPathProblem,
+  cloudProblem,
+  displayNameProblem,
+  findPlanSku,
+  locationProblem,
+  nodeVersionProblem,
+  planIdProblem,
+  planSkuProblem,
+  resourceGroupNameProblem,
+  signInAudienceProblem,
+  webAppNameProblem,
+} from "../contract/rules";
+import { DEFAULT_CALLBACK_PATH, HEALTH_CHECK_PATH, isGuid } from "../contract/settings";
 
 /**
  * The stack configuration contract: every key declared in Pulumi.yaml's `config:` block, parsed and validated in one
- * pass before any resource registers. Every problem is reported at once, each naming the key and the fix.
+ * pass before any resource registers. Every problem is reported at once, each naming the key and the fix. The rules
+ * themselves are in contract/rules.ts, shared with the components and the app; this file reads the keys.
  */
-
-/** Linux App Service plan SKUs this project knows, with the tier ARM expects and whether "Always On" is allowed. */
-export const planSkus = {
-  F1: { tier: "Free", alwaysOn: false },
-  B1: { tier: "Basic", alwaysOn: true },
-  B2: { tier: "Basic", alwaysOn: true },
-  B3: { tier: "Basic", alwaysOn: true },
-  S1: { tier: "Standard", alwaysOn: true },
-  S2: { tier: "Standard", alwaysOn: true },
-  S3: { tier: "Standard", alwaysOn: true },
-  P0v3: { tier: "PremiumV3", alwaysOn: true },
-  P1v3: { tier: "PremiumV3", alwaysOn: true },
-  P2v3: { tier: "PremiumV3", alwaysOn: true },
-  P3v3: { tier: "PremiumV3", alwaysOn: true },
-  P1mv3: { tier: "PremiumMV3", alwaysOn: true },
-  P2mv3: { tier: "PremiumMV3", alwaysOn: true },
-  P3mv3: { tier: "PremiumMV3", alwaysOn: true },
-  P4mv3: { tier: "PremiumMV3", alwaysOn: true },
-  P5mv3: { tier: "PremiumMV3", alwaysOn: true },
-} as const;
-export type PlanSku = keyof typeof planSkus;
-
-/** Node.js majors App Service offers as `NODE|<major>-lts` on Linux. */
-export const nodeVersions = [22, 24] as const;
-export type NodeVersion = (typeof nodeVersions)[number];
-
-/** Values of the app registration's `signInAudience`. */
-export const signInAudiences = [
-  "AzureADMyOrg",
-  "AzureADMultipleOrgs",
-  "AzureADandPersonalMicrosoftAccount",
-  "PersonalMicrosoftAccount",
-] as const;
-export type SignInAudience = (typeof signInAudiences)[number];
 
 /** The validated stack configuration that index.ts builds the stack from. */
 export interface StackConfig {
@@ -88,13 +71,13 @@ export type ConfigKey = (typeof configKeys)[number];
  * so the program behaves identically under mocks. A test keeps this table and Pulumi.yaml in step.
  */
 export const configDefaults: Partial<Record<ConfigKey, string>> = {
-  cloud: "public",
-  signInAudience: "AzureADMyOrg",
+  cloud: DEFAULT_CLOUD,
+  signInAudience: DEFAULT_SIGN_IN_AUDIENCE,
   appRoleAssignmentRequired: "false",
   appOwnerObjectIds: "[]",
   callbackPath: DEFAULT_CALLBACK_PATH,
-  planSku: "B1",
-  nodeVersion: "22",
+  planSku: DEFAULT_PLAN_SKU,
+  nodeVersion: String(DEFAULT_NODE_VERSION),
   healthCheckPath: HEALTH_CHECK_PATH,
   uniqueDefaultHostname: "true",
 };
@@ -127,53 +110,141 @@ export class StackConfigError extends Error {
   }
 }
 
-const WEB_APP_NAME = /^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,58}[a-zA-Z0-9])?$/;
-const LOCATION = /^[a-z][a-z0-9]*$/;
-// Resource group names: 1-90 of letters, digits, underscores, hyphens, periods and parentheses; no trailing period.
-const RESOURCE_GROUP = /^[-\w.()]{0,89}[-\w()]$/u;
-const PLAN_ID =
-  /^\/subscriptions\/([^/]+)\/resourceGroups\/([-\w.()]{1,90})\/providers\/Microsoft\.Web\/serverfarms\/([^/]+)$/i;
+/** Reads raw values with Pulumi.yaml's defaults applied, collecting every problem under its key. */
+class Reader {
+  readonly problems: ConfigProblem[] = [];
+  constructor(readonly raw: RawStackConfig) {}
 
-/** The rule for a web app name, or undefined when `name` is valid. Shared with the components' own argument checks. */
-export function webAppNameProblem(name: string): string | undefined {
-  if (name.length < 2 || name.length > 60) {
-    return `"${name}" is ${name.length} characters long; use 2-60 letters, digits or hyphens.`;
+  report(key: string, message: string | undefined): void {
+    if (message) this.problems.push({ key, message });
   }
-  if (!WEB_APP_NAME.test(name)) {
-    return `"${name}" may contain only letters, digits and hyphens, and must start and end with a letter or digit.`;
+
+  /** The key's trimmed value, or Pulumi.yaml's default when unset; undefined when that is empty too. */
+  value(key: ConfigKey): string | undefined {
+    const v = this.raw[key] ?? configDefaults[key];
+    return v === undefined || v.trim() === "" ? undefined : v.trim();
   }
-  return undefined;
+
+  /** A key without a default: reports `howToSet` when unset, the rule's problem when set. */
+  required(key: ConfigKey, howToSet: string, rule: (v: string) => string | undefined): string | undefined {
+    const v = this.value(key);
+    this.report(key, v === undefined ? `is required; ${howToSet}` : rule(v));
+    return v;
+  }
+
+  /** A key that may stay unset; when set, reports the rule's problem. */
+  optional(key: ConfigKey, rule: (v: string) => string | undefined): string | undefined {
+    const v = this.value(key);
+    if (v !== undefined) this.report(key, rule(v));
+    return v;
+  }
+
+  /** The key's value or `fallback`, reporting the rule's problem. */
+  withDefault(key: ConfigKey, fallback: string, rule: (v: string) => string | undefined): string {
+    const v = this.value(key) ?? fallback;
+    this.report(key, rule(v));
+    return v;
+  }
+
+  bool(key: ConfigKey, fallback: boolean): boolean {
+    const v = this.value(key);
+    if (v === undefined) return fallback;
+    if (v === "true" || v === "false") return v === "true";
+    this.report(key, `"${v}" is not a boolean; set it to true or false (pulumi config set --type bool ${key} true).`);
+    return fallback;
+  }
+
+  /** The key's JSON value (arrays and objects reach a program JSON-encoded); reports `fix` when it does not parse. */
+  json(key: ConfigKey, fix: string): unknown {
+    const v = this.value(key);
+    if (v === undefined) return undefined;
+    try {
+      return JSON.parse(v);
+    } catch {
+      this.report(key, `"${v}" is not ${fix}`);
+      return undefined;
+    }
+  }
 }
 
-/** The rule for a path the app serves (callback, health check), or undefined when `path` is valid. */
-export function appPathProblem(path: string): string | undefined {
-  if (!path.startsWith("/")) return `"${path}" must start with "/" (for example "${DEFAULT_CALLBACK_PATH}").`;
-  if (/[\s?#\\]/.test(path)) return `"${path}" must be a bare path: no spaces, "?", "#" or "\\".`;
-  if (path.includes("//")) return `"${path}" must not contain "//".`;
-  return undefined;
+function readPlace(r: Reader) {
+  const location = r.required("location", "set the Azure region to deploy to (pulumi config set location westeurope).", locationProblem);
+  const webAppName = r.required("webAppName", "set the App Service app name (pulumi config set webAppName my-signin-app).", webAppNameProblem);
+  const resourceGroupName = r.optional("resourceGroupName", resourceGroupNameProblem);
+  return { location, webAppName, resourceGroupName };
 }
 
-/** The rule for a callback path, or undefined when valid: an app path that does not shadow one of the app's routes. */
-export function callbackPathProblem(path: string): string | undefined {
-  const problem = appPathProblem(path);
-  if (problem) return problem;
-  if (RESERVED_APP_PATHS.includes(path)) {
-    return `"${path}" is one of the app's own routes (${RESERVED_APP_PATHS.join(", ")}); use "${DEFAULT_CALLBACK_PATH}".`;
-  }
-  return undefined;
+/** The cloud, which the azuread and azure-native providers must target too when their environment is set. */
+function readCloud(r: Reader): CloudName {
+  const cloud = r.withDefault("cloud", DEFAULT_CLOUD, cloudProblem);
+  if (!isCloudName(cloud)) return DEFAULT_CLOUD;
+  const mismatch = (setting: string, value: string | undefined, allowed: readonly string[], consequence: string) => {
+    if (value && !allowed.includes(value.toLowerCase())) {
+      r.report("cloud", `is "${cloud}" but ${setting} is "${value}"; ${consequence}. Set ${setting} to ${allowed[0]} or change cloud.`);
+    }
+  };
+  const { azureadEnvironments, armEnvironments } = clouds[cloud];
+  mismatch("azuread:environment", r.raw.azureadEnvironment, azureadEnvironments, "the app registration would live in another cloud than its federated credential");
+  mismatch("azure-native:environment", r.raw.armEnvironment, armEnvironments, "the managed identity would live in another cloud than the app registration");
+  return cloud;
 }
 
-/** The rule for an existing App Service plan's ARM resource ID, or undefined when valid. */
-export function planIdProblem(id: string): string | undefined {
-  const match = PLAN_ID.exec(id);
-  if (!match || !isGuid(match[1] ?? "")) {
-    return (
-      `"${id}" is not an App Service plan resource ID; expected ` +
-      `/subscriptions/<subscription GUID>/resourceGroups/<group>/providers/Microsoft.Web/serverfarms/<plan> ` +
-      "(az appservice plan show -g <group> -n <plan> --query id -o tsv)."
-    );
+function readRegistration(r: Reader, webAppName: string | undefined) {
+  const appDisplayName = r.withDefault("appDisplayName", defaultDisplayName(webAppName ?? "app"), displayNameProblem);
+  const signInAudience = r.withDefault("signInAudience", DEFAULT_SIGN_IN_AUDIENCE, signInAudienceProblem) as SignInAudience;
+  const appRoleAssignmentRequired = r.bool("appRoleAssignmentRequired", false);
+  const fix = "a list; set items with pulumi config set --path 'appOwnerObjectIds[0]' <object id GUID>.";
+  const owners = r.json("appOwnerObjectIds", fix) ?? [];
+  if (!Array.isArray(owners) || owners.some((o) => typeof o !== "string")) {
+    r.report("appOwnerObjectIds", `"${r.value("appOwnerObjectIds")}" is not ${fix}`);
+    return { appDisplayName, signInAudience, appRoleAssignmentRequired, appOwnerObjectIds: [] };
   }
-  return undefined;
+  const bad = owners.filter((o: string) => !isGuid(o));
+  if (bad.length > 0) {
+    const what = bad.length === 1 ? "is not an object ID" : "are not object IDs";
+    r.report("appOwnerObjectIds", `${bad.map((b) => `"${b}"`).join(", ")} ${what}; each owner must be a GUID (az ad signed-in-user show --query id -o tsv).`);
+  }
+  return { appDisplayName, signInAudience, appRoleAssignmentRequired, appOwnerObjectIds: owners as string[] };
+}
+
+function readPaths(r: Reader) {
+  const callbackPath = r.withDefault("callbackPath", DEFAULT_CALLBACK_PATH, callbackPathProblem);
+  const healthCheckPath = r.withDefault("healthCheckPath", HEALTH_CHECK_PATH, (p) => appPathProblem(p, HEALTH_CHECK_PATH));
+  return { callbackPath, healthCheckPath };
+}
+
+function readHosting(r: Reader) {
+  const existingPlanId = r.optional("existingPlanId", planIdProblem);
+  const planSku = findPlanSku(r.withDefault("planSku", DEFAULT_PLAN_SKU, planSkuProblem)) ?? DEFAULT_PLAN_SKU;
+  const rawNode = r.withDefault("nodeVersion", String(DEFAULT_NODE_VERSION), (v) => {
+    const p = nodeVersionProblem(v);
+    return p && `${p} Set it with pulumi config set --type int nodeVersion ${DEFAULT_NODE_VERSION}.`;
+  });
+  const onExistingPlan = existingPlanId !== undefined;
+  const alwaysOn = r.bool("alwaysOn", alwaysOnByDefault(planSku, onExistingPlan));
+  r.report("alwaysOn", alwaysOnProblem(alwaysOn, planSku, onExistingPlan));
+  const uniqueDefaultHostname = r.bool("uniqueDefaultHostname", true);
+  return { planSku, existingPlanId, nodeVersion: Number(rawNode) as NodeVersion, alwaysOn, uniqueDefaultHostname };
+}
+
+/** Azure tags: at most 50, names up to 512 characters without < > % & \ ? /, string values up to 256 characters. */
+function readTags(r: Reader): Record<string, string> {
+  const fix = "a map of tags; set each with pulumi config set --path 'tags.<name>' <value>.";
+  const tags = r.json("tags", fix) ?? {};
+  if (tags === null || typeof tags !== "object" || Array.isArray(tags)) {
+    r.report("tags", `"${r.value("tags")}" is not ${fix}`);
+    return {};
+  }
+  for (const [k, v] of Object.entries(tags)) {
+    if (typeof v !== "string") {
+      r.report("tags", `tag "${k}" has a ${typeof v} value; tag values must be strings (pulumi config set --path 'tags.${k}' "<text>").`);
+    } else if (k.length > 512 || v.length > 256 || /[<>%&\\?/]/.test(k)) {
+      r.report("tags", `tag "${k}" breaks Azure's tag rules (name ≤ 512 characters without < > % & \\ ? /, value ≤ 256 characters).`);
+    }
+  }
+  const count = Object.keys(tags).length;
+  if (count > 50) r.report("tags", `has ${count} tags; Azure allows at most 50 per resource.`);
+  return tags as Record<string, string>;
 }
 
 /**
@@ -181,164 +252,15 @@ export function planIdProblem(id: string): string | undefined {
  * {@link StackConfigError} listing every problem; returns the typed configuration otherwise.
  */
 export function parseStackConfig(raw: RawStackConfig): StackConfig {
-  const problems: ConfigProblem[] = [];
-  const problem = (key: string, message: string) => problems.push({ key, message });
-  const value = (key: ConfigKey): string | undefined => {
-    const v = raw[key] ?? configDefaults[key];
-    return v === undefined || v.trim() === "" ? undefined : v.trim();
+  const r = new Reader(raw);
+  const { location, webAppName, resourceGroupName } = readPlace(r);
+  const rest = {
+    cloud: readCloud(r),
+    ...readRegistration(r, webAppName),
+    ...readPaths(r),
+    ...readHosting(r),
+    tags: readTags(r),
   };
-  const bool = (key: ConfigKey, fallback: boolean): boolean => {
-    const v = value(key);
-    if (v === undefined) return fallback;
-    if (v === "true" || v === "false") return v === "true";
-    problem(key, `"${v}" is not a boolean; set it to true or false (pulumi config set --type bool ${key} true).`);
-    return fallback;
-  };
-
-  const location = value("location");
-  if (location === undefined) {
-    problem("location", "is required; set the Azure region to deploy to (pulumi config set location westeurope).");
-  } else if (!LOCATION.test(location)) {
-    problem("location", `"${location}" is not an Azure region name; use the lower-case name from \`az account list-locations -o table\`, e.g. westeurope.`);
-  }
-
-  const webAppName = value("webAppName");
-  if (webAppName === undefined) {
-    problem("webAppName", "is required; set the App Service app name (pulumi config set webAppName my-signin-app).");
-  } else {
-    const p = webAppNameProblem(webAppName);
-    if (p) problem("webAppName", p);
-  }
-
-  const resourceGroupName = value("resourceGroupName");
-  if (resourceGroupName !== undefined && !RESOURCE_GROUP.test(resourceGroupName)) {
-    problem(
-      "resourceGroupName",
-      `"${resourceGroupName}" is not a valid resource group name; use 1-90 letters, digits, "_", "-", ".", "(" or ")", not ending in "." — or unset it to create a new group.`,
-    );
-  }
-
-  let cloud: CloudName = "public";
-  const rawCloud = value("cloud") ?? "public";
-  if (isCloudName(rawCloud)) {
-    cloud = rawCloud;
-    const endpoints: CloudEndpoints = clouds[cloud];
-    if (raw.azureadEnvironment && !endpoints.azureadEnvironments.includes(raw.azureadEnvironment.toLowerCase())) {
-      problem(
-        "cloud",
-        `is "${cloud}" but azuread:environment is "${raw.azureadEnvironment}"; the app registration would live in another cloud than its federated credential. Set azuread:environment to ${endpoints.azureadEnvironments[0]} or change cloud.`,
-      );
-    }
-    if (raw.armEnvironment && !endpoints.armEnvironments.includes(raw.armEnvironment.toLowerCase())) {
-      problem(
-        "cloud",
-        `is "${cloud}" but azure-native:environment is "${raw.armEnvironment}"; the managed identity would live in another cloud than the app registration. Set azure-native:environment to ${endpoints.armEnvironments[0]} or change cloud.`,
-      );
-    }
-  } else {
-    problem("cloud", `"${rawCloud}" is not a supported cloud; use one of ${cloudNames.join(", ")}.`);
-  }
-
-  const appDisplayName = value("appDisplayName") ?? `Secretless sign-in (${webAppName ?? "app"})`;
-  if (appDisplayName.length > 120) {
-    problem("appDisplayName", `is ${appDisplayName.length} characters long; Entra allows at most 120.`);
-  }
-
-  const rawAudience = value("signInAudience") ?? "AzureADMyOrg";
-  const signInAudience = (signInAudiences as readonly string[]).includes(rawAudience)
-    ? (rawAudience as SignInAudience)
-    : (problem("signInAudience", `"${rawAudience}" is not a sign-in audience; use one of ${signInAudiences.join(", ")} (AzureADMyOrg is single tenant).`),
-      "AzureADMyOrg");
-
-  const appRoleAssignmentRequired = bool("appRoleAssignmentRequired", false);
-
-  let appOwnerObjectIds: string[] = [];
-  const rawOwners = value("appOwnerObjectIds") ?? "[]";
-  try {
-    const parsed: unknown = JSON.parse(rawOwners);
-    if (!Array.isArray(parsed) || parsed.some((o) => typeof o !== "string")) throw new Error("not a list of strings");
-    const bad = parsed.filter((o: string) => !isGuid(o));
-    if (bad.length > 0) {
-      problem("appOwnerObjectIds", `${bad.map((b) => `"${b}"`).join(", ")} ${bad.length === 1 ? "is not an object ID" : "are not object IDs"}; each owner must be a GUID (az ad signed-in-user show --query id -o tsv).`);
-    }
-    appOwnerObjectIds = parsed as string[];
-  } catch {
-    problem("appOwnerObjectIds", `"${rawOwners}" is not a list; set items with pulumi config set --path 'appOwnerObjectIds[0]' <object id GUID>.`);
-  }
-
-  const callbackPath = value("callbackPath") ?? DEFAULT_CALLBACK_PATH;
-  const callbackProblem = callbackPathProblem(callbackPath);
-  if (callbackProblem) problem("callbackPath", callbackProblem);
-
-  const healthCheckPath = value("healthCheckPath") ?? HEALTH_CHECK_PATH;
-  const healthProblem = appPathProblem(healthCheckPath);
-  if (healthProblem) problem("healthCheckPath", healthProblem);
-
-  const existingPlanId = value("existingPlanId");
-  if (existingPlanId !== undefined) {
-    const p = planIdProblem(existingPlanId);
-    if (p) problem("existingPlanId", p);
-  }
-
-  const rawSku = value("planSku") ?? "B1";
-  const skuName = Object.keys(planSkus).find((s) => s.toLowerCase() === rawSku.toLowerCase()) as PlanSku | undefined;
-  if (skuName === undefined) {
-    problem("planSku", `"${rawSku}" is not a known Linux App Service plan SKU; use one of ${Object.keys(planSkus).join(", ")}.`);
-  }
-  const planSku: PlanSku = skuName ?? "B1";
-
-  const rawNode = value("nodeVersion") ?? "22";
-  const nodeVersion = (nodeVersions as readonly number[]).includes(Number(rawNode)) && /^\d+$/.test(rawNode)
-    ? (Number(rawNode) as NodeVersion)
-    : (problem("nodeVersion", `"${rawNode}" is not a supported runtime; use ${nodeVersions.join(" or ")} (pulumi config set --type int nodeVersion 22).`),
-      22);
-
-  // Always On keeps the app warm; the Free tier forbids it, and an existing plan's tier is unknown here, so default on.
-  const alwaysOnAllowed = existingPlanId !== undefined || planSkus[planSku].alwaysOn;
-  const alwaysOn = bool("alwaysOn", alwaysOnAllowed);
-  if (alwaysOn && !alwaysOnAllowed) {
-    problem("alwaysOn", `is true but the ${planSku} plan does not allow Always On; set alwaysOn to false or choose a Basic or higher planSku.`);
-  }
-
-  const uniqueDefaultHostname = bool("uniqueDefaultHostname", true);
-
-  let tags: Record<string, string> = {};
-  const rawTags = value("tags");
-  if (rawTags !== undefined) {
-    try {
-      const parsed: unknown = JSON.parse(rawTags);
-      if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("not an object");
-      for (const [k, v] of Object.entries(parsed)) {
-        if (typeof v !== "string") {
-          problem("tags", `tag "${k}" has a ${typeof v} value; tag values must be strings (pulumi config set --path 'tags.${k}' "<text>").`);
-        } else if (k.length > 512 || v.length > 256 || /[<>%&\\?/]/.test(k)) {
-          problem("tags", `tag "${k}" breaks Azure's tag rules (name ≤ 512 characters without < > % & \\ ? /, value ≤ 256 characters).`);
-        }
-      }
-      if (Object.keys(parsed).length > 50) problem("tags", `has ${Object.keys(parsed).length} tags; Azure allows at most 50 per resource.`);
-      tags = parsed as Record<string, string>;
-    } catch {
-      problem("tags", `"${rawTags}" is not a map of tags; set each with pulumi config set --path 'tags.<name>' <value>.`);
-    }
-  }
-
-  if (problems.length > 0) throw new StackConfigError(problems);
-  return {
-    location: location!,
-    webAppName: webAppName!,
-    resourceGroupName,
-    cloud,
-    appDisplayName,
-    signInAudience,
-    appRoleAssignmentRequired,
-    appOwnerObjectIds,
-    callbackPath,
-    planSku,
-    existingPlanId,
-    nodeVersion,
-    alwaysOn,
-    healthCheckPath,
-    uniqueDefaultHostname,
-    tags,
-  };
+  if (r.problems.length > 0) throw new StackConfigError(r.problems);
+  return { location: location!, webAppName: webAppName!, resourceGroupName, ...rest };
 }

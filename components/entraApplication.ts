@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as azuread from "@pulumi/azuread";
-import { type CloudName, clouds, federatedIssuer } from "./clouds";
+import { DEFAULT_SIGN_IN_AUDIENCE } from "../contract/catalogue";
+import { type CloudName, DEFAULT_CLOUD, clouds, federatedIssuer } from "../contract/clouds";
 
 /** Arguments of {@link EntraApplication}. */
 export interface EntraApplicationArgs {
@@ -57,14 +58,14 @@ export class EntraApplication extends pulumi.ComponentResource {
 
   constructor(name: string, args: EntraApplicationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("secretless:index:EntraApplication", name, {}, opts);
-    const cloud = args.cloud ?? "public";
+    const cloud = args.cloud ?? DEFAULT_CLOUD;
 
     // Register the application. It carries no credential of its own: no password, no certificate.
     const registration = new azuread.ApplicationRegistration(
       `${name}-app`,
       {
         displayName: args.displayName,
-        signInAudience: args.signInAudience ?? "AzureADMyOrg",
+        signInAudience: args.signInAudience ?? DEFAULT_SIGN_IN_AUDIENCE,
         logoutUrl: args.logoutUrl,
         // Sign-in uses the authorization code flow; nothing needs tokens from the authorize endpoint.
         implicitIdTokenIssuanceEnabled: false,
@@ -103,11 +104,13 @@ export class EntraApplication extends pulumi.ComponentResource {
       .all([args.tenantId, args.identityTenantId])
       .apply(([tenantId, identityTenantId]) => {
         if (identityTenantId !== undefined && identityTenantId.toLowerCase() !== tenantId.toLowerCase()) {
-          throw new Error(
-            `The managed identity is in tenant ${identityTenantId} but the app registration is in tenant ${tenantId}. ` +
+          throw new pulumi.InputPropertyError({
+            propertyPath: "identityTenantId",
+            reason:
+              `The managed identity is in tenant ${identityTenantId} but the app registration is in tenant ${tenantId}. ` +
               "A federated credential can only trust a managed identity of its own tenant: point the azuread and " +
               "azure-native providers at the same tenant (azuread:tenantId / ARM_TENANT_ID).",
-          );
+          });
         }
         return federatedIssuer(cloud, tenantId);
       });
@@ -134,6 +137,7 @@ export class EntraApplication extends pulumi.ComponentResource {
     this.registerOutputs({
       clientId: this.clientId,
       objectId: this.objectId,
+      applicationId: this.applicationId,
       servicePrincipalObjectId: this.servicePrincipalObjectId,
       federatedIssuer: this.federatedIssuer,
     });

@@ -1,4 +1,6 @@
-export * from "./clouds";
+// The components' public surface, for this program (index.ts) and for other Pulumi programs.
+export type { NodeVersion, PlanSku, SignInAudience } from "../contract/catalogue";
+export type { CloudName } from "../contract/clouds";
 export * from "./config";
 export * from "./identity";
 export * from "./entraApplication";

@@ -1,9 +1,20 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as azuread from "@pulumi/azuread";
 import * as resources from "@pulumi/azure-native/resources";
-import { AzureAdSetting, DEFAULT_CALLBACK_PATH, SIGNED_ASSERTION_FROM_MANAGED_IDENTITY } from "../contract/settings";
-import { type CloudName, clouds, isCloudName, cloudNames } from "./clouds";
-import { type PlanSku, callbackPathProblem, nodeVersions, planSkus, webAppNameProblem } from "./config";
+import { DEFAULT_PLAN_SKU, type PlanSku, defaultDisplayName } from "../contract/catalogue";
+import { type CloudName, DEFAULT_CLOUD, clouds } from "../contract/clouds";
+import {
+  alwaysOnProblem,
+  appPathProblem,
+  callbackPathProblem,
+  cloudProblem,
+  findPlanSku,
+  nodeVersionProblem,
+  planSkuProblem,
+  signInAudienceProblem,
+  webAppNameProblem,
+} from "../contract/rules";
+import { AzureAdSetting, DEFAULT_CALLBACK_PATH, HEALTH_CHECK_PATH, SIGNED_ASSERTION_FROM_MANAGED_IDENTITY } from "../contract/settings";
 import { EntraApplication } from "./entraApplication";
 import { ManagedIdentity } from "./identity";
 import { LinuxWebApp } from "./linuxWebApp";
@@ -30,7 +41,7 @@ export interface SecretlessWebAppArgs {
   readonly appOwnerObjectIds?: pulumi.Input<string>[];
   /** Optional. The OpenID Connect callback path. Defaults to `/signin-oidc`. */
   readonly callbackPath?: string;
-  /** Optional. Linux plan SKU to create. Defaults to `B1`. Ignored with `existingPlanId`. */
+  /** Optional. Linux plan SKU to create, in any letter case. Defaults to `B1`. Ignored with `existingPlanId`. */
   readonly planSku?: PlanSku;
   /** Optional. An existing Linux App Service plan's resource ID. Defaults to creating a plan. */
   readonly existingPlanId?: pulumi.Input<string>;
@@ -85,7 +96,7 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
   constructor(name: string, args: SecretlessWebAppArgs, opts?: pulumi.ComponentResourceOptions) {
     super("secretless:index:SecretlessWebApp", name, {}, opts);
     validateArgs(args);
-    const cloud = args.cloud ?? "public";
+    const cloud = args.cloud ?? DEFAULT_CLOUD;
     const callbackPath = args.callbackPath ?? DEFAULT_CALLBACK_PATH;
     const tenantId = pulumi.output(args.tenantId ?? azuread.getClientConfigOutput({ parent: this }).tenantId);
 
@@ -106,7 +117,7 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
     const entra = new EntraApplication(
       `${name}-entra`,
       {
-        displayName: args.appDisplayName ?? `Secretless sign-in (${args.webAppName})`,
+        displayName: args.appDisplayName ?? defaultDisplayName(args.webAppName),
         tenantId,
         identityPrincipalId: identity.principalId,
         identityTenantId: identity.tenantId,
@@ -173,34 +184,41 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
     this.redirectUri = redirectUri;
     this.registerOutputs({
       url: this.url,
+      defaultHostName: this.defaultHostName,
+      webAppName: this.webAppName,
+      resourceGroupName: this.resourceGroupName,
       appClientId: this.appClientId,
+      appObjectId: this.appObjectId,
       identityClientId: this.identityClientId,
       identityPrincipalId: this.identityPrincipalId,
+      identityId: this.identityId,
       tenantId: this.tenantId,
-      resourceGroupName: this.resourceGroupName,
       redirectUri: this.redirectUri,
     });
   }
 }
 
-/** Checks the plain (non-Output) arguments before any child registers, reporting every problem at once. */
+/**
+ * Checks the arguments given as plain values (an Output is checked by the service that receives it) before any child
+ * registers, with the same rules as the stack configuration, reporting every problem at once.
+ */
 function validateArgs(args: SecretlessWebAppArgs): void {
-  const errors: { propertyPath: string; reason: string }[] = [];
-  const nameProblem = webAppNameProblem(args.webAppName);
-  if (nameProblem) errors.push({ propertyPath: "webAppName", reason: nameProblem });
-  if (args.cloud !== undefined && !isCloudName(args.cloud)) {
-    errors.push({ propertyPath: "cloud", reason: `"${args.cloud}" is not a supported cloud; use one of ${cloudNames.join(", ")}.` });
-  }
-  if (args.callbackPath !== undefined) {
-    const p = callbackPathProblem(args.callbackPath);
-    if (p) errors.push({ propertyPath: "callbackPath", reason: p });
-  }
-  if (args.planSku !== undefined && !(args.planSku in planSkus)) {
-    errors.push({ propertyPath: "planSku", reason: `"${args.planSku}" is not a known Linux plan SKU; use one of ${Object.keys(planSkus).join(", ")}.` });
-  }
-  if (args.nodeVersion !== undefined && !(nodeVersions as readonly number[]).includes(args.nodeVersion)) {
-    errors.push({ propertyPath: "nodeVersion", reason: `${args.nodeVersion} is not a supported runtime; use ${nodeVersions.join(" or ")}.` });
-  }
+  const errors: pulumi.InputPropertyErrorDetails[] = [];
+  const check = <T>(propertyPath: string, value: T | undefined, rule: (v: T) => string | undefined) => {
+    const reason = value === undefined ? undefined : rule(value);
+    if (reason) errors.push({ propertyPath, reason });
+  };
+  const plain = <T>(value: pulumi.Input<T> | undefined, type: string): T | undefined =>
+    typeof value === type ? (value as T) : undefined;
+  check("webAppName", args.webAppName, webAppNameProblem);
+  check("cloud", args.cloud, cloudProblem);
+  check("callbackPath", args.callbackPath, callbackPathProblem);
+  check("planSku", args.planSku, planSkuProblem);
+  check("nodeVersion", args.nodeVersion, nodeVersionProblem);
+  check("signInAudience", plain<string>(args.signInAudience, "string"), signInAudienceProblem);
+  check("healthCheckPath", plain<string>(args.healthCheckPath, "string"), (p) => appPathProblem(p, HEALTH_CHECK_PATH));
+  const sku = findPlanSku(args.planSku ?? DEFAULT_PLAN_SKU);
+  if (sku) check("alwaysOn", plain<boolean>(args.alwaysOn, "boolean"), (on) => alwaysOnProblem(on, sku, args.existingPlanId !== undefined));
   for (const key of Object.keys(args.appSettings ?? {})) {
     if (Object.values(AzureAdSetting).some((own) => own.toLowerCase() === key.toLowerCase())) {
       errors.push({

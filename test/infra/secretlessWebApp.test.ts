@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { AzureAdSetting } from "../../contract/settings";
-import { type CloudName } from "../../components/clouds";
+import { type CloudName } from "../../contract/clouds";
 import { SecretlessWebApp, type SecretlessWebAppArgs } from "../../components/secretlessWebApp";
 import { type AzureMocks, T, TENANT_ID, attachMocks, guidFrom, promiseOf, runProgram } from "../../offline/azureMocks";
 
@@ -126,6 +126,23 @@ describe("SecretlessWebApp options", () => {
   });
 });
 
+describe("every component", () => {
+  it("registers each public output it exposes, so the engine records them all", async () => {
+    const spy = vi.spyOn(pulumi.ComponentResource.prototype, "registerOutputs");
+    await build({});
+    const registered = new Map<pulumi.ComponentResource, string[]>();
+    spy.mock.calls.forEach(([outputs], i) => {
+      const component = spy.mock.contexts[i] as pulumi.ComponentResource;
+      if (outputs !== undefined && component.constructor.name !== "Stack") registered.set(component, Object.keys(outputs));
+    });
+    expect([...registered.keys()].map((c) => c.constructor.name).sort()).toEqual(["EntraApplication", "LinuxWebApp", "ManagedIdentity", "SecretlessWebApp"]);
+    for (const [component, names] of registered) {
+      const exposed = Object.entries(component).filter(([k, v]) => k !== "urn" && pulumi.Output.isInstance(v)).map(([k]) => k);
+      expect(names.sort(), component.constructor.name).toEqual(exposed.sort());
+    }
+  });
+});
+
 describe("SecretlessWebApp refuses bad arguments before registering anything", () => {
   it("reports every bad plain argument at once, by property", async () => {
     const mocks = await attachMocks({});
@@ -189,6 +206,8 @@ describe("SecretlessWebApp refuses bad arguments before registering anything", (
     }
     expect(rejections.length).toBeGreaterThan(0);
     for (const r of rejections) {
+      expect(pulumi.InputPropertyError.isInstance(r), String(r)).toBe(true);
+      expect((r as pulumi.InputPropertyError).propertyPath).toBe("identityTenantId");
       expect(String((r as Error).message)).toMatch(/A federated credential can only trust a managed identity of its own tenant/);
     }
     expect(mocks.ofType(T.fic)).toHaveLength(0);

@@ -1,4 +1,4 @@
-import { DEFAULT_TOKEN_EXCHANGE_URL } from "../contract/settings";
+import { DEFAULT_TOKEN_EXCHANGE_URL } from "./settings";
 
 /**
  * The Azure clouds this project can target, and the two values of each that the secretless chain depends on.
@@ -47,6 +47,9 @@ export const clouds = {
 export type CloudName = keyof typeof clouds;
 
 export const cloudNames = Object.keys(clouds) as CloudName[];
+
+/** The cloud a stack or component targets when none is named. */
+export const DEFAULT_CLOUD: CloudName = "public";
 
 export function isCloudName(value: string): value is CloudName {
   return Object.prototype.hasOwnProperty.call(clouds, value);

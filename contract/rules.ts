@@ -1,0 +1,142 @@
+import { type PlanSku, nodeVersions, planSkus, signInAudiences } from "./catalogue";
+import { cloudNames, isCloudName } from "./clouds";
+import { DEFAULT_CALLBACK_PATH, RESERVED_APP_PATHS, isGuid } from "./settings";
+
+/**
+ * Every rule a setting must pass, written once and applied by each layer that checks it: the stack parser
+ * (components/config.ts), the components' argument checks and the sample app's start-up config (app/config.ts).
+ *
+ * A rule returns undefined when the value is valid, or the problem: the value, what is wrong and the fix, but not the
+ * key, which each layer names in its own words (`callbackPath`, `AzureAd__CallbackPath`, …).
+ */
+
+const WEB_APP_NAME = /^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,58}[a-zA-Z0-9])?$/;
+const LOCATION = /^[a-z][a-z0-9]*$/;
+// Resource group names: 1-90 of letters, digits, underscores, hyphens, periods and parentheses; no trailing period.
+const RESOURCE_GROUP = /^[-\w.()]{0,89}[-\w()]$/u;
+const PLAN_ID =
+  /^\/subscriptions\/([^/]+)\/resourceGroups\/([-\w.()]{1,90})\/providers\/Microsoft\.Web\/serverfarms\/([^/]+)$/i;
+// One path segment: RFC 3986's unreserved characters. No "%" (an encoded "." or "/" would be decoded differently by
+// browsers, proxies and the router), no ":" or "*" (route parameters and wildcards to the app's router).
+const SEGMENT = /^[A-Za-z0-9._~-]+$/;
+
+/** The App Service app (site) name: 2-60 letters, digits or hyphens, starting and ending with a letter or digit. */
+export function webAppNameProblem(name: string): string | undefined {
+  if (name.length < 2 || name.length > 60) {
+    return `"${name}" is ${name.length} characters long; use 2-60 letters, digits or hyphens.`;
+  }
+  if (!WEB_APP_NAME.test(name)) {
+    return `"${name}" may contain only letters, digits and hyphens, and must start and end with a letter or digit.`;
+  }
+  return undefined;
+}
+
+/** An Azure region's programmatic name, e.g. `westeurope`. */
+export function locationProblem(location: string): string | undefined {
+  return LOCATION.test(location)
+    ? undefined
+    : `"${location}" is not an Azure region name; use the lower-case name from \`az account list-locations -o table\`, e.g. westeurope.`;
+}
+
+/** An existing resource group's name. */
+export function resourceGroupNameProblem(name: string): string | undefined {
+  return RESOURCE_GROUP.test(name)
+    ? undefined
+    : `"${name}" is not a valid resource group name; use 1-90 letters, digits, "_", "-", ".", "(" or ")", not ending in "." — or unset it to create a new group.`;
+}
+
+/** An existing App Service plan's ARM resource ID. */
+export function planIdProblem(id: string): string | undefined {
+  const match = PLAN_ID.exec(id);
+  if (match && isGuid(match[1] ?? "")) return undefined;
+  return (
+    `"${id}" is not an App Service plan resource ID; expected ` +
+    `/subscriptions/<subscription GUID>/resourceGroups/<group>/providers/Microsoft.Web/serverfarms/<plan> ` +
+    "(az appservice plan show -g <group> -n <plan> --query id -o tsv)."
+  );
+}
+
+/** The app registration's display name. */
+export function displayNameProblem(name: string): string | undefined {
+  return name.length > 120 ? `is ${name.length} characters long; Entra allows at most 120.` : undefined;
+}
+
+/** A supported cloud name, matched exactly: `public`, `usgov` or `china`. */
+export function cloudProblem(cloud: string): string | undefined {
+  return isCloudName(cloud) ? undefined : `"${cloud}" is not a supported cloud; use one of ${cloudNames.join(", ")}.`;
+}
+
+/** An app registration sign-in audience, matched exactly as Graph spells it. */
+export function signInAudienceProblem(audience: string): string | undefined {
+  return (signInAudiences as readonly string[]).includes(audience)
+    ? undefined
+    : `"${audience}" is not a sign-in audience; use one of ${signInAudiences.join(", ")} (AzureADMyOrg is single tenant).`;
+}
+
+/** The SKU `value` names, in any letter case, in ARM's spelling; undefined when it names none. */
+export function findPlanSku(value: string): PlanSku | undefined {
+  return (Object.keys(planSkus) as PlanSku[]).find((sku) => sku.toLowerCase() === value.toLowerCase());
+}
+
+/** A Linux App Service plan SKU this project knows, in any letter case (`p1v3` is `P1v3`). */
+export function planSkuProblem(value: string): string | undefined {
+  return findPlanSku(value)
+    ? undefined
+    : `"${value}" is not a known Linux App Service plan SKU; use one of ${Object.keys(planSkus).join(", ")}.`;
+}
+
+/** A Node.js major App Service offers on Linux, as a number or a string of digits. */
+export function nodeVersionProblem(value: number | string): string | undefined {
+  const ok = /^\d+$/.test(String(value)) && (nodeVersions as readonly number[]).includes(Number(value));
+  return ok ? undefined : `"${value}" is not a supported Node.js runtime; use ${nodeVersions.join(" or ")}.`;
+}
+
+/** Always On, which the Free tier forbids. */
+export function alwaysOnProblem(alwaysOn: boolean, planSku: PlanSku, onExistingPlan: boolean): string | undefined {
+  return alwaysOn && !onExistingPlan && !planSkus[planSku].alwaysOn
+    ? `is true but the ${planSku} plan does not allow Always On; set alwaysOn to false or choose a Basic or higher planSku.`
+    : undefined;
+}
+
+/**
+ * A path the app serves (the callback, the health check): "/" or "/"-separated segments of letters, digits, "-", "_",
+ * "." and "~". No empty segment ("//", a trailing "/"), no "." or ".." segment (browsers resolve them away), and
+ * nothing that is not part of a path (query, fragment, spaces, "\"). `example` is shown in the fix.
+ */
+export function appPathProblem(path: string, example: string): string | undefined {
+  const fix = `use a path such as "${example}"`;
+  if (!path.startsWith("/")) return `"${path}" must start with "/"; ${fix}.`;
+  if (path === "/") return undefined;
+  const segments = path.slice(1).split("/");
+  if (segments.some((s) => s === "")) return `"${path}" has an empty segment ("//" or a trailing "/"); ${fix}.`;
+  if (segments.some((s) => !SEGMENT.test(s))) {
+    return `"${path}" may contain only letters, digits, "-", "_", "." and "~" between single "/" (no query, fragment, spaces, "%", ":" or "*"); ${fix}.`;
+  }
+  if (segments.some((s) => s === "." || s === "..")) return `"${path}" has a "." or ".." segment, which browsers resolve away; ${fix}.`;
+  return undefined;
+}
+
+/**
+ * The OpenID Connect callback path: an app path that is none of the app's own routes in any letter case (so `/ME` is
+ * refused as well as `/me`). Reserved routes may hold `:param` segments and a final `*`, as the router spells them.
+ */
+export function callbackPathProblem(path: string): string | undefined {
+  const shape = appPathProblem(path, DEFAULT_CALLBACK_PATH);
+  if (shape) return shape;
+  const route = RESERVED_APP_PATHS.find((reserved) => routeMatches(reserved, path));
+  return route === undefined
+    ? undefined
+    : `"${path}" is one of the app's own routes (${route}, in any letter case); use "${DEFAULT_CALLBACK_PATH}".`;
+}
+
+/** True when `route` (e.g. `/public/:file`) would serve `path`, ignoring letter case. */
+function routeMatches(route: string, path: string): boolean {
+  const want = route.toLowerCase().split("/");
+  const have = path.toLowerCase().split("/");
+  for (const [i, segment] of want.entries()) {
+    if (segment === "*") return true;
+    const actual = have[i];
+    if (actual === undefined || (segment !== actual && !(segment.startsWith(":") && actual !== ""))) return false;
+  }
+  return want.length === have.length;
+}
