@@ -64,7 +64,7 @@ export const configKeys = [
   "uniqueDefaultHostname",
   "tags",
 ] as const;
-export type ConfigKey = (typeof configKeys)[number];
+type ConfigKey = (typeof configKeys)[number];
 
 /**
  * The defaults Pulumi.yaml declares. The CLI applies them before the program runs; the parser applies the same ones,

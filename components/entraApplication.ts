@@ -100,20 +100,7 @@ export class EntraApplication extends pulumi.ComponentResource {
 
     // Trust the managed identity: its tokens are issued by the tenant's v2.0 issuer, carry its principal (object) ID
     // as `sub` (not its client ID: that mistake is AADSTS700213), and are requested for the token-exchange audience.
-    const issuer = pulumi
-      .all([args.tenantId, args.identityTenantId])
-      .apply(([tenantId, identityTenantId]) => {
-        if (identityTenantId !== undefined && identityTenantId.toLowerCase() !== tenantId.toLowerCase()) {
-          throw new pulumi.InputPropertyError({
-            propertyPath: "identityTenantId",
-            reason:
-              `The managed identity is in tenant ${identityTenantId} but the app registration is in tenant ${tenantId}. ` +
-              "A federated credential can only trust a managed identity of its own tenant: point the azuread and " +
-              "azure-native providers at the same tenant (azuread:tenantId / ARM_TENANT_ID).",
-          });
-        }
-        return federatedIssuer(cloud, tenantId);
-      });
+    const issuer = sameTenantIssuer(cloud, args.tenantId, args.identityTenantId);
     new azuread.ApplicationFederatedIdentityCredential(
       `${name}-fic`,
       {
@@ -142,4 +129,27 @@ export class EntraApplication extends pulumi.ComponentResource {
       federatedIssuer: this.federatedIssuer,
     });
   }
+}
+
+/**
+ * The FIC's issuer, `{instance}{tenantId}/v2.0`, once the identity's tenant is known to be the app registration's: a
+ * mismatch fails the deployment here instead of as AADSTS700211 at the first sign-in.
+ */
+function sameTenantIssuer(
+  cloud: CloudName,
+  tenantId: pulumi.Input<string>,
+  identityTenantId: pulumi.Input<string> | undefined,
+): pulumi.Output<string> {
+  return pulumi.all([tenantId, identityTenantId]).apply(([tenant, identityTenant]) => {
+    if (identityTenant !== undefined && identityTenant.toLowerCase() !== tenant.toLowerCase()) {
+      throw new pulumi.InputPropertyError({
+        propertyPath: "identityTenantId",
+        reason:
+          `The managed identity is in tenant ${identityTenant} but the app registration is in tenant ${tenant}. ` +
+          "A federated credential can only trust a managed identity of its own tenant: point the azuread and " +
+          "azure-native providers at the same tenant (azuread:tenantId / ARM_TENANT_ID).",
+      });
+    }
+    return federatedIssuer(cloud, tenant);
+  });
 }

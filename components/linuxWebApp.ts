@@ -107,13 +107,7 @@ export class LinuxWebApp extends pulumi.ComponentResource {
           healthCheckPath: args.healthCheckPath ?? HEALTH_CHECK_PATH,
           remoteDebuggingEnabled: false,
           webSocketsEnabled: false,
-          appSettings: pulumi
-            .output(args.appSettings)
-            .apply((settings) =>
-              Object.keys(settings)
-                .sort()
-                .map((settingName) => ({ name: settingName, value: settings[settingName]! })),
-            ),
+          appSettings: nameValuePairs(args.appSettings),
         },
         tags: args.tags,
       },
@@ -139,4 +133,11 @@ export class LinuxWebApp extends pulumi.ComponentResource {
     this.planId = planId;
     this.registerOutputs({ id: this.id, name: this.name, defaultHostName: this.defaultHostName, url: this.url, planId: this.planId });
   }
+}
+
+/** App settings as ARM's name/value list, sorted by name so the order never shows as a change. */
+function nameValuePairs(appSettings: LinuxWebAppArgs["appSettings"]): pulumi.Output<{ name: string; value: string }[]> {
+  return pulumi
+    .output(appSettings)
+    .apply((settings) => Object.keys(settings).sort().map((name) => ({ name, value: settings[name]! })));
 }

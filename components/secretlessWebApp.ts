@@ -14,7 +14,7 @@ import {
   signInAudienceProblem,
   webAppNameProblem,
 } from "../contract/rules";
-import { AzureAdSetting, DEFAULT_CALLBACK_PATH, HEALTH_CHECK_PATH, SIGNED_ASSERTION_FROM_MANAGED_IDENTITY } from "../contract/settings";
+import { AzureAdSetting, DEFAULT_CALLBACK_PATH, HEALTH_CHECK_PATH, azureAdSettings } from "../contract/settings";
 import { EntraApplication } from "./entraApplication";
 import { ManagedIdentity } from "./identity";
 import { LinuxWebApp } from "./linuxWebApp";
@@ -130,15 +130,14 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
     );
 
     // Tell the app who it is and which identity to present; none of these values is a secret.
-    const ownSettings: Record<string, pulumi.Input<string>> = {
-      [AzureAdSetting.Instance]: clouds[cloud].instance,
-      [AzureAdSetting.TenantId]: tenantId,
-      [AzureAdSetting.ClientId]: entra.clientId,
-      [AzureAdSetting.CallbackPath]: callbackPath,
-      [AzureAdSetting.SourceType]: SIGNED_ASSERTION_FROM_MANAGED_IDENTITY,
-      [AzureAdSetting.ManagedIdentityClientId]: identity.clientId,
-      [AzureAdSetting.TokenExchangeUrl]: clouds[cloud].tokenExchangeAudience,
-    };
+    const ownSettings = azureAdSettings<pulumi.Input<string>>({
+      instance: clouds[cloud].instance,
+      tenantId,
+      clientId: entra.clientId,
+      callbackPath,
+      managedIdentityClientId: identity.clientId,
+      tokenExchangeUrl: clouds[cloud].tokenExchangeAudience,
+    });
     const appSettings = { ...args.appSettings, ...ownSettings };
 
     // Host the app on a hardened Linux web app wearing the identity.
@@ -183,16 +182,9 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
     this.tenantId = tenantId;
     this.redirectUri = redirectUri;
     this.registerOutputs({
-      url: this.url,
-      defaultHostName: this.defaultHostName,
-      webAppName: this.webAppName,
-      resourceGroupName: this.resourceGroupName,
-      appClientId: this.appClientId,
-      appObjectId: this.appObjectId,
-      identityClientId: this.identityClientId,
-      identityPrincipalId: this.identityPrincipalId,
-      identityId: this.identityId,
-      tenantId: this.tenantId,
+      url: this.url, defaultHostName: this.defaultHostName, webAppName: this.webAppName, tenantId: this.tenantId,
+      resourceGroupName: this.resourceGroupName, appClientId: this.appClientId, appObjectId: this.appObjectId,
+      identityClientId: this.identityClientId, identityPrincipalId: this.identityPrincipalId, identityId: this.identityId,
       redirectUri: this.redirectUri,
     });
   }

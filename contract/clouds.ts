@@ -11,7 +11,7 @@ import { DEFAULT_TOKEN_EXCHANGE_URL } from "./settings";
  * Source: https://learn.microsoft.com/entra/workload-id/workload-identity-federation-config-app-trust-managed-identity
  * (notes/entra-fic.md §1).
  */
-export interface CloudEndpoints {
+interface CloudEndpoints {
   /** Entra login instance, with a trailing slash, as Microsoft.Identity.Web expects it. */
   readonly instance: string;
   /** Audience of the managed-identity token that the FIC accepts. */

@@ -19,6 +19,29 @@ export const AzureAdSetting = {
 /** The only credential source this project supports: the managed identity's token is the client assertion. */
 export const SIGNED_ASSERTION_FROM_MANAGED_IDENTITY = "SignedAssertionFromManagedIdentity";
 
+/** What the `AzureAd__…` settings say, before they are named: plain strings for a local run, Pulumi inputs in a stack. */
+export interface AzureAdValues<T> {
+  instance: T;
+  tenantId: T;
+  clientId: T;
+  callbackPath: T;
+  managedIdentityClientId: T;
+  tokenExchangeUrl: T;
+}
+
+/** The complete `AzureAd__…` settings map the app loads, with the managed identity's token as the only credential. */
+export function azureAdSettings<T>(v: AzureAdValues<T>): Record<string, T | string> {
+  return {
+    [AzureAdSetting.Instance]: v.instance,
+    [AzureAdSetting.TenantId]: v.tenantId,
+    [AzureAdSetting.ClientId]: v.clientId,
+    [AzureAdSetting.CallbackPath]: v.callbackPath,
+    [AzureAdSetting.SourceType]: SIGNED_ASSERTION_FROM_MANAGED_IDENTITY,
+    [AzureAdSetting.ManagedIdentityClientId]: v.managedIdentityClientId,
+    [AzureAdSetting.TokenExchangeUrl]: v.tokenExchangeUrl,
+  };
+}
+
 /** Microsoft.Identity.Web's default token-exchange audience (public cloud). */
 export const DEFAULT_TOKEN_EXCHANGE_URL = "api://AzureADTokenExchange";
 
