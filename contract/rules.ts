@@ -120,10 +120,10 @@ export function appPathProblem(path: string, example: string): string | undefine
  * The OpenID Connect callback path: an app path that is none of the app's own routes in any letter case (so `/ME` is
  * refused as well as `/me`). Reserved routes may hold `:param` segments and a final `*`, as the router spells them.
  */
-export function callbackPathProblem(path: string): string | undefined {
+export function callbackPathProblem(path: string, reservedRoutes: readonly string[] = RESERVED_APP_PATHS): string | undefined {
   const shape = appPathProblem(path, DEFAULT_CALLBACK_PATH);
   if (shape) return shape;
-  const route = RESERVED_APP_PATHS.find((reserved) => routeMatches(reserved, path));
+  const route = reservedRoutes.find((reserved) => routeMatches(reserved, path));
   return route === undefined
     ? undefined
     : `"${path}" is one of the app's own routes (${route}, in any letter case); use "${DEFAULT_CALLBACK_PATH}".`;

@@ -4,6 +4,7 @@ import { load } from "js-yaml";
 import { describe, expect, it } from "vitest";
 import {
   type RawStackConfig,
+  type StackConfig,
   StackConfigError,
   configDefaults,
   configKeys,
@@ -70,12 +71,18 @@ describe("stack configuration", () => {
     expect(parsed.tags).toEqual({ environment: "prod" });
   });
 
-  it("accepts a plan SKU in any letter case and keeps ARM's spelling", () => {
-    expect(parseStackConfig({ ...valid, planSku: "p1V3" }).planSku).toBe("P1v3");
-  });
+  // Each accepted input: what the parser makes of it.
+  const accepted: [string, RawStackConfig, Partial<StackConfig>][] = [
+    ["a plan SKU in any letter case, kept in ARM's spelling", { ...valid, planSku: "p1V3" }, { planSku: "P1v3" }],
+    ["the Free tier, turning Always On off by default", { ...valid, planSku: "F1" }, { alwaysOn: false }],
+    ["an existing plan, keeping Always On on", { ...valid, planSku: "F1", existingPlanId: "/subscriptions/8c1d9f4e-2b7a-4c3e-9d51-0f6a7b8c9d0e/resourceGroups/rg/providers/Microsoft.Web/serverfarms/p" }, { alwaysOn: true }],
+    ["values with surrounding spaces, trimmed", { ...valid, location: " westeurope ", nodeVersion: " 24 " }, { location: "westeurope", nodeVersion: 24 }],
+    ["empty values, as unset", { ...valid, resourceGroupName: "", callbackPath: "", cloud: "" }, { resourceGroupName: undefined, callbackPath: "/signin-oidc", cloud: "public" }],
+    ["a nested callback path", { ...valid, callbackPath: "/auth/oidc.callback_1" }, { callbackPath: "/auth/oidc.callback_1" }],
+  ];
 
-  it("turns Always On off by default on the Free tier", () => {
-    expect(parseStackConfig({ ...valid, planSku: "F1" }).alwaysOn).toBe(false);
+  it.each(accepted)("accepts %s", (_what, raw, expected) => {
+    expect(parseStackConfig(raw)).toMatchObject(expected);
   });
 
   // Each bad input: the key that must be named, and a fragment of the fix the message must give.

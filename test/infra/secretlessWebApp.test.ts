@@ -57,23 +57,22 @@ describe("SecretlessWebApp options", () => {
     expect(await promiseOf(app.resourceGroupName)).toBe("shared-rg");
   });
 
-  it("runs on an existing plan without creating one, keeping Always On", async () => {
-    const planId = "/subscriptions/8c1d9f4e-2b7a-4c3e-9d51-0f6a7b8c9d0e/resourceGroups/shared/providers/Microsoft.Web/serverfarms/p1";
-    const { mocks } = await build({ existingPlanId: planId });
-    expect(mocks.ofType(T.plan)).toHaveLength(0);
-    expect(mocks.one(T.site).inputs.serverFarmId).toBe(planId);
-    expect(mocks.one(T.site).inputs.siteConfig.alwaysOn).toBe(true);
-  });
+  const planId = "/subscriptions/8c1d9f4e-2b7a-4c3e-9d51-0f6a7b8c9d0e/resourceGroups/shared/providers/Microsoft.Web/serverfarms/p1";
+  // Each plan choice: the plan created (none on an existing plan) and whether Always On is on.
+  const plans: [string, Partial<SecretlessWebAppArgs>, { name: string; tier: string } | undefined, boolean][] = [
+    ["the default Basic B1 plan", {}, { name: "B1", tier: "Basic" }, true],
+    ["a Free plan, with Always On off", { planSku: "F1" }, { name: "F1", tier: "Free" }, false],
+    ["a Premium v3 plan, with the tier ARM expects", { planSku: "P1v3" }, { name: "P1v3", tier: "PremiumV3" }, true],
+    ["a plan SKU in any letter case, in ARM's spelling", { planSku: "p1V3" as never }, { name: "P1v3", tier: "PremiumV3" }, true],
+    ["an existing plan, creating none and keeping Always On", { existingPlanId: planId }, undefined, true],
+  ];
 
-  it("creates a Free plan with Always On off", async () => {
-    const { mocks } = await build({ planSku: "F1" });
-    expect(mocks.one(T.plan).inputs.sku).toEqual({ name: "F1", tier: "Free" });
-    expect(mocks.one(T.site).inputs.siteConfig.alwaysOn).toBe(false);
-  });
-
-  it("creates a Premium v3 plan with the tier ARM expects", async () => {
-    const { mocks } = await build({ planSku: "P1v3" });
-    expect(mocks.one(T.plan).inputs.sku).toEqual({ name: "P1v3", tier: "PremiumV3" });
+  it.each(plans)("runs on %s", async (_what, args, sku, alwaysOn) => {
+    const { mocks } = await build(args);
+    const site = mocks.one(T.site).inputs;
+    expect(mocks.ofType(T.plan).map((p) => p.inputs.sku)).toEqual(sku ? [sku] : []);
+    expect(site.serverFarmId).toBe(sku ? mocks.one(T.plan).id : planId);
+    expect(site.siteConfig.alwaysOn).toBe(alwaysOn);
   });
 
   it("runs Node 24 when asked", async () => {
@@ -144,46 +143,56 @@ describe("every component", () => {
 });
 
 describe("SecretlessWebApp refuses bad arguments before registering anything", () => {
-  it("reports every bad plain argument at once, by property", async () => {
+  /** The error the component throws for `args`, and the mocks, which must hold no resource. */
+  async function refusal(args: Partial<SecretlessWebAppArgs>): Promise<pulumi.InputPropertiesError> {
     const mocks = await attachMocks({});
     let error: unknown;
     await runProgram(mocks, async () => {
       try {
-        new SecretlessWebApp("unit", {
-          ...base,
-          webAppName: "bad_name",
-          cloud: "mars" as CloudName,
-          callbackPath: "signin",
-          nodeVersion: 18,
-          planSku: "Z1" as never,
-        });
+        new SecretlessWebApp("unit", { ...base, ...args });
       } catch (e) {
         error = e;
       }
     });
-    expect(pulumi.InputPropertiesError.isInstance(error)).toBe(true);
-    const errors = (error as pulumi.InputPropertiesError).errors.map((e) => e.propertyPath);
-    expect(errors).toEqual(["webAppName", "cloud", "callbackPath", "planSku", "nodeVersion"]);
+    expect(pulumi.InputPropertiesError.isInstance(error), String(error)).toBe(true);
     expect(mocks.resources.filter((r) => r.custom)).toEqual([]);
+    return error as pulumi.InputPropertiesError;
+  }
+
+  it("reports every bad plain argument at once, by property", async () => {
+    const error = await refusal({
+      webAppName: "bad_name",
+      cloud: "mars" as CloudName,
+      callbackPath: "signin",
+      nodeVersion: 18,
+      planSku: "Z1" as never,
+      signInAudience: "Everyone",
+      healthCheckPath: "/health?x",
+    });
+    expect(error.errors.map((e) => e.propertyPath)).toEqual([
+      "webAppName",
+      "cloud",
+      "callbackPath",
+      "planSku",
+      "nodeVersion",
+      "signInAudience",
+      "healthCheckPath",
+    ]);
+  });
+
+  it("refuses Always On on the Free tier, as the stack does", async () => {
+    const error = await refusal({ planSku: "F1", alwaysOn: true });
+    expect(error.errors).toEqual([{ propertyPath: "alwaysOn", reason: expect.stringMatching(/Basic or higher planSku/) }]);
   });
 
   it("refuses caller app settings that would overwrite the identity settings", async () => {
-    const mocks = await attachMocks({});
-    let error: unknown;
-    await runProgram(mocks, async () => {
-      try {
-        new SecretlessWebApp("unit", { ...base, appSettings: { azuread__clientid: "00000000-0000-0000-0000-000000000000" } });
-      } catch (e) {
-        error = e;
-      }
-    });
-    expect((error as pulumi.InputPropertiesError).errors).toEqual([
+    const error = await refusal({ appSettings: { azuread__clientid: "00000000-0000-0000-0000-000000000000" } });
+    expect(error.errors).toEqual([
       {
         propertyPath: "appSettings.azuread__clientid",
         reason: "azuread__clientid is set by SecretlessWebApp from the identity and app registration it creates; remove it from appSettings.",
       },
     ]);
-    expect(mocks.resources.filter((r) => r.custom)).toEqual([]);
   });
 
   it("fails the deployment with a clear message when the identity lives in another tenant than the app registration", async () => {

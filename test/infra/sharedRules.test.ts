@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../app/config";
 import { parseStackConfig } from "../../components/config";
 import { SecretlessWebApp, type SecretlessWebAppArgs } from "../../components/secretlessWebApp";
+import { callbackPathProblem } from "../../contract/rules";
 import { AzureAdSetting } from "../../contract/settings";
 import { TENANT_ID, attachMocks, guidFrom, runProgram } from "../../offline/azureMocks";
 
@@ -97,5 +98,23 @@ describe("one rule for plan SKU, Node version and cloud in the stack and the com
     const problems = { stack: stackProblem(key, raw), component: await componentProblem({ [key]: arg }) };
     const verdicts = Object.fromEntries(Object.entries(problems).map(([layer, p]) => [layer, p === undefined]));
     expect(verdicts, JSON.stringify(problems)).toEqual({ stack: accepted, component: accepted });
+  });
+});
+
+describe("the callback path's reserved routes", () => {
+  const routes = ["/", "/public/:file", "/files/*"];
+  const paths: [string, string | undefined][] = [
+    ["/public/app.css", "/public/:file"],
+    ["/PUBLIC/app.css", "/public/:file"],
+    ["/files/a/b", "/files/*"],
+    ["/public", undefined],
+    ["/public/app.css/x", undefined],
+    ["/signin-oidc", undefined],
+  ];
+
+  it.each(paths)("match %s against route parameters and wildcards, ignoring case (route: %s)", (path, route) => {
+    const problem = callbackPathProblem(path, routes);
+    if (route === undefined) expect(problem).toBeUndefined();
+    else expect(problem).toContain(`one of the app's own routes (${route}, in any letter case)`);
   });
 });
