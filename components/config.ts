@@ -91,7 +91,7 @@ export type RawStackConfig = Partial<Record<ConfigKey, string>> & {
 };
 
 /** One problem with one key. */
-export interface ConfigProblem {
+interface ConfigProblem {
   key: string;
   message: string;
 }

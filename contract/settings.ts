@@ -20,7 +20,7 @@ export const AzureAdSetting = {
 export const SIGNED_ASSERTION_FROM_MANAGED_IDENTITY = "SignedAssertionFromManagedIdentity";
 
 /** What the `AzureAd__…` settings say, before they are named: plain strings for a local run, Pulumi inputs in a stack. */
-export interface AzureAdValues<T> {
+interface AzureAdValues<T> {
   instance: T;
   tenantId: T;
   clientId: T;
