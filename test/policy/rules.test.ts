@@ -440,3 +440,11 @@ describe("secret detection", () => {
     (value) => expect(secretValue(value)).toBeUndefined(),
   );
 });
+
+describe("the Guardrails README", () => {
+  it("lists every policy", async () => {
+    const { readFile } = await import("node:fs/promises");
+    const readme = await readFile(`${__dirname}/../../policy/README.md`, "utf8");
+    expect(rules.map((r) => r.name).filter((name) => !readme.includes(`| \`${name}\` |`))).toEqual([]);
+  });
+});
