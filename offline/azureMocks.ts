@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
  * swapped ID fails a test instead of passing by coincidence.
  */
 
-const SUBSCRIPTION_ID = "8c1d9f4e-2b7a-4c3e-9d51-0f6a7b8c9d0e";
+export const SUBSCRIPTION_ID = "8c1d9f4e-2b7a-4c3e-9d51-0f6a7b8c9d0e";
 /** An obviously made-up tenant: no real directory has this ID. */
 export const TENANT_ID = "00000000-0000-4000-8000-00000000feed";
 const DEPLOYER_OBJECT_ID = "5b0c7e6d-1a2f-4e3d-8c9b-7a6f5e4d3c2b";

@@ -8,6 +8,7 @@
  */
 import { type RegisteredResource } from "../offline/azureMocks";
 import { readStackConfig, runThroughLanguageHost } from "../offline/languageHost";
+import { checkPlannedResources } from "../policy/offline";
 
 const stack = process.argv[2] ?? "dev";
 
@@ -71,6 +72,8 @@ async function main(): Promise<void> {
   lines.push("", `${custom} resources in ${mocks.resources.length - custom} components (including the stack).`, "", "Outputs:");
   for (const [k, v] of Object.entries(outputs ?? {})) lines.push(`    ${k.padEnd(20)} ${String(v)}`);
   console.log(lines.join("\n"));
+  // The policy pack's guardrails over the planned resources, printed as `pulumi preview --policy-pack policy` would.
+  if (!checkPlannedResources(mocks.resources, stack)) process.exitCode = 1;
 }
 
 main().catch((err) => {

@@ -1,0 +1,450 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { evaluateRecorded } from "../../policy/offline";
+import { GITHUB_ISSUER, MAX_FICS_PER_PARENT, rules, secretName, secretValue } from "../../policy/rules";
+import { AzureAdSetting } from "../../contract/settings";
+import { type RegisteredResource, SUBSCRIPTION_ID, T, TENANT_ID, guidFrom } from "../../offline/azureMocks";
+import { bootstrapLike, handMade, planMainStack } from "./support";
+
+/**
+ * Every guardrail passes on this project's own main stack (the real program under the offline mocks) plus compliant
+ * resources of the kinds the CI bootstrap and the deploy step add, and fails — with its message — on deliberately
+ * broken variants of them: at least one per rule.
+ */
+
+let mainStack: RegisteredResource[];
+beforeAll(async () => {
+  mainStack = await planMainStack();
+});
+
+/** A fresh, deep copy of the compliant plan, so each variant breaks its own. */
+const compliant = (): RegisteredResource[] => structuredClone([...mainStack, ...bootstrapLike()]);
+
+const one = (rs: RegisteredResource[], type: string, name?: string): RegisteredResource => {
+  const found = rs.filter((r) => r.type === type && (name === undefined || r.name === name));
+  if (found.length !== 1) throw new Error(`expected one ${type} ${name ?? ""}, found ${found.length}`);
+  return found[0]!;
+};
+
+/** Changes a resource's inputs and state together, as the mocks record them. */
+const edit = (r: RegisteredResource, change: (props: Record<string, any>) => void) => {
+  change(r.inputs);
+  change(r.state);
+};
+
+const site = (rs: RegisteredResource[]) => one(rs, T.site);
+const setSetting = (rs: RegisteredResource[], name: string, value: string | undefined) =>
+  edit(site(rs), (p) => {
+    const list = (p.siteConfig.appSettings as { name: string; value: string }[]).filter((s) => s.name !== name);
+    p.siteConfig.appSettings = value === undefined ? list : [...list, { name, value }];
+  });
+const ciFic = (rs: RegisteredResource[]) => one(rs, "azure-native:managedidentity:FederatedIdentityCredential");
+const roleAssignment = (rs: RegisteredResource[]) => one(rs, "azure-native:authorization:RoleAssignment");
+const storage = (rs: RegisteredResource[]) => one(rs, "azure-native:storage:StorageAccount");
+const command = (rs: RegisteredResource[]) => one(rs, "command:local:Command");
+
+interface Variant {
+  /** The rule this variant breaks. */
+  rule: string;
+  /** What is broken. */
+  broken: string;
+  break(rs: RegisteredResource[]): void;
+  /** The message the rule must report. */
+  message: RegExp;
+  /** Other rules the same break also trips, by design. */
+  alsoTrips?: string[];
+}
+
+const variants: Variant[] = [
+  {
+    rule: "no-app-credential-resources",
+    broken: "a client secret on the app registration",
+    break: (rs) => rs.push(handMade("azuread:index/applicationPassword:ApplicationPassword", "app-secret", { applicationId: one(rs, T.app).id, displayName: "ci" })),
+    message: /ApplicationPassword "app-secret" gives an app registration or service principal a secret or certificate credential\. Fix: delete it/,
+  },
+  {
+    rule: "no-app-credential-resources",
+    broken: "a certificate on the service principal",
+    break: (rs) => rs.push(handMade("azuread:index/servicePrincipalCertificate:ServicePrincipalCertificate", "sp-cert", { servicePrincipalId: one(rs, T.sp).id, type: "AsymmetricX509Cert", value: "MIIC" })),
+    message: /ServicePrincipalCertificate "sp-cert" gives .* credential/,
+  },
+  {
+    rule: "no-app-credential-resources",
+    broken: "a SAML token-signing certificate",
+    break: (rs) => rs.push(handMade("azuread:index/servicePrincipalTokenSigningCertificate:ServicePrincipalTokenSigningCertificate", "saml-cert", { servicePrincipalId: "x" })),
+    message: /ServicePrincipalTokenSigningCertificate "saml-cert"/,
+  },
+  {
+    rule: "no-app-credential-inputs",
+    broken: "an inline password on an azuread Application",
+    break: (rs) => rs.push(handMade("azuread:index/application:Application", "legacy-app", { displayName: "legacy", password: { displayName: "generated" } })),
+    message: /Application "legacy-app" sets "password", a secret or certificate credential\. Fix: remove "password"/,
+  },
+  {
+    rule: "no-app-credential-inputs",
+    broken: "keyCredentials on a Graph service principal",
+    break: (rs) => rs.push(handMade("msgraph:applications:ServicePrincipal", "graph-sp", { appId: guidFrom("x"), keyCredentials: [{ type: "AsymmetricX509Cert", key: "MIIC" }] })),
+    message: /ServicePrincipal "graph-sp" sets "keyCredentials"/,
+  },
+  {
+    rule: "no-app-credential-inputs",
+    broken: "passwordCredentials on a Graph application",
+    break: (rs) => rs.push(handMade("msgraph:applications:Application", "graph-app", { displayName: "g", passwordCredentials: [{ displayName: "s" }] })),
+    message: /Application "graph-app" sets "passwordCredentials"/,
+  },
+  {
+    rule: "fic-issuer",
+    broken: "the web app FIC's issuer without /v2.0",
+    break: (rs) => edit(one(rs, T.fic), (p) => (p.issuer = `https://login.microsoftonline.com/${TENANT_ID}/`)),
+    message: /ApplicationFederatedIdentityCredential "secretless-entra-fic" trusts issuer "https:\/\/login\.microsoftonline\.com\/00000000-0000-4000-8000-00000000feed\/"\. Fix: for a managed identity use "\{instance\}\{tenant GUID\}\/v2\.0" with instance one of https:\/\/login\.microsoftonline\.com\/, https:\/\/login\.microsoftonline\.us\/, https:\/\/login\.chinacloudapi\.cn\//,
+  },
+  {
+    rule: "fic-issuer",
+    broken: "the v1 sts.windows.net issuer",
+    break: (rs) => edit(one(rs, T.fic), (p) => (p.issuer = `https://sts.windows.net/${TENANT_ID}/`)),
+    message: /trusts issuer "https:\/\/sts\.windows\.net\//,
+  },
+  {
+    rule: "fic-issuer",
+    broken: "a tenant name instead of a tenant GUID",
+    break: (rs) => edit(one(rs, T.fic), (p) => (p.issuer = "https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0")),
+    message: /trusts issuer "https:\/\/login\.microsoftonline\.com\/contoso\.onmicrosoft\.com\/v2\.0"/,
+  },
+  {
+    rule: "fic-issuer",
+    broken: "a CI identity trusting another OIDC issuer",
+    break: (rs) => edit(ciFic(rs), (p) => (p.issuer = "https://gitlab.com")),
+    message: /FederatedIdentityCredential "ci-deployer-production" trusts issuer "https:\/\/gitlab\.com"\. .*for a GitHub Actions identity use "https:\/\/token\.actions\.githubusercontent\.com"/,
+  },
+  {
+    rule: "fic-audience",
+    broken: "two audiences",
+    break: (rs) => edit(one(rs, T.fic), (p) => (p.audiences = ["api://AzureADTokenExchange", "api://other"])),
+    message: /has audiences \["api:\/\/AzureADTokenExchange","api:\/\/other"\]; it must have exactly one\. Fix: set audiences to \["api:\/\/AzureADTokenExchange"\]/,
+  },
+  {
+    rule: "fic-audience",
+    broken: "the US Government audience with a public-cloud issuer",
+    break: (rs) => {
+      edit(one(rs, T.fic), (p) => (p.audiences = ["api://AzureADTokenExchangeUSGov"]));
+      setSetting(rs, AzureAdSetting.TokenExchangeUrl, "api://AzureADTokenExchangeUSGov");
+    },
+    message: /accepts audience "api:\/\/AzureADTokenExchangeUSGov", not the public cloud's token-exchange audience\. Fix: set audiences to \["api:\/\/AzureADTokenExchange"\]/,
+  },
+  {
+    rule: "fic-audience",
+    broken: "no audience on a CI identity's FIC",
+    break: (rs) => edit(ciFic(rs), (p) => (p.audiences = [])),
+    message: /FederatedIdentityCredential "ci-deployer-production" has audiences \[\]; it must have exactly one/,
+  },
+  {
+    rule: "fic-subject",
+    broken: "a managed identity's name as the subject",
+    break: (rs) => edit(one(rs, T.fic), (p) => (p.subject = "secretless-identity")),
+    message: /trusts subject "secretless-identity", which is not a GUID\. Fix: set subject to the managed identity's principal ID/,
+    alsoTrips: ["fic-trusts-webapp-identity"],
+  },
+  {
+    rule: "fic-subject",
+    broken: "a wildcard GitHub subject",
+    break: (rs) => edit(ciFic(rs), (p) => (p.subject = "repo:contoso/*")),
+    message: /trusts GitHub subject "repo:contoso\/\*"\. Fix: use "repo:OWNER\/REPO:environment:NAME"/,
+  },
+  {
+    rule: "fic-subject",
+    broken: "a GitHub subject without the repo: prefix",
+    break: (rs) => edit(ciFic(rs), (p) => (p.subject = "contoso/secretless-signin:ref:refs/heads/main")),
+    message: /trusts GitHub subject "contoso\/secretless-signin:ref:refs\/heads\/main"/,
+  },
+  {
+    rule: "webapp-https-only",
+    broken: "HTTP allowed",
+    break: (rs) => edit(site(rs), (p) => (p.httpsOnly = false)),
+    message: /WebApp "secretless-web-site" has httpsOnly false\. Fix: set httpsOnly: true\./,
+  },
+  {
+    rule: "webapp-min-tls",
+    broken: "TLS 1.0 on the site",
+    break: (rs) => edit(site(rs), (p) => (p.siteConfig.minTlsVersion = "1.0")),
+    message: /WebApp "secretless-web-site" has siteConfig\.minTlsVersion "1\.0"\. Fix: set siteConfig\.minTlsVersion: "1\.2"/,
+  },
+  {
+    rule: "webapp-min-tls",
+    broken: "TLS 1.1 on SCM",
+    break: (rs) => edit(site(rs), (p) => (p.siteConfig.scmMinTlsVersion = "1.1")),
+    message: /has siteConfig\.scmMinTlsVersion "1\.1"\. Fix: set siteConfig\.scmMinTlsVersion: "1\.2"/,
+  },
+  {
+    rule: "webapp-min-tls",
+    broken: "no SCM minimum at all",
+    break: (rs) => edit(site(rs), (p) => delete p.siteConfig.scmMinTlsVersion),
+    message: /has siteConfig\.scmMinTlsVersion unset/,
+  },
+  {
+    rule: "webapp-ftps-disabled",
+    broken: "FTPS allowed",
+    break: (rs) => edit(site(rs), (p) => (p.siteConfig.ftpsState = "FtpsOnly")),
+    message: /has siteConfig\.ftpsState "FtpsOnly"\. Fix: set siteConfig\.ftpsState: "Disabled"/,
+  },
+  {
+    rule: "webapp-remote-debugging-off",
+    broken: "remote debugging on",
+    break: (rs) => edit(site(rs), (p) => (p.siteConfig.remoteDebuggingEnabled = true)),
+    message: /has siteConfig\.remoteDebuggingEnabled true\. Fix: set siteConfig\.remoteDebuggingEnabled: false\./,
+  },
+  {
+    rule: "webapp-user-assigned-identity",
+    broken: "a system-assigned identity only",
+    break: (rs) => edit(site(rs), (p) => (p.identity = { type: "SystemAssigned" })),
+    message: /WebApp "secretless-web-site" wears no user-assigned managed identity .*Fix: set identity: \{ type: "UserAssigned"/,
+    alsoTrips: ["fic-trusts-webapp-identity"],
+  },
+  {
+    rule: "webapp-client-credentials",
+    broken: "a client secret as the credential source",
+    break: (rs) => setSetting(rs, AzureAdSetting.SourceType, "ClientSecret"),
+    message: /has AzureAd__ClientCredentials__0__SourceType "ClientSecret"\. Fix: set it to "SignedAssertionFromManagedIdentity"/,
+  },
+  {
+    rule: "webapp-client-credentials",
+    broken: "no ManagedIdentityClientId",
+    break: (rs) => setSetting(rs, AzureAdSetting.ManagedIdentityClientId, undefined),
+    message: /has AzureAd__ClientCredentials__0__ManagedIdentityClientId unset\. Fix: set it to the client ID \(a GUID\)/,
+    alsoTrips: ["webapp-identity-matches-fic"],
+  },
+  {
+    rule: "webapp-client-credentials",
+    broken: "an unknown TokenExchangeUrl",
+    break: (rs) => setSetting(rs, AzureAdSetting.TokenExchangeUrl, "api://AzureADTokenExchange/"),
+    message: /has AzureAd__ClientCredentials__0__TokenExchangeUrl "api:\/\/AzureADTokenExchange\/"\. Fix: set it to the FIC's audience/,
+    alsoTrips: ["webapp-token-exchange-matches-fic"],
+  },
+  {
+    rule: "webapp-client-credentials",
+    broken: "no client credential settings at all",
+    break: (rs) => {
+      for (const name of [AzureAdSetting.SourceType, AzureAdSetting.ManagedIdentityClientId, AzureAdSetting.TokenExchangeUrl]) setSetting(rs, name, undefined);
+    },
+    message: /signs in as AzureAd__ClientId but has no client credential settings/,
+    alsoTrips: ["webapp-identity-matches-fic", "webapp-token-exchange-matches-fic"],
+  },
+  {
+    rule: "no-secret-settings",
+    broken: "AzureAd__ClientSecret in the app settings",
+    break: (rs) => setSetting(rs, "AzureAd__ClientSecret", "n0t-a-real-secret"),
+    message: /WebApp "secretless-web-site" has app setting "AzureAd__ClientSecret" that looks like a secret: its name contains "secret"\. Fix: remove it/,
+  },
+  {
+    rule: "no-secret-settings",
+    broken: "a storage connection string with an account key",
+    break: (rs) => setSetting(rs, "AzureWebJobsStorage", "DefaultEndpointsProtocol=https;AccountName=x;AccountKey=abc==;EndpointSuffix=core.windows.net"),
+    message: /app setting "AzureWebJobsStorage" that looks like a secret: its value looks like a storage account key \(AccountKey=\)/,
+  },
+  {
+    rule: "no-secret-settings",
+    broken: "a JWT pasted into a setting",
+    break: (rs) => setSetting(rs, "BOOTSTRAP", "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJl"),
+    message: /app setting "BOOTSTRAP" .*its value looks like a JWT/,
+  },
+  {
+    rule: "no-secret-settings",
+    broken: "an API key setting",
+    break: (rs) => setSetting(rs, "Upstream__ApiKey", "abc"),
+    message: /app setting "Upstream__ApiKey" .*its name ends in "key"/,
+  },
+  {
+    rule: "no-secret-settings",
+    broken: "a WebAppApplicationSettings resource with a password",
+    break: (rs) => rs.push(handMade("azure-native:web:WebAppApplicationSettings", "extra-settings", { name: "secretless-signin-dev", resourceGroupName: "rg", properties: { DB_PASSWORD: "hunter2" } })),
+    message: /WebAppApplicationSettings "extra-settings" has app setting "DB_PASSWORD" that looks like a secret: its name contains "password"/,
+  },
+  {
+    rule: "no-secret-settings",
+    broken: "a WebAppConnectionStrings resource with a SQL password",
+    break: (rs) => rs.push(handMade("azure-native:web:WebAppConnectionStrings", "conn", { name: "secretless-signin-dev", resourceGroupName: "rg", properties: { Db: { value: "Server=tcp:x;Database=y;User ID=u;Password=p", type: "SQLAzure" } } })),
+    message: /WebAppConnectionStrings "conn" has connection string "Db" that looks like a secret: its value looks like a password \(Password=\)/,
+  },
+  {
+    rule: "no-secret-settings",
+    broken: "a SAS URL in siteConfig.connectionStrings",
+    break: (rs) => edit(site(rs), (p) => (p.siteConfig.connectionStrings = [{ name: "Blob", connectionString: "https://x.blob.core.windows.net/c?sv=2024&sig=abc", type: "Custom" }])),
+    message: /has connection string "Blob" that looks like a secret: its value looks like a SAS token \(sig=\)/,
+  },
+  {
+    rule: "no-secret-command-inputs",
+    broken: "a password in the deploy command's environment",
+    break: (rs) => edit(command(rs), (p) => (p.environment.DEPLOY_PASSWORD = "hunter2")),
+    message: /Command "deploy" has environment variable "DEPLOY_PASSWORD" that looks like a secret/,
+  },
+  {
+    rule: "no-secret-command-inputs",
+    broken: "a SAS URL in the deploy command",
+    break: (rs) => edit(command(rs), (p) => (p.create = "az storage blob upload --blob-url 'https://x.blob.core.windows.net/c/app.zip?sv=2024&sig=abc'")),
+    message: /Command "deploy" has a "create" command that contains a SAS token \(sig=\)\. Fix: let the script sign in with a workload identity/,
+  },
+  {
+    rule: "storage-account-hardened",
+    broken: "shared-key access on",
+    break: (rs) => edit(storage(rs), (p) => (p.allowSharedKeyAccess = true)),
+    message: /StorageAccount "state" has allowSharedKeyAccess true \(account keys and SAS work\)\. Fix: set allowSharedKeyAccess: false/,
+  },
+  {
+    rule: "storage-account-hardened",
+    broken: "shared-key access left to the default",
+    break: (rs) => edit(storage(rs), (p) => delete p.allowSharedKeyAccess),
+    message: /StorageAccount "state" has allowSharedKeyAccess unset/,
+  },
+  {
+    rule: "storage-account-hardened",
+    broken: "public blob access on",
+    break: (rs) => edit(storage(rs), (p) => (p.allowBlobPublicAccess = true)),
+    message: /has allowBlobPublicAccess true\. Fix: set allowBlobPublicAccess: false\./,
+  },
+  {
+    rule: "storage-account-hardened",
+    broken: "TLS 1.0",
+    break: (rs) => edit(storage(rs), (p) => (p.minimumTlsVersion = "TLS1_0")),
+    message: /has minimumTlsVersion "TLS1_0"\. Fix: set minimumTlsVersion: "TLS1_2"\./,
+  },
+  {
+    rule: "role-assignment-scope",
+    broken: "a subscription scope",
+    break: (rs) => edit(roleAssignment(rs), (p) => (p.scope = `/subscriptions/${SUBSCRIPTION_ID}`)),
+    message: /RoleAssignment "ci-deployer-contributor" has scope "\/subscriptions\/8c1d9f4e-[^"]*", wider than a resource group\. Fix: scope it to the resource group/,
+  },
+  {
+    rule: "role-assignment-scope",
+    broken: "a management-group scope",
+    break: (rs) => edit(roleAssignment(rs), (p) => (p.scope = "/providers/Microsoft.Management/managementGroups/contoso")),
+    message: /has scope "\/providers\/Microsoft\.Management\/managementGroups\/contoso", wider than a resource group/,
+  },
+  {
+    rule: "role-assignment-principal-type",
+    broken: "no principalType",
+    break: (rs) => edit(roleAssignment(rs), (p) => delete p.principalType),
+    message: /RoleAssignment "ci-deployer-contributor" has principalType unset\. Fix: set principalType, e\.g\. "ServicePrincipal"/,
+  },
+  {
+    rule: "webapp-basic-auth-off",
+    broken: "SCM basic auth allowed",
+    break: (rs) => edit(one(rs, T.scm), (p) => (p.allow = true)),
+    message: /WebAppScmAllowed "secretless-web-scm-basic-auth" sets allow true for WebApp "secretless-web-site": SCM basic-auth publishing credentials work\. Fix: set allow: false\./,
+  },
+  {
+    rule: "webapp-basic-auth-off",
+    broken: "no FTP publishing policy",
+    break: (rs) => rs.splice(rs.indexOf(one(rs, T.ftp)), 1),
+    message: /WebApp "secretless-web-site" leaves FTP basic-auth publishing on: no WebAppFtpAllowed resource turns it off\. Fix: add web\.WebAppFtpAllowed/,
+  },
+  {
+    rule: "webapp-basic-auth-off",
+    broken: "the SCM policy aimed at another site",
+    break: (rs) => edit(one(rs, T.scm), (p) => (p.name = "some-other-site")),
+    message: /leaves SCM basic-auth publishing on: no WebAppScmAllowed resource turns it off/,
+  },
+  {
+    rule: "fic-count",
+    broken: `${MAX_FICS_PER_PARENT + 1} FICs on the CI identity`,
+    break: (rs) => {
+      const fic = ciFic(rs);
+      for (let i = 0; i < MAX_FICS_PER_PARENT; i++) {
+        rs.push(handMade(fic.type, `ci-deployer-branch-${i}`, { ...fic.inputs, subject: `repo:contoso/secretless-signin:ref:refs/heads/b${i}` }));
+      }
+    },
+    message: /identity rg-ci\/ci-deployer has 21 federated identity credentials; Entra allows 20\. Fix: remove 1/,
+  },
+  {
+    rule: "fic-trusts-webapp-identity",
+    broken: "the identity's client ID as the FIC subject",
+    break: (rs) => edit(one(rs, T.fic), (p) => (p.subject = one(rs, T.uami, "secretless-identity-uami").state.clientId)),
+    message: /ApplicationFederatedIdentityCredential "secretless-entra-fic" on ApplicationRegistration "secretless-entra-app" trusts subject "[0-9a-f-]{36}", which is not the principal ID of an identity WebApp "secretless-web-site" wears .* That is the identity's client ID; a FIC's subject is its principal \(object\) ID\./,
+  },
+  {
+    rule: "fic-trusts-webapp-identity",
+    broken: "the CI identity's principal as the sign-in app's FIC subject",
+    break: (rs) => edit(one(rs, T.fic), (p) => (p.subject = one(rs, T.uami, "ci-deployer").state.principalId)),
+    message: /trusts subject "[0-9a-f-]{36}", which is not the principal ID of an identity WebApp "secretless-web-site" wears/,
+  },
+  {
+    rule: "fic-trusts-webapp-identity",
+    broken: "no FIC on the sign-in app",
+    break: (rs) => rs.splice(rs.indexOf(one(rs, T.fic)), 1),
+    message: /ApplicationRegistration "secretless-entra-app", which WebApp "secretless-web-site" signs in as, has no federated identity credential, so sign-in fails \(AADSTS70021\)/,
+  },
+  {
+    rule: "fic-trusts-webapp-identity",
+    broken: "a GitHub FIC added to the sign-in app",
+    break: (rs) =>
+      rs.push(handMade(T.fic, "sign-in-app-github", { ...one(rs, T.fic).inputs, issuer: GITHUB_ISSUER, subject: "repo:contoso/secretless-signin:environment:production" })),
+    message: /"sign-in-app-github" on ApplicationRegistration "secretless-entra-app" trusts subject "repo:contoso\/secretless-signin:environment:production", which is not the principal ID/,
+  },
+  {
+    rule: "webapp-identity-matches-fic",
+    broken: "the identity's principal ID as ManagedIdentityClientId",
+    break: (rs) => setSetting(rs, AzureAdSetting.ManagedIdentityClientId, one(rs, T.uami, "secretless-identity-uami").state.principalId),
+    message: /WebApp "secretless-web-site" has AzureAd__ClientCredentials__0__ManagedIdentityClientId "[0-9a-f-]{36}", but the identity its FIC trusts has client ID "[0-9a-f-]{36}"\. That is the identity's principal ID; the setting takes its client ID\. Fix: set/,
+  },
+  {
+    rule: "webapp-identity-matches-fic",
+    broken: "another identity's client ID",
+    break: (rs) => setSetting(rs, AzureAdSetting.ManagedIdentityClientId, one(rs, T.uami, "ci-deployer").state.clientId),
+    message: /has AzureAd__ClientCredentials__0__ManagedIdentityClientId "[0-9a-f-]{36}", but the identity its FIC trusts has client ID/,
+  },
+  {
+    rule: "webapp-token-exchange-matches-fic",
+    broken: "a known audience the FIC does not accept",
+    break: (rs) => setSetting(rs, AzureAdSetting.TokenExchangeUrl, "api://AzureADTokenExchangeChina"),
+    message: /WebApp "secretless-web-site" has AzureAd__ClientCredentials__0__TokenExchangeUrl "api:\/\/AzureADTokenExchangeChina", but its FIC accepts "api:\/\/AzureADTokenExchange": token exchange would fail \(AADSTS700212\)\. Fix: set/,
+  },
+];
+
+describe("on this project's own stack", () => {
+  it("every policy passes: the main stack plus compliant CI-bootstrap and deploy-step resources", () => {
+    expect(evaluateRecorded(compliant())).toEqual([]);
+  });
+
+  it("the main stack alone passes, and the hand-made resources are really checked (the table below breaks them)", () => {
+    expect(evaluateRecorded(structuredClone(mainStack))).toEqual([]);
+  });
+});
+
+describe.each(variants)("$rule fails on $broken", (v) => {
+  it("with its message, naming the resource and the fix", () => {
+    const rs = compliant();
+    v.break(rs);
+    const violations = evaluateRecorded(rs);
+    expect(violations.filter((x) => x.policy === v.rule).map((x) => x.message)).toContainEqual(expect.stringMatching(v.message));
+    expect([...new Set(violations.map((x) => x.policy))].sort()).toEqual([v.rule, ...(v.alsoTrips ?? [])].sort());
+  });
+});
+
+describe("the table", () => {
+  it("breaks every rule at least once", () => {
+    expect(rules.map((r) => r.name).filter((name) => !variants.some((v) => v.rule === name))).toEqual([]);
+    console.info(`${rules.length} rules, ${variants.length} broken variants`);
+  });
+});
+
+describe("secret detection", () => {
+  it.each(["AzureAd__ClientCredentials__0__ManagedIdentityClientId", "AzureAd__ClientCredentials__0__TokenExchangeUrl", "AzureAd__ClientCredentials__0__SourceType", "AzureAd__ClientId", "AzureAd__TenantId", "KeyVaultReferenceIdentity", "WEBSITE_RUN_FROM_PACKAGE"])(
+    "does not take the setting name %s for a secret",
+    (name) => expect(secretName(name)).toBeUndefined(),
+  );
+
+  it.each(["AzureAd__ClientSecret", "DB_PASSWORD", "Upstream__ApiKey", "GITHUB_TOKEN", "SigningCertificate", "STORAGE_SAS", "AccountKeys"])(
+    "takes the setting name %s for a secret",
+    (name) => expect(secretName(name)).toBeDefined(),
+  );
+
+  it.each([guidFrom("x"), "api://AzureADTokenExchange", "https://login.microsoftonline.com/", "/signin-oidc", "SignedAssertionFromManagedIdentity", "@Microsoft.KeyVault(SecretUri=https://v.vault.azure.net/secrets/s)"])(
+    "does not take the value %s for a secret",
+    (value) => expect(secretValue(value)).toBeUndefined(),
+  );
+});
+
+describe("the Guardrails README", () => {
+  it("lists every policy", async () => {
+    const { readFile } = await import("node:fs/promises");
+    const readme = await readFile(`${__dirname}/../../policy/README.md`, "utf8");
+    expect(rules.map((r) => r.name).filter((name) => !readme.includes(`| \`${name}\` |`))).toEqual([]);
+  });
+});

@@ -1,0 +1,62 @@
+import { type RegisteredResource, SUBSCRIPTION_ID, TENANT_ID, attachMocks, guidFrom, runProgram } from "../../offline/azureMocks";
+import { GITHUB_ISSUER } from "../../policy/rules";
+
+/** The main stack, as the real program (index.ts) registers it under the offline mocks with the dev stack's values. */
+export async function planMainStack(): Promise<RegisteredResource[]> {
+  const mocks = await attachMocks({
+    location: "westeurope",
+    webAppName: "secretless-signin-dev",
+    tags: JSON.stringify({ environment: "dev", workload: "secretless-signin" }),
+  });
+  await runProgram(mocks, () => import("../../index.js"));
+  return mocks.resources;
+}
+
+const ciPrincipal = guidFrom("ci-deployer:uami-principal");
+
+/** A resource as the mocks would record it: the state echoes the inputs. */
+export function handMade(type: string, name: string, inputs: Record<string, any>, computed: Record<string, any> = {}): RegisteredResource {
+  return { type, name, inputs, custom: true, id: `${name}-id`, state: { ...inputs, ...computed } };
+}
+
+/**
+ * Compliant resources of the kinds the CI bootstrap project and the deploy step add (not on this branch yet): a CI
+ * identity trusting GitHub, its role assignment, the state storage account, and the deploy command.
+ */
+export function bootstrapLike(): RegisteredResource[] {
+  const rg = `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/rg-secretless`;
+  return [
+    handMade(
+      "azure-native:managedidentity:UserAssignedIdentity",
+      "ci-deployer",
+      { resourceGroupName: "rg-ci", resourceName: "ci-deployer", location: "westeurope" },
+      { name: "ci-deployer", clientId: guidFrom("ci-deployer:uami-client"), principalId: ciPrincipal, tenantId: TENANT_ID },
+    ),
+    handMade("azure-native:managedidentity:FederatedIdentityCredential", "ci-deployer-production", {
+      resourceGroupName: "rg-ci",
+      resourceName: "ci-deployer",
+      issuer: GITHUB_ISSUER,
+      subject: "repo:contoso/secretless-signin:environment:production",
+      audiences: ["api://AzureADTokenExchange"],
+    }),
+    handMade("azure-native:authorization:RoleAssignment", "ci-deployer-contributor", {
+      scope: rg,
+      principalId: ciPrincipal,
+      principalType: "ServicePrincipal",
+      roleDefinitionId: `/subscriptions/${SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/b24988ac-6180-42a0-ab88-20f7382dd24c`,
+    }),
+    handMade("azure-native:storage:StorageAccount", "state", {
+      resourceGroupName: "rg-ci",
+      kind: "StorageV2",
+      sku: { name: "Standard_ZRS" },
+      allowSharedKeyAccess: false,
+      allowBlobPublicAccess: false,
+      minimumTlsVersion: "TLS1_2",
+    }),
+    handMade("azure-native:keyvault:Vault", "state-vault", { resourceGroupName: "rg-ci", properties: { enableRbacAuthorization: true, tenantId: TENANT_ID } }),
+    handMade("command:local:Command", "deploy", {
+      create: "bash scripts/deploy.sh",
+      environment: { AZURE_CLIENT_ID: guidFrom("ci-deployer:uami-client"), WEBAPP_NAME: "secretless-signin-dev", RESOURCE_GROUP: "rg-secretless" },
+    }),
+  ];
+}
