@@ -3,19 +3,11 @@
  * under msal-node's 5-minute refresh margin, so msal-node never serves them from cache and every sign-in and
  * /readyz reaches the endpoint. msal-node retries 404/408/429/500/503/504 three times, ≥ 1 s apart.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { signedInAgent, startStack, type Stack } from "./support/stack";
+import { afterEach, describe, expect, it } from "vitest";
+import { signedInAgent, useStack } from "./support/stack";
 import { UserAgent, type Page } from "./support/user-agent";
 
-let stack: Stack;
-
-beforeAll(async () => {
-  stack = await startStack({ emulator: { tokenLifetimeSeconds: 120 } });
-});
-
-afterAll(async () => {
-  await stack?.close();
-});
+const stack = useStack({ emulator: { tokenLifetimeSeconds: 120 } });
 
 afterEach(() => {
   stack.emu.faults.mi = null;

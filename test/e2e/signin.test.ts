@@ -5,22 +5,14 @@
  */
 import { copyFileSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { E2E_TIMEOUT, setupBrowser, startBuiltStack, type RunningStack } from "./support";
+import { describe, expect, it } from "vitest";
+import { setupBrowser, useBuiltStack } from "./support";
 
 const ROOT = resolve(__dirname, "..", "..");
 const SCREENSHOT = join(ROOT, "test-results", "e2e-signed-in.png");
 
-let stack: RunningStack;
+const stack = useBuiltStack();
 const browser = setupBrowser();
-
-beforeAll(async () => {
-  stack = await startBuiltStack();
-}, E2E_TIMEOUT * 2);
-
-afterAll(async () => {
-  await stack?.close();
-});
 
 describe("signing in and out in Chromium", () => {
   it("should sign in through the emulator and show the user's name, claims and trust chain", async () => {

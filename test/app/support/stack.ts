@@ -1,37 +1,27 @@
 /**
- * Starts the emulator and the app in this process for integration tests: the app from createApp on 127.0.0.1:0,
- * the emulator's certificate trusted in-process, and its redirect URI registered once the app's port is known.
+ * The harness of the integration tests: for the file, the app from createApp on 127.0.0.1:0 against the emulator,
+ * both in this process (local/stack.ts wires them), with the app's JSON log lines captured.
  *
- * msal-node picks its managed-identity source once per process from IDENTITY_ENDPOINT/IDENTITY_HEADER, so they are
- * set here before the app makes its first MI call; vitest runs each test file in its own process.
+ * msal-node picks its managed-identity source and keeps its MI token cache once per process; vitest runs each test
+ * file in its own process, so each file gets a fresh one.
  */
 import { Writable } from "node:stream";
-import type { AddressInfo } from "node:net";
-import type { FastifyInstance } from "fastify";
-import { startEmulator, type EmulatorOptions, type RunningEmulator } from "../../../emulator";
-import { trustEmulatorCertificate } from "../../../emulator/testing";
-import { createApp, type AppDeps } from "../../../app/app";
-import { loadConfig, type AppConfig } from "../../../app/config";
+import { afterAll, beforeAll } from "vitest";
+import type { EmulatorOptions, RunningEmulator } from "../../../emulator";
+import type { AppDeps } from "../../../app/app";
+import { inProcessApp, startLocalStack, type InProcessApp, type LocalStack } from "../../../local/stack";
 import { UserAgent, type Page } from "./user-agent";
 
 export interface Stack {
   readonly emu: RunningEmulator;
-  readonly app: FastifyInstance;
-  readonly config: AppConfig;
   /** http://127.0.0.1:<port> */
   readonly baseUrl: string;
   /** Every JSON log line the app wrote. */
   readonly logs: string[];
-  close(): Promise<void>;
 }
 
-export async function startStack(options: { emulator?: EmulatorOptions; deps?: AppDeps } = {}): Promise<Stack> {
-  const emu = await startEmulator(options.emulator);
-  trustEmulatorCertificate(emu);
-  const env = emu.appEnv();
-  process.env.IDENTITY_ENDPOINT = env.IDENTITY_ENDPOINT;
-  process.env.IDENTITY_HEADER = env.IDENTITY_HEADER;
-
+/** Starts the emulator and the app before the file's first test and stops both after its last. */
+export function useStack(options: { emulator?: EmulatorOptions; deps?: AppDeps } = {}): Stack {
   const logs: string[] = [];
   const logStream = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -39,23 +29,26 @@ export async function startStack(options: { emulator?: EmulatorOptions; deps?: A
       done();
     },
   });
-  const config = loadConfig(env);
-  // jwksCooldownMs 0: the key-rotation test must see new keys at once.
-  const app = createApp(config, { logStream, jwksCooldownMs: 0, ...options.deps });
-  await app.listen({ host: "127.0.0.1", port: 0 });
-  const baseUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-  emu.setRedirectUris([`${baseUrl}${config.callbackPath}`]);
-
+  let running: LocalStack<InProcessApp> | undefined;
+  const started = (): LocalStack<InProcessApp> => {
+    if (!running) throw new Error("the stack is not running: use it inside a test");
+    return running;
+  };
+  beforeAll(async () => {
+    // jwksCooldownMs 0: the key-rotation test must see new keys at once.
+    running = await startLocalStack(inProcessApp({ logStream, jwksCooldownMs: 0, ...options.deps }), options.emulator);
+  });
+  afterAll(async () => {
+    await running?.close();
+  });
   return {
-    emu,
-    app,
-    config,
-    baseUrl,
-    logs,
-    async close() {
-      await app.close();
-      await emu.close();
+    get emu() {
+      return started().emu;
     },
+    get baseUrl() {
+      return started().app.url;
+    },
+    logs,
   };
 }
 
