@@ -12,7 +12,7 @@ export function safeEqual(a: string, b: string): boolean {
   return left.length === right.length && timingSafeEqual(left, right);
 }
 
-export interface BoundedStoreOptions {
+interface BoundedStoreOptions {
   /** Entries older than this are gone, however active. */
   readonly absoluteTimeoutMs: number;
   /** Entries not read for this long are gone. Defaults to the absolute timeout. */

@@ -58,7 +58,7 @@ user-assigned managed identity, which the app registration trusts through a fede
   );
 }
 
-export interface SignedInView {
+interface SignedInView {
   readonly claims: Record<string, unknown>;
   readonly csrfToken: string;
   readonly trust: TrustChain;
@@ -94,7 +94,7 @@ ${rows}
 }
 
 /** A sign-in or request failure: what happened and the fix. */
-export function problemPage(problem: SignInProblem): string {
+function problemPage(problem: SignInProblem): string {
   const details = [
     problem.code ? `<dt>Entra code</dt><dd id="problem-code">${escapeHtml(problem.code)}</dd>` : "",
     problem.error ? `<dt>Error</dt><dd>${escapeHtml(problem.error)}</dd>` : "",

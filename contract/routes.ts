@@ -20,7 +20,7 @@ export const APP_ROUTES = {
 } as const;
 
 /** Static assets are served below this prefix, e.g. /public/app.css. */
-export const PUBLIC_PREFIX = "/public/";
+const PUBLIC_PREFIX = "/public/";
 
 /** The route pattern that serves them. */
 export const ASSET_ROUTE = `${PUBLIC_PREFIX}:file`;

@@ -4,7 +4,7 @@ import { createServer, type AddressInfo } from "node:net";
 import { HEALTH_CHECK_PATH } from "../contract/routes";
 import type { AppLauncher, LaunchedApp } from "./stack";
 
-export interface ChildAppOptions {
+interface ChildAppOptions {
   /** Node's arguments: flags, then the entry file, e.g. `["--import", "tsx", "app/server.ts"]`. */
   readonly args: readonly string[];
   /** The port the app listens on (it must be known before the app starts: see {@link freePort}). */

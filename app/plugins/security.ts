@@ -7,7 +7,7 @@ import fastifyHelmet from "@fastify/helmet";
 import fp from "fastify-plugin";
 import { messagePage, sendPage } from "../views";
 
-export interface SecurityOptions {
+interface SecurityOptions {
   /** The Entra instance's origin: the sign-out form's redirect continues there. */
   readonly instanceOrigin: string;
 }

@@ -14,7 +14,7 @@ import { BoundedStore, randomId, safeEqual } from "../store";
 import type { TrustChain } from "../views";
 
 /** A signed-in user's server-side session. The cookie carries only its random id. */
-export interface Session {
+interface Session {
   readonly id: string;
   readonly claims: JWTPayload;
   /** Per-session token the sign-out form must echo (CSRF). */
@@ -26,7 +26,7 @@ export interface Session {
 }
 
 /** Starts and ends sessions, setting and clearing the session cookie. */
-export interface Sessions {
+interface Sessions {
   /** Starts a session under a new random id (no fixation), ending the request's current one, and sets the cookie. */
   start(req: FastifyRequest, reply: FastifyReply, session: Omit<Session, "id">): void;
   /** Ends the request's session, if any, and clears the cookie; returns how many sessions ended (0 or 1). */
@@ -36,7 +36,7 @@ export interface Sessions {
 }
 
 /** Keeps sign-in attempts server-side between /signin and the callback, bound to the browser that started them. */
-export interface SignInAttempts {
+interface SignInAttempts {
   /** Keeps an attempt for 15 minutes under its state and sets the browser-binding cookie. */
   keep(req: FastifyRequest, reply: FastifyReply, attempt: SignInAttempt, returnUrl: string): void;
   /** Takes (single use) the attempt under `state`, if it exists and this browser started it. */

@@ -4,7 +4,7 @@ import { extname, join } from "node:path";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { APP_ROUTES, ASSET_ROUTE } from "../../contract/routes";
 
-export interface AssetOptions {
+interface AssetOptions {
   /** The folder of static assets. */
   readonly dir: string;
 }

@@ -16,7 +16,7 @@ import { sanitiseReturnUrl } from "../return-url";
 import { randomId, safeEqual } from "../store";
 import { frontChannelSignedOutPage, messagePage, sendPage, sendProblem, type TrustChain } from "../views";
 
-export interface AuthOptions {
+interface AuthOptions {
   readonly config: AppConfig;
   readonly client: SignInClient;
   readonly assertion: AssertionProvider;

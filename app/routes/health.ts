@@ -4,7 +4,7 @@ import { APP_ROUTES } from "../../contract/routes";
 import { ManagedIdentityError, type AssertionProvider } from "../auth/managed-identity";
 import type { AppConfig } from "../config";
 
-export interface HealthOptions {
+interface HealthOptions {
   readonly config: AppConfig;
   readonly assertion: AssertionProvider;
 }

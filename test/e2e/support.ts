@@ -15,7 +15,7 @@ export const E2E_TIMEOUT = 20_000;
 
 const CHROMIUM_PATH = "/usr/bin/chromium";
 
-export interface BuiltStack {
+interface BuiltStack {
   readonly emu: RunningEmulator;
   /** http://localhost:<port>, the URL a developer opens. */
   readonly appUrl: string;
@@ -53,7 +53,7 @@ export function useBuiltStack(): BuiltStack {
   };
 }
 
-export interface BrowserSession {
+interface BrowserSession {
   readonly page: Page;
   readonly context: BrowserContext;
   /** Console errors and page errors seen so far (CSP violations show up here). */

@@ -24,12 +24,12 @@ export function offlineConfig(overrides: Env = {}): AppConfig {
 }
 
 /** An assertion source that works or fails on demand, and counts its calls. */
-export interface StubAssertion extends AssertionProvider {
+interface StubAssertion extends AssertionProvider {
   failing: boolean;
   calls: number;
 }
 
-export interface OfflineApp {
+interface OfflineApp {
   readonly app: FastifyInstance;
   readonly assertion: StubAssertion;
   /** The URL of every route the app registered (HEAD routes included), from an onRoute hook. */
