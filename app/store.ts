@@ -1,11 +1,18 @@
-import { randomBytes } from "node:crypto";
+import { randomBytes, timingSafeEqual } from "node:crypto";
 
-/** A random 256-bit identifier, base64url: session ids, transaction bindings, state, nonce, CSRF tokens. */
+/** A random 256-bit identifier, base64url: session ids, sign-in attempt bindings, state, nonce, CSRF tokens. */
 export function randomId(): string {
   return randomBytes(32).toString("base64url");
 }
 
-export interface BoundedStoreOptions {
+/** Compares two such identifiers in constant time. */
+export function safeEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+interface BoundedStoreOptions {
   /** Entries older than this are gone, however active. */
   readonly absoluteTimeoutMs: number;
   /** Entries not read for this long are gone. Defaults to the absolute timeout. */
@@ -23,7 +30,7 @@ interface Entry<V> {
 }
 
 /**
- * An in-memory map with idle and absolute timeouts and a size bound, for sessions and sign-in transactions.
+ * An in-memory map with idle and absolute timeouts and a size bound, for sessions and sign-in attempts.
  * Nothing is persisted: a restart forgets everything (see app/README.md for what that means when scaling out).
  */
 export class BoundedStore<V> {

@@ -1,13 +1,15 @@
+import escapeHtml from "escape-html";
+import type { FastifyReply } from "fastify";
 import type { SignInProblem } from "./auth/aadsts";
 
-/** Escapes text for HTML element content and double-quoted attributes. */
-export function escapeHtml(value: unknown): string {
-  return String(value)
-    .replaceAll("&", "&amp;")
-    .replaceAll("<", "&lt;")
-    .replaceAll(">", "&gt;")
-    .replaceAll('"', "&quot;")
-    .replaceAll("'", "&#39;");
+/** Sends an HTML page, never cached. */
+export function sendPage(reply: FastifyReply, status: number, html: string): FastifyReply {
+  return reply.code(status).header("cache-control", "no-store").type("text/html; charset=utf-8").send(html);
+}
+
+/** Sends the page explaining a sign-in problem, with its status. */
+export function sendProblem(reply: FastifyReply, problem: SignInProblem): FastifyReply {
+  return sendPage(reply, problem.status, problemPage(problem));
 }
 
 /** The chain of trust one sign-in used, as shown on the home page. Identifiers only, never a token. */
@@ -56,7 +58,7 @@ user-assigned managed identity, which the app registration trusts through a fede
   );
 }
 
-export interface SignedInView {
+interface SignedInView {
   readonly claims: Record<string, unknown>;
   readonly csrfToken: string;
   readonly trust: TrustChain;
@@ -92,7 +94,7 @@ ${rows}
 }
 
 /** A sign-in or request failure: what happened and the fix. */
-export function problemPage(problem: SignInProblem): string {
+function problemPage(problem: SignInProblem): string {
   const details = [
     problem.code ? `<dt>Entra code</dt><dd id="problem-code">${escapeHtml(problem.code)}</dd>` : "",
     problem.error ? `<dt>Error</dt><dd>${escapeHtml(problem.error)}</dd>` : "",
@@ -128,7 +130,7 @@ function formatClaim(name: string, value: unknown): string {
  * An inline SVG of the trust chain: browser → app → managed-identity endpoint → Entra's FIC exchange → ID token.
  * Styling comes from app.css (no inline styles, so the CSP stays strict).
  */
-export function trustChainSvg(trust: TrustChain): string {
+function trustChainSvg(trust: TrustChain): string {
   const steps: Array<{ title: string; lines: string[] }> = [
     { title: "1. Browser", lines: ["signs in with auth code + PKCE (form_post)"] },
     { title: `2. This app`, lines: [trust.appOrigin, "asks its managed identity for a token (no secret stored)"] },

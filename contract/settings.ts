@@ -48,22 +48,8 @@ export const DEFAULT_TOKEN_EXCHANGE_URL = "api://AzureADTokenExchange";
 /** ASP.NET's default OpenID Connect callback path. */
 export const DEFAULT_CALLBACK_PATH = "/signin-oidc";
 
-/** ASP.NET's default front-channel (remote) sign-out path; Entra sends a GET here when the user signs out elsewhere. */
-export const DEFAULT_FRONT_CHANNEL_LOGOUT_PATH = "/signout-oidc";
-
-/** The liveness path App Service's health check probes. */
-export const HEALTH_CHECK_PATH = "/healthz";
-
-/** Paths the sample app serves itself; a callback path may not take one of them. */
-export const RESERVED_APP_PATHS: readonly string[] = [
-  "/",
-  "/signin",
-  "/signout",
-  "/me",
-  "/readyz",
-  HEALTH_CHECK_PATH,
-  DEFAULT_FRONT_CHANNEL_LOGOUT_PATH,
-];
+// The app's own paths live with its route table, so the reserved list cannot drift from the routes it registers.
+export { DEFAULT_FRONT_CHANNEL_LOGOUT_PATH, HEALTH_CHECK_PATH, RESERVED_APP_PATHS } from "./routes";
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -7,7 +7,7 @@ import { build } from "esbuild";
 const ROOT = resolve(__dirname, "..");
 
 /** Where the bundle goes; the e2e tests and `npm run app:start` use it. */
-export const APP_DIST = join(ROOT, "dist", "app");
+const APP_DIST = join(ROOT, "dist", "app");
 
 /** Builds dist/app from app/server.ts. Returns the path of server.js. */
 export async function buildApp(outDir: string = APP_DIST): Promise<string> {

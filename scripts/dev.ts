@@ -7,51 +7,39 @@
 // The emulator registers http://localhost:<PORT>/signin-oidc as redirect URI and /signout-oidc as front-channel
 // logout URL; the app gets the emulator's settings (AzureAd__*, IDENTITY_ENDPOINT/HEADER, NODE_EXTRA_CA_CERTS).
 // Ctrl+C stops both.
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { appRegistrationFor, startEmulator } from "../emulator";
+import { childApp } from "../local/child-app";
+import { startLocalStack } from "../local/stack";
 
 const ROOT = resolve(__dirname, "..");
 
 async function main(): Promise<void> {
   const built = process.argv.includes("--built");
   const port = Number(process.env.PORT || 3000);
-  const appUrl = `http://localhost:${port}`;
   const entry = built ? join(ROOT, "dist", "app", "server.js") : join(ROOT, "app", "server.ts");
   if (!existsSync(entry)) throw new Error(`${entry} does not exist: run \`npm run app:build\` first`);
 
-  const emu = await startEmulator({
-    registration: appRegistrationFor(appUrl),
-  });
-
   const args = built ? ["--enable-source-maps", entry] : ["--import", "tsx", entry];
-  const app = spawn(process.execPath, args, {
-    cwd: ROOT,
-    env: { ...process.env, ...emu.appEnv(), PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: process.env.LOG_LEVEL ?? "info" },
-    stdio: ["ignore", "inherit", "inherit"],
-  });
+  const env = { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? "info" };
+  const { emu, app, close } = await startLocalStack(childApp({ args, port, env, cwd: ROOT }));
 
   console.log(`Entra emulator   ${emu.instance} (tenant ${emu.tenantId}, app ${emu.registration.clientId})`);
   console.log(`MI endpoint      ${emu.identityEndpoint} (identity ${emu.registration.uami.clientId})`);
   console.log(`Test user        ${emu.registration.user.name} <${emu.registration.user.preferredUsername}>`);
   console.log(`App              ${built ? "dist/app/server.js" : "app/server.ts"}\n`);
-  console.log(`Open ${appUrl}/ and sign in. Ctrl+C stops the app and the emulator.\n`);
+  console.log(`Open ${app.url}/ and sign in. Ctrl+C stops the app and the emulator.\n`);
 
   let stopping = false;
   const stop = async (code: number): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    if (app.exitCode === null) {
-      app.kill("SIGTERM");
-      await new Promise((done) => app.once("exit", done));
-    }
-    await emu.close();
+    await close();
     process.exit(code);
   };
   process.once("SIGINT", () => void stop(0));
   process.once("SIGTERM", () => void stop(0));
-  app.once("exit", (code) => {
+  void app.exited.then((code) => {
     if (!stopping) console.error(`app exited (${code ?? "signal"}); stopping the emulator`);
     void stop(code ?? 0);
   });

@@ -5,7 +5,7 @@
  */
 
 /** Who has to act: the user (try again / ask an admin), the operator (fix configuration), or nobody (wait). */
-export type ProblemKind = "user" | "config" | "transient";
+type ProblemKind = "user" | "config" | "transient";
 
 /** A sign-in failure explained for people. Every field is safe to show: no tokens, codes or assertions. */
 export interface SignInProblem {

@@ -4,7 +4,7 @@ import { AuthError, ManagedIdentityApplication, type NodeSystemOptions } from "@
 type LoggerOptions = NonNullable<NodeSystemOptions["loggerOptions"]>;
 
 /** What the app shows about the managed-identity token it presented (never the token itself). */
-export interface AssertionInfo {
+interface AssertionInfo {
   /** Client ID of the user-assigned managed identity (`azp` claim, else the configured one). */
   readonly clientId: string;
   /** Principal (object) ID of the managed identity: the token's `sub`, which the FIC's subject must equal. */
@@ -33,7 +33,7 @@ export class ManagedIdentityError extends Error {
   }
 }
 
-export interface ManagedIdentityAssertionOptions {
+interface ManagedIdentityAssertionOptions {
   /** Client ID of the user-assigned managed identity. */
   readonly managedIdentityClientId: string;
   /** Resource (FIC audience) to request the token for, e.g. "api://AzureADTokenExchange". */

@@ -41,7 +41,7 @@ const MICROSOFT_LOGIN_HOSTS = new Set([
 ]);
 
 /** The parts of the authority's OpenID configuration the app uses. */
-export interface AuthorityMetadata {
+interface AuthorityMetadata {
   /** `${Instance}${tenant GUID}/v2.0`: the exact `iss` of this tenant's ID tokens. */
   readonly issuer: string;
   /** The tenant GUID (resolved from the issuer when TenantId is a domain name). */
@@ -51,7 +51,7 @@ export interface AuthorityMetadata {
 }
 
 /** The authority's OpenID configuration could not be fetched or is not what this tenant's should be. */
-export class AuthorityError extends Error {
+class AuthorityError extends Error {
   constructor(readonly reason: string) {
     super(`Authority unavailable: ${reason}`);
     this.name = "AuthorityError";
@@ -60,7 +60,7 @@ export class AuthorityError extends Error {
 
 /** One sign-in attempt's secrets, fresh for every redirect to Entra and kept server-side until the callback. */
 export interface SignInAttempt {
-  /** CSRF protection for the callback; also the key of the server-side transaction. */
+  /** CSRF protection for the callback; also the key under which the attempt is kept server-side. */
   readonly state: string;
   /** Binds the ID token to this attempt. */
   readonly nonce: string;
@@ -71,7 +71,7 @@ export interface SignInAttempt {
   readonly redirectUri: string;
 }
 
-export interface SignInClientOptions {
+interface SignInClientOptions {
   readonly config: AppConfig;
   readonly assertion: AssertionProvider;
   readonly loggerOptions?: LoggerOptions;
@@ -113,26 +113,7 @@ export function createSignInClient(options: SignInClientOptions): SignInClient {
     system: options.loggerOptions ? { loggerOptions: options.loggerOptions } : {},
   });
 
-  let metadataPromise: Promise<AuthorityMetadata> | undefined;
-  let jwks: JWTVerifyGetKey | undefined;
-  const metadata = (): Promise<AuthorityMetadata> => {
-    if (!metadataPromise) {
-      const request = fetchMetadata(config);
-      metadataPromise = request;
-      request.catch(() => {
-        if (metadataPromise === request) metadataPromise = undefined;
-      });
-    }
-    return metadataPromise;
-  };
-  const keys = async (): Promise<JWTVerifyGetKey> => {
-    const meta = await metadata();
-    jwks ??= createRemoteJWKSet(new URL(meta.jwksUri), {
-      cooldownDuration: options.jwksCooldownMs ?? 10_000,
-      timeoutDuration: 10_000,
-    });
-    return jwks;
-  };
+  const { metadata, keys } = authorityKeys(config, options.jwksCooldownMs ?? 10_000);
 
   return {
     metadata,
@@ -186,6 +167,35 @@ export function createSignInClient(options: SignInClientOptions): SignInClient {
       return url.href;
     },
   };
+}
+
+/**
+ * The authority's metadata, fetched once (a failure is retried on the next call), and jose's key set for its
+ * jwks_uri, created once the metadata is known.
+ */
+function authorityKeys(config: AppConfig, jwksCooldownMs: number): { metadata(): Promise<AuthorityMetadata>; keys(): Promise<JWTVerifyGetKey> } {
+  let metadataPromise: Promise<AuthorityMetadata> | undefined;
+  let jwks: JWTVerifyGetKey | undefined;
+  const metadata = (): Promise<AuthorityMetadata> => {
+    if (!metadataPromise) {
+      const request = fetchMetadata(config);
+      metadataPromise = request;
+      request.catch(() => {
+        if (metadataPromise === request) metadataPromise = undefined;
+      });
+    }
+    return metadataPromise;
+  };
+  const keys = async (): Promise<JWTVerifyGetKey> => {
+    const meta = await metadata();
+    jwks ??= createRemoteJWKSet(new URL(meta.jwksUri), {
+      cooldownDuration: jwksCooldownMs,
+      timeoutDuration: 10_000,
+    });
+    return jwks;
+  };
+
+  return { metadata, keys };
 }
 
 async function fetchMetadata(config: AppConfig): Promise<AuthorityMetadata> {

@@ -1,61 +1,22 @@
 /**
- * Route behaviour that needs no identity provider, through Fastify's inject (no sockets). The client assertion is a
- * stub; the authority is the public cloud, for which msal-node has built-in metadata, so /signin works offline.
+ * Route behaviour that needs no identity provider, through Fastify's inject (no sockets), on the offline harness.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { FastifyInstance } from "fastify";
-import { createApp } from "../../app/app";
-import { loadConfig } from "../../app/config";
-import { ManagedIdentityError, type AssertionProvider } from "../../app/auth/managed-identity";
+import { describe, expect, it } from "vitest";
+import { CLIENT, TENANT, useOfflineApp } from "./support/offline-app";
 
-const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
-const CLIENT = "0b1e2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
-const UAMI = "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d";
-
-const config = loadConfig({
-  AzureAd__Instance: "https://login.microsoftonline.com/",
-  AzureAd__TenantId: TENANT,
-  AzureAd__ClientId: CLIENT,
-  AzureAd__ClientCredentials__0__SourceType: "SignedAssertionFromManagedIdentity",
-  AzureAd__ClientCredentials__0__ManagedIdentityClientId: UAMI,
-});
-
-/** An assertion source that works or fails on demand. */
-function stubAssertion(): AssertionProvider & { failing: boolean; calls: number } {
-  return {
-    failing: false,
-    calls: 0,
-    async getAssertion() {
-      this.calls++;
-      if (this.failing) throw new ManagedIdentityError("HTTP 500 from the managed identity endpoint: boom");
-      return "stub-assertion";
-    },
-    lastAssertionInfo: () => null,
-  };
-}
-
-let app: FastifyInstance;
-const assertion = stubAssertion();
-
-beforeAll(async () => {
-  app = createApp(config, { assertion, logger: false });
-  await app.ready();
-});
-
-afterAll(async () => {
-  await app.close();
-});
+const offline = useOfflineApp();
+const { assertion } = offline;
 
 describe("pages", () => {
   it("should show a sign-in button to signed-out visitors", async () => {
-    const res = await app.inject("/");
+    const res = await offline.app.inject("/");
     expect(res.statusCode).toBe(200);
     expect(res.headers["content-type"]).toBe("text/html; charset=utf-8");
     expect(res.body).toContain('<a class="button" id="sign-in" href="/signin">Sign in</a>');
   });
 
   it("should send the security headers: strict CSP without scripts, HSTS, no framing, no referrer", async () => {
-    const res = await app.inject("/");
+    const res = await offline.app.inject("/");
     const csp = String(res.headers["content-security-policy"]);
     expect(csp).toContain("default-src 'none'");
     expect(csp).toContain("style-src 'self'");
@@ -69,25 +30,25 @@ describe("pages", () => {
   });
 
   it("should serve the stylesheet", async () => {
-    const res = await app.inject("/public/app.css");
+    const res = await offline.app.inject("/public/app.css");
     expect(res.statusCode).toBe(200);
     expect(res.headers["content-type"]).toBe("text/css; charset=utf-8");
   });
 
   it("should answer unknown paths with a 404 page, or JSON when asked", async () => {
-    const html = await app.inject("/nope?x=<script>");
+    const html = await offline.app.inject("/nope?x=<script>");
     expect(html.statusCode).toBe(404);
     expect(html.body).toContain("Page not found");
     expect(html.body).not.toContain("<script>");
-    const json = await app.inject({ url: "/nope", headers: { accept: "application/json" } });
+    const json = await offline.app.inject({ url: "/nope", headers: { accept: "application/json" } });
     expect(json.json()).toEqual({ error: "not_found" });
-    expect((await app.inject("/public/../config.ts")).statusCode).toBe(404);
+    expect((await offline.app.inject("/public/../config.ts")).statusCode).toBe(404);
   });
 });
 
 describe("sign-in start", () => {
   it("should redirect to the authority with PKCE, state, nonce and form_post", async () => {
-    const res = await app.inject({ url: "/signin", headers: { host: "app.example" } });
+    const res = await offline.app.inject({ url: "/signin", headers: { host: "app.example" } });
     expect(res.statusCode).toBe(302);
     const location = new URL(String(res.headers.location));
     expect(location.origin + location.pathname).toBe(`https://login.microsoftonline.com/${TENANT}/oauth2/v2.0/authorize`);
@@ -104,27 +65,27 @@ describe("sign-in start", () => {
 
   it("should use a fresh state, nonce and PKCE pair for every attempt", async () => {
     const params = async (): Promise<URLSearchParams> =>
-      new URL(String((await app.inject("/signin")).headers.location)).searchParams;
+      new URL(String((await offline.app.inject("/signin")).headers.location)).searchParams;
     const [a, b] = [await params(), await params()];
     for (const name of ["state", "nonce", "code_challenge"]) expect(a.get(name)).not.toBe(b.get(name));
   });
 
   it("should refuse a malformed Host header", async () => {
-    const res = await app.inject({ url: "/signin", headers: { host: "evil.example/<x>" } });
+    const res = await offline.app.inject({ url: "/signin", headers: { host: "evil.example/<x>" } });
     expect(res.statusCode).toBe(400);
   });
 });
 
 describe("bad requests", () => {
   it("should answer a callback POST with the wrong content type with a page, not a stack trace", async () => {
-    const res = await app.inject({ method: "POST", url: "/signin-oidc", headers: { "content-type": "application/xml" }, payload: "<code>x</code>" });
+    const res = await offline.app.inject({ method: "POST", url: "/signin-oidc", headers: { "content-type": "application/xml" }, payload: "<code>x</code>" });
     expect(res.statusCode).toBe(415);
     expect(res.body).toContain("Bad request");
     expect(res.body).not.toMatch(/at \w+ \(|FST_/);
   });
 
   it("should refuse an oversized form body", async () => {
-    const res = await app.inject({
+    const res = await offline.app.inject({
       method: "POST",
       url: "/signin-oidc",
       headers: { "content-type": "application/x-www-form-urlencoded" },
@@ -134,36 +95,36 @@ describe("bad requests", () => {
   });
 
   it("should ignore a malformed session cookie", async () => {
-    const res = await app.inject({ url: "/me", headers: { cookie: "session=%%%; other=1" } });
+    const res = await offline.app.inject({ url: "/me", headers: { cookie: "session=%%%; other=1" } });
     expect(res.statusCode).toBe(401);
   });
 
   it("should keep serving after all of the above", async () => {
-    expect((await app.inject("/healthz")).json()).toEqual({ status: "ok" });
+    expect((await offline.app.inject("/healthz")).json()).toEqual({ status: "ok" });
   });
 });
 
 describe("health", () => {
   it("should report liveness without touching the managed identity", async () => {
     const before = assertion.calls;
-    expect((await app.inject("/healthz")).statusCode).toBe(200);
+    expect((await offline.app.inject("/healthz")).statusCode).toBe(200);
     expect(assertion.calls).toBe(before);
   });
 
   it("should report ready when the managed identity gives a token, and 503 with the reason when not", async () => {
-    const ready = await app.inject("/readyz");
+    const ready = await offline.app.inject("/readyz");
     expect(ready.statusCode).toBe(200);
     expect(ready.headers["cache-control"]).toBe("no-store");
     expect(ready.body).not.toContain("stub-assertion");
 
     assertion.failing = true;
-    const notReady = await app.inject("/readyz");
+    const notReady = await offline.app.inject("/readyz");
     expect(notReady.statusCode).toBe(503);
     expect(notReady.json()).toEqual({
       status: "unavailable",
       reason: "Managed identity token for api://AzureADTokenExchange unavailable: HTTP 500 from the managed identity endpoint: boom",
     });
     assertion.failing = false;
-    expect((await app.inject("/readyz")).statusCode).toBe(200);
+    expect((await offline.app.inject("/readyz")).statusCode).toBe(200);
   });
 });

@@ -2,18 +2,10 @@
  * Single-flight client assertion: msal-node caches the MI token, but concurrent first calls would each reach the
  * endpoint. In a fresh process (msal-node's MI cache is process-wide), 50 simultaneous sign-ins must cost one MI request.
  */
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { signedInAgent, startStack, type Stack } from "./support/stack";
+import { expect, it } from "vitest";
+import { signedInAgent, useStack } from "./support/stack";
 
-let stack: Stack;
-
-beforeAll(async () => {
-  stack = await startStack();
-});
-
-afterAll(async () => {
-  await stack?.close();
-});
+const stack = useStack();
 
 it("should sign in 50 users at once with a single managed-identity request", async () => {
   expect(stack.emu.stats.miRequests).toBe(0);

@@ -3,28 +3,13 @@
  * under msal-node's 5-minute refresh margin, so msal-node never serves them from cache and every sign-in and
  * /readyz reaches the endpoint. msal-node retries 404/408/429/500/503/504 three times, ≥ 1 s apart.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { signedInAgent, startStack, type Stack } from "./support/stack";
+import { describe, expect, it } from "vitest";
+import { problemFix, problemTitle, signedInAgent, useStack } from "./support/stack";
 import { UserAgent, type Page } from "./support/user-agent";
 
-let stack: Stack;
-
-beforeAll(async () => {
-  stack = await startStack({ emulator: { tokenLifetimeSeconds: 120 } });
-});
-
-afterAll(async () => {
-  await stack?.close();
-});
-
-afterEach(() => {
-  stack.emu.faults.mi = null;
-  stack.emu.faults.miDown = false;
-});
+const stack = useStack({ emulator: { tokenLifetimeSeconds: 120 } });
 
 const url = (path: string): string => `${stack.baseUrl}${path}`;
-const title = (page: Page): string => /<h1 id="problem-title">([^<]*)<\/h1>/.exec(page.body)?.[1] ?? "";
-const fix = (page: Page): string => /<p[^>]* id="problem-fix">([\s\S]*?)<\/p>/.exec(page.body)?.[1] ?? "";
 
 async function readyz(): Promise<{ status: number; body: Record<string, unknown>; raw: string }> {
   const page = await new UserAgent().request(url("/readyz"));
@@ -60,9 +45,9 @@ describe("managed identity endpoint faults", () => {
     stack.emu.faults.mi = { status: 429, retryAfterSeconds: 1 };
     const page = await new UserAgent().navigate(url("/signin"));
     expect(page.status).toBe(503);
-    expect(title(page)).toBe("The app could not get a token from its managed identity.");
-    expect(fix(page)).toContain(stack.emu.registration.uami.clientId);
-    expect(fix(page)).toMatch(/429/);
+    expect(problemTitle(page)).toBe("The app could not get a token from its managed identity.");
+    expect(problemFix(page)).toContain(stack.emu.registration.uami.clientId);
+    expect(problemFix(page)).toMatch(/429/);
 
     const notReady = await readyz();
     expect(notReady.status).toBe(503);
@@ -78,7 +63,7 @@ describe("managed identity endpoint faults", () => {
     stack.emu.faults.miDown = true;
     const page = await new UserAgent().navigate(url("/signin"));
     expect(page.status).toBe(503);
-    expect(title(page)).toBe("The app could not get a token from its managed identity.");
+    expect(problemTitle(page)).toBe("The app could not get a token from its managed identity.");
     expect((await readyz()).status).toBe(503);
 
     stack.emu.faults.miDown = false;
@@ -92,7 +77,7 @@ describe("managed identity endpoint faults", () => {
     try {
       const page = await new UserAgent().navigate(url("/signin"));
       expect(page.status).toBe(503);
-      expect(fix(page)).toMatch(/Unable to load the proper Managed Identity/);
+      expect(problemFix(page)).toMatch(/Unable to load the proper Managed Identity/);
       expect((await readyz()).body.reason).toMatch(/HTTP 400 .*Unable to load the proper Managed Identity/);
     } finally {
       stack.emu.registration.uami = uami;

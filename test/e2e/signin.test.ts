@@ -1,26 +1,18 @@
 /**
  * A real browser signs in and out of the built app (dist/app/server.js, as App Service runs it) against the
- * emulator: form_post across sites with the SameSite=None transaction cookie over http://localhost, the session
+ * emulator: form_post across sites with the SameSite=None sign-in attempt cookie over http://localhost, the session
  * cookie, the page content, sign-out through the end-session endpoint with front-channel logout, and /me afterwards.
  */
 import { copyFileSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { E2E_TIMEOUT, setupBrowser, startBuiltStack, type RunningStack } from "./support";
+import { describe, expect, it } from "vitest";
+import { setupBrowser, useBuiltStack } from "./support";
 
 const ROOT = resolve(__dirname, "..", "..");
 const SCREENSHOT = join(ROOT, "test-results", "e2e-signed-in.png");
 
-let stack: RunningStack;
+const stack = useBuiltStack();
 const browser = setupBrowser();
-
-beforeAll(async () => {
-  stack = await startBuiltStack();
-}, E2E_TIMEOUT * 2);
-
-afterAll(async () => {
-  await stack?.close();
-});
 
 describe("signing in and out in Chromium", () => {
   it("should sign in through the emulator and show the user's name, claims and trust chain", async () => {
@@ -48,7 +40,7 @@ describe("signing in and out in Chromium", () => {
     const cookies = await context.cookies(stack.appUrl);
     const session = cookies.find((c) => c.name === "session");
     expect(session).toMatchObject({ httpOnly: true, sameSite: "Lax", path: "/" });
-    // Chromium kept the Secure; SameSite=None transaction cookie on http://localhost and sent it with the form_post.
+    // Chromium kept the Secure; SameSite=None sign-in attempt cookie on http://localhost and sent it with the form_post.
     expect(cookies.find((c) => c.name === "signin")).toMatchObject({ httpOnly: true, secure: true, sameSite: "None" });
 
     mkdirSync(join(ROOT, "test-results"), { recursive: true });

@@ -2,87 +2,58 @@
  * Shared wiring for the browser tests: the built app (dist/app/server.js) in a child process against the emulator,
  * and headless Debian Chromium driven by playwright-core.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { createServer, type AddressInfo } from "node:net";
 import { afterAll, beforeAll } from "vitest";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { appRegistrationFor, startEmulator, type RunningEmulator } from "../../emulator";
+import type { RunningEmulator } from "../../emulator";
+import { childApp, freePort, type ChildApp } from "../../local/child-app";
+import { startLocalStack, type LocalStack } from "../../local/stack";
 import { buildApp } from "../../scripts/build-app";
 
 /** One timeout for every browser step. */
 export const E2E_TIMEOUT = 20_000;
 
-export const CHROMIUM_PATH = "/usr/bin/chromium";
+const CHROMIUM_PATH = "/usr/bin/chromium";
 
-/** A free loopback port (the app's redirect URI must be registered before it starts). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-export interface RunningStack {
+interface BuiltStack {
   readonly emu: RunningEmulator;
   /** http://localhost:<port>, the URL a developer opens. */
   readonly appUrl: string;
   /** Everything the app wrote to stdout/stderr. */
   readonly appOutput: string[];
-  close(): Promise<void>;
 }
 
-/** Builds the bundle, starts the emulator and `node dist/app/server.js` with the emulator's settings. */
-export async function startBuiltStack(): Promise<RunningStack> {
-  const server = await buildApp();
-  const port = await freePort();
-  const appUrl = `http://localhost:${port}`;
-  const emu = await startEmulator({
-    registration: appRegistrationFor(appUrl),
-  });
+/**
+ * Builds the bundle and, for the file, runs `node dist/app/server.js` against the emulator (local/stack.ts wires
+ * them); stops both after the last test.
+ */
+export function useBuiltStack(): BuiltStack {
   const appOutput: string[] = [];
-  // NODE_EXTRA_CA_CERTS (from appEnv) makes the child trust the emulator's self-signed certificate.
-  const child = spawn(process.execPath, [server], {
-    env: { PATH: process.env.PATH ?? "", ...emu.appEnv(), PORT: String(port), HOST: "127.0.0.1" },
-    stdio: ["ignore", "pipe", "pipe"],
+  let running: LocalStack<ChildApp> | undefined;
+  const started = (): LocalStack<ChildApp> => {
+    if (!running) throw new Error("the stack is not running: use it inside a test");
+    return running;
+  };
+  beforeAll(async () => {
+    const server = await buildApp();
+    // The port must be known before the app starts: its redirect URI names it.
+    running = await startLocalStack(childApp({ args: [server], port: await freePort(), output: appOutput, readyTimeoutMs: E2E_TIMEOUT }));
+  }, E2E_TIMEOUT * 2);
+  afterAll(async () => {
+    await running?.close();
   });
-  child.stdout!.on("data", (chunk: Buffer) => appOutput.push(chunk.toString("utf8")));
-  child.stderr!.on("data", (chunk: Buffer) => appOutput.push(chunk.toString("utf8")));
-  await waitUntilHealthy(`${appUrl}/healthz`, child, appOutput);
   return {
-    emu,
-    appUrl,
-    appOutput,
-    async close() {
-      await stopChild(child);
-      await emu.close();
+    get emu() {
+      return started().emu;
     },
+    get appUrl() {
+      return started().app.url;
+    },
+    appOutput,
   };
 }
 
-async function waitUntilHealthy(url: string, child: ChildProcess, output: string[]): Promise<void> {
-  const deadline = Date.now() + E2E_TIMEOUT;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`the app exited with ${child.exitCode}:\n${output.join("")}`);
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`the app did not become healthy at ${url}:\n${output.join("")}`);
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGTERM"); // the app's graceful shutdown
-  await exited;
-}
-
-export interface BrowserSession {
+interface BrowserSession {
   readonly page: Page;
   readonly context: BrowserContext;
   /** Console errors and page errors seen so far (CSP violations show up here). */

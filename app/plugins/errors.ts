@@ -1,0 +1,35 @@
+/**
+ * One error handler and one not-found handler: log everything, show a short page (or JSON to JSON clients), never a
+ * stack trace. Registered first, with fastify-plugin, so every route plugin after it inherits both.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import fp from "fastify-plugin";
+import { APP_ROUTES } from "../../contract/routes";
+import { safeError } from "../logging";
+import { messagePage, sendPage } from "../views";
+
+const JSON_ROUTES: readonly string[] = [APP_ROUTES.me, APP_ROUTES.ready, APP_ROUTES.health];
+
+function wantsJson(req: FastifyRequest): boolean {
+  const path = req.url.split("?")[0] ?? "";
+  return JSON_ROUTES.includes(path) || (req.headers.accept ?? "").startsWith("application/json");
+}
+
+function notFound(req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (wantsJson(req)) return reply.code(404).send({ error: "not_found" });
+  return sendPage(reply, 404, messagePage("Page not found", `There is nothing at ${req.url.split("?")[0]}.`));
+}
+
+async function errorsPlugin(app: FastifyInstance): Promise<void> {
+  app.setNotFoundHandler(notFound);
+  app.setErrorHandler((error: { statusCode?: number; message?: string }, req, reply) => {
+    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status >= 500) req.log.error({ err: safeError(error) }, "request failed");
+    else req.log.info({ err: safeError(error) }, "bad request");
+    const message = status >= 500 ? "Something went wrong on our side. Try again; the server log has the details." : "The request could not be processed.";
+    if (wantsJson(req)) return reply.code(status).send({ error: status >= 500 ? "internal_error" : "bad_request", message });
+    return sendPage(reply, status, messagePage(status >= 500 ? "Something went wrong" : "Bad request", message));
+  });
+}
+
+export const errorPages = fp(errorsPlugin, { name: "error-pages" });

@@ -1,0 +1,44 @@
+/**
+ * The sample app's own routes. The app's route plugins register exactly these paths, and the callback-path rule
+ * refuses them ({@link isReservedAppPath}), so the two cannot drift: test/app/routes.test.ts proves that every route
+ * the app registers, but the configured callback, is reserved.
+ */
+export const APP_ROUTES = {
+  /** The home page: sign-in button, or the signed-in user and trust chain. */
+  home: "/",
+  signIn: "/signin",
+  signOut: "/signout",
+  /** Front-channel logout ({@link DEFAULT_FRONT_CHANNEL_LOGOUT_PATH}). */
+  frontChannelLogout: "/signout-oidc",
+  /** The ID-token claims as JSON. */
+  me: "/me",
+  /** Liveness ({@link HEALTH_CHECK_PATH}). */
+  health: "/healthz",
+  ready: "/readyz",
+  /** Browsers ask for it on pages without HTML (such as /me). */
+  favicon: "/favicon.ico",
+} as const;
+
+/** Static assets are served below this prefix, e.g. /public/app.css. */
+const PUBLIC_PREFIX = "/public/";
+
+/** The route pattern that serves them. */
+export const ASSET_ROUTE = `${PUBLIC_PREFIX}:file`;
+
+/** The liveness path App Service's health check probes. */
+export const HEALTH_CHECK_PATH = APP_ROUTES.health;
+
+/** ASP.NET's default front-channel (remote) sign-out path; Entra sends a GET here when the user signs out elsewhere. */
+export const DEFAULT_FRONT_CHANNEL_LOGOUT_PATH = APP_ROUTES.frontChannelLogout;
+
+/** The exact paths the sample app serves itself; a callback path may not take one of them (nor one below /public/). */
+export const RESERVED_APP_PATHS: readonly string[] = Object.values(APP_ROUTES);
+
+/**
+ * True when `path` is one the app serves itself, so it cannot be the callback path: one of {@link RESERVED_APP_PATHS}
+ * or any path below {@link PUBLIC_PREFIX}. Compared ignoring case, like ASP.NET compares paths.
+ */
+export function isReservedAppPath(path: string): boolean {
+  const lower = path.toLowerCase();
+  return RESERVED_APP_PATHS.includes(lower) || lower.startsWith(PUBLIC_PREFIX);
+}
