@@ -31,14 +31,30 @@ export const HEALTH_CHECK_PATH = APP_ROUTES.health;
 /** ASP.NET's default front-channel (remote) sign-out path; Entra sends a GET here when the user signs out elsewhere. */
 export const DEFAULT_FRONT_CHANNEL_LOGOUT_PATH = APP_ROUTES.frontChannelLogout;
 
-/** The exact paths the sample app serves itself; a callback path may not take one of them (nor one below /public/). */
-export const RESERVED_APP_PATHS: readonly string[] = Object.values(APP_ROUTES);
+/** The routes the sample app serves itself, as the router spells them; a callback path may not take one of them. */
+export const RESERVED_APP_PATHS: readonly string[] = [...Object.values(APP_ROUTES), ASSET_ROUTE];
 
 /**
- * True when `path` is one the app serves itself, so it cannot be the callback path: one of {@link RESERVED_APP_PATHS}
- * or any path below {@link PUBLIC_PREFIX}. Compared ignoring case, like ASP.NET compares paths.
+ * The reserved route that would serve `path`, if any. Routes may hold `:param` segments and a final `*`, as the router
+ * spells them; paths are compared ignoring case, like ASP.NET compares them (so `/ME` is the app's `/me`).
  */
+export function reservedRouteFor(path: string, routes: readonly string[] = RESERVED_APP_PATHS): string | undefined {
+  return routes.find((route) => routeMatches(route, path));
+}
+
+/** True when `path` is one the app serves itself ({@link reservedRouteFor}), so it cannot be the callback path. */
 export function isReservedAppPath(path: string): boolean {
-  const lower = path.toLowerCase();
-  return RESERVED_APP_PATHS.includes(lower) || lower.startsWith(PUBLIC_PREFIX);
+  return reservedRouteFor(path) !== undefined;
+}
+
+/** True when `route` (e.g. `/public/:file`) would serve `path`, ignoring letter case. */
+function routeMatches(route: string, path: string): boolean {
+  const want = route.toLowerCase().split("/");
+  const have = path.toLowerCase().split("/");
+  for (const [i, segment] of want.entries()) {
+    if (segment === "*") return true;
+    const actual = have[i];
+    if (actual === undefined || (segment !== actual && !(segment.startsWith(":") && actual !== ""))) return false;
+  }
+  return want.length === have.length;
 }

@@ -1,6 +1,7 @@
 import { type PlanSku, nodeVersions, planSkus, signInAudiences } from "./catalogue";
 import { cloudNames, isCloudName } from "./clouds";
-import { DEFAULT_CALLBACK_PATH, RESERVED_APP_PATHS, isGuid } from "./settings";
+import { RESERVED_APP_PATHS, reservedRouteFor } from "./routes";
+import { DEFAULT_CALLBACK_PATH, isGuid } from "./settings";
 
 /**
  * Every rule a setting must pass, written once and applied by each layer that checks it: the stack parser
@@ -123,20 +124,8 @@ export function appPathProblem(path: string, example: string): string | undefine
 export function callbackPathProblem(path: string, reservedRoutes: readonly string[] = RESERVED_APP_PATHS): string | undefined {
   const shape = appPathProblem(path, DEFAULT_CALLBACK_PATH);
   if (shape) return shape;
-  const route = reservedRoutes.find((reserved) => routeMatches(reserved, path));
+  const route = reservedRouteFor(path, reservedRoutes);
   return route === undefined
     ? undefined
     : `"${path}" is one of the app's own routes (${route}, in any letter case); use "${DEFAULT_CALLBACK_PATH}".`;
-}
-
-/** True when `route` (e.g. `/public/:file`) would serve `path`, ignoring letter case. */
-function routeMatches(route: string, path: string): boolean {
-  const want = route.toLowerCase().split("/");
-  const have = path.toLowerCase().split("/");
-  for (const [i, segment] of want.entries()) {
-    if (segment === "*") return true;
-    const actual = have[i];
-    if (actual === undefined || (segment !== actual && !(segment.startsWith(":") && actual !== ""))) return false;
-  }
-  return want.length === have.length;
 }
