@@ -24,7 +24,7 @@ import {
   DEFAULT_TOKEN_EXCHANGE_URL,
   SIGNED_ASSERTION_FROM_MANAGED_IDENTITY,
 } from "../contract/settings";
-import { createLocalhostCertificate } from "./certificate";
+import { createLocalhostCertificate, type SelfSignedCertificate } from "./certificate";
 import { entraRouter } from "./entra";
 import { SigningKeys } from "./keys";
 import { managedIdentityRouter } from "./managedIdentity";
@@ -90,7 +90,12 @@ export function appRegistrationFor(appUrl: string): Pick<EmulatorRegistration, "
 }
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
-  const emulator = new Emulator(defaultRegistration(options.registration), await SigningKeys.create(), options.tokenLifetimeSeconds ?? 86_400);
+  const emulator = new Emulator(
+    defaultRegistration(options.registration),
+    await SigningKeys.create(),
+    await createLocalhostCertificate(),
+    options.tokenLifetimeSeconds ?? 86_400,
+  );
   try {
     await emulator.start(options.port ?? 0, options.miPort ?? 0);
   } catch (err) {
@@ -120,10 +125,10 @@ class Emulator implements RunningEmulator, EmulatorContext {
   constructor(
     readonly registration: EmulatorRegistration,
     readonly keys: SigningKeys,
+    certificate: SelfSignedCertificate,
     readonly tokenLifetimeSeconds: number,
   ) {
     this.tenantId = registration.tenantId;
-    const certificate = createLocalhostCertificate();
     this.caCertPem = certificate.certPem;
     this.tlsKeyPem = certificate.keyPem;
   }

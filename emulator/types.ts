@@ -173,7 +173,7 @@ export interface RunningEmulator {
   authority: string;
   /** `${instance}${tenantId}/v2.0`: the `iss` of every token, and the FIC's default issuer. */
   issuer: string;
-  /** The self-signed TLS certificate (SAN DNS:localhost, IP:127.0.0.1), PEM. */
+  /** The self-signed TLS certificate (SAN DNS:localhost, IP:127.0.0.1, IP:::1), PEM. */
   caCertPem: string;
   /** Path of a temp file holding `caCertPem` (for `NODE_EXTRA_CA_CERTS`); removed on close. */
   caCertPath: string;

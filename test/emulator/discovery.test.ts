@@ -91,10 +91,13 @@ describe("signing keys", () => {
 });
 
 describe("TLS certificate", () => {
-  it("is valid for localhost and 127.0.0.1", () => {
+  it("is valid for localhost, 127.0.0.1 and ::1, and for nothing else", () => {
     const cert = new X509Certificate(emulator().caCertPem);
     expect(cert.checkHost("localhost")).toBe("localhost");
     expect(cert.checkIP("127.0.0.1")).toBe("127.0.0.1");
+    expect(cert.checkIP("::1")).toBe("::1");
+    expect(cert.checkHost("example.com")).toBeUndefined();
+    expect(cert.subjectAltName).toBe("DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1");
     expect(cert.ca).toBe(true);
     expect(cert.verify(cert.publicKey)).toBe(true); // self-signed
   });
