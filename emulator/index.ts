@@ -105,6 +105,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   return emulator;
 }
 
+/** Every fault switch off, as at start. */
+function noFaults(): EmulatorFaults {
+  return { mi: null, miDown: false, ficNotPropagated: false, tokenEndpointDown: false, authorizeError: null };
+}
+
 /** The running emulator: the public {@link RunningEmulator} and, for the request handlers, their context. */
 class Emulator implements RunningEmulator, EmulatorContext {
   instance = "";
@@ -115,7 +120,7 @@ class Emulator implements RunningEmulator, EmulatorContext {
   readonly caCertPem: string;
   readonly tenantId: string;
   readonly identityHeader = randomUUID();
-  readonly faults: EmulatorFaults = { mi: null, miDown: false, ficNotPropagated: false, tokenEndpointDown: false, authorizeError: null };
+  readonly faults: EmulatorFaults = noFaults();
   idTokenMode: IdTokenMode = "valid";
   readonly stats: EmulatorStats = { miRequests: 0, tokenRequests: 0, authorizeRequests: 0 };
 
@@ -185,6 +190,11 @@ class Emulator implements RunningEmulator, EmulatorContext {
       IDENTITY_HEADER: this.identityHeader,
       NODE_EXTRA_CA_CERTS: this.caCertPath,
     };
+  }
+
+  resetFaults(): void {
+    Object.assign(this.faults, noFaults()); // in place: the object is live, callers may hold it
+    this.idTokenMode = "valid";
   }
 
   rotateKeys(): Promise<void> {

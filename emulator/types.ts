@@ -197,6 +197,8 @@ export interface RunningEmulator {
   faults: EmulatorFaults;
   /** Live: the shape of the next `id_token`s. "valid" at start. */
   idTokenMode: IdTokenMode;
+  /** Turns every misbehaviour off again: `faults` back to their start values (in place) and `idTokenMode` to "valid". */
+  resetFaults(): void;
   /** Makes a new signing key current; the previous ones stay in the JWKS for two more rotations. */
   rotateKeys(): Promise<void>;
   /**

@@ -1,12 +1,7 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { authorize, pkce, REDIRECT_URI, redirectParams, useEmulator } from "./helpers";
 
 const emulator = useEmulator();
-
-afterEach(() => {
-  emulator().faults.authorizeError = null;
-  emulator().setRedirectUris([REDIRECT_URI]);
-});
 
 describe("authorize endpoint", () => {
   it("redirects back with a code and the state in the query", async () => {

@@ -1,14 +1,8 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../../emulator";
 import { authorize, REDIRECT_URI, redirectParams, useEmulator } from "./helpers";
 
 const emulator = useEmulator();
-
-afterEach(() => {
-  const { registration } = emulator();
-  delete registration.frontChannelLogoutUrl;
-  delete registration.postLogoutRedirectUris;
-});
 
 function logout(emu: RunningEmulator, params: Record<string, string>, method: "GET" | "POST" = "GET"): Promise<Response> {
   const url = `${emu.authority}/oauth2/v2.0/logout`;

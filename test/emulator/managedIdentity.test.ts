@@ -1,13 +1,9 @@
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from "jose";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { startEmulator, TOKEN_EXCHANGE_APP_ID } from "../../emulator";
 import { miRequest, useEmulator } from "./helpers";
 
 const emulator = useEmulator();
-
-afterEach(() => {
-  Object.assign(emulator().faults, { mi: null, miDown: false });
-});
 
 describe("managed-identity endpoint", () => {
   it("returns an App Service token body with expires_on as a string", async () => {

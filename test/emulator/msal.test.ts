@@ -10,7 +10,7 @@ import {
   ServerError,
 } from "@azure/msal-node";
 import { createRemoteJWKSet, jwtVerify } from "jose";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { DEFAULT_TOKEN_EXCHANGE_URL } from "../../contract/settings";
 import type { RunningEmulator } from "../../emulator";
 import { REDIRECT_URI, useEmulator } from "./helpers";
@@ -41,10 +41,6 @@ beforeAll(() => {
 
 afterAll(() => {
   vi.unstubAllEnvs();
-});
-
-afterEach(() => {
-  emulator().registration.fic.subject = emulator().registration.uami.principalId;
 });
 
 /** The browser's part: follow the authorize URL and read the code the emulator hands back. */

@@ -35,4 +35,27 @@ describe("registration", () => {
       await first.close();
     }
   });
+
+  it("resetFaults turns every fault off in the same live object, and the ID token mode back to valid", async () => {
+    const emu = await startEmulator();
+    try {
+      const faults = emu.faults;
+      const atStart = structuredClone(faults);
+      Object.assign(faults, {
+        mi: { status: 503 },
+        miDown: true,
+        ficNotPropagated: true,
+        tokenEndpointDown: "503",
+        authorizeError: { error: "access_denied", description: "no" },
+      });
+      emu.idTokenMode = "expired";
+      emu.resetFaults();
+      expect(emu.faults).toBe(faults);
+      expect(faults).toEqual(atStart);
+      expect(atStart).toEqual({ mi: null, miDown: false, ficNotPropagated: false, tokenEndpointDown: false, authorizeError: null });
+      expect(emu.idTokenMode).toBe("valid");
+    } finally {
+      await emu.close();
+    }
+  });
 });

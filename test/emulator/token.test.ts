@@ -1,6 +1,5 @@
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from "jose";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { defaultRegistration } from "../../emulator";
 import {
   entraError,
   miToken,
@@ -14,9 +13,6 @@ import {
 const emulator = useEmulator();
 
 afterEach(() => {
-  const emu = emulator();
-  Object.assign(emu.faults, { ficNotPropagated: false, tokenEndpointDown: false });
-  emu.registration.fic = { ...defaultRegistration().fic, issuer: emu.issuer };
   vi.useRealTimers();
 });
 
