@@ -61,6 +61,7 @@ export function defaultRegistration(overrides: RegistrationOverrides = {}): Emul
   return {
     tenantId: "b5f1e2d3-7a4c-4e8b-9f01-2c3d4e5f6a7b",
     clientId: "3a8c9d1e-5b2f-4c6d-8e7f-9a0b1c2d3e4f",
+    servicePrincipalId: "c7b6a5f4-e3d2-4c1b-a09f-8e7d6c5b4a39",
     redirectUris: [`http://localhost:3000${DEFAULT_CALLBACK_PATH}`],
     ...overrides,
     uami,
@@ -122,7 +123,7 @@ class Emulator implements RunningEmulator, EmulatorContext {
   readonly identityHeader = randomUUID();
   readonly faults: EmulatorFaults = noFaults();
   idTokenMode: IdTokenMode = "valid";
-  readonly stats: EmulatorStats = { miRequests: 0, tokenRequests: 0, authorizeRequests: 0 };
+  readonly stats: EmulatorStats = { miRequests: 0, tokenRequests: 0, clientCredentialsRequests: 0, authorizeRequests: 0 };
 
   private readonly servers: Server[] = [];
   private readonly tlsKeyPem: string;

@@ -151,6 +151,35 @@ export async function mintIdToken(
   }
 }
 
+/**
+ * An app-only access token (client-credentials grant) for `resource`, as Entra issues it to an app with no
+ * permissions granted: no `roles`, no `scp`; `oid`/`sub` are the app's service principal.
+ */
+export async function mintAppAccessToken(ctx: EmulatorContext, input: { clientId: string; resource: string }): Promise<string> {
+  const iat = nowSeconds();
+  const { servicePrincipalId } = ctx.registration;
+  return sign(
+    {
+      aud: input.resource,
+      iss: ctx.issuer,
+      iat,
+      nbf: iat,
+      exp: iat + USER_TOKEN_LIFETIME_SECONDS,
+      azp: input.clientId,
+      azpacr: "2", // 2 = authenticated by a certificate or assertion (here the FIC)
+      appid: input.clientId,
+      idtyp: "app",
+      oid: servicePrincipalId,
+      rh: opaque(),
+      sub: servicePrincipalId,
+      tid: ctx.tenantId,
+      uti: opaque(),
+      ver: "2.0",
+    },
+    ctx.keys.current,
+  );
+}
+
 /** A delegated access token for Graph-style scopes (the app does not call APIs with it; it only has to look real). */
 export async function mintAccessToken(
   ctx: EmulatorContext,

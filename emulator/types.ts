@@ -34,6 +34,11 @@ export interface EmulatorRegistration {
   tenantId: string;
   /** The app registration's client (application) id, a GUID. */
   clientId: string;
+  /**
+   * Object id of the registration's service principal (enterprise application) in the tenant: the `oid` and `sub` of
+   * the app-only tokens the client-credentials grant issues.
+   */
+  servicePrincipalId: string;
   /** Web-platform redirect URIs, matched exactly (scheme, host, port, path, case). */
   redirectUris: string[];
   /**
@@ -159,6 +164,11 @@ export interface EmulatorStats {
   miRequests: number;
   /** Requests to the token endpoint (including failed ones). */
   tokenRequests: number;
+  /**
+   * Token requests with `grant_type=client_credentials` (including failed ones, and those an outage fault dropped),
+   * e.g. to prove that an app's readiness probe single-flights its trust-chain check.
+   */
+  clientCredentialsRequests: number;
   /** Requests to the authorize endpoint (including failed ones). */
   authorizeRequests: number;
 }

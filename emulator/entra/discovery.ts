@@ -7,6 +7,7 @@
 import { errorBody, tenantNotFound } from "../errors";
 import { sendJson } from "../http";
 import { tenantMatches, type EntraHandler } from "./state";
+import { GRANT_TYPES } from "./token";
 
 /** The discovery document; every endpoint lives under the tenant, like Entra's. */
 export const discovery: EntraHandler = (state, req, res) => {
@@ -21,7 +22,7 @@ export const discovery: EntraHandler = (state, req, res) => {
     jwks_uri: `${base}/discovery/v2.0/keys`,
     response_types_supported: ["code"],
     response_modes_supported: ["query", "fragment", "form_post"],
-    grant_types_supported: ["authorization_code", "refresh_token"],
+    grant_types_supported: GRANT_TYPES,
     // Only assertions: the emulated registration has no secrets (a FIC is its only credential).
     token_endpoint_auth_methods_supported: ["private_key_jwt"],
     code_challenge_methods_supported: ["S256", "plain"],

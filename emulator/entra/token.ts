@@ -1,17 +1,23 @@
 /**
  * The token endpoint: `POST /{tid}/oauth2/v2.0/token`. The client authenticates with its only credential, its FIC: a
  * managed-identity token as a JWT client assertion, checked by fic.ts. Grants: authorization_code and refresh_token
- * (codeGrant.ts).
+ * (codeGrant.ts), client_credentials (clientCredentials.ts).
  */
 import { EntraError, errorBody, requiredParameter as required, tenantNotFound, unknownApplication } from "../errors";
 import { JWT_BEARER_ASSERTION_TYPE, validateClientAssertion } from "../fic";
 import { readForm, sendJson } from "../http";
+import { issueAppToken } from "./clientCredentials";
 import { redeemCode, redeemRefreshToken } from "./codeGrant";
 import { correlationIdOf, tenantMatches, type EntraHandler, type EntraState } from "./state";
+
+/** The grants the token endpoint implements (also advertised by discovery). */
+export const GRANT_TYPES: readonly string[] = ["authorization_code", "refresh_token", "client_credentials"];
 
 export const token: EntraHandler = async (state, req, res) => {
   const { ctx } = state;
   ctx.stats.tokenRequests++;
+  const form = await readForm(req.raw);
+  if (form.get("grant_type") === "client_credentials") ctx.stats.clientCredentialsRequests++;
   if (ctx.faults.tokenEndpointDown === true) {
     req.raw.socket.destroy(); // no answer at all, as when the STS is unreachable
     return;
@@ -22,7 +28,6 @@ export const token: EntraHandler = async (state, req, res) => {
       throw new EntraError("temporarily_unavailable", 90033, "A transient error has occurred. Please try again.", 503);
     }
     if (!tenantMatches(state, req.params[0])) throw tenantNotFound(req.params[0]);
-    const form = await readForm(req.raw);
     sendJson(res, 200, await handleGrant(state, form));
   } catch (err) {
     if (!(err instanceof EntraError)) throw err;
@@ -33,7 +38,7 @@ export const token: EntraHandler = async (state, req, res) => {
 
 async function handleGrant(state: EntraState, form: URLSearchParams): Promise<Record<string, unknown>> {
   const grantType = required(form, "grant_type");
-  if (grantType !== "authorization_code" && grantType !== "refresh_token") {
+  if (!GRANT_TYPES.includes(grantType)) {
     throw new EntraError("unsupported_grant_type", 70003, `The app requested an unsupported grant type '${grantType}'.`);
   }
   const clientId = required(form, "client_id");
@@ -42,6 +47,7 @@ async function handleGrant(state: EntraState, form: URLSearchParams): Promise<Re
     throw new EntraError("unauthorized_client", err.code, err.description);
   }
   await authenticateClient(state, form);
+  if (grantType === "client_credentials") return issueAppToken(state, form);
   return grantType === "authorization_code" ? redeemCode(state, form) : redeemRefreshToken(state, form);
 }
 

@@ -22,6 +22,7 @@ describe("OpenID discovery", () => {
       code_challenge_methods_supported: ["S256", "plain"],
       id_token_signing_alg_values_supported: ["RS256"],
       frontchannel_logout_supported: true,
+      grant_types_supported: ["authorization_code", "refresh_token", "client_credentials"],
     });
     expect(config.subject_types_supported).toBeInstanceOf(Array);
     expect(config.scopes_supported).toContain("openid");

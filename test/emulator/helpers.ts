@@ -135,6 +135,30 @@ export async function signInAndRedeem(
   return tokenRequest(emu, { code, code_verifier: verifier, client_assertion: await miToken(emu), ...form });
 }
 
+/** The scope an app asks for to prove its trust chain: Microsoft Graph, app-only, no permissions needed. */
+export const GRAPH_DEFAULT_SCOPE = "https://graph.microsoft.com/.default";
+
+/** A client-credentials request with a fresh MI token as assertion; `form` adjusts (or removes) its parameters. */
+export async function clientCredentialsRequest(
+  emu: RunningEmulator,
+  form: Record<string, string | undefined> = {},
+): Promise<Response> {
+  return tokenRequest(emu, {
+    grant_type: "client_credentials",
+    scope: GRAPH_DEFAULT_SCOPE,
+    redirect_uri: undefined,
+    client_info: undefined,
+    client_assertion: await miToken(emu),
+    ...form,
+  });
+}
+
+/** The token-endpoint grants that authenticate the client with its FIC, each as one request with `form` adjusted. */
+export const FIC_GRANTS = {
+  authorization_code: signInAndRedeem,
+  client_credentials: clientCredentialsRequest,
+} satisfies Record<string, (emu: RunningEmulator, form?: Record<string, string | undefined>) => Promise<Response>>;
+
 /** The JSON body of an Entra error response. */
 export interface EntraErrorBody {
   error: string;

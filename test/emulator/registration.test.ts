@@ -4,7 +4,7 @@ import { defaultRegistration, startEmulator } from "../../emulator";
 describe("registration", () => {
   it("uses distinct ids everywhere, so a mixed-up id cannot match by luck", () => {
     const r = defaultRegistration();
-    const ids = [r.tenantId, r.clientId, r.uami.clientId, r.uami.principalId, r.user.oid];
+    const ids = [r.tenantId, r.clientId, r.servicePrincipalId, r.uami.clientId, r.uami.principalId, r.user.oid];
     expect(new Set(ids).size).toBe(ids.length);
     expect(r.fic).toMatchObject({ subject: r.uami.principalId, audiences: ["api://AzureADTokenExchange"] });
     expect(r.user).toMatchObject({ name: "Ada Lovelace", preferredUsername: "ada@contoso.example" });
