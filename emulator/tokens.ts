@@ -103,9 +103,9 @@ let strangerKey: Promise<SigningKey> | undefined;
 /** The ID token of a sign-in, shaped by `mode` (see {@link IdTokenMode}). */
 export async function mintIdToken(
   ctx: EmulatorContext,
-  input: { user: EmulatorUser; clientId: string; nonce?: string; mode: IdTokenMode },
+  input: { user: EmulatorUser; clientId: string; sid: string; nonce?: string; mode: IdTokenMode },
 ): Promise<string> {
-  const { user, clientId, nonce, mode } = input;
+  const { user, clientId, sid, nonce, mode } = input;
   const iat = nowSeconds();
   const claims: JWTPayload = {
     aud: clientId,
@@ -118,6 +118,7 @@ export async function mintIdToken(
     oid: user.oid,
     preferred_username: user.preferredUsername,
     rh: opaque(),
+    sid, // the IdP session, for front-channel logout
     sub: pairwiseSubject(user.oid, clientId),
     tid: ctx.tenantId,
     uti: opaque(),

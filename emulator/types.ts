@@ -46,7 +46,10 @@ export interface EmulatorRegistration {
    * URI itself and its origin followed by "/".
    */
   postLogoutRedirectUris?: string[];
-  /** The app's front-channel logout URL; when set, the signed-out page loads it in an `<iframe>` as Entra does. */
+  /**
+   * The app's front-channel logout URL; when set, the signed-out page loads it in an `<iframe>` as Entra does, with
+   * `iss` and the ended session's `sid` added to its query (OpenID Connect Front-Channel Logout 1.0).
+   */
   frontChannelLogoutUrl?: string;
   /** The federated identity credential. */
   fic: FederatedIdentityCredential;

@@ -7,7 +7,7 @@ import type { ServerResponse } from "node:http";
 import { EntraError, errorPage, missingParameter, redirectUriMismatch, tenantNotFound, traceLines, unknownApplication } from "../errors";
 import { redirect, sendFormPost, sendHtml } from "../http";
 import { nowSeconds } from "../tokens";
-import { correlationIdOf, tenantMatches, type EntraHandler, type EntraState } from "./state";
+import { correlationIdOf, signInSession, tenantMatches, type EntraHandler, type EntraState } from "./state";
 
 /** Authorization codes are single-use and live ten minutes, like Entra's. */
 const CODE_TTL_SECONDS = 600;
@@ -91,7 +91,7 @@ function checkRequest(state: EntraState, q: URLSearchParams, requestedMode: stri
 
   if (state.ctx.faults.authorizeError) return state.ctx.faults.authorizeError;
   const prompt = (q.get("prompt") ?? "").split(" ");
-  if (prompt.includes("none") && !state.signedInUser) {
+  if (prompt.includes("none") && !state.session) {
     return { error: "login_required", description: "AADSTS50058: A silent sign-in request was sent but no user is signed in." };
   }
   return undefined;
@@ -105,8 +105,7 @@ function challengeMethod(q: URLSearchParams): string | undefined {
 /** Signs the registration's single test user in (a login_hint can only name that user) and issues a code. */
 function issueCode(state: EntraState, q: URLSearchParams, redirectUri: string): string {
   const { registration } = state.ctx;
-  const user = registration.user;
-  state.signedInUser = user;
+  const { user, sid } = signInSession(state, registration.user);
   const code = `1.${randomBytes(48).toString("base64url")}`;
   purgeExpiredCodes(state);
   const codeChallenge = q.get("code_challenge") ?? undefined;
@@ -117,6 +116,7 @@ function issueCode(state: EntraState, q: URLSearchParams, redirectUri: string): 
     ...(q.has("nonce") && { nonce: q.get("nonce")! }),
     ...(codeChallenge !== undefined && { codeChallenge, codeChallengeMethod: challengeMethod(q) as "S256" | "plain" }),
     user,
+    sid,
     expiresAt: nowSeconds() + CODE_TTL_SECONDS,
     redeemed: false,
   });

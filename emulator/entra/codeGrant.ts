@@ -16,6 +16,7 @@ interface UserGrant {
   clientId: string;
   scope: string;
   user: EmulatorUser;
+  sid: string;
   nonce?: string | undefined;
 }
 
@@ -43,7 +44,8 @@ export async function redeemCode(state: EntraState, form: URLSearchParams): Prom
     }
   }
   record.redeemed = true;
-  return issueTokens(state, form, { clientId: record.clientId, scope: form.get("scope") ?? record.scope, user: record.user, nonce: record.nonce });
+  const { clientId, user, sid, nonce } = record;
+  return issueTokens(state, form, { clientId, scope: form.get("scope") ?? record.scope, user, sid, nonce });
 }
 
 export async function redeemRefreshToken(state: EntraState, form: URLSearchParams): Promise<Record<string, unknown>> {
@@ -57,7 +59,8 @@ export async function redeemRefreshToken(state: EntraState, form: URLSearchParam
   if (nowSeconds() > record.expiresAt) {
     throw new EntraError("invalid_grant", 700082, "The refresh token has expired due to inactivity.");
   }
-  return issueTokens(state, form, { clientId: record.clientId, scope: form.get("scope") ?? record.scope, user: record.user });
+  const { clientId, user, sid } = record;
+  return issueTokens(state, form, { clientId, scope: form.get("scope") ?? record.scope, user, sid });
 }
 
 async function issueTokens(state: EntraState, form: URLSearchParams, grant: UserGrant): Promise<Record<string, unknown>> {
@@ -76,6 +79,7 @@ async function issueTokens(state: EntraState, form: URLSearchParams, grant: User
       clientId: grant.clientId,
       scope: scopes.join(" "),
       user: grant.user,
+      sid: grant.sid,
       expiresAt: nowSeconds() + REFRESH_TOKEN_TTL_SECONDS,
     });
     body.refresh_token = refreshToken;
@@ -84,6 +88,7 @@ async function issueTokens(state: EntraState, form: URLSearchParams, grant: User
     body.id_token = await mintIdToken(ctx, {
       user: grant.user,
       clientId: grant.clientId,
+      sid: grant.sid,
       ...(grant.nonce !== undefined && { nonce: grant.nonce }),
       mode: ctx.idTokenMode,
     });

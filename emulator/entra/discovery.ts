@@ -30,10 +30,11 @@ export const discovery: EntraHandler = (state, req, res) => {
     id_token_signing_alg_values_supported: ["RS256"],
     scopes_supported: ["openid", "profile", "email", "offline_access"],
     claims_supported: [
-      "sub", "iss", "aud", "exp", "iat", "nbf", "nonce", "name", "oid", "tid", "ver", "preferred_username", "login_hint",
+      "sub", "iss", "aud", "exp", "iat", "nbf", "nonce", "name", "oid", "tid", "ver", "preferred_username", "login_hint", "sid",
     ],
     request_uri_parameter_supported: false,
     frontchannel_logout_supported: true,
+    frontchannel_logout_session_supported: true, // logout sends iss and sid to the front-channel logout URL
     http_logout_supported: true,
   });
 };

@@ -1,6 +1,7 @@
 /**
  * The end-session endpoint: `GET|POST /{tid}/oauth2/v2.0/logout`. Ends the IdP's sign-in session, loads the app's
- * front-channel logout URL in an iframe (as Entra's signed-out page does), then continues to an allowed
+ * front-channel logout URL in an iframe (as Entra's signed-out page does) with the `iss` and `sid` of the ended session
+ * (OpenID Connect Front-Channel Logout 1.0 §2-§3, frontchannel_logout_session_required), then continues to an allowed
  * `post_logout_redirect_uri`.
  */
 import escapeHtml from "escape-html";
@@ -13,14 +14,24 @@ export const logout: EntraHandler = async (state, req, res) => {
   if (!tenantMatches(state, req.params[0])) return sendHtml(res, 400, errorPage(tenantNotFound(req.params[0])));
   const params = new URLSearchParams(req.url.searchParams);
   if (req.method === "POST") for (const [k, v] of await readForm(req.raw)) params.set(k, v);
-  state.signedInUser = null;
+  const ended = state.session;
+  state.session = null;
 
-  const { registration } = state.ctx;
+  const { registration, issuer } = state.ctx;
   const destination = postLogoutDestination(registration, params);
   const frontChannel = registration.frontChannelLogoutUrl;
   if (destination && !frontChannel) return redirect(res, destination);
-  sendHtml(res, 200, signedOutPage(frontChannel, destination));
+  const frontChannelRequest = frontChannel && frontChannelLogoutRequest(frontChannel, issuer, ended?.sid);
+  sendHtml(res, 200, signedOutPage(frontChannelRequest, destination));
 };
+
+/** The front-channel logout URL with `iss` and, when a session ended, its `sid` added to its own query. */
+function frontChannelLogoutRequest(frontChannelUrl: string, issuer: string, sid: string | undefined): string {
+  const url = new URL(frontChannelUrl);
+  url.searchParams.set("iss", issuer);
+  if (sid !== undefined) url.searchParams.set("sid", sid);
+  return url.toString();
+}
 
 /** Default post-logout allow-list: each redirect URI and its origin + "/". */
 function defaultPostLogoutRedirectUris(redirectUris: string[]): string[] {

@@ -2,6 +2,7 @@
  * What the Entra endpoints share: the running emulator, the codes and refresh tokens they issued, and the IdP's
  * sign-in session (the emulator's one "browser").
  */
+import { randomUUID } from "node:crypto";
 import type { ServerResponse } from "node:http";
 import type { Request } from "../http";
 import type { EmulatorContext, EmulatorUser } from "../types";
@@ -15,6 +16,8 @@ export interface AuthorizationCode {
   codeChallenge?: string;
   codeChallengeMethod?: "S256" | "plain";
   user: EmulatorUser;
+  /** The sign-in session the code was issued in; its ID tokens carry it as `sid`. */
+  sid: string;
   expiresAt: number;
   redeemed: boolean;
 }
@@ -24,7 +27,17 @@ export interface RefreshGrant {
   clientId: string;
   scope: string;
   user: EmulatorUser;
+  sid: string;
   expiresAt: number;
+}
+
+/**
+ * The IdP's sign-in session, as Entra keeps it in its own cookie: the user and the session id that ID tokens carry as
+ * `sid` and that logout sends to the app's front-channel logout URL (OpenID Connect Front-Channel Logout 1.0).
+ */
+export interface SignInSession {
+  user: EmulatorUser;
+  sid: string;
 }
 
 /** The one state object every Entra endpoint reads and writes. */
@@ -32,15 +45,21 @@ export interface EntraState {
   readonly ctx: EmulatorContext;
   readonly codes: Map<string, AuthorizationCode>;
   readonly refreshTokens: Map<string, RefreshGrant>;
-  /** The user signed in at the IdP: set by a sign-in, cleared by logout; `prompt=none` needs it. */
-  signedInUser: EmulatorUser | null;
+  /** Started by a sign-in, ended by logout; `prompt=none` needs it. */
+  session: SignInSession | null;
 }
 
 /** An Entra endpoint: a route handler that also gets the shared state. */
 export type EntraHandler = (state: EntraState, req: Request, res: ServerResponse) => Promise<void> | void;
 
 export function createEntraState(ctx: EmulatorContext): EntraState {
-  return { ctx, codes: new Map(), refreshTokens: new Map(), signedInUser: null };
+  return { ctx, codes: new Map(), refreshTokens: new Map(), session: null };
+}
+
+/** The open sign-in session (single sign-on: a second sign-in keeps its `sid`), or a new one for `user`. */
+export function signInSession(state: EntraState, user: EmulatorUser): SignInSession {
+  state.session ??= { user, sid: randomUUID() };
+  return state.session;
 }
 
 /** Whether a path's tenant segment names the emulator's tenant; case-insensitive, as msal-node lower-cases it. */

@@ -22,11 +22,12 @@ describe("OpenID discovery", () => {
       code_challenge_methods_supported: ["S256", "plain"],
       id_token_signing_alg_values_supported: ["RS256"],
       frontchannel_logout_supported: true,
+      frontchannel_logout_session_supported: true,
       grant_types_supported: ["authorization_code", "refresh_token", "client_credentials"],
     });
     expect(config.subject_types_supported).toBeInstanceOf(Array);
     expect(config.scopes_supported).toContain("openid");
-    expect(config.claims_supported).toContain("preferred_username");
+    expect(config.claims_supported).toEqual(expect.arrayContaining(["preferred_username", "sid"]));
   });
 
   it("has an Entra-shaped instance and issuer", () => {
