@@ -15,7 +15,7 @@ export const TOKEN_EXCHANGE_APP_ID = "fb60f99c-7a34-4190-8149-302f77469936";
 export const TOKEN_EXCHANGE_URI = DEFAULT_TOKEN_EXCHANGE_URL;
 
 /** Microsoft Graph's app id: the audience of the access tokens the emulator issues for plain sign-in scopes. */
-export const GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000";
+const GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000";
 
 /** Lifetime of ID and access tokens (Entra's default is about an hour). */
 export const USER_TOKEN_LIFETIME_SECONDS = 3599;
@@ -36,7 +36,7 @@ function opaque(bytes = 16): string {
  * The `aud` an MI token gets for a resource. Only the public-cloud exchange URI has a known GUID alias; the USGov and
  * China exchange audiences keep their URI (their GUIDs are not documented).
  */
-export function audienceForResource(resource: string): string {
+function audienceForResource(resource: string): string {
   return resource === TOKEN_EXCHANGE_URI ? TOKEN_EXCHANGE_APP_ID : resource;
 }
 
@@ -93,7 +93,7 @@ export async function mintManagedIdentityToken(
  * Entra's `sub` is pairwise: stable per user *and app*, so two apps cannot correlate users by it. A hash of both ids
  * reproduces that property.
  */
-export function pairwiseSubject(oid: string, clientId: string): string {
+function pairwiseSubject(oid: string, clientId: string): string {
   return createHash("sha256").update(`${clientId}:${oid}`).digest("base64url");
 }
 

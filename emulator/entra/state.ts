@@ -8,7 +8,7 @@ import type { Request } from "../http";
 import type { EmulatorContext, EmulatorUser } from "../types";
 
 /** An authorization code, single-use, bound to the request that asked for it. */
-export interface AuthorizationCode {
+interface AuthorizationCode {
   clientId: string;
   redirectUri: string;
   scope: string;
@@ -23,7 +23,7 @@ export interface AuthorizationCode {
 }
 
 /** What a refresh token stands for. */
-export interface RefreshGrant {
+interface RefreshGrant {
   clientId: string;
   scope: string;
   user: EmulatorUser;
@@ -35,7 +35,7 @@ export interface RefreshGrant {
  * The IdP's sign-in session, as Entra keeps it in its own cookie: the user and the session id that ID tokens carry as
  * `sid` and that logout sends to the app's front-channel logout URL (OpenID Connect Front-Channel Logout 1.0).
  */
-export interface SignInSession {
+interface SignInSession {
   user: EmulatorUser;
   sid: string;
 }

@@ -160,7 +160,7 @@ export const FIC_GRANTS = {
 } satisfies Record<string, (emu: RunningEmulator, form?: Record<string, string | undefined>) => Promise<Response>>;
 
 /** The JSON body of an Entra error response. */
-export interface EntraErrorBody {
+interface EntraErrorBody {
   error: string;
   error_description: string;
   error_codes: number[];
