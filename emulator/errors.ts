@@ -4,7 +4,8 @@
  * See https://learn.microsoft.com/entra/identity-platform/reference-error-codes ("Handling error codes").
  */
 import { randomUUID } from "node:crypto";
-import { escapeHtml, page } from "./http";
+import escapeHtml from "escape-html";
+import { page } from "./http";
 
 /** An error the STS reports to the client, with its AADSTS number. */
 export class EntraError extends Error {
@@ -23,6 +24,49 @@ export class EntraError extends Error {
     super(`AADSTS${code}: ${description}`);
     this.name = "EntraError";
   }
+}
+
+/** AADSTS900144: a required parameter is missing. */
+export function missingParameter(name: string): EntraError {
+  return new EntraError("invalid_request", 900144, `The request body must contain the following parameter: '${name}'.`);
+}
+
+/** A form parameter that must be present and non-empty (else AADSTS900144). */
+export function requiredParameter(form: URLSearchParams, name: string): string {
+  const value = form.get(name);
+  if (!value) throw missingParameter(name);
+  return value;
+}
+
+/** AADSTS90002: the path names another tenant. */
+export function tenantNotFound(segment: string | undefined): EntraError {
+  return new EntraError(
+    "invalid_tenant",
+    90002,
+    `Tenant '${segment ?? ""}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`,
+  );
+}
+
+/** AADSTS700016: the client id is not an application in this tenant. */
+export function unknownApplication(clientId: string, tenantId: string): EntraError {
+  return new EntraError(
+    "unauthorized_client",
+    700016,
+    `Application with identifier '${clientId}' was not found in the directory '${tenantId}'. This can happen if the ` +
+      "application has not been installed by the administrator of the tenant or consented to by any user in the tenant. " +
+      "You may have sent your authentication request to the wrong tenant.",
+  );
+}
+
+/** AADSTS50011: the redirect URI is not one the registration lists. */
+export function redirectUriMismatch(redirectUri: string, clientId: string): EntraError {
+  return new EntraError(
+    "invalid_request",
+    50011,
+    `The redirect URI '${redirectUri}' specified in the request does not match the redirect URIs configured for ` +
+      `the application '${clientId}'. Make sure the redirect URI sent in the request matches one added to your ` +
+      "application in the Azure portal. Navigate to https://aka.ms/redirectUriMismatchError to learn more about how to fix this.",
+  );
 }
 
 /** Entra's timestamp format in error bodies: `2016-01-09 02:02:12Z`. */

@@ -22,7 +22,7 @@ import type { EmulatorContext } from "./types";
 export const JWT_BEARER_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /** Tolerated clock difference between the assertion's issuer and the STS. */
-export const CLOCK_SKEW_SECONDS = 300;
+const CLOCK_SKEW_SECONDS = 300;
 
 /** Audience URIs whose tokens carry a GUID `aud` instead (only the public-cloud exchange GUID is known). */
 const AUDIENCE_ALIASES: Record<string, string> = { [TOKEN_EXCHANGE_URI]: TOKEN_EXCHANGE_APP_ID };

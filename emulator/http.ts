@@ -1,8 +1,9 @@
 /**
- * The few HTTP helpers both emulator servers share: a tiny router, form parsing and response writers.
+ * The few HTTP helpers both emulator servers share: a tiny router, form parsing, response writers and pages.
  * No framework: the emulator has a handful of routes, and plain `node:http` keeps every header visible.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import escapeHtml from "escape-html";
 
 /** A request as handlers see it: the parsed URL plus the raw Node objects. */
 export interface Request {
@@ -102,12 +103,23 @@ export function redirect(res: ServerResponse, location: string): void {
   res.end();
 }
 
-/** Escapes text for an HTML body or a double-quoted attribute. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
 /** A minimal HTML page shell shared by every page the emulator renders. */
 export function page(title: string, body: string): string {
   return `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>\n<body>\n${body}\n</body></html>\n`;
+}
+
+/**
+ * Answers with an auto-submitting form that POSTs `params` to `action` (OAuth 2.0 Form Post Response Mode, as Entra
+ * renders it); `<noscript>` keeps it usable without JavaScript.
+ */
+export function sendFormPost(res: ServerResponse, action: string, params: Record<string, string>): void {
+  const inputs = Object.entries(params)
+    .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
+    .join("\n");
+  const form = `<form method="POST" name="hiddenform" action="${escapeHtml(action)}">
+${inputs}
+<noscript><p>Script is disabled. Click Submit to continue.</p><input type="submit" value="Submit"></noscript>
+</form>
+<script>document.forms[0].submit();</script>`;
+  sendHtml(res, 200, page("Working...", form));
 }

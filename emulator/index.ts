@@ -24,7 +24,7 @@ import {
   DEFAULT_TOKEN_EXCHANGE_URL,
   SIGNED_ASSERTION_FROM_MANAGED_IDENTITY,
 } from "../contract/settings";
-import { createLocalhostCertificate } from "./certificate";
+import { createLocalhostCertificate, type SelfSignedCertificate } from "./certificate";
 import { entraRouter } from "./entra";
 import { SigningKeys } from "./keys";
 import { managedIdentityRouter } from "./managedIdentity";
@@ -61,6 +61,7 @@ export function defaultRegistration(overrides: RegistrationOverrides = {}): Emul
   return {
     tenantId: "b5f1e2d3-7a4c-4e8b-9f01-2c3d4e5f6a7b",
     clientId: "3a8c9d1e-5b2f-4c6d-8e7f-9a0b1c2d3e4f",
+    servicePrincipalId: "c7b6a5f4-e3d2-4c1b-a09f-8e7d6c5b4a39",
     redirectUris: [`http://localhost:3000${DEFAULT_CALLBACK_PATH}`],
     ...overrides,
     uami,
@@ -90,7 +91,12 @@ export function appRegistrationFor(appUrl: string): Pick<EmulatorRegistration, "
 }
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
-  const emulator = new Emulator(defaultRegistration(options.registration), await SigningKeys.create(), options.tokenLifetimeSeconds ?? 86_400);
+  const emulator = new Emulator(
+    defaultRegistration(options.registration),
+    await SigningKeys.create(),
+    await createLocalhostCertificate(),
+    options.tokenLifetimeSeconds ?? 86_400,
+  );
   try {
     await emulator.start(options.port ?? 0, options.miPort ?? 0);
   } catch (err) {
@@ -98,6 +104,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     throw err;
   }
   return emulator;
+}
+
+/** Every fault switch off, as at start. */
+function noFaults(): EmulatorFaults {
+  return { mi: null, miDown: false, ficNotPropagated: false, tokenEndpointDown: false, authorizeError: null };
 }
 
 /** The running emulator: the public {@link RunningEmulator} and, for the request handlers, their context. */
@@ -110,9 +121,9 @@ class Emulator implements RunningEmulator, EmulatorContext {
   readonly caCertPem: string;
   readonly tenantId: string;
   readonly identityHeader = randomUUID();
-  readonly faults: EmulatorFaults = { mi: null, miDown: false, ficNotPropagated: false, tokenEndpointDown: false, authorizeError: null };
+  readonly faults: EmulatorFaults = noFaults();
   idTokenMode: IdTokenMode = "valid";
-  readonly stats: EmulatorStats = { miRequests: 0, tokenRequests: 0, authorizeRequests: 0 };
+  readonly stats: EmulatorStats = { miRequests: 0, tokenRequests: 0, clientCredentialsRequests: 0, authorizeRequests: 0 };
 
   private readonly servers: Server[] = [];
   private readonly tlsKeyPem: string;
@@ -120,10 +131,10 @@ class Emulator implements RunningEmulator, EmulatorContext {
   constructor(
     readonly registration: EmulatorRegistration,
     readonly keys: SigningKeys,
+    certificate: SelfSignedCertificate,
     readonly tokenLifetimeSeconds: number,
   ) {
     this.tenantId = registration.tenantId;
-    const certificate = createLocalhostCertificate();
     this.caCertPem = certificate.certPem;
     this.tlsKeyPem = certificate.keyPem;
   }
@@ -180,6 +191,11 @@ class Emulator implements RunningEmulator, EmulatorContext {
       IDENTITY_HEADER: this.identityHeader,
       NODE_EXTRA_CA_CERTS: this.caCertPath,
     };
+  }
+
+  resetFaults(): void {
+    Object.assign(this.faults, noFaults()); // in place: the object is live, callers may hold it
+    this.idTokenMode = "valid";
   }
 
   rotateKeys(): Promise<void> {

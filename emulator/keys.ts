@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import { exportJWK, generateKeyPair, type CryptoKey, type JWK } from "jose";
 
 /** How many superseded keys stay published after a rotation. */
-export const RETAINED_PREVIOUS_KEYS = 2;
+const RETAINED_PREVIOUS_KEYS = 2;
 
 /** One RS256 key pair and its public JWK. */
 export interface SigningKey {

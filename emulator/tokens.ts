@@ -15,7 +15,7 @@ export const TOKEN_EXCHANGE_APP_ID = "fb60f99c-7a34-4190-8149-302f77469936";
 export const TOKEN_EXCHANGE_URI = DEFAULT_TOKEN_EXCHANGE_URL;
 
 /** Microsoft Graph's app id: the audience of the access tokens the emulator issues for plain sign-in scopes. */
-export const GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000";
+const GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000";
 
 /** Lifetime of ID and access tokens (Entra's default is about an hour). */
 export const USER_TOKEN_LIFETIME_SECONDS = 3599;
@@ -36,7 +36,7 @@ function opaque(bytes = 16): string {
  * The `aud` an MI token gets for a resource. Only the public-cloud exchange URI has a known GUID alias; the USGov and
  * China exchange audiences keep their URI (their GUIDs are not documented).
  */
-export function audienceForResource(resource: string): string {
+function audienceForResource(resource: string): string {
   return resource === TOKEN_EXCHANGE_URI ? TOKEN_EXCHANGE_APP_ID : resource;
 }
 
@@ -93,7 +93,7 @@ export async function mintManagedIdentityToken(
  * Entra's `sub` is pairwise: stable per user *and app*, so two apps cannot correlate users by it. A hash of both ids
  * reproduces that property.
  */
-export function pairwiseSubject(oid: string, clientId: string): string {
+function pairwiseSubject(oid: string, clientId: string): string {
   return createHash("sha256").update(`${clientId}:${oid}`).digest("base64url");
 }
 
@@ -103,9 +103,9 @@ let strangerKey: Promise<SigningKey> | undefined;
 /** The ID token of a sign-in, shaped by `mode` (see {@link IdTokenMode}). */
 export async function mintIdToken(
   ctx: EmulatorContext,
-  input: { user: EmulatorUser; clientId: string; nonce?: string; mode: IdTokenMode },
+  input: { user: EmulatorUser; clientId: string; sid: string; nonce?: string; mode: IdTokenMode },
 ): Promise<string> {
-  const { user, clientId, nonce, mode } = input;
+  const { user, clientId, sid, nonce, mode } = input;
   const iat = nowSeconds();
   const claims: JWTPayload = {
     aud: clientId,
@@ -118,6 +118,7 @@ export async function mintIdToken(
     oid: user.oid,
     preferred_username: user.preferredUsername,
     rh: opaque(),
+    sid, // the IdP session, for front-channel logout
     sub: pairwiseSubject(user.oid, clientId),
     tid: ctx.tenantId,
     uti: opaque(),
@@ -149,6 +150,35 @@ export async function mintIdToken(
     case "missing-sub":
       return sign(withOverrides(claims, { sub: undefined }), ctx.keys.current);
   }
+}
+
+/**
+ * An app-only access token (client-credentials grant) for `resource`, as Entra issues it to an app with no
+ * permissions granted: no `roles`, no `scp`; `oid`/`sub` are the app's service principal.
+ */
+export async function mintAppAccessToken(ctx: EmulatorContext, input: { clientId: string; resource: string }): Promise<string> {
+  const iat = nowSeconds();
+  const { servicePrincipalId } = ctx.registration;
+  return sign(
+    {
+      aud: input.resource,
+      iss: ctx.issuer,
+      iat,
+      nbf: iat,
+      exp: iat + USER_TOKEN_LIFETIME_SECONDS,
+      azp: input.clientId,
+      azpacr: "2", // 2 = authenticated by a certificate or assertion (here the FIC)
+      appid: input.clientId,
+      idtyp: "app",
+      oid: servicePrincipalId,
+      rh: opaque(),
+      sub: servicePrincipalId,
+      tid: ctx.tenantId,
+      uti: opaque(),
+      ver: "2.0",
+    },
+    ctx.keys.current,
+  );
 }
 
 /** A delegated access token for Graph-style scopes (the app does not call APIs with it; it only has to look real). */

@@ -34,6 +34,11 @@ export interface EmulatorRegistration {
   tenantId: string;
   /** The app registration's client (application) id, a GUID. */
   clientId: string;
+  /**
+   * Object id of the registration's service principal (enterprise application) in the tenant: the `oid` and `sub` of
+   * the app-only tokens the client-credentials grant issues.
+   */
+  servicePrincipalId: string;
   /** Web-platform redirect URIs, matched exactly (scheme, host, port, path, case). */
   redirectUris: string[];
   /**
@@ -41,7 +46,10 @@ export interface EmulatorRegistration {
    * URI itself and its origin followed by "/".
    */
   postLogoutRedirectUris?: string[];
-  /** The app's front-channel logout URL; when set, the signed-out page loads it in an `<iframe>` as Entra does. */
+  /**
+   * The app's front-channel logout URL; when set, the signed-out page loads it in an `<iframe>` as Entra does, with
+   * `iss` and the ended session's `sid` added to its query (OpenID Connect Front-Channel Logout 1.0).
+   */
   frontChannelLogoutUrl?: string;
   /** The federated identity credential. */
   fic: FederatedIdentityCredential;
@@ -159,6 +167,11 @@ export interface EmulatorStats {
   miRequests: number;
   /** Requests to the token endpoint (including failed ones). */
   tokenRequests: number;
+  /**
+   * Token requests with `grant_type=client_credentials` (including failed ones, and those an outage fault dropped),
+   * e.g. to prove that an app's readiness probe single-flights its trust-chain check.
+   */
+  clientCredentialsRequests: number;
   /** Requests to the authorize endpoint (including failed ones). */
   authorizeRequests: number;
 }
@@ -173,7 +186,7 @@ export interface RunningEmulator {
   authority: string;
   /** `${instance}${tenantId}/v2.0`: the `iss` of every token, and the FIC's default issuer. */
   issuer: string;
-  /** The self-signed TLS certificate (SAN DNS:localhost, IP:127.0.0.1), PEM. */
+  /** The self-signed TLS certificate (SAN DNS:localhost, IP:127.0.0.1, IP:::1), PEM. */
   caCertPem: string;
   /** Path of a temp file holding `caCertPem` (for `NODE_EXTRA_CA_CERTS`); removed on close. */
   caCertPath: string;
@@ -197,6 +210,8 @@ export interface RunningEmulator {
   faults: EmulatorFaults;
   /** Live: the shape of the next `id_token`s. "valid" at start. */
   idTokenMode: IdTokenMode;
+  /** Turns every misbehaviour off again: `faults` back to their start values (in place) and `idTokenMode` to "valid". */
+  resetFaults(): void;
   /** Makes a new signing key current; the previous ones stay in the JWKS for two more rotations. */
   rotateKeys(): Promise<void>;
   /**

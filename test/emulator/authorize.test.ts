@@ -1,12 +1,7 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { authorize, pkce, REDIRECT_URI, redirectParams, useEmulator } from "./helpers";
 
 const emulator = useEmulator();
-
-afterEach(() => {
-  emulator().faults.authorizeError = null;
-  emulator().setRedirectUris([REDIRECT_URI]);
-});
 
 describe("authorize endpoint", () => {
   it("redirects back with a code and the state in the query", async () => {
@@ -81,23 +76,20 @@ describe("authorize endpoint", () => {
     expect(await res.text()).toContain("AADSTS700016");
   });
 
-  it("sends protocol errors back to the app with error, error_description and state", async () => {
-    const cases: Array<[Record<string, string | undefined>, string, string]> = [
-      [{ response_type: "token" }, "unsupported_response_type", "AADSTS700051"],
-      [{ scope: "profile" }, "invalid_scope", "AADSTS70011"],
-      [{ scope: undefined }, "invalid_request", "AADSTS900144"],
-      [{ code_challenge: pkce().challenge, code_challenge_method: "S512" }, "invalid_request", "AADSTS9002313"],
-      [{ code_challenge: "short", code_challenge_method: "S256" }, "invalid_request", "AADSTS501491"],
-    ];
-    for (const [params, error, code] of cases) {
-      const res = await authorize(emulator(), params);
-      expect(res.status, JSON.stringify(params)).toBe(302);
-      const reply = redirectParams(res);
-      expect(reply.get("error")).toBe(error);
-      expect(reply.get("error_description")).toMatch(new RegExp(`^${code}: .+\\r\\nTrace ID: .+\\r\\nCorrelation ID: .+\\r\\nTimestamp: `, "s"));
-      expect(reply.get("state")).toBe("state-123");
-      expect(reply.get("code")).toBeNull();
-    }
+  it.each<[string, Record<string, string | undefined>, string, string]>([
+    ["response_type=token", { response_type: "token" }, "unsupported_response_type", "AADSTS700051"],
+    ["a scope without openid", { scope: "profile" }, "invalid_scope", "AADSTS70011"],
+    ["no scope", { scope: undefined }, "invalid_request", "AADSTS900144"],
+    ["an unsupported code_challenge_method", { code_challenge: pkce().challenge, code_challenge_method: "S512" }, "invalid_request", "AADSTS9002313"],
+    ["a code challenge of the wrong size", { code_challenge: "short", code_challenge_method: "S256" }, "invalid_request", "AADSTS501491"],
+  ])("sends %s back to the app as %s (%s) with error_description and state", async (_case, params, error, code) => {
+    const res = await authorize(emulator(), params);
+    expect(res.status).toBe(302);
+    const reply = redirectParams(res);
+    expect(reply.get("error")).toBe(error);
+    expect(reply.get("error_description")).toMatch(new RegExp(`^${code}: .+\\r\\nTrace ID: .+\\r\\nCorrelation ID: .+\\r\\nTimestamp: `, "s"));
+    expect(reply.get("state")).toBe("state-123");
+    expect(reply.get("code")).toBeNull();
   });
 
   it("sends the injected authorizeError to the app, e.g. the user declining consent", async () => {

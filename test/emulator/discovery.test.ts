@@ -22,10 +22,12 @@ describe("OpenID discovery", () => {
       code_challenge_methods_supported: ["S256", "plain"],
       id_token_signing_alg_values_supported: ["RS256"],
       frontchannel_logout_supported: true,
+      frontchannel_logout_session_supported: true,
+      grant_types_supported: ["authorization_code", "refresh_token", "client_credentials"],
     });
     expect(config.subject_types_supported).toBeInstanceOf(Array);
     expect(config.scopes_supported).toContain("openid");
-    expect(config.claims_supported).toContain("preferred_username");
+    expect(config.claims_supported).toEqual(expect.arrayContaining(["preferred_username", "sid"]));
   });
 
   it("has an Entra-shaped instance and issuer", () => {
@@ -91,10 +93,13 @@ describe("signing keys", () => {
 });
 
 describe("TLS certificate", () => {
-  it("is valid for localhost and 127.0.0.1", () => {
+  it("is valid for localhost, 127.0.0.1 and ::1, and for nothing else", () => {
     const cert = new X509Certificate(emulator().caCertPem);
     expect(cert.checkHost("localhost")).toBe("localhost");
     expect(cert.checkIP("127.0.0.1")).toBe("127.0.0.1");
+    expect(cert.checkIP("::1")).toBe("::1");
+    expect(cert.checkHost("example.com")).toBeUndefined();
+    expect(cert.subjectAltName).toBe("DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1");
     expect(cert.ca).toBe(true);
     expect(cert.verify(cert.publicKey)).toBe(true); // self-signed
   });

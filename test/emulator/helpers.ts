@@ -2,8 +2,8 @@
  * Shared steps for the emulator tests: start a trusted emulator, walk the sign-in protocol with plain `fetch`.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { afterAll, beforeAll } from "vitest";
-import { startEmulator, type EmulatorOptions, type RunningEmulator } from "../../emulator";
+import { afterAll, afterEach, beforeAll } from "vitest";
+import { startEmulator, type EmulatorOptions, type EmulatorRegistration, type RunningEmulator } from "../../emulator";
 import { JWT_BEARER_ASSERTION_TYPE } from "../../emulator/fic";
 import { trustEmulatorCertificate } from "../../emulator/testing";
 
@@ -12,13 +12,24 @@ export const REDIRECT_URI = "http://localhost:5173/signin-oidc";
 
 /**
  * Starts one emulator for the file (redirect URI {@link REDIRECT_URI}), trusts its certificate and closes it after
- * the last test. Read the emulator from the returned getter inside tests.
+ * the last test. After each test it turns the faults off and puts the registration back as it was at start, so a test
+ * may change either freely. Read the emulator from the returned getter inside tests.
  */
 export function useEmulator(options: EmulatorOptions = {}): () => RunningEmulator {
   let emu: RunningEmulator | undefined;
+  let startRegistration: EmulatorRegistration | undefined;
   beforeAll(async () => {
     emu = await startEmulator({ ...options, registration: { redirectUris: [REDIRECT_URI], ...options.registration } });
+    startRegistration = structuredClone(emu.registration);
     trustEmulatorCertificate(emu);
+  });
+  afterEach(() => {
+    if (!emu || !startRegistration) return;
+    emu.resetFaults();
+    // In place: the emulator reads this very object on every request.
+    const { registration } = emu;
+    for (const key of Object.keys(registration) as Array<keyof EmulatorRegistration>) delete registration[key];
+    Object.assign(registration, structuredClone(startRegistration));
   });
   afterAll(async () => {
     await emu?.close();
@@ -124,8 +135,32 @@ export async function signInAndRedeem(
   return tokenRequest(emu, { code, code_verifier: verifier, client_assertion: await miToken(emu), ...form });
 }
 
+/** The scope an app asks for to prove its trust chain: Microsoft Graph, app-only, no permissions needed. */
+export const GRAPH_DEFAULT_SCOPE = "https://graph.microsoft.com/.default";
+
+/** A client-credentials request with a fresh MI token as assertion; `form` adjusts (or removes) its parameters. */
+export async function clientCredentialsRequest(
+  emu: RunningEmulator,
+  form: Record<string, string | undefined> = {},
+): Promise<Response> {
+  return tokenRequest(emu, {
+    grant_type: "client_credentials",
+    scope: GRAPH_DEFAULT_SCOPE,
+    redirect_uri: undefined,
+    client_info: undefined,
+    client_assertion: await miToken(emu),
+    ...form,
+  });
+}
+
+/** The token-endpoint grants that authenticate the client with its FIC, each as one request with `form` adjusted. */
+export const FIC_GRANTS = {
+  authorization_code: signInAndRedeem,
+  client_credentials: clientCredentialsRequest,
+} satisfies Record<string, (emu: RunningEmulator, form?: Record<string, string | undefined>) => Promise<Response>>;
+
 /** The JSON body of an Entra error response. */
-export interface EntraErrorBody {
+interface EntraErrorBody {
   error: string;
   error_description: string;
   error_codes: number[];

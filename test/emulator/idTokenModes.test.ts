@@ -1,13 +1,9 @@
 import { createRemoteJWKSet, errors, jwtVerify } from "jose";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { IdTokenMode, RunningEmulator } from "../../emulator";
 import { miToken, signInAndRedeem, tokenRequest, useEmulator } from "./helpers";
 
 const emulator = useEmulator();
-
-afterEach(() => {
-  emulator().idTokenMode = "valid";
-});
 
 /**
  * The checks an app must make on an ID token (OIDC Core §3.1.3.7 plus Entra's tid), done the way the app does them

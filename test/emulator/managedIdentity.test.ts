@@ -1,13 +1,9 @@
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from "jose";
-import { afterEach, describe, expect, it } from "vitest";
-import { startEmulator, TOKEN_EXCHANGE_APP_ID } from "../../emulator";
+import { describe, expect, it } from "vitest";
+import { startEmulator, TOKEN_EXCHANGE_APP_ID, type EmulatorRegistration } from "../../emulator";
 import { miRequest, useEmulator } from "./helpers";
 
 const emulator = useEmulator();
-
-afterEach(() => {
-  Object.assign(emulator().faults, { mi: null, miDown: false });
-});
 
 describe("managed-identity endpoint", () => {
   it("returns an App Service token body with expires_on as a string", async () => {
@@ -57,17 +53,14 @@ describe("managed-identity endpoint", () => {
     }
   });
 
-  it("accepts the identity by client_id, principal_id, object_id or mi_res_id", async () => {
+  it.each<[string, (uami: EmulatorRegistration["uami"]) => Record<string, string | undefined>]>([
+    ["client_id (any case)", (uami) => ({ client_id: uami.clientId.toUpperCase() })],
+    ["principal_id", (uami) => ({ client_id: undefined, principal_id: uami.principalId })],
+    ["object_id", (uami) => ({ client_id: undefined, object_id: uami.principalId })],
+    ["mi_res_id", (uami) => ({ client_id: undefined, mi_res_id: uami.resourceId })],
+  ])("accepts the identity by %s", async (_param, query) => {
     const emu = emulator();
-    const { uami } = emu.registration;
-    for (const query of [
-      { client_id: uami.clientId.toUpperCase() },
-      { client_id: undefined, principal_id: uami.principalId },
-      { client_id: undefined, object_id: uami.principalId },
-      { client_id: undefined, mi_res_id: uami.resourceId },
-    ]) {
-      expect((await miRequest(emu, query)).status, JSON.stringify(query)).toBe(200);
-    }
+    expect((await miRequest(emu, query(emu.registration.uami))).status).toBe(200);
   });
 
   it("answers 'Unable to load the proper Managed Identity.' for an unknown identity or none at all", async () => {
@@ -94,15 +87,13 @@ describe("managed-identity endpoint", () => {
     expect(await wrong.json()).toMatchObject({ statusCode: 401 });
   });
 
-  it("rejects a missing resource, another api-version and two identity parameters", async () => {
+  it.each<[string, (uami: EmulatorRegistration["uami"]) => Record<string, string | undefined>]>([
+    ["a missing resource", () => ({ resource: undefined })],
+    ["another api-version", () => ({ "api-version": "2017-09-01" })],
+    ["two identity parameters", (uami) => ({ principal_id: uami.principalId })],
+  ])("rejects %s with 400", async (_case, query) => {
     const emu = emulator();
-    for (const query of [
-      { resource: undefined },
-      { "api-version": "2017-09-01" },
-      { principal_id: emu.registration.uami.principalId },
-    ]) {
-      expect((await miRequest(emu, query)).status, JSON.stringify(query)).toBe(400);
-    }
+    expect((await miRequest(emu, query(emu.registration.uami))).status).toBe(400);
   });
 
   it("counts every request", async () => {

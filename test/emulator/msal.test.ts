@@ -10,10 +10,10 @@ import {
   ServerError,
 } from "@azure/msal-node";
 import { createRemoteJWKSet, jwtVerify } from "jose";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { DEFAULT_TOKEN_EXCHANGE_URL } from "../../contract/settings";
 import type { RunningEmulator } from "../../emulator";
-import { REDIRECT_URI, useEmulator } from "./helpers";
+import { GRAPH_DEFAULT_SCOPE, REDIRECT_URI, useEmulator } from "./helpers";
 
 const emulator = useEmulator();
 let managedIdentity: ManagedIdentityApplication;
@@ -41,10 +41,6 @@ beforeAll(() => {
 
 afterAll(() => {
   vi.unstubAllEnvs();
-});
-
-afterEach(() => {
-  emulator().registration.fic.subject = emulator().registration.uami.principalId;
 });
 
 /** The browser's part: follow the authorize URL and read the code the emulator hands back. */
@@ -108,6 +104,28 @@ describe("msal-node against the emulator", () => {
     const emu = emulator();
     emu.registration.fic.subject = emu.registration.uami.clientId; // subject = client id instead of principal id
     const failure = await signInWithMsal(emu).catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(ServerError);
+    expect(failure).toMatchObject({ errorCode: "invalid_client", errorMessage: expect.stringContaining("AADSTS700213") });
+  });
+
+  it("gets an app-only Graph token with acquireTokenByClientCredential, the MI token as assertion", async () => {
+    const emu = emulator();
+    const before = emu.stats.clientCredentialsRequests;
+    const result = await app.acquireTokenByClientCredential({ scopes: [GRAPH_DEFAULT_SCOPE], skipCache: true });
+    expect(result?.accessToken).toBeTruthy();
+    expect(result?.tokenType).toBe("Bearer");
+    expect(emu.stats.clientCredentialsRequests).toBe(before + 1);
+    const { payload } = await jwtVerify(result!.accessToken, createRemoteJWKSet(new URL(`${emu.authority}/discovery/v2.0/keys`)), {
+      issuer: emu.issuer,
+      audience: "https://graph.microsoft.com",
+    });
+    expect(payload).toMatchObject({ idtyp: "app", appid: emu.registration.clientId, oid: emu.registration.servicePrincipalId });
+  });
+
+  it("surfaces a FIC misconfiguration on the client-credentials grant as a ServerError with the AADSTS code", async () => {
+    const emu = emulator();
+    emu.registration.fic.subject = emu.registration.uami.clientId;
+    const failure = await app.acquireTokenByClientCredential({ scopes: [GRAPH_DEFAULT_SCOPE], skipCache: true }).catch((err: unknown) => err);
     expect(failure).toBeInstanceOf(ServerError);
     expect(failure).toMatchObject({ errorCode: "invalid_client", errorMessage: expect.stringContaining("AADSTS700213") });
   });

@@ -4,7 +4,7 @@ import { defaultRegistration, startEmulator } from "../../emulator";
 describe("registration", () => {
   it("uses distinct ids everywhere, so a mixed-up id cannot match by luck", () => {
     const r = defaultRegistration();
-    const ids = [r.tenantId, r.clientId, r.uami.clientId, r.uami.principalId, r.user.oid];
+    const ids = [r.tenantId, r.clientId, r.servicePrincipalId, r.uami.clientId, r.uami.principalId, r.user.oid];
     expect(new Set(ids).size).toBe(ids.length);
     expect(r.fic).toMatchObject({ subject: r.uami.principalId, audiences: ["api://AzureADTokenExchange"] });
     expect(r.user).toMatchObject({ name: "Ada Lovelace", preferredUsername: "ada@contoso.example" });
@@ -33,6 +33,29 @@ describe("registration", () => {
       await expect(startEmulator({ miPort })).rejects.toMatchObject({ code: "EADDRINUSE" });
     } finally {
       await first.close();
+    }
+  });
+
+  it("resetFaults turns every fault off in the same live object, and the ID token mode back to valid", async () => {
+    const emu = await startEmulator();
+    try {
+      const faults = emu.faults;
+      const atStart = structuredClone(faults);
+      Object.assign(faults, {
+        mi: { status: 503 },
+        miDown: true,
+        ficNotPropagated: true,
+        tokenEndpointDown: "503",
+        authorizeError: { error: "access_denied", description: "no" },
+      });
+      emu.idTokenMode = "expired";
+      emu.resetFaults();
+      expect(emu.faults).toBe(faults);
+      expect(faults).toEqual(atStart);
+      expect(atStart).toEqual({ mi: null, miDown: false, ficNotPropagated: false, tokenEndpointDown: false, authorizeError: null });
+      expect(emu.idTokenMode).toBe("valid");
+    } finally {
+      await emu.close();
     }
   });
 });
