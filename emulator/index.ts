@@ -18,11 +18,10 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  AzureAdSetting,
+  azureAdSettings,
   DEFAULT_CALLBACK_PATH,
   DEFAULT_FRONT_CHANNEL_LOGOUT_PATH,
   DEFAULT_TOKEN_EXCHANGE_URL,
-  SIGNED_ASSERTION_FROM_MANAGED_IDENTITY,
 } from "../contract/settings";
 import { createLocalhostCertificate, type SelfSignedCertificate } from "./certificate";
 import { entraRouter } from "./entra";
@@ -180,13 +179,14 @@ class Emulator implements RunningEmulator, EmulatorContext {
 
   appEnv(opts: { callbackPath?: string } = {}): Record<string, string> {
     return {
-      [AzureAdSetting.Instance]: this.instance,
-      [AzureAdSetting.TenantId]: this.tenantId,
-      [AzureAdSetting.ClientId]: this.registration.clientId,
-      [AzureAdSetting.CallbackPath]: opts.callbackPath ?? DEFAULT_CALLBACK_PATH,
-      [AzureAdSetting.SourceType]: SIGNED_ASSERTION_FROM_MANAGED_IDENTITY,
-      [AzureAdSetting.ManagedIdentityClientId]: this.registration.uami.clientId,
-      [AzureAdSetting.TokenExchangeUrl]: DEFAULT_TOKEN_EXCHANGE_URL,
+      ...azureAdSettings({
+        instance: this.instance,
+        tenantId: this.tenantId,
+        clientId: this.registration.clientId,
+        callbackPath: opts.callbackPath ?? DEFAULT_CALLBACK_PATH,
+        managedIdentityClientId: this.registration.uami.clientId,
+        tokenExchangeUrl: DEFAULT_TOKEN_EXCHANGE_URL,
+      }),
       IDENTITY_ENDPOINT: this.identityEndpoint,
       IDENTITY_HEADER: this.identityHeader,
       NODE_EXTRA_CA_CERTS: this.caCertPath,

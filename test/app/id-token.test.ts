@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload, type JWTVerifyGetKey } from "jose";
 import { IdTokenError, validateIdToken, type IdTokenExpectations } from "../../app/auth/id-token";
 
-const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+const TENANT = "00000000-0000-4000-8000-00000000feed";
 const CLIENT = "0b1e2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
 const ISSUER = `https://login.microsoftonline.com/${TENANT}/v2.0`;
 const NOW = Math.floor(Date.now() / 1000);

@@ -147,7 +147,10 @@ describe("signing out", () => {
 
     // The stack registers a front-channel logout URL, so Entra's signed-out page frames it, then continues.
     const signedOut = await ua.navigate(endSession.href);
-    expect(/<iframe id="front-channel-logout" src="([^"]+)"/.exec(signedOut.body)?.[1]).toBe(url("/signout-oidc"));
+    const frame = new URL(/<iframe id="front-channel-logout" src="([^"]+)"/.exec(signedOut.body)?.[1]?.replaceAll("&amp;", "&") ?? "");
+    expect(frame.origin + frame.pathname).toBe(url("/signout-oidc"));
+    expect(frame.searchParams.get("iss")).toBe(`${stack.emu.authority}/v2.0`);
+    expect(frame.searchParams.get("sid")).toMatch(/^[0-9a-f-]{36}$/);
     const onward = /<a id="continue" href="([^"]+)"/.exec(signedOut.body)?.[1];
     expect(onward).toBe(url("/"));
     const landing = await ua.navigate(onward!);

@@ -43,8 +43,7 @@ export function useStack(options: { emulator?: EmulatorOptions; deps?: AppDeps }
   });
   afterEach(() => {
     if (!running) return;
-    running.emu.idTokenMode = "valid";
-    Object.assign(running.emu.faults, { mi: null, miDown: false, ficNotPropagated: false, tokenEndpointDown: false, authorizeError: null });
+    running.emu.resetFaults();
   });
   afterAll(async () => {
     await running?.close();
