@@ -79,6 +79,12 @@ export function sha256(data: Buffer): string {
   return createHash("sha256").update(data).digest("hex");
 }
 
+/** A bound for humans: whole minutes as "10 min", anything shorter in seconds. */
+export function formatDuration(ms: number): string {
+  const minutes = ms / 60_000;
+  return minutes >= 1 && Number.isInteger(minutes) ? `${minutes} min` : `${Math.round(ms / 1000)} s`;
+}
+
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The network error code under a failed `fetch` (ECONNREFUSED, ENOTFOUND, UND_ERR_CONNECT_TIMEOUT…), if any. */

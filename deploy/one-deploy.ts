@@ -31,6 +31,7 @@ import {
   DeployStepError,
   ExitCode,
   badInput,
+  formatDuration,
   networkErrorCode,
   oneLine,
   positiveNumber,
@@ -137,7 +138,7 @@ export async function oneDeploy(options: OneDeployOptions): Promise<OneDeployRes
       throw await uploadFailure(response, scmHost, conflictRetries);
   }
   const pollUrl = sameOrigin(response.headers.get("location"), origin) ?? `${origin}/api/deployments/latest`;
-  log(`accepted; waiting for the deployment (up to ${Math.round(timeoutMs / 60_000)} min)`);
+  log(`accepted; waiting for the deployment (up to ${formatDuration(timeoutMs)})`);
   return poll(pollUrl, { origin, scmHost, authorization, timeoutMs, pollIntervalMs: options.pollIntervalMs ?? 2000, log });
 }
 
@@ -186,7 +187,7 @@ async function poll(
     await sleep(Math.min(ctx.pollIntervalMs, Math.max(0, deadline - Date.now())));
   }
   throw new DeployStepError(
-    `the deployment did not finish within ${Math.round(ctx.timeoutMs / 60_000)} min; last seen: ${lastSeen}`,
+    `the deployment did not finish within ${formatDuration(ctx.timeoutMs)}; last seen: ${lastSeen}`,
     "Check the deployment in the site's Deployment Center (or `az webapp log deployment show`), then run `pulumi up` again; " +
       "raise the bound with DEPLOY_TIMEOUT_MINUTES if the app is large.",
     ExitCode.Timeout,

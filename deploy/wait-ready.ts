@@ -14,7 +14,7 @@
  */
 import { parseArgs } from "node:util";
 import { READINESS_ADVICE, READINESS_PATH, type ReadinessCode, ProbeCondition, parseReadinessBody } from "../contract/readiness";
-import { DeployStepError, ExitCode, positiveNumber, requireHost, runMain, sleep } from "./cli";
+import { DeployStepError, ExitCode, formatDuration, positiveNumber, requireHost, runMain, sleep } from "./cli";
 
 export interface WaitReadyOptions {
   /** The site's host name (its `defaultHostName`). */
@@ -52,7 +52,7 @@ export async function waitReady(options: WaitReadyOptions): Promise<void> {
   const timeoutMs = options.timeoutMs ?? 10 * 60_000;
   const intervalMs = options.intervalMs ?? 5000;
   const url = `https://${host}${READINESS_PATH}`;
-  const minutes = formatMinutes(timeoutMs);
+  const minutes = formatDuration(timeoutMs);
   log(`waiting up to ${minutes} for ${url} to report ready`);
 
   const deadline = Date.now() + timeoutMs;
@@ -77,11 +77,6 @@ export async function waitReady(options: WaitReadyOptions): Promise<void> {
     last ? READINESS_ADVICE[last].fix : "Check the site is running (`az webapp show`, the log stream).",
     ExitCode.Timeout,
   );
-}
-
-function formatMinutes(ms: number): string {
-  const minutes = ms / 60_000;
-  return minutes >= 1 && Number.isInteger(minutes) ? `${minutes} min` : `${Math.round(ms / 1000)} s`;
 }
 
 /** Reads the options from argv, falling back to the environment. */
