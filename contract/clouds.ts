@@ -20,6 +20,11 @@ interface CloudEndpoints {
   readonly azureadEnvironments: readonly string[];
   /** The `azure-native:environment` values that select this cloud (the provider's default is `public`). */
   readonly armEnvironments: readonly string[];
+  /**
+   * Entra scope of an Azure Resource Manager token in this cloud. The deploy step asks for it: App Service's SCM site
+   * (Kudu) accepts ARM tokens once basic-auth publishing is off.
+   */
+  readonly resourceManagerScope: string;
 }
 
 export const clouds = {
@@ -28,18 +33,21 @@ export const clouds = {
     tokenExchangeAudience: DEFAULT_TOKEN_EXCHANGE_URL,
     azureadEnvironments: ["global", "public"],
     armEnvironments: ["public"],
+    resourceManagerScope: "https://management.azure.com/.default",
   },
   usgov: {
     instance: "https://login.microsoftonline.us/",
     tokenExchangeAudience: "api://AzureADTokenExchangeUSGov",
     azureadEnvironments: ["usgovernment", "usgovernmentl4", "usgovernmentl5", "dod"],
     armEnvironments: ["usgovernment"],
+    resourceManagerScope: "https://management.usgovcloudapi.net/.default",
   },
   china: {
     instance: "https://login.chinacloudapi.cn/",
     tokenExchangeAudience: "api://AzureADTokenExchangeChina",
     azureadEnvironments: ["china"],
     armEnvironments: ["china"],
+    resourceManagerScope: "https://management.chinacloudapi.cn/.default",
   },
 } as const satisfies Record<string, CloudEndpoints>;
 

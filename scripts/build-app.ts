@@ -9,24 +9,53 @@ const ROOT = resolve(__dirname, "..");
 /** Where the bundle goes; the e2e tests and `npm run app:start` use it. */
 const APP_DIST = join(ROOT, "dist", "app");
 
+/** How to bundle. The defaults are the development build `npm run app:build` has always made. */
+export interface BuildAppOptions {
+  /** Minify (whitespace, syntax and local names; function and class names are kept for stack traces). Default false. */
+  readonly minify?: boolean;
+  /** Write server.js.map next to server.js. Default true. */
+  readonly sourcemap?: boolean;
+  /** Folder holding `app/` and `contract/` (the sources), for building a copy. Default: this repository. */
+  readonly sourceRoot?: string;
+}
+
+/** What a build produced. */
+export interface AppBundle {
+  /** Absolute path of server.js. */
+  readonly outfile: string;
+  /** Every file esbuild read, relative to the source root with `/` separators (including node_modules files). */
+  readonly inputs: readonly string[];
+}
+
 /** Builds dist/app from app/server.ts. Returns the path of server.js. */
-export async function buildApp(outDir: string = APP_DIST): Promise<string> {
+export async function buildApp(outDir: string = APP_DIST, options: BuildAppOptions = {}): Promise<string> {
+  return (await buildAppBundle(outDir, options)).outfile;
+}
+
+/** Builds the bundle into `outDir` (emptied first) and reports what it read. */
+export async function buildAppBundle(outDir: string = APP_DIST, options: BuildAppOptions = {}): Promise<AppBundle> {
+  const root = options.sourceRoot ?? ROOT;
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   const outfile = join(outDir, "server.js");
-  await build({
-    entryPoints: [join(ROOT, "app", "server.ts")],
+  const result = await build({
+    absWorkingDir: root,
+    entryPoints: [join(root, "app", "server.ts")],
     outfile,
     bundle: true,
     platform: "node",
     target: "node22",
     // CommonJS, like the rest of this package; __dirname then points at dist/app, next to public/.
     format: "cjs",
-    sourcemap: true,
+    sourcemap: options.sourcemap ?? true,
+    minify: options.minify ?? false,
+    keepNames: options.minify ?? false,
+    // Third-party licence comments go to server.js.LEGAL.txt, which ships with the bundle.
     legalComments: "linked",
+    metafile: true,
     logLevel: "warning",
   });
-  cpSync(join(ROOT, "app", "public"), join(outDir, "public"), { recursive: true });
+  cpSync(join(root, "app", "public"), join(outDir, "public"), { recursive: true });
   const manifest = {
     name: "secretless-entra-webapp-app",
     private: true,
@@ -35,7 +64,7 @@ export async function buildApp(outDir: string = APP_DIST): Promise<string> {
     engines: { node: ">=22" },
   };
   writeFileSync(join(outDir, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`);
-  return outfile;
+  return { outfile, inputs: Object.keys(result.metafile.inputs).sort() };
 }
 
 if (require.main === module) {

@@ -1,0 +1,163 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+
+/** The package to deploy, as `packageApp()` (deploy/package-app.ts) returns it. */
+export interface AppPackageRef {
+  /** Path of the zip relative to the project root (where Pulumi runs the commands), e.g. `dist/app.zip`. */
+  readonly zipPath: string;
+  /** Lower-case hex sha256 of the zip. */
+  readonly sha256: string;
+}
+
+/** Arguments of {@link AppDeployment}. */
+export interface AppDeploymentArgs {
+  /** Required. ARM resource ID of the web app; a new site re-runs the deployment. */
+  readonly siteId: pulumi.Input<string>;
+  /** Required. The site's SCM (Kudu) host, from the site resource: use {@link scmHostNameOf}, never build it by hand. */
+  readonly scmHostName: pulumi.Input<string>;
+  /** Required. The site's default host name, where the readiness wait probes `/readyz`. */
+  readonly defaultHostName: pulumi.Input<string>;
+  /** Required. The package; a changed sha256 re-runs the deployment and the readiness wait. */
+  readonly package: pulumi.Input<AppPackageRef>;
+  /** Required. The cloud's Azure Resource Manager scope (`clouds[cloud].resourceManagerScope`), for the deployer's token. */
+  readonly armScope: pulumi.Input<string>;
+  /** Optional. How long to wait for `/readyz` to report ready, in minutes (1–120). Defaults to 10. */
+  readonly readinessTimeoutMinutes?: pulumi.Input<number>;
+  /** Optional. Wait for `/readyz` after deploying. Defaults to true. */
+  readonly waitForReady?: boolean;
+}
+
+/** The command lines, relative to the project root: the same on every machine, so they never show as a diff. */
+export const DEPLOY_COMMAND = "node --import tsx deploy/one-deploy.ts";
+export const WAIT_READY_COMMAND = "node --import tsx deploy/wait-ready.ts";
+
+/**
+ * Deploys the bundled app to an App Service site and waits until it proves the secretless chain works.
+ *
+ * Two local commands, run by `@pulumi/command` on the machine running `pulumi up`:
+ * 1. `deploy/one-deploy.ts` pushes the zip with Kudu's OneDeploy API, authenticated with the deployer's own Entra
+ *    token (DefaultAzureCredential), which the script obtains itself: no token, key or publishing credential is an
+ *    input, an environment variable or an output of either command.
+ * 2. `deploy/wait-ready.ts` polls `https://{defaultHostName}/readyz` until the app reports ready (bounded).
+ *
+ * Both re-run exactly when the package's sha256 or the site ID changes (their `triggers`). Pass the site, its settings
+ * and the basic-auth-off resources as `dependsOn`: the deploy waits for all of them.
+ */
+export class AppDeployment extends pulumi.ComponentResource {
+  /** The sha256 of the deployed package, known once the deploy command has run. */
+  public readonly deployedSha256: pulumi.Output<string>;
+  /** True once `/readyz` reported ready (immediately true when the wait is off). */
+  public readonly ready: pulumi.Output<boolean>;
+
+  constructor(name: string, args: AppDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("secretless:index:AppDeployment", name, {}, opts);
+    const pkg = pulumi.output(args.package).apply(validatePackage);
+    const siteId = pulumi.output(args.siteId);
+    const triggers = [pkg.sha256, siteId];
+    // The caller's dependencies hold for the commands themselves, not just for this component's registration.
+    const dependsOn = opts?.dependsOn;
+
+    // Push the zip with OneDeploy, after the site, its settings and basic auth off.
+    const deploy = new command.local.Command(
+      `${name}-deploy`,
+      {
+        create: DEPLOY_COMMAND,
+        environment: {
+          DEPLOY_SCM_HOST: pulumi.output(args.scmHostName).apply((h) => requireHostName(h, "scmHostName")),
+          DEPLOY_ZIP_PATH: pkg.zipPath,
+          DEPLOY_ZIP_SHA256: pkg.sha256,
+          DEPLOY_ARM_SCOPE: pulumi.output(args.armScope).apply(requireArmScope),
+        },
+        triggers,
+        logging: command.types.enums.local.Logging.StdoutAndStderr,
+        // The previous run's output is not needed, and keeping the environment to the four values above keeps it auditable.
+        addPreviousOutputInEnv: false,
+      },
+      { parent: this, dependsOn },
+    );
+
+    // Wait for the app to prove the chain, after the deploy.
+    const ready =
+      args.waitForReady === false
+        ? undefined
+        : new command.local.Command(
+            `${name}-ready`,
+            {
+              create: WAIT_READY_COMMAND,
+              environment: {
+                READY_HOST: pulumi.output(args.defaultHostName).apply((h) => requireHostName(h, "defaultHostName")),
+                READY_TIMEOUT_MINUTES: pulumi.output(args.readinessTimeoutMinutes ?? 10).apply(requireTimeout),
+              },
+              triggers,
+              logging: command.types.enums.local.Logging.StdoutAndStderr,
+              addPreviousOutputInEnv: false,
+            },
+            { parent: this, dependsOn: [deploy] },
+          );
+
+    this.deployedSha256 = pulumi.all([deploy.stdout, pkg.sha256]).apply(([, sha]) => sha);
+    this.ready = ready ? ready.stdout.apply(() => true) : pulumi.output(true);
+    this.registerOutputs({ deployedSha256: this.deployedSha256, ready: this.ready });
+  }
+}
+
+/** The SCM host of a site, from the outputs App Service reports; never built by hand (unique host names carry a hash). */
+export function scmHostNameOf(site: {
+  readonly hostNameSslStates: pulumi.Output<readonly { hostType?: string; name?: string }[] | undefined>;
+  readonly enabledHostNames: pulumi.Output<readonly string[] | undefined>;
+}): pulumi.Output<string> {
+  return pulumi.all([site.hostNameSslStates, site.enabledHostNames]).apply(([states, enabled]) => pickScmHostName(states, enabled));
+}
+
+/**
+ * Picks the SCM host: the `hostNameSslStates` entry whose `hostType` is `Repository` (what `az webapp deploy` uses),
+ * else the enabled host name with a `.scm.` label.
+ */
+export function pickScmHostName(
+  states: readonly { hostType?: string; name?: string }[] | undefined,
+  enabled: readonly string[] | undefined,
+): string {
+  const repository = states?.find((s) => s.hostType?.toLowerCase() === "repository" && s.name)?.name;
+  const fallback = enabled?.find((h) => h.toLowerCase().includes(".scm."));
+  const host = repository ?? fallback;
+  if (!host) {
+    throw new Error(
+      "The web app reports no SCM (Repository) host name in hostNameSslStates or enabledHostNames, so the app cannot be deployed. " +
+        "Check the site is an App Service web app (not a container-only or static site) and run `pulumi refresh`.",
+    );
+  }
+  return host.toLowerCase();
+}
+
+function validatePackage(pkg: AppPackageRef): AppPackageRef {
+  const problems: string[] = [];
+  if (typeof pkg?.zipPath !== "string" || !/^[A-Za-z0-9._/-]+\.zip$/.test(pkg.zipPath) || pkg.zipPath.startsWith("/") || pkg.zipPath.split("/").includes("..")) {
+    problems.push(`package.zipPath must be a relative path to a .zip inside the project (e.g. dist/app.zip), got ${JSON.stringify(pkg?.zipPath)}`);
+  }
+  if (typeof pkg?.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(pkg.sha256)) {
+    problems.push(`package.sha256 must be 64 lower-case hex digits, got ${JSON.stringify(pkg?.sha256)}`);
+  }
+  if (problems.length > 0) throw new Error(`Invalid AppDeployment arguments: ${problems.join("; ")}. Pass what packageApp() returns.`);
+  return { zipPath: pkg.zipPath, sha256: pkg.sha256 };
+}
+
+function requireHostName(host: string, field: string): string {
+  if (!/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$/i.test(host ?? "")) {
+    throw new Error(`Invalid AppDeployment arguments: ${field} must be a bare host name, got ${JSON.stringify(host)}.`);
+  }
+  return host.toLowerCase();
+}
+
+function requireArmScope(scope: string): string {
+  if (!/^https:\/\/[a-z0-9.-]+\/\.default$/i.test(scope ?? "")) {
+    throw new Error(`Invalid AppDeployment arguments: armScope must be an Azure Resource Manager scope such as https://management.azure.com/.default, got ${JSON.stringify(scope)}.`);
+  }
+  return scope;
+}
+
+function requireTimeout(minutes: number): string {
+  if (!Number.isFinite(minutes) || minutes < 1 || minutes > 120) {
+    throw new Error(`Invalid AppDeployment arguments: readinessTimeoutMinutes must be between 1 and 120, got ${minutes}.`);
+  }
+  return String(minutes);
+}

@@ -1,0 +1,207 @@
+/**
+ * `npm run app:package`: builds the sample app (minified, as `npm run app:build` does) and writes `dist/app.zip` and
+ * `dist/app.zip.sha256`, the package the deploy step pushes with OneDeploy.
+ *
+ * The zip is reproducible: entries sorted by name, every entry dated 2000-01-01 00:00 (DOS time, no extended
+ * timestamp, so the machine's time zone does not leak in), mode 0644, relative `/` paths only. Two builds of the same
+ * sources give the same bytes; a source change that changes the bundle gives a different hash. It holds `server.js`,
+ * `server.js.LEGAL.txt` (the bundled packages' licence notices), `package.json` and `public/…`, and nothing from
+ * node_modules: esbuild has already inlined every dependency. No source map: the start command is `node server.js`
+ * without `--enable-source-maps`, so a map would only add size; names are kept in the minified code, so stack traces
+ * in the App Service log still name functions.
+ *
+ * `packageApp()` is what the Pulumi program calls on every preview, so it skips the build when nothing it depends on
+ * has changed: it hashes the exact files esbuild read last time (its metafile), the static assets, the lockfile, the
+ * build options and this packager's own code, and reuses the zip when that hash and the zip's own sha256 still match.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, resolve, sep } from "node:path";
+import { version as esbuildVersion } from "esbuild";
+import { ZipFile } from "yazl";
+import { type BuildAppOptions, buildAppBundle } from "../scripts/build-app";
+import { sha256 } from "./cli";
+
+const ROOT = resolve(__dirname, "..");
+
+/** The package, as the deploy step needs it. */
+export interface AppPackage {
+  /** Path of the zip relative to the source root, with `/` separators: `dist/app.zip`. */
+  readonly zipPath: string;
+  /** Lower-case hex sha256 of the zip's bytes. */
+  readonly sha256: string;
+  /** Size of the zip in bytes. */
+  readonly bytes: number;
+  /** The zip's entry names, in the order they are stored (sorted). */
+  readonly entries: readonly string[];
+}
+
+/** Where the package goes, relative to the source root. */
+export const APP_ZIP_PATH = "dist/app.zip";
+
+/** The build options of the deployed bundle; part of the cache key. */
+export const PACKAGE_BUILD_OPTIONS: Required<Omit<BuildAppOptions, "sourceRoot">> = { minify: true, sourcemap: false };
+
+/**
+ * Every entry's timestamp, 2000-01-01 00:00. yazl stores DOS time from the Date's *local* fields, so the Date is built
+ * from local fields at each call: the stored date is then the same in any time zone. (Not the DOS epoch 1980-01-01:
+ * yazl clamps earlier instants to its own 1980 Date, which would shift the fields in zones east of the one it loaded in.)
+ */
+const entryMtime = (): Date => new Date(2000, 0, 1, 0, 0, 0);
+/** A regular file, rw-r--r--. */
+const ENTRY_MODE = 0o100644;
+/** The code that makes the package; a change to it invalidates the cache. */
+const PACKAGER_FILES = ["deploy/package-app.ts", "scripts/build-app.ts"];
+/** Bump when the zip layout changes in a way the inputs below do not capture. */
+const FORMAT = 2;
+
+export interface PackageAppOptions {
+  /** Folder holding `app/`, `contract/`, `package-lock.json` and `dist/`. Default: this repository. */
+  readonly sourceRoot?: string;
+  /** Rebuild even when the inputs are unchanged. Default false. */
+  readonly force?: boolean;
+}
+
+/** The result of {@link packageApp}: the package and whether this call built it. */
+export interface PackageResult extends AppPackage {
+  /** False when the zip from an earlier call was reused because none of its inputs changed. */
+  readonly rebuilt: boolean;
+}
+
+/** What is remembered between calls, next to the zip. */
+interface CacheRecord {
+  readonly format: number;
+  readonly inputsHash: string;
+  /** The files esbuild read, relative to the source root. */
+  readonly inputs: readonly string[];
+  readonly sha256: string;
+  readonly bytes: number;
+  readonly entries: readonly string[];
+}
+
+/** Builds and zips the app, or returns the existing zip when nothing it is made from has changed. */
+export async function packageApp(options: PackageAppOptions = {}): Promise<PackageResult> {
+  const root = options.sourceRoot ?? ROOT;
+  const zipFile = join(root, APP_ZIP_PATH);
+  const cacheFile = `${zipFile}.inputs.json`;
+
+  if (!options.force) {
+    const cached = readCache(cacheFile);
+    if (cached && existsSync(zipFile) && cached.inputsHash === hashInputs(root, cached.inputs)) {
+      const zip = readFileSync(zipFile);
+      if (sha256(zip) === cached.sha256) {
+        return { zipPath: APP_ZIP_PATH, sha256: cached.sha256, bytes: zip.length, entries: cached.entries, rebuilt: false };
+      }
+    }
+  }
+
+  const stage = join(root, "dist", "app-package");
+  const bundle = await buildAppBundle(stage, { ...PACKAGE_BUILD_OPTIONS, sourceRoot: root });
+  const files = listFiles(stage);
+  const zip = await zipFiles(stage, files);
+  const digest = sha256(zip);
+
+  mkdirSync(dirname(zipFile), { recursive: true });
+  writeAtomically(zipFile, zip);
+  writeAtomically(`${zipFile}.sha256`, Buffer.from(`${digest}  app.zip\n`));
+  const record: CacheRecord = {
+    format: FORMAT,
+    inputsHash: hashInputs(root, bundle.inputs),
+    inputs: bundle.inputs,
+    sha256: digest,
+    bytes: zip.length,
+    entries: files,
+  };
+  writeAtomically(cacheFile, Buffer.from(`${JSON.stringify(record, null, 2)}\n`));
+  rmSync(stage, { recursive: true, force: true });
+  return { zipPath: APP_ZIP_PATH, sha256: digest, bytes: zip.length, entries: files, rebuilt: true };
+}
+
+/** Zips `files` (relative `/` paths under `dir`, already sorted) with fixed metadata. */
+export function zipFiles(dir: string, files: readonly string[]): Promise<Buffer> {
+  const zip = new ZipFile();
+  const mtime = entryMtime();
+  for (const name of files) {
+    zip.addBuffer(readFileSync(join(dir, ...name.split("/"))), name, {
+      mtime,
+      mode: ENTRY_MODE,
+      forceDosTimestamp: true,
+      compressionLevel: 9,
+    });
+  }
+  zip.end();
+  return new Promise((resolvePromise, reject) => {
+    const chunks: Buffer[] = [];
+    zip.outputStream.on("data", (chunk: Buffer) => chunks.push(chunk));
+    zip.outputStream.on("error", reject);
+    zip.outputStream.on("end", () => resolvePromise(Buffer.concat(chunks)));
+  });
+}
+
+/** Every file under `dir`, as relative `/` paths, sorted by code unit (the order the zip stores them in). */
+function listFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (current: string): void => {
+    for (const entry of readdirSync(current, { withFileTypes: true })) {
+      const full = join(current, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.isFile()) out.push(relative(dir, full).split(sep).join("/"));
+    }
+  };
+  walk(dir);
+  return out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/**
+ * One hash over everything the zip is made from: the files esbuild read, the static assets (new ones appear without
+ * any import changing), the lockfile, the options, esbuild's version and this packager's own code. A missing file
+ * hashes as missing, so a deleted input forces a rebuild.
+ */
+function hashInputs(root: string, bundleInputs: readonly string[]): string {
+  const publicDir = join(root, "app", "public");
+  const assets = existsSync(publicDir) ? listFiles(publicDir).map((f) => `app/public/${f}`) : [];
+  const files = [...new Set([...bundleInputs, ...assets, "package-lock.json"])].sort();
+  const h = createHash("sha256");
+  h.update(JSON.stringify({ format: FORMAT, options: PACKAGE_BUILD_OPTIONS, esbuild: esbuildVersion }));
+  for (const file of files) h.update(`${file}\0${fileDigest(join(root, ...file.split("/")))}\n`);
+  // The packager itself lives in this repository, also when it packages a copy of the sources elsewhere.
+  for (const file of PACKAGER_FILES) h.update(`packager:${file}\0${fileDigest(join(ROOT, file))}\n`);
+  return h.digest("hex");
+}
+
+function fileDigest(path: string): string {
+  try {
+    return sha256(readFileSync(path));
+  } catch {
+    return "missing";
+  }
+}
+
+function readCache(path: string): CacheRecord | undefined {
+  try {
+    const record = JSON.parse(readFileSync(path, "utf8")) as CacheRecord;
+    return record.format === FORMAT && Array.isArray(record.inputs) ? record : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes via a temporary file and a rename, so an interrupted run never leaves a half-written zip behind. */
+function writeAtomically(path: string, data: Buffer): void {
+  const temporary = `${path}.${process.pid}.tmp`;
+  writeFileSync(temporary, data);
+  renameSync(temporary, path);
+}
+
+if (require.main === module) {
+  packageApp({ force: process.argv.includes("--force") }).then(
+    (pkg) => {
+      const verb = pkg.rebuilt ? "wrote" : "unchanged:";
+      console.log(`${verb} ${pkg.zipPath} (${pkg.bytes} bytes, sha256 ${pkg.sha256}, ${pkg.entries.length} entries)`);
+    },
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,217 @@
+import { randomBytes } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { type ServerResponse } from "node:http";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { sha256 } from "../../deploy/cli";
+import { zipFiles } from "../../deploy/package-app";
+import { GUARD_MARKER, type HttpsFake, type Received, type RunResult, fakeAz, json, runScript, scratch, startHttps } from "./support/harness";
+
+/**
+ * deploy/one-deploy.ts run for real, as the Pulumi command runs it, against a fake Kudu over HTTPS on 127.0.0.1. The
+ * token comes from the real @azure/identity code path (DefaultAzureCredential restricted to AzureCliCredential) and a
+ * fake `az` first on PATH.
+ */
+
+let work: ReturnType<typeof scratch>;
+let kudu: HttpsFake | undefined;
+let zipPath: string;
+let zip: Buffer;
+const token = `eyJ0eXAiOiJKV1QifQ.fake-arm-token-${randomBytes(8).toString("hex")}.sig`;
+
+beforeEach(async () => {
+  work = scratch();
+  const src = join(work.dir, "src");
+  mkdirSync(src);
+  writeFileSync(join(src, "server.js"), `console.log(${JSON.stringify(randomBytes(16).toString("hex"))});\n`);
+  zip = await zipFiles(src, ["server.js"]);
+  zipPath = join(work.dir, "app.zip");
+  writeFileSync(zipPath, zip);
+});
+
+afterEach(async () => {
+  await kudu?.close();
+  kudu = undefined;
+  work.dispose();
+});
+
+/** A scripted Kudu: `publish` answers the upload, `poll` the status URL, `log`/`details` the deployment log. */
+async function startKudu(script: {
+  publish: (n: number) => { status: number; body?: unknown; location?: string };
+  poll?: (n: number, host: string) => { status: number; body: unknown };
+  log?: unknown;
+  details?: unknown;
+}): Promise<HttpsFake> {
+  let publishes = 0;
+  let polls = 0;
+  kudu = await startHttps(work.dir, (req: Received, res: ServerResponse, host: string) => {
+    const path = req.url.split("?")[0];
+    if (req.method === "POST" && path === "/api/publish") {
+      const answer = script.publish(publishes++);
+      const headers: Record<string, string> = answer.location ? { location: answer.location.replace("{host}", host) } : {};
+      if (typeof answer.body === "string" || answer.body === undefined) {
+        res.writeHead(answer.status, headers);
+        res.end(answer.body ?? "");
+      } else json(res, answer.status, answer.body, headers);
+    } else if (req.method === "GET" && path === "/api/deployments/latest" && script.poll) {
+      const answer = script.poll(polls++, host);
+      json(res, answer.status, answer.body);
+    } else if (req.method === "GET" && path === "/api/deployments/d1/log") {
+      json(res, 200, script.log ?? []);
+    } else if (req.method === "GET" && path === "/api/deployments/d1/log/e2") {
+      json(res, 200, script.details ?? []);
+    } else {
+      res.writeHead(404);
+      res.end("not found");
+    }
+  });
+  return kudu;
+}
+
+const accepted = { status: 202, location: "https://{host}/api/deployments/latest?deployer=OneDeploy&time=2026-11-27_10-00-00Z" };
+
+async function deploy(options: { loggedIn?: boolean; sha?: string; extra?: string[] } = {}): Promise<RunResult & { azCalls: string[] }> {
+  const az = fakeAz(work.dir, options.loggedIn === false ? undefined : token);
+  const result = await runScript(
+    "one-deploy.ts",
+    [
+      "--scm-host", kudu?.host ?? "localhost:9",
+      "--zip", zipPath,
+      "--sha256", options.sha ?? sha256(zip),
+      "--poll-interval-ms", "20",
+      "--conflict-retries", "2",
+      "--conflict-wait-ms", "20",
+      ...(options.extra ?? []),
+    ],
+    { PATH: `${az.binDir}:${process.env.PATH}`, NODE_EXTRA_CA_CERTS: kudu?.caPath ?? "" },
+  );
+  // Whatever happened, the token never reaches the output and nothing left loopback.
+  expect(result.stdout + result.stderr).not.toContain(token);
+  expect(result.stdout + result.stderr).not.toContain(token.split(".")[1]!);
+  expect(result.stderr).not.toContain(GUARD_MARKER);
+  return { ...result, azCalls: az.calls() };
+}
+
+describe("one-deploy against a fake Kudu", () => {
+  it("uploads the zip intact with the deployer's bearer token, then polls until the deployment succeeds", async () => {
+    await startKudu({
+      publish: () => accepted,
+      poll: (n) => (n < 2 ? { status: 202, body: { id: "d1", status: 1, status_text: "Building", complete: false } } : { status: 200, body: { id: "d1", status: 4, complete: true } }),
+    });
+    const result = await deploy();
+    expect(result.code).toBe(0);
+    const publish = kudu!.received.find((r) => r.method === "POST")!;
+    expect(publish.url).toBe("/api/publish?type=zip&async=true");
+    expect(publish.headers["content-type"]).toBe("application/octet-stream");
+    expect(publish.headers.authorization).toBe(`Bearer ${token}`);
+    expect(Buffer.compare(publish.body, zip)).toBe(0);
+    const polls = kudu!.received.filter((r) => r.method === "GET");
+    expect(polls).toHaveLength(3);
+    expect(polls.every((p) => p.headers.authorization === `Bearer ${token}`)).toBe(true);
+    expect(result.stdout).toContain("deployment Building");
+    expect(result.stdout).toContain("deployed (Kudu deployment d1)");
+    // What AzureCliCredential ran: a token for Azure Resource Manager, resource form of the scope.
+    expect(result.azCalls).toEqual(["account get-access-token --output json --resource https://management.azure.com"]);
+  });
+
+  it("ends on a failed deployment with the Kudu log line that says why", async () => {
+    await startKudu({
+      publish: () => accepted,
+      poll: (_n, host) => ({ status: 200, body: { id: "d1", status: 3, status_text: "", complete: true, log_url: `https://${host}/api/deployments/d1/log` } }),
+      log: [
+        { id: "e1", message: "Updating submodules.", type: 0 },
+        { id: "e2", message: "Deployment Failed.", type: 2, details_url: "/api/deployments/d1/log/e2" },
+      ],
+      details: [
+        { id: "x1", message: "Extracting zip", type: 0 },
+        { id: "x2", message: "Error: ENOSPC: no space left on device, write \u001b[31m", type: 2 },
+      ],
+    });
+    const result = await deploy();
+    expect(result.code).toBe(7);
+    expect(result.stderr).toContain("the deployment d1 failed: Error: ENOSPC: no space left on device, write");
+    expect(result.stderr).not.toContain("\u001b");
+    expect(result.stderr).toMatch(/fix: Fix what the Kudu log line says/);
+  });
+
+  it.each([
+    [401, 4, /did not accept the Entra token \(401\)/, /Website Contributor.*Basic-auth publishing is off.*Azure RBAC/],
+    [403, 4, /may not publish to .* \(403\)/, /Microsoft\.Web\/sites\/publish\/Action/],
+    [404, 5, /no site answers at .* \(404\)/, /Check the site exists/],
+    [413, 8, /refused the package as too large \(413\)/, /Keep the package to the bundle/],
+    [409, 6, /kept .* busy through 2 retries \(409\)/, /Wait for the running deployment to finish/],
+  ])("explains a %i from OneDeploy with its fix (exit %i)", async (status, exitCode, message, fix) => {
+    await startKudu({ publish: () => ({ status, body: "Kudu says no" }) });
+    const result = await deploy();
+    expect(result.code).toBe(exitCode);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr).toContain("(Kudu says no)");
+    expect(result.stderr).toMatch(fix);
+    // 409 is retried (bounded); every other status is final.
+    expect(kudu!.received.filter((r) => r.method === "POST")).toHaveLength(status === 409 ? 3 : 1);
+  });
+
+  it("waits and retries while another deployment is in progress, then deploys", async () => {
+    await startKudu({
+      publish: (n) => (n === 0 ? { status: 409, body: "There is a deployment currently in progress." } : accepted),
+      poll: () => ({ status: 200, body: { id: "d1", status: 4, complete: true } }),
+    });
+    const result = await deploy();
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("another deployment is in progress (409: There is a deployment currently in progress.); retrying");
+    expect(kudu!.received.filter((r) => r.method === "POST")).toHaveLength(2);
+  });
+
+  it("says what it saw last when the deployment outlasts the bound", async () => {
+    await startKudu({ publish: () => accepted, poll: () => ({ status: 202, body: { id: "d1", status: 2, status_text: "Copying files", complete: false } }) });
+    const result = await deploy({ extra: ["--timeout-minutes", "0.01"] });
+    expect(result.code).toBe(9);
+    expect(result.stderr).toContain("did not finish within 1 s; last seen: Deploying: Copying files");
+  });
+
+  it("never sends the token to a status URL on another host", async () => {
+    await startKudu({
+      publish: () => ({ status: 202, location: "https://attacker.example/api/deployments/latest" }),
+      poll: () => ({ status: 200, body: { id: "d1", status: 4, complete: true } }),
+    });
+    const result = await deploy();
+    expect(result.code).toBe(0);
+    expect(kudu!.received.filter((r) => r.method === "GET").map((r) => r.url)).toEqual(["/api/deployments/latest"]);
+  });
+
+  it("stops before any upload when the deployer is not logged in, and says to run az login", async () => {
+    await startKudu({ publish: () => accepted });
+    const result = await deploy({ loggedIn: false });
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain("could not get a Microsoft Entra token for Azure Resource Manager");
+    expect(result.stderr).toContain("Please run 'az login'");
+    expect(result.stderr).toMatch(/fix: On a laptop run `az login`.*OIDC/);
+    expect(kudu!.received).toHaveLength(0);
+  });
+
+  it("refuses a zip that is not the one the stack planned, before asking for a token", async () => {
+    await startKudu({ publish: () => accepted });
+    const result = await deploy({ sha: "0".repeat(64) });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`has sha256 ${sha256(zip)}, but the stack planned to deploy ${"0".repeat(64)}`);
+    expect(result.azCalls).toEqual([]);
+    expect(kudu!.received).toHaveLength(0);
+  });
+
+  it("rejects an SCM host that is not a bare host name", async () => {
+    const result = await runScript("one-deploy.ts", ["--scm-host", "https://x.scm.azurewebsites.net/api", "--zip", zipPath, "--sha256", sha256(zip)], {});
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("--scm-host must be a bare host name");
+  });
+});
+
+describe("the loopback guard the scripts run under", () => {
+  it("blocks a connection outside loopback before it is made, and reports it", async () => {
+    const result = await runScript("one-deploy.ts", ["--scm-host", "192.0.2.1", "--zip", zipPath, "--sha256", sha256(zip)], {
+      PATH: `${fakeAz(work.dir, token).binDir}:${process.env.PATH}`,
+    });
+    expect(result.stderr).toContain(`${GUARD_MARKER}: blocked a connection to 192.0.2.1:443`);
+    expect(result.code).toBe(10);
+    expect(result.stdout + result.stderr).not.toContain(token);
+  });
+});
