@@ -12,6 +12,8 @@ export default defineConfig({
       { test: { name: "app", include: ["test/app/**/*.test.ts"], testTimeout: 30_000 } },
       { test: { name: "policy", include: ["test/policy/**/*.test.ts"], testTimeout: 60_000, hookTimeout: 60_000 } },
       { test: { name: "deploy", include: ["test/deploy/**/*.test.ts"], testTimeout: 60_000 } },
+      { test: { name: "bootstrap", include: ["test/bootstrap/**/*.test.ts"], testTimeout: 30_000 } },
+      { test: { name: "workflows", include: ["test/workflows/**/*.test.ts"], testTimeout: 30_000 } },
       { test: { name: "e2e", include: ["test/e2e/**/*.test.ts"], testTimeout: 60_000, hookTimeout: 60_000 } },
     ],
   },

@@ -1,0 +1,24 @@
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { expect, it } from "vitest";
+
+const ROOT = join(__dirname, "..", "..");
+
+it("npm run plan:bootstrap prints, offline, the identities' GitHub subjects, every grant's scope and the variables", async () => {
+  const { stdout } = await promisify(execFile)(process.execPath, [join(ROOT, "node_modules/tsx/dist/cli.mjs"), "scripts/plan-bootstrap.ts"], {
+    cwd: ROOT,
+    timeout: 60_000,
+  });
+  expect(stdout).toMatch(/^OFFLINE PLAN of the bootstrap stack "example"/);
+  // The language host was pointed at bootstrap/index.ts (Pulumi.yaml's main), not the app stack at the root.
+  expect(stdout).toMatch(/\+ pulumi:pulumi:Stack {2}secretless-ci-bootstrap-example/);
+  expect(stdout).not.toMatch(/azure-native:web:WebApp/);
+  expect(stdout).toContain("subject      repo:contoso/secretless-signin:pull_request");
+  expect(stdout).toContain("subject      repo:contoso/secretless-signin:environment:production");
+  expect(stdout).toMatch(/preview identity \(ServicePrincipal\) gets Reader\n\s+scope {8}\/subscriptions\/[^/]+\/resourceGroups\/secretless-signin\n/);
+  expect(stdout).toContain("deploy identity gets Microsoft Graph Application.ReadWrite.OwnedBy");
+  expect(stdout).toContain("allowSharedKeyAccess=false, allowBlobPublicAccess=false, minimumTlsVersion=TLS1_2, httpsOnly=true");
+  expect(stdout).toMatch(/PULUMI_BACKEND_URL {7}azblob:\/\/pulumi-state\?storage_account=contosopulumistate/);
+  expect(stdout).toMatch(/21 resources in 5 components/);
+}, 60_000);
