@@ -14,12 +14,14 @@ export class EntraError extends Error {
    * @param code        AADSTS number, e.g. 700213.
    * @param description Text after `AADSTSnnnn: `.
    * @param status      HTTP status at the token endpoint; defaults to 401 for `invalid_client`, else 400.
+   * @param suberror    Entra's `suberror` (e.g. `consent_required`), which MSAL reads to classify the error.
    */
   constructor(
     readonly error: string,
     readonly code: number,
     readonly description: string,
     readonly status: number = error === "invalid_client" ? 401 : 400,
+    readonly suberror?: string,
   ) {
     super(`AADSTS${code}: ${description}`);
     this.name = "EntraError";
@@ -96,6 +98,7 @@ export function errorBody(err: EntraError, instance: string, correlationId?: str
     trace_id: trace.traceId,
     correlation_id: trace.correlationId,
     error_uri: `${instance}error?code=${err.code}`,
+    ...(err.suberror !== undefined && { suberror: err.suberror }),
   };
 }
 

@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import escapeHtml from "escape-html";
+import type { EmulatorFaults } from "./types";
 
 /** A request as handlers see it: the parsed URL plus the raw Node objects. */
 export interface Request {
@@ -122,4 +123,16 @@ ${inputs}
 </form>
 <script>document.forms[0].submit();</script>`;
   sendHtml(res, 200, page("Working...", form));
+}
+
+/**
+ * Takes one use of an HTTP-error fault (`faults.mi`, `faults.graph`): clears it after its last `times`, and returns its
+ * status with the `Retry-After` header it asks for, or undefined when the fault is off.
+ */
+export function takeFault(faults: EmulatorFaults, name: "mi" | "graph"): { status: number; headers: Record<string, string> } | undefined {
+  const fault = faults[name];
+  if (!fault) return undefined;
+  if (fault.times !== undefined && --fault.times <= 0) faults[name] = null;
+  const headers: Record<string, string> = fault.retryAfterSeconds !== undefined ? { "Retry-After": String(fault.retryAfterSeconds) } : {};
+  return { status: fault.status, headers };
 }

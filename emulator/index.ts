@@ -25,9 +25,11 @@ import {
 } from "../contract/settings";
 import { createLocalhostCertificate, type SelfSignedCertificate } from "./certificate";
 import { entraRouter } from "./entra";
+import { createEntraState, revokeRefreshTokens, type EntraState } from "./entra/state";
+import { addGraphRoutes, GRAPH_BASE_PATH } from "./graph";
 import { SigningKeys } from "./keys";
 import { managedIdentityRouter } from "./managedIdentity";
-import { mintManagedIdentityToken, TOKEN_EXCHANGE_URI } from "./tokens";
+import { mintGraphAccessToken, mintManagedIdentityToken, TOKEN_EXCHANGE_URI, USER_TOKEN_LIFETIME_SECONDS } from "./tokens";
 import type {
   EmulatorContext,
   EmulatorFaults,
@@ -35,13 +37,17 @@ import type {
   EmulatorRegistration,
   EmulatorStats,
   IdTokenMode,
+  MintGraphAccessTokenOptions,
   MintManagedIdentityTokenOptions,
   RegistrationOverrides,
   RunningEmulator,
 } from "./types";
 
 export type * from "./types";
-export { TOKEN_EXCHANGE_APP_ID, TOKEN_EXCHANGE_URI } from "./tokens";
+export { GRAPH_APP_ID, GRAPH_RESOURCE, TOKEN_EXCHANGE_APP_ID, TOKEN_EXCHANGE_URI } from "./tokens";
+
+/** Microsoft.Identity.Web's setting for Graph's base URL, which `appEnv()` points at the emulator's Graph stand-in. */
+export const GRAPH_BASE_URL_SETTING = "DownstreamApis__MicrosoftGraph__BaseUrl";
 
 /**
  * The default app registration: fixed, distinct test GUIDs (so a mix-up such as "FIC subject = UAMI client id" shows
@@ -60,6 +66,7 @@ export function defaultRegistration(overrides: RegistrationOverrides = {}): Emul
   return {
     tenantId: "b5f1e2d3-7a4c-4e8b-9f01-2c3d4e5f6a7b",
     clientId: "3a8c9d1e-5b2f-4c6d-8e7f-9a0b1c2d3e4f",
+    displayName: "Secretless sample app",
     servicePrincipalId: "c7b6a5f4-e3d2-4c1b-a09f-8e7d6c5b4a39",
     redirectUris: [`http://localhost:3000${DEFAULT_CALLBACK_PATH}`],
     ...overrides,
@@ -69,6 +76,7 @@ export function defaultRegistration(overrides: RegistrationOverrides = {}): Emul
       oid: "e4d3c2b1-a0f9-4e8d-b7c6-5a4b3c2d1e0f",
       name: "Ada Lovelace",
       preferredUsername: "ada@contoso.example",
+      jobTitle: "Mathematician",
       ...overrides.user,
     },
   };
@@ -95,6 +103,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     await SigningKeys.create(),
     await createLocalhostCertificate(),
     options.tokenLifetimeSeconds ?? 86_400,
+    options.accessTokenLifetimeSeconds ?? USER_TOKEN_LIFETIME_SECONDS,
   );
   try {
     await emulator.start(options.port ?? 0, options.miPort ?? 0);
@@ -107,7 +116,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
 
 /** Every fault switch off, as at start. */
 function noFaults(): EmulatorFaults {
-  return { mi: null, miDown: false, ficNotPropagated: false, tokenEndpointDown: false, authorizeError: null };
+  return {
+    mi: null,
+    miDown: false,
+    graph: null,
+    graphDown: false,
+    ficNotPropagated: false,
+    tokenEndpointDown: false,
+    authorizeError: null,
+    consentMissing: false,
+  };
 }
 
 /** The running emulator: the public {@link RunningEmulator} and, for the request handlers, their context. */
@@ -116,26 +134,38 @@ class Emulator implements RunningEmulator, EmulatorContext {
   authority = "";
   issuer = "";
   identityEndpoint = "";
+  graphBaseUrl = "";
   caCertPath = "";
   readonly caCertPem: string;
   readonly tenantId: string;
   readonly identityHeader = randomUUID();
   readonly faults: EmulatorFaults = noFaults();
   idTokenMode: IdTokenMode = "valid";
-  readonly stats: EmulatorStats = { miRequests: 0, tokenRequests: 0, clientCredentialsRequests: 0, authorizeRequests: 0 };
+  readonly stats: EmulatorStats = {
+    miRequests: 0,
+    tokenRequests: 0,
+    clientCredentialsRequests: 0,
+    authorizeRequests: 0,
+    refreshTokenRequests: 0,
+    graphRequests: 0,
+  };
+  accessTokenLifetimeSeconds: number;
 
   private readonly servers: Server[] = [];
   private readonly tlsKeyPem: string;
+  private readonly entraState: EntraState = createEntraState(this);
 
   constructor(
     readonly registration: EmulatorRegistration,
     readonly keys: SigningKeys,
     certificate: SelfSignedCertificate,
     readonly tokenLifetimeSeconds: number,
+    private readonly startAccessTokenLifetimeSeconds: number,
   ) {
     this.tenantId = registration.tenantId;
     this.caCertPem = certificate.certPem;
     this.tlsKeyPem = certificate.keyPem;
+    this.accessTokenLifetimeSeconds = startAccessTokenLifetimeSeconds;
   }
 
   async start(port: number, miPort: number): Promise<void> {
@@ -143,7 +173,7 @@ class Emulator implements RunningEmulator, EmulatorContext {
     this.caCertPath = join(dir, "localhost-ca.pem");
     await writeFile(this.caCertPath, this.caCertPem);
 
-    const entra = entraRouter(this).listener();
+    const entra = addGraphRoutes(entraRouter(this, this.entraState), this).listener();
     const tlsOptions = { cert: this.caCertPem, key: this.tlsKeyPem };
     const entraPort = await this.listen(createHttpsServer(tlsOptions, entra), port, "127.0.0.1");
     // "localhost" may resolve to ::1 first (browsers, Node's fetch); answer there too when IPv6 loopback exists.
@@ -159,6 +189,7 @@ class Emulator implements RunningEmulator, EmulatorContext {
     this.authority = `${this.instance}${this.tenantId}`;
     this.issuer = `${this.authority}/v2.0`;
     this.identityEndpoint = `http://127.0.0.1:${identityPort}/msi/token`;
+    this.graphBaseUrl = `https://localhost:${entraPort}${GRAPH_BASE_PATH}`;
     this.registration.fic.issuer ??= this.issuer;
   }
 
@@ -187,6 +218,7 @@ class Emulator implements RunningEmulator, EmulatorContext {
         managedIdentityClientId: this.registration.uami.clientId,
         tokenExchangeUrl: DEFAULT_TOKEN_EXCHANGE_URL,
       }),
+      [GRAPH_BASE_URL_SETTING]: this.graphBaseUrl,
       IDENTITY_ENDPOINT: this.identityEndpoint,
       IDENTITY_HEADER: this.identityHeader,
       NODE_EXTRA_CA_CERTS: this.caCertPath,
@@ -196,6 +228,16 @@ class Emulator implements RunningEmulator, EmulatorContext {
   resetFaults(): void {
     Object.assign(this.faults, noFaults()); // in place: the object is live, callers may hold it
     this.idTokenMode = "valid";
+    this.accessTokenLifetimeSeconds = this.startAccessTokenLifetimeSeconds;
+  }
+
+  revokeRefreshTokens(userOid?: string): number {
+    return revokeRefreshTokens(this.entraState, userOid);
+  }
+
+  async mintGraphAccessToken(options: MintGraphAccessTokenOptions = {}): Promise<string> {
+    const { user, clientId } = this.registration;
+    return (await mintGraphAccessToken(this, { user, clientId, options })).token;
   }
 
   rotateKeys(): Promise<void> {

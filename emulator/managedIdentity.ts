@@ -9,7 +9,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { ServerResponse } from "node:http";
-import { Router, sendJson, type Request } from "./http";
+import { Router, sendJson, takeFault, type Request } from "./http";
 import { mintManagedIdentityToken, resourceFromScope } from "./tokens";
 import type { EmulatorContext } from "./types";
 
@@ -32,13 +32,8 @@ async function token(ctx: EmulatorContext, req: Request, res: ServerResponse): P
   const { faults, registration, identityHeader } = ctx;
 
   // An injected platform error comes before any request checks: the platform, not the request, is at fault.
-  const fault = faults.mi;
-  if (fault) {
-    if (fault.times !== undefined && --fault.times <= 0) faults.mi = null;
-    const headers: Record<string, string> =
-      fault.retryAfterSeconds !== undefined ? { "Retry-After": String(fault.retryAfterSeconds) } : {};
-    return fail(res, fault.status, `Injected fault: the managed identity endpoint answered ${fault.status}.`, headers);
-  }
+  const fault = takeFault(faults, "mi");
+  if (fault) return fail(res, fault.status, `Injected fault: the managed identity endpoint answered ${fault.status}.`, fault.headers);
 
   // The header is App Service's SSRF guard: a server tricked into fetching a URL cannot add it.
   const presented = req.raw.headers["x-identity-header"];

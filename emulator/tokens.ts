@@ -1,12 +1,19 @@
 /**
- * Token minting: managed-identity tokens (the client assertion), ID tokens (with the negative modes) and access tokens.
+ * Token minting: managed-identity tokens (the client assertion), ID tokens (with the negative modes), app-only access
+ * tokens and delegated Graph access tokens.
  * Claim sets follow the v2.0 token shapes in notes/entra-fic.md §1 and §5.
  */
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { SignJWT, UnsecuredJWT, type JWTPayload } from "jose";
 import { DEFAULT_TOKEN_EXCHANGE_URL } from "../contract/settings";
 import { createSigningKey, type SigningKey } from "./keys";
-import type { EmulatorContext, EmulatorUser, IdTokenMode, MintManagedIdentityTokenOptions } from "./types";
+import type {
+  EmulatorContext,
+  EmulatorUser,
+  IdTokenMode,
+  MintGraphAccessTokenOptions,
+  MintManagedIdentityTokenOptions,
+} from "./types";
 
 /** App id of "AAD Token Exchange Endpoint: Public"; MI tokens for `api://AzureADTokenExchange` carry it as `aud`. */
 export const TOKEN_EXCHANGE_APP_ID = "fb60f99c-7a34-4190-8149-302f77469936";
@@ -14,13 +21,17 @@ export const TOKEN_EXCHANGE_APP_ID = "fb60f99c-7a34-4190-8149-302f77469936";
 /** The public-cloud token-exchange audience URI a FIC names. */
 export const TOKEN_EXCHANGE_URI = DEFAULT_TOKEN_EXCHANGE_URL;
 
-/** Microsoft Graph's app id: the audience of the access tokens the emulator issues for plain sign-in scopes. */
-const GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000";
+/** Microsoft Graph's app id: the `aud` of Graph tokens asked for with short scopes (`User.Read`). */
+export const GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000";
+
+/** Microsoft Graph's resource URI: the `aud` of Graph tokens asked for with `https://graph.microsoft.com/User.Read`. */
+export const GRAPH_RESOURCE = "https://graph.microsoft.com";
+
+/** The `scp` Entra puts in a Graph token for `User.Read` with the OpenID scopes. */
+const DEFAULT_GRAPH_SCP = "openid profile User.Read email";
 
 /** Lifetime of ID and access tokens (Entra's default is about an hour). */
 export const USER_TOKEN_LIFETIME_SECONDS = 3599;
-
-const OIDC_SCOPES = new Set(["openid", "profile", "email", "offline_access"]);
 
 /** The current time in epoch seconds (reads `Date`, so tests can move it with fake timers). */
 export function nowSeconds(): number {
@@ -181,31 +192,50 @@ export async function mintAppAccessToken(ctx: EmulatorContext, input: { clientId
   );
 }
 
-/** A delegated access token for Graph-style scopes (the app does not call APIs with it; it only has to look real). */
-export async function mintAccessToken(
+/** The v1.0 issuer of Graph's tokens: Graph accepts v1.0 access tokens, so Entra issues those for it. */
+export function graphIssuer(tenantId: string): string {
+  return `https://sts.windows.net/${tenantId}/`;
+}
+
+/**
+ * A delegated access token for Microsoft Graph, shaped like Entra's: a v1.0 token (`iss` sts.windows.net, `appid`,
+ * `upn`), `aud` Graph's app id or URI (as the scopes were asked for), `scp` the granted permissions. Apps must treat it
+ * as opaque; only the Graph stand-in checks it.
+ */
+export async function mintGraphAccessToken(
   ctx: EmulatorContext,
-  input: { user: EmulatorUser; clientId: string; scopes: string[] },
-): Promise<string> {
-  const iat = nowSeconds();
-  const apiScopes = input.scopes.filter((s) => !OIDC_SCOPES.has(s)).map((s) => s.replace(/^.*\//, ""));
-  return sign(
+  input: { user: EmulatorUser; clientId: string; sid?: string; options?: MintGraphAccessTokenOptions },
+): Promise<{ token: string; lifetimeSeconds: number }> {
+  const { user, clientId, sid, options = {} } = input;
+  const iat = nowSeconds() + (options.issuedAtOffsetSeconds ?? 0);
+  const lifetimeSeconds = options.lifetimeSeconds ?? ctx.accessTokenLifetimeSeconds;
+  const claims = withOverrides(
     {
-      aud: GRAPH_APP_ID,
-      iss: ctx.issuer,
+      aud: options.audience ?? GRAPH_APP_ID,
+      iss: graphIssuer(ctx.tenantId),
       iat,
       nbf: iat,
-      exp: iat + USER_TOKEN_LIFETIME_SECONDS,
-      azp: input.clientId,
+      exp: iat + lifetimeSeconds,
+      acct: 0,
+      acr: "1",
+      aio: opaque(),
+      amr: ["pwd"],
+      appid: clientId,
+      appidacr: "2", // 2 = the client authenticated with a certificate or assertion (here the FIC)
       idtyp: "user",
-      name: input.user.name,
-      oid: input.user.oid,
-      preferred_username: input.user.preferredUsername,
-      scp: apiScopes.length ? apiScopes.join(" ") : "User.Read",
-      sub: pairwiseSubject(input.user.oid, GRAPH_APP_ID),
+      name: user.name,
+      oid: user.oid,
+      rh: opaque(),
+      scp: options.scp ?? DEFAULT_GRAPH_SCP,
+      ...(sid !== undefined && { sid }),
+      sub: pairwiseSubject(user.oid, GRAPH_APP_ID),
       tid: ctx.tenantId,
+      unique_name: user.preferredUsername,
+      upn: user.preferredUsername,
       uti: opaque(),
-      ver: "2.0",
+      ver: "1.0",
     },
-    ctx.keys.current,
+    options.claims,
   );
+  return { token: await sign(claims, ctx.keys.current), lifetimeSeconds };
 }

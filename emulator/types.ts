@@ -9,8 +9,12 @@ export interface EmulatorUser {
   oid: string;
   /** Display name: the `name` claim. */
   name: string;
-  /** Sign-in name: the `preferred_username` claim, also matched against `login_hint`. */
+  /** Sign-in name: the `preferred_username` claim, also matched against `login_hint`; Graph's `userPrincipalName`. */
   preferredUsername: string;
+  /** Graph `/me` `mail`; null for a user without a mailbox. Default: `preferredUsername`. */
+  mail?: string | null;
+  /** Graph `/me` `jobTitle`; null when unset. Default: "Mathematician". */
+  jobTitle?: string | null;
 }
 
 /**
@@ -34,6 +38,8 @@ export interface EmulatorRegistration {
   tenantId: string;
   /** The app registration's client (application) id, a GUID. */
   clientId: string;
+  /** The registration's display name, as Entra's consent errors name it. Default "Secretless sample app". */
+  displayName?: string;
   /**
    * Object id of the registration's service principal (enterprise application) in the tenant: the `oid` and `sub` of
    * the app-only tokens the client-credentials grant issues.
@@ -86,6 +92,11 @@ export interface EmulatorOptions {
   miPort?: number;
   /** Lifetime of MI tokens in seconds. Default 86400 (24 h, like App Service). */
   tokenLifetimeSeconds?: number;
+  /**
+   * Lifetime of the user's (Graph) access tokens and the `expires_in` of user-grant responses, in seconds. Default
+   * 3599, like Entra. Live afterwards as {@link RunningEmulator.accessTokenLifetimeSeconds}.
+   */
+  accessTokenLifetimeSeconds?: number;
 }
 
 /** Make the MI endpoint answer with an HTTP error, as during a platform incident. */
@@ -98,6 +109,9 @@ export interface ManagedIdentityFault {
   times?: number;
 }
 
+/** Make the Graph stand-in answer with an HTTP error (same shape as {@link ManagedIdentityFault}). */
+export type GraphFault = ManagedIdentityFault;
+
 /**
  * Fault-injection switches. The object is live: set a field at any time and the next request sees it.
  */
@@ -106,6 +120,21 @@ export interface EmulatorFaults {
   mi: ManagedIdentityFault | null;
   /** MI endpoint resets every connection (the client sees ECONNRESET / "fetch failed") until set back to false. */
   miDown: boolean;
+  /**
+   * The Graph stand-in (`graphBaseUrl`) answers every request with this status and Graph's error body
+   * (`serviceNotAvailable`, `generalException`, …), e.g. `{ status: 503, retryAfterSeconds: 2 }`. Default null.
+   */
+  graph: GraphFault | null;
+  /** The Graph stand-in drops every request without an answer (the client sees "fetch failed") until set back. */
+  graphDown: boolean;
+  /**
+   * Nobody has consented to the app's Microsoft Graph permissions. A sign-in asking for a Graph scope is sent back to
+   * the app with `error=consent_required` and AADSTS65001 (the emulator's sign-in is always silent, and Entra answers a
+   * silent request so); a code or refresh-token redemption asking for one gets 400 `invalid_grant`, AADSTS65001,
+   * `suberror: consent_required` (msal-node: InteractionRequiredAuthError). Sign-ins with only the OpenID scopes work
+   * and get an access token without Graph permissions. Default false.
+   */
+  consentMissing: boolean;
   /**
    * Token endpoint rejects otherwise valid assertions with AADSTS70021 "No matching federated identity record found",
    * which is what Entra answers for a few minutes after a FIC is created (propagation delay).
@@ -161,6 +190,20 @@ export interface MintManagedIdentityTokenOptions {
   claims?: Record<string, unknown>;
 }
 
+/** Options for {@link RunningEmulator.mintGraphAccessToken}. */
+export interface MintGraphAccessTokenOptions {
+  /** The `scp` claim. Default "openid profile User.Read email", as Entra issues it for `User.Read`. */
+  scp?: string;
+  /** Default Graph's app id `00000003-0000-0000-c000-000000000000` (the form short scopes such as `User.Read` get). */
+  audience?: string;
+  /** Seconds from `iat` to `exp`; default the emulator's `accessTokenLifetimeSeconds`. */
+  lifetimeSeconds?: number;
+  /** Shifts `iat`/`nbf` from now, in seconds (negative = in the past). Default 0. */
+  issuedAtOffsetSeconds?: number;
+  /** Claims to add or replace; a claim set to `undefined` is removed. */
+  claims?: Record<string, unknown>;
+}
+
 /** Counters, for tests that assert how often something was called. */
 export interface EmulatorStats {
   /** Requests to the MI endpoint's /msi/token (including failed ones). */
@@ -174,6 +217,10 @@ export interface EmulatorStats {
   clientCredentialsRequests: number;
   /** Requests to the authorize endpoint (including failed ones). */
   authorizeRequests: number;
+  /** Token requests with `grant_type=refresh_token` (including failed ones and dropped ones), e.g. silent refreshes. */
+  refreshTokenRequests: number;
+  /** Requests to the Graph stand-in (including rejected ones and those a fault failed or dropped). */
+  graphRequests: number;
 }
 
 /** A started emulator. Close it when done. */
@@ -210,7 +257,10 @@ export interface RunningEmulator {
   faults: EmulatorFaults;
   /** Live: the shape of the next `id_token`s. "valid" at start. */
   idTokenMode: IdTokenMode;
-  /** Turns every misbehaviour off again: `faults` back to their start values (in place) and `idTokenMode` to "valid". */
+  /**
+   * Turns every misbehaviour off again: `faults` back to their start values (in place), `idTokenMode` to "valid" and
+   * `accessTokenLifetimeSeconds` to its start value.
+   */
   resetFaults(): void;
   /** Makes a new signing key current; the previous ones stay in the JWKS for two more rotations. */
   rotateKeys(): Promise<void>;
@@ -219,6 +269,24 @@ export interface RunningEmulator {
    * testing client-assertion rejections without waiting.
    */
   mintManagedIdentityToken(options?: MintManagedIdentityTokenOptions): Promise<string>;
+  /**
+   * `${instance}graph/v1.0`: the Microsoft Graph stand-in, the value for `DownstreamApis__MicrosoftGraph__BaseUrl`
+   * (Graph's own is `https://graph.microsoft.com/v1.0`). It serves `GET /me`, checking the access token as Graph does.
+   */
+  graphBaseUrl: string;
+  /** Live: lifetime in seconds of the user access tokens issued from now on (see {@link EmulatorOptions}). */
+  accessTokenLifetimeSeconds: number;
+  /**
+   * Revokes the refresh tokens issued so far, of one user (by object id) or of everyone, like Graph's
+   * `revokeSignInSessions`: redeeming one answers 400 `invalid_grant` AADSTS50173, and the user's IdP session ends.
+   * Returns how many refresh tokens it revoked. Tokens issued afterwards work.
+   */
+  revokeRefreshTokens(userOid?: string): number;
+  /**
+   * Signs a delegated Graph access token for the registration's user exactly as the token endpoint would, with
+   * optional changes (past `exp`, other `aud` or `scp`), for testing how the Graph stand-in and an app react.
+   */
+  mintGraphAccessToken(options?: MintGraphAccessTokenOptions): Promise<string>;
   /** Request counters. */
   stats: EmulatorStats;
   /** Stops both servers (dropping open connections) and deletes the certificate file. */
@@ -240,4 +308,5 @@ export interface EmulatorContext {
   readonly stats: EmulatorStats;
   readonly keys: SigningKeys;
   readonly tokenLifetimeSeconds: number;
+  readonly accessTokenLifetimeSeconds: number;
 }

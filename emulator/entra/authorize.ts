@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import type { ServerResponse } from "node:http";
 import { EntraError, errorPage, missingParameter, redirectUriMismatch, tenantNotFound, traceLines, unknownApplication } from "../errors";
 import { redirect, sendFormPost, sendHtml } from "../http";
+import { parseScopes, scopeError } from "../scopes";
 import { nowSeconds } from "../tokens";
 import { correlationIdOf, signInSession, tenantMatches, type EntraHandler, type EntraState } from "./state";
 
@@ -94,6 +95,9 @@ function checkRequest(state: EntraState, q: URLSearchParams, requestedMode: stri
   if (prompt.includes("none") && !state.session) {
     return { error: "login_required", description: "AADSTS50058: A silent sign-in request was sent but no user is signed in." };
   }
+  // The emulator's sign-in is silent, so missing consent comes back as Entra sends it for a silent request.
+  const refused = scopeError(state.ctx, parseScopes(scope));
+  if (refused) return { error: refused.suberror ?? refused.error, description: refused.message };
   return undefined;
 }
 

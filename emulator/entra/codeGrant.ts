@@ -4,7 +4,8 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { EntraError, requiredParameter as required } from "../errors";
-import { mintAccessToken, mintIdToken, nowSeconds, USER_TOKEN_LIFETIME_SECONDS } from "../tokens";
+import { grantedScopes, parseScopes, scopeError } from "../scopes";
+import { mintGraphAccessToken, mintIdToken, nowSeconds } from "../tokens";
 import type { EmulatorUser } from "../types";
 import type { EntraState } from "./state";
 
@@ -59,32 +60,54 @@ export async function redeemRefreshToken(state: EntraState, form: URLSearchParam
   if (nowSeconds() > record.expiresAt) {
     throw new EntraError("invalid_grant", 700082, "The refresh token has expired due to inactivity.");
   }
+  if (record.revokedAt !== undefined) {
+    // Entra's timestamps here carry seven fractional digits.
+    const iso = (ms: number) => new Date(ms).toISOString().replace("Z", "0000Z");
+    throw new EntraError(
+      "invalid_grant",
+      50173,
+      "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have " +
+        `changed or reset their password. The grant was issued on '${iso(record.issuedAt)}' and the TokensValidFrom ` +
+        `date (before which tokens are not valid) for this user is '${iso(record.revokedAt)}'.`,
+    );
+  }
   const { clientId, user, sid } = record;
   return issueTokens(state, form, { clientId, scope: form.get("scope") ?? record.scope, user, sid });
 }
 
 async function issueTokens(state: EntraState, form: URLSearchParams, grant: UserGrant): Promise<Record<string, unknown>> {
   const { ctx } = state;
-  const scopes = [...new Set(grant.scope.split(" ").filter(Boolean))];
+  const requested = [...new Set(grant.scope.split(" ").filter(Boolean))];
+  const sorted = parseScopes(grant.scope);
+  const refused = scopeError(ctx, sorted);
+  if (refused) throw refused;
+  const { scp, scope } = grantedScopes(sorted, !ctx.faults.consentMissing);
+  const { token, lifetimeSeconds } = await mintGraphAccessToken(ctx, {
+    user: grant.user,
+    clientId: grant.clientId,
+    sid: grant.sid,
+    options: { scp, audience: sorted.audience },
+  });
   const body: Record<string, unknown> = {
     token_type: "Bearer",
-    scope: scopes.join(" "),
-    expires_in: USER_TOKEN_LIFETIME_SECONDS,
-    ext_expires_in: USER_TOKEN_LIFETIME_SECONDS,
-    access_token: await mintAccessToken(ctx, { user: grant.user, clientId: grant.clientId, scopes }),
+    scope,
+    expires_in: lifetimeSeconds,
+    ext_expires_in: lifetimeSeconds,
+    access_token: token,
   };
-  if (scopes.includes("offline_access")) {
+  if (requested.includes("offline_access")) {
     const refreshToken = `1.${randomBytes(48).toString("base64url")}`;
     state.refreshTokens.set(refreshToken, {
       clientId: grant.clientId,
-      scope: scopes.join(" "),
+      scope: requested.join(" "),
       user: grant.user,
       sid: grant.sid,
+      issuedAt: Date.now(),
       expiresAt: nowSeconds() + REFRESH_TOKEN_TTL_SECONDS,
     });
     body.refresh_token = refreshToken;
   }
-  if (scopes.includes("openid")) {
+  if (requested.includes("openid")) {
     body.id_token = await mintIdToken(ctx, {
       user: grant.user,
       clientId: grant.clientId,

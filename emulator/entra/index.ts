@@ -15,12 +15,11 @@ import type { EmulatorContext } from "../types";
 import { authorize } from "./authorize";
 import { discovery, keys } from "./discovery";
 import { logout } from "./logout";
-import { createEntraState, type EntraHandler } from "./state";
+import { createEntraState, type EntraHandler, type EntraState } from "./state";
 import { token } from "./token";
 
-/** The router of the Entra endpoints, over one fresh state (codes, refresh tokens, sign-in session). */
-export function entraRouter(ctx: EmulatorContext): Router {
-  const state = createEntraState(ctx);
+/** The router of the Entra endpoints, over one state (codes, refresh tokens, sign-in session), fresh unless given. */
+export function entraRouter(ctx: EmulatorContext, state: EntraState = createEntraState(ctx)): Router {
   const bind = (handler: EntraHandler): Handler => (req, res) => handler(state, req, res);
   return new Router()
     .on("GET", /^\/([^/]+)\/v2\.0\/\.well-known\/openid-configuration$/, bind(discovery))

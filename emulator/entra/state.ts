@@ -28,7 +28,11 @@ interface RefreshGrant {
   scope: string;
   user: EmulatorUser;
   sid: string;
+  /** When it was issued, in epoch milliseconds (Entra's AADSTS50173 message names it). */
+  issuedAt: number;
   expiresAt: number;
+  /** When it was revoked, in epoch milliseconds; set by {@link revokeRefreshTokens}. */
+  revokedAt?: number;
 }
 
 /**
@@ -70,4 +74,22 @@ export function tenantMatches(state: EntraState, segment: string | undefined): b
 /** The caller's `client-request-id` (query or header), which Entra echoes as the correlation id. */
 export function correlationIdOf(req: Request): string {
   return req.url.searchParams.get("client-request-id") ?? String(req.raw.headers["client-request-id"] ?? "");
+}
+
+/**
+ * Revokes the refresh tokens of one user (object id, case-insensitive) or of everyone and ends their IdP session, as
+ * Graph's `revokeSignInSessions` does. Returns how many refresh tokens it revoked.
+ */
+export function revokeRefreshTokens(state: EntraState, userOid?: string): number {
+  const affects = (user: EmulatorUser) => userOid === undefined || user.oid.toLowerCase() === userOid.toLowerCase();
+  const now = Date.now();
+  let revoked = 0;
+  for (const grant of state.refreshTokens.values()) {
+    if (grant.revokedAt === undefined && affects(grant.user)) {
+      grant.revokedAt = now;
+      revoked++;
+    }
+  }
+  if (state.session && affects(state.session.user)) state.session = null;
+  return revoked;
 }

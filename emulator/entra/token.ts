@@ -18,6 +18,7 @@ export const token: EntraHandler = async (state, req, res) => {
   ctx.stats.tokenRequests++;
   const form = await readForm(req.raw);
   if (form.get("grant_type") === "client_credentials") ctx.stats.clientCredentialsRequests++;
+  if (form.get("grant_type") === "refresh_token") ctx.stats.refreshTokenRequests++;
   if (ctx.faults.tokenEndpointDown === true) {
     req.raw.socket.destroy(); // no answer at all, as when the STS is unreachable
     return;

@@ -1,6 +1,6 @@
 import { createRemoteJWKSet, errors, jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
-import type { IdTokenMode, RunningEmulator } from "../../emulator";
+import { GRAPH_APP_ID, type IdTokenMode, type RunningEmulator } from "../../emulator";
 import { miToken, signInAndRedeem, tokenRequest, useEmulator } from "./helpers";
 
 const emulator = useEmulator();
@@ -74,6 +74,8 @@ describe("ID token modes", () => {
     emu.idTokenMode = "alg-none";
     const { access_token } = (await (await signInAndRedeem(emu)).json()) as { access_token: string };
     const jwks = createRemoteJWKSet(new URL(`${emu.authority}/discovery/v2.0/keys`));
-    await expect(jwtVerify(access_token, jwks, { issuer: emu.issuer })).resolves.toBeDefined();
+    // A Graph token: v1.0, so its issuer is sts.windows.net's, not the ID token's.
+    const issuer = `https://sts.windows.net/${emu.tenantId}/`;
+    await expect(jwtVerify(access_token, jwks, { issuer, audience: GRAPH_APP_ID })).resolves.toBeDefined();
   });
 });

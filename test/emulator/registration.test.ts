@@ -36,7 +36,7 @@ describe("registration", () => {
     }
   });
 
-  it("resetFaults turns every fault off in the same live object, and the ID token mode back to valid", async () => {
+  it("resetFaults turns every fault off in the same live object, the ID token mode back to valid and the access-token lifetime back", async () => {
     const emu = await startEmulator();
     try {
       const faults = emu.faults;
@@ -47,13 +47,27 @@ describe("registration", () => {
         ficNotPropagated: true,
         tokenEndpointDown: "503",
         authorizeError: { error: "access_denied", description: "no" },
+        graph: { status: 500 },
+        graphDown: true,
+        consentMissing: true,
       });
       emu.idTokenMode = "expired";
+      emu.accessTokenLifetimeSeconds = 5;
       emu.resetFaults();
       expect(emu.faults).toBe(faults);
       expect(faults).toEqual(atStart);
-      expect(atStart).toEqual({ mi: null, miDown: false, ficNotPropagated: false, tokenEndpointDown: false, authorizeError: null });
+      expect(atStart).toEqual({
+        mi: null,
+        miDown: false,
+        graph: null,
+        graphDown: false,
+        ficNotPropagated: false,
+        tokenEndpointDown: false,
+        authorizeError: null,
+        consentMissing: false,
+      });
       expect(emu.idTokenMode).toBe("valid");
+      expect(emu.accessTokenLifetimeSeconds).toBe(3599);
     } finally {
       await emu.close();
     }

@@ -3,7 +3,7 @@ import { get } from "node:https";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AzureAdSetting } from "../../contract/settings";
-import { startEmulator, type RunningEmulator } from "../../emulator";
+import { GRAPH_BASE_URL_SETTING, startEmulator, type RunningEmulator } from "../../emulator";
 import { trustEmulatorCertificate } from "../../emulator/testing";
 
 // This file deliberately does not use useEmulator(): the first test needs an untrusted emulator.
@@ -54,6 +54,7 @@ describe("appEnv", () => {
       [AzureAdSetting.SourceType]: "SignedAssertionFromManagedIdentity",
       [AzureAdSetting.ManagedIdentityClientId]: emu.registration.uami.clientId,
       [AzureAdSetting.TokenExchangeUrl]: "api://AzureADTokenExchange",
+      [GRAPH_BASE_URL_SETTING]: emu.graphBaseUrl,
       IDENTITY_ENDPOINT: emu.identityEndpoint,
       IDENTITY_HEADER: emu.identityHeader,
       NODE_EXTRA_CA_CERTS: emu.caCertPath,

@@ -36,7 +36,7 @@ describe("authorization code redemption", () => {
     const body = (await res.json()) as TokenBody;
     expect(body).toMatchObject({
       token_type: "Bearer",
-      scope: "openid profile offline_access",
+      scope: "openid profile User.Read email", // the access token's scopes: Graph's, with the default permission
       expires_in: expect.any(Number),
       ext_expires_in: expect.any(Number),
       access_token: expect.any(String),
