@@ -30,6 +30,7 @@ async function main(): Promise<void> {
   console.log(`  client id         ${emu.registration.clientId}`);
   console.log(`  test user         ${emu.registration.user.name} <${emu.registration.user.preferredUsername}>`);
   console.log(`  redirect URI      ${emu.registration.redirectUris.join(", ")}`);
+  console.log(`Graph stand-in      ${emu.graphBaseUrl}/me`);
   console.log(`MI endpoint         ${emu.identityEndpoint}`);
   console.log(`\nApp environment:`);
   for (const [name, value] of Object.entries(emu.appEnv())) console.log(`export ${name}=${shellQuote(value)}`);

@@ -1,7 +1,8 @@
 /**
  * A local emulator of the parts of Microsoft Entra ID and of App Service's managed-identity (MI) endpoint that a
  * "secretless" web app's sign-in uses: OIDC discovery, JWKS, authorize (auth code + PKCE), token (FIC client
- * assertion), logout, and `IDENTITY_ENDPOINT`. See emulator/README.md.
+ * assertion), logout, and `IDENTITY_ENDPOINT`; plus a Microsoft Graph `/v1.0/me` stand-in for the user's access token.
+ * See emulator/README.md.
  *
  * @example
  * const emu = await startEmulator();

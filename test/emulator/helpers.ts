@@ -153,11 +153,51 @@ export async function clientCredentialsRequest(
   });
 }
 
-/** The token-endpoint grants that authenticate the client with its FIC, each as one request with `form` adjusted. */
+/** The scopes msal-node sends when an app asks for Graph's `User.Read` at sign-in. */
+export const GRAPH_SIGN_IN_SCOPE = "User.Read openid profile offline_access";
+
+/** Signs in, redeems the code for `scope` and returns the refresh token. */
+export async function refreshTokenOf(emu: RunningEmulator, scope = GRAPH_SIGN_IN_SCOPE): Promise<string> {
+  const res = await signInAndRedeem(emu, { scope });
+  const body = (await res.json()) as { refresh_token?: string };
+  if (res.status !== 200 || !body.refresh_token) throw new Error(`no refresh token: ${res.status} ${JSON.stringify(body)}`);
+  return body.refresh_token;
+}
+
+/** A refresh-token grant presenting a fresh MI token as assertion; `form` adjusts (or removes) its parameters. */
+export async function refreshRequest(
+  emu: RunningEmulator,
+  refreshToken: string,
+  form: Record<string, string | undefined> = {},
+): Promise<Response> {
+  return tokenRequest(emu, {
+    grant_type: "refresh_token",
+    refresh_token: refreshToken,
+    scope: GRAPH_SIGN_IN_SCOPE,
+    redirect_uri: undefined,
+    client_assertion: await miToken(emu),
+    ...form,
+  });
+}
+
+/** Sends one token request, its assertion fetched when sent; `form` adjusts (or removes) its parameters. */
+type GrantRequest = (form?: Record<string, string | undefined>) => Promise<Response>;
+
+/**
+ * The token-endpoint grants that authenticate the client with its FIC. Each prepares what its request needs (a code,
+ * a refresh token) while the FIC still matches, and returns the request, so a test can break the FIC in between.
+ */
 export const FIC_GRANTS = {
-  authorization_code: signInAndRedeem,
-  client_credentials: clientCredentialsRequest,
-} satisfies Record<string, (emu: RunningEmulator, form?: Record<string, string | undefined>) => Promise<Response>>;
+  authorization_code: async (emu) => {
+    const { code, verifier } = await signIn(emu);
+    return async (form = {}) => tokenRequest(emu, { code, code_verifier: verifier, client_assertion: await miToken(emu), ...form });
+  },
+  refresh_token: async (emu) => {
+    const refreshToken = await refreshTokenOf(emu);
+    return (form = {}) => refreshRequest(emu, refreshToken, form);
+  },
+  client_credentials: async (emu) => (form = {}) => clientCredentialsRequest(emu, form),
+} satisfies Record<string, (emu: RunningEmulator) => Promise<GrantRequest>>;
 
 /** The JSON body of an Entra error response. */
 interface EntraErrorBody {

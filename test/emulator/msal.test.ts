@@ -5,12 +5,13 @@
 import {
   ConfidentialClientApplication,
   CryptoProvider,
+  InteractionRequiredAuthError,
   ManagedIdentityApplication,
   ResponseMode,
   ServerError,
 } from "@azure/msal-node";
 import { createRemoteJWKSet, jwtVerify } from "jose";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { DEFAULT_TOKEN_EXCHANGE_URL } from "../../contract/settings";
 import type { RunningEmulator } from "../../emulator";
 import { GRAPH_DEFAULT_SCOPE, REDIRECT_URI, useEmulator } from "./helpers";
@@ -43,6 +44,10 @@ afterAll(() => {
   vi.unstubAllEnvs();
 });
 
+afterEach(() => {
+  vi.useRealTimers();
+});
+
 /** The browser's part: follow the authorize URL and read the code the emulator hands back. */
 async function browserSignIn(authorizeUrl: string): Promise<{ code: string; state: string }> {
   const res = await fetch(authorizeUrl, { redirect: "manual" });
@@ -51,13 +56,13 @@ async function browserSignIn(authorizeUrl: string): Promise<{ code: string; stat
   return { code: field("code"), state: field("state") };
 }
 
-async function signInWithMsal(emu: RunningEmulator) {
+async function signInWithMsal(emu: RunningEmulator, scopes: string[] = []) {
   const crypto = new CryptoProvider();
   const { verifier, challenge } = await crypto.generatePkceCodes();
   const nonce = crypto.createNewGuid();
   const state = crypto.createNewGuid();
   const url = await app.getAuthCodeUrl({
-    scopes: [],
+    scopes,
     redirectUri: REDIRECT_URI,
     responseMode: ResponseMode.FORM_POST,
     codeChallenge: challenge,
@@ -69,7 +74,7 @@ async function signInWithMsal(emu: RunningEmulator) {
   const reply = await browserSignIn(url);
   expect(reply.state).toBe(state);
   return app.acquireTokenByCode(
-    { code: reply.code, scopes: [], redirectUri: REDIRECT_URI, codeVerifier: verifier, nonce, state },
+    { code: reply.code, scopes, redirectUri: REDIRECT_URI, codeVerifier: verifier, nonce, state },
     { code: reply.code, state: reply.state },
   );
 }
@@ -137,5 +142,70 @@ describe("msal-node against the emulator", () => {
     const result = await managedIdentity.acquireToken({ resource: DEFAULT_TOKEN_EXCHANGE_URL, forceRefresh: true });
     expect(result.accessToken).toBeTruthy();
     expect(emu.stats.miRequests).toBe(before + 2); // one 503, one retry (msal waits ~1 s between them)
+  });
+});
+
+describe("msal-node calling Graph as the signed-in user through the emulator", () => {
+  const graphMe = (emu: RunningEmulator, accessToken: string) =>
+    fetch(`${emu.graphBaseUrl}/me`, { headers: { Authorization: `Bearer ${accessToken}` } });
+
+  it("serves the cached Graph token until it expires, then refreshes it with the managed identity's token again", async () => {
+    const emu = emulator();
+    const signedIn = await signInWithMsal(emu, ["User.Read"]);
+    expect(signedIn.scopes).toContain("User.Read");
+    expect((await graphMe(emu, signedIn.accessToken)).status).toBe(200);
+
+    const before = { ...emu.stats };
+    const cached = await app.acquireTokenSilent({ account: signedIn.account!, scopes: ["User.Read"] });
+    expect(cached.accessToken).toBe(signedIn.accessToken);
+    expect(emu.stats.tokenRequests).toBe(before.tokenRequests);
+
+    vi.useFakeTimers({ toFake: ["Date"] });
+    // Two hours on, the one-hour access token has expired (also past Graph's clock skew); the 24-hour MI token has not.
+    vi.setSystemTime(Date.now() + 2 * 3600 * 1000);
+    const refreshed = await app.acquireTokenSilent({ account: signedIn.account!, scopes: ["User.Read"] });
+    expect(refreshed.accessToken).not.toBe(signedIn.accessToken);
+    expect(emu.stats.refreshTokenRequests).toBe(before.refreshTokenRequests + 1);
+    expect(emu.stats.miRequests).toBe(before.miRequests); // the assertion came from msal-node's MI token cache
+    expect((await graphMe(emu, signedIn.accessToken)).status).toBe(401); // Graph refuses the expired one
+    expect(await (await graphMe(emu, refreshed.accessToken)).json()).toMatchObject({ displayName: "Ada Lovelace" });
+  });
+
+  it("refreshes on every silent call while the emulator mints access tokens shorter than msal-node's 5-minute margin", async () => {
+    const emu = emulator();
+    emu.accessTokenLifetimeSeconds = 60;
+    const { account } = await signInWithMsal(emu, ["User.Read"]);
+    const before = emu.stats.refreshTokenRequests;
+    await app.acquireTokenSilent({ account: account!, scopes: ["User.Read"] });
+    await app.acquireTokenSilent({ account: account!, scopes: ["User.Read"] });
+    expect(emu.stats.refreshTokenRequests).toBe(before + 2);
+  });
+
+  it.each<[string, (emu: RunningEmulator) => void, typeof ServerError | typeof InteractionRequiredAuthError, object]>([
+    [
+      "the FIC no longer matches (ServerError invalid_client AADSTS700213)",
+      (emu) => void (emu.registration.fic.subject = emu.registration.uami.clientId),
+      ServerError,
+      { errorCode: "invalid_client", errorMessage: expect.stringContaining("AADSTS700213") },
+    ],
+    [
+      "the refresh token was revoked (ServerError invalid_grant AADSTS50173)",
+      (emu) => void emu.revokeRefreshTokens(emu.registration.user.oid),
+      ServerError,
+      { errorCode: "invalid_grant", errorMessage: expect.stringContaining("AADSTS50173") },
+    ],
+    [
+      "consent is missing (InteractionRequiredAuthError, subError consent_required, AADSTS65001)",
+      (emu) => void (emu.faults.consentMissing = true),
+      InteractionRequiredAuthError,
+      { name: "InteractionRequiredAuthError", subError: "consent_required", errorMessage: expect.stringContaining("AADSTS65001") },
+    ],
+  ])("fails a silent refresh when %s", async (_case, arrange, errorClass, expected) => {
+    const emu = emulator();
+    const { account } = await signInWithMsal(emu, ["User.Read"]);
+    arrange(emu);
+    const failure = await app.acquireTokenSilent({ account: account!, scopes: ["User.Read"], forceRefresh: true }).catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(errorClass);
+    expect(failure).toMatchObject(expected);
   });
 });
