@@ -146,7 +146,7 @@ export function managedIdentityNetworkClient(identityEndpoint: string, timeoutMs
   const send = async <T>(url: string, options: NetworkRequestOptions | undefined): Promise<NetworkResponse<T>> => {
     const target = new URL(url);
     if (target.origin !== endpoint.origin || target.pathname !== endpoint.pathname) {
-      throw new AuthError(ENDPOINT_REFUSED, `refused a request to ${target.origin}${target.pathname}: only ${endpoint.origin}${endpoint.pathname} is the managed identity endpoint`);
+      throw new AuthError(ENDPOINT_REFUSED, "", `refused a request to ${target.origin}${target.pathname}: only ${endpoint.origin}${endpoint.pathname} is the managed identity endpoint`);
     }
     let response: Response;
     try {
@@ -157,17 +157,17 @@ export function managedIdentityNetworkClient(identityEndpoint: string, timeoutMs
       });
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
-      throw new AuthError("network_error", `${endpoint.origin}${endpoint.pathname} could not be reached (${cause})`);
+      throw new AuthError("network_error", "", `${endpoint.origin}${endpoint.pathname} could not be reached (${cause})`);
     }
     if (response.status >= 300 && response.status < 400) {
       await response.body?.cancel();
-      throw new AuthError(ENDPOINT_REFUSED, `${endpoint.origin}${endpoint.pathname} answered a redirect (HTTP ${response.status}), which is not followed`);
+      throw new AuthError(ENDPOINT_REFUSED, "", `${endpoint.origin}${endpoint.pathname} answered a redirect (HTTP ${response.status}), which is not followed`);
     }
     let body: T;
     try {
       body = (await response.json()) as T;
     } catch {
-      throw new AuthError("token_parsing_error", `${endpoint.origin}${endpoint.pathname} answered HTTP ${response.status} without JSON`);
+      throw new AuthError("token_parsing_error", "", `${endpoint.origin}${endpoint.pathname} answered HTTP ${response.status} without JSON`);
     }
     const headers: Record<string, string> = {};
     response.headers.forEach((value, name) => (headers[name] = value));
@@ -177,7 +177,7 @@ export function managedIdentityNetworkClient(identityEndpoint: string, timeoutMs
     sendGetRequestAsync: (url, options) => send(url, options),
     // App Service's source only sends GETs (Cloud Shell's POSTs are not a source this app runs on).
     sendPostRequestAsync: async (url) => {
-      throw new AuthError(ENDPOINT_REFUSED, `refused a POST to ${new URL(url).origin}: the App Service endpoint takes GETs only`);
+      throw new AuthError(ENDPOINT_REFUSED, "", `refused a POST to ${new URL(url).origin}: the App Service endpoint takes GETs only`);
     },
   };
 }

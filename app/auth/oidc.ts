@@ -135,7 +135,7 @@ export function createSignInClient(options: SignInClientOptions): SignInClient {
         // And with a token fresh from the endpoint: a cached one would hide an endpoint or identity that went away.
         clientAssertion: () => assertion.getAssertion({ fresh: true }),
       });
-      if (!result?.accessToken) throw new AuthError("empty_response", "Entra answered the client-credentials request without a token");
+      if (!result?.accessToken) throw new AuthError("empty_response", "", "Entra answered the client-credentials request without a token");
     },
 
     async authorizationUrl(attempt) {
