@@ -65,6 +65,11 @@ describe("managed identity endpoint faults", () => {
     const page = await new UserAgent().navigate(url("/signin"));
     expect(page.status).toBe(503);
     expect(problemTitle(page)).toBe("The app could not get a token from its managed identity.");
+    // The endpoint's URL, its port, the identity's client ID and the socket error stay in the log.
+    for (const internal of [stack.emu.identityEndpoint, new URL(stack.emu.identityEndpoint).host, stack.emu.registration.uami.clientId, "ECONNRESET", "fetch failed"]) {
+      expect(page.body).not.toContain(internal);
+    }
+    expect(stack.logs.join("\n")).toContain(stack.emu.identityEndpoint);
     expect((await readyz()).status).toBe(503);
 
     stack.emu.faults.miDown = false;
