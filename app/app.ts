@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastif
 import type { AppConfig } from "./config";
 import { createManagedIdentityAssertion, type AssertionProvider } from "./auth/managed-identity";
 import { createSignInClient } from "./auth/oidc";
+import { createReadinessCheck, type ReadinessCacheOptions } from "./auth/readiness";
 import { loggerOptions, msalLogger } from "./logging";
 import { errorPages } from "./plugins/errors";
 import { security } from "./plugins/security";
@@ -26,7 +27,44 @@ export interface AppDeps {
   readonly jwksCooldownMs?: number;
   /** Folder of static assets served under /public/. Defaults to `public` next to this module (or the bundle). */
   readonly publicDir?: string;
+  /**
+   * The trust-chain proof behind `/readyz` (resolves when the chain works, throws why not). Defaults to the sign-in
+   * client's client-credentials request with a fresh managed-identity token.
+   */
+  readonly proveTrustChain?: () => Promise<void>;
+  /** How long `/readyz` reuses a result (and the clock it reads). Defaults: 5 min after success, 10 s after failure. */
+  readonly readiness?: ReadinessCacheOptions;
+  /** The HTTP server's timeouts; each defaults to {@link SERVER_TIMEOUTS}. */
+  readonly serverTimeouts?: Partial<ServerTimeouts>;
 }
+
+/** How long the HTTP server waits for a client, in milliseconds. */
+export interface ServerTimeouts {
+  /** Until a request's headers have all arrived. */
+  readonly headersMs: number;
+  /** Until the whole request (headers and body) has arrived; at least `headersMs`. */
+  readonly requestMs: number;
+  /** An idle keep-alive connection between two requests. */
+  readonly keepAliveMs: number;
+  /** Any connection with no traffic at all (a backstop, longer than the keep-alive time). */
+  readonly idleMs: number;
+  /** How often Node checks the header and request timeouts (it checks no more often than this). */
+  readonly checkIntervalMs: number;
+}
+
+/**
+ * A slow client holds a socket and memory for as long as the server waits, so the server waits little: requests here
+ * are small (64 KiB at most) and come through App Service's front end, which has the request already. Keep-alive
+ * stays Fastify's 72 s, longer than a front end's usual 60 s idle time, so the front end closes first and never sends
+ * on a connection the app is closing.
+ */
+export const SERVER_TIMEOUTS: ServerTimeouts = {
+  headersMs: 10_000,
+  requestMs: 30_000,
+  keepAliveMs: 72_000,
+  idleMs: 120_000,
+  checkIntervalMs: 1_000,
+};
 
 /**
  * Builds the sample web app without listening (app/server.ts listens): the plugins below, registered explicitly
@@ -34,8 +72,13 @@ export interface AppDeps {
  * registered after them. Routes are documented in app/README.md.
  */
 export function createApp(config: AppConfig, deps: AppDeps = {}): FastifyInstance {
+  const timeouts = { ...SERVER_TIMEOUTS, ...deps.serverTimeouts };
   const app = Fastify({
     logger: deps.logger ?? loggerOptions(deps.logStream),
+    requestTimeout: timeouts.requestMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    connectionTimeout: timeouts.idleMs,
+    http: { headersTimeout: timeouts.headersMs, connectionsCheckingInterval: timeouts.checkIntervalMs },
     // App Service terminates TLS in its front end and forwards X-Forwarded-Proto/-Host/-For.
     trustProxy: true,
     bodyLimit: 64 * 1024,
@@ -48,6 +91,7 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): FastifyInstanc
     createManagedIdentityAssertion({
       managedIdentityClientId: config.managedIdentityClientId,
       tokenExchangeUrl: config.tokenExchangeUrl,
+      identityEndpoint: config.identityEndpoint,
       loggerOptions: loggerOptionsForMsal,
     });
   const client = createSignInClient({
@@ -62,7 +106,7 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): FastifyInstanc
   app.register(sessionsAndAttempts, deps.sessions ?? {});
   app.register(pageRoutes);
   app.register(authRoutes, { config, client, assertion });
-  app.register(healthRoutes, { config, assertion });
+  app.register(healthRoutes, { readiness: createReadinessCheck(deps.proveTrustChain ?? (() => client.proveTrustChain()), deps.readiness) });
   app.register(assetRoutes, { dir: deps.publicDir ?? join(__dirname, "public") });
   return app;
 }

@@ -25,7 +25,15 @@ export interface AppConfig {
   readonly port: number;
   /** `${instance}${tenantId}`: msal-node's authority and the base of every Entra endpoint. */
   readonly authority: string;
+  /**
+   * App Service's managed-identity endpoint (`IDENTITY_ENDPOINT`), checked at start-up: plain http on a loopback or
+   * link-local address unless {@link IDENTITY_ENDPOINT_ANY_ORIGIN} is "true". Undefined when the platform set none.
+   */
+  readonly identityEndpoint: string | undefined;
 }
+
+/** The opt-in that lets `IDENTITY_ENDPOINT` be any http(s) origin (a test double over https, another host). */
+export const IDENTITY_ENDPOINT_ANY_ORIGIN = "IDENTITY_ENDPOINT_ANY_ORIGIN";
 
 /** Thrown by {@link loadConfig}; `problems` holds one line per bad setting, each naming the key and the fix. */
 export class ConfigError extends Error {
@@ -73,6 +81,7 @@ export function loadConfig(env: Env): AppConfig {
   const credential = pickCredential(settings, problems);
   const port = readPort(env.PORT);
   if (port.problem) problems.push(`PORT ${port.problem}`);
+  const identityEndpoint = readIdentityEndpoint(env, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -84,7 +93,56 @@ export function loadConfig(env: Env): AppConfig {
     tokenExchangeUrl: credential.tokenExchangeUrl,
     port: port.value,
     authority: `${instance.value}${tenantId}`,
+    identityEndpoint,
   };
+}
+
+/**
+ * App Service sets `IDENTITY_ENDPOINT` to a plain-http URL on the worker itself: `http://127.0.0.1:41xxx/MSI/token/`
+ * on Windows, `http://169.254.129.x:8081/msi/token` (link-local) on Linux, `http://localhost:42356/msi/token` on
+ * Container Apps. The app sends its `X-IDENTITY-HEADER` there and uses the token it gets back without checking a signature, so
+ * anything else (a public host, https to elsewhere) is refused unless explicitly allowed.
+ */
+function readIdentityEndpoint(env: Env, problems: string[]): string | undefined {
+  const raw = env.IDENTITY_ENDPOINT?.trim();
+  const optIn = env[IDENTITY_ENDPOINT_ANY_ORIGIN]?.trim().toLowerCase();
+  if (optIn !== undefined && optIn !== "" && optIn !== "true" && optIn !== "false") {
+    problems.push(`${IDENTITY_ENDPOINT_ANY_ORIGIN} is "${env[IDENTITY_ENDPOINT_ANY_ORIGIN]}": set it to true or false, or leave it unset (false).`);
+  }
+  if (!raw) return undefined;
+  const problem = identityEndpointProblem(raw, optIn === "true");
+  if (problem) problems.push(`IDENTITY_ENDPOINT ${problem}`);
+  return problem ? undefined : raw;
+}
+
+/** Why `raw` is not an acceptable managed-identity endpoint, or undefined when it is. */
+export function identityEndpointProblem(raw: string, anyOrigin: boolean): string | undefined {
+  const url = parseUrl(raw);
+  if (!url) return `is not a URL ("${raw}"): App Service sets it; remove any app setting that overrides it.`;
+  if (url.username || url.password || url.search || url.hash) {
+    return `must not carry credentials, a query or a fragment ("${url.origin}${url.pathname}…"): App Service sets a plain URL; remove the override.`;
+  }
+  if (anyOrigin) {
+    return /^https?:$/.test(url.protocol) ? undefined : `must be an http or https URL ("${raw}").`;
+  }
+  if (url.protocol !== "http:" || !isLocalHost(url.hostname)) {
+    return (
+      `is "${raw}", not App Service's local endpoint (plain http on a loopback or link-local address, e.g. ` +
+      `http://169.254.129.2:8081/msi/token): the app would send its X-IDENTITY-HEADER there. Remove the app setting ` +
+      `that overrides it, or set ${IDENTITY_ENDPOINT_ANY_ORIGIN}=true if this endpoint is really meant.`
+    );
+  }
+  return undefined;
+}
+
+/** Loopback (localhost, 127.0.0.0/8, ::1) or link-local (169.254.0.0/16, fe80::/10): reachable only from this host or link. */
+function isLocalHost(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/^\[|\]$/g, "");
+  if (host === "localhost" || host === "::1") return true;
+  if (/^fe[89ab][0-9a-f]:/.test(host)) return true;
+  const octets = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host)?.slice(1).map(Number);
+  if (!octets || octets.some((o) => o > 255)) return false;
+  return octets[0] === 127 || (octets[0] === 169 && octets[1] === 254);
 }
 
 /** The Entra instance: any https URL (public cloud, sovereign clouds, the local emulator); "/" appended when missing. */

@@ -25,6 +25,11 @@ interface CloudEndpoints {
    * (Kudu) accepts ARM tokens once basic-auth publishing is off.
    */
   readonly resourceManagerScope: string;
+  /**
+   * Entra scope of an app-only Microsoft Graph token in this cloud. The app's `/readyz` asks for it with the managed
+   * identity's token as its credential: Entra issues it (with no permissions) only when the FIC matches.
+   */
+  readonly graphScope: string;
 }
 
 export const clouds = {
@@ -34,6 +39,7 @@ export const clouds = {
     azureadEnvironments: ["global", "public"],
     armEnvironments: ["public"],
     resourceManagerScope: "https://management.azure.com/.default",
+    graphScope: "https://graph.microsoft.com/.default",
   },
   usgov: {
     instance: "https://login.microsoftonline.us/",
@@ -41,6 +47,7 @@ export const clouds = {
     azureadEnvironments: ["usgovernment", "usgovernmentl4", "usgovernmentl5", "dod"],
     armEnvironments: ["usgovernment"],
     resourceManagerScope: "https://management.usgovcloudapi.net/.default",
+    graphScope: "https://graph.microsoft.us/.default",
   },
   china: {
     instance: "https://login.chinacloudapi.cn/",
@@ -48,6 +55,7 @@ export const clouds = {
     azureadEnvironments: ["china"],
     armEnvironments: ["china"],
     resourceManagerScope: "https://management.chinacloudapi.cn/.default",
+    graphScope: "https://microsoftgraph.chinacloudapi.cn/.default",
   },
 } as const satisfies Record<string, CloudEndpoints>;
 
@@ -66,4 +74,14 @@ export function isCloudName(value: string): value is CloudName {
 /** The issuer a FIC must name to trust managed-identity tokens of `tenantId` in `cloud`. */
 export function federatedIssuer(cloud: CloudName, tenantId: string): string {
   return `${clouds[cloud].instance}${tenantId}/v2.0`;
+}
+
+/**
+ * The Microsoft Graph `.default` scope of the cloud whose Entra instance is `instance` (compared by host). Any other
+ * instance (the local emulator, which accepts any `<resource>/.default`) gets the public cloud's.
+ */
+export function graphScopeForInstance(instance: string): string {
+  const host = new URL(instance).host.toLowerCase();
+  const cloud = cloudNames.find((name) => new URL(clouds[name].instance).host === host);
+  return clouds[cloud ?? DEFAULT_CLOUD].graphScope;
 }

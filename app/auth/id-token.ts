@@ -46,13 +46,14 @@ export async function validateIdToken(
     throw new IdTokenError(`it is signed with algorithm "${alg ?? "(none)"}"; only RS256 is accepted`);
   }
 
+  const toleranceSeconds = expected.clockToleranceSeconds ?? 60;
   let payload: JWTPayload;
   try {
     ({ payload } = await jwtVerify(idToken, keys, {
       algorithms: ALGORITHMS,
       issuer: expected.issuer,
       audience: expected.audience,
-      clockTolerance: expected.clockToleranceSeconds ?? 60,
+      clockTolerance: toleranceSeconds,
       requiredClaims: ["iss", "aud", "exp", "iat", "sub"],
       ...(expected.currentDate ? { currentDate: expected.currentDate } : {}),
     }));
@@ -60,6 +61,20 @@ export async function validateIdToken(
     throw new IdTokenError(explain(error, expected));
   }
 
+  // OIDC Core 3.1.3.7 (4, 5): with a list of audiences, `azp` must be present; when present, it must be this client.
+  if ((Array.isArray(payload.aud) || payload.azp !== undefined) && payload.azp !== expected.audience) {
+    throw new IdTokenError(
+      payload.azp === undefined
+        ? "its audience is a list and it names no authorized party (azp)"
+        : `its authorized party (azp "${String(payload.azp)}") is not this app's client ID "${expected.audience}"`,
+    );
+  }
+  // jose checks `iat` is a number, not that it is in the past (only with maxTokenAge): a token from the future is forged
+  // or comes from a clock that cannot be trusted.
+  const now = Math.floor((expected.currentDate ?? new Date()).getTime() / 1000);
+  if (typeof payload.iat === "number" && payload.iat > now + toleranceSeconds) {
+    throw new IdTokenError("its issued-at time (iat) is in the future");
+  }
   if (payload.tid !== expected.tenantId) {
     throw new IdTokenError(`its tenant (tid "${String(payload.tid)}") is not this app's tenant "${expected.tenantId}"`);
   }

@@ -1,5 +1,14 @@
 import { decodeJwt } from "jose";
-import { AuthError, ManagedIdentityApplication, type NodeSystemOptions } from "@azure/msal-node";
+import {
+  AuthError,
+  ManagedIdentityApplication,
+  ServerError,
+  type INetworkModule,
+  type NetworkRequestOptions,
+  type NetworkResponse,
+  type NodeSystemOptions,
+} from "@azure/msal-node";
+import { AppReadinessReason } from "../../contract/readiness";
 
 type LoggerOptions = NonNullable<NodeSystemOptions["loggerOptions"]>;
 
@@ -19,16 +28,31 @@ interface AssertionInfo {
 
 /** Supplies the client assertion: the user-assigned managed identity's token for the token-exchange audience. */
 export interface AssertionProvider {
-  /** The managed-identity token (cached by msal-node until it needs refreshing), for `client_assertion`. */
-  getAssertion(): Promise<string>;
+  /**
+   * The managed-identity token, for `client_assertion`: from msal-node's cache until it is due for refresh, or, with
+   * `fresh`, from the endpoint itself (the readiness check proves the endpoint still answers).
+   */
+  getAssertion(options?: { fresh?: boolean }): Promise<string>;
   /** Claims of the last token obtained, for display; null before the first one. */
   lastAssertionInfo(): AssertionInfo | null;
 }
 
-/** The managed-identity endpoint did not give a token; `reason` is safe to show (it never contains a token). */
+/** The readiness codes a managed-identity failure maps to (contract/readiness.ts). */
+export type ManagedIdentityFailure =
+  | typeof AppReadinessReason.MiNotConfigured
+  | typeof AppReadinessReason.MiIdentityNotFound
+  | typeof AppReadinessReason.MiUnavailable;
+
+/**
+ * The managed-identity endpoint did not give a token. `code` is the public reason; the message (`detail`) names the
+ * endpoint and what it said, for the log only: it never contains a token, but it is not for public pages either.
+ */
 export class ManagedIdentityError extends Error {
-  constructor(readonly reason: string) {
-    super(`Managed identity token unavailable: ${reason}`);
+  constructor(
+    readonly code: ManagedIdentityFailure,
+    readonly detail: string,
+  ) {
+    super(`Managed identity token unavailable: ${detail}`);
     this.name = "ManagedIdentityError";
   }
 }
@@ -38,8 +62,15 @@ interface ManagedIdentityAssertionOptions {
   readonly managedIdentityClientId: string;
   /** Resource (FIC audience) to request the token for, e.g. "api://AzureADTokenExchange". */
   readonly tokenExchangeUrl: string;
+  /**
+   * `IDENTITY_ENDPOINT` as app/config.ts accepted it (msal-node reads the same variable). Undefined: no managed
+   * identity is attached, and no request is made.
+   */
+  readonly identityEndpoint: string | undefined;
   /** msal-node logger options (PII logging stays off). */
   readonly loggerOptions?: LoggerOptions;
+  /** How long one request to the endpoint may take. Defaults to 10 s (msal-node sets none). */
+  readonly requestTimeoutMs?: number;
 }
 
 /**
@@ -49,32 +80,46 @@ interface ManagedIdentityAssertionOptions {
  * IDENTITY_HEADER, retries 404/408/429/500/503/504, and caches the token until it is due for refresh. Its cache
  * does not stop concurrent first calls from each reaching the endpoint, so calls are single-flighted here: while a
  * request is in flight every caller shares it, and 50 simultaneous sign-ins cause one managed-identity request.
+ *
+ * Its default network client is `fetch` with redirects followed, which would carry `X-IDENTITY-HEADER` to whatever
+ * origin a redirect names and hand back that origin's token; {@link managedIdentityNetworkClient} replaces it.
  */
 export function createManagedIdentityAssertion(options: ManagedIdentityAssertionOptions): AssertionProvider {
-  const mi = new ManagedIdentityApplication({
-    managedIdentityIdParams: { userAssignedClientId: options.managedIdentityClientId },
-    system: options.loggerOptions ? { loggerOptions: options.loggerOptions } : {},
-  });
+  const { identityEndpoint } = options;
+  const mi = identityEndpoint
+    ? new ManagedIdentityApplication({
+        managedIdentityIdParams: { userAssignedClientId: options.managedIdentityClientId },
+        system: {
+          networkClient: managedIdentityNetworkClient(identityEndpoint, options.requestTimeoutMs ?? 10_000),
+          ...(options.loggerOptions ? { loggerOptions: options.loggerOptions } : {}),
+        },
+      })
+    : undefined;
   let inFlight: Promise<string> | undefined;
   let info: AssertionInfo | null = null;
 
-  const acquire = async (): Promise<string> => {
+  const acquire = async (forceRefresh: boolean): Promise<string> => {
+    if (!mi) {
+      throw new ManagedIdentityError(
+        AppReadinessReason.MiNotConfigured,
+        "IDENTITY_ENDPOINT is not set: run on App Service with the identity assigned, or locally with `npm run dev`",
+      );
+    }
     try {
-      const result = await mi.acquireToken({ resource: options.tokenExchangeUrl });
+      const result = await mi.acquireToken({ resource: options.tokenExchangeUrl, forceRefresh });
       info = describe(result.accessToken, result.expiresOn, options);
       return result.accessToken;
     } catch (error) {
-      const hint = process.env.IDENTITY_ENDPOINT
-        ? ""
-        : " (IDENTITY_ENDPOINT is not set: run on App Service with the identity assigned, or locally with `npm run dev`)";
-      throw new ManagedIdentityError(`${describeFailure(error)}${hint}`);
+      throw classifyFailure(error, identityEndpoint!);
     }
   };
 
   return {
-    getAssertion() {
+    getAssertion({ fresh = false } = {}) {
+      // A fresh token is never shared with a cached lookup in flight: it must come from the endpoint.
+      if (fresh) return acquire(true);
       if (!inFlight) {
-        const request = acquire();
+        const request = acquire(false);
         inFlight = request;
         const clear = (): void => {
           if (inFlight === request) inFlight = undefined;
@@ -84,6 +129,56 @@ export function createManagedIdentityAssertion(options: ManagedIdentityAssertion
       return inFlight;
     },
     lastAssertionInfo: () => info,
+  };
+}
+
+/** msal-node's error code for a request this client refused to send or a response it refused to use. */
+const ENDPOINT_REFUSED = "managed_identity_endpoint_refused";
+
+/**
+ * msal-node's network client for the managed-identity endpoint: `fetch` that never follows a redirect (a 3xx is an
+ * error, so neither `X-IDENTITY-HEADER` nor the request leaves the endpoint's origin), sends GETs only to the
+ * endpoint's own origin and path, and gives up after `timeoutMs`. Errors are msal-node `AuthError`s so msal-node
+ * passes them through unchanged (anything else becomes a bare "network_error").
+ */
+export function managedIdentityNetworkClient(identityEndpoint: string, timeoutMs: number): INetworkModule {
+  const endpoint = new URL(identityEndpoint);
+  const send = async <T>(url: string, options: NetworkRequestOptions | undefined): Promise<NetworkResponse<T>> => {
+    const target = new URL(url);
+    if (target.origin !== endpoint.origin || target.pathname !== endpoint.pathname) {
+      throw new AuthError(ENDPOINT_REFUSED, "", `refused a request to ${target.origin}${target.pathname}: only ${endpoint.origin}${endpoint.pathname} is the managed identity endpoint`);
+    }
+    let response: Response;
+    try {
+      response = await fetch(target, {
+        headers: options?.headers ?? {},
+        redirect: "manual",
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
+      throw new AuthError("network_error", "", `${endpoint.origin}${endpoint.pathname} could not be reached (${cause})`);
+    }
+    if (response.status >= 300 && response.status < 400) {
+      await response.body?.cancel();
+      throw new AuthError(ENDPOINT_REFUSED, "", `${endpoint.origin}${endpoint.pathname} answered a redirect (HTTP ${response.status}), which is not followed`);
+    }
+    let body: T;
+    try {
+      body = (await response.json()) as T;
+    } catch {
+      throw new AuthError("token_parsing_error", "", `${endpoint.origin}${endpoint.pathname} answered HTTP ${response.status} without JSON`);
+    }
+    const headers: Record<string, string> = {};
+    response.headers.forEach((value, name) => (headers[name] = value));
+    return { headers, body, status: response.status };
+  };
+  return {
+    sendGetRequestAsync: (url, options) => send(url, options),
+    // App Service's source only sends GETs (Cloud Shell's POSTs are not a source this app runs on).
+    sendPostRequestAsync: async (url) => {
+      throw new AuthError(ENDPOINT_REFUSED, "", `refused a POST to ${new URL(url).origin}: the App Service endpoint takes GETs only`);
+    },
   };
 }
 
@@ -104,15 +199,17 @@ function describe(token: string, expiresOn: Date | null, options: ManagedIdentit
   };
 }
 
-function describeFailure(error: unknown): string {
-  if (error instanceof AuthError && /network|fetch failed/i.test(`${error.errorCode} ${error.errorMessage}`)) {
-    const endpoint = process.env.IDENTITY_ENDPOINT;
-    return endpoint ? `the managed identity endpoint (IDENTITY_ENDPOINT ${endpoint}) could not be reached` : "no managed identity endpoint could be reached";
-  }
+/** App Service's answer for an identity that is not attached (older platforms say "requested"). */
+const IDENTITY_NOT_FOUND = /Unable to load (the proper|requested) Managed Identity/i;
+
+function classifyFailure(error: unknown, endpoint: string): ManagedIdentityError {
   if (error instanceof AuthError) {
-    const status = (error as { status?: number }).status;
-    const message = error.errorMessage || error.errorCode;
-    return `${status ? `HTTP ${status} from the managed identity endpoint: ` : ""}${message}`.slice(0, 500);
+    const status = error instanceof ServerError ? error.status : undefined;
+    const said = (error.errorMessage || error.errorCode).slice(0, 500);
+    const detail = `${status ? `HTTP ${status} from ${endpoint}: ` : `${endpoint}: `}${said}`;
+    const code = IDENTITY_NOT_FOUND.test(said) ? AppReadinessReason.MiIdentityNotFound : AppReadinessReason.MiUnavailable;
+    return new ManagedIdentityError(code, detail);
   }
-  return error instanceof Error ? error.message.slice(0, 500) : String(error);
+  const said = error instanceof Error ? error.message : String(error);
+  return new ManagedIdentityError(AppReadinessReason.MiUnavailable, `${endpoint}: ${said.slice(0, 500)}`);
 }

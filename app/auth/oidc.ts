@@ -7,10 +7,12 @@ import {
   ServerError,
   type NodeSystemOptions,
 } from "@azure/msal-node";
+import { graphScopeForInstance } from "../../contract/clouds";
+import { READINESS_ADVICE } from "../../contract/readiness";
 import { isGuid } from "../../contract/settings";
 import type { AppConfig } from "../config";
 import { randomId } from "../store";
-import { explainAadsts, type SignInProblem } from "./aadsts";
+import { explainAadsts, extractAadstsCode, type SignInProblem } from "./aadsts";
 import { IdTokenError, validateIdToken } from "./id-token";
 import { ManagedIdentityError, type AssertionProvider } from "./managed-identity";
 
@@ -89,6 +91,12 @@ export interface SignInClient {
   endSessionUrl(postLogoutRedirectUri: string, loginHint?: string): Promise<string | undefined>;
   /** The authority's metadata (fetched once; a failure is retried on the next call). */
   metadata(): Promise<AuthorityMetadata>;
+  /**
+   * Proves the trust chain without a user: a client-credentials request for the cloud's Microsoft Graph `.default`
+   * scope, authenticated by a fresh managed-identity token. Resolves when Entra issues the token (with no
+   * permissions: the app is granted none); throws msal-node's error or a ManagedIdentityError otherwise.
+   */
+  proveTrustChain(): Promise<void>;
 }
 
 const cryptoProvider = new CryptoProvider();
@@ -114,9 +122,21 @@ export function createSignInClient(options: SignInClientOptions): SignInClient {
   });
 
   const { metadata, keys } = authorityKeys(config, options.jwksCooldownMs ?? 10_000);
+  const graphScope = graphScopeForInstance(config.instance);
 
   return {
     metadata,
+
+    async proveTrustChain() {
+      const result = await cca.acquireTokenByClientCredential({
+        scopes: [graphScope],
+        // Always ask Entra: msal-node's cached app token would keep saying "ready" after the FIC broke.
+        skipCache: true,
+        // And with a token fresh from the endpoint: a cached one would hide an endpoint or identity that went away.
+        clientAssertion: () => assertion.getAssertion({ fresh: true }),
+      });
+      if (!result?.accessToken) throw new AuthError("empty_response", "", "Entra answered the client-credentials request without a token");
+    },
 
     async authorizationUrl(attempt) {
       return cca.getAuthCodeUrl({
@@ -239,23 +259,18 @@ export function explainSignInFailure(error: unknown, config: AppConfig): SignInP
     };
   }
   if (error instanceof ManagedIdentityError) {
-    return {
-      status: 503,
-      kind: "transient",
-      title: "The app could not get a token from its managed identity.",
-      fix: `Check the user-assigned identity ${config.managedIdentityClientId} is attached to the web app (AzureAd__ClientCredentials__0__ManagedIdentityClientId is its client ID), then try again. The endpoint said: ${error.reason}`,
-    };
+    // The endpoint's URL and its answer stay in the log: the page names the setting to check and the fix.
+    return { status: 503, kind: "transient", title: "The app could not get a token from its managed identity.", fix: READINESS_ADVICE[error.code].fix };
   }
   if (error instanceof AuthorityError) {
     return { status: 503, kind: "transient", title: "Entra's sign-in metadata could not be read.", fix: error.reason };
   }
   if (error instanceof ServerError) {
+    // Entra's description of a token-endpoint error quotes the FIC's and the assertion's issuer and subject: it goes to
+    // the log (the caller logs the error), the page shows the code and the fix. The browser never saw it either.
     const errorNo = Number(error.errorNo);
-    return explainAadsts({
-      error: error.errorCode,
-      description: error.errorMessage,
-      ...(Number.isInteger(errorNo) && errorNo > 0 ? { errorCodes: [errorNo] } : {}),
-    });
+    const code = Number.isInteger(errorNo) && errorNo > 0 ? errorNo : extractAadstsCode(error.errorMessage);
+    return explainAadsts({ error: error.errorCode, ...(code ? { errorCodes: [code] } : {}) });
   }
   if (error instanceof AuthError) {
     switch (error.errorCode) {

@@ -18,8 +18,11 @@ it("should sign in 50 users at once with a single managed-identity request", asy
   expect(stack.emu.stats.miRequests).toBe(1);
 });
 
-it("should keep using the cached token for later sign-ins and /readyz", async () => {
+it("should keep using the cached token for later sign-ins, while /readyz proves the endpoint with a fresh one", async () => {
   await signedInAgent(stack);
-  expect((await fetch(`${stack.baseUrl}/readyz`)).status).toBe(200);
   expect(stack.emu.stats.miRequests).toBe(1);
+  expect((await fetch(`${stack.baseUrl}/readyz`)).status).toBe(200);
+  expect(stack.emu.stats.miRequests).toBe(2);
+  await signedInAgent(stack);
+  expect(stack.emu.stats.miRequests).toBe(2);
 });

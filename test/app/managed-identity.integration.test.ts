@@ -4,10 +4,12 @@
  * /readyz reaches the endpoint. msal-node retries 404/408/429/500/503/504 three times, ≥ 1 s apart.
  */
 import { describe, expect, it } from "vitest";
+import { READINESS_ADVICE } from "../../contract/readiness";
 import { problemFix, problemTitle, signedInAgent, useStack } from "./support/stack";
 import { UserAgent, type Page } from "./support/user-agent";
 
-const stack = useStack({ emulator: { tokenLifetimeSeconds: 120 } });
+// /readyz never reuses a result here: each call checks the endpoint again (test/app/readyz.integration.test.ts covers the cache).
+const stack = useStack({ emulator: { tokenLifetimeSeconds: 120 }, deps: { readiness: { successTtlMs: 0, failureTtlMs: 0 } } });
 
 const url = (path: string): string => `${stack.baseUrl}${path}`;
 
@@ -46,13 +48,12 @@ describe("managed identity endpoint faults", () => {
     const page = await new UserAgent().navigate(url("/signin"));
     expect(page.status).toBe(503);
     expect(problemTitle(page)).toBe("The app could not get a token from its managed identity.");
-    expect(problemFix(page)).toContain(stack.emu.registration.uami.clientId);
-    expect(problemFix(page)).toMatch(/429/);
+    expect(problemFix(page)).toContain("check the identity is still attached");
+    expect(READINESS_ADVICE.mi_unavailable.fix).toContain("check the identity is still attached");
 
     const notReady = await readyz();
     expect(notReady.status).toBe(503);
-    expect(notReady.body.status).toBe("unavailable");
-    expect(notReady.body.reason).toMatch(/^Managed identity token for api:\/\/AzureADTokenExchange unavailable: .*429/);
+    expect(notReady.body).toEqual({ status: "not_ready", reason: "mi_unavailable" });
 
     stack.emu.faults.mi = null;
     expect((await readyz()).status).toBe(200);
@@ -64,6 +65,11 @@ describe("managed identity endpoint faults", () => {
     const page = await new UserAgent().navigate(url("/signin"));
     expect(page.status).toBe(503);
     expect(problemTitle(page)).toBe("The app could not get a token from its managed identity.");
+    // The endpoint's URL, its port, the identity's client ID and the socket error stay in the log.
+    for (const internal of [stack.emu.identityEndpoint, new URL(stack.emu.identityEndpoint).host, stack.emu.registration.uami.clientId, "ECONNRESET", "fetch failed"]) {
+      expect(page.body).not.toContain(internal);
+    }
+    expect(stack.logs.join("\n")).toContain(stack.emu.identityEndpoint);
     expect((await readyz()).status).toBe(503);
 
     stack.emu.faults.miDown = false;
@@ -77,8 +83,8 @@ describe("managed identity endpoint faults", () => {
     try {
       const page = await new UserAgent().navigate(url("/signin"));
       expect(page.status).toBe(503);
-      expect(problemFix(page)).toMatch(/Unable to load the proper Managed Identity/);
-      expect((await readyz()).body.reason).toMatch(/HTTP 400 .*Unable to load the proper Managed Identity/);
+      expect(problemFix(page)).toContain("must be the client ID of a user-assigned identity attached to the site");
+      expect((await readyz()).body).toEqual({ status: "not_ready", reason: "mi_identity_not_found" });
     } finally {
       stack.emu.registration.uami = uami;
     }

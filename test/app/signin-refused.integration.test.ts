@@ -166,11 +166,7 @@ describe("Entra-side failures", () => {
   it("should report ready while the managed identity works", async () => {
     const page = await new UserAgent().request(url("/readyz"));
     expect(page.status).toBe(200);
-    expect(JSON.parse(page.body)).toEqual({
-      status: "ready",
-      managedIdentityClientId: stack.emu.registration.uami.clientId,
-      audience: "api://AzureADTokenExchange",
-    });
+    expect(JSON.parse(page.body)).toEqual({ status: "ready", reason: "ok" });
   });
 });
 

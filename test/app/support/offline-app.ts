@@ -43,7 +43,7 @@ export function useOfflineApp(config: AppConfig = offlineConfig()): OfflineApp {
     calls: 0,
     async getAssertion() {
       this.calls++;
-      if (this.failing) throw new ManagedIdentityError("HTTP 500 from the managed identity endpoint: boom");
+      if (this.failing) throw new ManagedIdentityError("mi_unavailable", "HTTP 500 from http://127.0.0.1:1/msi/token: boom");
       return "stub-assertion";
     },
     lastAssertionInfo: () => null,
@@ -51,7 +51,13 @@ export function useOfflineApp(config: AppConfig = offlineConfig()): OfflineApp {
   const routes: string[] = [];
   let app: FastifyInstance | undefined;
   beforeAll(async () => {
-    app = createApp(config, { assertion, logger: false });
+    // /readyz proves the chain with the stub's token instead of asking Entra, and never reuses a result.
+    app = createApp(config, {
+      assertion,
+      logger: false,
+      proveTrustChain: async () => void (await assertion.getAssertion({ fresh: true })),
+      readiness: { successTtlMs: 0, failureTtlMs: 0 },
+    });
     // Every route is registered by a plugin, which loads on ready(): the hook sees them all.
     app.addHook("onRoute", (route) => void routes.push(route.url));
     await app.ready();
