@@ -99,8 +99,9 @@ export function loadConfig(env: Env): AppConfig {
 
 /**
  * App Service sets `IDENTITY_ENDPOINT` to a plain-http URL on the worker itself: `http://127.0.0.1:41xxx/MSI/token/`
- * on Windows, `http://169.254.129.x:8081/msi/token` (link-local) on Linux, `http://localhost:42356/msi/token` on
- * Container Apps. The app sends its `X-IDENTITY-HEADER` there and uses the token it gets back without checking a signature, so
+ * on Windows, `http://169.254.129.x:8081/msi/token` (link-local) on Linux — older Linux workers reported the
+ * container network's gateway, `http://172.16.2.6:8081/msi/token` (Azure/azure-sdk-for-js#11595) — and
+ * `http://localhost:42356/msi/token` on Container Apps. The app sends its `X-IDENTITY-HEADER` there and uses the token it gets back without checking a signature, so
  * anything else (a public host, https to elsewhere) is refused unless explicitly allowed.
  */
 function readIdentityEndpoint(env: Env, problems: string[]): string | undefined {
@@ -135,14 +136,19 @@ export function identityEndpointProblem(raw: string, anyOrigin: boolean): string
   return undefined;
 }
 
-/** Loopback (localhost, 127.0.0.0/8, ::1) or link-local (169.254.0.0/16, fe80::/10): reachable only from this host or link. */
+/**
+ * Loopback (localhost, 127.0.0.0/8, ::1), link-local (169.254.0.0/16, fe80::/10), or the 172.16.0.0/12 container
+ * network older App Service Linux workers put the endpoint on: reachable only from this host or its container bridge,
+ * never a public origin. Refusing the last would stop the deployed app from starting on such a worker.
+ */
 function isLocalHost(hostname: string): boolean {
   const host = hostname.toLowerCase().replace(/^\[|\]$/g, "");
   if (host === "localhost" || host === "::1") return true;
   if (/^fe[89ab][0-9a-f]:/.test(host)) return true;
   const octets = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host)?.slice(1).map(Number);
   if (!octets || octets.some((o) => o > 255)) return false;
-  return octets[0] === 127 || (octets[0] === 169 && octets[1] === 254);
+  const [a, b] = octets as [number, number];
+  return a === 127 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31);
 }
 
 /** The Entra instance: any https URL (public cloud, sovereign clouds, the local emulator); "/" appended when missing. */

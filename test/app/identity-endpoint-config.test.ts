@@ -1,6 +1,6 @@
 /**
  * IDENTITY_ENDPOINT is checked at start-up: App Service sets a plain-http URL on the worker itself (loopback on
- * Windows and Container Apps, link-local on Linux), and the app sends its X-IDENTITY-HEADER there. Anything else is
+ * Windows and Container Apps, link-local or the container bridge on Linux), and the app sends its X-IDENTITY-HEADER there. Anything else is
  * refused with the setting named, unless IDENTITY_ENDPOINT_ANY_ORIGIN=true.
  */
 import { describe, expect, it } from "vitest";
@@ -21,6 +21,7 @@ describe("IDENTITY_ENDPOINT", () => {
   it.each([
     ["App Service on Windows", "http://127.0.0.1:41741/MSI/token/"],
     ["App Service on Linux (link-local)", "http://169.254.129.2:8081/msi/token"],
+    ["App Service on older Linux workers (container bridge)", "http://172.16.2.6:8081/msi/token"],
     ["Container Apps", "http://localhost:42356/msi/token"],
     ["IPv6 loopback", "http://[::1]:8081/msi/token"],
   ])("should accept %s: %s", (_name, endpoint) => {
@@ -35,6 +36,7 @@ describe("IDENTITY_ENDPOINT", () => {
     ["a public host", "http://evil.example/msi/token"],
     ["https to a public host", "https://evil.example/msi/token"],
     ["a private address that is not link-local", "http://10.0.0.4:8081/msi/token"],
+    ["a private address just outside the container bridge range", "http://172.32.0.1:8081/msi/token"],
     ["https, even on loopback", "https://127.0.0.1:8081/msi/token"],
     ["credentials in the URL", "http://user:pw@127.0.0.1:8081/msi/token"],
     ["a query", "http://127.0.0.1:8081/msi/token?resource=x"],
