@@ -18,7 +18,7 @@ describe("the program under the Pulumi language host", () => {
     expect(host.reported).toEqual([]);
   });
 
-  it("registers the stack, its four components and every resource of the chain", () => {
+  it("registers the stack, its five components, every resource of the chain and the deploy step", () => {
     const types = host.mocks.resources.map((r) => r.type).sort();
     expect(types).toEqual(
       [
@@ -27,6 +27,7 @@ describe("the program under the Pulumi language host", () => {
         "secretless:index:ManagedIdentity",
         "secretless:index:EntraApplication",
         "secretless:index:LinuxWebApp",
+        "secretless:index:AppDeployment",
         "azure-native:resources:ResourceGroup",
         "azure-native:managedidentity:UserAssignedIdentity",
         "azuread:index/applicationRegistration:ApplicationRegistration",
@@ -37,6 +38,8 @@ describe("the program under the Pulumi language host", () => {
         "azure-native:web:WebAppScmAllowed",
         "azure-native:web:WebAppFtpAllowed",
         "azuread:index/applicationRedirectUris:ApplicationRedirectUris",
+        "command:local:Command",
+        "command:local:Command",
       ].sort(),
     );
   });
@@ -44,10 +47,11 @@ describe("the program under the Pulumi language host", () => {
   it("returns the stack outputs the README documents", async () => {
     const outputs = host.outputs ?? {};
     expect(Object.keys(outputs).sort()).toEqual(
-      ["appClientId", "identityClientId", "identityPrincipalId", "redirectUri", "resourceGroupName", "tenantId", "url", "webAppName"].sort(),
+      ["appClientId", "appPackageSha256", "identityClientId", "identityPrincipalId", "redirectUri", "resourceGroupName", "tenantId", "url", "webAppName"].sort(),
     );
     const site = host.mocks.one("azure-native:web:WebApp");
     expect(outputs.url).toBe(`https://${site.state.defaultHostName}`);
+    expect(outputs.appPackageSha256).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it("applies the dev stack's values", () => {
