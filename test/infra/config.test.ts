@@ -180,6 +180,12 @@ describe("Pulumi.yaml, the configuration contract", () => {
     }
   });
 
+  it("is documented key by key in the README's Configuration table", () => {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const table = /### Configuration\n([\s\S]*?)\n### /.exec(readme)?.[1] ?? "";
+    expect([...table.matchAll(/^\| `([a-zA-Z]+)` \|/gm)].map((m) => m[1])).toEqual([...configKeys]);
+  });
+
   it("has an example dev stack that passes validation", () => {
     const stack = load(readFileSync(join(ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
     const raw = Object.fromEntries(

@@ -1,5 +1,7 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { type HostRun, readStackConfig, runThroughLanguageHost } from "../../offline/languageHost";
+import { type HostRun, ROOT, readStackConfig, runThroughLanguageHost } from "../../offline/languageHost";
 
 /**
  * `pulumi up` would load and evaluate this program: the dev stack, run through the Node language host's own code path
@@ -52,6 +54,9 @@ describe("the program under the Pulumi language host", () => {
     const site = host.mocks.one("azure-native:web:WebApp");
     expect(outputs.url).toBe(`https://${site.state.defaultHostName}`);
     expect(outputs.appPackageSha256).toMatch(/^[0-9a-f]{64}$/);
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const documented = /### Outputs\n([\s\S]*?)\n### /.exec(readme)?.[1] ?? "";
+    expect([...documented.matchAll(/`([a-zA-Z0-9]+)`/g)].map((m) => m[1]).sort()).toEqual(Object.keys(outputs).sort());
   });
 
   it("applies the dev stack's values", () => {
