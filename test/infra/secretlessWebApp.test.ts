@@ -215,7 +215,8 @@ describe("SecretlessWebApp refuses bad arguments before registering anything", (
       await runProgram(mocks, async () => {
         new SecretlessWebApp("unit", base);
       }).catch((e) => rejections.push(e));
-      await new Promise((r) => setTimeout(r, 50));
+      // The rejection arrives once the identity's outputs resolve: later on a loaded machine, so wait for it (bounded).
+      await vi.waitFor(() => expect(rejections.length).toBeGreaterThan(0), { timeout: 5000, interval: 20 });
     } finally {
       process.removeAllListeners("unhandledRejection");
       for (const l of runnerListeners) process.on("unhandledRejection", l);
