@@ -1,5 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
+import { DEFAULT_READINESS_TIMEOUT_MINUTES } from "../contract/catalogue";
+import { readinessTimeoutProblem } from "../contract/rules";
 
 /** The package to deploy, as `packageApp()` (deploy/package-app.ts) returns it. */
 export interface AppPackageRef {
@@ -21,11 +23,25 @@ export interface AppDeploymentArgs {
   readonly package: pulumi.Input<AppPackageRef>;
   /** Required. The cloud's Azure Resource Manager scope (`clouds[cloud].resourceManagerScope`), for the deployer's token. */
   readonly armScope: pulumi.Input<string>;
-  /** Optional. How long to wait for `/readyz` to report ready, in minutes (1–120). Defaults to 10. */
+  /** Optional. How long to wait for `/readyz` to report ready, in whole minutes (1–120). Defaults to 10. */
   readonly readinessTimeoutMinutes?: pulumi.Input<number>;
   /** Optional. Wait for `/readyz` after deploying. Defaults to true. */
   readonly waitForReady?: boolean;
 }
+
+/**
+ * The app settings a site needs to run what this component deploys; the site's owner writes them (App Service replaces
+ * the whole settings collection on every write, so they cannot be added from here).
+ * - `WEBSITE_RUN_FROM_PACKAGE=1`: OneDeploy stores the pushed zip under /home/data/SitePackages and names it in
+ *   packagename.txt, and the site mounts it read-only as wwwroot after a restart: the whole new package or the old
+ *   one, never a mix (learn.microsoft.com/azure/app-service/deploy-run-package).
+ * - `SCM_DO_BUILD_DURING_DEPLOYMENT=false`: the zip is ready to run (one esbuild bundle, no node_modules), so the
+ *   deployment must not run Oryx's `npm install` build.
+ */
+export const RUN_FROM_PACKAGE_SETTINGS = {
+  WEBSITE_RUN_FROM_PACKAGE: "1",
+  SCM_DO_BUILD_DURING_DEPLOYMENT: "false",
+} as const;
 
 /** The command lines, relative to the project root: the same on every machine, so they never show as a diff. */
 export const DEPLOY_COMMAND = "node --import tsx deploy/one-deploy.ts";
@@ -86,7 +102,7 @@ export class AppDeployment extends pulumi.ComponentResource {
               create: WAIT_READY_COMMAND,
               environment: {
                 READY_HOST: pulumi.output(args.defaultHostName).apply((h) => requireHostName(h, "defaultHostName")),
-                READY_TIMEOUT_MINUTES: pulumi.output(args.readinessTimeoutMinutes ?? 10).apply(requireTimeout),
+                READY_TIMEOUT_MINUTES: pulumi.output(args.readinessTimeoutMinutes ?? DEFAULT_READINESS_TIMEOUT_MINUTES).apply(requireTimeout),
               },
               triggers,
               logging: command.types.enums.local.Logging.StdoutAndStderr,
@@ -156,8 +172,7 @@ function requireArmScope(scope: string): string {
 }
 
 function requireTimeout(minutes: number): string {
-  if (!Number.isFinite(minutes) || minutes < 1 || minutes > 120) {
-    throw new Error(`Invalid AppDeployment arguments: readinessTimeoutMinutes must be between 1 and 120, got ${minutes}.`);
-  }
+  const problem = readinessTimeoutProblem(minutes);
+  if (problem) throw new Error(`Invalid AppDeployment arguments: readinessTimeoutMinutes ${problem}`);
   return String(minutes);
 }

@@ -1,4 +1,4 @@
-import { DEFAULT_NODE_VERSION, DEFAULT_PLAN_SKU, DEFAULT_SIGN_IN_AUDIENCE, type NodeVersion, type PlanSku, type SignInAudience, alwaysOnByDefault, defaultDisplayName } from "../contract/catalogue";
+import { DEFAULT_NODE_VERSION, DEFAULT_PLAN_SKU, DEFAULT_READINESS_TIMEOUT_MINUTES, DEFAULT_SIGN_IN_AUDIENCE, type NodeVersion, type PlanSku, type SignInAudience, alwaysOnByDefault, defaultDisplayName } from "../contract/catalogue";
 import { type CloudName, DEFAULT_CLOUD, clouds, isCloudName } from "../contract/clouds";
 import {
   alwaysOnProblem,
@@ -11,6 +11,7 @@ import {
   nodeVersionProblem,
   planIdProblem,
   planSkuProblem,
+  readinessTimeoutProblem,
   resourceGroupNameProblem,
   signInAudienceProblem,
   webAppNameProblem,
@@ -42,6 +43,12 @@ export interface StackConfig {
   alwaysOn: boolean;
   healthCheckPath: string;
   uniqueDefaultHostname: boolean;
+  /** Package and deploy the bundled app during `pulumi up`; false provisions only. */
+  deployApp: boolean;
+  /** After deploying, wait for `/readyz` to prove the managed identity → FIC → Entra chain. */
+  waitForReady: boolean;
+  /** The readiness wait's bound, in minutes. */
+  readinessTimeoutMinutes: number;
   tags: Record<string, string>;
 }
 
@@ -62,6 +69,9 @@ export const configKeys = [
   "alwaysOn",
   "healthCheckPath",
   "uniqueDefaultHostname",
+  "deployApp",
+  "waitForReady",
+  "readinessTimeoutMinutes",
   "tags",
 ] as const;
 type ConfigKey = (typeof configKeys)[number];
@@ -80,6 +90,9 @@ export const configDefaults: Partial<Record<ConfigKey, string>> = {
   nodeVersion: String(DEFAULT_NODE_VERSION),
   healthCheckPath: HEALTH_CHECK_PATH,
   uniqueDefaultHostname: "true",
+  deployApp: "true",
+  waitForReady: "true",
+  readinessTimeoutMinutes: String(DEFAULT_READINESS_TIMEOUT_MINUTES),
 };
 
 /** Raw values as the Pulumi engine hands them over (strings; arrays and objects JSON-encoded), plus provider settings. */
@@ -227,6 +240,18 @@ function readHosting(r: Reader) {
   return { planSku, existingPlanId, nodeVersion: Number(rawNode) as NodeVersion, alwaysOn, uniqueDefaultHostname };
 }
 
+/** The deploy step: whether it runs, and how long it waits for the app to report ready. */
+function readDeployment(r: Reader) {
+  const deployApp = r.bool("deployApp", true);
+  const waitForReady = r.bool("waitForReady", true);
+  const rawTimeout = r.withDefault("readinessTimeoutMinutes", String(DEFAULT_READINESS_TIMEOUT_MINUTES), (v) => {
+    const p = readinessTimeoutProblem(v);
+    return p && `${p} Set it with pulumi config set --type int readinessTimeoutMinutes ${DEFAULT_READINESS_TIMEOUT_MINUTES}.`;
+  });
+  const readinessTimeoutMinutes = readinessTimeoutProblem(rawTimeout) ? DEFAULT_READINESS_TIMEOUT_MINUTES : Number(rawTimeout);
+  return { deployApp, waitForReady, readinessTimeoutMinutes };
+}
+
 /** Azure tags: at most 50, names up to 512 characters without < > % & \ ? /, string values up to 256 characters. */
 function readTags(r: Reader): Record<string, string> {
   const fix = "a map of tags; set each with pulumi config set --path 'tags.<name>' <value>.";
@@ -259,6 +284,7 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
     ...readRegistration(r, webAppName),
     ...readPaths(r),
     ...readHosting(r),
+    ...readDeployment(r),
     tags: readTags(r),
   };
   if (r.problems.length > 0) throw new StackConfigError(r.problems);

@@ -5,4 +5,5 @@ export * from "./config";
 export * from "./identity";
 export * from "./entraApplication";
 export * from "./linuxWebApp";
+export * from "./appDeployment";
 export * from "./secretlessWebApp";

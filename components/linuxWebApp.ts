@@ -3,6 +3,7 @@ import * as web from "@pulumi/azure-native/web";
 import { DEFAULT_NODE_VERSION, DEFAULT_PLAN_SKU, type PlanSku, alwaysOnByDefault, planSkus } from "../contract/catalogue";
 import { findPlanSku, planSkuProblem } from "../contract/rules";
 import { HEALTH_CHECK_PATH } from "../contract/settings";
+import { scmHostNameOf } from "./appDeployment";
 
 /** Arguments of {@link LinuxWebApp}. */
 export interface LinuxWebAppArgs {
@@ -55,6 +56,13 @@ export class LinuxWebApp extends pulumi.ComponentResource {
   public readonly url: pulumi.Output<string>;
   /** ARM resource ID of the plan the site runs on. */
   public readonly planId: pulumi.Output<string>;
+  /** The SCM (Kudu) host, as App Service reports it for the site (never built by hand: it carries the same hash). */
+  public readonly scmHostName: pulumi.Output<string>;
+  /**
+   * What a deployment to this site must wait for: the site itself (its app settings are part of it) and the two
+   * basic-auth-off policies, so the package never lands on a half-configured site.
+   */
+  public readonly deploymentDependencies: readonly pulumi.Resource[];
 
   constructor(name: string, args: LinuxWebAppArgs, opts?: pulumi.ComponentResourceOptions) {
     super("secretless:index:LinuxWebApp", name, {}, opts);
@@ -115,12 +123,12 @@ export class LinuxWebApp extends pulumi.ComponentResource {
     );
 
     // Turn off basic-auth publishing: deployments authenticate with Entra ID tokens, never publishing credentials.
-    new web.WebAppScmAllowed(
+    const scmBasicAuth = new web.WebAppScmAllowed(
       `${name}-scm-basic-auth`,
       { resourceGroupName: args.resourceGroupName, name: site.name, allow: false },
       { parent: this },
     );
-    new web.WebAppFtpAllowed(
+    const ftpBasicAuth = new web.WebAppFtpAllowed(
       `${name}-ftp-basic-auth`,
       { resourceGroupName: args.resourceGroupName, name: site.name, allow: false },
       { parent: this },
@@ -131,7 +139,12 @@ export class LinuxWebApp extends pulumi.ComponentResource {
     this.defaultHostName = site.defaultHostName;
     this.url = pulumi.interpolate`https://${site.defaultHostName}`;
     this.planId = planId;
-    this.registerOutputs({ id: this.id, name: this.name, defaultHostName: this.defaultHostName, url: this.url, planId: this.planId });
+    this.scmHostName = scmHostNameOf(site);
+    this.deploymentDependencies = [site, scmBasicAuth, ftpBasicAuth];
+    this.registerOutputs({
+      id: this.id, name: this.name, defaultHostName: this.defaultHostName, url: this.url, planId: this.planId,
+      scmHostName: this.scmHostName,
+    });
   }
 }
 

@@ -11,10 +11,12 @@ import {
   findPlanSku,
   nodeVersionProblem,
   planSkuProblem,
+  readinessTimeoutProblem,
   signInAudienceProblem,
   webAppNameProblem,
 } from "../contract/rules";
 import { AzureAdSetting, DEFAULT_CALLBACK_PATH, HEALTH_CHECK_PATH, azureAdSettings } from "../contract/settings";
+import { AppDeployment, type AppPackageRef, RUN_FROM_PACKAGE_SETTINGS } from "./appDeployment";
 import { EntraApplication } from "./entraApplication";
 import { ManagedIdentity } from "./identity";
 import { LinuxWebApp } from "./linuxWebApp";
@@ -56,10 +58,20 @@ export interface SecretlessWebAppArgs {
   /** Optional. Secure unique default host name (creation only). Defaults to true. */
   readonly uniqueDefaultHostname?: boolean;
   /**
-   * Optional. Extra app settings, e.g. from a deployment step. They join the `AzureAd__…` settings this component
-   * owns; naming one of those is an error. Defaults to none.
+   * Optional. Extra app settings. They join the settings this component owns, the `AzureAd__…` ones and
+   * `WEBSITE_RUN_FROM_PACKAGE`/`SCM_DO_BUILD_DURING_DEPLOYMENT`; naming one of those is an error. Defaults to none.
    */
   readonly appSettings?: Record<string, pulumi.Input<string>>;
+  /**
+   * Optional. The app's zip, as `packageApp()` (deploy/package-app.ts) returns it (a Promise is fine): deployed with
+   * OneDeploy after the site, its settings and basic auth off, using the deployer's own Entra token. Defaults to
+   * none: provision only, and deploy the zip yourself (`az webapp deploy --type zip`).
+   */
+  readonly appPackage?: pulumi.Input<AppPackageRef>;
+  /** Optional. After deploying, wait for `/readyz` to prove the identity → FIC → Entra chain. Defaults to true. */
+  readonly waitForReady?: boolean;
+  /** Optional. The readiness wait's bound, in whole minutes (1–120). Defaults to 10. */
+  readonly readinessTimeoutMinutes?: pulumi.Input<number>;
   /** Optional. Tags for every Azure resource that takes them. Defaults to none. */
   readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
@@ -92,6 +104,8 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
   public readonly tenantId: pulumi.Output<string>;
   /** The redirect URI registered for sign-in: `https://{defaultHostName}{callbackPath}`. */
   public readonly redirectUri: pulumi.Output<string>;
+  /** The sha256 of the package deployed to the site, once deployed; undefined without `appPackage`. */
+  public readonly appPackageSha256: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: SecretlessWebAppArgs, opts?: pulumi.ComponentResourceOptions) {
     super("secretless:index:SecretlessWebApp", name, {}, opts);
@@ -138,7 +152,8 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
       managedIdentityClientId: identity.clientId,
       tokenExchangeUrl: clouds[cloud].tokenExchangeAudience,
     });
-    const appSettings = { ...args.appSettings, ...ownSettings };
+    // Run the deployed zip as it is, mounted read-only; settings the app gets whether this stack or its owner deploys it.
+    const appSettings = { ...args.appSettings, ...ownSettings, ...RUN_FROM_PACKAGE_SETTINGS };
 
     // Host the app on a hardened Linux web app wearing the identity.
     const site = new LinuxWebApp(
@@ -170,6 +185,26 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    // Deploy the app once the site, its settings and basic auth off are in place, and the app registration's service
+    // principal and FIC exist (the readiness wait signs in with them). Depending on a component waits for every one
+    // of its resources.
+    const deployment =
+      args.appPackage === undefined
+        ? undefined
+        : new AppDeployment(
+            `${name}-app`,
+            {
+              siteId: site.id,
+              scmHostName: site.scmHostName,
+              defaultHostName: site.defaultHostName,
+              package: args.appPackage,
+              armScope: clouds[cloud].resourceManagerScope,
+              readinessTimeoutMinutes: args.readinessTimeoutMinutes,
+              waitForReady: args.waitForReady,
+            },
+            { parent: this, dependsOn: [...site.deploymentDependencies, entra] },
+          );
+
     this.url = site.url;
     this.defaultHostName = site.defaultHostName;
     this.webAppName = site.name;
@@ -181,11 +216,12 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
     this.identityId = identity.id;
     this.tenantId = tenantId;
     this.redirectUri = redirectUri;
+    this.appPackageSha256 = deployment ? deployment.deployedSha256 : pulumi.output(undefined);
     this.registerOutputs({
       url: this.url, defaultHostName: this.defaultHostName, webAppName: this.webAppName, tenantId: this.tenantId,
       resourceGroupName: this.resourceGroupName, appClientId: this.appClientId, appObjectId: this.appObjectId,
       identityClientId: this.identityClientId, identityPrincipalId: this.identityPrincipalId, identityId: this.identityId,
-      redirectUri: this.redirectUri,
+      redirectUri: this.redirectUri, appPackageSha256: this.appPackageSha256,
     });
   }
 }
@@ -211,13 +247,15 @@ function validateArgs(args: SecretlessWebAppArgs): void {
   check("healthCheckPath", plain<string>(args.healthCheckPath, "string"), (p) => appPathProblem(p, HEALTH_CHECK_PATH));
   const sku = findPlanSku(args.planSku ?? DEFAULT_PLAN_SKU);
   if (sku) check("alwaysOn", plain<boolean>(args.alwaysOn, "boolean"), (on) => alwaysOnProblem(on, sku, args.existingPlanId !== undefined));
+  check("readinessTimeoutMinutes", plain<number>(args.readinessTimeoutMinutes, "number"), readinessTimeoutProblem);
+  // App Service setting names are case-insensitive, so a caller's `azuread__clientid` would replace the component's.
+  const ownedSettings: [readonly string[], string][] = [
+    [Object.values(AzureAdSetting), "from the identity and app registration it creates"],
+    [Object.keys(RUN_FROM_PACKAGE_SETTINGS), "so the site runs the deployed zip as it is"],
+  ];
   for (const key of Object.keys(args.appSettings ?? {})) {
-    if (Object.values(AzureAdSetting).some((own) => own.toLowerCase() === key.toLowerCase())) {
-      errors.push({
-        propertyPath: `appSettings.${key}`,
-        reason: `${key} is set by SecretlessWebApp from the identity and app registration it creates; remove it from appSettings.`,
-      });
-    }
+    const why = ownedSettings.find(([names]) => names.some((own) => own.toLowerCase() === key.toLowerCase()))?.[1];
+    if (why) errors.push({ propertyPath: `appSettings.${key}`, reason: `${key} is set by SecretlessWebApp ${why}; remove it from appSettings.` });
   }
   if (errors.length > 0) throw new pulumi.InputPropertiesError({ message: "Invalid arguments for SecretlessWebApp", errors });
 }

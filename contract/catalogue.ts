@@ -1,6 +1,6 @@
 /**
  * What Azure and Entra offer that this project can choose from, and what it chooses by default: the Linux App Service
- * plan SKUs, the Node.js runtimes and the app registration's sign-in audiences. The rules that check a value against
+ * plan SKUs, the Node.js runtimes, the app registration's sign-in audiences and the bounds of the readiness wait. The rules that check a value against
  * these lists are in rules.ts; the clouds are in clouds.ts.
  */
 
@@ -59,3 +59,12 @@ export function alwaysOnByDefault(planSku: PlanSku, onExistingPlan: boolean): bo
 export function defaultDisplayName(webAppName: string): string {
   return `Secretless sign-in (${webAppName})`;
 }
+
+/**
+ * How long `pulumi up` waits for the deployed app's `/readyz` by default, in minutes: long enough for a new federated
+ * credential to propagate in Entra (AADSTS70021 clears within minutes) and for a cold container to start.
+ */
+export const DEFAULT_READINESS_TIMEOUT_MINUTES = 10;
+
+/** The readiness wait's bounds, in whole minutes: at least a minute, at most two hours. */
+export const READINESS_TIMEOUT_MINUTES = { min: 1, max: 120 } as const;

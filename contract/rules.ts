@@ -1,4 +1,4 @@
-import { type PlanSku, nodeVersions, planSkus, signInAudiences } from "./catalogue";
+import { DEFAULT_READINESS_TIMEOUT_MINUTES, type PlanSku, READINESS_TIMEOUT_MINUTES, nodeVersions, planSkus, signInAudiences } from "./catalogue";
 import { cloudNames, isCloudName } from "./clouds";
 import { RESERVED_APP_PATHS, reservedRouteFor } from "./routes";
 import { DEFAULT_CALLBACK_PATH, isGuid } from "./settings";
@@ -90,6 +90,15 @@ export function planSkuProblem(value: string): string | undefined {
 export function nodeVersionProblem(value: number | string): string | undefined {
   const ok = /^\d+$/.test(String(value)) && (nodeVersions as readonly number[]).includes(Number(value));
   return ok ? undefined : `"${value}" is not a supported Node.js runtime; use ${nodeVersions.join(" or ")}.`;
+}
+
+/** The readiness wait's bound: whole minutes from 1 to 120, as a number or a string of digits. */
+export function readinessTimeoutProblem(value: number | string): string | undefined {
+  const { min, max } = READINESS_TIMEOUT_MINUTES;
+  const ok = /^\d+$/.test(String(value)) && Number(value) >= min && Number(value) <= max;
+  return ok
+    ? undefined
+    : `"${value}" is not a whole number of minutes from ${min} to ${max} (default ${DEFAULT_READINESS_TIMEOUT_MINUTES}); to skip the wait instead, set waitForReady to false.`;
 }
 
 /** Always On, which the Free tier forbids. */

@@ -95,7 +95,9 @@ export async function packageApp(options: PackageAppOptions = {}): Promise<Packa
     }
   }
 
-  const stage = join(root, "dist", "app-package");
+  // One staging folder per process: the program packages on every preview, so two runs (two terminals, parallel
+  // tests) may build at once; each stages alone, and the renames below leave the same bytes whichever lands last.
+  const stage = join(root, "dist", `app-package-${process.pid}`);
   const bundle = await buildAppBundle(stage, { ...PACKAGE_BUILD_OPTIONS, sourceRoot: root });
   const files = listFiles(stage);
   const zip = await zipFiles(stage, files);

@@ -6,8 +6,11 @@
  * OFFLINE: nothing here calls Azure, Microsoft Graph or the Pulumi service, and it needs no credentials. IDs, host
  * names and the tenant are placeholders the mocks make up; the shape and wiring are the program's own.
  */
+import { statSync } from "node:fs";
+import { join } from "node:path";
+import { READINESS_PATH } from "../contract/readiness";
 import { type RegisteredResource } from "../offline/azureMocks";
-import { readStackConfig, runThroughLanguageHost } from "../offline/languageHost";
+import { ROOT, readStackConfig, runThroughLanguageHost } from "../offline/languageHost";
 import { checkPlannedResources } from "../policy/offline";
 
 const stack = process.argv[2] ?? "dev";
@@ -35,9 +38,30 @@ function describe(r: RegisteredResource): string[] {
     case "azure-native:web:WebAppScmAllowed":
     case "azure-native:web:WebAppFtpAllowed":
       return [`basic auth   allow=${i.allow}`];
+    case "command:local:Command":
+      return describeCommand(i);
     default:
       return [];
   }
+}
+
+/** A local command: what it runs, what the deploy step pushes and waits for, and every input (none is secret). */
+function describeCommand(i: Record<string, any>): string[] {
+  const env: Record<string, string> = i.environment ?? {};
+  const lines = [`runs         ${i.create}`];
+  if (env.DEPLOY_ZIP_PATH) {
+    const bytes = statSync(join(ROOT, env.DEPLOY_ZIP_PATH)).size;
+    lines.push(
+      `package      ${env.DEPLOY_ZIP_PATH}, ${bytes} bytes, sha256 ${env.DEPLOY_ZIP_SHA256}`,
+      `publishes    https://${env.DEPLOY_SCM_HOST}/api/publish?type=zip (OneDeploy), as the deployer (Entra token for ${env.DEPLOY_ARM_SCOPE}, fetched by the script)`,
+    );
+  }
+  if (env.READY_HOST) {
+    lines.push(`waits        up to ${env.READY_TIMEOUT_MINUTES} min for https://${env.READY_HOST}${READINESS_PATH} to prove managed identity → FIC → Entra`);
+  }
+  lines.push(...Object.entries(env).map(([k, v]) => `env          ${k}=${v}`));
+  lines.push(`triggers     ${(i.triggers ?? []).join(", ")}  (re-runs when one changes)`);
+  return lines;
 }
 
 async function main(): Promise<void> {

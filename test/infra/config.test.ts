@@ -43,6 +43,9 @@ describe("stack configuration", () => {
       alwaysOn: true,
       healthCheckPath: "/healthz",
       uniqueDefaultHostname: true,
+      deployApp: true,
+      waitForReady: true,
+      readinessTimeoutMinutes: 10,
       tags: {},
     });
   });
@@ -65,9 +68,13 @@ describe("stack configuration", () => {
       alwaysOn: "false",
       healthCheckPath: "/health",
       uniqueDefaultHostname: "false",
+      deployApp: "false",
+      waitForReady: "false",
+      readinessTimeoutMinutes: "30",
       tags: JSON.stringify({ environment: "prod" }),
     });
     expect(parsed).toMatchObject({ cloud: "usgov", nodeVersion: 24, alwaysOn: false, appRoleAssignmentRequired: true });
+    expect(parsed).toMatchObject({ deployApp: false, waitForReady: false, readinessTimeoutMinutes: 30 });
     expect(parsed.tags).toEqual({ environment: "prod" });
   });
 
@@ -79,6 +86,8 @@ describe("stack configuration", () => {
     ["values with surrounding spaces, trimmed", { ...valid, location: " westeurope ", nodeVersion: " 24 " }, { location: "westeurope", nodeVersion: 24 }],
     ["empty values, as unset", { ...valid, resourceGroupName: "", callbackPath: "", cloud: "" }, { resourceGroupName: undefined, callbackPath: "/signin-oidc", cloud: "public" }],
     ["a nested callback path", { ...valid, callbackPath: "/auth/oidc.callback_1" }, { callbackPath: "/auth/oidc.callback_1" }],
+    ["the shortest readiness bound", { ...valid, readinessTimeoutMinutes: "1" }, { readinessTimeoutMinutes: 1 }],
+    ["the longest readiness bound", { ...valid, readinessTimeoutMinutes: "120" }, { readinessTimeoutMinutes: 120 }],
   ];
 
   it.each(accepted)("accepts %s", (_what, raw, expected) => {
@@ -118,6 +127,11 @@ describe("stack configuration", () => {
     ["runtime that is not a number", { ...valid, nodeVersion: "22-lts" }, "nodeVersion", /--type int nodeVersion/],
     ["Always On on the Free tier", { ...valid, planSku: "F1", alwaysOn: "true" }, "alwaysOn", /Basic or higher/],
     ["non-boolean unique host name flag", { ...valid, uniqueDefaultHostname: "1" }, "uniqueDefaultHostname", /true or false/],
+    ["non-boolean deploy switch", { ...valid, deployApp: "no" }, "deployApp", /pulumi config set --type bool deployApp true/],
+    ["non-boolean readiness switch", { ...valid, waitForReady: "yes" }, "waitForReady", /true or false/],
+    ["readiness bound of zero", { ...valid, readinessTimeoutMinutes: "0" }, "readinessTimeoutMinutes", /from 1 to 120 \(default 10\); to skip the wait instead, set waitForReady to false/],
+    ["readiness bound over two hours", { ...valid, readinessTimeoutMinutes: "121" }, "readinessTimeoutMinutes", /from 1 to 120/],
+    ["readiness bound that is not whole minutes", { ...valid, readinessTimeoutMinutes: "2.5" }, "readinessTimeoutMinutes", /--type int readinessTimeoutMinutes 10/],
     ["tags that are not a map", { ...valid, tags: "environment=dev" }, "tags", /--path 'tags.<name>'/],
     ["tag with a number value", { ...valid, tags: JSON.stringify({ cost: 5 }) }, "tags", /must be strings/],
     ["tag name with a slash", { ...valid, tags: JSON.stringify({ "a/b": "c" }) }, "tags", /tag rules/],
@@ -164,6 +178,12 @@ describe("Pulumi.yaml, the configuration contract", () => {
       const asString = declared === undefined || declared === "" ? undefined : Array.isArray(declared) ? JSON.stringify(declared) : String(declared);
       expect(asString, key).toBe(configDefaults[key]);
     }
+  });
+
+  it("is documented key by key in the README's Configuration table", () => {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const table = /### Configuration\n([\s\S]*?)\n### /.exec(readme)?.[1] ?? "";
+    expect([...table.matchAll(/^\| `([a-zA-Z]+)` \|/gm)].map((m) => m[1])).toEqual([...configKeys]);
   });
 
   it("has an example dev stack that passes validation", () => {

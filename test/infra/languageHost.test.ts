@@ -1,5 +1,7 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { type HostRun, readStackConfig, runThroughLanguageHost } from "../../offline/languageHost";
+import { type HostRun, ROOT, readStackConfig, runThroughLanguageHost } from "../../offline/languageHost";
 
 /**
  * `pulumi up` would load and evaluate this program: the dev stack, run through the Node language host's own code path
@@ -18,7 +20,7 @@ describe("the program under the Pulumi language host", () => {
     expect(host.reported).toEqual([]);
   });
 
-  it("registers the stack, its four components and every resource of the chain", () => {
+  it("registers the stack, its five components, every resource of the chain and the deploy step", () => {
     const types = host.mocks.resources.map((r) => r.type).sort();
     expect(types).toEqual(
       [
@@ -27,6 +29,7 @@ describe("the program under the Pulumi language host", () => {
         "secretless:index:ManagedIdentity",
         "secretless:index:EntraApplication",
         "secretless:index:LinuxWebApp",
+        "secretless:index:AppDeployment",
         "azure-native:resources:ResourceGroup",
         "azure-native:managedidentity:UserAssignedIdentity",
         "azuread:index/applicationRegistration:ApplicationRegistration",
@@ -37,6 +40,8 @@ describe("the program under the Pulumi language host", () => {
         "azure-native:web:WebAppScmAllowed",
         "azure-native:web:WebAppFtpAllowed",
         "azuread:index/applicationRedirectUris:ApplicationRedirectUris",
+        "command:local:Command",
+        "command:local:Command",
       ].sort(),
     );
   });
@@ -44,10 +49,14 @@ describe("the program under the Pulumi language host", () => {
   it("returns the stack outputs the README documents", async () => {
     const outputs = host.outputs ?? {};
     expect(Object.keys(outputs).sort()).toEqual(
-      ["appClientId", "identityClientId", "identityPrincipalId", "redirectUri", "resourceGroupName", "tenantId", "url", "webAppName"].sort(),
+      ["appClientId", "appPackageSha256", "identityClientId", "identityPrincipalId", "redirectUri", "resourceGroupName", "tenantId", "url", "webAppName"].sort(),
     );
     const site = host.mocks.one("azure-native:web:WebApp");
     expect(outputs.url).toBe(`https://${site.state.defaultHostName}`);
+    expect(outputs.appPackageSha256).toMatch(/^[0-9a-f]{64}$/);
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const documented = /### Outputs\n([\s\S]*?)\n### /.exec(readme)?.[1] ?? "";
+    expect([...documented.matchAll(/`([a-zA-Z0-9]+)`/g)].map((m) => m[1]).sort()).toEqual(Object.keys(outputs).sort());
   });
 
   it("applies the dev stack's values", () => {

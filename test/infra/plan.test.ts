@@ -4,7 +4,7 @@ import { promisify } from "node:util";
 import { expect, it } from "vitest";
 import { ROOT } from "../../offline/languageHost";
 
-it("npm run plan prints the dev stack's resource tree and its secretless wiring, labelled offline", async () => {
+it("npm run plan prints the dev stack's resource tree, its secretless wiring and the deploy step, labelled offline", async () => {
   const { stdout } = await promisify(execFile)(process.execPath, [join(ROOT, "node_modules/tsx/dist/cli.mjs"), "scripts/plan.ts"], {
     cwd: ROOT,
     timeout: 60_000,
@@ -16,6 +16,13 @@ it("npm run plan prints the dev stack's resource tree and its secretless wiring,
   expect(stdout).toMatch(/\+ azure-native:web:WebApp {2}secretless-web-site/);
   expect(stdout).toMatch(/setting {6}AzureAd__ClientCredentials__0__SourceType=SignedAssertionFromManagedIdentity/);
   expect(stdout).toMatch(/basic auth {3}allow=false/);
-  expect(stdout).toMatch(/10 resources in 5 components/);
+  expect(stdout).toMatch(/setting {6}WEBSITE_RUN_FROM_PACKAGE=1/);
+  expect(stdout).toMatch(/\+ command:local:Command {2}secretless-app-deploy/);
+  expect(stdout).toMatch(/package {6}dist\/app\.zip, \d+ bytes, sha256 [0-9a-f]{64}/);
+  expect(stdout).toMatch(/publishes {4}https:\/\/secretless-signin-dev-[0-9a-f]{16}\.scm\.westeurope-01\.azurewebsites\.net\/api\/publish\?type=zip/);
+  expect(stdout).toMatch(/waits {8}up to 10 min for https:\/\/secretless-signin-dev-[0-9a-f]{16}\.westeurope-01\.azurewebsites\.net\/readyz/);
+  expect(stdout).toMatch(/triggers {5}[0-9a-f]{64}, \/subscriptions\/.+\/sites\/secretless-signin-dev/);
+  expect(stdout).toMatch(/12 resources in 6 components/);
+  expect(stdout).toMatch(/appPackageSha256 {5}[0-9a-f]{64}/);
   expect(stdout).toMatch(/url {18}https:\/\/secretless-signin-dev-[0-9a-f]{16}\.westeurope-01\.azurewebsites\.net/);
 }, 60_000);

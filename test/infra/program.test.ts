@@ -1,7 +1,12 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../app/config";
+import { DEPLOY_COMMAND, WAIT_READY_COMMAND } from "../../components/appDeployment";
+import { sha256 } from "../../deploy/cli";
 import { AzureAdSetting } from "../../contract/settings";
 import { type AzureMocks, T, TENANT_ID, attachMocks, promiseOf, runProgram } from "../../offline/azureMocks";
+import { ROOT } from "../../offline/languageHost";
 
 /**
  * The real program (index.ts) evaluated against the offline engine with the example dev stack's values. Every wiring
@@ -89,7 +94,7 @@ describe("the web app", () => {
     expect(site.inputs.keyVaultReferenceIdentity).toBe(uami.id);
   });
 
-  it("gets the Microsoft.Identity.Web settings that name the app, the tenant and the identity", () => {
+  it("gets the Microsoft.Identity.Web settings that name the app, the tenant and the identity, and runs its package as it is", () => {
     const settings = settingsOf();
     const app = mocks.one(T.app);
     const uami = mocks.one(T.uami);
@@ -101,6 +106,8 @@ describe("the web app", () => {
       [AzureAdSetting.SourceType]: "SignedAssertionFromManagedIdentity",
       [AzureAdSetting.ManagedIdentityClientId]: uami.state.clientId,
       [AzureAdSetting.TokenExchangeUrl]: "api://AzureADTokenExchange",
+      WEBSITE_RUN_FROM_PACKAGE: "1",
+      SCM_DO_BUILD_DURING_DEPLOYMENT: "false",
     });
     expect(Object.keys(settings)).toEqual([
       "AzureAd__CallbackPath",
@@ -110,6 +117,8 @@ describe("the web app", () => {
       "AzureAd__ClientId",
       "AzureAd__Instance",
       "AzureAd__TenantId",
+      "SCM_DO_BUILD_DURING_DEPLOYMENT",
+      "WEBSITE_RUN_FROM_PACKAGE",
     ]);
   });
 
@@ -169,6 +178,47 @@ describe("the web app", () => {
   });
 });
 
+describe("the deploy step", () => {
+  const command = (suffix: string) => mocks.ofType(T.command).find((c) => c.name === `secretless-app-${suffix}`)!;
+  const dependencies = (suffix: string) => mocks.options.get(`${T.command}::secretless-app-${suffix}`)?.dependsOn ?? [];
+
+  it("packages the bundled app and deploys that zip: its path and hash are the ones dist/app.zip has now", () => {
+    const zip = readFileSync(join(ROOT, "dist", "app.zip"));
+    const deploy = command("deploy");
+    expect(deploy.inputs.create).toBe(DEPLOY_COMMAND);
+    expect(deploy.inputs.environment).toMatchObject({ DEPLOY_ZIP_PATH: "dist/app.zip", DEPLOY_ZIP_SHA256: sha256(zip) });
+    expect(readFileSync(join(ROOT, "dist", "app.zip.sha256"), "utf8")).toBe(`${sha256(zip)}  app.zip\n`);
+  });
+
+  it("re-runs exactly when the zip's hash or the site changes", () => {
+    const zip = readFileSync(join(ROOT, "dist", "app.zip"));
+    expect(command("deploy").inputs.triggers).toEqual([sha256(zip), mocks.one(T.site).id]);
+    expect(command("ready").inputs.triggers).toEqual(command("deploy").inputs.triggers);
+  });
+
+  it("pushes to the site's own SCM host with a public-cloud Resource Manager token", () => {
+    const scm = mocks.one(T.site).state.hostNameSslStates.find((s: { hostType: string }) => s.hostType === "Repository").name;
+    expect(command("deploy").inputs.environment).toMatchObject({ DEPLOY_SCM_HOST: scm, DEPLOY_ARM_SCOPE: "https://management.azure.com/.default" });
+  });
+
+  it("runs after the site, its settings and basic auth off, and the readiness wait after the deploy", () => {
+    for (const suffix of ["$azure-native:web:WebApp::secretless-web-site", "::secretless-web-scm-basic-auth", "::secretless-web-ftp-basic-auth", "::secretless-entra"]) {
+      expect(dependencies("deploy").some((urn) => urn.endsWith(suffix)), suffix).toBe(true);
+    }
+    expect(dependencies("ready").some((urn) => urn.endsWith("::secretless-app-deploy"))).toBe(true);
+  });
+
+  it("waits up to 10 minutes for the app's /readyz on the site's default host", () => {
+    const ready = command("ready");
+    expect(ready.inputs.create).toBe(WAIT_READY_COMMAND);
+    expect(ready.inputs.environment).toEqual({ READY_HOST: mocks.one(T.site).state.defaultHostName, READY_TIMEOUT_MINUTES: "10" });
+  });
+
+  it("exports the deployed package's hash", async () => {
+    expect(await promiseOf(program.appPackageSha256)).toBe(sha256(readFileSync(join(ROOT, "dist", "app.zip"))));
+  });
+});
+
 describe("the stack", () => {
   it("creates a resource group and puts every Azure resource in it", () => {
     const rg = mocks.one(T.rg);
@@ -195,7 +245,11 @@ describe("the stack", () => {
       [T.site]: "LinuxWebApp",
       [T.scm]: "LinuxWebApp",
       [T.ftp]: "LinuxWebApp",
+      ["secretless:index:AppDeployment"]: "SecretlessWebApp",
     };
+    for (const c of mocks.ofType(T.command)) {
+      expect(mocks.options.get(`${T.command}::${c.name}`)?.parentUrn, c.name).toMatch(/secretless:index:AppDeployment::secretless-app$/);
+    }
     for (const [type, parent] of Object.entries(expectedParent)) {
       const r = mocks.one(type);
       const urn = mocks.options.get(`${type}::${r.name}`)?.parentUrn ?? "";

@@ -94,10 +94,11 @@ describe("SecretlessWebApp options", () => {
   });
 
   it("adds the caller's app settings beside its own", async () => {
-    const { settings } = await build({ appSettings: { WEBSITE_RUN_FROM_PACKAGE: "1", FEATURE_X: "on" } });
-    expect(settings.WEBSITE_RUN_FROM_PACKAGE).toBe("1");
+    const { settings } = await build({ appSettings: { FEATURE_X: "on", WEBSITE_TIME_ZONE: "UTC" } });
     expect(settings.FEATURE_X).toBe("on");
+    expect(settings.WEBSITE_TIME_ZONE).toBe("UTC");
     expect(settings[AzureAdSetting.SourceType]).toBe("SignedAssertionFromManagedIdentity");
+    expect(settings.WEBSITE_RUN_FROM_PACKAGE).toBe("1");
   });
 
   it("makes the given principals owners of the app registration and its service principal", async () => {
@@ -128,13 +129,13 @@ describe("SecretlessWebApp options", () => {
 describe("every component", () => {
   it("registers each public output it exposes, so the engine records them all", async () => {
     const spy = vi.spyOn(pulumi.ComponentResource.prototype, "registerOutputs");
-    await build({});
+    await build({ appPackage: { zipPath: "dist/app.zip", sha256: "d".repeat(64) } });
     const registered = new Map<pulumi.ComponentResource, string[]>();
     spy.mock.calls.forEach(([outputs], i) => {
       const component = spy.mock.contexts[i] as pulumi.ComponentResource;
       if (outputs !== undefined && component.constructor.name !== "Stack") registered.set(component, Object.keys(outputs));
     });
-    expect([...registered.keys()].map((c) => c.constructor.name).sort()).toEqual(["EntraApplication", "LinuxWebApp", "ManagedIdentity", "SecretlessWebApp"]);
+    expect([...registered.keys()].map((c) => c.constructor.name).sort()).toEqual(["AppDeployment", "EntraApplication", "LinuxWebApp", "ManagedIdentity", "SecretlessWebApp"]);
     for (const [component, names] of registered) {
       const exposed = Object.entries(component).filter(([k, v]) => k !== "urn" && pulumi.Output.isInstance(v)).map(([k]) => k);
       expect(names.sort(), component.constructor.name).toEqual(exposed.sort());
@@ -185,13 +186,19 @@ describe("SecretlessWebApp refuses bad arguments before registering anything", (
     expect(error.errors).toEqual([{ propertyPath: "alwaysOn", reason: expect.stringMatching(/Basic or higher planSku/) }]);
   });
 
-  it("refuses caller app settings that would overwrite the identity settings", async () => {
-    const error = await refusal({ appSettings: { azuread__clientid: "00000000-0000-0000-0000-000000000000" } });
+  it.each([
+    ["an identity setting", "azuread__clientid", "from the identity and app registration it creates"],
+    ["the run-from-package setting", "website_run_from_package", "so the site runs the deployed zip as it is"],
+    ["the build-during-deployment setting", "SCM_DO_BUILD_DURING_DEPLOYMENT", "so the site runs the deployed zip as it is"],
+  ])("refuses a caller app setting that would overwrite %s, in any letter case", async (_what, key, why) => {
+    const error = await refusal({ appSettings: { [key]: "x" } });
+    expect(error.errors).toEqual([{ propertyPath: `appSettings.${key}`, reason: `${key} is set by SecretlessWebApp ${why}; remove it from appSettings.` }]);
+  });
+
+  it.each([0, 121, 2.5])("refuses a readiness bound of %s minutes, naming the range and the way to skip the wait", async (minutes) => {
+    const error = await refusal({ readinessTimeoutMinutes: minutes });
     expect(error.errors).toEqual([
-      {
-        propertyPath: "appSettings.azuread__clientid",
-        reason: "azuread__clientid is set by SecretlessWebApp from the identity and app registration it creates; remove it from appSettings.",
-      },
+      { propertyPath: "readinessTimeoutMinutes", reason: expect.stringMatching(/from 1 to 120 \(default 10\); to skip the wait instead, set waitForReady to false/) },
     ]);
   });
 
@@ -208,7 +215,8 @@ describe("SecretlessWebApp refuses bad arguments before registering anything", (
       await runProgram(mocks, async () => {
         new SecretlessWebApp("unit", base);
       }).catch((e) => rejections.push(e));
-      await new Promise((r) => setTimeout(r, 50));
+      // The rejection arrives once the identity's outputs resolve: later on a loaded machine, so wait for it (bounded).
+      await vi.waitFor(() => expect(rejections.length).toBeGreaterThan(0), { timeout: 5000, interval: 20 });
     } finally {
       process.removeAllListeners("unhandledRejection");
       for (const l of runnerListeners) process.on("unhandledRejection", l);

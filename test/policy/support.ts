@@ -20,8 +20,8 @@ export function handMade(type: string, name: string, inputs: Record<string, any>
 }
 
 /**
- * Compliant resources of the kinds the CI bootstrap project and the deploy step add (not on this branch yet): a CI
- * identity trusting GitHub, its role assignment, the state storage account, and the deploy command.
+ * Compliant resources of the kinds the CI bootstrap project adds: a CI identity trusting GitHub, its role assignment,
+ * the state storage account and its key vault. (The deploy step's commands are the main stack's own.)
  */
 export function bootstrapLike(): RegisteredResource[] {
   const rg = `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/rg-secretless`;
@@ -54,9 +54,5 @@ export function bootstrapLike(): RegisteredResource[] {
       minimumTlsVersion: "TLS1_2",
     }),
     handMade("azure-native:keyvault:Vault", "state-vault", { resourceGroupName: "rg-ci", properties: { enableRbacAuthorization: true, tenantId: TENANT_ID } }),
-    handMade("command:local:Command", "deploy", {
-      create: "bash scripts/deploy.sh",
-      environment: { AZURE_CLIENT_ID: guidFrom("ci-deployer:uami-client"), WEBAPP_NAME: "secretless-signin-dev", RESOURCE_GROUP: "rg-secretless" },
-    }),
   ];
 }
