@@ -1,6 +1,7 @@
-import { callbackPathProblem } from "../contract/rules";
+import { allowedHostsProblem, callbackPathProblem, hostNameProblem, publicBaseUrlProblem, splitAllowedHosts } from "../contract/rules";
 import {
   AzureAdSetting,
+  HostingSetting,
   DEFAULT_CALLBACK_PATH,
   DEFAULT_TOKEN_EXCHANGE_URL,
   SIGNED_ASSERTION_FROM_MANAGED_IDENTITY,
@@ -25,6 +26,14 @@ export interface AppConfig {
   readonly port: number;
   /** `${instance}${tenantId}`: msal-node's authority and the base of every Entra endpoint. */
   readonly authority: string;
+  /**
+   * The origins browsers reach the app at, first the primary one: on App Service `https://${WEBSITE_HOSTNAME}`, else
+   * PUBLIC_BASE_URL; then one per AllowedHosts entry. Every absolute URL the app builds is one of these, chosen by the
+   * request's host; a request for any other host is refused.
+   */
+  readonly publicOrigins: readonly string[];
+  /** True on App Service (WEBSITE_HOSTNAME is set): its front end is the one proxy in front of the app. */
+  readonly behindAppServiceFrontEnd: boolean;
 }
 
 /** Thrown by {@link loadConfig}; `problems` holds one line per bad setting, each naming the key and the fix. */
@@ -73,6 +82,7 @@ export function loadConfig(env: Env): AppConfig {
   const credential = pickCredential(settings, problems);
   const port = readPort(env.PORT);
   if (port.problem) problems.push(`PORT ${port.problem}`);
+  const hosting = readPublicOrigins(env, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -84,7 +94,56 @@ export function loadConfig(env: Env): AppConfig {
     tokenExchangeUrl: credential.tokenExchangeUrl,
     port: port.value,
     authority: `${instance.value}${tenantId}`,
+    publicOrigins: hosting.origins,
+    behindAppServiceFrontEnd: hosting.onAppService,
   };
+}
+
+/**
+ * The app's public origins, from configuration only (see {@link AppConfig.publicOrigins}). App Service sets
+ * WEBSITE_HOSTNAME and always serves https; PUBLIC_BASE_URL is for runs elsewhere and is refused on App Service, so
+ * one deployment has one source of truth. AllowedHosts entries take the primary origin's scheme and port.
+ */
+function readPublicOrigins(env: Env, problems: string[]): { origins: string[]; onAppService: boolean } {
+  const websiteHostname = env[HostingSetting.WebsiteHostname]?.trim() || undefined;
+  const publicBaseUrl = env[HostingSetting.PublicBaseUrl]?.trim() || undefined;
+  const allowedHostsName = Object.keys(env).find((name) => name.toLowerCase() === HostingSetting.AllowedHosts.toLowerCase());
+  const allowedHosts = (allowedHostsName && env[allowedHostsName]) || "";
+  const onAppService = websiteHostname !== undefined;
+
+  let primary: URL | undefined;
+  if (websiteHostname !== undefined) {
+    const problem = hostNameProblem(websiteHostname);
+    if (problem) problems.push(`${HostingSetting.WebsiteHostname} ${problem} App Service sets it to the app's default host name.`);
+    else primary = new URL(`https://${websiteHostname}`);
+    if (publicBaseUrl !== undefined) {
+      problems.push(
+        `${HostingSetting.PublicBaseUrl} is set on App Service (WEBSITE_HOSTNAME is ${websiteHostname}): remove it; the app is served at https://${websiteHostname}, and custom domains go in ${HostingSetting.AllowedHosts}.`,
+      );
+    }
+  } else if (publicBaseUrl !== undefined) {
+    const problem = publicBaseUrlProblem(publicBaseUrl);
+    if (problem) problems.push(`${HostingSetting.PublicBaseUrl} ${problem}`);
+    else primary = new URL(publicBaseUrl);
+  } else {
+    problems.push(
+      `${HostingSetting.PublicBaseUrl} is missing: set it to the URL browsers open, e.g. http://localhost:3000 (on App Service the platform sets ${HostingSetting.WebsiteHostname} instead). The app builds its redirect URI from it, never from request headers.`,
+    );
+  }
+
+  const allowedProblem = allowedHostsProblem(allowedHosts);
+  if (allowedProblem) problems.push(`${allowedHostsName ?? HostingSetting.AllowedHosts} ${allowedProblem}`);
+  if (!primary || allowedProblem) return { origins: [], onAppService };
+
+  const origins = [primary.origin];
+  for (const host of splitAllowedHosts(allowedHosts)) {
+    const url = new URL(primary.origin);
+    url.hostname = host;
+    const problem = primary.protocol === "http:" ? publicBaseUrlProblem(url.origin) : undefined;
+    if (problem) problems.push(`${allowedHostsName} entry "${host}" would be served over http like ${primary.origin}: ${problem}`);
+    else if (!origins.includes(url.origin)) origins.push(url.origin);
+  }
+  return { origins, onAppService };
 }
 
 /** The Entra instance: any https URL (public cloud, sovereign clouds, the local emulator); "/" appended when missing. */
