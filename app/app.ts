@@ -9,7 +9,7 @@ import { errorPages } from "./plugins/errors";
 import { security } from "./plugins/security";
 import { sessionsAndAttempts, type SessionOptions } from "./plugins/sessions";
 import { assetRoutes } from "./routes/assets";
-import { authRoutes } from "./routes/auth";
+import { authRoutes, type SignInRateLimit } from "./routes/auth";
 import { healthRoutes } from "./routes/health";
 import { pageRoutes } from "./routes/pages";
 
@@ -21,8 +21,10 @@ export interface AppDeps {
   readonly logger?: FastifyServerOptions["logger"];
   /** Where JSON logs go (tests capture them); defaults to stdout. */
   readonly logStream?: NodeJS.WritableStream;
-  /** Session timeouts and bound. Defaults: 1 h idle, 8 h absolute, 10 000 sessions. */
+  /** Session timeouts and bound, and sign-in attempt bounds. Defaults: see SessionOptions. */
   readonly sessions?: SessionOptions;
+  /** /signin requests one client address may make. Defaults to 30 a minute. */
+  readonly signInRateLimit?: SignInRateLimit;
   /** jose's JWKS refetch cooldown for unknown key IDs. Defaults to 10 s. */
   readonly jwksCooldownMs?: number;
   /** Folder of static assets served under /public/. Defaults to `public` next to this module (or the bundle). */
@@ -79,8 +81,9 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): FastifyInstanc
     keepAliveTimeout: timeouts.keepAliveMs,
     connectionTimeout: timeouts.idleMs,
     http: { headersTimeout: timeouts.headersMs, connectionsCheckingInterval: timeouts.checkIntervalMs },
-    // App Service terminates TLS in its front end and forwards X-Forwarded-Proto/-Host/-For.
-    trustProxy: true,
+    // On App Service its front end is the one proxy in front of the app: trust X-Forwarded-* one hop deep only, so
+    // req.ip is the address the front end saw, not a client-chosen X-Forwarded-For entry. Nothing else is trusted.
+    trustProxy: config.behindAppServiceFrontEnd ? (_address: string, hop: number) => hop === 0 : false,
     bodyLimit: 64 * 1024,
     requestIdHeader: false,
   });
@@ -102,10 +105,10 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): FastifyInstanc
   });
 
   app.register(errorPages);
-  app.register(security, { instanceOrigin: new URL(config.instance).origin });
+  app.register(security, { instanceOrigin: new URL(config.instance).origin, publicOrigins: config.publicOrigins });
   app.register(sessionsAndAttempts, deps.sessions ?? {});
   app.register(pageRoutes);
-  app.register(authRoutes, { config, client, assertion });
+  app.register(authRoutes, { config, client, assertion, ...(deps.signInRateLimit ? { rateLimit: deps.signInRateLimit } : {}) });
   app.register(healthRoutes, { readiness: createReadinessCheck(deps.proveTrustChain ?? (() => client.proveTrustChain()), deps.readiness) });
   app.register(assetRoutes, { dir: deps.publicDir ?? join(__dirname, "public") });
   return app;

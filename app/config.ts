@@ -6,6 +6,7 @@ import {
   SIGNED_ASSERTION_FROM_MANAGED_IDENTITY,
   isGuid,
 } from "../contract/settings";
+import { IDENTITY_ENDPOINT_ANY_ORIGIN, parseUrl, readIdentityEndpoint, readPublicOrigins, type Env } from "./hosting";
 
 /** The app's settings, read once from the environment at start-up and validated (see {@link loadConfig}). */
 export interface AppConfig {
@@ -30,10 +31,15 @@ export interface AppConfig {
    * link-local address unless {@link IDENTITY_ENDPOINT_ANY_ORIGIN} is "true". Undefined when the platform set none.
    */
   readonly identityEndpoint: string | undefined;
+  /**
+   * The origins browsers reach the app at, first the primary one: on App Service `https://${WEBSITE_HOSTNAME}`, else
+   * PUBLIC_BASE_URL; then one per AllowedHosts entry. Every absolute URL the app builds is one of these, chosen by the
+   * request's host; a request for any other host is refused.
+   */
+  readonly publicOrigins: readonly string[];
+  /** True on App Service (WEBSITE_HOSTNAME is set): its front end is the one proxy in front of the app. */
+  readonly behindAppServiceFrontEnd: boolean;
 }
-
-/** The opt-in that lets `IDENTITY_ENDPOINT` be any http(s) origin (a test double over https, another host). */
-export const IDENTITY_ENDPOINT_ANY_ORIGIN = "IDENTITY_ENDPOINT_ANY_ORIGIN";
 
 /** Thrown by {@link loadConfig}; `problems` holds one line per bad setting, each naming the key and the fix. */
 export class ConfigError extends Error {
@@ -43,8 +49,7 @@ export class ConfigError extends Error {
   }
 }
 
-/** Environment variables in the shape `process.env` has. */
-export type Env = Readonly<Record<string, string | undefined>>;
+export type { Env };
 
 // A DNS name with at least one dot, e.g. contoso.onmicrosoft.com or login.contoso.com.
 const DOMAIN = /^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
@@ -82,6 +87,7 @@ export function loadConfig(env: Env): AppConfig {
   const port = readPort(env.PORT);
   if (port.problem) problems.push(`PORT ${port.problem}`);
   const identityEndpoint = readIdentityEndpoint(env, problems);
+  const hosting = readPublicOrigins(env, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -94,61 +100,9 @@ export function loadConfig(env: Env): AppConfig {
     port: port.value,
     authority: `${instance.value}${tenantId}`,
     identityEndpoint,
+    publicOrigins: hosting.origins,
+    behindAppServiceFrontEnd: hosting.onAppService,
   };
-}
-
-/**
- * App Service sets `IDENTITY_ENDPOINT` to a plain-http URL on the worker itself: `http://127.0.0.1:41xxx/MSI/token/`
- * on Windows, `http://169.254.129.x:8081/msi/token` (link-local) on Linux — older Linux workers reported the
- * container network's gateway, `http://172.16.2.6:8081/msi/token` (Azure/azure-sdk-for-js#11595) — and
- * `http://localhost:42356/msi/token` on Container Apps. The app sends its `X-IDENTITY-HEADER` there and uses the token it gets back without checking a signature, so
- * anything else (a public host, https to elsewhere) is refused unless explicitly allowed.
- */
-function readIdentityEndpoint(env: Env, problems: string[]): string | undefined {
-  const raw = env.IDENTITY_ENDPOINT?.trim();
-  const optIn = env[IDENTITY_ENDPOINT_ANY_ORIGIN]?.trim().toLowerCase();
-  if (optIn !== undefined && optIn !== "" && optIn !== "true" && optIn !== "false") {
-    problems.push(`${IDENTITY_ENDPOINT_ANY_ORIGIN} is "${env[IDENTITY_ENDPOINT_ANY_ORIGIN]}": set it to true or false, or leave it unset (false).`);
-  }
-  if (!raw) return undefined;
-  const problem = identityEndpointProblem(raw, optIn === "true");
-  if (problem) problems.push(`IDENTITY_ENDPOINT ${problem}`);
-  return problem ? undefined : raw;
-}
-
-/** Why `raw` is not an acceptable managed-identity endpoint, or undefined when it is. */
-export function identityEndpointProblem(raw: string, anyOrigin: boolean): string | undefined {
-  const url = parseUrl(raw);
-  if (!url) return `is not a URL ("${raw}"): App Service sets it; remove any app setting that overrides it.`;
-  if (url.username || url.password || url.search || url.hash) {
-    return `must not carry credentials, a query or a fragment ("${url.origin}${url.pathname}…"): App Service sets a plain URL; remove the override.`;
-  }
-  if (anyOrigin) {
-    return /^https?:$/.test(url.protocol) ? undefined : `must be an http or https URL ("${raw}").`;
-  }
-  if (url.protocol !== "http:" || !isLocalHost(url.hostname)) {
-    return (
-      `is "${raw}", not App Service's local endpoint (plain http on a loopback or link-local address, e.g. ` +
-      `http://169.254.129.2:8081/msi/token): the app would send its X-IDENTITY-HEADER there. Remove the app setting ` +
-      `that overrides it, or set ${IDENTITY_ENDPOINT_ANY_ORIGIN}=true if this endpoint is really meant.`
-    );
-  }
-  return undefined;
-}
-
-/**
- * Loopback (localhost, 127.0.0.0/8, ::1), link-local (169.254.0.0/16, fe80::/10), or the 172.16.0.0/12 container
- * network older App Service Linux workers put the endpoint on: reachable only from this host or its container bridge,
- * never a public origin. Refusing the last would stop the deployed app from starting on such a worker.
- */
-function isLocalHost(hostname: string): boolean {
-  const host = hostname.toLowerCase().replace(/^\[|\]$/g, "");
-  if (host === "localhost" || host === "::1") return true;
-  if (/^fe[89ab][0-9a-f]:/.test(host)) return true;
-  const octets = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host)?.slice(1).map(Number);
-  if (!octets || octets.some((o) => o > 255)) return false;
-  const [a, b] = octets as [number, number];
-  return a === 127 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31);
 }
 
 /** The Entra instance: any https URL (public cloud, sovereign clouds, the local emulator); "/" appended when missing. */
@@ -274,12 +228,4 @@ function pickCredential(
     );
   }
   return { managedIdentityClientId, tokenExchangeUrl };
-}
-
-function parseUrl(value: string): URL | undefined {
-  try {
-    return new URL(value);
-  } catch {
-    return undefined;
-  }
 }

@@ -17,7 +17,7 @@ interface BoundedStoreOptions {
   readonly absoluteTimeoutMs: number;
   /** Entries not read for this long are gone. Defaults to the absolute timeout. */
   readonly idleTimeoutMs?: number;
-  /** At most this many entries; adding one more evicts the oldest. */
+  /** At most this many entries: {@link BoundedStore.set} evicts the oldest beyond it, {@link BoundedStore.add} refuses. */
   readonly maxEntries: number;
   /** Clock, for tests. */
   readonly now?: () => number;
@@ -55,6 +55,26 @@ export class BoundedStore<V> {
     }
     const now = this.now();
     this.entries.set(key, { value, createdAt: now, lastSeenAt: now });
+  }
+
+  /**
+   * Stores a value under a new key unless the store is full of live entries; returns false (and evicts nothing) when
+   * it is. For entries one client must not be able to push out on behalf of another, such as pending sign-ins.
+   */
+  add(key: string, value: V): boolean {
+    if (!this.hasRoom()) return false;
+    const now = this.now();
+    this.entries.set(key, { value, createdAt: now, lastSeenAt: now });
+    return true;
+  }
+
+  /** True when {@link BoundedStore.add} would store a new entry (expired ones are swept to make room). */
+  hasRoom(): boolean {
+    if (this.entries.size < this.options.maxEntries) return true;
+    // Entries are in creation order: sweep only when the oldest has expired, so a full store costs O(1) to refuse.
+    const oldest = this.entries.values().next().value;
+    if (oldest && this.expired(oldest, this.now())) this.sweep();
+    return this.entries.size < this.options.maxEntries;
   }
 
   /** The live value under a key (and marks it active), or undefined. */

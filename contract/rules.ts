@@ -138,3 +138,57 @@ export function callbackPathProblem(path: string, reservedRoutes: readonly strin
     ? undefined
     : `"${path}" is one of the app's own routes (${route}, in any letter case); use "${DEFAULT_CALLBACK_PATH}".`;
 }
+
+// A host name as a browser sends it, without a port: DNS labels (letters, digits, inner hyphens), an IPv4 address, or
+// an IPv6 address in brackets.
+const HOST_NAME = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+const IPV6_HOST = /^\[[0-9a-f:.]+\]$/i;
+
+/** True for host names that reach only this machine: `localhost` (and `*.localhost`), 127.0.0.0/8 and `[::1]`. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase();
+  return h === "localhost" || h.endsWith(".localhost") || /^127(?:\.\d{1,3}){3}$/.test(h) || h === "[::1]";
+}
+
+/** One host name the app answers to (WEBSITE_HOSTNAME, an AllowedHosts entry): no scheme, port, path or wildcard. */
+export function hostNameProblem(host: string): string | undefined {
+  if (host.includes("*")) {
+    return `"${host}" is a wildcard; list each host name the app is reached at (a wildcard would let any request pick the host of the redirect URI).`;
+  }
+  if (!HOST_NAME.test(host) && !IPV6_HOST.test(host)) {
+    return `"${host}" is not a host name; use just the name, e.g. www.contoso.com (no scheme, port or path).`;
+  }
+  return undefined;
+}
+
+/** ASP.NET's `AllowedHosts`: host names separated by ";" (empty entries ignored), each passing {@link hostNameProblem}. */
+export function allowedHostsProblem(value: string): string | undefined {
+  const problems = splitAllowedHosts(value).map(hostNameProblem).filter((p): p is string => p !== undefined);
+  return problems.length > 0 ? problems.join(" ") : undefined;
+}
+
+/** The entries of an `AllowedHosts` value, trimmed, empty ones dropped. */
+export function splitAllowedHosts(value: string): string[] {
+  return value.split(";").map((h) => h.trim()).filter((h) => h !== "");
+}
+
+/**
+ * The public base URL of a run outside App Service: an http(s) origin (an optional trailing "/" only), http only for a
+ * loopback host (http://localhost:3000), since cookies and tokens would otherwise cross the network in clear.
+ */
+export function publicBaseUrlProblem(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return `"${value}" is not a URL; set the URL browsers open, e.g. http://localhost:3000.`;
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") return `"${value}" must be an http or https URL, e.g. http://localhost:3000.`;
+  if (url.username || url.password || url.search || url.hash || url.pathname !== "/" || value.includes("?") || value.includes("#")) {
+    return `"${value}" must be just an origin (scheme, host and port), e.g. http://localhost:3000.`;
+  }
+  if (url.protocol === "http:" && !isLoopbackHost(url.hostname)) {
+    return `"${value}" uses http on a host that is not loopback; use https, or http only with localhost, 127.0.0.1 or [::1].`;
+  }
+  return undefined;
+}

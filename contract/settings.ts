@@ -16,6 +16,22 @@ export const AzureAdSetting = {
   TokenExchangeUrl: "AzureAd__ClientCredentials__0__TokenExchangeUrl",
 } as const;
 
+/**
+ * Where the app is reached: every absolute URL the app builds (redirect URI, post-logout redirect URI, the origin on
+ * the home page) comes from these, never from a request header. See app/README.md.
+ */
+export const HostingSetting = {
+  /** Set by App Service itself to the app's default host name (e.g. `myapp.azurewebsites.net`); https is implied. */
+  WebsiteHostname: "WEBSITE_HOSTNAME",
+  /**
+   * Extra host names the app answers to (custom domains), `;`-separated and without ports, as ASP.NET's host filtering
+   * reads `AllowedHosts`. Wildcards are refused: every host must be a real one.
+   */
+  AllowedHosts: "AllowedHosts",
+  /** Outside App Service (a local run): the URL browsers open, e.g. `http://localhost:3000`. */
+  PublicBaseUrl: "PUBLIC_BASE_URL",
+} as const;
+
 /** The only credential source this project supports: the managed identity's token is the client assertion. */
 export const SIGNED_ASSERTION_FROM_MANAGED_IDENTITY = "SignedAssertionFromManagedIdentity";
 

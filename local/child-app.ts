@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer, type AddressInfo } from "node:net";
 import { HEALTH_CHECK_PATH } from "../contract/routes";
+import { HostingSetting } from "../contract/settings";
 import type { AppLauncher, LaunchedApp } from "./stack";
 
 interface ChildAppOptions {
@@ -9,7 +10,10 @@ interface ChildAppOptions {
   readonly args: readonly string[];
   /** The port the app listens on (it must be known before the app starts: see {@link freePort}). */
   readonly port: number;
-  /** The environment to start from; the emulator's settings, PORT and HOST=127.0.0.1 go on top. Defaults to PATH only. */
+  /**
+   * The environment to start from; the emulator's settings, PORT, HOST=127.0.0.1 and PUBLIC_BASE_URL
+   * (http://localhost:PORT, the URL the app builds its redirect URI from) go on top. Defaults to PATH only.
+   */
   readonly env?: NodeJS.ProcessEnv;
   readonly cwd?: string;
   /** Collects the app's stdout and stderr; without it the app writes to this process's. */
@@ -30,7 +34,13 @@ export function childApp(options: ChildAppOptions): AppLauncher<ChildApp> {
     // NODE_EXTRA_CA_CERTS (from appEnv) makes the child trust the emulator's self-signed certificate.
     const child = spawn(process.execPath, [...options.args], {
       ...(options.cwd ? { cwd: options.cwd } : {}),
-      env: { ...(options.env ?? { PATH: process.env.PATH ?? "" }), ...emu.appEnv(), PORT: String(options.port), HOST: "127.0.0.1" },
+      env: {
+        ...(options.env ?? { PATH: process.env.PATH ?? "" }),
+        ...emu.appEnv(),
+        PORT: String(options.port),
+        HOST: "127.0.0.1",
+        [HostingSetting.PublicBaseUrl]: url,
+      },
       stdio: ["ignore", options.output ? "pipe" : "inherit", options.output ? "pipe" : "inherit"],
     });
     const output = options.output;

@@ -12,6 +12,8 @@ import { appRegistrationFor, startEmulator, type EmulatorOptions, type RunningEm
 import { trustEmulatorCertificate } from "../emulator/testing";
 import { createApp, type AppDeps } from "../app/app";
 import { loadConfig } from "../app/config";
+import { HostingSetting } from "../contract/settings";
+import { freePort } from "./child-app";
 
 /** A running app: where it listens and how to stop it. */
 export interface LaunchedApp {
@@ -52,7 +54,7 @@ export async function startLocalStack<A extends LaunchedApp>(launch: AppLauncher
   };
 }
 
-/** The app from createApp in this process, listening on 127.0.0.1 port 0. */
+/** The app from createApp in this process, listening on a free 127.0.0.1 port. */
 export interface InProcessApp extends LaunchedApp {
   readonly fastify: FastifyInstance;
 }
@@ -67,12 +69,10 @@ export function inProcessApp(deps: AppDeps = {}): AppLauncher<InProcessApp> {
     const env = emu.appEnv();
     process.env.IDENTITY_ENDPOINT = env.IDENTITY_ENDPOINT;
     process.env.IDENTITY_HEADER = env.IDENTITY_HEADER;
-    const fastify = createApp(loadConfig(env), deps);
-    await fastify.listen({ host: "127.0.0.1", port: 0 });
-    return {
-      fastify,
-      url: `http://127.0.0.1:${(fastify.server.address() as AddressInfo).port}`,
-      close: () => fastify.close(),
-    };
+    // The app builds its URLs from PUBLIC_BASE_URL, so the port is chosen before the app starts.
+    const url = `http://127.0.0.1:${await freePort()}`;
+    const fastify = createApp(loadConfig({ ...env, [HostingSetting.PublicBaseUrl]: url }), deps);
+    await fastify.listen({ host: "127.0.0.1", port: Number(new URL(url).port) });
+    return { fastify, url: `http://127.0.0.1:${(fastify.server.address() as AddressInfo).port}`, close: () => fastify.close() };
   };
 }

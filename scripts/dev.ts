@@ -5,7 +5,8 @@
 //   PORT=4000 npm run dev       another port (default 3000)
 //
 // The emulator registers http://localhost:<PORT>/signin-oidc as redirect URI and /signout-oidc as front-channel
-// logout URL; the app gets the emulator's settings (AzureAd__*, IDENTITY_ENDPOINT/HEADER, NODE_EXTRA_CA_CERTS).
+// logout URL; the app gets the emulator's settings (AzureAd__*, IDENTITY_ENDPOINT/HEADER, NODE_EXTRA_CA_CERTS) and
+// PUBLIC_BASE_URL=http://localhost:<PORT>, the one origin it builds URLs from and answers at (local/child-app.ts).
 // Ctrl+C stops both.
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";

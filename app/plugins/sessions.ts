@@ -10,7 +10,7 @@ import fastifyCookie from "@fastify/cookie";
 import fp from "fastify-plugin";
 import type { JWTPayload } from "jose";
 import type { SignInAttempt } from "../auth/oidc";
-import { BoundedStore, randomId, safeEqual } from "../store";
+import { BoundedStore, randomId } from "../store";
 import type { TrustChain } from "../views";
 
 /** A signed-in user's server-side session. The cookie carries only its random id. */
@@ -31,15 +31,26 @@ interface Sessions {
   start(req: FastifyRequest, reply: FastifyReply, session: Omit<Session, "id">): void;
   /** Ends the request's session, if any, and clears the cookie; returns how many sessions ended (0 or 1). */
   end(req: FastifyRequest, reply: FastifyReply): number;
-  /** Ends every session with Entra's session id `sid`; returns how many. */
-  endBySid(sid: string): number;
+  /**
+   * Ends every session whose ID token came from issuer `iss` with Entra's session id `sid` (front-channel logout),
+   * clearing the request's cookie when its session is one of them; returns how many ended.
+   */
+  endBySid(req: FastifyRequest, reply: FastifyReply, iss: string, sid: string): number;
 }
 
 /** Keeps sign-in attempts server-side between /signin and the callback, bound to the browser that started them. */
 interface SignInAttempts {
-  /** Keeps an attempt for 15 minutes under its state and sets the browser-binding cookie. */
-  keep(req: FastifyRequest, reply: FastifyReply, attempt: SignInAttempt, returnUrl: string): void;
-  /** Takes (single use) the attempt under `state`, if it exists and this browser started it. */
+  /**
+   * Keeps an attempt for 15 minutes under this browser's binding and sets the binding cookie. Returns false, keeping
+   * nothing, when the app already holds its bound of browsers with sign-ins in progress: someone else's are never evicted.
+   */
+  keep(req: FastifyRequest, reply: FastifyReply, attempt: SignInAttempt, returnUrl: string): boolean;
+  /** False when {@link SignInAttempts.keep} would refuse this browser's attempt: a cheap check before building one. */
+  hasRoom(req: FastifyRequest): boolean;
+  /**
+   * Takes (single use) the attempt under `state`, only if this browser started it: a response posted from another
+   * browser, or without the cookie, consumes nothing.
+   */
   take(req: FastifyRequest, state: string): TakenSignInAttempt;
 }
 
@@ -47,11 +58,20 @@ type TakenSignInAttempt =
   | { readonly ok: true; readonly attempt: SignInAttempt; readonly returnUrl: string }
   | { readonly ok: false; readonly reason: "unknown" | "other-browser" };
 
-/** Session timeouts and bound. Defaults: 1 h idle, 8 h absolute, 10 000 sessions. */
+/** Bounds on sign-ins in progress. Defaults: 10 000 browsers, 5 attempts each. */
+export interface SignInAttemptOptions {
+  /** Browsers with a sign-in in progress; beyond it /signin answers 503 rather than evict another browser's. */
+  readonly maxBrowsers?: number;
+  /** Attempts one browser may have in progress (tabs); its own oldest is dropped beyond it. */
+  readonly maxPerBrowser?: number;
+}
+
+/** Session timeouts and bound (defaults: 1 h idle, 8 h absolute, 10 000 sessions), and the sign-in attempts' bounds. */
 export interface SessionOptions {
   readonly idleTimeoutMs?: number;
   readonly absoluteTimeoutMs?: number;
   readonly maxSessions?: number;
+  readonly signInAttempts?: SignInAttemptOptions;
 }
 
 declare module "fastify" {
@@ -65,11 +85,18 @@ declare module "fastify" {
   }
 }
 
-/** A sign-in attempt as kept: `binding` is the random value also held in the browser's `signin` cookie. */
 interface KeptSignInAttempt {
   readonly attempt: SignInAttempt;
-  readonly binding: string;
   readonly returnUrl: string;
+  readonly keptAt: number;
+}
+
+/**
+ * One browser's sign-ins in progress, kept under its binding: the random value the server minted and set in that
+ * browser's `signin` cookie. Attempts by state, oldest first.
+ */
+interface PendingBrowser {
+  readonly attempts: Map<string, KeptSignInAttempt>;
 }
 
 const SIGN_IN_ATTEMPT_TTL_MS = 15 * 60_000; // ASP.NET's nonce lifetime
@@ -77,8 +104,9 @@ const ID_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
 // The session cookie is Lax (it need not follow cross-site requests); the sign-in attempt cookie must survive Entra's
 // cross-site form_post to the callback, so it is SameSite=None, which browsers accept only with Secure (Chromium and
-// Firefox treat http://localhost as secure, so local runs work too). Over https both take the __Host- prefix.
-const isHttps = (req: FastifyRequest): boolean => req.protocol === "https";
+// Firefox treat http://localhost as secure, so local runs work too). Over https both take the __Host- prefix. The
+// scheme is the configured public origin's (security.ts), never a request header's.
+const isHttps = (req: FastifyRequest): boolean => req.publicOrigin.startsWith("https:");
 const sessionCookie = (req: FastifyRequest): string => (isHttps(req) ? "__Host-session" : "session");
 const signInCookie = (req: FastifyRequest): string => (isHttps(req) ? "__Host-signin" : "signin");
 const cookieId = (req: FastifyRequest, name: string): string | undefined => {
@@ -92,7 +120,12 @@ async function sessionsPlugin(app: FastifyInstance, options: SessionOptions): Pr
     absoluteTimeoutMs: options.absoluteTimeoutMs ?? 8 * 60 * 60_000,
     maxEntries: options.maxSessions ?? 10_000,
   });
-  const attempts = new BoundedStore<KeptSignInAttempt>({ absoluteTimeoutMs: SIGN_IN_ATTEMPT_TTL_MS, maxEntries: 10_000 });
+  // No idle timeout: a browser's entry is re-set (refreshed, moved last) whenever it keeps a new attempt.
+  const attempts = new BoundedStore<PendingBrowser>({
+    absoluteTimeoutMs: SIGN_IN_ATTEMPT_TTL_MS,
+    maxEntries: options.signInAttempts?.maxBrowsers ?? 10_000,
+  });
+  const maxPerBrowser = options.signInAttempts?.maxPerBrowser ?? 5;
   const sweeper = setInterval(() => {
     sessions.sweep();
     attempts.sweep();
@@ -121,14 +154,30 @@ async function sessionsPlugin(app: FastifyInstance, options: SessionOptions): Pr
       clearCookie(req, reply);
       return req.session && sessions.delete(req.session.id) ? 1 : 0;
     },
-    endBySid: (sid) => sessions.deleteWhere((session) => session.sid === sid),
+    endBySid(req, reply, iss, sid) {
+      const ours = req.session;
+      const ended = sessions.deleteWhere((session) => session.sid === sid && session.claims.iss === iss);
+      if (ours && ours.sid === sid && ours.claims.iss === iss) clearCookie(req, reply);
+      return ended;
+    },
   } satisfies Sessions);
 
   app.decorate("signInAttempts", {
     keep(req, reply, attempt, returnUrl) {
-      // One binding per browser: a second tab's attempt reuses it, so both can finish.
-      const binding = cookieId(req, signInCookie(req)) ?? randomId();
-      attempts.set(attempt.state, { attempt, binding, returnUrl });
+      // The binding is always one this server minted: a cookie value it does not hold (planted, expired, forged) is
+      // ignored and a fresh one minted. A known one is reused, so a second tab's attempt keeps the first's alive.
+      const presented = cookieId(req, signInCookie(req));
+      const known = presented ? attempts.get(presented) : undefined;
+      const binding = known && presented ? presented : randomId();
+      const browser: PendingBrowser = known ?? { attempts: new Map() };
+      if (known) attempts.set(binding, browser); // refresh: 15 minutes from this attempt
+      else if (!attempts.add(binding, browser)) return false;
+      while (browser.attempts.size >= maxPerBrowser) {
+        const oldest = browser.attempts.keys().next().value;
+        if (oldest === undefined) break;
+        browser.attempts.delete(oldest);
+      }
+      browser.attempts.set(attempt.state, { attempt, returnUrl, keptAt: Date.now() });
       reply.setCookie(signInCookie(req), binding, {
         path: "/",
         httpOnly: true,
@@ -136,12 +185,23 @@ async function sessionsPlugin(app: FastifyInstance, options: SessionOptions): Pr
         sameSite: "none",
         maxAge: SIGN_IN_ATTEMPT_TTL_MS / 1000,
       });
+      return true;
+    },
+    hasRoom(req) {
+      const presented = cookieId(req, signInCookie(req));
+      return (presented !== undefined && attempts.get(presented) !== undefined) || attempts.hasRoom();
     },
     take(req, state) {
-      const kept = attempts.take(state);
+      // The binding first: a response from another browser (or without the cookie) must not consume the attempt.
+      const binding = cookieId(req, signInCookie(req));
+      if (!binding) return { ok: false, reason: "other-browser" };
+      const browser = attempts.get(binding);
+      if (!browser) return { ok: false, reason: "unknown" }; // its attempts were all used, or expired
+      const kept = browser.attempts.get(state);
       if (!kept) return { ok: false, reason: "unknown" };
-      const binding = req.cookies[signInCookie(req)];
-      if (!binding || !safeEqual(binding, kept.binding)) return { ok: false, reason: "other-browser" };
+      browser.attempts.delete(state);
+      if (browser.attempts.size === 0) attempts.delete(binding);
+      if (Date.now() - kept.keptAt >= SIGN_IN_ATTEMPT_TTL_MS) return { ok: false, reason: "unknown" };
       return { ok: true, attempt: kept.attempt, returnUrl: kept.returnUrl };
     },
   } satisfies SignInAttempts);

@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fastifyFormbody from "@fastify/formbody";
+import fastifyRateLimit from "@fastify/rate-limit";
 import type { JWTPayload } from "jose";
 import { APP_ROUTES } from "../../contract/routes";
 import { explainAadsts } from "../auth/aadsts";
@@ -16,17 +17,45 @@ import { sanitiseReturnUrl } from "../return-url";
 import { randomId, safeEqual } from "../store";
 import { frontChannelSignedOutPage, messagePage, sendPage, sendProblem, type TrustChain } from "../views";
 
+/** How many /signin requests one client address may make in a time window. */
+export interface SignInRateLimit {
+  readonly max: number;
+  readonly timeWindowMs: number;
+}
+
 interface AuthOptions {
   readonly config: AppConfig;
   readonly client: SignInClient;
   readonly assertion: AssertionProvider;
+  /** Defaults to 60 a minute per client address: room for a whole office behind one NAT address. */
+  readonly rateLimit?: SignInRateLimit;
 }
 
-const origin = (req: FastifyRequest): string => `${req.protocol}://${req.host}`;
+type RateLimitCheck = ReturnType<FastifyInstance["createRateLimit"]>;
+
+/**
+ * The client's address without a port (App Service's front end writes X-Forwarded-For entries as ip:port), so every
+ * connection from one address shares one rate-limit budget. req.ip is the socket's address, or on App Service the
+ * last X-Forwarded-For entry, which the front end wrote (app.ts trusts one hop).
+ */
+export function clientAddress(req: FastifyRequest): string {
+  const ip = req.ip;
+  const v4 = /^(\d{1,3}(?:\.\d{1,3}){3}):\d+$/.exec(ip);
+  if (v4) return v4[1]!;
+  const v6 = /^\[([0-9a-f:.]+)\](?::\d+)?$/i.exec(ip);
+  return v6 ? v6[1]! : ip;
+}
 
 export async function authRoutes(app: FastifyInstance, options: AuthOptions): Promise<void> {
   await app.register(fastifyFormbody);
-  app.get(APP_ROUTES.signIn, (req, reply) => signIn(req, reply, options));
+  // Only /signin is limited (it allocates server-side state); the check runs in its handler so it can answer with a page.
+  await app.register(fastifyRateLimit, { global: false });
+  const limit = app.createRateLimit({
+    max: options.rateLimit?.max ?? 60,
+    timeWindow: options.rateLimit?.timeWindowMs ?? 60_000,
+    keyGenerator: clientAddress,
+  });
+  app.get(APP_ROUTES.signIn, (req, reply) => signIn(req, reply, options, limit));
   // The callback: POST for response_mode=form_post (what the app asks for), GET for response_mode=query.
   app.get(options.config.callbackPath, (req, reply) => callback(req, reply, options));
   app.post(options.config.callbackPath, (req, reply) => callback(req, reply, options));
@@ -34,7 +63,13 @@ export async function authRoutes(app: FastifyInstance, options: AuthOptions): Pr
   app.get(APP_ROUTES.frontChannelLogout, (req, reply) => frontChannelLogout(req, reply, options));
 }
 
-async function signIn(req: FastifyRequest, reply: FastifyReply, { config, client }: AuthOptions): Promise<FastifyReply> {
+async function signIn(req: FastifyRequest, reply: FastifyReply, { config, client }: AuthOptions, limit: RateLimitCheck): Promise<FastifyReply> {
+  const allowed = await limit(req);
+  if (!allowed.isAllowed && allowed.isExceeded) {
+    req.log.warn({ client: allowed.key }, "sign-in rate limit reached");
+    reply.header("retry-after", String(allowed.ttlInSeconds));
+    return sendPage(reply, 429, messagePage("Too many sign-in attempts", `Too many sign-ins were started from your network address. Wait ${allowed.ttlInSeconds} seconds, then sign in again.`));
+  }
   const query = req.query as { returnUrl?: unknown };
   const returnUrl = sanitiseReturnUrl(typeof query.returnUrl === "string" ? query.returnUrl : undefined);
   if (returnUrl === undefined) {
@@ -44,7 +79,8 @@ async function signIn(req: FastifyRequest, reply: FastifyReply, { config, client
       messagePage("Return URL refused", "returnUrl must be a path on this site starting with a single \"/\" (for example /me); other sites, \"//\" and backslashes are not allowed."),
     );
   }
-  const attempt = await newSignInAttempt(`${origin(req)}${config.callbackPath}`);
+  if (!req.server.signInAttempts.hasRoom(req)) return tooManyInProgress(req, reply);
+  const attempt = await newSignInAttempt(`${req.publicOrigin}${config.callbackPath}`);
   let url: string;
   try {
     url = await client.authorizationUrl(attempt);
@@ -52,8 +88,15 @@ async function signIn(req: FastifyRequest, reply: FastifyReply, { config, client
     req.log.warn({ err: safeError(error) }, "could not build the authorization URL");
     return sendProblem(reply, explainSignInFailure(error, config));
   }
-  req.server.signInAttempts.keep(req, reply, attempt, returnUrl);
+  if (!req.server.signInAttempts.keep(req, reply, attempt, returnUrl)) return tooManyInProgress(req, reply);
   return reply.header("cache-control", "no-store").redirect(url, 302);
+}
+
+/** The app holds its bound of browsers with a sign-in in progress: refuse this one rather than evict another's. */
+function tooManyInProgress(req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  req.log.warn("sign-in refused: the bound of sign-ins in progress is reached");
+  reply.header("retry-after", "60");
+  return sendPage(reply, 503, messagePage("Too many sign-ins in progress", "The app is holding as many unfinished sign-ins as it can. Wait a minute, then sign in again."));
 }
 
 async function callback(req: FastifyRequest, reply: FastifyReply, options: AuthOptions): Promise<FastifyReply> {
@@ -107,7 +150,7 @@ async function trustChain(req: FastifyRequest, { config, client, assertion }: Au
   const info = assertion.lastAssertionInfo();
   const metadata = await client.metadata();
   return {
-    appOrigin: origin(req),
+    appOrigin: req.publicOrigin,
     managedIdentityClientId: info?.clientId ?? config.managedIdentityClientId,
     ficIssuer: info?.issuer ?? "(unknown)",
     ficSubject: info?.subject ?? "(unknown)",
@@ -128,7 +171,7 @@ async function signOut(req: FastifyRequest, reply: FastifyReply, { client }: Aut
   req.server.sessions.end(req, reply);
   let target = "/";
   try {
-    target = (await client.endSessionUrl(`${origin(req)}/`, session.loginHint)) ?? "/";
+    target = (await client.endSessionUrl(`${req.publicOrigin}/`, session.loginHint)) ?? "/";
   } catch (error) {
     req.log.warn({ err: safeError(error) }, "no end-session endpoint; signed out locally only");
   }
@@ -136,16 +179,24 @@ async function signOut(req: FastifyRequest, reply: FastifyReply, { client }: Aut
   return reply.header("cache-control", "no-store").redirect(target, 303);
 }
 
-// Front-channel logout: Entra loads this in a hidden iframe when the user signs out elsewhere.
+/**
+ * Front-channel logout (OpenID Connect Front-Channel Logout 1.0): Entra loads this in a hidden iframe when the user
+ * signs out elsewhere, with `iss` and `sid`. Only the sessions whose ID token had exactly that issuer and session id end
+ * (the ID token's issuer was checked against the configured authority at sign-in). Without both, or with no match,
+ * nothing ends: the URL is a plain cross-site GET anyone can make a browser send. The answer is the same harmless 200
+ * page either way, so it neither breaks the IdP's iframe nor tells a prober whether a sid matched.
+ */
 async function frontChannelLogout(req: FastifyRequest, reply: FastifyReply, { config }: AuthOptions): Promise<FastifyReply> {
   // The one page the IdP may frame: replace helmet's frame-ancestors 'none' and X-Frame-Options for it.
   const instanceOrigin = new URL(config.instance).origin;
   reply.header("content-security-policy", `default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors ${instanceOrigin}`);
   reply.removeHeader("x-frame-options");
-  let cleared = req.server.sessions.end(req, reply);
   const { sid, iss } = req.query as { sid?: unknown; iss?: unknown };
-  const fromOurAuthority = typeof iss !== "string" || iss.startsWith(config.instance);
-  if (typeof sid === "string" && sid && fromOurAuthority) cleared += req.server.sessions.endBySid(sid);
-  req.log.info({ cleared }, "front-channel logout");
+  if (typeof iss === "string" && iss && typeof sid === "string" && sid) {
+    const ended = req.server.sessions.endBySid(req, reply, iss, sid);
+    req.log.info({ ended }, "front-channel logout");
+  } else {
+    req.log.info("front-channel logout without iss and sid: ignored");
+  }
   return sendPage(reply, 200, frontChannelSignedOutPage());
 }

@@ -48,13 +48,13 @@ describe("pages", () => {
 
 describe("sign-in start", () => {
   it("should redirect to the authority with PKCE, state, nonce and form_post", async () => {
-    const res = await offline.app.inject({ url: "/signin", headers: { host: "app.example" } });
+    const res = await offline.app.inject({ url: "/signin" });
     expect(res.statusCode).toBe(302);
     const location = new URL(String(res.headers.location));
     expect(location.origin + location.pathname).toBe(`https://login.microsoftonline.com/${TENANT}/oauth2/v2.0/authorize`);
     expect(Object.fromEntries(location.searchParams)).toMatchObject({
       client_id: CLIENT,
-      redirect_uri: "http://app.example/signin-oidc",
+      redirect_uri: "http://localhost/signin-oidc", // PUBLIC_BASE_URL, never the Host header
       response_mode: "form_post",
       response_type: "code",
       code_challenge_method: "S256",

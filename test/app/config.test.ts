@@ -13,6 +13,7 @@ const validEnv: Env = {
   [AzureAdSetting.ClientId]: CLIENT,
   [AzureAdSetting.SourceType]: "SignedAssertionFromManagedIdentity",
   [AzureAdSetting.ManagedIdentityClientId]: UAMI,
+  WEBSITE_HOSTNAME: "app.azurewebsites.net", // set by App Service itself
 };
 
 function problemsOf(env: Env): string[] {
@@ -42,6 +43,8 @@ describe("loadConfig", () => {
         tokenExchangeUrl: "api://AzureADTokenExchange",
         port: 8080,
         authority: `https://login.microsoftonline.com/${TENANT}`,
+        publicOrigins: ["https://app.azurewebsites.net"],
+        behindAppServiceFrontEnd: true,
       });
     });
 
@@ -63,6 +66,7 @@ describe("loadConfig", () => {
         "azuread:clientid": CLIENT,
         "AzureAd:ClientCredentials:0:SourceType": "signedassertionfrommanagedidentity",
         azuread__clientcredentials__0__managedidentityclientid: UAMI,
+        WEBSITE_HOSTNAME: "app.azurewebsites.net",
       });
       expect(config.clientId).toBe(CLIENT);
       expect(config.managedIdentityClientId).toBe(UAMI);
@@ -142,12 +146,12 @@ describe("loadConfig", () => {
 
     it("should report every problem at once", () => {
       const problems = problemsOf({ PORT: "-1" });
-      expect(problems).toHaveLength(5);
-      expect(problems.join("\n")).toMatch(/Instance[\s\S]*TenantId[\s\S]*ClientId[\s\S]*SourceType[\s\S]*PORT/);
+      expect(problems).toHaveLength(6);
+      expect(problems.join("\n")).toMatch(/Instance[\s\S]*TenantId[\s\S]*ClientId[\s\S]*SourceType[\s\S]*PORT[\s\S]*PUBLIC_BASE_URL/);
     });
 
     it("should put every problem in the error message", () => {
-      expect(() => loadConfig({})).toThrow(/Invalid app settings \(4 problems\):\n- AzureAd__Instance is missing/);
+      expect(() => loadConfig({})).toThrow(/Invalid app settings \(5 problems\):\n- AzureAd__Instance is missing/);
     });
   });
 });

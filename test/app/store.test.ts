@@ -45,6 +45,19 @@ describe("BoundedStore", () => {
     expect(store.get("d")).toBe("D");
   });
 
+  it("should refuse to add beyond the bound, evicting nothing, until an entry expires", () => {
+    const { clock, store } = storeWithClock({ absoluteTimeoutMs: 100, maxEntries: 2 });
+    expect(store.add("a", "A")).toBe(true);
+    clock.now = 10;
+    expect(store.add("b", "B")).toBe(true);
+    expect(store.hasRoom()).toBe(false);
+    expect(store.add("c", "C")).toBe(false);
+    expect([store.get("a"), store.get("b"), store.get("c")]).toEqual(["A", "B", undefined]);
+    clock.now = 100; // "a" has expired: adding sweeps it to make room
+    expect(store.add("c", "C")).toBe(true);
+    expect([store.get("a"), store.get("b"), store.get("c")]).toEqual([undefined, "B", "C"]);
+  });
+
   it("should hand out an entry only once with take", () => {
     const { store } = storeWithClock({ absoluteTimeoutMs: 1000, maxEntries: 3 });
     store.set("state", "tx");

@@ -125,7 +125,8 @@ describe("the web app", () => {
   it("hands the sample app exactly the configuration it loads: same client, tenant, identity and audience", () => {
     const app = mocks.one(T.app);
     const uami = mocks.one(T.uami);
-    const loaded = loadConfig({ ...settingsOf(), PORT: "8080" });
+    // App Service adds PORT and WEBSITE_HOSTNAME itself.
+    const loaded = loadConfig({ ...settingsOf(), PORT: "8080", WEBSITE_HOSTNAME: "app.azurewebsites.net" });
     expect(loaded).toMatchObject({
       instance: "https://login.microsoftonline.com/",
       tenantId: TENANT_ID,

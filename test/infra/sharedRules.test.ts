@@ -46,6 +46,7 @@ function appProblem(callbackPath: string): string | undefined {
       [AzureAdSetting.SourceType]: "SignedAssertionFromManagedIdentity",
       [AzureAdSetting.ManagedIdentityClientId]: guidFrom("uami"),
       [AzureAdSetting.CallbackPath]: callbackPath,
+      WEBSITE_HOSTNAME: "app.azurewebsites.net", // set by App Service itself
     });
     return undefined;
   } catch (e) {

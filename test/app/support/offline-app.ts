@@ -19,6 +19,8 @@ export function offlineConfig(overrides: Env = {}): AppConfig {
     AzureAd__ClientId: CLIENT,
     AzureAd__ClientCredentials__0__SourceType: "SignedAssertionFromManagedIdentity",
     AzureAd__ClientCredentials__0__ManagedIdentityClientId: "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+    // Fastify's inject sends Host: localhost:80.
+    PUBLIC_BASE_URL: "http://localhost",
     ...overrides,
   });
 }
