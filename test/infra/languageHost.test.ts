@@ -3,13 +3,13 @@ import { type HostRun, readStackConfig, runThroughLanguageHost } from "../../off
 
 /**
  * `pulumi up` would load and evaluate this program: the dev stack, run through the Node language host's own code path
- * with this project's tsconfig and TypeScript (type-checked), registers the whole chain and exports its outputs.
+ * with Pulumi.yaml's runtime options (scripts/pulumi-loader.cjs compiles the TypeScript), registers the whole chain
+ * and exports its outputs.
  */
 
 let host: HostRun;
 
 beforeAll(async () => {
-  delete process.env.PULUMI_NODEJS_TRANSPILE_ONLY; // type-check, as the host does by default
   host = await runThroughLanguageHost(readStackConfig("dev"));
 }, 60_000);
 
