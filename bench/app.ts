@@ -5,7 +5,7 @@
  * Every server listens on 127.0.0.1.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, cpSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { get } from "node:http";
 import { dirname, join, relative } from "node:path";
 import autocannon from "autocannon";
@@ -13,10 +13,9 @@ import { build } from "esbuild";
 import { fromBuffer, type Entry, type ZipFile } from "yauzl";
 import { HEALTH_CHECK_PATH } from "../contract/routes";
 import { packageApp } from "../deploy/package-app";
-import { startEmulator, type RunningEmulator } from "../emulator";
+import { appRegistrationFor, startEmulator, type RunningEmulator } from "../emulator";
 import { trustEmulatorCertificate } from "../emulator/testing";
-import { childApp, freePort } from "../local/child-app";
-import { startLocalStack } from "../local/stack";
+import { freePort } from "../local/child-app";
 import { UserAgent } from "../test/app/support/user-agent";
 import { ROOT, median, quantile, scratch } from "./measure";
 
@@ -113,27 +112,48 @@ function stop(child: ChildProcess): Promise<void> {
   });
 }
 
-/** Milliseconds from spawning `node <entry>` (with the emulator's settings) to its first 200 on /healthz. */
-async function coldStart(emu: RunningEmulator, entry: string): Promise<number> {
+interface RunningApp {
+  /** http://127.0.0.1:<port> */
+  readonly url: string;
+  /** Milliseconds from spawn to the first 200 on /healthz. */
+  readonly startMs: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Spawns `node <entry>` with the emulator's settings, as App Service starts it, and waits for the first 200 on
+ * /healthz, polling every 2 ms. The app's JSON log lines go to a file, as App Service keeps them (a pipe that this
+ * busy process would have to drain would slow the app down).
+ */
+async function startApp(emu: RunningEmulator, entry: string): Promise<RunningApp> {
   const port = await freePort();
+  const log = openSync(join(scratch("app-log"), "app.log"), "w");
   const started = performance.now();
   const child = spawn(process.execPath, [entry], {
     cwd: dirname(entry),
     env: { PATH: process.env.PATH ?? "", ...emu.appEnv(), PORT: String(port), HOST: "127.0.0.1" },
-    stdio: "ignore",
+    stdio: ["ignore", log, log],
   });
+  closeSync(log);
+  const url = `http://127.0.0.1:${port}`;
   try {
-    const url = `http://127.0.0.1:${port}${HEALTH_CHECK_PATH}`;
     const deadline = started + 30_000;
     while (performance.now() < deadline) {
       if (child.exitCode !== null) throw new Error(`${relative(ROOT, entry)} exited with ${child.exitCode}`);
-      if ((await status(url)) === 200) return performance.now() - started;
+      if ((await status(`${url}${HEALTH_CHECK_PATH}`)) === 200) return { url, startMs: performance.now() - started, stop: () => stop(child) };
       await new Promise((r) => setTimeout(r, 2));
     }
     throw new Error(`${relative(ROOT, entry)} did not answer ${HEALTH_CHECK_PATH} within 30 s`);
-  } finally {
+  } catch (error) {
     await stop(child);
+    throw error;
   }
+}
+
+async function coldStart(emu: RunningEmulator, entry: string): Promise<number> {
+  const app = await startApp(emu, entry);
+  await app.stop();
+  return app.startMs;
 }
 
 export async function measureColdStart(packaged: string, runs: number): Promise<{ coldStartMs: number; coldStartUnbundledMs: number }> {
@@ -163,13 +183,11 @@ async function requestsPerSecond(url: string, seconds: number, headers: Record<s
   return result.requests.average;
 }
 
-/** A bare node:http hello world in its own process, as the app is. */
-async function helloServer(): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(
-    process.execPath,
-    ["-e", 'const s=require("node:http").createServer((q,r)=>r.end("hello world"));s.listen(0,"127.0.0.1",()=>console.log(s.address().port))'],
-    { stdio: ["ignore", "pipe", "inherit"] },
-  );
+/** A baseline server (bench/baseline-server.cjs) in its own process, as the app is; its logs go to a file. */
+async function baselineServer(mode: "hello" | "fastify" | "fastify-helmet-logs"): Promise<{ url: string; child: ChildProcess }> {
+  const log = openSync(join(scratch("baseline-log"), "server.log"), "w");
+  const child = spawn(process.execPath, [join(__dirname, "baseline-server.cjs"), mode], { stdio: ["ignore", "pipe", log] });
+  closeSync(log);
   const port = await new Promise<string>((resolve) => child.stdout!.once("data", (d: Buffer) => resolve(d.toString().trim())));
   return { url: `http://127.0.0.1:${port}/`, child };
 }
@@ -180,17 +198,25 @@ export interface ServeFigures {
   signins: number;
   pageRps: number;
   helloRps: number;
+  /** A bare Fastify route, and one with helmet's headers and pino's request logs: the framework's share. */
+  fastifyRps: number;
+  fastifyHelmetLogsRps: number;
 }
 
 /** Sign-ins, then throughput, against the packaged app as a child process and the emulator in this process. */
 export async function measureServing(packaged: string, signins: number, rounds: number, seconds: number): Promise<ServeFigures> {
-  const stack = await startLocalStack(childApp({ args: [packaged], cwd: dirname(packaged), port: await freePort(), output: [] }));
-  trustEmulatorCertificate(stack.emu); // this process's fetch follows redirects to the emulator's HTTPS endpoints
-  const hello = await helloServer();
+  const emu = await startEmulator();
+  trustEmulatorCertificate(emu); // this process's fetch follows redirects to the emulator's HTTPS endpoints
+  const app = await startApp(emu, packaged).catch(async (error: unknown) => {
+    await emu.close();
+    throw error;
+  });
+  Object.assign(emu.registration, appRegistrationFor(app.url)); // as the stack registers the deployed app's URLs
+  const baselines = await Promise.all((["hello", "fastify", "fastify-helmet-logs"] as const).map(baselineServer));
   try {
     const signIn = async (): Promise<UserAgent> => {
       const ua = new UserAgent();
-      const page = await ua.navigate(`${stack.app.url}/signin`);
+      const page = await ua.navigate(`${app.url}/signin`);
       if (page.status !== 200 || !page.body.includes('id="user-name"')) throw new Error(`sign-in ended at ${page.url} with ${page.status}`);
       return ua;
     };
@@ -202,17 +228,18 @@ export async function measureServing(packaged: string, signins: number, rounds: 
       ua = await signIn();
       times.push(performance.now() - t);
     }
-    const cookie = `session=${ua!.cookie(stack.app.url, "session")}`;
-    const me = `${stack.app.url.replace("localhost", "127.0.0.1")}/me`;
-    const page: number[] = [];
-    const bare: number[] = [];
+    const cookie = `session=${ua!.cookie(app.url, "session")}`;
+    const me = `${app.url}/me`;
+    const rps: number[][] = [[], [], [], []];
     for (let i = 0; i < rounds; i++) {
-      bare.push(await requestsPerSecond(hello.url, seconds));
-      page.push(await requestsPerSecond(me, seconds, { cookie }));
+      for (const [j, server] of baselines.entries()) rps[j]!.push(await requestsPerSecond(server.url, seconds));
+      rps[3]!.push(await requestsPerSecond(me, seconds, { cookie }));
     }
-    return { signinP50Ms: median(times), signinP99Ms: quantile(times, 0.99), signins, pageRps: median(page), helloRps: median(bare) };
+    const [helloRps, fastifyRps, fastifyHelmetLogsRps, pageRps] = rps.map(median) as [number, number, number, number];
+    return { signinP50Ms: median(times), signinP99Ms: quantile(times, 0.99), signins, pageRps, helloRps, fastifyRps, fastifyHelmetLogsRps };
   } finally {
-    await stop(hello.child);
-    await stack.close();
+    for (const server of baselines) await stop(server.child);
+    await app.stop();
+    await emu.close();
   }
 }

@@ -72,6 +72,8 @@ async function main(): Promise<void> {
       requireFloorCachedMs: program.requireFloorCachedMs,
       programEvalColdMs: program.programEvalColdMs,
       programEvalDefaultPathRssMb: plan.defaultPath ? program.programEvalDefaultPathRssMb : null,
+      fastifyRps: serve.fastifyRps,
+      fastifyHelmetLogsRps: serve.fastifyHelmetLogsRps,
       packageCachedMs: pkg.packageCachedMs,
       packageRebuildMs: pkg.packageRebuildMs,
       resources: program.resources,
