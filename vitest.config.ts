@@ -14,6 +14,7 @@ export default defineConfig({
       { test: { name: "deploy", include: ["test/deploy/**/*.test.ts"], testTimeout: 60_000 } },
       { test: { name: "bootstrap", include: ["test/bootstrap/**/*.test.ts"], testTimeout: 30_000 } },
       { test: { name: "workflows", include: ["test/workflows/**/*.test.ts"], testTimeout: 30_000 } },
+      { test: { name: "bench", include: ["test/bench/**/*.test.ts"] } },
       { test: { name: "e2e", include: ["test/e2e/**/*.test.ts"], testTimeout: 60_000, hookTimeout: 60_000 } },
     ],
   },

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { creationChain } from "../../bench/dag";
 import { type HostRun, readStackConfig, runThroughLanguageHost } from "../../offline/languageHost";
 
 /**
@@ -55,5 +56,12 @@ describe("the program under the Pulumi language host", () => {
     expect(site.name).toBe("secretless-signin-dev");
     expect(site.location).toBe("westeurope");
     expect(site.tags).toEqual({ environment: "dev", workload: "secretless-signin" });
+  });
+
+  it("creates its resources in at most four steps one after another (the critical path of a fresh pulumi up)", () => {
+    const chain = creationChain(host.mocks);
+    expect(chain.length, chain.join(" → ")).toBeLessThanOrEqual(4);
+    // The managed identity waits only for its group, and the redirect URIs for the site they name.
+    expect(chain.at(-1)).toBe("azuread:index/applicationRedirectUris:ApplicationRedirectUris::secretless-redirect-uris");
   });
 });
