@@ -57,6 +57,11 @@ export class AzureMocks implements pulumi.runtime.Mocks {
   readonly resources: RegisteredResource[] = [];
   readonly calls: { token: string; inputs: Record<string, any> }[] = [];
   readonly options = new Map<string, SeenOptions>();
+  /**
+   * What the engine is told each registration depends on, keyed by `type::name`: the URNs of the resources its input
+   * Outputs come from plus its `dependsOn` (components expanded to their resources; the parent is not a dependency).
+   */
+  readonly dependencies = new Map<string, string[]>();
   /** What the azuread provider's `getClientConfig` returns; tests may change it before the program runs. */
   clientConfig = { tenantId: TENANT_ID, clientId: guidFrom("deployer-client"), objectId: DEPLOYER_OBJECT_ID };
   /** Tenant a managed identity reports; tests may change it to prove the cross-tenant check. */
@@ -236,8 +241,23 @@ export async function attachMocks(config: Record<string, string>, stack = "test"
     Object.fromEntries(Object.entries(config).map(([k, v]) => [k.includes(":") ? k : `${PROJECT}:${k}`, v])),
   );
   hookRegistrations();
+  recordDependencies(mocks);
   recording = mocks;
   return mocks;
+}
+
+/** Reads each registration's dependency URNs off the request the SDK sends the (mock) monitor. */
+function recordDependencies(mocks: AzureMocks): void {
+  type Request = { getType(): string; getName(): string; getDependenciesList(): string[] };
+  const settings = require("@pulumi/pulumi/runtime/settings") as {
+    getMonitor(): { registerResource(req: Request, callback: unknown): unknown };
+  };
+  const monitor = settings.getMonitor();
+  const original = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, callback) => {
+    mocks.dependencies.set(`${req.getType()}::${req.getName()}`, req.getDependenciesList());
+    return original(req, callback);
+  };
 }
 
 /**

@@ -1,11 +1,10 @@
 import { execFile } from "node:child_process";
-import { join } from "node:path";
 import { promisify } from "node:util";
 import { expect, it } from "vitest";
 import { ROOT } from "../../offline/languageHost";
 
 it("npm run plan prints the dev stack's resource tree, its secretless wiring and the deploy step, labelled offline", async () => {
-  const { stdout } = await promisify(execFile)(process.execPath, [join(ROOT, "node_modules/tsx/dist/cli.mjs"), "scripts/plan.ts"], {
+  const { stdout } = await promisify(execFile)(process.execPath, ["--require", "./scripts/pulumi-loader.cjs", "scripts/plan.ts"], {
     cwd: ROOT,
     timeout: 60_000,
   });

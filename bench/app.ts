@@ -1,0 +1,245 @@
+/**
+ * The deployed app's figures: the package (bundle and zip sizes, packaging time cached and rebuilt), cold start of the
+ * packaged app against the same app from compiled sources and node_modules, full sign-in round trips over HTTP
+ * against the emulator, and signed-in `GET /me` throughput against a bare node:http hello world, with one client.
+ * Every server listens on 127.0.0.1.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { closeSync, cpSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { get } from "node:http";
+import { dirname, join, relative } from "node:path";
+import autocannon from "autocannon";
+import { build } from "esbuild";
+import { fromBuffer, type Entry, type ZipFile } from "yauzl";
+import { HEALTH_CHECK_PATH } from "../contract/routes";
+import { packageApp } from "../deploy/package-app";
+import { appRegistrationFor, startEmulator, type RunningEmulator } from "../emulator";
+import { trustEmulatorCertificate } from "../emulator/testing";
+import { freePort } from "../local/child-app";
+import { UserAgent } from "../test/app/support/user-agent";
+import { ROOT, median, quantile, scratch } from "./measure";
+
+/** Unzips `zip` into `dir` (entries are relative `/` paths; the packager writes no others). */
+function unzip(zip: Buffer, dir: string): Promise<Map<string, number>> {
+  const sizes = new Map<string, number>();
+  return new Promise((resolve, reject) => {
+    fromBuffer(zip, { lazyEntries: true }, (error, file?: ZipFile) => {
+      if (error || !file) return reject(error);
+      file.on("entry", (entry: Entry) => {
+        sizes.set(entry.fileName, entry.uncompressedSize);
+        file.openReadStream(entry, (err, stream) => {
+          if (err || !stream) return reject(err);
+          const chunks: Buffer[] = [];
+          stream.on("data", (c: Buffer) => chunks.push(c));
+          stream.on("end", () => {
+            const target = join(dir, ...entry.fileName.split("/"));
+            mkdirSync(dirname(target), { recursive: true });
+            writeFileSync(target, Buffer.concat(chunks));
+            file.readEntry();
+          });
+        });
+      });
+      file.on("end", () => resolve(sizes));
+      file.on("error", reject);
+      file.readEntry();
+    });
+  });
+}
+
+export interface PackageFigures {
+  bundleBytes: number;
+  zipBytes: number;
+  packageCachedMs: number;
+  packageRebuildMs: number;
+  /** Where the zip was unpacked, as App Service unpacks it. */
+  dir: string;
+}
+
+/** `packageApp()` as the program calls it: a forced rebuild, then calls that reuse the zip. */
+export async function measurePackage(runs: number): Promise<PackageFigures> {
+  const rebuild: number[] = [];
+  const cached: number[] = [];
+  let bytes = 0;
+  for (let i = 0; i < runs; i++) {
+    let t = performance.now();
+    const built = await packageApp({ force: true });
+    rebuild.push(performance.now() - t);
+    bytes = built.bytes;
+    t = performance.now();
+    const reused = await packageApp();
+    cached.push(performance.now() - t);
+    if (reused.rebuilt) throw new Error("packageApp rebuilt a package whose inputs had not changed");
+  }
+  const dir = scratch("app-zip");
+  const sizes = await unzip(readFileSync(join(ROOT, "dist", "app.zip")), dir);
+  return { bundleBytes: sizes.get("server.js") ?? 0, zipBytes: bytes, packageCachedMs: median(cached), packageRebuildMs: median(rebuild), dir };
+}
+
+/** The app's sources compiled file by file (no bundling), requiring node_modules from the project root. */
+async function compiledSources(): Promise<string> {
+  const dir = scratch("app-compiled");
+  const sources: string[] = [];
+  const walk = (folder: string): void => {
+    for (const entry of readdirSync(folder, { withFileTypes: true })) {
+      const path = join(folder, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name.endsWith(".ts")) sources.push(path);
+    }
+  };
+  walk(join(ROOT, "app"));
+  walk(join(ROOT, "contract"));
+  await build({ entryPoints: sources, outbase: ROOT, outdir: dir, bundle: false, platform: "node", format: "cjs", target: "node22", logLevel: "warning" });
+  cpSync(join(ROOT, "app", "public"), join(dir, "app", "public"), { recursive: true });
+  return join(dir, "app", "server.js");
+}
+
+/** A status code from a loopback GET, or undefined while nothing listens. */
+function status(url: string): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const req = get(url, { agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    });
+    req.on("error", () => resolve(undefined));
+  });
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once("exit", () => resolve());
+    child.kill("SIGTERM");
+  });
+}
+
+interface RunningApp {
+  /** http://127.0.0.1:<port> */
+  readonly url: string;
+  /** Milliseconds from spawn to the first 200 on /healthz. */
+  readonly startMs: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Spawns `node <entry>` with the emulator's settings, as App Service starts it, and waits for the first 200 on
+ * /healthz, polling every 2 ms. The app's JSON log lines go to a file, as App Service keeps them (a pipe that this
+ * busy process would have to drain would slow the app down).
+ */
+async function startApp(emu: RunningEmulator, entry: string): Promise<RunningApp> {
+  const port = await freePort();
+  const log = openSync(join(scratch("app-log"), "app.log"), "w");
+  const started = performance.now();
+  const child = spawn(process.execPath, [entry], {
+    cwd: dirname(entry),
+    env: { PATH: process.env.PATH ?? "", ...emu.appEnv(), PORT: String(port), HOST: "127.0.0.1" },
+    stdio: ["ignore", log, log],
+  });
+  closeSync(log);
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    const deadline = started + 30_000;
+    while (performance.now() < deadline) {
+      if (child.exitCode !== null) throw new Error(`${relative(ROOT, entry)} exited with ${child.exitCode}`);
+      if ((await status(`${url}${HEALTH_CHECK_PATH}`)) === 200) return { url, startMs: performance.now() - started, stop: () => stop(child) };
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    throw new Error(`${relative(ROOT, entry)} did not answer ${HEALTH_CHECK_PATH} within 30 s`);
+  } catch (error) {
+    await stop(child);
+    throw error;
+  }
+}
+
+async function coldStart(emu: RunningEmulator, entry: string): Promise<number> {
+  const app = await startApp(emu, entry);
+  await app.stop();
+  return app.startMs;
+}
+
+export async function measureColdStart(packaged: string, runs: number): Promise<{ coldStartMs: number; coldStartUnbundledMs: number }> {
+  const unbundled = await compiledSources();
+  const emu = await startEmulator();
+  try {
+    await coldStart(emu, packaged); // warm the OS file cache for both, as on an instance that restarts
+    await coldStart(emu, unbundled);
+    const bundled: number[] = [];
+    const sources: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      bundled.push(await coldStart(emu, packaged));
+      sources.push(await coldStart(emu, unbundled));
+    }
+    return { coldStartMs: median(bundled), coldStartUnbundledMs: median(sources) };
+  } finally {
+    await emu.close();
+  }
+}
+
+/** req/s of autocannon's GETs at `url`, failing on any error or non-2xx answer. */
+async function requestsPerSecond(url: string, seconds: number, headers: Record<string, string> = {}): Promise<number> {
+  const result = await autocannon({ url, connections: 10, duration: seconds, headers });
+  if (result.errors > 0 || result.non2xx > 0 || result.timeouts > 0) {
+    throw new Error(`${url}: ${result.errors} errors, ${result.non2xx} non-2xx, ${result.timeouts} timeouts`);
+  }
+  return result.requests.average;
+}
+
+/** A baseline server (bench/baseline-server.cjs) in its own process, as the app is; its logs go to a file. */
+async function baselineServer(mode: "hello" | "fastify" | "fastify-helmet-logs"): Promise<{ url: string; child: ChildProcess }> {
+  const log = openSync(join(scratch("baseline-log"), "server.log"), "w");
+  const child = spawn(process.execPath, [join(__dirname, "baseline-server.cjs"), mode], { stdio: ["ignore", "pipe", log] });
+  closeSync(log);
+  const port = await new Promise<string>((resolve) => child.stdout!.once("data", (d: Buffer) => resolve(d.toString().trim())));
+  return { url: `http://127.0.0.1:${port}/`, child };
+}
+
+export interface ServeFigures {
+  signinP50Ms: number;
+  signinP99Ms: number;
+  signins: number;
+  pageRps: number;
+  helloRps: number;
+  /** A bare Fastify route, and one with helmet's headers and pino's request logs: the framework's share. */
+  fastifyRps: number;
+  fastifyHelmetLogsRps: number;
+}
+
+/** Sign-ins, then throughput, against the packaged app as a child process and the emulator in this process. */
+export async function measureServing(packaged: string, signins: number, rounds: number, seconds: number): Promise<ServeFigures> {
+  const emu = await startEmulator();
+  trustEmulatorCertificate(emu); // this process's fetch follows redirects to the emulator's HTTPS endpoints
+  const app = await startApp(emu, packaged).catch(async (error: unknown) => {
+    await emu.close();
+    throw error;
+  });
+  Object.assign(emu.registration, appRegistrationFor(app.url)); // as the stack registers the deployed app's URLs
+  const baselines = await Promise.all((["hello", "fastify", "fastify-helmet-logs"] as const).map(baselineServer));
+  try {
+    const signIn = async (): Promise<UserAgent> => {
+      const ua = new UserAgent();
+      const page = await ua.navigate(`${app.url}/signin`);
+      if (page.status !== 200 || !page.body.includes('id="user-name"')) throw new Error(`sign-in ended at ${page.url} with ${page.status}`);
+      return ua;
+    };
+    for (let i = 0; i < 3; i++) await signIn(); // warm-up: MI token, JWKS and metadata caches, JIT
+    const times: number[] = [];
+    let ua: UserAgent | undefined;
+    for (let i = 0; i < signins; i++) {
+      const t = performance.now();
+      ua = await signIn();
+      times.push(performance.now() - t);
+    }
+    const cookie = `session=${ua!.cookie(app.url, "session")}`;
+    const me = `${app.url}/me`;
+    const rps: number[][] = [[], [], [], []];
+    for (let i = 0; i < rounds; i++) {
+      for (const [j, server] of baselines.entries()) rps[j]!.push(await requestsPerSecond(server.url, seconds));
+      rps[3]!.push(await requestsPerSecond(me, seconds, { cookie }));
+    }
+    const [helloRps, fastifyRps, fastifyHelmetLogsRps, pageRps] = rps.map(median) as [number, number, number, number];
+    return { signinP50Ms: median(times), signinP99Ms: quantile(times, 0.99), signins, pageRps, helloRps, fastifyRps, fastifyHelmetLogsRps };
+  } finally {
+    for (const server of baselines) await stop(server.child);
+    await app.stop();
+    await emu.close();
+  }
+}
