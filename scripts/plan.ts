@@ -36,6 +36,11 @@ function describe(r: RegisteredResource): string[] {
         `identity     ${i.identity.type} ${(i.identity.userAssignedIdentities as string[]).join(", ")}`,
         ...(i.siteConfig.appSettings as { name: string; value: string }[]).map((s) => `setting      ${s.name}=${s.value}`),
       ];
+    case "azure-native:web:WebAppDiagnosticLogsConfiguration":
+      return [
+        `http logs    ${i.httpLogs.fileSystem.enabled ? "on" : "off"}, kept ${i.httpLogs.fileSystem.retentionInDays} days, at most ${i.httpLogs.fileSystem.retentionInMb} MB`,
+        `errors       detailed error pages ${i.detailedErrorMessages.enabled ? "on" : "off"}`,
+      ];
     case "azure-native:web:WebAppScmAllowed":
     case "azure-native:web:WebAppFtpAllowed":
       return [`basic auth   allow=${i.allow}`];

@@ -36,6 +36,7 @@ describe("the program under the Pulumi language host", () => {
         "azure-native:web:WebApp",
         "azure-native:web:WebAppScmAllowed",
         "azure-native:web:WebAppFtpAllowed",
+        "azure-native:web:WebAppDiagnosticLogsConfiguration",
         "azuread:index/applicationRedirectUris:ApplicationRedirectUris",
       ].sort(),
     );

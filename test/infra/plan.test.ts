@@ -16,6 +16,6 @@ it("npm run plan prints the dev stack's resource tree and its secretless wiring,
   expect(stdout).toMatch(/\+ azure-native:web:WebApp {2}secretless-web-site/);
   expect(stdout).toMatch(/setting {6}AzureAd__ClientCredentials__0__SourceType=SignedAssertionFromManagedIdentity/);
   expect(stdout).toMatch(/basic auth {3}allow=false/);
-  expect(stdout).toMatch(/^15 to create: 10 cloud resources, plus the stack and 4 components that only group them\.$/m);
+  expect(stdout).toMatch(/^16 to create: 11 cloud resources, plus the stack and 4 components that only group them\.$/m);
   expect(stdout).toMatch(/url {18}https:\/\/secretless-signin-dev-[0-9a-f]{16}\.westeurope-01\.azurewebsites\.net/);
 }, 60_000);
