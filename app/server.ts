@@ -1,6 +1,7 @@
 // Entry point: App Service runs `node server.js` (the bundle of this file). Everything testable lives in app.ts.
 import { createApp } from "./app";
 import { ConfigError, loadConfig, type AppConfig } from "./config";
+import { startupFailure } from "./startup";
 
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 
@@ -10,8 +11,9 @@ async function main(): Promise<void> {
     config = loadConfig(process.env);
   } catch (error) {
     if (error instanceof ConfigError) {
-      // A JSON line like every other log line, so App Service's log stream shows it plainly.
-      process.stderr.write(`${JSON.stringify({ level: 50, time: Date.now(), msg: error.message, problems: error.problems })}\n`);
+      // Readable on a terminal; a JSON line like every other log line otherwise (App Service's log stream).
+      const readable = `${error.message}\nTo run it locally with the emulator's settings: npm run dev`;
+      process.stderr.write(startupFailure({ level: 50, msg: error.message, problems: error.problems }, readable, process.stderr.isTTY === true));
       process.exit(1);
     }
     throw error;
@@ -49,6 +51,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`${JSON.stringify({ level: 60, time: Date.now(), msg: "sample app failed to start", err: String(error) })}\n`);
+  const entry = { level: 60, msg: "sample app failed to start", err: String(error) };
+  process.stderr.write(startupFailure(entry, `${entry.msg}: ${entry.err}`, process.stderr.isTTY === true));
   process.exit(1);
 });

@@ -18,6 +18,8 @@ export interface TrustChain {
   readonly appOrigin: string;
   /** Client ID of the user-assigned managed identity. */
   readonly managedIdentityClientId: string;
+  /** Principal (object) ID of the user-assigned managed identity: the `oid` of its token. */
+  readonly managedIdentityPrincipalId: string;
   /** The managed-identity token's issuer, subject (principal ID) and requested audience: what the FIC must match. */
   readonly ficIssuer: string;
   readonly ficSubject: string;
@@ -42,16 +44,16 @@ function layout(title: string, main: string): string {
 <main>
 ${main}
 </main>
-<footer>Signed in with a managed identity as the app's credential: no client secret exists.</footer>
+<footer>This app's only credential is its managed identity's token: no client secret exists.</footer>
 </body>
 </html>
 `;
 }
 
-export function signedOutPage(): string {
+export function signedOutPage(view: { justSignedOut?: boolean } = {}): string {
   return layout(
     "Welcome",
-    `<h1>Welcome</h1>
+    `${view.justSignedOut ? '<p class="notice" id="signed-out-notice" role="status">You are signed out.</p>\n' : ""}<h1>Welcome</h1>
 <p>This app signs you in with Microsoft Entra ID. Its own credential is not a secret: it is the token of its
 user-assigned managed identity, which the app registration trusts through a federated identity credential.</p>
 <p><a class="button" id="sign-in" href="/signin">Sign in</a></p>`,
@@ -136,11 +138,17 @@ function trustChainSvg(trust: TrustChain): string {
     { title: `2. This app`, lines: [trust.appOrigin, "asks its managed identity for a token (no secret stored)"] },
     {
       title: "3. Managed identity endpoint (IDENTITY_ENDPOINT)",
-      lines: [`user-assigned identity, client ID ${trust.managedIdentityClientId}`, `token for ${trust.ficAudience}`],
+      lines: [
+        `user-assigned identity, client ID ${trust.managedIdentityClientId}`,
+        `principal ID ${trust.managedIdentityPrincipalId} (its token's oid) · token for ${trust.ficAudience}`,
+      ],
     },
     {
       title: "4. Entra: federated identity credential on the app registration",
-      lines: [`issuer ${trust.ficIssuer}`, `subject ${trust.ficSubject} · audience ${trust.ficAudience}`],
+      lines: [
+        `issuer ${trust.ficIssuer} · audience ${trust.ficAudience}`,
+        `subject ${trust.ficSubject} ${trust.ficSubject === trust.managedIdentityPrincipalId ? "= the identity's principal ID" : "≠ the identity's principal ID"}`,
+      ],
     },
     { title: "5. ID token", lines: [`issuer ${trust.idTokenIssuer}`, `audience ${trust.clientId}`] },
   ];

@@ -1,3 +1,4 @@
+import * as pulumi from "@pulumi/pulumi";
 import { isGuid } from "../contract/settings";
 
 /**
@@ -74,14 +75,18 @@ export interface BootstrapProblem {
   message: string;
 }
 
-/** Thrown when the bootstrap configuration (or CiBootstrap's arguments) is invalid; lists every problem found. */
-export class BootstrapConfigError extends Error {
+/**
+ * Thrown when the bootstrap configuration (or CiBootstrap's arguments) is invalid; lists every problem found. A
+ * RunError, so `pulumi up` (and `npm run plan:bootstrap`) print the message once, without a stack trace.
+ */
+export class BootstrapConfigError extends pulumi.RunError {
   readonly problems: BootstrapProblem[];
   constructor(problems: BootstrapProblem[]) {
     const lines = problems.map((p) => `  - ${p.key}: ${p.message}`);
     super(
       `Invalid bootstrap configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${lines.join("\n")}\n` +
-        "Nothing was created. Fix the keys above with `pulumi -C bootstrap config set <key> <value>` and run again.",
+        `Nothing was created. Fix the keys above in bootstrap/Pulumi.${pulumi.getStack() || "<stack>"}.yaml ` +
+        "or with `pulumi -C bootstrap config set <key> <value>`, and run again.",
     );
     this.name = "BootstrapConfigError";
     this.problems = problems;

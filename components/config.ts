@@ -1,3 +1,4 @@
+import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_NODE_VERSION, DEFAULT_PLAN_SKU, DEFAULT_READINESS_TIMEOUT_MINUTES, DEFAULT_SIGN_IN_AUDIENCE, type NodeVersion, type PlanSku, type SignInAudience, alwaysOnByDefault, defaultDisplayName } from "../contract/catalogue";
 import { type CloudName, DEFAULT_CLOUD, clouds, isCloudName } from "../contract/clouds";
 import {
@@ -109,14 +110,19 @@ interface ConfigProblem {
   message: string;
 }
 
-/** Thrown when the stack configuration is invalid; lists every problem found. */
-export class StackConfigError extends Error {
+/**
+ * Thrown when the stack configuration is invalid; lists every problem found. A RunError, so `pulumi up` (and
+ * `npm run plan`) print the message once, without a stack trace.
+ */
+export class StackConfigError extends pulumi.RunError {
   readonly problems: ConfigProblem[];
   constructor(problems: ConfigProblem[]) {
     const lines = problems.map((p) => `  - ${p.key}: ${p.message}`);
+    const file = `Pulumi.${pulumi.getStack() || "<stack>"}.yaml`;
     super(
       `Invalid stack configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${lines.join("\n")}\n` +
-        "Nothing was created. Fix the keys above with `pulumi config set <key> <value>` and run again.",
+        `Nothing was created. Fix the keys above in ${file} (under \`config:\`, as \`${pulumi.getProject() || "<project>"}:<key>: <value>\`) ` +
+        "or with `pulumi config set <key> <value>`, and run again.",
     );
     this.name = "StackConfigError";
     this.problems = problems;

@@ -134,6 +134,19 @@ export class LinuxWebApp extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    // Keep the platform's HTTP (web server / container) logs and detailed error pages, bounded: they are what the log
+    // stream and Kudu show when the app will not start. On Linux the file-system HTTP log setting carries the quota.
+    new web.WebAppDiagnosticLogsConfiguration(
+      `${name}-logs`,
+      {
+        resourceGroupName: args.resourceGroupName,
+        name: site.name,
+        httpLogs: { fileSystem: { enabled: true, retentionInDays: LOG_RETENTION_DAYS, retentionInMb: LOG_QUOTA_MB } },
+        detailedErrorMessages: { enabled: true },
+      },
+      { parent: this },
+    );
+
     this.id = site.id;
     this.name = site.name;
     this.defaultHostName = site.defaultHostName;
@@ -147,6 +160,10 @@ export class LinuxWebApp extends pulumi.ComponentResource {
     });
   }
 }
+
+/** How long the platform keeps its HTTP logs, in days, and how much disk they may use, in MB (ARM allows 25-100). */
+export const LOG_RETENTION_DAYS = 7;
+export const LOG_QUOTA_MB = 35;
 
 /** App settings as ARM's name/value list, sorted by name so the order never shows as a change. */
 function nameValuePairs(appSettings: LinuxWebAppArgs["appSettings"]): pulumi.Output<{ name: string; value: string }[]> {

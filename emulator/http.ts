@@ -2,6 +2,7 @@
  * The few HTTP helpers both emulator servers share: a tiny router, form parsing, response writers and pages.
  * No framework: the emulator has a handful of routes, and plain `node:http` keeps every header visible.
  */
+import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import escapeHtml from "escape-html";
 import type { EmulatorFaults } from "./types";
@@ -92,9 +93,18 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(JSON.stringify(body));
 }
 
-/** Writes an HTML page. */
+/**
+ * Writes an HTML page under a Content-Security-Policy that allows exactly the inline `<style>` and `<script>` blocks
+ * this response carries (by hash) and nothing else: no other script, no style attribute, no plugin, no `<base>`. The
+ * emulator escapes every value it puts in a page, so those blocks are its own; forms and frames may go to the app.
+ */
 export function sendHtml(res: ServerResponse, status: number, html: string): void {
-  res.writeHead(status, { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" });
+  const hashes = (tag: string): string =>
+    [...html.matchAll(new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`, "g"))]
+      .map((m) => ` 'sha256-${createHash("sha256").update(m[1]!).digest("base64")}'`)
+      .join("");
+  const csp = `default-src 'none'; style-src${hashes("style") || " 'none'"}; script-src${hashes("script") || " 'none'"}; frame-src http: https:; form-action http: https:; base-uri 'none'; frame-ancestors 'none'`;
+  res.writeHead(status, { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store", "Content-Security-Policy": csp });
   res.end(html);
 }
 
@@ -104,9 +114,18 @@ export function redirect(res: ServerResponse, location: string): void {
   res.end();
 }
 
+/** The emulator's few styles, inline so its pages look right with scripts off (sendHtml's CSP allows it by hash). */
+const STYLE = [
+  'body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1b1b1f;background:#f6f7f9}',
+  "main{max-width:40rem;margin:3rem auto;padding:1.5rem 2rem;background:#fff;border:1px solid #d6d8dc;border-radius:8px}",
+  "h1{font-size:1.4rem;margin-top:0}a{color:#0f6cbd}",
+  'input[type=submit],button{padding:.5rem 1.1rem;border:0;border-radius:6px;background:#0f6cbd;color:#fff;font:inherit;cursor:pointer}',
+  "pre{font:12px ui-monospace,monospace;white-space:pre-wrap;overflow-wrap:anywhere;color:#5c5f66}",
+].join("");
+
 /** A minimal HTML page shell shared by every page the emulator renders. */
 export function page(title: string, body: string): string {
-  return `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>\n<body>\n${body}\n</body></html>\n`;
+  return `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head>\n<body>\n<main>\n${body}\n</main>\n</body></html>\n`;
 }
 
 /**

@@ -1,8 +1,8 @@
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { load } from "js-yaml";
+import { bootstrapConfigKeys } from "../bootstrap/config";
 import { type AzureMocks, SUBSCRIPTION_ID, TENANT_ID, attachMocks, guidFrom } from "./azureMocks";
+import { azureProject, readStackConfig } from "./languageHost";
 
 /**
  * The shared offline engine (offline/azureMocks.ts, reused unchanged) switched to the bootstrap project and taught
@@ -79,14 +79,6 @@ function compute(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockReso
   }
 }
 
-/** A bootstrap stack file's config (bootstrap/Pulumi.<stack>.yaml), flattened as the engine hands it over. */
-export function readBootstrapStack(stack: string): Record<string, string> {
-  const file = load(readFileSync(join(BOOTSTRAP_DIR, `Pulumi.${stack}.yaml`), "utf8")) as { config?: Record<string, unknown> };
-  return Object.fromEntries(
-    Object.entries(file.config ?? {}).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
-  );
-}
-
 /**
  * Attaches the offline engine for the bootstrap project. `config` keys without a namespace go in the bootstrap's.
  * attachMocks installs the registration hook (parents, deleteBeforeReplace); a second `setMocks` on the same mocks
@@ -124,4 +116,12 @@ export async function attachBootstrapMocks(config: Record<string, string>, stack
     }
   };
   return mocks;
+}
+
+/** The bootstrap project (bootstrap/), for the language-host runner and `npm run plan:bootstrap`. */
+export const bootstrapProject = azureProject(BOOTSTRAP_DIR, BOOTSTRAP_PROJECT, bootstrapConfigKeys, attachBootstrapMocks);
+
+/** A bootstrap stack file's config (bootstrap/Pulumi.<stack>.yaml), flattened as the engine hands it over. */
+export function readBootstrapStack(stack: string): Record<string, string> {
+  return readStackConfig(stack, bootstrapProject);
 }

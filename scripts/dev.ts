@@ -9,6 +9,7 @@
 // PUBLIC_BASE_URL=http://localhost:<PORT>, the one origin it builds URLs from and answers at (local/child-app.ts).
 // Ctrl+C stops both.
 import { existsSync } from "node:fs";
+import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { childApp } from "../local/child-app";
 import { startLocalStack } from "../local/stack";
@@ -20,6 +21,7 @@ async function main(): Promise<void> {
   const port = Number(process.env.PORT || 3000);
   const entry = built ? join(ROOT, "dist", "app", "server.js") : join(ROOT, "app", "server.ts");
   if (!existsSync(entry)) throw new Error(`${entry} does not exist: run \`npm run app:build\` first`);
+  await ensurePortFree(port);
 
   const args = built ? ["--enable-source-maps", entry] : ["--import", "tsx", entry];
   const env = { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? "info" };
@@ -29,6 +31,7 @@ async function main(): Promise<void> {
   console.log(`MI endpoint      ${emu.identityEndpoint} (identity ${emu.registration.uami.clientId})`);
   console.log(`Test user        ${emu.registration.user.name} <${emu.registration.user.preferredUsername}>`);
   console.log(`App              ${built ? "dist/app/server.js" : "app/server.ts"}\n`);
+  // startLocalStack returns once the emulator listens and the app answers its health check: both are ready now.
   console.log(`Open ${app.url}/ and sign in. Ctrl+C stops the app and the emulator.\n`);
 
   let stopping = false;
@@ -43,6 +46,21 @@ async function main(): Promise<void> {
   void app.exited.then((code) => {
     if (!stopping) console.error(`app exited (${code ?? "signal"}); stopping the emulator`);
     void stop(code ?? 0);
+  });
+}
+
+/** Fails with the fix when something already listens on the app's port (the app binds 127.0.0.1, as here). */
+async function ensurePortFree(port: number): Promise<void> {
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once("error", (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === "EADDRINUSE"
+          ? new Error(`Port ${port} is already in use (another program, or an earlier npm run dev). Pick another: PORT=${port + 1} npm run dev`)
+          : error,
+      ),
+    );
+    probe.listen(port, "127.0.0.1", () => probe.close(() => resolve()));
   });
 }
 

@@ -8,8 +8,10 @@
  */
 import { type RegisteredResource } from "../offline/azureMocks";
 import { BuiltInRole } from "../bootstrap/roles";
-import { runBootstrapThroughLanguageHost } from "../offline/bootstrapHost";
-import { B, GRAPH_APP_ROLE_IDS, readBootstrapStack } from "../offline/bootstrapMocks";
+import { B, GRAPH_APP_ROLE_IDS, bootstrapProject } from "../offline/bootstrapMocks";
+import { runThroughLanguageHost } from "../offline/languageHost";
+import { planText, runPlan } from "../offline/planPrinter";
+import { readStackFile } from "../offline/stackFile";
 
 const stack = process.argv[2] ?? "example";
 const roleNames = new Map<string, string>(Object.entries(BuiltInRole).map(([name, guid]) => [guid, name]));
@@ -48,42 +50,27 @@ function describe(r: RegisteredResource, principals: Map<string, string>): strin
 
 async function main(): Promise<void> {
   process.env.PULUMI_NODEJS_TRANSPILE_ONLY ??= "true"; // `npm test` type-checks; the plan only evaluates
-  const { mocks, outputs, reported } = await runBootstrapThroughLanguageHost(readBootstrapStack(stack), stack);
-  if (reported.length > 0) {
-    process.exitCode = 1;
+  const { file, config, warnings } = readStackFile(bootstrapProject.dir, stack, bootstrapProject.schema);
+  for (const warning of warnings) console.error(`warning: ${warning}`);
+  const run = await runThroughLanguageHost(config, stack, bootstrapProject);
+  if (run.reported.length > 0) {
+    process.exitCode = 1; // the host has printed the error
     return;
   }
   const principals = new Map(
-    mocks.ofType(B.uami).map((r) => [r.state.principalId as string, r.name.replace(/^ci-/, "").replace(/-uami$/, " identity")]),
+    run.mocks.ofType(B.uami).map((r) => [r.state.principalId as string, r.name.replace(/^ci-/, "").replace(/-uami$/, " identity")]),
   );
-  const lines: string[] = [
-    `OFFLINE PLAN of the bootstrap stack "${stack}" (bootstrap/Pulumi.${stack}.yaml), evaluated by the Pulumi language host under mocks.`,
-    "No Azure, Graph, GitHub or Pulumi service call was made; IDs and the tenant are placeholders.",
-    "",
-  ];
-  const children = new Map<string, RegisteredResource[]>();
-  for (const r of mocks.resources) {
-    const parentUrn = mocks.options.get(`${r.type}::${r.name}`)?.parentUrn;
-    const parent = r.type === "pulumi:pulumi:Stack" ? "" : (parentUrn?.split("::").pop() ?? "");
-    children.set(parent, [...(children.get(parent) ?? []), r]);
-  }
-  const walk = (parent: string, depth: number) => {
-    for (const r of children.get(parent) ?? []) {
-      const pad = "    ".repeat(depth);
-      lines.push(`${pad}+ ${r.type}  ${r.name}`);
-      for (const d of describe(r, principals)) lines.push(`${pad}      ${d}`);
-      walk(r.name, depth + 1);
-    }
-  };
-  walk("", 0);
-  const custom = mocks.resources.filter((r) => r.custom).length;
-  lines.push("", `${custom} resources in ${mocks.resources.length - custom} components (including the stack).`, "");
-  lines.push("Outputs (the repository variables; set them with: pulumi -C bootstrap stack output --shell | gh variable set -f -):");
-  for (const [k, v] of Object.entries(outputs ?? {})) lines.push(`    ${k.padEnd(24)} ${String(v)}`);
-  console.log(lines.join("\n"));
+  const text = planText(run, {
+    header: [
+      `OFFLINE PLAN of the bootstrap stack "${stack}" (${file}), evaluated by the Pulumi language host under mocks.`,
+      "No Azure, Graph, GitHub or Pulumi service call was made; IDs and the tenant are placeholders.",
+      `Azure region: ${config["secretless-ci-bootstrap:location"] ?? "(not set)"}`,
+    ],
+    describe: (r) => describe(r, principals),
+    first: [B.rg],
+    outputsTitle: "Outputs (the repository variables; set them with: pulumi -C bootstrap stack output --shell | gh variable set -f -):",
+  });
+  console.log(text);
 }
 
-main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exitCode = 1;
-});
+runPlan(main);

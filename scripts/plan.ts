@@ -9,8 +9,10 @@
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { READINESS_PATH } from "../contract/readiness";
-import { type RegisteredResource } from "../offline/azureMocks";
-import { ROOT, readStackConfig, runThroughLanguageHost } from "../offline/languageHost";
+import { T, type RegisteredResource } from "../offline/azureMocks";
+import { ROOT, appProject, runThroughLanguageHost } from "../offline/languageHost";
+import { planText, runPlan } from "../offline/planPrinter";
+import { readStackFile } from "../offline/stackFile";
 import { checkPlannedResources } from "../policy/offline";
 
 const stack = process.argv[2] ?? "dev";
@@ -18,6 +20,8 @@ const stack = process.argv[2] ?? "dev";
 function describe(r: RegisteredResource): string[] {
   const i = r.inputs;
   switch (r.type) {
+    case "azure-native:resources:ResourceGroup":
+      return [`location     ${i.location}`];
     case "azure-native:managedidentity:UserAssignedIdentity":
       return [`clientId     ${r.state.clientId}`, `principalId  ${r.state.principalId}`];
     case "azuread:index/applicationRegistration:ApplicationRegistration":
@@ -34,6 +38,11 @@ function describe(r: RegisteredResource): string[] {
         `runtime      ${i.siteConfig.linuxFxVersion}, httpsOnly=${i.httpsOnly}, minTls=${i.siteConfig.minTlsVersion}, scmMinTls=${i.siteConfig.scmMinTlsVersion}, ftps=${i.siteConfig.ftpsState}`,
         `identity     ${i.identity.type} ${(i.identity.userAssignedIdentities as string[]).join(", ")}`,
         ...(i.siteConfig.appSettings as { name: string; value: string }[]).map((s) => `setting      ${s.name}=${s.value}`),
+      ];
+    case "azure-native:web:WebAppDiagnosticLogsConfiguration":
+      return [
+        `http logs    ${i.httpLogs.fileSystem.enabled ? "on" : "off"}, kept ${i.httpLogs.fileSystem.retentionInDays} days, at most ${i.httpLogs.fileSystem.retentionInMb} MB`,
+        `errors       detailed error pages ${i.detailedErrorMessages.enabled ? "on" : "off"}`,
       ];
     case "azure-native:web:WebAppScmAllowed":
     case "azure-native:web:WebAppFtpAllowed":
@@ -65,42 +74,27 @@ function describeCommand(i: Record<string, any>): string[] {
 }
 
 async function main(): Promise<void> {
-  process.env.PULUMI_NODEJS_TRANSPILE_ONLY ??= "true"; // `npm test` type-checks; the plan only evaluates
-  const { mocks, outputs, reported } = await runThroughLanguageHost(readStackConfig(stack), stack);
-  if (reported.length > 0) {
-    process.exitCode = 1;
+  const { file, config, warnings } = readStackFile(appProject.dir, stack, appProject.schema);
+  for (const warning of warnings) console.error(`warning: ${warning}`);
+  const run = await runThroughLanguageHost(config, stack);
+  if (run.reported.length > 0) {
+    process.exitCode = 1; // the host has printed the error
     return;
   }
-  const lines: string[] = [
-    `OFFLINE PLAN of stack "${stack}" (Pulumi.${stack}.yaml), evaluated by the Pulumi language host under mocks.`,
-    "No Azure, Graph or Pulumi service call was made; IDs, host names and the tenant are placeholders.",
-    "",
-  ];
-  // Build the tree from each resource's parent URN, whose last segment is the parent's name.
-  const children = new Map<string, RegisteredResource[]>();
-  for (const r of mocks.resources) {
-    const parentUrn = mocks.options.get(`${r.type}::${r.name}`)?.parentUrn;
-    const parent = r.type === "pulumi:pulumi:Stack" ? "" : (parentUrn?.split("::").pop() ?? "");
-    children.set(parent, [...(children.get(parent) ?? []), r]);
-  }
-  const walk = (parent: string, depth: number) => {
-    for (const r of children.get(parent) ?? []) {
-      const pad = "    ".repeat(depth);
-      lines.push(`${pad}+ ${r.type}  ${r.name}`);
-      for (const d of describe(r)) lines.push(`${pad}      ${d}`);
-      walk(r.name, depth + 1);
-    }
-  };
-  walk("", 0);
-  const custom = mocks.resources.filter((r) => r.custom).length;
-  lines.push("", `${custom} resources in ${mocks.resources.length - custom} components (including the stack).`, "", "Outputs:");
-  for (const [k, v] of Object.entries(outputs ?? {})) lines.push(`    ${k.padEnd(20)} ${String(v)}`);
-  console.log(lines.join("\n"));
+  const regions = [...new Set(run.mocks.resources.flatMap((r) => (r.custom && typeof r.inputs.location === "string" ? [r.inputs.location] : [])))];
+  const text = planText(run, {
+    header: [
+      `OFFLINE PLAN of stack "${stack}" (${file}), evaluated by the Pulumi language host under mocks.`,
+      "No Azure, Graph or Pulumi service call was made; IDs, host names and the tenant are placeholders.",
+      `Azure region: ${regions.join(", ") || "(none)"}`,
+    ],
+    describe,
+    first: [T.rg],
+    outputsTitle: "Outputs:",
+  });
+  console.log(text);
   // The policy pack's guardrails over the planned resources, printed as `pulumi preview --policy-pack policy` would.
-  if (!checkPlannedResources(mocks.resources, stack)) process.exitCode = 1;
+  if (!checkPlannedResources(run.mocks.resources, stack)) process.exitCode = 1;
 }
 
-main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exitCode = 1;
-});
+runPlan(main);

@@ -16,8 +16,10 @@ type LoggerOptions = NonNullable<NodeSystemOptions["loggerOptions"]>;
 interface AssertionInfo {
   /** Client ID of the user-assigned managed identity (`azp` claim, else the configured one). */
   readonly clientId: string;
-  /** Principal (object) ID of the managed identity: the token's `sub`, which the FIC's subject must equal. */
+  /** The token's `sub`, which the FIC's subject must equal: the identity's principal ID. */
   readonly subject: string;
+  /** Principal (object) ID of the managed identity: the token's `oid` claim. */
+  readonly principalId: string;
   /** The token's issuer, which the FIC's issuer must equal. */
   readonly issuer: string;
   /** Resource the token was requested for: the FIC's audience. */
@@ -193,6 +195,7 @@ function describe(token: string, expiresOn: Date | null, options: ManagedIdentit
   return {
     clientId: text(claims.azp ?? claims.appid, options.managedIdentityClientId),
     subject: text(claims.sub, "(unknown)"),
+    principalId: text(claims.oid, "(unknown)"),
     issuer: text(claims.iss, "(unknown)"),
     audience: options.tokenExchangeUrl,
     expiresOn,

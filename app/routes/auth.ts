@@ -15,6 +15,7 @@ import type { AppConfig } from "../config";
 import { safeError } from "../logging";
 import { sanitiseReturnUrl } from "../return-url";
 import { randomId, safeEqual } from "../store";
+import { rememberSignedOut } from "./pages";
 import { frontChannelSignedOutPage, messagePage, sendPage, sendProblem, type TrustChain } from "../views";
 
 /** How many /signin requests one client address may make in a time window. */
@@ -152,6 +153,7 @@ async function trustChain(req: FastifyRequest, { config, client, assertion }: Au
   return {
     appOrigin: req.publicOrigin,
     managedIdentityClientId: info?.clientId ?? config.managedIdentityClientId,
+    managedIdentityPrincipalId: info?.principalId ?? "(unknown)",
     ficIssuer: info?.issuer ?? "(unknown)",
     ficSubject: info?.subject ?? "(unknown)",
     ficAudience: config.tokenExchangeUrl,
@@ -169,6 +171,7 @@ async function signOut(req: FastifyRequest, reply: FastifyReply, { client }: Aut
     return sendPage(reply, 403, messagePage("Sign-out refused", "The sign-out form was not submitted from this app (CSRF check failed). Use the Sign out button."));
   }
   req.server.sessions.end(req, reply);
+  rememberSignedOut(req, reply);
   let target = "/";
   try {
     target = (await client.endSessionUrl(`${req.publicOrigin}/`, session.loginHint)) ?? "/";

@@ -40,6 +40,7 @@ describe("the program under the Pulumi language host", () => {
         "azure-native:web:WebApp",
         "azure-native:web:WebAppScmAllowed",
         "azure-native:web:WebAppFtpAllowed",
+        "azure-native:web:WebAppDiagnosticLogsConfiguration",
         "azuread:index/applicationRedirectUris:ApplicationRedirectUris",
         "command:local:Command",
         "command:local:Command",

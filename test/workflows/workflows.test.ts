@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { satisfies } from "semver";
 import { describe, expect, it } from "vitest";
 import { bootstrapConfigDefaults } from "../../bootstrap/config";
 import { type Job, PINNED_USES, ROOT, lint, workflow, workflowFiles, workflowText } from "./workflows";
@@ -131,12 +132,10 @@ describe("pinned actions", () => {
 
   it.each(allJobs.filter(([, , job]) => usesOf(job, "actions/setup-node")))("%s job %s runs a Node the project's engines allow", (_f, _id, job) => {
     const engines = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).engines.node as string;
-    const [, major, minor] = /^>=(\d+)\.(\d+)/.exec(engines)!;
     const version = String(usesOf(job, "actions/setup-node")!.with!["node-version"]);
-    // A bare major resolves to that line's newest release, which is at or past any minor the engines name.
+    // A bare major resolves to that line's newest release, which must be within the engines' range for that line.
     expect(version).toMatch(/^\d+$/);
-    expect(Number(version)).toBeGreaterThanOrEqual(Number(major));
-    expect(Number(minor)).toBeGreaterThanOrEqual(0);
+    expect(satisfies(`${version}.999.999`, engines), `the newest Node ${version} against ${engines}`).toBe(true);
   });
 });
 

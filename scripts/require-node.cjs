@@ -1,0 +1,64 @@
+// Preflight for every npm script: stops at once, on any Node version, when this Node is too old for the project,
+// saying which version was found, which is needed and how to get it. Without it, Node 20 fails deep inside vitest
+// ("Map.groupBy is not a function") and hides the real cause: the emulator's tests call
+// tls.setDefaultCACertificates, which Node added in 22.19.0 and 24.5.0.
+//
+//   node scripts/require-node.cjs                   checks the Node running it (exit 1 when too old)
+//   node scripts/require-node.cjs --built <file>    also requires a built file, e.g. dist/app/server.js
+//
+// Plain CommonJS with no dependencies and no syntax newer than Node 8, so it runs (and explains) where the rest of
+// the project cannot, including before `npm ci`. package.json's `engines.node` is SUPPORTED written as a range; a
+// test keeps the two in step.
+"use strict";
+
+/** The supported release lines and the first release of each with every API the project uses. */
+var SUPPORTED = [
+  { major: 22, minor: 19, patch: 0 },
+  { major: 24, minor: 5, patch: 0 },
+  // Node 25 is not supported by vitest; 26 and later are.
+  { major: 26, minor: 0, patch: 0, later: true },
+];
+
+/** SUPPORTED as an npm semver range: "^22.19.0 || ^24.5.0 || >=26.0.0". */
+var RANGE = SUPPORTED.map(function (s) {
+  return (s.later ? ">=" : "^") + s.major + "." + s.minor + "." + s.patch;
+}).join(" || ");
+
+/** Whether a version string such as "22.19.0" or "v20.19.2" is supported. */
+function isSupported(version) {
+  var parts = String(version).replace(/^v/, "").split(".").map(Number);
+  var major = parts[0], minor = parts[1] || 0, patch = parts[2] || 0;
+  return SUPPORTED.some(function (s) {
+    if (s.later ? major < s.major : major !== s.major) return false;
+    if (major > s.major) return true;
+    return minor > s.minor || (minor === s.minor && patch >= s.patch);
+  });
+}
+
+/** The message for an unsupported version: found, needed, how to get it. */
+function tooOldMessage(version) {
+  return [
+    "This project needs Node.js " + RANGE + " (Node 22 LTS from 22.19, or 24 from 24.5); this is Node " + version + ".",
+    "Get Node 22 LTS from https://nodejs.org/en/download, or with a version manager:",
+    "  nvm install 22 && nvm use 22        (nvm reads .nvmrc: `nvm use` in this folder)",
+    "  fnm install 22 && fnm use 22",
+    "then run `node --version` to check, and `npm ci` again if you installed the dependencies with another Node.",
+  ].join("\n");
+}
+
+module.exports = { SUPPORTED: SUPPORTED, RANGE: RANGE, isSupported: isSupported, tooOldMessage: tooOldMessage };
+
+if (require.main === module) {
+  if (!isSupported(process.versions.node)) {
+    console.error(tooOldMessage("v" + process.versions.node));
+    process.exit(1);
+  }
+  var built = process.argv.indexOf("--built");
+  if (built !== -1) {
+    var file = process.argv[built + 1];
+    if (!require("fs").existsSync(require("path").resolve(__dirname, "..", file))) {
+      console.error(file + " does not exist yet: run `npm run app:build` first (it bundles the app into dist/app/).");
+      process.exit(1);
+    }
+  }
+}

@@ -1,0 +1,68 @@
+import { spawn } from "node:child_process";
+import { createServer, type AddressInfo, type Server } from "node:net";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { freePort } from "../../local/child-app";
+
+const ROOT = join(__dirname, "..", "..");
+const TSX = join(ROOT, "node_modules/tsx/dist/cli.mjs");
+
+/** `npm run dev` on `port`; resolves once `until` matches its stdout (or it exits), and stops it afterwards. */
+function dev(port: number) {
+  const child = spawn(process.execPath, [TSX, "scripts/dev.ts"], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? "", PORT: String(port), LOG_LEVEL: "warn" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return {
+    output: () => ({ stdout, stderr }),
+    exited,
+    /** Resolves with stdout once it matches `pattern`, or undefined when the process exits first. */
+    async waitFor(pattern: RegExp): Promise<string | undefined> {
+      while (child.exitCode === null && !pattern.test(stdout)) await new Promise((r) => setTimeout(r, 50));
+      return pattern.test(stdout) ? stdout : undefined;
+    },
+    async stop(): Promise<void> {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+
+describe("npm run dev", () => {
+  it("says the port is taken and how to pick another, when something already listens on it", async () => {
+    const blocker: Server = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    const { port } = blocker.address() as AddressInfo;
+    const run = dev(port);
+    try {
+      expect(await run.exited).toBe(1);
+      expect(run.output().stderr).toContain(`Port ${port} is already in use`);
+      expect(run.output().stderr).toContain(`PORT=${port + 1} npm run dev`);
+      expect(run.output().stdout).not.toMatch(/Open http/);
+    } finally {
+      await run.stop();
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+
+  it("prints the sign-in banner only when the app already answers", async () => {
+    const port = await freePort();
+    const run = dev(port);
+    try {
+      const stdout = await run.waitFor(/Open (http:\/\/localhost:\d+)\/ and sign in/);
+      expect(stdout, run.output().stderr).toBeDefined();
+      const url = /Open (http:\/\/localhost:\d+)\//.exec(stdout!)![1]!;
+      expect(url).toBe(`http://localhost:${port}`);
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      expect(stdout).toMatch(/^Entra emulator {3}https:\/\/localhost:\d+/m);
+    } finally {
+      await run.stop();
+    }
+  });
+});
