@@ -1,5 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
+import { locationProblem, resourceGroupNameProblem } from "../contract/rules";
 import { isGuid } from "../contract/settings";
+import { type ConfigProblem, ConfigProblemsError } from "../components/configError";
 
 /**
  * The bootstrap project's configuration contract: every key declared in bootstrap/Pulumi.yaml, parsed and validated in
@@ -69,27 +71,15 @@ export const bootstrapConfigDefaults: Partial<Record<BootstrapConfigKey, string>
 /** Raw values as the Pulumi engine hands them over (strings; objects JSON-encoded). */
 export type RawBootstrapConfig = Partial<Record<BootstrapConfigKey, string>>;
 
-/** One problem with one key. */
-export interface BootstrapProblem {
-  key: string;
-  message: string;
-}
-
-/**
- * Thrown when the bootstrap configuration (or CiBootstrap's arguments) is invalid; lists every problem found. A
- * RunError, so `pulumi up` (and `npm run plan:bootstrap`) print the message once, without a stack trace.
- */
-export class BootstrapConfigError extends pulumi.RunError {
-  readonly problems: BootstrapProblem[];
-  constructor(problems: BootstrapProblem[]) {
-    const lines = problems.map((p) => `  - ${p.key}: ${p.message}`);
+/** Thrown when the bootstrap configuration (or CiBootstrap's arguments) is invalid; lists every problem found. */
+export class BootstrapConfigError extends ConfigProblemsError {
+  constructor(problems: ConfigProblem[]) {
     super(
-      `Invalid bootstrap configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${lines.join("\n")}\n` +
-        `Nothing was created. Fix the keys above in bootstrap/Pulumi.${pulumi.getStack() || "<stack>"}.yaml ` +
-        "or with `pulumi -C bootstrap config set <key> <value>`, and run again.",
+      "bootstrap configuration",
+      problems,
+      `Fix the keys above in bootstrap/Pulumi.${pulumi.getStack() || "<stack>"}.yaml or with \`pulumi -C bootstrap config set <key> <value>\``,
     );
     this.name = "BootstrapConfigError";
-    this.problems = problems;
   }
 }
 
@@ -100,8 +90,6 @@ const REPO = /^[A-Za-z0-9._-]{1,100}$/;
 // The token's subject is `repo:OWNER/REPO:environment:NAME`; a ":" or a space in NAME would change its shape, and the
 // federated credential matches it character for character. Keep to a conservative, URL-safe set.
 const ENVIRONMENT = /^[A-Za-z0-9._-]{1,255}$/;
-const LOCATION = /^[a-z][a-z0-9]*$/;
-const RESOURCE_GROUP = /^[-\w.()]{0,89}[-\w()]$/u;
 const STORAGE_ACCOUNT = /^[a-z0-9]{3,24}$/;
 const CONTAINER = /^(?=.{3,63}$)[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9]))*$/;
 const KEY_VAULT = /^(?=.{3,24}$)[A-Za-z](?:[A-Za-z0-9]|-(?=[A-Za-z0-9]))*$/;
@@ -116,8 +104,8 @@ export type BootstrapNames = Omit<BootstrapConfig, "tags" | "deployAccess" | "st
 };
 
 /** Every problem with `names`, each naming the key and the fix; empty when all are valid. */
-export function bootstrapProblems(names: BootstrapNames): BootstrapProblem[] {
-  const problems: BootstrapProblem[] = [];
+export function bootstrapProblems(names: BootstrapNames): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
   const problem = (key: string, message: string) => problems.push({ key, message });
 
   const [owner, repo, ...rest] = names.repository.split("/");
@@ -135,13 +123,11 @@ export function bootstrapProblems(names: BootstrapNames): BootstrapProblem[] {
         '(no spaces or ":", which would change the token subject), e.g. production — and use the same name in deploy.yml.',
     );
   }
-  if (!LOCATION.test(names.location)) {
-    problem("location", `"${names.location}" is not an Azure region name; use the lower-case name from \`az account list-locations -o table\`, e.g. westeurope.`);
-  }
+  const locationIssue = locationProblem(names.location);
+  if (locationIssue) problem("location", locationIssue);
   for (const key of ["targetResourceGroupName", "stateResourceGroupName"] as const) {
-    if (!RESOURCE_GROUP.test(names[key])) {
-      problem(key, `"${names[key]}" is not a valid resource group name; use 1-90 letters, digits, "_", "-", ".", "(" or ")", not ending in ".".`);
-    }
+    const groupIssue = resourceGroupNameProblem(names[key]);
+    if (groupIssue) problem(key, groupIssue.replace(" — or unset it to create a new group", ""));
   }
   if (names.targetResourceGroupName.toLowerCase() === names.stateResourceGroupName.toLowerCase()) {
     problem(
@@ -186,7 +172,7 @@ export function parseBootstrapConfig(raw: RawBootstrapConfig): BootstrapConfig {
     const v = raw[key] ?? bootstrapConfigDefaults[key];
     return v === undefined || v.trim() === "" ? undefined : v.trim();
   };
-  const problems: BootstrapProblem[] = [];
+  const problems: ConfigProblem[] = [];
   const required = (key: BootstrapConfigKey, example: string): string => {
     const v = value(key);
     if (v === undefined) problems.push({ key, message: `is required; set it (pulumi -C bootstrap config set ${key} ${example}).` });

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_NODE_VERSION, DEFAULT_PLAN_SKU, DEFAULT_READINESS_TIMEOUT_MINUTES, DEFAULT_SIGN_IN_AUDIENCE, type NodeVersion, type PlanSku, type SignInAudience, alwaysOnByDefault, defaultDisplayName } from "../contract/catalogue";
+import { type ConfigProblem, ConfigProblemsError } from "./configError";
 import { type CloudName, DEFAULT_CLOUD, clouds, isCloudName } from "../contract/clouds";
 import {
   alwaysOnProblem,
@@ -104,28 +105,16 @@ export type RawStackConfig = Partial<Record<ConfigKey, string>> & {
   armEnvironment?: string;
 };
 
-/** One problem with one key. */
-interface ConfigProblem {
-  key: string;
-  message: string;
-}
-
-/**
- * Thrown when the stack configuration is invalid; lists every problem found. A RunError, so `pulumi up` (and
- * `npm run plan`) print the message once, without a stack trace.
- */
-export class StackConfigError extends pulumi.RunError {
-  readonly problems: ConfigProblem[];
+/** Thrown when the stack configuration is invalid; lists every problem found. */
+export class StackConfigError extends ConfigProblemsError {
   constructor(problems: ConfigProblem[]) {
-    const lines = problems.map((p) => `  - ${p.key}: ${p.message}`);
-    const file = `Pulumi.${pulumi.getStack() || "<stack>"}.yaml`;
     super(
-      `Invalid stack configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${lines.join("\n")}\n` +
-        `Nothing was created. Fix the keys above in ${file} (under \`config:\`, as \`${pulumi.getProject() || "<project>"}:<key>: <value>\`) ` +
-        "or with `pulumi config set <key> <value>`, and run again.",
+      "stack configuration",
+      problems,
+      `Fix the keys above in Pulumi.${pulumi.getStack() || "<stack>"}.yaml (under \`config:\`, as \`${pulumi.getProject() || "<project>"}:<key>: <value>\`) ` +
+        "or with `pulumi config set <key> <value>`",
     );
     this.name = "StackConfigError";
-    this.problems = problems;
   }
 }
 
