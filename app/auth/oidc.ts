@@ -215,9 +215,9 @@ export function createSignInClient(options: SignInClientOptions): SignInClient {
     async graphAccessToken(partition, homeAccountId) {
       const app = await forPartition(partition);
       const account = await app.getTokenCache().getAccountByHomeId(homeAccountId);
-      if (!account) throw new InteractionRequiredAuthError("no_account_in_silent_request", "No tokens are kept for this session.");
+      if (!account) throw new InteractionRequiredAuthError("no_account_in_silent_request", "", "No tokens are kept for this session.");
       const result = await app.acquireTokenSilent({ account, scopes: [...config.graph.scopes] });
-      if (!result.accessToken) throw new InteractionRequiredAuthError("no_tokens_found", "Entra answered without an access token.");
+      if (!result.accessToken) throw new InteractionRequiredAuthError("no_tokens_found", "", "Entra answered without an access token.");
       return result.accessToken;
     },
 

@@ -106,6 +106,20 @@ describe("the Microsoft Graph profile", () => {
   });
 });
 
+describe("the tokens go with the session", () => {
+  it("should forget the user's tokens at sign-out: the old session id reads no profile and costs no token or Graph request", async () => {
+    const { ua, page } = await signIn();
+    const session = ua.cookie(stack.baseUrl, "session")!;
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page.body)![1]!;
+    keep(await ua.request(url("/signout"), { method: "POST", form: { csrf } }), ua);
+    const replayer = new UserAgent();
+    replayer.setCookie(stack.baseUrl, "session", session);
+    const { tokenRequests, graphRequests } = stack.emu.stats;
+    expect(await graphJson(replayer)).toEqual({ status: 401, body: { error: "not_signed_in", message: "Sign in at /signin first." } });
+    expect([stack.emu.stats.tokenRequests, stack.emu.stats.graphRequests]).toEqual([tokenRequests, graphRequests]);
+  });
+});
+
 describe("when Graph cannot be called", () => {
   it("should end the session and ask to sign in again when the refresh token was revoked (AADSTS50173)", async () => {
     stack.emu.accessTokenLifetimeSeconds = 60;
