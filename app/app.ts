@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import type { AppConfig } from "./config";
+import { createGraphClient } from "./auth/graph";
 import { createManagedIdentityAssertion, type AssertionProvider } from "./auth/managed-identity";
 import { createSignInClient } from "./auth/oidc";
 import { createReadinessCheck, type ReadinessCacheOptions } from "./auth/readiness";
@@ -107,7 +108,7 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): FastifyInstanc
   app.register(errorPages);
   app.register(security, { instanceOrigin: new URL(config.instance).origin, publicOrigins: config.publicOrigins });
   app.register(sessionsAndAttempts, deps.sessions ?? {});
-  app.register(pageRoutes);
+  app.register(pageRoutes, { graph: createGraphClient({ config, client }) });
   app.register(authRoutes, { config, client, assertion, ...(deps.signInRateLimit ? { rateLimit: deps.signInRateLimit } : {}) });
   app.register(healthRoutes, { readiness: createReadinessCheck(deps.proveTrustChain ?? (() => client.proveTrustChain()), deps.readiness) });
   app.register(assetRoutes, { dir: deps.publicDir ?? join(__dirname, "public") });

@@ -1,6 +1,9 @@
-import { callbackPathProblem } from "../contract/rules";
+import { graphBaseUrlForInstance } from "../contract/clouds";
+import { callbackPathProblem, graphBaseUrlProblem, graphScopeProblem } from "../contract/rules";
 import {
   AzureAdSetting,
+  DownstreamApiSetting,
+  GRAPH_USER_READ,
   DEFAULT_CALLBACK_PATH,
   DEFAULT_TOKEN_EXCHANGE_URL,
   SIGNED_ASSERTION_FROM_MANAGED_IDENTITY,
@@ -39,6 +42,16 @@ export interface AppConfig {
   readonly publicOrigins: readonly string[];
   /** True on App Service (WEBSITE_HOSTNAME is set): its front end is the one proxy in front of the app. */
   readonly behindAppServiceFrontEnd: boolean;
+  /** Microsoft Graph, which the app calls as the signed-in user (`DownstreamApis__MicrosoftGraph__…`). */
+  readonly graph: GraphConfig;
+}
+
+/** Where Microsoft Graph is and which delegated scopes its access token is asked for. */
+export interface GraphConfig {
+  /** `DownstreamApis__MicrosoftGraph__BaseUrl` without a trailing "/". Defaults to the instance's cloud's v1.0 endpoint. */
+  readonly baseUrl: string;
+  /** `DownstreamApis__MicrosoftGraph__Scopes__0…N`, in order. Defaults to `["User.Read"]`. */
+  readonly scopes: readonly string[];
 }
 
 /** Thrown by {@link loadConfig}; `problems` holds one line per bad setting, each naming the key and the fix. */
@@ -88,6 +101,7 @@ export function loadConfig(env: Env): AppConfig {
   if (port.problem) problems.push(`PORT ${port.problem}`);
   const identityEndpoint = readIdentityEndpoint(env, problems);
   const hosting = readPublicOrigins(env, problems);
+  const graph = readGraph(settings, instance.value, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -102,7 +116,35 @@ export function loadConfig(env: Env): AppConfig {
     identityEndpoint,
     publicOrigins: hosting.origins,
     behindAppServiceFrontEnd: hosting.onAppService,
+    graph,
   };
+}
+
+/**
+ * `DownstreamApis__MicrosoftGraph__BaseUrl` and `…__Scopes__N`, as Microsoft.Identity.Web binds them: unset, the base
+ * URL is the cloud's Graph (by the instance's host) and the scope `User.Read`.
+ */
+function readGraph(settings: Map<string, Setting>, instance: string, problems: string[]): GraphConfig {
+  const baseUrlSetting = settings.get(key(DownstreamApiSetting.GraphBaseUrl));
+  const rawBaseUrl = baseUrlSetting?.value || (instance ? graphBaseUrlForInstance(instance) : "");
+  const baseProblem = rawBaseUrl ? graphBaseUrlProblem(rawBaseUrl) : undefined;
+  if (baseProblem) problems.push(`${baseUrlSetting?.name ?? DownstreamApiSetting.GraphBaseUrl} ${baseProblem}`);
+
+  const prefix = "downstreamapis:microsoftgraph:";
+  const scopes = new Map<number, Setting>();
+  for (const [k, setting] of settings) {
+    if (!k.startsWith(prefix) || k === key(DownstreamApiSetting.GraphBaseUrl)) continue;
+    const match = /^scopes:(\d+)$/.exec(k.slice(prefix.length));
+    if (!match) {
+      problems.push(`${setting.name} is not a setting this app reads: use ${DownstreamApiSetting.GraphBaseUrl} or DownstreamApis__MicrosoftGraph__Scopes__<number>.`);
+      continue;
+    }
+    const problem = graphScopeProblem(setting.value);
+    if (problem) problems.push(`${setting.name} ${problem}`);
+    else scopes.set(Number(match[1]), setting);
+  }
+  const ordered = [...scopes.entries()].sort(([a], [b]) => a - b).map(([, s]) => s.value);
+  return { baseUrl: rawBaseUrl.replace(/\/+$/, ""), scopes: ordered.length > 0 ? ordered : [GRAPH_USER_READ] };
 }
 
 /** The Entra instance: any https URL (public cloud, sovereign clouds, the local emulator); "/" appended when missing. */
@@ -157,7 +199,7 @@ function key(name: string): string {
 function normaliseEnv(env: Env, problems: string[]): Map<string, Setting> {
   const settings = new Map<string, Setting>();
   for (const [name, raw] of Object.entries(env)) {
-    if (raw === undefined || !/^azuread(:|__)/i.test(name)) continue;
+    if (raw === undefined || !/^(azuread|downstreamapis)(:|__)/i.test(name)) continue;
     const value = raw.trim();
     const k = key(name);
     const seen = settings.get(k);

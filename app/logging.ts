@@ -9,7 +9,10 @@ import pino from "pino";
 /** Query parameters whose values must never reach a log line (request URLs are logged). */
 const SECRET_PARAMS = ["code", "state", "id_token", "access_token", "refresh_token", "client_assertion", "session_state", "sid", "csrf"];
 /** Property names redacted wherever they appear in a log object, as a second line of defence. */
-const SECRET_FIELDS = ["id_token", "idToken", "access_token", "accessToken", "refresh_token", "client_assertion", "assertion", "csrf", "csrfToken"];
+const SECRET_FIELDS = [
+  "id_token", "idToken", "access_token", "accessToken", "refresh_token", "refreshToken", "client_assertion", "assertion",
+  "csrf", "csrfToken", "tokenCache", "authorization",
+];
 
 /**
  * JSON logs at LOG_LEVEL (default "info") with cookies, authorization headers and token fields redacted. Without a

@@ -90,6 +90,17 @@ export class BoundedStore<V> {
     return entry.value;
   }
 
+  /**
+   * Replaces the live value under a key, keeping its timestamps (so its timeouts run on); returns false, storing
+   * nothing, when there is no live entry: an ended or expired entry is never brought back.
+   */
+  replace(key: string, value: V): boolean {
+    const entry = this.entries.get(key);
+    if (!entry || this.expired(entry, this.now())) return false;
+    this.entries.set(key, { ...entry, value });
+    return true;
+  }
+
   /** Removes and returns the live value under a key: single use. */
   take(key: string): V | undefined {
     const value = this.get(key);

@@ -1,6 +1,7 @@
 import escapeHtml from "escape-html";
 import type { FastifyReply } from "fastify";
 import type { SignInProblem } from "./auth/aadsts";
+import type { GraphOutcome } from "./auth/graph";
 
 /** Sends an HTML page, never cached. */
 export function sendPage(reply: FastifyReply, status: number, html: string): FastifyReply {
@@ -64,6 +65,8 @@ interface SignedInView {
   readonly claims: Record<string, unknown>;
   readonly csrfToken: string;
   readonly trust: TrustChain;
+  /** The user's Microsoft Graph profile, or why it could not be read. */
+  readonly graph: GraphOutcome;
 }
 
 export function signedInPage(view: SignedInView): string {
@@ -85,6 +88,7 @@ export function signedInPage(view: SignedInView): string {
 </form>
 <h2>How this sign-in was trusted</h2>
 ${trustChainSvg(view.trust)}
+${graphProfileSection(view.graph)}
 <h2>ID token claims</h2>
 <table id="claims">
 <thead><tr><th scope="col">Claim</th><th scope="col">Value</th></tr></thead>
@@ -93,6 +97,40 @@ ${rows}
 </tbody>
 </table>`,
   );
+}
+
+/**
+ * The user's Microsoft Graph profile (name, mail, job title), read as the user with the delegated permission; or a
+ * notice saying why it could not be read and what to do, while the rest of the page still renders.
+ */
+function graphProfileSection(graph: GraphOutcome): string {
+  const heading = `<section id="graph-profile">
+<h2>Your profile from Microsoft Graph</h2>
+<p>Read as you from Microsoft Graph (<code>GET /me</code>, delegated permission <code>User.Read</code>), with an access token that never leaves the server; also at <a href="/me/graph">/me/graph</a>.</p>`;
+  if (graph.ok) {
+    const value = (v: string | null): string => escapeHtml(v ?? "(not set)");
+    return `${heading}
+<dl class="identity">
+<dt>Name</dt><dd id="graph-name">${value(graph.profile.displayName)}</dd>
+<dt>Mail</dt><dd id="graph-mail">${value(graph.profile.mail)}</dd>
+<dt>Job title</dt><dd id="graph-job-title">${value(graph.profile.jobTitle)}</dd>
+</dl>
+</section>`;
+  }
+  const { problem } = graph;
+  return `${heading}
+<div class="fix" id="graph-notice" role="status">
+<p><strong id="graph-notice-title">${escapeHtml(problem.title)}</strong></p>
+<p id="graph-notice-fix">${escapeHtml(problem.fix)}</p>
+${problem.code ? `<p>Code: <span id="graph-notice-code">${escapeHtml(problem.code)}</span></p>` : ""}
+${problem.adminConsentUrl ? adminConsentLink(problem.adminConsentUrl) : ""}
+</div>
+</section>`;
+}
+
+/** The tenant-wide admin-consent link for this app (only an administrator can complete it). */
+function adminConsentLink(url: string): string {
+  return `<p><a id="admin-consent-link" href="${escapeHtml(url)}">Grant admin consent for this app</a> (for an administrator of the tenant)</p>`;
 }
 
 /** A sign-in or request failure: what happened and the fix. */
@@ -107,6 +145,7 @@ function problemPage(problem: SignInProblem): string {
     `<h1 id="problem-title">${escapeHtml(problem.title)}</h1>
 <p class="fix" id="problem-fix"><strong>How to fix it:</strong> ${escapeHtml(problem.fix)}</p>
 ${details ? `<dl class="problem">${details}</dl>` : ""}
+${problem.adminConsentUrl ? adminConsentLink(problem.adminConsentUrl) : ""}
 <p><a class="button" href="/signin">Sign in again</a> <a href="/">Home</a></p>`,
   );
 }

@@ -36,6 +36,8 @@ export interface StackConfig {
   appDisplayName: string;
   signInAudience: SignInAudience;
   appRoleAssignmentRequired: boolean;
+  /** Grant tenant-wide admin consent to the app's delegated Microsoft Graph User.Read permission. */
+  grantAdminConsent: boolean;
   appOwnerObjectIds: string[];
   callbackPath: string;
   planSku: PlanSku;
@@ -63,6 +65,7 @@ export const configKeys = [
   "appDisplayName",
   "signInAudience",
   "appRoleAssignmentRequired",
+  "grantAdminConsent",
   "appOwnerObjectIds",
   "callbackPath",
   "planSku",
@@ -86,6 +89,7 @@ export const configDefaults: Partial<Record<ConfigKey, string>> = {
   cloud: DEFAULT_CLOUD,
   signInAudience: DEFAULT_SIGN_IN_AUDIENCE,
   appRoleAssignmentRequired: "false",
+  grantAdminConsent: "false",
   appOwnerObjectIds: "[]",
   callbackPath: DEFAULT_CALLBACK_PATH,
   planSku: DEFAULT_PLAN_SKU,
@@ -201,18 +205,19 @@ function readRegistration(r: Reader, webAppName: string | undefined) {
   const appDisplayName = r.withDefault("appDisplayName", defaultDisplayName(webAppName ?? "app"), displayNameProblem);
   const signInAudience = r.withDefault("signInAudience", DEFAULT_SIGN_IN_AUDIENCE, signInAudienceProblem) as SignInAudience;
   const appRoleAssignmentRequired = r.bool("appRoleAssignmentRequired", false);
+  const grantAdminConsent = r.bool("grantAdminConsent", false);
   const fix = "a list; set items with pulumi config set --path 'appOwnerObjectIds[0]' <object id GUID>.";
   const owners = r.json("appOwnerObjectIds", fix) ?? [];
   if (!Array.isArray(owners) || owners.some((o) => typeof o !== "string")) {
     r.report("appOwnerObjectIds", `"${r.value("appOwnerObjectIds")}" is not ${fix}`);
-    return { appDisplayName, signInAudience, appRoleAssignmentRequired, appOwnerObjectIds: [] };
+    return { appDisplayName, signInAudience, appRoleAssignmentRequired, grantAdminConsent, appOwnerObjectIds: [] };
   }
   const bad = owners.filter((o: string) => !isGuid(o));
   if (bad.length > 0) {
     const what = bad.length === 1 ? "is not an object ID" : "are not object IDs";
     r.report("appOwnerObjectIds", `${bad.map((b) => `"${b}"`).join(", ")} ${what}; each owner must be a GUID (az ad signed-in-user show --query id -o tsv).`);
   }
-  return { appDisplayName, signInAudience, appRoleAssignmentRequired, appOwnerObjectIds: owners as string[] };
+  return { appDisplayName, signInAudience, appRoleAssignmentRequired, grantAdminConsent, appOwnerObjectIds: owners as string[] };
 }
 
 function readPaths(r: Reader) {

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as azuread from "@pulumi/azuread";
 import { DEFAULT_SIGN_IN_AUDIENCE } from "../contract/catalogue";
 import { type CloudName, DEFAULT_CLOUD, clouds, federatedIssuer } from "../contract/clouds";
+import { GRAPH_USER_READ } from "../contract/settings";
 
 /** Arguments of {@link EntraApplication}. */
 export interface EntraApplicationArgs {
@@ -34,6 +35,14 @@ export interface EntraApplicationArgs {
    * replaces the credential). Defaults to `web-app-managed-identity`.
    */
   readonly federatedCredentialName?: pulumi.Input<string>;
+  /**
+   * Optional. Grant tenant-wide admin consent to the delegated Microsoft Graph `User.Read` permission the registration
+   * declares, through a delegated permission grant for all users, so nobody sees a consent prompt. Needs a deployer
+   * who may grant consent: Cloud Application Administrator, Application Administrator or Privileged Role
+   * Administrator (a service principal deployer: Graph `DelegatedPermissionGrant.ReadWrite.All`). Defaults to false: users consent at sign-in where the tenant allows it, or an
+   * administrator grants consent with the app's admin-consent link.
+   */
+  readonly grantAdminConsent?: boolean;
 }
 
 /**
@@ -116,6 +125,29 @@ export class EntraApplication extends pulumi.ComponentResource {
       { parent: this, deleteBeforeReplace: true },
     );
 
+    // Declare the delegated Microsoft Graph permission the app calls Graph with (User.Read, to read the signed-in
+    // user's profile). Both IDs are looked up in the tenant, not pasted: Graph's app ID from the provider's list of
+    // Microsoft's published apps, and the permission's ID from Graph's service principal in this directory.
+    const graph = microsoftGraph(this);
+    new azuread.ApplicationApiAccess(
+      `${name}-graph-access`,
+      { applicationId: registration.id, apiClientId: graph.clientId, scopeIds: [graph.userReadScopeId] },
+      { parent: this },
+    );
+
+    // Consent to it for every user of the tenant, when asked: a delegated permission grant without a user.
+    if (args.grantAdminConsent ?? false) {
+      new azuread.ServicePrincipalDelegatedPermissionGrant(
+        `${name}-graph-consent`,
+        {
+          servicePrincipalObjectId: servicePrincipal.objectId,
+          resourceServicePrincipalObjectId: graph.servicePrincipalObjectId,
+          claimValues: [GRAPH_USER_READ],
+        },
+        { parent: this },
+      );
+    }
+
     this.clientId = registration.clientId;
     this.objectId = registration.objectId;
     this.applicationId = registration.id;
@@ -129,6 +161,26 @@ export class EntraApplication extends pulumi.ComponentResource {
       federatedIssuer: this.federatedIssuer,
     });
   }
+}
+
+/** Microsoft Graph in the azuread provider's directory: its app (client) ID, service principal, and User.Read's scope ID. */
+function microsoftGraph(parent: pulumi.Resource): {
+  clientId: pulumi.Output<string>;
+  servicePrincipalObjectId: pulumi.Output<string>;
+  userReadScopeId: pulumi.Output<string>;
+} {
+  const clientId = azuread.getApplicationPublishedAppIdsOutput({ parent }).result.apply((ids) => {
+    const id = ids["MicrosoftGraph"];
+    if (!id) throw new Error("The azuread provider's published app IDs have no MicrosoftGraph entry: upgrade @pulumi/azuread.");
+    return id;
+  });
+  const servicePrincipal = azuread.getServicePrincipalOutput({ clientId }, { parent });
+  const userReadScopeId = servicePrincipal.oauth2PermissionScopeIds.apply((ids) => {
+    const id = ids[GRAPH_USER_READ];
+    if (!id) throw new Error(`Microsoft Graph's service principal in this directory publishes no delegated ${GRAPH_USER_READ} permission.`);
+    return id;
+  });
+  return { clientId, servicePrincipalObjectId: servicePrincipal.objectId, userReadScopeId };
 }
 
 /**

@@ -15,7 +15,14 @@ import {
   signInAudienceProblem,
   webAppNameProblem,
 } from "../contract/rules";
-import { AzureAdSetting, DEFAULT_CALLBACK_PATH, HEALTH_CHECK_PATH, azureAdSettings } from "../contract/settings";
+import {
+  AzureAdSetting,
+  DEFAULT_CALLBACK_PATH,
+  DownstreamApiSetting,
+  HEALTH_CHECK_PATH,
+  azureAdSettings,
+  graphSettings,
+} from "../contract/settings";
 import { AppDeployment, type AppPackageRef, RUN_FROM_PACKAGE_SETTINGS } from "./appDeployment";
 import { EntraApplication } from "./entraApplication";
 import { ManagedIdentity } from "./identity";
@@ -39,6 +46,12 @@ export interface SecretlessWebAppArgs {
   readonly signInAudience?: pulumi.Input<string>;
   /** Optional. Require user assignment before sign-in. Defaults to false. */
   readonly appRoleAssignmentRequired?: pulumi.Input<boolean>;
+  /**
+   * Optional. Grant tenant-wide admin consent to the app's delegated Microsoft Graph `User.Read` permission (needs a
+   * deployer who may consent for the tenant). Defaults to false: users consent at sign-in where the tenant allows it,
+   * or an administrator uses the app's admin-consent link.
+   */
+  readonly grantAdminConsent?: boolean;
   /** Optional. Owners of the app registration (object IDs). Defaults to none. */
   readonly appOwnerObjectIds?: pulumi.Input<string>[];
   /** Optional. The OpenID Connect callback path. Defaults to `/signin-oidc`. */
@@ -139,19 +152,24 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
         signInAudience: args.signInAudience,
         appRoleAssignmentRequired: args.appRoleAssignmentRequired,
         ownerObjectIds: args.appOwnerObjectIds,
+        grantAdminConsent: args.grantAdminConsent,
       },
       { parent: this },
     );
 
-    // Tell the app who it is and which identity to present; none of these values is a secret.
-    const ownSettings = azureAdSettings<pulumi.Input<string>>({
-      instance: clouds[cloud].instance,
-      tenantId,
-      clientId: entra.clientId,
-      callbackPath,
-      managedIdentityClientId: identity.clientId,
-      tokenExchangeUrl: clouds[cloud].tokenExchangeAudience,
-    });
+    // Tell the app who it is, which identity to present and where the cloud's Microsoft Graph is; none of these
+    // values is a secret.
+    const ownSettings = {
+      ...azureAdSettings<pulumi.Input<string>>({
+        instance: clouds[cloud].instance,
+        tenantId,
+        clientId: entra.clientId,
+        callbackPath,
+        managedIdentityClientId: identity.clientId,
+        tokenExchangeUrl: clouds[cloud].tokenExchangeAudience,
+      }),
+      ...graphSettings<pulumi.Input<string>>({ baseUrl: clouds[cloud].graphBaseUrl }),
+    };
     // Run the deployed zip as it is, mounted read-only; settings the app gets whether this stack or its owner deploys it.
     const appSettings = { ...args.appSettings, ...ownSettings, ...RUN_FROM_PACKAGE_SETTINGS };
 
@@ -251,6 +269,7 @@ function validateArgs(args: SecretlessWebAppArgs): void {
   // App Service setting names are case-insensitive, so a caller's `azuread__clientid` would replace the component's.
   const ownedSettings: [readonly string[], string][] = [
     [Object.values(AzureAdSetting), "from the identity and app registration it creates"],
+    [Object.values(DownstreamApiSetting), "for the cloud's Microsoft Graph and the permission the app registration declares"],
     [Object.keys(RUN_FROM_PACKAGE_SETTINGS), "so the site runs the deployed zip as it is"],
   ];
   for (const key of Object.keys(args.appSettings ?? {})) {

@@ -30,6 +30,12 @@ interface CloudEndpoints {
    * identity's token as its credential: Entra issues it (with no permissions) only when the FIC matches.
    */
   readonly graphScope: string;
+  /**
+   * Microsoft Graph's v1.0 endpoint in this cloud: the default of the app's `DownstreamApis__MicrosoftGraph__BaseUrl`,
+   * where it reads the signed-in user's profile (`GET {graphBaseUrl}/me`). Source:
+   * https://learn.microsoft.com/graph/deployments#microsoft-graph-and-graph-explorer-service-root-endpoints
+   */
+  readonly graphBaseUrl: string;
 }
 
 export const clouds = {
@@ -40,6 +46,7 @@ export const clouds = {
     armEnvironments: ["public"],
     resourceManagerScope: "https://management.azure.com/.default",
     graphScope: "https://graph.microsoft.com/.default",
+    graphBaseUrl: "https://graph.microsoft.com/v1.0",
   },
   usgov: {
     instance: "https://login.microsoftonline.us/",
@@ -48,6 +55,7 @@ export const clouds = {
     armEnvironments: ["usgovernment"],
     resourceManagerScope: "https://management.usgovcloudapi.net/.default",
     graphScope: "https://graph.microsoft.us/.default",
+    graphBaseUrl: "https://graph.microsoft.us/v1.0",
   },
   china: {
     instance: "https://login.chinacloudapi.cn/",
@@ -56,6 +64,7 @@ export const clouds = {
     armEnvironments: ["china"],
     resourceManagerScope: "https://management.chinacloudapi.cn/.default",
     graphScope: "https://microsoftgraph.chinacloudapi.cn/.default",
+    graphBaseUrl: "https://microsoftgraph.chinacloudapi.cn/v1.0",
   },
 } as const satisfies Record<string, CloudEndpoints>;
 
@@ -81,7 +90,18 @@ export function federatedIssuer(cloud: CloudName, tenantId: string): string {
  * instance (the local emulator, which accepts any `<resource>/.default`) gets the public cloud's.
  */
 export function graphScopeForInstance(instance: string): string {
+  return clouds[cloudOfInstance(instance)].graphScope;
+}
+
+/**
+ * Microsoft Graph's v1.0 endpoint in the cloud whose Entra instance is `instance` (compared by host); the public
+ * cloud's for any other instance. The app's default for `DownstreamApis__MicrosoftGraph__BaseUrl`.
+ */
+export function graphBaseUrlForInstance(instance: string): string {
+  return clouds[cloudOfInstance(instance)].graphBaseUrl;
+}
+
+function cloudOfInstance(instance: string): CloudName {
   const host = new URL(instance).host.toLowerCase();
-  const cloud = cloudNames.find((name) => new URL(clouds[name].instance).host === host);
-  return clouds[cloud ?? DEFAULT_CLOUD].graphScope;
+  return cloudNames.find((name) => new URL(clouds[name].instance).host === host) ?? DEFAULT_CLOUD;
 }

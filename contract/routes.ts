@@ -12,6 +12,8 @@ export const APP_ROUTES = {
   frontChannelLogout: "/signout-oidc",
   /** The ID-token claims as JSON. */
   me: "/me",
+  /** The signed-in user's Microsoft Graph profile (`GET /me` on Graph, as the user) as JSON. */
+  graphProfile: "/me/graph",
   /** Liveness ({@link HEALTH_CHECK_PATH}). */
   health: "/healthz",
   ready: "/readyz",

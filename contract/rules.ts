@@ -192,3 +192,41 @@ export function publicBaseUrlProblem(value: string): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * Microsoft Graph's base URL (`DownstreamApis__MicrosoftGraph__BaseUrl`): an https URL without credentials, query or
+ * fragment, e.g. https://graph.microsoft.com/v1.0. The app sends the user's Graph access token there, so plain http is
+ * refused everywhere, loopback included (the local emulator's Graph is https too).
+ */
+export function graphBaseUrlProblem(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return `"${value}" is not a URL; set Microsoft Graph's endpoint, e.g. https://graph.microsoft.com/v1.0, or leave it unset for the cloud's.`;
+  }
+  if (url.protocol !== "https:") {
+    return `"${value}" must use https: the app sends the user's access token there. Use e.g. https://graph.microsoft.com/v1.0.`;
+  }
+  if (url.username || url.password || url.search || url.hash || value.includes("?") || value.includes("#")) {
+    return `"${value}" must not carry credentials, a query or a fragment; use just the endpoint, e.g. https://graph.microsoft.com/v1.0.`;
+  }
+  return undefined;
+}
+
+/** The OpenID scopes a sign-in always asks for; not a permission on Microsoft Graph. */
+const OPENID_SCOPES = ["openid", "profile", "email", "offline_access"];
+
+/**
+ * One delegated Microsoft Graph scope (`DownstreamApis__MicrosoftGraph__Scopes__N`): a single scope without spaces,
+ * short (`User.Read`) or with Graph's URI (`https://graph.microsoft.com/User.Read`), not one of the OpenID scopes.
+ */
+export function graphScopeProblem(value: string): string | undefined {
+  if (value === "" || /\s/.test(value)) {
+    return `"${value}" is not one scope; set one permission per item, e.g. User.Read (Scopes__0, Scopes__1, …).`;
+  }
+  if (OPENID_SCOPES.includes(value.toLowerCase())) {
+    return `"${value}" is an OpenID scope the app asks for anyway; set a Microsoft Graph permission such as User.Read.`;
+  }
+  return undefined;
+}

@@ -17,6 +17,31 @@ export const AzureAdSetting = {
 } as const;
 
 /**
+ * The downstream API the app calls as the signed-in user, in Microsoft.Identity.Web's `DownstreamApis` shape (an
+ * ASP.NET app reads the same names): Microsoft Graph's base URL and the scopes its access token is asked for
+ * (`Scopes__0`, `Scopes__1`, …). See https://learn.microsoft.com/entra/identity-platform/scenario-web-app-call-api-app-configuration
+ */
+export const DownstreamApiSetting = {
+  GraphBaseUrl: "DownstreamApis__MicrosoftGraph__BaseUrl",
+  GraphScopes0: "DownstreamApis__MicrosoftGraph__Scopes__0",
+} as const;
+
+/** The delegated Microsoft Graph permission the app needs to read the signed-in user's profile (`GET /me`). */
+export const GRAPH_USER_READ = "User.Read";
+
+/**
+ * The `DownstreamApis__MicrosoftGraph__…` settings: Graph's base URL of the cloud and the one scope the app asks for.
+ * The scope is the short form (`User.Read`), which Entra resolves to Microsoft Graph (app ID
+ * 00000003-0000-0000-c000-000000000000) and which Microsoft.Identity.Web's own samples use.
+ */
+export function graphSettings<T>(v: { baseUrl: T; scope?: T }): Record<string, T | string> {
+  return {
+    [DownstreamApiSetting.GraphBaseUrl]: v.baseUrl,
+    [DownstreamApiSetting.GraphScopes0]: v.scope ?? GRAPH_USER_READ,
+  };
+}
+
+/**
  * Where the app is reached: every absolute URL the app builds (redirect URI, post-logout redirect URI, the origin on
  * the home page) comes from these, never from a request header. See app/README.md.
  */

@@ -23,6 +23,7 @@ import {
   DEFAULT_CALLBACK_PATH,
   DEFAULT_FRONT_CHANNEL_LOGOUT_PATH,
   DEFAULT_TOKEN_EXCHANGE_URL,
+  DownstreamApiSetting,
 } from "../contract/settings";
 import { createLocalhostCertificate, type SelfSignedCertificate } from "./certificate";
 import { entraRouter } from "./entra";
@@ -47,8 +48,8 @@ import type {
 export type * from "./types";
 export { GRAPH_APP_ID, GRAPH_RESOURCE, TOKEN_EXCHANGE_APP_ID, TOKEN_EXCHANGE_URI } from "./tokens";
 
-/** Microsoft.Identity.Web's setting for Graph's base URL, which `appEnv()` points at the emulator's Graph stand-in. */
-export const GRAPH_BASE_URL_SETTING = "DownstreamApis__MicrosoftGraph__BaseUrl";
+/** Microsoft.Identity.Web's setting for Graph's base URL (the contract's name), which `appEnv()` points at the emulator's Graph stand-in. */
+export const GRAPH_BASE_URL_SETTING = DownstreamApiSetting.GraphBaseUrl;
 
 /**
  * The default app registration: fixed, distinct test GUIDs (so a mix-up such as "FIC subject = UAMI client id" shows

@@ -62,11 +62,12 @@ export interface InProcessApp extends LaunchedApp {
 /**
  * Runs the app in this process: trusts the emulator's certificate here and points msal-node at the emulator's
  * managed-identity endpoint. msal-node picks that source once per process, so use one emulator per process.
+ * `settings` are app settings that replace or join the emulator's (e.g. another Graph scope).
  */
-export function inProcessApp(deps: AppDeps = {}): AppLauncher<InProcessApp> {
+export function inProcessApp(deps: AppDeps = {}, settings: Record<string, string> = {}): AppLauncher<InProcessApp> {
   return async (emu) => {
     trustEmulatorCertificate(emu);
-    const env = emu.appEnv();
+    const env = { ...emu.appEnv(), ...settings };
     process.env.IDENTITY_ENDPOINT = env.IDENTITY_ENDPOINT;
     process.env.IDENTITY_HEADER = env.IDENTITY_HEADER;
     // The app builds its URLs from PUBLIC_BASE_URL, so the port is chosen before the app starts.

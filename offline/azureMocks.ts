@@ -12,6 +12,8 @@ export const SUBSCRIPTION_ID = "8c1d9f4e-2b7a-4c3e-9d51-0f6a7b8c9d0e";
 /** An obviously made-up tenant: no real directory has this ID. */
 export const TENANT_ID = "00000000-0000-4000-8000-00000000feed";
 const DEPLOYER_OBJECT_ID = "5b0c7e6d-1a2f-4e3d-8c9b-7a6f5e4d3c2b";
+/** Microsoft Graph's app (client) ID, the same in every cloud and tenant. */
+export const GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000";
 
 /** A stable GUID derived from `seed`, so IDs are realistic, distinct per resource and identical run to run. */
 export function guidFrom(seed: string): string {
@@ -32,6 +34,8 @@ export const T = {
   owner: "azuread:index/applicationOwner:ApplicationOwner",
   fic: "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential",
   redirect: "azuread:index/applicationRedirectUris:ApplicationRedirectUris",
+  apiAccess: "azuread:index/applicationApiAccess:ApplicationApiAccess",
+  grant: "azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant",
   command: "command:local:Command",
 } as const;
 
@@ -66,6 +70,27 @@ export class AzureMocks implements pulumi.runtime.Mocks {
   clientConfig = { tenantId: TENANT_ID, clientId: guidFrom("deployer-client"), objectId: DEPLOYER_OBJECT_ID };
   /** Tenant a managed identity reports; tests may change it to prove the cross-tenant check. */
   identityTenantId = TENANT_ID;
+  /** What `getApplicationPublishedAppIds` returns (a few of the provider's entries); tests may change it. */
+  publishedAppIds: Record<string, string> = {
+    MicrosoftGraph: GRAPH_APP_ID,
+    AzureActiveDirectoryGraph: "00000002-0000-0000-c000-000000000000",
+    Office365ExchangeOnline: "00000002-0000-0ff1-ce00-000000000000",
+  };
+  /**
+   * Microsoft Graph's service principal in the directory, as `getServicePrincipal` returns it. Its object ID and the
+   * permission IDs are made up here (derived GUIDs, not Graph's real ones), so a test passing proves the program
+   * used the looked-up values rather than pasted ones.
+   */
+  graphServicePrincipal = {
+    objectId: guidFrom("graph:sp-object"),
+    displayName: "Microsoft Graph",
+    oauth2PermissionScopeIds: {
+      "User.Read": guidFrom("graph:scope:User.Read"),
+      "User.ReadBasic.All": guidFrom("graph:scope:User.ReadBasic.All"),
+      "Mail.Read": guidFrom("graph:scope:Mail.Read"),
+    } as Record<string, string>,
+    appRoleIds: { "User.Read.All": guidFrom("graph:role:User.Read.All") } as Record<string, string>,
+  };
 
   newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
     const { id, state } = this.compute(args);
@@ -78,6 +103,13 @@ export class AzureMocks implements pulumi.runtime.Mocks {
     switch (args.token) {
       case "azuread:index/getClientConfig:getClientConfig":
         return { ...this.clientConfig, id: this.clientConfig.tenantId };
+      case "azuread:index/getApplicationPublishedAppIds:getApplicationPublishedAppIds":
+        return { id: "appIds", result: { ...this.publishedAppIds } };
+      case "azuread:index/getServicePrincipal:getServicePrincipal": {
+        const clientId = args.inputs.clientId as string | undefined;
+        if (clientId !== this.publishedAppIds.MicrosoftGraph) throw new Error(`no service principal with clientId ${clientId} in the mock directory`);
+        return { ...this.graphServicePrincipal, id: this.graphServicePrincipal.objectId, clientId, applicationTenantId: "f8cdef31-a31e-4b4a-93e4-5f571e91255a" };
+      }
       default:
         throw new Error(`unknown function ${args.token}`);
     }
@@ -174,6 +206,11 @@ export class AzureMocks implements pulumi.runtime.Mocks {
       }
       case "azuread:index/applicationRedirectUris:ApplicationRedirectUris":
         return { id: `${i.applicationId}/redirectUris/${i.type}`, state: { ...i } };
+      case "azuread:index/applicationApiAccess:ApplicationApiAccess":
+        return { id: `${i.applicationId}/apiAccess/${i.apiClientId}`, state: { ...i } };
+      case "azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant":
+        // Graph's oauth2PermissionGrant IDs are opaque base64url strings.
+        return { id: `/oauth2PermissionGrants/${createHash("sha256").update(args.name).digest("base64url").slice(0, 43)}`, state: { ...i } };
       case "azuread:index/applicationOwner:ApplicationOwner":
         return { id: `${i.applicationId}/owners/${i.ownerObjectId}`, state: { ...i } };
       case "command:local:Command":

@@ -9,13 +9,15 @@
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { READINESS_PATH } from "../contract/readiness";
-import { T, type RegisteredResource } from "../offline/azureMocks";
+import { type AzureMocks, GRAPH_APP_ID, T, type RegisteredResource } from "../offline/azureMocks";
 import { ROOT, appProject, runThroughLanguageHost } from "../offline/languageHost";
 import { planText, runPlan } from "../offline/planPrinter";
 import { readStackFile } from "../offline/stackFile";
 import { checkPlannedResources } from "../policy/offline";
 
 const stack = process.argv[2] ?? "dev";
+/** The mocks of this run, for lines that depend on other resources. */
+let mocksSeen: AzureMocks | undefined;
 
 function describe(r: RegisteredResource): string[] {
   const i = r.inputs;
@@ -28,6 +30,16 @@ function describe(r: RegisteredResource): string[] {
       return [`displayName  ${i.displayName}`, `audience     ${i.signInAudience}`, `clientId     ${r.state.clientId}`, "credentials  none (no password, no certificate)"];
     case "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential":
       return [`issuer       ${i.issuer}`, `subject      ${i.subject}  (managed identity principalId)`, `audiences    ${(i.audiences as string[]).join(", ")}`];
+    case "azuread:index/applicationApiAccess:ApplicationApiAccess":
+      return [
+        `api          ${i.apiClientId === GRAPH_APP_ID ? "Microsoft Graph " : ""}${i.apiClientId} (looked up)`,
+        ...(i.scopeIds as string[]).map((id) => `delegated    ${scopeName(id)} ${id} (looked up)`),
+        ...(mocksSeen?.ofType("azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant").length
+          ? []
+          : ["admin consent not granted here (grantAdminConsent=false): users consent at sign-in, or an admin uses the consent link"]),
+      ];
+    case "azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant":
+      return [`grants       ${(i.claimValues as string[]).join(" ")} for all users (tenant-wide admin consent) on resource ${i.resourceServicePrincipalObjectId}`];
     case "azuread:index/applicationRedirectUris:ApplicationRedirectUris":
       return (i.redirectUris as string[]).map((u) => `${i.type} redirect  ${u}`);
     case "azure-native:web:AppServicePlan":
@@ -54,6 +66,12 @@ function describe(r: RegisteredResource): string[] {
   }
 }
 
+/** The permission a looked-up scope ID names in the mock directory's Microsoft Graph. */
+function scopeName(id: string): string {
+  const scopes = mocksSeen?.graphServicePrincipal.oauth2PermissionScopeIds ?? {};
+  return Object.keys(scopes).find((name) => scopes[name] === id) ?? "(unknown scope)";
+}
+
 /** A local command: what it runs, what the deploy step pushes and waits for, and every input (none is secret). */
 function describeCommand(i: Record<string, any>): string[] {
   const env: Record<string, string> = i.environment ?? {};
@@ -77,6 +95,7 @@ async function main(): Promise<void> {
   const { file, config, warnings } = readStackFile(appProject.dir, stack, appProject.schema);
   for (const warning of warnings) console.error(`warning: ${warning}`);
   const run = await runThroughLanguageHost(config, stack);
+  mocksSeen = run.mocks;
   if (run.reported.length > 0) {
     process.exitCode = 1; // the host has printed the error
     return;

@@ -22,6 +22,8 @@ export interface SignInProblem {
   readonly error?: string;
   /** Entra's own description (first line, shortened), when it gave one. */
   readonly description?: string;
+  /** Where an administrator grants this app consent for the whole tenant, when consent is what is missing. */
+  readonly adminConsentUrl?: string;
 }
 
 interface Explanation {
@@ -55,7 +57,7 @@ export const AADSTS: ReadonlyMap<number, Explanation> = new Map<number, Explanat
   [90072, { kind: "user", title: "Your account is not in this app's tenant.", fix: "Sign in with an account from the app's tenant, or ask an administrator to invite you as a guest." }],
   [50020, { kind: "user", title: "Your account is not in this app's tenant.", fix: "Sign in with an account from the app's tenant, or ask an administrator to invite you as a guest." }],
   [50105, { kind: "user", title: "You are not assigned to this application.", fix: "Ask an administrator to assign you to the app (Enterprise applications → Users and groups)." }],
-  [65001, { kind: "user", title: "Consent has not been granted to this application.", fix: "Sign in again and accept the consent prompt, or ask an administrator to grant consent." }],
+  [65001, { kind: "user", title: "Consent has not been granted to this application.", fix: "The app asks for the delegated Microsoft Graph permission User.Read. An administrator grants consent for everyone with the link below; if your tenant lets users consent, sign in again and accept the prompt." }],
   [65004, { kind: "user", title: "Consent to the application was declined.", fix: "Sign in again and accept the consent prompt, or ask an administrator to grant consent for the organisation." }],
   [53003, { kind: "user", title: "Access was blocked by a Conditional Access policy.", fix: "Ask your administrator which policy applies (the sign-in logs show it)." }],
   [54005, { kind: "user", title: "This sign-in response was already used.", fix: "Sign in again." }],

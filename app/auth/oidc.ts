@@ -3,8 +3,10 @@ import {
   AuthError,
   ConfidentialClientApplication,
   CryptoProvider,
+  InteractionRequiredAuthError,
   ResponseMode,
   ServerError,
+  type Configuration,
   type NodeSystemOptions,
 } from "@azure/msal-node";
 import { graphScopeForInstance } from "../../contract/clouds";
@@ -15,11 +17,18 @@ import { randomId } from "../store";
 import { explainAadsts, extractAadstsCode, type SignInProblem } from "./aadsts";
 import { IdTokenError, validateIdToken } from "./id-token";
 import { ManagedIdentityError, type AssertionProvider } from "./managed-identity";
+import { memoryPartition, partitionPlugin, type TokenCachePartition } from "./token-cache";
 
 type LoggerOptions = NonNullable<NodeSystemOptions["loggerOptions"]>;
 
-/** The scopes of a sign-in. msal-node adds "offline_access"; the app needs no API access token. */
-const SCOPES = ["openid", "profile"];
+/**
+ * The scopes of a sign-in: OpenID's, `offline_access` for a refresh token (msal-node adds it anyway), and the Microsoft
+ * Graph permissions the app calls Graph with (`DownstreamApis__MicrosoftGraph__Scopes__N`, default `User.Read`), so
+ * the user consents to them, if the tenant lets users consent, at sign-in.
+ */
+function signInScopes(config: AppConfig): string[] {
+  return ["openid", "profile", "offline_access", ...config.graph.scopes];
+}
 
 /**
  * Hosts of Microsoft's own login endpoints, for which msal-node has built-in metadata. Any other host (the local
@@ -50,6 +59,8 @@ interface AuthorityMetadata {
   readonly tenantGuid: string;
   readonly jwksUri: string;
   readonly endSessionEndpoint?: string;
+  /** The OpenID configuration document as fetched: msal-node's `authorityMetadata`, so it never fetches it again. */
+  readonly document: string;
 }
 
 /** The authority's OpenID configuration could not be fetched or is not what this tenant's should be. */
@@ -81,12 +92,28 @@ interface SignInClientOptions {
   readonly jwksCooldownMs?: number;
 }
 
+/** What a redeemed sign-in gives the session: the ID token's claims and the user's tokens. */
+export interface RedeemedSignIn {
+  readonly claims: JWTPayload;
+  /** msal-node's account id (`uid.utid`), under which the tokens are cached. */
+  readonly homeAccountId: string | undefined;
+  /** msal-node's serialized cache holding only this user's tokens (ID, access and refresh token). */
+  readonly tokenCache: string;
+}
+
 /** Talks to Entra: builds authorization URLs, redeems codes with the managed-identity assertion, validates ID tokens. */
 export interface SignInClient {
   /** The authorization URL for an attempt (auth code + PKCE S256, response_mode=form_post). */
   authorizationUrl(attempt: SignInAttempt): Promise<string>;
-  /** Redeems the code, validates the ID token and returns its claims. */
-  redeem(attempt: SignInAttempt, response: { code: string; state: string }): Promise<JWTPayload>;
+  /** Redeems the code, validates the ID token and returns its claims with the user's tokens. */
+  redeem(attempt: SignInAttempt, response: { code: string; state: string }): Promise<RedeemedSignIn>;
+  /**
+   * The user's Microsoft Graph access token from their session's cache, refreshed with the refresh token (and the
+   * managed identity's token as the client assertion, again) once it is within five minutes of expiry. Throws
+   * msal-node's errors: `InteractionRequiredAuthError` (no tokens, consent missing), `ServerError` (e.g. a revoked
+   * refresh token, AADSTS50173), or a ManagedIdentityError.
+   */
+  graphAccessToken(partition: TokenCachePartition, homeAccountId: string): Promise<string>;
   /** The end-session URL that returns to `postLogoutRedirectUri`, or undefined when the authority has none. */
   endSessionUrl(postLogoutRedirectUri: string, loginHint?: string): Promise<string | undefined>;
   /** The authority's metadata (fetched once; a failure is retried on the next call). */
@@ -110,19 +137,30 @@ export async function newSignInAttempt(redirectUri: string): Promise<SignInAttem
 export function createSignInClient(options: SignInClientOptions): SignInClient {
   const { config, assertion } = options;
   const host = new URL(config.instance).host;
-  const cca = new ConfidentialClientApplication({
+  const msalConfig = (extra: { document?: string; partition?: TokenCachePartition } = {}): Configuration => ({
     auth: {
       clientId: config.clientId,
       authority: config.authority,
-      // Called on every token request, so the assertion is always a current managed-identity token.
+      // Called on every token request (a refresh too), so the assertion is always a current managed-identity token.
       clientAssertion: () => assertion.getAssertion(),
       knownAuthorities: MICROSOFT_LOGIN_HOSTS.has(host.toLowerCase()) ? [] : [host],
+      ...(extra.document ? { authorityMetadata: extra.document } : {}),
     },
+    ...(extra.partition ? { cache: { cachePlugin: partitionPlugin(extra.partition) } } : {}),
     system: options.loggerOptions ? { loggerOptions: options.loggerOptions } : {},
   });
+  // Builds authorization URLs and proves the trust chain; it caches no user's tokens.
+  const cca = new ConfidentialClientApplication(msalConfig());
+  /**
+   * An application for one request on one user's tokens (token-cache.ts says why): its cache is that partition, and
+   * the authority's metadata is handed over, so creating it costs no request.
+   */
+  const forPartition = async (partition: TokenCachePartition): Promise<ConfidentialClientApplication> =>
+    new ConfidentialClientApplication(msalConfig({ document: (await metadata()).document, partition }));
 
   const { metadata, keys } = authorityKeys(config, options.jwksCooldownMs ?? 10_000);
   const graphScope = graphScopeForInstance(config.instance);
+  const scopes = signInScopes(config);
 
   return {
     metadata,
@@ -140,7 +178,7 @@ export function createSignInClient(options: SignInClientOptions): SignInClient {
 
     async authorizationUrl(attempt) {
       return cca.getAuthCodeUrl({
-        scopes: SCOPES,
+        scopes,
         redirectUri: attempt.redirectUri,
         responseMode: ResponseMode.FORM_POST,
         codeChallenge: attempt.codeChallenge,
@@ -151,11 +189,12 @@ export function createSignInClient(options: SignInClientOptions): SignInClient {
     },
 
     async redeem(attempt, response) {
-      const result = await cca.acquireTokenByCode(
+      const partition = memoryPartition();
+      const result = await (await forPartition(partition)).acquireTokenByCode(
         {
           code: response.code,
           redirectUri: attempt.redirectUri,
-          scopes: SCOPES,
+          scopes,
           codeVerifier: attempt.codeVerifier,
           // msal-node 7 compares these with the response (state) and the ID token (nonce).
           state: attempt.state,
@@ -163,18 +202,23 @@ export function createSignInClient(options: SignInClientOptions): SignInClient {
         },
         { code: response.code, state: response.state },
       );
-      try {
-        const meta = await metadata();
-        return await validateIdToken(result.idToken, await keys(), {
-          issuer: meta.issuer,
-          audience: config.clientId,
-          tenantId: meta.tenantGuid,
-          nonce: attempt.nonce,
-        });
-      } finally {
-        // The app calls no API, so msal-node's per-user cache would only grow: drop this user's tokens.
-        if (result.account) await cca.getTokenCache().removeAccount(result.account).catch(() => undefined);
-      }
+      const meta = await metadata();
+      const claims = await validateIdToken(result.idToken, await keys(), {
+        issuer: meta.issuer,
+        audience: config.clientId,
+        tenantId: meta.tenantGuid,
+        nonce: attempt.nonce,
+      });
+      return { claims, homeAccountId: result.account?.homeAccountId, tokenCache: partition.value };
+    },
+
+    async graphAccessToken(partition, homeAccountId) {
+      const app = await forPartition(partition);
+      const account = await app.getTokenCache().getAccountByHomeId(homeAccountId);
+      if (!account) throw new InteractionRequiredAuthError("no_account_in_silent_request", "", "No tokens are kept for this session.");
+      const result = await app.acquireTokenSilent({ account, scopes: [...config.graph.scopes] });
+      if (!result.accessToken) throw new InteractionRequiredAuthError("no_tokens_found", "", "Entra answered without an access token.");
+      return result.accessToken;
     },
 
     async endSessionUrl(postLogoutRedirectUri, loginHint) {
@@ -242,7 +286,7 @@ async function fetchMetadata(config: AppConfig): Promise<AuthorityMetadata> {
   }
   if (!jwksUri.startsWith("https://")) throw new AuthorityError(`${url} has no https jwks_uri`);
   const endSession = typeof body.end_session_endpoint === "string" ? body.end_session_endpoint : undefined;
-  return { issuer, tenantGuid, jwksUri, ...(endSession ? { endSessionEndpoint: endSession } : {}) };
+  return { issuer, tenantGuid, jwksUri, ...(endSession ? { endSessionEndpoint: endSession } : {}), document: JSON.stringify(body) };
 }
 
 /**
@@ -265,7 +309,7 @@ export function explainSignInFailure(error: unknown, config: AppConfig): SignInP
   if (error instanceof AuthorityError) {
     return { status: 503, kind: "transient", title: "Entra's sign-in metadata could not be read.", fix: error.reason };
   }
-  if (error instanceof ServerError) {
+  if (error instanceof ServerError || error instanceof InteractionRequiredAuthError) {
     // Entra's description of a token-endpoint error quotes the FIC's and the assertion's issuer and subject: it goes to
     // the log (the caller logs the error), the page shows the code and the fix. The browser never saw it either.
     const errorNo = Number(error.errorNo);

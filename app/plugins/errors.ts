@@ -8,7 +8,7 @@ import { APP_ROUTES } from "../../contract/routes";
 import { safeError } from "../logging";
 import { messagePage, sendPage } from "../views";
 
-const JSON_ROUTES: readonly string[] = [APP_ROUTES.me, APP_ROUTES.ready, APP_ROUTES.health];
+const JSON_ROUTES: readonly string[] = [APP_ROUTES.me, APP_ROUTES.graphProfile, APP_ROUTES.ready, APP_ROUTES.health];
 
 function wantsJson(req: FastifyRequest): boolean {
   const path = req.url.split("?")[0] ?? "";

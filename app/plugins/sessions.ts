@@ -10,6 +10,7 @@ import fastifyCookie from "@fastify/cookie";
 import fp from "fastify-plugin";
 import type { JWTPayload } from "jose";
 import type { SignInAttempt } from "../auth/oidc";
+import type { TokenCachePartition } from "../auth/token-cache";
 import { BoundedStore, randomId } from "../store";
 import type { TrustChain } from "../views";
 
@@ -23,6 +24,13 @@ interface Session {
   readonly sid?: string;
   readonly loginHint?: string;
   readonly trust: TrustChain;
+  /** msal-node's account id (`uid.utid`) of the user, to find their tokens in {@link Session.tokenCache}. */
+  readonly homeAccountId?: string;
+  /**
+   * The user's tokens (ID, Graph access and refresh token) as msal-node's serialized cache, "" when none: part of the
+   * session record, so they end with it. Never sent to the browser or logged.
+   */
+  readonly tokenCache: string;
 }
 
 /** Starts and ends sessions, setting and clearing the session cookie. */
@@ -36,6 +44,11 @@ interface Sessions {
    * clearing the request's cookie when its session is one of them; returns how many ended.
    */
   endBySid(req: FastifyRequest, reply: FastifyReply, iss: string, sid: string): number;
+  /**
+   * The session's token cache, for msal-node: reads the live record's, and writes it back into the record only while
+   * the session lives and the cache is within its bound ({@link SessionOptions.maxTokenCacheBytes}).
+   */
+  tokenCache(req: FastifyRequest, session: Session): TokenCachePartition;
 }
 
 /** Keeps sign-in attempts server-side between /signin and the callback, bound to the browser that started them. */
@@ -66,11 +79,19 @@ export interface SignInAttemptOptions {
   readonly maxPerBrowser?: number;
 }
 
-/** Session timeouts and bound (defaults: 1 h idle, 8 h absolute, 10 000 sessions), and the sign-in attempts' bounds. */
+/**
+ * Session timeouts and bounds (defaults: 1 h idle, 8 h absolute, 10 000 sessions, 32 KiB of tokens each), and the
+ * sign-in attempts' bounds.
+ */
 export interface SessionOptions {
   readonly idleTimeoutMs?: number;
   readonly absoluteTimeoutMs?: number;
   readonly maxSessions?: number;
+  /**
+   * The largest serialized token cache one session keeps, in bytes. One user's ID, Graph access and refresh token take
+   * a few KiB; a cache beyond the bound is not kept (the user signs in again), so sessions × this bounds the memory.
+   */
+  readonly maxTokenCacheBytes?: number;
   readonly signInAttempts?: SignInAttemptOptions;
 }
 
@@ -126,6 +147,7 @@ async function sessionsPlugin(app: FastifyInstance, options: SessionOptions): Pr
     maxEntries: options.signInAttempts?.maxBrowsers ?? 10_000,
   });
   const maxPerBrowser = options.signInAttempts?.maxPerBrowser ?? 5;
+  const maxTokenCacheBytes = options.maxTokenCacheBytes ?? 32 * 1024;
   const sweeper = setInterval(() => {
     sessions.sweep();
     attempts.sweep();
@@ -147,7 +169,9 @@ async function sessionsPlugin(app: FastifyInstance, options: SessionOptions): Pr
     start(req, reply, session) {
       if (req.session) sessions.delete(req.session.id);
       const id = randomId();
-      sessions.set(id, { id, ...session });
+      const bytes = Buffer.byteLength(session.tokenCache);
+      if (bytes > maxTokenCacheBytes) req.log.warn({ bytes, bound: maxTokenCacheBytes }, "token cache over its bound: not kept");
+      sessions.set(id, { id, ...session, tokenCache: bytes > maxTokenCacheBytes ? "" : session.tokenCache });
       reply.setCookie(sessionCookie(req), id, { path: "/", httpOnly: true, secure: isHttps(req), sameSite: "lax" });
     },
     end(req, reply) {
@@ -159,6 +183,20 @@ async function sessionsPlugin(app: FastifyInstance, options: SessionOptions): Pr
       const ended = sessions.deleteWhere((session) => session.sid === sid && session.claims.iss === iss);
       if (ours && ours.sid === sid && ours.claims.iss === iss) clearCookie(req, reply);
       return ended;
+    },
+    tokenCache(req, session) {
+      return {
+        read: () => sessions.get(session.id)?.tokenCache ?? "",
+        write(serialized) {
+          const bytes = Buffer.byteLength(serialized);
+          if (bytes > maxTokenCacheBytes) {
+            req.log.warn({ bytes, bound: maxTokenCacheBytes }, "token cache over its bound: not kept");
+            return false;
+          }
+          const live = sessions.get(session.id);
+          return live !== undefined && sessions.replace(session.id, { ...live, tokenCache: serialized });
+        },
+      };
     },
   } satisfies Sessions);
 

@@ -6,11 +6,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fastifyFormbody from "@fastify/formbody";
 import fastifyRateLimit from "@fastify/rate-limit";
-import type { JWTPayload } from "jose";
 import { APP_ROUTES } from "../../contract/routes";
-import { explainAadsts } from "../auth/aadsts";
+import { explainAadsts, type SignInProblem } from "../auth/aadsts";
+import { adminConsentUrl } from "../auth/graph";
 import type { AssertionProvider } from "../auth/managed-identity";
-import { explainSignInFailure, newSignInAttempt, type SignInClient } from "../auth/oidc";
+import { explainSignInFailure, newSignInAttempt, type RedeemedSignIn, type SignInClient } from "../auth/oidc";
 import type { AppConfig } from "../config";
 import { safeError } from "../logging";
 import { sanitiseReturnUrl } from "../return-url";
@@ -118,7 +118,7 @@ async function callback(req: FastifyRequest, reply: FastifyReply, options: AuthO
   const error = field("error");
   if (error) {
     const description = field("error_description");
-    const problem = explainAadsts({ error, ...(description ? { description } : {}) });
+    const problem = withConsentLink(explainAadsts({ error, ...(description ? { description } : {}) }), config);
     req.log.warn({ error, aadsts: problem.code }, "Entra returned an error to the callback");
     return sendProblem(reply, problem);
   }
@@ -127,16 +127,20 @@ async function callback(req: FastifyRequest, reply: FastifyReply, options: AuthO
     return sendPage(reply, 400, messagePage("Sign-in response without code", "Entra's response carried neither a code nor an error. Sign in again."));
   }
 
-  let claims: JWTPayload;
+  let redeemed: RedeemedSignIn;
   try {
-    claims = await client.redeem(taken.attempt, { code, state });
+    redeemed = await client.redeem(taken.attempt, { code, state });
   } catch (failure) {
-    const problem = explainSignInFailure(failure, config);
+    const problem = withConsentLink(explainSignInFailure(failure, config), config);
     req.log.warn({ err: safeError(failure), problem: problem.title, aadsts: problem.code }, "sign-in failed");
     return sendProblem(reply, problem);
   }
+  const { claims } = redeemed;
   req.server.sessions.start(req, reply, {
     claims,
+    // The user's tokens stay in the session record, server-side; the browser gets only the session id.
+    tokenCache: redeemed.tokenCache,
+    ...(redeemed.homeAccountId ? { homeAccountId: redeemed.homeAccountId } : {}),
     csrfToken: randomId(),
     ...(typeof claims.sid === "string" ? { sid: claims.sid } : {}),
     ...(typeof claims.login_hint === "string" ? { loginHint: claims.login_hint } : {}),
@@ -144,6 +148,12 @@ async function callback(req: FastifyRequest, reply: FastifyReply, options: AuthO
   });
   req.log.info({ oid: claims.oid }, "signed in");
   return reply.header("cache-control", "no-store").redirect(taken.returnUrl, 303);
+}
+
+/** A missing consent (AADSTS65001, `consent_required`) comes with the link an administrator grants it with. */
+function withConsentLink(problem: SignInProblem, config: AppConfig): SignInProblem {
+  const consentMissing = problem.code === "AADSTS65001" || problem.error === "consent_required";
+  return consentMissing ? { ...problem, adminConsentUrl: adminConsentUrl(config) } : problem;
 }
 
 /** The identifiers this sign-in was trusted through, for the home page. */

@@ -1,19 +1,64 @@
-/** The home page and /me: what the signed-in user (req.session) sees. */
+/** The home page, /me and /me/graph: what the signed-in user (req.session) sees. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { APP_ROUTES } from "../../contract/routes";
-import { sendPage, signedInPage, signedOutPage } from "../views";
+import type { GraphClient, GraphOutcome, GraphProblem } from "../auth/graph";
+import { sendPage, sendProblem, signedInPage, signedOutPage } from "../views";
 
-export async function pageRoutes(app: FastifyInstance): Promise<void> {
+interface PageOptions {
+  readonly graph: GraphClient;
+}
+
+/** The JSON `error` of each kind of Graph problem at /me/graph. */
+const GRAPH_ERRORS: Record<GraphProblem["kind"], string> = {
+  consent: "consent_required",
+  "sign-in": "sign_in_required",
+  unavailable: "graph_unavailable",
+  rejected: "graph_rejected_token",
+  forbidden: "graph_forbidden",
+  config: "token_request_refused",
+};
+
+export async function pageRoutes(app: FastifyInstance, { graph }: PageOptions): Promise<void> {
+  /** The session's Graph profile; a session whose tokens Entra refused for good is ended here. */
+  const profile = async (req: FastifyRequest, reply: FastifyReply): Promise<GraphOutcome> => {
+    const session = req.session!;
+    const outcome = await graph.profile({
+      sessionId: session.id,
+      homeAccountId: session.homeAccountId,
+      tokenCache: req.server.sessions.tokenCache(req, session),
+      log: req.log,
+    });
+    if (!outcome.ok && outcome.problem.endSession) {
+      req.server.sessions.end(req, reply);
+      req.log.info({ oid: session.claims.oid }, "session ended: Entra refused its tokens");
+    }
+    return outcome;
+  };
+
   app.get(APP_ROUTES.home, async (req, reply) => {
     const { session } = req;
     if (!session) return sendPage(reply, 200, signedOutPage({ justSignedOut: takeSignedOut(req, reply) }));
-    return sendPage(reply, 200, signedInPage({ claims: session.claims, csrfToken: session.csrfToken, trust: session.trust }));
+    const outcome = await profile(req, reply);
+    if (!outcome.ok && outcome.problem.endSession) {
+      const { title, fix, code } = outcome.problem;
+      return sendProblem(reply, { status: 401, kind: "user", title, fix, ...(code ? { code } : {}) });
+    }
+    return sendPage(reply, 200, signedInPage({ claims: session.claims, csrfToken: session.csrfToken, trust: session.trust, graph: outcome }));
   });
 
   app.get(APP_ROUTES.me, async (req, reply) => {
     reply.header("cache-control", "no-store");
     if (!req.session) return reply.code(401).send({ error: "not_signed_in", message: "Sign in at /signin first." });
     return req.session.claims;
+  });
+
+  app.get(APP_ROUTES.graphProfile, async (req, reply) => {
+    reply.header("cache-control", "no-store");
+    if (!req.session) return reply.code(401).send({ error: "not_signed_in", message: "Sign in at /signin first." });
+    const outcome = await profile(req, reply);
+    if (outcome.ok) return outcome.profile;
+    const { kind, status, title, fix, code, adminConsentUrl } = outcome.problem;
+    return reply.code(status).send({ error: GRAPH_ERRORS[kind], message: title, fix, ...(code ? { code } : {}), ...(adminConsentUrl ? { adminConsentUrl } : {}) });
   });
 }
 

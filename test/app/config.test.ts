@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig, type Env } from "../../app/config";
-import { AzureAdSetting } from "../../contract/settings";
+import { AzureAdSetting, DownstreamApiSetting } from "../../contract/settings";
 
 const TENANT = "00000000-0000-4000-8000-00000000feed";
 const CLIENT = "0b1e2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
@@ -45,7 +45,26 @@ describe("loadConfig", () => {
         authority: `https://login.microsoftonline.com/${TENANT}`,
         publicOrigins: ["https://app.azurewebsites.net"],
         behindAppServiceFrontEnd: true,
+        graph: { baseUrl: "https://graph.microsoft.com/v1.0", scopes: ["User.Read"] },
       });
+    });
+
+    it.each([
+      ["https://login.microsoftonline.com/", "https://graph.microsoft.com/v1.0"],
+      ["https://login.microsoftonline.us/", "https://graph.microsoft.us/v1.0"],
+      ["https://login.chinacloudapi.cn/", "https://microsoftgraph.chinacloudapi.cn/v1.0"],
+    ])("should default Microsoft Graph for the instance %s to %s with User.Read", (instance, baseUrl) => {
+      expect(loadConfig({ ...validEnv, [AzureAdSetting.Instance]: instance }).graph).toEqual({ baseUrl, scopes: ["User.Read"] });
+    });
+
+    it("should read Graph's base URL and scopes in Microsoft.Identity.Web's shape, in index order, any separator and case", () => {
+      const config = loadConfig({
+        ...validEnv,
+        "DownstreamApis:MicrosoftGraph:BaseUrl": "https://localhost:44321/graph/v1.0/",
+        downstreamapis__microsoftgraph__scopes__1: "Mail.Read",
+        [DownstreamApiSetting.GraphScopes0]: "https://graph.microsoft.com/User.Read",
+      });
+      expect(config.graph).toEqual({ baseUrl: "https://localhost:44321/graph/v1.0", scopes: ["https://graph.microsoft.com/User.Read", "Mail.Read"] });
     });
 
     it("should add the missing trailing slash to the instance", () => {
@@ -137,6 +156,12 @@ describe("loadConfig", () => {
       ["PORT not a number", { ...validEnv, PORT: "http" }, /PORT is "http": set a whole number from 1 to 65535/],
       ["PORT out of range", { ...validEnv, PORT: "70000" }, /PORT is "70000"/],
       ["PORT zero", { ...validEnv, PORT: "0" }, /PORT is "0"/],
+      ["Graph base URL over http", { ...validEnv, [DownstreamApiSetting.GraphBaseUrl]: "http://localhost:8443/graph/v1.0" }, /DownstreamApis__MicrosoftGraph__BaseUrl "http:\/\/localhost:8443\/graph\/v1.0" must use https: the app sends the user's access token there/],
+      ["Graph base URL not a URL", { ...validEnv, [DownstreamApiSetting.GraphBaseUrl]: "graph.microsoft.com" }, /DownstreamApis__MicrosoftGraph__BaseUrl "graph.microsoft.com" is not a URL/],
+      ["Graph base URL with a query", { ...validEnv, [DownstreamApiSetting.GraphBaseUrl]: "https://graph.microsoft.com/v1.0?x=1" }, /BaseUrl .* must not carry credentials, a query or a fragment/],
+      ["two Graph scopes in one item", { ...validEnv, [DownstreamApiSetting.GraphScopes0]: "User.Read Mail.Read" }, /Scopes__0 "User.Read Mail.Read" is not one scope/],
+      ["an OpenID scope as a Graph scope", { ...validEnv, [DownstreamApiSetting.GraphScopes0]: "offline_access" }, /Scopes__0 "offline_access" is an OpenID scope/],
+      ["an unknown Graph setting", { ...validEnv, DownstreamApis__MicrosoftGraph__Scope: "User.Read" }, /DownstreamApis__MicrosoftGraph__Scope is not a setting this app reads/],
     ];
 
     it.each(cases)("should reject %s, naming the key and the fix", (_name, env, message) => {

@@ -58,6 +58,21 @@ describe("BoundedStore", () => {
     expect([store.get("a"), store.get("b"), store.get("c")]).toEqual([undefined, "B", "C"]);
   });
 
+  it("should replace a live entry's value keeping its timeouts, and never bring back an ended or expired one", () => {
+    const { clock, store } = storeWithClock({ absoluteTimeoutMs: 100, maxEntries: 3 });
+    store.set("session", "tokens-1");
+    clock.now = 60;
+    expect(store.replace("session", "tokens-2")).toBe(true);
+    expect(store.get("session")).toBe("tokens-2");
+    clock.now = 100; // the absolute timeout still counts from creation
+    expect(store.replace("session", "tokens-3")).toBe(false);
+    expect(store.get("session")).toBeUndefined();
+    store.set("other", "x");
+    store.delete("other");
+    expect(store.replace("other", "y")).toBe(false);
+    expect(store.size).toBe(0);
+  });
+
   it("should hand out an entry only once with take", () => {
     const { store } = storeWithClock({ absoluteTimeoutMs: 1000, maxEntries: 3 });
     store.set("state", "tx");

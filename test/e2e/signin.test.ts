@@ -1,7 +1,8 @@
 /**
  * A real browser signs in and out of the built app (dist/app/server.js, as App Service runs it) against the
  * emulator: form_post across sites with the SameSite=None sign-in attempt cookie over http://localhost, the session
- * cookie, the page content, sign-out through the end-session endpoint with front-channel logout, and /me afterwards.
+ * cookie, the page content with the Microsoft Graph profile, sign-out through the end-session endpoint with
+ * front-channel logout, and /me afterwards.
  */
 import { copyFileSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -30,6 +31,10 @@ describe("signing in and out in Chromium", () => {
     expect(await page.textContent("#claims")).toContain(stack.emu.registration.user.oid);
     expect(await page.isVisible("#trust-chain")).toBe(true);
     expect(await page.textContent("#trust-chain")).toContain(stack.emu.registration.uami.clientId);
+    // The profile the app read from the emulator's Microsoft Graph as the user, next to the ID-token claims.
+    expect(await page.textContent("#graph-name")).toBe("Ada Lovelace");
+    expect(await page.textContent("#graph-mail")).toBe("ada@contoso.example");
+    expect(await page.textContent("#graph-job-title")).toBe("Mathematician");
 
     // The stylesheet applied under the strict CSP (no inline styles): the chain boxes are filled white.
     // (tsconfig has no DOM lib: reach getComputedStyle through globalThis inside the page.)
@@ -56,6 +61,12 @@ describe("signing in and out in Chromium", () => {
     const response = await browser.page.goto(`${stack.appUrl}/me`);
     expect(response?.status()).toBe(200);
     expect(await response?.json()).toMatchObject({ name: "Ada Lovelace", tid: stack.emu.tenantId });
+  });
+
+  it("should return the Graph profile at /me/graph while signed in, and no token", async () => {
+    const response = await browser.page.goto(`${stack.appUrl}/me/graph`);
+    expect(response?.status()).toBe(200);
+    expect(await response?.json()).toEqual({ displayName: "Ada Lovelace", mail: "ada@contoso.example", jobTitle: "Mathematician" });
   });
 
   it("should sign out through the end-session endpoint and its front-channel logout, leaving no session", async () => {

@@ -35,6 +35,7 @@ describe("stack configuration", () => {
       appDisplayName: "Secretless sign-in (secretless-signin-dev)",
       signInAudience: "AzureADMyOrg",
       appRoleAssignmentRequired: false,
+      grantAdminConsent: false,
       appOwnerObjectIds: [],
       callbackPath: "/signin-oidc",
       planSku: "B1",

@@ -36,6 +36,7 @@ describe("the program under the Pulumi language host", () => {
         "azuread:index/applicationRegistration:ApplicationRegistration",
         "azuread:index/servicePrincipal:ServicePrincipal",
         "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential",
+        "azuread:index/applicationApiAccess:ApplicationApiAccess",
         "azure-native:web:AppServicePlan",
         "azure-native:web:WebApp",
         "azure-native:web:WebAppScmAllowed",

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../app/config";
 import { DEPLOY_COMMAND, WAIT_READY_COMMAND } from "../../components/appDeployment";
 import { sha256 } from "../../deploy/cli";
-import { AzureAdSetting } from "../../contract/settings";
+import { AzureAdSetting, DownstreamApiSetting } from "../../contract/settings";
 import { type AzureMocks, T, TENANT_ID, attachMocks, promiseOf, runProgram } from "../../offline/azureMocks";
 import { ROOT } from "../../offline/languageHost";
 
@@ -106,6 +106,8 @@ describe("the web app", () => {
       [AzureAdSetting.SourceType]: "SignedAssertionFromManagedIdentity",
       [AzureAdSetting.ManagedIdentityClientId]: uami.state.clientId,
       [AzureAdSetting.TokenExchangeUrl]: "api://AzureADTokenExchange",
+      [DownstreamApiSetting.GraphBaseUrl]: "https://graph.microsoft.com/v1.0",
+      [DownstreamApiSetting.GraphScopes0]: "User.Read",
       WEBSITE_RUN_FROM_PACKAGE: "1",
       SCM_DO_BUILD_DURING_DEPLOYMENT: "false",
     });
@@ -117,6 +119,8 @@ describe("the web app", () => {
       "AzureAd__ClientId",
       "AzureAd__Instance",
       "AzureAd__TenantId",
+      "DownstreamApis__MicrosoftGraph__BaseUrl",
+      "DownstreamApis__MicrosoftGraph__Scopes__0",
       "SCM_DO_BUILD_DURING_DEPLOYMENT",
       "WEBSITE_RUN_FROM_PACKAGE",
     ]);

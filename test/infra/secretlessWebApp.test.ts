@@ -190,6 +190,7 @@ describe("SecretlessWebApp refuses bad arguments before registering anything", (
     ["an identity setting", "azuread__clientid", "from the identity and app registration it creates"],
     ["the run-from-package setting", "website_run_from_package", "so the site runs the deployed zip as it is"],
     ["the build-during-deployment setting", "SCM_DO_BUILD_DURING_DEPLOYMENT", "so the site runs the deployed zip as it is"],
+    ["Graph's base URL", "downstreamapis__microsoftgraph__baseurl", "for the cloud's Microsoft Graph and the permission the app registration declares"],
   ])("refuses a caller app setting that would overwrite %s, in any letter case", async (_what, key, why) => {
     const error = await refusal({ appSettings: { [key]: "x" } });
     expect(error.errors).toEqual([{ propertyPath: `appSettings.${key}`, reason: `${key} is set by SecretlessWebApp ${why}; remove it from appSettings.` }]);

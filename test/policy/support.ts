@@ -1,12 +1,16 @@
 import { type RegisteredResource, SUBSCRIPTION_ID, TENANT_ID, attachMocks, guidFrom, runProgram } from "../../offline/azureMocks";
 import { GITHUB_ISSUER } from "../../policy/rules";
 
-/** The main stack, as the real program (index.ts) registers it under the offline mocks with the dev stack's values. */
-export async function planMainStack(): Promise<RegisteredResource[]> {
+/**
+ * The main stack, as the real program (index.ts) registers it under the offline mocks with the dev stack's values and
+ * `config`. The program is imported once per test file, so one file plans one stack.
+ */
+export async function planMainStack(config: Record<string, string> = {}): Promise<RegisteredResource[]> {
   const mocks = await attachMocks({
     location: "westeurope",
     webAppName: "secretless-signin-dev",
     tags: JSON.stringify({ environment: "dev", workload: "secretless-signin" }),
+    ...config,
   });
   await runProgram(mocks, () => import("../../index.js"));
   return mocks.resources;
