@@ -1,0 +1,83 @@
+/**
+ * Public types of the emulator's directory: the app registration, its federated identity credential, the
+ * user-assigned managed identity the FIC trusts, and the test user (re-exported by `types.ts`).
+ */
+
+/** The test user the emulator signs in without asking (there is no login form). */
+export interface EmulatorUser {
+  /** Object id: the `oid` claim. */
+  oid: string;
+  /** Display name: the `name` claim. */
+  name: string;
+  /** Sign-in name: the `preferred_username` claim, also matched against `login_hint`; Graph's `userPrincipalName`. */
+  preferredUsername: string;
+  /** Graph `/me` `mail`; null for a user without a mailbox. Default: `preferredUsername`. */
+  mail?: string | null;
+  /** Graph `/me` `jobTitle`; null when unset. Default: "Mathematician". */
+  jobTitle?: string | null;
+}
+
+/**
+ * A federated identity credential on the app registration. The MI token presented as `client_assertion` must match
+ * it exactly, as Entra requires (notes/entra-fic.md §1).
+ */
+export interface FederatedIdentityCredential {
+  /** FIC name (informational). */
+  name: string;
+  /** Expected `iss`. Defaults to the emulator's own issuer, `${instance}${tenantId}/v2.0`, like Entra's formula. */
+  issuer?: string;
+  /** Expected `sub`, compared case-sensitively: the managed identity's principal (object) id, not its client id. */
+  subject: string;
+  /** Accepted audiences; `api://AzureADTokenExchange` also accepts its GUID alias, which MI tokens carry in `aud`. */
+  audiences: string[];
+}
+
+/** The app registration, its FIC and the user-assigned managed identity (UAMI) the FIC trusts. */
+export interface EmulatorRegistration {
+  /** Directory (tenant) id, a GUID. Fixed once the emulator has started. */
+  tenantId: string;
+  /** The app registration's client (application) id, a GUID. */
+  clientId: string;
+  /** The registration's display name, as Entra's consent errors name it. Default "Secretless sample app". */
+  displayName?: string;
+  /**
+   * Object id of the registration's service principal (enterprise application) in the tenant: the `oid` and `sub` of
+   * the app-only tokens the client-credentials grant issues.
+   */
+  servicePrincipalId: string;
+  /** Web-platform redirect URIs, matched exactly (scheme, host, port, path, case). */
+  redirectUris: string[];
+  /**
+   * Allowed `post_logout_redirect_uri` values. When unset, computed on each request from `redirectUris`: each redirect
+   * URI itself and its origin followed by "/".
+   */
+  postLogoutRedirectUris?: string[];
+  /**
+   * The app's front-channel logout URL; when set, the signed-out page loads it in an `<iframe>` as Entra does, with
+   * `iss` and the ended session's `sid` added to its query (OpenID Connect Front-Channel Logout 1.0).
+   */
+  frontChannelLogoutUrl?: string;
+  /** The federated identity credential. */
+  fic: FederatedIdentityCredential;
+  /** The user-assigned managed identity attached to the "App Service". */
+  uami: {
+    /** Client id: what the app passes as `client_id` to the MI endpoint (`ManagedIdentityClientId`). */
+    clientId: string;
+    /** Principal (object) id: the MI token's `sub`/`oid`, and what the FIC subject must be. */
+    principalId: string;
+    /** ARM resource id (`mi_res_id`). */
+    resourceId: string;
+  };
+  /** The user every sign-in selects. */
+  user: EmulatorUser;
+}
+
+/**
+ * Registration values to override. Nested objects (`fic`, `uami`, `user`) are merged with the defaults, so
+ * `{ fic: { subject: "…" } }` changes only the subject.
+ */
+export type RegistrationOverrides = Partial<Omit<EmulatorRegistration, "fic" | "uami" | "user">> & {
+  fic?: Partial<FederatedIdentityCredential>;
+  uami?: Partial<EmulatorRegistration["uami"]>;
+  user?: Partial<EmulatorUser>;
+};
