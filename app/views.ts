@@ -179,26 +179,31 @@ function trustChainSvg(trust: TrustChain): string {
       title: "3. Managed identity endpoint (IDENTITY_ENDPOINT)",
       lines: [
         `user-assigned identity, client ID ${trust.managedIdentityClientId}`,
-        `principal ID ${trust.managedIdentityPrincipalId} (its token's oid) · token for ${trust.ficAudience}`,
+        `principal ID ${trust.managedIdentityPrincipalId} (its token's oid)`,
+        `token for ${trust.ficAudience}`,
       ],
     },
     {
       title: "4. Entra: federated identity credential on the app registration",
       lines: [
-        `issuer ${trust.ficIssuer} · audience ${trust.ficAudience}`,
+        `issuer ${trust.ficIssuer}`,
+        `audience ${trust.ficAudience}`,
         `subject ${trust.ficSubject} ${trust.ficSubject === trust.managedIdentityPrincipalId ? "= the identity's principal ID" : "≠ the identity's principal ID"}`,
       ],
     },
     { title: "5. ID token", lines: [`issuer ${trust.idTokenIssuer}`, `audience ${trust.clientId}`] },
   ];
   const width = 760;
-  const boxHeight = 62;
+  const lineHeight = 16;
+  const boxHeightOf = (step: { lines: string[] }) => 30 + step.lines.length * lineHeight;
   const gap = 26;
-  const height = steps.length * boxHeight + (steps.length - 1) * gap + 4;
+  const tops = steps.map((_, i) => 2 + steps.slice(0, i).reduce((sum, step) => sum + boxHeightOf(step) + gap, 0));
+  const height = tops.at(-1)! + boxHeightOf(steps.at(-1)!) + 2;
   const parts = steps.map((step, i) => {
-    const y = 2 + i * (boxHeight + gap);
+    const y = tops[i]!;
+    const boxHeight = boxHeightOf(step);
     const lines = step.lines
-      .map((line, j) => `<text class="chain-detail" x="16" y="${y + 40 + j * 16}">${escapeHtml(line)}</text>`)
+      .map((line, j) => `<text class="chain-detail" x="16" y="${y + 40 + j * lineHeight}">${escapeHtml(line)}</text>`)
       .join("");
     const arrow =
       i < steps.length - 1
