@@ -30,6 +30,14 @@ interface CloudEndpoints {
    * identity's token as its credential: Entra issues it (with no permissions) only when the FIC matches.
    */
   readonly graphScope: string;
+  /**
+   * Entra scope of a token for Azure Managed Redis (Microsoft Entra authentication: the token is the password, the
+   * identity's object ID the user name). Microsoft documents `https://redis.azure.com/.default` for the public cloud and
+   * Azure China (docs.azure.cn/redis/entra-for-authentication), and the service's app ID
+   * `acca5fbb-b7e4-4009-81f1-37e38fd66d78`, which Microsoft.Azure.StackExchangeRedis asks for in every cloud; that app ID
+   * is used where no URI is documented.
+   */
+  readonly redisScope: string;
 }
 
 export const clouds = {
@@ -40,6 +48,7 @@ export const clouds = {
     armEnvironments: ["public"],
     resourceManagerScope: "https://management.azure.com/.default",
     graphScope: "https://graph.microsoft.com/.default",
+    redisScope: "https://redis.azure.com/.default",
   },
   usgov: {
     instance: "https://login.microsoftonline.us/",
@@ -48,6 +57,7 @@ export const clouds = {
     armEnvironments: ["usgovernment"],
     resourceManagerScope: "https://management.usgovcloudapi.net/.default",
     graphScope: "https://graph.microsoft.us/.default",
+    redisScope: "acca5fbb-b7e4-4009-81f1-37e38fd66d78/.default",
   },
   china: {
     instance: "https://login.chinacloudapi.cn/",
@@ -56,6 +66,7 @@ export const clouds = {
     armEnvironments: ["china"],
     resourceManagerScope: "https://management.chinacloudapi.cn/.default",
     graphScope: "https://microsoftgraph.chinacloudapi.cn/.default",
+    redisScope: "https://redis.azure.com/.default",
   },
 } as const satisfies Record<string, CloudEndpoints>;
 
@@ -81,7 +92,16 @@ export function federatedIssuer(cloud: CloudName, tenantId: string): string {
  * instance (the local emulator, which accepts any `<resource>/.default`) gets the public cloud's.
  */
 export function graphScopeForInstance(instance: string): string {
+  return clouds[cloudOfInstance(instance)].graphScope;
+}
+
+/** The Azure Managed Redis `.default` scope of the cloud whose Entra instance is `instance` (as {@link graphScopeForInstance}). */
+export function redisScopeForInstance(instance: string): string {
+  return clouds[cloudOfInstance(instance)].redisScope;
+}
+
+/** The cloud whose Entra instance has `instance`'s host; the public cloud for any other (the local emulator). */
+function cloudOfInstance(instance: string): CloudName {
   const host = new URL(instance).host.toLowerCase();
-  const cloud = cloudNames.find((name) => new URL(clouds[name].instance).host === host);
-  return clouds[cloud ?? DEFAULT_CLOUD].graphScope;
+  return cloudNames.find((name) => new URL(clouds[name].instance).host === host) ?? DEFAULT_CLOUD;
 }

@@ -2,11 +2,12 @@ import { type RegisteredResource, SUBSCRIPTION_ID, TENANT_ID, attachMocks, guidF
 import { GITHUB_ISSUER } from "../../policy/rules";
 
 /** The main stack, as the real program (index.ts) registers it under the offline mocks with the dev stack's values. */
-export async function planMainStack(): Promise<RegisteredResource[]> {
+export async function planMainStack(extra: Record<string, string> = {}): Promise<RegisteredResource[]> {
   const mocks = await attachMocks({
     location: "westeurope",
     webAppName: "secretless-signin-dev",
     tags: JSON.stringify({ environment: "dev", workload: "secretless-signin" }),
+    ...extra,
   });
   await runProgram(mocks, () => import("../../index.js"));
   return mocks.resources;
