@@ -7,6 +7,8 @@ import {
   isGuid,
 } from "../contract/settings";
 import { IDENTITY_ENDPOINT_ANY_ORIGIN, parseUrl, readIdentityEndpoint, readPublicOrigins, type Env } from "./hosting";
+import type { RedisTarget } from "./stores/redis";
+import { readRedisTarget } from "./stores/settings";
 
 /** The app's settings, read once from the environment at start-up and validated (see {@link loadConfig}). */
 export interface AppConfig {
@@ -39,6 +41,8 @@ export interface AppConfig {
   readonly publicOrigins: readonly string[];
   /** True on App Service (WEBSITE_HOSTNAME is set): its front end is the one proxy in front of the app. */
   readonly behindAppServiceFrontEnd: boolean;
+  /** The shared Redis for sessions and pending sign-ins (`Redis__…` settings); undefined keeps them in memory. */
+  readonly redis: RedisTarget | undefined;
 }
 
 /** Thrown by {@link loadConfig}; `problems` holds one line per bad setting, each naming the key and the fix. */
@@ -88,6 +92,7 @@ export function loadConfig(env: Env): AppConfig {
   if (port.problem) problems.push(`PORT ${port.problem}`);
   const identityEndpoint = readIdentityEndpoint(env, problems);
   const hosting = readPublicOrigins(env, problems);
+  const redis = readRedisTarget(env, instance.value, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -102,6 +107,7 @@ export function loadConfig(env: Env): AppConfig {
     identityEndpoint,
     publicOrigins: hosting.origins,
     behindAppServiceFrontEnd: hosting.onAppService,
+    redis,
   };
 }
 

@@ -31,7 +31,7 @@ interface Entry<V> {
 
 /**
  * An in-memory map with idle and absolute timeouts and a size bound, for sessions and sign-in attempts.
- * Nothing is persisted: a restart forgets everything (see app/README.md for what that means when scaling out).
+ * Nothing is persisted: a restart forgets everything. The memory stores (stores/memory.ts) are built on it.
  */
 export class BoundedStore<V> {
   private readonly entries = new Map<string, Entry<V>>();
@@ -88,6 +88,14 @@ export class BoundedStore<V> {
     }
     entry.lastSeenAt = now;
     return entry.value;
+  }
+
+  /** Replaces the live value under a key, keeping its timeouts and place; false (storing nothing) when there is none. */
+  replace(key: string, value: V): boolean {
+    const entry = this.entries.get(key);
+    if (!entry || this.expired(entry, this.now())) return false;
+    this.entries.set(key, { ...entry, value });
+    return true;
   }
 
   /** Removes and returns the live value under a key: single use. */

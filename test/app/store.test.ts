@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { BoundedStore, randomId } from "../../app/store";
+import { reauthenticationDelayMs } from "../../app/stores/redis";
 
 function storeWithClock(options: { idleTimeoutMs?: number; absoluteTimeoutMs: number; maxEntries: number }) {
   const clock = { now: 0 };
@@ -76,5 +77,31 @@ describe("BoundedStore", () => {
     expect(store.size).toBe(2);
     expect(store.deleteWhere((v) => v === "y")).toBe(1);
     expect(store.size).toBe(1);
+  });
+});
+
+describe("BoundedStore.replace", () => {
+  it("should replace a live value keeping its timeouts, and store nothing for a key that is gone", () => {
+    const { clock, store } = storeWithClock({ idleTimeoutMs: 100, absoluteTimeoutMs: 1000, maxEntries: 10 });
+    store.set("a", "A");
+    clock.now = 90;
+    expect(store.replace("a", "B")).toBe(true);
+    clock.now = 150; // 150 since created, 60 since last seen at 90: the replace did not restart the idle timer
+    expect(store.get("a")).toBeUndefined();
+    expect(store.replace("a", "C")).toBe(false);
+    expect(store.replace("never", "D")).toBe(false);
+    expect(store.size).toBe(0);
+  });
+});
+
+describe("reauthenticationDelayMs", () => {
+  it.each([
+    ["a 24 h token: half its life", 24 * 3600_000, 12 * 3600_000],
+    ["a 20 min token: 5 minutes before it ends", 20 * 60_000, 10 * 60_000],
+    ["a 12 min token: 5 minutes before it ends", 12 * 60_000, 6 * 60_000],
+    ["an 8 s token: half its life", 8_000, 4_000],
+    ["a token about to expire: no sooner than a second", 500, 1_000],
+  ])("re-authenticates %s", (_what, lifetimeMs, delayMs) => {
+    expect(reauthenticationDelayMs(new Date(1_000_000 + lifetimeMs), 1_000_000)).toBe(delayMs);
   });
 });
