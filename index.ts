@@ -29,4 +29,5 @@ export const tenantId = app.tenantId;
 export const resourceGroupName = app.resourceGroupName;
 export const webAppName = app.webAppName;
 export const redirectUri = app.redirectUri;
+export const redisHostName = app.redisHostName;
 export const appPackageSha256 = app.appPackageSha256;

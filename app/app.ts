@@ -2,17 +2,19 @@ import { join } from "node:path";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import type { AppConfig } from "./config";
 import { createGraphClient } from "./auth/graph";
-import { createManagedIdentityAssertion, type AssertionProvider } from "./auth/managed-identity";
+import { createManagedIdentityAssertion, createManagedIdentityTokenSource, type AssertionProvider } from "./auth/managed-identity";
 import { createSignInClient } from "./auth/oidc";
 import { createReadinessCheck, type ReadinessCacheOptions } from "./auth/readiness";
 import { loggerOptions, msalLogger } from "./logging";
 import { errorPages } from "./plugins/errors";
 import { security } from "./plugins/security";
-import { sessionsAndAttempts, type SessionOptions } from "./plugins/sessions";
+import { sessionLimits, sessionsAndAttempts, type Session, type KeptSignInAttempt, type SessionOptions, type SessionStores } from "./plugins/sessions";
 import { assetRoutes } from "./routes/assets";
 import { authRoutes, type SignInRateLimit } from "./routes/auth";
 import { healthRoutes } from "./routes/health";
 import { pageRoutes } from "./routes/pages";
+import { createMemoryStores } from "./stores/memory";
+import { createRedisStores, type RedisStoreOptions } from "./stores/redis";
 
 /** Optional collaborators and tuning, mostly for tests. */
 export interface AppDeps {
@@ -24,6 +26,11 @@ export interface AppDeps {
   readonly logStream?: NodeJS.WritableStream;
   /** Session timeouts and bound, and sign-in attempt bounds. Defaults: see SessionOptions. */
   readonly sessions?: SessionOptions;
+  /**
+   * Tuning of the Redis store when `config.redis` is set (timeouts, backoff, extra TLS options such as a local CA).
+   * Defaults: see RedisStoreOptions.
+   */
+  readonly redis?: Pick<RedisStoreOptions, "tls" | "namespace" | "commandTimeoutMs" | "connectTimeoutMs" | "maxBackoffMs">;
   /** /signin requests one client address may make. Defaults to 30 a minute. */
   readonly signInRateLimit?: SignInRateLimit;
   /** jose's JWKS refetch cooldown for unknown key IDs. Defaults to 10 s. */
@@ -90,14 +97,13 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): FastifyInstanc
   });
 
   const loggerOptionsForMsal = msalLogger(app.log);
-  const assertion =
-    deps.assertion ??
-    createManagedIdentityAssertion({
-      managedIdentityClientId: config.managedIdentityClientId,
-      tokenExchangeUrl: config.tokenExchangeUrl,
-      identityEndpoint: config.identityEndpoint,
-      loggerOptions: loggerOptionsForMsal,
-    });
+  // One managed-identity token source for every resource: the client assertion and the Redis password.
+  const tokens = createManagedIdentityTokenSource({
+    managedIdentityClientId: config.managedIdentityClientId,
+    identityEndpoint: config.identityEndpoint,
+    loggerOptions: loggerOptionsForMsal,
+  });
+  const assertion = deps.assertion ?? createManagedIdentityAssertion({ ...config, source: tokens });
   const client = createSignInClient({
     config,
     assertion,
@@ -107,10 +113,17 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): FastifyInstanc
 
   app.register(errorPages);
   app.register(security, { instanceOrigin: new URL(config.instance).origin, publicOrigins: config.publicOrigins });
-  app.register(sessionsAndAttempts, deps.sessions ?? {});
+  const limits = sessionLimits(deps.sessions);
+  const stores: SessionStores = config.redis
+    ? createRedisStores<Session, KeptSignInAttempt>({ ...deps.redis, target: config.redis, tokens, log: app.log }, limits.sessions, limits.attempts)
+    : createMemoryStores<Session, KeptSignInAttempt>(limits.sessions, limits.attempts);
+  app.register(sessionsAndAttempts, { stores, maxTokenCacheBytes: limits.maxTokenCacheBytes });
   app.register(pageRoutes, { graph: createGraphClient({ config, client }) });
   app.register(authRoutes, { config, client, assertion, ...(deps.signInRateLimit ? { rateLimit: deps.signInRateLimit } : {}) });
-  app.register(healthRoutes, { readiness: createReadinessCheck(deps.proveTrustChain ?? (() => client.proveTrustChain()), deps.readiness) });
+  app.register(healthRoutes, {
+    readiness: createReadinessCheck(deps.proveTrustChain ?? (() => client.proveTrustChain()), deps.readiness),
+    storeAvailable: () => stores.available(),
+  });
   app.register(assetRoutes, { dir: deps.publicDir ?? join(__dirname, "public") });
   return app;
 }

@@ -10,6 +10,9 @@ import {
   isGuid,
 } from "../contract/settings";
 import { IDENTITY_ENDPOINT_ANY_ORIGIN, parseUrl, readIdentityEndpoint, readPublicOrigins, type Env } from "./hosting";
+import type { RedisTarget } from "./stores/redis";
+import { readSettings, settingKey, type Setting, type Settings } from "./settings";
+import { readRedisTarget } from "./stores/settings";
 
 /** The app's settings, read once from the environment at start-up and validated (see {@link loadConfig}). */
 export interface AppConfig {
@@ -44,6 +47,8 @@ export interface AppConfig {
   readonly behindAppServiceFrontEnd: boolean;
   /** Microsoft Graph, which the app calls as the signed-in user (`DownstreamApis__MicrosoftGraph__…`). */
   readonly graph: GraphConfig;
+  /** The shared Redis for sessions (with their token caches) and pending sign-ins (`Redis__…`); undefined: memory. */
+  readonly redis: RedisTarget | undefined;
 }
 
 /** Where Microsoft Graph is and which delegated scopes its access token is asked for. */
@@ -79,9 +84,9 @@ const DEFAULT_PORT = 8080;
  */
 export function loadConfig(env: Env): AppConfig {
   const problems: string[] = [];
-  const settings = normaliseEnv(env, problems);
-  const get = (name: string): string | undefined => settings.get(key(name))?.value;
-  const nameOf = (name: string): string => settings.get(key(name))?.name ?? name;
+  const settings = readSettings(env, problems);
+  const get = (name: string): string | undefined => settings.get(settingKey(name))?.value;
+  const nameOf = (name: string): string => settings.get(settingKey(name))?.name ?? name;
   const report = (name: string, problem: string | undefined) => problem && problems.push(`${nameOf(name)} ${problem}`);
 
   const instance = readInstance(get(AzureAdSetting.Instance));
@@ -102,6 +107,7 @@ export function loadConfig(env: Env): AppConfig {
   const identityEndpoint = readIdentityEndpoint(env, problems);
   const hosting = readPublicOrigins(env, problems);
   const graph = readGraph(settings, instance.value, problems);
+  const redis = readRedisTarget(settings, instance.value, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -117,6 +123,7 @@ export function loadConfig(env: Env): AppConfig {
     publicOrigins: hosting.origins,
     behindAppServiceFrontEnd: hosting.onAppService,
     graph,
+    redis,
   };
 }
 
@@ -124,8 +131,8 @@ export function loadConfig(env: Env): AppConfig {
  * `DownstreamApis__MicrosoftGraph__BaseUrl` and `…__Scopes__N`, as Microsoft.Identity.Web binds them: unset, the base
  * URL is the cloud's Graph (by the instance's host) and the scope `User.Read`.
  */
-function readGraph(settings: Map<string, Setting>, instance: string, problems: string[]): GraphConfig {
-  const baseUrlSetting = settings.get(key(DownstreamApiSetting.GraphBaseUrl));
+function readGraph(settings: Settings, instance: string, problems: string[]): GraphConfig {
+  const baseUrlSetting = settings.get(settingKey(DownstreamApiSetting.GraphBaseUrl));
   const rawBaseUrl = baseUrlSetting?.value || (instance ? graphBaseUrlForInstance(instance) : "");
   const baseProblem = rawBaseUrl ? graphBaseUrlProblem(rawBaseUrl) : undefined;
   if (baseProblem) problems.push(`${baseUrlSetting?.name ?? DownstreamApiSetting.GraphBaseUrl} ${baseProblem}`);
@@ -133,7 +140,7 @@ function readGraph(settings: Map<string, Setting>, instance: string, problems: s
   const prefix = "downstreamapis:microsoftgraph:";
   const scopes = new Map<number, Setting>();
   for (const [k, setting] of settings) {
-    if (!k.startsWith(prefix) || k === key(DownstreamApiSetting.GraphBaseUrl)) continue;
+    if (!k.startsWith(prefix) || k === settingKey(DownstreamApiSetting.GraphBaseUrl)) continue;
     const match = /^scopes:(\d+)$/.exec(k.slice(prefix.length));
     if (!match) {
       problems.push(`${setting.name} is not a setting this app reads: use ${DownstreamApiSetting.GraphBaseUrl} or DownstreamApis__MicrosoftGraph__Scopes__<number>.`);
@@ -185,36 +192,9 @@ function readPort(raw: string | undefined): { value: number; problem?: string } 
   return { value: DEFAULT_PORT, problem: `is "${raw}": set a whole number from 1 to 65535, or leave it unset for ${DEFAULT_PORT}.` };
 }
 
-interface Setting {
-  /** The variable's name as given, for messages. */
-  name: string;
-  value: string;
-}
-
-/** Case-insensitive, separator-agnostic lookup key: `AzureAd__TenantId` and `azuread:tenantid` are the same setting. */
-function key(name: string): string {
-  return name.replaceAll("__", ":").toLowerCase();
-}
-
-function normaliseEnv(env: Env, problems: string[]): Map<string, Setting> {
-  const settings = new Map<string, Setting>();
-  for (const [name, raw] of Object.entries(env)) {
-    if (raw === undefined || !/^(azuread|downstreamapis)(:|__)/i.test(name)) continue;
-    const value = raw.trim();
-    const k = key(name);
-    const seen = settings.get(k);
-    if (seen && seen.value !== value) {
-      problems.push(`${seen.name} and ${name} are the same setting with different values: keep only one of them.`);
-      continue;
-    }
-    settings.set(k, { name, value });
-  }
-  return settings;
-}
-
 /** Finds the credential to use among `AzureAd__ClientCredentials__N__…` and validates it. */
 function pickCredential(
-  settings: Map<string, Setting>,
+  settings: Settings,
   problems: string[],
 ): { managedIdentityClientId: string; tokenExchangeUrl: string } {
   const prefix = "azuread:clientcredentials:";

@@ -31,7 +31,7 @@ interface Entry<V> {
 
 /**
  * An in-memory map with idle and absolute timeouts and a size bound, for sessions and sign-in attempts.
- * Nothing is persisted: a restart forgets everything (see app/README.md for what that means when scaling out).
+ * Nothing is persisted: a restart forgets everything. The memory stores (stores/memory.ts) are built on it.
  */
 export class BoundedStore<V> {
   private readonly entries = new Map<string, Entry<V>>();
@@ -91,8 +91,8 @@ export class BoundedStore<V> {
   }
 
   /**
-   * Replaces the live value under a key, keeping its timestamps (so its timeouts run on); returns false, storing
-   * nothing, when there is no live entry: an ended or expired entry is never brought back.
+   * Replaces the live value under a key, keeping its timestamps (so its timeouts run on) and place; returns false,
+   * storing nothing, when there is no live entry: an ended or expired entry is never brought back.
    */
   replace(key: string, value: V): boolean {
     const entry = this.entries.get(key);

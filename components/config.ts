@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULT_NODE_VERSION, DEFAULT_PLAN_SKU, DEFAULT_READINESS_TIMEOUT_MINUTES, DEFAULT_SIGN_IN_AUDIENCE, type NodeVersion, type PlanSku, type SignInAudience, alwaysOnByDefault, defaultDisplayName } from "../contract/catalogue";
+import { DEFAULT_NODE_VERSION, DEFAULT_PLAN_SKU, DEFAULT_READINESS_TIMEOUT_MINUTES, DEFAULT_REDIS_SKU, DEFAULT_SCALED_OUT_INSTANCES, DEFAULT_SIGN_IN_AUDIENCE, type NodeVersion, type PlanSku, type RedisSku, type SignInAudience, alwaysOnByDefault, defaultDisplayName } from "../contract/catalogue";
 import { type ConfigProblem, ConfigProblemsError } from "./configError";
 import { type CloudName, DEFAULT_CLOUD, clouds, isCloudName } from "../contract/clouds";
 import {
@@ -9,11 +9,13 @@ import {
   cloudProblem,
   displayNameProblem,
   findPlanSku,
+  instanceCountProblem,
   locationProblem,
   nodeVersionProblem,
   planIdProblem,
   planSkuProblem,
   readinessTimeoutProblem,
+  redisSkuProblem,
   resourceGroupNameProblem,
   signInAudienceProblem,
   webAppNameProblem,
@@ -47,6 +49,12 @@ export interface StackConfig {
   alwaysOn: boolean;
   healthCheckPath: string;
   uniqueDefaultHostname: boolean;
+  /** Run several instances with sessions and pending sign-ins in Azure Managed Redis, ARR affinity off. */
+  scaleOut: boolean;
+  /** Instances of the plan this stack creates (1 unless scaled out); undefined on an existing plan. */
+  instanceCount?: number;
+  /** The Azure Managed Redis SKU, used when scaled out. */
+  redisSku: RedisSku;
   /** Package and deploy the bundled app during `pulumi up`; false provisions only. */
   deployApp: boolean;
   /** After deploying, wait for `/readyz` to prove the managed identity → FIC → Entra chain. */
@@ -74,6 +82,9 @@ export const configKeys = [
   "alwaysOn",
   "healthCheckPath",
   "uniqueDefaultHostname",
+  "scaleOut",
+  "instanceCount",
+  "redisSku",
   "deployApp",
   "waitForReady",
   "readinessTimeoutMinutes",
@@ -96,6 +107,8 @@ export const configDefaults: Partial<Record<ConfigKey, string>> = {
   nodeVersion: String(DEFAULT_NODE_VERSION),
   healthCheckPath: HEALTH_CHECK_PATH,
   uniqueDefaultHostname: "true",
+  scaleOut: "false",
+  redisSku: DEFAULT_REDIS_SKU,
   deployApp: "true",
   waitForReady: "true",
   readinessTimeoutMinutes: String(DEFAULT_READINESS_TIMEOUT_MINUTES),
@@ -240,6 +253,27 @@ function readHosting(r: Reader) {
   return { planSku, existingPlanId, nodeVersion: Number(rawNode) as NodeVersion, alwaysOn, uniqueDefaultHostname };
 }
 
+/**
+ * The scaled-out shape: whether sessions move to Azure Managed Redis, how many instances the created plan runs (two by
+ * default when scaled out, one otherwise) and the Redis SKU.
+ */
+function readScale(r: Reader, planSku: PlanSku, existingPlanId: string | undefined) {
+  const scaleOut = r.bool("scaleOut", false);
+  const redisSku = r.withDefault("redisSku", DEFAULT_REDIS_SKU, redisSkuProblem) as RedisSku;
+  const onExistingPlan = existingPlanId !== undefined;
+  const set = r.value("instanceCount");
+  const fix = ` Set it with pulumi config set --type int instanceCount ${DEFAULT_SCALED_OUT_INSTANCES}.`;
+  if (set !== undefined) {
+    const problem = instanceCountProblem(set, planSku, onExistingPlan, scaleOut);
+    r.report("instanceCount", problem && /^"/.test(problem) ? `${problem}${fix}` : problem);
+    return { scaleOut, redisSku, instanceCount: problem ? undefined : Number(set) };
+  }
+  if (onExistingPlan) return { scaleOut, redisSku, instanceCount: undefined };
+  const instanceCount = scaleOut ? DEFAULT_SCALED_OUT_INSTANCES : 1;
+  r.report("scaleOut", scaleOut ? instanceCountProblem(instanceCount, planSku, false, true)?.replace(/^is \d+/, `is true (${instanceCount} instances)`) : undefined);
+  return { scaleOut, redisSku, instanceCount };
+}
+
 /** The deploy step: whether it runs, and how long it waits for the app to report ready. */
 function readDeployment(r: Reader) {
   const deployApp = r.bool("deployApp", true);
@@ -279,11 +313,16 @@ function readTags(r: Reader): Record<string, string> {
 export function parseStackConfig(raw: RawStackConfig): StackConfig {
   const r = new Reader(raw);
   const { location, webAppName, resourceGroupName } = readPlace(r);
+  const cloud = readCloud(r);
+  const registration = readRegistration(r, webAppName);
+  const paths = readPaths(r);
+  const hosting = readHosting(r);
   const rest = {
-    cloud: readCloud(r),
-    ...readRegistration(r, webAppName),
-    ...readPaths(r),
-    ...readHosting(r),
+    cloud,
+    ...registration,
+    ...paths,
+    ...hosting,
+    ...readScale(r, hosting.planSku, hosting.existingPlanId),
     ...readDeployment(r),
     tags: readTags(r),
   };

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as azuread from "@pulumi/azuread";
 import * as resources from "@pulumi/azure-native/resources";
-import { DEFAULT_PLAN_SKU, type PlanSku, defaultDisplayName } from "../contract/catalogue";
+import { DEFAULT_PLAN_SKU, DEFAULT_SCALED_OUT_INSTANCES, type PlanSku, type RedisSku, defaultDisplayName } from "../contract/catalogue";
 import { type CloudName, DEFAULT_CLOUD, clouds } from "../contract/clouds";
 import {
   alwaysOnProblem,
@@ -9,9 +9,11 @@ import {
   callbackPathProblem,
   cloudProblem,
   findPlanSku,
+  instanceCountProblem,
   nodeVersionProblem,
   planSkuProblem,
   readinessTimeoutProblem,
+  redisSkuProblem,
   signInAudienceProblem,
   webAppNameProblem,
 } from "../contract/rules";
@@ -20,6 +22,7 @@ import {
   DEFAULT_CALLBACK_PATH,
   DownstreamApiSetting,
   HEALTH_CHECK_PATH,
+  RedisSetting,
   azureAdSettings,
   graphSettings,
 } from "../contract/settings";
@@ -27,6 +30,7 @@ import { AppDeployment, type AppPackageRef, RUN_FROM_PACKAGE_SETTINGS } from "./
 import { EntraApplication } from "./entraApplication";
 import { ManagedIdentity } from "./identity";
 import { LinuxWebApp } from "./linuxWebApp";
+import { SessionRedis } from "./sessionRedis";
 
 /** Arguments of {@link SecretlessWebApp}. */
 export interface SecretlessWebAppArgs {
@@ -85,6 +89,16 @@ export interface SecretlessWebAppArgs {
   readonly waitForReady?: boolean;
   /** Optional. The readiness wait's bound, in whole minutes (1–120). Defaults to 10. */
   readonly readinessTimeoutMinutes?: pulumi.Input<number>;
+  /**
+   * Optional. Scale out: keep sessions and pending sign-ins in Azure Managed Redis (reached with the managed identity's
+   * Entra token, access keys off, TLS only), run `instanceCount` instances and turn ARR affinity off. Defaults to
+   * false: one instance, sessions in its memory, ARR affinity on.
+   */
+  readonly scaleOut?: boolean;
+  /** Optional. Instances of the plan this component creates. Defaults to 2 with `scaleOut`, 1 without. */
+  readonly instanceCount?: number;
+  /** Optional. The Azure Managed Redis SKU with `scaleOut`. Defaults to `Balanced_B0`. */
+  readonly redisSku?: RedisSku;
   /** Optional. Tags for every Azure resource that takes them. Defaults to none. */
   readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
@@ -117,6 +131,8 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
   public readonly tenantId: pulumi.Output<string>;
   /** The redirect URI registered for sign-in: `https://{defaultHostName}{callbackPath}`. */
   public readonly redirectUri: pulumi.Output<string>;
+  /** The Redis host sessions live in with `scaleOut`; undefined without. */
+  public readonly redisHostName: pulumi.Output<string | undefined>;
   /** The sha256 of the package deployed to the site, once deployed; undefined without `appPackage`. */
   public readonly appPackageSha256: pulumi.Output<string | undefined>;
 
@@ -170,8 +186,23 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
       }),
       ...graphSettings<pulumi.Input<string>>({ baseUrl: clouds[cloud].graphBaseUrl }),
     };
+    // Scaled out: sessions in Azure Managed Redis that only the app's identity may use, named by its object ID.
+    const redis = args.scaleOut
+      ? new SessionRedis(
+          `${name}-sessions`,
+          { resourceGroupName, location: args.location, identityPrincipalId: identity.principalId, sku: args.redisSku, tags: args.tags },
+          { parent: this },
+        )
+      : undefined;
+    const redisSettings: Record<string, pulumi.Input<string>> = redis
+      ? {
+          [RedisSetting.HostName]: redis.hostName,
+          [RedisSetting.Port]: redis.port.apply(String),
+          [RedisSetting.UserName]: identity.principalId,
+        }
+      : {};
     // Run the deployed zip as it is, mounted read-only; settings the app gets whether this stack or its owner deploys it.
-    const appSettings = { ...args.appSettings, ...ownSettings, ...RUN_FROM_PACKAGE_SETTINGS };
+    const appSettings = { ...args.appSettings, ...ownSettings, ...redisSettings, ...RUN_FROM_PACKAGE_SETTINGS };
 
     // Host the app on a hardened Linux web app wearing the identity.
     const site = new LinuxWebApp(
@@ -188,6 +219,8 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
         healthCheckPath: args.healthCheckPath,
         appCommandLine: args.appCommandLine,
         uniqueDefaultHostname: args.uniqueDefaultHostname,
+        instanceCount: args.instanceCount ?? (args.scaleOut ? DEFAULT_SCALED_OUT_INSTANCES : 1),
+        clientAffinityEnabled: !args.scaleOut,
         appSettings,
         tags: args.tags,
       },
@@ -234,12 +267,13 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
     this.identityId = identity.id;
     this.tenantId = tenantId;
     this.redirectUri = redirectUri;
+    this.redisHostName = redis ? redis.hostName : pulumi.output(undefined);
     this.appPackageSha256 = deployment ? deployment.deployedSha256 : pulumi.output(undefined);
     this.registerOutputs({
       url: this.url, defaultHostName: this.defaultHostName, webAppName: this.webAppName, tenantId: this.tenantId,
       resourceGroupName: this.resourceGroupName, appClientId: this.appClientId, appObjectId: this.appObjectId,
       identityClientId: this.identityClientId, identityPrincipalId: this.identityPrincipalId, identityId: this.identityId,
-      redirectUri: this.redirectUri, appPackageSha256: this.appPackageSha256,
+      redirectUri: this.redirectUri, redisHostName: this.redisHostName, appPackageSha256: this.appPackageSha256,
     });
   }
 }
@@ -266,11 +300,17 @@ function validateArgs(args: SecretlessWebAppArgs): void {
   const sku = findPlanSku(args.planSku ?? DEFAULT_PLAN_SKU);
   if (sku) check("alwaysOn", plain<boolean>(args.alwaysOn, "boolean"), (on) => alwaysOnProblem(on, sku, args.existingPlanId !== undefined));
   check("readinessTimeoutMinutes", plain<number>(args.readinessTimeoutMinutes, "number"), readinessTimeoutProblem);
+  check("redisSku", args.redisSku, redisSkuProblem);
+  if (sku) check("instanceCount", args.instanceCount, (n) => instanceCountProblem(n, sku, args.existingPlanId !== undefined, args.scaleOut ?? false));
+  if (sku && args.scaleOut && args.instanceCount === undefined && args.existingPlanId === undefined) {
+    check("scaleOut", DEFAULT_SCALED_OUT_INSTANCES, (n) => instanceCountProblem(n, sku, false, true));
+  }
   // App Service setting names are case-insensitive, so a caller's `azuread__clientid` would replace the component's.
   const ownedSettings: [readonly string[], string][] = [
     [Object.values(AzureAdSetting), "from the identity and app registration it creates"],
     [Object.values(DownstreamApiSetting), "for the cloud's Microsoft Graph and the permission the app registration declares"],
     [Object.keys(RUN_FROM_PACKAGE_SETTINGS), "so the site runs the deployed zip as it is"],
+    [Object.values(RedisSetting), "from the Redis it creates with scaleOut"],
   ];
   for (const key of Object.keys(args.appSettings ?? {})) {
     const why = ownedSettings.find(([names]) => names.some((own) => own.toLowerCase() === key.toLowerCase()))?.[1];

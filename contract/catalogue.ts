@@ -1,27 +1,31 @@
 /**
  * What Azure and Entra offer that this project can choose from, and what it chooses by default: the Linux App Service
- * plan SKUs, the Node.js runtimes, the app registration's sign-in audiences and the bounds of the readiness wait. The rules that check a value against
- * these lists are in rules.ts; the clouds are in clouds.ts.
+ * plan SKUs, the Node.js runtimes, the app registration's sign-in audiences, the bounds of the readiness wait and the
+ * scaled-out shape (instances, Azure Managed Redis SKUs). The rules that check a value against these lists are in
+ * rules.ts; the clouds are in clouds.ts.
  */
 
-/** Linux App Service plan SKUs this project knows, with the tier ARM expects and whether "Always On" is allowed. */
+/**
+ * Linux App Service plan SKUs this project knows, with the tier ARM expects, whether "Always On" is allowed and the
+ * most instances the tier scales out to (https://learn.microsoft.com/azure/azure-resource-manager/management/azure-subscription-service-limits#app-service-limits).
+ */
 export const planSkus = {
-  F1: { tier: "Free", alwaysOn: false },
-  B1: { tier: "Basic", alwaysOn: true },
-  B2: { tier: "Basic", alwaysOn: true },
-  B3: { tier: "Basic", alwaysOn: true },
-  S1: { tier: "Standard", alwaysOn: true },
-  S2: { tier: "Standard", alwaysOn: true },
-  S3: { tier: "Standard", alwaysOn: true },
-  P0v3: { tier: "PremiumV3", alwaysOn: true },
-  P1v3: { tier: "PremiumV3", alwaysOn: true },
-  P2v3: { tier: "PremiumV3", alwaysOn: true },
-  P3v3: { tier: "PremiumV3", alwaysOn: true },
-  P1mv3: { tier: "PremiumMV3", alwaysOn: true },
-  P2mv3: { tier: "PremiumMV3", alwaysOn: true },
-  P3mv3: { tier: "PremiumMV3", alwaysOn: true },
-  P4mv3: { tier: "PremiumMV3", alwaysOn: true },
-  P5mv3: { tier: "PremiumMV3", alwaysOn: true },
+  F1: { tier: "Free", alwaysOn: false, maxInstances: 1 },
+  B1: { tier: "Basic", alwaysOn: true, maxInstances: 3 },
+  B2: { tier: "Basic", alwaysOn: true, maxInstances: 3 },
+  B3: { tier: "Basic", alwaysOn: true, maxInstances: 3 },
+  S1: { tier: "Standard", alwaysOn: true, maxInstances: 10 },
+  S2: { tier: "Standard", alwaysOn: true, maxInstances: 10 },
+  S3: { tier: "Standard", alwaysOn: true, maxInstances: 10 },
+  P0v3: { tier: "PremiumV3", alwaysOn: true, maxInstances: 30 },
+  P1v3: { tier: "PremiumV3", alwaysOn: true, maxInstances: 30 },
+  P2v3: { tier: "PremiumV3", alwaysOn: true, maxInstances: 30 },
+  P3v3: { tier: "PremiumV3", alwaysOn: true, maxInstances: 30 },
+  P1mv3: { tier: "PremiumMV3", alwaysOn: true, maxInstances: 30 },
+  P2mv3: { tier: "PremiumMV3", alwaysOn: true, maxInstances: 30 },
+  P3mv3: { tier: "PremiumMV3", alwaysOn: true, maxInstances: 30 },
+  P4mv3: { tier: "PremiumMV3", alwaysOn: true, maxInstances: 30 },
+  P5mv3: { tier: "PremiumMV3", alwaysOn: true, maxInstances: 30 },
 } as const;
 export type PlanSku = keyof typeof planSkus;
 
@@ -68,3 +72,32 @@ export const DEFAULT_READINESS_TIMEOUT_MINUTES = 10;
 
 /** The readiness wait's bounds, in whole minutes: at least a minute, at most two hours. */
 export const READINESS_TIMEOUT_MINUTES = { min: 1, max: 120 } as const;
+
+/**
+ * How many instances the plan runs when the stack scales out (`scaleOut: true`) and `instanceCount` is not set: two, the
+ * fewest that survive one instance failing. Without `scaleOut` the app runs on one instance (sessions in its memory).
+ */
+export const DEFAULT_SCALED_OUT_INSTANCES = 2;
+
+/**
+ * Azure Managed Redis SKUs (`Microsoft.Cache/redisEnterprise`, azure-native's `redisenterprise.SkuName`): the Balanced,
+ * Memory Optimized and Compute Optimized tiers. The retiring Enterprise and Enterprise Flash SKUs and the preview Flash
+ * Optimized tier are left out.
+ */
+export const redisSkus = [
+  "Balanced_B0", "Balanced_B1", "Balanced_B3", "Balanced_B5", "Balanced_B10", "Balanced_B20", "Balanced_B50", "Balanced_B100",
+  "Balanced_B150", "Balanced_B250", "Balanced_B350", "Balanced_B500", "Balanced_B700", "Balanced_B1000",
+  "MemoryOptimized_M10", "MemoryOptimized_M20", "MemoryOptimized_M50", "MemoryOptimized_M100", "MemoryOptimized_M150",
+  "MemoryOptimized_M250", "MemoryOptimized_M350", "MemoryOptimized_M500", "MemoryOptimized_M700", "MemoryOptimized_M1000",
+  "MemoryOptimized_M1500", "MemoryOptimized_M2000",
+  "ComputeOptimized_X3", "ComputeOptimized_X5", "ComputeOptimized_X10", "ComputeOptimized_X20", "ComputeOptimized_X50",
+  "ComputeOptimized_X100", "ComputeOptimized_X150", "ComputeOptimized_X250", "ComputeOptimized_X350", "ComputeOptimized_X500",
+  "ComputeOptimized_X700",
+] as const;
+export type RedisSku = (typeof redisSkus)[number];
+
+/** The smallest Azure Managed Redis (0.5 GB, Balanced): sessions and pending sign-ins are a few kilobytes each. */
+export const DEFAULT_REDIS_SKU: RedisSku = "Balanced_B0";
+
+/** The TLS port of an Azure Managed Redis database (the service's default; there is no plain-text port). */
+export const AZURE_MANAGED_REDIS_PORT = 10000;

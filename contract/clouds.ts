@@ -36,6 +36,14 @@ interface CloudEndpoints {
    * https://learn.microsoft.com/graph/deployments#microsoft-graph-and-graph-explorer-service-root-endpoints
    */
   readonly graphBaseUrl: string;
+  /**
+   * Entra scope of a token for Azure Managed Redis (Microsoft Entra authentication: the token is the password, the
+   * identity's object ID the user name). Microsoft documents `https://redis.azure.com/.default` for the public cloud and
+   * Azure China (docs.azure.cn/redis/entra-for-authentication), and the service's app ID
+   * `acca5fbb-b7e4-4009-81f1-37e38fd66d78`, which Microsoft.Azure.StackExchangeRedis asks for in every cloud; that app ID
+   * is used where no URI is documented.
+   */
+  readonly redisScope: string;
 }
 
 export const clouds = {
@@ -47,6 +55,7 @@ export const clouds = {
     resourceManagerScope: "https://management.azure.com/.default",
     graphScope: "https://graph.microsoft.com/.default",
     graphBaseUrl: "https://graph.microsoft.com/v1.0",
+    redisScope: "https://redis.azure.com/.default",
   },
   usgov: {
     instance: "https://login.microsoftonline.us/",
@@ -56,6 +65,7 @@ export const clouds = {
     resourceManagerScope: "https://management.usgovcloudapi.net/.default",
     graphScope: "https://graph.microsoft.us/.default",
     graphBaseUrl: "https://graph.microsoft.us/v1.0",
+    redisScope: "acca5fbb-b7e4-4009-81f1-37e38fd66d78/.default",
   },
   china: {
     instance: "https://login.chinacloudapi.cn/",
@@ -65,6 +75,7 @@ export const clouds = {
     resourceManagerScope: "https://management.chinacloudapi.cn/.default",
     graphScope: "https://microsoftgraph.chinacloudapi.cn/.default",
     graphBaseUrl: "https://microsoftgraph.chinacloudapi.cn/v1.0",
+    redisScope: "https://redis.azure.com/.default",
   },
 } as const satisfies Record<string, CloudEndpoints>;
 
@@ -101,6 +112,12 @@ export function graphBaseUrlForInstance(instance: string): string {
   return clouds[cloudOfInstance(instance)].graphBaseUrl;
 }
 
+/** The Azure Managed Redis `.default` scope of the cloud whose Entra instance is `instance` (as {@link graphScopeForInstance}). */
+export function redisScopeForInstance(instance: string): string {
+  return clouds[cloudOfInstance(instance)].redisScope;
+}
+
+/** The cloud whose Entra instance has `instance`'s host; the public cloud for any other (the local emulator). */
 function cloudOfInstance(instance: string): CloudName {
   const host = new URL(instance).host.toLowerCase();
   return cloudNames.find((name) => new URL(clouds[name].instance).host === host) ?? DEFAULT_CLOUD;

@@ -41,6 +41,8 @@ export const AppReadinessReason = {
   MiIdentityNotFound: "mi_identity_not_found",
   /** The managed-identity endpoint is down or failed. */
   MiUnavailable: "mi_unavailable",
+  /** Scaled out: the shared session store (Redis) cannot be reached, or does not accept the identity's token. */
+  StoreUnavailable: "store_unavailable",
 } as const;
 export type AppReadinessReason = (typeof AppReadinessReason)[keyof typeof AppReadinessReason];
 
@@ -133,6 +135,14 @@ export const READINESS_ADVICE: { readonly [code in ReadinessCode]: ReadinessAdvi
     keepWaiting: false,
     summary: "the managed-identity endpoint failed",
     fix: "Restart the app; if it persists, check the identity is still attached and App Service's status for the region.",
+  },
+  store_unavailable: {
+    keepWaiting: true,
+    summary: "the app cannot reach its session store (Redis)",
+    fix:
+      "Waiting: a new cache and its access policy assignment take a few minutes. If it persists, check the cache is running, " +
+      "its database has an access policy assignment for the web app's identity (Redis__UserName = that identity's object ID), " +
+      "and the site can reach Redis__HostName:Redis__Port over TLS (firewall, private endpoint, DNS).",
   },
   not_started: {
     keepWaiting: true,

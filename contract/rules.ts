@@ -1,4 +1,4 @@
-import { DEFAULT_READINESS_TIMEOUT_MINUTES, type PlanSku, READINESS_TIMEOUT_MINUTES, nodeVersions, planSkus, signInAudiences } from "./catalogue";
+import { DEFAULT_READINESS_TIMEOUT_MINUTES, type PlanSku, READINESS_TIMEOUT_MINUTES, nodeVersions, planSkus, redisSkus, signInAudiences } from "./catalogue";
 import { cloudNames, isCloudName } from "./clouds";
 import { RESERVED_APP_PATHS, reservedRouteFor } from "./routes";
 import { DEFAULT_CALLBACK_PATH, isGuid } from "./settings";
@@ -99,6 +99,30 @@ export function readinessTimeoutProblem(value: number | string): string | undefi
   return ok
     ? undefined
     : `"${value}" is not a whole number of minutes from ${min} to ${max} (default ${DEFAULT_READINESS_TIMEOUT_MINUTES}); to skip the wait instead, set waitForReady to false.`;
+}
+
+/** An Azure Managed Redis SKU this project knows, matched exactly as ARM spells it (`Balanced_B0`). */
+export function redisSkuProblem(value: string): string | undefined {
+  return (redisSkus as readonly string[]).includes(value)
+    ? undefined
+    : `"${value}" is not an Azure Managed Redis SKU; use e.g. Balanced_B0 (the smallest), Balanced_B1 or MemoryOptimized_M10 (all: ${redisSkus.join(", ")}).`;
+}
+
+/**
+ * The number of instances: a whole number from 1 to what the plan's tier allows. More than one needs `scaleOut`
+ * (sessions in Redis), since each instance would otherwise hold its own users' sessions; and only a plan this stack
+ * creates is scaled by it (an existing plan is scaled by its owner).
+ */
+export function instanceCountProblem(value: number | string, planSku: PlanSku, onExistingPlan: boolean, scaleOut: boolean): string | undefined {
+  const max = planSkus[planSku].maxInstances;
+  if (!/^\d+$/.test(String(value)) || Number(value) < 1) return `"${value}" is not a whole number of instances of at least 1.`;
+  const count = Number(value);
+  if (onExistingPlan) return "is set, but the app runs on an existing plan (existingPlanId): scale that plan itself, and unset instanceCount.";
+  if (count > 1 && !scaleOut) {
+    return `is ${count} but scaleOut is false: each instance would keep its own users' sessions in memory. Set scaleOut to true (sessions in Azure Managed Redis), or instanceCount to 1.`;
+  }
+  if (count > max) return `is ${count}, but the ${planSku} plan runs at most ${max} instance${max === 1 ? "" : "s"}; choose a larger planSku or fewer instances.`;
+  return undefined;
 }
 
 /** Always On, which the Free tier forbids. */

@@ -57,6 +57,20 @@ export const HostingSetting = {
   PublicBaseUrl: "PUBLIC_BASE_URL",
 } as const;
 
+/**
+ * Where the app keeps sessions and pending sign-ins when the stack scales out (`scaleOut: true`): Azure Managed Redis,
+ * reached over TLS with the managed identity's Entra token as the password. Unset: one instance, in memory. None of
+ * these is a secret: the password is fetched from the managed-identity endpoint and never stored.
+ */
+export const RedisSetting = {
+  /** The Redis host name, e.g. `sessions-ab12.westeurope.redis.azure.net`. Setting it turns the Redis store on. */
+  HostName: "Redis__HostName",
+  /** Its TLS port; defaults to Azure Managed Redis's 10000. */
+  Port: "Redis__Port",
+  /** The managed identity's principal (object) ID: the Redis user its access policy assignment names. */
+  UserName: "Redis__UserName",
+} as const;
+
 /** The only credential source this project supports: the managed identity's token is the client assertion. */
 export const SIGNED_ASSERTION_FROM_MANAGED_IDENTITY = "SignedAssertionFromManagedIdentity";
 

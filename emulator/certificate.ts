@@ -15,14 +15,17 @@ export interface SelfSignedCertificate {
 }
 
 /**
- * Creates a self-signed ECDSA P-256 certificate valid for `DNS:localhost`, `IP:127.0.0.1` and `IP:::1`.
+ * Creates a self-signed ECDSA P-256 certificate valid for `DNS:localhost`, `IP:127.0.0.1` and `IP:::1` (subject
+ * `CN=localhost` unless `commonName` says otherwise).
  * P-256 rather than RSA because it is generated in about a millisecond.
  */
-export async function createLocalhostCertificate(options: { validDays?: number } = {}): Promise<SelfSignedCertificate> {
+export async function createLocalhostCertificate(options: { validDays?: number; commonName?: string } = {}): Promise<SelfSignedCertificate> {
   // Back-date by an hour so a client whose clock is slightly behind still accepts it.
   const notBeforeDate = new Date(Date.now() - 60 * 60 * 1000);
   const notAfterDate = new Date(notBeforeDate.getTime() + (options.validDays ?? 30) * 24 * 60 * 60 * 1000);
-  const pems = await generate([{ name: "commonName", value: "localhost" }], {
+  // A second self-signed anchor with the same subject would shadow the first in OpenSSL's trust store (it looks issuers
+  // up by subject), so another local server trusted alongside the emulator's passes its own `commonName`.
+  const pems = await generate([{ name: "commonName", value: options.commonName ?? "localhost" }], {
     keyType: "ec",
     curve: "P-256",
     algorithm: "sha256",

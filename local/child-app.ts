@@ -15,6 +15,8 @@ interface ChildAppOptions {
    * (http://localhost:PORT, the URL the app builds its redirect URI from) go on top. Defaults to PATH only.
    */
   readonly env?: NodeJS.ProcessEnv;
+  /** Settings that go on top of the emulator's (e.g. a local Redis's, with its token relay as IDENTITY_ENDPOINT). */
+  readonly overrides?: (emu: Parameters<AppLauncher<ChildApp>>[0]) => Promise<Record<string, string>>;
   readonly cwd?: string;
   /** Collects the app's stdout and stderr; without it the app writes to this process's. */
   readonly output?: string[];
@@ -37,6 +39,7 @@ export function childApp(options: ChildAppOptions): AppLauncher<ChildApp> {
       env: {
         ...(options.env ?? { PATH: process.env.PATH ?? "" }),
         ...emu.appEnv(),
+        ...(options.overrides ? await options.overrides(emu) : {}),
         PORT: String(options.port),
         HOST: "127.0.0.1",
         [HostingSetting.PublicBaseUrl]: url,

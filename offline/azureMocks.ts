@@ -37,6 +37,9 @@ export const T = {
   apiAccess: "azuread:index/applicationApiAccess:ApplicationApiAccess",
   grant: "azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant",
   command: "command:local:Command",
+  redis: "azure-native:redisenterprise:RedisEnterprise",
+  redisDb: "azure-native:redisenterprise:Database",
+  redisAccess: "azure-native:redisenterprise:AccessPolicyAssignment",
 } as const;
 
 /** One resource the program registered, with the inputs it sent and the options it was created with. */
@@ -187,6 +190,19 @@ export class AzureMocks implements pulumi.runtime.Mocks {
       case "azure-native:web:WebAppFtpAllowed": {
         const kind = args.type.endsWith("ScmAllowed") ? "scm" : "ftp";
         return { id: arm("Microsoft.Web/sites", `${i.name}/basicPublishingCredentialsPolicies/${kind}`), state: { ...i } };
+      }
+      case "azure-native:redisenterprise:RedisEnterprise": {
+        const name = (i.clusterName as string | undefined) ?? autoName;
+        const region = String(i.location ?? "westeurope").toLowerCase();
+        return { id: arm("Microsoft.Cache/redisEnterprise", name), state: { ...i, name, hostName: `${name}.${region}.redis.azure.net` } };
+      }
+      case "azure-native:redisenterprise:Database": {
+        const name = (i.databaseName as string | undefined) ?? "default";
+        return { id: arm("Microsoft.Cache/redisEnterprise", `${i.clusterName}/databases/${name}`), state: { port: 10000, ...i, name } };
+      }
+      case "azure-native:redisenterprise:AccessPolicyAssignment": {
+        const name = (i.accessPolicyAssignmentName as string | undefined) ?? autoName;
+        return { id: arm("Microsoft.Cache/redisEnterprise", `${i.clusterName}/databases/${i.databaseName}/accessPolicyAssignments/${name}`), state: { ...i, name } };
       }
       case "azuread:index/applicationRegistration:ApplicationRegistration": {
         const objectId = guidFrom(`${args.name}:app-object`);

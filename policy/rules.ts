@@ -91,6 +91,9 @@ const isAppFic = named("ApplicationFederatedIdentityCredential", "ApplicationFle
 const isFlexibleFic = named("ApplicationFlexibleFederatedIdentityCredential");
 const isFic = (type: string) => isAppFic(type) || isUamiFic(type);
 const isApp = named("Application", "ApplicationRegistration");
+const isRedisCache = arm("redis", "Redis");
+const isRedisEnterpriseDb = arm("redisenterprise", "Database");
+const isRedisEnterprise = arm("redisenterprise", "RedisEnterprise");
 const isCommand = (type: string) => ["command:local:Command", "command:remote:Command"].includes(type);
 
 /** How a message names a resource: its type's short name and its logical name. */
@@ -529,6 +532,46 @@ export const rules: readonly Rule[] = [
             };
           });
       }),
+  ),
+  resourceRule(
+    "redis-no-access-keys",
+    "A Redis cache takes Microsoft Entra tokens only: access-key authentication is off.",
+    (type) => isRedisCache(type) || isRedisEnterpriseDb(type),
+    (r) => {
+      if (isRedisEnterpriseDb(r.type)) {
+        return r.props.accessKeysAuthentication === "Disabled"
+          ? []
+          : [`${ref(r)} has accessKeysAuthentication ${show(r.props.accessKeysAuthentication)}; access keys are shared secrets (and on by default). Fix: set accessKeysAuthentication: "Disabled" and give the app's managed identity an AccessPolicyAssignment.`];
+      }
+      const problems: string[] = [];
+      if (r.props.disableAccessKeyAuthentication !== true) {
+        problems.push(`${ref(r)} has disableAccessKeyAuthentication ${show(r.props.disableAccessKeyAuthentication)}; access keys are shared secrets. Fix: set disableAccessKeyAuthentication: true.`);
+      }
+      if (r.props.redisConfiguration?.aadEnabled !== "true") {
+        problems.push(`${ref(r)} has redisConfiguration.aadEnabled ${show(r.props.redisConfiguration?.aadEnabled)}; without Entra authentication nothing can sign in once keys are off. Fix: set redisConfiguration: { aadEnabled: "true" } and add an AccessPolicyAssignment for the app's identity.`);
+      }
+      return problems;
+    },
+  ),
+  resourceRule(
+    "redis-tls-only",
+    "A Redis cache is reached over TLS 1.2 or later only.",
+    (type) => isRedisCache(type) || isRedisEnterpriseDb(type) || isRedisEnterprise(type),
+    (r) => {
+      if (isRedisEnterpriseDb(r.type)) {
+        return r.props.clientProtocol === undefined || r.props.clientProtocol === "Encrypted"
+          ? []
+          : [`${ref(r)} has clientProtocol ${show(r.props.clientProtocol)}: tokens would cross the network in clear. Fix: set clientProtocol: "Encrypted".`];
+      }
+      const problems: string[] = [];
+      if (!TLS_OK.includes(r.props.minimumTlsVersion)) {
+        problems.push(`${ref(r)} has minimumTlsVersion ${show(r.props.minimumTlsVersion)}. Fix: set minimumTlsVersion: "1.2".`);
+      }
+      if (isRedisCache(r.type) && r.props.enableNonSslPort === true) {
+        problems.push(`${ref(r)} has enableNonSslPort true: tokens would cross the network in clear. Fix: set enableNonSslPort: false.`);
+      }
+      return problems;
+    },
   ),
   stackRule(
     "webapp-identity-matches-fic",

@@ -3,6 +3,9 @@
 //   npm run dev                 app/server.ts through tsx (no build)
 //   npm run dev -- --built      the App Service bundle, dist/app/server.js (run `npm run app:build` first)
 //   PORT=4000 npm run dev       another port (default 3000)
+//   npm run dev -- --redis      sessions in a local Redis (Debian's redis-server, TLS, ACL user = the identity's
+//                               object ID, password = its managed-identity token), as the app runs scaled out
+//                               (DEV_REDIS=1 does the same)
 //
 // The emulator registers http://localhost:<PORT>/signin-oidc as redirect URI and /signout-oidc as front-channel
 // logout URL; the app gets the emulator's settings (AzureAd__*, IDENTITY_ENDPOINT/HEADER, NODE_EXTRA_CA_CERTS) and
@@ -12,6 +15,7 @@ import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { childApp } from "../local/child-app";
+import { startRedisForApp } from "../local/redis";
 import { startLocalStack } from "../local/stack";
 
 const ROOT = resolve(__dirname, "..");
@@ -25,11 +29,25 @@ async function main(): Promise<void> {
 
   const args = built ? ["--enable-source-maps", entry] : ["--import", "tsx", entry];
   const env = { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? "info" };
-  const { emu, app, close } = await startLocalStack(childApp({ args, port, env, cwd: ROOT }));
+  const withRedis = process.argv.includes("--redis") || process.env.DEV_REDIS === "1";
+  let redis: Awaited<ReturnType<typeof startRedisForApp>> | undefined;
+  const overrides = withRedis
+    ? async (emu: Parameters<typeof startRedisForApp>[0]) => {
+        redis = await startRedisForApp(emu);
+        return redis.env;
+      }
+    : undefined;
+  const stack = await startLocalStack(childApp({ args, port, env, cwd: ROOT, ...(overrides ? { overrides } : {}) }));
+  const { emu, app } = stack;
+  const close = async (): Promise<void> => {
+    await stack.close();
+    await redis?.close();
+  };
 
   console.log(`Entra emulator   ${emu.instance} (tenant ${emu.tenantId}, app ${emu.registration.clientId})`);
   console.log(`MI endpoint      ${emu.identityEndpoint} (identity ${emu.registration.uami.clientId})`);
   console.log(`Test user        ${emu.registration.user.name} <${emu.registration.user.preferredUsername}>`);
+  if (redis) console.log(`Redis            rediss://${redis.redis.host}:${redis.redis.port} (user ${redis.redis.username}, password: its managed-identity token)`);
   console.log(`App              ${built ? "dist/app/server.js" : "app/server.ts"}\n`);
   // startLocalStack returns once the emulator listens and the app answers its health check: both are ready now.
   console.log(`Open ${app.url}/ and sign in. Ctrl+C stops the app and the emulator.\n`);

@@ -80,7 +80,7 @@ export function createGraphClient(options: {
   const inFlight = new Map<string, Promise<GraphOutcome>>();
 
   const read = async (request: GraphRequest): Promise<GraphOutcome> => {
-    if (!request.homeAccountId || request.tokenCache.read() === "") {
+    if (!request.homeAccountId || (await request.tokenCache.read()) === "") {
       return problem({
         kind: "sign-in",
         status: 401,

@@ -59,11 +59,9 @@ export class ManagedIdentityError extends Error {
   }
 }
 
-interface ManagedIdentityAssertionOptions {
+interface ManagedIdentityOptions {
   /** Client ID of the user-assigned managed identity. */
   readonly managedIdentityClientId: string;
-  /** Resource (FIC audience) to request the token for, e.g. "api://AzureADTokenExchange". */
-  readonly tokenExchangeUrl: string;
   /**
    * `IDENTITY_ENDPOINT` as app/config.ts accepted it (msal-node reads the same variable). Undefined: no managed
    * identity is attached, and no request is made.
@@ -75,18 +73,45 @@ interface ManagedIdentityAssertionOptions {
   readonly requestTimeoutMs?: number;
 }
 
+interface ManagedIdentityAssertionOptions extends ManagedIdentityOptions {
+  /** Resource (FIC audience) to request the token for, e.g. "api://AzureADTokenExchange". */
+  readonly tokenExchangeUrl: string;
+  /** The token source to use; defaults to a new one for these options. Share one so every token comes from one cache. */
+  readonly source?: ManagedIdentityTokenSource;
+}
+
+/** A managed-identity token and when it expires. */
+export interface ManagedIdentityToken {
+  readonly token: string;
+  readonly expiresOn: Date | null;
+}
+
 /**
- * The TypeScript counterpart of Microsoft.Identity.Web's `SignedAssertionFromManagedIdentity`.
+ * The user-assigned managed identity's tokens, for any resource: the client assertion (the token-exchange audience)
+ * and the Redis password (the cloud's Redis resource) come from this one source, its one msal-node cache and its one
+ * guarded network client.
+ */
+export interface ManagedIdentityTokenSource {
+  /**
+   * A token for `resource` (a resource URI or app ID, without `/.default`): from msal-node's cache until it is due for
+   * refresh, or, with `fresh`, from the endpoint itself. Throws a {@link ManagedIdentityError}.
+   */
+  getToken(resource: string, options?: { fresh?: boolean }): Promise<ManagedIdentityToken>;
+}
+
+/**
+ * The TypeScript counterpart of the managed-identity half of Microsoft.Identity.Web's `SignedAssertionFromManagedIdentity`.
  *
  * msal-node's `ManagedIdentityApplication` finds the App Service endpoint from IDENTITY_ENDPOINT and
- * IDENTITY_HEADER, retries 404/408/429/500/503/504, and caches the token until it is due for refresh. Its cache
- * does not stop concurrent first calls from each reaching the endpoint, so calls are single-flighted here: while a
- * request is in flight every caller shares it, and 50 simultaneous sign-ins cause one managed-identity request.
+ * IDENTITY_HEADER, retries 404/408/429/500/503/504, and caches each resource's token until it is due for refresh. Its
+ * cache does not stop concurrent first calls from each reaching the endpoint, so calls are single-flighted per
+ * resource here: while a request is in flight every caller shares it, and 50 simultaneous sign-ins cause one
+ * managed-identity request.
  *
  * Its default network client is `fetch` with redirects followed, which would carry `X-IDENTITY-HEADER` to whatever
  * origin a redirect names and hand back that origin's token; {@link managedIdentityNetworkClient} replaces it.
  */
-export function createManagedIdentityAssertion(options: ManagedIdentityAssertionOptions): AssertionProvider {
+export function createManagedIdentityTokenSource(options: ManagedIdentityOptions): ManagedIdentityTokenSource {
   const { identityEndpoint } = options;
   const mi = identityEndpoint
     ? new ManagedIdentityApplication({
@@ -97,10 +122,9 @@ export function createManagedIdentityAssertion(options: ManagedIdentityAssertion
         },
       })
     : undefined;
-  let inFlight: Promise<string> | undefined;
-  let info: AssertionInfo | null = null;
+  const inFlight = new Map<string, Promise<ManagedIdentityToken>>();
 
-  const acquire = async (forceRefresh: boolean): Promise<string> => {
+  const acquire = async (resource: string, forceRefresh: boolean): Promise<ManagedIdentityToken> => {
     if (!mi) {
       throw new ManagedIdentityError(
         AppReadinessReason.MiNotConfigured,
@@ -108,27 +132,41 @@ export function createManagedIdentityAssertion(options: ManagedIdentityAssertion
       );
     }
     try {
-      const result = await mi.acquireToken({ resource: options.tokenExchangeUrl, forceRefresh });
-      info = describe(result.accessToken, result.expiresOn, options);
-      return result.accessToken;
+      const result = await mi.acquireToken({ resource, forceRefresh });
+      return { token: result.accessToken, expiresOn: result.expiresOn };
     } catch (error) {
       throw classifyFailure(error, identityEndpoint!);
     }
   };
 
   return {
-    getAssertion({ fresh = false } = {}) {
+    getToken(resource, { fresh = false } = {}) {
       // A fresh token is never shared with a cached lookup in flight: it must come from the endpoint.
-      if (fresh) return acquire(true);
-      if (!inFlight) {
-        const request = acquire(false);
-        inFlight = request;
+      if (fresh) return acquire(resource, true);
+      let request = inFlight.get(resource);
+      if (!request) {
+        request = acquire(resource, false);
+        inFlight.set(resource, request);
+        const started = request;
         const clear = (): void => {
-          if (inFlight === request) inFlight = undefined;
+          if (inFlight.get(resource) === started) inFlight.delete(resource);
         };
         request.then(clear, clear);
       }
-      return inFlight;
+      return request;
+    },
+  };
+}
+
+/** The client assertion: the managed identity's token for the token-exchange audience, described for the home page. */
+export function createManagedIdentityAssertion(options: ManagedIdentityAssertionOptions): AssertionProvider {
+  const source = options.source ?? createManagedIdentityTokenSource(options);
+  let info: AssertionInfo | null = null;
+  return {
+    async getAssertion({ fresh = false } = {}) {
+      const { token, expiresOn } = await source.getToken(options.tokenExchangeUrl, { fresh });
+      info = describe(token, expiresOn, options);
+      return token;
     },
     lastAssertionInfo: () => info,
   };

@@ -9,16 +9,17 @@
  * tokens; one application per request rules that out by construction.
  *
  * Because the tokens are part of the session record, they go where the session goes: signing out or the session
- * expiring removes them, and a store that persists sessions whole persists them too.
+ * expiring removes them, and the shared store (app/stores/redis.ts), which writes sessions whole, keeps them for every
+ * instance: a refresh saved by one is read by the next. Reads and writes are asynchronous, as the stores are.
  */
 import { DistributedCachePlugin, type ICacheClient, type IPartitionManager } from "@azure/msal-node";
 
 /** One session's serialized msal-node token cache: read before a token request, written after one that changed it. */
 export interface TokenCachePartition {
   /** The serialized cache, or "" when there is none yet. */
-  read(): string;
+  read(): Promise<string>;
   /** Keeps the serialized cache; false when it was not kept (the session ended, or the cache is over its bound). */
-  write(serialized: string): boolean;
+  write(serialized: string): Promise<boolean>;
 }
 
 /** A partition held in a variable: a sign-in's tokens, before the session they go into exists. */
@@ -28,8 +29,8 @@ export function memoryPartition(initial = ""): TokenCachePartition & { readonly 
     get value() {
       return value;
     },
-    read: () => value,
-    write(serialized) {
+    read: async () => value,
+    async write(serialized) {
       value = serialized;
       return true;
     },
@@ -45,7 +46,7 @@ export function partitionPlugin(partition: TokenCachePartition): DistributedCach
   const client: ICacheClient = {
     get: async (key) => (key === KEY ? partition.read() : ""),
     set: async (key, value) => {
-      if (key === KEY) partition.write(value);
+      if (key === KEY) await partition.write(value);
       return value;
     },
   };

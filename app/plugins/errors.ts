@@ -1,11 +1,12 @@
 /**
  * One error handler and one not-found handler: log everything, show a short page (or JSON to JSON clients), never a
- * stack trace. Registered first, with fastify-plugin, so every route plugin after it inherits both.
+ * stack trace. An unreachable session store is a 503 "sign-in is temporarily unavailable", not a 500. Registered first, with fastify-plugin, so every route plugin after it inherits both.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import { APP_ROUTES } from "../../contract/routes";
 import { safeError } from "../logging";
+import { StoreUnavailableError } from "../stores/types";
 import { messagePage, sendPage } from "../views";
 
 const JSON_ROUTES: readonly string[] = [APP_ROUTES.me, APP_ROUTES.graphProfile, APP_ROUTES.ready, APP_ROUTES.health];
@@ -23,6 +24,14 @@ function notFound(req: FastifyRequest, reply: FastifyReply): FastifyReply {
 async function errorsPlugin(app: FastifyInstance): Promise<void> {
   app.setNotFoundHandler(notFound);
   app.setErrorHandler((error: { statusCode?: number; message?: string }, req, reply) => {
+    if (error instanceof StoreUnavailableError) {
+      // The shared session store is down: the process keeps serving and the store reconnects by itself.
+      req.log.warn({ err: safeError(error) }, "session store unavailable");
+      reply.header("retry-after", "10");
+      const message = "Sign-in is temporarily unavailable: the app cannot reach its session store. Try again in a minute.";
+      if (wantsJson(req)) return reply.code(503).send({ error: "store_unavailable", message });
+      return sendPage(reply, 503, messagePage("Sign-in is temporarily unavailable", message));
+    }
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status >= 500) req.log.error({ err: safeError(error) }, "request failed");
     else req.log.info({ err: safeError(error) }, "bad request");

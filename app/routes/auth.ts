@@ -80,7 +80,7 @@ async function signIn(req: FastifyRequest, reply: FastifyReply, { config, client
       messagePage("Return URL refused", "returnUrl must be a path on this site starting with a single \"/\" (for example /me); other sites, \"//\" and backslashes are not allowed."),
     );
   }
-  if (!req.server.signInAttempts.hasRoom(req)) return tooManyInProgress(req, reply);
+  if (!(await req.server.signInAttempts.hasRoom(req))) return tooManyInProgress(req, reply);
   const attempt = await newSignInAttempt(`${req.publicOrigin}${config.callbackPath}`);
   let url: string;
   try {
@@ -89,7 +89,7 @@ async function signIn(req: FastifyRequest, reply: FastifyReply, { config, client
     req.log.warn({ err: safeError(error) }, "could not build the authorization URL");
     return sendProblem(reply, explainSignInFailure(error, config));
   }
-  if (!req.server.signInAttempts.keep(req, reply, attempt, returnUrl)) return tooManyInProgress(req, reply);
+  if (!(await req.server.signInAttempts.keep(req, reply, attempt, returnUrl))) return tooManyInProgress(req, reply);
   return reply.header("cache-control", "no-store").redirect(url, 302);
 }
 
@@ -108,7 +108,7 @@ async function callback(req: FastifyRequest, reply: FastifyReply, options: AuthO
   if (!state) {
     return sendPage(reply, 400, messagePage("Sign-in response without state", "This request did not come from a sign-in this app started. Sign in again from the home page."));
   }
-  const taken = req.server.signInAttempts.take(req, state);
+  const taken = await req.server.signInAttempts.take(req, state);
   if (!taken.ok && taken.reason === "unknown") {
     return sendPage(reply, 400, messagePage("Sign-in attempt unknown or already used", "This sign-in response is unknown, expired (15 minutes) or was already used. Sign in again."));
   }
@@ -136,7 +136,7 @@ async function callback(req: FastifyRequest, reply: FastifyReply, options: AuthO
     return sendProblem(reply, problem);
   }
   const { claims } = redeemed;
-  req.server.sessions.start(req, reply, {
+  await req.server.sessions.start(req, reply, {
     claims,
     // The user's tokens stay in the session record, server-side; the browser gets only the session id.
     tokenCache: redeemed.tokenCache,
@@ -180,7 +180,7 @@ async function signOut(req: FastifyRequest, reply: FastifyReply, { client }: Aut
   if (!safeEqual(csrf, session.csrfToken)) {
     return sendPage(reply, 403, messagePage("Sign-out refused", "The sign-out form was not submitted from this app (CSRF check failed). Use the Sign out button."));
   }
-  req.server.sessions.end(req, reply);
+  await req.server.sessions.end(req, reply);
   rememberSignedOut(req, reply);
   let target = "/";
   try {
@@ -206,7 +206,7 @@ async function frontChannelLogout(req: FastifyRequest, reply: FastifyReply, { co
   reply.removeHeader("x-frame-options");
   const { sid, iss } = req.query as { sid?: unknown; iss?: unknown };
   if (typeof iss === "string" && iss && typeof sid === "string" && sid) {
-    const ended = req.server.sessions.endBySid(req, reply, iss, sid);
+    const ended = await req.server.sessions.endBySid(req, reply, iss, sid);
     req.log.info({ ended }, "front-channel logout");
   } else {
     req.log.info("front-channel logout without iss and sid: ignored");

@@ -10,13 +10,24 @@ import type { ReadinessCheck } from "../auth/readiness";
 
 interface HealthOptions {
   readonly readiness: ReadinessCheck;
+  /** Whether the session store can serve requests now (the memory store always can). */
+  readonly storeAvailable: () => Promise<boolean>;
 }
 
-export async function healthRoutes(app: FastifyInstance, { readiness }: HealthOptions): Promise<void> {
+export async function healthRoutes(app: FastifyInstance, { readiness, storeAvailable }: HealthOptions): Promise<void> {
   app.get(APP_ROUTES.health, async () => ({ status: "ok" }));
 
+  let storeWasDown = false;
   app.get(APP_ROUTES.ready, async (req, reply) => {
     reply.header("cache-control", "no-store");
+    // No sign-in works without the session store: check it first (a cached PING, so a flood of /readyz stays cheap).
+    const storeUp = await storeAvailable();
+    if (storeUp !== !storeWasDown) {
+      if (storeUp) req.log.info({ reason: AppReadinessReason.Ok }, "session store reachable again");
+      else req.log.warn({ reason: AppReadinessReason.StoreUnavailable }, "session store unavailable: not ready");
+      storeWasDown = !storeUp;
+    }
+    if (!storeUp) return reply.code(503).send(readinessBody(AppReadinessReason.StoreUnavailable));
     const { reason, detail, cached } = await readiness.check();
     const ready = reason === AppReadinessReason.Ok;
     // Logged once per real check, not for every cached answer, so a flood of /readyz cannot flood the log either.

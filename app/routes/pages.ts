@@ -29,7 +29,7 @@ export async function pageRoutes(app: FastifyInstance, { graph }: PageOptions): 
       log: req.log,
     });
     if (!outcome.ok && outcome.problem.endSession) {
-      req.server.sessions.end(req, reply);
+      await req.server.sessions.end(req, reply);
       req.log.info({ oid: session.claims.oid }, "session ended: Entra refused its tokens");
     }
     return outcome;

@@ -180,3 +180,42 @@ describe("loadConfig", () => {
     });
   });
 });
+
+describe("loadConfig's Redis settings (scaled out)", () => {
+  const OID = "9f1c3e5a-7b2d-4f6e-8a0c-1d3e5f7a9b0c";
+  const redisEnv: Env = { ...validEnv, Redis__HostName: "sessions-ab12.westeurope.redis.azure.net", Redis__UserName: OID };
+
+  it("keeps sessions in memory when no Redis host is set", () => {
+    expect(loadConfig(validEnv).redis).toBeUndefined();
+  });
+
+  it.each([
+    ["the public cloud", "https://login.microsoftonline.com/", "https://redis.azure.com"],
+    ["Azure China", "https://login.chinacloudapi.cn/", "https://redis.azure.com"],
+    ["US Government (the service's app ID)", "https://login.microsoftonline.us/", "acca5fbb-b7e4-4009-81f1-37e38fd66d78"],
+  ])("reads the host, Azure Managed Redis's port 10000 by default, the object ID as user name, and %s's Redis resource", (_cloud, instance, resource) => {
+    expect(loadConfig({ ...redisEnv, [AzureAdSetting.Instance]: instance }).redis).toEqual({
+      host: "sessions-ab12.westeurope.redis.azure.net",
+      port: 10000,
+      username: OID,
+      resource,
+    });
+  });
+
+  it("reads the names in any letter case, with : as the separator, and another port", () => {
+    const env = { ...validEnv, "redis:hostname": "cache.example", REDIS__PORT: "6380", "Redis:UserName": OID };
+    expect(loadConfig(env).redis).toMatchObject({ host: "cache.example", port: 6380, username: OID });
+  });
+
+  it.each([
+    ["a host with a scheme", { Redis__HostName: "rediss://cache.example" }, /^Redis__HostName "rediss:\/\/cache.example" is not a host name/],
+    ["a port that is not a number", { Redis__Port: "ten" }, /^Redis__Port is "ten": set the Redis TLS port/],
+    ["no user name", { Redis__UserName: undefined }, /^Redis__UserName is missing: set it to the managed identity's object \(principal\) ID/],
+    ["a user name that is not an object ID", { Redis__UserName: "default" }, /^Redis__UserName is "default", not a GUID/],
+    ["a user name without a host", { Redis__HostName: undefined }, /^Redis__UserName is set but Redis__HostName is not/],
+  ])("refuses %s, naming the setting and the fix", (_what, change, message) => {
+    const problems = problemsOf({ ...redisEnv, ...change });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(message);
+  });
+});

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { BoundedStore, randomId } from "../../app/store";
+import { reauthenticationDelayMs } from "../../app/stores/redis";
 
 function storeWithClock(options: { idleTimeoutMs?: number; absoluteTimeoutMs: number; maxEntries: number }) {
   const clock = { now: 0 };
@@ -59,17 +60,30 @@ describe("BoundedStore", () => {
   });
 
   it("should replace a live entry's value keeping its timeouts, and never bring back an ended or expired one", () => {
-    const { clock, store } = storeWithClock({ absoluteTimeoutMs: 100, maxEntries: 3 });
+    const { clock, store } = storeWithClock({ idleTimeoutMs: 100, absoluteTimeoutMs: 200, maxEntries: 3 });
     store.set("session", "tokens-1");
-    clock.now = 60;
+    clock.now = 90;
     expect(store.replace("session", "tokens-2")).toBe(true);
-    expect(store.get("session")).toBe("tokens-2");
-    clock.now = 100; // the absolute timeout still counts from creation
-    expect(store.replace("session", "tokens-3")).toBe(false);
+    expect(store.get("session")).toBe("tokens-2"); // read at 90: the idle timer restarts
+    clock.now = 180;
+    expect(store.replace("session", "tokens-3")).toBe(true);
+    clock.now = 190; // 100 since the read at 90: the replace at 180 did not restart the idle timer
     expect(store.get("session")).toBeUndefined();
+    expect(store.replace("session", "tokens-4")).toBe(false);
+
+    store.set("busy", "a"); // at 190
+    for (const now of [280, 370]) {
+      clock.now = now;
+      expect(store.get("busy")).toBe("a");
+    }
+    clock.now = 390; // 200 since creation: the absolute timeout counts from creation, however active
+    expect(store.replace("busy", "b")).toBe(false);
+    expect(store.get("busy")).toBeUndefined();
+
     store.set("other", "x");
     store.delete("other");
     expect(store.replace("other", "y")).toBe(false);
+    expect(store.replace("never", "z")).toBe(false);
     expect(store.size).toBe(0);
   });
 
@@ -91,5 +105,17 @@ describe("BoundedStore", () => {
     expect(store.size).toBe(2);
     expect(store.deleteWhere((v) => v === "y")).toBe(1);
     expect(store.size).toBe(1);
+  });
+});
+
+describe("reauthenticationDelayMs", () => {
+  it.each([
+    ["a 24 h token: half its life", 24 * 3600_000, 12 * 3600_000],
+    ["a 20 min token: 5 minutes before it ends", 20 * 60_000, 10 * 60_000],
+    ["a 12 min token: 5 minutes before it ends", 12 * 60_000, 6 * 60_000],
+    ["an 8 s token: half its life", 8_000, 4_000],
+    ["a token about to expire: no sooner than a second", 500, 1_000],
+  ])("re-authenticates %s", (_what, lifetimeMs, delayMs) => {
+    expect(reauthenticationDelayMs(new Date(1_000_000 + lifetimeMs), 1_000_000)).toBe(delayMs);
   });
 });

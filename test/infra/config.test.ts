@@ -44,6 +44,9 @@ describe("stack configuration", () => {
       alwaysOn: true,
       healthCheckPath: "/healthz",
       uniqueDefaultHostname: true,
+      scaleOut: false,
+      instanceCount: 1,
+      redisSku: "Balanced_B0",
       deployApp: true,
       waitForReady: true,
       readinessTimeoutMinutes: 10,
@@ -89,6 +92,9 @@ describe("stack configuration", () => {
     ["a nested callback path", { ...valid, callbackPath: "/auth/oidc.callback_1" }, { callbackPath: "/auth/oidc.callback_1" }],
     ["the shortest readiness bound", { ...valid, readinessTimeoutMinutes: "1" }, { readinessTimeoutMinutes: 1 }],
     ["the longest readiness bound", { ...valid, readinessTimeoutMinutes: "120" }, { readinessTimeoutMinutes: 120 }],
+    ["scaling out, on two instances by default with the smallest Redis", { ...valid, scaleOut: "true" }, { scaleOut: true, instanceCount: 2, redisSku: "Balanced_B0" }],
+    ["scaling out to the Basic tier's three instances on a larger Redis", { ...valid, scaleOut: "true", instanceCount: "3", redisSku: "MemoryOptimized_M10" }, { scaleOut: true, instanceCount: 3, redisSku: "MemoryOptimized_M10" }],
+    ["scaling out on an existing plan, leaving its instances to its owner", { ...valid, scaleOut: "true", existingPlanId: "/subscriptions/8c1d9f4e-2b7a-4c3e-9d51-0f6a7b8c9d0e/resourceGroups/rg/providers/Microsoft.Web/serverfarms/p" }, { scaleOut: true, instanceCount: undefined }],
   ];
 
   it.each(accepted)("accepts %s", (_what, raw, expected) => {
@@ -133,6 +139,13 @@ describe("stack configuration", () => {
     ["readiness bound of zero", { ...valid, readinessTimeoutMinutes: "0" }, "readinessTimeoutMinutes", /from 1 to 120 \(default 10\); to skip the wait instead, set waitForReady to false/],
     ["readiness bound over two hours", { ...valid, readinessTimeoutMinutes: "121" }, "readinessTimeoutMinutes", /from 1 to 120/],
     ["readiness bound that is not whole minutes", { ...valid, readinessTimeoutMinutes: "2.5" }, "readinessTimeoutMinutes", /--type int readinessTimeoutMinutes 10/],
+    ["non-boolean scale-out switch", { ...valid, scaleOut: "on" }, "scaleOut", /pulumi config set --type bool scaleOut true/],
+    ["two instances with sessions in memory", { ...valid, instanceCount: "2" }, "instanceCount", /scaleOut is false: each instance would keep its own users' sessions in memory/],
+    ["more instances than the Basic tier runs", { ...valid, scaleOut: "true", instanceCount: "4" }, "instanceCount", /B1 plan runs at most 3 instances; choose a larger planSku/],
+    ["zero instances", { ...valid, instanceCount: "0" }, "instanceCount", /--type int instanceCount 2/],
+    ["an instance count on an existing plan", { ...valid, instanceCount: "1", existingPlanId: "/subscriptions/8c1d9f4e-2b7a-4c3e-9d51-0f6a7b8c9d0e/resourceGroups/rg/providers/Microsoft.Web/serverfarms/p" }, "instanceCount", /scale that plan itself, and unset instanceCount/],
+    ["scaling out on the Free tier", { ...valid, scaleOut: "true", planSku: "F1" }, "scaleOut", /is true \(2 instances\), but the F1 plan runs at most 1 instance/],
+    ["an unknown Redis SKU", { ...valid, redisSku: "Standard_C1" }, "redisSku", /not an Azure Managed Redis SKU; use e.g. Balanced_B0/],
     ["tags that are not a map", { ...valid, tags: "environment=dev" }, "tags", /--path 'tags.<name>'/],
     ["tag with a number value", { ...valid, tags: JSON.stringify({ cost: 5 }) }, "tags", /must be strings/],
     ["tag name with a slash", { ...valid, tags: JSON.stringify({ "a/b": "c" }) }, "tags", /tag rules/],

@@ -59,11 +59,11 @@ describe("SecretlessWebApp options", () => {
 
   const planId = "/subscriptions/8c1d9f4e-2b7a-4c3e-9d51-0f6a7b8c9d0e/resourceGroups/shared/providers/Microsoft.Web/serverfarms/p1";
   // Each plan choice: the plan created (none on an existing plan) and whether Always On is on.
-  const plans: [string, Partial<SecretlessWebAppArgs>, { name: string; tier: string } | undefined, boolean][] = [
-    ["the default Basic B1 plan", {}, { name: "B1", tier: "Basic" }, true],
-    ["a Free plan, with Always On off", { planSku: "F1" }, { name: "F1", tier: "Free" }, false],
-    ["a Premium v3 plan, with the tier ARM expects", { planSku: "P1v3" }, { name: "P1v3", tier: "PremiumV3" }, true],
-    ["a plan SKU in any letter case, in ARM's spelling", { planSku: "p1V3" as never }, { name: "P1v3", tier: "PremiumV3" }, true],
+  const plans: [string, Partial<SecretlessWebAppArgs>, { name: string; tier: string; capacity: number } | undefined, boolean][] = [
+    ["the default Basic B1 plan", {}, { name: "B1", tier: "Basic", capacity: 1 }, true],
+    ["a Free plan, with Always On off", { planSku: "F1" }, { name: "F1", tier: "Free", capacity: 1 }, false],
+    ["a Premium v3 plan, with the tier ARM expects", { planSku: "P1v3" }, { name: "P1v3", tier: "PremiumV3", capacity: 1 }, true],
+    ["a plan SKU in any letter case, in ARM's spelling", { planSku: "p1V3" as never }, { name: "P1v3", tier: "PremiumV3", capacity: 1 }, true],
     ["an existing plan, creating none and keeping Always On", { existingPlanId: planId }, undefined, true],
   ];
 
@@ -194,6 +194,17 @@ describe("SecretlessWebApp refuses bad arguments before registering anything", (
   ])("refuses a caller app setting that would overwrite %s, in any letter case", async (_what, key, why) => {
     const error = await refusal({ appSettings: { [key]: "x" } });
     expect(error.errors).toEqual([{ propertyPath: `appSettings.${key}`, reason: `${key} is set by SecretlessWebApp ${why}; remove it from appSettings.` }]);
+  });
+
+  it.each([
+    ["two instances with sessions in memory", { instanceCount: 2 }, "instanceCount", /^is 2 but scaleOut is false/],
+    ["more instances than the plan's tier runs", { scaleOut: true, instanceCount: 4 }, "instanceCount", /B1 plan runs at most 3 instances/],
+    ["scaling out on the Free tier", { scaleOut: true, planSku: "F1" }, "scaleOut", /^is 2, but the F1 plan runs at most 1 instance/],
+    ["an unknown Redis SKU", { scaleOut: true, redisSku: "Premium_P1" as never }, "redisSku", /^"Premium_P1" is not an Azure Managed Redis SKU/],
+    ["a caller app setting the Redis settings own", { scaleOut: true, appSettings: { redis__hostname: "x" } }, "appSettings.redis__hostname", /is set by SecretlessWebApp from the Redis it creates with scaleOut/],
+  ] as [string, Partial<SecretlessWebAppArgs>, string, RegExp][])("refuses %s, as the stack does", async (_what, args, propertyPath, reason) => {
+    const error = await refusal(args);
+    expect(error.errors).toEqual([{ propertyPath, reason: expect.stringMatching(reason) }]);
   });
 
   it.each([0, 121, 2.5])("refuses a readiness bound of %s minutes, naming the range and the way to skip the wait", async (minutes) => {

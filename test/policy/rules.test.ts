@@ -396,6 +396,48 @@ const variants: Variant[] = [
     break: (rs) => setSetting(rs, AzureAdSetting.TokenExchangeUrl, "api://AzureADTokenExchangeChina"),
     message: /WebApp "secretless-web-site" has AzureAd__ClientCredentials__0__TokenExchangeUrl "api:\/\/AzureADTokenExchangeChina", but its FIC accepts "api:\/\/AzureADTokenExchange": token exchange would fail \(AADSTS700212\)\. Fix: set/,
   },
+  {
+    rule: "redis-no-access-keys",
+    broken: "an Azure Managed Redis database with access keys on",
+    break: (rs) => rs.push(handMade("azure-native:redisenterprise:Database", "sessions-db", { clusterName: "c", clientProtocol: "Encrypted", accessKeysAuthentication: "Enabled" })),
+    message: /Database "sessions-db" has accessKeysAuthentication "Enabled"; access keys are shared secrets \(and on by default\)\. Fix: set accessKeysAuthentication: "Disabled"/,
+  },
+  {
+    rule: "redis-no-access-keys",
+    broken: "an Azure Managed Redis database leaving access keys at their default (on)",
+    break: (rs) => rs.push(handMade("azure-native:redisenterprise:Database", "sessions-db", { clusterName: "c" })),
+    message: /Database "sessions-db" has accessKeysAuthentication unset/,
+  },
+  {
+    rule: "redis-no-access-keys",
+    broken: "an Azure Cache for Redis with access keys on",
+    break: (rs) => rs.push(handMade("azure-native:redis:Redis", "cache", { minimumTlsVersion: "1.2", redisConfiguration: { aadEnabled: "true" } })),
+    message: /Redis "cache" has disableAccessKeyAuthentication unset; access keys are shared secrets\. Fix: set disableAccessKeyAuthentication: true/,
+  },
+  {
+    rule: "redis-no-access-keys",
+    broken: "an Azure Cache for Redis with keys off but Entra authentication not on",
+    break: (rs) => rs.push(handMade("azure-native:redis:Redis", "cache", { minimumTlsVersion: "1.2", disableAccessKeyAuthentication: true })),
+    message: /Redis "cache" has redisConfiguration\.aadEnabled unset; without Entra authentication nothing can sign in/,
+  },
+  {
+    rule: "redis-tls-only",
+    broken: "an Azure Managed Redis database speaking plain text",
+    break: (rs) => rs.push(handMade("azure-native:redisenterprise:Database", "sessions-db", { clusterName: "c", accessKeysAuthentication: "Disabled", clientProtocol: "Plaintext" })),
+    message: /Database "sessions-db" has clientProtocol "Plaintext": tokens would cross the network in clear\. Fix: set clientProtocol: "Encrypted"/,
+  },
+  {
+    rule: "redis-tls-only",
+    broken: "an Azure Cache for Redis with its non-TLS port open",
+    break: (rs) => rs.push(handMade("azure-native:redis:Redis", "cache", { minimumTlsVersion: "1.2", disableAccessKeyAuthentication: true, redisConfiguration: { aadEnabled: "true" }, enableNonSslPort: true })),
+    message: /Redis "cache" has enableNonSslPort true/,
+  },
+  {
+    rule: "redis-tls-only",
+    broken: "an Azure Managed Redis cluster allowing TLS 1.0",
+    break: (rs) => rs.push(handMade("azure-native:redisenterprise:RedisEnterprise", "sessions-cache", { sku: { name: "Balanced_B0" }, minimumTlsVersion: "1.0" })),
+    message: /RedisEnterprise "sessions-cache" has minimumTlsVersion "1\.0"\. Fix: set minimumTlsVersion: "1\.2"/,
+  },
 ];
 
 describe("on this project's own stack", () => {

@@ -1,0 +1,68 @@
+/**
+ * The default stores: this instance's memory, with the timeouts and bounds of {@link BoundedStore}. Nothing is
+ * persisted: a restart signs everyone out, and several instances need ARR affinity (see app/README.md).
+ */
+import { BoundedStore } from "../store";
+import type { SessionIndexFields, SessionLimits, SignInAttemptLimits, Stores } from "./types";
+
+/** One browser's attempts in progress, by state, oldest first. */
+interface PendingBrowser<A> {
+  readonly attempts: Map<string, { readonly attempt: A; readonly keptAt: number }>;
+}
+
+const SWEEP_INTERVAL_MS = 60_000;
+
+export function createMemoryStores<S extends SessionIndexFields, A>(sessionLimits: SessionLimits, attemptLimits: SignInAttemptLimits): Stores<S, A> {
+  const sessions = new BoundedStore<S>({
+    idleTimeoutMs: sessionLimits.idleTimeoutMs,
+    absoluteTimeoutMs: sessionLimits.absoluteTimeoutMs,
+    maxEntries: sessionLimits.maxSessions,
+  });
+  // No idle timeout: a browser's entry is re-set (refreshed, moved last) whenever it keeps a new attempt.
+  const browsers = new BoundedStore<PendingBrowser<A>>({ absoluteTimeoutMs: attemptLimits.ttlMs, maxEntries: attemptLimits.maxBrowsers });
+  const sweeper = setInterval(() => {
+    sessions.sweep();
+    browsers.sweep();
+  }, SWEEP_INTERVAL_MS);
+  sweeper.unref();
+
+  return {
+    kind: "memory",
+    sessions: {
+      get: async (id) => sessions.get(id),
+      create: async (id, session) => sessions.set(id, session),
+      replace: async (id, session) => sessions.replace(id, session),
+      delete: async (id) => sessions.delete(id),
+      deleteBySid: async (iss, sid) => sessions.deleteWhere((s) => s.sid === sid && s.claims.iss === iss),
+    },
+    attempts: {
+      hasRoom: async (binding) => (binding !== undefined && browsers.get(binding) !== undefined) || browsers.hasRoom(),
+      async keep(presented, fresh, state, attempt) {
+        const known = presented === undefined ? undefined : browsers.get(presented);
+        const binding = known && presented ? presented : fresh;
+        const browser: PendingBrowser<A> = known ?? { attempts: new Map() };
+        if (known) browsers.set(binding, browser); // refresh: the TTL runs from this attempt
+        else if (!browsers.add(binding, browser)) return undefined;
+        while (browser.attempts.size >= attemptLimits.maxPerBrowser) {
+          const oldest = browser.attempts.keys().next().value;
+          if (oldest === undefined) break;
+          browser.attempts.delete(oldest);
+        }
+        browser.attempts.set(state, { attempt, keptAt: Date.now() });
+        return binding;
+      },
+      async take(binding, state) {
+        const browser = browsers.get(binding);
+        const kept = browser?.attempts.get(state);
+        if (!browser || !kept) return undefined;
+        browser.attempts.delete(state);
+        if (browser.attempts.size === 0) browsers.delete(binding);
+        return Date.now() - kept.keptAt < attemptLimits.ttlMs ? kept.attempt : undefined;
+      },
+    },
+    available: async () => true,
+    async close() {
+      clearInterval(sweeper);
+    },
+  };
+}
