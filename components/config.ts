@@ -21,11 +21,15 @@ import {
   webAppNameProblem,
 } from "../contract/rules";
 import { DEFAULT_CALLBACK_PATH, HEALTH_CHECK_PATH, isGuid } from "../contract/settings";
+import { type RawStackConfig, Reader } from "./configKeys";
+
+export { configDefaults, configKeys, type RawStackConfig } from "./configKeys";
 
 /**
  * The stack configuration contract: every key declared in Pulumi.yaml's `config:` block, parsed and validated in one
  * pass before any resource registers. Every problem is reported at once, each naming the key and the fix. The rules
- * themselves are in contract/rules.ts, shared with the components and the app; this file reads the keys.
+ * themselves are in contract/rules.ts, shared with the components and the app; the keys, Pulumi.yaml's defaults and the
+ * reader that applies them are in configKeys.ts; this file reads the keys.
  */
 
 /** The validated stack configuration that index.ts builds the stack from. */
@@ -64,64 +68,6 @@ export interface StackConfig {
   tags: Record<string, string>;
 }
 
-/** Keys of the project namespace, exactly as declared in Pulumi.yaml (plus `tags`, an object Pulumi.yaml cannot type). */
-export const configKeys = [
-  "location",
-  "webAppName",
-  "resourceGroupName",
-  "cloud",
-  "appDisplayName",
-  "signInAudience",
-  "appRoleAssignmentRequired",
-  "grantAdminConsent",
-  "appOwnerObjectIds",
-  "callbackPath",
-  "planSku",
-  "existingPlanId",
-  "nodeVersion",
-  "alwaysOn",
-  "healthCheckPath",
-  "uniqueDefaultHostname",
-  "scaleOut",
-  "instanceCount",
-  "redisSku",
-  "deployApp",
-  "waitForReady",
-  "readinessTimeoutMinutes",
-  "tags",
-] as const;
-type ConfigKey = (typeof configKeys)[number];
-
-/**
- * The defaults Pulumi.yaml declares. The CLI applies them before the program runs; the parser applies the same ones,
- * so the program behaves identically under mocks. A test keeps this table and Pulumi.yaml in step.
- */
-export const configDefaults: Partial<Record<ConfigKey, string>> = {
-  cloud: DEFAULT_CLOUD,
-  signInAudience: DEFAULT_SIGN_IN_AUDIENCE,
-  appRoleAssignmentRequired: "false",
-  grantAdminConsent: "false",
-  appOwnerObjectIds: "[]",
-  callbackPath: DEFAULT_CALLBACK_PATH,
-  planSku: DEFAULT_PLAN_SKU,
-  nodeVersion: String(DEFAULT_NODE_VERSION),
-  healthCheckPath: HEALTH_CHECK_PATH,
-  uniqueDefaultHostname: "true",
-  scaleOut: "false",
-  redisSku: DEFAULT_REDIS_SKU,
-  deployApp: "true",
-  waitForReady: "true",
-  readinessTimeoutMinutes: String(DEFAULT_READINESS_TIMEOUT_MINUTES),
-};
-
-/** Raw values as the Pulumi engine hands them over (strings; arrays and objects JSON-encoded), plus provider settings. */
-export type RawStackConfig = Partial<Record<ConfigKey, string>> & {
-  /** `azuread:environment`, checked against `cloud`. */
-  azureadEnvironment?: string;
-  /** `azure-native:environment`, checked against `cloud`. */
-  armEnvironment?: string;
-};
-
 /** Thrown when the stack configuration is invalid; lists every problem found. */
 export class StackConfigError extends ConfigProblemsError {
   constructor(problems: ConfigProblem[]) {
@@ -132,63 +78,6 @@ export class StackConfigError extends ConfigProblemsError {
         "or with `pulumi config set <key> <value>`",
     );
     this.name = "StackConfigError";
-  }
-}
-
-/** Reads raw values with Pulumi.yaml's defaults applied, collecting every problem under its key. */
-class Reader {
-  readonly problems: ConfigProblem[] = [];
-  constructor(readonly raw: RawStackConfig) {}
-
-  report(key: string, message: string | undefined): void {
-    if (message) this.problems.push({ key, message });
-  }
-
-  /** The key's trimmed value, or Pulumi.yaml's default when unset; undefined when that is empty too. */
-  value(key: ConfigKey): string | undefined {
-    const v = this.raw[key] ?? configDefaults[key];
-    return v === undefined || v.trim() === "" ? undefined : v.trim();
-  }
-
-  /** A key without a default: reports `howToSet` when unset, the rule's problem when set. */
-  required(key: ConfigKey, howToSet: string, rule: (v: string) => string | undefined): string | undefined {
-    const v = this.value(key);
-    this.report(key, v === undefined ? `is required; ${howToSet}` : rule(v));
-    return v;
-  }
-
-  /** A key that may stay unset; when set, reports the rule's problem. */
-  optional(key: ConfigKey, rule: (v: string) => string | undefined): string | undefined {
-    const v = this.value(key);
-    if (v !== undefined) this.report(key, rule(v));
-    return v;
-  }
-
-  /** The key's value or `fallback`, reporting the rule's problem. */
-  withDefault(key: ConfigKey, fallback: string, rule: (v: string) => string | undefined): string {
-    const v = this.value(key) ?? fallback;
-    this.report(key, rule(v));
-    return v;
-  }
-
-  bool(key: ConfigKey, fallback: boolean): boolean {
-    const v = this.value(key);
-    if (v === undefined) return fallback;
-    if (v === "true" || v === "false") return v === "true";
-    this.report(key, `"${v}" is not a boolean; set it to true or false (pulumi config set --type bool ${key} true).`);
-    return fallback;
-  }
-
-  /** The key's JSON value (arrays and objects reach a program JSON-encoded); reports `fix` when it does not parse. */
-  json(key: ConfigKey, fix: string): unknown {
-    const v = this.value(key);
-    if (v === undefined) return undefined;
-    try {
-      return JSON.parse(v);
-    } catch {
-      this.report(key, `"${v}" is not ${fix}`);
-      return undefined;
-    }
   }
 }
 

@@ -1,35 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as azuread from "@pulumi/azuread";
 import * as resources from "@pulumi/azure-native/resources";
-import { DEFAULT_PLAN_SKU, DEFAULT_SCALED_OUT_INSTANCES, type PlanSku, type RedisSku, defaultDisplayName } from "../contract/catalogue";
+import { DEFAULT_SCALED_OUT_INSTANCES, type PlanSku, type RedisSku, defaultDisplayName } from "../contract/catalogue";
 import { type CloudName, DEFAULT_CLOUD, clouds } from "../contract/clouds";
-import {
-  alwaysOnProblem,
-  appPathProblem,
-  callbackPathProblem,
-  cloudProblem,
-  findPlanSku,
-  instanceCountProblem,
-  nodeVersionProblem,
-  planSkuProblem,
-  readinessTimeoutProblem,
-  redisSkuProblem,
-  signInAudienceProblem,
-  webAppNameProblem,
-} from "../contract/rules";
-import {
-  AzureAdSetting,
-  DEFAULT_CALLBACK_PATH,
-  DownstreamApiSetting,
-  HEALTH_CHECK_PATH,
-  RedisSetting,
-  azureAdSettings,
-  graphSettings,
-} from "../contract/settings";
+import { DEFAULT_CALLBACK_PATH } from "../contract/settings";
 import { AppDeployment, type AppPackageRef, RUN_FROM_PACKAGE_SETTINGS } from "./appDeployment";
 import { EntraApplication } from "./entraApplication";
 import { ManagedIdentity } from "./identity";
 import { LinuxWebApp } from "./linuxWebApp";
+import { ownAppSettings, validateArgs } from "./secretlessWebAppArgs";
 import { SessionRedis } from "./sessionRedis";
 
 /** Arguments of {@link SecretlessWebApp}. */
@@ -149,6 +128,53 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
         ? pulumi.output(args.resourceGroupName)
         : new resources.ResourceGroup(`${name}-rg`, { location: args.location, tags: args.tags }, { parent: this }).name;
 
+    const { identity, entra } = this.trustChain(name, args, resourceGroupName, tenantId, cloud);
+    // Scaled out: sessions in Azure Managed Redis that only the app's identity may use, named by its object ID.
+    const redis = args.scaleOut
+      ? new SessionRedis(
+          `${name}-sessions`,
+          { resourceGroupName, location: args.location, identityPrincipalId: identity.principalId, sku: args.redisSku, tags: args.tags },
+          { parent: this },
+        )
+      : undefined;
+    // Run the deployed zip as it is, mounted read-only; settings the app gets whether this stack or its owner deploys it.
+    const appSettings = { ...args.appSettings, ...ownAppSettings(cloud, callbackPath, tenantId, entra, identity, redis), ...RUN_FROM_PACKAGE_SETTINGS };
+    const site = this.host(name, args, resourceGroupName, identity, appSettings);
+
+    // Register the deployed callback as the app's only redirect URI. Its host is known only once the site exists, and
+    // the site needs the app's client ID, so this separate resource closes the loop without a cycle.
+    const redirectUri = pulumi.interpolate`https://${site.defaultHostName}${callbackPath}`;
+    new azuread.ApplicationRedirectUris(
+      `${name}-redirect-uris`,
+      { applicationId: entra.applicationId, type: "Web", redirectUris: [redirectUri] },
+      { parent: this },
+    );
+    // Deploy the app once everything it runs on and signs in with exists.
+    const deployment = args.appPackage === undefined ? undefined : this.deploy(name, args, args.appPackage, cloud, site, entra);
+
+    this.url = site.url;
+    this.defaultHostName = site.defaultHostName;
+    this.webAppName = site.name;
+    this.resourceGroupName = resourceGroupName;
+    this.appClientId = entra.clientId;
+    this.appObjectId = entra.objectId;
+    this.identityClientId = identity.clientId;
+    this.identityPrincipalId = identity.principalId;
+    this.identityId = identity.id;
+    this.tenantId = tenantId;
+    this.redirectUri = redirectUri;
+    this.redisHostName = redis ? redis.hostName : pulumi.output(undefined);
+    this.appPackageSha256 = deployment ? deployment.deployedSha256 : pulumi.output(undefined);
+    this.registerOutputs({
+      url: this.url, defaultHostName: this.defaultHostName, webAppName: this.webAppName, tenantId: this.tenantId,
+      resourceGroupName: this.resourceGroupName, appClientId: this.appClientId, appObjectId: this.appObjectId,
+      identityClientId: this.identityClientId, identityPrincipalId: this.identityPrincipalId, identityId: this.identityId,
+      redirectUri: this.redirectUri, redisHostName: this.redisHostName, appPackageSha256: this.appPackageSha256,
+    });
+  }
+
+  /** The identity the web app signs in with, and its app registration in Entra ID, trusting that identity instead of a secret. */
+  private trustChain(name: string, args: SecretlessWebAppArgs, resourceGroupName: pulumi.Input<string>, tenantId: pulumi.Output<string>, cloud: CloudName) {
     // Create the identity the web app signs in with.
     const identity = new ManagedIdentity(
       `${name}-identity`,
@@ -172,40 +198,18 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    return { identity, entra };
+  }
 
-    // Tell the app who it is, which identity to present and where the cloud's Microsoft Graph is; none of these
-    // values is a secret.
-    const ownSettings = {
-      ...azureAdSettings<pulumi.Input<string>>({
-        instance: clouds[cloud].instance,
-        tenantId,
-        clientId: entra.clientId,
-        callbackPath,
-        managedIdentityClientId: identity.clientId,
-        tokenExchangeUrl: clouds[cloud].tokenExchangeAudience,
-      }),
-      ...graphSettings<pulumi.Input<string>>({ baseUrl: clouds[cloud].graphBaseUrl }),
-    };
-    // Scaled out: sessions in Azure Managed Redis that only the app's identity may use, named by its object ID.
-    const redis = args.scaleOut
-      ? new SessionRedis(
-          `${name}-sessions`,
-          { resourceGroupName, location: args.location, identityPrincipalId: identity.principalId, sku: args.redisSku, tags: args.tags },
-          { parent: this },
-        )
-      : undefined;
-    const redisSettings: Record<string, pulumi.Input<string>> = redis
-      ? {
-          [RedisSetting.HostName]: redis.hostName,
-          [RedisSetting.Port]: redis.port.apply(String),
-          [RedisSetting.UserName]: identity.principalId,
-        }
-      : {};
-    // Run the deployed zip as it is, mounted read-only; settings the app gets whether this stack or its owner deploys it.
-    const appSettings = { ...args.appSettings, ...ownSettings, ...redisSettings, ...RUN_FROM_PACKAGE_SETTINGS };
-
-    // Host the app on a hardened Linux web app wearing the identity.
-    const site = new LinuxWebApp(
+  /** Hosts the app on a hardened Linux web app wearing the identity. */
+  private host(
+    name: string,
+    args: SecretlessWebAppArgs,
+    resourceGroupName: pulumi.Input<string>,
+    identity: ManagedIdentity,
+    appSettings: Record<string, pulumi.Input<string>>,
+  ): LinuxWebApp {
+    return new LinuxWebApp(
       `${name}-web`,
       {
         resourceGroupName,
@@ -226,95 +230,33 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+  }
 
-    // Register the deployed callback as the app's only redirect URI. Its host is known only once the site exists, and
-    // the site needs the app's client ID, so this separate resource closes the loop without a cycle.
-    const redirectUri = pulumi.interpolate`https://${site.defaultHostName}${callbackPath}`;
-    new azuread.ApplicationRedirectUris(
-      `${name}-redirect-uris`,
-      { applicationId: entra.applicationId, type: "Web", redirectUris: [redirectUri] },
-      { parent: this },
+  /**
+   * Deploys the app once the site, its settings and basic auth off are in place, and the app registration's service
+   * principal and FIC exist (the readiness wait signs in with them). Depending on a component waits for every one of
+   * its resources.
+   */
+  private deploy(
+    name: string,
+    args: SecretlessWebAppArgs,
+    appPackage: pulumi.Input<AppPackageRef>,
+    cloud: CloudName,
+    site: LinuxWebApp,
+    entra: EntraApplication,
+  ): AppDeployment {
+    return new AppDeployment(
+      `${name}-app`,
+      {
+        siteId: site.id,
+        scmHostName: site.scmHostName,
+        defaultHostName: site.defaultHostName,
+        package: appPackage,
+        armScope: clouds[cloud].resourceManagerScope,
+        readinessTimeoutMinutes: args.readinessTimeoutMinutes,
+        waitForReady: args.waitForReady,
+      },
+      { parent: this, dependsOn: [...site.deploymentDependencies, entra] },
     );
-
-    // Deploy the app once the site, its settings and basic auth off are in place, and the app registration's service
-    // principal and FIC exist (the readiness wait signs in with them). Depending on a component waits for every one
-    // of its resources.
-    const deployment =
-      args.appPackage === undefined
-        ? undefined
-        : new AppDeployment(
-            `${name}-app`,
-            {
-              siteId: site.id,
-              scmHostName: site.scmHostName,
-              defaultHostName: site.defaultHostName,
-              package: args.appPackage,
-              armScope: clouds[cloud].resourceManagerScope,
-              readinessTimeoutMinutes: args.readinessTimeoutMinutes,
-              waitForReady: args.waitForReady,
-            },
-            { parent: this, dependsOn: [...site.deploymentDependencies, entra] },
-          );
-
-    this.url = site.url;
-    this.defaultHostName = site.defaultHostName;
-    this.webAppName = site.name;
-    this.resourceGroupName = resourceGroupName;
-    this.appClientId = entra.clientId;
-    this.appObjectId = entra.objectId;
-    this.identityClientId = identity.clientId;
-    this.identityPrincipalId = identity.principalId;
-    this.identityId = identity.id;
-    this.tenantId = tenantId;
-    this.redirectUri = redirectUri;
-    this.redisHostName = redis ? redis.hostName : pulumi.output(undefined);
-    this.appPackageSha256 = deployment ? deployment.deployedSha256 : pulumi.output(undefined);
-    this.registerOutputs({
-      url: this.url, defaultHostName: this.defaultHostName, webAppName: this.webAppName, tenantId: this.tenantId,
-      resourceGroupName: this.resourceGroupName, appClientId: this.appClientId, appObjectId: this.appObjectId,
-      identityClientId: this.identityClientId, identityPrincipalId: this.identityPrincipalId, identityId: this.identityId,
-      redirectUri: this.redirectUri, redisHostName: this.redisHostName, appPackageSha256: this.appPackageSha256,
-    });
   }
-}
-
-/**
- * Checks the arguments given as plain values (an Output is checked by the service that receives it) before any child
- * registers, with the same rules as the stack configuration, reporting every problem at once.
- */
-function validateArgs(args: SecretlessWebAppArgs): void {
-  const errors: pulumi.InputPropertyErrorDetails[] = [];
-  const check = <T>(propertyPath: string, value: T | undefined, rule: (v: T) => string | undefined) => {
-    const reason = value === undefined ? undefined : rule(value);
-    if (reason) errors.push({ propertyPath, reason });
-  };
-  const plain = <T>(value: pulumi.Input<T> | undefined, type: string): T | undefined =>
-    typeof value === type ? (value as T) : undefined;
-  check("webAppName", args.webAppName, webAppNameProblem);
-  check("cloud", args.cloud, cloudProblem);
-  check("callbackPath", args.callbackPath, callbackPathProblem);
-  check("planSku", args.planSku, planSkuProblem);
-  check("nodeVersion", args.nodeVersion, nodeVersionProblem);
-  check("signInAudience", plain<string>(args.signInAudience, "string"), signInAudienceProblem);
-  check("healthCheckPath", plain<string>(args.healthCheckPath, "string"), (p) => appPathProblem(p, HEALTH_CHECK_PATH));
-  const sku = findPlanSku(args.planSku ?? DEFAULT_PLAN_SKU);
-  if (sku) check("alwaysOn", plain<boolean>(args.alwaysOn, "boolean"), (on) => alwaysOnProblem(on, sku, args.existingPlanId !== undefined));
-  check("readinessTimeoutMinutes", plain<number>(args.readinessTimeoutMinutes, "number"), readinessTimeoutProblem);
-  check("redisSku", args.redisSku, redisSkuProblem);
-  if (sku) check("instanceCount", args.instanceCount, (n) => instanceCountProblem(n, sku, args.existingPlanId !== undefined, args.scaleOut ?? false));
-  if (sku && args.scaleOut && args.instanceCount === undefined && args.existingPlanId === undefined) {
-    check("scaleOut", DEFAULT_SCALED_OUT_INSTANCES, (n) => instanceCountProblem(n, sku, false, true));
-  }
-  // App Service setting names are case-insensitive, so a caller's `azuread__clientid` would replace the component's.
-  const ownedSettings: [readonly string[], string][] = [
-    [Object.values(AzureAdSetting), "from the identity and app registration it creates"],
-    [Object.values(DownstreamApiSetting), "for the cloud's Microsoft Graph and the permission the app registration declares"],
-    [Object.keys(RUN_FROM_PACKAGE_SETTINGS), "so the site runs the deployed zip as it is"],
-    [Object.values(RedisSetting), "from the Redis it creates with scaleOut"],
-  ];
-  for (const key of Object.keys(args.appSettings ?? {})) {
-    const why = ownedSettings.find(([names]) => names.some((own) => own.toLowerCase() === key.toLowerCase()))?.[1];
-    if (why) errors.push({ propertyPath: `appSettings.${key}`, reason: `${key} is set by SecretlessWebApp ${why}; remove it from appSettings.` });
-  }
-  if (errors.length > 0) throw new pulumi.InputPropertiesError({ message: "Invalid arguments for SecretlessWebApp", errors });
 }

@@ -1,7 +1,7 @@
 /**
  * The policy pack the Pulumi CLI runs: `pulumi preview --policy-pack policy` (and `pulumi up --policy-pack policy`).
  * Constructing a PolicyPack starts the analyzer's gRPC server, so nothing but the CLI should import this file; the
- * rules live in ./rules.ts and their policy form in ./pack.ts. README.md in this folder lists each policy and why.
+ * rules live in ./rules/ and their policy form in ./pack.ts. README.md in this folder lists each policy and why.
  */
 import { PolicyPack } from "@pulumi/policy";
 import { PACK_NAME, makePolicies } from "./pack";

@@ -1,5 +1,5 @@
 /**
- * The guardrails (policy/rules.ts) as `@pulumi/policy` policies, every one mandatory. Importing this module starts
+ * The guardrails (policy/rules/) as `@pulumi/policy` policies, every one mandatory. Importing this module starts
  * nothing: only `new PolicyPack(...)` (policy/index.ts) serves the analyzer, so tests import this file, never index.ts.
  */
 import type {

@@ -1,0 +1,49 @@
+/**
+ * The guardrails, as pure functions over plain resource descriptions. Nothing here imports `@pulumi/policy` or talks
+ * to an engine, so the same rules back both the policy pack the Pulumi CLI runs (`policy/index.ts`, through
+ * `policy/pack.ts`) and the offline check `npm run plan` runs over the mocks' planned resources (`policy/offline.ts`).
+ *
+ * Every message names the resource and says how to fix it. Rules match resource types by their Pulumi type token;
+ * azure-native's versioned modules (`azure-native:web/v20240401:WebApp`) count as the default module.
+ *
+ * The rules live by domain in this folder; this module keeps their one public API and their order, which is the order
+ * the CLI lists the policies and reports violations in.
+ */
+import { redisRules, storageAndRoleRules } from "./access";
+import { credentialRules } from "./credentials";
+import type { PlannedResource, Rule, Violation } from "./model";
+import { secretRules } from "./secrets";
+import { ficCount, ficTrustsWebAppIdentity, webAppBasicAuthOff, webAppIdentityMatchesFic, webAppTokenExchangeMatchesFic } from "./stack";
+import { webAppRules } from "./webApp";
+
+export type { PlannedResource, ResourceRule, Rule, StackFinding, StackRule, Violation } from "./model";
+export { secretName, secretValue } from "./secrets";
+export { GITHUB_ISSUER, KNOWN_AUDIENCES, MAX_FICS_PER_PARENT } from "./shared";
+
+export const rules: readonly Rule[] = [
+  ...credentialRules,
+  ...webAppRules,
+  ...secretRules,
+  ...storageAndRoleRules,
+  webAppBasicAuthOff,
+  ficCount,
+  ficTrustsWebAppIdentity,
+  ...redisRules,
+  webAppIdentityMatchesFic,
+  webAppTokenExchangeMatchesFic,
+];
+
+/**
+ * Runs every rule: resource rules over each resource's inputs (`inputs`, else `props`), stack rules over the outputs
+ * (`props`) with the inputs beside them. Violations come in rule order, then resource order.
+ */
+export function evaluate(resources: readonly PlannedResource[]): Violation[] {
+  const at = (r: PlannedResource | undefined) => (r ? { type: r.type, name: r.name, ...(r.urn ? { urn: r.urn } : {}) } : undefined);
+  return rules.flatMap((rule): Violation[] => {
+    const found: { message: string; resource?: PlannedResource }[] =
+      rule.kind === "resource"
+        ? resources.flatMap((r) => rule.check({ ...r, props: r.inputs ?? r.props }).map((message) => ({ message, resource: r })))
+        : rule.check(resources);
+    return found.map((f) => ({ policy: rule.name, description: rule.description, message: f.message, resource: at(f.resource) }));
+  });
+}

@@ -1,0 +1,66 @@
+/** What a rule is and what it sees: the shapes the pack (`../pack.ts`) and the offline check (`../offline.ts`) share. */
+
+/** One planned resource, the way a rule sees it. */
+export interface PlannedResource {
+  /** The Pulumi type token, e.g. `azure-native:web:WebApp`. */
+  readonly type: string;
+  /** The logical name. */
+  readonly name: string;
+  readonly urn?: string;
+  /** Resource rules: the inputs. Stack rules: the outputs (resolved state). */
+  readonly props: Record<string, any>;
+  /** Stack rules: the inputs too, for what the provider does not echo back (Azure never returns app settings). */
+  readonly inputs?: Record<string, any>;
+  /** The provider ID, when known (offline runs know it). */
+  readonly id?: string;
+}
+
+/** A policy over one resource: the messages of its violations, none when the resource complies. */
+export interface ResourceRule {
+  readonly kind: "resource";
+  readonly name: string;
+  readonly description: string;
+  appliesTo(type: string): boolean;
+  check(resource: PlannedResource): string[];
+}
+
+/** A violation a stack rule found, charged to one resource (or to the whole stack). */
+export interface StackFinding {
+  readonly message: string;
+  readonly resource?: PlannedResource;
+}
+
+/** A policy over the whole stack, for what a single resource cannot tell. */
+export interface StackRule {
+  readonly kind: "stack";
+  readonly name: string;
+  readonly description: string;
+  check(resources: readonly PlannedResource[]): StackFinding[];
+}
+
+export type Rule = ResourceRule | StackRule;
+
+export interface Violation {
+  readonly policy: string;
+  readonly description: string;
+  readonly message: string;
+  readonly resource?: { readonly type: string; readonly name: string; readonly urn?: string };
+}
+
+
+// ---------------------------------------------------------------------------------------------------------------
+// Rule builders
+
+export function resourceRule(
+  name: string,
+  description: string,
+  appliesTo: (type: string) => boolean,
+  check: (r: PlannedResource) => (string | undefined)[],
+): ResourceRule {
+  return { kind: "resource", name, description, appliesTo, check: (r) => (appliesTo(r.type) ? check(r).filter((m): m is string => !!m) : []) };
+}
+
+export function stackRule(name: string, description: string, check: (resources: readonly PlannedResource[]) => StackFinding[]): StackRule {
+  return { kind: "stack", name, description, check };
+}
+

@@ -1,0 +1,140 @@
+/**
+ * What the rules share: the constants, recognising resource types by their Pulumi type token, naming a resource in a
+ * message, and reading what a web app wears and signs in as from the planned resources.
+ */
+import { clouds } from "../../contract/clouds";
+import { AzureAdSetting } from "../../contract/settings";
+import type { PlannedResource } from "./model";
+
+/** GitHub Actions' OIDC issuer: the only issuer besides Entra's that a FIC here may trust (CI identities). */
+export const GITHUB_ISSUER = "https://token.actions.githubusercontent.com";
+/** Entra's limit of federated credentials on one app registration or one user-assigned identity. */
+export const MAX_FICS_PER_PARENT = 20;
+/** Token-exchange audiences of the supported clouds (contract/clouds.ts). */
+export const KNOWN_AUDIENCES: readonly string[] = Object.values(clouds).map((c) => c.tokenExchangeAudience);
+/** Entra instances (login hosts) of the supported clouds. */
+export const KNOWN_INSTANCES: readonly string[] = Object.values(clouds).map((c) => c.instance);
+/** TLS versions a web app or a Redis cache may require (App Service's and Redis's spelling). */
+export const TLS_OK = ["1.2", "1.3"];
+
+// ---------------------------------------------------------------------------------------------------------------
+// Type tokens
+
+/** Splits a type token into package, module (without an API-version suffix) and resource name. */
+export function parseType(type: string): { pkg: string; module: string; resource: string } {
+  const [pkg = "", module = "", resource = ""] = type.split(":");
+  return { pkg, module: module.split("/")[0]!, resource };
+}
+
+/** An azure-native type in `module` named one of `names`. */
+export const arm =
+  (module: string, ...names: string[]) =>
+  (type: string): boolean => {
+    const t = parseType(type);
+    return t.pkg === "azure-native" && t.module === module && names.includes(t.resource);
+  };
+
+/** A type of any provider (azuread, msgraph, …) whose resource name is one of `names`. */
+export const named =
+  (...names: string[]) =>
+  (type: string): boolean =>
+    names.includes(parseType(type).resource) && parseType(type).pkg !== "azure-native";
+
+export const isWebApp = arm("web", "WebApp", "WebAppSlot");
+export const isSettingsResource = arm("web", "WebAppApplicationSettings", "WebAppApplicationSettingsSlot");
+export const isConnectionStringsResource = arm("web", "WebAppConnectionStrings", "WebAppConnectionStringsSlot");
+export const isScmAllowed = arm("web", "WebAppScmAllowed", "WebAppScmAllowedSlot");
+export const isFtpAllowed = arm("web", "WebAppFtpAllowed", "WebAppFtpAllowedSlot");
+export const isUami = arm("managedidentity", "UserAssignedIdentity");
+export const isUamiFic = arm("managedidentity", "FederatedIdentityCredential");
+export const isAppFic = named("ApplicationFederatedIdentityCredential", "ApplicationFlexibleFederatedIdentityCredential");
+export const isFlexibleFic = named("ApplicationFlexibleFederatedIdentityCredential");
+export const isFic = (type: string) => isAppFic(type) || isUamiFic(type);
+export const isApp = named("Application", "ApplicationRegistration");
+export const isRedisCache = arm("redis", "Redis");
+export const isRedisEnterpriseDb = arm("redisenterprise", "Database");
+export const isRedisEnterprise = arm("redisenterprise", "RedisEnterprise");
+export const isCommand = (type: string) => ["command:local:Command", "command:remote:Command"].includes(type);
+
+/** How a message names a resource: its type's short name and its logical name. */
+export function ref(r: PlannedResource): string {
+  return `${parseType(r.type).resource || r.type} "${r.name}"`;
+}
+
+export const show = (value: unknown): string => (value === undefined ? "unset" : JSON.stringify(value));
+
+// ---------------------------------------------------------------------------------------------------------------
+// Reading resources
+
+/** A web app's app settings as a map, from `siteConfig.appSettings` (`{name, value}[]`) or a settings resource's `properties`. */
+export function appSettingsOf(props: Record<string, any> | undefined): Record<string, unknown> | undefined {
+  if (!props) return undefined;
+  const list = props.siteConfig?.appSettings;
+  if (Array.isArray(list)) return Object.fromEntries(list.map((s: { name: string; value: unknown }) => [s.name, s.value]));
+  return undefined;
+}
+
+/** Settings as a stack rule sees them: the outputs', else the inputs' (App Service never returns app settings). */
+export function stackSettingsOf(r: PlannedResource): Record<string, unknown> | undefined {
+  return appSettingsOf(r.props) ?? appSettingsOf(r.inputs);
+}
+
+/** A property from the outputs, else from the inputs. */
+export function field(r: PlannedResource, key: string): any {
+  return r.props[key] ?? r.inputs?.[key];
+}
+
+/** A property from the inputs, else from the outputs: for what identifies a resource (names, resource group). */
+export function inputField(r: PlannedResource, key: string): any {
+  return r.inputs?.[key] ?? r.props[key];
+}
+
+export interface AttachedIdentity {
+  readonly id: string;
+  readonly clientId?: string;
+  readonly principalId?: string;
+}
+
+/**
+ * The user-assigned identities a web app wears. The output is a map `{ [armId]: { clientId, principalId } }`; the
+ * input (and the offline plan) a list of ARM IDs, resolved against the stack's identities by ID or by name.
+ */
+export function attachedIdentities(site: PlannedResource, resources: readonly PlannedResource[]): AttachedIdentity[] {
+  const uai = site.props.identity?.userAssignedIdentities ?? site.inputs?.identity?.userAssignedIdentities;
+  const entries: [string, any][] = Array.isArray(uai)
+    ? uai.map((id: string) => [id, undefined])
+    : uai && typeof uai === "object"
+      ? Object.entries(uai)
+      : [];
+  return entries.map(([id, details]) => {
+    if (details?.principalId) return { id, clientId: details.clientId, principalId: details.principalId };
+    const lastSegment = id.split("/").at(-1)?.toLowerCase();
+    const uami = resources.find(
+      (r) => isUami(r.type) && (r.id?.toLowerCase() === id.toLowerCase() || String(r.props.name).toLowerCase() === lastSegment),
+    );
+    return { id, clientId: uami?.props.clientId, principalId: uami?.props.principalId };
+  });
+}
+
+/** The stack's app registration whose client ID a web app signs in as, if it is in this stack. */
+export function appOf(site: PlannedResource, resources: readonly PlannedResource[]): PlannedResource | undefined {
+  const clientId = stackSettingsOf(site)?.[AzureAdSetting.ClientId];
+  return clientId === undefined ? undefined : resources.find((r) => isApp(r.type) && r.props.clientId === clientId);
+}
+
+/** The federated credentials of an app registration (`applicationId` is `/applications/{objectId}`). */
+export function ficsOf(app: PlannedResource, resources: readonly PlannedResource[]): PlannedResource[] {
+  const ids = [app.id, app.props.objectId && `/applications/${app.props.objectId}`].filter(Boolean);
+  return resources.filter((r) => isAppFic(r.type) && ids.includes(field(r, "applicationId")));
+}
+
+/** Web apps in the stack that sign in through an app registration of the same stack, with that app's FICs. */
+export function signInWebApps(resources: readonly PlannedResource[]) {
+  return resources
+    .filter((r) => isWebApp(r.type))
+    .flatMap((site) => {
+      const app = appOf(site, resources);
+      if (!app) return [];
+      return [{ site, app, fics: ficsOf(app, resources), identities: attachedIdentities(site, resources), settings: stackSettingsOf(site) ?? {} }];
+    });
+}
