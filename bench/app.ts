@@ -131,7 +131,7 @@ async function startApp(emu: RunningEmulator, entry: string): Promise<RunningApp
   const started = performance.now();
   const child = spawn(process.execPath, [entry], {
     cwd: dirname(entry),
-    env: { PATH: process.env.PATH ?? "", ...emu.appEnv(), PORT: String(port), HOST: "127.0.0.1" },
+    env: { PATH: process.env.PATH ?? "", ...emu.appEnv(), PORT: String(port), HOST: "127.0.0.1", PUBLIC_BASE_URL: `http://127.0.0.1:${port}` },
     stdio: ["ignore", log, log],
   });
   closeSync(log);
