@@ -45,7 +45,7 @@ export function fakeAz(dir: string, token: string | undefined): FakeAz {
         expiresOn: "2099-01-01 00:00:00.000000",
         expires_on: 4070908800,
         subscription: "8c1d9f4e-2b7a-4c3e-9d51-0f6a7b8c9d0e",
-        tenant: "72f988bf-86f1-41af-91ab-2d7cd011db47",
+        tenant: "00000000-0000-4000-8000-00000000feed",
         tokenType: "Bearer",
       })}\nJSON\nexit 0`
     : `echo "ERROR: Please run 'az login' to setup account." >&2\nexit 1`;
