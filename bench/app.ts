@@ -1,7 +1,8 @@
 /**
  * The deployed app's figures: the package (bundle and zip sizes, packaging time cached and rebuilt), cold start of the
  * packaged app against the same app from compiled sources and node_modules, full sign-in round trips over HTTP
- * against the emulator, and signed-in `GET /me` throughput against a bare node:http hello world, with one client.
+ * against the emulator, and signed-in `GET /me` throughput against a bare node:http hello world, with one client —
+ * with the sessions in memory and, beside it, in a real local Redis (local/redis.ts) as the app runs scaled out.
  * Every server listens on 127.0.0.1.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -16,6 +17,7 @@ import { packageApp } from "../deploy/package-app";
 import { appRegistrationFor, startEmulator, type RunningEmulator } from "../emulator";
 import { trustEmulatorCertificate } from "../emulator/testing";
 import { freePort } from "../local/child-app";
+import { findRedisServer, startRedisForApp } from "../local/redis";
 import { UserAgent } from "../test/app/support/user-agent";
 import { ROOT, median, quantile, scratch } from "./measure";
 
@@ -121,17 +123,17 @@ interface RunningApp {
 }
 
 /**
- * Spawns `node <entry>` with the emulator's settings, as App Service starts it, and waits for the first 200 on
+ * Spawns `node <entry>` with the emulator's settings (and `env` on top), as App Service starts it, and waits for the first 200 on
  * /healthz, polling every 2 ms. The app's JSON log lines go to a file, as App Service keeps them (a pipe that this
  * busy process would have to drain would slow the app down).
  */
-async function startApp(emu: RunningEmulator, entry: string): Promise<RunningApp> {
+async function startApp(emu: RunningEmulator, entry: string, env: Record<string, string> = {}): Promise<RunningApp> {
   const port = await freePort();
   const log = openSync(join(scratch("app-log"), "app.log"), "w");
   const started = performance.now();
   const child = spawn(process.execPath, [entry], {
     cwd: dirname(entry),
-    env: { PATH: process.env.PATH ?? "", ...emu.appEnv(), PORT: String(port), HOST: "127.0.0.1", PUBLIC_BASE_URL: `http://127.0.0.1:${port}` },
+    env: { PATH: process.env.PATH ?? "", ...emu.appEnv(), ...env, PORT: String(port), HOST: "127.0.0.1", PUBLIC_BASE_URL: `http://127.0.0.1:${port}` },
     stdio: ["ignore", log, log],
   });
   closeSync(log);
@@ -197,49 +199,73 @@ export interface ServeFigures {
   signinP99Ms: number;
   signins: number;
   pageRps: number;
+  /** The same signed-in page from a second instance of the packaged app whose sessions are in a local Redis; null without redis-server. */
+  pageRpsRedis: number | null;
   helloRps: number;
   /** A bare Fastify route, and one with helmet's headers and pino's request logs: the framework's share. */
   fastifyRps: number;
   fastifyHelmetLogsRps: number;
 }
 
-/** Sign-ins, then throughput, against the packaged app as a child process and the emulator in this process. */
+/** A signed-in `GET /me` to measure: the page's URL and the session cookie of a fresh sign-in. */
+async function signedInPage(appUrl: string): Promise<{ url: string; cookie: string }> {
+  const ua = new UserAgent();
+  const page = await ua.navigate(`${appUrl}/signin`);
+  if (page.status !== 200 || !page.body.includes('id="user-name"')) throw new Error(`sign-in ended at ${page.url} with ${page.status}`);
+  return { url: `${appUrl}/me`, cookie: `session=${ua.cookie(appUrl, "session")}` };
+}
+
+/**
+ * Sign-ins, then throughput, against the packaged app as a child process and the emulator in this process; when
+ * redis-server is installed, a second instance of the same package keeps its sessions in a local Redis (TLS, the
+ * identity's token as password, as `npm run dev -- --redis` runs it) and its `/me` is measured in the same rounds.
+ */
 export async function measureServing(packaged: string, signins: number, rounds: number, seconds: number): Promise<ServeFigures> {
   const emu = await startEmulator();
   trustEmulatorCertificate(emu); // this process's fetch follows redirects to the emulator's HTTPS endpoints
-  const app = await startApp(emu, packaged).catch(async (error: unknown) => {
-    await emu.close();
-    throw error;
-  });
-  Object.assign(emu.registration, appRegistrationFor(app.url)); // as the stack registers the deployed app's URLs
-  const baselines = await Promise.all((["hello", "fastify", "fastify-helmet-logs"] as const).map(baselineServer));
+  const stops: (() => Promise<void>)[] = [() => emu.close()];
+  // Stops whatever started, last first, even when a later start or a measurement fails.
+  const stopAll = async (): Promise<void> => {
+    for (const stopOne of stops.reverse()) await stopOne().catch(() => undefined);
+  };
   try {
-    const signIn = async (): Promise<UserAgent> => {
-      const ua = new UserAgent();
-      const page = await ua.navigate(`${app.url}/signin`);
-      if (page.status !== 200 || !page.body.includes('id="user-name"')) throw new Error(`sign-in ended at ${page.url} with ${page.status}`);
-      return ua;
-    };
-    for (let i = 0; i < 3; i++) await signIn(); // warm-up: MI token, JWKS and metadata caches, JIT
+    const app = await startApp(emu, packaged);
+    stops.push(() => app.stop());
+    let redisApp: RunningApp | undefined;
+    let redis: Awaited<ReturnType<typeof startRedisForApp>> | undefined;
+    if (findRedisServer()) {
+      redis = await startRedisForApp(emu);
+      stops.push(() => redis!.close());
+      redisApp = await startApp(emu, packaged, redis.env);
+      stops.push(() => redisApp!.stop());
+    }
+    // As the stack registers the deployed app's URLs; the Redis instance's callback is registered beside it.
+    Object.assign(emu.registration, appRegistrationFor(app.url));
+    if (redisApp) emu.registration.redirectUris = [...emu.registration.redirectUris, ...appRegistrationFor(redisApp.url).redirectUris];
+    const baselines = await Promise.all((["hello", "fastify", "fastify-helmet-logs"] as const).map(baselineServer));
+    for (const server of baselines) stops.push(() => stop(server.child));
+
+    for (let i = 0; i < 3; i++) await signedInPage(app.url); // warm-up: MI token, JWKS and metadata caches, JIT
     const times: number[] = [];
-    let ua: UserAgent | undefined;
+    let page: Awaited<ReturnType<typeof signedInPage>> | undefined;
     for (let i = 0; i < signins; i++) {
       const t = performance.now();
-      ua = await signIn();
+      page = await signedInPage(app.url);
       times.push(performance.now() - t);
     }
-    const cookie = `session=${ua!.cookie(app.url, "session")}`;
-    const me = `${app.url}/me`;
-    const rps: number[][] = [[], [], [], []];
+    const redisPage = redisApp ? await signedInPage(redisApp.url) : undefined;
+    // The figure is Redis's only if the session really lives there (and not in a fallback in the app's memory).
+    if (redis && (await redis.redis.admin.keys("secretless:s:*")).length === 0) throw new Error("the Redis instance signed in but wrote no session to Redis");
+    const rps: number[][] = [[], [], [], [], []];
     for (let i = 0; i < rounds; i++) {
       for (const [j, server] of baselines.entries()) rps[j]!.push(await requestsPerSecond(server.url, seconds));
-      rps[3]!.push(await requestsPerSecond(me, seconds, { cookie }));
+      rps[3]!.push(await requestsPerSecond(page!.url, seconds, { cookie: page!.cookie }));
+      if (redisPage) rps[4]!.push(await requestsPerSecond(redisPage.url, seconds, { cookie: redisPage.cookie }));
     }
     const [helloRps, fastifyRps, fastifyHelmetLogsRps, pageRps] = rps.map(median) as [number, number, number, number];
-    return { signinP50Ms: median(times), signinP99Ms: quantile(times, 0.99), signins, pageRps, helloRps, fastifyRps, fastifyHelmetLogsRps };
+    const pageRpsRedis = redisPage ? median(rps[4]!) : null;
+    return { signinP50Ms: median(times), signinP99Ms: quantile(times, 0.99), signins, pageRps, pageRpsRedis, helloRps, fastifyRps, fastifyHelmetLogsRps };
   } finally {
-    for (const server of baselines) await stop(server.child);
-    await app.stop();
-    await emu.close();
+    await stopAll();
   }
 }

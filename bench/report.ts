@@ -18,6 +18,8 @@ export interface Figures {
   signinP50Ms: number;
   signinP99Ms: number;
   pageRps: number;
+  /** The same page with the sessions in a local Redis; null when redis-server is not installed. */
+  pageRpsRedis: number | null;
   helloRps: number;
   dagDepth: number;
 }
@@ -53,15 +55,20 @@ export function checks(f: Figures): Check[] {
   ];
 }
 
+/** What the target column says of a figure without a target, and why it can be missing. */
+const NOTES: Partial<Record<keyof Figures, { target: string; unmeasured: string }>> = {
+  pageRpsRedis: { target: "(context: Redis store; target compares memory)", unmeasured: "not measured (no redis-server)" },
+};
+
 const UNITS: [RegExp, string][] = [
   [/Ms$/, "ms"],
   [/Mb$/, "MB"],
   [/Bytes$/, "bytes"],
-  [/Rps$/, "req/s"],
+  [/Rps(Redis)?$/, "req/s"],
 ];
 
 function show(name: string, value: number | null): string {
-  if (value === null) return "not measured";
+  if (value === null) return NOTES[name as keyof Figures]?.unmeasured ?? "not measured";
   const unit = UNITS.find(([re]) => re.test(name))?.[1] ?? "";
   const digits = unit === "MB" ? 1 : 0;
   return `${value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits })} ${unit}`.trim();
@@ -74,7 +81,7 @@ export function table(f: Figures, extra: Record<string, number | null> = {}): st
   const rows: string[][] = [["figure", "value", "target"]];
   for (const [name, value] of Object.entries(f) as [keyof Figures, number | null][]) {
     const targets = (byFigure.get(name) ?? []).map((c) => `${c.met === null ? "–" : c.met ? "✓" : "✗"} ${c.target}`);
-    rows.push([name, show(name, value), targets.join("; ")]);
+    rows.push([name, show(name, value), targets.join("; ") || (NOTES[name]?.target ?? "")]);
   }
   for (const [name, value] of Object.entries(extra)) rows.push([name, show(name, value), "(context)"]);
   const widths = [0, 1].map((i) => Math.max(...rows.map((r) => r[i]!.length)));

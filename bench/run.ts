@@ -28,7 +28,7 @@ function progress(message: string): void {
 
 function rounded(value: number | null, name: string): number | null {
   if (value === null) return null;
-  return /Bytes$|Rps$|Depth$/.test(name) ? Math.round(value) : Math.round(value * 10) / 10;
+  return /Bytes$|Rps(Redis)?$|Depth$/.test(name) ? Math.round(value) : Math.round(value * 10) / 10;
 }
 
 async function main(): Promise<void> {
@@ -42,7 +42,7 @@ async function main(): Promise<void> {
     const pkg = await measurePackage(plan.packages);
     progress("app: cold starts, packaged and from sources");
     const cold = await measureColdStart(`${pkg.dir}/server.js`, plan.coldStarts);
-    progress("app: sign-ins and throughput against the emulator");
+    progress("app: sign-ins and throughput against the emulator, sessions in memory and in a local Redis");
     const serve = await measureServing(`${pkg.dir}/server.js`, plan.signins, plan.rounds, plan.seconds);
     progress("developer loop: tsc, the mocks tests, npm test");
     const tsc = plan.tsc ? await measureTsc(plan.tsc) : { tscMs: null, tscRssMb: null };
@@ -66,6 +66,7 @@ async function main(): Promise<void> {
       signinP50Ms: serve.signinP50Ms,
       signinP99Ms: serve.signinP99Ms,
       pageRps: serve.pageRps,
+      pageRpsRedis: serve.pageRpsRedis,
       helloRps: serve.helloRps,
       dagDepth: program.dagDepth,
     };
