@@ -4,6 +4,7 @@
  */
 import { DEFAULT_NODE_VERSION, DEFAULT_PLAN_SKU, DEFAULT_READINESS_TIMEOUT_MINUTES, DEFAULT_REDIS_SKU, DEFAULT_SIGN_IN_AUDIENCE } from "../contract/catalogue";
 import { DEFAULT_CLOUD } from "../contract/clouds";
+import { DEFAULT_SLOT_AFTER_SWAP } from "../contract/slots";
 import { DEFAULT_CALLBACK_PATH, HEALTH_CHECK_PATH } from "../contract/settings";
 import type { ConfigProblem } from "./configError";
 
@@ -31,6 +32,8 @@ export const configKeys = [
   "deployApp",
   "waitForReady",
   "readinessTimeoutMinutes",
+  "stagingSlot",
+  "stagingSlotAfterSwap",
   "tags",
 ] as const;
 export type ConfigKey = (typeof configKeys)[number];
@@ -55,6 +58,8 @@ export const configDefaults: Partial<Record<ConfigKey, string>> = {
   deployApp: "true",
   waitForReady: "true",
   readinessTimeoutMinutes: String(DEFAULT_READINESS_TIMEOUT_MINUTES),
+  stagingSlot: "false",
+  stagingSlotAfterSwap: DEFAULT_SLOT_AFTER_SWAP,
 };
 
 /** Raw values as the Pulumi engine hands them over (strings; arrays and objects JSON-encoded), plus provider settings. */
