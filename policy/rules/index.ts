@@ -13,6 +13,7 @@ import { redisRules, storageAndRoleRules } from "./access";
 import { credentialRules } from "./credentials";
 import type { PlannedResource, Rule, Violation } from "./model";
 import { secretRules } from "./secrets";
+import { slotRules } from "./slots";
 import { ficCount, ficTrustsWebAppIdentity, webAppBasicAuthOff, webAppIdentityMatchesFic, webAppTokenExchangeMatchesFic } from "./stack";
 import { webAppRules } from "./webApp";
 
@@ -31,6 +32,7 @@ export const rules: readonly Rule[] = [
   ...redisRules,
   webAppIdentityMatchesFic,
   webAppTokenExchangeMatchesFic,
+  ...slotRules,
 ];
 
 /**
