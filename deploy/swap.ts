@@ -21,7 +21,7 @@
  *    `Azure-AsyncOperation` (poll for `status`) or `Location` (202 until done), and `Retry-After`.
  *    App Service itself pings every slot instance's `/readyz` first (WEBSITE_SWAP_WARMUP_PING_PATH, contract/slots.ts)
  *    and reverts the slot when an instance fails to restart (learn.microsoft.com/azure/app-service/deploy-staging-slots).
- * 5. Wait for production's `/readyz`.
+ * 5. Wait for production's `/readyz`, and check that its sign-in redirects back to production's own host.
  * 6. With `--after-swap stop`, stop the slot, which now holds the previous version.
  * When the swap fails, the error says what each slot is running and reports, what App Service last recorded, and the
  * `az webapp deployment slot swap` command that finishes or undoes it.
@@ -29,6 +29,7 @@
 import { parseArgs } from "node:util";
 import { DefaultAzureCredential, type TokenCredential } from "@azure/identity";
 import { READINESS_ADVICE, READINESS_PATH } from "../contract/readiness";
+import { APP_ROUTES } from "../contract/routes";
 import { PRODUCTION_SLOT_NAME, type SlotAfterSwap, slotAfterSwapProblem } from "../contract/slots";
 import { DeployStepError, ExitCode, badInput, formatDuration, networkErrorCode, oneLine, positiveNumber, requireHost, runMain, sleep } from "./cli";
 import { probeReadiness, waitReady } from "./wait-ready";
@@ -148,6 +149,11 @@ export async function swapSlot(options: SwapOptions): Promise<void> {
     );
   }
 
+  // 5b. Production must also send users back to itself: the app takes its origin from WEBSITE_HOSTNAME, which App
+  // Service sets per slot and which has been seen to keep the old slot's name after a swap (Azure/azure-functions-host
+  // issue 4162). One GET of the sign-in route shows the redirect URI it builds.
+  await checkSignInOrigin(input.productionHost, input.slot, az, log);
+
   // 6. Stop the previous version, if asked.
   if ((options.afterSwap ?? "keep") === "stop") {
     await arm.post(`${slotPath}/stop`, undefined, "stop the slot");
@@ -155,6 +161,43 @@ export async function swapSlot(options: SwapOptions): Promise<void> {
   } else {
     log(`the ${input.slot} slot keeps the previous version running; to swap back: ${az.swap}`);
   }
+}
+
+/**
+ * Starts one sign-in on production (`GET /signin`, a pending sign-in the app bounds and expires) and checks the
+ * `redirect_uri` of the authorization redirect names production's host. Any answer that is not such a redirect (the
+ * bound of sign-ins in progress reached, a changed route) is reported and skipped: this check never blocks on its own
+ * uncertainty.
+ */
+async function checkSignInOrigin(productionHost: string, slot: string, az: { restart: string; swap: string }, log: (l: string) => void): Promise<void> {
+  let location: string | null = null;
+  try {
+    const response = await fetch(`https://${productionHost}${APP_ROUTES.signIn}`, { redirect: "manual", signal: AbortSignal.timeout(15_000) });
+    location = response.status === 302 ? response.headers.get("location") : null;
+  } catch {
+    // Reported below as "no redirect".
+  }
+  let redirectHost: string | undefined;
+  try {
+    const redirectUri = location ? new URL(location).searchParams.get("redirect_uri") : null;
+    redirectHost = redirectUri ? new URL(redirectUri).host.toLowerCase() : undefined;
+  } catch {
+    redirectHost = undefined;
+  }
+  if (redirectHost === undefined) {
+    log(`could not check production's sign-in redirect (${APP_ROUTES.signIn} gave no authorization redirect); skipped`);
+    return;
+  }
+  if (redirectHost !== productionHost) {
+    throw new DeployStepError(
+      `production is ready, but its sign-in sends users back to ${redirectHost} instead of ${productionHost}: the app's ` +
+        `WEBSITE_HOSTNAME still names the ${slot} slot after the swap, so sign-ins started in production would fail`,
+      `Restart production so it reads its host name again: ${az.restart} (the instances restart: a short interruption). ` +
+        `Or put the previous version back: ${az.swap}.`,
+      ExitCode.Failed,
+    );
+  }
+  log(`production's sign-in redirects back to ${productionHost}`);
 }
 
 interface ValidInput {
@@ -195,9 +238,10 @@ function validate(options: SwapOptions): ValidInput {
 }
 
 /** The Azure CLI commands a person runs to finish, undo or prepare a swap by hand. */
-function azCommands(input: ValidInput): { swap: string; start: string } {
+function azCommands(input: ValidInput): { swap: string; start: string; restart: string } {
   const target = `-g ${input.group} -n ${input.site}`;
   return {
+    restart: `\`az webapp restart ${target}\``,
     swap: `\`az webapp deployment slot swap ${target} --slot ${input.slot} --target-slot ${PRODUCTION_SLOT_NAME}\``,
     start: `\`az webapp start ${target} --slot ${input.slot}\``,
   };

@@ -29,6 +29,8 @@ interface World {
   /** The swap's polls seen so far. */
   polls: number;
   lastSwap?: { timestampUtc: string; sourceSlotName: string; destinationSlotName: string };
+  /** The host production's sign-in names in its redirect URI (production's own, unless a test says otherwise). */
+  signInHost?: string;
   /** In order: every slotsswap POST, start/stop, and every /readyz probe of either app. */
   events: string[];
 }
@@ -56,6 +58,12 @@ function swapOperation(host: string) {
 async function startFakes(): Promise<void> {
   azure = await startHttps(work.dir, (req: Received, res, host) => {
     const [path, query = ""] = req.url.split("?");
+    if (req.method === "GET" && path === "/signin" && req.headers.host === productionHost()) {
+      world.events.push("production signin");
+      const back = encodeURIComponent(`https://${world.signInHost ?? productionHost()}/signin-oidc`);
+      res.writeHead(302, { location: `https://login.microsoftonline.com/tenant/oauth2/v2.0/authorize?client_id=c&redirect_uri=${back}&state=s` });
+      return res.end();
+    }
     if (req.method === "GET" && path === "/readyz" && req.headers.host === productionHost()) {
       world.events.push("production readyz");
       return json(res, 200, readinessBody("ok"));
@@ -130,7 +138,7 @@ describe("swap against a fake Azure Resource Manager", () => {
     const result = await swap();
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
-    expect(world.events).toEqual(["staging readyz", "swap", "production readyz"]);
+    expect(world.events).toEqual(["staging readyz", "swap", "production readyz", "production signin"]);
     const post = result.armRequests.find((r) => r.method === "POST")!;
     expect(post.url).toBe(`${SLOT_PATH}/slotsswap?api-version=2025-05-01`);
     expect(post.headers["content-type"]).toBe("application/json");
@@ -138,6 +146,10 @@ describe("swap against a fake Azure Resource Manager", () => {
     // Every ARM request carries the bearer token; the polls follow Azure-AsyncOperation until Succeeded.
     expect(result.armRequests.every((r) => r.headers.authorization === `Bearer ${token}`)).toBe(true);
     expect(result.armRequests.filter((r) => r.url.includes("operationResults"))).toHaveLength(2);
+    // The apps' public routes get no token; the slot's Kudu (deployment time) and ARM get it.
+    const appRequests = azure!.received.filter((r) => r.url === "/readyz" || r.url === "/signin");
+    expect(appRequests.length).toBeGreaterThan(0);
+    expect(appRequests.every((r) => r.headers.authorization === undefined)).toBe(true);
     // A token for Azure Resource Manager: the scope's origin, in the CLI's resource form.
     expect(result.azCalls).toEqual([`account get-access-token --output json --resource https://${azure!.host}`]);
     expect(result.stdout).toContain("swapped: production now runs the new version");
@@ -181,7 +193,7 @@ describe("swap against a fake Azure Resource Manager", () => {
     world.events = [];
     const rerun = await swap();
     expect(rerun.code).toBe(0);
-    expect(world.events).toEqual(["staging readyz", "swap", "production readyz"]);
+    expect(world.events).toEqual(["staging readyz", "swap", "production readyz", "production signin"]);
   });
 
   it("does not swap back on a re-run after a swap that went through while its status was lost", async () => {
@@ -195,22 +207,32 @@ describe("swap against a fake Azure Resource Manager", () => {
     world.events = [];
     const rerun = await swap();
     expect(rerun.code).toBe(0);
-    expect(world.events).toEqual(["staging readyz", "production readyz"]);
+    expect(world.events).toEqual(["staging readyz", "production readyz", "production signin"]);
     expect(rerun.stdout).toContain(`after the slot's latest deployment (${DEPLOYED_AT}): not swapping again`);
+  });
+
+  it("fails, with the restart that fixes it, when production's sign-in still sends users back to the slot's host", async () => {
+    await startFakes();
+    world.signInHost = "contoso-signin-staging-0123456789abcdef.westeurope-01.azurewebsites.net";
+    const result = await swap();
+    expect(result.code).toBe(7);
+    expect(world.events).toEqual(["staging readyz", "swap", "production readyz", "production signin"]);
+    expect(result.stderr).toContain(`production is ready, but its sign-in sends users back to ${world.signInHost} instead of ${productionHost()}`);
+    expect(result.stderr).toContain("`az webapp restart -g rg-signin -n contoso-signin`");
   });
 
   it("stops the slot after the swap with --after-swap stop, and starts it again before the next swap", async () => {
     await startFakes();
     const first = await swap(["--after-swap", "stop"]);
     expect(first.code).toBe(0);
-    expect(world.events).toEqual(["staging readyz", "swap", "production readyz", "stop"]);
+    expect(world.events).toEqual(["staging readyz", "swap", "production readyz", "production signin", "stop"]);
     expect(world.slotState).toBe("Stopped");
     // The next deployment: a newer package on the slot than the last swap, so it is swapped again.
     world.lastSwap = { timestampUtc: "2026-12-03T09:00:00Z", sourceSlotName: "staging", destinationSlotName: "production" };
     world.events = [];
     const next = await swap(["--after-swap", "stop"]);
     expect(next.code).toBe(0);
-    expect(world.events).toEqual(["start", "staging readyz", "swap", "production readyz", "stop"]);
+    expect(world.events).toEqual(["start", "staging readyz", "swap", "production readyz", "production signin", "stop"]);
   });
 
   it("refuses a malformed site ID or the production slot as the source before asking for a token", async () => {
