@@ -297,7 +297,8 @@ async function swappedSinceDeployment(
   } catch {
     // The deployment time is unknown: swap, as on a first run.
   }
-  return !Number.isNaN(deployedAt) && swappedAt > deployedAt ? { swappedAt: status!.timestampUtc!, deployedAt: deployedText } : undefined;
+  // Both times are printed: as one bounded line, whatever the servers sent.
+  return !Number.isNaN(deployedAt) && swappedAt > deployedAt ? { swappedAt: oneLine(status!.timestampUtc!, 40), deployedAt: oneLine(deployedText, 40) } : undefined;
 }
 
 /** What each slot runs and reports after a failed swap, and whether App Service records the swap as done. */
@@ -310,7 +311,7 @@ async function describeSlots(arm: Arm, input: ValidInput, started: number): Prom
   const swapped = !Number.isNaN(at) && at >= started - 60_000;
   const describe = async (label: string, host: string, resource: Record<string, any> | undefined, holds: string) => {
     const code = await probeReadiness(`https://${host}${READINESS_PATH}`);
-    const state = resource?.properties?.state ?? "state unknown";
+    const state = oneLine(String(resource?.properties?.state ?? "state unknown"), 40);
     return `${label} (${host}) is ${state}, holds ${holds} and reports ${READINESS_ADVICE[code].summary} [${code}]`;
   };
   const [production, staging] = await Promise.all([
@@ -318,7 +319,7 @@ async function describeSlots(arm: Arm, input: ValidInput, started: number): Prom
     describe(`the ${input.slot} slot`, input.slotHost, slot, swapped ? "the previous version" : "the new version"),
   ]);
   const last = status?.timestampUtc
-    ? `App Service's last recorded swap: ${status.sourceSlotName} → ${status.destinationSlotName} at ${status.timestampUtc}`
+    ? oneLine(`App Service's last recorded swap: ${status.sourceSlotName} → ${status.destinationSlotName} at ${status.timestampUtc}`, 200)
     : "App Service records no swap of this slot";
   return { text: `Now: ${production}; ${staging}. ${last}.`, swapped };
 }
