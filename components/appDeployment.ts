@@ -72,6 +72,8 @@ export const SWAP_COMMAND = "node --import tsx deploy/swap.ts";
  *    token (DefaultAzureCredential), which the script obtains itself: no token, key or publishing credential is an
  *    input, an environment variable or an output of either command.
  * 2. `deploy/wait-ready.ts` polls `https://{defaultHostName}/readyz` until the app reports ready (bounded).
+ * With `stagingSlot`, the zip goes to the slot's Kudu instead, and the second command is `deploy/swap.ts`: the slot's
+ * `/readyz`, the swap into production (ARM, the deployer's token again), production's `/readyz`.
  *
  * Both re-run exactly when the package's sha256 or the site ID changes (their `triggers`). Pass the site, its settings
  * and the basic-auth-off resources as `dependsOn`: the deploy waits for all of them.
@@ -90,7 +92,8 @@ export class AppDeployment extends pulumi.ComponentResource {
     // The caller's dependencies hold for the commands themselves, not just for this component's registration.
     const dependsOn = opts?.dependsOn;
     const slot = args.stagingSlot;
-    const readinessTimeout = () => pulumi.output(args.readinessTimeoutMinutes ?? DEFAULT_READINESS_TIMEOUT_MINUTES).apply(requireTimeout);
+    const readinessTimeout = () =>
+      pulumi.output(args.readinessTimeoutMinutes ?? DEFAULT_READINESS_TIMEOUT_MINUTES).apply(requireTimeout);
 
     // Push the zip with OneDeploy, after the site, its settings and basic auth off.
     const deploy = new command.local.Command(
@@ -99,7 +102,9 @@ export class AppDeployment extends pulumi.ComponentResource {
         create: DEPLOY_COMMAND,
         environment: {
           // With a staging slot the package goes to the slot's own Kudu; production keeps serving meanwhile.
-          DEPLOY_SCM_HOST: pulumi.output(slot ? slot.scmHostName : args.scmHostName).apply((h) => requireHostName(h, "scmHostName")),
+          DEPLOY_SCM_HOST: pulumi
+            .output(slot ? slot.scmHostName : args.scmHostName)
+            .apply((h) => requireHostName(h, "scmHostName")),
           DEPLOY_ZIP_PATH: pkg.zipPath,
           DEPLOY_ZIP_SHA256: pkg.sha256,
           DEPLOY_ARM_SCOPE: pulumi.output(args.armScope).apply(requireArmScope),
@@ -112,7 +117,7 @@ export class AppDeployment extends pulumi.ComponentResource {
       { parent: this, dependsOn },
     );
 
-    // Wait for the app to prove the chain, after the deploy: in place, or on the slot and then production around a swap.
+    // Wait for the app to prove the chain, after the deploy: in place, or on the slot and on production around a swap.
     const ready = slot
       ? this.swap(name, args, slot, triggers, readinessTimeout(), deploy)
       : args.waitForReady === false
@@ -156,8 +161,8 @@ export class AppDeployment extends pulumi.ComponentResource {
         environment: {
           SWAP_SITE_ID: pulumi.output(args.siteId).apply(requireSiteId),
           SWAP_SLOT: pulumi.output(slot.name).apply(requireSlotName),
-          SWAP_SLOT_HOST: pulumi.output(slot.defaultHostName).apply((h) => requireHostName(h, "stagingSlot.defaultHostName")),
-          SWAP_SLOT_SCM_HOST: pulumi.output(slot.scmHostName).apply((h) => requireHostName(h, "stagingSlot.scmHostName")),
+          SWAP_SLOT_HOST: host(slot.defaultHostName, "stagingSlot.defaultHostName"),
+          SWAP_SLOT_SCM_HOST: host(slot.scmHostName, "stagingSlot.scmHostName"),
           SWAP_PRODUCTION_HOST: pulumi.output(args.defaultHostName).apply((h) => requireHostName(h, "defaultHostName")),
           SWAP_ARM_SCOPE: pulumi.output(args.armScope).apply(requireArmScope),
           SWAP_AFTER: pulumi.output(slot.afterSwap ?? DEFAULT_SLOT_AFTER_SWAP).apply(requireAfterSwap),
@@ -227,14 +232,25 @@ function requireArmScope(scope: string): string {
 }
 
 function requireSiteId(id: string): string {
-  if (!/^\/subscriptions\/[0-9a-f-]{36}\/resourceGroups\/[\w.()-]{1,90}\/providers\/Microsoft\.Web\/sites\/[A-Za-z0-9-]{2,60}$/i.test(id ?? "")) {
-    throw new Error(`Invalid AppDeployment arguments: siteId must be a web app's ARM resource ID, got ${JSON.stringify(id)}.`);
+  const group = "\\/resourceGroups\\/[\\w.()-]{1,90}";
+  const site = "\\/providers\\/Microsoft\\.Web\\/sites\\/[A-Za-z0-9-]{2,60}";
+  if (!new RegExp(`^\\/subscriptions\\/[0-9a-f-]{36}${group}${site}$`, "i").test(id ?? "")) {
+    const got = JSON.stringify(id);
+    throw new Error(`Invalid AppDeployment arguments: siteId must be a web app's ARM resource ID, got ${got}.`);
   }
   return id;
 }
 
+/** A host name input, checked once it resolves. */
+function host(value: pulumi.Input<string>, field: string): pulumi.Output<string> {
+  return pulumi.output(value).apply((h) => requireHostName(h, field));
+}
+
 function requireSlotName(slot: string): string {
-  if (!/^[a-z0-9][a-z0-9-]{0,58}$/i.test(slot ?? "")) throw new Error(`Invalid AppDeployment arguments: stagingSlot.name must be a slot name, got ${JSON.stringify(slot)}.`);
+  if (!/^[a-z0-9][a-z0-9-]{0,58}$/i.test(slot ?? "")) {
+    const got = JSON.stringify(slot);
+    throw new Error(`Invalid AppDeployment arguments: stagingSlot.name must be a slot name, got ${got}.`);
+  }
   return slot;
 }
 

@@ -22,7 +22,12 @@ import {
 } from "../contract/rules";
 import { DEFAULT_CALLBACK_PATH, HEALTH_CHECK_PATH, isGuid } from "../contract/settings";
 import { type RawStackConfig, Reader } from "./configKeys";
-import { DEFAULT_SLOT_AFTER_SWAP, type SlotAfterSwap, slotAfterSwapProblem, stagingSlotProblem } from "../contract/slots";
+import {
+  DEFAULT_SLOT_AFTER_SWAP,
+  type SlotAfterSwap,
+  slotAfterSwapProblem,
+  stagingSlotProblem,
+} from "../contract/slots";
 
 export { configDefaults, configKeys, type RawStackConfig } from "./configKeys";
 
@@ -183,10 +188,17 @@ function readDeployment(r: Reader) {
 /** The staging slot: only on plan tiers that have slots, and only with the readiness wait that guards the swap. */
 function readSlot(r: Reader, planSku: PlanSku, existingPlanId: string | undefined, waitForReady: boolean) {
   const stagingSlot = r.bool("stagingSlot", false);
-  const stagingSlotAfterSwap = r.withDefault("stagingSlotAfterSwap", DEFAULT_SLOT_AFTER_SWAP, slotAfterSwapProblem) as SlotAfterSwap;
+  const afterSwap = r.withDefault("stagingSlotAfterSwap", DEFAULT_SLOT_AFTER_SWAP, slotAfterSwapProblem);
+  const stagingSlotAfterSwap = afterSwap as SlotAfterSwap;
   if (stagingSlot) {
     r.report("stagingSlot", stagingSlotProblem(planSku, existingPlanId !== undefined));
-    if (!waitForReady) r.report("waitForReady", "is false but stagingSlot is true: the swap is made only once the slot's /readyz proved the chain. Set waitForReady to true (pulumi config set --type bool waitForReady true).");
+    if (!waitForReady) {
+      r.report(
+        "waitForReady",
+        "is false but stagingSlot is true: the swap is made only once the slot's /readyz proved the chain. " +
+          "Set waitForReady to true (pulumi config set --type bool waitForReady true).",
+      );
+    }
   }
   return { stagingSlot, stagingSlotAfterSwap };
 }

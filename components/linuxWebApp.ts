@@ -180,7 +180,13 @@ export class LinuxWebApp extends pulumi.ComponentResource {
 }
 
 /** A site's (or slot's) hosting and hardening: everything but its name, app settings, host name and tags. */
-export type LinuxSiteShape = Required<Pick<web.WebAppArgs, "kind" | "reserved" | "serverFarmId" | "identity" | "keyVaultReferenceIdentity" | "httpsOnly" | "clientCertEnabled" | "clientAffinityEnabled">> &
+export type LinuxSiteShape = Required<
+  Pick<
+    web.WebAppArgs,
+    "kind" | "reserved" | "serverFarmId" | "identity" | "keyVaultReferenceIdentity" | "httpsOnly" | "clientCertEnabled"
+    | "clientAffinityEnabled"
+  >
+> &
   Pick<web.WebAppArgs, "location"> & { readonly siteConfig: Omit<inputs.web.SiteConfigArgs, "appSettings"> };
 
 /** How long the platform keeps its HTTP logs, in days, and how much disk they may use, in MB (ARM allows 25-100). */
@@ -188,7 +194,9 @@ export const LOG_RETENTION_DAYS = 7;
 export const LOG_QUOTA_MB = 35;
 
 /** App settings as ARM's name/value list, sorted by name so the order never shows as a change. */
-export function nameValuePairs(appSettings: LinuxWebAppArgs["appSettings"]): pulumi.Output<{ name: string; value: string }[]> {
+export function nameValuePairs(
+  appSettings: LinuxWebAppArgs["appSettings"],
+): pulumi.Output<{ name: string; value: string }[]> {
   return pulumi
     .output(appSettings)
     .apply((settings) => Object.keys(settings).sort().map((name) => ({ name, value: settings[name]! })));

@@ -86,7 +86,10 @@ export interface SecretlessWebAppArgs {
    * `/readyz` proved the chain (components/staging-slot.ts, deploy/swap.ts). Defaults to false: deploy in place.
    */
   readonly stagingSlot?: boolean;
-  /** Optional. With `stagingSlot`: `keep` the previous version running in the slot after a swap, or `stop` the slot. Defaults to `keep`. */
+  /**
+   * Optional. With `stagingSlot`: `keep` the previous version running in the slot after a swap, or `stop` the slot.
+   * Defaults to `keep`.
+   */
   readonly stagingSlotAfterSwap?: SlotAfterSwap;
   /** Optional. Tags for every Azure resource that takes them. Defaults to none. */
   readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
@@ -152,7 +155,7 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
         )
       : undefined;
     // Run the deployed zip as it is, mounted read-only; settings the app gets whether this stack or its owner deploys it.
-    // With a staging slot, App Service itself also pings every slot instance's /readyz before a swap (contract/slots.ts).
+    // With a staging slot, App Service itself pings every slot instance's /readyz before a swap (contract/slots.ts).
     const appSettings = {
       ...args.appSettings,
       ...ownAppSettings(cloud, callbackPath, tenantId, entra, identity, redis),
@@ -162,7 +165,11 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
     const site = this.host(name, args, resourceGroupName, identity, appSettings);
     // Deploy through a staging slot: the same identity, hardening and settings, proven before it is swapped in.
     const slot = args.stagingSlot
-      ? new StagingSlot(`${name}-staging`, { resourceGroupName, siteName: site.name, shape: site.shape, appSettings, tags: args.tags }, { parent: this })
+      ? new StagingSlot(
+          `${name}-staging`,
+          { resourceGroupName, siteName: site.name, shape: site.shape, appSettings, tags: args.tags },
+          { parent: this },
+        )
       : undefined;
 
     // Register the deployed callback as the app's only redirect URI. Its host is known only once the site exists, and
@@ -172,11 +179,16 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
     const stagingRedirectUri = slot ? pulumi.interpolate`https://${slot.defaultHostName}${callbackPath}` : undefined;
     new azuread.ApplicationRedirectUris(
       `${name}-redirect-uris`,
-      { applicationId: entra.applicationId, type: "Web", redirectUris: stagingRedirectUri ? [redirectUri, stagingRedirectUri] : [redirectUri] },
+      {
+        applicationId: entra.applicationId,
+        type: "Web",
+        redirectUris: stagingRedirectUri ? [redirectUri, stagingRedirectUri] : [redirectUri],
+      },
       { parent: this },
     );
     // Deploy the app once everything it runs on and signs in with exists.
-    const deployment = args.appPackage === undefined ? undefined : this.deploy(name, args, args.appPackage, cloud, site, entra, slot);
+    const deployment =
+      args.appPackage === undefined ? undefined : this.deploy(name, args, args.appPackage, cloud, site, entra, slot);
 
     this.url = site.url;
     this.defaultHostName = site.defaultHostName;
@@ -197,7 +209,8 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
       url: this.url, defaultHostName: this.defaultHostName, webAppName: this.webAppName, tenantId: this.tenantId,
       resourceGroupName: this.resourceGroupName, appClientId: this.appClientId, appObjectId: this.appObjectId,
       identityClientId: this.identityClientId, identityPrincipalId: this.identityPrincipalId, identityId: this.identityId,
-      redirectUri: this.redirectUri, stagingRedirectUri: this.stagingRedirectUri, stagingUrl: this.stagingUrl, redisHostName: this.redisHostName, appPackageSha256: this.appPackageSha256,
+      redirectUri: this.redirectUri, stagingRedirectUri: this.stagingRedirectUri, stagingUrl: this.stagingUrl,
+      redisHostName: this.redisHostName, appPackageSha256: this.appPackageSha256,
     });
   }
 

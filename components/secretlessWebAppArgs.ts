@@ -96,10 +96,16 @@ export function validateArgs(args: SecretlessWebAppArgs): void {
   if (sku && args.scaleOut && args.instanceCount === undefined && args.existingPlanId === undefined) {
     check("scaleOut", DEFAULT_SCALED_OUT_INSTANCES, (n) => instanceCountProblem(n, sku, false, true));
   }
-  if (sku && args.stagingSlot) check("stagingSlot", true, () => stagingSlotProblem(sku, args.existingPlanId !== undefined));
+  if (sku && args.stagingSlot) {
+    check("stagingSlot", true, () => stagingSlotProblem(sku, args.existingPlanId !== undefined));
+  }
   check("stagingSlotAfterSwap", args.stagingSlotAfterSwap, slotAfterSwapProblem);
   if (args.stagingSlot && args.waitForReady === false) {
-    errors.push({ propertyPath: "waitForReady", reason: "is false but stagingSlot is on: the swap is made only once the slot's /readyz proved the chain. Remove waitForReady: false." });
+    errors.push({
+      propertyPath: "waitForReady",
+      reason: "is false but stagingSlot is on: the swap is made only once the slot's /readyz proved the chain. " +
+        "Remove waitForReady: false.",
+    });
   }
   // App Service setting names are case-insensitive, so a caller's `azuread__clientid` would replace the component's.
   const ownedSettings: [readonly string[], string][] = [

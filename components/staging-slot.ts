@@ -65,8 +65,9 @@ export class StagingSlot extends pulumi.ComponentResource {
     const onSlot = { resourceGroupName: args.resourceGroupName, name: args.siteName, slot: STAGING_SLOT_NAME };
 
     // Turn off basic-auth publishing on the slot's own SCM and FTP endpoints: publishing endpoints are per slot.
-    const scmBasicAuth = new web.WebAppScmAllowedSlot(`${name}-scm-basic-auth`, { ...onSlot, allow: false }, { parent: this, dependsOn: [slot] });
-    const ftpBasicAuth = new web.WebAppFtpAllowedSlot(`${name}-ftp-basic-auth`, { ...onSlot, allow: false }, { parent: this, dependsOn: [slot] });
+    const afterSlot = { parent: this, dependsOn: [slot] };
+    const scmBasicAuth = new web.WebAppScmAllowedSlot(`${name}-scm-basic-auth`, { ...onSlot, allow: false }, afterSlot);
+    const ftpBasicAuth = new web.WebAppFtpAllowedSlot(`${name}-ftp-basic-auth`, { ...onSlot, allow: false }, afterSlot);
 
     // Diagnostic log settings are not swapped either: the same bounded HTTP logs and error pages as the site.
     new web.WebAppDiagnosticLogsConfigurationSlot(
@@ -83,7 +84,11 @@ export class StagingSlot extends pulumi.ComponentResource {
     // `slotConfigNames`, one per site; everything not listed travels with the code.
     new web.WebAppSlotConfigurationNames(
       `${name}-slot-settings`,
-      { resourceGroupName: args.resourceGroupName, name: args.siteName, appSettingNames: [...STICKY_APP_SETTING_NAMES] },
+      {
+        resourceGroupName: args.resourceGroupName,
+        name: args.siteName,
+        appSettingNames: [...STICKY_APP_SETTING_NAMES],
+      },
       { parent: this, dependsOn: [slot] },
     );
 
@@ -92,7 +97,9 @@ export class StagingSlot extends pulumi.ComponentResource {
     this.defaultHostName = slot.defaultHostName;
     this.scmHostName = scmHostNameOf(slot);
     this.deploymentDependencies = [slot, scmBasicAuth, ftpBasicAuth];
-    this.registerOutputs({ id: this.id, slotName: this.slotName, defaultHostName: this.defaultHostName, scmHostName: this.scmHostName });
+    this.registerOutputs({
+      id: this.id, slotName: this.slotName, defaultHostName: this.defaultHostName, scmHostName: this.scmHostName,
+    });
   }
 }
 

@@ -5,7 +5,8 @@
  *
  * Sources (Microsoft Learn, "Set up staging environments in Azure App Service",
  * https://learn.microsoft.com/azure/app-service/deploy-staging-slots, and "App Service limits",
- * https://learn.microsoft.com/azure/azure-resource-manager/management/azure-subscription-service-limits#app-service-limits):
+ * https://learn.microsoft.com/azure/azure-resource-manager/management/azure-subscription-service-limits
+ * #app-service-limits):
  * - slots exist "when you're running in the Standard, Premium, or Isolated App Service plan tier"; Free, Shared and
  *   Basic have none (limits: Standard 5 slots, Premium and Isolated 20). A slot costs nothing extra: it runs on the
  *   plan's instances beside production.
@@ -27,7 +28,9 @@ export const STAGING_SLOT_NAME = "staging";
 export const PRODUCTION_SLOT_NAME = "production";
 
 /** Plan tiers (ARM `sku.tier`) whose apps may have deployment slots. */
-export const SLOT_TIERS: readonly string[] = ["Standard", "Premium", "PremiumV2", "PremiumV3", "PremiumMV3", "PremiumV4", "Isolated", "IsolatedV2"];
+export const SLOT_TIERS: readonly string[] = [
+  "Standard", "Premium", "PremiumV2", "PremiumV3", "PremiumMV3", "PremiumV4", "Isolated", "IsolatedV2",
+];
 
 /** Whether a plan SKU this project knows allows deployment slots. */
 export function allowsSlots(planSku: PlanSku): boolean {
@@ -39,7 +42,8 @@ export function allowsSlots(planSku: PlanSku): boolean {
  * - `keep`: it keeps running there, warm, so swapping back is instant (it uses the plan's memory and CPU, and the
  *   previous version keeps its identity's access).
  * - `stop`: the slot is stopped (ARM `…/slots/staging/stop`): the previous version no longer runs or holds the
- *   identity; swapping back means starting the slot first (`az webapp start --slot staging`). The next deploy starts it.
+ *   identity; swapping back means starting the slot first (`az webapp start --slot staging`). The next deploy
+ *   starts it.
  */
 export const slotAfterSwapModes = ["keep", "stop"] as const;
 export type SlotAfterSwap = (typeof slotAfterSwapModes)[number];
@@ -61,7 +65,8 @@ export const STICKY_APP_SETTING_NAMES: readonly string[] = [HostingSetting.Allow
 
 /**
  * The platform's own pre-swap check, on every instance of the slot: ping `/readyz` and stop the swap unless it answers
- * 200, so no instance joins production before it proved the managed identity → FIC → Entra chain. Written to both slots.
+ * 200, so no instance joins production before it proved the managed identity → FIC → Entra chain. Written to both
+ * slots.
  */
 export const SWAP_WARMUP_SETTINGS = {
   WEBSITE_SWAP_WARMUP_PING_PATH: READINESS_PATH,
@@ -72,8 +77,9 @@ export const SWAP_WARMUP_SETTINGS = {
 export function stagingSlotProblem(planSku: PlanSku, onExistingPlan: boolean): string | undefined {
   if (onExistingPlan || allowsSlots(planSku)) return undefined;
   return (
-    `is true but planSku ${planSku} (${planSkus[planSku].tier} tier) has no deployment slots; App Service offers them from ` +
-    "the Standard tier up. Set planSku to S1 or P0v3 (pulumi config set planSku P0v3), or set stagingSlot to false."
+    `is true but planSku ${planSku} (${planSkus[planSku].tier} tier) has no deployment slots; ` +
+    "App Service offers them from the Standard tier up. " +
+    "Set planSku to S1 or P0v3 (pulumi config set planSku P0v3), or set stagingSlot to false."
   );
 }
 
@@ -81,5 +87,6 @@ export function stagingSlotProblem(planSku: PlanSku, onExistingPlan: boolean): s
 export function slotAfterSwapProblem(value: string): string | undefined {
   return (slotAfterSwapModes as readonly string[]).includes(value)
     ? undefined
-    : `"${value}" is not one of ${slotAfterSwapModes.join(", ")}; keep leaves the previous version running in the slot for a fast swap back, stop stops the slot.`;
+    : `"${value}" is not one of ${slotAfterSwapModes.join(", ")}; keep leaves the previous version running in the ` +
+        "slot for a fast swap back, stop stops the slot.";
 }

@@ -20,7 +20,8 @@
  *    --target-slot production` sends). It is a long-running operation: 200 when done, else 202 with
  *    `Azure-AsyncOperation` (poll for `status`) or `Location` (202 until done), and `Retry-After`.
  *    App Service itself pings every slot instance's `/readyz` first (WEBSITE_SWAP_WARMUP_PING_PATH, contract/slots.ts)
- *    and reverts the slot when an instance fails to restart (learn.microsoft.com/azure/app-service/deploy-staging-slots).
+ *    and reverts the slot when an instance fails to restart
+ *    (learn.microsoft.com/azure/app-service/deploy-staging-slots).
  * 5. Wait for production's `/readyz`, and check that its sign-in redirects back to production's own host.
  * 6. With `--after-swap stop`, stop the slot, which now holds the previous version.
  * When the swap fails, the error says what each slot is running and reports, what App Service last recorded, and the
@@ -31,7 +32,18 @@ import { DefaultAzureCredential, type TokenCredential } from "@azure/identity";
 import { READINESS_ADVICE, READINESS_PATH } from "../contract/readiness";
 import { APP_ROUTES } from "../contract/routes";
 import { PRODUCTION_SLOT_NAME, type SlotAfterSwap, slotAfterSwapProblem } from "../contract/slots";
-import { DeployStepError, ExitCode, badInput, formatDuration, networkErrorCode, oneLine, positiveNumber, requireHost, runMain, sleep } from "./cli";
+import {
+  DeployStepError,
+  ExitCode,
+  badInput,
+  formatDuration,
+  networkErrorCode,
+  oneLine,
+  positiveNumber,
+  requireHost,
+  runMain,
+  sleep,
+} from "./cli";
 import { probeReadiness, waitReady } from "./wait-ready";
 
 /** The Microsoft.Web API version the stack's azure-native resources use (2025-05-01). */
@@ -67,12 +79,17 @@ export interface SwapOptions {
 }
 
 const NAME = "swap";
-const SITE_ID = /^\/subscriptions\/[0-9a-f-]{36}\/resourceGroups\/([\w.()-]{1,90})\/providers\/Microsoft\.Web\/sites\/([A-Za-z0-9-]{2,60})$/i;
+const SITE_ID = new RegExp(
+  "^/subscriptions/[0-9a-f-]{36}/resourceGroups/([\\w.()-]{1,90})" +
+    "/providers/Microsoft\\.Web/sites/([A-Za-z0-9-]{2,60})$",
+  "i",
+);
 const SLOT = /^[a-z0-9][a-z0-9-]{0,58}$/i;
 
 const ROLE_FIX =
-  "Swapping needs Microsoft.Web/sites/slots/slotsswap/action on the site (Website Contributor or Contributor on the site, " +
-  "its resource group or the subscription); a new role assignment can take a few minutes to apply. Check that " +
+  "Swapping needs Microsoft.Web/sites/slots/slotsswap/action on the site (Website Contributor or Contributor on " +
+  "the site, its resource group or the subscription); a new role assignment can take a few minutes to apply. " +
+  "Check that " +
   "`az account show` is the site's tenant and subscription.";
 
 /** Proves the slot, swaps it into production and proves production. Throws {@link DeployStepError} with the fix. */
@@ -95,13 +112,16 @@ export async function swapSlot(options: SwapOptions): Promise<void> {
 
   // 2. Never swap a slot that has not proved the chain.
   try {
-    await waitReady({ host: input.slotHost, timeoutMs: readyTimeoutMs, intervalMs: readyIntervalMs, log: (l) => log(`${input.slot}: ${l}`) });
+    const slotLog = (l: string) => log(`${input.slot}: ${l}`);
+    await waitReady({ host: input.slotHost, timeoutMs: readyTimeoutMs, intervalMs: readyIntervalMs, log: slotLog });
   } catch (error) {
     if (!(error instanceof DeployStepError)) throw error;
     throw new DeployStepError(
-      `the ${input.slot} slot did not become ready, so it was not swapped: production still serves the previous version. ` +
+      `the ${input.slot} slot did not become ready, so it was not swapped: ` +
+        "production still serves the previous version. " +
         `The slot reported: ${error.message}`,
-      `${error.fix} Then run \`pulumi up\` again: the package is already on the slot, so only the readiness wait and the swap run.`,
+      `${error.fix} Then run \`pulumi up\` again: the package is already on the slot, so only the readiness wait ` +
+        "and the swap run.",
       error.exitCode,
     );
   }
@@ -109,7 +129,10 @@ export async function swapSlot(options: SwapOptions): Promise<void> {
   // 3. A re-run after a swap that went through must not swap back.
   const already = await swappedSinceDeployment(arm, slotPath, input, `Bearer ${token}`);
   if (already) {
-    log(`App Service recorded a swap of ${input.slot} into production at ${already.swappedAt}, after the slot's latest deployment (${already.deployedAt}): not swapping again`);
+    log(
+      `App Service recorded a swap of ${input.slot} into production at ${already.swappedAt}, after the slot's ` +
+        `latest deployment (${already.deployedAt}): not swapping again`,
+    );
   } else {
     // 4. Swap.
     const started = Date.now();
@@ -126,8 +149,10 @@ export async function swapSlot(options: SwapOptions): Promise<void> {
       throw new DeployStepError(
         `the swap of ${input.slot} into production did not complete: ${error.message}. ${state.text}`,
         state.swapped
-          ? `App Service records the swap as done. To undo it (previous version back in production): ${az.swap}. ${error.fix}`
-          : `To finish it: ${az.swap} (or run \`pulumi up\` again, which proves the slot first). Nothing needs undoing: ` +
+          ? `App Service records the swap as done. To undo it (previous version back in production): ${az.swap}. ` +
+            error.fix
+          : `To finish it: ${az.swap} (or run \`pulumi up\` again, which proves the slot first). ` +
+            "Nothing needs undoing: " +
             `App Service reverts the slot when a swap fails before the switch. ${error.fix}`,
         error.exitCode,
       );
@@ -137,7 +162,9 @@ export async function swapSlot(options: SwapOptions): Promise<void> {
 
   // 5. Prove production.
   try {
-    await waitReady({ host: input.productionHost, timeoutMs: readyTimeoutMs, intervalMs: readyIntervalMs, log: (l) => log(`production: ${l}`) });
+    const productionLog = (l: string) => log(`production: ${l}`);
+    const host = input.productionHost;
+    await waitReady({ host, timeoutMs: readyTimeoutMs, intervalMs: readyIntervalMs, log: productionLog });
   } catch (error) {
     if (!(error instanceof DeployStepError)) throw error;
     throw new DeployStepError(
@@ -169,10 +196,18 @@ export async function swapSlot(options: SwapOptions): Promise<void> {
  * bound of sign-ins in progress reached, a changed route) is reported and skipped: this check never blocks on its own
  * uncertainty.
  */
-async function checkSignInOrigin(productionHost: string, slot: string, az: { restart: string; swap: string }, log: (l: string) => void): Promise<void> {
+async function checkSignInOrigin(
+  productionHost: string,
+  slot: string,
+  az: { restart: string; swap: string },
+  log: (l: string) => void,
+): Promise<void> {
   let location: string | null = null;
   try {
-    const response = await fetch(`https://${productionHost}${APP_ROUTES.signIn}`, { redirect: "manual", signal: AbortSignal.timeout(15_000) });
+    const response = await fetch(`https://${productionHost}${APP_ROUTES.signIn}`, {
+      redirect: "manual",
+      signal: AbortSignal.timeout(15_000),
+    });
     location = response.status === 302 ? response.headers.get("location") : null;
   } catch {
     // Reported below as "no redirect".
@@ -190,9 +225,11 @@ async function checkSignInOrigin(productionHost: string, slot: string, az: { res
   }
   if (redirectHost !== productionHost) {
     throw new DeployStepError(
-      `production is ready, but its sign-in sends users back to ${redirectHost} instead of ${productionHost}: the app's ` +
+      `production is ready, but its sign-in sends users back to ${redirectHost} instead of ${productionHost}: ` +
+        "the app's " +
         `WEBSITE_HOSTNAME still names the ${slot} slot after the swap, so sign-ins started in production would fail`,
-      `Restart production so it reads its host name again: ${az.restart} (the instances restart: a short interruption). ` +
+      `Restart production so it reads its host name again: ${az.restart} ` +
+        "(the instances restart: a short interruption). " +
         `Or put the previous version back: ${az.swap}.`,
       ExitCode.Failed,
     );
@@ -214,15 +251,29 @@ interface ValidInput {
 
 function validate(options: SwapOptions): ValidInput {
   const m = SITE_ID.exec(options.siteId ?? "");
-  if (!m) throw badInput(`--site-id (or SWAP_SITE_ID) must be a web app's ARM resource ID, got ${JSON.stringify(String(options.siteId).slice(0, 200))}`, "pass /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Web/sites/<name>");
+  const got = (value: unknown, max: number) => JSON.stringify(String(value).slice(0, max));
+  if (!m) {
+    throw badInput(
+      `--site-id (or SWAP_SITE_ID) must be a web app's ARM resource ID, got ${got(options.siteId, 200)}`,
+      "pass /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Web/sites/<name>",
+    );
+  }
   if (!SLOT.test(options.slot ?? "") || options.slot.toLowerCase() === PRODUCTION_SLOT_NAME) {
-    throw badInput(`--slot (or SWAP_SLOT) must name a deployment slot other than production, got ${JSON.stringify(String(options.slot).slice(0, 60))}`, "pass --slot staging");
+    const slot = got(options.slot, 60);
+    throw badInput(`--slot (or SWAP_SLOT) must name a slot other than production, got ${slot}`, "pass --slot staging");
   }
   if (!/^https:\/\/[a-z0-9.-]+(:\d{1,5})?\/\.default$/i.test(options.scope ?? "")) {
-    throw badInput(`--scope (or SWAP_ARM_SCOPE) must be an Azure Resource Manager scope such as https://management.azure.com/.default, got ${JSON.stringify(String(options.scope).slice(0, 100))}`, "pass the cloud's ARM scope (contract/clouds.ts resourceManagerScope)");
+    throw badInput(
+      "--scope (or SWAP_ARM_SCOPE) must be an Azure Resource Manager scope such as " +
+        `https://management.azure.com/.default, ` +
+        `got ${got(options.scope, 100)}`,
+      "pass the cloud's ARM scope (contract/clouds.ts resourceManagerScope)",
+    );
   }
   const afterProblem = slotAfterSwapProblem(options.afterSwap ?? "keep");
-  if (afterProblem) throw badInput(`--after-swap (or SWAP_AFTER) ${afterProblem}`, "pass --after-swap keep or --after-swap stop");
+  if (afterProblem) {
+    throw badInput(`--after-swap (or SWAP_AFTER) ${afterProblem}`, "pass --after-swap keep or --after-swap stop");
+  }
   return {
     siteId: options.siteId,
     group: m[1]!,
@@ -232,7 +283,8 @@ function validate(options: SwapOptions): ValidInput {
     slotScmHost: requireHost(options.slotScmHost, "--slot-scm-host", "SWAP_SLOT_SCM_HOST"),
     productionHost: requireHost(options.productionHost, "--production-host", "SWAP_PRODUCTION_HOST"),
     scope: options.scope,
-    // The token's audience is the ARM endpoint itself (https://management.azure.com/.default → https://management.azure.com).
+    // The token's audience is the ARM endpoint itself:
+    // https://management.azure.com/.default → https://management.azure.com.
     armOrigin: new URL(options.scope).origin,
   };
 }
@@ -276,12 +328,11 @@ async function swappedSinceDeployment(
   input: ValidInput,
   authorization: string,
 ): Promise<{ swappedAt: string; deployedAt: string } | undefined> {
-  const status = (await arm.get(slotPath, "read the slot")).properties?.slotSwapStatus as
-    | { timestampUtc?: string; sourceSlotName?: string; destinationSlotName?: string }
-    | undefined;
+  const status = (await arm.get(slotPath, "read the slot")).properties?.slotSwapStatus as SlotSwapStatus | undefined;
   const names = [status?.sourceSlotName, status?.destinationSlotName].map((n) => String(n).toLowerCase());
   const swappedAt = Date.parse(status?.timestampUtc ?? "");
-  if (!names.includes(input.slot.toLowerCase()) || !names.includes(PRODUCTION_SLOT_NAME) || Number.isNaN(swappedAt)) return undefined;
+  const ours = names.includes(input.slot.toLowerCase()) && names.includes(PRODUCTION_SLOT_NAME);
+  if (!ours || Number.isNaN(swappedAt)) return undefined;
   let deployedAt = Number.NaN;
   let deployedText = "";
   try {
@@ -298,14 +349,19 @@ async function swappedSinceDeployment(
     // The deployment time is unknown: swap, as on a first run.
   }
   // Both times are printed: as one bounded line, whatever the servers sent.
-  return !Number.isNaN(deployedAt) && swappedAt > deployedAt ? { swappedAt: oneLine(status!.timestampUtc!, 40), deployedAt: oneLine(deployedText, 40) } : undefined;
+  if (Number.isNaN(deployedAt) || swappedAt <= deployedAt) return undefined;
+  return { swappedAt: oneLine(status!.timestampUtc!, 40), deployedAt: oneLine(deployedText, 40) };
 }
 
 /** What each slot runs and reports after a failed swap, and whether App Service records the swap as done. */
-async function describeSlots(arm: Arm, input: ValidInput, started: number): Promise<{ text: string; swapped: boolean }> {
+async function describeSlots(
+  arm: Arm,
+  input: ValidInput,
+  started: number,
+): Promise<{ text: string; swapped: boolean }> {
   const slotPath = `${input.siteId}/slots/${input.slot}`;
   const [site, slot] = await Promise.all([arm.tryGet(input.siteId), arm.tryGet(slotPath)]);
-  const status = slot?.properties?.slotSwapStatus as { timestampUtc?: string; sourceSlotName?: string; destinationSlotName?: string } | undefined;
+  const status = slot?.properties?.slotSwapStatus as SlotSwapStatus | undefined;
   const at = Date.parse(status?.timestampUtc ?? "");
   // A minute of clock skew between this machine and App Service is tolerated.
   const swapped = !Number.isNaN(at) && at >= started - 60_000;
@@ -319,7 +375,11 @@ async function describeSlots(arm: Arm, input: ValidInput, started: number): Prom
     describe(`the ${input.slot} slot`, input.slotHost, slot, swapped ? "the previous version" : "the new version"),
   ]);
   const last = status?.timestampUtc
-    ? oneLine(`App Service's last recorded swap: ${status.sourceSlotName} → ${status.destinationSlotName} at ${status.timestampUtc}`, 200)
+    ? oneLine(
+        `App Service's last recorded swap: ${status.sourceSlotName} → ${status.destinationSlotName} ` +
+          `at ${status.timestampUtc}`,
+        200,
+      )
     : "App Service records no swap of this slot";
   return { text: `Now: ${production}; ${staging}. ${last}.`, swapped };
 }
@@ -361,11 +421,16 @@ class Arm {
   }
 
   /**
-   * POSTs a long-running operation and waits for its end (https://learn.microsoft.com/azure/azure-resource-manager/management/async-operations):
+   * POSTs a long-running operation and waits for its end
+   * (https://learn.microsoft.com/azure/azure-resource-manager/management/async-operations):
    * `Azure-AsyncOperation` answers `{ status: InProgress | Succeeded | Failed | Canceled, error }`; `Location` answers
    * 202 while running and 200/204 when done. Only URLs on the ARM origin are followed.
    */
-  async longRunning(path: string, body: unknown, opts: { timeoutMs: number; pollIntervalMs: number; log: (l: string) => void }): Promise<void> {
+  async longRunning(
+    path: string,
+    body: unknown,
+    opts: { timeoutMs: number; pollIntervalMs: number; log: (l: string) => void },
+  ): Promise<void> {
     const first = await this.post(path, body, "swap the slots");
     if (first.status !== 202) return;
     const asyncUrl = this.sameOrigin(first.headers.get("azure-asyncoperation"));
@@ -390,13 +455,14 @@ class Arm {
           if (response.status >= 500) continue;
           throw await armFailure(response, "read the swap's status");
         }
-        const op = (await response.json().catch(() => ({}))) as { status?: string; error?: { code?: string; message?: string } };
+        const op = (await response.json().catch(() => ({}))) as { status?: string; error?: ArmErrorBody };
         const status = String(op.status ?? "");
         if (status !== lastSeen) opts.log(`swap ${status || "status unknown"}`);
         lastSeen = status;
         if (/^succeeded$/i.test(status)) return;
         if (/^(failed|canceled)$/i.test(status)) {
-          throw new DeployStepError(`App Service reports the swap ${status.toLowerCase()}${armErrorText(op.error)}`, SWAP_FAILED_FIX, ExitCode.Failed);
+          const said = `App Service reports the swap ${status.toLowerCase()}${armErrorText(op.error)}`;
+          throw new DeployStepError(said, SWAP_FAILED_FIX, ExitCode.Failed);
         }
       } else {
         if (response.status === 202) continue;
@@ -407,7 +473,8 @@ class Arm {
     }
     throw new DeployStepError(
       `the swap did not finish within ${formatDuration(opts.timeoutMs)}; last seen: ${oneLine(lastSeen, 200)}`,
-      "The swap may still be running: check the site's Deployment slots blade (or `az webapp show --query slotSwapStatus`) before running anything again.",
+      "The swap may still be running: check the site's Deployment slots blade (or " +
+        "`az webapp show --query slotSwapStatus`) before running anything again.",
       ExitCode.Timeout,
     );
   }
@@ -447,29 +514,62 @@ const SWAP_FAILED_FIX =
 
 function retryAfter(response: Response, fallbackMs: number): number {
   const seconds = Number(response.headers.get("retry-after"));
-  return Number.isFinite(seconds) && seconds >= 0 && response.headers.has("retry-after") ? Math.min(seconds * 1000, 60_000) : fallbackMs;
+  const given = response.headers.has("retry-after") && Number.isFinite(seconds) && seconds >= 0;
+  return given ? Math.min(seconds * 1000, 60_000) : fallbackMs;
 }
 
-function armErrorText(error: { code?: string; message?: string } | undefined): string {
+/** ARM's error body (`{ error: { code, message } }`) and a swap status's `error`. */
+interface ArmErrorBody {
+  readonly code?: string;
+  readonly message?: string;
+}
+
+/** ARM's record of a slot's last swap (`properties.slotSwapStatus`). */
+interface SlotSwapStatus {
+  readonly timestampUtc?: string;
+  readonly sourceSlotName?: string;
+  readonly destinationSlotName?: string;
+}
+
+function armErrorText(error: ArmErrorBody | undefined): string {
   if (!error?.code && !error?.message) return "";
   return `: ${oneLine([error.code, error.message].filter(Boolean).join(": "), 400)}`;
 }
 
 async function armFailure(response: Response, what: string): Promise<DeployStepError> {
-  const body = (await response.json().catch(() => undefined)) as { error?: { code?: string; message?: string } } | undefined;
+  const body = (await response.json().catch(() => undefined)) as { error?: ArmErrorBody } | undefined;
   const said = armErrorText(body?.error);
   switch (response.status) {
     case 401:
     case 403:
-      return new DeployStepError(`Azure Resource Manager refused to ${what} (${response.status})${said}`, ROLE_FIX, ExitCode.Unauthorized);
+      return new DeployStepError(
+        `Azure Resource Manager refused to ${what} (${response.status})${said}`,
+        ROLE_FIX,
+        ExitCode.Unauthorized,
+      );
     case 404:
-      return new DeployStepError(`Azure Resource Manager found no such site or slot while trying to ${what} (404)${said}`, "Run `pulumi refresh`, then `pulumi up`: the site or its slot was deleted or renamed outside Pulumi.", ExitCode.NotFound);
+      return new DeployStepError(
+        `Azure Resource Manager found no such site or slot while trying to ${what} (404)${said}`,
+        "Run `pulumi refresh`, then `pulumi up`: the site or its slot was deleted or renamed outside Pulumi.",
+        ExitCode.NotFound,
+      );
     case 409:
-      return new DeployStepError(`another operation on the site is in progress, so Azure Resource Manager could not ${what} (409)${said}`, "Wait for it to finish (the site's Activity log shows it), then run `pulumi up` again.", ExitCode.Conflict);
+      return new DeployStepError(
+        `another operation on the site is in progress, so Azure Resource Manager could not ${what} (409)${said}`,
+        "Wait for it to finish (the site's Activity log shows it), then run `pulumi up` again.",
+        ExitCode.Conflict,
+      );
     default:
-      return new DeployStepError(`Azure Resource Manager could not ${what} (${response.status})${said}`, response.status >= 500 ? "Wait a minute and run `pulumi up` again." : SWAP_FAILED_FIX, ExitCode.Failed);
+      return new DeployStepError(
+        `Azure Resource Manager could not ${what} (${response.status})${said}`,
+        response.status >= 500 ? "Wait a minute and run `pulumi up` again." : SWAP_FAILED_FIX,
+        ExitCode.Failed,
+      );
   }
 }
+
+const minutes = (value: string | undefined, flag: string, fallback: number) =>
+  positiveNumber(value, flag, fallback) * 60_000;
 
 /** Reads the options from argv, falling back to the environment. */
 export function swapOptionsFromCommandLine(argv: string[], env: NodeJS.ProcessEnv): SwapOptions {
@@ -498,10 +598,10 @@ export function swapOptionsFromCommandLine(argv: string[], env: NodeJS.ProcessEn
     productionHost: values["production-host"] ?? env.SWAP_PRODUCTION_HOST ?? "",
     scope: values.scope ?? env.SWAP_ARM_SCOPE ?? "https://management.azure.com/.default",
     afterSwap: (values["after-swap"] ?? env.SWAP_AFTER ?? "keep") as SlotAfterSwap,
-    readyTimeoutMs: positiveNumber(values["timeout-minutes"] ?? env.READY_TIMEOUT_MINUTES, "--timeout-minutes", 10) * 60_000,
+    readyTimeoutMs: minutes(values["timeout-minutes"] ?? env.READY_TIMEOUT_MINUTES, "--timeout-minutes", 10),
     readyIntervalMs: positiveNumber(values["interval-ms"] ?? env.READY_INTERVAL_MS, "--interval-ms", 5000),
-    swapTimeoutMs: positiveNumber(values["swap-timeout-minutes"] ?? env.SWAP_TIMEOUT_MINUTES, "--swap-timeout-minutes", 30) * 60_000,
-    pollIntervalMs: positiveNumber(values["poll-interval-ms"] ?? env.SWAP_POLL_INTERVAL_MS, "--poll-interval-ms", 10_000),
+    swapTimeoutMs: minutes(values["swap-timeout-minutes"] ?? env.SWAP_TIMEOUT_MINUTES, "--swap-timeout-minutes", 30),
+    pollIntervalMs: positiveNumber(values["poll-interval-ms"] ?? env.SWAP_POLL_INTERVAL_MS, "--poll-interval-ms", 1e4),
   };
 }
 

@@ -90,7 +90,8 @@ export function computeAzureState(args: pulumi.runtime.MockResourceArgs, identit
     case "azure-native:web:WebAppScmAllowedSlot":
     case "azure-native:web:WebAppFtpAllowedSlot": {
       const kind = args.type.endsWith("ScmAllowedSlot") ? "scm" : "ftp";
-      return { id: arm("Microsoft.Web/sites", `${i.name}/slots/${i.slot}/basicPublishingCredentialsPolicies/${kind}`), state: { ...i } };
+      const policy = `${i.name}/slots/${i.slot}/basicPublishingCredentialsPolicies/${kind}`;
+      return { id: arm("Microsoft.Web/sites", policy), state: { ...i } };
     }
     case "azure-native:web:WebAppSlotConfigurationNames":
       return { id: arm("Microsoft.Web/sites", `${i.name}/config/slotConfigNames`), state: { ...i } };

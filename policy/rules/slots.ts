@@ -12,9 +12,10 @@ export const isSlot = arm("web", "WebAppSlot");
 export const isSite = arm("web", "WebApp");
 export const isSlotConfigNames = arm("web", "WebAppSlotConfigurationNames");
 
-/** The stack's site a slot belongs to: same resource group and site name (inputs identify, outputs name "site/slot"). */
+/** The stack's site a slot belongs to: same resource group and site name (inputs identify; outputs say site/slot). */
 function siteOf(slot: PlannedResource, resources: readonly PlannedResource[]): PlannedResource | undefined {
-  const key = (r: PlannedResource) => `${inputField(r, "resourceGroupName")}/${String(inputField(r, "name")).toLowerCase()}`;
+  const key = (r: PlannedResource) =>
+    `${inputField(r, "resourceGroupName")}/${String(inputField(r, "name")).toLowerCase()}`;
   return resources.find((r) => isSite(r.type) && key(r) === key(slot));
 }
 
@@ -36,7 +37,11 @@ export const slotIdentityMatchesSite: StackRule = stackRule(
       if (JSON.stringify(slotIds) === JSON.stringify(siteIds)) return [];
       return [{
         resource: slot,
-        message: `${ref(slot)} wears identities ${show(slotIds)} but its site ${ref(site)} wears ${show(siteIds)}. A swap does not move managed identities, so after a swap production would sign in as another identity than the one its FIC trusts (AADSTS70021). Fix: give the slot the site's identity: { type: "UserAssigned", userAssignedIdentities: [<the site's identity>] }.`,
+        message:
+          `${ref(slot)} wears identities ${show(slotIds)} but its site ${ref(site)} wears ${show(siteIds)}. ` +
+          "A swap does not move managed identities, so after a swap production would sign in as another identity " +
+          "than the one its FIC trusts (AADSTS70021). Fix: give the slot the site's identity: " +
+          '{ type: "UserAssigned", userAssignedIdentities: [<the site\'s identity>] }.',
       }];
     }),
 );
@@ -47,16 +52,24 @@ export const slotSettingsDifferOnlyWhenSticky: StackRule = stackRule(
   (resources) =>
     slotsWithSites(resources).flatMap(({ slot, site }) => {
       const names = resources.find((r) => isSlotConfigNames(r.type) && siteOf(r, [site]) === site);
-      const sticky = ((names && inputField(names, "appSettingNames")) ?? []).map((n: string) => String(n).toLowerCase());
-      const lower = (settings: Record<string, unknown>) => new Map(Object.entries(settings).map(([k, v]) => [k.toLowerCase(), { k, v }]));
+      const sticky = ((names && inputField(names, "appSettingNames")) ?? []).map((n: string) => n.toLowerCase());
+      // Setting names are case-insensitive in App Service: compare them lower-cased, report them as written.
+      const lower = (settings: Record<string, unknown>) =>
+        new Map(Object.entries(settings).map(([k, v]) => [k.toLowerCase(), { k, v }]));
       const [ofSlot, ofSite] = [lower(stackSettingsOf(slot) ?? {}), lower(stackSettingsOf(site) ?? {})];
       const differing = [...new Set([...ofSlot.keys(), ...ofSite.keys()])]
         .filter((k) => ofSlot.get(k)?.v !== ofSite.get(k)?.v && !sticky.includes(k))
         .map((k) => (ofSite.get(k) ?? ofSlot.get(k))!.k);
       if (differing.length === 0) return [];
+      const one = differing.length === 1;
       return [{
         resource: slot,
-        message: `${ref(slot)} and its site ${ref(site)} differ in ${differing.join(", ")}, which ${differing.length === 1 ? "is not a slot setting" : "are not slot settings"}: a swap would carry the slot's value${differing.length === 1 ? "" : "s"} into production (and Pulumi would see drift). Fix: give both the same value, or list ${differing.length === 1 ? "it" : "them"} in a web.WebAppSlotConfigurationNames { name: <site name>, appSettingNames: [...] }.`,
+        message:
+          `${ref(slot)} and its site ${ref(site)} differ in ${differing.join(", ")}, ` +
+          `which ${one ? "is not a slot setting" : "are not slot settings"}` +
+          `: a swap would carry the slot's value${one ? "" : "s"} into production (and Pulumi would see drift). ` +
+          `Fix: give both the same value, or list ${one ? "it" : "them"} in a web.WebAppSlotConfigurationNames ` +
+          "{ name: <site name>, appSettingNames: [...] }.",
       }];
     }),
 );

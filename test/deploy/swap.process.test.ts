@@ -242,6 +242,6 @@ describe("swap against a fake Azure Resource Manager", () => {
     expect(badSite.stderr).toContain("--site-id (or SWAP_SITE_ID) must be a web app's ARM resource ID");
     const production = await runScript("swap.ts", ["--site-id", SITE_ID, "--slot", "production"], {});
     expect(production.code).toBe(2);
-    expect(production.stderr).toContain("must name a deployment slot other than production");
+    expect(production.stderr).toContain("must name a slot other than production");
   });
 });
