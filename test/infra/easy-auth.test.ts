@@ -4,7 +4,10 @@
  * clientSecretSettingName), Easy Auth's callback is the only redirect URI, the health paths stay open, the token store
  * is on, and no secret setting exists. The default mode registers none of it.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { load } from "js-yaml";
 import { describe, expect, it } from "vitest";
 import { parseStackConfig, StackConfigError } from "../../components/config";
 import { SecretlessWebApp, type SecretlessWebAppArgs } from "../../components/secretlessWebApp";
@@ -123,6 +126,14 @@ describe("the authMode key", () => {
       return error.problems;
     }
   };
+
+  it("has an example Easy Auth stack (npm run plan -- easyauth) that passes validation in Easy Auth mode", () => {
+    const stack = load(readFileSync(join(__dirname, "../../Pulumi.easyauth.yaml"), "utf8")) as { config: Record<string, unknown> };
+    const raw = Object.fromEntries(
+      Object.entries(stack.config).map(([k, v]) => [k.replace("secretless-entra-webapp:", ""), typeof v === "string" ? v : JSON.stringify(v)]),
+    );
+    expect(parseStackConfig(raw).authMode).toBe("easyAuth");
+  });
 
   it("defaults to app and accepts easyAuth", () => {
     expect(parseStackConfig(raw).authMode).toBe("app");
