@@ -47,6 +47,8 @@ export const EASY_AUTH_PATHS = {
   callback: "/.auth/login/aad/callback",
   logout: "/.auth/logout",
   me: "/.auth/me",
+  /** Refreshes the token store's provider tokens with the stored refresh token ("Refresh auth tokens" in the tokens doc). */
+  refresh: "/.auth/refresh",
 } as const;
 
 /**
