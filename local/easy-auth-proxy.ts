@@ -44,7 +44,7 @@ interface Pending {
 export interface EasyAuthProxyOptions {
   /** The running emulator: its authority signs users in, its managed-identity endpoint gives the client assertion. */
   readonly emu: RunningEmulator;
-  /** Where the app listens, e.g. http://127.0.0.1:3001. */
+  /** The app's own origin (its PUBLIC_BASE_URL), e.g. http://localhost:3001; requests go to it on loopback. */
   readonly upstream: string;
   /** The port to listen on (127.0.0.1). Defaults to a free one. */
   readonly port?: number;
@@ -210,7 +210,8 @@ export async function startEasyAuthProxy(options: EasyAuthProxyOptions): Promise
       });
     }
     const upstreamReq = httpRequest(
-      { host: upstreamUrl.hostname, port: upstreamUrl.port, method: req.method, path: req.url, headers },
+      // Host names the app's own origin (its PUBLIC_BASE_URL); the connection goes to loopback, where the app listens.
+      { host: upstreamUrl.hostname === "localhost" ? "127.0.0.1" : upstreamUrl.hostname, port: upstreamUrl.port, method: req.method, path: req.url, headers },
       (upstreamRes) => {
         res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
         upstreamRes.pipe(res);
