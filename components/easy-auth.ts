@@ -36,7 +36,11 @@ export function readAuthMode(r: Reader): AuthMode {
 }
 
 /** The options Easy Auth mode cannot be combined with, as `{ key, problem }` (problem names the fix). */
-export function easyAuthConflicts(o: { scaleOut?: boolean; callbackPath?: string; signInAudience?: string }): { key: string; problem: string }[] {
+export function easyAuthConflicts(o: {
+  scaleOut?: boolean;
+  callbackPath?: string;
+  signInAudience?: string;
+}): { key: string; problem: string }[] {
   const out: { key: string; problem: string }[] = [];
   if (o.scaleOut) {
     out.push({
@@ -111,7 +115,7 @@ export class EasyAuth extends pulumi.ComponentResource {
           azureActiveDirectory: {
             enabled: true,
             registration: {
-              // "<authentication-endpoint>/<tenant-id>/v2.0" (same docs page, "Issuer URL"): the issuer the FIC trusts too.
+              // "<authentication-endpoint>/<tenant-id>/v2.0" (same docs page, "Issuer URL"): the FIC's issuer too.
               openIdIssuer: pulumi.interpolate`${cloud.instance}${args.tenantId}/v2.0`,
               clientId: args.clientId,
               clientSecretSettingName: MI_FIC_ASSERTION_SETTING,

@@ -7,8 +7,9 @@
  *
  * Source: Microsoft's App Service docs, "Configure your App Service or Azure Functions app to use Microsoft Entra
  * sign-in", section "Use a managed identity instead of a secret (preview)"
- * (https://learn.microsoft.com/azure/app-service/configure-authentication-provider-aad#use-a-managed-identity-instead-of-a-secret-preview,
- * source articles/app-service/configure-authentication-provider-aad.md in MicrosoftDocs/azure-docs): add an app
+ * (https://learn.microsoft.com/azure/app-service/configure-authentication-provider-aad
+ * #use-a-managed-identity-instead-of-a-secret-preview; source articles/app-service/configure-authentication-provider-aad.md
+ * in MicrosoftDocs/azure-docs): add an app
  * setting named `OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID` holding the managed identity's **client ID** (not the app
  * registration's), mark it slot-sticky, and set the Microsoft provider's `clientSecretSettingName`
  * (`properties.identityProviders.azureActiveDirectory.registration`) to that name. The FIC itself is the one Entra's
@@ -17,7 +18,7 @@
  * creates. The docs say it is available for workforce tenants only and is in preview.
  */
 
-/** The app setting Easy Auth reads the managed identity's client ID from, and the provider's `clientSecretSettingName`. */
+/** The app setting Easy Auth reads the managed identity's client ID from: the provider's `clientSecretSettingName`. */
 export const MI_FIC_ASSERTION_SETTING = "OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID";
 
 /**
@@ -47,7 +48,7 @@ export const EASY_AUTH_PATHS = {
   callback: "/.auth/login/aad/callback",
   logout: "/.auth/logout",
   me: "/.auth/me",
-  /** Refreshes the token store's provider tokens with the stored refresh token ("Refresh auth tokens" in the tokens doc). */
+  /** Refreshes the token store's tokens with the stored refresh token ("Refresh auth tokens", tokens doc). */
   refresh: "/.auth/refresh",
 } as const;
 
@@ -73,7 +74,7 @@ export const EasyAuthHeader = {
   RefreshToken: "x-ms-token-aad-refresh-token",
 } as const;
 
-/** Whether a header name is one of the platform's identity or token headers (`x-ms-client-principal*`, `x-ms-token-*`). */
+/** Whether a header is one of the platform's identity or token headers (`x-ms-client-principal*`, `x-ms-token-*`). */
 export const isPlatformIdentityHeader = (name: string): boolean => /^x-ms-(client-principal|token-)/i.test(name);
 
 /**
@@ -81,7 +82,8 @@ export const isPlatformIdentityHeader = (name: string): boolean => /^x-ms-(clien
  * managed identity's token as client assertion) and keeps an access and refresh token, and the delegated Graph
  * `User.Read` scope on the cloud's Graph, so the access token is one Graph accepts. Source: App Service tutorial
  * "Access Microsoft Graph from a secured app as the user" (scenario-secure-app-access-microsoft-graph-as-user.md:
- * `"loginParameters":["response_type=code id_token","scope=openid offline_access profile https://graph.microsoft.com/User.Read"]`).
+ * `"loginParameters":["response_type=code id_token",
+ * "scope=openid offline_access profile https://graph.microsoft.com/User.Read"]`).
  */
 export function easyAuthLoginParameters(graphScope: string): string[] {
   const graphResource = graphScope.replace(/\/\.default$/, "");

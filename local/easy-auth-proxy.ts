@@ -18,7 +18,13 @@ import { type IncomingMessage, type ServerResponse, createServer, request as htt
 import type { AddressInfo } from "node:net";
 import { createRemoteJWKSet, jwtVerify } from "jose";
 import { clouds } from "../contract/clouds";
-import { EASY_AUTH_EXCLUDED_PATHS, EASY_AUTH_PATHS, EasyAuthHeader, easyAuthLoginParameters, isPlatformIdentityHeader } from "../contract/easy-auth";
+import {
+  EASY_AUTH_EXCLUDED_PATHS,
+  EASY_AUTH_PATHS,
+  EasyAuthHeader,
+  easyAuthLoginParameters,
+  isPlatformIdentityHeader,
+} from "../contract/easy-auth";
 import { TOKEN_EXCHANGE_URI, type RunningEmulator } from "../emulator";
 
 /** Easy Auth's session cookie name. */
@@ -62,7 +68,8 @@ const b64url = (bytes: Buffer) => bytes.toString("base64url");
 
 /** A relative path on this origin (the platform only redirects there), or "/". */
 function localPath(value: string | null): string {
-  if (!value || !value.startsWith("/") || value.startsWith("//") || /[\\\s]/.test(value) || value.length > 2_000) return "/";
+  if (!value || !value.startsWith("/") || value.startsWith("//")) return "/";
+  if (/[\\\s]/.test(value) || value.length > 2_000) return "/";
   return value;
 }
 
@@ -82,9 +89,12 @@ function clientPrincipal(claims: Record<string, unknown>): string {
     tid: "http://schemas.microsoft.com/identity/claims/tenantid",
   };
   const list = Object.entries(claims).flatMap(([typ, val]) =>
-    (Array.isArray(val) ? val : [val]).filter((v) => typeof v === "string" || typeof v === "number").map((v) => ({ typ: mapped[typ] ?? typ, val: String(v) })),
+    (Array.isArray(val) ? val : [val])
+      .filter((v) => typeof v === "string" || typeof v === "number")
+      .map((v) => ({ typ: mapped[typ] ?? typ, val: String(v) })),
   );
-  const principal = { auth_typ: "aad", claims: list, name_typ: "name", role_typ: "http://schemas.microsoft.com/ws/2008/06/identity/claims/role" };
+  const roleType = "http://schemas.microsoft.com/ws/2008/06/identity/claims/role";
+  const principal = { auth_typ: "aad", claims: list, name_typ: "name", role_typ: roleType };
   return Buffer.from(JSON.stringify(principal)).toString("base64");
 }
 
@@ -101,7 +111,8 @@ export async function startEasyAuthProxy(options: EasyAuthProxyOptions): Promise
   /** The managed identity's token for the token exchange: the client assertion, as App Service presents it. */
   const assertion = async (): Promise<string> => {
     const mi = new URL(emu.identityEndpoint);
-    mi.search = new URLSearchParams({ "api-version": "2019-08-01", resource: TOKEN_EXCHANGE_URI, client_id: emu.registration.uami.clientId }).toString();
+    const clientId = emu.registration.uami.clientId;
+    mi.search = new URLSearchParams({ "api-version": "2019-08-01", resource: TOKEN_EXCHANGE_URI, client_id: clientId }).toString();
     const res = await fetch(mi, { headers: { "x-identity-header": emu.identityHeader } });
     if (!res.ok) throw new Error(`managed identity endpoint answered ${res.status}`);
     return ((await res.json()) as { access_token: string }).access_token;
@@ -161,10 +172,17 @@ export async function startEasyAuthProxy(options: EasyAuthProxyOptions): Promise
     const attempt = pending.get(state);
     pending.delete(state);
     if (!attempt) return fail(res, 400, "unknown or expired sign-in (state); start again at /.auth/login/aad");
-    if (query.get("error")) return fail(res, 401, `sign-in failed: ${query.get("error")}: ${(query.get("error_description") ?? "").split("\n")[0]}`);
+    const error = query.get("error");
+    if (error) return fail(res, 401, `sign-in failed: ${error}: ${(query.get("error_description") ?? "").split("\n")[0]}`);
     const code = query.get("code");
     if (!code) return fail(res, 400, "no code in the callback");
-    const tokens = await tokenRequest({ grant_type: "authorization_code", code, redirect_uri: redirectUri(), code_verifier: attempt.verifier, scope });
+    const tokens = await tokenRequest({
+      grant_type: "authorization_code",
+      code,
+      redirect_uri: redirectUri(),
+      code_verifier: attempt.verifier,
+      scope,
+    });
     const idToken = String(tokens.id_token);
     const { payload } = await jwtVerify(idToken, jwks, { issuer: emu.issuer, audience: emu.registration.clientId });
     if (payload.nonce !== attempt.nonce) return fail(res, 401, "the ID token's nonce does not match the sign-in");
@@ -211,7 +229,13 @@ export async function startEasyAuthProxy(options: EasyAuthProxyOptions): Promise
     }
     const upstreamReq = httpRequest(
       // Host names the app's own origin (its PUBLIC_BASE_URL); the connection goes to loopback, where the app listens.
-      { host: upstreamUrl.hostname === "localhost" ? "127.0.0.1" : upstreamUrl.hostname, port: upstreamUrl.port, method: req.method, path: req.url, headers },
+      {
+        host: upstreamUrl.hostname === "localhost" ? "127.0.0.1" : upstreamUrl.hostname,
+        port: upstreamUrl.port,
+        method: req.method,
+        path: req.url,
+        headers,
+      },
       (upstreamRes) => {
         res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
         upstreamRes.pipe(res);
@@ -229,11 +253,21 @@ export async function startEasyAuthProxy(options: EasyAuthProxyOptions): Promise
     if (path === EASY_AUTH_PATHS.callback && req.method === "GET") return callback(res, target.searchParams);
     if (path === EASY_AUTH_PATHS.logout) {
       if (id) sessions.delete(id);
-      return send(res, 302, { location: localPath(target.searchParams.get("post_logout_redirect_uri")), "set-cookie": sessionCookie("", 0) });
+      const location = localPath(target.searchParams.get("post_logout_redirect_uri"));
+      return send(res, 302, { location, "set-cookie": sessionCookie("", 0) });
     }
     if (path === EASY_AUTH_PATHS.me) {
       if (!session) return fail(res, 401, "not signed in");
-      const me = [{ provider_name: "aad", user_id: session.claims.preferred_username, user_claims: JSON.parse(Buffer.from(clientPrincipal(session.claims), "base64").toString()).claims, id_token: session.idToken, access_token: session.accessToken, expires_on: session.expiresOn.toISOString() }];
+      const me = [
+        {
+          provider_name: "aad",
+          user_id: session.claims.preferred_username,
+          user_claims: JSON.parse(Buffer.from(clientPrincipal(session.claims), "base64").toString()).claims,
+          id_token: session.idToken,
+          access_token: session.accessToken,
+          expires_on: session.expiresOn.toISOString(),
+        },
+      ];
       return send(res, 200, { "content-type": "application/json" }, JSON.stringify(me));
     }
     if (path === EASY_AUTH_PATHS.refresh) return refresh(res, session);

@@ -11,7 +11,12 @@
  */
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
-import { AUTH_MODE_SETTING, EasyAuthHeader, PLATFORM_AUTH_ENABLED, isPlatformIdentityHeader } from "../../contract/easy-auth";
+import {
+  AUTH_MODE_SETTING,
+  EasyAuthHeader,
+  PLATFORM_AUTH_ENABLED,
+  isPlatformIdentityHeader,
+} from "../../contract/easy-auth";
 import type { Env } from "../hosting";
 
 /** Set by the local stand-in (local/easy-auth-proxy.ts) for the app it fronts; refused on App Service. */
@@ -106,7 +111,8 @@ export function easyAuthUser(headers: Record<string, string | string[] | undefin
   } catch {
     return undefined;
   }
-  if (principal?.auth_typ !== "aad" || !Array.isArray(principal.claims) || principal.claims.length > MAX_CLAIMS) return undefined;
+  const list = principal?.claims;
+  if (principal?.auth_typ !== "aad" || !Array.isArray(list) || list.length > MAX_CLAIMS) return undefined;
   if (header(headers, EasyAuthHeader.PrincipalIdp) !== "aad") return undefined;
   const claims: Record<string, string> = {};
   for (const c of principal.claims as { typ?: unknown; val?: unknown }[]) {
@@ -135,7 +141,8 @@ async function stripPlatformIdentityHeaders(app: FastifyInstance): Promise<void>
     const spoofed = Object.keys(req.headers).filter(isPlatformIdentityHeader);
     if (spoofed.length === 0) return;
     for (const name of spoofed) delete req.headers[name];
-    req.log.info({ headers: spoofed.slice(0, 10) }, "dropped platform identity headers: Easy Auth does not front this app");
+    const msg = "dropped platform identity headers: Easy Auth does not front this app";
+    req.log.info({ headers: spoofed.slice(0, 10) }, msg);
   });
 }
 

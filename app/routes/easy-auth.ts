@@ -41,7 +41,9 @@ const GRAPH_ERRORS: Record<GraphProblem["kind"], string> = {
 // same value in the form (double submit). Nothing is kept, so any instance can check it.
 const CSRF_COOKIE = "easy_auth_csrf";
 
-const loginUrl = (returnTo: string) => `${EASY_AUTH_PATHS.login}?post_login_redirect_uri=${encodeURIComponent(returnTo)}`;
+const loginUrl = (returnTo: string) =>
+  `${EASY_AUTH_PATHS.login}?post_login_redirect_uri=${encodeURIComponent(returnTo)}`;
+const LOGOUT_URL = `${EASY_AUTH_PATHS.logout}?post_logout_redirect_uri=${encodeURIComponent("/")}`;
 
 export async function easyAuthRoutes(app: FastifyInstance, options: EasyAuthRouteOptions): Promise<void> {
   const { config, assertion } = options;
@@ -61,7 +63,9 @@ export async function easyAuthRoutes(app: FastifyInstance, options: EasyAuthRout
           kind: "sign-in",
           status: 401,
           title: "App Service's token store passed no Microsoft Graph access token for this sign-in.",
-          fix: "The token store must be on and the Microsoft provider must ask for response_type=code id_token and Graph's User.Read scope (the stack's authMode easyAuth sets both); then sign in again.",
+          fix:
+            "The token store must be on and the Microsoft provider must ask for response_type=code id_token and " +
+            "Graph's User.Read scope (the stack's authMode easyAuth sets both); then sign in again.",
         },
       };
     }
@@ -81,7 +85,9 @@ export async function easyAuthRoutes(app: FastifyInstance, options: EasyAuthRout
 
   /** The identifiers this sign-in was trusted through: the platform presented the same identity's token to Entra. */
   const trustChain = async (req: FastifyRequest, user: EasyAuthUser): Promise<TrustChain> => {
-    await assertion.getAssertion().catch((error: unknown) => req.log.warn({ err: safeError(error) }, "managed identity unavailable for the trust chain"));
+    await assertion
+      .getAssertion()
+      .catch((error: unknown) => req.log.warn({ err: safeError(error) }, "managed identity unavailable for the trust chain"));
     const info = assertion.lastAssertionInfo();
     return {
       appOrigin: req.publicOrigin,
@@ -99,23 +105,27 @@ export async function easyAuthRoutes(app: FastifyInstance, options: EasyAuthRout
     const user = userOf(req);
     if (!user) return sendPage(reply, 200, signedOutPage());
     const csrfToken = randomId();
-    reply.setCookie(CSRF_COOKIE, csrfToken, { path: APP_ROUTES.signOut, httpOnly: true, secure: req.protocol === "https", sameSite: "strict" });
+    const secure = req.protocol === "https";
+    reply.setCookie(CSRF_COOKIE, csrfToken, { path: APP_ROUTES.signOut, httpOnly: true, secure, sameSite: "strict" });
     const [graph, trust] = await Promise.all([profile(req, user), trustChain(req, user)]);
     return sendPage(reply, 200, signedInPage({ claims: user.claims, csrfToken, trust, graph }));
   });
 
-  app.get(APP_ROUTES.signIn, async (_req, reply) => reply.header("cache-control", "no-store").redirect(loginUrl("/"), 302));
+  app.get(APP_ROUTES.signIn, async (_req, reply) =>
+    reply.header("cache-control", "no-store").redirect(loginUrl("/"), 302),
+  );
 
   app.post(APP_ROUTES.signOut, async (req, reply) => {
     const body = req.body as { csrf?: unknown } | undefined;
     const csrf = typeof body?.csrf === "string" ? body.csrf : "";
     const cookie = req.cookies[CSRF_COOKIE] ?? "";
     if (csrf === "" || !safeEqual(csrf, cookie)) {
-      return sendPage(reply, 403, messagePage("Sign-out refused", "The sign-out form was not submitted from this app (CSRF check failed). Use the Sign out button."));
+      const why = "The sign-out form was not submitted from this app (CSRF check failed). Use the Sign out button.";
+      return sendPage(reply, 403, messagePage("Sign-out refused", why));
     }
     reply.clearCookie(CSRF_COOKIE, { path: APP_ROUTES.signOut });
     req.log.info({ oid: userOf(req)?.claims.oid }, "signing out through Easy Auth");
-    return reply.header("cache-control", "no-store").redirect(`${EASY_AUTH_PATHS.logout}?post_logout_redirect_uri=${encodeURIComponent("/")}`, 303);
+    return reply.header("cache-control", "no-store").redirect(LOGOUT_URL, 303);
   });
 
   app.get(APP_ROUTES.me, async (req, reply) => {
@@ -132,6 +142,12 @@ export async function easyAuthRoutes(app: FastifyInstance, options: EasyAuthRout
     const outcome = await profile(req, user);
     if (outcome.ok) return outcome.profile;
     const { kind, status, title, fix, code, adminConsentUrl } = outcome.problem;
-    return reply.code(status).send({ error: GRAPH_ERRORS[kind], message: title, fix, ...(code ? { code } : {}), ...(adminConsentUrl ? { adminConsentUrl } : {}) });
+    return reply.code(status).send({
+      error: GRAPH_ERRORS[kind],
+      message: title,
+      fix,
+      ...(code ? { code } : {}),
+      ...(adminConsentUrl ? { adminConsentUrl } : {}),
+    });
   });
 }

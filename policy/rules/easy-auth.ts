@@ -22,8 +22,21 @@ export const isAuthSettingsV2 = arm(
 /** The classic (v1) auth settings: `clientSecret` and friends inline. */
 export const isAuthSettingsV1 = arm("web", "WebAppAuthSettings", "WebAppAuthSettingsSlot");
 
-const OTHER_PROVIDERS = ["apple", "facebook", "gitHub", "google", "twitter", "legacyMicrosoftAccount", "customOpenIdConnectProviders", "azureStaticWebApps"];
-const CERTIFICATE_FIELDS = ["clientSecretCertificateThumbprint", "clientSecretCertificateIssuer", "clientSecretCertificateSubjectAlternativeName"];
+const OTHER_PROVIDERS = [
+  "apple",
+  "facebook",
+  "gitHub",
+  "google",
+  "twitter",
+  "legacyMicrosoftAccount",
+  "customOpenIdConnectProviders",
+  "azureStaticWebApps",
+];
+const CERTIFICATE_FIELDS = [
+  "clientSecretCertificateThumbprint",
+  "clientSecretCertificateIssuer",
+  "clientSecretCertificateSubjectAlternativeName",
+];
 
 export const easyAuthRules: readonly ResourceRule[] = [
   resourceRule(
@@ -68,7 +81,9 @@ export const easyAuthRules: readonly ResourceRule[] = [
 
 /** The site whose name and resource group an auth settings resource names. */
 const siteOf = (auth: PlannedResource, sites: readonly PlannedResource[]): PlannedResource | undefined =>
-  sites.find((s) => inputField(s, "name") === inputField(auth, "name") && inputField(s, "resourceGroupName") === inputField(auth, "resourceGroupName"));
+  sites.find(
+    (s) => inputField(s, "name") === inputField(auth, "name") && inputField(s, "resourceGroupName") === inputField(auth, "resourceGroupName"),
+  );
 
 export const easyAuthIdentitySetting: StackRule = stackRule(
   "easy-auth-identity-setting",
@@ -89,4 +104,7 @@ export const easyAuthIdentitySetting: StackRule = stackRule(
 );
 
 /** The names of the rules above, for the tests that break each one (test/policy/easy-auth.test.ts). */
-export const EASY_AUTH_RULE_NAMES: readonly string[] = [...easyAuthRules.map((r) => r.name), easyAuthIdentitySetting.name];
+export const EASY_AUTH_RULE_NAMES: readonly string[] = [
+  ...easyAuthRules.map((r) => r.name),
+  easyAuthIdentitySetting.name,
+];
