@@ -45,9 +45,11 @@ export interface EntraApplicationArgs {
   readonly grantAdminConsent?: boolean;
   /**
    * Optional. Let the authorize endpoint return ID tokens ("Implicit grant and hybrid flows" > ID tokens), which Easy
-   * Auth's hybrid `code id_token` sign-in needs: App Service's docs, "Configure Microsoft Entra authentication"
-   * (registration steps: "enable ID tokens to allow OpenID Connect user sign-ins from App Service"). Access tokens
-   * from the authorize endpoint stay off. Defaults to false: the app's own sign-in uses the code flow only.
+   * Auth's hybrid `code id_token` sign-in needs. Source: App Service's "Configure Azure AD authentication" article,
+   * registration steps ("enable ID tokens to allow OpenID Connect user sign-ins from App Service"; revision
+   * 007218e1 of articles/app-service/configure-authentication-provider-aad.md; the current revision no longer lists
+   * registration settings). Access tokens from the authorize endpoint stay off. Defaults to false: the app's own
+   * sign-in uses the code flow only.
    */
   readonly idTokenIssuance?: boolean;
 }
