@@ -25,9 +25,12 @@ import { type RawStackConfig, Reader } from "./configKeys";
 import {
   DEFAULT_SLOT_AFTER_SWAP,
   type SlotAfterSwap,
+  EASY_AUTH_SLOT_PROBLEM,
   slotAfterSwapProblem,
   stagingSlotProblem,
 } from "../contract/slots";
+import type { AuthMode } from "../contract/easy-auth";
+import { readAuthMode } from "./easy-auth";
 
 export { configDefaults, configKeys, type RawStackConfig } from "./configKeys";
 
@@ -76,6 +79,8 @@ export interface StackConfig {
   /** After a swap: keep the previous version running in the slot, or stop the slot. */
   stagingSlotAfterSwap: SlotAfterSwap;
   tags: Record<string, string>;
+  /** Who signs users in: the app (default) or App Service's built-in authentication (components/easy-auth.ts). */
+  authMode: AuthMode;
 }
 
 /** Thrown when the stack configuration is invalid; lists every problem found. */
@@ -192,6 +197,7 @@ function readSlot(r: Reader, planSku: PlanSku, existingPlanId: string | undefine
   const stagingSlotAfterSwap = afterSwap as SlotAfterSwap;
   if (stagingSlot) {
     r.report("stagingSlot", stagingSlotProblem(planSku, existingPlanId !== undefined));
+    if (r.value("authMode") === "easyAuth") r.report("stagingSlot", EASY_AUTH_SLOT_PROBLEM);
     if (!waitForReady) {
       r.report(
         "waitForReady",
@@ -244,6 +250,7 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
     ...deployment,
     ...readSlot(r, hosting.planSku, hosting.existingPlanId, deployment.waitForReady),
     tags: readTags(r),
+    authMode: readAuthMode(r),
   };
   if (r.problems.length > 0) throw new StackConfigError(r.problems);
   return { location: location!, webAppName: webAppName!, resourceGroupName, ...rest };

@@ -7,6 +7,7 @@ import { DEFAULT_CLOUD } from "../contract/clouds";
 import { DEFAULT_SLOT_AFTER_SWAP } from "../contract/slots";
 import { DEFAULT_CALLBACK_PATH, HEALTH_CHECK_PATH } from "../contract/settings";
 import type { ConfigProblem } from "./configError";
+import { DEFAULT_AUTH_MODE } from "../contract/easy-auth";
 
 /** Keys of the project namespace, exactly as declared in Pulumi.yaml (plus `tags`, an object Pulumi.yaml cannot type). */
 export const configKeys = [
@@ -35,6 +36,7 @@ export const configKeys = [
   "stagingSlot",
   "stagingSlotAfterSwap",
   "tags",
+  "authMode",
 ] as const;
 export type ConfigKey = (typeof configKeys)[number];
 
@@ -60,6 +62,7 @@ export const configDefaults: Partial<Record<ConfigKey, string>> = {
   readinessTimeoutMinutes: String(DEFAULT_READINESS_TIMEOUT_MINUTES),
   stagingSlot: "false",
   stagingSlotAfterSwap: DEFAULT_SLOT_AFTER_SWAP,
+  authMode: DEFAULT_AUTH_MODE,
 };
 
 /** Raw values as the Pulumi engine hands them over (strings; arrays and objects JSON-encoded), plus provider settings. */

@@ -10,3 +10,4 @@ export * from "./sessionRedis";
 export * from "./appDeployment";
 export * from "./staging-slot";
 export * from "./secretlessWebApp";
+export * from "./easy-auth";

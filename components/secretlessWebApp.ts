@@ -5,6 +5,8 @@ import { DEFAULT_SCALED_OUT_INSTANCES, type PlanSku, type RedisSku, defaultDispl
 import { type CloudName, DEFAULT_CLOUD, clouds } from "../contract/clouds";
 import { DEFAULT_CALLBACK_PATH } from "../contract/settings";
 import { AppDeployment, type AppPackageRef, RUN_FROM_PACKAGE_SETTINGS } from "./appDeployment";
+import { EASY_AUTH_PATHS, type AuthMode } from "../contract/easy-auth";
+import { EasyAuth, easyAuthAppSettings } from "./easy-auth";
 import { EntraApplication } from "./entraApplication";
 import { ManagedIdentity } from "./identity";
 import { LinuxWebApp } from "./linuxWebApp";
@@ -91,6 +93,13 @@ export interface SecretlessWebAppArgs {
    * Defaults to `keep`.
    */
   readonly stagingSlotAfterSwap?: SlotAfterSwap;
+  /**
+   * Optional. Who signs users in: `app` (the sample app, with the identity's token as its client assertion) or
+   * `easyAuth` (App Service's built-in authentication presents the same token through the FIC; see
+   * components/easy-auth.ts). Easy Auth is refused with `scaleOut`, a custom `callbackPath` or a multi-tenant
+   * `signInAudience`. Defaults to `app`.
+   */
+  readonly authMode?: AuthMode;
   /** Optional. Tags for every Azure resource that takes them. Defaults to none. */
   readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
@@ -155,14 +164,20 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
         )
       : undefined;
     // Run the deployed zip as it is, mounted read-only; settings the app gets whether this stack or its owner deploys it.
+    const easyAuthMode = args.authMode === "easyAuth";
     // With a staging slot, App Service itself pings every slot instance's /readyz before a swap (contract/slots.ts).
     const appSettings = {
       ...args.appSettings,
       ...ownAppSettings(cloud, callbackPath, tenantId, entra, identity, redis),
+      ...(easyAuthMode ? easyAuthAppSettings(identity.clientId) : {}),
       ...RUN_FROM_PACKAGE_SETTINGS,
       ...(args.stagingSlot ? SWAP_WARMUP_SETTINGS : {}),
     };
     const site = this.host(name, args, resourceGroupName, identity, appSettings);
+    // Easy Auth mode: the platform signs users in, with the identity's token through the FIC (components/easy-auth.ts).
+    const easyAuth = easyAuthMode
+      ? new EasyAuth(`${name}-easy-auth`, { resourceGroupName, siteName: site.name, tenantId, clientId: entra.clientId, cloud }, { parent: this })
+      : undefined;
     // Deploy through a staging slot: the same identity, hardening and settings, proven before it is swapped in.
     const slot = args.stagingSlot
       ? new StagingSlot(
@@ -173,9 +188,10 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
       : undefined;
 
     // Register the deployed callback as the app's only redirect URI. Its host is known only once the site exists, and
-    // the site needs the app's client ID, so this separate resource closes the loop without a cycle.
-    // The staging slot signs users in on its own host (testers before a swap), so its callback is registered too.
-    const redirectUri = pulumi.interpolate`https://${site.defaultHostName}${callbackPath}`;
+    // the site needs the app's client ID, so this separate resource closes the loop without a cycle. In Easy Auth mode
+    // the callback is Easy Auth's own. The staging slot signs users in on its own host (testers before a swap), so its
+    // callback is registered too.
+    const redirectUri = pulumi.interpolate`https://${site.defaultHostName}${easyAuth ? EASY_AUTH_PATHS.callback : callbackPath}`;
     const stagingRedirectUri = slot ? pulumi.interpolate`https://${slot.defaultHostName}${callbackPath}` : undefined;
     new azuread.ApplicationRedirectUris(
       `${name}-redirect-uris`,
@@ -188,7 +204,7 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
     );
     // Deploy the app once everything it runs on and signs in with exists.
     const deployment =
-      args.appPackage === undefined ? undefined : this.deploy(name, args, args.appPackage, cloud, site, entra, slot);
+      args.appPackage === undefined ? undefined : this.deploy(name, args, args.appPackage, cloud, site, entra, easyAuth, slot);
 
     this.url = site.url;
     this.defaultHostName = site.defaultHostName;
@@ -236,6 +252,7 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
         appRoleAssignmentRequired: args.appRoleAssignmentRequired,
         ownerObjectIds: args.appOwnerObjectIds,
         grantAdminConsent: args.grantAdminConsent,
+        idTokenIssuance: args.authMode === "easyAuth",
       },
       { parent: this },
     );
@@ -285,6 +302,7 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
     cloud: CloudName,
     site: LinuxWebApp,
     entra: EntraApplication,
+    easyAuth: EasyAuth | undefined,
     slot: StagingSlot | undefined,
   ): AppDeployment {
     return new AppDeployment(
@@ -304,7 +322,11 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
           afterSwap: args.stagingSlotAfterSwap,
         },
       },
-      { parent: this, dependsOn: [...site.deploymentDependencies, ...(slot?.deploymentDependencies ?? []), entra] },
+      // In Easy Auth mode the app starts only once authentication is on (it refuses the headers otherwise).
+      {
+        parent: this,
+        dependsOn: [...site.deploymentDependencies, ...(slot?.deploymentDependencies ?? []), entra, ...(easyAuth ? [easyAuth] : [])],
+      },
     );
   }
 }

@@ -29,7 +29,8 @@ import {
   graphSettings,
 } from "../contract/settings";
 import { RUN_FROM_PACKAGE_SETTINGS } from "./appDeployment";
-import { SWAP_WARMUP_SETTINGS, slotAfterSwapProblem, stagingSlotProblem } from "../contract/slots";
+import { EASY_AUTH_SLOT_PROBLEM, SWAP_WARMUP_SETTINGS, slotAfterSwapProblem, stagingSlotProblem } from "../contract/slots";
+import { EASY_AUTH_OWNED_SETTINGS, easyAuthConflicts } from "./easy-auth";
 import type { EntraApplication } from "./entraApplication";
 import type { ManagedIdentity } from "./identity";
 import type { SecretlessWebAppArgs } from "./secretlessWebApp";
@@ -100,6 +101,7 @@ export function validateArgs(args: SecretlessWebAppArgs): void {
     check("stagingSlot", true, () => stagingSlotProblem(sku, args.existingPlanId !== undefined));
   }
   check("stagingSlotAfterSwap", args.stagingSlotAfterSwap, slotAfterSwapProblem);
+  if (args.stagingSlot && args.authMode === "easyAuth") errors.push({ propertyPath: "stagingSlot", reason: EASY_AUTH_SLOT_PROBLEM });
   if (args.stagingSlot && args.waitForReady === false) {
     errors.push({
       propertyPath: "waitForReady",
@@ -114,10 +116,18 @@ export function validateArgs(args: SecretlessWebAppArgs): void {
     [Object.keys(RUN_FROM_PACKAGE_SETTINGS), "so the site runs the deployed zip as it is"],
     [Object.values(RedisSetting), "from the Redis it creates with scaleOut"],
     [Object.keys(SWAP_WARMUP_SETTINGS), "so a swap waits for every slot instance's /readyz"],
+    [EASY_AUTH_OWNED_SETTINGS, "for authMode easyAuth (the identity Easy Auth presents, and the mode the app trusts)"],
   ];
   for (const key of Object.keys(args.appSettings ?? {})) {
     const why = ownedSettings.find(([names]) => names.some((own) => own.toLowerCase() === key.toLowerCase()))?.[1];
     if (why) errors.push({ propertyPath: `appSettings.${key}`, reason: `${key} is set by SecretlessWebApp ${why}; remove it from appSettings.` });
+  }
+  if (args.authMode !== undefined && args.authMode !== "app" && args.authMode !== "easyAuth") {
+    errors.push({ propertyPath: "authMode", reason: `"${String(args.authMode)}" is not an auth mode; use app or easyAuth.` });
+  }
+  if (args.authMode === "easyAuth") {
+    const conflicts = easyAuthConflicts({ scaleOut: args.scaleOut, callbackPath: args.callbackPath, signInAudience: plain<string>(args.signInAudience, "string") });
+    for (const { key, problem } of conflicts) errors.push({ propertyPath: key, reason: `${key} ${problem}` });
   }
   if (errors.length > 0) throw new pulumi.InputPropertiesError({ message: "Invalid arguments for SecretlessWebApp", errors });
 }

@@ -83,6 +83,15 @@ export function stagingSlotProblem(planSku: PlanSku, onExistingPlan: boolean): s
   );
 }
 
+/**
+ * Easy Auth's settings are per slot, and a swap applies the target's to the source first
+ * (https://learn.microsoft.com/azure/app-service/deploy-staging-slots, "App Service authentication settings"): a slot
+ * would need its own FIC-based auth settings, which the stack does not build yet.
+ */
+export const EASY_AUTH_SLOT_PROBLEM =
+  "is true but authMode is easyAuth: App Service authentication is configured per slot, and the staging slot does not " +
+  "get Easy Auth settings yet. Set stagingSlot to false, or authMode to app (pulumi config set authMode app).";
+
 /** Why the after-swap mode is not one this project knows, with the fix. */
 export function slotAfterSwapProblem(value: string): string | undefined {
   return (slotAfterSwapModes as readonly string[]).includes(value)

@@ -53,6 +53,7 @@ describe("stack configuration", () => {
       stagingSlot: false,
       stagingSlotAfterSwap: "keep",
       tags: {},
+      authMode: "app",
     });
   });
 

@@ -159,5 +159,13 @@ describe("staging slot arguments and configuration", () => {
     expect(problems.map((p) => p.key).sort()).toEqual(["stagingSlot", "stagingSlotAfterSwap", "waitForReady"]);
     expect(problems.find((p) => p.key === "stagingSlot")!.message).toContain("pulumi config set planSku P0v3");
     expect(problems.find((p) => p.key === "stagingSlotAfterSwap")!.message).toContain('"delete" is not one of keep, stop');
+    // Easy Auth is configured per slot, and the slot does not get it yet: refused, with both ways out.
+    let easyAuth: { key: string; message: string }[] = [];
+    try {
+      parseStackConfig({ ...raw, planSku: "S1", stagingSlot: "true", authMode: "easyAuth" });
+    } catch (e) {
+      easyAuth = (e as StackConfigError).problems;
+    }
+    expect(easyAuth.find((p) => p.key === "stagingSlot")?.message).toContain("pulumi config set authMode app");
   });
 });
