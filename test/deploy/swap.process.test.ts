@@ -1,7 +1,17 @@
 import { randomBytes } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { readinessBody } from "../../contract/readiness";
-import { GUARD_MARKER, type HttpsFake, type Received, type RunResult, fakeAz, json, runScript, scratch, startHttps } from "./support/harness";
+import {
+  GUARD_MARKER,
+  type HttpsFake,
+  type Received,
+  type RunResult,
+  fakeAz,
+  json,
+  runScript,
+  scratch,
+  startHttps,
+} from "./support/harness";
 
 /**
  * deploy/swap.ts run for real, as the Pulumi command runs it, against a fake Azure Resource Manager on loopback (the
@@ -13,7 +23,8 @@ import { GUARD_MARKER, type HttpsFake, type Received, type RunResult, fakeAz, js
 const SUBSCRIPTION = "8c1d9f4e-2b7a-4c3e-9d51-0f6a7b8c9d0e";
 const SITE_ID = `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg-signin/providers/Microsoft.Web/sites/contoso-signin`;
 const SLOT_PATH = `${SITE_ID}/slots/staging`;
-const SWAP_COMMAND = "az webapp deployment slot swap -g rg-signin -n contoso-signin --slot staging --target-slot production";
+const SWAP_COMMAND =
+  "az webapp deployment slot swap -g rg-signin -n contoso-signin --slot staging --target-slot production";
 const DEPLOYED_AT = "2026-12-03T10:00:00.0000000Z";
 
 let work: ReturnType<typeof scratch>;
@@ -37,6 +48,9 @@ interface World {
 
 let world: World;
 
+/** ARM's `slotSwapStatus` after a swap of staging into production at `timestampUtc`. */
+const swapRecord = (timestampUtc: string) => ({ timestampUtc, sourceSlotName: "staging", destinationSlotName: "production" });
+
 /** Production's app answers on the same fake server, reached as 127.0.0.1 (the certificate covers both names). */
 const productionHost = () => azure!.host.replace("localhost", "127.0.0.1");
 
@@ -52,7 +66,8 @@ afterEach(async () => {
 });
 
 function swapOperation(host: string) {
-  return `https://${host}/subscriptions/${SUBSCRIPTION}/providers/Microsoft.Web/locations/westeurope/operationResults/op-1?api-version=2025-05-01`;
+  const operation = `/subscriptions/${SUBSCRIPTION}/providers/Microsoft.Web/locations/westeurope/operationResults/op-1`;
+  return `https://${host}${operation}?api-version=2025-05-01`;
 }
 
 async function startFakes(): Promise<void> {
@@ -61,7 +76,8 @@ async function startFakes(): Promise<void> {
     if (req.method === "GET" && path === "/signin" && req.headers.host === productionHost()) {
       world.events.push("production signin");
       const back = encodeURIComponent(`https://${world.signInHost ?? productionHost()}/signin-oidc`);
-      res.writeHead(302, { location: `https://login.microsoftonline.com/tenant/oauth2/v2.0/authorize?client_id=c&redirect_uri=${back}&state=s` });
+      const authorize = "https://login.microsoftonline.com/tenant/oauth2/v2.0/authorize";
+      res.writeHead(302, { location: `${authorize}?client_id=c&redirect_uri=${back}&state=s` });
       return res.end();
     }
     if (req.method === "GET" && path === "/readyz" && req.headers.host === productionHost()) {
@@ -73,8 +89,12 @@ async function startFakes(): Promise<void> {
       const body = readinessBody(world.slotReason);
       return json(res, world.slotReason === "ok" ? 200 : 503, body);
     }
-    if (req.method === "GET" && path === "/api/deployments/latest") return json(res, 200, { id: "d1", status: 4, complete: true, end_time: DEPLOYED_AT });
-    if (!query.includes("api-version=2025-05-01")) return json(res, 400, { error: { code: "MissingApiVersion", message: "api-version" } });
+    if (req.method === "GET" && path === "/api/deployments/latest") {
+      return json(res, 200, { id: "d1", status: 4, complete: true, end_time: DEPLOYED_AT });
+    }
+    if (!query.includes("api-version=2025-05-01")) {
+      return json(res, 400, { error: { code: "MissingApiVersion", message: "api-version" } });
+    }
     if (req.method === "GET" && path === SITE_ID) return json(res, 200, { id: SITE_ID, properties: { state: "Running" } });
     if (req.method === "GET" && path === SLOT_PATH) {
       return json(res, 200, { id: SLOT_PATH, properties: { state: world.slotState, slotSwapStatus: world.lastSwap } });
@@ -97,8 +117,11 @@ async function startFakes(): Promise<void> {
     }
     if (req.method === "GET" && path?.endsWith("/operationResults/op-1")) {
       const status = world.swapStatuses[Math.min(world.polls++, world.swapStatuses.length - 1)]!;
-      if (status === "Succeeded") world.lastSwap = { timestampUtc: new Date().toISOString(), sourceSlotName: "staging", destinationSlotName: "production" };
-      if (status === "Failed") return json(res, 200, { status, error: { code: "SwapWarmupFailed", message: "The warm-up of instance 0 answered 503 at /readyz." } });
+      if (status === "Succeeded") world.lastSwap = swapRecord(new Date().toISOString());
+      if (status === "Failed") {
+        const error = { code: "SwapWarmupFailed", message: "The warm-up of instance 0 answered 503 at /readyz." };
+        return json(res, 200, { status, error });
+      }
       if (status === "Hang") return json(res, 200, { status: "InProgress" });
       return json(res, 200, { status }, { "retry-after": "0" });
     }
@@ -203,7 +226,7 @@ describe("swap against a fake Azure Resource Manager", () => {
     const lost = await swap(["--swap-timeout-minutes", "0.01"]);
     expect(lost.code).toBe(9);
     expect(lost.stderr).toContain("the swap did not finish within");
-    world.lastSwap = { timestampUtc: new Date().toISOString(), sourceSlotName: "staging", destinationSlotName: "production" };
+    world.lastSwap = swapRecord(new Date().toISOString());
     world.events = [];
     const rerun = await swap();
     expect(rerun.code).toBe(0);
@@ -228,7 +251,7 @@ describe("swap against a fake Azure Resource Manager", () => {
     expect(world.events).toEqual(["staging readyz", "swap", "production readyz", "production signin", "stop"]);
     expect(world.slotState).toBe("Stopped");
     // The next deployment: a newer package on the slot than the last swap, so it is swapped again.
-    world.lastSwap = { timestampUtc: "2026-12-03T09:00:00Z", sourceSlotName: "staging", destinationSlotName: "production" };
+    world.lastSwap = swapRecord("2026-12-03T09:00:00Z");
     world.events = [];
     const next = await swap(["--after-swap", "stop"]);
     expect(next.code).toBe(0);

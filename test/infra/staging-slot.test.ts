@@ -3,19 +3,34 @@ import { describe, expect, it } from "vitest";
 import { DEPLOY_COMMAND, SWAP_COMMAND } from "../../components/appDeployment";
 import { StackConfigError, parseStackConfig } from "../../components/config";
 import { SecretlessWebApp, type SecretlessWebAppArgs } from "../../components/secretlessWebApp";
-import { type AzureMocks, type RegisteredResource, T, TENANT_ID, attachMocks, promiseOf, runProgram } from "../../offline/azureMocks";
+import {
+  type AzureMocks,
+  type RegisteredResource,
+  T,
+  TENANT_ID,
+  attachMocks,
+  promiseOf,
+  runProgram,
+} from "../../offline/azureMocks";
 
 /**
  * `stagingSlot`: a `staging` slot that wears the site's identity and hardening, has its own redirect URI and the slot
  * settings marked, and a deploy step that goes through it; with the switch off, none of it. Fresh engine per build.
  */
 
-const base: SecretlessWebAppArgs = { location: "westeurope", webAppName: "contoso-signin", tenantId: TENANT_ID, planSku: "P0v3" };
+const base: SecretlessWebAppArgs = {
+  location: "westeurope",
+  webAppName: "contoso-signin",
+  tenantId: TENANT_ID,
+  planSku: "P0v3",
+};
 const appPackage = { zipPath: "dist/app.zip", sha256: "d".repeat(64) };
 const SLOT_TYPES = [T.slot, T.slotScm, T.slotFtp, T.slotLogs, T.slotSettings];
 
 const settingsOf = (r: RegisteredResource): Record<string, string> =>
-  Object.fromEntries((r.inputs.siteConfig.appSettings as { name: string; value: string }[]).map((s) => [s.name, s.value]));
+  Object.fromEntries(
+    (r.inputs.siteConfig.appSettings as { name: string; value: string }[]).map((s) => [s.name, s.value]),
+  );
 
 async function build(args: Partial<SecretlessWebAppArgs>) {
   const mocks = await attachMocks({});
@@ -29,20 +44,23 @@ async function build(args: Partial<SecretlessWebAppArgs>) {
   return { mocks, app, site: mocks.one(T.site) };
 }
 
-const dependenciesOf = (mocks: AzureMocks, r: RegisteredResource): string[] => mocks.options.get(`${r.type}::${r.name}`)?.dependsOn ?? [];
+const dependenciesOf = (mocks: AzureMocks, r: RegisteredResource): string[] =>
+  mocks.options.get(`${r.type}::${r.name}`)?.dependsOn ?? [];
 
 describe("a SecretlessWebApp with a staging slot", () => {
   it("adds a staging slot of the site, wearing the same user-assigned identity (one FIC serves both)", async () => {
     const { mocks, site } = await build({ stagingSlot: true });
     const slot = mocks.one(T.slot);
     const uami = mocks.one(T.uami);
-    expect(slot.inputs).toMatchObject({ name: site.state.name, slot: "staging", resourceGroupName: site.inputs.resourceGroupName });
+    const { resourceGroupName } = site.inputs;
+    expect(slot.inputs).toMatchObject({ name: site.state.name, slot: "staging", resourceGroupName });
     expect(slot.inputs.identity).toEqual({ type: "UserAssigned", userAssignedIdentities: [uami.id] });
     expect(slot.inputs.keyVaultReferenceIdentity).toBe(uami.id);
     expect(slot.inputs.serverFarmId).toBe(site.inputs.serverFarmId);
     // Still exactly one FIC, and it trusts the identity both wear.
     expect(mocks.one(T.fic).inputs.subject).toBe(uami.state.principalId);
-    expect(mocks.options.get(`${T.slot}::${slot.name}`)?.parentUrn).toMatch(/SecretlessWebApp\$secretless:index:StagingSlot::unit-staging$/);
+    const parent = mocks.options.get(`${T.slot}::${slot.name}`)?.parentUrn;
+    expect(parent).toMatch(/SecretlessWebApp\$secretless:index:StagingSlot::unit-staging$/);
   });
 
   it("hardens the slot exactly like the site: HTTPS only, TLS 1.2 on app and SCM, FTP off, no remote debugging", async () => {
@@ -54,15 +72,23 @@ describe("a SecretlessWebApp with a staging slot", () => {
     const { appSettings: _slotSettings, ...slotConfig } = slot.siteConfig;
     const { appSettings: _siteSettings, ...siteConfig } = site.inputs.siteConfig;
     expect(slotConfig).toEqual(siteConfig);
-    expect(slotConfig).toMatchObject({ minTlsVersion: "1.2", scmMinTlsVersion: "1.2", ftpsState: "Disabled", remoteDebuggingEnabled: false, alwaysOn: true });
+    expect(slotConfig).toMatchObject({
+      minTlsVersion: "1.2",
+      scmMinTlsVersion: "1.2",
+      ftpsState: "Disabled",
+      remoteDebuggingEnabled: false,
+      alwaysOn: true,
+    });
   });
 
   it("turns basic-auth publishing off on the slot's own SCM and FTP endpoints", async () => {
     const { mocks, site } = await build({ stagingSlot: true });
     for (const type of [T.slotScm, T.slotFtp]) {
-      expect(mocks.one(type).inputs).toEqual({ resourceGroupName: site.inputs.resourceGroupName, name: site.state.name, slot: "staging", allow: false });
+      const { resourceGroupName } = site.inputs;
+      expect(mocks.one(type).inputs).toEqual({ resourceGroupName, name: site.state.name, slot: "staging", allow: false });
     }
-    expect(mocks.one(T.slotLogs).inputs).toMatchObject({ name: site.state.name, slot: "staging", detailedErrorMessages: { enabled: true } });
+    const logs = mocks.one(T.slotLogs).inputs;
+    expect(logs).toMatchObject({ name: site.state.name, slot: "staging", detailedErrorMessages: { enabled: true } });
   });
 
   it("registers the slot's own callback beside production's on the app registration", async () => {
@@ -76,15 +102,21 @@ describe("a SecretlessWebApp with a staging slot", () => {
   });
 
   it("marks AllowedHosts as the one slot setting, keeps it on production only, and gives the slot every other setting", async () => {
-    const { mocks, site } = await build({ stagingSlot: true, appSettings: { AllowedHosts: "signin.contoso.com", FEATURE: "on" } });
-    expect(mocks.one(T.slotSettings).inputs).toEqual({ resourceGroupName: site.inputs.resourceGroupName, name: site.state.name, appSettingNames: ["AllowedHosts"] });
+    const appSettings = { AllowedHosts: "signin.contoso.com", FEATURE: "on" };
+    const { mocks, site } = await build({ stagingSlot: true, appSettings });
+    const { resourceGroupName } = site.inputs;
+    expect(mocks.one(T.slotSettings).inputs).toEqual({ resourceGroupName, name: site.state.name, appSettingNames: ["AllowedHosts"] });
     const siteSettings = settingsOf(site);
     const slotSettings = settingsOf(mocks.one(T.slot));
     expect(siteSettings.AllowedHosts).toBe("signin.contoso.com");
     const { AllowedHosts: _custom, ...travelling } = siteSettings;
     expect(slotSettings).toEqual(travelling);
     // The platform's own warm-up proves every slot instance before a swap.
-    expect(slotSettings).toMatchObject({ WEBSITE_SWAP_WARMUP_PING_PATH: "/readyz", WEBSITE_SWAP_WARMUP_PING_STATUSES: "200", FEATURE: "on" });
+    expect(slotSettings).toMatchObject({
+      WEBSITE_SWAP_WARMUP_PING_PATH: "/readyz",
+      WEBSITE_SWAP_WARMUP_PING_STATUSES: "200",
+      FEATURE: "on",
+    });
   });
 
   it("deploys to the slot's Kudu, then swaps once the slot is proven, after the slot and its policies exist", async () => {
@@ -147,11 +179,15 @@ describe("staging slot arguments and configuration", () => {
 
   it("names the key and the fix in the stack configuration: plan tier, readiness wait, after-swap mode", () => {
     const raw = { location: "westeurope", webAppName: "contoso-signin" };
-    expect(parseStackConfig({ ...raw, planSku: "S1", stagingSlot: "true", stagingSlotAfterSwap: "stop" })).toMatchObject({ stagingSlot: true, stagingSlotAfterSwap: "stop" });
-    expect(parseStackConfig({ ...raw, existingPlanId: "/subscriptions/8c1d9f4e-2b7a-4c3e-9d51-0f6a7b8c9d0e/resourceGroups/rg/providers/Microsoft.Web/serverfarms/plan", stagingSlot: "true" }).stagingSlot).toBe(true);
+    const stop = parseStackConfig({ ...raw, planSku: "S1", stagingSlot: "true", stagingSlotAfterSwap: "stop" });
+    expect(stop).toMatchObject({ stagingSlot: true, stagingSlotAfterSwap: "stop" });
+    // An existing plan's tier is unknown before deployment: allowed (ARM refuses a slot on a plan without slots).
+    const existingPlanId = "/subscriptions/8c1d9f4e-2b7a-4c3e-9d51-0f6a7b8c9d0e/resourceGroups/rg/providers/Microsoft.Web/serverfarms/plan";
+    expect(parseStackConfig({ ...raw, existingPlanId, stagingSlot: "true" }).stagingSlot).toBe(true);
     let problems: { key: string; message: string }[] = [];
     try {
-      parseStackConfig({ ...raw, planSku: "B1", stagingSlot: "true", waitForReady: "false", stagingSlotAfterSwap: "delete" });
+      const bad = { planSku: "B1", stagingSlot: "true", waitForReady: "false", stagingSlotAfterSwap: "delete" };
+      parseStackConfig({ ...raw, ...bad });
     } catch (e) {
       expect(e).toBeInstanceOf(StackConfigError);
       problems = (e as StackConfigError).problems;
