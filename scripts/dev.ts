@@ -11,14 +11,21 @@
 // logout URL; the app gets the emulator's settings (AzureAd__*, IDENTITY_ENDPOINT/HEADER, NODE_EXTRA_CA_CERTS) and
 // PUBLIC_BASE_URL=http://localhost:<PORT>, the one origin it builds URLs from and answers at (local/child-app.ts).
 // Ctrl+C stops both.
+//
+// The emulator's certificate and key, and its port, are kept in .local-dev/ (git-ignored, local/dev-certificate.ts):
+// the browser asks about the certificate on the first run only. Delete the folder to start afresh (LOCAL_DEV_DIR
+// moves it).
 import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { childApp } from "../local/child-app";
 import { startRedisForApp } from "../local/redis";
+import { loadDevEmulatorState, rememberDevEmulatorPort } from "../local/dev-certificate";
 import { startLocalStack } from "../local/stack";
 
 const ROOT = resolve(__dirname, "..");
+// LOCAL_DEV_DIR moves it (the tests keep theirs out of the repository).
+const DEV_STATE_DIR = process.env.LOCAL_DEV_DIR ? resolve(process.env.LOCAL_DEV_DIR) : join(ROOT, ".local-dev");
 
 async function main(): Promise<void> {
   const built = process.argv.includes("--built");
@@ -37,8 +44,15 @@ async function main(): Promise<void> {
         return redis.env;
       }
     : undefined;
-  const stack = await startLocalStack(childApp({ args, port, env, cwd: ROOT, ...(overrides ? { overrides } : {}) }));
+  const launch = childApp({ args, port, env, cwd: ROOT, ...(overrides ? { overrides } : {}) });
+  const kept = await loadDevEmulatorState(DEV_STATE_DIR);
+  const stack = await startLocalStack(launch, { certificate: kept.certificate, port: kept.port ?? 0 }).catch((error: unknown) =>
+    // Last run's port is taken now: any free port (the browser then asks once more, for the new port).
+    (error as NodeJS.ErrnoException).code === "EADDRINUSE" ? startLocalStack(launch, { certificate: kept.certificate }) : Promise.reject(error),
+  );
   const { emu, app } = stack;
+  const emulatorPort = Number(new URL(emu.instance).port);
+  await rememberDevEmulatorPort(DEV_STATE_DIR, emulatorPort);
   const close = async (): Promise<void> => {
     await stack.close();
     await redis?.close();
@@ -49,6 +63,12 @@ async function main(): Promise<void> {
   console.log(`Test user        ${emu.registration.user.name} <${emu.registration.user.preferredUsername}>`);
   if (redis) console.log(`Redis            rediss://${redis.redis.host}:${redis.redis.port} (user ${redis.redis.username}, password: its managed-identity token)`);
   console.log(`App              ${built ? "dist/app/server.js" : "app/server.ts"}\n`);
+  if (kept.newCertificate || emulatorPort !== kept.port) {
+    console.log(
+      `The browser will warn once about ${emu.instance}: the emulator's self-signed certificate for localhost ` +
+        `(kept in .local-dev/ for the next runs). Accept it for localhost; it is not trusted anywhere else.\n`,
+    );
+  }
   // startLocalStack returns once the emulator listens and the app answers its health check: both are ready now.
   console.log(`Open ${app.url}/ and sign in. Ctrl+C stops the app and the emulator.\n`);
 
