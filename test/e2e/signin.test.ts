@@ -36,11 +36,14 @@ describe("signing in and out in Chromium", () => {
     expect(await page.textContent("#graph-mail")).toBe("ada@contoso.example");
     expect(await page.textContent("#graph-job-title")).toBe("Mathematician");
 
-    // The stylesheet applied under the strict CSP (no inline styles): the chain boxes are filled white.
+    // The stylesheet applied under the strict CSP (no inline styles): the chain boxes are white with a border.
     // (tsconfig has no DOM lib: reach getComputedStyle through globalThis inside the page.)
-    type StyleWindow = { getComputedStyle(element: unknown): { fill: string } };
-    const fill = await page.$eval(".chain-box", (el) => (globalThis as unknown as StyleWindow).getComputedStyle(el).fill);
-    expect(fill).toBe("rgb(255, 255, 255)");
+    type StyleWindow = { getComputedStyle(element: unknown): { backgroundColor: string; borderTopStyle: string } };
+    const box = await page.$eval(".chain-box", (el) => {
+      const style = (globalThis as unknown as StyleWindow).getComputedStyle(el);
+      return { background: style.backgroundColor, border: style.borderTopStyle };
+    });
+    expect(box).toEqual({ background: "rgb(255, 255, 255)", border: "solid" });
 
     const cookies = await context.cookies(stack.appUrl);
     const session = cookies.find((c) => c.name === "session");
