@@ -17,7 +17,7 @@
 // moves it).
 import { existsSync } from "node:fs";
 import { createServer } from "node:net";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { childApp } from "../local/child-app";
 import { startRedisForApp } from "../local/redis";
 import { loadDevEmulatorState, rememberDevEmulatorPort } from "../local/dev-certificate";
@@ -66,7 +66,7 @@ async function main(): Promise<void> {
   if (kept.newCertificate || emulatorPort !== kept.port) {
     console.log(
       `The browser will warn once about ${emu.instance}: the emulator's self-signed certificate for localhost ` +
-        `(kept in .local-dev/ for the next runs). Accept it for localhost; it is not trusted anywhere else.\n`,
+        `(kept in ${relative(ROOT, DEV_STATE_DIR) || "."}/ for the next runs). Accept it for localhost; it is not trusted anywhere else.\n`,
     );
   }
   // startLocalStack returns once the emulator listens and the app answers its health check: both are ready now.
