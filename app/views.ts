@@ -217,9 +217,10 @@ function formatClaim(name: string, value: unknown): string {
  */
 function trustChainList(trust: TrustChain): string {
   const subjectMatches = trust.ficSubject === trust.managedIdentityPrincipalId;
-  const steps: Array<{ title: string; lines: Array<[label: string, value: string]> }> = [
-    { title: "1. Browser", lines: [["signs in with", "auth code + PKCE (form_post)"]] },
-    { title: "2. This app", lines: [["at", trust.appOrigin], ["asks", "its managed identity for a token (no secret stored)"]] },
+  // A line is prose, or a label and an identifier (set in monospace, wrapping anywhere).
+  const steps: Array<{ title: string; lines: Array<string | [label: string, value: string]> }> = [
+    { title: "1. Browser", lines: ["signs in with auth code + PKCE (form_post)"] },
+    { title: "2. This app", lines: [["at", trust.appOrigin], "asks its managed identity for a token (no secret stored)"] },
     {
       title: "3. Managed identity endpoint (IDENTITY_ENDPOINT)",
       lines: [
@@ -242,7 +243,11 @@ function trustChainList(trust: TrustChain): string {
     (step) =>
       `<li class="chain-box"><p class="chain-title">${escapeHtml(step.title)}</p>` +
       step.lines
-        .map(([label, value]) => `<p class="chain-detail">${escapeHtml(label)} <span class="chain-value">${escapeHtml(value)}</span></p>`)
+        .map((line) =>
+          typeof line === "string"
+            ? `<p class="chain-detail">${escapeHtml(line)}</p>`
+            : `<p class="chain-detail">${escapeHtml(line[0])} <span class="chain-value">${escapeHtml(line[1])}</span></p>`,
+        )
         .join("") +
       "</li>",
   );

@@ -11,6 +11,7 @@ import { setupBrowser, useBuiltStack } from "./support";
 
 const ROOT = resolve(__dirname, "..", "..");
 const SCREENSHOT = join(ROOT, "test-results", "e2e-signed-in.png");
+const PHONE_SCREENSHOT = join(ROOT, "test-results", "e2e-signed-in-phone.png");
 
 const stack = useBuiltStack();
 const browser = setupBrowser();
@@ -57,6 +58,29 @@ describe("signing in and out in Chromium", () => {
     if (process.env.UPDATE_README_SCREENSHOT === "1") {
       mkdirSync(join(ROOT, "docs"), { recursive: true });
       copyFileSync(SCREENSHOT, join(ROOT, "docs", "signed-in.png"));
+    }
+  });
+
+  it("keeps the signed-in page readable at phone width: trust-chain text at 12 px or more, nothing wider than the screen", async () => {
+    const { page } = browser;
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      await page.goto(`${stack.appUrl}/`);
+      await page.waitForSelector("#user-name");
+      // (tsconfig has no DOM lib: reach the page's globals through globalThis inside it.)
+      type Doc = { documentElement: { scrollWidth: number } };
+      type StyleWindow = { getComputedStyle(element: unknown): { fontSize: string } };
+      const sizes = await page.$$eval("#trust-chain .chain-detail, #trust-chain .chain-title", (elements) =>
+        elements.map((el) => parseFloat((globalThis as unknown as StyleWindow).getComputedStyle(el).fontSize)),
+      );
+      expect(sizes.length).toBeGreaterThan(10);
+      expect(Math.min(...sizes)).toBeGreaterThanOrEqual(12);
+      const scrollWidth = await page.evaluate(() => (globalThis as unknown as { document: Doc }).document.documentElement.scrollWidth);
+      expect(scrollWidth).toBeLessThanOrEqual(390);
+      await page.screenshot({ path: PHONE_SCREENSHOT, fullPage: true });
+      if (process.env.UPDATE_README_SCREENSHOT === "1") copyFileSync(PHONE_SCREENSHOT, join(ROOT, "docs", "signed-in-phone.png"));
+    } finally {
+      await page.setViewportSize({ width: 1000, height: 900 });
     }
   });
 
