@@ -58,6 +58,11 @@ function expandIPv6(address: string): number[] | undefined {
   return all.length === 8 && all.every((h) => Number.isInteger(h) && h >= 0 && h <= 0xffff) ? all : undefined;
 }
 
+interface RateLimitCount {
+  readonly current: number;
+  readonly ttl: number;
+}
+
 interface Window {
   count: number;
   startMs: number;
@@ -72,7 +77,7 @@ export function clockedRateLimitStore(now: () => number, capacity = RATE_LIMIT_C
   class ClockedStore implements FastifyRateLimitStore {
     private readonly windows = new Map<string, Window>();
 
-    incr(key: string, callback: (error: Error | null, result?: { current: number; ttl: number }) => void, timeWindow: number): void {
+    incr(key: string, callback: (error: Error | null, result?: RateLimitCount) => void, timeWindow: number): void {
       const nowMs = now();
       let window = this.windows.get(key);
       this.windows.delete(key); // re-inserted below: the Map's order is least recently seen first

@@ -171,8 +171,11 @@ ${actions(action)}`,
 
 /** The buttons under a message: `action` (if any) and Home, spaced apart. */
 function actions(action?: PageAction): string {
-  const first = action ? `<a class="button" id="page-action" href="${escapeHtml(action.href)}">${escapeHtml(action.label)}</a>` : "";
-  return `<p class="actions">${first}<a ${action ? 'class="button secondary" ' : 'class="button" '}href="/">Home</a></p>`;
+  const first = action
+    ? `<a class="button" id="page-action" href="${escapeHtml(action.href)}">${escapeHtml(action.label)}</a>`
+    : "";
+  const home = `<a class="${action ? "button secondary" : "button"}" href="/">Home</a>`;
+  return `<p class="actions">${first}${home}</p>`;
 }
 
 /**
@@ -184,7 +187,8 @@ export function unknownHostPage(origin: string): string {
   return layout(
     "Unknown host",
     `<h1 id="problem-title">Unknown host</h1>
-<p id="problem-fix">This app does not answer at this host name. Open it at <a id="app-url" href="${escapeHtml(url)}">${escapeHtml(url)}</a>.</p>
+<p id="problem-fix">This app does not answer at this host name. Open it at
+<a id="app-url" href="${escapeHtml(url)}">${escapeHtml(url)}</a>.</p>
 <p>Operators: custom domains go in the <code>AllowedHosts</code> setting.</p>
 <p class="actions"><a class="button" href="${escapeHtml(url)}">Open ${escapeHtml(url)}</a></p>`,
   );
@@ -198,7 +202,8 @@ export function frontChannelSignedOutPage(): string {
   return layout(
     "Signed out",
     `<h1>Signed out</h1>
-<p>When you sign out of Microsoft Entra elsewhere, Entra tells this app at this address, and your session here ends too.</p>
+<p>When you sign out of Microsoft Entra elsewhere, Entra tells this app at this address, and your session here
+ends too.</p>
 ${actions({ href: "/signin", label: "Sign in again" })}`,
   );
 }
@@ -212,15 +217,19 @@ function formatClaim(name: string, value: unknown): string {
 
 /**
  * The trust chain as an ordered list of boxes joined by arrows (app.css draws them): browser → app →
- * managed-identity endpoint → Entra's FIC exchange → ID token. HTML rather than an SVG, so the text keeps the page's
- * size and wraps at any width (a scaled SVG shrank it to about 5 px on a phone). No inline styles: the CSP stays strict.
+ * managed-identity endpoint → Entra's FIC exchange → ID token. HTML rather than an SVG, so the text keeps the
+ * page's size and wraps at any width (a scaled SVG shrank it to about 5 px on a phone). No inline styles: the CSP
+ * stays strict.
  */
 function trustChainList(trust: TrustChain): string {
   const subjectMatches = trust.ficSubject === trust.managedIdentityPrincipalId;
   // A line is prose, or a label and an identifier (set in monospace, wrapping anywhere).
   const steps: Array<{ title: string; lines: Array<string | [label: string, value: string]> }> = [
     { title: "1. Browser", lines: ["signs in with auth code + PKCE (form_post)"] },
-    { title: "2. This app", lines: [["at", trust.appOrigin], "asks its managed identity for a token (no secret stored)"] },
+    {
+      title: "2. This app",
+      lines: [["at", trust.appOrigin], "asks its managed identity for a token (no secret stored)"],
+    },
     {
       title: "3. Managed identity endpoint (IDENTITY_ENDPOINT)",
       lines: [
@@ -234,7 +243,7 @@ function trustChainList(trust: TrustChain): string {
       lines: [
         ["issuer", trust.ficIssuer],
         ["audience", trust.ficAudience],
-        ["subject", `${trust.ficSubject} ${subjectMatches ? "= the identity's principal ID" : "≠ the identity's principal ID"}`],
+        ["subject", `${trust.ficSubject} ${subjectMatches ? "=" : "≠"} the identity's principal ID`],
       ],
     },
     { title: "5. ID token", lines: [["issuer", trust.idTokenIssuer], ["audience", trust.clientId]] },
@@ -246,7 +255,8 @@ function trustChainList(trust: TrustChain): string {
         .map((line) =>
           typeof line === "string"
             ? `<p class="chain-detail">${escapeHtml(line)}</p>`
-            : `<p class="chain-detail">${escapeHtml(line[0])} <span class="chain-value">${escapeHtml(line[1])}</span></p>`,
+            : `<p class="chain-detail">${escapeHtml(line[0])} ` +
+              `<span class="chain-value">${escapeHtml(line[1])}</span></p>`,
         )
         .join("") +
       "</li>",

@@ -22,7 +22,8 @@ async function main(): Promise<void> {
   });
   const parsed = URL.canParse(values["app-url"]) ? new URL(values["app-url"]) : undefined;
   if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.pathname !== "/" || parsed.search || parsed.hash) {
-    throw new Error(`--app-url "${values["app-url"]}" must be an origin such as http://localhost:3000 (no path or query)`);
+    const given = values["app-url"];
+    throw new Error(`--app-url "${given}" must be an origin such as http://localhost:3000 (no path or query)`);
   }
   const appUrl = parsed.origin;
   const appPort = parsed.port || (parsed.protocol === "https:" ? "443" : "80");

@@ -119,7 +119,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
 /** A given certificate, once it is known to parse, to be current and to match its key: else a TLS error later. */
 function checkedCertificate(certificate: SelfSignedCertificate): SelfSignedCertificate {
   const x509 = new X509Certificate(certificate.certPem);
-  if (!x509.checkPrivateKey(createPrivateKey(certificate.keyPem))) throw new Error("emulator certificate: the key does not match it");
+  if (!x509.checkPrivateKey(createPrivateKey(certificate.keyPem))) {
+    throw new Error("emulator certificate: the key does not match it");
+  }
   if (Date.parse(x509.validTo) <= Date.now()) throw new Error(`emulator certificate: expired on ${x509.validTo}`);
   return certificate;
 }

@@ -18,6 +18,8 @@ const VALID_DAYS = 365;
 /** A certificate this close to expiry is replaced before the run rather than failing in the middle of it. */
 const RENEW_BEFORE_MS = 24 * 60 * 60 * 1000;
 
+/** Not plain "localhost": another local anchor with the same subject would shadow it (see emulator/certificate.ts). */
+const COMMON_NAME = "localhost (npm run dev)";
 const CERT_FILE = "emulator-cert.pem";
 const KEY_FILE = "emulator-key.pem";
 const STATE_FILE = "emulator.json";
@@ -35,7 +37,7 @@ export async function loadDevEmulatorState(dir: string, now = Date.now()): Promi
   const port = await readPort(dir);
   const kept = await readCertificate(dir, now);
   if (kept) return { certificate: kept, port, newCertificate: false };
-  const certificate = await createLocalhostCertificate({ validDays: VALID_DAYS, commonName: "localhost (npm run dev)" });
+  const certificate = await createLocalhostCertificate({ validDays: VALID_DAYS, commonName: COMMON_NAME });
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await writeFile(join(dir, KEY_FILE), certificate.keyPem, { mode: 0o600 });
   await chmod(join(dir, KEY_FILE), 0o600); // an existing file keeps its mode on write

@@ -46,9 +46,12 @@ async function main(): Promise<void> {
     : undefined;
   const launch = childApp({ args, port, env, cwd: ROOT, ...(overrides ? { overrides } : {}) });
   const kept = await loadDevEmulatorState(DEV_STATE_DIR);
-  const stack = await startLocalStack(launch, { certificate: kept.certificate, port: kept.port ?? 0 }).catch((error: unknown) =>
+  const { certificate } = kept;
+  const stack = await startLocalStack(launch, { certificate, port: kept.port ?? 0 }).catch((error: unknown) =>
     // Last run's port is taken now: any free port (the browser then asks once more, for the new port).
-    (error as NodeJS.ErrnoException).code === "EADDRINUSE" ? startLocalStack(launch, { certificate: kept.certificate }) : Promise.reject(error),
+    (error as NodeJS.ErrnoException).code === "EADDRINUSE"
+      ? startLocalStack(launch, { certificate })
+      : Promise.reject(error),
   );
   const { emu, app } = stack;
   const emulatorPort = Number(new URL(emu.instance).port);
@@ -66,7 +69,8 @@ async function main(): Promise<void> {
   if (kept.newCertificate || emulatorPort !== kept.port) {
     console.log(
       `The browser will warn once about ${emu.instance}: the emulator's self-signed certificate for localhost ` +
-        `(kept in ${relative(ROOT, DEV_STATE_DIR) || "."}/ for the next runs). Accept it for localhost; it is not trusted anywhere else.\n`,
+        `(kept in ${relative(ROOT, DEV_STATE_DIR) || "."}/ for the next runs). Accept it for localhost; it is not ` +
+        `trusted anywhere else.\n`,
     );
   }
   // startLocalStack returns once the emulator listens and the app answers its health check: both are ready now.

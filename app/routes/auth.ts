@@ -124,7 +124,8 @@ async function signIn(
 ): Promise<FastifyReply> {
   if (notTopLevelNavigation(req)) {
     // Nothing is created, no cookie is set and no rate-limit budget is spent.
-    req.log.info({ mode: req.headers["sec-fetch-mode"], dest: req.headers["sec-fetch-dest"] }, "sign-in refused: not a navigation");
+    const fetchMetadata = { mode: req.headers["sec-fetch-mode"], dest: req.headers["sec-fetch-dest"] };
+    req.log.info(fetchMetadata, "sign-in refused: not a navigation");
     return sendPage(
       reply,
       403,
