@@ -172,4 +172,11 @@ describe("input schemas", () => {
     });
     expect([res.statusCode, res.headers.location]).toEqual([303, "/"]);
   });
+
+  it("answers an asset name outside its schema with the not-found page", async () => {
+    const res = await app.inject({ method: "GET", url: "/public/..%2Fapp.ts" });
+    expect(res.statusCode).toBe(404);
+    expect(title(res.body)).toBe("Page not found");
+    expect((await app.inject({ method: "GET", url: "/public/app.css" })).statusCode).toBe(200);
+  });
 });
