@@ -5,6 +5,8 @@
  * front-channel logout, and /me afterwards.
  */
 import { copyFileSync, mkdirSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { setupBrowser, useBuiltStack } from "./support";
@@ -81,6 +83,29 @@ describe("signing in and out in Chromium", () => {
       if (process.env.UPDATE_README_SCREENSHOT === "1") copyFileSync(PHONE_SCREENSHOT, join(ROOT, "docs", "signed-in-phone.png"));
     } finally {
       await page.setViewportSize({ width: 1000, height: 900 });
+    }
+  });
+
+  it("starts no sign-in for another site's <img src=/signin>: Chromium labels the requests, the app refuses them", async () => {
+    // Another site: 127.0.0.1 is a different site from localhost. Distinct URLs, so Chromium loads all five.
+    const images = [1, 2, 3, 4, 5].map((i) => `<img src="${stack.appUrl}/signin?returnUrl=/${i}" alt="">`).join("");
+    const other = createServer((_req, res) => res.writeHead(200, { "content-type": "text/html" }).end(images));
+    await new Promise<void>((resolve) => other.listen(0, "127.0.0.1", resolve));
+    const page = await browser.context.newPage();
+    const requested: string[] = [];
+    page.on("request", (request) => {
+      if (request.url().startsWith(`${stack.appUrl}/signin?`)) requested.push(request.url());
+    });
+    // (Chromium's Opaque Response Blocking keeps an HTML answer from an image, so the app's log tells what it did.)
+    const refusals = (): number => stack.appOutput.join("").split("sign-in refused: not a navigation").length - 1;
+    const before = refusals();
+    try {
+      await page.goto(`http://127.0.0.1:${(other.address() as AddressInfo).port}/`, { waitUntil: "load" });
+      expect(requested).toHaveLength(5);
+      await expect.poll(() => refusals() - before).toBe(5);
+    } finally {
+      await page.close();
+      await new Promise((resolve) => other.close(resolve));
     }
   });
 
