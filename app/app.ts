@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
-import type { AppConfig } from "./config";
+import type { AppConfig } from "./app-config";
 import { createGraphClient } from "./auth/graph";
 import { createManagedIdentityAssertion, createManagedIdentityTokenSource, type AssertionProvider } from "./auth/managed-identity";
 import { createSignInClient } from "./auth/oidc";
@@ -8,7 +8,9 @@ import { createReadinessCheck, type ReadinessCacheOptions } from "./auth/readine
 import { loggerOptions, msalLogger } from "./logging";
 import { errorPages } from "./plugins/errors";
 import { security } from "./plugins/security";
-import { sessionLimits, sessionsAndAttempts, type Session, type KeptSignInAttempt, type SessionOptions, type SessionStores } from "./plugins/sessions";
+import { sessionsAndAttempts } from "./plugins/sessions";
+import { sessionLimits, type SessionOptions } from "./sessions/limits";
+import type { KeptSignInAttempt, Session, SessionStores } from "./sessions/records";
 import { assetRoutes } from "./routes/assets";
 import { authRoutes, type SignInRateLimit } from "./routes/auth";
 import { healthRoutes } from "./routes/health";

@@ -99,5 +99,13 @@ export type RedisSku = (typeof redisSkus)[number];
 /** The smallest Azure Managed Redis (0.5 GB, Balanced): sessions and pending sign-ins are a few kilobytes each. */
 export const DEFAULT_REDIS_SKU: RedisSku = "Balanced_B0";
 
+/**
+ * The session database's eviction policy (redisenterprise Database `evictionPolicy`; Azure's default is VolatileLRU):
+ * NoEviction, so a front-channel logout's sid index is never evicted before the sessions it names. Full memory then
+ * refuses new writes (a 503 sign-in) instead of dropping keys silently; every key the app writes has a TTL and the app
+ * bounds its sessions. See app/stores/redis.ts.
+ */
+export const SESSION_REDIS_EVICTION_POLICY = "NoEviction";
+
 /** The TLS port of an Azure Managed Redis database (the service's default; there is no plain-text port). */
 export const AZURE_MANAGED_REDIS_PORT = 10000;

@@ -11,10 +11,10 @@ import { explainAadsts, type SignInProblem } from "../auth/aadsts";
 import { adminConsentUrl } from "../auth/graph";
 import type { AssertionProvider } from "../auth/managed-identity";
 import { explainSignInFailure, newSignInAttempt, type RedeemedSignIn, type SignInClient } from "../auth/oidc";
-import type { AppConfig } from "../config";
+import type { AppConfig } from "../app-config";
 import { safeError } from "../logging";
 import { sanitiseReturnUrl } from "../return-url";
-import { randomId, safeEqual } from "../store";
+import { randomId, safeEqual } from "../random-id";
 import { rememberSignedOut } from "./pages";
 import { frontChannelSignedOutPage, messagePage, sendPage, sendProblem, type TrustChain } from "../views";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig, type Env } from "../../app/config";
+import { ConfigError, loadConfig, type Env } from "../../app/app-config";
 import { AzureAdSetting, DownstreamApiSetting } from "../../contract/settings";
 
 const TENANT = "00000000-0000-4000-8000-00000000feed";

@@ -7,7 +7,7 @@ import { redisScopeForInstance } from "../../contract/clouds";
 import { AZURE_MANAGED_REDIS_PORT } from "../../contract/catalogue";
 import { hostNameProblem } from "../../contract/rules";
 import { RedisSetting, isGuid } from "../../contract/settings";
-import { settingKey, type Setting, type Settings } from "../settings";
+import { settingKey, type Setting, type Settings } from "../env-settings";
 import type { RedisTarget } from "./redis";
 
 /** The Redis the app should use, or undefined for the memory store; problems name the setting and the fix. */

@@ -11,8 +11,8 @@ import {
 } from "../contract/settings";
 import { IDENTITY_ENDPOINT_ANY_ORIGIN, parseUrl, readIdentityEndpoint, readPublicOrigins, type Env } from "./hosting";
 import type { RedisTarget } from "./stores/redis";
-import { readSettings, settingKey, type Setting, type Settings } from "./settings";
-import { readRedisTarget } from "./stores/settings";
+import { readSettings, settingKey, type Setting, type Settings } from "./env-settings";
+import { readRedisTarget } from "./stores/redis-settings";
 
 /** The app's settings, read once from the environment at start-up and validated (see {@link loadConfig}). */
 export interface AppConfig {

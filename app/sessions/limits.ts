@@ -1,0 +1,87 @@
+/** Session timeouts and bounds, their defaults, and the check that they make sense. */
+import type { SessionLimits, SignInAttemptLimits } from "../stores/types";
+
+/** How long a sign-in attempt lives: ASP.NET's nonce lifetime. */
+export const SIGN_IN_ATTEMPT_TTL_MS = 15 * 60_000;
+
+/** Bounds on sign-ins in progress. Defaults: 10 000 browsers, 5 attempts each. */
+export interface SignInAttemptOptions {
+  /** Browsers with a sign-in in progress; beyond it /signin answers 503 rather than evict another browser's. */
+  readonly maxBrowsers?: number;
+  /** Attempts one browser may have in progress (tabs); its own oldest is dropped beyond it. */
+  readonly maxPerBrowser?: number;
+}
+
+/**
+ * Session timeouts and bounds (defaults: 1 h idle, 8 h absolute, 10 000 sessions, 10 per user, 32 KiB of tokens
+ * each), and the sign-in attempts' bounds.
+ */
+export interface SessionOptions {
+  readonly idleTimeoutMs?: number;
+  readonly absoluteTimeoutMs?: number;
+  /** Live sessions in the store (per instance in memory, across instances in Redis); new sign-ins get a 503 beyond. */
+  readonly maxSessions?: number;
+  /**
+   * Live sessions of one user (`tid` + `oid`): browsers and devices signed in at once. Beyond it the user's own oldest
+   * session ends, so one user can never fill the store and sign others out.
+   */
+  readonly maxSessionsPerUser?: number;
+  /**
+   * The largest serialized token cache one session keeps, in bytes. One user's ID, Graph access and refresh token take
+   * a few KiB; a cache beyond the bound is not kept (the user signs in again), so sessions × this bounds the store.
+   */
+  readonly maxTokenCacheBytes?: number;
+  readonly signInAttempts?: SignInAttemptOptions;
+}
+
+/** What {@link sessionLimits} returns: the stores' limits and the token-cache bound. */
+export interface ResolvedSessionLimits {
+  readonly sessions: SessionLimits;
+  readonly attempts: SignInAttemptLimits;
+  readonly maxTokenCacheBytes: number;
+}
+
+export const DEFAULT_SESSION_LIMITS = {
+  idleTimeoutMs: 60 * 60_000,
+  absoluteTimeoutMs: 8 * 60 * 60_000,
+  maxSessions: 10_000,
+  maxSessionsPerUser: 10,
+  maxTokenCacheBytes: 32 * 1024,
+  maxBrowsers: 10_000,
+  maxPerBrowser: 5,
+} as const;
+
+/** Thrown by {@link sessionLimits}: a limit is not a whole number in its range; the message names it and the fix. */
+export class SessionLimitsError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid session limits:\n- ${problems.join("\n- ")}`);
+    this.name = "SessionLimitsError";
+  }
+}
+
+/** The limits {@link SessionOptions} sets, defaults applied and checked: what either store is built with. */
+export function sessionLimits(options: SessionOptions = {}): ResolvedSessionLimits {
+  const d = DEFAULT_SESSION_LIMITS;
+  const problems: string[] = [];
+  const whole = (name: string, value: number | undefined, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number => {
+    const chosen = value ?? fallback;
+    if (!Number.isInteger(chosen) || chosen < min || chosen > max) {
+      problems.push(`sessions.${name} is ${String(chosen)}: set a whole number from ${min} to ${max} (default ${fallback}).`);
+    }
+    return chosen;
+  };
+  const idleTimeoutMs = whole("idleTimeoutMs", options.idleTimeoutMs, d.idleTimeoutMs, 1);
+  const absoluteTimeoutMs = whole("absoluteTimeoutMs", options.absoluteTimeoutMs, d.absoluteTimeoutMs, 1);
+  const maxSessions = whole("maxSessions", options.maxSessions, d.maxSessions, 1);
+  // Above maxSessions only the global bound applies; a user with more than 1 000 browsers signed in is no use case.
+  const maxSessionsPerUser = whole("maxSessionsPerUser", options.maxSessionsPerUser, d.maxSessionsPerUser, 1, 1_000);
+  const maxTokenCacheBytes = whole("maxTokenCacheBytes", options.maxTokenCacheBytes, d.maxTokenCacheBytes, 0);
+  const maxBrowsers = whole("signInAttempts.maxBrowsers", options.signInAttempts?.maxBrowsers, d.maxBrowsers, 1);
+  const maxPerBrowser = whole("signInAttempts.maxPerBrowser", options.signInAttempts?.maxPerBrowser, d.maxPerBrowser, 1);
+  if (problems.length > 0) throw new SessionLimitsError(problems);
+  return {
+    sessions: { idleTimeoutMs, absoluteTimeoutMs, maxSessions, maxSessionsPerUser },
+    attempts: { ttlMs: SIGN_IN_ATTEMPT_TTL_MS, maxBrowsers, maxPerBrowser },
+    maxTokenCacheBytes,
+  };
+}
