@@ -10,7 +10,7 @@ import {
   isGuid,
 } from "../contract/settings";
 import { IDENTITY_ENDPOINT_ANY_ORIGIN, parseUrl, readIdentityEndpoint, readPublicOrigins, type Env } from "./hosting";
-import type { RedisTarget } from "./stores/redis";
+import type { RedisTarget } from "./stores/redis-connection";
 import { readSettings, settingKey, type Setting, type Settings } from "./env-settings";
 import { readRedisTarget } from "./stores/redis-settings";
 

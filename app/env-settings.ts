@@ -1,7 +1,7 @@
 /**
  * The app's named settings as ASP.NET reads environment variables: `__` and `:` are the same separator and names are
- * case-insensitive, so `AzureAd__TenantId` and `azuread:tenantid` are one setting. app/config.ts and the readers it
- * calls (app/stores/settings.ts) look settings up here by {@link settingKey}.
+ * case-insensitive, so `AzureAd__TenantId` and `azuread:tenantid` are one setting. app/app-config.ts and the readers
+ * it calls (app/stores/redis-settings.ts) look settings up here by {@link settingKey}.
  */
 import type { Env } from "./hosting";
 

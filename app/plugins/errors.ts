@@ -1,7 +1,8 @@
 /**
  * One error handler and one not-found handler: log everything, show a short page (or JSON to JSON clients), never a
  * stack trace. An unreachable session store is a 503 "sign-in is temporarily unavailable", not a 500, and a sign-in
- * refused at the session bound a 503 "too many people are signed in". Registered first, with fastify-plugin, so every route plugin after it inherits both.
+ * refused at the session bound a 503 "too many people are signed in". Registered first, with fastify-plugin, so every
+ * route plugin after it inherits both.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
@@ -29,7 +30,8 @@ async function errorsPlugin(app: FastifyInstance): Promise<void> {
       // The shared session store is down: the process keeps serving and the store reconnects by itself.
       req.log.warn({ err: safeError(error) }, "session store unavailable");
       reply.header("retry-after", "10");
-      const message = "Sign-in is temporarily unavailable: the app cannot reach its session store. Try again in a minute.";
+      const message =
+        "Sign-in is temporarily unavailable: the app cannot reach its session store. Try again in a minute.";
       if (wantsJson(req)) return reply.code(503).send({ error: "store_unavailable", message });
       return sendPage(reply, 503, messagePage("Sign-in is temporarily unavailable", message));
     }
@@ -44,8 +46,12 @@ async function errorsPlugin(app: FastifyInstance): Promise<void> {
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status >= 500) req.log.error({ err: safeError(error) }, "request failed");
     else req.log.info({ err: safeError(error) }, "bad request");
-    const message = status >= 500 ? "Something went wrong on our side. Try again; the server log has the details." : "The request could not be processed.";
-    if (wantsJson(req)) return reply.code(status).send({ error: status >= 500 ? "internal_error" : "bad_request", message });
+    const message =
+      status >= 500
+        ? "Something went wrong on our side. Try again; the server log has the details."
+        : "The request could not be processed.";
+    const code = status >= 500 ? "internal_error" : "bad_request";
+    if (wantsJson(req)) return reply.code(status).send({ error: code, message });
     return sendPage(reply, status, messagePage(status >= 500 ? "Something went wrong" : "Bad request", message));
   });
 }

@@ -27,12 +27,15 @@ interface SessionsPluginOptions {
   readonly maxTokenCacheBytes: number;
 }
 
-async function sessionsPlugin(app: FastifyInstance, { stores, maxTokenCacheBytes }: SessionsPluginOptions): Promise<void> {
+async function sessionsPlugin(app: FastifyInstance, options: SessionsPluginOptions): Promise<void> {
+  const { stores, maxTokenCacheBytes } = options;
   const { sessions, attempts } = stores;
   /** Whether a serialized token cache is within its bound (and a warning when it is not). */
   const withinBound = (req: FastifyRequest, serialized: string): boolean => {
     const bytes = Buffer.byteLength(serialized);
-    if (bytes > maxTokenCacheBytes) req.log.warn({ bytes, bound: maxTokenCacheBytes }, "token cache over its bound: not kept");
+    if (bytes > maxTokenCacheBytes) {
+      req.log.warn({ bytes, bound: maxTokenCacheBytes }, "token cache over its bound: not kept");
+    }
     return bytes <= maxTokenCacheBytes;
   };
   app.addHook("onClose", () => stores.close());
@@ -55,7 +58,8 @@ async function sessionsPlugin(app: FastifyInstance, { stores, maxTokenCacheBytes
     async start(req, reply, session) {
       if (req.session) await sessions.delete(req.session.id);
       const id = randomId();
-      const created = await sessions.create(id, { id, ...session, tokenCache: withinBound(req, session.tokenCache) ? session.tokenCache : "" });
+      const tokenCache = withinBound(req, session.tokenCache) ? session.tokenCache : "";
+      const created = await sessions.create(id, { id, ...session, tokenCache });
       if (!created) {
         req.session = null;
         clearCookie(req, reply);
@@ -83,7 +87,8 @@ async function sessionsPlugin(app: FastifyInstance, { stores, maxTokenCacheBytes
       return {
         // The live record's: a refresh another request (or instance) saved meanwhile is seen.
         read: async () => (await sessions.get(session.id))?.tokenCache ?? "",
-        write: async (serialized) => withinBound(req, serialized) && decorated.save(req, { ...session, tokenCache: serialized }),
+        write: async (serialized) =>
+          withinBound(req, serialized) && decorated.save(req, { ...session, tokenCache: serialized }),
       };
     },
   };
@@ -92,8 +97,10 @@ async function sessionsPlugin(app: FastifyInstance, { stores, maxTokenCacheBytes
   app.decorate("signInAttempts", {
     async keep(req, reply, attempt, returnUrl) {
       // The binding is always one this server minted: a cookie value the store does not hold (planted, expired,
-      // forged) is ignored and a fresh one minted. A known one is reused, so a second tab's attempt keeps the first's alive.
-      const binding = await attempts.keep(cookieId(req, signInCookie(req)), randomId(), attempt.state, { attempt, returnUrl });
+      // forged) is ignored and a fresh one minted. A known one is reused, so a second tab's attempt keeps the first's
+      // alive.
+      const presented = cookieId(req, signInCookie(req));
+      const binding = await attempts.keep(presented, randomId(), attempt.state, { attempt, returnUrl });
       if (binding === undefined) return false;
       reply.setCookie(signInCookie(req), binding, signInCookieOptions());
       return true;

@@ -17,7 +17,12 @@ export const isHttps = (req: FastifyRequest): boolean => req.publicOrigin.starts
 export const sessionCookie = (req: FastifyRequest): string => (isHttps(req) ? "__Host-session" : "session");
 export const signInCookie = (req: FastifyRequest): string => (isHttps(req) ? "__Host-signin" : "signin");
 
-export const sessionCookieOptions = (req: FastifyRequest): CookieSerializeOptions => ({ path: "/", httpOnly: true, secure: isHttps(req), sameSite: "lax" });
+export const sessionCookieOptions = (req: FastifyRequest): CookieSerializeOptions => ({
+  path: "/",
+  httpOnly: true,
+  secure: isHttps(req),
+  sameSite: "lax",
+});
 export const signInCookieOptions = (): CookieSerializeOptions => ({
   path: "/",
   httpOnly: true,

@@ -38,7 +38,8 @@ export interface Sessions {
 export interface SignInAttempts {
   /**
    * Keeps an attempt for 15 minutes under this browser's binding and sets the binding cookie. Returns false, keeping
-   * nothing, when the app already holds its bound of browsers with sign-ins in progress: someone else's are never evicted.
+   * nothing, when the app already holds its bound of browsers with sign-ins in progress: someone else's are never
+   * evicted.
    */
   keep(req: FastifyRequest, reply: FastifyReply, attempt: SignInAttempt, returnUrl: string): Promise<boolean>;
   /** False when {@link SignInAttempts.keep} would refuse this browser's attempt: a cheap check before building one. */

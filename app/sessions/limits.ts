@@ -63,10 +63,11 @@ export class SessionLimitsError extends Error {
 export function sessionLimits(options: SessionOptions = {}): ResolvedSessionLimits {
   const d = DEFAULT_SESSION_LIMITS;
   const problems: string[] = [];
-  const whole = (name: string, value: number | undefined, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number => {
+  const whole = (name: string, value: number | undefined, fallback: number, min: number, max = 2 ** 31 - 1) => {
     const chosen = value ?? fallback;
     if (!Number.isInteger(chosen) || chosen < min || chosen > max) {
-      problems.push(`sessions.${name} is ${String(chosen)}: set a whole number from ${min} to ${max} (default ${fallback}).`);
+      const range = `a whole number from ${min} to ${max} (default ${fallback})`;
+      problems.push(`sessions.${name} is ${String(chosen)}: set ${range}.`);
     }
     return chosen;
   };
@@ -76,8 +77,9 @@ export function sessionLimits(options: SessionOptions = {}): ResolvedSessionLimi
   // Above maxSessions only the global bound applies; a user with more than 1 000 browsers signed in is no use case.
   const maxSessionsPerUser = whole("maxSessionsPerUser", options.maxSessionsPerUser, d.maxSessionsPerUser, 1, 1_000);
   const maxTokenCacheBytes = whole("maxTokenCacheBytes", options.maxTokenCacheBytes, d.maxTokenCacheBytes, 0);
-  const maxBrowsers = whole("signInAttempts.maxBrowsers", options.signInAttempts?.maxBrowsers, d.maxBrowsers, 1);
-  const maxPerBrowser = whole("signInAttempts.maxPerBrowser", options.signInAttempts?.maxPerBrowser, d.maxPerBrowser, 1);
+  const attempts = options.signInAttempts;
+  const maxBrowsers = whole("signInAttempts.maxBrowsers", attempts?.maxBrowsers, d.maxBrowsers, 1);
+  const maxPerBrowser = whole("signInAttempts.maxPerBrowser", attempts?.maxPerBrowser, d.maxPerBrowser, 1);
   if (problems.length > 0) throw new SessionLimitsError(problems);
   return {
     sessions: { idleTimeoutMs, absoluteTimeoutMs, maxSessions, maxSessionsPerUser },

@@ -11,7 +11,10 @@ export interface MemorySessionStore<S extends SessionIndexFields> extends Sessio
   sweep(): void;
 }
 
-export function createMemorySessionStore<S extends SessionIndexFields>(limits: SessionLimits, now: () => number): MemorySessionStore<S> {
+export function createMemorySessionStore<S extends SessionIndexFields>(
+  limits: SessionLimits,
+  now: () => number,
+): MemorySessionStore<S> {
   const sessions = new BoundedMap<S>({
     idleTimeoutMs: limits.idleTimeoutMs,
     absoluteTimeoutMs: limits.absoluteTimeoutMs,

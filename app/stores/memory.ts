@@ -28,7 +28,11 @@ export function createMemoryStores<S extends SessionIndexFields, A>(
   const now = options.now ?? Date.now;
   const sessions = createMemorySessionStore<S>(sessionLimits, now);
   // No idle timeout: a browser's entry is re-set (refreshed, moved last) whenever it keeps a new attempt.
-  const browsers = new BoundedMap<PendingBrowser<A>>({ absoluteTimeoutMs: attemptLimits.ttlMs, maxEntries: attemptLimits.maxBrowsers, now });
+  const browsers = new BoundedMap<PendingBrowser<A>>({
+    absoluteTimeoutMs: attemptLimits.ttlMs,
+    maxEntries: attemptLimits.maxBrowsers,
+    now,
+  });
   const sweeper = setInterval(() => {
     sessions.sweep();
     browsers.sweep();

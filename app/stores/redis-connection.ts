@@ -151,7 +151,8 @@ export function connectRedis(options: RedisConnectionOptions): RedisConnection {
     available() {
       const at = now();
       if (lastCheck && at - lastCheck.at < 1_000) return lastCheck.ok;
-      const ok = authenticated && client.status === "ready" ? client.ping().then(() => true, () => false) : Promise.resolve(false);
+      const ready = authenticated && client.status === "ready";
+      const ok = ready ? client.ping().then(() => true, () => false) : Promise.resolve(false);
       lastCheck = { at, ok };
       return ok;
     },

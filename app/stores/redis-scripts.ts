@@ -68,7 +68,7 @@ if ARGV[9] == '1' then
 end
 return 1`;
 
-// KEYS: session. ARGV: session JSON. Replaces the record, keeping its creation time, user and TTL, only while it exists.
+// KEYS: session. ARGV: session JSON. Replaces the record, keeping its creation time, user and TTL, while it exists.
 export const REPLACE_SESSION = `#!lua
 local old = redis.call('GET', KEYS[1])
 if not old then return 0 end

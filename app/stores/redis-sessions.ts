@@ -23,7 +23,9 @@ export function createRedisSessionStore<S extends SessionIndexFields>(
   return {
     async get(id) {
       const member = hash(id);
-      const raw = await run("read a session", (c) => c.eval(GET_SESSION, 2, sessionKey(member), all, now(), idle, absolute, member, prefix));
+      const raw = await run("read a session", (c) =>
+        c.eval(GET_SESSION, 2, sessionKey(member), all, now(), idle, absolute, member, prefix),
+      );
       return typeof raw === "string" ? unstamp<S>(raw, 2).value : undefined;
     },
     async create(id, session) {
@@ -55,14 +57,18 @@ export function createRedisSessionStore<S extends SessionIndexFields>(
       return created === 1;
     },
     async replace(id, session) {
-      return (await run("replace a session", (c) => c.eval(REPLACE_SESSION, 1, sessionKey(hash(id)), JSON.stringify(session)))) === 1;
+      const json = JSON.stringify(session);
+      return (await run("replace a session", (c) => c.eval(REPLACE_SESSION, 1, sessionKey(hash(id)), json))) === 1;
     },
     async delete(id) {
       const member = hash(id);
-      return (await run("end a session", (c) => c.eval(DELETE_SESSION, 2, sessionKey(member), all, member, prefix))) === 1;
+      const key = sessionKey(member);
+      const ended = await run("end a session", (c) => c.eval(DELETE_SESSION, 2, key, all, member, prefix));
+      return ended === 1;
     },
     async deleteBySid(iss, sid) {
-      return Number(await run("end the sessions of a sid", (c) => c.eval(DELETE_BY_SID, 2, sidKey(iss, sid), all, prefix)));
+      const index = sidKey(iss, sid);
+      return Number(await run("end the sessions of a sid", (c) => c.eval(DELETE_BY_SID, 2, index, all, prefix)));
     },
   };
 }

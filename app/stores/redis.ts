@@ -13,10 +13,10 @@
  *   TTL, and the session bound (maxSessions) keeps the store below its memory.
  *
  * Key layout (namespace `secretless:` by default):
- *   {s}:s:<sha256(session id)>        string  "<createdAt ms>|<user tag>|<session JSON>"  PX = min(idle, absolute left)
- *   {s}:all                           zset    every live session's member, scored by when it idles out (the bound)
- *   {s}:u:<sha256(tid \n oid)>        zset    one user's sessions, in creation order (the per-user cap)  PX = absolute
- *   {s}:sid:<sha256(iss \n sid)>      set     the sessions of one Entra session, for front-channel logout  PX = absolute
+ *   {s}:s:<sha256(session id)>    string  "<createdAt ms>|<user tag>|<session JSON>"  PX = min(idle, absolute left)
+ *   {s}:all                       zset    every live session's member, scored by when it idles out (the bound)
+ *   {s}:u:<sha256(tid \n oid)>    zset    one user's sessions, in creation order (the per-user cap)  PX = absolute
+ *   {s}:sid:<sha256(iss \n sid)>  set     one Entra session's sessions, for front-channel logout  PX = absolute
  *   {att}:b:<sha256(binding)>         hash    state → "<keptAt ms>|<attempt JSON>"      PX = attempt TTL
  *   {att}:browsers                    zset    sha256(binding) scored by expiry, to bound browsers in progress
  * The `{s}` and `{att}` hash tags keep the keys one script touches in one slot, so the scripts also run on a clustered

@@ -4,6 +4,7 @@
  * that cannot miss a session, even when Redis runs out of memory.
  */
 import { randomBytes } from "node:crypto";
+import Redis from "ioredis";
 import pino from "pino";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { SESSION_REDIS_EVICTION_POLICY } from "../../contract/catalogue";
@@ -59,6 +60,31 @@ describeWithRedis("Redis session bounds and logout", () => {
   afterAll(async () => {
     for (const s of opened) await s.close();
     await redis?.close();
+  });
+
+  it("keeps a session written by a script across a crash, and still lets no one in without a token", async () => {
+    const { sessions } = await stores();
+    await sessions.create("survivor", user(1, "kept-sid"));
+    await redis.kill();
+    await redis.start();
+    const back = async (): Promise<boolean> => (await sessions.get("survivor").catch(() => undefined)) !== undefined;
+    await eventually("the session is back", back);
+    expect(await sessions.deleteBySid(ISS, "kept-sid")).toBe(1); // the sid index survived too
+    const anonymous = new Redis({
+      host: redis.host,
+      port: redis.port,
+      tls: { ca: redis.caPem, servername: "localhost" },
+      lazyConnect: true,
+      enableReadyCheck: false,
+      maxRetriesPerRequest: 0,
+    });
+    anonymous.on("error", () => undefined);
+    try {
+      await anonymous.connect();
+      await expect(anonymous.get("secretless:x")).rejects.toThrow(/NOAUTH/);
+    } finally {
+      anonymous.disconnect();
+    }
   });
 
   it("lets one user's repeated sign-ins end only that user's own oldest sessions", async () => {

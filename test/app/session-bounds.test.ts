@@ -12,7 +12,8 @@ interface TestSession {
 }
 
 const TID = "72f988bf-86f1-41af-91ab-2d7cd011db47";
-const user = (n: number): TestSession => ({ claims: { iss: `https://login.example/${TID}/v2.0`, tid: TID, oid: `oid-${n}` } });
+const ISS = `https://login.example/${TID}/v2.0`;
+const user = (n: number): TestSession => ({ claims: { iss: ISS, tid: TID, oid: `oid-${n}` } });
 let opened: Stores<TestSession, unknown> | undefined;
 afterEach(() => opened?.close());
 
@@ -42,7 +43,7 @@ it("lets one user's repeated sign-ins at the bound end only that user's own olde
   expect(await sessions.get("attacker-17")).toBeUndefined();
 });
 
-it("refuses a new user's sign-in at the global bound rather than evicting anyone, and has room once one ends", async () => {
+it("refuses a new user's sign-in at the global bound, evicting no one, and has room once one ends", async () => {
   const { stores, tick } = memoryStores(3, 1);
   const { sessions } = stores;
   for (const n of [1, 2, 3]) expect(await sessions.create(`s-${n}`, user(n))).toBe(true);
