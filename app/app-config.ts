@@ -12,6 +12,7 @@ import {
 import { IDENTITY_ENDPOINT_ANY_ORIGIN, parseUrl, readIdentityEndpoint, readPublicOrigins, type Env } from "./hosting";
 import type { RedisTarget } from "./stores/redis-connection";
 import { readSettings, settingKey, type Setting, type Settings } from "./env-settings";
+import { readSessionSettings, type SessionBoundSettings } from "./sessions/limits";
 import { readRedisTarget } from "./stores/redis-settings";
 
 /** The app's settings, read once from the environment at start-up and validated (see {@link loadConfig}). */
@@ -49,6 +50,8 @@ export interface AppConfig {
   readonly graph: GraphConfig;
   /** The shared Redis for sessions (with their token caches) and pending sign-ins (`Redis__…`); undefined: memory. */
   readonly redis: RedisTarget | undefined;
+  /** `Sessions__MaxSessions` and `Sessions__MaxPerUser` when set; the rest of the session limits take their defaults. */
+  readonly sessions: SessionBoundSettings;
 }
 
 /** Where Microsoft Graph is and which delegated scopes its access token is asked for. */
@@ -108,6 +111,7 @@ export function loadConfig(env: Env): AppConfig {
   const hosting = readPublicOrigins(env, problems);
   const graph = readGraph(settings, instance.value, problems);
   const redis = readRedisTarget(settings, instance.value, problems);
+  const sessions = readSessionSettings(settings, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -124,6 +128,7 @@ export function loadConfig(env: Env): AppConfig {
     behindAppServiceFrontEnd: hosting.onAppService,
     graph,
     redis,
+    sessions,
   };
 }
 

@@ -26,7 +26,7 @@ export interface AppDeps {
   readonly logger?: FastifyServerOptions["logger"];
   /** Where JSON logs go (tests capture them); defaults to stdout. */
   readonly logStream?: NodeJS.WritableStream;
-  /** Session timeouts and bound, and sign-in attempt bounds. Defaults: see SessionOptions. */
+  /** Session timeouts and bounds, and sign-in attempt bounds, over `config.sessions`. Defaults: see SessionOptions. */
   readonly sessions?: SessionOptions;
   /**
    * Tuning of the Redis store when `config.redis` is set (timeouts, backoff, extra TLS options such as a local CA).
@@ -115,7 +115,7 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): FastifyInstanc
 
   app.register(errorPages);
   app.register(security, { instanceOrigin: new URL(config.instance).origin, publicOrigins: config.publicOrigins });
-  const limits = sessionLimits(deps.sessions);
+  const limits = sessionLimits({ ...config.sessions, ...deps.sessions });
   const stores: SessionStores = config.redis
     ? createRedisStores<Session, KeptSignInAttempt>({ ...deps.redis, target: config.redis, tokens, log: app.log }, limits.sessions, limits.attempts)
     : createMemoryStores<Session, KeptSignInAttempt>(limits.sessions, limits.attempts);

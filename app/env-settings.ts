@@ -22,13 +22,13 @@ export function settingKey(name: string): string {
 }
 
 /**
- * The `AzureAd__…`, `DownstreamApis__…` and `Redis__…` variables by {@link settingKey}; two spellings of one setting
+ * The `AzureAd__…`, `DownstreamApis__…`, `Redis__…` and `Sessions__…` variables by {@link settingKey}; two spellings of one setting
  * with different values are a problem.
  */
 export function readSettings(env: Env, problems: string[]): Settings {
   const settings = new Map<string, Setting>();
   for (const [name, raw] of Object.entries(env)) {
-    if (raw === undefined || !/^(azuread|downstreamapis|redis)(:|__)/i.test(name)) continue;
+    if (raw === undefined || !/^(azuread|downstreamapis|redis|sessions)(:|__)/i.test(name)) continue;
     const value = raw.trim();
     const k = settingKey(name);
     const seen = settings.get(k);

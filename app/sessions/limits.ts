@@ -1,4 +1,8 @@
-/** Session timeouts and bounds, their defaults, and the check that they make sense. */
+/**
+ * Session timeouts and bounds, their defaults, the check that they make sense, and the two bounds an operator may set
+ * as app settings (`Sessions__MaxSessions`, `Sessions__MaxPerUser`).
+ */
+import { settingKey, type Settings } from "../env-settings";
 import type { SessionLimits, SignInAttemptLimits } from "../stores/types";
 
 /** How long a sign-in attempt lives: ASP.NET's nonce lifetime. */
@@ -51,6 +55,50 @@ export const DEFAULT_SESSION_LIMITS = {
   maxPerBrowser: 5,
 } as const;
 
+/** The bounds {@link readSessionSettings} reads. */
+export type SessionBoundSettings = Pick<SessionOptions, "maxSessions" | "maxSessionsPerUser">;
+
+/** The session bounds an operator may set as app settings, read as ASP.NET reads names (env-settings.ts). */
+export const SessionSetting = {
+  /** Live sessions in all (this instance's in memory, every instance's in Redis). */
+  MaxSessions: "Sessions__MaxSessions",
+  /** Live sessions of one user (`tid` + `oid`). */
+  MaxPerUser: "Sessions__MaxPerUser",
+} as const;
+
+const MAX_SESSIONS_LIMIT = 10_000_000;
+const MAX_PER_USER_LIMIT = 1_000;
+
+/**
+ * `Sessions__MaxSessions` and `Sessions__MaxPerUser` (unset: the defaults); a problem, naming the setting and the
+ * fix, for a value that is not a whole number in range or for any other `Sessions__…` name.
+ */
+export function readSessionSettings(settings: Settings, problems: string[]): SessionBoundSettings {
+  const read = (name: string, max: number, fallback: number): number | undefined => {
+    const setting = settings.get(settingKey(name));
+    if (!setting?.value) return undefined;
+    const value = /^\d{1,8}$/.test(setting.value) ? Number(setting.value) : NaN;
+    if (value >= 1 && value <= max) return value;
+    const fix = `set a whole number from 1 to ${max}, or leave it unset for ${fallback}`;
+    problems.push(`${setting.name} is "${setting.value}": ${fix}.`);
+    return undefined;
+  };
+  for (const [key, setting] of settings) {
+    const known = [SessionSetting.MaxSessions, SessionSetting.MaxPerUser].some((name) => settingKey(name) === key);
+    if (key.startsWith("sessions:") && !known) {
+      const names = `${SessionSetting.MaxSessions} or ${SessionSetting.MaxPerUser}`;
+      problems.push(`${setting.name} is not a setting this app reads: use ${names}.`);
+    }
+  }
+  const d = DEFAULT_SESSION_LIMITS;
+  const maxSessions = read(SessionSetting.MaxSessions, MAX_SESSIONS_LIMIT, d.maxSessions);
+  const maxSessionsPerUser = read(SessionSetting.MaxPerUser, MAX_PER_USER_LIMIT, d.maxSessionsPerUser);
+  return {
+    ...(maxSessions !== undefined ? { maxSessions } : {}),
+    ...(maxSessionsPerUser !== undefined ? { maxSessionsPerUser } : {}),
+  };
+}
+
 /** Thrown by {@link sessionLimits}: a limit is not a whole number in its range; the message names it and the fix. */
 export class SessionLimitsError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -73,9 +121,10 @@ export function sessionLimits(options: SessionOptions = {}): ResolvedSessionLimi
   };
   const idleTimeoutMs = whole("idleTimeoutMs", options.idleTimeoutMs, d.idleTimeoutMs, 1);
   const absoluteTimeoutMs = whole("absoluteTimeoutMs", options.absoluteTimeoutMs, d.absoluteTimeoutMs, 1);
-  const maxSessions = whole("maxSessions", options.maxSessions, d.maxSessions, 1);
+  const maxSessions = whole("maxSessions", options.maxSessions, d.maxSessions, 1, MAX_SESSIONS_LIMIT);
   // Above maxSessions only the global bound applies; a user with more than 1 000 browsers signed in is no use case.
-  const maxSessionsPerUser = whole("maxSessionsPerUser", options.maxSessionsPerUser, d.maxSessionsPerUser, 1, 1_000);
+  const perUser = options.maxSessionsPerUser;
+  const maxSessionsPerUser = whole("maxSessionsPerUser", perUser, d.maxSessionsPerUser, 1, MAX_PER_USER_LIMIT);
   const maxTokenCacheBytes = whole("maxTokenCacheBytes", options.maxTokenCacheBytes, d.maxTokenCacheBytes, 0);
   const attempts = options.signInAttempts;
   const maxBrowsers = whole("signInAttempts.maxBrowsers", attempts?.maxBrowsers, d.maxBrowsers, 1);

@@ -6,7 +6,8 @@ import { expect, it } from "vitest";
 import { formPostFor, me, problemTitle, signedInAgent, useStack } from "./support/stack";
 import { UserAgent } from "./support/user-agent";
 
-const stack = useStack({ deps: { sessions: { maxSessions: 2 } } });
+// Lowered the way an operator would, by app setting.
+const stack = useStack({ settings: { Sessions__MaxSessions: "2" } });
 
 it("refuses a sign-in at the bound of live sessions with a try-later page, and signs no one else out", async () => {
   const first = await signedInAgent(stack);
