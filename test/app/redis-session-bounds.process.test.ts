@@ -31,7 +31,7 @@ const user = (n: number, sid?: string, tokenCache?: string): TestSession => ({
 let redis: LocalRedis;
 const opened: Stores<TestSession, unknown>[] = [];
 
-async function stores(limits: Partial<SessionLimits> = {}) {
+async function stores(limits: Partial<SessionLimits> = {}, now?: () => number) {
   const token = randomBytes(32).toString("base64url");
   await redis.allowToken(token, Date.now() / 1000 + 3600);
   const created = createRedisStores<TestSession, unknown>(
@@ -41,6 +41,7 @@ async function stores(limits: Partial<SessionLimits> = {}) {
       log: pino({ level: "silent" }),
       tls: { ca: redis.caPem },
       namespace: `secretless:${randomId().slice(0, 8)}:`,
+      ...(now ? { now } : {}),
     },
     { idleTimeoutMs: 600_000, absoluteTimeoutMs: 1_200_000, maxSessions: 4, maxSessionsPerUser: 2, ...limits },
     { ttlMs: 60_000, maxBrowsers: 3, maxPerBrowser: 2 },
@@ -85,6 +86,20 @@ describeWithRedis("Redis session bounds and logout", () => {
     } finally {
       anonymous.disconnect();
     }
+  });
+
+  it("ends a session at its absolute timeout by the injected clock however active, and frees its place", async () => {
+    // The real time plus a jump: Redis's own TTLs (the idle timeout) still run in real time.
+    let jump = 0;
+    const limits = { idleTimeoutMs: 600_000, absoluteTimeoutMs: 1_200_000, maxSessions: 1 };
+    const { sessions } = await stores(limits, () => Date.now() + jump);
+    await sessions.create("old", user(1));
+    jump += 1_190_000;
+    expect(await sessions.get("old")).toEqual(user(1));
+    expect(await sessions.create("refused", user(2))).toBe(false);
+    jump += 10_000;
+    expect(await sessions.get("old")).toBeUndefined();
+    expect(await sessions.create("newcomer", user(2))).toBe(true);
   });
 
   it("lets one user's repeated sign-ins end only that user's own oldest sessions", async () => {
