@@ -14,6 +14,7 @@ import type { RedisTarget } from "./stores/redis-connection";
 import { readSettings, settingKey, type Setting, type Settings } from "./env-settings";
 import { readSessionSettings, type SessionBoundSettings } from "./sessions/limits";
 import { readRedisTarget } from "./stores/redis-settings";
+import { readEasyAuthMode, type EasyAuthMode } from "./auth/easy-auth";
 
 /** The app's settings, read once from the environment at start-up and validated (see {@link loadConfig}). */
 export interface AppConfig {
@@ -52,6 +53,12 @@ export interface AppConfig {
   readonly redis: RedisTarget | undefined;
   /** `Sessions__MaxSessions` and `Sessions__MaxPerUser` when set; the rest of the session limits take their defaults. */
   readonly sessions: SessionBoundSettings;
+  /**
+   * Easy Auth mode (`SignIn__AuthMode=easyAuth`, vouched for by App Service's `WEBSITE_AUTH_ENABLED` or the local
+   * stand-in): the platform signs users in and the app reads its identity headers (app/auth/easy-auth.ts). Undefined:
+   * the app signs users in itself and drops those headers.
+   */
+  readonly easyAuth?: EasyAuthMode | undefined;
 }
 
 /** Where Microsoft Graph is and which delegated scopes its access token is asked for. */
@@ -112,6 +119,7 @@ export function loadConfig(env: Env): AppConfig {
   const graph = readGraph(settings, instance.value, problems);
   const redis = readRedisTarget(settings, instance.value, problems);
   const sessions = readSessionSettings(settings, problems);
+  const easyAuth = readEasyAuthMode(env, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -129,6 +137,7 @@ export function loadConfig(env: Env): AppConfig {
     graph,
     redis,
     sessions,
+    easyAuth,
   };
 }
 
