@@ -4,6 +4,7 @@
  * run-from-package.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { refuseInvalidArguments } from "../common/invalid-arguments";
 import { DEFAULT_PLAN_SKU, DEFAULT_SCALED_OUT_INSTANCES, type PlanSku, type RedisSku } from "../contract/catalogue";
 import { type CloudName, clouds } from "../contract/clouds";
 import {
@@ -176,5 +177,5 @@ export function validateArgs(args: SecretlessWebAppArgs): void {
     const why = ownedSettings.find(([names]) => names.some((own) => own.toLowerCase() === key.toLowerCase()))?.[1];
     if (why) errors.push({ propertyPath: `appSettings.${key}`, reason: `${key} is set by SecretlessWebApp ${why}; remove it from appSettings.` });
   }
-  if (errors.length > 0) throw new pulumi.InputPropertiesError({ message: "Invalid arguments for SecretlessWebApp", errors });
+  refuseInvalidArguments("SecretlessWebApp", errors);
 }
