@@ -43,3 +43,36 @@ export const GraphAppRole = {
   /** Create app registrations and manage only those it owns: the deploy creates and updates the stack's app. */
   ApplicationReadWriteOwnedBy: "Application.ReadWrite.OwnedBy",
 } as const;
+
+/**
+ * The control-plane actions of the roles the deploy identity may hold on the app's group, as Microsoft's built-in roles
+ * reference lists them (the `actions` of each role's JSON block; only those relevant to this stack are kept). The
+ * permissions matrix (test/bootstrap/permissions.test.ts) maps every resource type the app stack creates to one of
+ * these. Contributor's `*` covers all but authorization writes.
+ */
+export const RoleActions: Partial<Record<BuiltInRoleName, readonly string[]>> = {
+  Contributor: ["*"],
+  WebsiteContributor: ["Microsoft.Web/sites/*", "Microsoft.Web/serverFarms/read", "Microsoft.Web/serverFarms/join/action", "Microsoft.Resources/deployments/*", "Microsoft.Resources/subscriptions/resourceGroups/read"],
+  WebPlanContributor: ["Microsoft.Web/serverFarms/*", "Microsoft.Resources/deployments/*", "Microsoft.Resources/subscriptions/resourceGroups/read"],
+  ManagedIdentityContributor: [
+    "Microsoft.ManagedIdentity/userAssignedIdentities/read",
+    "Microsoft.ManagedIdentity/userAssignedIdentities/write",
+    "Microsoft.ManagedIdentity/userAssignedIdentities/delete",
+  ],
+  ManagedIdentityOperator: ["Microsoft.ManagedIdentity/userAssignedIdentities/*/read", "Microsoft.ManagedIdentity/userAssignedIdentities/*/assign/action"],
+  AzureManagedRedisContributor: ["Microsoft.Cache/redisEnterprise/*"],
+};
+
+/**
+ * True when an action pattern covers `action`. ARM's `*` matches any run of characters, and a `/*\/` segment also
+ * matches no segment at all: Managed Identity Operator's `userAssignedIdentities/*\/assign/action` is what grants
+ * `userAssignedIdentities/assign/action`. Actions compare without regard to case.
+ */
+export function actionCovers(pattern: string, action: string): boolean {
+  const escape = (text: string) => text.replace(/[.+?^${}()|[\]\\]/g, "\\$&");
+  const source = pattern
+    .split("/*/")
+    .map((part) => part.split("*").map(escape).join(".*"))
+    .join("/(?:.*/)?");
+  return new RegExp(`^${source}$`, "i").test(action);
+}

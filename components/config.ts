@@ -86,6 +86,14 @@ function readPlace(r: Reader) {
   const location = r.required("location", "set the Azure region to deploy to (pulumi config set location westeurope).", locationProblem);
   const webAppName = r.required("webAppName", "set the App Service app name (pulumi config set webAppName my-signin-app).", webAppNameProblem);
   const resourceGroupName = r.optional("resourceGroupName", resourceGroupNameProblem);
+  // CI's deploy identity has rights in the bootstrap's target group only, and none to create a group.
+  if (r.raw.inGitHubActions && resourceGroupName === undefined) {
+    r.report(
+      "resourceGroupName",
+      "is unset, so the stack would create a resource group, which CI's deploy identity may not; set it to the bootstrap's " +
+        "targetResourceGroupName (pulumi config set resourceGroupName secretless-signin).",
+    );
+  }
   return { location, webAppName, resourceGroupName };
 }
 
@@ -109,6 +117,14 @@ function readRegistration(r: Reader, webAppName: string | undefined) {
   const signInAudience = r.withDefault("signInAudience", DEFAULT_SIGN_IN_AUDIENCE, signInAudienceProblem) as SignInAudience;
   const appRoleAssignmentRequired = r.bool("appRoleAssignmentRequired", false);
   const grantAdminConsent = r.bool("grantAdminConsent", false);
+  if (r.raw.inGitHubActions && grantAdminConsent) {
+    r.report(
+      "grantAdminConsent",
+      "is true, but a tenant-wide consent grant needs DelegatedPermissionGrant.ReadWrite.All, which CI's deploy identity " +
+        "(Application.ReadWrite.OwnedBy) does not hold. Grant consent once as an administrator (the app's admin-consent " +
+        "link, or az ad app permission admin-consent --id <app client id>), then set it to false (pulumi config set grantAdminConsent false).",
+    );
+  }
   const fix = "a list; set items with pulumi config set --path 'appOwnerObjectIds[0]' <object id GUID>.";
   const appOwnerObjectIds = r.stringList("appOwnerObjectIds", fix, (o) => objectIdProblem(o));
   // CI's deploy identity holds Application.ReadWrite.OwnedBy, which cannot add other owners to an application or a
