@@ -51,6 +51,8 @@ export const GraphAppRole = {
  * these. Contributor's `*` covers all but authorization writes.
  */
 export const RoleActions: Partial<Record<BuiltInRoleName, readonly string[]>> = {
+  // Reader's one action: every GET, none of the POST `list…` actions that return keys, settings or publishing profiles.
+  Reader: ["*/read"],
   Contributor: ["*"],
   WebsiteContributor: ["Microsoft.Web/sites/*", "Microsoft.Web/serverFarms/read", "Microsoft.Web/serverFarms/join/action", "Microsoft.Resources/deployments/*", "Microsoft.Resources/subscriptions/resourceGroups/read"],
   WebPlanContributor: ["Microsoft.Web/serverFarms/*", "Microsoft.Resources/deployments/*", "Microsoft.Resources/subscriptions/resourceGroups/read"],
