@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { refuseInvalidArguments } from "../common/invalid-arguments";
 import { DEFAULT_PLAN_SKU, DEFAULT_SCALED_OUT_INSTANCES, type PlanSku, type RedisSku } from "../contract/catalogue";
+import type { AuthMode } from "../contract/easy-auth";
 import { type CloudName, clouds } from "../contract/clouds";
 import {
   alwaysOnProblem,
@@ -30,6 +31,7 @@ import {
   graphSettings,
 } from "../contract/settings";
 import { type AppPackageRef, RUN_FROM_PACKAGE_SETTINGS } from "./appDeployment";
+import { EASY_AUTH_OWNED_SETTINGS, easyAuthConflicts } from "./easy-auth";
 import type { EntraApplication } from "./entraApplication";
 import type { ManagedIdentity } from "./identity";
 import type { SessionRedis } from "./sessionRedis";
@@ -101,6 +103,13 @@ export interface SecretlessWebAppArgs {
   readonly instanceCount?: number;
   /** Optional. The Azure Managed Redis SKU with `scaleOut`. Defaults to `Balanced_B0`. */
   readonly redisSku?: RedisSku;
+  /**
+   * Optional. Who signs users in: `app` (the sample app, with the identity's token as its client assertion) or
+   * `easyAuth` (App Service's built-in authentication presents the same token through the FIC; see
+   * components/easy-auth.ts). Easy Auth is refused with `scaleOut`, a custom `callbackPath` or a multi-tenant
+   * `signInAudience`. Defaults to `app`.
+   */
+  readonly authMode?: AuthMode;
   /** Optional. Tags for every Azure resource that takes them. Defaults to none. */
   readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
@@ -172,10 +181,18 @@ export function validateArgs(args: SecretlessWebAppArgs): void {
     [Object.values(DownstreamApiSetting), "for the cloud's Microsoft Graph and the permission the app registration declares"],
     [Object.keys(RUN_FROM_PACKAGE_SETTINGS), "so the site runs the deployed zip as it is"],
     [Object.values(RedisSetting), "from the Redis it creates with scaleOut"],
+    [EASY_AUTH_OWNED_SETTINGS, "for authMode easyAuth (the identity Easy Auth presents, and the mode the app trusts)"],
   ];
   for (const key of Object.keys(args.appSettings ?? {})) {
     const why = ownedSettings.find(([names]) => names.some((own) => own.toLowerCase() === key.toLowerCase()))?.[1];
     if (why) errors.push({ propertyPath: `appSettings.${key}`, reason: `${key} is set by SecretlessWebApp ${why}; remove it from appSettings.` });
+  }
+  if (args.authMode !== undefined && args.authMode !== "app" && args.authMode !== "easyAuth") {
+    errors.push({ propertyPath: "authMode", reason: `"${String(args.authMode)}" is not an auth mode; use app or easyAuth.` });
+  }
+  if (args.authMode === "easyAuth") {
+    const conflicts = easyAuthConflicts({ scaleOut: args.scaleOut, callbackPath: args.callbackPath, signInAudience: plain<string>(args.signInAudience, "string") });
+    for (const { key, problem } of conflicts) errors.push({ propertyPath: key, reason: `${key} ${problem}` });
   }
   refuseInvalidArguments("SecretlessWebApp", errors);
 }
