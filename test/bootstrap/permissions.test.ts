@@ -20,6 +20,9 @@ const needs: Record<string, { arm: string[] } | { graph: "owned" | "not-owned-by
   [T.scm]: { arm: ["Microsoft.Web/sites/basicPublishingCredentialsPolicies/write"] },
   [T.ftp]: { arm: ["Microsoft.Web/sites/basicPublishingCredentialsPolicies/write"] },
   "azure-native:web:WebAppDiagnosticLogsConfiguration": { arm: ["Microsoft.Web/sites/config/write"] },
+  // Easy Auth: the site's auth settings v2 and its sticky setting names are both site config.
+  "azure-native:web:WebAppAuthSettingsV2": { arm: ["Microsoft.Web/sites/config/write"] },
+  "azure-native:web:WebAppSlotConfigurationNames": { arm: ["Microsoft.Web/sites/config/write"] },
   [T.redis]: { arm: ["Microsoft.Cache/redisEnterprise/write"] },
   [T.redisDb]: { arm: ["Microsoft.Cache/redisEnterprise/databases/write"] },
   [T.redisAccess]: { arm: ["Microsoft.Cache/redisEnterprise/databases/accessPolicyAssignments/write"] },
@@ -40,17 +43,27 @@ const needs: Record<string, { arm: string[] } | { graph: "owned" | "not-owned-by
 const leastActions = deployRoles.least.flatMap((role) => RoleActions[role] ?? []);
 const covered = (action: string) => leastActions.some((pattern) => actionCovers(pattern, action));
 
-/** The documented switches, each combination run through the component the program builds. */
-const switches: [name: string, args: Partial<SecretlessWebAppArgs>][] = [];
-for (const scaleOut of [false, true])
-  for (const existingPlanId of [undefined, "/subscriptions/8c1d9f4e-2b7a-4c3e-9d51-0f6a7b8c9d0e/resourceGroups/app-rg/providers/Microsoft.Web/serverfarms/plan"])
-    for (const appPackage of [undefined, { zipPath: "dist/app.zip", sha256: "a".repeat(64) }])
-      for (const resourceGroupName of [undefined, "secretless-signin"])
-        for (const [grantAdminConsent, appOwnerObjectIds] of [[false, []], [true, ["5b0c7e6d-1a2f-4e3d-8c9b-7a6f5e4d3c2b"]]] as const)
-          switches.push([
-            `scaleOut=${scaleOut} plan=${existingPlanId ? "existing" : "new"} deploy=${Boolean(appPackage)} group=${resourceGroupName ?? "new"} consent+owners=${grantAdminConsent}`,
-            { scaleOut, existingPlanId, appPackage, resourceGroupName, grantAdminConsent, appOwnerObjectIds: [...appOwnerObjectIds] },
-          ]);
+/**
+ * The documented switches that change which resources the stack creates. Each adds or removes its own resources
+ * independently of the others, so every type appears in one of these runs: all off, each switch alone, and all on.
+ */
+const PLAN_ID = "/subscriptions/8c1d9f4e-2b7a-4c3e-9d51-0f6a7b8c9d0e/resourceGroups/app-rg/providers/Microsoft.Web/serverfarms/plan";
+const OWNER = "5b0c7e6d-1a2f-4e3d-8c9b-7a6f5e4d3c2b";
+const each: Record<string, Partial<SecretlessWebAppArgs>> = {
+  scaleOut: { scaleOut: true },
+  existingPlanId: { existingPlanId: PLAN_ID },
+  deployApp: { appPackage: { zipPath: "dist/app.zip", sha256: "a".repeat(64) } },
+  resourceGroupName: { resourceGroupName: "secretless-signin" },
+  grantAdminConsent: { grantAdminConsent: true },
+  appOwnerObjectIds: { appOwnerObjectIds: [OWNER] },
+  authMode: { authMode: "easyAuth" },
+};
+const switches: [name: string, args: Partial<SecretlessWebAppArgs>][] = [
+  ["every switch off", {}],
+  ...Object.entries(each).map(([name, args]) => [`${name} alone`, args] as [string, Partial<SecretlessWebAppArgs>]),
+  // Easy Auth is refused with scaleOut, so "all on" leaves it out; its own run above covers its resources.
+  ["every other switch on", Object.assign({}, ...Object.entries(each).filter(([n]) => n !== "authMode").map(([, a]) => a))],
+];
 
 async function typesFor(args: Partial<SecretlessWebAppArgs>): Promise<Set<string>> {
   const mocks: AzureMocks = await attachMocks({});
