@@ -21,7 +21,7 @@ const needs: Record<string, { arm: string[] } | { graph: "owned" | "not-owned-by
   [T.ftp]: { arm: ["Microsoft.Web/sites/basicPublishingCredentialsPolicies/write"] },
   "azure-native:web:WebAppDiagnosticLogsConfiguration": { arm: ["Microsoft.Web/sites/config/write"] },
   // Easy Auth: the site's auth settings v2 and its sticky setting names are both site config.
-  "azure-native:web:WebAppAuthSettingsV2": { arm: ["Microsoft.Web/sites/config/write"] },
+  "azure-native:web:WebAppAuthSettingsV2WithoutSecrets": { arm: ["Microsoft.Web/sites/config/write"] },
   "azure-native:web:WebAppSlotConfigurationNames": { arm: ["Microsoft.Web/sites/config/write"] },
   [T.redis]: { arm: ["Microsoft.Cache/redisEnterprise/write"] },
   [T.redisDb]: { arm: ["Microsoft.Cache/redisEnterprise/databases/write"] },
