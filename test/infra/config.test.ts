@@ -152,7 +152,7 @@ describe("stack configuration", () => {
     ["tag name with a slash", { ...valid, tags: JSON.stringify({ "a/b": "c" }) }, "tags", /tag rules/],
     [
       "list of extra owners in GitHub Actions, which Application.ReadWrite.OwnedBy cannot add",
-      { ...valid, inGitHubActions: true, appOwnerObjectIds: JSON.stringify(["5b0c7e6d-1a2f-4e3d-8c9b-7a6f5e4d3c2b"]) },
+      { ...valid, inGitHubActions: true, resourceGroupName: "secretless-signin", appOwnerObjectIds: JSON.stringify(["5b0c7e6d-1a2f-4e3d-8c9b-7a6f5e4d3c2b"]) },
       "appOwnerObjectIds",
       /Application.ReadWrite.OwnedBy cannot add owners.*az ad app owner add .*pulumi config rm appOwnerObjectIds/,
     ],
