@@ -32,7 +32,7 @@ export interface BootstrapConfig {
    * it: the subjects are built from the form given (contract/github.ts).
    */
   repository: string;
-  /** The GitHub environment the deploy job runs in; only `main` may deploy to it, and its reviewers gate every `pulumi up`. */
+  /** The GitHub environment the deploy job runs in: only `main` may deploy to it; its reviewers gate each deploy. */
   deployEnvironment: string;
   /** GitHub user IDs of the environment's required reviewers, set on the environment when a GitHub token is given. */
   deployReviewerIds: number[];
@@ -75,7 +75,7 @@ export const bootstrapConfigKeys = [
 ] as const;
 export type BootstrapConfigKey = (typeof bootstrapConfigKeys)[number];
 
-/** The defaults bootstrap/Pulumi.yaml declares, stated once: the parser and CiBootstrap apply these; a test keeps the file in step. */
+/** bootstrap/Pulumi.yaml's defaults, stated once: the parser and CiBootstrap apply them; a test checks the file. */
 export const bootstrapConfigDefaults = {
   deployEnvironment: "production",
   deployReviewerIds: "[]",
@@ -123,7 +123,8 @@ const nameRules: { [K in keyof BootstrapNames]-?: (value: string) => string | un
   keyVaultName: keyVaultNameProblem,
   stateKeyName: keyVaultKeyNameProblem,
   stackName: stackNameProblem,
-  deployAccess: (v) => oneOfProblem(v, deployAccessLevels, "an access level", " (least: the narrow roles; contributor: Contributor on the group)"),
+  deployAccess: (v) =>
+    oneOfProblem(v, deployAccessLevels, "an access level", " (least: the narrow roles; contributor: Contributor there)"),
   appRegistrationObjectId: (v) => objectIdProblem(v, "az ad app show --id <client id> --query id -o tsv"),
   operatorObjectId: (v) => objectIdProblem(v, "az ad signed-in-user show --query id -o tsv"),
 };
@@ -140,8 +141,8 @@ export function bootstrapProblems(names: BootstrapNames): ConfigProblem[] {
     problems.push({
       key: "stateResourceGroupName",
       message:
-        `is the same group as targetResourceGroupName ("${names.targetResourceGroupName}"); keep state apart so the deploy ` +
-        "identity's rights in the app's group never reach the state account or the key. Pick another name.",
+        `is the same group as targetResourceGroupName ("${names.targetResourceGroupName}"); keep state apart so the ` +
+        "deploy identity's rights in the app's group never reach the state account or the key. Pick another name.",
     });
   }
   return problems;
@@ -149,7 +150,9 @@ export function bootstrapProblems(names: BootstrapNames): ConfigProblem[] {
 
 /** A GitHub user ID as `gh api users/LOGIN --jq .id` prints it. */
 function reviewerIdProblem(id: string): string | undefined {
-  return /^[1-9][0-9]{0,19}$/.test(id) ? undefined : `"${id}" is not a GitHub user ID; use the number gh api users/<login> --jq .id prints.`;
+  return /^[1-9][0-9]{0,19}$/.test(id)
+    ? undefined
+    : `"${id}" is not a GitHub user ID; use the number gh api users/<login> --jq .id prints.`;
 }
 
 /**
@@ -158,7 +161,8 @@ function reviewerIdProblem(id: string): string | undefined {
  */
 export function parseBootstrapConfig(raw: RawBootstrapConfig): BootstrapConfig {
   const r = new ConfigReader<BootstrapConfigKey>(raw, bootstrapConfigDefaults, SET);
-  const required = (key: BootstrapConfigKey, example: string) => r.required(key, `set it (${SET} ${key} ${example}).`, () => undefined) ?? "";
+  const required = (key: BootstrapConfigKey, example: string) =>
+    r.required(key, `set it (${SET} ${key} ${example}).`, () => undefined) ?? "";
   const repository = required("repository", "contoso/secretless-signin");
   const location = required("location", "westeurope");
   const stateStorageAccountName = required("stateStorageAccountName", "contosopulumistate");
@@ -179,11 +183,15 @@ export function parseBootstrapConfig(raw: RawBootstrapConfig): BootstrapConfig {
     appRegistrationObjectId: r.value("appRegistrationObjectId"),
     operatorObjectId: r.value("operatorObjectId"),
   };
-  const reviewerFix = `a list of GitHub user IDs; set items with ${SET} --path 'deployReviewerIds[0]' <id> (gh api users/<login> --jq .id).`;
+  const reviewerFix =
+    `a list of GitHub user IDs; set items with ${SET} --path 'deployReviewerIds[0]' <id> ` +
+    "(gh api users/<login> --jq .id).";
   const rawReviewers = r.json("deployReviewerIds", reviewerFix) ?? [];
   let reviewers: string[] = [];
   if (!Array.isArray(rawReviewers) || rawReviewers.some((id) => typeof id !== "string" && typeof id !== "number")) {
-    if (!r.failed("deployReviewerIds")) r.report("deployReviewerIds", `"${r.value("deployReviewerIds")}" is not ${reviewerFix}`);
+    if (!r.failed("deployReviewerIds")) {
+      r.report("deployReviewerIds", `"${r.value("deployReviewerIds")}" is not ${reviewerFix}`);
+    }
   } else {
     // `config set --path 'deployReviewerIds[0]' 123` stores a number; a quoted ID arrives as a string.
     reviewers = rawReviewers.map(String);
@@ -192,7 +200,9 @@ export function parseBootstrapConfig(raw: RawBootstrapConfig): BootstrapConfig {
   }
   const tags = r.tags("tags");
   // A missing required key is reported once, as missing, not again as malformed.
-  for (const p of bootstrapProblems(names)) if (!r.failed(p.key) || p.key === "stateResourceGroupName") r.report(p.key, p.message);
+  for (const p of bootstrapProblems(names)) {
+    if (!r.failed(p.key) || p.key === "stateResourceGroupName") r.report(p.key, p.message);
+  }
   if (r.problems.length > 0) throw new BootstrapConfigError(r.problems);
   return {
     ...names,

@@ -51,17 +51,31 @@ export const GraphAppRole = {
  * these. Contributor's `*` covers all but authorization writes.
  */
 export const RoleActions: Partial<Record<BuiltInRoleName, readonly string[]>> = {
-  // Reader's one action: every GET, none of the POST `list…` actions that return keys, settings or publishing profiles.
+  // Reader's one action: every GET; none of the POST `list…` actions that return keys, settings or publishing
+  // profiles.
   Reader: ["*/read"],
   Contributor: ["*"],
-  WebsiteContributor: ["Microsoft.Web/sites/*", "Microsoft.Web/serverFarms/read", "Microsoft.Web/serverFarms/join/action", "Microsoft.Resources/deployments/*", "Microsoft.Resources/subscriptions/resourceGroups/read"],
-  WebPlanContributor: ["Microsoft.Web/serverFarms/*", "Microsoft.Resources/deployments/*", "Microsoft.Resources/subscriptions/resourceGroups/read"],
+  WebsiteContributor: [
+    "Microsoft.Web/sites/*",
+    "Microsoft.Web/serverFarms/read",
+    "Microsoft.Web/serverFarms/join/action",
+    "Microsoft.Resources/deployments/*",
+    "Microsoft.Resources/subscriptions/resourceGroups/read",
+  ],
+  WebPlanContributor: [
+    "Microsoft.Web/serverFarms/*",
+    "Microsoft.Resources/deployments/*",
+    "Microsoft.Resources/subscriptions/resourceGroups/read",
+  ],
   ManagedIdentityContributor: [
     "Microsoft.ManagedIdentity/userAssignedIdentities/read",
     "Microsoft.ManagedIdentity/userAssignedIdentities/write",
     "Microsoft.ManagedIdentity/userAssignedIdentities/delete",
   ],
-  ManagedIdentityOperator: ["Microsoft.ManagedIdentity/userAssignedIdentities/*/read", "Microsoft.ManagedIdentity/userAssignedIdentities/*/assign/action"],
+  ManagedIdentityOperator: [
+    "Microsoft.ManagedIdentity/userAssignedIdentities/*/read",
+    "Microsoft.ManagedIdentity/userAssignedIdentities/*/assign/action",
+  ],
   AzureManagedRedisContributor: ["Microsoft.Cache/redisEnterprise/*"],
 };
 

@@ -102,9 +102,11 @@ export class ConfigReader<K extends string, R extends Partial<Record<K, string>>
     }
     for (const [k, v] of Object.entries(tags)) {
       if (typeof v !== "string") {
-        this.report(key, `tag "${k}" has a ${typeof v} value; tag values must be strings (${this.setCommand} --path '${key}.${k}' "<text>").`);
+        const fix = `${this.setCommand} --path '${key}.${k}' "<text>"`;
+        this.report(key, `tag "${k}" has a ${typeof v} value; tag values must be strings (${fix}).`);
       } else if (k.length > 512 || v.length > 256 || /[<>%&\\?/]/.test(k)) {
-        this.report(key, `tag "${k}" breaks Azure's tag rules (name ≤ 512 characters without < > % & \\ ? /, value ≤ 256 characters).`);
+        const rules = "name ≤ 512 characters without < > % & \\ ? /, value ≤ 256 characters";
+        this.report(key, `tag "${k}" breaks Azure's tag rules (${rules}).`);
       }
     }
     const count = Object.keys(tags).length;

@@ -19,7 +19,9 @@ export interface MicrosoftGraph {
 export function microsoftGraph(parent: pulumi.Resource): MicrosoftGraph {
   const clientId = azuread.getApplicationPublishedAppIdsOutput({ parent }).result.apply((ids) => {
     const id = ids["MicrosoftGraph"];
-    if (!id) throw new Error("The azuread provider's published app IDs have no MicrosoftGraph entry: upgrade @pulumi/azuread.");
+    if (!id) {
+      throw new Error("The azuread provider's published app IDs have no MicrosoftGraph entry; upgrade @pulumi/azuread.");
+    }
     return id;
   });
   const servicePrincipal = azuread.getServicePrincipalOutput({ clientId }, { parent });

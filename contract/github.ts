@@ -4,8 +4,8 @@
  *
  * A repository comes in one of two forms, and the federated credential must match the form GitHub issues for it,
  * character for character:
- * - `OWNER/REPO`, the name-based subject `repo:OWNER/REPO:…` of repositories created before 18 June 2026 that have not
- *   opted in;
+ * - `OWNER/REPO`, the name-based subject `repo:OWNER/REPO:…` of repositories created before 18 June 2026 that
+ *   have not opted in;
  * - `OWNER@OWNER_ID/REPO@REPO_ID`, the immutable subject `repo:<owner>@<owner_id>/<repo>@<repo_id>:…` that GitHub
  *   issues for repositories created, renamed or transferred since, and for those that opted in. Microsoft Entra:
  *   "The immutable format keeps the names but appends the immutable owner ID and repository ID, separated by an @
@@ -55,7 +55,9 @@ export function parseRepository(value: string): GitHubRepository | undefined {
 
 /** The repository part of a subject, in the form the repository was given. */
 export function subjectRepository(repo: GitHubRepository): string {
-  return repo.ownerId === undefined ? `${repo.owner}/${repo.name}` : `${repo.owner}@${repo.ownerId}/${repo.name}@${repo.repositoryId}`;
+  return repo.ownerId === undefined
+    ? `${repo.owner}/${repo.name}`
+    : `${repo.owner}@${repo.ownerId}/${repo.name}@${repo.repositoryId}`;
 }
 
 /** True for the immutable form. */
@@ -77,7 +79,8 @@ export function environmentProblem(name: string): string | undefined {
   return ENVIRONMENT.test(name)
     ? undefined
     : `"${name}" is not a usable GitHub environment name here; use 1-255 letters, digits, ".", "_" or "-" ` +
-        '(no spaces or ":", which would change the token subject), e.g. production — and use the same name in deploy.yml.';
+        '(no spaces or ":", which would change the token subject), e.g. production — and use the same name in ' +
+        "deploy.yml.";
 }
 
 /** The subject of a pull-request job's token (any pull request into the repository; forks get no token). */

@@ -63,7 +63,13 @@ export const deployRoles: Record<DeployAccess, BuiltInRoleName[]> = {
   // to the site (`userAssignedIdentities/*/assign/action`, Managed Identity Operator). With scaleOut it also creates
   // Azure Managed Redis (`Microsoft.Cache/redisEnterprise/*`, Azure Managed Redis Contributor), which none of the others
   // covers. test/bootstrap/permissions.test.ts maps every resource type the app stack creates to one of these.
-  least: ["WebsiteContributor", "WebPlanContributor", "ManagedIdentityContributor", "ManagedIdentityOperator", "AzureManagedRedisContributor"],
+  least: [
+    "WebsiteContributor",
+    "WebPlanContributor",
+    "ManagedIdentityContributor",
+    "ManagedIdentityOperator",
+    "AzureManagedRedisContributor",
+  ],
   // Anything in the group (for stacks that add other resource types), still without the right to grant access.
   contributor: ["Contributor"],
 };
@@ -98,7 +104,10 @@ export class CiBootstrap extends pulumi.ComponentResource {
     // Check every name before anything registers, with the rules of the project's config keys.
     const problems = bootstrapProblems({ ...args, deployEnvironment, stateContainerName, stateKeyName, deployAccess });
     if (reviewerIds.length > 6 || reviewerIds.some((id) => !Number.isSafeInteger(id) || id <= 0)) {
-      problems.push({ key: "deployReviewerIds", message: "GitHub takes at most 6 required reviewers, each a positive user ID (gh api users/<login> --jq .id)." });
+      problems.push({
+        key: "deployReviewerIds",
+        message: "GitHub takes at most 6 required reviewers, each a positive user ID (gh api users/<login> --jq .id).",
+      });
     }
     refuseInvalidArguments(
       "CiBootstrap",
@@ -205,7 +214,8 @@ export class CiBootstrap extends pulumi.ComponentResource {
 
     // Bind the deploy identity to `main`: its subject is issued only to jobs that pass the environment's branch policy.
     if (args.manageGitHubEnvironment) {
-      new DeployEnvironment(`${name}-environment`, { repository, environment: deployEnvironment, reviewerIds }, { parent: this });
+      const environment = { repository, environment: deployEnvironment, reviewerIds };
+      new DeployEnvironment(`${name}-environment`, environment, { parent: this });
       this.githubEnvironmentCommands = [];
     } else {
       this.githubEnvironmentCommands = deployEnvironmentCommands(repository, deployEnvironment, reviewerIds);

@@ -69,7 +69,11 @@ export class DeployEnvironment extends pulumi.ComponentResource {
  * The same environment set up by hand with the GitHub CLI, for a bootstrap run without GITHUB_TOKEN: the exact calls
  * (REST "Create or update an environment" and "Create a deployment branch policy").
  */
-export function deployEnvironmentCommands(repo: GitHubRepository, environment: string, reviewerIds: readonly number[] = []): string[] {
+export function deployEnvironmentCommands(
+  repo: GitHubRepository,
+  environment: string,
+  reviewerIds: readonly number[] = [],
+): string[] {
   const path = `repos/${repo.owner}/${repo.name}/environments/${environment}`;
   const body = {
     can_admins_bypass: false,
