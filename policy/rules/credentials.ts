@@ -2,7 +2,7 @@
 import { clouds } from "../../contract/clouds";
 import { isGuid } from "../../contract/settings";
 import { type ResourceRule, resourceRule } from "./model";
-import { GITHUB_ISSUER, KNOWN_AUDIENCES, KNOWN_INSTANCES, isFic, isFlexibleFic, named, ref, show } from "./shared";
+import { GITHUB_ISSUER, GITHUB_SUBJECT, KNOWN_AUDIENCES, KNOWN_INSTANCES, isFic, isFlexibleFic, named, ref, show } from "./shared";
 
 const CREDENTIAL_TYPES = [
   "ApplicationPassword",
@@ -24,8 +24,6 @@ function issuerCloud(issuer: unknown): string | undefined {
   }
   return undefined;
 }
-
-const GITHUB_SUBJECT = /^repo:[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+:(?:ref:refs\/(?:heads|tags)\/[^\s*]+|environment:[^\s*]+|pull_request)$/;
 
 export const credentialRules: readonly ResourceRule[] = [
   resourceRule(
@@ -79,14 +77,14 @@ export const credentialRules: readonly ResourceRule[] = [
   ),
   resourceRule(
     "fic-subject",
-    "A federated identity credential's subject has the issuer's shape: a managed identity's principal ID (GUID), or repo:OWNER/REPO:… for GitHub.",
+    "A federated identity credential's subject has the issuer's shape: a managed identity's principal ID (GUID), or repo:OWNER/REPO:… / repo:OWNER@ID/REPO@ID:… for GitHub.",
     (type) => isFic(type) && !isFlexibleFic(type),
     (r) => {
       const subject = r.props.subject;
       if (r.props.issuer === GITHUB_ISSUER) {
         return typeof subject === "string" && GITHUB_SUBJECT.test(subject)
           ? []
-          : [`${ref(r)} trusts GitHub subject ${show(subject)}. Fix: use "repo:OWNER/REPO:environment:NAME", "repo:OWNER/REPO:ref:refs/heads/BRANCH", "repo:OWNER/REPO:ref:refs/tags/TAG" or "repo:OWNER/REPO:pull_request" (no wildcards).`];
+          : [`${ref(r)} trusts GitHub subject ${show(subject)}. Fix: use "repo:OWNER/REPO:environment:NAME", "repo:OWNER/REPO:ref:refs/heads/BRANCH", "repo:OWNER/REPO:ref:refs/tags/TAG" or "repo:OWNER/REPO:pull_request" (no wildcards), with OWNER/REPO in GitHub's classic form or its immutable form OWNER@OWNER_ID/REPO@REPO_ID.`];
       }
       if (!issuerCloud(r.props.issuer)) return []; // fic-issuer reports it
       return typeof subject === "string" && isGuid(subject)

@@ -1,16 +1,33 @@
 /** A hardened App Service web app that wears a user-assigned identity and signs in with it. */
 import { AzureAdSetting, SIGNED_ASSERTION_FROM_MANAGED_IDENTITY, isGuid } from "../../contract/settings";
 import { type ResourceRule, resourceRule } from "./model";
-import { KNOWN_AUDIENCES, TLS_OK, appSettingsOf, isWebApp, ref, show } from "./shared";
+import { KNOWN_AUDIENCES, TLS_OK, isSettingsResource, isWebApp, ref, show } from "./shared";
 
-/** `AzureAd__ClientCredentials__{n}__{Field}` settings, grouped by `n`. */
-function clientCredentials(settings: Record<string, unknown>): Map<string, Record<string, unknown>> {
-  const groups = new Map<string, Record<string, unknown>>();
-  for (const [key, value] of Object.entries(settings)) {
-    const m = /^AzureAd__ClientCredentials__(\d+)__(\w+)$/.exec(key);
-    if (m) groups.set(m[1]!, { ...groups.get(m[1]!), [m[2]!]: value });
+const FIELDS = ["SourceType", "ManagedIdentityClientId", "TokenExchangeUrl"];
+
+/**
+ * `AzureAd__ClientCredentials__{n}__{Field}` settings, grouped by `n`. Matched as .NET configuration matches keys:
+ * case-insensitively, with `:` or `__` between sections, so `azuread__clientcredentials__0__sourcetype` counts. A
+ * field set twice (two spellings, or a list naming it twice) keeps every value, and each must pass.
+ */
+function clientCredentials(settings: [string, unknown][]): Map<string, Record<string, unknown[]>> {
+  const groups = new Map<string, Record<string, unknown[]>>();
+  for (const [key, value] of settings) {
+    const m = /^azuread(?:__|:)clientcredentials(?:__|:)0*(\d+)(?:__|:)(\w+)$/i.exec(String(key).trim());
+    if (!m) continue;
+    const field = FIELDS.find((f) => f.toLowerCase() === m[2]!.toLowerCase()) ?? m[2]!;
+    const group = groups.get(m[1]!) ?? {};
+    group[field] = [...(group[field] ?? []), value];
+    groups.set(m[1]!, group);
   }
   return groups;
+}
+
+/** A web app's (`siteConfig.appSettings`) or a settings resource's (`properties`) settings as name/value pairs. */
+function settingPairs(props: Record<string, any>): [string, unknown][] {
+  if (props.properties && typeof props.properties === "object" && !props.siteConfig) return Object.entries(props.properties);
+  const list = props.siteConfig?.appSettings;
+  return Array.isArray(list) ? list.map((s: { name: string; value: unknown }) => [s?.name, s?.value]) : [];
 }
 
 export const webAppRules: readonly ResourceRule[] = [
@@ -45,29 +62,34 @@ export const webAppRules: readonly ResourceRule[] = [
   resourceRule(
     "webapp-client-credentials",
     "A signing-in web app's AzureAd__ClientCredentials__* settings use the managed identity: SourceType SignedAssertionFromManagedIdentity, a ManagedIdentityClientId, a known TokenExchangeUrl.",
-    isWebApp,
+    (type) => isWebApp(type) || isSettingsResource(type),
     (r) => {
-      const settings = appSettingsOf(r.props) ?? {};
-      const groups = clientCredentials(settings);
+      const pairs = settingPairs(r.props);
+      const groups = clientCredentials(pairs);
       if (groups.size === 0) {
         return [
-          settings[AzureAdSetting.ClientId] !== undefined
+          pairs.some(([k]) => String(k).toLowerCase() === AzureAdSetting.ClientId.toLowerCase())
             ? `${ref(r)} signs in as ${AzureAdSetting.ClientId} but has no client credential settings. Fix: set ${AzureAdSetting.SourceType}=${SIGNED_ASSERTION_FROM_MANAGED_IDENTITY}, ${AzureAdSetting.ManagedIdentityClientId} and ${AzureAdSetting.TokenExchangeUrl}.`
             : undefined,
         ];
       }
       return [...groups].flatMap(([n, c]) => {
         const key = (f: string) => `AzureAd__ClientCredentials__${n}__${f}`;
+        const values = (f: string) => c[f] ?? [undefined];
+        const shown = (f: string) => values(f).map(show).join(" and ");
         return [
-          c.SourceType !== SIGNED_ASSERTION_FROM_MANAGED_IDENTITY
-            ? `${ref(r)} has ${key("SourceType")} ${show(c.SourceType)}. Fix: set it to "${SIGNED_ASSERTION_FROM_MANAGED_IDENTITY}"; no other credential source is secretless.`
+          values("SourceType").some((v) => v !== SIGNED_ASSERTION_FROM_MANAGED_IDENTITY)
+            ? `${ref(r)} has ${key("SourceType")} ${shown("SourceType")}. Fix: set it to "${SIGNED_ASSERTION_FROM_MANAGED_IDENTITY}"; no other credential source is secretless.`
             : undefined,
-          typeof c.ManagedIdentityClientId !== "string" || !isGuid(c.ManagedIdentityClientId)
-            ? `${ref(r)} has ${key("ManagedIdentityClientId")} ${show(c.ManagedIdentityClientId)}. Fix: set it to the client ID (a GUID) of the user-assigned identity the web app wears.`
+          values("ManagedIdentityClientId").some((v) => typeof v !== "string" || !isGuid(v))
+            ? `${ref(r)} has ${key("ManagedIdentityClientId")} ${shown("ManagedIdentityClientId")}. Fix: set it to the client ID (a GUID) of the user-assigned identity the web app wears.`
             : undefined,
-          !KNOWN_AUDIENCES.includes(c.TokenExchangeUrl as string)
-            ? `${ref(r)} has ${key("TokenExchangeUrl")} ${show(c.TokenExchangeUrl)}. Fix: set it to the FIC's audience, one of ${KNOWN_AUDIENCES.join(", ")}.`
+          values("TokenExchangeUrl").some((v) => !KNOWN_AUDIENCES.includes(v as string))
+            ? `${ref(r)} has ${key("TokenExchangeUrl")} ${shown("TokenExchangeUrl")}. Fix: set it to the FIC's audience, one of ${KNOWN_AUDIENCES.join(", ")}.`
             : undefined,
+          ...Object.keys(c)
+            .filter((f) => !FIELDS.includes(f))
+            .map((f) => `${ref(r)} has ${key(f)}: only ${FIELDS.join(", ")} make a managed-identity client credential (a certificate or secret field is a secret). Fix: remove it.`),
         ];
       });
     },

@@ -3,7 +3,7 @@ import { evaluateRecorded } from "../../policy/offline";
 import { GITHUB_ISSUER, MAX_FICS_PER_PARENT, rules, secretName, secretValue } from "../../policy/rules";
 import { AzureAdSetting } from "../../contract/settings";
 import { type RegisteredResource, SUBSCRIPTION_ID, T, TENANT_ID, guidFrom } from "../../offline/azureMocks";
-import { bootstrapLike, handMade, planMainStack } from "./support";
+import { PACK_CONTEXT, bootstrapLike, handMade, planMainStack } from "./support";
 
 /**
  * Every guardrail passes on this project's own main stack (the real program under the offline mocks) plus compliant
@@ -61,36 +61,42 @@ const variants: Variant[] = [
     broken: "a client secret on the app registration",
     break: (rs) => rs.push(handMade("azuread:index/applicationPassword:ApplicationPassword", "app-secret", { applicationId: one(rs, T.app).id, displayName: "ci" })),
     message: /ApplicationPassword "app-secret" gives an app registration or service principal a secret or certificate credential\. Fix: delete it/,
+    alsoTrips: ["resource-type-allowed"],
   },
   {
     rule: "no-app-credential-resources",
     broken: "a certificate on the service principal",
     break: (rs) => rs.push(handMade("azuread:index/servicePrincipalCertificate:ServicePrincipalCertificate", "sp-cert", { servicePrincipalId: one(rs, T.sp).id, type: "AsymmetricX509Cert", value: "MIIC" })),
     message: /ServicePrincipalCertificate "sp-cert" gives .* credential/,
+    alsoTrips: ["resource-type-allowed"],
   },
   {
     rule: "no-app-credential-resources",
     broken: "a SAML token-signing certificate",
     break: (rs) => rs.push(handMade("azuread:index/servicePrincipalTokenSigningCertificate:ServicePrincipalTokenSigningCertificate", "saml-cert", { servicePrincipalId: "x" })),
     message: /ServicePrincipalTokenSigningCertificate "saml-cert"/,
+    alsoTrips: ["resource-type-allowed"],
   },
   {
     rule: "no-app-credential-inputs",
     broken: "an inline password on an azuread Application",
     break: (rs) => rs.push(handMade("azuread:index/application:Application", "legacy-app", { displayName: "legacy", password: { displayName: "generated" } })),
     message: /Application "legacy-app" sets "password", a secret or certificate credential\. Fix: remove "password"/,
+    alsoTrips: ["resource-type-allowed", "no-secret-inputs"],
   },
   {
     rule: "no-app-credential-inputs",
     broken: "keyCredentials on a Graph service principal",
     break: (rs) => rs.push(handMade("msgraph:applications:ServicePrincipal", "graph-sp", { appId: guidFrom("x"), keyCredentials: [{ type: "AsymmetricX509Cert", key: "MIIC" }] })),
     message: /ServicePrincipal "graph-sp" sets "keyCredentials"/,
+    alsoTrips: ["resource-type-allowed", "no-secret-inputs"],
   },
   {
     rule: "no-app-credential-inputs",
     broken: "passwordCredentials on a Graph application",
     break: (rs) => rs.push(handMade("msgraph:applications:Application", "graph-app", { displayName: "g", passwordCredentials: [{ displayName: "s" }] })),
     message: /Application "graph-app" sets "passwordCredentials"/,
+    alsoTrips: ["resource-type-allowed", "no-secret-inputs"],
   },
   {
     rule: "fic-issuer",
@@ -115,6 +121,7 @@ const variants: Variant[] = [
     broken: "a CI identity trusting another OIDC issuer",
     break: (rs) => edit(ciFic(rs), (p) => (p.issuer = "https://gitlab.com")),
     message: /FederatedIdentityCredential "ci-deployer-production" trusts issuer "https:\/\/gitlab\.com"\. .*for a GitHub Actions identity use "https:\/\/token\.actions\.githubusercontent\.com"/,
+    alsoTrips: ["fic-trust-allowed", "role-assignment-allowed"],
   },
   {
     rule: "fic-audience",
@@ -142,7 +149,7 @@ const variants: Variant[] = [
     broken: "a managed identity's name as the subject",
     break: (rs) => edit(one(rs, T.fic), (p) => (p.subject = "secretless-identity")),
     message: /trusts subject "secretless-identity", which is not a GUID\. Fix: set subject to the managed identity's principal ID/,
-    alsoTrips: ["fic-trusts-webapp-identity"],
+    alsoTrips: ["fic-trusts-webapp-identity", "fic-trust-allowed"],
   },
   {
     rule: "fic-subject",
@@ -197,7 +204,7 @@ const variants: Variant[] = [
     broken: "a system-assigned identity only",
     break: (rs) => edit(site(rs), (p) => (p.identity = { type: "SystemAssigned" })),
     message: /WebApp "secretless-web-site" wears no user-assigned managed identity .*Fix: set identity: \{ type: "UserAssigned"/,
-    alsoTrips: ["fic-trusts-webapp-identity"],
+    alsoTrips: ["fic-trusts-webapp-identity", "fic-trust-allowed"],
   },
   {
     rule: "webapp-client-credentials",
@@ -238,7 +245,7 @@ const variants: Variant[] = [
     rule: "no-secret-settings",
     broken: "a storage connection string with an account key",
     break: (rs) => setSetting(rs, "AzureWebJobsStorage", "DefaultEndpointsProtocol=https;AccountName=x;AccountKey=abc==;EndpointSuffix=core.windows.net"),
-    message: /app setting "AzureWebJobsStorage" that looks like a secret: its value looks like a storage account key \(AccountKey=\)/,
+    message: /app setting "AzureWebJobsStorage" that looks like a secret: its value looks like a storage or service account key \(AccountKey=\)/,
   },
   {
     rule: "no-secret-settings",
@@ -250,19 +257,21 @@ const variants: Variant[] = [
     rule: "no-secret-settings",
     broken: "an API key setting",
     break: (rs) => setSetting(rs, "Upstream__ApiKey", "abc"),
-    message: /app setting "Upstream__ApiKey" .*its name ends in "key"/,
+    message: /app setting "Upstream__ApiKey" .*its name contains "apikey"/,
   },
   {
     rule: "no-secret-settings",
     broken: "a WebAppApplicationSettings resource with a password",
     break: (rs) => rs.push(handMade("azure-native:web:WebAppApplicationSettings", "extra-settings", { name: "secretless-signin-dev", resourceGroupName: "rg", properties: { DB_PASSWORD: "hunter2" } })),
     message: /WebAppApplicationSettings "extra-settings" has app setting "DB_PASSWORD" that looks like a secret: its name contains "password"/,
+    alsoTrips: ["resource-type-allowed"],
   },
   {
     rule: "no-secret-settings",
     broken: "a WebAppConnectionStrings resource with a SQL password",
     break: (rs) => rs.push(handMade("azure-native:web:WebAppConnectionStrings", "conn", { name: "secretless-signin-dev", resourceGroupName: "rg", properties: { Db: { value: "Server=tcp:x;Database=y;User ID=u;Password=p", type: "SQLAzure" } } })),
     message: /WebAppConnectionStrings "conn" has connection string "Db" that looks like a secret: its value looks like a password \(Password=\)/,
+    alsoTrips: ["resource-type-allowed"],
   },
   {
     rule: "no-secret-settings",
@@ -274,13 +283,13 @@ const variants: Variant[] = [
     rule: "no-secret-command-inputs",
     broken: "a password in the deploy command's environment",
     break: (rs) => edit(command(rs), (p) => (p.environment.DEPLOY_PASSWORD = "hunter2")),
-    message: /Command "secretless-app-deploy" has environment variable "DEPLOY_PASSWORD" that looks like a secret/,
+    message: /Command "secretless-app-deploy" has input "environment\.DEPLOY_PASSWORD" that looks like a secret: its name contains "password"/,
   },
   {
     rule: "no-secret-command-inputs",
     broken: "a SAS URL in the deploy command",
     break: (rs) => edit(command(rs), (p) => (p.create = "az storage blob upload --blob-url 'https://x.blob.core.windows.net/c/app.zip?sv=2024&sig=abc'")),
-    message: /Command "secretless-app-deploy" has a "create" command that contains a SAS token \(sig=\)\. Fix: let the script sign in with a workload identity/,
+    message: /Command "secretless-app-deploy" has input "create" that looks like a secret: its value looks like a SAS token \(sig=\)\. Fix: remove it; .*sign in with a workload identity/,
   },
   {
     rule: "storage-account-hardened",
@@ -358,12 +367,14 @@ const variants: Variant[] = [
     broken: "the identity's client ID as the FIC subject",
     break: (rs) => edit(one(rs, T.fic), (p) => (p.subject = one(rs, T.uami, "secretless-identity-uami").state.clientId)),
     message: /ApplicationFederatedIdentityCredential "secretless-entra-fic" on ApplicationRegistration "secretless-entra-app" trusts subject "[0-9a-f-]{36}", which is not the principal ID of an identity WebApp "secretless-web-site" wears .* That is the identity's client ID; a FIC's subject is its principal \(object\) ID\./,
+    alsoTrips: ["fic-trust-allowed"],
   },
   {
     rule: "fic-trusts-webapp-identity",
     broken: "the CI identity's principal as the sign-in app's FIC subject",
     break: (rs) => edit(one(rs, T.fic), (p) => (p.subject = one(rs, T.uami, "ci-deployer").state.principalId)),
     message: /trusts subject "[0-9a-f-]{36}", which is not the principal ID of an identity WebApp "secretless-web-site" wears/,
+    alsoTrips: ["fic-trust-allowed"],
   },
   {
     rule: "fic-trusts-webapp-identity",
@@ -377,6 +388,7 @@ const variants: Variant[] = [
     break: (rs) =>
       rs.push(handMade(T.fic, "sign-in-app-github", { ...one(rs, T.fic).inputs, issuer: GITHUB_ISSUER, subject: "repo:contoso/secretless-signin:environment:production" })),
     message: /"sign-in-app-github" on ApplicationRegistration "secretless-entra-app" trusts subject "repo:contoso\/secretless-signin:environment:production", which is not the principal ID/,
+    alsoTrips: ["fic-trust-allowed"],
   },
   {
     rule: "webapp-identity-matches-fic",
@@ -413,12 +425,14 @@ const variants: Variant[] = [
     broken: "an Azure Cache for Redis with access keys on",
     break: (rs) => rs.push(handMade("azure-native:redis:Redis", "cache", { minimumTlsVersion: "1.2", redisConfiguration: { aadEnabled: "true" } })),
     message: /Redis "cache" has disableAccessKeyAuthentication unset; access keys are shared secrets\. Fix: set disableAccessKeyAuthentication: true/,
+    alsoTrips: ["resource-type-allowed"],
   },
   {
     rule: "redis-no-access-keys",
     broken: "an Azure Cache for Redis with keys off but Entra authentication not on",
     break: (rs) => rs.push(handMade("azure-native:redis:Redis", "cache", { minimumTlsVersion: "1.2", disableAccessKeyAuthentication: true })),
     message: /Redis "cache" has redisConfiguration\.aadEnabled unset; without Entra authentication nothing can sign in/,
+    alsoTrips: ["resource-type-allowed"],
   },
   {
     rule: "redis-tls-only",
@@ -431,6 +445,7 @@ const variants: Variant[] = [
     broken: "an Azure Cache for Redis with its non-TLS port open",
     break: (rs) => rs.push(handMade("azure-native:redis:Redis", "cache", { minimumTlsVersion: "1.2", disableAccessKeyAuthentication: true, redisConfiguration: { aadEnabled: "true" }, enableNonSslPort: true })),
     message: /Redis "cache" has enableNonSslPort true/,
+    alsoTrips: ["resource-type-allowed"],
   },
   {
     rule: "redis-tls-only",
@@ -442,11 +457,11 @@ const variants: Variant[] = [
 
 describe("on this project's own stack", () => {
   it("every policy passes: the main stack, its deploy step included, plus compliant CI-bootstrap resources", () => {
-    expect(evaluateRecorded(compliant())).toEqual([]);
+    expect(evaluateRecorded(compliant(), PACK_CONTEXT)).toEqual([]);
   });
 
   it("the main stack alone passes, and the hand-made resources are really checked (the table below breaks them)", () => {
-    expect(evaluateRecorded(structuredClone(mainStack))).toEqual([]);
+    expect(evaluateRecorded(structuredClone(mainStack), PACK_CONTEXT)).toEqual([]);
   });
 });
 
@@ -454,7 +469,7 @@ describe.each(variants)("$rule fails on $broken", (v) => {
   it("with its message, naming the resource and the fix", () => {
     const rs = compliant();
     v.break(rs);
-    const violations = evaluateRecorded(rs);
+    const violations = evaluateRecorded(rs, PACK_CONTEXT);
     expect(violations.filter((x) => x.policy === v.rule).map((x) => x.message)).toContainEqual(expect.stringMatching(v.message));
     expect([...new Set(violations.map((x) => x.policy))].sort()).toEqual([v.rule, ...(v.alsoTrips ?? [])].sort());
   });
