@@ -80,6 +80,7 @@ export const isCommand = (type: string) => ["command:local:Command", "command:re
 
 /** How a message names a resource: its type's short name and its logical name. */
 export function ref(r: PlannedResource): string {
+  if (r.type.startsWith("pulumi:providers:")) return `Provider "${r.name}" (${r.type})`;
   return `${parseType(r.type).resource || r.type} "${r.name}"`;
 }
 

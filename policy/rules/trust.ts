@@ -202,7 +202,7 @@ export const roleAssignmentAllowed: StackRule = stackRule(
         ? (["appIdentity", `the app's identity "${identity.name}"`] as const)
         : identity && github.length > 0
           ? github.some((f) => /:pull_request$/.test(String(field(f, "subject"))))
-            ? (["ciPullRequest", `CI identity "${identity.name}", which pull requests' code can use`] as const)
+            ? (["ciPullRequest", `CI identity "${identity.name}" (which pull requests' code can use)`] as const)
             : (["ciDeploy", `CI identity "${identity.name}"`] as const)
           : !identity && field(ra, "principalType") === "User"
             ? (["operator", `user ${show(principalId)}`] as const)
@@ -296,7 +296,7 @@ export const providerSettingsAllowed: ResourceRule = resourceRule(
     const allowed = ALLOWED_PROVIDER_SETTINGS[r.type] ?? [];
     return Object.keys(r.props)
       .filter((k) => !allowed.includes(k) && r.props[k] !== undefined && r.props[k] !== null && r.props[k] !== "")
-      .map((k) => `Provider "${r.name}" (${r.type}) sets "${k}", which is not an allowed provider setting (${allowed.join(", ") || "none"}): a credential, a custom endpoint or a plugin source. Fix: remove it; sign in with OIDC (ARM_USE_OIDC), a managed identity or az login.`);
+      .map((k) => `${ref(r)} sets "${k}", which is not an allowed provider setting (${allowed.join(", ") || "none"}): a credential, a custom endpoint or a plugin source. Fix: remove it; sign in with OIDC (ARM_USE_OIDC), a managed identity or az login.`);
   },
 );
 

@@ -453,6 +453,96 @@ const variants: Variant[] = [
     break: (rs) => rs.push(handMade("azure-native:redisenterprise:RedisEnterprise", "sessions-cache", { sku: { name: "Balanced_B0" }, minimumTlsVersion: "1.0" })),
     message: /RedisEnterprise "sessions-cache" has minimumTlsVersion "1\.0"\. Fix: set minimumTlsVersion: "1\.2"/,
   },
+  {
+    rule: "resource-type-allowed",
+    broken: "a web app registered through an API-version module",
+    break: (rs) => {
+      const copy = structuredClone(site(rs));
+      rs.push({ ...copy, type: "azure-native:web/v20240401:WebApp", name: "versioned-site" });
+    },
+    message: /^azure-native:web\/v20240401:WebApp "versioned-site" is not a resource type this pack allows\. It resembles the allowed type "azure-native:web:WebApp": use that exact token .*Fix: remove it\. To add a type, make a reviewed change to policy\/rules\/allow-list\.ts/,
+  },
+  {
+    rule: "resource-type-allowed",
+    broken: "an ARM template deployment",
+    break: (rs) => rs.push(handMade("azure-native:resources:Deployment", "arm", { resourceGroupName: "rg", properties: { mode: "Incremental", template: {} } })),
+    message: /azure-native:resources:Deployment "arm" is not a resource type this pack allows: an ARM template deployment can create or change any resource/,
+  },
+  {
+    rule: "provider-settings-allowed",
+    broken: "an explicit azure-native provider pointed at a custom metadata host",
+    break: (rs) => rs.push(handMade("pulumi:providers:azure-native", "custom-cloud", { metadataHost: "metadata.attacker.example", useOidc: "true" })),
+    message: /Provider "custom-cloud" \(pulumi:providers:azure-native\) sets "metadataHost", which is not an allowed provider setting/,
+  },
+  {
+    rule: "no-secret-inputs",
+    broken: "a SAS URL in the web app's blob log settings",
+    break: (rs) =>
+      edit(one(rs, "azure-native:web:WebAppDiagnosticLogsConfiguration"), (p) => {
+        p.httpLogs = { azureBlobStorage: { enabled: true, retentionInDays: 7, sasUrl: "https://x.blob.core.windows.net/logs?sv=2024&sig=abc" } };
+      }),
+    message: /WebAppDiagnosticLogsConfiguration "[^"]+" has input "httpLogs\.azureBlobStorage\.sasUrl" that looks like a secret: its name contains "sas"/,
+  },
+  {
+    rule: "data-stores-private",
+    broken: "a public state container",
+    break: (rs) => rs.push(handMade("azure-native:storage:BlobContainer", "state-container", { resourceGroupName: "rg-ci", accountName: "state", publicAccess: "Blob" })),
+    message: /BlobContainer "state-container" has publicAccess "Blob": anyone could read the blobs\. Fix: set publicAccess: "None"/,
+  },
+  {
+    rule: "data-stores-private",
+    broken: "a vault with access policies and no purge protection",
+    break: (rs) =>
+      edit(one(rs, "azure-native:keyvault:Vault"), (p) => {
+        p.properties = { ...p.properties, enablePurgeProtection: false, accessPolicies: [{ objectId: guidFrom("x"), permissions: { keys: ["all"] } }] };
+      }),
+    message: /Vault "state-vault" has access policies\. Fix: remove them and grant Azure roles\./,
+    alsoTrips: ["no-secret-inputs"], // permissions.keys: a list named like a secret, refused with the rest
+  },
+  {
+    rule: "fic-trust-allowed",
+    broken: "the CI identity trusting another repository's pull requests",
+    break: (rs) => edit(ciFic(rs), (p) => (p.subject = "repo:attacker/secretless-signin:pull_request")),
+    message: /FederatedIdentityCredential "ci-deployer-production" on identity "ci-deployer" trusts GitHub repository "attacker\/secretless-signin" .*not the configured "contoso\/secretless-signin"/,
+    alsoTrips: ["role-assignment-allowed"],
+  },
+  {
+    rule: "fic-trust-allowed",
+    broken: "the CI identity trusting the immutable form of the repository while the pack is told the classic one",
+    break: (rs) => edit(ciFic(rs), (p) => (p.subject = "repo:contoso@1234/secretless-signin@5678:environment:production")),
+    message: /trusts GitHub repository "contoso@1234\/secretless-signin@5678" .*Fix: trust only "repo:contoso\/secretless-signin:…" \(character for character, case and form included\)/,
+  },
+  {
+    rule: "fic-trust-allowed",
+    broken: "the app's own identity trusting GitHub",
+    break: (rs) =>
+      rs.push(handMade("azure-native:managedidentity:FederatedIdentityCredential", "app-identity-github", {
+        resourceGroupName: one(rs, T.uami, "secretless-identity-uami").inputs.resourceGroupName,
+        resourceName: one(rs, T.uami, "secretless-identity-uami").state.name,
+        issuer: GITHUB_ISSUER,
+        subject: "repo:contoso/secretless-signin:pull_request",
+        audiences: ["api://AzureADTokenExchange"],
+      })),
+    message: /FederatedIdentityCredential "app-identity-github" lets "https:\/\/token\.actions\.githubusercontent\.com" subject "repo:contoso\/secretless-signin:pull_request" act as identity "[^"]+", which a web app wears/,
+  },
+  {
+    rule: "role-assignment-allowed",
+    broken: "Owner for the CI identity",
+    break: (rs) => edit(roleAssignment(rs), (p) => (p.roleDefinitionId = `/subscriptions/${SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcb635`)),
+    message: /RoleAssignment "ci-deployer-contributor" gives CI identity "ci-deployer" role "8e3af657-a8ff-443c-a75c-2fe8c4bcb635", which it may not hold \(allowed: WebsiteContributor, /,
+  },
+  {
+    rule: "role-assignment-allowed",
+    broken: "a role scoped to another stack's group",
+    break: (rs) => edit(roleAssignment(rs), (p) => (p.scope = `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/someone-elses`)),
+    message: /RoleAssignment "ci-deployer-contributor" is scoped to resource group "someone-elses", which this stack neither creates nor deploys into/,
+  },
+  {
+    rule: "redirect-uris-own-host",
+    broken: "an attacker's host and plain-HTTP localhost among the redirect URIs",
+    break: (rs) => edit(one(rs, T.redirect), (p) => (p.redirectUris = [...p.redirectUris, "https://attacker.example/signin-oidc", "http://localhost:8080/"])),
+    message: /ApplicationRedirectUris "[^"]+" has redirect URI "https:\/\/attacker\.example\/signin-oidc" \(redirectUris\) that points at host "attacker\.example", not one of this stack's web apps/,
+  },
 ];
 
 describe("on this project's own stack", () => {
