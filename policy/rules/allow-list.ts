@@ -84,11 +84,11 @@ export const ALLOWED_TYPES: readonly AllowedType[] = [
     checkedBy: ["fic-issuer", "fic-audience", "fic-subject", "fic-count", "fic-trust-allowed", "fic-trusts-webapp-identity"],
   },
   { type: "azuread:index/applicationRedirectUris:ApplicationRedirectUris", stack: "main", when: always, checkedBy: ["redirect-uris-own-host"] },
-  { type: "azuread:index/applicationApiAccess:ApplicationApiAccess", stack: "main", when: always, checkedBy: [] },
+  { type: "azuread:index/applicationApiAccess:ApplicationApiAccess", stack: "main", when: always, checkedBy: ["api-access-delegated-only"] },
   { type: "azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant", stack: "main", when: "grantAdminConsent", checkedBy: [] },
-  { type: "azuread:index/appRoleAssignment:AppRoleAssignment", stack: "bootstrap", when: always, checkedBy: [] },
+  { type: "azuread:index/appRoleAssignment:AppRoleAssignment", stack: "bootstrap", when: always, checkedBy: ["role-assignment-allowed"] },
   // The deploy step (az CLI + OneDeploy with an Entra token).
-  { type: "command:local:Command", stack: "main", when: "deployApp (default on)", checkedBy: ["no-secret-command-inputs"] },
+  { type: "command:local:Command", stack: "main", when: "deployApp (default on)", checkedBy: ["no-secret-command-inputs", "command-runs-project-script"] },
 ];
 
 const ALLOWED = new Map(ALLOWED_TYPES.map((t) => [t.type, t]));

@@ -15,7 +15,7 @@ import { credentialRules } from "./credentials";
 import type { PlannedResource, Rule, RuleContext, Violation } from "./model";
 import { secretRules } from "./secrets";
 import { ficCount, ficTrustsWebAppIdentity, webAppBasicAuthOff, webAppIdentityMatchesFic, webAppTokenExchangeMatchesFic } from "./stack";
-import { dataStoresPrivate, ficTrustAllowed, providerSettingsAllowed, redirectUrisOwnHost, roleAssignmentAllowed } from "./trust";
+import { apiAccessDelegatedOnly, commandRunsProjectScript, dataStoresPrivate, ficTrustAllowed, providerSettingsAllowed, redirectUrisOwnHost, roleAssignmentAllowed } from "./trust";
 import { webAppRules } from "./webApp";
 
 export type { PlannedResource, ResourceRule, Rule, RuleContext, StackFinding, StackRule, Violation } from "./model";
@@ -30,6 +30,8 @@ export const rules: readonly Rule[] = [
   ...credentialRules,
   ...webAppRules,
   ...secretRules,
+  commandRunsProjectScript,
+  apiAccessDelegatedOnly,
   ...storageAndRoleRules,
   dataStoresPrivate,
   webAppBasicAuthOff,

@@ -216,6 +216,16 @@ export const roleAssignmentAllowed: StackRule = stackRule(
         findings.push({ resource: ra, message: `${ref(ra)} is scoped to resource group "${group}", which this stack neither creates nor deploys into (${[...ownGroups].map(show).join(", ") || "none"}). Fix: scope it to a group of this stack or a resource in one.` });
       }
     }
+    // Microsoft Graph application permissions: only CI identities hold them (the bootstrap's Application.Read.All for
+    // the preview identity, Application.ReadWrite.OwnedBy for the deploy identity; their IDs are looked up per tenant).
+    for (const ara of resources.filter((r) => named("AppRoleAssignment")(r.type))) {
+      const principal = field(ara, "principalObjectId");
+      const identity = identities.find((i) => i.principalId !== undefined && i.principalId === principal);
+      const ci = identity && !identity.worn && identity.fics.some((f) => field(f, "issuer") === GITHUB_ISSUER);
+      if (!ci) {
+        findings.push({ resource: ara, message: `${ref(ara)} gives an application permission to ${identity ? `identity "${identity.name}"` : show(principal)}, which is not a CI identity of this stack${identity?.worn ? " (a web app wears it: the app would act tenant-wide as itself)" : ""}. Fix: remove it.` });
+      }
+    }
     const wornPrincipals = identities.filter((i) => i.worn).map((i) => i.principalId);
     for (const apa of resources.filter((r) => arm("redisenterprise", "AccessPolicyAssignment")(r.type))) {
       const objectId = field(apa, "user")?.objectId;
@@ -316,4 +326,33 @@ export const dataStoresPrivate: ResourceRule = resourceRule(
       p.enablePurgeProtection !== true ? `${ref(r)} has properties.enablePurgeProtection ${show(p.enablePurgeProtection)}. Fix: set it to true, so the key that unlocks every stack's secrets cannot be destroyed.` : undefined,
     ];
   },
+);
+
+/** How a command may start: Node running one of the project's own deploy scripts (deploy/*.ts), nothing inline. */
+const PROJECT_SCRIPT = /^node --import tsx deploy\/[a-z0-9][a-z0-9-]*\.ts$/;
+const COMMAND_FIELDS_ALLOWED = ["create", "environment", "triggers", "logging", "addPreviousOutputInEnv", "update"];
+
+export const commandRunsProjectScript: ResourceRule = resourceRule(
+  "command-runs-project-script",
+  "A command runs one of the project's own deploy scripts (node --import tsx deploy/<name>.ts): no inline shell, no stdin, no interpreter or working-directory switch, no delete hook.",
+  (type) => type === "command:local:Command" || type === "command:remote:Command",
+  (r) => [
+    ...(["create", "update"] as const)
+      .filter((k) => r.props[k] !== undefined && !(typeof r.props[k] === "string" && PROJECT_SCRIPT.test(r.props[k])))
+      .map((k) => `${ref(r)} has ${k} ${show(r.props[k])}, not one of the project's deploy scripts: a command runs with the deployer's credentials, out of every other rule's sight. Fix: put the step in deploy/<name>.ts (reviewed code) and run "node --import tsx deploy/<name>.ts".`),
+    ...Object.keys(r.props)
+      .filter((k) => !COMMAND_FIELDS_ALLOWED.includes(k) && r.props[k] !== undefined && r.props[k] !== null)
+      .map((k) => `${ref(r)} sets "${k}", which a deploy step does not need (allowed: ${COMMAND_FIELDS_ALLOWED.join(", ")}). Fix: remove it.`),
+  ],
+);
+
+export const apiAccessDelegatedOnly: ResourceRule = resourceRule(
+  "api-access-delegated-only",
+  "The app asks for delegated permissions only (acting as the signed-in user), never application permissions (acting as itself, tenant-wide).",
+  named("ApplicationApiAccess"),
+  (r) => [
+    Array.isArray(r.props.roleIds) && r.props.roleIds.length > 0
+      ? `${ref(r)} requests application permissions (roleIds ${show(r.props.roleIds)}): once consented, whoever holds the app's credential reads or writes the whole tenant. Fix: remove roleIds; the app calls APIs as the signed-in user (scopeIds).`
+      : undefined,
+  ],
 );

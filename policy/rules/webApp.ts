@@ -61,7 +61,7 @@ export const webAppRules: readonly ResourceRule[] = [
   }),
   resourceRule(
     "webapp-client-credentials",
-    "A signing-in web app's AzureAd__ClientCredentials__* settings use the managed identity: SourceType SignedAssertionFromManagedIdentity, a ManagedIdentityClientId, a known TokenExchangeUrl.",
+    "The AzureAd__ClientCredentials__* settings of a web app, slot or settings resource (any casing, : or __) use the managed identity only: SourceType SignedAssertionFromManagedIdentity, a ManagedIdentityClientId, a known TokenExchangeUrl.",
     (type) => isWebApp(type) || isSettingsResource(type),
     (r) => {
       const pairs = settingPairs(r.props);

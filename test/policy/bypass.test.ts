@@ -339,6 +339,17 @@ const fromAttacks: Shape[] = [
     ],
   },
   {
+    shape: "a Graph application permission assigned to the app's own identity",
+    add: (rs) =>
+      rs.push(handMade("azuread:index/appRoleAssignment:AppRoleAssignment", "app-graph", { appRoleId: guidFrom("graph:role:Directory.ReadWrite.All"), principalObjectId: appIdentity(rs).state.principalId, resourceObjectId: guidFrom("graph-sp") })),
+    refusedBy: [["role-assignment-allowed", /AppRoleAssignment "app-graph" gives an application permission to identity "secretless-identity-uami\w+", which is not a CI identity of this stack \(a web app wears it/]],
+  },
+  {
+    shape: "a deploy step that fetches a storage key at run time instead of carrying one",
+    add: (rs) => rs.push(handMade("command:local:Command", "keys", { create: "az storage account keys list -n state --query [0].value -o tsv" })),
+    refusedBy: [["command-runs-project-script", /Command "keys" has create "az storage account keys list[^"]*", not one of the project's deploy scripts/]],
+  },
+  {
     shape: "a connection-strings resource with a lower-case accountkey=",
     add: (rs) =>
       rs.push(handMade("azure-native:web:WebAppConnectionStrings", "conns", { name: "x", resourceGroupName: "rg", properties: { Blob: { value: "defaultendpointsprotocol=https;accountname=x;accountkey=abc==", type: "Custom" } } })),

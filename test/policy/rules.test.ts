@@ -290,6 +290,7 @@ const variants: Variant[] = [
     broken: "a SAS URL in the deploy command",
     break: (rs) => edit(command(rs), (p) => (p.create = "az storage blob upload --blob-url 'https://x.blob.core.windows.net/c/app.zip?sv=2024&sig=abc'")),
     message: /Command "secretless-app-deploy" has input "create" that looks like a secret: its value looks like a SAS token \(sig=\)\. Fix: remove it; .*sign in with a workload identity/,
+    alsoTrips: ["command-runs-project-script"],
   },
   {
     rule: "storage-account-hardened",
@@ -536,6 +537,24 @@ const variants: Variant[] = [
     broken: "a role scoped to another stack's group",
     break: (rs) => edit(roleAssignment(rs), (p) => (p.scope = `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/someone-elses`)),
     message: /RoleAssignment "ci-deployer-contributor" is scoped to resource group "someone-elses", which this stack neither creates nor deploys into/,
+  },
+  {
+    rule: "command-runs-project-script",
+    broken: "an inline shell step that reads the site's publishing credentials",
+    break: (rs) => edit(command(rs), (p) => (p.create = "az webapp deployment list-publishing-credentials -g rg -n site > creds.json")),
+    message: /Command "secretless-app-deploy" has create "az webapp deployment list-publishing-credentials[^"]*", not one of the project's deploy scripts: a command runs with the deployer's credentials/,
+  },
+  {
+    rule: "command-runs-project-script",
+    broken: "a delete hook and an interpreter switch on the deploy step",
+    break: (rs) => edit(command(rs), (p) => Object.assign(p, { delete: "node --import tsx deploy/one-deploy.ts", interpreter: ["/bin/sh", "-c"] })),
+    message: /Command "secretless-app-deploy" sets "delete", which a deploy step does not need/,
+  },
+  {
+    rule: "api-access-delegated-only",
+    broken: "an application permission requested for the sign-in app",
+    break: (rs) => edit(one(rs, T.apiAccess), (p) => (p.roleIds = [guidFrom("graph:role:Directory.ReadWrite.All")])),
+    message: /ApplicationApiAccess "secretless-entra-graph-access" requests application permissions \(roleIds \["[0-9a-f-]{36}"\]\)/,
   },
   {
     rule: "redirect-uris-own-host",
