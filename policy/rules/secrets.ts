@@ -15,7 +15,7 @@ function words(name: string): string[] {
 }
 
 /** Found anywhere in the lower-cased name, separators removed: `azuread__clientsecret`, `PGPASSWORD`, `sshPrivateKey`. */
-const SECRET_SUBSTRINGS = ["secret", "password", "passwd", "passphrase", "privatekey", "apikey", "certificate", "connectionstring"];
+const SECRET_SUBSTRINGS = ["secret", "password", "passwd", "passphrase", "privatekey", "apikey", "certificate", "connectionstring", "instrumentationkey"];
 /** Found as a whole word. */
 const SECRET_WORDS = ["pwd", "pass", "cert", "pfx", "sas"];
 /** Found as the last word only, so `KeyVaultReferenceIdentity`, `…__TokenExchangeUrl`, `keySize` are not secrets. */
@@ -41,6 +41,7 @@ export function secretName(name: string): string | undefined {
 const SECRET_VALUES: readonly [RegExp, string][] = [
   [/(?:^|[;,])\s*(?:Account|SharedAccess|Primary|Secondary)Key\s*=/i, "a storage or service account key (AccountKey=)"],
   [/SharedAccessSignature/i, "a shared access signature"],
+  [/(?:^|[;,])\s*InstrumentationKey\s*=/i, "an Application Insights instrumentation key"],
   [/(?:^|[;,])\s*(?:Password|Pwd)\s*=/i, "a password (Password=)"],
   [/[?&;]sig=/i, "a SAS token (sig=)"],
   [/-----BEGIN [A-Z0-9 ]*(?:PRIVATE KEY|CERTIFICATE)[A-Z ]*-----/i, "a PEM key or certificate"],
