@@ -62,6 +62,7 @@ export function checkPlannedResources(
   const name = project ?? /^name:\s*(\S+)/m.exec(readFileSync(join(__dirname, "..", "Pulumi.yaml"), "utf8"))?.[1] ?? "project";
   const violations = evaluateRecorded(resources, context);
   print(`\n${formatPolicies(violations, `${name}-${stack}`)}`);
-  if (violations.length) print(`\nerror: ${violations.length} mandatory policy violation${violations.length === 1 ? "" : "s"}; fix them before \`pulumi up\`.`);
+  if (violations.length) print(`\nerror: ${violations.length} mandatory policy ` +
+    `violation${violations.length === 1 ? "" : "s"}; fix them before \`pulumi up\`.`);
   return violations.length === 0;
 }

@@ -41,13 +41,19 @@ export interface StackFinding {
   readonly resource?: PlannedResource;
 }
 
+/** One property of a policy's config schema (JSON schema, as `--policy-pack-config` is validated against). */
+export interface ConfigProperty {
+  readonly type: "string";
+  readonly description?: string;
+}
+
 /** A policy over the whole stack, for what a single resource cannot tell. */
 export interface StackRule {
   readonly kind: "stack";
   readonly name: string;
   readonly description: string;
   /** The JSON schema of the policy's config, when it reads any (`--policy-pack-config`). */
-  readonly configSchema?: { readonly properties: Record<string, { readonly type: "string"; readonly description?: string }> };
+  readonly configSchema?: { readonly properties: Record<string, ConfigProperty> };
   check(resources: readonly PlannedResource[], context?: RuleContext): StackFinding[];
 }
 
@@ -85,6 +91,7 @@ export function stackRule(
   check: (resources: readonly PlannedResource[], context: RuleContext) => StackFinding[],
   configSchema?: StackRule["configSchema"],
 ): StackRule {
-  return { kind: "stack", name, description, check: (resources, context = {}) => check(resources, context), ...(configSchema ? { configSchema } : {}) };
+  const rule: StackRule = { kind: "stack", name, description, check: (resources, context = {}) => check(resources, context) };
+  return configSchema ? { ...rule, configSchema } : rule;
 }
 

@@ -14,8 +14,10 @@ function words(name: string): string[] {
     .map((w) => w.toLowerCase());
 }
 
-/** Found anywhere in the lower-cased name, separators removed: `azuread__clientsecret`, `PGPASSWORD`, `sshPrivateKey`. */
-const SECRET_SUBSTRINGS = ["secret", "password", "passwd", "passphrase", "privatekey", "apikey", "certificate", "connectionstring", "instrumentationkey"];
+/** Found anywhere in the lower-cased name without separators: `azuread__clientsecret`, `PGPASSWORD`, `sshPrivateKey`. */
+const SECRET_SUBSTRINGS = [
+  "secret", "password", "passwd", "passphrase", "privatekey", "apikey", "certificate", "connectionstring", "instrumentationkey",
+];
 /** Found as a whole word. */
 const SECRET_WORDS = ["pwd", "pass", "cert", "pfx", "sas"];
 /** Found as the last word only, so `KeyVaultReferenceIdentity`, `…__TokenExchangeUrl`, `keySize` are not secrets. */
@@ -49,7 +51,7 @@ const SECRET_VALUES: readonly [RegExp, string][] = [
   [/[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/i, "a URL with a user name and password"],
   // An Entra client secret: three characters, a digit, "Q~", then 31-34 more (gitleaks rule azure-ad-client-secret;
   // Microsoft.Security.Utilities SEC101/156 AadClientAppSecret: `[…]{3}8Q~[…]{34}`).
-  [/(?:^|[^A-Za-z0-9_~.-])[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34}(?:$|[^A-Za-z0-9_~.-])/, "an Entra client secret"],
+  [/(?:^|[^\w~.-])[\w~.-]{3}\dQ~[\w~.-]{31,34}(?:$|[^\w~.-])/, "an Entra client secret"],
   // GitHub tokens (docs.github.com "About authentication: GitHub's token formats").
   [/\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})/, "a GitHub token"],
 ];
@@ -61,7 +63,8 @@ export function secretValue(value: unknown): string | undefined {
 }
 
 /** A value that carries something: not unset, null, false, "" or empty. */
-const carries = (v: unknown) => v !== undefined && v !== null && v !== false && v !== "" && !(Array.isArray(v) && v.length === 0);
+const carries = (v: unknown) =>
+  v !== undefined && v !== null && v !== false && v !== "" && !(Array.isArray(v) && v.length === 0);
 
 export interface SecretFinding {
   /** Where: `connection.password`, `properties.template.resources[0]…`. */
@@ -105,7 +108,9 @@ function secretEntries(r: PlannedResource, what: string, entries: [string, unkno
     const byValue = secretValue(value);
     const why = [byName, byValue && `its value looks like ${byValue}`].filter(Boolean).join(" and ");
     return why
-      ? [`${ref(r)} has ${what} "${name}" that looks like a secret: ${why}. Fix: remove it; authenticate with the web app's user-assigned managed identity (Entra ID tokens) instead of a key, password or connection-string secret.`]
+      ? [`${ref(r)} has ${what} "${name}" that looks like a secret: ${why}. Fix: remove it; authenticate with the ` +
+        `web app's user-assigned managed identity (Entra ID tokens) instead of a key, password or connection-string ` +
+        `secret.`]
       : [];
   });
 }
@@ -116,29 +121,35 @@ const SETTINGS_PATHS = ["siteConfig.appSettings", "siteConfig.connectionStrings"
 export const secretRules: readonly ResourceRule[] = [
   resourceRule(
     "no-secret-settings",
-    "No app setting or connection string whose name or value looks like a secret, on a web app (or slot) or a settings resource.",
+    "No app setting or connection string whose name or value looks like a secret, on a web app (or slot) or a " +
+      "settings resource.",
     (type) => isWebApp(type) || isSettingsResource(type) || isConnectionStringsResource(type),
     (r) => {
       if (isSettingsResource(r.type)) return secretEntries(r, "app setting", Object.entries(r.props.properties ?? {}));
       if (isConnectionStringsResource(r.type)) {
         const properties: Record<string, { value?: unknown }> = r.props.properties ?? {};
-        return secretEntries(r, "connection string", Object.entries(properties).map(([name, c]) => [name, c?.value ?? c]));
+        const entries = Object.entries(properties).map(([name, c]): [string, unknown] => [name, c?.value ?? c]);
+        return secretEntries(r, "connection string", entries);
       }
       const connectionStrings: { name: string; connectionString?: unknown }[] = r.props.siteConfig?.connectionStrings ?? [];
+      const appSettings: { name: string; value: unknown }[] = r.props.siteConfig?.appSettings ?? [];
       return [
-        ...secretEntries(r, "app setting", (r.props.siteConfig?.appSettings ?? []).map((s: { name: string; value: unknown }) => [s.name, s.value])),
+        ...secretEntries(r, "app setting", appSettings.map((s) => [s.name, s.value])),
         ...secretEntries(r, "connection string", connectionStrings.map((c) => [c.name, c.connectionString])),
       ];
     },
   ),
   resourceRule(
     "no-secret-command-inputs",
-    "A command resource carries no secret in any input: create/update/delete, stdin, environment, connection, triggers.",
+    "A command resource carries no secret in any input: create/update/delete, stdin, environment, connection, " +
+      "triggers.",
     isCommand,
     (r) =>
       findSecrets(r.props).map(
         (f) =>
-          `${ref(r)} has input "${f.path}" that looks like a secret: ${f.why}. Fix: remove it; command inputs are stored in state and shown in diffs. Let the script sign in with a workload identity (az login --federated-token / managed identity) instead.`,
+          `${ref(r)} has input "${f.path}" that looks like a secret: ${f.why}. Fix: remove it; command inputs are ` +
+            `stored in state and shown in diffs. Let the script sign in with a workload identity (az login ` +
+            `--federated-token / managed identity) instead.`,
       ),
   ),
   resourceRule(
@@ -149,7 +160,9 @@ export const secretRules: readonly ResourceRule[] = [
       const settings = isWebApp(r.type) || isSettingsResource(r.type) || isConnectionStringsResource(r.type);
       return findSecrets(r.props, "", (path) => settings && SETTINGS_PATHS.includes(path)).map(
         (f) =>
-          `${ref(r)} has input "${f.path}" that looks like a secret: ${f.why}. Fix: remove it; inputs are stored in state. Use a managed identity or workload identity federation (Entra ID tokens) instead of a secret, key, password or certificate.`,
+          `${ref(r)} has input "${f.path}" that looks like a secret: ${f.why}. Fix: remove it; inputs are stored in ` +
+            `state. Use a managed identity or workload identity federation (Entra ID tokens) instead of a secret, ` +
+            `key, password or certificate.`,
       );
     },
   ),

@@ -27,9 +27,8 @@ export const GITHUB_REPOSITORY = new RegExp(`^${GITHUB_REPOSITORY_SOURCE}$`);
  * The subjects a CI identity may trust: one repository's pull requests, one environment, one branch or one tag — no
  * wildcard, no ":" (it would change the subject's shape), no space. Group 1 is the repository.
  */
-export const GITHUB_SUBJECT = new RegExp(
-  `^repo:(${GITHUB_REPOSITORY_SOURCE}):(?:pull_request|environment:[A-Za-z0-9._-]{1,255}|ref:refs/(?:heads|tags)/[^\\s*?:\\[\\]~^\\\\]+)$`,
-);
+const GITHUB_SUBJECT_KIND = "pull_request|environment:[A-Za-z0-9._-]{1,255}|ref:refs/(?:heads|tags)/[^\\s*?:\\[\\]~^\\\\]+";
+export const GITHUB_SUBJECT = new RegExp(`^repo:(${GITHUB_REPOSITORY_SOURCE}):(?:${GITHUB_SUBJECT_KIND})$`);
 /** Entra's limit of federated credentials on one app registration or one user-assigned identity. */
 export const MAX_FICS_PER_PARENT = 20;
 /** Token-exchange audiences of the supported clouds (contract/clouds.ts). */
@@ -89,7 +88,8 @@ export const show = (value: unknown): string => (value === undefined ? "unset" :
 // ---------------------------------------------------------------------------------------------------------------
 // Reading resources
 
-/** A web app's app settings as a map, from `siteConfig.appSettings` (`{name, value}[]`) or a settings resource's `properties`. */
+/** A web app's app settings as a map, from `siteConfig.appSettings` (`{name, value}[]`) or a settings ' +
+  'resource's `properties`. */
 export function appSettingsOf(props: Record<string, any> | undefined): Record<string, unknown> | undefined {
   if (!props) return undefined;
   const list = props.siteConfig?.appSettings;

@@ -25,24 +25,29 @@ function clientCredentials(settings: [string, unknown][]): Map<string, Record<st
 
 /** A web app's (`siteConfig.appSettings`) or a settings resource's (`properties`) settings as name/value pairs. */
 function settingPairs(props: Record<string, any>): [string, unknown][] {
-  if (props.properties && typeof props.properties === "object" && !props.siteConfig) return Object.entries(props.properties);
+  if (props.properties && typeof props.properties === "object" && !props.siteConfig) {
+    return Object.entries(props.properties);
+  }
   const list = props.siteConfig?.appSettings;
   return Array.isArray(list) ? list.map((s: { name: string; value: unknown }) => [s?.name, s?.value]) : [];
 }
 
 export const webAppRules: readonly ResourceRule[] = [
   resourceRule("webapp-https-only", "A web app serves HTTPS only.", isWebApp, (r) => [
-    r.props.httpsOnly !== true ? `${ref(r)} has httpsOnly ${show(r.props.httpsOnly)}. Fix: set httpsOnly: true.` : undefined,
+    r.props.httpsOnly !== true ? `${ref(r)} has httpsOnly ${show(r.props.httpsOnly)}. Fix: set httpsOnly: ` +
+      `true.` : undefined,
   ]),
   resourceRule("webapp-min-tls", "A web app and its SCM site accept TLS 1.2 or later only.", isWebApp, (r) =>
     (["minTlsVersion", "scmMinTlsVersion"] as const).map((k) => {
       const v = r.props.siteConfig?.[k];
-      return TLS_OK.includes(v) ? undefined : `${ref(r)} has siteConfig.${k} ${show(v)}. Fix: set siteConfig.${k}: "1.2" (or "1.3").`;
+      return TLS_OK.includes(v) ? undefined : `${ref(r)} has siteConfig.${k} ${show(v)}. Fix: set siteConfig.${k}: ` +
+        `"1.2" (or "1.3").`;
     }),
   ),
   resourceRule("webapp-ftps-disabled", "A web app has FTP and FTPS turned off.", isWebApp, (r) => {
     const v = r.props.siteConfig?.ftpsState;
-    return [v !== "Disabled" ? `${ref(r)} has siteConfig.ftpsState ${show(v)}. Fix: set siteConfig.ftpsState: "Disabled"; deploy with Entra ID tokens, not FTP.` : undefined];
+    return [v !== "Disabled" ? `${ref(r)} has siteConfig.ftpsState ${show(v)}. Fix: set siteConfig.ftpsState: ` +
+      `"Disabled"; deploy with Entra ID tokens, not FTP.` : undefined];
   }),
   resourceRule("webapp-remote-debugging-off", "A web app has remote debugging turned off.", isWebApp, (r) => [
     r.props.siteConfig?.remoteDebuggingEnabled === true
@@ -55,13 +60,17 @@ export const webAppRules: readonly ResourceRule[] = [
     const count = Array.isArray(ids) ? ids.length : ids && typeof ids === "object" ? Object.keys(ids).length : 0;
     return [
       !String(identity?.type ?? "").includes("UserAssigned") || count === 0
-        ? `${ref(r)} wears no user-assigned managed identity (identity ${show(identity)}). Fix: set identity: { type: "UserAssigned", userAssignedIdentities: [<identity's resource ID>] }; only a user-assigned identity can be trusted by a federated credential.`
+        ? `${ref(r)} wears no user-assigned managed identity (identity ${show(identity)}). Fix: set identity: { ` +
+          `type: "UserAssigned", userAssignedIdentities: [<identity's resource ID>] }; only a user-assigned identity ` +
+          `can be trusted by a federated credential.`
         : undefined,
     ];
   }),
   resourceRule(
     "webapp-client-credentials",
-    "The AzureAd__ClientCredentials__* settings of a web app, slot or settings resource (any casing, : or __) use the managed identity only: SourceType SignedAssertionFromManagedIdentity, a ManagedIdentityClientId, a known TokenExchangeUrl.",
+    "The AzureAd__ClientCredentials__* settings of a web app, slot or settings resource (any casing, : or __) use " +
+      "the managed identity only: SourceType SignedAssertionFromManagedIdentity, a ManagedIdentityClientId, a known " +
+      "TokenExchangeUrl.",
     (type) => isWebApp(type) || isSettingsResource(type),
     (r) => {
       const pairs = settingPairs(r.props);
@@ -69,7 +78,9 @@ export const webAppRules: readonly ResourceRule[] = [
       if (groups.size === 0) {
         return [
           pairs.some(([k]) => String(k).toLowerCase() === AzureAdSetting.ClientId.toLowerCase())
-            ? `${ref(r)} signs in as ${AzureAdSetting.ClientId} but has no client credential settings. Fix: set ${AzureAdSetting.SourceType}=${SIGNED_ASSERTION_FROM_MANAGED_IDENTITY}, ${AzureAdSetting.ManagedIdentityClientId} and ${AzureAdSetting.TokenExchangeUrl}.`
+            ? `${ref(r)} signs in as ${AzureAdSetting.ClientId} but has no client credential settings. Fix: set ` +
+              `${AzureAdSetting.SourceType}=${SIGNED_ASSERTION_FROM_MANAGED_IDENTITY}, ` +
+              `${AzureAdSetting.ManagedIdentityClientId} and ${AzureAdSetting.TokenExchangeUrl}.`
             : undefined,
         ];
       }
@@ -79,17 +90,21 @@ export const webAppRules: readonly ResourceRule[] = [
         const shown = (f: string) => values(f).map(show).join(" and ");
         return [
           values("SourceType").some((v) => v !== SIGNED_ASSERTION_FROM_MANAGED_IDENTITY)
-            ? `${ref(r)} has ${key("SourceType")} ${shown("SourceType")}. Fix: set it to "${SIGNED_ASSERTION_FROM_MANAGED_IDENTITY}"; no other credential source is secretless.`
+            ? `${ref(r)} has ${key("SourceType")} ${shown("SourceType")}. Fix: set it to ` +
+              `"${SIGNED_ASSERTION_FROM_MANAGED_IDENTITY}"; no other credential source is secretless.`
             : undefined,
           values("ManagedIdentityClientId").some((v) => typeof v !== "string" || !isGuid(v))
-            ? `${ref(r)} has ${key("ManagedIdentityClientId")} ${shown("ManagedIdentityClientId")}. Fix: set it to the client ID (a GUID) of the user-assigned identity the web app wears.`
+            ? `${ref(r)} has ${key("ManagedIdentityClientId")} ${shown("ManagedIdentityClientId")}. Fix: set it to ` +
+              `the client ID (a GUID) of the user-assigned identity the web app wears.`
             : undefined,
           values("TokenExchangeUrl").some((v) => !KNOWN_AUDIENCES.includes(v as string))
-            ? `${ref(r)} has ${key("TokenExchangeUrl")} ${shown("TokenExchangeUrl")}. Fix: set it to the FIC's audience, one of ${KNOWN_AUDIENCES.join(", ")}.`
+            ? `${ref(r)} has ${key("TokenExchangeUrl")} ${shown("TokenExchangeUrl")}. Fix: set it to the FIC's ` +
+              `audience, one of ${KNOWN_AUDIENCES.join(", ")}.`
             : undefined,
           ...Object.keys(c)
             .filter((f) => !FIELDS.includes(f))
-            .map((f) => `${ref(r)} has ${key(f)}: only ${FIELDS.join(", ")} make a managed-identity client credential (a certificate or secret field is a secret). Fix: remove it.`),
+            .map((f) => `${ref(r)} has ${key(f)}: only ${FIELDS.join(", ")} make a managed-identity client ` +
+              `credential (a certificate or secret field is a secret). Fix: remove it.`),
         ];
       });
     },

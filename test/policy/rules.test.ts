@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { evaluateRecorded } from "../../policy/offline";
-import { GITHUB_ISSUER, MAX_FICS_PER_PARENT, rules, secretName, secretValue } from "../../policy/rules";
+import { GITHUB_ISSUER, GITHUB_SUBJECT, MAX_FICS_PER_PARENT, rules, secretName, secretValue } from "../../policy/rules";
 import { AzureAdSetting } from "../../contract/settings";
 import { type RegisteredResource, SUBSCRIPTION_ID, T, TENANT_ID, guidFrom } from "../../offline/azureMocks";
 import { PACK_CONTEXT, bootstrapLike, handMade, planMainStack } from "./support";
@@ -613,4 +613,31 @@ describe("the Guardrails README", () => {
     const readme = await readFile(`${__dirname}/../../policy/README.md`, "utf8");
     expect(rules.map((r) => r.name).filter((name) => !readme.includes(`| \`${name}\` |`))).toEqual([]);
   });
+});
+
+describe("GitHub subjects (issue 18: both of GitHub's forms, and exactly those)", () => {
+  it.each([
+    "repo:contoso/secretless-signin:pull_request",
+    "repo:contoso/secretless-signin:environment:production",
+    "repo:contoso/secretless-signin:ref:refs/heads/main",
+    "repo:contoso/secretless.signin_2:ref:refs/tags/v1.2.3",
+    "repo:contoso@9919/secretless-signin@771234567:pull_request",
+    "repo:contoso@9919/secretless-signin@771234567:environment:production",
+    "repo:Contoso-Labs@1/x@2:ref:refs/heads/release/2026",
+  ])("accepts %s", (subject) => expect(GITHUB_SUBJECT.exec(subject)).not.toBeNull());
+
+  it.each([
+    "repo:contoso/*:pull_request",
+    "repo:contoso/secretless-signin:*",
+    "repo:contoso/secretless-signin:ref:refs/heads/*",
+    "repo:contoso@9919/secretless-signin:pull_request",
+    "repo:contoso/secretless-signin@771234567:pull_request",
+    "repo:contoso@0/secretless-signin@1:pull_request",
+    "repo:contoso@x/secretless-signin@1:pull_request",
+    "repo:contoso/..:pull_request",
+    "repo:contoso/secretless-signin:environment:prod:extra",
+    "repo:contoso/secretless-signin:workflow:deploy.yml",
+    "repo:-contoso/secretless-signin:pull_request",
+    "contoso/secretless-signin:pull_request",
+  ])("refuses %s", (subject) => expect(GITHUB_SUBJECT.exec(subject)).toBeNull());
 });
