@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { evaluateRecorded } from "../../policy/offline";
-import { GITHUB_ISSUER, GITHUB_SUBJECT, MAX_FICS_PER_PARENT, rules, secretName, secretValue } from "../../policy/rules";
+import { GITHUB_ISSUER, GITHUB_SUBJECT, MAX_FICS_PER_PARENT, findSecrets, rules, secretName, secretValue } from "../../policy/rules";
 import { AzureAdSetting } from "../../contract/settings";
 import { type RegisteredResource, SUBSCRIPTION_ID, T, TENANT_ID, guidFrom } from "../../offline/azureMocks";
 import { PACK_CONTEXT, bootstrapLike, handMade, planMainStack } from "./support";
@@ -596,7 +596,11 @@ describe("secret detection", () => {
     (name) => expect(secretName(name)).toBeUndefined(),
   );
 
-  it.each(["AzureAd__ClientSecret", "DB_PASSWORD", "Upstream__ApiKey", "GITHUB_TOKEN", "SigningCertificate", "STORAGE_SAS", "AccountKeys"])(
+  it.each([
+    "AzureAd__ClientSecret", "DB_PASSWORD", "Upstream__ApiKey", "GITHUB_TOKEN", "SigningCertificate", "STORAGE_SAS", "AccountKeys",
+    "azuread__clientsecret", "AZUREAD_CLIENT_SECRET", "PGPASSWORD", "sshPrivateKey", "APPINSIGHTS_INSTRUMENTATIONKEY",
+    "APPLICATIONINSIGHTS_CONNECTION_STRING", "DB_PASS", "clientCertificatePath",
+  ])(
     "takes the setting name %s for a secret",
     (name) => expect(secretName(name)).toBeDefined(),
   );
@@ -605,6 +609,19 @@ describe("secret detection", () => {
     "does not take the value %s for a secret",
     (value) => expect(secretValue(value)).toBeUndefined(),
   );
+
+  it.each([
+    ["abc8Q~AbCdEfGhIjKlMnOpQrStUvWxYz01234567", "an Entra client secret"],
+    ["cache:6380,password=x,ssl=True", "a password (Password=)"],
+    ["InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://x", "an Application Insights instrumentation key"],
+    ["https://x.blob.core.windows.net/c?sv=1&sig=abc", "a SAS token (sig=)"],
+    ["-----BEGIN RSA PRIVATE KEY-----", "a PEM key or certificate"],
+    [`github_pat_${"A1".repeat(20)}`, "a GitHub token"],
+  ])("takes the value %s for %s", (value, why) => expect(secretValue(value)).toBe(why));
+
+  it("does not take the main stack's own non-secret names (keySize, clientCertEnabled false, federatedIdentityCredentialResourceName) for secrets", () => {
+    expect(findSecrets({ keySize: 3072, keyOps: ["encrypt"], clientCertEnabled: false, federatedIdentityCredentialResourceName: "github-actions", disableAccessKeyAuthentication: true })).toEqual([]);
+  });
 });
 
 describe("the Guardrails README", () => {
