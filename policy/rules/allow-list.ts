@@ -44,6 +44,7 @@ export const ALLOWED_TYPES: readonly AllowedType[] = [
   { type: "secretless:index:LinuxWebApp", stack: "main", when: always, checkedBy: [] },
   { type: "secretless:index:AppDeployment", stack: "main", when: "deployApp (default on)", checkedBy: [] },
   { type: "secretless:index:SessionRedis", stack: "main", when: "scaleOut", checkedBy: [] },
+  { type: "secretless:index:EasyAuth", stack: "main", when: "authMode easyAuth", checkedBy: [] },
   { type: "secretless:bootstrap:CiBootstrap", stack: "bootstrap", when: always, checkedBy: [] },
   { type: "secretless:bootstrap:GitHubActionsIdentity", stack: "bootstrap", when: always, checkedBy: [] },
   { type: "secretless:bootstrap:StateStore", stack: "bootstrap", when: always, checkedBy: [] },
@@ -77,6 +78,13 @@ export const ALLOWED_TYPES: readonly AllowedType[] = [
   { type: "azure-native:web:WebAppScmAllowed", stack: "main", when: always, checkedBy: ["webapp-basic-auth-off"] },
   { type: "azure-native:web:WebAppFtpAllowed", stack: "main", when: always, checkedBy: ["webapp-basic-auth-off"] },
   { type: "azure-native:web:WebAppDiagnosticLogsConfiguration", stack: "main", when: always, checkedBy: [] },
+  {
+    type: "azure-native:web:WebAppAuthSettingsV2WithoutSecrets",
+    stack: "main",
+    when: "authMode easyAuth",
+    checkedBy: ["easy-auth-secretless", "easy-auth-identity-setting"],
+  },
+  { type: "azure-native:web:WebAppSlotConfigurationNames", stack: "main", when: "authMode easyAuth", checkedBy: [] },
   {
     type: "azure-native:redisenterprise:RedisEnterprise",
     stack: "main",
@@ -174,8 +182,8 @@ const ALLOWED = new Map(ALLOWED_TYPES.map((t) => [t.type, t]));
  * same reason (it is refused anyway, as an unknown token).
  */
 /** Web app sub-resources that write settings, connection strings or site config beside the web app's own. */
-const SETTINGS_WRITERS = ["Application", "Metadata", "ConnectionStrings", "SiteContainer", "SitePush", "Swift", "Publish"]
-  .join("|");
+// WebAppApplicationSettings, WebAppMetadata, …, WebAppSwiftVirtualNetworkConnection, WebAppPublishingCredentials…
+const SETTINGS_WRITERS = ["Application", "Metadata", "ConnectionStrings", "SiteContainer", "SitePush", "Swift", "Publish"];
 
 export const REFUSED_TYPES: readonly { readonly pattern: RegExp; readonly why: string }[] = [
   {
@@ -188,16 +196,21 @@ export const REFUSED_TYPES: readonly { readonly pattern: RegExp; readonly why: s
     why: "a deployment script runs arbitrary code in Azure with a managed identity, out of every rule's sight",
   },
   {
-    pattern: /^azure-native:web(?:\/[^:]*)?:WebApp(?:Auth|Authentication)Settings/i,
-    why: "App Service authentication settings take a client secret (clientSecret, clientSecretSettingName) or a " +
-      "certificate; the app signs users in itself with its managed identity",
+    pattern: /^azure-native:web(?:\/[^:]*)?:WebApp(?:Auth|Authentication)Settings(?:Slot)?$/i,
+    why: "App Service authentication settings v1 take a client secret inline; Easy Auth mode uses auth settings v2 " +
+      "with the managed identity (WebAppAuthSettingsV2WithoutSecrets)",
+  },
+  {
+    pattern: /^azure-native:web(?:\/[^:]*)?:WebAppAuthSettingsV2/i,
+    why: "Easy Auth mode writes auth settings v2 through azure-native:web:WebAppAuthSettingsV2WithoutSecrets only " +
+      "(another spelling, or a slot's, is a reviewed addition)",
   },
   { pattern: /^azure-native:web(?:\/[^:]*)?:(?:Certificate|.*Certificate)$/i, why: "an App Service certificate " +
     "carries a PFX and its password" },
   { pattern: /^azure-native:web(?:\/[^:]*)?:WebAppBackupConfiguration/i, why: "a backup configuration holds a " +
     "storage SAS URL (storageAccountUrl), a secret" },
   {
-    pattern: new RegExp(`^azure-native:web(?:/[^:]*)?:WebApp(?:${SETTINGS_WRITERS})`, "i"),
+    pattern: new RegExp(`^azure-native:web(?:/[^:]*)?:WebApp(?:${SETTINGS_WRITERS.join("|")})`, "i"),
     why: "it replaces or adds web app settings outside the web app the rules check",
   },
   { pattern: /^pulumi-nodejs:dynamic:/i, why: "a dynamic provider runs its own code with the deployer's credentials, " +

@@ -12,6 +12,7 @@
 import { redisRules, storageAndRoleRules } from "./access";
 import { resourceTypeAllowed } from "./allow-list";
 import { credentialRules } from "./credentials";
+import { easyAuthIdentitySetting, easyAuthRules } from "./easy-auth";
 import type { PlannedResource, Rule, RuleContext, Violation } from "./model";
 import { secretRules } from "./secrets";
 import { ficCount, ficTrustsWebAppIdentity, webAppBasicAuthOff, webAppIdentityMatchesFic, webAppTokenExchangeMatchesFic } from "./stack";
@@ -43,6 +44,8 @@ export const rules: readonly Rule[] = [
   ficTrustAllowed,
   roleAssignmentAllowed,
   redirectUrisOwnHost,
+  ...easyAuthRules,
+  easyAuthIdentitySetting,
 ];
 
 /**

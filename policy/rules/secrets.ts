@@ -94,7 +94,8 @@ export function findSecrets(value: unknown, path = "", skip: (path: string) => b
   for (const [k, v] of Object.entries(o)) {
     const at = path ? `${path}.${k}` : k;
     if (skip(at)) continue;
-    const why = secretName(k);
+    // `…SettingName` keys (Easy Auth's clientSecretSettingName) hold the name of an app setting, not a secret.
+    const why = /settingname$/i.test(k) ? undefined : secretName(k);
     if (why && carries(v) && typeof v !== "boolean" && typeof v !== "number") found.push({ path: at, why });
     else found.push(...findSecrets(v, at, skip));
   }

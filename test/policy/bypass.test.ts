@@ -70,7 +70,7 @@ const fromIssue: Shape[] = [
     add: (rs) =>
       rs.push(handMade("azure-native:web:WebAppAuthSettings", "easy-auth", { name: site(rs).state.name, resourceGroupName: group(rs), enabled: true, clientId: guidFrom("x"), clientSecret: ENTRA_SECRET })),
     refusedBy: [
-      ["resource-type-allowed", /azure-native:web:WebAppAuthSettings "easy-auth" is not a resource type this pack allows: App Service authentication settings take a client secret/],
+      ["resource-type-allowed", /azure-native:web:WebAppAuthSettings "easy-auth" is not a resource type this pack allows: App Service authentication settings v1 take a client secret/],
       ["no-secret-inputs", /WebAppAuthSettings "easy-auth" has input "clientSecret" that looks like a secret/],
     ],
   },
