@@ -17,6 +17,22 @@ import type { GitHubRepository } from "../../contract/github";
  */
 export const DEPLOY_BRANCH = "main";
 
+/**
+ * Runs `create` with environment variable `name` hidden. @pulumi/github's Provider copies GITHUB_TOKEN into its `token`
+ * input when none is given (node_modules/@pulumi/github/provider.js), and provider inputs are stored in state
+ * (pulumi/pulumi-github#95, "Token is persisted in state storage backend"). Hidden from the SDK, the token stays in the
+ * environment of the provider plugin, which reads GITHUB_TOKEN itself; the policy pack refuses a `token` input.
+ */
+function withoutEnv<T>(name: string, create: () => T): T {
+  const value = process.env[name];
+  delete process.env[name];
+  try {
+    return create();
+  } finally {
+    if (value !== undefined) process.env[name] = value;
+  }
+}
+
 /** Arguments of {@link DeployEnvironment}. */
 export interface DeployEnvironmentArgs {
   /** Required. The repository (either form; the GitHub API takes the names). */
@@ -37,7 +53,8 @@ export class DeployEnvironment extends pulumi.ComponentResource {
 
   constructor(name: string, args: DeployEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("secretless:bootstrap:DeployEnvironment", name, {}, opts);
-    const provider = new github.Provider(`${name}-github`, { owner: args.repository.owner }, { parent: this });
+    const provider = withoutEnv("GITHUB_TOKEN", () =>
+      new github.Provider(`${name}-github`, { owner: args.repository.owner }, { parent: this }));
     const reviewers = args.reviewerIds ?? [];
 
     // Create (or take over) the environment: only custom branch policies may deploy, and admins cannot bypass.

@@ -6,6 +6,49 @@ const STORAGE_TLS_OK = ["TLS1_2", "TLS1_3"];
 const PRINCIPAL_TYPES = ["ServicePrincipal", "User", "Group", "ForeignGroup", "Device"];
 const RG_SCOPE = /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+(?:\/.*)?$/i;
 
+/** The fewest days a deleted or overwritten state blob, and a deleted container, stay recoverable (bootstrap: 30). */
+export const MIN_STATE_RETENTION_DAYS = 7;
+
+const retention = (policy: any, days: number) => policy?.enabled === true && Number(policy?.days) >= days;
+
+/**
+ * The state account's Blob service (`storage:BlobServiceProperties`, the singleton "default"): versioning keeps each
+ * overwritten checkpoint, blob soft delete each deleted blob and version, container soft delete a deleted container,
+ * and `allowPermanentDelete` would let a caller purge soft-deleted blobs and versions early
+ * (learn.microsoft.com/azure/storage/blobs/versioning-overview, soft-delete-blob-overview,
+ * soft-delete-container-overview; @pulumi/azure-native storage BlobServicePropertiesArgs).
+ */
+export const stateStoreRecoverable: ResourceRule = resourceRule(
+  "state-store-recoverable",
+  `A storage account's Blob service keeps versions, and soft-deletes blobs and containers for at least ` +
+    `${MIN_STATE_RETENTION_DAYS} days, with no permanent delete.`,
+  arm("storage", "BlobServiceProperties"),
+  (r) => {
+    const blobs = r.props.deleteRetentionPolicy;
+    const containers = r.props.containerDeleteRetentionPolicy;
+    const days = MIN_STATE_RETENTION_DAYS;
+    return [
+      r.props.isVersioningEnabled !== true
+        ? `${ref(r)} has isVersioningEnabled ${show(r.props.isVersioningEnabled)}: an overwritten checkpoint is lost. ` +
+          "Fix: set isVersioningEnabled: true."
+        : undefined,
+      !retention(blobs, days)
+        ? `${ref(r)} has deleteRetentionPolicy ${show(blobs)}: a deleted checkpoint cannot be brought back. Fix: set ` +
+          `deleteRetentionPolicy: { enabled: true, days: 30 } (at least ${days}).`
+        : undefined,
+      blobs?.allowPermanentDelete === true
+        ? `${ref(r)} has deleteRetentionPolicy.allowPermanentDelete true: soft-deleted checkpoints and versions can be ` +
+          "purged before their retention ends. Fix: set allowPermanentDelete: false."
+        : undefined,
+      !retention(containers, days)
+        ? `${ref(r)} has containerDeleteRetentionPolicy ${show(containers)}: deleting the state container deletes ` +
+          `every stack's state for good. Fix: set containerDeleteRetentionPolicy: { enabled: true, days: 30 } (at ` +
+          `least ${days}).`
+        : undefined,
+    ];
+  },
+);
+
 export const storageAndRoleRules: readonly ResourceRule[] = [
   resourceRule(
     "storage-account-hardened",
@@ -23,6 +66,7 @@ export const storageAndRoleRules: readonly ResourceRule[] = [
         : undefined,
     ],
   ),
+  stateStoreRecoverable,
   resourceRule(
     "role-assignment-scope",
     "A role assignment is scoped to a resource group or narrower, never a subscription or management group.",

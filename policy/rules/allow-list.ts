@@ -24,6 +24,15 @@ export interface AllowedType {
 }
 
 const always = "always";
+const GITHUB_TOKEN = "GITHUB_TOKEN set";
+const SLOT = "stagingSlot (Standard plan or above)";
+const ROLES = "appRoles (Admin, Reader by default)";
+const SLOT_CHECKS = [
+  "webapp-https-only", "webapp-min-tls", "webapp-ftps-disabled", "webapp-remote-debugging-off",
+  "webapp-user-assigned-identity", "webapp-client-credentials", "no-secret-settings", "webapp-basic-auth-off",
+  "fic-trusts-webapp-identity", "webapp-identity-matches-fic", "webapp-token-exchange-matches-fic",
+  "slot-identity-matches-site", "slot-settings-differ-only-when-sticky",
+];
 
 /** The allow-list. Order: providers and components, then by package and module. */
 export const ALLOWED_TYPES: readonly AllowedType[] = [
@@ -36,6 +45,13 @@ export const ALLOWED_TYPES: readonly AllowedType[] = [
     when: "deployApp (default on)",
     checkedBy: ["provider-settings-allowed"],
   },
+  // The bootstrap's GitHub provider: `owner` only; the token comes from GITHUB_TOKEN at run time, never an input.
+  {
+    type: "pulumi:providers:github",
+    stack: "bootstrap",
+    when: GITHUB_TOKEN,
+    checkedBy: ["provider-settings-allowed", "github-deploy-environment-protected"],
+  },
   // The stacks and their component resources: logical groupings that create nothing in Azure themselves.
   { type: "pulumi:pulumi:Stack", stack: "both", when: always, checkedBy: [] },
   { type: "secretless:index:SecretlessWebApp", stack: "main", when: always, checkedBy: [] },
@@ -45,9 +61,11 @@ export const ALLOWED_TYPES: readonly AllowedType[] = [
   { type: "secretless:index:AppDeployment", stack: "main", when: "deployApp (default on)", checkedBy: [] },
   { type: "secretless:index:SessionRedis", stack: "main", when: "scaleOut", checkedBy: [] },
   { type: "secretless:index:EasyAuth", stack: "main", when: "authMode easyAuth", checkedBy: [] },
+  { type: "secretless:index:StagingSlot", stack: "main", when: SLOT, checkedBy: [] },
   { type: "secretless:bootstrap:CiBootstrap", stack: "bootstrap", when: always, checkedBy: [] },
   { type: "secretless:bootstrap:GitHubActionsIdentity", stack: "bootstrap", when: always, checkedBy: [] },
   { type: "secretless:bootstrap:StateStore", stack: "bootstrap", when: always, checkedBy: [] },
+  { type: "secretless:bootstrap:DeployEnvironment", stack: "bootstrap", when: GITHUB_TOKEN, checkedBy: [] },
   // Azure (azure-native v3, default modules).
   { type: "azure-native:resources:ResourceGroup", stack: "both", when: "main: unless resourceGroupName names an " +
     "existing group", checkedBy: [] },
@@ -84,7 +102,17 @@ export const ALLOWED_TYPES: readonly AllowedType[] = [
     when: "authMode easyAuth",
     checkedBy: ["easy-auth-secretless", "easy-auth-identity-setting"],
   },
-  { type: "azure-native:web:WebAppSlotConfigurationNames", stack: "main", when: "authMode easyAuth", checkedBy: [] },
+  // The staging slot: a web app to every web app rule (isWebApp), basic auth off through its …Slot policies.
+  { type: "azure-native:web:WebAppSlot", stack: "main", when: SLOT, checkedBy: SLOT_CHECKS },
+  { type: "azure-native:web:WebAppScmAllowedSlot", stack: "main", when: SLOT, checkedBy: ["webapp-basic-auth-off"] },
+  { type: "azure-native:web:WebAppFtpAllowedSlot", stack: "main", when: SLOT, checkedBy: ["webapp-basic-auth-off"] },
+  { type: "azure-native:web:WebAppDiagnosticLogsConfigurationSlot", stack: "main", when: SLOT, checkedBy: [] },
+  {
+    type: "azure-native:web:WebAppSlotConfigurationNames",
+    stack: "main",
+    when: `authMode easyAuth, or ${SLOT}`,
+    checkedBy: ["slot-settings-differ-only-when-sticky"],
+  },
   {
     type: "azure-native:redisenterprise:RedisEnterprise",
     stack: "main",
@@ -110,6 +138,12 @@ export const ALLOWED_TYPES: readonly AllowedType[] = [
     checkedBy: ["storage-account-hardened"],
   },
   { type: "azure-native:storage:BlobContainer", stack: "bootstrap", when: always, checkedBy: ["data-stores-private"] },
+  {
+    type: "azure-native:storage:BlobServiceProperties",
+    stack: "bootstrap",
+    when: always,
+    checkedBy: ["state-store-recoverable"],
+  },
   { type: "azure-native:keyvault:Vault", stack: "bootstrap", when: always, checkedBy: ["data-stores-private"] },
   { type: "azure-native:keyvault:Key", stack: "bootstrap", when: always, checkedBy: [] },
   {
@@ -160,10 +194,30 @@ export const ALLOWED_TYPES: readonly AllowedType[] = [
     checkedBy: [],
   },
   {
+    type: "azuread:index/applicationAppRole:ApplicationAppRole",
+    stack: "main",
+    when: ROLES,
+    checkedBy: ["app-roles-own-app"],
+  },
+  {
     type: "azuread:index/appRoleAssignment:AppRoleAssignment",
-    stack: "bootstrap",
-    when: always,
+    stack: "both",
+    when: "main: appRoleAssignments (users and groups to the app's own roles); bootstrap: always (Microsoft Graph " +
+      "permissions of the CI identities)",
     checkedBy: ["role-assignment-allowed"],
+  },
+  // The bootstrap's GitHub deploy environment (GitHub provider v6).
+  {
+    type: "github:index/repositoryEnvironment:RepositoryEnvironment",
+    stack: "bootstrap",
+    when: GITHUB_TOKEN,
+    checkedBy: ["github-deploy-environment-protected"],
+  },
+  {
+    type: "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy",
+    stack: "bootstrap",
+    when: GITHUB_TOKEN,
+    checkedBy: ["github-deploy-environment-protected"],
   },
   // The deploy step (az CLI + OneDeploy with an Entra token).
   {

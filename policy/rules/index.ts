@@ -13,11 +13,12 @@ import { redisRules, storageAndRoleRules } from "./access";
 import { resourceTypeAllowed } from "./allow-list";
 import { credentialRules } from "./credentials";
 import { easyAuthIdentitySetting, easyAuthRules } from "./easy-auth";
+import { githubDeployEnvironmentProtected } from "./github";
 import type { PlannedResource, Rule, RuleContext, Violation } from "./model";
 import { secretRules } from "./secrets";
 import { slotRules } from "./slots";
 import { ficCount, ficTrustsWebAppIdentity, webAppBasicAuthOff, webAppIdentityMatchesFic, webAppTokenExchangeMatchesFic } from "./stack";
-import { apiAccessDelegatedOnly, commandRunsProjectScript, dataStoresPrivate, ficTrustAllowed, providerSettingsAllowed, redirectUrisOwnHost, roleAssignmentAllowed } from "./trust";
+import { apiAccessDelegatedOnly, appRolesOwnApp, commandRunsProjectScript, dataStoresPrivate, ficTrustAllowed, providerSettingsAllowed, redirectUrisOwnHost, roleAssignmentAllowed } from "./trust";
 import { webAppRules } from "./webApp";
 
 export type { PlannedResource, ResourceRule, Rule, RuleContext, StackFinding, StackRule, Violation } from "./model";
@@ -44,10 +45,12 @@ export const rules: readonly Rule[] = [
   webAppTokenExchangeMatchesFic,
   ficTrustAllowed,
   roleAssignmentAllowed,
+  appRolesOwnApp,
   redirectUrisOwnHost,
   ...easyAuthRules,
   easyAuthIdentitySetting,
   ...slotRules,
+  githubDeployEnvironmentProtected,
 ];
 
 /**

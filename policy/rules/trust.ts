@@ -275,9 +275,22 @@ export const roleAssignmentAllowed: StackRule = stackRule(
           `group of this stack or a resource in one.` });
       }
     }
-    // Microsoft Graph application permissions: only CI identities hold them (the bootstrap's Application.Read.All for
-    // the preview identity, Application.ReadWrite.OwnedBy for the deploy identity; their IDs are looked up per tenant).
+    // App role assignments. To this stack's own app (resourceObjectId its service principal): users and groups get
+    // one of the app's own roles (components/app-roles.ts). To anything else, i.e. Microsoft Graph application
+    // permissions: only CI identities hold them (the bootstrap's Application.Read.All for the preview identity,
+    // Application.ReadWrite.OwnedBy for the deploy identity; their IDs are looked up per tenant).
     for (const ara of resources.filter((r) => named("AppRoleAssignment")(r.type))) {
+      const ownApp = ownServicePrincipal(field(ara, "resourceObjectId"), resources);
+      if (ownApp) {
+        const roleIds = ownAppRoles(ownApp, resources).map((r) => lower(field(r, "roleId")));
+        const appRoleId = field(ara, "appRoleId");
+        if (!roleIds.includes(lower(appRoleId))) {
+          findings.push({ resource: ara, message: `${ref(ara)} assigns role ${show(appRoleId)} on this stack's ` +
+            `service principal, which is not one of its app's own roles (${roleIds.map(show).join(", ") || "none"}). ` +
+            "Fix: assign a role declared in appRoles (an ApplicationAppRole of the app)." });
+        }
+        continue;
+      }
       const principal = field(ara, "principalObjectId");
       const identity = identities.find((i) => i.principalId !== undefined && i.principalId === principal);
       const ci = identity && !identity.worn && identity.fics.some((f) => field(f, "issuer") === GITHUB_ISSUER);
@@ -303,6 +316,45 @@ export const roleAssignmentAllowed: StackRule = stackRule(
     }
     return findings;
   },
+);
+
+/** The app registration whose service principal in this stack has object ID `objectId`, if any. */
+function ownServicePrincipal(objectId: unknown, resources: readonly PlannedResource[]): PlannedResource | undefined {
+  if (typeof objectId !== "string") return undefined;
+  const sp = resources.find((r) => named("ServicePrincipal")(r.type) && lower(field(r, "objectId")) === lower(objectId));
+  const clientId = sp && field(sp, "clientId");
+  return clientId ? resources.find((r) => isApp(r.type) && field(r, "clientId") === clientId) : undefined;
+}
+
+const isAppRole = named("ApplicationAppRole");
+/** The `/applications/{objectId}` forms an app's sub-resources name it by. */
+const appIds = (app: PlannedResource) => [app.id, field(app, "objectId") && `/applications/${field(app, "objectId")}`]
+  .filter((id): id is string => typeof id === "string");
+/** The ApplicationAppRole resources of `app`. */
+const ownAppRoles = (app: PlannedResource, resources: readonly PlannedResource[]) =>
+  resources.filter((r) => isAppRole(r.type) && appIds(app).includes(field(r, "applicationId")));
+
+/** Who an app role may be assigned to: users and groups ("User"), never other applications ("Application"). */
+const APP_ROLE_MEMBER_TYPES = ["User"];
+
+export const appRolesOwnApp: StackRule = stackRule(
+  "app-roles-own-app",
+  "An app role (ApplicationAppRole) is declared on this stack's own app registration, for users and groups only.",
+  (resources) =>
+    resources.filter((r) => isAppRole(r.type)).flatMap((role): StackFinding[] => {
+      const applicationId = field(role, "applicationId");
+      const app = resources.find((a) => isApp(a.type) && appIds(a).includes(applicationId));
+      const types = (field(role, "allowedMemberTypes") as unknown[] | undefined) ?? [];
+      return [
+        ...(app ? [] : [{ resource: role, message: `${ref(role)} adds a role to application ${show(applicationId)}, ` +
+          "which this stack does not create: it would change who may do what in another app. Fix: declare roles on " +
+          "the stack's own app registration (its applicationId)." }]),
+        ...(types.length > 0 && types.every((t) => APP_ROLE_MEMBER_TYPES.includes(String(t))) ? [] : [{
+          resource: role, message: `${ref(role)} has allowedMemberTypes ${show(types)}: an "Application" role is an ` +
+            "application permission other apps can be granted to act as themselves against this one. Fix: set " +
+            'allowedMemberTypes: ["User"] (users and groups).' }]),
+      ];
+    }),
 );
 
 /** A redirect URI's problem, or undefined: https, no user info, no port but 443, no fragment, host one of `hosts`. */
@@ -372,6 +424,18 @@ export const ALLOWED_PROVIDER_SETTINGS: Record<string, readonly string[]> = {
     "disableTerraformPartnerId",
   ],
   "pulumi:providers:command": ["version"],
+  // The bootstrap's GitHub provider (deploy environment): the owner only. Its token comes from GITHUB_TOKEN at run
+  // time; as an input (`token`, `appAuth`) it would be stored in state. No `baseUrl` (another GitHub host).
+  "pulumi:providers:github": ["version", "owner"],
+};
+
+/**
+ * Settings a provider's SDK always sends, allowed with their default value only: @pulumi/github sets `baseUrl` to
+ * GITHUB_BASE_URL or "https://api.github.com/" (node_modules/@pulumi/github/provider.js); another host is another
+ * GitHub, with other credentials.
+ */
+export const PINNED_PROVIDER_SETTINGS: Record<string, Readonly<Record<string, unknown>>> = {
+  "pulumi:providers:github": { baseUrl: "https://api.github.com/" },
 };
 
 export const providerSettingsAllowed: ResourceRule = resourceRule(
@@ -381,8 +445,10 @@ export const providerSettingsAllowed: ResourceRule = resourceRule(
   (type) => type.toLowerCase().startsWith("pulumi:providers:"),
   (r) => {
     const allowed = ALLOWED_PROVIDER_SETTINGS[r.type] ?? [];
+    const pinned = PINNED_PROVIDER_SETTINGS[r.type] ?? {};
+    const set = (k: string) => r.props[k] !== undefined && r.props[k] !== null && r.props[k] !== "";
     return Object.keys(r.props)
-      .filter((k) => !allowed.includes(k) && r.props[k] !== undefined && r.props[k] !== null && r.props[k] !== "")
+      .filter((k) => set(k) && !allowed.includes(k) && pinned[k] !== r.props[k])
       .map((k) => `${ref(r)} sets "${k}", which is not an allowed provider setting ` +
         `(${allowed.join(", ") || "none"}): a credential, a custom endpoint or a plugin source. Fix: remove it; sign ` +
         `in with OIDC (ARM_USE_OIDC), a managed identity or az login.`);
