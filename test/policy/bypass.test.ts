@@ -393,6 +393,7 @@ function sdkTypes(): string[] {
   scan(join(root, "azure-native"), 1);
   scan(join(root, "azuread"), 0);
   scan(join(root, "command"), 1);
+  scan(join(root, "github"), 0);
   return [...tokens].sort();
 }
 

@@ -18,7 +18,26 @@ beforeAll(async () => {
 });
 
 /** A fresh, deep copy of the compliant plan, so each variant breaks its own. */
-const compliant = (): RegisteredResource[] => structuredClone([...mainStack, ...bootstrapLike()]);
+const compliant = (): RegisteredResource[] => structuredClone([...mainStack, ...appRoles(mainStack), ...bootstrapLike()]);
+
+/**
+ * App roles as components/app-roles.ts declares them (branch `roles`): an Admin role on the stack's registration and
+ * a user assigned to it on the stack's service principal.
+ */
+function appRoles(rs: RegisteredResource[]): RegisteredResource[] {
+  const app = one(rs, T.app);
+  const sp = one(rs, T.sp);
+  const roleId = guidFrom("app-role:Admin");
+  return [
+    handMade(APP_ROLE, "secretless-roles-Admin", { applicationId: app.id, roleId, value: "Admin", displayName: "Administrator", description: "Administers the app.", allowedMemberTypes: ["User"] }),
+    handMade(APP_ROLE_ASSIGNMENT, "secretless-roles-user-1", { appRoleId: roleId, principalObjectId: guidFrom("user-1"), resourceObjectId: sp.state.objectId }),
+  ];
+}
+const APP_ROLE = "azuread:index/applicationAppRole:ApplicationAppRole";
+const APP_ROLE_ASSIGNMENT = "azuread:index/appRoleAssignment:AppRoleAssignment";
+const blobService = (rs: RegisteredResource[]) => one(rs, "azure-native:storage:BlobServiceProperties");
+const ghEnvironment = (rs: RegisteredResource[]) => one(rs, "github:index/repositoryEnvironment:RepositoryEnvironment");
+const ghBranchPolicy = (rs: RegisteredResource[]) => one(rs, "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy");
 
 const one = (rs: RegisteredResource[], type: string, name?: string): RegisteredResource => {
   const found = rs.filter((r) => r.type === type && (name === undefined || r.name === name));
@@ -65,6 +84,93 @@ interface Variant {
 }
 
 const variants: Variant[] = [
+  {
+    rule: "state-store-recoverable",
+    broken: "blob versioning off on the state account",
+    break: (rs) => edit(blobService(rs), (p) => (p.isVersioningEnabled = false)),
+    message: /BlobServiceProperties "state-blob-service" has isVersioningEnabled false: an overwritten checkpoint is lost\. Fix: set isVersioningEnabled: true\./,
+  },
+  {
+    rule: "state-store-recoverable",
+    broken: "blob soft delete off",
+    break: (rs) => edit(blobService(rs), (p) => (p.deleteRetentionPolicy = { enabled: false })),
+    message: /has deleteRetentionPolicy \{"enabled":false\}: a deleted checkpoint cannot be brought back\. Fix: set deleteRetentionPolicy/,
+  },
+  {
+    rule: "state-store-recoverable",
+    broken: "blob soft delete kept one day only",
+    break: (rs) => edit(blobService(rs), (p) => (p.deleteRetentionPolicy.days = 1)),
+    message: /has deleteRetentionPolicy .*"days":1.*at least 7/,
+  },
+  {
+    rule: "state-store-recoverable",
+    broken: "soft-deleted checkpoints purgeable early (allowPermanentDelete)",
+    break: (rs) => edit(blobService(rs), (p) => (p.deleteRetentionPolicy.allowPermanentDelete = true)),
+    message: /deleteRetentionPolicy\.allowPermanentDelete true: .*Fix: set allowPermanentDelete: false\./,
+  },
+  {
+    rule: "state-store-recoverable",
+    broken: "no container soft delete",
+    break: (rs) => edit(blobService(rs), (p) => delete p.containerDeleteRetentionPolicy),
+    message: /has containerDeleteRetentionPolicy unset: deleting the state container deletes every stack's state for good/,
+  },
+  {
+    rule: "app-roles-own-app",
+    broken: "an app role on another app's registration",
+    break: (rs) => edit(one(rs, APP_ROLE), (p) => (p.applicationId = `/applications/${guidFrom("someone-elses-app")}`)),
+    message: /ApplicationAppRole "secretless-roles-Admin" adds a role to application "\/applications\/[^"]+", which this stack does not create/,
+    // The assignment's role is then no role of the stack's own app either.
+    alsoTrips: ["role-assignment-allowed"],
+  },
+  {
+    rule: "app-roles-own-app",
+    broken: "an app role other applications can hold (allowedMemberTypes Application)",
+    break: (rs) => edit(one(rs, APP_ROLE), (p) => (p.allowedMemberTypes = ["User", "Application"])),
+    message: /has allowedMemberTypes \["User","Application"\]: an "Application" role is an application permission/,
+  },
+  {
+    rule: "role-assignment-allowed",
+    broken: "an assignment on the app's service principal to a role the app does not declare",
+    break: (rs) => edit(one(rs, APP_ROLE_ASSIGNMENT), (p) => (p.appRoleId = guidFrom("app-role:Owner"))),
+    message: /AppRoleAssignment "secretless-roles-user-1" assigns role "[^"]+" on this stack's service principal, which is not one of its app's own roles/,
+  },
+  {
+    rule: "role-assignment-allowed",
+    broken: "a user given an application permission on another service principal (Microsoft Graph)",
+    break: (rs) => edit(one(rs, APP_ROLE_ASSIGNMENT), (p) => (p.resourceObjectId = guidFrom("graph:sp-object"))),
+    message: /AppRoleAssignment "secretless-roles-user-1" gives an application permission to "[^"]+", which is not a CI identity of this stack/,
+  },
+  {
+    rule: "github-deploy-environment-protected",
+    broken: "admins may bypass the deploy environment's rules",
+    break: (rs) => edit(ghEnvironment(rs), (p) => (p.canAdminsBypass = true)),
+    message: /RepositoryEnvironment "ci-environment" has canAdminsBypass true .*Fix: set canAdminsBypass: false\./,
+  },
+  {
+    rule: "github-deploy-environment-protected",
+    broken: "protected branches instead of custom branch policies",
+    break: (rs) => edit(ghEnvironment(rs), (p) => (p.deploymentBranchPolicy = { protectedBranches: true, customBranchPolicies: false })),
+    message: /has deploymentBranchPolicy .*Fix: set deploymentBranchPolicy: \{ protectedBranches: false, customBranchPolicies: true \}/,
+  },
+  {
+    rule: "github-deploy-environment-protected",
+    broken: "a deployment policy admitting every branch",
+    break: (rs) => edit(ghBranchPolicy(rs), (p) => (p.branchPattern = "*")),
+    message: /RepositoryEnvironmentDeploymentPolicy "ci-main-only" admits branch pattern "\*".*Fix: set branchPattern: "main" \(exactly\)/,
+  },
+  {
+    rule: "github-deploy-environment-protected",
+    broken: "the protected environment is not the one the deploy identity trusts",
+    break: (rs) => [ghEnvironment(rs), ghBranchPolicy(rs)].forEach((r) => edit(r, (p) => (p.environment = "staging"))),
+    message: /protects environment "staging", which no CI identity of this stack trusts \("production"\)/,
+  },
+  {
+    rule: "provider-settings-allowed",
+    broken: "a token on the GitHub provider",
+    break: (rs) => edit(one(rs, "pulumi:providers:github"), (p) => (p.token = "ghp_exampleexampleexampleexample0000")),
+    message: /Provider "ci-github" \(pulumi:providers:github\) sets "token", which is not an allowed provider setting \(version, owner\)/,
+    alsoTrips: ["no-secret-inputs"],
+  },
   {
     rule: "no-app-credential-resources",
     broken: "a client secret on the app registration",
@@ -130,7 +236,7 @@ const variants: Variant[] = [
     broken: "a CI identity trusting another OIDC issuer",
     break: (rs) => edit(ciFic(rs), (p) => (p.issuer = "https://gitlab.com")),
     message: /FederatedIdentityCredential "ci-deployer-production" trusts issuer "https:\/\/gitlab\.com"\. .*for a GitHub Actions identity use "https:\/\/token\.actions\.githubusercontent\.com"/,
-    alsoTrips: ["fic-trust-allowed", "role-assignment-allowed"],
+    alsoTrips: ["fic-trust-allowed", "role-assignment-allowed", "github-deploy-environment-protected"],
   },
   {
     rule: "fic-audience",
@@ -165,12 +271,16 @@ const variants: Variant[] = [
     broken: "a wildcard GitHub subject",
     break: (rs) => edit(ciFic(rs), (p) => (p.subject = "repo:contoso/*")),
     message: /trusts GitHub subject "repo:contoso\/\*"\. Fix: use "repo:OWNER\/REPO:environment:NAME"/,
+    // The GitHub deploy environment then protects an environment no CI identity trusts.
+    alsoTrips: ["github-deploy-environment-protected"],
   },
   {
     rule: "fic-subject",
     broken: "a GitHub subject without the repo: prefix",
     break: (rs) => edit(ciFic(rs), (p) => (p.subject = "contoso/secretless-signin:ref:refs/heads/main")),
     message: /trusts GitHub subject "contoso\/secretless-signin:ref:refs\/heads\/main"/,
+    // The GitHub deploy environment then protects an environment no CI identity trusts.
+    alsoTrips: ["github-deploy-environment-protected"],
   },
   {
     rule: "webapp-https-only",
@@ -423,8 +533,9 @@ const variants: Variant[] = [
     broken: "a staging slot wearing another identity than its site",
     break: (rs) => addSlot(rs, (slot) => (slot.identity = { type: "UserAssigned", userAssignedIdentities: [one(rs, T.uami, "ci-deployer").id] })),
     message: /WebAppSlot "staging-slot" wears identities \[".*ci-deployer.*"\] but its site WebApp "secretless-web-site" wears .* A swap does not move managed identities/,
-    // The slot then also wears no identity its app registration's FIC trusts.
-    alsoTrips: ["fic-trusts-webapp-identity"],
+    // The slot then also wears no identity its app registration's FIC trusts, and the CI identity it wears becomes
+    // an app credential: its GitHub trust and its Contributor role are refused too.
+    alsoTrips: ["fic-trusts-webapp-identity", "fic-trust-allowed", "role-assignment-allowed"],
   },
   {
     rule: "slot-settings-differ-only-when-sticky",
@@ -528,7 +639,7 @@ const variants: Variant[] = [
     broken: "the CI identity trusting another repository's pull requests",
     break: (rs) => edit(ciFic(rs), (p) => (p.subject = "repo:attacker/secretless-signin:pull_request")),
     message: /FederatedIdentityCredential "ci-deployer-production" on identity "ci-deployer" trusts GitHub repository "attacker\/secretless-signin" .*not the configured "contoso\/secretless-signin"/,
-    alsoTrips: ["role-assignment-allowed"],
+    alsoTrips: ["role-assignment-allowed", "github-deploy-environment-protected"],
   },
   {
     rule: "fic-trust-allowed",

@@ -63,6 +63,27 @@ export function bootstrapLike(): RegisteredResource[] {
       allowBlobPublicAccess: false,
       minimumTlsVersion: "TLS1_2",
     }),
+    handMade("azure-native:storage:BlobServiceProperties", "state-blob-service", {
+      resourceGroupName: "rg-ci",
+      accountName: "state",
+      blobServicesName: "default",
+      isVersioningEnabled: true,
+      deleteRetentionPolicy: { enabled: true, days: 30, allowPermanentDelete: false },
+      containerDeleteRetentionPolicy: { enabled: true, days: 30 },
+    }),
+    // The deploy environment on GitHub (GITHUB_TOKEN set): the environment the CI identity trusts, main only.
+    handMade("pulumi:providers:github", "ci-github", { owner: "contoso", baseUrl: "https://api.github.com/" }),
+    handMade("github:index/repositoryEnvironment:RepositoryEnvironment", "ci-environment", {
+      repository: "secretless-signin",
+      environment: "production",
+      canAdminsBypass: false,
+      deploymentBranchPolicy: { protectedBranches: false, customBranchPolicies: true },
+    }),
+    handMade("github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy", "ci-main-only", {
+      repository: "secretless-signin",
+      environment: "production",
+      branchPattern: "main",
+    }),
     handMade("azure-native:keyvault:Vault", "state-vault", { resourceGroupName: "rg-ci", properties: { enableRbacAuthorization: true, enablePurgeProtection: true, tenantId: TENANT_ID } }),
   ];
 }

@@ -3,6 +3,8 @@
  * is exactly what the program needs, no more. Each switch set is planned by the real program under the offline mocks
  * (the module cache is reset between plans, so index.ts runs afresh for each).
  */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { evaluateRecorded } from "../../policy/offline";
 import { ALLOWED_TYPES } from "../../policy/rules";
@@ -21,8 +23,20 @@ const switches: [string, Record<string, string>][] = [
   ["the US Government cloud", { cloud: "usgov", location: "usgovvirginia" }],
   ["the China cloud", { cloud: "china", location: "chinanorth3" }],
   ["Easy Auth signing users in (authMode easyAuth)", { authMode: "easyAuth" }],
+  ["a staging slot (stagingSlot, a Premium plan)", { stagingSlot: "true", planSku: "P0v3" }],
   ["everything on at once", { scaleOut: "true", grantAdminConsent: "true", appOwnerObjectIds: JSON.stringify([guidFrom("owner-1")]), resourceGroupName: "rg-shared", existingPlanId: existingPlan }],
 ];
+
+/**
+ * App roles (components/app-roles.ts) are being added on another branch: until that program lands here, its two types
+ * are allow-listed ahead of it. Once the file exists, they must be used like every other entry.
+ */
+const awaitingProgram = existsSync(join(__dirname, "..", "..", "components", "app-roles.ts"))
+  ? []
+  : ["azuread:index/applicationAppRole:ApplicationAppRole", "azuread:index/appRoleAssignment:AppRoleAssignment"];
+if (awaitingProgram.length === 0) {
+  switches.push(["app roles assigned to a user", { appRoleAssignments: JSON.stringify({ [guidFrom("user-1")]: ["Admin"] }) }]);
+}
 
 afterEach(() => {
   vi.resetModules();
@@ -42,7 +56,7 @@ describe.each(switches)("the main stack with %s", (_, config) => {
 
 describe("across the switches", () => {
   it("the main stack uses every main-stack entry of the allow-list (none is dead weight)", () => {
-    const unused = ALLOWED_TYPES.filter((t) => t.stack === "main" && !t.type.startsWith("pulumi:providers:") && !seen.has(t.type)).map((t) => t.type);
+    const unused = ALLOWED_TYPES.filter((t) => t.stack !== "bootstrap" && !t.type.startsWith("pulumi:providers:") && !seen.has(t.type) && !awaitingProgram.includes(t.type)).map((t) => t.type);
     expect(unused).toEqual([]);
   });
 });
