@@ -216,9 +216,51 @@ const fromAttacks: Shape[] = [
       rs.push({ ...slot, type: "azure-native:web:WebAppSlot", name: "staging" });
       edit(rs.at(-1)!, (p) => (p.siteConfig.appSettings = p.siteConfig.appSettings.map((s: { name: string; value: string }) => (s.name === AzureAdSetting.SourceType ? { ...s, value: "ClientSecret" } : s))));
     },
+    // Slots are allow-listed now (stagingSlot); every web app rule still applies to one.
+    refusedBy: [["webapp-client-credentials", /WebAppSlot "staging" has AzureAd__ClientCredentials__0__SourceType "ClientSecret"/]],
+  },
+  {
+    shape: "the GitHub token as the GitHub provider's input (what @pulumi/github does with GITHUB_TOKEN by default)",
+    add: (rs) => edit(one(rs, "pulumi:providers:github"), (p) => (p.token = `ghp_${"A1".repeat(18)}`)),
     refusedBy: [
-      ["resource-type-allowed", /azure-native:web:WebAppSlot "staging" is not a resource type this pack allows/],
-      ["webapp-client-credentials", /WebAppSlot "staging" has AzureAd__ClientCredentials__0__SourceType "ClientSecret"/],
+      ["provider-settings-allowed", /Provider "ci-github" \(pulumi:providers:github\) sets "token"/],
+      ["no-secret-inputs", /Provider "ci-github" \(pulumi:providers:github\) has input "token" that looks like a secret/],
+    ],
+  },
+  {
+    shape: "a second deployment policy on the deploy environment admitting a feature branch",
+    add: (rs) =>
+      rs.push(handMade("github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy", "also-feature", {
+        repository: "secretless-signin",
+        environment: "production",
+        branchPattern: "feature/*",
+      })),
+    refusedBy: [["github-deploy-environment-protected", /RepositoryEnvironmentDeploymentPolicy "also-feature" admits branch pattern "feature\/\*"/]],
+  },
+  {
+    shape: "a GitHub environment the deploy identity does not use, protected in its place",
+    add: (rs) => edit(one(rs, "github:index/repositoryEnvironment:RepositoryEnvironment"), (p) => (p.environment = "Production")),
+    refusedBy: [
+      ["github-deploy-environment-protected", /RepositoryEnvironment "ci-environment" protects environment "Production", which no CI identity/],
+      ["github-deploy-environment-protected", /A CI identity trusts GitHub environment "production", which this stack does not protect/],
+    ],
+  },
+  {
+    shape: "a user assigned a Microsoft Graph application permission through an app role assignment",
+    add: (rs) =>
+      rs.push(handMade("azuread:index/appRoleAssignment:AppRoleAssignment", "graph-admin", {
+        appRoleId: guidFrom("graph-role:Application.ReadWrite.All"),
+        principalObjectId: guidFrom("user-1"),
+        resourceObjectId: guidFrom("graph:sp-object"),
+      })),
+    refusedBy: [["role-assignment-allowed", /AppRoleAssignment "graph-admin" gives an application permission to "[^"]+", which is not a CI identity/]],
+  },
+  {
+    shape: "the state account's soft-deleted checkpoints purgeable at once",
+    add: (rs) => edit(one(rs, "azure-native:storage:BlobServiceProperties"), (p) => (p.deleteRetentionPolicy = { enabled: true, days: 1, allowPermanentDelete: true })),
+    refusedBy: [
+      ["state-store-recoverable", /BlobServiceProperties "state-blob-service" has deleteRetentionPolicy .*at least 7/],
+      ["state-store-recoverable", /allowPermanentDelete true/],
     ],
   },
   {
