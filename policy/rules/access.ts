@@ -29,16 +29,16 @@ export const stateStoreRecoverable: ResourceRule = resourceRule(
     const days = MIN_STATE_RETENTION_DAYS;
     return [
       r.props.isVersioningEnabled !== true
-        ? `${ref(r)} has isVersioningEnabled ${show(r.props.isVersioningEnabled)}: an overwritten checkpoint is lost. ` +
-          "Fix: set isVersioningEnabled: true."
+        ? `${ref(r)} has isVersioningEnabled ${show(r.props.isVersioningEnabled)}: an overwritten checkpoint is ` +
+          "lost. Fix: set isVersioningEnabled: true."
         : undefined,
       !retention(blobs, days)
         ? `${ref(r)} has deleteRetentionPolicy ${show(blobs)}: a deleted checkpoint cannot be brought back. Fix: set ` +
           `deleteRetentionPolicy: { enabled: true, days: 30 } (at least ${days}).`
         : undefined,
       blobs?.allowPermanentDelete === true
-        ? `${ref(r)} has deleteRetentionPolicy.allowPermanentDelete true: soft-deleted checkpoints and versions can be ` +
-          "purged before their retention ends. Fix: set allowPermanentDelete: false."
+        ? `${ref(r)} has deleteRetentionPolicy.allowPermanentDelete true: soft-deleted checkpoints and versions ` +
+          "can be purged before their retention ends. Fix: set allowPermanentDelete: false."
         : undefined,
       !retention(containers, days)
         ? `${ref(r)} has containerDeleteRetentionPolicy ${show(containers)}: deleting the state container deletes ` +

@@ -3,7 +3,7 @@
  * not listed here is refused, whatever its inputs: a guardrail that a new resource type walks around is not a
  * guardrail (an ARM template deployment, a deployment script or a dynamic provider can set anything these rules check).
  *
- * To add a type (Container Apps, a registry, Application Insights, a staging slot, auth settings v2, …): add an entry
+ * To add a type (Container Apps, a registry, Application Insights, a slot's auth settings v2, …): add an entry
  * below in the same reviewed change that adds the rules that keep it secretless and hardened, name those rules in
  * `checkedBy`, and add a compliant and a broken variant to test/policy/. policy/README.md walks through it.
  */

@@ -14,7 +14,7 @@
 import { type PlannedResource, type StackFinding, type StackRule, stackRule } from "./model";
 import { GITHUB_ISSUER, GITHUB_REPOSITORY, field, inputField, isUamiFic, ref, show } from "./shared";
 
-/** The one branch that may deploy: bootstrap/components/deploy-environment.ts `DEPLOY_BRANCH` (a test keeps them equal). */
+/** The one branch that may deploy: bootstrap/components/deploy-environment.ts `DEPLOY_BRANCH` (a test checks). */
 export const DEPLOY_BRANCH = "main";
 
 export const GITHUB_TYPES = {
@@ -67,8 +67,8 @@ export const githubDeployEnvironmentProtected: StackRule = stackRule(
       }
       if (policy?.customBranchPolicies !== true || policy?.protectedBranches !== false) {
         findings.push({ resource: env, message: `${ref(env)} has deploymentBranchPolicy ${show(policy)}: without ` +
-          `custom branch policies any branch (or every protected branch) may deploy. Fix: set deploymentBranchPolicy: ` +
-          `{ protectedBranches: false, customBranchPolicies: true } and one RepositoryEnvironmentDeploymentPolicy ` +
+          `custom branch policies any branch (or every protected branch) may deploy. Fix: set ` +
+          `deploymentBranchPolicy: { protectedBranches: false, customBranchPolicies: true } and one RepositoryEnvironmentDeploymentPolicy ` +
           `with branchPattern "${DEPLOY_BRANCH}".` });
       }
       if (configured && inputField(env, "repository") !== configured.name) {

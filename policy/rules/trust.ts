@@ -321,7 +321,8 @@ export const roleAssignmentAllowed: StackRule = stackRule(
 /** The app registration whose service principal in this stack has object ID `objectId`, if any. */
 function ownServicePrincipal(objectId: unknown, resources: readonly PlannedResource[]): PlannedResource | undefined {
   if (typeof objectId !== "string") return undefined;
-  const sp = resources.find((r) => named("ServicePrincipal")(r.type) && lower(field(r, "objectId")) === lower(objectId));
+  const sp = resources.find((r) => named("ServicePrincipal")(r.type) &&
+    lower(field(r, "objectId")) === lower(objectId));
   const clientId = sp && field(sp, "clientId");
   return clientId ? resources.find((r) => isApp(r.type) && field(r, "clientId") === clientId) : undefined;
 }

@@ -1,13 +1,29 @@
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { readStackFile } from "../../offline/stackFile";
 import type { RegisteredResource } from "../../offline/azureMocks";
 import { evaluateRecorded } from "../../policy/offline";
 import { planMainStack } from "./support";
 
-/** The stack with a staging slot (its own file: the program is imported once per process) passes every guardrail. */
+/**
+ * The example stack with a staging slot, Pulumi.slot.yaml (`npm run plan -- slot`), passes every guardrail. Its own
+ * file: the program is imported once per process.
+ */
+
+const PROJECT = "secretless-entra-webapp";
+/** Pulumi.slot.yaml's config, keys without the project prefix, values as the engine hands them over. */
+const slotStack = readStackFile(join(__dirname, "..", ".."), "slot", { project: PROJECT, keys: [], providers: {} }).config;
+const config = Object.fromEntries(Object.entries(slotStack).map(([k, v]) => [k.replace(`${PROJECT}:`, ""), v]));
 
 let planned: RegisteredResource[];
 beforeAll(async () => {
-  planned = await planMainStack({ planSku: "P0v3", stagingSlot: "true" });
+  planned = await planMainStack(config);
+});
+
+describe("the example slot stack (Pulumi.slot.yaml)", () => {
+  it("turns the slot on, on a plan tier that has slots", () => {
+    expect(config).toMatchObject({ stagingSlot: "true", planSku: "P0v3" });
+  });
 });
 
 describe("on this project's stack with a staging slot", () => {
