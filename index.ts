@@ -9,7 +9,9 @@ const { deployApp, ...settings } = parseStackConfig({
   ...Object.fromEntries(configKeys.map((key) => [key, config.get(key)])),
   azureadEnvironment: new pulumi.Config("azuread").get("environment"),
   armEnvironment: new pulumi.Config("azure-native").get("environment"),
-  inGitHubActions: process.env.GITHUB_ACTIONS === "true",
+  // As CI's preview or deploy identity: the workflows' Pulumi jobs sign the providers in with OIDC (ARM_USE_OIDC).
+  // GITHUB_ACTIONS alone is also true for the test job, which evaluates example stacks offline and signs in as no one.
+  inGitHubActions: process.env.GITHUB_ACTIONS === "true" && process.env.ARM_USE_OIDC === "true",
 });
 
 // The directory comes from the azuread provider's own login, never from a file.
