@@ -10,14 +10,20 @@
  * without `--enable-source-maps`, so a map would only add size; names are kept in the minified code, so stack traces
  * in the App Service log still name functions.
  *
- * `packageApp()` is what the Pulumi program calls on every preview, so it skips the build when nothing it depends on
- * has changed: it hashes the exact files esbuild read last time (its metafile), the static assets, the lockfile, the
- * build options and this packager's own code, and reuses the zip when that hash and the zip's own sha256 still match.
+ * `packageApp()` is what the Pulumi program calls on every preview, so it skips the minified build and the zip when
+ * nothing it depends on has changed. What it depends on is derived from the sources on every call, never read from the
+ * cache: a quick unminified esbuild pass in memory (its metafile) lists the files the bundle reads, and the key hashes
+ * them with the static assets, the lockfile, the build options and this packager's own code. The cache record next to
+ * the zip holds only that key and the zip's sha256, so a planted `dist/app.zip.inputs.json` cannot tell the packager
+ * which files matter: any edit to a file the bundle reads rebuilds. And the packager refuses to work when git tracks
+ * anything under `dist/`: the package is a build output, and a tracked one is a way for a commit (a pull request) to
+ * plant the zip the next deploy pushes.
  */
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
-import { version as esbuildVersion } from "esbuild";
+import { build as esbuild, version as esbuildVersion } from "esbuild";
 import { ZipFile } from "yazl";
 import { type BuildAppOptions, buildAppBundle } from "../scripts/build-app";
 import { sha256 } from "./cli";
@@ -52,8 +58,8 @@ const entryMtime = (): Date => new Date(2000, 0, 1, 0, 0, 0);
 const ENTRY_MODE = 0o100644;
 /** The code that makes the package; a change to it invalidates the cache. */
 const PACKAGER_FILES = ["deploy/package-app.ts", "scripts/build-app.ts"];
-/** Bump when the zip layout changes in a way the inputs below do not capture. */
-const FORMAT = 2;
+/** Bump when the zip layout or the cache record changes in a way the inputs below do not capture. */
+const FORMAT = 3;
 
 export interface PackageAppOptions {
   /** Folder holding `app/`, `contract/`, `package-lock.json` and `dist/`. Default: this repository. */
@@ -68,12 +74,10 @@ export interface PackageResult extends AppPackage {
   readonly rebuilt: boolean;
 }
 
-/** What is remembered between calls, next to the zip. */
+/** What is remembered between calls, next to the zip. It never says which files matter: that is derived each call. */
 interface CacheRecord {
   readonly format: number;
   readonly inputsHash: string;
-  /** The files esbuild read, relative to the source root. */
-  readonly inputs: readonly string[];
   readonly sha256: string;
   readonly bytes: number;
   readonly entries: readonly string[];
@@ -84,10 +88,11 @@ export async function packageApp(options: PackageAppOptions = {}): Promise<Packa
   const root = options.sourceRoot ?? ROOT;
   const zipFile = join(root, APP_ZIP_PATH);
   const cacheFile = `${zipFile}.inputs.json`;
+  refuseTrackedDist(root);
 
   if (!options.force) {
     const cached = readCache(cacheFile);
-    if (cached && existsSync(zipFile) && cached.inputsHash === hashInputs(root, cached.inputs)) {
+    if (cached && existsSync(zipFile) && cached.inputsHash === cacheKey(root, await bundleInputs(root))) {
       const zip = readFileSync(zipFile);
       if (sha256(zip) === cached.sha256) {
         return { zipPath: APP_ZIP_PATH, sha256: cached.sha256, bytes: zip.length, entries: cached.entries, rebuilt: false };
@@ -108,8 +113,7 @@ export async function packageApp(options: PackageAppOptions = {}): Promise<Packa
   writeAtomically(`${zipFile}.sha256`, Buffer.from(`${digest}  app.zip\n`));
   const record: CacheRecord = {
     format: FORMAT,
-    inputsHash: hashInputs(root, bundle.inputs),
-    inputs: bundle.inputs,
+    inputsHash: cacheKey(root, bundle.inputs),
     sha256: digest,
     bytes: zip.length,
     entries: files,
@@ -155,11 +159,54 @@ function listFiles(dir: string): string[] {
 }
 
 /**
- * One hash over everything the zip is made from: the files esbuild read, the static assets (new ones appear without
+ * The files the bundle reads, relative to the source root with `/` separators, from an unminified esbuild pass in
+ * memory with the entry point and resolution options of `buildAppBundle` (minifying and legal comments do not change
+ * which files are read). Nothing is written.
+ */
+export async function bundleInputs(root: string): Promise<string[]> {
+  const result = await esbuild({
+    absWorkingDir: root,
+    entryPoints: [join(root, "app", "server.ts")],
+    outfile: join(root, "dist", "inputs-probe", "server.js"),
+    bundle: true,
+    platform: "node",
+    target: "node22",
+    format: "cjs",
+    write: false,
+    metafile: true,
+    logLevel: "silent",
+  });
+  return Object.keys(result.metafile.inputs).sort();
+}
+
+/**
+ * Refuses to package when git tracks anything under `dist/` in `root`'s repository: `dist/` is ignored build output,
+ * and a tracked zip (or cache record) is a commit planting what the next deploy pushes. Not a git checkout, or no git:
+ * nothing to check.
+ */
+export function refuseTrackedDist(root: string): void {
+  let tracked: string;
+  try {
+    tracked = execFileSync("git", ["-C", root, "ls-files", "-z", "--", "dist"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+  } catch {
+    return;
+  }
+  const files = tracked.split("\0").filter(Boolean);
+  if (files.length > 0) {
+    throw new Error(
+      `Refusing to package the app: git tracks ${files.length} file(s) under dist/ (${files.slice(0, 3).join(", ")}` +
+        `${files.length > 3 ? ", …" : ""}). dist/ is build output; a committed package or cache record would be deployed ` +
+        "instead of your sources. Fix: `git rm -r --cached dist` and commit (dist/ is in .gitignore), then run again.",
+    );
+  }
+}
+
+/**
+ * One hash over everything the zip is made from: the files esbuild reads, the static assets (new ones appear without
  * any import changing), the lockfile, the options, esbuild's version and this packager's own code. A missing file
  * hashes as missing, so a deleted input forces a rebuild.
  */
-function hashInputs(root: string, bundleInputs: readonly string[]): string {
+export function cacheKey(root: string, bundleInputs: readonly string[]): string {
   const publicDir = join(root, "app", "public");
   const assets = existsSync(publicDir) ? listFiles(publicDir).map((f) => `app/public/${f}`) : [];
   const files = [...new Set([...bundleInputs, ...assets, "package-lock.json"])].sort();
@@ -182,7 +229,7 @@ function fileDigest(path: string): string {
 function readCache(path: string): CacheRecord | undefined {
   try {
     const record = JSON.parse(readFileSync(path, "utf8")) as CacheRecord;
-    return record.format === FORMAT && Array.isArray(record.inputs) ? record : undefined;
+    return record.format === FORMAT && typeof record.inputsHash === "string" && typeof record.sha256 === "string" ? record : undefined;
   } catch {
     return undefined;
   }
