@@ -44,7 +44,7 @@ async function main(): Promise<void> {
     const cold = await measureColdStart(`${pkg.dir}/server.js`, plan.coldStarts);
     progress("app: sign-ins and throughput against the emulator, sessions in memory and in a local Redis");
     const serve = await measureServing(`${pkg.dir}/server.js`, plan.signins, plan.rounds, plan.seconds);
-    progress("developer loop: tsc, the mocks tests, npm test");
+    progress("developer loop: tsc, the unit tier, npm test");
     const tsc = plan.tsc ? await measureTsc(plan.tsc) : { tscMs: null, tscRssMb: null };
     const unitSuiteMs = plan.unit ? await measureUnitSuite(plan.unit) : null;
     const fullSuiteMs = plan.full ? await measureFullSuite() : null;

@@ -1,4 +1,4 @@
-/** The developer loop's figures: the type check, the mocks tests alone, and the whole `npm test`. */
+/** The developer loop's figures: the type check, the unit tier alone (`npm run test:unit`), and the whole `npm test`. */
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { ROOT, median, timedNode } from "./measure";
@@ -14,11 +14,11 @@ export async function measureTsc(runs: number): Promise<{ tscMs: number; tscRssM
   return { tscMs: median(ms), tscRssMb: median(rss) };
 }
 
-/** `vitest run --project infra`: the mocks tests (program, components, language host, plan). */
+/** `vitest run --project unit` (`npm run test:unit`): every `*.test.ts`, no sockets and no child processes. */
 export async function measureUnitSuite(runs: number): Promise<number> {
   const ms: number[] = [];
   for (let i = 0; i < runs; i++) {
-    ms.push((await timedNode([join(ROOT, "node_modules", "vitest", "vitest.mjs"), "run", "--project", "infra"], {}, 600_000)).ms);
+    ms.push((await timedNode([join(ROOT, "node_modules", "vitest", "vitest.mjs"), "run", "--project", "unit"], {}, 600_000)).ms);
   }
   return median(ms);
 }

@@ -1,0 +1,80 @@
+import { execFile } from "node:child_process";
+import { rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+
+const ROOT = join(__dirname, "..", "..");
+const TSX = join(ROOT, "node_modules/tsx/dist/cli.mjs");
+const written: string[] = [];
+
+/** Writes a stack file at the repository root under a name no other test uses; removed after the file's tests. */
+function stackFile(name: string, text: string): string {
+  const stack = `scripts-test-${process.pid}-${name}`;
+  const path = join(ROOT, `Pulumi.${stack}.yaml`);
+  writeFileSync(path, text);
+  written.push(path);
+  return stack;
+}
+afterAll(() => written.forEach((path) => rmSync(path, { force: true })));
+
+/** `npm run plan -- <stack>`: its exit code and both streams. */
+function plan(stack?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [TSX, "scripts/plan.ts", ...(stack ? [stack] : [])], { cwd: ROOT, timeout: 60_000 }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe("npm run plan, for a new user", () => {
+  it("names a missing stack file, the stacks that exist and how to create one, without a raw ENOENT", async () => {
+    const { code, stdout, stderr } = await plan("no-such-stack");
+    expect(code).toBe(1);
+    expect(stdout).toBe("");
+    expect(stderr).toContain('There is no stack file Pulumi.no-such-stack.yaml for the stack "no-such-stack".');
+    expect(stderr).toMatch(/Stacks with a file here: .*\bdev\b/);
+    expect(stderr).toContain("cp Pulumi.dev.yaml Pulumi.no-such-stack.yaml");
+    expect(stderr).not.toMatch(/ENOENT|\n\s+at /);
+  });
+
+  it("names the stack file whose YAML does not parse, and where", async () => {
+    const stack = stackFile("yaml", "config:\n  secretless-entra-webapp:location: [westeurope\n");
+    const { code, stderr } = await plan(stack);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(new RegExp(`^Pulumi\\.${stack}\\.yaml is not valid YAML: .*\\(\\d+:\\d+\\)`));
+  });
+
+  it("prints a bad configuration once, without a stack trace, says which file to edit, and warns about a misspelt key", async () => {
+    const stack = stackFile(
+      "config",
+      "config:\n  secretless-entra-webapp:location: westeurope\n  secretless-entra-webapp:webappname: my-app\n",
+    );
+    const { code, stdout, stderr } = await plan(stack);
+    expect(code).toBe(1);
+    expect(stdout).toBe("");
+    expect(stderr).toContain(
+      `warning: Pulumi.${stack}.yaml: "secretless-entra-webapp:webappname" is not a setting this program reads; it is ignored. Did you mean "secretless-entra-webapp:webAppName"?`,
+    );
+    expect(stderr.match(/Invalid stack configuration/g)).toHaveLength(1);
+    expect(stderr).toMatch(/^ {2}- webAppName: is required/m);
+    expect(stderr).toContain(`Fix the keys above in Pulumi.${stack}.yaml (under \`config:\`, as \`secretless-entra-webapp:<key>: <value>\`)`);
+    expect(stderr).not.toMatch(/\n\s+at |StackConfigError|problems: \[/);
+  });
+
+  it("prints the region, lists the resource group before what it holds, and counts without ambiguity", async () => {
+    const { code, stdout } = await plan();
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^Azure region: westeurope$/m);
+    const tree = stdout.split("\n").filter((line) => /^\s*\+ /.test(line));
+    const underApp = tree.filter((line) => /^ {8}\+ /.test(line));
+    expect(underApp[0]).toMatch(/\+ azure-native:resources:ResourceGroup {2}secretless-rg$/);
+    expect(stdout).toMatch(/\+ azure-native:resources:ResourceGroup {2}secretless-rg\n {14}location {5}westeurope\n/);
+    const count = /^(\d+) to create: (\d+) cloud resources, (\d+) local steps \(run on this machine\), plus the stack and (\d+) components that only group them\.$/m.exec(stdout);
+    expect(count).not.toBeNull();
+    const [total, cloud, local, components] = count!.slice(1).map(Number) as [number, number, number, number];
+    expect(total).toBe(tree.length);
+    expect(cloud + local + 1 + components).toBe(total);
+    expect(tree.filter((line) => /\+ command:local:Command /.test(line))).toHaveLength(local);
+    expect(tree.filter((line) => /\+ (secretless:index:|pulumi:pulumi:Stack)/.test(line))).toHaveLength(components + 1);
+  });
+});
