@@ -20,13 +20,14 @@
  * inputs, the token, and the exit code `runMain` maps each failure to.
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { DefaultAzureCredential, type TokenCredential } from "@azure/identity";
 import { appServiceScopeForResourceManagerScope } from "../contract/clouds";
 import { DeployStepError, ExitCode, badInput, oneLine, positiveNumber, requireHost, runMain, sha256 } from "./cli";
 import { gitHubActionsCredentialFromEnv } from "./github-actions-credential";
 import { type OneDeployResult, publishZip } from "./kudu";
+import { trackedFilesIn } from "./package-app";
 
 export { KuduStatus, type OneDeployResult } from "./kudu";
 
@@ -165,6 +166,16 @@ function readVerifiedZip(zipPath: string, expected: string): Buffer {
   if (!zipPath) throw badInput("--zip (or DEPLOY_ZIP_PATH) is required", "pass the package path, e.g. --zip dist/app.zip");
   if (!/^[0-9a-f]{64}$/.test(expected ?? "")) throw badInput("--sha256 (or DEPLOY_ZIP_SHA256) must be 64 lower-case hex digits", "pass the sha256 `npm run app:package` printed");
   const path = resolve(zipPath);
+  const tracked = trackedFilesIn(dirname(path));
+  if (tracked.length > 0) {
+    throw new DeployStepError(
+      `refusing to deploy: git tracks ${tracked.length} file(s) in the package's folder ${dirname(zipPath) || "."}/ ` +
+        `(${tracked.slice(0, 3).map((f) => oneLine(f, 80)).join(", ")}${tracked.length > 3 ? ", …" : ""})`,
+      "The package is build output (dist/ is in .gitignore); a committed zip or cache record would be deployed instead of " +
+        "your sources. Run `git rm -r --cached dist`, commit, and run `pulumi up` again.",
+      ExitCode.BadInput,
+    );
+  }
   if (!existsSync(path) || !statSync(path).isFile()) {
     throw new DeployStepError(`the package ${zipPath} does not exist`, "Run `npm run app:package` (`pulumi up` does this itself) and try again.", ExitCode.BadInput);
   }

@@ -10,20 +10,20 @@
  * without `--enable-source-maps`, so a map would only add size; names are kept in the minified code, so stack traces
  * in the App Service log still name functions.
  *
- * `packageApp()` is what the Pulumi program calls on every preview, so it skips the minified build and the zip when
- * nothing it depends on has changed. What it depends on is derived from the sources on every call, never read from the
- * cache: a quick unminified esbuild pass in memory (its metafile) lists the files the bundle reads, and the key hashes
- * them with the static assets, the lockfile, the build options and this packager's own code. The cache record next to
- * the zip holds only that key and the zip's sha256, so a planted `dist/app.zip.inputs.json` cannot tell the packager
- * which files matter: any edit to a file the bundle reads rebuilds. And the packager refuses to work when git tracks
- * anything under `dist/`: the package is a build output, and a tracked one is a way for a commit (a pull request) to
- * plant the zip the next deploy pushes.
+ * `packageApp()` is what the Pulumi program calls on every preview, so it skips the build when nothing it depends on
+ * has changed. What it depends on is derived from the sources on every call, never read from the cache: every file
+ * under `app/` and `contract/` (the only source folders the bundle may read; a build that reads anything else outside
+ * node_modules is not cached), the lockfile and npm's record of what is installed (`node_modules/.package-lock.json`),
+ * the build options, esbuild's version and this packager's own code. The cache record next to the zip holds only that
+ * key and the zip's sha256, so a planted `dist/app.zip.inputs.json` cannot tell the packager which files matter: any
+ * edit under `app/` or `contract/` rebuilds. (A hand edit inside node_modules is not noticed: `--force`.) Deploying a
+ * package from a `dist/` that git tracks is refused by `one-deploy.ts`.
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
-import { build as esbuild, version as esbuildVersion } from "esbuild";
+import { version as esbuildVersion } from "esbuild";
 import { ZipFile } from "yazl";
 import { type BuildAppOptions, buildAppBundle } from "../scripts/build-app";
 import { sha256 } from "./cli";
@@ -88,11 +88,9 @@ export async function packageApp(options: PackageAppOptions = {}): Promise<Packa
   const root = options.sourceRoot ?? ROOT;
   const zipFile = join(root, APP_ZIP_PATH);
   const cacheFile = `${zipFile}.inputs.json`;
-  refuseTrackedDist(root);
-
   if (!options.force) {
     const cached = readCache(cacheFile);
-    if (cached && existsSync(zipFile) && cached.inputsHash === cacheKey(root, await bundleInputs(root))) {
+    if (cached && existsSync(zipFile) && cached.inputsHash === cacheKey(root)) {
       const zip = readFileSync(zipFile);
       if (sha256(zip) === cached.sha256) {
         return { zipPath: APP_ZIP_PATH, sha256: cached.sha256, bytes: zip.length, entries: cached.entries, rebuilt: false };
@@ -111,14 +109,15 @@ export async function packageApp(options: PackageAppOptions = {}): Promise<Packa
   mkdirSync(dirname(zipFile), { recursive: true });
   writeAtomically(zipFile, zip);
   writeAtomically(`${zipFile}.sha256`, Buffer.from(`${digest}  app.zip\n`));
-  const record: CacheRecord = {
-    format: FORMAT,
-    inputsHash: cacheKey(root, bundle.inputs),
-    sha256: digest,
-    bytes: zip.length,
-    entries: files,
-  };
-  writeAtomically(cacheFile, Buffer.from(`${JSON.stringify(record, null, 2)}\n`));
+  // The key covers app/, contract/ and the installed packages; a bundle that read anything else is never reused.
+  // (A linked node_modules resolves to its real path, outside the root: any path through node_modules counts.)
+  const uncovered = bundle.inputs.filter((f) => !/^(app|contract)\//.test(f) && !/(^|\/)node_modules\//.test(f));
+  if (uncovered.length === 0) {
+    const record: CacheRecord = { format: FORMAT, inputsHash: cacheKey(root), sha256: digest, bytes: zip.length, entries: files };
+    writeAtomically(cacheFile, Buffer.from(`${JSON.stringify(record, null, 2)}\n`));
+  } else {
+    rmSync(cacheFile, { force: true });
+  }
   rmSync(stage, { recursive: true, force: true });
   return { zipPath: APP_ZIP_PATH, sha256: digest, bytes: zip.length, entries: files, rebuilt: true };
 }
@@ -159,57 +158,26 @@ function listFiles(dir: string): string[] {
 }
 
 /**
- * The files the bundle reads, relative to the source root with `/` separators, from an unminified esbuild pass in
- * memory with the entry point and resolution options of `buildAppBundle` (minifying and legal comments do not change
- * which files are read). Nothing is written.
+ * The files git tracks in `dir` (the package's folder), or [] when `dir` is in no git checkout or git is missing.
+ * `dist/` is ignored build output: a tracked zip or cache record is a commit planting what the next deploy pushes.
  */
-export async function bundleInputs(root: string): Promise<string[]> {
-  const result = await esbuild({
-    absWorkingDir: root,
-    entryPoints: [join(root, "app", "server.ts")],
-    outfile: join(root, "dist", "inputs-probe", "server.js"),
-    bundle: true,
-    platform: "node",
-    target: "node22",
-    format: "cjs",
-    write: false,
-    metafile: true,
-    logLevel: "silent",
-  });
-  return Object.keys(result.metafile.inputs).sort();
-}
-
-/**
- * Refuses to package when git tracks anything under `dist/` in `root`'s repository: `dist/` is ignored build output,
- * and a tracked zip (or cache record) is a commit planting what the next deploy pushes. Not a git checkout, or no git:
- * nothing to check.
- */
-export function refuseTrackedDist(root: string): void {
-  let tracked: string;
+export function trackedFilesIn(dir: string): string[] {
   try {
-    tracked = execFileSync("git", ["-C", root, "ls-files", "-z", "--", "dist"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+    const out = execFileSync("git", ["-C", dir, "ls-files", "-z", "--", "."], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+    return out.split("\0").filter(Boolean);
   } catch {
-    return;
-  }
-  const files = tracked.split("\0").filter(Boolean);
-  if (files.length > 0) {
-    throw new Error(
-      `Refusing to package the app: git tracks ${files.length} file(s) under dist/ (${files.slice(0, 3).join(", ")}` +
-        `${files.length > 3 ? ", …" : ""}). dist/ is build output; a committed package or cache record would be deployed ` +
-        "instead of your sources. Fix: `git rm -r --cached dist` and commit (dist/ is in .gitignore), then run again.",
-    );
+    return [];
   }
 }
 
 /**
- * One hash over everything the zip is made from: the files esbuild reads, the static assets (new ones appear without
- * any import changing), the lockfile, the options, esbuild's version and this packager's own code. A missing file
- * hashes as missing, so a deleted input forces a rebuild.
+ * One hash over everything the zip can be made from, listed from the tree on every call: each file under `app/` and
+ * `contract/` (new and deleted files change the list), the lockfile, npm's record of the installed packages, the
+ * options, esbuild's version and this packager's own code. A missing file hashes as missing.
  */
-export function cacheKey(root: string, bundleInputs: readonly string[]): string {
-  const publicDir = join(root, "app", "public");
-  const assets = existsSync(publicDir) ? listFiles(publicDir).map((f) => `app/public/${f}`) : [];
-  const files = [...new Set([...bundleInputs, ...assets, "package-lock.json"])].sort();
+export function cacheKey(root: string): string {
+  const sources = ["app", "contract"].flatMap((dir) => (existsSync(join(root, dir)) ? listFiles(join(root, dir)).map((f) => `${dir}/${f}`) : []));
+  const files = [...sources, "package-lock.json", "node_modules/.package-lock.json"].sort();
   const h = createHash("sha256");
   h.update(JSON.stringify({ format: FORMAT, options: PACKAGE_BUILD_OPTIONS, esbuild: esbuildVersion }));
   for (const file of files) h.update(`${file}\0${fileDigest(join(root, ...file.split("/")))}\n`);

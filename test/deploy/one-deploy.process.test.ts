@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { type ServerResponse } from "node:http";
@@ -261,6 +262,22 @@ describe("one-deploy against a fake Kudu", () => {
     expect(result.stderr).toContain("could not get a Microsoft Entra token for https://management.azure.com/.default");
     expect(result.stderr).toContain("Please run 'az login'");
     expect(result.stderr).toMatch(/fix: On a laptop run `az login`.*OIDC/);
+    expect(kudu!.received).toHaveLength(0);
+  });
+
+  it("refuses to deploy a package from a folder git tracks (a planted dist/), before asking for a token", async () => {
+    await startKudu({ publish: () => accepted });
+    const dist = join(work.dir, "dist");
+    mkdirSync(dist);
+    writeFileSync(join(dist, "app.zip"), zip);
+    execFileSync("git", ["-C", work.dir, "init", "-q"]);
+    execFileSync("git", ["-C", work.dir, "add", "dist/app.zip"]);
+    zipPath = join(dist, "app.zip");
+    const result = await deploy();
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/refusing to deploy: git tracks 1 file\(s\) in the package's folder .*dist\/ \(app\.zip\)/);
+    expect(result.stderr).toContain("git rm -r --cached dist");
+    expect(result.azCalls).toEqual([]);
     expect(kudu!.received).toHaveLength(0);
   });
 
