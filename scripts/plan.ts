@@ -12,10 +12,10 @@ import { READINESS_PATH } from "../contract/readiness";
 import { type AzureMocks, GRAPH_APP_ID, T, type RegisteredResource } from "../offline/azureMocks";
 import { ROOT, appProject, runThroughLanguageHost } from "../offline/languageHost";
 import { planText, runPlan } from "../offline/planPrinter";
-import { readStackFile } from "../offline/stackFile";
+import { readStackFile, stackNameOf } from "../offline/stackFile";
 import { checkPlannedResources } from "../policy/offline";
 
-const stack = process.argv[2] ?? "dev";
+const stack = stackNameOf(process.argv[2] ?? "dev");
 /** The mocks of this run, for lines that depend on other resources. */
 let mocksSeen: AzureMocks | undefined;
 
