@@ -29,5 +29,7 @@ export const tenantId = app.tenantId;
 export const resourceGroupName = app.resourceGroupName;
 export const webAppName = app.webAppName;
 export const redirectUri = app.redirectUri;
-export const redisHostName = app.redisHostName;
-export const appPackageSha256 = app.appPackageSha256;
+// null, not undefined, when there is none: the key stays in `pulumi stack output` and Pulumi prints no
+// "Undefined value … will not show as a stack output" warning on every run.
+export const redisHostName = app.redisHostName.apply((host) => host ?? null);
+export const appPackageSha256 = pulumi.output(app.appPackageSha256).apply((sha) => sha ?? null);
