@@ -8,6 +8,7 @@ const config = new pulumi.Config();
 const { deployApp, ...settings } = parseStackConfig({
   ...Object.fromEntries(configKeys.map((key) => [key, config.get(key)])),
   azureadEnvironment: new pulumi.Config("azuread").get("environment"),
+  azureadTenantId: new pulumi.Config("azuread").get("tenantId"),
   armEnvironment: new pulumi.Config("azure-native").get("environment"),
 });
 

@@ -63,6 +63,8 @@ export type RawStackConfig = Partial<Record<ConfigKey, string>> & {
   azureadEnvironment?: string;
   /** `azure-native:environment`, checked against `cloud`. */
   armEnvironment?: string;
+  /** `azuread:tenantId`, checked to be a tenant ID (GUID). */
+  azureadTenantId?: string;
 };
 
 /** Reads raw values with Pulumi.yaml's defaults applied, collecting every problem under its key. */
