@@ -198,9 +198,9 @@ describe("Pulumi.yaml, the configuration contract", () => {
     }
   });
 
-  it("is documented key by key in the README's Configuration table", () => {
-    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-    const table = /### Configuration\n([\s\S]*?)\n### /.exec(readme)?.[1] ?? "";
+  it("is documented key by key in docs/configuration.md's table of settings", () => {
+    const doc = readFileSync(join(ROOT, "docs", "configuration.md"), "utf8");
+    const table = /## Settings\n([\s\S]*?)\n## /.exec(doc)?.[1] ?? "";
     expect([...table.matchAll(/^\| `([a-zA-Z]+)` \|/gm)].map((m) => m[1])).toEqual([...configKeys]);
   });
 
