@@ -172,11 +172,14 @@ export function trackedFilesIn(dir: string): string[] {
 
 /**
  * One hash over everything the zip can be made from, listed from the tree on every call: each file under `app/` and
- * `contract/` (new and deleted files change the list), the lockfile, npm's record of the installed packages, the
+ * `contract/` but Markdown (new and deleted files change the list), the lockfile, npm's record of the installed packages, the
  * options, esbuild's version and this packager's own code. A missing file hashes as missing.
  */
 export function cacheKey(root: string): string {
-  const sources = ["app", "contract"].flatMap((dir) => (existsSync(join(root, dir)) ? listFiles(join(root, dir)).map((f) => `${dir}/${f}`) : []));
+  // Documentation is never bundled: a README edit does not rebuild.
+  const sources = ["app", "contract"].flatMap((dir) =>
+    existsSync(join(root, dir)) ? listFiles(join(root, dir)).filter((f) => !f.endsWith(".md")).map((f) => `${dir}/${f}`) : [],
+  );
   const files = [...sources, "package-lock.json", "node_modules/.package-lock.json"].sort();
   const h = createHash("sha256");
   h.update(JSON.stringify({ format: FORMAT, options: PACKAGE_BUILD_OPTIONS, esbuild: esbuildVersion }));
