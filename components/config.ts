@@ -111,7 +111,8 @@ function readCloud(r: Reader): CloudName {
   if (tenant && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(tenant)) {
     r.report(
       "azuread:tenantId",
-      `"${tenant.slice(0, 80)}" is not a tenant ID; it must be the directory's GUID (az account show --query tenantId -o tsv), ` +
+      `"${tenant.slice(0, 80)}" is not a tenant ID; it must be the directory's GUID ` +
+        "(az account show --query tenantId -o tsv), " +
         "or leave it unset to use the tenant of the azuread provider's login.",
     );
   }

@@ -29,8 +29,8 @@ interface CloudEndpoints {
    * Entra scope of an App Service token in this cloud: the audience the deploy step asks for first when it calls the
    * site's SCM (Kudu) host. Microsoft's own clients moved Kudu calls from the ARM audience to this one and call ARM
    * tokens for Kudu deprecated (microsoft/vscode-azuretools PR 2258 `appServiceEnvironment.ts`: public
-   * `https://appservice.azure.com` (app ID abfa0a7c-a6b6-4736-8310-5855508787cd), Fairfax `https://appservice.azure.us`,
-   * AzureChinaCloud `https://appservice.azure.cn`; Azure/azure-cli PR 31988 "`az webapp deploy`: Change
+   * `https://appservice.azure.com` (app ID abfa0a7c-a6b6-4736-8310-5855508787cd),
+   * Fairfax `https://appservice.azure.us`, AzureChinaCloud `https://appservice.azure.cn`; Azure/azure-cli PR 31988 "`az webapp deploy`: Change
    * get_bearer_token to use App Service Audience"). The deploy step falls back to {@link resourceManagerScope} once
    * when Kudu answers 401.
    */

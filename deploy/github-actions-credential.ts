@@ -37,7 +37,7 @@ export interface GitHubActionsCredentialOptions {
   readonly clientId: string;
   /** Audience of the GitHub token. Default {@link GITHUB_TOKEN_EXCHANGE_AUDIENCE}. */
   readonly audience?: string;
-  /** Entra login host (`AZURE_AUTHORITY_HOST`), e.g. https://login.microsoftonline.us for US Gov. Default: public cloud. */
+  /** Entra login host (`AZURE_AUTHORITY_HOST`), e.g. https://login.microsoftonline.us for US Gov. Default: public. */
   readonly authorityHost?: string;
 }
 
@@ -53,7 +53,8 @@ export async function fetchGitHubIdToken(requestUrl: string, requestToken: strin
       signal: AbortSignal.timeout(30_000),
     });
   } catch (error) {
-    throw new Error(`could not reach the GitHub Actions token endpoint (${(error as { cause?: { code?: string } }).cause?.code ?? "network error"})`);
+    const code = (error as { cause?: { code?: string } }).cause?.code ?? "network error";
+    throw new Error(`could not reach the GitHub Actions token endpoint (${code})`);
   }
   if (!response.ok) {
     throw new Error(
@@ -103,5 +104,6 @@ export function gitHubActionsCredentialFromEnv(env: NodeJS.ProcessEnv): TokenCre
         "ARM_CLIENT_ID/ARM_TENANT_ID names the identity to sign in as",
     );
   }
-  return gitHubActionsCredential({ requestUrl, requestToken, clientId, tenantId, authorityHost: env.AZURE_AUTHORITY_HOST || undefined });
+  const authorityHost = env.AZURE_AUTHORITY_HOST || undefined;
+  return gitHubActionsCredential({ requestUrl, requestToken, clientId, tenantId, authorityHost });
 }

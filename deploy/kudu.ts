@@ -6,7 +6,8 @@
  * Protocol (Kudu, as App Service runs it; read in Azure-App-Service/KuduLite `PushDeploymentController.OneDeploy` and
  * `DeploymentController.GetResult`, projectkudu/kudu `DeployResult`, `DeployStatus`, `LogEntry`):
  * 1. `POST https://{scm}/api/publish?type=zip&async=true`, body = the zip (`application/octet-stream`),
- *    `Authorization: Bearer <token>` (App Service audience first, ARM once on 401; see `one-deploy.ts`). Answers 202 with `Location: /api/deployments/latest?deployer=OneDeploy&…`;
+ *    `Authorization: Bearer <token>` (App Service audience first, ARM once on 401; see `one-deploy.ts`).
+ *    Answers 202 with `Location: /api/deployments/latest?deployer=OneDeploy&…`;
  *    409 while another deployment runs (or when WEBSITE_RUN_FROM_PACKAGE is a URL); 200 if it ran synchronously.
  * 2. `GET {Location}` answers 202 with the pending DeployResult while it runs, then 200 with the final one:
  *    `{ id, status, status_text, complete, log_url, … }`, status 0 Pending, 1 Building, 2 Deploying, 3 Failed,
@@ -79,7 +80,8 @@ export async function publishZip(zip: Buffer, target: PublishTarget): Promise<On
   let usedFallback = false;
   let response = await upload(zip, authorization, target);
   if (response.status === 401 && target.fallbackAuthorization) {
-    log(`the SCM site refused the first token (401: ${await bodyLine(response)}); retrying once with the fallback token`);
+    const said = await bodyLine(response);
+    log(`the SCM site refused the first token (401: ${said}); retrying once with the fallback token`);
     authorization = await target.fallbackAuthorization();
     usedFallback = true;
     response = await upload(zip, authorization, target);
@@ -96,7 +98,8 @@ export async function publishZip(zip: Buffer, target: PublishTarget): Promise<On
   }
   const pollUrl = sameOrigin(response.headers.get("location"), origin) ?? `${origin}/api/deployments/latest`;
   log(`accepted; waiting for the deployment (up to ${formatDuration(timeoutMs)})`);
-  const result = await poll(pollUrl, { origin, scmHost, authorization, timeoutMs, pollIntervalMs: target.pollIntervalMs, log });
+  const { pollIntervalMs } = target;
+  const result = await poll(pollUrl, { origin, scmHost, authorization, timeoutMs, pollIntervalMs, log });
   return { ...result, usedFallback };
 }
 
@@ -111,7 +114,9 @@ async function upload(zip: Buffer, authorization: string, target: PublishTarget)
       signal: AbortSignal.timeout(Math.max(timeoutMs, 60_000)),
     });
     if (response.status !== 409 || attempt >= conflictRetries) return response;
-    log(`another deployment is in progress (409: ${await bodyLine(response)}); retrying in ${Math.round(conflictWaitMs / 1000)} s (${attempt + 1}/${conflictRetries})`);
+    const said = await bodyLine(response);
+    const wait = Math.round(conflictWaitMs / 1000);
+    log(`another deployment is in progress (409: ${said}); retrying in ${wait} s (${attempt + 1}/${conflictRetries})`);
     await sleep(conflictWaitMs);
   }
 }

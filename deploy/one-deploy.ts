@@ -118,15 +118,15 @@ export async function oneDeploy(options: OneDeployOptions): Promise<OneDeployOut
   return { ...result, acceptedScope };
 }
 
-/** In a GitHub Actions job that may request OIDC tokens, the fresh-assertion credential; anywhere else the default chain. */
+/** In a GitHub Actions job that may request OIDC tokens, the fresh-assertion credential; else the default chain. */
 function defaultCredential(): TokenCredential {
   try {
     return gitHubActionsCredentialFromEnv(process.env) ?? new DefaultAzureCredential();
   } catch (error) {
     throw new DeployStepError(
       oneLine((error as Error).message),
-      "Set ARM_CLIENT_ID and ARM_TENANT_ID (or AZURE_CLIENT_ID and AZURE_TENANT_ID) on the job to the deploy identity's " +
-        "client ID and tenant, as .github/workflows/deploy.yml does.",
+      "Set ARM_CLIENT_ID and ARM_TENANT_ID (or AZURE_CLIENT_ID and AZURE_TENANT_ID) on the job to the deploy " +
+        "identity's client ID and tenant, as .github/workflows/deploy.yml does.",
       ExitCode.NotLoggedIn,
     );
   }
@@ -155,8 +155,12 @@ function notLoggedIn(error: unknown, scope: string): DeployStepError {
 
 function requireScope(scope: string, flag: string): string {
   if (!/^https:\/\/[a-z0-9.-]+\/\.default$/i.test(scope ?? "")) {
-    const [example, key] = flag === "--scope" ? [DEFAULT_ARM_SCOPE, "resourceManagerScope"] : ["https://appservice.azure.com/.default", "appServiceScope"];
-    throw badInput(`${flag} must be an Entra scope such as ${example}, got ${JSON.stringify(String(scope).slice(0, 100))}`, `pass the cloud's scope (contract/clouds.ts ${key})`);
+    const [example, key] =
+      flag === "--scope"
+        ? [DEFAULT_ARM_SCOPE, "resourceManagerScope"]
+        : ["https://appservice.azure.com/.default", "appServiceScope"];
+    const got = JSON.stringify(String(scope).slice(0, 100));
+    throw badInput(`${flag} must be an Entra scope such as ${example}, got ${got}`, `pass the cloud's scope (contract/clouds.ts ${key})`);
   }
   return scope;
 }
@@ -171,8 +175,8 @@ function readVerifiedZip(zipPath: string, expected: string): Buffer {
     throw new DeployStepError(
       `refusing to deploy: git tracks ${tracked.length} file(s) in the package's folder ${dirname(zipPath) || "."}/ ` +
         `(${tracked.slice(0, 3).map((f) => oneLine(f, 80)).join(", ")}${tracked.length > 3 ? ", …" : ""})`,
-      "The package is build output (dist/ is in .gitignore); a committed zip or cache record would be deployed instead of " +
-        "your sources. Run `git rm -r --cached dist`, commit, and run `pulumi up` again.",
+      "The package is build output (dist/ is in .gitignore); a committed zip or cache record would be deployed " +
+        "instead of your sources. Run `git rm -r --cached dist`, commit, and run `pulumi up` again.",
       ExitCode.BadInput,
     );
   }
@@ -211,12 +215,13 @@ export function optionsFromCommandLine(argv: string[], env: NodeJS.ProcessEnv): 
     },
     strict: true,
   });
+  const appServiceScope = values["appservice-scope"] ?? env.DEPLOY_APPSERVICE_SCOPE;
   return {
     scmHost: values["scm-host"] ?? env.DEPLOY_SCM_HOST ?? "",
     zipPath: values.zip ?? env.DEPLOY_ZIP_PATH ?? "",
     sha256: values.sha256 ?? env.DEPLOY_ZIP_SHA256 ?? "",
     scope: values.scope ?? env.DEPLOY_ARM_SCOPE ?? DEFAULT_ARM_SCOPE,
-    ...((values["appservice-scope"] ?? env.DEPLOY_APPSERVICE_SCOPE) ? { appServiceScope: values["appservice-scope"] ?? env.DEPLOY_APPSERVICE_SCOPE } : {}),
+    ...(appServiceScope ? { appServiceScope } : {}),
     timeoutMs: positiveNumber(values["timeout-minutes"] ?? env.DEPLOY_TIMEOUT_MINUTES, "--timeout-minutes", 10) * 60_000,
     pollIntervalMs: positiveNumber(values["poll-interval-ms"] ?? env.DEPLOY_POLL_INTERVAL_MS, "--poll-interval-ms", 2000),
     conflictRetries: Math.floor(positiveNumber(values["conflict-retries"] ?? env.DEPLOY_CONFLICT_RETRIES, "--conflict-retries", 10)),

@@ -113,7 +113,13 @@ export async function packageApp(options: PackageAppOptions = {}): Promise<Packa
   // (A linked node_modules resolves to its real path, outside the root: any path through node_modules counts.)
   const uncovered = bundle.inputs.filter((f) => !/^(app|contract)\//.test(f) && !/(^|\/)node_modules\//.test(f));
   if (uncovered.length === 0) {
-    const record: CacheRecord = { format: FORMAT, inputsHash: cacheKey(root), sha256: digest, bytes: zip.length, entries: files };
+    const record: CacheRecord = {
+      format: FORMAT,
+      inputsHash: cacheKey(root),
+      sha256: digest,
+      bytes: zip.length,
+      entries: files,
+    };
     writeAtomically(cacheFile, Buffer.from(`${JSON.stringify(record, null, 2)}\n`));
   } else {
     rmSync(cacheFile, { force: true });
@@ -163,7 +169,10 @@ function listFiles(dir: string): string[] {
  */
 export function trackedFilesIn(dir: string): string[] {
   try {
-    const out = execFileSync("git", ["-C", dir, "ls-files", "-z", "--", "."], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+    const out = execFileSync("git", ["-C", dir, "ls-files", "-z", "--", "."], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    });
     return out.split("\0").filter(Boolean);
   } catch {
     return [];
@@ -172,13 +181,17 @@ export function trackedFilesIn(dir: string): string[] {
 
 /**
  * One hash over everything the zip can be made from, listed from the tree on every call: each file under `app/` and
- * `contract/` but Markdown (new and deleted files change the list), the lockfile, npm's record of the installed packages, the
- * options, esbuild's version and this packager's own code. A missing file hashes as missing.
+ * `contract/` but Markdown (new and deleted files change the list), the lockfile, npm's record of the installed
+ * packages, the options, esbuild's version and this packager's own code. A missing file hashes as missing.
  */
 export function cacheKey(root: string): string {
   // Documentation is never bundled: a README edit does not rebuild.
   const sources = ["app", "contract"].flatMap((dir) =>
-    existsSync(join(root, dir)) ? listFiles(join(root, dir)).filter((f) => !f.endsWith(".md")).map((f) => `${dir}/${f}`) : [],
+    existsSync(join(root, dir))
+      ? listFiles(join(root, dir))
+          .filter((f) => !f.endsWith(".md"))
+          .map((f) => `${dir}/${f}`)
+      : [],
   );
   const files = [...sources, "package-lock.json", "node_modules/.package-lock.json"].sort();
   const h = createHash("sha256");
@@ -200,7 +213,8 @@ function fileDigest(path: string): string {
 function readCache(path: string): CacheRecord | undefined {
   try {
     const record = JSON.parse(readFileSync(path, "utf8")) as CacheRecord;
-    return record.format === FORMAT && typeof record.inputsHash === "string" && typeof record.sha256 === "string" ? record : undefined;
+    const valid = record.format === FORMAT && typeof record.inputsHash === "string" && typeof record.sha256 === "string";
+    return valid ? record : undefined;
   } catch {
     return undefined;
   }

@@ -17,7 +17,8 @@ beforeEach(() => {
   mkdirSync(join(dir, "bin"));
   writeFileSync(
     join(dir, "bin", "pulumi"),
-    '#!/bin/sh\necho "args=$*"\necho "backend=$PULUMI_BACKEND_URL"\necho "passphrase=${PULUMI_CONFIG_PASSPHRASE-unset}"\n',
+    '#!/bin/sh\necho "args=$*"\necho "backend=$PULUMI_BACKEND_URL"\n' +
+      'echo "passphrase=${PULUMI_CONFIG_PASSPHRASE-unset}"\n',
   );
   chmodSync(join(dir, "bin", "pulumi"), 0o755);
 });
@@ -25,7 +26,10 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 function run(args: string[], env: Record<string, string> = {}) {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("PULUMI_"))) as Record<string, string>;
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("PULUMI_"))) as Record<
+    string,
+    string
+  >;
   return spawnSync("bash", ["scripts/pulumi.sh", ...args], {
     cwd: REPO,
     env: { ...base, PATH: `${join(dir, "bin")}:${process.env.PATH}`, ...env },
@@ -49,7 +53,8 @@ describe("npm run pulumi", () => {
   });
 
   it("says how to install the Pulumi CLI when it is missing", () => {
-    const result = spawnSync("bash", ["scripts/pulumi.sh", "stack", "ls"], { cwd: REPO, env: { PATH: "/usr/bin:/bin" }, encoding: "utf8" });
+    const env = { PATH: "/usr/bin:/bin" };
+    const result = spawnSync("bash", ["scripts/pulumi.sh", "stack", "ls"], { cwd: REPO, env, encoding: "utf8" });
     expect(result.status).toBe(1);
     expect(result.stderr).toContain("The Pulumi CLI is missing: install it");
   });
