@@ -148,12 +148,13 @@ describe("the GitHub Actions deploy credential", () => {
     // The GitHub token is asked for with Entra's token-exchange audience; the request token never goes to Entra.
     const audiences = github.map((r) => new URL(r.url, "https://x").searchParams.get("audience"));
     expect(audiences.every((a) => a === GITHUB_TOKEN_EXCHANGE_AUDIENCE)).toBe(true);
-    const carries = (r: Received): boolean => `${r.body.toString()}${JSON.stringify(r.headers)}`.includes(REQUEST_TOKEN);
+    const carries = (r: Received): boolean =>
+      `${r.body.toString()}${JSON.stringify(r.headers)}`.includes(REQUEST_TOKEN);
     const leaked = entra.filter(carries);
     expect(leaked).toEqual([]);
   });
 
-  it("refuses, as Entra does, a credential holding one GitHub token (as azure/login gives az) past expiry", async () => {
+  it("refuses, as Entra does, one GitHub token held past its expiry (what azure/login gives az)", async () => {
     const once = await fetchGitHubIdToken(requestUrl(), REQUEST_TOKEN, GITHUB_TOKEN_EXCHANGE_AUDIENCE);
     const stale = new ClientAssertionCredential(TENANT, CLIENT_ID, async () => once, {
       authorityHost: authorityHost(),
