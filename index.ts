@@ -33,4 +33,5 @@ export const redirectUri = app.redirectUri;
 // null, not undefined, when there is none: the key stays in `pulumi stack output` and Pulumi prints no
 // "Undefined value … will not show as a stack output" warning on every run.
 export const redisHostName = app.redisHostName.apply((host) => host ?? null);
+export const stagingUrl = app.stagingUrl.apply((u) => u ?? null);
 export const appPackageSha256 = pulumi.output(app.appPackageSha256).apply((sha) => sha ?? null);
