@@ -77,6 +77,8 @@ export type RawStackConfig = Partial<Record<ConfigKey, string>> & {
    * Application.ReadWrite.OwnedBy.
    */
   inGitHubActions?: boolean;
+  /** `azuread:tenantId`, checked to be a tenant ID (GUID). */
+  azureadTenantId?: string;
 };
 
 /** The stack's reader: Pulumi.yaml's defaults applied, every problem collected under its key (common/config-reader.ts). */
