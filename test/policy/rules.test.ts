@@ -21,16 +21,17 @@ beforeAll(async () => {
 const compliant = (): RegisteredResource[] => structuredClone([...mainStack, ...appRoles(mainStack), ...bootstrapLike()]);
 
 /**
- * App roles as components/app-roles.ts declares them (branch `roles`): an Admin role on the stack's registration and
- * a user assigned to it on the stack's service principal.
+ * App roles as components/app-roles.ts declares them (branch `roles`): a role on the stack's registration and a user
+ * assigned to it on the stack's service principal. Named apart from the program's own (Admin, Reader), so the
+ * variants below break these whether or not the program declares roles too.
  */
 function appRoles(rs: RegisteredResource[]): RegisteredResource[] {
   const app = one(rs, T.app);
   const sp = one(rs, T.sp);
-  const roleId = guidFrom("app-role:Admin");
+  const roleId = guidFrom("handmade-app-role:Auditor");
   return [
-    handMade(APP_ROLE, "secretless-roles-Admin", { applicationId: app.id, roleId, value: "Admin", displayName: "Administrator", description: "Administers the app.", allowedMemberTypes: ["User"] }),
-    handMade(APP_ROLE_ASSIGNMENT, "secretless-roles-user-1", { appRoleId: roleId, principalObjectId: guidFrom("user-1"), resourceObjectId: sp.state.objectId }),
+    handMade(APP_ROLE, "handmade-role-Auditor", { applicationId: app.id, roleId, value: "Auditor", displayName: "Auditor", description: "Reads the audit log.", allowedMemberTypes: ["User"] }),
+    handMade(APP_ROLE_ASSIGNMENT, "handmade-user-1-Auditor", { appRoleId: roleId, principalObjectId: guidFrom("user-1"), resourceObjectId: sp.state.objectId }),
   ];
 }
 const APP_ROLE = "azuread:index/applicationAppRole:ApplicationAppRole";
@@ -117,28 +118,28 @@ const variants: Variant[] = [
   {
     rule: "app-roles-own-app",
     broken: "an app role on another app's registration",
-    break: (rs) => edit(one(rs, APP_ROLE), (p) => (p.applicationId = `/applications/${guidFrom("someone-elses-app")}`)),
-    message: /ApplicationAppRole "secretless-roles-Admin" adds a role to application "\/applications\/[^"]+", which this stack does not create/,
+    break: (rs) => edit(one(rs, APP_ROLE, "handmade-role-Auditor"), (p) => (p.applicationId = `/applications/${guidFrom("someone-elses-app")}`)),
+    message: /ApplicationAppRole "handmade-role-Auditor" adds a role to application "\/applications\/[^"]+", which this stack does not create/,
     // The assignment's role is then no role of the stack's own app either.
     alsoTrips: ["role-assignment-allowed"],
   },
   {
     rule: "app-roles-own-app",
     broken: "an app role other applications can hold (allowedMemberTypes Application)",
-    break: (rs) => edit(one(rs, APP_ROLE), (p) => (p.allowedMemberTypes = ["User", "Application"])),
+    break: (rs) => edit(one(rs, APP_ROLE, "handmade-role-Auditor"), (p) => (p.allowedMemberTypes = ["User", "Application"])),
     message: /has allowedMemberTypes \["User","Application"\]: an "Application" role is an application permission/,
   },
   {
     rule: "role-assignment-allowed",
     broken: "an assignment on the app's service principal to a role the app does not declare",
-    break: (rs) => edit(one(rs, APP_ROLE_ASSIGNMENT), (p) => (p.appRoleId = guidFrom("app-role:Owner"))),
-    message: /AppRoleAssignment "secretless-roles-user-1" assigns role "[^"]+" on this stack's service principal, which is not one of its app's own roles/,
+    break: (rs) => edit(one(rs, APP_ROLE_ASSIGNMENT, "handmade-user-1-Auditor"), (p) => (p.appRoleId = guidFrom("app-role:Owner"))),
+    message: /AppRoleAssignment "handmade-user-1-Auditor" assigns role "[^"]+" on this stack's service principal, which is not one of its app's own roles/,
   },
   {
     rule: "role-assignment-allowed",
     broken: "a user given an application permission on another service principal (Microsoft Graph)",
-    break: (rs) => edit(one(rs, APP_ROLE_ASSIGNMENT), (p) => (p.resourceObjectId = guidFrom("graph:sp-object"))),
-    message: /AppRoleAssignment "secretless-roles-user-1" gives an application permission to "[^"]+", which is not a CI identity of this stack/,
+    break: (rs) => edit(one(rs, APP_ROLE_ASSIGNMENT, "handmade-user-1-Auditor"), (p) => (p.resourceObjectId = guidFrom("graph:sp-object"))),
+    message: /AppRoleAssignment "handmade-user-1-Auditor" gives an application permission to "[^"]+", which is not a CI identity of this stack/,
   },
   {
     rule: "github-deploy-environment-protected",
