@@ -26,7 +26,7 @@ export interface AllowedType {
 const always = "always";
 const GITHUB_TOKEN = "GITHUB_TOKEN set";
 const SLOT = "stagingSlot (Standard plan or above)";
-const ROLES = "appRoles (Admin, Reader by default)";
+const ROLES = "appRoles (default Admin, Reader)";
 const SLOT_CHECKS = [
   "webapp-https-only", "webapp-min-tls", "webapp-ftps-disabled", "webapp-remote-debugging-off",
   "webapp-user-assigned-identity", "webapp-client-credentials", "no-secret-settings", "webapp-basic-auth-off",
@@ -197,7 +197,7 @@ export const ALLOWED_TYPES: readonly AllowedType[] = [
     type: "azuread:index/applicationAppRole:ApplicationAppRole",
     stack: "main",
     when: ROLES,
-    checkedBy: ["app-roles-own-app"],
+    checkedBy: ["app-roles-own-app", "role-assignment-allowed"],
   },
   {
     type: "azuread:index/appRoleAssignment:AppRoleAssignment",

@@ -253,7 +253,7 @@ const fromAttacks: Shape[] = [
         principalObjectId: guidFrom("user-1"),
         resourceObjectId: guidFrom("graph:sp-object"),
       })),
-    refusedBy: [["role-assignment-allowed", /AppRoleAssignment "graph-admin" gives an application permission to "[^"]+", which is not a CI identity/]],
+    refusedBy: [["role-assignment-allowed", /AppRoleAssignment "graph-admin" assigns role "[^"]+" to "[^"]+", which is neither a CI identity of this stack nor assigned one of this stack's own app roles/]],
   },
   {
     shape: "the state account's soft-deleted checkpoints purgeable at once",

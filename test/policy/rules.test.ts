@@ -120,26 +120,26 @@ const variants: Variant[] = [
     broken: "an app role on another app's registration",
     break: (rs) => edit(one(rs, APP_ROLE, "handmade-role-Auditor"), (p) => (p.applicationId = `/applications/${guidFrom("someone-elses-app")}`)),
     message: /ApplicationAppRole "handmade-role-Auditor" adds a role to application "\/applications\/[^"]+", which this stack does not create/,
-    // The assignment's role is then no role of the stack's own app either.
-    alsoTrips: ["role-assignment-allowed"],
   },
   {
     rule: "app-roles-own-app",
     broken: "an app role other applications can hold (allowedMemberTypes Application)",
     break: (rs) => edit(one(rs, APP_ROLE, "handmade-role-Auditor"), (p) => (p.allowedMemberTypes = ["User", "Application"])),
     message: /has allowedMemberTypes \["User","Application"\]: an "Application" role is an application permission/,
+    // The user's assignment of that role is refused too.
+    alsoTrips: ["role-assignment-allowed"],
   },
   {
     rule: "role-assignment-allowed",
     broken: "an assignment on the app's service principal to a role the app does not declare",
     break: (rs) => edit(one(rs, APP_ROLE_ASSIGNMENT, "handmade-user-1-Auditor"), (p) => (p.appRoleId = guidFrom("app-role:Owner"))),
-    message: /AppRoleAssignment "handmade-user-1-Auditor" assigns role "[^"]+" on this stack's service principal, which is not one of its app's own roles/,
+    message: /AppRoleAssignment "handmade-user-1-Auditor" assigns role "[^"]+" to "[^"]+", which is neither a CI identity of this stack nor assigned one of this stack's own app roles\. Fix: remove it\./,
   },
   {
     rule: "role-assignment-allowed",
-    broken: "a user given an application permission on another service principal (Microsoft Graph)",
+    broken: "the app's own role ID assigned on another service principal (Microsoft Graph's)",
     break: (rs) => edit(one(rs, APP_ROLE_ASSIGNMENT, "handmade-user-1-Auditor"), (p) => (p.resourceObjectId = guidFrom("graph:sp-object"))),
-    message: /AppRoleAssignment "handmade-user-1-Auditor" gives an application permission to "[^"]+", which is not a CI identity of this stack/,
+    message: /AppRoleAssignment "handmade-user-1-Auditor" is made on service principal "[^"]+", which is not the service principal of an app registration of this stack/,
   },
   {
     rule: "github-deploy-environment-protected",
