@@ -24,6 +24,7 @@ import { DEFAULT_CALLBACK_PATH, HEALTH_CHECK_PATH, isGuid } from "../contract/se
 import { type RawStackConfig, Reader } from "./configKeys";
 import type { AuthMode } from "../contract/easy-auth";
 import { readAuthMode } from "./easy-auth";
+import { type AppAccessConfig, readAppAccess } from "./app-roles";
 
 export { configDefaults, configKeys, type RawStackConfig } from "./configKeys";
 
@@ -35,7 +36,7 @@ export { configDefaults, configKeys, type RawStackConfig } from "./configKeys";
  */
 
 /** The validated stack configuration that index.ts builds the stack from. */
-export interface StackConfig {
+export interface StackConfig extends AppAccessConfig {
   location: string;
   webAppName: string;
   /** An existing resource group to deploy into; undefined creates one. */
@@ -219,6 +220,7 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
     ...readDeployment(r),
     tags: readTags(r),
     authMode: readAuthMode(r),
+    ...readAppAccess(r, webAppName),
   };
   if (r.problems.length > 0) throw new StackConfigError(r.problems);
   return { location: location!, webAppName: webAppName!, resourceGroupName, ...rest };

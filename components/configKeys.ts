@@ -8,7 +8,10 @@ import { DEFAULT_CALLBACK_PATH, HEALTH_CHECK_PATH } from "../contract/settings";
 import type { ConfigProblem } from "./configError";
 import { DEFAULT_AUTH_MODE } from "../contract/easy-auth";
 
-/** Keys of the project namespace, exactly as declared in Pulumi.yaml (plus `tags`, an object Pulumi.yaml cannot type). */
+/**
+ * Keys of the project namespace, exactly as declared in Pulumi.yaml (plus `tags`, `appRoles` and `appRoleAssignments`:
+ * objects, which Pulumi.yaml cannot type).
+ */
 export const configKeys = [
   "location",
   "webAppName",
@@ -34,6 +37,9 @@ export const configKeys = [
   "readinessTimeoutMinutes",
   "tags",
   "authMode",
+  "appRoles",
+  "appRoleAssignments",
+  "securityGroupClaims",
 ] as const;
 export type ConfigKey = (typeof configKeys)[number];
 
@@ -58,6 +64,7 @@ export const configDefaults: Partial<Record<ConfigKey, string>> = {
   waitForReady: "true",
   readinessTimeoutMinutes: String(DEFAULT_READINESS_TIMEOUT_MINUTES),
   authMode: DEFAULT_AUTH_MODE,
+  securityGroupClaims: "false",
 };
 
 /** Raw values as the Pulumi engine hands them over (strings; arrays and objects JSON-encoded), plus provider settings. */

@@ -7,6 +7,7 @@ import { DEFAULT_CALLBACK_PATH } from "../contract/settings";
 import { AppDeployment, type AppPackageRef, RUN_FROM_PACKAGE_SETTINGS } from "./appDeployment";
 import { EASY_AUTH_PATHS, type AuthMode } from "../contract/easy-auth";
 import { EasyAuth, easyAuthAppSettings } from "./easy-auth";
+import { AppRoles, type AppRoleAssignmentSpec, type AppRoleDefinition } from "./app-roles";
 import { EntraApplication } from "./entraApplication";
 import { ManagedIdentity } from "./identity";
 import { LinuxWebApp } from "./linuxWebApp";
@@ -31,6 +32,12 @@ export interface SecretlessWebAppArgs {
   readonly signInAudience?: pulumi.Input<string>;
   /** Optional. Require user assignment before sign-in. Defaults to false. */
   readonly appRoleAssignmentRequired?: pulumi.Input<boolean>;
+  /** Optional. App roles on the registration (components/app-roles.ts). Defaults to none. */
+  readonly appRoles?: readonly AppRoleDefinition[];
+  /** Optional. Users' and groups' object IDs and the role values they are assigned. Defaults to none. */
+  readonly appRoleAssignments?: readonly AppRoleAssignmentSpec[];
+  /** Optional. Put the user's security groups in ID tokens. Defaults to false. */
+  readonly securityGroupClaims?: boolean;
   /**
    * Optional. Grant tenant-wide admin consent to the app's delegated Microsoft Graph `User.Read` permission (needs a
    * deployer who may consent for the tenant). Defaults to false: users consent at sign-in where the tenant allows it,
@@ -216,9 +223,16 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
         ownerObjectIds: args.appOwnerObjectIds,
         grantAdminConsent: args.grantAdminConsent,
         idTokenIssuance: args.authMode === "easyAuth",
+        securityGroupClaims: args.securityGroupClaims,
       },
       { parent: this },
     );
+    // Declare who may do what: the app roles and their assignments on the service principal.
+    if ((args.appRoles ?? []).length > 0) {
+      const { applicationId, servicePrincipalObjectId } = entra;
+      const roles = { roles: args.appRoles ?? [], assignments: args.appRoleAssignments };
+      new AppRoles(`${name}-roles`, { applicationId, servicePrincipalObjectId, ...roles }, { parent: this });
+    }
     return { identity, entra };
   }
 

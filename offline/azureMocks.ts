@@ -26,6 +26,8 @@ export const T = {
   redirect: "azuread:index/applicationRedirectUris:ApplicationRedirectUris",
   apiAccess: "azuread:index/applicationApiAccess:ApplicationApiAccess",
   grant: "azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant",
+  appRole: "azuread:index/applicationAppRole:ApplicationAppRole",
+  roleAssignment: "azuread:index/appRoleAssignment:AppRoleAssignment",
   command: "command:local:Command",
   redis: "azure-native:redisenterprise:RedisEnterprise",
   redisDb: "azure-native:redisenterprise:Database",
