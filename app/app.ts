@@ -11,10 +11,11 @@ import { errorPages } from "./plugins/errors";
 import { security } from "./plugins/security";
 import { sessionLimits, sessionsAndAttempts, type Session, type KeptSignInAttempt, type SessionOptions, type SessionStores } from "./plugins/sessions";
 import { assetRoutes } from "./routes/assets";
-import { authRoutes, type SignInRateLimit } from "./routes/auth";
+import { authRoutes } from "./routes/auth";
 import { easyAuthRoutes } from "./routes/easy-auth";
 import { healthRoutes } from "./routes/health";
 import { pageRoutes } from "./routes/pages";
+import type { SignInRateLimit } from "./sign-in-rate-limit";
 import { createMemoryStores } from "./stores/memory";
 import { createRedisStores, type RedisStoreOptions } from "./stores/redis";
 
@@ -33,7 +34,7 @@ export interface AppDeps {
    * Defaults: see RedisStoreOptions.
    */
   readonly redis?: Pick<RedisStoreOptions, "tls" | "namespace" | "commandTimeoutMs" | "connectTimeoutMs" | "maxBackoffMs">;
-  /** /signin requests one client address may make. Defaults to 30 a minute. */
+  /** /signin requests one client (IPv4 address or IPv6 /64) may make, and the clock. Defaults to 60 a minute. */
   readonly signInRateLimit?: SignInRateLimit;
   /** jose's JWKS refetch cooldown for unknown key IDs. Defaults to 10 s. */
   readonly jwksCooldownMs?: number;
