@@ -10,6 +10,7 @@ import { loggerOptions, msalLogger } from "./logging";
 import { errorPages } from "./plugins/errors";
 import { security } from "./plugins/security";
 import { sessionLimits, sessionsAndAttempts, type Session, type KeptSignInAttempt, type SessionOptions, type SessionStores } from "./plugins/sessions";
+import { adminRoutes } from "./routes/admin";
 import { assetRoutes } from "./routes/assets";
 import { authRoutes } from "./routes/auth";
 import { easyAuthRoutes } from "./routes/easy-auth";
@@ -134,6 +135,7 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): FastifyInstanc
     : createMemoryStores<Session, KeptSignInAttempt>(limits.sessions, limits.attempts);
   app.register(sessionsAndAttempts, { stores, maxTokenCacheBytes: limits.maxTokenCacheBytes });
   app.register(pageRoutes, { graph: createGraphClient({ config, client }) });
+  app.register(adminRoutes);
   app.register(authRoutes, { config, client, assertion, ...(deps.signInRateLimit ? { rateLimit: deps.signInRateLimit } : {}) });
   app.register(healthRoutes, {
     readiness: createReadinessCheck(deps.proveTrustChain ?? (() => client.proveTrustChain()), deps.readiness),
