@@ -12,7 +12,8 @@ const list = (id: string, items: readonly string[], empty: string): string =>
 function groupsText(access: UserAccess): string {
   switch (access.groups.kind) {
     case "not-requested":
-      return `<p id="user-groups-off">Group claims are off for this app (stack setting <code>securityGroupClaims</code>).</p>`;
+      return `<p id="user-groups-off">Your token has no groups claim: the app does not ask for group claims (stack
+setting <code>securityGroupClaims</code>), or you are in no security group.</p>`;
     case "overage":
       return `<p class="fix" id="user-groups-overage" role="status">Your groups are unknown: you belong to more groups than
 fit in a token (over 200), so Microsoft Entra sent a pointer to Microsoft Graph instead of the list. This app does not
@@ -39,9 +40,9 @@ ${access.roles.includes(ADMIN_ROLE) ? '<p><a class="button" id="admin-link" href
 function howToAssign(role: string, oid: string): string {
   const id = oid || "<object id>";
   return `<ol id="how-to-assign">
-<li>In the Microsoft Entra admin center: <strong>Enterprise applications</strong> → this app → <strong>Users and
-groups</strong> → <strong>Add user/group</strong> → pick the user (or a group they are a direct member of) and the
-role <code>${escapeHtml(role)}</code>.</li>
+<li>In the Microsoft Entra admin center: <strong>Enterprise applications</strong> → this app →
+<strong>Users and groups</strong> → <strong>Add user/group</strong> → pick the user (or a group they are a direct
+member of) and the role <code>${escapeHtml(role)}</code>.</li>
 <li>Or in this app's Pulumi stack: <code>pulumi config set --path 'appRoleAssignments.${escapeHtml(id)}[0]' ${escapeHtml(role)}</code>,
 then <code>pulumi up</code>.</li>
 <li>Then sign out and sign in again: roles arrive in the ID token at sign-in.</li>
