@@ -1,6 +1,6 @@
 // Entry point: App Service runs `node server.js` (the bundle of this file). Everything testable lives in app.ts.
 import { createApp } from "./app";
-import { ConfigError, loadConfig, type AppConfig } from "./config";
+import { ConfigError, loadConfig, type AppConfig } from "./app-config";
 import { startupFailure } from "./startup";
 
 const SHUTDOWN_TIMEOUT_MS = 10_000;

@@ -2,7 +2,7 @@
  * Security headers (@fastify/helmet) and the host allow-list, for every route. Registered before the routes, with
  * fastify-plugin, so its hooks apply to all of them.
  *
- * Every request gets `req.publicOrigin`: the configured public origin (app/config.ts) whose host the request named.
+ * Every request gets `req.publicOrigin`: the configured public origin (app/app-config.ts) whose host the request named.
  * Routes build absolute URLs from it only; the scheme comes from configuration, never from X-Forwarded-Proto. A request
  * for a host that is not configured is refused with a 400 page naming the app's URL, except the health checks, which
  * App Service's probes send with an internal host, and the static files: neither builds a URL. Locally, another

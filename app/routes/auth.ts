@@ -11,12 +11,12 @@ import { explainAadsts, type SignInProblem } from "../auth/aadsts";
 import { adminConsentUrl } from "../auth/graph";
 import type { AssertionProvider } from "../auth/managed-identity";
 import { explainSignInFailure, newSignInAttempt, type RedeemedSignIn, type SignInClient } from "../auth/oidc";
-import type { AppConfig } from "../config";
+import type { AppConfig } from "../app-config";
 import { safeError } from "../logging";
 import { sanitiseReturnUrl } from "../return-url";
 import { clockedRateLimitStore, rateLimitKey, type SignInRateLimit } from "../sign-in-rate-limit";
 import { rememberSignedOut } from "../signed-out-notice";
-import { randomId, safeEqual } from "../store";
+import { randomId, safeEqual } from "../random-id";
 import { frontChannelSignedOutPage, messagePage, sendPage, sendProblem, type TrustChain } from "../views";
 
 interface AuthOptions {

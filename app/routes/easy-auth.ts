@@ -12,9 +12,9 @@ import { APP_ROUTES } from "../../contract/routes";
 import { easyAuthUser, type EasyAuthUser } from "../auth/easy-auth";
 import { callGraph, type GraphOutcome, type GraphProblem } from "../auth/graph";
 import type { AssertionProvider } from "../auth/managed-identity";
-import type { AppConfig } from "../config";
+import type { AppConfig } from "../app-config";
 import { safeError } from "../logging";
-import { randomId, safeEqual } from "../store";
+import { randomId, safeEqual } from "../random-id";
 import { messagePage, sendPage, signedInPage, signedOutPage, type TrustChain } from "../views";
 
 interface EasyAuthRouteOptions {

@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../app/app";
-import { ConfigError, type Env } from "../../app/config";
+import { ConfigError, type Env } from "../../app/app-config";
 import { offlineConfig } from "./support/offline-app";
 import { rawRequest, setCookies, type RawResponse } from "./support/raw-http";
 

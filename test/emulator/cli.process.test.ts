@@ -5,7 +5,7 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../../app/config";
+import { loadConfig } from "../../app/app-config";
 
 const ROOT = join(__dirname, "..", "..");
 const TSX = join(ROOT, "node_modules/tsx/dist/cli.mjs");

@@ -51,6 +51,8 @@ describe("stack configuration", () => {
       deployApp: true,
       waitForReady: true,
       readinessTimeoutMinutes: 10,
+      stagingSlot: false,
+      stagingSlotAfterSwap: "keep",
       tags: {},
       authMode: "app",
       appRoles: DEFAULT_APP_ROLES.map((role) => ({ ...role, id: stableRoleId("secretless-signin-dev", role.value) })),
