@@ -9,6 +9,7 @@ const { deployApp, ...settings } = parseStackConfig({
   ...Object.fromEntries(configKeys.map((key) => [key, config.get(key)])),
   azureadEnvironment: new pulumi.Config("azuread").get("environment"),
   armEnvironment: new pulumi.Config("azure-native").get("environment"),
+  inGitHubActions: process.env.GITHUB_ACTIONS === "true",
 });
 
 // The directory comes from the azuread provider's own login, never from a file.

@@ -19,7 +19,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { version as esbuildVersion } from "esbuild";
 import { ZipFile } from "yazl";
-import { type BuildAppOptions, buildAppBundle } from "../scripts/build-app";
+import { type BuildAppOptions, buildAppBundle } from "./build-app";
 import { sha256 } from "./cli";
 
 const ROOT = resolve(__dirname, "..");
@@ -51,7 +51,7 @@ const entryMtime = (): Date => new Date(2000, 0, 1, 0, 0, 0);
 /** A regular file, rw-r--r--. */
 const ENTRY_MODE = 0o100644;
 /** The code that makes the package; a change to it invalidates the cache. */
-const PACKAGER_FILES = ["deploy/package-app.ts", "scripts/build-app.ts"];
+const PACKAGER_FILES = ["deploy/package-app.ts", "deploy/build-app.ts"];
 /** Bump when the zip layout changes in a way the inputs below do not capture. */
 const FORMAT = 2;
 

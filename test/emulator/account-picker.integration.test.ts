@@ -7,7 +7,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ALAN, GRACE, MALLORY, MARGARET, demoDirectory, startEmulator, type RunningEmulator } from "../../emulator";
-import { trustEmulatorCertificate } from "../../emulator/testing";
+import { trustEmulatorCertificate } from "../../emulator/trust-certificate";
 
 const REDIRECT = "http://localhost:3000/signin-oidc";
 let emu: RunningEmulator;

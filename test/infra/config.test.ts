@@ -156,6 +156,12 @@ describe("stack configuration", () => {
     ["tags that are not a map", { ...valid, tags: "environment=dev" }, "tags", /--path 'tags.<name>'/],
     ["tag with a number value", { ...valid, tags: JSON.stringify({ cost: 5 }) }, "tags", /must be strings/],
     ["tag name with a slash", { ...valid, tags: JSON.stringify({ "a/b": "c" }) }, "tags", /tag rules/],
+    [
+      "list of extra owners in GitHub Actions, which Application.ReadWrite.OwnedBy cannot add",
+      { ...valid, inGitHubActions: true, resourceGroupName: "secretless-signin", appOwnerObjectIds: JSON.stringify(["5b0c7e6d-1a2f-4e3d-8c9b-7a6f5e4d3c2b"]) },
+      "appOwnerObjectIds",
+      /Application.ReadWrite.OwnedBy cannot add owners.*az ad app owner add .*pulumi config rm appOwnerObjectIds/,
+    ],
   ];
 
   it.each(bad)("rejects a %s, naming the key and the fix", (_what, raw, key, fix) => {
