@@ -228,10 +228,13 @@ export class AppRoles extends pulumi.ComponentResource {
       for (const value of roles) {
         const role = created.get(value);
         if (!role) throw new Error(`AppRoles: assignment of ${principalObjectId} names undeclared role "${value}".`);
+        const roleId = args.roles.find((r) => r.value === value)!.id;
+        // The role ID as a literal (known at preview, so the policy pack can check it is this app's own role), after
+        // the role exists.
         new azuread.AppRoleAssignment(
-          `${name}-${principalObjectId}-${args.roles.find((r) => r.value === value)!.id}`,
-          { appRoleId: role.roleId, principalObjectId, resourceObjectId: args.servicePrincipalObjectId },
-          { parent: this },
+          `${name}-${principalObjectId}-${roleId}`,
+          { appRoleId: roleId, principalObjectId, resourceObjectId: args.servicePrincipalObjectId },
+          { parent: this, dependsOn: [role] },
         );
       }
     }

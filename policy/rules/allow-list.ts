@@ -45,6 +45,7 @@ export const ALLOWED_TYPES: readonly AllowedType[] = [
   { type: "secretless:index:AppDeployment", stack: "main", when: "deployApp (default on)", checkedBy: [] },
   { type: "secretless:index:SessionRedis", stack: "main", when: "scaleOut", checkedBy: [] },
   { type: "secretless:index:EasyAuth", stack: "main", when: "authMode easyAuth", checkedBy: [] },
+  { type: "secretless:index:AppRoles", stack: "main", when: "appRoles (default Admin, Reader)", checkedBy: [] },
   { type: "secretless:bootstrap:CiBootstrap", stack: "bootstrap", when: always, checkedBy: [] },
   { type: "secretless:bootstrap:GitHubActionsIdentity", stack: "bootstrap", when: always, checkedBy: [] },
   { type: "secretless:bootstrap:StateStore", stack: "bootstrap", when: always, checkedBy: [] },
@@ -160,9 +161,16 @@ export const ALLOWED_TYPES: readonly AllowedType[] = [
     checkedBy: [],
   },
   {
+    // The app's own roles for people; the roles assignments may name (role-assignment-allowed).
+    type: "azuread:index/applicationAppRole:ApplicationAppRole",
+    stack: "main",
+    when: "appRoles (default Admin, Reader)",
+    checkedBy: ["role-assignment-allowed"],
+  },
+  {
     type: "azuread:index/appRoleAssignment:AppRoleAssignment",
-    stack: "bootstrap",
-    when: always,
+    stack: "both",
+    when: "main: appRoleAssignments (the stack's own user roles on its own service principal); bootstrap: always",
     checkedBy: ["role-assignment-allowed"],
   },
   // The deploy step (az CLI + OneDeploy with an Entra token).

@@ -281,6 +281,13 @@ export const roleAssignmentAllowed: StackRule = stackRule(
       const principal = field(ara, "principalObjectId");
       const identity = identities.find((i) => i.principalId !== undefined && i.principalId === principal);
       const ci = identity && !identity.worn && identity.fics.some((f) => field(f, "issuer") === GITHUB_ISSUER);
+      // The main stack's own app roles for people (appRoleAssignments): see ownAppRoleProblem.
+      if (!ci && !identity) {
+        const problem = ownAppRoleProblem(ara, resources);
+        if (problem === undefined) continue;
+        findings.push({ resource: ara, message: `${ref(ara)} ${problem}` });
+        continue;
+      }
       if (!ci) {
         findings.push({ resource: ara, message: `${ref(ara)} gives an application permission to ` +
           `${identity ? `identity "${identity.name}"` : show(principal)}, which is not a CI identity of this ` +
@@ -447,3 +454,35 @@ export const apiAccessDelegatedOnly: ResourceRule = resourceRule(
       : undefined,
   ],
 );
+
+/**
+ * Why an app role assignment to a user or group is not one of the main stack's own (appRoleAssignments), or undefined
+ * when it is: its role is an `ApplicationAppRole` of this stack for users and groups only (`allowedMemberTypes`
+ * exactly ["User"]), and it is made on a service principal of this stack whose app (client) ID is a registration's of
+ * this stack. Without the last check a stack could declare a role with the ID of a Microsoft Graph application
+ * permission and assign it on Graph's service principal. Values the engine does not know yet (a first preview) are
+ * checked when it does.
+ */
+function ownAppRoleProblem(ara: PlannedResource, resources: readonly PlannedResource[]): string | undefined {
+  const roleId = lower(field(ara, "appRoleId"));
+  const role = resources.find((r) => named("ApplicationAppRole")(r.type) && lower(field(r, "roleId")) === roleId);
+  if (!role) {
+    return `assigns role ${show(field(ara, "appRoleId"))} to ${show(field(ara, "principalObjectId"))}, which is ` +
+      "neither a CI identity of this stack nor assigned one of this stack's own app roles. Fix: remove it.";
+  }
+  const members = field(role, "allowedMemberTypes");
+  if (!Array.isArray(members) || members.length !== 1 || members[0] !== "User") {
+    return `assigns ${ref(role)}, whose allowedMemberTypes are ${show(members)}. Fix: declare the role for users and ` +
+      'groups only (["User"]): a role applications may hold is an application permission.';
+  }
+  const resource = field(ara, "resourceObjectId");
+  if (resource === undefined) return undefined;
+  const sp = resources.find((r) => named("ServicePrincipal")(r.type) && field(r, "objectId") === resource);
+  const clientIds = resources.filter((r) => isApp(r.type)).map((r) => field(r, "clientId"));
+  const spClient = sp && field(sp, "clientId");
+  if (!sp || (spClient !== undefined && !clientIds.includes(spClient))) {
+    return `is made on service principal ${show(resource)}, which is not the service principal of an app ` +
+      "registration of this stack. Fix: assign the stack's own app roles on its own service principal only.";
+  }
+  return undefined;
+}
