@@ -15,8 +15,9 @@ function groupsText(access: UserAccess): string {
       return `<p id="user-groups-off">Your token has no groups claim: the app does not ask for group claims (stack
 setting <code>securityGroupClaims</code>), or you are in no security group.</p>`;
     case "overage":
-      return `<p class="fix" id="user-groups-overage" role="status">Your groups are unknown: you belong to more groups than
-fit in a token (over 200), so Microsoft Entra sent a pointer to Microsoft Graph instead of the list. This app does not
+      return `<p class="fix" id="user-groups-overage" role="status">Your groups are unknown: you belong to more
+groups than fit in a token (over 200), so Microsoft Entra sent a pointer to Microsoft Graph instead of the list.
+This app does not
 look them up (that needs the <code>GroupMember.Read.All</code> permission) and grants nothing by group: use app roles,
 which groups can be assigned to.</p>`;
     case "listed":
@@ -43,22 +44,27 @@ function howToAssign(role: string, oid: string): string {
 <li>In the Microsoft Entra admin center: <strong>Enterprise applications</strong> → this app →
 <strong>Users and groups</strong> → <strong>Add user/group</strong> → pick the user (or a group they are a direct
 member of) and the role <code>${escapeHtml(role)}</code>.</li>
-<li>Or in this app's Pulumi stack: <code>pulumi config set --path 'appRoleAssignments.${escapeHtml(id)}[0]' ${escapeHtml(role)}</code>,
-then <code>pulumi up</code>.</li>
+<li>Or in this app's Pulumi stack:
+<code>pulumi config set --path 'appRoleAssignments.${escapeHtml(id)}[0]' ${escapeHtml(role)}</code>, then
+<code>pulumi up</code>.</li>
 <li>Then sign out and sign in again: roles arrive in the ID token at sign-in.</li>
 </ol>`;
 }
 
 /** The 403 page: which role is missing, what the user has, and how an administrator assigns it. */
-export function forbiddenPage(view: { missingRole: string; access: UserAccess; claims: Readonly<Record<string, unknown>> }): string {
+export function forbiddenPage(view: {
+  missingRole: string;
+  access: UserAccess;
+  claims: Readonly<Record<string, unknown>>;
+}): string {
   const oid = typeof view.claims.oid === "string" ? view.claims.oid : "";
   const name = typeof view.claims.preferred_username === "string" ? view.claims.preferred_username : "you";
   return page(
     "Access denied",
     `<h1 id="problem-title">You need the ${escapeHtml(view.missingRole)} role</h1>
-<p id="problem-fix">This page is for users with the app role <code id="missing-role">${escapeHtml(view.missingRole)}</code>.
-You are signed in as <strong>${escapeHtml(name)}</strong> (object ID <code id="user-oid">${escapeHtml(oid)}</code>) and your
-roles are:</p>
+<p id="problem-fix">This page is for users with the app role
+<code id="missing-role">${escapeHtml(view.missingRole)}</code>. You are signed in as
+<strong>${escapeHtml(name)}</strong> (object ID <code id="user-oid">${escapeHtml(oid)}</code>) and your roles are:</p>
 ${list("user-roles", view.access.roles, "none.")}
 <h2>How an administrator gives you the role</h2>
 ${howToAssign(view.missingRole, oid)}

@@ -83,10 +83,11 @@ export interface AppAccessConfig {
 }
 
 const ROLES_FIX =
-  "a list of roles; set each with pulumi config set --path 'appRoles[0].value' Admin (and .displayName, .description, " +
-  "optionally .id, a GUID)";
+  "a list of roles; set each with pulumi config set --path 'appRoles[0].value' Admin (and .displayName, " +
+  ".description, optionally .id, a GUID)";
 const ASSIGNMENTS_FIX =
-  "a map of object IDs to role values; set each with pulumi config set --path 'appRoleAssignments.<object id>[0]' Admin";
+  "a map of object IDs to role values; set each with " +
+  "pulumi config set --path 'appRoleAssignments.<object id>[0]' Admin";
 
 /** Reads `appRoles`, `appRoleAssignments` and `securityGroupClaims`, reporting every problem under its key. */
 export function readAppAccess(r: Reader, appName: string | undefined): AppAccessConfig {
@@ -122,19 +123,24 @@ function readRoles(r: Reader, appName: string): AppRoleDefinition[] {
     // Graph compares values without regard to case (a token's roles claim would not tell them apart for most apps).
     const dup = seenValues.get(value.toLowerCase());
     if (dup !== undefined) {
-      r.report("appRoles", `${at}.value "${value}" repeats appRoles[${dup}].value; each role needs its own value: rename or remove one.`);
+      const fix = "each role needs its own value: rename or remove one.";
+      r.report("appRoles", `${at}.value "${value}" repeats appRoles[${dup}].value; ${fix}`);
     }
     seenValues.set(value.toLowerCase(), i);
     if (id !== undefined && (typeof id !== "string" || !isGuid(id))) {
-      r.report("appRoles", `${at}.id "${String(id)}" is not a GUID; remove it to derive a stable one, or set a GUID (uuidgen).`);
+      const fix = "remove it to derive a stable one, or set a GUID (uuidgen).";
+      r.report("appRoles", `${at}.id "${String(id)}" is not a GUID; ${fix}`);
       return;
     }
     const roleId = typeof id === "string" ? id.toLowerCase() : stableRoleId(appName, value);
     const dupId = seenIds.get(roleId);
-    if (dupId !== undefined) r.report("appRoles", `${at}.id ${roleId} repeats appRoles[${dupId}]'s; every role needs its own ID.`);
+    if (dupId !== undefined) {
+      r.report("appRoles", `${at}.id ${roleId} repeats appRoles[${dupId}]'s; every role needs its own ID.`);
+    }
     seenIds.set(roleId, i);
     const text = (v: unknown, fallback: string) => (typeof v === "string" && v.trim() !== "" ? v.trim() : fallback);
-    roles.push({ id: roleId, value, displayName: text(displayName, value), description: text(description, text(displayName, value)) });
+    const shown = text(displayName, value);
+    roles.push({ id: roleId, value, displayName: shown, description: text(description, shown) });
   });
   return roles;
 }
@@ -159,20 +165,23 @@ function readAssignments(r: Reader, roles: AppRoleDefinition[]): AppRoleAssignme
       continue;
     }
     if (seen.has(principal.toLowerCase())) {
-      r.report("appRoleAssignments", `${principal} is listed twice (IDs compare without case); merge its roles into one entry.`);
+      const fix = "merge its roles into one entry.";
+      r.report("appRoleAssignments", `${principal} is listed twice (IDs compare without case); ${fix}`);
       continue;
     }
     seen.add(principal.toLowerCase());
     const wanted = typeof value === "string" ? [value] : value;
     if (!Array.isArray(wanted) || wanted.length === 0 || wanted.some((v) => typeof v !== "string")) {
-      r.report("appRoleAssignments", `${principal} must map to a list of role values, e.g. ["${declared[0] ?? "Admin"}"].`);
+      const example = declared[0] ?? "Admin";
+      r.report("appRoleAssignments", `${principal} must map to a list of role values, e.g. ["${example}"].`);
       continue;
     }
     const unknown = (wanted as string[]).filter((v) => !declared.includes(v));
     for (const v of unknown) {
       r.report(
         "appRoleAssignments",
-        `${principal} is assigned role "${v}", which appRoles does not declare; use one of ${declared.map((d) => `"${d}"`).join(", ") || "(none)"} ` +
+        `${principal} is assigned role "${v}", which appRoles does not declare; use one of ` +
+          `${declared.map((d) => `"${d}"`).join(", ") || "(none)"} ` +
           "(values compare with case) or declare it in appRoles.",
       );
     }

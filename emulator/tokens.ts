@@ -255,9 +255,6 @@ function accessClaims(ctx: EmulatorContext, user: EmulatorUser): JWTPayload {
   const claims: JWTPayload = roles.length > 0 ? { roles: [...roles] } : {};
   if (!ctx.registration.securityGroupClaims || groups.length === 0) return claims;
   if (groups.length <= GROUPS_OVERAGE_LIMIT) return { ...claims, groups: [...groups] };
-  return {
-    ...claims,
-    _claim_names: { groups: "src1" },
-    _claim_sources: { src1: { endpoint: `https://graph.windows.net/${ctx.tenantId}/users/${user.oid}/getMemberObjects` } },
-  };
+  const endpoint = `https://graph.windows.net/${ctx.tenantId}/users/${user.oid}/getMemberObjects`;
+  return { ...claims, _claim_names: { groups: "src1" }, _claim_sources: { src1: { endpoint } } };
 }

@@ -34,8 +34,11 @@ export interface UserAccess {
   readonly groups: GroupMembership;
 }
 
-const strings = (value: unknown): string[] =>
-  Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : typeof value === "string" ? [value] : [];
+/** The strings of a claim that is a list (or a single string); nothing else counts. */
+function strings(value: unknown): string[] {
+  if (typeof value === "string") return [value];
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
+}
 
 /** The user's roles and groups, read from validated ID-token claims. */
 export function accessOf(claims: Readonly<Record<string, unknown>>): UserAccess {

@@ -41,8 +41,10 @@ export function accountPickerPage(registration: EmulatorRegistration, authorizeU
       url.searchParams.delete("prompt");
       url.searchParams.set(PICKED_USER_PARAM, user.oid);
       const roles = (user.roles ?? []).join(", ") || "no role";
-      return `<li><a class="account" data-upn="${escapeHtml(user.preferredUsername)}" href="${escapeHtml(`${url.pathname}${url.search}`)}">
-<strong>${escapeHtml(user.name)}</strong> ${escapeHtml(user.preferredUsername)} <small>(${escapeHtml(roles)})</small></a></li>`;
+      const href = escapeHtml(`${url.pathname}${url.search}`);
+      return `<li><a class="account" data-upn="${escapeHtml(user.preferredUsername)}" href="${href}">
+<strong>${escapeHtml(user.name)}</strong> ${escapeHtml(user.preferredUsername)}
+<small>(${escapeHtml(roles)})</small></a></li>`;
     })
     .join("\n");
   return page("Pick an account", `<h1 id="pick-an-account">Pick an account</h1>\n<ul id="accounts">\n${items}\n</ul>`);

@@ -85,7 +85,7 @@ async function idTokenClaimsOf(oid: string): Promise<Record<string, unknown>> {
 describe("claims by user", () => {
   it("puts the assigned roles and the security groups in the ID token", async () => {
     const claims = await idTokenClaimsOf(GRACE.oid);
-    expect(claims).toMatchObject({ oid: GRACE.oid, name: "Grace Hopper", roles: ["Admin", "Reader"], groups: GRACE.groups });
+    expect(claims).toMatchObject({ oid: GRACE.oid, roles: ["Admin", "Reader"], groups: GRACE.groups });
     expect(claims._claim_names).toBeUndefined();
   });
 
@@ -98,7 +98,7 @@ describe("claims by user", () => {
     });
   });
 
-  it("leaves roles and groups out for a user with neither, and groups out when the app does not ask for them", async () => {
+  it("leaves roles and groups out for a user with neither, and groups when the app does not ask for them", async () => {
     const none = await idTokenClaimsOf(MALLORY.oid);
     expect(none.roles).toBeUndefined();
     expect(none.groups).toBeUndefined();

@@ -26,7 +26,8 @@ function bent(type: string, change: (r: RegisteredResource) => void): Registered
   return copy;
 }
 
-const policiesOf = (resources: RegisteredResource[]) => evaluateRecorded(resources).map((v) => `${v.policy}: ${v.message}`);
+const policiesOf = (resources: RegisteredResource[]) =>
+  evaluateRecorded(resources).map((v) => `${v.policy}: ${v.message}`);
 
 describe("app roles under the policy pack", () => {
   it("passes the stack's own user roles and their assignments", () => {
@@ -40,7 +41,8 @@ describe("app roles under the policy pack", () => {
       r.inputs.allowedMemberTypes = ["User", "Application"];
       r.state.allowedMemberTypes = ["User", "Application"];
     });
-    expect(policiesOf(resources)).toContainEqual(expect.stringMatching(/^role-assignment-allowed: .*allowedMemberTypes are \["User","Application"\]/));
+    const refused = /^role-assignment-allowed: .*allowedMemberTypes are \["User","Application"\]/;
+    expect(policiesOf(resources)).toContainEqual(expect.stringMatching(refused));
   });
 
   it("refuses an assignment of the stack's role ID on another service principal (Microsoft Graph's)", () => {
@@ -50,7 +52,7 @@ describe("app roles under the policy pack", () => {
       r.state.resourceObjectId = graphSp;
     });
     expect(policiesOf(resources)).toContainEqual(
-      expect.stringMatching(/^role-assignment-allowed: .*is made on service principal .* not the service principal of an app registration of this stack/),
+      expect.stringMatching(/^role-assignment-allowed: .*is made on service principal .* not the service principal/),
     );
   });
 
@@ -59,6 +61,7 @@ describe("app roles under the policy pack", () => {
       r.inputs.appRoleId = guidFrom("graph:role:User.Read.All");
       r.state.appRoleId = guidFrom("graph:role:User.Read.All");
     });
-    expect(policiesOf(resources)).toContainEqual(expect.stringMatching(/^role-assignment-allowed: .*nor assigned one of this stack's own app roles/));
+    const refused = /^role-assignment-allowed: .*nor assigned one of this stack's own app roles/;
+    expect(policiesOf(resources)).toContainEqual(expect.stringMatching(refused));
   });
 });
