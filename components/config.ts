@@ -125,6 +125,18 @@ function readCloud(r: Reader): CloudName {
   const { azureadEnvironments, armEnvironments } = clouds[cloud];
   mismatch("azuread:environment", r.raw.azureadEnvironment, azureadEnvironments, "the app registration would live in another cloud than its federated credential");
   mismatch("azure-native:environment", r.raw.armEnvironment, armEnvironments, "the managed identity would live in another cloud than the app registration");
+  // The tenant must be the directory's ID. The federated credential's issuer is {instance}{tenant ID}/v2.0, which Entra
+  // compares exactly with the `iss` of the managed identity's token, always written with the GUID; so a domain name
+  // (even a verified one) is refused here too, rather than allowed to build an issuer no token can match.
+  const tenant = r.raw.azureadTenantId?.trim();
+  if (tenant && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(tenant)) {
+    r.report(
+      "azuread:tenantId",
+      `"${tenant.slice(0, 80)}" is not a tenant ID; it must be the directory's GUID ` +
+        "(az account show --query tenantId -o tsv), " +
+        "or leave it unset to use the tenant of the azuread provider's login.",
+    );
+  }
   return cloud;
 }
 

@@ -79,10 +79,13 @@ export type RawStackConfig = Partial<Record<ConfigKey, string>> & {
   /** `azure-native:environment`, checked against `cloud`. */
   armEnvironment?: string;
   /**
-   * True when the program runs in GitHub Actions (GITHUB_ACTIONS=true), i.e. as CI's deploy or preview identity, whose
-   * Microsoft Graph permission is Application.ReadWrite.OwnedBy.
+   * True when the program runs in GitHub Actions as CI's deploy or preview identity (GITHUB_ACTIONS=true and
+   * ARM_USE_OIDC=true, as the workflows' Pulumi jobs set), whose Microsoft Graph permission is
+   * Application.ReadWrite.OwnedBy.
    */
   inGitHubActions?: boolean;
+  /** `azuread:tenantId`, checked to be a tenant ID (GUID). */
+  azureadTenantId?: string;
 };
 
 /** The stack's reader: Pulumi.yaml's defaults applied, every problem collected under its key (common/config-reader.ts). */

@@ -37,8 +37,17 @@ export interface StackFile {
   readonly warnings: string[];
 }
 
-/** Reads `<dir>/Pulumi.<stack>.yaml`, checking its keys against `schema`. */
-export function readStackFile(dir: string, stack: string, schema: ConfigSchema): StackFile {
+/**
+ * The stack name in `arg`: a stack name (`dev`), or a stack file's name or path (`Pulumi.dev.yaml`,
+ * `./Pulumi.dev.yml`), which people pass as often as the name.
+ */
+export function stackNameOf(arg: string): string {
+  return /(?:^|[\\/])Pulumi\.(.+)\.ya?ml$/.exec(arg)?.[1] ?? arg;
+}
+
+/** Reads `<dir>/Pulumi.<stack>.yaml`, checking its keys against `schema`. `stack` may also be that file's name. */
+export function readStackFile(dir: string, stackArg: string, schema: ConfigSchema): StackFile {
+  const stack = stackNameOf(stackArg);
   const path = join(dir, `Pulumi.${stack}.yaml`);
   const file = relative(process.cwd(), path) || path;
   let text: string;
@@ -47,10 +56,20 @@ export function readStackFile(dir: string, stack: string, schema: ConfigSchema):
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
     const stacks = readdirSync(dir).flatMap((name) => /^Pulumi\.(.+)\.yaml$/.exec(name)?.[1] ?? []);
+    const source = stacks.includes("dev") ? "dev" : stacks[0];
+    const create =
+      source !== undefined
+        ? `Create it by copying one (cp ${relative(process.cwd(), join(dir, `Pulumi.${source}.yaml`)) || `Pulumi.${source}.yaml`} ` +
+          `${file}) and editing its values.`
+        : `Create it with its values, e.g.:\ncat > ${file} <<'YAML'\nconfig:\n` +
+          (schema.keys.includes("location") && schema.keys.includes("webAppName")
+            ? `  ${schema.project}:location: westeurope\n  ${schema.project}:webAppName: contoso-signin\n`
+            : `  ${schema.project}:<key>: <value>\n`) +
+          "YAML";
     throw new StackFileError(
       `There is no stack file ${file} for the stack "${stack}".\n` +
         (stacks.length > 0 ? `Stacks with a file here: ${stacks.join(", ")}.\n` : "") +
-        `Create it by copying one (cp ${relative(process.cwd(), join(dir, `Pulumi.${stacks.includes("dev") ? "dev" : (stacks[0] ?? "dev")}.yaml`))} ${file}) and editing its values.`,
+        create,
     );
   }
   let parsed: unknown;

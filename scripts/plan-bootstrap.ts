@@ -12,9 +12,9 @@ import { B, BOOTSTRAP_PROJECT, GRAPH_APP_ROLE_IDS, bootstrapProject } from "../o
 import { checkPlannedResources } from "../policy/offline";
 import { runThroughLanguageHost } from "../offline/languageHost";
 import { planText, runPlan } from "../offline/planPrinter";
-import { readStackFile } from "../offline/stackFile";
+import { readStackFile, stackNameOf } from "../offline/stackFile";
 
-const stack = process.argv[2] ?? "example";
+const stack = stackNameOf(process.argv[2] ?? "example");
 const roleNames = new Map<string, string>(Object.entries(BuiltInRole).map(([name, guid]) => [guid, name]));
 const graphRoleNames = new Map(Object.entries(GRAPH_APP_ROLE_IDS).map(([value, id]) => [id, value]));
 

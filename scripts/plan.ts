@@ -8,14 +8,15 @@
  */
 import { statSync } from "node:fs";
 import { join } from "node:path";
+import { appServiceScopeForResourceManagerScope } from "../contract/clouds";
 import { READINESS_PATH } from "../contract/readiness";
 import { type AzureMocks, GRAPH_APP_ID, T, type RegisteredResource } from "../offline/azureMocks";
 import { ROOT, appProject, runThroughLanguageHost } from "../offline/languageHost";
 import { planText, runPlan } from "../offline/planPrinter";
-import { readStackFile } from "../offline/stackFile";
+import { readStackFile, stackNameOf } from "../offline/stackFile";
 import { checkPlannedResources } from "../policy/offline";
 
-const stack = process.argv[2] ?? "dev";
+const stack = stackNameOf(process.argv[2] ?? "dev");
 /** The mocks of this run, for lines that depend on other resources. */
 let mocksSeen: AzureMocks | undefined;
 
@@ -91,7 +92,9 @@ function describeCommand(i: Record<string, any>): string[] {
     const bytes = statSync(join(ROOT, env.DEPLOY_ZIP_PATH)).size;
     lines.push(
       `package      ${env.DEPLOY_ZIP_PATH}, ${bytes} bytes, sha256 ${env.DEPLOY_ZIP_SHA256}`,
-      `publishes    https://${env.DEPLOY_SCM_HOST}/api/publish?type=zip (OneDeploy), as the deployer (Entra token for ${env.DEPLOY_ARM_SCOPE}, fetched by the script)`,
+      `publishes    https://${env.DEPLOY_SCM_HOST}/api/publish?type=zip (OneDeploy), as the deployer (Entra token, ` +
+        `fetched by the script, for ${appServiceScopeForResourceManagerScope(env.DEPLOY_ARM_SCOPE ?? "") ?? "the App Service audience"}` +
+        `, or ${env.DEPLOY_ARM_SCOPE} once if Kudu answers 401)`,
     );
   }
   if (env.READY_HOST) {
