@@ -15,6 +15,7 @@ process.env.NODE_COMPILE_CACHE ??= join(import.meta.dirname, "node_modules", ".c
 // managed-identity source are process-wide, so isolation must stay on.
 const TIERS = ["integration", "process", "e2e"] as const;
 const GUARD = ["test/support/tier-guard.ts"];
+const MOCKS = ["test/infra/**/*.test.ts", "test/policy/**/*.test.ts", "test/bootstrap/**/*.test.ts"];
 
 export default defineConfig({
   test: {
@@ -24,6 +25,16 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["test/**/*.test.ts"],
+          exclude: [...TIERS.map((tier) => `test/**/*.${tier}.test.ts`), ...MOCKS],
+          setupFiles: GUARD,
+          pool: "threads",
+          testTimeout: 30_000,
+        },
+      },
+      {
+        test: {
+          name: "unit-mocks",
+          include: MOCKS,
           exclude: TIERS.map((tier) => `test/**/*.${tier}.test.ts`),
           setupFiles: GUARD,
           testTimeout: 30_000,

@@ -2,7 +2,7 @@
  * Route behaviour that needs no identity provider, through Fastify's inject (no sockets), on the offline harness.
  */
 import { describe, expect, it } from "vitest";
-import { CLIENT, TENANT, useOfflineApp } from "./support/offline-app";
+import { CLIENT, TENANT, useOfflineApp } from "../support/offline-app";
 
 const offline = useOfflineApp();
 const { assertion } = offline;

@@ -3,7 +3,7 @@
  * endpoint. In a fresh process (msal-node's MI cache is process-wide), 50 simultaneous sign-ins must cost one MI request.
  */
 import { expect, it } from "vitest";
-import { signedInAgent, useStack } from "./support/stack";
+import { signedInAgent, useStack } from "../support/app-stack";
 
 const stack = useStack();
 

@@ -4,8 +4,8 @@
  * SameSite=Lax session cookie rides along on a top-level navigation: here it always does.
  */
 import { describe, expect, it } from "vitest";
-import { me, signedInAgent, useStack } from "./support/stack";
-import { UserAgent } from "./support/user-agent";
+import { me, signedInAgent, useStack } from "../support/app-stack";
+import { UserAgent } from "../../local/user-agent";
 
 const stack = useStack();
 

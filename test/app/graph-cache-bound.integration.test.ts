@@ -3,7 +3,7 @@
  * asks the user to sign in again instead of failing. The bound here is far below one user's tokens.
  */
 import { describe, expect, it } from "vitest";
-import { signedInAgent, useStack } from "./support/stack";
+import { signedInAgent, useStack } from "../support/app-stack";
 
 const stack = useStack({ deps: { sessions: { maxTokenCacheBytes: 512 } } });
 

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { DownstreamApiSetting } from "../../contract/settings";
-import { signedInAgent, useStack } from "./support/stack";
+import { signedInAgent, useStack } from "../support/app-stack";
 
 const stack = useStack({ settings: { [DownstreamApiSetting.GraphScopes0]: "Mail.Read" } });
 

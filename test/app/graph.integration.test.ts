@@ -4,9 +4,9 @@
  * a clear answer for every way it fails. No token ever reaches a page, a JSON body, a cookie or the log.
  */
 import { describe, expect, it } from "vitest";
-import type { Page } from "./support/user-agent";
-import { UserAgent } from "./support/user-agent";
-import { problemCode, problemTitle, signedInAgent, useStack } from "./support/stack";
+import type { Page } from "../../local/user-agent";
+import { UserAgent } from "../../local/user-agent";
+import { problemCode, problemTitle, signedInAgent, useStack } from "../support/app-stack";
 
 const stack = useStack();
 const url = (path: string): string => `${stack.baseUrl}${path}`;

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig, type Env } from "../../app/config";
-import { offlineConfig } from "./support/offline-app";
+import { offlineConfig } from "../support/offline-app";
 
 function problems(env: Env): string[] {
   try {

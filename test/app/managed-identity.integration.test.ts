@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { READINESS_ADVICE } from "../../contract/readiness";
-import { problemFix, problemTitle, signedInAgent, useStack } from "./support/stack";
-import { UserAgent, type Page } from "./support/user-agent";
+import { problemFix, problemTitle, signedInAgent, useStack } from "../support/app-stack";
+import { UserAgent, type Page } from "../../local/user-agent";
 
 // /readyz never reuses a result here: each call checks the endpoint again (test/app/readyz.integration.test.ts covers the cache).
 const stack = useStack({ emulator: { tokenLifetimeSeconds: 120 }, deps: { readiness: { successTtlMs: 0, failureTtlMs: 0 } } });

@@ -9,8 +9,8 @@ import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../app/app";
 import { ConfigError, type Env } from "../../app/config";
-import { offlineConfig } from "./support/offline-app";
-import { rawRequest, setCookies, type RawResponse } from "./support/raw-http";
+import { offlineConfig } from "../support/offline-app";
+import { rawRequest, setCookies, type RawResponse } from "../support/raw-http";
 
 const APP_SERVICE_HOST = "app-x1.azurewebsites.net";
 const CUSTOM_DOMAIN = "www.contoso.example";

@@ -6,8 +6,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { READINESS_ADVICE } from "../../contract/readiness";
-import { GUARD_MARKER, type HttpsFake, type RunResult, runScript, scratch, startHttps } from "../deploy/support/harness";
-import { useStack } from "./support/stack";
+import { GUARD_MARKER, type HttpsFake, type RunResult, runScript, scratch, startHttps } from "../support/deploy-harness";
+import { useStack } from "../support/app-stack";
 
 // Failures are reused for 200 ms instead of 10 s, so the propagation case ends quickly; successes are not reused.
 const stack = useStack({ deps: { readiness: { successTtlMs: 0, failureTtlMs: 200 } } });

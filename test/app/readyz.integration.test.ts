@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { parseReadinessBody } from "../../contract/readiness";
-import { useStack } from "./support/stack";
+import { useStack } from "../support/app-stack";
 
 const SUCCESS_TTL_MS = 5 * 60_000;
 const FAILURE_TTL_MS = 10_000;

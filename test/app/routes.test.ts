@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../app/config";
 import { isReservedAppPath, RESERVED_APP_PATHS } from "../../contract/routes";
-import { offlineConfig, useOfflineApp } from "./support/offline-app";
+import { offlineConfig, useOfflineApp } from "../support/offline-app";
 
 const CALLBACK_PATH = "/auth/callback";
 const offline = useOfflineApp(offlineConfig({ AzureAd__CallbackPath: CALLBACK_PATH }));

@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp, SERVER_TIMEOUTS } from "../../app/app";
-import { offlineConfig } from "./support/offline-app";
+import { offlineConfig } from "../support/offline-app";
 
 const GIVE_UP_MS = 5000;
 let app: FastifyInstance;

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { AuthorityError } from "../../app/auth/authority";
 import { explainSignInFailure } from "../../app/auth/sign-in-failure";
-import { offlineConfig } from "./support/offline-app";
+import { offlineConfig } from "../support/offline-app";
 
 describe("explaining a sign-in that failed on the authority's metadata", () => {
   it.each([

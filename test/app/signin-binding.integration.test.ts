@@ -3,8 +3,8 @@
  * misdelivered callbacks and planted `signin` cookies, sent as an attacker would, against the app and the emulator.
  */
 import { describe, expect, it } from "vitest";
-import { formPostFor, me, problemTitle, useStack } from "./support/stack";
-import { UserAgent, type FormPost } from "./support/user-agent";
+import { formPostFor, me, problemTitle, useStack } from "../support/app-stack";
+import { UserAgent, type FormPost } from "../../local/user-agent";
 
 const stack = useStack();
 const url = (path: string): string => `${stack.baseUrl}${path}`;

@@ -4,9 +4,9 @@
  * lowered from 10 000 to 300 so the flood stays small) cannot make a victim's callback fail.
  */
 import { expect, it } from "vitest";
-import { formPostFor, problemTitle, useStack } from "./support/stack";
-import { flood } from "./support/flood";
-import { UserAgent } from "./support/user-agent";
+import { formPostFor, problemTitle, useStack } from "../support/app-stack";
+import { flood } from "../support/flood";
+import { UserAgent } from "../../local/user-agent";
 
 const MAX_BROWSERS = 300;
 const stack = useStack({

@@ -4,9 +4,9 @@
  * signin-bound.integration.test.ts.)
  */
 import { expect, it } from "vitest";
-import { formPostFor, problemTitle, useStack } from "./support/stack";
-import { flood } from "./support/flood";
-import { UserAgent } from "./support/user-agent";
+import { formPostFor, problemTitle, useStack } from "../support/app-stack";
+import { flood } from "../support/flood";
+import { UserAgent } from "../../local/user-agent";
 
 const stack = useStack();
 

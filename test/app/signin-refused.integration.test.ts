@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from "vitest";
 import type { EmulatorFaults, EmulatorRegistration, IdTokenMode, RunningEmulator } from "../../emulator";
-import { expectCleanLogs, formPostFor, me, problemCode, problemFix, problemTitle, signedInAgent, useStack } from "./support/stack";
-import { UserAgent, type FormPost, type Page } from "./support/user-agent";
+import { expectCleanLogs, formPostFor, me, problemCode, problemFix, problemTitle, signedInAgent, useStack } from "../support/app-stack";
+import { UserAgent, type FormPost, type Page } from "../../local/user-agent";
 
 const stack = useStack();
 /** Every code and state the tests saw, to prove that refusing them logs none of them. */

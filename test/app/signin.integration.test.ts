@@ -4,8 +4,8 @@
  * is in signin-refused.integration.test.ts.
  */
 import { describe, expect, it } from "vitest";
-import { expectCleanLogs, formPostFor, me, problemTitle, signedInAgent, useStack } from "./support/stack";
-import { cookieAttributes, UserAgent } from "./support/user-agent";
+import { expectCleanLogs, formPostFor, me, problemTitle, signedInAgent, useStack } from "../support/app-stack";
+import { cookieAttributes, UserAgent } from "../../local/user-agent";
 
 const stack = useStack();
 /** Every code, state and cookie value the tests saw, to prove none of them reaches the logs. */

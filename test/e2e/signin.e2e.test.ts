@@ -7,10 +7,10 @@
 import { copyFileSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { setupBrowser, useBuiltStack } from "./support";
+import { setupBrowser, useBuiltStack } from "../support/browser";
+import { REPO } from "../support/repo";
 
-const ROOT = resolve(__dirname, "..", "..");
-const SCREENSHOT = join(ROOT, "test-results", "e2e-signed-in.png");
+const SCREENSHOT = join(REPO, "test-results", "e2e-signed-in.png");
 
 const stack = useBuiltStack();
 const browser = setupBrowser();
@@ -48,12 +48,12 @@ describe("signing in and out in Chromium", () => {
     // Chromium kept the Secure; SameSite=None sign-in attempt cookie on http://localhost and sent it with the form_post.
     expect(cookies.find((c) => c.name === "signin")).toMatchObject({ httpOnly: true, secure: true, sameSite: "None" });
 
-    mkdirSync(join(ROOT, "test-results"), { recursive: true });
+    mkdirSync(join(REPO, "test-results"), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     // The README's picture is refreshed on request only, so a test run leaves the working tree as it found it.
     if (process.env.UPDATE_README_SCREENSHOT === "1") {
-      mkdirSync(join(ROOT, "docs"), { recursive: true });
-      copyFileSync(SCREENSHOT, join(ROOT, "docs", "signed-in.png"));
+      mkdirSync(join(REPO, "docs"), { recursive: true });
+      copyFileSync(SCREENSHOT, join(REPO, "docs", "signed-in.png"));
     }
   });
 

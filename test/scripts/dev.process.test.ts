@@ -3,14 +3,14 @@ import { createServer, type AddressInfo, type Server } from "node:net";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { freePort } from "../../local/child-app";
+import { REPO } from "../support/repo";
 
-const ROOT = join(__dirname, "..", "..");
-const TSX = join(ROOT, "node_modules/tsx/dist/cli.mjs");
+const TSX = join(REPO, "node_modules/tsx/dist/cli.mjs");
 
 /** `npm run dev` on `port`; resolves once `until` matches its stdout (or it exits), and stops it afterwards. */
 function dev(port: number) {
   const child = spawn(process.execPath, [TSX, "scripts/dev.ts"], {
-    cwd: ROOT,
+    cwd: REPO,
     env: { PATH: process.env.PATH ?? "", PORT: String(port), LOG_LEVEL: "warn" },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -2,15 +2,15 @@ import { execFile } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { REPO } from "../support/repo";
 
-const ROOT = join(__dirname, "..", "..");
-const TSX = join(ROOT, "node_modules/tsx/dist/cli.mjs");
+const TSX = join(REPO, "node_modules/tsx/dist/cli.mjs");
 const written: string[] = [];
 
 /** Writes a stack file at the repository root under a name no other test uses; removed after the file's tests. */
 function stackFile(name: string, text: string): string {
   const stack = `scripts-test-${process.pid}-${name}`;
-  const path = join(ROOT, `Pulumi.${stack}.yaml`);
+  const path = join(REPO, `Pulumi.${stack}.yaml`);
   writeFileSync(path, text);
   written.push(path);
   return stack;
@@ -20,7 +20,7 @@ afterAll(() => written.forEach((path) => rmSync(path, { force: true })));
 /** `npm run plan -- <stack>`: its exit code and both streams. */
 function plan(stack?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [TSX, "scripts/plan.ts", ...(stack ? [stack] : [])], { cwd: ROOT, timeout: 60_000 }, (error, stdout, stderr) =>
+    execFile(process.execPath, [TSX, "scripts/plan.ts", ...(stack ? [stack] : [])], { cwd: REPO, timeout: 60_000 }, (error, stdout, stderr) =>
       resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
   });

@@ -3,15 +3,15 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { satisfies } from "semver";
 import { describe, expect, it } from "vitest";
+import { REPO } from "../support/repo";
 
-const ROOT = join(__dirname, "..", "..");
-const SCRIPT = join(ROOT, "scripts", "require-node.cjs");
+const SCRIPT = join(REPO, "scripts", "require-node.cjs");
 const preflight = createRequire(__filename)(SCRIPT) as {
   RANGE: string;
   isSupported(version: string): boolean;
   tooOldMessage(version: string): string;
 };
-const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { engines: { node: string }; scripts: Record<string, string> };
+const pkg = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { engines: { node: string }; scripts: Record<string, string> };
 
 describe("the Node preflight (scripts/require-node.cjs)", () => {
   it("checks the same range package.json's engines declares", () => {
