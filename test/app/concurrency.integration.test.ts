@@ -7,7 +7,7 @@ import { signedInAgent, useStack } from "../support/app-stack";
 
 const stack = useStack();
 
-it("should sign in 50 users at once with a single managed-identity request", async () => {
+it("signs in 50 users at once with a single managed-identity request", async () => {
   expect(stack.emu.stats.miRequests).toBe(0);
   const results = await Promise.all(Array.from({ length: 50 }, () => signedInAgent(stack)));
   for (const { page } of results) {
@@ -18,7 +18,7 @@ it("should sign in 50 users at once with a single managed-identity request", asy
   expect(stack.emu.stats.miRequests).toBe(1);
 });
 
-it("should keep using the cached token for later sign-ins, while /readyz proves the endpoint with a fresh one", async () => {
+it("keeps using the cached token for later sign-ins, while /readyz proves the endpoint with a fresh one", async () => {
   await signedInAgent(stack);
   expect(stack.emu.stats.miRequests).toBe(1);
   expect((await fetch(`${stack.baseUrl}/readyz`)).status).toBe(200);

@@ -13,7 +13,7 @@ const stack = useStack({
   deps: { sessions: { signInAttempts: { maxBrowsers: MAX_BROWSERS } }, signInRateLimit: { max: 1_000_000, timeWindowMs: 60_000 } },
 });
 
-it("should refuse new sign-ins with a 503 page once the bound is reached, and keep the victim's", async () => {
+it("refuses new sign-ins with a 503 page once the bound is reached, and keeps the victim's", async () => {
   const victim = new UserAgent();
   const form = await formPostFor(stack, victim);
 

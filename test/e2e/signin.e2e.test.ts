@@ -16,7 +16,7 @@ const stack = useBuiltStack();
 const browser = setupBrowser();
 
 describe("signing in and out in Chromium", () => {
-  it("should sign in through the emulator and show the user's name, claims and trust chain", async () => {
+  it("signs in through the emulator and shows the user's name, claims and trust chain", async () => {
     const { page, context } = browser;
     await page.goto(`${stack.appUrl}/`);
     await page.click("#sign-in");
@@ -57,19 +57,19 @@ describe("signing in and out in Chromium", () => {
     }
   });
 
-  it("should return the claims at /me while signed in", async () => {
+  it("returns the claims at /me while signed in", async () => {
     const response = await browser.page.goto(`${stack.appUrl}/me`);
     expect(response?.status()).toBe(200);
     expect(await response?.json()).toMatchObject({ name: "Ada Lovelace", tid: stack.emu.tenantId });
   });
 
-  it("should return the Graph profile at /me/graph while signed in, and no token", async () => {
+  it("returns the Graph profile at /me/graph while signed in, and no token", async () => {
     const response = await browser.page.goto(`${stack.appUrl}/me/graph`);
     expect(response?.status()).toBe(200);
     expect(await response?.json()).toEqual({ displayName: "Ada Lovelace", mail: "ada@contoso.example", jobTitle: "Mathematician" });
   });
 
-  it("should sign out through the end-session endpoint and its front-channel logout, leaving no session", async () => {
+  it("signs out through the end-session endpoint and its front-channel logout, leaving no session", async () => {
     const { page } = browser;
     await page.goto(`${stack.appUrl}/`);
     await page.click("#sign-out");
@@ -85,13 +85,13 @@ describe("signing in and out in Chromium", () => {
     expect(await me?.json()).toMatchObject({ error: "not_signed_in" });
   });
 
-  it("should have produced no console errors or CSP violations on the app's pages", () => {
+  it("has produced no console errors or CSP violations on the app's pages", () => {
     const expected = `${stack.appUrl}/me: Failed to load resource: the server responded with a status of 401 (Unauthorized)`;
     const unexpected = browser.errors.filter((e) => e !== expected && (e.startsWith(stack.appUrl) || /Content Security Policy|Refused to/.test(e)));
     expect(unexpected).toEqual([]);
   });
 
-  it("should have logged no tokens", () => {
+  it("has logged no tokens", () => {
     const output = stack.appOutput.join("");
     expect(output).toContain("signed in");
     expect(output).not.toMatch(/eyJ[\w-]+\.[\w-]+/);

@@ -18,16 +18,16 @@ beforeAll(async () => {
 });
 
 describe("the policy pack on the CI bootstrap stack", () => {
-  it("should find no violation in the bootstrap as it is", () => {
+  it("finds no violation in the bootstrap as it is", () => {
     expect(evaluateRecorded(mocks.resources)).toEqual([]);
   });
 
-  it("should cover the bootstrap's federated credentials, role assignments and storage account", () => {
+  it("covers the bootstrap's federated credentials, role assignments and storage account", () => {
     const types = new Set(mocks.resources.map((r) => r.type));
     for (const type of [B.fic, B.account, B.role]) expect(types).toContain(type);
   });
 
-  it("should refuse the bootstrap's storage account once shared-key access is turned back on", () => {
+  it("refuses the bootstrap's storage account once shared-key access is turned back on", () => {
     const broken = mocks.resources.map((r) =>
       r.type === B.account ? { ...r, inputs: { ...r.inputs, allowSharedKeyAccess: true } } : r,
     );
