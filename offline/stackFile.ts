@@ -1,5 +1,5 @@
 import { readFileSync, readdirSync } from "node:fs";
-import { join, relative } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { distance } from "fastest-levenshtein";
 import { load } from "js-yaml";
 
@@ -37,9 +37,13 @@ export interface StackFile {
   readonly warnings: string[];
 }
 
-/** Reads `<dir>/Pulumi.<stack>.yaml`, checking its keys against `schema`. */
-export function readStackFile(dir: string, stack: string, schema: ConfigSchema): StackFile {
-  const path = join(dir, `Pulumi.${stack}.yaml`);
+/**
+ * Reads `<dir>/Pulumi.<stack>.yaml`, or `configFile` when given (the CLI's `--config-file`, which it documents as "Use
+ * the configuration values in the specified file rather than detecting the file name":
+ * https://www.pulumi.com/docs/iac/cli/commands/pulumi_config/), checking its keys against `schema`.
+ */
+export function readStackFile(dir: string, stack: string, schema: ConfigSchema, configFile?: string): StackFile {
+  const path = configFile === undefined ? join(dir, `Pulumi.${stack}.yaml`) : resolve(configFile);
   const file = relative(process.cwd(), path) || path;
   let text: string;
   try {
