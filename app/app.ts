@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import type { AppConfig } from "./config";
+import { platformIdentityHeaders } from "./auth/easy-auth";
 import { createGraphClient } from "./auth/graph";
 import { createManagedIdentityAssertion, createManagedIdentityTokenSource, type AssertionProvider } from "./auth/managed-identity";
 import { createSignInClient } from "./auth/oidc";
@@ -11,6 +12,7 @@ import { security } from "./plugins/security";
 import { sessionLimits, sessionsAndAttempts, type Session, type KeptSignInAttempt, type SessionOptions, type SessionStores } from "./plugins/sessions";
 import { assetRoutes } from "./routes/assets";
 import { authRoutes, type SignInRateLimit } from "./routes/auth";
+import { easyAuthRoutes } from "./routes/easy-auth";
 import { healthRoutes } from "./routes/health";
 import { pageRoutes } from "./routes/pages";
 import { createMemoryStores } from "./stores/memory";
@@ -113,6 +115,18 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): FastifyInstanc
 
   app.register(errorPages);
   app.register(security, { instanceOrigin: new URL(config.instance).origin, publicOrigins: config.publicOrigins });
+  // Easy Auth mode: the platform signs users in and the app keeps no session (app/auth/easy-auth.ts says when).
+  if (config.easyAuth) {
+    app.register(easyAuthRoutes, { config, assertion });
+    app.register(healthRoutes, {
+      readiness: createReadinessCheck(deps.proveTrustChain ?? (() => client.proveTrustChain()), deps.readiness),
+      storeAvailable: async () => true,
+    });
+    app.register(assetRoutes, { dir: deps.publicDir ?? join(__dirname, "public") });
+    return app;
+  }
+  // Nobody vouches for the platform's identity headers here: drop them before any route sees them.
+  app.register(platformIdentityHeaders);
   const limits = sessionLimits(deps.sessions);
   const stores: SessionStores = config.redis
     ? createRedisStores<Session, KeptSignInAttempt>({ ...deps.redis, target: config.redis, tokens, log: app.log }, limits.sessions, limits.attempts)

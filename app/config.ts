@@ -13,6 +13,7 @@ import { IDENTITY_ENDPOINT_ANY_ORIGIN, parseUrl, readIdentityEndpoint, readPubli
 import type { RedisTarget } from "./stores/redis";
 import { readSettings, settingKey, type Setting, type Settings } from "./settings";
 import { readRedisTarget } from "./stores/settings";
+import { readEasyAuthMode, type EasyAuthMode } from "./auth/easy-auth";
 
 /** The app's settings, read once from the environment at start-up and validated (see {@link loadConfig}). */
 export interface AppConfig {
@@ -49,6 +50,12 @@ export interface AppConfig {
   readonly graph: GraphConfig;
   /** The shared Redis for sessions (with their token caches) and pending sign-ins (`Redis__…`); undefined: memory. */
   readonly redis: RedisTarget | undefined;
+  /**
+   * Easy Auth mode (`SignIn__AuthMode=easyAuth`, vouched for by App Service's `WEBSITE_AUTH_ENABLED` or the local
+   * stand-in): the platform signs users in and the app reads its identity headers (app/auth/easy-auth.ts). Undefined:
+   * the app signs users in itself and drops those headers.
+   */
+  readonly easyAuth?: EasyAuthMode | undefined;
 }
 
 /** Where Microsoft Graph is and which delegated scopes its access token is asked for. */
@@ -108,6 +115,7 @@ export function loadConfig(env: Env): AppConfig {
   const hosting = readPublicOrigins(env, problems);
   const graph = readGraph(settings, instance.value, problems);
   const redis = readRedisTarget(settings, instance.value, problems);
+  const easyAuth = readEasyAuthMode(env, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -124,6 +132,7 @@ export function loadConfig(env: Env): AppConfig {
     behindAppServiceFrontEnd: hosting.onAppService,
     graph,
     redis,
+    easyAuth,
   };
 }
 

@@ -22,6 +22,8 @@ import {
 } from "../contract/rules";
 import { DEFAULT_CALLBACK_PATH, HEALTH_CHECK_PATH, isGuid } from "../contract/settings";
 import { type RawStackConfig, Reader } from "./configKeys";
+import type { AuthMode } from "../contract/easy-auth";
+import { readAuthMode } from "./easy-auth";
 
 export { configDefaults, configKeys, type RawStackConfig } from "./configKeys";
 
@@ -66,6 +68,8 @@ export interface StackConfig {
   /** The readiness wait's bound, in minutes. */
   readinessTimeoutMinutes: number;
   tags: Record<string, string>;
+  /** Who signs users in: the app (default) or App Service's built-in authentication (components/easy-auth.ts). */
+  authMode: AuthMode;
 }
 
 /** Thrown when the stack configuration is invalid; lists every problem found. */
@@ -214,6 +218,7 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
     ...readScale(r, hosting.planSku, hosting.existingPlanId),
     ...readDeployment(r),
     tags: readTags(r),
+    authMode: readAuthMode(r),
   };
   if (r.problems.length > 0) throw new StackConfigError(r.problems);
   return { location: location!, webAppName: webAppName!, resourceGroupName, ...rest };

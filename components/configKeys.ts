@@ -6,6 +6,7 @@ import { DEFAULT_NODE_VERSION, DEFAULT_PLAN_SKU, DEFAULT_READINESS_TIMEOUT_MINUT
 import { DEFAULT_CLOUD } from "../contract/clouds";
 import { DEFAULT_CALLBACK_PATH, HEALTH_CHECK_PATH } from "../contract/settings";
 import type { ConfigProblem } from "./configError";
+import { DEFAULT_AUTH_MODE } from "../contract/easy-auth";
 
 /** Keys of the project namespace, exactly as declared in Pulumi.yaml (plus `tags`, an object Pulumi.yaml cannot type). */
 export const configKeys = [
@@ -32,6 +33,7 @@ export const configKeys = [
   "waitForReady",
   "readinessTimeoutMinutes",
   "tags",
+  "authMode",
 ] as const;
 export type ConfigKey = (typeof configKeys)[number];
 
@@ -55,6 +57,7 @@ export const configDefaults: Partial<Record<ConfigKey, string>> = {
   deployApp: "true",
   waitForReady: "true",
   readinessTimeoutMinutes: String(DEFAULT_READINESS_TIMEOUT_MINUTES),
+  authMode: DEFAULT_AUTH_MODE,
 };
 
 /** Raw values as the Pulumi engine hands them over (strings; arrays and objects JSON-encoded), plus provider settings. */

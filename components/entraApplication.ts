@@ -43,6 +43,15 @@ export interface EntraApplicationArgs {
    * administrator grants consent with the app's admin-consent link.
    */
   readonly grantAdminConsent?: boolean;
+  /**
+   * Optional. Let the authorize endpoint return ID tokens ("Implicit grant and hybrid flows" > ID tokens), which Easy
+   * Auth's hybrid `code id_token` sign-in needs. Source: App Service's "Configure Azure AD authentication" article,
+   * registration steps ("enable ID tokens to allow OpenID Connect user sign-ins from App Service"; revision
+   * 007218e1 of articles/app-service/configure-authentication-provider-aad.md; the current revision no longer lists
+   * registration settings). Access tokens from the authorize endpoint stay off. Defaults to false: the app's own
+   * sign-in uses the code flow only.
+   */
+  readonly idTokenIssuance?: boolean;
 }
 
 /**
@@ -76,8 +85,9 @@ export class EntraApplication extends pulumi.ComponentResource {
         displayName: args.displayName,
         signInAudience: args.signInAudience ?? DEFAULT_SIGN_IN_AUDIENCE,
         logoutUrl: args.logoutUrl,
-        // Sign-in uses the authorization code flow; nothing needs tokens from the authorize endpoint.
-        implicitIdTokenIssuanceEnabled: false,
+        // Sign-in uses the authorization code flow; only Easy Auth's hybrid flow needs an ID token from the authorize
+        // endpoint, and nothing needs an access token from it.
+        implicitIdTokenIssuanceEnabled: args.idTokenIssuance ?? false,
         implicitAccessTokenIssuanceEnabled: false,
         requestedAccessTokenVersion: 2,
       },

@@ -8,3 +8,4 @@ export * from "./linuxWebApp";
 export * from "./sessionRedis";
 export * from "./appDeployment";
 export * from "./secretlessWebApp";
+export * from "./easy-auth";

@@ -5,6 +5,8 @@ import { DEFAULT_SCALED_OUT_INSTANCES, type PlanSku, type RedisSku, defaultDispl
 import { type CloudName, DEFAULT_CLOUD, clouds } from "../contract/clouds";
 import { DEFAULT_CALLBACK_PATH } from "../contract/settings";
 import { AppDeployment, type AppPackageRef, RUN_FROM_PACKAGE_SETTINGS } from "./appDeployment";
+import { EASY_AUTH_PATHS, type AuthMode } from "../contract/easy-auth";
+import { EasyAuth, easyAuthAppSettings } from "./easy-auth";
 import { EntraApplication } from "./entraApplication";
 import { ManagedIdentity } from "./identity";
 import { LinuxWebApp } from "./linuxWebApp";
@@ -78,6 +80,13 @@ export interface SecretlessWebAppArgs {
   readonly instanceCount?: number;
   /** Optional. The Azure Managed Redis SKU with `scaleOut`. Defaults to `Balanced_B0`. */
   readonly redisSku?: RedisSku;
+  /**
+   * Optional. Who signs users in: `app` (the sample app, with the identity's token as its client assertion) or
+   * `easyAuth` (App Service's built-in authentication presents the same token through the FIC; see
+   * components/easy-auth.ts). Easy Auth is refused with `scaleOut`, a custom `callbackPath` or a multi-tenant
+   * `signInAudience`. Defaults to `app`.
+   */
+  readonly authMode?: AuthMode;
   /** Optional. Tags for every Azure resource that takes them. Defaults to none. */
   readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
@@ -138,19 +147,30 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
         )
       : undefined;
     // Run the deployed zip as it is, mounted read-only; settings the app gets whether this stack or its owner deploys it.
-    const appSettings = { ...args.appSettings, ...ownAppSettings(cloud, callbackPath, tenantId, entra, identity, redis), ...RUN_FROM_PACKAGE_SETTINGS };
+    const easyAuthMode = args.authMode === "easyAuth";
+    const appSettings = {
+      ...args.appSettings,
+      ...ownAppSettings(cloud, callbackPath, tenantId, entra, identity, redis),
+      ...(easyAuthMode ? easyAuthAppSettings(identity.clientId) : {}),
+      ...RUN_FROM_PACKAGE_SETTINGS,
+    };
     const site = this.host(name, args, resourceGroupName, identity, appSettings);
+    // Easy Auth mode: the platform signs users in, with the identity's token through the FIC (components/easy-auth.ts).
+    const easyAuth = easyAuthMode
+      ? new EasyAuth(`${name}-easy-auth`, { resourceGroupName, siteName: site.name, tenantId, clientId: entra.clientId, cloud }, { parent: this })
+      : undefined;
 
     // Register the deployed callback as the app's only redirect URI. Its host is known only once the site exists, and
-    // the site needs the app's client ID, so this separate resource closes the loop without a cycle.
-    const redirectUri = pulumi.interpolate`https://${site.defaultHostName}${callbackPath}`;
+    // the site needs the app's client ID, so this separate resource closes the loop without a cycle. In Easy Auth mode
+    // the callback is Easy Auth's own.
+    const redirectUri = pulumi.interpolate`https://${site.defaultHostName}${easyAuth ? EASY_AUTH_PATHS.callback : callbackPath}`;
     new azuread.ApplicationRedirectUris(
       `${name}-redirect-uris`,
       { applicationId: entra.applicationId, type: "Web", redirectUris: [redirectUri] },
       { parent: this },
     );
     // Deploy the app once everything it runs on and signs in with exists.
-    const deployment = args.appPackage === undefined ? undefined : this.deploy(name, args, args.appPackage, cloud, site, entra);
+    const deployment = args.appPackage === undefined ? undefined : this.deploy(name, args, args.appPackage, cloud, site, entra, easyAuth);
 
     this.url = site.url;
     this.defaultHostName = site.defaultHostName;
@@ -195,6 +215,7 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
         appRoleAssignmentRequired: args.appRoleAssignmentRequired,
         ownerObjectIds: args.appOwnerObjectIds,
         grantAdminConsent: args.grantAdminConsent,
+        idTokenIssuance: args.authMode === "easyAuth",
       },
       { parent: this },
     );
@@ -244,6 +265,7 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
     cloud: CloudName,
     site: LinuxWebApp,
     entra: EntraApplication,
+    easyAuth: EasyAuth | undefined,
   ): AppDeployment {
     return new AppDeployment(
       `${name}-app`,
@@ -256,7 +278,8 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
         readinessTimeoutMinutes: args.readinessTimeoutMinutes,
         waitForReady: args.waitForReady,
       },
-      { parent: this, dependsOn: [...site.deploymentDependencies, entra] },
+      // In Easy Auth mode the app starts only once authentication is on (it refuses the headers otherwise).
+      { parent: this, dependsOn: [...site.deploymentDependencies, entra, ...(easyAuth ? [easyAuth] : [])] },
     );
   }
 }

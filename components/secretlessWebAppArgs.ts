@@ -29,6 +29,7 @@ import {
   graphSettings,
 } from "../contract/settings";
 import { RUN_FROM_PACKAGE_SETTINGS } from "./appDeployment";
+import { EASY_AUTH_OWNED_SETTINGS, easyAuthConflicts } from "./easy-auth";
 import type { EntraApplication } from "./entraApplication";
 import type { ManagedIdentity } from "./identity";
 import type { SecretlessWebAppArgs } from "./secretlessWebApp";
@@ -101,10 +102,18 @@ export function validateArgs(args: SecretlessWebAppArgs): void {
     [Object.values(DownstreamApiSetting), "for the cloud's Microsoft Graph and the permission the app registration declares"],
     [Object.keys(RUN_FROM_PACKAGE_SETTINGS), "so the site runs the deployed zip as it is"],
     [Object.values(RedisSetting), "from the Redis it creates with scaleOut"],
+    [EASY_AUTH_OWNED_SETTINGS, "for authMode easyAuth (the identity Easy Auth presents, and the mode the app trusts)"],
   ];
   for (const key of Object.keys(args.appSettings ?? {})) {
     const why = ownedSettings.find(([names]) => names.some((own) => own.toLowerCase() === key.toLowerCase()))?.[1];
     if (why) errors.push({ propertyPath: `appSettings.${key}`, reason: `${key} is set by SecretlessWebApp ${why}; remove it from appSettings.` });
+  }
+  if (args.authMode !== undefined && args.authMode !== "app" && args.authMode !== "easyAuth") {
+    errors.push({ propertyPath: "authMode", reason: `"${String(args.authMode)}" is not an auth mode; use app or easyAuth.` });
+  }
+  if (args.authMode === "easyAuth") {
+    const conflicts = easyAuthConflicts({ scaleOut: args.scaleOut, callbackPath: args.callbackPath, signInAudience: plain<string>(args.signInAudience, "string") });
+    for (const { key, problem } of conflicts) errors.push({ propertyPath: key, reason: `${key} ${problem}` });
   }
   if (errors.length > 0) throw new pulumi.InputPropertiesError({ message: "Invalid arguments for SecretlessWebApp", errors });
 }

@@ -6,6 +6,9 @@
 //   npm run dev -- --redis      sessions in a local Redis (Debian's redis-server, TLS, ACL user = the identity's
 //                               object ID, password = its managed-identity token), as the app runs scaled out
 //                               (DEV_REDIS=1 does the same)
+//   npm run dev -- --easy-auth  Easy Auth mode: the app behind a local stand-in for App Service's built-in
+//                               authentication (local/easy-auth-proxy.ts), which signs in with the emulator and
+//                               injects the platform's X-MS-CLIENT-PRINCIPAL headers; open the stand-in's URL
 //
 // The emulator registers http://localhost:<PORT>/signin-oidc as redirect URI and /signout-oidc as front-channel
 // logout URL; the app gets the emulator's settings (AzureAd__*, IDENTITY_ENDPOINT/HEADER, NODE_EXTRA_CA_CERTS) and
@@ -14,7 +17,9 @@
 import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
-import { childApp } from "../local/child-app";
+import { trustEmulatorCertificate } from "../emulator/testing";
+import { childApp, freePort } from "../local/child-app";
+import { startEasyAuthProxy, type EasyAuthProxy } from "../local/easy-auth-proxy";
 import { startRedisForApp } from "../local/redis";
 import { startLocalStack } from "../local/stack";
 
@@ -28,7 +33,14 @@ async function main(): Promise<void> {
   await ensurePortFree(port);
 
   const args = built ? ["--enable-source-maps", entry] : ["--import", "tsx", entry];
-  const env = { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? "info" };
+  const easyAuth = process.argv.includes("--easy-auth");
+  // Easy Auth mode: the stand-in takes PORT, the app a free port behind it that only the stand-in calls.
+  const appPort = easyAuth ? await freePort() : port;
+  const env = {
+    ...process.env,
+    LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
+    ...(easyAuth ? { SignIn__AuthMode: "easyAuth", EASY_AUTH_LOCAL_STAND_IN: "true" } : {}),
+  };
   const withRedis = process.argv.includes("--redis") || process.env.DEV_REDIS === "1";
   let redis: Awaited<ReturnType<typeof startRedisForApp>> | undefined;
   const overrides = withRedis
@@ -37,9 +49,17 @@ async function main(): Promise<void> {
         return redis.env;
       }
     : undefined;
-  const stack = await startLocalStack(childApp({ args, port, env, cwd: ROOT, ...(overrides ? { overrides } : {}) }));
+  const stack = await startLocalStack(childApp({ args, port: appPort, env, cwd: ROOT, ...(overrides ? { overrides } : {}) }));
   const { emu, app } = stack;
+  let proxy: EasyAuthProxy | undefined;
+  if (easyAuth) {
+    trustEmulatorCertificate(emu);
+    proxy = await startEasyAuthProxy({ emu, upstream: app.url, port });
+    // As the stack registers it in Easy Auth mode: Easy Auth's callback is the only redirect URI.
+    emu.setRedirectUris([proxy.redirectUri]);
+  }
   const close = async (): Promise<void> => {
+    await proxy?.close();
     await stack.close();
     await redis?.close();
   };
@@ -50,7 +70,8 @@ async function main(): Promise<void> {
   if (redis) console.log(`Redis            rediss://${redis.redis.host}:${redis.redis.port} (user ${redis.redis.username}, password: its managed-identity token)`);
   console.log(`App              ${built ? "dist/app/server.js" : "app/server.ts"}\n`);
   // startLocalStack returns once the emulator listens and the app answers its health check: both are ready now.
-  console.log(`Open ${app.url}/ and sign in. Ctrl+C stops the app and the emulator.\n`);
+  if (proxy) console.log(`Easy Auth        ${proxy.url} (local stand-in for App Service authentication) -> app ${app.url}\n`);
+  console.log(`Open ${proxy?.url ?? app.url}/ and sign in. Ctrl+C stops the app and the emulator.\n`);
 
   let stopping = false;
   const stop = async (code: number): Promise<void> => {

@@ -76,6 +76,17 @@ function describe(r: RegisteredResource): string[] {
     case "azure-native:web:WebAppScmAllowed":
     case "azure-native:web:WebAppFtpAllowed":
       return [`basic auth   allow=${i.allow}`];
+    case "azure-native:web:WebAppAuthSettingsV2WithoutSecrets": {
+      const aad = i.identityProviders.azureActiveDirectory;
+      return [
+        `Easy Auth    Microsoft provider, clientId ${aad.registration.clientId}, issuer ${aad.registration.openIdIssuer}`,
+        `credential   ${aad.registration.clientSecretSettingName} (the managed identity's token through the FIC; no secret)`,
+        `unauthed     ${i.globalValidation.unauthenticatedClientAction}, except ${(i.globalValidation.excludedPaths as string[]).join(", ")}`,
+        `login        ${(aad.login.loginParameters as string[]).join("; ")}; token store ${i.login.tokenStore.enabled ? "on" : "off"}`,
+      ];
+    }
+    case "azure-native:web:WebAppSlotConfigurationNames":
+      return [`slot-sticky  ${(i.appSettingNames as string[]).join(", ")}`];
     case "command:local:Command":
       return describeCommand(i);
     default:

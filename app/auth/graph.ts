@@ -165,7 +165,7 @@ function aadstsOf(error: unknown): number | undefined {
 }
 
 /** `GET {baseUrl}/me?$select=displayName,mail,jobTitle` with the user's token; Graph's answer explained when not 200. */
-async function callGraph(config: AppConfig, token: string, timeoutMs: number, log: GraphRequest["log"]): Promise<GraphOutcome> {
+export async function callGraph(config: AppConfig, token: string, timeoutMs: number, log: GraphRequest["log"]): Promise<GraphOutcome> {
   const url = `${config.graph.baseUrl}/me?$select=${PROFILE_FIELDS}`;
   let response: Response;
   try {

@@ -11,6 +11,7 @@
  */
 import { redisRules, storageAndRoleRules } from "./access";
 import { credentialRules } from "./credentials";
+import { easyAuthIdentitySetting, easyAuthRules } from "./easy-auth";
 import type { PlannedResource, Rule, Violation } from "./model";
 import { secretRules } from "./secrets";
 import { ficCount, ficTrustsWebAppIdentity, webAppBasicAuthOff, webAppIdentityMatchesFic, webAppTokenExchangeMatchesFic } from "./stack";
@@ -31,6 +32,8 @@ export const rules: readonly Rule[] = [
   ...redisRules,
   webAppIdentityMatchesFic,
   webAppTokenExchangeMatchesFic,
+  ...easyAuthRules,
+  easyAuthIdentitySetting,
 ];
 
 /**

@@ -51,6 +51,7 @@ describe("stack configuration", () => {
       waitForReady: true,
       readinessTimeoutMinutes: 10,
       tags: {},
+      authMode: "app",
     });
   });
 

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { evaluateRecorded } from "../../policy/offline";
+import { EASY_AUTH_RULE_NAMES } from "../../policy/rules/easy-auth";
 import { GITHUB_ISSUER, MAX_FICS_PER_PARENT, rules, secretName, secretValue } from "../../policy/rules";
 import { AzureAdSetting } from "../../contract/settings";
 import { type RegisteredResource, SUBSCRIPTION_ID, T, TENANT_ID, guidFrom } from "../../offline/azureMocks";
@@ -464,7 +465,8 @@ describe.each(variants)("$rule fails on $broken", (v) => {
 
 describe("the table", () => {
   it("breaks every rule at least once", () => {
-    expect(rules.map((r) => r.name).filter((name) => !variants.some((v) => v.rule === name))).toEqual([]);
+    // The Easy Auth rules are broken against the Easy Auth stack, in test/policy/easy-auth.test.ts.
+    expect(rules.map((r) => r.name).filter((name) => !variants.some((v) => v.rule === name) && !EASY_AUTH_RULE_NAMES.includes(name))).toEqual([]);
   });
 });
 
