@@ -25,6 +25,8 @@ const OTHER_TIERS = TIERS.map((tier) => `test/**/*.${tier}.test.ts`);
 const GUARD = ["test/support/tier-guard.ts"];
 const PULUMI = ["test/infra/**/*.test.ts", "test/policy/**/*.test.ts", "test/bootstrap/**/*.test.ts"];
 const LANGUAGE_HOST = ["test/**/languageHost*.test.ts"];
+// The program packages the app (esbuild, a child process) unless its zip is up to date: built once before these run.
+const PACKAGE_ONCE = ["test/support/package-once.ts"];
 
 export default defineConfig({
   test: {
@@ -47,11 +49,21 @@ export default defineConfig({
           include: PULUMI,
           exclude: [...OTHER_TIERS, ...LANGUAGE_HOST],
           setupFiles: [...GUARD, "test/support/shared-worker.ts"],
+          globalSetup: PACKAGE_ONCE,
           isolate: false,
           testTimeout: 30_000,
         },
       },
-      { test: { name: "unit-isolated", include: LANGUAGE_HOST, exclude: OTHER_TIERS, setupFiles: GUARD, testTimeout: 60_000 } },
+      {
+        test: {
+          name: "unit-isolated",
+          include: LANGUAGE_HOST,
+          exclude: OTHER_TIERS,
+          setupFiles: GUARD,
+          globalSetup: PACKAGE_ONCE,
+          testTimeout: 60_000,
+        },
+      },
       { test: { name: "integration", include: ["test/**/*.integration.test.ts"], setupFiles: GUARD, testTimeout: 30_000 } },
       { test: { name: "process", include: ["test/**/*.process.test.ts"], testTimeout: 60_000, hookTimeout: 60_000 } },
       { test: { name: "e2e", include: ["test/**/*.e2e.test.ts"], testTimeout: 60_000, hookTimeout: 60_000 } },
