@@ -30,4 +30,5 @@ export const resourceGroupName = app.resourceGroupName;
 export const webAppName = app.webAppName;
 export const redirectUri = app.redirectUri;
 export const redisHostName = app.redisHostName;
+export const stagingUrl = app.stagingUrl;
 export const appPackageSha256 = app.appPackageSha256;

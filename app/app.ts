@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
-import type { AppConfig } from "./config";
+import type { AppConfig } from "./app-config";
 import { platformIdentityHeaders } from "./auth/easy-auth";
 import { createGraphClient } from "./auth/graph";
 import { createManagedIdentityAssertion, createManagedIdentityTokenSource, type AssertionProvider } from "./auth/managed-identity";
@@ -9,12 +9,15 @@ import { createReadinessCheck, type ReadinessCacheOptions } from "./auth/readine
 import { loggerOptions, msalLogger } from "./logging";
 import { errorPages } from "./plugins/errors";
 import { security } from "./plugins/security";
-import { sessionLimits, sessionsAndAttempts, type Session, type KeptSignInAttempt, type SessionOptions, type SessionStores } from "./plugins/sessions";
+import { sessionsAndAttempts } from "./plugins/sessions";
+import { sessionLimits, type SessionOptions } from "./sessions/limits";
+import type { KeptSignInAttempt, Session, SessionStores } from "./sessions/records";
 import { assetRoutes } from "./routes/assets";
-import { authRoutes, type SignInRateLimit } from "./routes/auth";
+import { authRoutes } from "./routes/auth";
 import { easyAuthRoutes } from "./routes/easy-auth";
 import { healthRoutes } from "./routes/health";
 import { pageRoutes } from "./routes/pages";
+import type { SignInRateLimit } from "./sign-in-rate-limit";
 import { createMemoryStores } from "./stores/memory";
 import { createRedisStores, type RedisStoreOptions } from "./stores/redis";
 
@@ -26,14 +29,14 @@ export interface AppDeps {
   readonly logger?: FastifyServerOptions["logger"];
   /** Where JSON logs go (tests capture them); defaults to stdout. */
   readonly logStream?: NodeJS.WritableStream;
-  /** Session timeouts and bound, and sign-in attempt bounds. Defaults: see SessionOptions. */
+  /** Session timeouts and bounds, and sign-in attempt bounds, over `config.sessions`. Defaults: see SessionOptions. */
   readonly sessions?: SessionOptions;
   /**
    * Tuning of the Redis store when `config.redis` is set (timeouts, backoff, extra TLS options such as a local CA).
    * Defaults: see RedisStoreOptions.
    */
   readonly redis?: Pick<RedisStoreOptions, "tls" | "namespace" | "commandTimeoutMs" | "connectTimeoutMs" | "maxBackoffMs">;
-  /** /signin requests one client address may make. Defaults to 30 a minute. */
+  /** /signin requests one client (IPv4 address or IPv6 /64) may make, and the clock. Defaults to 60 a minute. */
   readonly signInRateLimit?: SignInRateLimit;
   /** jose's JWKS refetch cooldown for unknown key IDs. Defaults to 10 s. */
   readonly jwksCooldownMs?: number;
@@ -127,7 +130,7 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): FastifyInstanc
   }
   // Nobody vouches for the platform's identity headers here: drop them before any route sees them.
   app.register(platformIdentityHeaders);
-  const limits = sessionLimits(deps.sessions);
+  const limits = sessionLimits({ ...config.sessions, ...deps.sessions });
   const stores: SessionStores = config.redis
     ? createRedisStores<Session, KeptSignInAttempt>({ ...deps.redis, target: config.redis, tokens, log: app.log }, limits.sessions, limits.attempts)
     : createMemoryStores<Session, KeptSignInAttempt>(limits.sessions, limits.attempts);

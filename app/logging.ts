@@ -5,6 +5,7 @@
 import type { FastifyBaseLogger, FastifyServerOptions } from "fastify";
 import { LogLevel, type NodeSystemOptions } from "@azure/msal-node";
 import pino from "pino";
+import { prettyLogStream } from "./log-format";
 
 /** Query parameters whose values must never reach a log line (request URLs are logged). */
 const SECRET_PARAMS = ["code", "state", "id_token", "access_token", "refresh_token", "client_assertion", "session_state", "sid", "csrf"];
@@ -17,12 +18,15 @@ const SECRET_FIELDS = [
 /**
  * JSON logs at LOG_LEVEL (default "info") with cookies, authorization headers and token fields redacted. Without a
  * stream they go to stdout asynchronously: the lines logged while one write is under way go out in the next, instead
- * of one blocking write per line (two a request), and pino flushes what is left when the process exits.
+ * of one blocking write per line (two a request), and pino flushes what is left when the process exits. When stdout
+ * is a terminal (a person runs the app: `npm run dev`), they go through {@link prettyLogStream} as one readable line
+ * each (LOG_FORMAT=json keeps JSON there too).
  */
 export function loggerOptions(stream?: NodeJS.WritableStream): NonNullable<FastifyServerOptions["logger"]> {
+  const pretty = stream === undefined && process.stdout.isTTY === true && process.env.LOG_FORMAT !== "json";
   return {
     level: process.env.LOG_LEVEL ?? "info",
-    stream: stream ?? pino.destination({ dest: 1, sync: false }),
+    stream: stream ?? (pretty ? prettyLogStream(process.stdout) : pino.destination({ dest: 1, sync: false })),
     redact: {
       paths: [
         "req.headers.cookie",

@@ -1,6 +1,6 @@
 // Entry point: App Service runs `node server.js` (the bundle of this file). Everything testable lives in app.ts.
 import { createApp } from "./app";
-import { ConfigError, loadConfig, type AppConfig } from "./config";
+import { ConfigError, loadConfig, type AppConfig } from "./app-config";
 import { startupFailure } from "./startup";
 
 const SHUTDOWN_TIMEOUT_MS = 10_000;
@@ -22,7 +22,10 @@ async function main(): Promise<void> {
   const app = createApp(config);
   // App Service forwards to the container on PORT; 0.0.0.0 so its front end can reach it. HOST narrows it locally.
   const host = process.env.HOST || "0.0.0.0";
-  await app.listen({ port: config.port, host });
+  // The socket's address (127.0.0.1, 0.0.0.0) is not where browsers reach the app: name the public origin too.
+  const publicUrl = `${config.publicOrigins[0]}/`;
+  const listenTextResolver = (address: string): string => `listening on ${address}; open ${publicUrl}`;
+  await app.listen({ port: config.port, host, listenTextResolver });
   app.log.info(
     { authority: config.authority, clientId: config.clientId, managedIdentityClientId: config.managedIdentityClientId, callbackPath: config.callbackPath },
     "sample app ready",

@@ -87,7 +87,7 @@ export function signedInPage(view: SignedInView): string {
 <button type="submit" id="sign-out">Sign out</button>
 </form>
 <h2>How this sign-in was trusted</h2>
-${trustChainSvg(view.trust)}
+${trustChainList(view.trust)}
 ${graphProfileSection(view.graph)}
 <h2>ID token claims</h2>
 <table id="claims">
@@ -146,18 +146,66 @@ function problemPage(problem: SignInProblem): string {
 <p class="fix" id="problem-fix"><strong>How to fix it:</strong> ${escapeHtml(problem.fix)}</p>
 ${details ? `<dl class="problem">${details}</dl>` : ""}
 ${problem.adminConsentUrl ? adminConsentLink(problem.adminConsentUrl) : ""}
-<p><a class="button" href="/signin">Sign in again</a> <a href="/">Home</a></p>`,
+${actions({ href: "/signin", label: "Sign in again" })}`,
   );
 }
 
-/** A plain message page for request errors (400, 403, 404, 500). */
-export function messagePage(title: string, message: string): string {
-  return layout(title, `<h1 id="problem-title">${escapeHtml(title)}</h1>\n<p id="problem-fix">${escapeHtml(message)}</p>\n<p><a href="/">Home</a></p>`);
+/** A link a page offers as its way on, shown as a button. */
+export interface PageAction {
+  readonly href: string;
+  readonly label: string;
 }
 
-/** The body of the front-channel logout response (loaded in a hidden iframe by Entra). */
+/**
+ * A plain message page for request errors (400, 403, 404, 500): the title, what to do, and a way on (`action` as a
+ * button, then the home page).
+ */
+export function messagePage(title: string, message: string, action?: PageAction): string {
+  return layout(
+    title,
+    `<h1 id="problem-title">${escapeHtml(title)}</h1>
+<p id="problem-fix">${escapeHtml(message)}</p>
+${actions(action)}`,
+  );
+}
+
+/** The buttons under a message: `action` (if any) and Home, spaced apart. */
+function actions(action?: PageAction): string {
+  const first = action
+    ? `<a class="button" id="page-action" href="${escapeHtml(action.href)}">${escapeHtml(action.label)}</a>`
+    : "";
+  const home = `<a class="${action ? "button secondary" : "button"}" href="/">Home</a>`;
+  return `<p class="actions">${first}${home}</p>`;
+}
+
+/**
+ * The page for a request to a host name the app does not answer at: styled (its stylesheet is served for any host)
+ * and naming the URL to open, so a mistyped or loopback address leads on instead of looping to itself.
+ */
+export function unknownHostPage(origin: string): string {
+  const url = `${origin}/`;
+  return layout(
+    "Unknown host",
+    `<h1 id="problem-title">Unknown host</h1>
+<p id="problem-fix">This app does not answer at this host name. Open it at
+<a id="app-url" href="${escapeHtml(url)}">${escapeHtml(url)}</a>.</p>
+<p>Operators: custom domains go in the <code>AllowedHosts</code> setting.</p>
+<p class="actions"><a class="button" href="${escapeHtml(url)}">Open ${escapeHtml(url)}</a></p>`,
+  );
+}
+
+/**
+ * The body of the front-channel logout response: Entra loads it in a hidden iframe, but a person may open the URL
+ * too, so it says what happened and leads on.
+ */
 export function frontChannelSignedOutPage(): string {
-  return layout("Signed out", "<h1>Signed out</h1>");
+  return layout(
+    "Signed out",
+    `<h1>Signed out</h1>
+<p>When you sign out of Microsoft Entra elsewhere, Entra tells this app at this address, and your session here
+ends too.</p>
+${actions({ href: "/signin", label: "Sign in again" })}`,
+  );
 }
 
 function formatClaim(name: string, value: unknown): string {
@@ -168,49 +216,50 @@ function formatClaim(name: string, value: unknown): string {
 }
 
 /**
- * An inline SVG of the trust chain: browser → app → managed-identity endpoint → Entra's FIC exchange → ID token.
- * Styling comes from app.css (no inline styles, so the CSP stays strict).
+ * The trust chain as an ordered list of boxes joined by arrows (app.css draws them): browser → app →
+ * managed-identity endpoint → Entra's FIC exchange → ID token. HTML rather than an SVG, so the text keeps the
+ * page's size and wraps at any width (a scaled SVG shrank it to about 5 px on a phone). No inline styles: the CSP
+ * stays strict.
  */
-function trustChainSvg(trust: TrustChain): string {
-  const steps: Array<{ title: string; lines: string[] }> = [
+function trustChainList(trust: TrustChain): string {
+  const subjectMatches = trust.ficSubject === trust.managedIdentityPrincipalId;
+  // A line is prose, or a label and an identifier (set in monospace, wrapping anywhere).
+  const steps: Array<{ title: string; lines: Array<string | [label: string, value: string]> }> = [
     { title: "1. Browser", lines: ["signs in with auth code + PKCE (form_post)"] },
-    { title: `2. This app`, lines: [trust.appOrigin, "asks its managed identity for a token (no secret stored)"] },
+    {
+      title: "2. This app",
+      lines: [["at", trust.appOrigin], "asks its managed identity for a token (no secret stored)"],
+    },
     {
       title: "3. Managed identity endpoint (IDENTITY_ENDPOINT)",
       lines: [
-        `user-assigned identity, client ID ${trust.managedIdentityClientId}`,
-        `principal ID ${trust.managedIdentityPrincipalId} (its token's oid)`,
-        `token for ${trust.ficAudience}`,
+        ["user-assigned identity, client ID", trust.managedIdentityClientId],
+        ["principal ID", `${trust.managedIdentityPrincipalId} (its token's oid)`],
+        ["token for", trust.ficAudience],
       ],
     },
     {
       title: "4. Entra: federated identity credential on the app registration",
       lines: [
-        `issuer ${trust.ficIssuer}`,
-        `audience ${trust.ficAudience}`,
-        `subject ${trust.ficSubject} ${trust.ficSubject === trust.managedIdentityPrincipalId ? "= the identity's principal ID" : "≠ the identity's principal ID"}`,
+        ["issuer", trust.ficIssuer],
+        ["audience", trust.ficAudience],
+        ["subject", `${trust.ficSubject} ${subjectMatches ? "=" : "≠"} the identity's principal ID`],
       ],
     },
-    { title: "5. ID token", lines: [`issuer ${trust.idTokenIssuer}`, `audience ${trust.clientId}`] },
+    { title: "5. ID token", lines: [["issuer", trust.idTokenIssuer], ["audience", trust.clientId]] },
   ];
-  const width = 760;
-  const lineHeight = 16;
-  const boxHeightOf = (step: { lines: string[] }) => 30 + step.lines.length * lineHeight;
-  const gap = 26;
-  const tops = steps.map((_, i) => 2 + steps.slice(0, i).reduce((sum, step) => sum + boxHeightOf(step) + gap, 0));
-  const height = tops.at(-1)! + boxHeightOf(steps.at(-1)!) + 2;
-  const parts = steps.map((step, i) => {
-    const y = tops[i]!;
-    const boxHeight = boxHeightOf(step);
-    const lines = step.lines
-      .map((line, j) => `<text class="chain-detail" x="16" y="${y + 40 + j * lineHeight}">${escapeHtml(line)}</text>`)
-      .join("");
-    const arrow =
-      i < steps.length - 1
-        ? `<line class="chain-arrow" x1="${width / 2}" y1="${y + boxHeight}" x2="${width / 2}" y2="${y + boxHeight + gap - 6}"/>` +
-          `<polygon class="chain-head" points="${width / 2 - 6},${y + boxHeight + gap - 8} ${width / 2 + 6},${y + boxHeight + gap - 8} ${width / 2},${y + boxHeight + gap}"/>`
-        : "";
-    return `<rect class="chain-box" x="2" y="${y}" width="${width - 4}" height="${boxHeight}" rx="8"/><text class="chain-title" x="16" y="${y + 22}">${escapeHtml(step.title)}</text>${lines}${arrow}`;
-  });
-  return `<svg id="trust-chain" class="trust-chain" role="img" aria-labelledby="trust-chain-title" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg"><title id="trust-chain-title">Trust chain of this sign-in</title>${parts.join("")}</svg>`;
+  const items = steps.map(
+    (step) =>
+      `<li class="chain-box"><p class="chain-title">${escapeHtml(step.title)}</p>` +
+      step.lines
+        .map((line) =>
+          typeof line === "string"
+            ? `<p class="chain-detail">${escapeHtml(line)}</p>`
+            : `<p class="chain-detail">${escapeHtml(line[0])} ` +
+              `<span class="chain-value">${escapeHtml(line[1])}</span></p>`,
+        )
+        .join("") +
+      "</li>",
+  );
+  return `<ol id="trust-chain" class="trust-chain" aria-label="Trust chain of this sign-in">${items.join("\n")}</ol>`;
 }

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { DEFAULT_READINESS_TIMEOUT_MINUTES } from "../contract/catalogue";
 import { readinessTimeoutProblem } from "../contract/rules";
+import { DEFAULT_SLOT_AFTER_SWAP, type SlotAfterSwap, slotAfterSwapProblem } from "../contract/slots";
 
 /** The package to deploy, as `packageApp()` (deploy/package-app.ts) returns it. */
 export interface AppPackageRef {
@@ -27,6 +28,21 @@ export interface AppDeploymentArgs {
   readonly readinessTimeoutMinutes?: pulumi.Input<number>;
   /** Optional. Wait for `/readyz` after deploying. Defaults to true. */
   readonly waitForReady?: boolean;
+  /**
+   * Optional. Deploy through this staging slot of the site instead of in place: push the package to the slot's Kudu,
+   * wait for the slot's `/readyz`, swap it into production and wait for production's `/readyz` (deploy/swap.ts). The
+   * readiness waits are then the swap's guard and always run. Defaults to none: deploy in place.
+   */
+  readonly stagingSlot?: {
+    /** The slot's name (`staging`). */
+    readonly name: pulumi.Input<string>;
+    /** The slot's SCM (Kudu) host, from the slot resource (`scmHostNameOf`). */
+    readonly scmHostName: pulumi.Input<string>;
+    /** The slot's default host name, where the swap first waits for `/readyz`. */
+    readonly defaultHostName: pulumi.Input<string>;
+    /** What happens to the slot, holding the previous version, after the swap. Defaults to `keep`. */
+    readonly afterSwap?: pulumi.Input<SlotAfterSwap>;
+  };
 }
 
 /**
@@ -46,6 +62,7 @@ export const RUN_FROM_PACKAGE_SETTINGS = {
 /** The command lines, relative to the project root: the same on every machine, so they never show as a diff. */
 export const DEPLOY_COMMAND = "node --import tsx deploy/one-deploy.ts";
 export const WAIT_READY_COMMAND = "node --import tsx deploy/wait-ready.ts";
+export const SWAP_COMMAND = "node --import tsx deploy/swap.ts";
 
 /**
  * Deploys the bundled app to an App Service site and waits until it proves the secretless chain works.
@@ -55,6 +72,8 @@ export const WAIT_READY_COMMAND = "node --import tsx deploy/wait-ready.ts";
  *    token (DefaultAzureCredential), which the script obtains itself: no token, key or publishing credential is an
  *    input, an environment variable or an output of either command.
  * 2. `deploy/wait-ready.ts` polls `https://{defaultHostName}/readyz` until the app reports ready (bounded).
+ * With `stagingSlot`, the zip goes to the slot's Kudu instead, and the second command is `deploy/swap.ts`: the slot's
+ * `/readyz`, the swap into production (ARM, the deployer's token again), production's `/readyz`.
  *
  * Both re-run exactly when the package's sha256 or the site ID changes (their `triggers`). Pass the site, its settings
  * and the basic-auth-off resources as `dependsOn`: the deploy waits for all of them.
@@ -72,6 +91,9 @@ export class AppDeployment extends pulumi.ComponentResource {
     const triggers = [pkg.sha256, siteId];
     // The caller's dependencies hold for the commands themselves, not just for this component's registration.
     const dependsOn = opts?.dependsOn;
+    const slot = args.stagingSlot;
+    const readinessTimeout = () =>
+      pulumi.output(args.readinessTimeoutMinutes ?? DEFAULT_READINESS_TIMEOUT_MINUTES).apply(requireTimeout);
 
     // Push the zip with OneDeploy, after the site, its settings and basic auth off.
     const deploy = new command.local.Command(
@@ -79,7 +101,10 @@ export class AppDeployment extends pulumi.ComponentResource {
       {
         create: DEPLOY_COMMAND,
         environment: {
-          DEPLOY_SCM_HOST: pulumi.output(args.scmHostName).apply((h) => requireHostName(h, "scmHostName")),
+          // With a staging slot the package goes to the slot's own Kudu; production keeps serving meanwhile.
+          DEPLOY_SCM_HOST: pulumi
+            .output(slot ? slot.scmHostName : args.scmHostName)
+            .apply((h) => requireHostName(h, "scmHostName")),
           DEPLOY_ZIP_PATH: pkg.zipPath,
           DEPLOY_ZIP_SHA256: pkg.sha256,
           DEPLOY_ARM_SCOPE: pulumi.output(args.armScope).apply(requireArmScope),
@@ -92,9 +117,10 @@ export class AppDeployment extends pulumi.ComponentResource {
       { parent: this, dependsOn },
     );
 
-    // Wait for the app to prove the chain, after the deploy.
-    const ready =
-      args.waitForReady === false
+    // Wait for the app to prove the chain, after the deploy: in place, or on the slot and on production around a swap.
+    const ready = slot
+      ? this.swap(name, args, slot, triggers, readinessTimeout(), deploy)
+      : args.waitForReady === false
         ? undefined
         : new command.local.Command(
             `${name}-ready`,
@@ -102,7 +128,7 @@ export class AppDeployment extends pulumi.ComponentResource {
               create: WAIT_READY_COMMAND,
               environment: {
                 READY_HOST: pulumi.output(args.defaultHostName).apply((h) => requireHostName(h, "defaultHostName")),
-                READY_TIMEOUT_MINUTES: pulumi.output(args.readinessTimeoutMinutes ?? DEFAULT_READINESS_TIMEOUT_MINUTES).apply(requireTimeout),
+                READY_TIMEOUT_MINUTES: readinessTimeout(),
               },
               triggers,
               logging: command.types.enums.local.Logging.StdoutAndStderr,
@@ -114,6 +140,40 @@ export class AppDeployment extends pulumi.ComponentResource {
     this.deployedSha256 = pulumi.all([deploy.stdout, pkg.sha256]).apply(([, sha]) => sha);
     this.ready = ready ? ready.stdout.apply(() => true) : pulumi.output(true);
     this.registerOutputs({ deployedSha256: this.deployedSha256, ready: this.ready });
+  }
+
+  /**
+   * Proves the slot, swaps it into production and proves production (deploy/swap.ts), with the deployer's own Entra
+   * token for Azure Resource Manager. Nothing it is given is secret: hosts, the site's ARM ID, the ARM scope.
+   */
+  private swap(
+    name: string,
+    args: AppDeploymentArgs,
+    slot: NonNullable<AppDeploymentArgs["stagingSlot"]>,
+    triggers: pulumi.Input<unknown>[],
+    readinessTimeout: pulumi.Output<string>,
+    deploy: command.local.Command,
+  ): command.local.Command {
+    return new command.local.Command(
+      `${name}-swap`,
+      {
+        create: SWAP_COMMAND,
+        environment: {
+          SWAP_SITE_ID: pulumi.output(args.siteId).apply(requireSiteId),
+          SWAP_SLOT: pulumi.output(slot.name).apply(requireSlotName),
+          SWAP_SLOT_HOST: host(slot.defaultHostName, "stagingSlot.defaultHostName"),
+          SWAP_SLOT_SCM_HOST: host(slot.scmHostName, "stagingSlot.scmHostName"),
+          SWAP_PRODUCTION_HOST: pulumi.output(args.defaultHostName).apply((h) => requireHostName(h, "defaultHostName")),
+          SWAP_ARM_SCOPE: pulumi.output(args.armScope).apply(requireArmScope),
+          SWAP_AFTER: pulumi.output(slot.afterSwap ?? DEFAULT_SLOT_AFTER_SWAP).apply(requireAfterSwap),
+          READY_TIMEOUT_MINUTES: readinessTimeout,
+        },
+        triggers,
+        logging: command.types.enums.local.Logging.StdoutAndStderr,
+        addPreviousOutputInEnv: false,
+      },
+      { parent: this, dependsOn: [deploy] },
+    );
   }
 }
 
@@ -169,6 +229,35 @@ function requireArmScope(scope: string): string {
     throw new Error(`Invalid AppDeployment arguments: armScope must be an Azure Resource Manager scope such as https://management.azure.com/.default, got ${JSON.stringify(scope)}.`);
   }
   return scope;
+}
+
+function requireSiteId(id: string): string {
+  const group = "\\/resourceGroups\\/[\\w.()-]{1,90}";
+  const site = "\\/providers\\/Microsoft\\.Web\\/sites\\/[A-Za-z0-9-]{2,60}";
+  if (!new RegExp(`^\\/subscriptions\\/[0-9a-f-]{36}${group}${site}$`, "i").test(id ?? "")) {
+    const got = JSON.stringify(id);
+    throw new Error(`Invalid AppDeployment arguments: siteId must be a web app's ARM resource ID, got ${got}.`);
+  }
+  return id;
+}
+
+/** A host name input, checked once it resolves. */
+function host(value: pulumi.Input<string>, field: string): pulumi.Output<string> {
+  return pulumi.output(value).apply((h) => requireHostName(h, field));
+}
+
+function requireSlotName(slot: string): string {
+  if (!/^[a-z0-9][a-z0-9-]{0,58}$/i.test(slot ?? "")) {
+    const got = JSON.stringify(slot);
+    throw new Error(`Invalid AppDeployment arguments: stagingSlot.name must be a slot name, got ${got}.`);
+  }
+  return slot;
+}
+
+function requireAfterSwap(mode: string): string {
+  const problem = slotAfterSwapProblem(mode);
+  if (problem) throw new Error(`Invalid AppDeployment arguments: stagingSlot.afterSwap ${problem}`);
+  return mode;
 }
 
 function requireTimeout(minutes: number): string {

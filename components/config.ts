@@ -22,6 +22,13 @@ import {
 } from "../contract/rules";
 import { DEFAULT_CALLBACK_PATH, HEALTH_CHECK_PATH, isGuid } from "../contract/settings";
 import { type RawStackConfig, Reader } from "./configKeys";
+import {
+  DEFAULT_SLOT_AFTER_SWAP,
+  type SlotAfterSwap,
+  EASY_AUTH_SLOT_PROBLEM,
+  slotAfterSwapProblem,
+  stagingSlotProblem,
+} from "../contract/slots";
 import type { AuthMode } from "../contract/easy-auth";
 import { readAuthMode } from "./easy-auth";
 
@@ -67,6 +74,10 @@ export interface StackConfig {
   waitForReady: boolean;
   /** The readiness wait's bound, in minutes. */
   readinessTimeoutMinutes: number;
+  /** Deploy through a `staging` slot, swapped in once its /readyz proved the chain (Standard tier and up). */
+  stagingSlot: boolean;
+  /** After a swap: keep the previous version running in the slot, or stop the slot. */
+  stagingSlotAfterSwap: SlotAfterSwap;
   tags: Record<string, string>;
   /** Who signs users in: the app (default) or App Service's built-in authentication (components/easy-auth.ts). */
   authMode: AuthMode;
@@ -179,6 +190,25 @@ function readDeployment(r: Reader) {
   return { deployApp, waitForReady, readinessTimeoutMinutes };
 }
 
+/** The staging slot: only on plan tiers that have slots, and only with the readiness wait that guards the swap. */
+function readSlot(r: Reader, planSku: PlanSku, existingPlanId: string | undefined, waitForReady: boolean) {
+  const stagingSlot = r.bool("stagingSlot", false);
+  const afterSwap = r.withDefault("stagingSlotAfterSwap", DEFAULT_SLOT_AFTER_SWAP, slotAfterSwapProblem);
+  const stagingSlotAfterSwap = afterSwap as SlotAfterSwap;
+  if (stagingSlot) {
+    r.report("stagingSlot", stagingSlotProblem(planSku, existingPlanId !== undefined));
+    if (r.value("authMode") === "easyAuth") r.report("stagingSlot", EASY_AUTH_SLOT_PROBLEM);
+    if (!waitForReady) {
+      r.report(
+        "waitForReady",
+        "is false but stagingSlot is true: the swap is made only once the slot's /readyz proved the chain. " +
+          "Set waitForReady to true (pulumi config set --type bool waitForReady true).",
+      );
+    }
+  }
+  return { stagingSlot, stagingSlotAfterSwap };
+}
+
 /** Azure tags: at most 50, names up to 512 characters without < > % & \ ? /, string values up to 256 characters. */
 function readTags(r: Reader): Record<string, string> {
   const fix = "a map of tags; set each with pulumi config set --path 'tags.<name>' <value>.";
@@ -210,13 +240,15 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
   const registration = readRegistration(r, webAppName);
   const paths = readPaths(r);
   const hosting = readHosting(r);
+  const deployment = readDeployment(r);
   const rest = {
     cloud,
     ...registration,
     ...paths,
     ...hosting,
     ...readScale(r, hosting.planSku, hosting.existingPlanId),
-    ...readDeployment(r),
+    ...deployment,
+    ...readSlot(r, hosting.planSku, hosting.existingPlanId, deployment.waitForReady),
     tags: readTags(r),
     authMode: readAuthMode(r),
   };

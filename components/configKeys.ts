@@ -4,6 +4,7 @@
  */
 import { DEFAULT_NODE_VERSION, DEFAULT_PLAN_SKU, DEFAULT_READINESS_TIMEOUT_MINUTES, DEFAULT_REDIS_SKU, DEFAULT_SIGN_IN_AUDIENCE } from "../contract/catalogue";
 import { DEFAULT_CLOUD } from "../contract/clouds";
+import { DEFAULT_SLOT_AFTER_SWAP } from "../contract/slots";
 import { DEFAULT_CALLBACK_PATH, HEALTH_CHECK_PATH } from "../contract/settings";
 import type { ConfigProblem } from "./configError";
 import { DEFAULT_AUTH_MODE } from "../contract/easy-auth";
@@ -32,6 +33,8 @@ export const configKeys = [
   "deployApp",
   "waitForReady",
   "readinessTimeoutMinutes",
+  "stagingSlot",
+  "stagingSlotAfterSwap",
   "tags",
   "authMode",
 ] as const;
@@ -57,6 +60,8 @@ export const configDefaults: Partial<Record<ConfigKey, string>> = {
   deployApp: "true",
   waitForReady: "true",
   readinessTimeoutMinutes: String(DEFAULT_READINESS_TIMEOUT_MINUTES),
+  stagingSlot: "false",
+  stagingSlotAfterSwap: DEFAULT_SLOT_AFTER_SWAP,
   authMode: DEFAULT_AUTH_MODE,
 };
 

@@ -12,6 +12,8 @@ import { ManagedIdentity } from "./identity";
 import { LinuxWebApp } from "./linuxWebApp";
 import { ownAppSettings, validateArgs } from "./secretlessWebAppArgs";
 import { SessionRedis } from "./sessionRedis";
+import { STAGING_SLOT_NAME, SWAP_WARMUP_SETTINGS, type SlotAfterSwap } from "../contract/slots";
+import { StagingSlot } from "./staging-slot";
 
 /** Arguments of {@link SecretlessWebApp}. */
 export interface SecretlessWebAppArgs {
@@ -81,6 +83,17 @@ export interface SecretlessWebAppArgs {
   /** Optional. The Azure Managed Redis SKU with `scaleOut`. Defaults to `Balanced_B0`. */
   readonly redisSku?: RedisSku;
   /**
+   * Optional. Deploy without downtime through a `staging` deployment slot (Standard tier and up): the slot wears the
+   * same identity and hardening, has its own redirect URI, and the deploy step swaps it into production only once its
+   * `/readyz` proved the chain (components/staging-slot.ts, deploy/swap.ts). Defaults to false: deploy in place.
+   */
+  readonly stagingSlot?: boolean;
+  /**
+   * Optional. With `stagingSlot`: `keep` the previous version running in the slot after a swap, or `stop` the slot.
+   * Defaults to `keep`.
+   */
+  readonly stagingSlotAfterSwap?: SlotAfterSwap;
+  /**
    * Optional. Who signs users in: `app` (the sample app, with the identity's token as its client assertion) or
    * `easyAuth` (App Service's built-in authentication presents the same token through the FIC; see
    * components/easy-auth.ts). Easy Auth is refused with `scaleOut`, a custom `callbackPath` or a multi-tenant
@@ -119,6 +132,10 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
   public readonly tenantId: pulumi.Output<string>;
   /** The redirect URI registered for sign-in: `https://{defaultHostName}{callbackPath}`. */
   public readonly redirectUri: pulumi.Output<string>;
+  /** With `stagingSlot`: the slot's redirect URI, `https://{slot host}{callbackPath}`; undefined without. */
+  public readonly stagingRedirectUri: pulumi.Output<string | undefined>;
+  /** With `stagingSlot`: `https://{slot host}`; undefined without. */
+  public readonly stagingUrl: pulumi.Output<string | undefined>;
   /** The Redis host sessions live in with `scaleOut`; undefined without. */
   public readonly redisHostName: pulumi.Output<string | undefined>;
   /** The sha256 of the package deployed to the site, once deployed; undefined without `appPackage`. */
@@ -148,29 +165,46 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
       : undefined;
     // Run the deployed zip as it is, mounted read-only; settings the app gets whether this stack or its owner deploys it.
     const easyAuthMode = args.authMode === "easyAuth";
+    // With a staging slot, App Service itself pings every slot instance's /readyz before a swap (contract/slots.ts).
     const appSettings = {
       ...args.appSettings,
       ...ownAppSettings(cloud, callbackPath, tenantId, entra, identity, redis),
       ...(easyAuthMode ? easyAuthAppSettings(identity.clientId) : {}),
       ...RUN_FROM_PACKAGE_SETTINGS,
+      ...(args.stagingSlot ? SWAP_WARMUP_SETTINGS : {}),
     };
     const site = this.host(name, args, resourceGroupName, identity, appSettings);
     // Easy Auth mode: the platform signs users in, with the identity's token through the FIC (components/easy-auth.ts).
     const easyAuth = easyAuthMode
       ? new EasyAuth(`${name}-easy-auth`, { resourceGroupName, siteName: site.name, tenantId, clientId: entra.clientId, cloud }, { parent: this })
       : undefined;
+    // Deploy through a staging slot: the same identity, hardening and settings, proven before it is swapped in.
+    const slot = args.stagingSlot
+      ? new StagingSlot(
+          `${name}-staging`,
+          { resourceGroupName, siteName: site.name, shape: site.shape, appSettings, tags: args.tags },
+          { parent: this },
+        )
+      : undefined;
 
     // Register the deployed callback as the app's only redirect URI. Its host is known only once the site exists, and
     // the site needs the app's client ID, so this separate resource closes the loop without a cycle. In Easy Auth mode
-    // the callback is Easy Auth's own.
+    // the callback is Easy Auth's own. The staging slot signs users in on its own host (testers before a swap), so its
+    // callback is registered too.
     const redirectUri = pulumi.interpolate`https://${site.defaultHostName}${easyAuth ? EASY_AUTH_PATHS.callback : callbackPath}`;
+    const stagingRedirectUri = slot ? pulumi.interpolate`https://${slot.defaultHostName}${callbackPath}` : undefined;
     new azuread.ApplicationRedirectUris(
       `${name}-redirect-uris`,
-      { applicationId: entra.applicationId, type: "Web", redirectUris: [redirectUri] },
+      {
+        applicationId: entra.applicationId,
+        type: "Web",
+        redirectUris: stagingRedirectUri ? [redirectUri, stagingRedirectUri] : [redirectUri],
+      },
       { parent: this },
     );
     // Deploy the app once everything it runs on and signs in with exists.
-    const deployment = args.appPackage === undefined ? undefined : this.deploy(name, args, args.appPackage, cloud, site, entra, easyAuth);
+    const deployment =
+      args.appPackage === undefined ? undefined : this.deploy(name, args, args.appPackage, cloud, site, entra, easyAuth, slot);
 
     this.url = site.url;
     this.defaultHostName = site.defaultHostName;
@@ -183,13 +217,16 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
     this.identityId = identity.id;
     this.tenantId = tenantId;
     this.redirectUri = redirectUri;
+    this.stagingRedirectUri = stagingRedirectUri ?? pulumi.output(undefined);
+    this.stagingUrl = slot ? pulumi.interpolate`https://${slot.defaultHostName}` : pulumi.output(undefined);
     this.redisHostName = redis ? redis.hostName : pulumi.output(undefined);
     this.appPackageSha256 = deployment ? deployment.deployedSha256 : pulumi.output(undefined);
     this.registerOutputs({
       url: this.url, defaultHostName: this.defaultHostName, webAppName: this.webAppName, tenantId: this.tenantId,
       resourceGroupName: this.resourceGroupName, appClientId: this.appClientId, appObjectId: this.appObjectId,
       identityClientId: this.identityClientId, identityPrincipalId: this.identityPrincipalId, identityId: this.identityId,
-      redirectUri: this.redirectUri, redisHostName: this.redisHostName, appPackageSha256: this.appPackageSha256,
+      redirectUri: this.redirectUri, stagingRedirectUri: this.stagingRedirectUri, stagingUrl: this.stagingUrl,
+      redisHostName: this.redisHostName, appPackageSha256: this.appPackageSha256,
     });
   }
 
@@ -266,6 +303,7 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
     site: LinuxWebApp,
     entra: EntraApplication,
     easyAuth: EasyAuth | undefined,
+    slot: StagingSlot | undefined,
   ): AppDeployment {
     return new AppDeployment(
       `${name}-app`,
@@ -277,9 +315,18 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
         armScope: clouds[cloud].resourceManagerScope,
         readinessTimeoutMinutes: args.readinessTimeoutMinutes,
         waitForReady: args.waitForReady,
+        stagingSlot: slot && {
+          name: STAGING_SLOT_NAME,
+          scmHostName: slot.scmHostName,
+          defaultHostName: slot.defaultHostName,
+          afterSwap: args.stagingSlotAfterSwap,
+        },
       },
       // In Easy Auth mode the app starts only once authentication is on (it refuses the headers otherwise).
-      { parent: this, dependsOn: [...site.deploymentDependencies, entra, ...(easyAuth ? [easyAuth] : [])] },
+      {
+        parent: this,
+        dependsOn: [...site.deploymentDependencies, ...(slot?.deploymentDependencies ?? []), entra, ...(easyAuth ? [easyAuth] : [])],
+      },
     );
   }
 }

@@ -29,6 +29,7 @@ import {
   graphSettings,
 } from "../contract/settings";
 import { RUN_FROM_PACKAGE_SETTINGS } from "./appDeployment";
+import { EASY_AUTH_SLOT_PROBLEM, SWAP_WARMUP_SETTINGS, slotAfterSwapProblem, stagingSlotProblem } from "../contract/slots";
 import { EASY_AUTH_OWNED_SETTINGS, easyAuthConflicts } from "./easy-auth";
 import type { EntraApplication } from "./entraApplication";
 import type { ManagedIdentity } from "./identity";
@@ -96,12 +97,25 @@ export function validateArgs(args: SecretlessWebAppArgs): void {
   if (sku && args.scaleOut && args.instanceCount === undefined && args.existingPlanId === undefined) {
     check("scaleOut", DEFAULT_SCALED_OUT_INSTANCES, (n) => instanceCountProblem(n, sku, false, true));
   }
+  if (sku && args.stagingSlot) {
+    check("stagingSlot", true, () => stagingSlotProblem(sku, args.existingPlanId !== undefined));
+  }
+  check("stagingSlotAfterSwap", args.stagingSlotAfterSwap, slotAfterSwapProblem);
+  if (args.stagingSlot && args.authMode === "easyAuth") errors.push({ propertyPath: "stagingSlot", reason: EASY_AUTH_SLOT_PROBLEM });
+  if (args.stagingSlot && args.waitForReady === false) {
+    errors.push({
+      propertyPath: "waitForReady",
+      reason: "is false but stagingSlot is on: the swap is made only once the slot's /readyz proved the chain. " +
+        "Remove waitForReady: false.",
+    });
+  }
   // App Service setting names are case-insensitive, so a caller's `azuread__clientid` would replace the component's.
   const ownedSettings: [readonly string[], string][] = [
     [Object.values(AzureAdSetting), "from the identity and app registration it creates"],
     [Object.values(DownstreamApiSetting), "for the cloud's Microsoft Graph and the permission the app registration declares"],
     [Object.keys(RUN_FROM_PACKAGE_SETTINGS), "so the site runs the deployed zip as it is"],
     [Object.values(RedisSetting), "from the Redis it creates with scaleOut"],
+    [Object.keys(SWAP_WARMUP_SETTINGS), "so a swap waits for every slot instance's /readyz"],
     [EASY_AUTH_OWNED_SETTINGS, "for authMode easyAuth (the identity Easy Auth presents, and the mode the app trusts)"],
   ];
   for (const key of Object.keys(args.appSettings ?? {})) {

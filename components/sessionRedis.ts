@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as redisenterprise from "@pulumi/azure-native/redisenterprise";
-import { AZURE_MANAGED_REDIS_PORT, DEFAULT_REDIS_SKU, type RedisSku } from "../contract/catalogue";
+import { AZURE_MANAGED_REDIS_PORT, DEFAULT_REDIS_SKU, SESSION_REDIS_EVICTION_POLICY, type RedisSku } from "../contract/catalogue";
 
 /** Arguments of {@link SessionRedis}. */
 export interface SessionRedisArgs {
@@ -52,8 +52,9 @@ export class SessionRedis extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    // Create its one database: TLS only, no access keys, AOF every second, least-recently-used sessions evicted first
-    // when memory runs out (every key the app writes has a TTL).
+    // Create its one database: TLS only, no access keys, AOF every second, and nothing ever evicted: under an LRU policy
+    // a front-channel logout's sid index could go before the sessions it names; full memory refuses writes instead
+    // (every key the app writes has a TTL, and the app bounds its sessions; app/stores/redis.ts).
     const database = new redisenterprise.Database(
       `${name}-db`,
       {
@@ -63,7 +64,7 @@ export class SessionRedis extends pulumi.ComponentResource {
         clientProtocol: redisenterprise.Protocol.Encrypted,
         accessKeysAuthentication: redisenterprise.AccessKeysAuthentication.Disabled,
         clusteringPolicy: redisenterprise.ClusteringPolicy.EnterpriseCluster,
-        evictionPolicy: redisenterprise.EvictionPolicy.VolatileLRU,
+        evictionPolicy: SESSION_REDIS_EVICTION_POLICY,
         persistence: { aofEnabled: true, aofFrequency: redisenterprise.AofFrequency.AofFrequency_1s },
         port: AZURE_MANAGED_REDIS_PORT,
       },

@@ -99,5 +99,16 @@ export type RedisSku = (typeof redisSkus)[number];
 /** The smallest Azure Managed Redis (0.5 GB, Balanced): sessions and pending sign-ins are a few kilobytes each. */
 export const DEFAULT_REDIS_SKU: RedisSku = "Balanced_B0";
 
+/**
+ * The session database's eviction policy (redisenterprise Database `evictionPolicy`, one of AllKeysLFU, AllKeysLRU,
+ * AllKeysRandom, VolatileLRU, VolatileLFU, VolatileTTL, VolatileRandom, NoEviction in @pulumi/azure-native's
+ * `redisenterprise.EvictionPolicy`; settable on create and update, default VolatileLRU:
+ * https://learn.microsoft.com/dotnet/api/azure.resourcemanager.redisenterprisecache.models.evictionpolicy and
+ * https://learn.microsoft.com/azure/redis/best-practices-memory-management). NoEviction, so a front-channel logout's
+ * sid index is never evicted before the sessions it names: full memory refuses new writes (a 503 sign-in) instead of
+ * dropping keys silently; every key the app writes has a TTL and the app bounds its sessions. See app/stores/redis.ts.
+ */
+export const SESSION_REDIS_EVICTION_POLICY = "NoEviction";
+
 /** The TLS port of an Azure Managed Redis database (the service's default; there is no plain-text port). */
 export const AZURE_MANAGED_REDIS_PORT = 10000;

@@ -11,7 +11,7 @@
  * // …
  * await emu.close();
  */
-import { randomUUID } from "node:crypto";
+import { createPrivateKey, randomUUID, X509Certificate } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
@@ -103,7 +103,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const emulator = new Emulator(
     defaultRegistration(options.registration),
     await SigningKeys.create(),
-    await createLocalhostCertificate(),
+    options.certificate ? checkedCertificate(options.certificate) : await createLocalhostCertificate(),
     options.tokenLifetimeSeconds ?? 86_400,
     options.accessTokenLifetimeSeconds ?? USER_TOKEN_LIFETIME_SECONDS,
   );
@@ -114,6 +114,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     throw err;
   }
   return emulator;
+}
+
+/** A given certificate, once it is known to parse, to be current and to match its key: else a TLS error later. */
+function checkedCertificate(certificate: SelfSignedCertificate): SelfSignedCertificate {
+  const x509 = new X509Certificate(certificate.certPem);
+  if (!x509.checkPrivateKey(createPrivateKey(certificate.keyPem))) {
+    throw new Error("emulator certificate: the key does not match it");
+  }
+  if (Date.parse(x509.validTo) <= Date.now()) throw new Error(`emulator certificate: expired on ${x509.validTo}`);
+  return certificate;
 }
 
 /** Every fault switch off, as at start. */

@@ -3,6 +3,7 @@
  * options and the request counters (re-exported by `types.ts`).
  */
 import type { EmulatorFaults, IdTokenMode } from "./faultTypes";
+import type { SelfSignedCertificate } from "./certificate";
 import type { EmulatorRegistration, RegistrationOverrides } from "./registrationTypes";
 
 /** Options for {@link startEmulator}. */
@@ -13,6 +14,11 @@ export interface EmulatorOptions {
   port?: number;
   /** HTTP port of the MI endpoint. Default 0 (any free port). */
   miPort?: number;
+  /**
+   * The TLS certificate and key of the Entra endpoints, e.g. one kept from an earlier run so a browser's exception
+   * for it still holds (`npm run dev` keeps one under `.local-dev/`). Default: a new one for each start.
+   */
+  certificate?: SelfSignedCertificate;
   /** Lifetime of MI tokens in seconds. Default 86400 (24 h, like App Service). */
   tokenLifetimeSeconds?: number;
   /**

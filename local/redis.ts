@@ -87,7 +87,11 @@ export async function startLocalRedis(options: { username: string; binary?: stri
       "appendonly yes",
       "appendfsync always",
       'save ""',
-      "user default off",
+      // Off: nobody can authenticate as "default". Its permissions still matter: Redis before the fix of
+      // https://github.com/redis/redis/issues/14541 (PR 14545; Debian's 7.0.15 included) re-checks EXEC's commands
+      // against the default user while loading the AOF, so without them every MULTI/EXEC (each Lua script's
+      // effects) is silently dropped on restart.
+      "user default off ~* &* +@all",
       `user admin on #${sha(adminPassword)} ~* &* +@all`,
       `user ${options.username} on resetpass ${[...tokens.keys()].map((t) => `#${sha(t)}`).join(" ")} ~secretless:* +@all`,
     ].join("\n");

@@ -11,7 +11,7 @@ import type { FastifyInstance } from "fastify";
 import { appRegistrationFor, startEmulator, type EmulatorOptions, type RunningEmulator } from "../emulator";
 import { trustEmulatorCertificate } from "../emulator/testing";
 import { createApp, type AppDeps } from "../app/app";
-import { loadConfig } from "../app/config";
+import { loadConfig } from "../app/app-config";
 import { HostingSetting } from "../contract/settings";
 import { freePort } from "./child-app";
 

@@ -62,6 +62,39 @@ export function computeAzureState(args: pulumi.runtime.MockResourceArgs, identit
         },
       };
     }
+    case "azure-native:web:WebAppSlot": {
+      // A slot of a site with a unique default host name gets `<site>-<slot>-<hash>.<region>-01.azurewebsites.net`
+      // and its Kudu the same label under `.scm.`; reported, like the site's, in hostNameSslStates.
+      const site = i.name as string;
+      const slot = i.slot as string;
+      const region = String(i.location ?? "westeurope").toLowerCase();
+      const label = `${site}-${slot}-${createHash("sha256").update(`${site}/${slot}`).digest("hex").slice(0, 16)}`;
+      const host = `${label}.${region}-01.azurewebsites.net`;
+      const scmHost = `${label}.scm.${region}-01.azurewebsites.net`;
+      return {
+        id: arm("Microsoft.Web/sites", `${site}/slots/${slot}`),
+        state: {
+          ...i,
+          name: `${site}/${slot}`,
+          defaultHostName: host,
+          hostNames: [host],
+          enabledHostNames: [host, scmHost],
+          hostNameSslStates: [
+            { name: host, hostType: "Standard", sslState: "Disabled" },
+            { name: scmHost, hostType: "Repository", sslState: "Disabled" },
+          ],
+          state: "Running",
+        },
+      };
+    }
+    case "azure-native:web:WebAppScmAllowedSlot":
+    case "azure-native:web:WebAppFtpAllowedSlot": {
+      const kind = args.type.endsWith("ScmAllowedSlot") ? "scm" : "ftp";
+      const policy = `${i.name}/slots/${i.slot}/basicPublishingCredentialsPolicies/${kind}`;
+      return { id: arm("Microsoft.Web/sites", policy), state: { ...i } };
+    }
+    case "azure-native:web:WebAppSlotConfigurationNames":
+      return { id: arm("Microsoft.Web/sites", `${i.name}/config/slotConfigNames`), state: { ...i } };
     case "azure-native:web:WebAppScmAllowed":
     case "azure-native:web:WebAppFtpAllowed": {
       const kind = args.type.endsWith("ScmAllowed") ? "scm" : "ftp";

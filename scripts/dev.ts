@@ -14,16 +14,23 @@
 // logout URL; the app gets the emulator's settings (AzureAd__*, IDENTITY_ENDPOINT/HEADER, NODE_EXTRA_CA_CERTS) and
 // PUBLIC_BASE_URL=http://localhost:<PORT>, the one origin it builds URLs from and answers at (local/child-app.ts).
 // Ctrl+C stops both.
+//
+// The emulator's certificate and key, and its port, are kept in .local-dev/ (git-ignored, local/dev-certificate.ts):
+// the browser asks about the certificate on the first run only. Delete the folder to start afresh (LOCAL_DEV_DIR
+// moves it).
 import { existsSync } from "node:fs";
 import { createServer } from "node:net";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { trustEmulatorCertificate } from "../emulator/testing";
 import { childApp, freePort } from "../local/child-app";
 import { startEasyAuthProxy, type EasyAuthProxy } from "../local/easy-auth-proxy";
 import { startRedisForApp } from "../local/redis";
+import { loadDevEmulatorState, rememberDevEmulatorPort } from "../local/dev-certificate";
 import { startLocalStack } from "../local/stack";
 
 const ROOT = resolve(__dirname, "..");
+// LOCAL_DEV_DIR moves it (the tests keep theirs out of the repository).
+const DEV_STATE_DIR = process.env.LOCAL_DEV_DIR ? resolve(process.env.LOCAL_DEV_DIR) : join(ROOT, ".local-dev");
 
 async function main(): Promise<void> {
   const built = process.argv.includes("--built");
@@ -49,8 +56,18 @@ async function main(): Promise<void> {
         return redis.env;
       }
     : undefined;
-  const stack = await startLocalStack(childApp({ args, port: appPort, env, cwd: ROOT, ...(overrides ? { overrides } : {}) }));
+  const launch = childApp({ args, port: appPort, env, cwd: ROOT, ...(overrides ? { overrides } : {}) });
+  const kept = await loadDevEmulatorState(DEV_STATE_DIR);
+  const { certificate } = kept;
+  const stack = await startLocalStack(launch, { certificate, port: kept.port ?? 0 }).catch((error: unknown) =>
+    // Last run's port is taken now: any free port (the browser then asks once more, for the new port).
+    (error as NodeJS.ErrnoException).code === "EADDRINUSE"
+      ? startLocalStack(launch, { certificate })
+      : Promise.reject(error),
+  );
   const { emu, app } = stack;
+  const emulatorPort = Number(new URL(emu.instance).port);
+  await rememberDevEmulatorPort(DEV_STATE_DIR, emulatorPort);
   let proxy: EasyAuthProxy | undefined;
   if (easyAuth) {
     trustEmulatorCertificate(emu);
@@ -69,6 +86,13 @@ async function main(): Promise<void> {
   console.log(`Test user        ${emu.registration.user.name} <${emu.registration.user.preferredUsername}>`);
   if (redis) console.log(`Redis            rediss://${redis.redis.host}:${redis.redis.port} (user ${redis.redis.username}, password: its managed-identity token)`);
   console.log(`App              ${built ? "dist/app/server.js" : "app/server.ts"}\n`);
+  if (kept.newCertificate || emulatorPort !== kept.port) {
+    console.log(
+      `The browser will warn once about ${emu.instance}: the emulator's self-signed certificate for localhost ` +
+        `(kept in ${relative(ROOT, DEV_STATE_DIR) || "."}/ for the next runs). Accept it for localhost; it is not ` +
+        `trusted anywhere else.\n`,
+    );
+  }
   // startLocalStack returns once the emulator listens and the app answers its health check: both are ready now.
   if (proxy) console.log(`Easy Auth        ${proxy.url} (local stand-in for App Service authentication) -> app ${app.url}\n`);
   console.log(`Open ${proxy?.url ?? app.url}/ and sign in. Ctrl+C stops the app and the emulator.\n`);

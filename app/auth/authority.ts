@@ -4,7 +4,7 @@
  */
 import { createRemoteJWKSet, type JWTVerifyGetKey } from "jose";
 import { isGuid } from "../../contract/settings";
-import type { AppConfig } from "../config";
+import type { AppConfig } from "../app-config";
 
 /**
  * Hosts of Microsoft's own login endpoints, for which msal-node has built-in metadata. Any other host (the local

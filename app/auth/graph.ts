@@ -6,7 +6,7 @@
 import { AuthError, InteractionRequiredAuthError, ServerError } from "@azure/msal-node";
 import { READINESS_ADVICE } from "../../contract/readiness";
 import { DownstreamApiSetting } from "../../contract/settings";
-import type { AppConfig } from "../config";
+import type { AppConfig } from "../app-config";
 import { safeError } from "../logging";
 import { explainAadsts, extractAadstsCode } from "./aadsts";
 import { ManagedIdentityError } from "./managed-identity";

@@ -63,7 +63,7 @@ interface ManagedIdentityOptions {
   /** Client ID of the user-assigned managed identity. */
   readonly managedIdentityClientId: string;
   /**
-   * `IDENTITY_ENDPOINT` as app/config.ts accepted it (msal-node reads the same variable). Undefined: no managed
+   * `IDENTITY_ENDPOINT` as app/app-config.ts accepted it (msal-node reads the same variable). Undefined: no managed
    * identity is attached, and no request is made.
    */
   readonly identityEndpoint: string | undefined;

@@ -15,8 +15,8 @@ import {
   type NodeSystemOptions,
 } from "@azure/msal-node";
 import { graphScopeForInstance } from "../../contract/clouds";
-import type { AppConfig } from "../config";
-import { randomId } from "../store";
+import type { AppConfig } from "../app-config";
+import { randomId } from "../random-id";
 import { type AuthorityMetadata, MICROSOFT_LOGIN_HOSTS, authorityKeys } from "./authority";
 import { validateIdToken } from "./id-token";
 import type { AssertionProvider } from "./managed-identity";

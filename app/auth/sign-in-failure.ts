@@ -1,6 +1,6 @@
 import { AuthError, InteractionRequiredAuthError, ServerError } from "@azure/msal-node";
 import { READINESS_ADVICE } from "../../contract/readiness";
-import type { AppConfig } from "../config";
+import type { AppConfig } from "../app-config";
 import { explainAadsts, extractAadstsCode, type SignInProblem } from "./aadsts";
 import { AuthorityError } from "./authority";
 import { IdTokenError } from "./id-token";

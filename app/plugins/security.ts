@@ -2,16 +2,17 @@
  * Security headers (@fastify/helmet) and the host allow-list, for every route. Registered before the routes, with
  * fastify-plugin, so its hooks apply to all of them.
  *
- * Every request gets `req.publicOrigin`: the configured public origin (app/config.ts) whose host the request named.
+ * Every request gets `req.publicOrigin`: the configured public origin (app/app-config.ts) whose host the request named.
  * Routes build absolute URLs from it only; the scheme comes from configuration, never from X-Forwarded-Proto. A request
- * for a host that is not configured is refused with a 400 page, except the health checks, which App Service's probes
- * send with an internal host and which build no URL.
+ * for a host that is not configured is refused with a 400 page naming the app's URL, except the health checks, which
+ * App Service's probes send with an internal host, and the static files: neither builds a URL. Locally, another
+ * loopback name for the app's own port (127.0.0.1 for localhost) is redirected to the configured origin.
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import fastifyHelmet from "@fastify/helmet";
 import fp from "fastify-plugin";
 import { APP_ROUTES } from "../../contract/routes";
-import { messagePage, sendPage } from "../views";
+import { sendPage, unknownHostPage } from "../views";
 
 interface SecurityOptions {
   /** The Entra instance's origin: the sign-out form's redirect continues there. */
@@ -29,6 +30,33 @@ declare module "fastify" {
 
 const HOST_PATTERN = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
 const HOST_EXEMPT_PATHS: readonly string[] = [APP_ROUTES.health, APP_ROUTES.ready];
+/** Static files build no URL either: served for any host, so the "Unknown host" page has its stylesheet. */
+const ASSET_PREFIX = "/public/";
+const FAVICON = "/favicon.ico";
+
+/** localhost, 127.0.0.0/8 or [::1]: names of this machine, which only a local run answers at. */
+function isLoopbackHost(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "[::1]" || /^127(?:\.\d{1,3}){3}$/.test(hostname);
+}
+
+/**
+ * Where to send a request that named another loopback name of a loopback origin (http://127.0.0.1:3000/x when the
+ * app is configured as http://localhost:3000): the same path at the configured origin, or undefined. Only local runs
+ * qualify; a deployed app's origins are never loopback, so this never redirects there.
+ */
+function loopbackAlias(req: FastifyRequest, primary: URL): string | undefined {
+  if (req.method !== "GET" && req.method !== "HEAD") return undefined;
+  if (!isLoopbackHost(primary.hostname) || !req.url.startsWith("/")) return undefined;
+  let requested: URL;
+  try {
+    requested = new URL(`${primary.protocol}//${req.host}`);
+  } catch {
+    return undefined;
+  }
+  if (!isLoopbackHost(requested.hostname) || requested.port !== primary.port) return undefined;
+  // req.url starts with "/": appended to the configured origin, it stays a path on that origin.
+  return `${primary.origin}${req.url}`;
+}
 
 /** The configured origin whose host (with port) the request's host is, compared as URLs compare them; or undefined. */
 function matchOrigin(req: FastifyRequest, origins: ReadonlyMap<string, string>, scheme: string): string | undefined {
@@ -72,13 +100,12 @@ async function securityPlugin(app: FastifyInstance, options: SecurityOptions): P
       return;
     }
     req.publicOrigin = primary;
-    if (HOST_EXEMPT_PATHS.includes(req.url.split("?")[0] ?? "")) return;
+    const path = req.url.split("?")[0] ?? "";
+    if (HOST_EXEMPT_PATHS.includes(path) || path.startsWith(ASSET_PREFIX) || path === FAVICON) return;
+    const alias = HOST_PATTERN.test(req.host) ? loopbackAlias(req, new URL(primary)) : undefined;
+    if (alias) return reply.header("cache-control", "no-store").redirect(alias, 307);
     req.log.info({ host: req.host.slice(0, 100), allowed: [...byHost.values()] }, "refused a request for a host that is not configured");
-    return sendPage(
-      reply,
-      400,
-      messagePage("Unknown host", "This app does not answer at this host name. Open it at its own address (operators: custom domains go in the AllowedHosts setting)."),
-    );
+    return sendPage(reply, 400, unknownHostPage(primary));
   });
 }
 

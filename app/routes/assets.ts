@@ -24,7 +24,11 @@ const CONTENT_TYPES: Record<string, string> = {
 export async function assetRoutes(app: FastifyInstance, options: AssetOptions): Promise<void> {
   const assets = loadAssets(options.dir);
 
-  app.get<{ Params: { file: string } }>(ASSET_ROUTE, async (req, reply) => {
+  // The file name as a JSON schema: a plain name; anything else is not one of the assets (404 page, not a 400).
+  const params = { type: "object", properties: { file: { type: "string", pattern: "^[\\w.-]{1,64}$" } } } as const;
+  const route = { schema: { params }, attachValidation: true };
+  app.get<{ Params: { file: string } }>(ASSET_ROUTE, route, async (req, reply) => {
+    if (req.validationError) return notFound(reply);
     const asset = assets.get(req.params.file);
     if (!asset) return notFound(reply);
     return reply.header("cache-control", "public, max-age=3600").type(asset.type).send(asset.body);

@@ -11,68 +11,139 @@ import { explainAadsts, type SignInProblem } from "../auth/aadsts";
 import { adminConsentUrl } from "../auth/graph";
 import type { AssertionProvider } from "../auth/managed-identity";
 import { explainSignInFailure, newSignInAttempt, type RedeemedSignIn, type SignInClient } from "../auth/oidc";
-import type { AppConfig } from "../config";
+import type { AppConfig } from "../app-config";
 import { safeError } from "../logging";
 import { sanitiseReturnUrl } from "../return-url";
-import { randomId, safeEqual } from "../store";
-import { rememberSignedOut } from "./pages";
+import { clockedRateLimitStore, rateLimitKey, type SignInRateLimit } from "../sign-in-rate-limit";
+import { rememberSignedOut } from "../signed-out-notice";
+import { randomId, safeEqual } from "../random-id";
 import { frontChannelSignedOutPage, messagePage, sendPage, sendProblem, type TrustChain } from "../views";
-
-/** How many /signin requests one client address may make in a time window. */
-export interface SignInRateLimit {
-  readonly max: number;
-  readonly timeWindowMs: number;
-}
 
 interface AuthOptions {
   readonly config: AppConfig;
   readonly client: SignInClient;
   readonly assertion: AssertionProvider;
-  /** Defaults to 60 a minute per client address: room for a whole office behind one NAT address. */
+  /** Defaults to 60 a minute per client (IPv4 address or IPv6 /64): room for a whole office behind one NAT address. */
   readonly rateLimit?: SignInRateLimit;
 }
 
 type RateLimitCheck = ReturnType<FastifyInstance["createRateLimit"]>;
 
 /**
- * The client's address without a port (App Service's front end writes X-Forwarded-For entries as ip:port), so every
- * connection from one address shares one rate-limit budget. req.ip is the socket's address, or on App Service the
- * last X-Forwarded-For entry, which the front end wrote (app.ts trusts one hop).
+ * The input of each route, as JSON schemas (Fastify validates them with Ajv before the handler runs). Only the fields
+ * a route reads are described; anything else is ignored. A field given twice (`?state=a&state=b`) is an array and
+ * fails its string schema. Each route sets `attachValidation` and answers a failure with its own page (below), the
+ * page it gave before the schemas: the generic 400 would be less clear.
  */
-export function clientAddress(req: FastifyRequest): string {
-  const ip = req.ip;
-  const v4 = /^(\d{1,3}(?:\.\d{1,3}){3}):\d+$/.exec(ip);
-  if (v4) return v4[1]!;
-  const v6 = /^\[([0-9a-f:.]+)\](?::\d+)?$/i.exec(ip);
-  return v6 ? v6[1]! : ip;
+const text = { type: "string" } as const;
+const signInQuery = { type: "object", properties: { returnUrl: text } } as const;
+const callbackFields = {
+  type: "object",
+  properties: { state: text, code: text, error: text, error_description: text },
+} as const;
+const signOutBody = { type: "object", properties: { csrf: text } } as const;
+const frontChannelQuery = { type: "object", properties: { iss: text, sid: text } } as const;
+
+interface SignInQuery {
+  readonly returnUrl?: string;
+}
+interface CallbackFields {
+  readonly state?: string;
+  readonly code?: string;
+  readonly error?: string;
+  readonly error_description?: string;
+}
+interface SignOutBody {
+  readonly csrf?: string;
+}
+interface FrontChannelQuery {
+  readonly iss?: string;
+  readonly sid?: string;
 }
 
 export async function authRoutes(app: FastifyInstance, options: AuthOptions): Promise<void> {
   await app.register(fastifyFormbody);
   // Only /signin is limited (it allocates server-side state); the check runs in its handler so it can answer with a page.
-  await app.register(fastifyRateLimit, { global: false });
+  await app.register(fastifyRateLimit, {
+    global: false,
+    store: clockedRateLimitStore(options.rateLimit?.now ?? Date.now),
+  });
   const limit = app.createRateLimit({
     max: options.rateLimit?.max ?? 60,
     timeWindow: options.rateLimit?.timeWindowMs ?? 60_000,
-    keyGenerator: clientAddress,
+    keyGenerator: (req) => rateLimitKey(req.ip),
   });
-  app.get(APP_ROUTES.signIn, (req, reply) => signIn(req, reply, options, limit));
+  app.get<{ Querystring: SignInQuery }>(
+    APP_ROUTES.signIn,
+    { schema: { querystring: signInQuery }, attachValidation: true },
+    (req, reply) => signIn(req, reply, options, limit),
+  );
   // The callback: POST for response_mode=form_post (what the app asks for), GET for response_mode=query.
-  app.get(options.config.callbackPath, (req, reply) => callback(req, reply, options));
-  app.post(options.config.callbackPath, (req, reply) => callback(req, reply, options));
-  app.post(APP_ROUTES.signOut, (req, reply) => signOut(req, reply, options));
-  app.get(APP_ROUTES.frontChannelLogout, (req, reply) => frontChannelLogout(req, reply, options));
+  app.get<{ Querystring: CallbackFields }>(
+    options.config.callbackPath,
+    { schema: { querystring: callbackFields }, attachValidation: true },
+    (req, reply) => callback(req, req.query, reply, options),
+  );
+  app.post<{ Body: CallbackFields }>(
+    options.config.callbackPath,
+    { schema: { body: callbackFields }, attachValidation: true },
+    (req, reply) => callback(req, req.body, reply, options),
+  );
+  app.post<{ Body: SignOutBody }>(
+    APP_ROUTES.signOut,
+    { schema: { body: signOutBody }, attachValidation: true },
+    (req, reply) => signOut(req, reply, options),
+  );
+  app.get<{ Querystring: FrontChannelQuery }>(
+    APP_ROUTES.frontChannelLogout,
+    { schema: { querystring: frontChannelQuery }, attachValidation: true },
+    (req, reply) => frontChannelLogout(req, reply, options),
+  );
 }
 
-async function signIn(req: FastifyRequest, reply: FastifyReply, { config, client }: AuthOptions, limit: RateLimitCheck): Promise<FastifyReply> {
+/**
+ * Whether the browser says this request is something other than a top-level navigation (an image, a script's fetch,
+ * a frame): Fetch Metadata's `Sec-Fetch-Dest` and `Sec-Fetch-Mode`, which a page cannot set or remove on the requests
+ * it makes a browser send (https://www.w3.org/TR/fetch-metadata/). Such a request must not start a sign-in: each one
+ * replaces the browser's oldest pending attempt, so a cross-site page could push the user's own sign-in out.
+ * Browsers that send Fetch Metadata send `Sec-Fetch-Dest` with it (Chromium 80+, Firefox 90+, Safari 16.4+), so its
+ * presence is the test; a client without it (an older browser, curl, Node's fetch, which sends only
+ * `Sec-Fetch-Mode: cors`) is not judged and behaves as before.
+ */
+function notTopLevelNavigation(req: FastifyRequest): boolean {
+  const dest = req.headers["sec-fetch-dest"];
+  if (dest === undefined) return false;
+  return dest !== "document" || req.headers["sec-fetch-mode"] !== "navigate";
+}
+
+async function signIn(
+  req: FastifyRequest<{ Querystring: SignInQuery }>,
+  reply: FastifyReply,
+  { config, client }: AuthOptions,
+  limit: RateLimitCheck,
+): Promise<FastifyReply> {
+  if (notTopLevelNavigation(req)) {
+    // Nothing is created, no cookie is set and no rate-limit budget is spent.
+    const fetchMetadata = { mode: req.headers["sec-fetch-mode"], dest: req.headers["sec-fetch-dest"] };
+    req.log.info(fetchMetadata, "sign-in refused: not a navigation");
+    return sendPage(
+      reply,
+      403,
+      messagePage(
+        "Sign-in not started",
+        "A sign-in starts only when this browser opens /signin itself (the Sign in button or a link), not from an " +
+          "image, script or frame of another page. Select Sign in to start one.",
+        { href: APP_ROUTES.signIn, label: "Sign in" },
+      ),
+    );
+  }
   const allowed = await limit(req);
   if (!allowed.isAllowed && allowed.isExceeded) {
     req.log.warn({ client: allowed.key }, "sign-in rate limit reached");
     reply.header("retry-after", String(allowed.ttlInSeconds));
     return sendPage(reply, 429, messagePage("Too many sign-in attempts", `Too many sign-ins were started from your network address. Wait ${allowed.ttlInSeconds} seconds, then sign in again.`));
   }
-  const query = req.query as { returnUrl?: unknown };
-  const returnUrl = sanitiseReturnUrl(typeof query.returnUrl === "string" ? query.returnUrl : undefined);
+  const returnUrl = req.validationError ? undefined : sanitiseReturnUrl(req.query.returnUrl);
   if (returnUrl === undefined) {
     return sendPage(
       reply,
@@ -100,29 +171,57 @@ function tooManyInProgress(req: FastifyRequest, reply: FastifyReply): FastifyRep
   return sendPage(reply, 503, messagePage("Too many sign-ins in progress", "The app is holding as many unfinished sign-ins as it can. Wait a minute, then sign in again."));
 }
 
-async function callback(req: FastifyRequest, reply: FastifyReply, options: AuthOptions): Promise<FastifyReply> {
+async function callback(
+  req: FastifyRequest,
+  fields: CallbackFields | undefined,
+  reply: FastifyReply,
+  options: AuthOptions,
+): Promise<FastifyReply> {
   const { config, client } = options;
-  const params = ((req.method === "POST" ? req.body : req.query) ?? {}) as Record<string, unknown>;
-  const field = (name: string): string | undefined => (typeof params[name] === "string" ? (params[name] as string) : undefined);
-  const state = field("state");
+  if (req.validationError) {
+    req.log.info({ problem: req.validationError.message }, "malformed sign-in response");
+    return sendPage(
+      reply,
+      400,
+      messagePage(
+        "Sign-in response malformed",
+        "This sign-in response repeats or garbles a field (state, code or error), so it did not come from Entra as " +
+          "sent. Sign in again from the home page.",
+        { href: APP_ROUTES.signIn, label: "Sign in again" },
+      ),
+    );
+  }
+  const { state, code, error, error_description: description } = fields ?? {};
   if (!state) {
     return sendPage(reply, 400, messagePage("Sign-in response without state", "This request did not come from a sign-in this app started. Sign in again from the home page."));
   }
   const taken = await req.server.signInAttempts.take(req, state);
+  if (!taken.ok && error === "access_denied") {
+    // The user declined (or an administrator blocked) a sign-in whose attempt is gone: say that, not "unknown".
+    req.log.info({ error }, "Entra returned access_denied for an unknown or used sign-in");
+    return sendPage(
+      reply,
+      403,
+      messagePage(
+        "Sign-in was not completed",
+        "Entra answered that access was denied: you cancelled the sign-in or declined the permissions it asked " +
+          "for, or your administrator does not allow this app. Sign in again to retry; if it keeps happening, ask " +
+          "your administrator to check that you are assigned to the app and that it has consent.",
+        { href: APP_ROUTES.signIn, label: "Sign in again" },
+      ),
+    );
+  }
   if (!taken.ok && taken.reason === "unknown") {
     return sendPage(reply, 400, messagePage("Sign-in attempt unknown or already used", "This sign-in response is unknown, expired (15 minutes) or was already used. Sign in again."));
   }
   if (!taken.ok) {
     return sendPage(reply, 400, messagePage("Sign-in started in another browser", "This sign-in response belongs to a sign-in started elsewhere (or cookies are blocked). Sign in again."));
   }
-  const error = field("error");
   if (error) {
-    const description = field("error_description");
     const problem = withConsentLink(explainAadsts({ error, ...(description ? { description } : {}) }), config);
     req.log.warn({ error, aadsts: problem.code }, "Entra returned an error to the callback");
     return sendProblem(reply, problem);
   }
-  const code = field("code");
   if (!code) {
     return sendPage(reply, 400, messagePage("Sign-in response without code", "Entra's response carried neither a code nor an error. Sign in again."));
   }
@@ -172,11 +271,14 @@ async function trustChain(req: FastifyRequest, { config, client, assertion }: Au
   };
 }
 
-async function signOut(req: FastifyRequest, reply: FastifyReply, { client }: AuthOptions): Promise<FastifyReply> {
+async function signOut(
+  req: FastifyRequest<{ Body: SignOutBody }>,
+  reply: FastifyReply,
+  { client }: AuthOptions,
+): Promise<FastifyReply> {
   const { session } = req;
   if (!session) return reply.redirect("/", 303);
-  const body = req.body as { csrf?: unknown } | undefined;
-  const csrf = typeof body?.csrf === "string" ? body.csrf : "";
+  const csrf = (!req.validationError && req.body?.csrf) || "";
   if (!safeEqual(csrf, session.csrfToken)) {
     return sendPage(reply, 403, messagePage("Sign-out refused", "The sign-out form was not submitted from this app (CSRF check failed). Use the Sign out button."));
   }
@@ -199,13 +301,18 @@ async function signOut(req: FastifyRequest, reply: FastifyReply, { client }: Aut
  * nothing ends: the URL is a plain cross-site GET anyone can make a browser send. The answer is the same harmless 200
  * page either way, so it neither breaks the IdP's iframe nor tells a prober whether a sid matched.
  */
-async function frontChannelLogout(req: FastifyRequest, reply: FastifyReply, { config }: AuthOptions): Promise<FastifyReply> {
+async function frontChannelLogout(
+  req: FastifyRequest<{ Querystring: FrontChannelQuery }>,
+  reply: FastifyReply,
+  { config }: AuthOptions,
+): Promise<FastifyReply> {
   // The one page the IdP may frame: replace helmet's frame-ancestors 'none' and X-Frame-Options for it.
   const instanceOrigin = new URL(config.instance).origin;
   reply.header("content-security-policy", `default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors ${instanceOrigin}`);
   reply.removeHeader("x-frame-options");
-  const { sid, iss } = req.query as { sid?: unknown; iss?: unknown };
-  if (typeof iss === "string" && iss && typeof sid === "string" && sid) {
+  // A malformed query (a field given twice) ends nothing and gets the same page, like a query without the fields.
+  const { sid, iss } = req.validationError ? {} : req.query;
+  if (iss && sid) {
     const ended = await req.server.sessions.endBySid(req, reply, iss, sid);
     req.log.info({ ended }, "front-channel logout");
   } else {

@@ -12,9 +12,9 @@ import { APP_ROUTES } from "../../contract/routes";
 import { easyAuthUser, type EasyAuthUser } from "../auth/easy-auth";
 import { callGraph, type GraphOutcome, type GraphProblem } from "../auth/graph";
 import type { AssertionProvider } from "../auth/managed-identity";
-import type { AppConfig } from "../config";
+import type { AppConfig } from "../app-config";
 import { safeError } from "../logging";
-import { randomId, safeEqual } from "../store";
+import { randomId, safeEqual } from "../random-id";
 import { messagePage, sendPage, signedInPage, signedOutPage, type TrustChain } from "../views";
 
 interface EasyAuthRouteOptions {
@@ -115,9 +115,11 @@ export async function easyAuthRoutes(app: FastifyInstance, options: EasyAuthRout
     reply.header("cache-control", "no-store").redirect(loginUrl("/"), 302),
   );
 
-  app.post(APP_ROUTES.signOut, async (req, reply) => {
-    const body = req.body as { csrf?: unknown } | undefined;
-    const csrf = typeof body?.csrf === "string" ? body.csrf : "";
+  // The form body as a JSON schema (as in routes/auth.ts); a malformed one (csrf given twice) fails the CSRF check.
+  const signOutSchema = { body: { type: "object", properties: { csrf: { type: "string" } } } } as const;
+  const signOutRoute = { schema: signOutSchema, attachValidation: true };
+  app.post<{ Body: { csrf?: string } | undefined }>(APP_ROUTES.signOut, signOutRoute, async (req, reply) => {
+    const csrf = (!req.validationError && req.body?.csrf) || "";
     const cookie = req.cookies[CSRF_COOKIE] ?? "";
     if (csrf === "" || !safeEqual(csrf, cookie)) {
       const why = "The sign-out form was not submitted from this app (CSRF check failed). Use the Sign out button.";

@@ -2,6 +2,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { APP_ROUTES } from "../../contract/routes";
 import type { GraphClient, GraphOutcome, GraphProblem } from "../auth/graph";
+import { takeSignedOut } from "../signed-out-notice";
 import { sendPage, sendProblem, signedInPage, signedOutPage } from "../views";
 
 interface PageOptions {
@@ -60,21 +61,4 @@ export async function pageRoutes(app: FastifyInstance, { graph }: PageOptions): 
     const { kind, status, title, fix, code, adminConsentUrl } = outcome.problem;
     return reply.code(status).send({ error: GRAPH_ERRORS[kind], message: title, fix, ...(code ? { code } : {}), ...(adminConsentUrl ? { adminConsentUrl } : {}) });
   });
-}
-
-// After /signout the browser comes back to / (from Entra's end-session page): a one-time flag cookie, holding no id or
-// state, lets the home page say "You are signed out" once. Lax, so it rides the top-level navigation back from Entra.
-const SIGNED_OUT_COOKIE = "signed_out";
-const signedOutCookieOptions = (req: FastifyRequest) => ({ path: "/", httpOnly: true, secure: req.protocol === "https", sameSite: "lax" as const });
-
-/** Marks the browser as just signed out (called by /signout). */
-export function rememberSignedOut(req: FastifyRequest, reply: FastifyReply): void {
-  reply.setCookie(SIGNED_OUT_COOKIE, "1", { ...signedOutCookieOptions(req), maxAge: 300 });
-}
-
-/** Whether the browser has just signed out; clears the flag, so the notice shows once. */
-function takeSignedOut(req: FastifyRequest, reply: FastifyReply): boolean {
-  if (req.cookies[SIGNED_OUT_COOKIE] === undefined) return false;
-  reply.clearCookie(SIGNED_OUT_COOKIE, signedOutCookieOptions(req));
-  return req.cookies[SIGNED_OUT_COOKIE] === "1";
 }

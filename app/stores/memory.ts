@@ -1,8 +1,10 @@
 /**
- * The default stores: this instance's memory, with the timeouts and bounds of {@link BoundedStore}. Nothing is
- * persisted: a restart signs everyone out, and several instances need ARR affinity (see app/README.md).
+ * The default stores: this instance's memory, with the timeouts and bounds of {@link BoundedMap}: sessions
+ * (memory-sessions.ts) and sign-in attempts by browser. Nothing is persisted: a restart signs everyone out, and
+ * several instances need ARR affinity (see app/README.md).
  */
-import { BoundedStore } from "../store";
+import { BoundedMap } from "./bounded-map";
+import { createMemorySessionStore } from "./memory-sessions";
 import type { SessionIndexFields, SessionLimits, SignInAttemptLimits, Stores } from "./types";
 
 /** One browser's attempts in progress, by state, oldest first. */
@@ -10,16 +12,27 @@ interface PendingBrowser<A> {
   readonly attempts: Map<string, { readonly attempt: A; readonly keptAt: number }>;
 }
 
+/** Collaborators of the memory stores, for tests. */
+export interface MemoryStoreOptions {
+  /** Clock. Defaults to Date.now. */
+  readonly now?: () => number;
+}
+
 const SWEEP_INTERVAL_MS = 60_000;
 
-export function createMemoryStores<S extends SessionIndexFields, A>(sessionLimits: SessionLimits, attemptLimits: SignInAttemptLimits): Stores<S, A> {
-  const sessions = new BoundedStore<S>({
-    idleTimeoutMs: sessionLimits.idleTimeoutMs,
-    absoluteTimeoutMs: sessionLimits.absoluteTimeoutMs,
-    maxEntries: sessionLimits.maxSessions,
-  });
+export function createMemoryStores<S extends SessionIndexFields, A>(
+  sessionLimits: SessionLimits,
+  attemptLimits: SignInAttemptLimits,
+  options: MemoryStoreOptions = {},
+): Stores<S, A> {
+  const now = options.now ?? Date.now;
+  const sessions = createMemorySessionStore<S>(sessionLimits, now);
   // No idle timeout: a browser's entry is re-set (refreshed, moved last) whenever it keeps a new attempt.
-  const browsers = new BoundedStore<PendingBrowser<A>>({ absoluteTimeoutMs: attemptLimits.ttlMs, maxEntries: attemptLimits.maxBrowsers });
+  const browsers = new BoundedMap<PendingBrowser<A>>({
+    absoluteTimeoutMs: attemptLimits.ttlMs,
+    maxEntries: attemptLimits.maxBrowsers,
+    now,
+  });
   const sweeper = setInterval(() => {
     sessions.sweep();
     browsers.sweep();
@@ -28,13 +41,7 @@ export function createMemoryStores<S extends SessionIndexFields, A>(sessionLimit
 
   return {
     kind: "memory",
-    sessions: {
-      get: async (id) => sessions.get(id),
-      create: async (id, session) => sessions.set(id, session),
-      replace: async (id, session) => sessions.replace(id, session),
-      delete: async (id) => sessions.delete(id),
-      deleteBySid: async (iss, sid) => sessions.deleteWhere((s) => s.sid === sid && s.claims.iss === iss),
-    },
+    sessions,
     attempts: {
       hasRoom: async (binding) => (binding !== undefined && browsers.get(binding) !== undefined) || browsers.hasRoom(),
       async keep(presented, fresh, state, attempt) {
@@ -48,7 +55,7 @@ export function createMemoryStores<S extends SessionIndexFields, A>(sessionLimit
           if (oldest === undefined) break;
           browser.attempts.delete(oldest);
         }
-        browser.attempts.set(state, { attempt, keptAt: Date.now() });
+        browser.attempts.set(state, { attempt, keptAt: now() });
         return binding;
       },
       async take(binding, state) {
@@ -57,7 +64,7 @@ export function createMemoryStores<S extends SessionIndexFields, A>(sessionLimit
         if (!browser || !kept) return undefined;
         browser.attempts.delete(state);
         if (browser.attempts.size === 0) browsers.delete(binding);
-        return Date.now() - kept.keptAt < attemptLimits.ttlMs ? kept.attempt : undefined;
+        return now() - kept.keptAt < attemptLimits.ttlMs ? kept.attempt : undefined;
       },
     },
     available: async () => true,

@@ -6,18 +6,31 @@
  * carries, such as the user's serialised token cache) is stored entirely or not at all.
  */
 
-/** What a store needs to know about a session: the ID token's issuer and Entra's session id, for front-channel logout. */
+/**
+ * What a store needs to know about a session: the ID token's issuer and Entra's session id, for front-channel logout,
+ * and its tenant and object ID (`tid` + `oid`), the user whose sessions are capped.
+ */
 export interface SessionIndexFields {
-  readonly claims: { readonly iss?: unknown };
+  readonly claims: { readonly iss?: unknown; readonly tid?: unknown; readonly oid?: unknown };
   readonly sid?: string;
+}
+
+/** The user a session belongs to, `tid` + `oid` (Entra's immutable pair), or undefined when the claims lack either. */
+export function sessionUser(session: SessionIndexFields): string | undefined {
+  const { tid, oid } = session.claims;
+  return typeof tid === "string" && tid && typeof oid === "string" && oid ? `${tid}\n${oid}` : undefined;
 }
 
 /** Signed-in users' sessions, by session id (a bearer secret: a store never puts it in a key name as it is). */
 export interface SessionStore<S extends SessionIndexFields> {
   /** The live session under `id` (and marks it active: the idle timeout starts again), or undefined. */
   get(id: string): Promise<S | undefined>;
-  /** Stores a new session under a new id. */
-  create(id: string, session: S): Promise<void>;
+  /**
+   * Stores a new session under a new id. Beyond {@link SessionLimits.maxSessionsPerUser} the same user's oldest
+   * sessions end; at {@link SessionLimits.maxSessions} live sessions it stores nothing and returns false: another
+   * user's session is never evicted.
+   */
+  create(id: string, session: S): Promise<boolean>;
   /**
    * Replaces the whole session under `id`, keeping its timeouts, only while it is still live: a session signed out
    * meanwhile stays signed out. Returns false when it was gone.
@@ -29,12 +42,14 @@ export interface SessionStore<S extends SessionIndexFields> {
   deleteBySid(iss: string, sid: string): Promise<number>;
 }
 
-/** Timeouts and bound of sessions (defaults: 1 h idle, 8 h absolute, 10 000 sessions in memory). */
+/** Timeouts and bounds of sessions (defaults: 1 h idle, 8 h absolute, 10 000 sessions, 10 per user). */
 export interface SessionLimits {
   readonly idleTimeoutMs: number;
   readonly absoluteTimeoutMs: number;
-  /** The memory store's bound (oldest evicted beyond it); Redis is bounded by its memory and eviction policy. */
+  /** Live sessions in the store (per instance in memory, in all in Redis); new sign-ins are refused beyond it. */
   readonly maxSessions: number;
+  /** Live sessions of one user (`tid` + `oid`); a new one ends that user's own oldest beyond it. */
+  readonly maxSessionsPerUser: number;
 }
 
 /**
@@ -84,5 +99,17 @@ export class StoreUnavailableError extends Error {
   constructor(cause: string) {
     super(`The session store is unavailable: ${cause}`);
     this.name = "StoreUnavailableError";
+  }
+}
+
+/**
+ * The store holds its bound of live sessions ({@link SessionLimits.maxSessions}): a new sign-in is refused rather than
+ * another user's session evicted. Pages answer 503 "too many people are signed in, try again later".
+ */
+export class SessionsFullError extends Error {
+  readonly statusCode = 503;
+  constructor() {
+    super("The session store holds its bound of live sessions: new sign-ins are refused until some end.");
+    this.name = "SessionsFullError";
   }
 }

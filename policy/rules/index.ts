@@ -14,6 +14,7 @@ import { credentialRules } from "./credentials";
 import { easyAuthIdentitySetting, easyAuthRules } from "./easy-auth";
 import type { PlannedResource, Rule, Violation } from "./model";
 import { secretRules } from "./secrets";
+import { slotRules } from "./slots";
 import { ficCount, ficTrustsWebAppIdentity, webAppBasicAuthOff, webAppIdentityMatchesFic, webAppTokenExchangeMatchesFic } from "./stack";
 import { webAppRules } from "./webApp";
 
@@ -34,6 +35,7 @@ export const rules: readonly Rule[] = [
   webAppTokenExchangeMatchesFic,
   ...easyAuthRules,
   easyAuthIdentitySetting,
+  ...slotRules,
 ];
 
 /**

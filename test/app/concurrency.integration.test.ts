@@ -5,7 +5,8 @@
 import { expect, it } from "vitest";
 import { signedInAgent, useStack } from "../support/app-stack";
 
-const stack = useStack();
+// The emulator signs every browser in as the same user (Ada): let her keep all 50 sessions (the default is 10).
+const stack = useStack({ deps: { sessions: { maxSessionsPerUser: 50 } } });
 
 it("signs in 50 users at once with a single managed-identity request", async () => {
   expect(stack.emu.stats.miRequests).toBe(0);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig, type Env } from "../../app/config";
+import { ConfigError, loadConfig, type Env } from "../../app/app-config";
 import { AzureAdSetting, DownstreamApiSetting } from "../../contract/settings";
 
 const TENANT = "00000000-0000-4000-8000-00000000feed";
@@ -46,6 +46,7 @@ describe("loadConfig", () => {
         publicOrigins: ["https://app.azurewebsites.net"],
         behindAppServiceFrontEnd: true,
         graph: { baseUrl: "https://graph.microsoft.com/v1.0", scopes: ["User.Read"] },
+        sessions: {},
       });
     });
 
@@ -215,6 +216,28 @@ describe("loadConfig's Redis settings (scaled out)", () => {
     ["a user name without a host", { Redis__HostName: undefined }, /^Redis__UserName is set but Redis__HostName is not/],
   ])("refuses %s, naming the setting and the fix", (_what, change, message) => {
     const problems = problemsOf({ ...redisEnv, ...change });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(message);
+  });
+});
+
+describe("loadConfig's session bounds", () => {
+  it("leaves the defaults (10 000 sessions, 10 per user) to the app when unset", () => {
+    expect(loadConfig(validEnv).sessions).toEqual({});
+  });
+
+  it("reads Sessions__MaxSessions and Sessions__MaxPerUser in any letter case and separator", () => {
+    const env = { ...validEnv, Sessions__MaxSessions: "50000", "sessions:maxperuser": "3" };
+    expect(loadConfig(env).sessions).toEqual({ maxSessions: 50_000, maxSessionsPerUser: 3 });
+  });
+
+  it.each([
+    ["a per-user cap of 0", { Sessions__MaxPerUser: "0" }, /^Sessions__MaxPerUser is "0": set a whole number from 1 to 1000, or leave it unset for 10\.$/],
+    ["a per-user cap that is not a number", { Sessions__MaxPerUser: "ten" }, /^Sessions__MaxPerUser is "ten": set a whole number/],
+    ["a fractional bound", { Sessions__MaxSessions: "1.5" }, /^Sessions__MaxSessions is "1.5": set a whole number from 1 to 10000000, or leave it unset for 10000\.$/],
+    ["an unknown Sessions__ name", { Sessions__PerUser: "3" }, /^Sessions__PerUser is not a setting this app reads: use Sessions__MaxSessions or Sessions__MaxPerUser\.$/],
+  ])("refuses %s, naming the setting and the fix", (_what, change, message) => {
+    const problems = problemsOf({ ...validEnv, ...change });
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(message);
   });

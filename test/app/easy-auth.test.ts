@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import Fastify from "fastify";
 import { easyAuthUser, platformIdentityHeaders } from "../../app/auth/easy-auth";
-import { ConfigError } from "../../app/config";
+import { ConfigError } from "../../app/app-config";
 import { EasyAuthHeader } from "../../contract/easy-auth";
 import { offlineConfig, useOfflineApp } from "../support/offline-app";
 

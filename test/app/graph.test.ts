@@ -1,7 +1,7 @@
 import { InteractionRequiredAuthError, ServerError } from "@azure/msal-node";
 import { describe, expect, it } from "vitest";
 import { adminConsentUrl, explainTokenFailure } from "../../app/auth/graph";
-import { loadConfig } from "../../app/config";
+import { loadConfig } from "../../app/app-config";
 import { AppReadinessReason } from "../../contract/readiness";
 import { ManagedIdentityError } from "../../app/auth/managed-identity";
 

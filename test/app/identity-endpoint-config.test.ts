@@ -4,7 +4,7 @@
  * refused with the setting named, unless IDENTITY_ENDPOINT_ANY_ORIGIN=true.
  */
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig, type Env } from "../../app/config";
+import { ConfigError, loadConfig, type Env } from "../../app/app-config";
 import { offlineConfig } from "../support/offline-app";
 
 function problems(env: Env): string[] {

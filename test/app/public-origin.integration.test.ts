@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../app/app";
-import { ConfigError, type Env } from "../../app/config";
+import { ConfigError, type Env } from "../../app/app-config";
 import { offlineConfig } from "../support/offline-app";
 import { rawRequest, setCookies, type RawResponse } from "../support/raw-http";
 
@@ -106,9 +106,26 @@ describe("outside App Service (PUBLIC_BASE_URL)", () => {
     expect(app.logs.join("\n")).not.toContain("6.6.6.6");
   });
 
-  it("refuses any other host", async () => {
-    expect((await rawRequest(app.url, "/signin", { headers: { host: "evil.example" } })).status).toBe(400);
-    expect((await rawRequest(app.url, "/", { headers: { host: "127.0.0.1:3000" } })).status).toBe(400);
+  it("refuses any other host with a page that names the URL to open", async () => {
+    const evil = await rawRequest(app.url, "/signin", { headers: { host: "evil.example" } });
+    expect(evil.status).toBe(400);
+    expect(evil.body).toContain('<a id="app-url" href="http://localhost:3000/">http://localhost:3000/</a>');
+    expect(evil.body).not.toContain('href="/">Home</a>'); // a Home link would loop back to the refused host
+    expect((await rawRequest(app.url, "/", { headers: { host: "127.0.0.1:4000" } })).status).toBe(400);
+    expect((await rawRequest(app.url, "/signout", { method: "POST", headers: { host: "127.0.0.1:3000" } })).status).toBe(400);
+  });
+
+  it("serves the stylesheet for any host, so the Unknown host page is styled", async () => {
+    const css = await rawRequest(app.url, "/public/app.css", { headers: { host: "evil.example" } });
+    expect(css.status).toBe(200);
+    expect(css.headers["content-type"]).toMatch(/^text\/css/);
+  });
+
+  it("sends another loopback name of a local run's own port to the configured origin, path and query kept", async () => {
+    for (const host of ["127.0.0.1:3000", "[::1]:3000", "127.0.0.2:3000"]) {
+      const res = await rawRequest(app.url, "/signin?returnUrl=/me", { headers: { host } });
+      expect([res.status, res.headers.location]).toEqual([307, "http://localhost:3000/signin?returnUrl=/me"]);
+    }
   });
 });
 

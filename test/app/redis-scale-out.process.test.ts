@@ -101,16 +101,19 @@ describeWithRedis("two app instances on one Redis", () => {
       expect(key).not.toContain(binding);
     }
     const sha = (value: string): string => createHash("sha256").update(value).digest("base64url");
-    expect(keys).toContain(`secretless:s:${sha(id)}`);
+    expect(keys).toContain(`secretless:{s}:s:${sha(id)}`);
     expect(keys).toContain(`secretless:{att}:b:${sha(binding)}`);
   });
 
   it("writes each session whole, with a TTL no longer than the idle timeout", async () => {
     const ua = new UserAgent();
     await ua.navigate(url("/signin"));
-    const key = `secretless:s:${createHash("sha256").update(ua.cookie(stack.baseUrl, "session")!).digest("base64url")}`;
+    const key = `secretless:{s}:s:${createHash("sha256").update(ua.cookie(stack.baseUrl, "session")!).digest("base64url")}`;
     const raw = (await stack.redis.admin.get(key))!;
-    const session = JSON.parse(raw.slice(raw.indexOf("|") + 1)) as Record<string, unknown>;
+    // "<createdAt>|<sha256 of the user>|<session JSON>"
+    const [, userTag] = raw.split("|", 2);
+    expect(userTag).toMatch(/^[\w-]{43}$/);
+    const session = JSON.parse(raw.slice(raw.indexOf("|", raw.indexOf("|") + 1) + 1)) as Record<string, unknown>;
     expect(Object.keys(session).sort()).toEqual(["claims", "csrfToken", "homeAccountId", "id", "loginHint", "sid", "tokenCache", "trust"]);
     // The user's msal-node cache is inside the record, refresh token included: it goes wherever the session goes.
     expect(JSON.parse(session.tokenCache as string)).toMatchObject({ RefreshToken: expect.any(Object), AccessToken: expect.any(Object) });

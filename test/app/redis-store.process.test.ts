@@ -5,7 +5,7 @@
 import { randomBytes } from "node:crypto";
 import pino from "pino";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { randomId } from "../../app/store";
+import { randomId } from "../../app/random-id";
 import { createRedisStores } from "../../app/stores/redis";
 import type { SessionLimits, SignInAttemptLimits, Stores } from "../../app/stores/types";
 import { startLocalRedis, type LocalRedis, LOCAL_REDIS_RESOURCE } from "../../local/redis";
@@ -34,7 +34,7 @@ async function stores(sessions: Partial<SessionLimits> = {}, attempts: Partial<S
       tls: { ca: redis.caPem },
       namespace,
     },
-    { idleTimeoutMs: 60_000, absoluteTimeoutMs: 120_000, maxSessions: 10, ...sessions },
+    { idleTimeoutMs: 60_000, absoluteTimeoutMs: 120_000, maxSessions: 10, maxSessionsPerUser: 5, ...sessions } as SessionLimits,
     { ttlMs: 60_000, maxBrowsers: 3, maxPerBrowser: 2, ...attempts },
   );
   opened.push(created);

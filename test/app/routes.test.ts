@@ -3,7 +3,7 @@
  * collide with one of them: Fastify would refuse to start ("Method 'GET' already declared").
  */
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "../../app/config";
+import { ConfigError } from "../../app/app-config";
 import { isReservedAppPath, RESERVED_APP_PATHS } from "../../contract/routes";
 import { offlineConfig, useOfflineApp } from "../support/offline-app";
 

@@ -14,11 +14,12 @@ const NOTICE = '<p class="notice" id="signed-out-notice" role="status">You are s
 describe("the trust chain", () => {
   it("shows the identity's client ID and principal ID, and that the FIC's subject is that principal ID", async () => {
     const { page } = await signedInAgent(stack);
-    const svg = /<svg id="trust-chain"[\s\S]*?<\/svg>/.exec(page.body)?.[0] ?? "";
+    // The chain's text, without the markup that sets the values apart.
+    const chain = (/<ol id="trust-chain"[\s\S]*?<\/ol>/.exec(page.body)?.[0] ?? "").replace(/<[^>]+>/g, "");
     const { clientId, principalId } = stack.emu.registration.uami;
-    expect(svg).toContain(`user-assigned identity, client ID ${clientId}`);
-    expect(svg).toContain(`principal ID ${principalId} (its token&#39;s oid)`);
-    expect(svg).toContain(`subject ${principalId} = the identity&#39;s principal ID`);
+    expect(chain).toContain(`user-assigned identity, client ID ${clientId}`);
+    expect(chain).toContain(`principal ID ${principalId} (its token&#39;s oid)`);
+    expect(chain).toContain(`subject ${principalId} = the identity&#39;s principal ID`);
   });
 });
 

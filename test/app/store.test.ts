@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { BoundedStore, randomId } from "../../app/store";
+import { randomId } from "../../app/random-id";
+import { BoundedMap } from "../../app/stores/bounded-map";
 import { reauthenticationDelayMs } from "../../app/stores/redis";
 
 function storeWithClock(options: { idleTimeoutMs?: number; absoluteTimeoutMs: number; maxEntries: number }) {
   const clock = { now: 0 };
-  return { clock, store: new BoundedStore<string>({ ...options, now: () => clock.now }) };
+  return { clock, store: new BoundedMap<string>({ ...options, now: () => clock.now }) };
 }
 
 describe("randomId", () => {
@@ -15,7 +16,7 @@ describe("randomId", () => {
   });
 });
 
-describe("BoundedStore", () => {
+describe("BoundedMap", () => {
   it("expires entries that sit idle", () => {
     const { clock, store } = storeWithClock({ idleTimeoutMs: 100, absoluteTimeoutMs: 1000, maxEntries: 10 });
     store.set("a", "A");

@@ -5,12 +5,15 @@
  * front-channel logout, and /me afterwards.
  */
 import { copyFileSync, mkdirSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { setupBrowser, useBuiltStack } from "../support/browser";
 import { REPO } from "../support/repo";
 
 const SCREENSHOT = join(REPO, "test-results", "e2e-signed-in.png");
+const PHONE_SCREENSHOT = join(REPO, "test-results", "e2e-signed-in-phone.png");
 
 const stack = useBuiltStack();
 const browser = setupBrowser();
@@ -36,11 +39,14 @@ describe("signing in and out in Chromium", () => {
     expect(await page.textContent("#graph-mail")).toBe("ada@contoso.example");
     expect(await page.textContent("#graph-job-title")).toBe("Mathematician");
 
-    // The stylesheet applied under the strict CSP (no inline styles): the chain boxes are filled white.
+    // The stylesheet applied under the strict CSP (no inline styles): the chain boxes are white with a border.
     // (tsconfig has no DOM lib: reach getComputedStyle through globalThis inside the page.)
-    type StyleWindow = { getComputedStyle(element: unknown): { fill: string } };
-    const fill = await page.$eval(".chain-box", (el) => (globalThis as unknown as StyleWindow).getComputedStyle(el).fill);
-    expect(fill).toBe("rgb(255, 255, 255)");
+    type StyleWindow = { getComputedStyle(element: unknown): { backgroundColor: string; borderTopStyle: string } };
+    const box = await page.$eval(".chain-box", (el) => {
+      const style = (globalThis as unknown as StyleWindow).getComputedStyle(el);
+      return { background: style.backgroundColor, border: style.borderTopStyle };
+    });
+    expect(box).toEqual({ background: "rgb(255, 255, 255)", border: "solid" });
 
     const cookies = await context.cookies(stack.appUrl);
     const session = cookies.find((c) => c.name === "session");
@@ -54,6 +60,52 @@ describe("signing in and out in Chromium", () => {
     if (process.env.UPDATE_README_SCREENSHOT === "1") {
       mkdirSync(join(REPO, "docs"), { recursive: true });
       copyFileSync(SCREENSHOT, join(REPO, "docs", "signed-in.png"));
+    }
+  });
+
+  it("keeps the signed-in page readable at phone width: trust-chain text at 12 px or more, nothing wider than the screen", async () => {
+    const { page } = browser;
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      await page.goto(`${stack.appUrl}/`);
+      await page.waitForSelector("#user-name");
+      // (tsconfig has no DOM lib: reach the page's globals through globalThis inside it.)
+      type Doc = { documentElement: { scrollWidth: number } };
+      type StyleWindow = { getComputedStyle(element: unknown): { fontSize: string } };
+      const sizes = await page.$$eval("#trust-chain .chain-detail, #trust-chain .chain-title", (elements) =>
+        elements.map((el) => parseFloat((globalThis as unknown as StyleWindow).getComputedStyle(el).fontSize)),
+      );
+      expect(sizes.length).toBeGreaterThan(10);
+      expect(Math.min(...sizes)).toBeGreaterThanOrEqual(12);
+      const scrollWidth = await page.evaluate(() => (globalThis as unknown as { document: Doc }).document.documentElement.scrollWidth);
+      expect(scrollWidth).toBeLessThanOrEqual(390);
+      await page.screenshot({ path: PHONE_SCREENSHOT, fullPage: true });
+      if (process.env.UPDATE_README_SCREENSHOT === "1") copyFileSync(PHONE_SCREENSHOT, join(REPO, "docs", "signed-in-phone.png"));
+    } finally {
+      await page.setViewportSize({ width: 1000, height: 900 });
+    }
+  });
+
+  it("starts no sign-in for another site's <img src=/signin>: Chromium labels the requests, the app refuses them", async () => {
+    // Another site: 127.0.0.1 is a different site from localhost. Distinct URLs, so Chromium loads all five.
+    const images = [1, 2, 3, 4, 5].map((i) => `<img src="${stack.appUrl}/signin?returnUrl=/${i}" alt="">`).join("");
+    const other = createServer((_req, res) => res.writeHead(200, { "content-type": "text/html" }).end(images));
+    await new Promise<void>((resolve) => other.listen(0, "127.0.0.1", resolve));
+    const page = await browser.context.newPage();
+    const requested: string[] = [];
+    page.on("request", (request) => {
+      if (request.url().startsWith(`${stack.appUrl}/signin?`)) requested.push(request.url());
+    });
+    // (Chromium's Opaque Response Blocking keeps an HTML answer from an image, so the app's log tells what it did.)
+    const refusals = (): number => stack.appOutput.join("").split("sign-in refused: not a navigation").length - 1;
+    const before = refusals();
+    try {
+      await page.goto(`http://127.0.0.1:${(other.address() as AddressInfo).port}/`, { waitUntil: "load" });
+      expect(requested).toHaveLength(5);
+      await expect.poll(() => refusals() - before).toBe(5);
+    } finally {
+      await page.close();
+      await new Promise((resolve) => other.close(resolve));
     }
   });
 

@@ -50,6 +50,8 @@ describe("stack configuration", () => {
       deployApp: true,
       waitForReady: true,
       readinessTimeoutMinutes: 10,
+      stagingSlot: false,
+      stagingSlotAfterSwap: "keep",
       tags: {},
       authMode: "app",
     });

@@ -52,7 +52,7 @@ describe("the program under the Pulumi language host", () => {
   it("returns the stack outputs the README documents", async () => {
     const outputs = host.outputs ?? {};
     expect(Object.keys(outputs).sort()).toEqual(
-      ["appClientId", "appPackageSha256", "identityClientId", "identityPrincipalId", "redirectUri", "redisHostName", "resourceGroupName", "tenantId", "url", "webAppName"].sort(),
+      ["appClientId", "appPackageSha256", "identityClientId", "identityPrincipalId", "redirectUri", "redisHostName", "resourceGroupName", "stagingUrl", "tenantId", "url", "webAppName"].sort(),
     );
     const site = host.mocks.one("azure-native:web:WebApp");
     expect(outputs.url).toBe(`https://${site.state.defaultHostName}`);

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../app/config";
+import { loadConfig } from "../../app/app-config";
 import { DEPLOY_COMMAND, WAIT_READY_COMMAND } from "../../components/appDeployment";
 import { sha256 } from "../../deploy/cli";
 import { AzureAdSetting, DownstreamApiSetting } from "../../contract/settings";

@@ -31,7 +31,7 @@ describe("a scaled-out SecretlessWebApp", () => {
     expect(cache.resourceGroupName).toBe(mocks.one(T.rg).state.name);
   });
 
-  it("gives it one database with access keys off, TLS only on port 10000, one endpoint for a non-cluster client, and AOF", async () => {
+  it("gives it one database with access keys off, TLS only on port 10000, one endpoint for a non-cluster client, AOF and no eviction", async () => {
     const { mocks } = await build({ scaleOut: true, redisSku: "MemoryOptimized_M10" });
     expect(mocks.one(T.redis).inputs.sku).toEqual({ name: "MemoryOptimized_M10" });
     const db = mocks.one(T.redisDb).inputs;
@@ -43,6 +43,7 @@ describe("a scaled-out SecretlessWebApp", () => {
       clusteringPolicy: "EnterpriseCluster",
       port: 10000,
       persistence: { aofEnabled: true, aofFrequency: "1s" },
+      evictionPolicy: "NoEviction",
     });
   });
 

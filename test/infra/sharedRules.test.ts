@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../app/config";
+import { ConfigError, loadConfig } from "../../app/app-config";
 import { parseStackConfig } from "../../components/config";
 import { SecretlessWebApp, type SecretlessWebAppArgs } from "../../components/secretlessWebApp";
 import { callbackPathProblem } from "../../contract/rules";

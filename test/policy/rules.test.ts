@@ -43,6 +43,14 @@ const setSetting = (rs: RegisteredResource[], name: string, value: string | unde
 const ciFic = (rs: RegisteredResource[]) => one(rs, "azure-native:managedidentity:FederatedIdentityCredential");
 const roleAssignment = (rs: RegisteredResource[]) => one(rs, "azure-native:authorization:RoleAssignment");
 const storage = (rs: RegisteredResource[]) => one(rs, "azure-native:storage:StorageAccount");
+/** A compliant staging slot of the main stack's site (the site's identity, settings and basic auth off), changed by `tweak`. */
+const addSlot = (rs: RegisteredResource[], tweak: (slot: Record<string, any>) => void) => {
+  const { name, resourceGroupName } = site(rs).inputs;
+  const inputs = { ...structuredClone(site(rs).inputs), slot: "staging" };
+  tweak(inputs);
+  rs.push(handMade(T.slot, "staging-slot", inputs));
+  for (const type of [T.slotScm, T.slotFtp]) rs.push(handMade(type, `staging-${type.slice(-11)}`, { resourceGroupName, name, slot: "staging", allow: false }));
+};
 /** The main stack's own deploy step: the command that pushes the zip. */
 const command = (rs: RegisteredResource[]) => one(rs, "command:local:Command", "secretless-app-deploy");
 
@@ -398,6 +406,20 @@ const variants: Variant[] = [
     broken: "a known audience the FIC does not accept",
     break: (rs) => setSetting(rs, AzureAdSetting.TokenExchangeUrl, "api://AzureADTokenExchangeChina"),
     message: /WebApp "secretless-web-site" has AzureAd__ClientCredentials__0__TokenExchangeUrl "api:\/\/AzureADTokenExchangeChina", but its FIC accepts "api:\/\/AzureADTokenExchange": token exchange would fail \(AADSTS700212\)\. Fix: set/,
+  },
+  {
+    rule: "slot-identity-matches-site",
+    broken: "a staging slot wearing another identity than its site",
+    break: (rs) => addSlot(rs, (slot) => (slot.identity = { type: "UserAssigned", userAssignedIdentities: [one(rs, T.uami, "ci-deployer").id] })),
+    message: /WebAppSlot "staging-slot" wears identities \[".*ci-deployer.*"\] but its site WebApp "secretless-web-site" wears .* A swap does not move managed identities/,
+    // The slot then also wears no identity its app registration's FIC trusts.
+    alsoTrips: ["fic-trusts-webapp-identity"],
+  },
+  {
+    rule: "slot-settings-differ-only-when-sticky",
+    broken: "a staging slot with a setting of its own that is not a slot setting",
+    break: (rs) => addSlot(rs, (slot) => slot.siteConfig.appSettings.push({ name: "FEATURE_FLAG", value: "on" })),
+    message: /WebAppSlot "staging-slot" and its site WebApp "secretless-web-site" differ in FEATURE_FLAG, which is not a slot setting: a swap would carry the slot's value into production/,
   },
   {
     rule: "redis-no-access-keys",

@@ -1,17 +1,21 @@
 import { spawn } from "node:child_process";
 import { createServer, type AddressInfo, type Server } from "node:net";
+import { mkdtempSync, readFileSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { freePort } from "../../local/child-app";
 import { REPO } from "../support/repo";
 
 const TSX = join(REPO, "node_modules/tsx/dist/cli.mjs");
+const STATE_DIR = mkdtempSync(join(tmpdir(), "dev-state-"));
 
 /** `npm run dev` on `port`; resolves once `until` matches its stdout (or it exits), and stops it afterwards. */
-function dev(port: number) {
+function dev(port: number, stateDir = STATE_DIR) {
   const child = spawn(process.execPath, [TSX, "scripts/dev.ts"], {
     cwd: REPO,
-    env: { PATH: process.env.PATH ?? "", PORT: String(port), LOG_LEVEL: "warn" },
+    // The emulator's kept certificate goes to a temporary folder, not the repository's .local-dev/.
+    env: { PATH: process.env.PATH ?? "", PORT: String(port), LOG_LEVEL: "warn", LOCAL_DEV_DIR: stateDir },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
@@ -63,6 +67,37 @@ describe("npm run dev", () => {
       expect(stdout).toMatch(/^Entra emulator {3}https:\/\/localhost:\d+/m);
     } finally {
       await run.stop();
+    }
+  });
+
+  it("keeps the emulator's certificate and port for the next run, so only the first run has a warning to accept", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "dev-state-twice-"));
+    const banner = /Open (http:\/\/localhost:\d+)\/ and sign in/;
+    const firstRun = dev(await freePort(), dir);
+    let first: string | undefined;
+    try {
+      first = await firstRun.waitFor(banner);
+      expect(first, firstRun.output().stderr).toBeDefined();
+      expect(first).toContain("The browser will warn once about https://localhost:");
+    } finally {
+      await firstRun.stop();
+    }
+    const port = await freePort();
+    const secondRun = dev(port, dir);
+    try {
+      const second = await secondRun.waitFor(banner);
+      expect(second, secondRun.output().stderr).toBeDefined();
+      const emulator = (out: string) => /^Entra emulator {3}(https:\/\/localhost:\d+)/m.exec(out)![1];
+      expect(emulator(second!)).toBe(emulator(first!));
+      expect(second).not.toContain("The browser will warn");
+      expect(readFileSync(join(dir, "emulator-cert.pem"), "utf8")).toContain("BEGIN CERTIFICATE");
+      expect(statSync(join(dir, "emulator-key.pem")).mode & 0o077).toBe(0);
+      // 127.0.0.1 is the same app: it leads to the configured http://localhost origin instead of an error page.
+      const viaIp = await fetch(`http://127.0.0.1:${port}/me?x=1`, { redirect: "manual" });
+      expect(viaIp.status).toBe(307);
+      expect(viaIp.headers.get("location")).toBe(`http://localhost:${port}/me?x=1`);
+    } finally {
+      await secondRun.stop();
     }
   });
 });

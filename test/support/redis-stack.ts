@@ -15,7 +15,7 @@ import { afterAll, afterEach, beforeAll, describe } from "vitest";
 import { appRegistrationFor, startEmulator, type EmulatorOptions, type RunningEmulator } from "../../emulator";
 import { trustEmulatorCertificate } from "../../emulator/testing";
 import { createApp, type AppDeps } from "../../app/app";
-import { loadConfig } from "../../app/config";
+import { loadConfig } from "../../app/app-config";
 import { HostingSetting } from "../../contract/settings";
 import { findRedisServer, startRedisForApp, type LocalRedis } from "../../local/redis";
 

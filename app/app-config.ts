@@ -10,9 +10,10 @@ import {
   isGuid,
 } from "../contract/settings";
 import { IDENTITY_ENDPOINT_ANY_ORIGIN, parseUrl, readIdentityEndpoint, readPublicOrigins, type Env } from "./hosting";
-import type { RedisTarget } from "./stores/redis";
-import { readSettings, settingKey, type Setting, type Settings } from "./settings";
-import { readRedisTarget } from "./stores/settings";
+import type { RedisTarget } from "./stores/redis-connection";
+import { readSettings, settingKey, type Setting, type Settings } from "./env-settings";
+import { readSessionSettings, type SessionBoundSettings } from "./sessions/limits";
+import { readRedisTarget } from "./stores/redis-settings";
 import { readEasyAuthMode, type EasyAuthMode } from "./auth/easy-auth";
 
 /** The app's settings, read once from the environment at start-up and validated (see {@link loadConfig}). */
@@ -50,6 +51,8 @@ export interface AppConfig {
   readonly graph: GraphConfig;
   /** The shared Redis for sessions (with their token caches) and pending sign-ins (`Redis__…`); undefined: memory. */
   readonly redis: RedisTarget | undefined;
+  /** `Sessions__MaxSessions` and `Sessions__MaxPerUser` when set; the rest of the session limits take their defaults. */
+  readonly sessions: SessionBoundSettings;
   /**
    * Easy Auth mode (`SignIn__AuthMode=easyAuth`, vouched for by App Service's `WEBSITE_AUTH_ENABLED` or the local
    * stand-in): the platform signs users in and the app reads its identity headers (app/auth/easy-auth.ts). Undefined:
@@ -115,6 +118,7 @@ export function loadConfig(env: Env): AppConfig {
   const hosting = readPublicOrigins(env, problems);
   const graph = readGraph(settings, instance.value, problems);
   const redis = readRedisTarget(settings, instance.value, problems);
+  const sessions = readSessionSettings(settings, problems);
   const easyAuth = readEasyAuthMode(env, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -132,6 +136,7 @@ export function loadConfig(env: Env): AppConfig {
     behindAppServiceFrontEnd: hosting.onAppService,
     graph,
     redis,
+    sessions,
     easyAuth,
   };
 }

@@ -1,14 +1,14 @@
 /**
  * The `Redis__…` settings (contract/settings.ts): unset, the app keeps sessions in memory; with `Redis__HostName`
  * set, in that Redis, as the managed identity whose object ID is `Redis__UserName`. Names are matched as ASP.NET
- * matches them (app/settings.ts): in any letter case, `__` or `:` as the separator.
+ * matches them (app/env-settings.ts): in any letter case, `__` or `:` as the separator.
  */
 import { redisScopeForInstance } from "../../contract/clouds";
 import { AZURE_MANAGED_REDIS_PORT } from "../../contract/catalogue";
 import { hostNameProblem } from "../../contract/rules";
 import { RedisSetting, isGuid } from "../../contract/settings";
-import { settingKey, type Setting, type Settings } from "../settings";
-import type { RedisTarget } from "./redis";
+import { settingKey, type Setting, type Settings } from "../env-settings";
+import type { RedisTarget } from "./redis-connection";
 
 /** The Redis the app should use, or undefined for the memory store; problems name the setting and the fix. */
 export function readRedisTarget(settings: Settings, instance: string, problems: string[]): RedisTarget | undefined {

@@ -1,7 +1,7 @@
 /**
  * The app's named settings as ASP.NET reads environment variables: `__` and `:` are the same separator and names are
- * case-insensitive, so `AzureAd__TenantId` and `azuread:tenantid` are one setting. app/config.ts and the readers it
- * calls (app/stores/settings.ts) look settings up here by {@link settingKey}.
+ * case-insensitive, so `AzureAd__TenantId` and `azuread:tenantid` are one setting. app/app-config.ts and the readers
+ * it calls (app/stores/redis-settings.ts) look settings up here by {@link settingKey}.
  */
 import type { Env } from "./hosting";
 
@@ -22,13 +22,13 @@ export function settingKey(name: string): string {
 }
 
 /**
- * The `AzureAd__…`, `DownstreamApis__…` and `Redis__…` variables by {@link settingKey}; two spellings of one setting
+ * The `AzureAd__…`, `DownstreamApis__…`, `Redis__…` and `Sessions__…` variables by {@link settingKey}; two spellings of one setting
  * with different values are a problem.
  */
 export function readSettings(env: Env, problems: string[]): Settings {
   const settings = new Map<string, Setting>();
   for (const [name, raw] of Object.entries(env)) {
-    if (raw === undefined || !/^(azuread|downstreamapis|redis)(:|__)/i.test(name)) continue;
+    if (raw === undefined || !/^(azuread|downstreamapis|redis|sessions)(:|__)/i.test(name)) continue;
     const value = raw.trim();
     const k = settingKey(name);
     const seen = settings.get(k);

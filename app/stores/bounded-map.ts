@@ -1,23 +1,9 @@
-import { randomBytes, timingSafeEqual } from "node:crypto";
-
-/** A random 256-bit identifier, base64url: session ids, sign-in attempt bindings, state, nonce, CSRF tokens. */
-export function randomId(): string {
-  return randomBytes(32).toString("base64url");
-}
-
-/** Compares two such identifiers in constant time. */
-export function safeEqual(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
-}
-
-interface BoundedStoreOptions {
+interface BoundedMapOptions {
   /** Entries older than this are gone, however active. */
   readonly absoluteTimeoutMs: number;
   /** Entries not read for this long are gone. Defaults to the absolute timeout. */
   readonly idleTimeoutMs?: number;
-  /** At most this many entries: {@link BoundedStore.set} evicts the oldest beyond it, {@link BoundedStore.add} refuses. */
+  /** At most this many entries: {@link BoundedMap.set} evicts the oldest beyond it, {@link BoundedMap.add} refuses. */
   readonly maxEntries: number;
   /** Clock, for tests. */
   readonly now?: () => number;
@@ -31,13 +17,13 @@ interface Entry<V> {
 
 /**
  * An in-memory map with idle and absolute timeouts and a size bound, for sessions and sign-in attempts.
- * Nothing is persisted: a restart forgets everything. The memory stores (stores/memory.ts) are built on it.
+ * Nothing is persisted: a restart forgets everything. The memory stores (memory.ts) are built on it.
  */
-export class BoundedStore<V> {
+export class BoundedMap<V> {
   private readonly entries = new Map<string, Entry<V>>();
   private readonly now: () => number;
 
-  constructor(private readonly options: BoundedStoreOptions) {
+  constructor(private readonly options: BoundedMapOptions) {
     this.now = options.now ?? Date.now;
   }
 
@@ -68,13 +54,19 @@ export class BoundedStore<V> {
     return true;
   }
 
-  /** True when {@link BoundedStore.add} would store a new entry (expired ones are swept to make room). */
+  /** True when {@link BoundedMap.add} would store a new entry (expired ones are swept to make room). */
   hasRoom(): boolean {
     if (this.entries.size < this.options.maxEntries) return true;
     // Entries are in creation order: sweep only when the oldest has expired, so a full store costs O(1) to refuse.
     const oldest = this.entries.values().next().value;
     if (oldest && this.expired(oldest, this.now())) this.sweep();
     return this.entries.size < this.options.maxEntries;
+  }
+
+  /** Whether a live entry is under a key, without marking it active. */
+  has(key: string): boolean {
+    const entry = this.entries.get(key);
+    return entry !== undefined && !this.expired(entry, this.now());
   }
 
   /** The live value under a key (and marks it active), or undefined. */

@@ -1,0 +1,36 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import type { RegisteredResource } from "../../offline/azureMocks";
+import { evaluateRecorded } from "../../policy/offline";
+import { planMainStack } from "../support/policy";
+
+/** The stack with a staging slot (its own file: the program is imported once per process) passes every guardrail. */
+
+let planned: RegisteredResource[];
+beforeAll(async () => {
+  planned = await planMainStack({ planSku: "P0v3", stagingSlot: "true" });
+});
+
+describe("on this project's stack with a staging slot", () => {
+  it("every policy passes: the slot wears the site's identity and hardening, basic auth off, and only slot settings differ", () => {
+    const withSlot = structuredClone(planned);
+    const slotTypes = withSlot.filter((r) => /^azure-native:web:WebApp\w*Slot\w*$/.test(r.type)).map((r) => r.type.split(":")[2]);
+    expect(slotTypes.sort()).toEqual([
+      "WebAppDiagnosticLogsConfigurationSlot",
+      "WebAppFtpAllowedSlot",
+      "WebAppScmAllowedSlot",
+      "WebAppSlot",
+      "WebAppSlotConfigurationNames",
+    ]);
+    expect(evaluateRecorded(withSlot)).toEqual([]);
+  });
+
+  it("a slot setting that differs is allowed only because it is marked: production's AllowedHosts", () => {
+    const withSlot = structuredClone(planned);
+    const site = withSlot.find((r) => r.type === "azure-native:web:WebApp")!;
+    site.inputs.siteConfig.appSettings.push({ name: "AllowedHosts", value: "signin.contoso.com" });
+    expect(evaluateRecorded(withSlot)).toEqual([]);
+    const names = withSlot.find((r) => r.type === "azure-native:web:WebAppSlotConfigurationNames")!;
+    names.inputs.appSettingNames = [];
+    expect(evaluateRecorded(withSlot).map((v) => v.policy)).toEqual(["slot-settings-differ-only-when-sticky"]);
+  });
+});
