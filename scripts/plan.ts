@@ -16,6 +16,8 @@ import { planText, runPlan } from "../offline/planPrinter";
 import { StackFileError, readStackFile } from "../offline/stackFile";
 import { checkPlannedResources } from "../policy/offline";
 
+const USAGE = "npm run plan [-- <stack>] [--config-file <file>]";
+
 /** `[<stack>] [--config-file <file>]`: the stack name (default dev) and, as with the Pulumi CLI, another stack file. */
 function parseArgs(argv: readonly string[]): { stack: string; configFile?: string } {
   const positional: string[] = [];
@@ -24,12 +26,16 @@ function parseArgs(argv: readonly string[]): { stack: string; configFile?: strin
     const arg = argv[i]!;
     if (arg === "--config-file" || arg.startsWith("--config-file=")) {
       configFile = arg.includes("=") ? arg.slice(arg.indexOf("=") + 1) : argv[++i];
-      if (!configFile) throw new StackFileError("--config-file needs a file: npm run plan -- <stack> --config-file path/to/Pulumi.<stack>.yaml");
+      if (!configFile) {
+        throw new StackFileError(`--config-file needs a file: ${USAGE}`);
+      }
     } else if (arg.startsWith("-")) {
-      throw new StackFileError(`Unknown option ${arg}: npm run plan [-- <stack>] [--config-file <file>]`);
+      throw new StackFileError(`Unknown option ${arg}: ${USAGE}`);
     } else positional.push(arg);
   }
-  if (positional.length > 1) throw new StackFileError(`One stack at a time, got ${positional.join(" ")}: npm run plan [-- <stack>] [--config-file <file>]`);
+  if (positional.length > 1) {
+    throw new StackFileError(`One stack at a time, got ${positional.join(" ")}: ${USAGE}`);
+  }
   return { stack: positional[0] ?? "dev", configFile };
 }
 

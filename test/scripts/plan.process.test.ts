@@ -20,7 +20,8 @@ function stackFile(stack: string, text: string): { stack: string; file: string }
 /** `npm run plan -- [<stack>] [--config-file <file>]`: its exit code and both streams. */
 function plan(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [TSX, "scripts/plan.ts", ...args], { cwd: REPO, timeout: 60_000 }, (error, stdout, stderr) =>
+    const options = { cwd: REPO, timeout: 60_000 };
+    execFile(process.execPath, [TSX, "scripts/plan.ts", ...args], options, (error, stdout, stderr) =>
       resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
   });
