@@ -8,7 +8,11 @@ const config = new pulumi.Config();
 const { deployApp, ...settings } = parseStackConfig({
   ...Object.fromEntries(configKeys.map((key) => [key, config.get(key)])),
   azureadEnvironment: new pulumi.Config("azuread").get("environment"),
+  azureadTenantId: new pulumi.Config("azuread").get("tenantId"),
   armEnvironment: new pulumi.Config("azure-native").get("environment"),
+  // As CI's preview or deploy identity: the workflows' Pulumi jobs sign the providers in with OIDC (ARM_USE_OIDC).
+  // GITHUB_ACTIONS alone is also true for the test job, which evaluates example stacks offline and signs in as no one.
+  inGitHubActions: process.env.GITHUB_ACTIONS === "true" && process.env.ARM_USE_OIDC === "true",
 });
 
 // The directory comes from the azuread provider's own login, never from a file.
@@ -29,6 +33,8 @@ export const tenantId = app.tenantId;
 export const resourceGroupName = app.resourceGroupName;
 export const webAppName = app.webAppName;
 export const redirectUri = app.redirectUri;
-export const redisHostName = app.redisHostName;
-export const stagingUrl = app.stagingUrl;
-export const appPackageSha256 = app.appPackageSha256;
+// null, not undefined, when there is none: the key stays in `pulumi stack output` and Pulumi prints no
+// "Undefined value … will not show as a stack output" warning on every run.
+export const redisHostName = app.redisHostName.apply((host) => host ?? null);
+export const stagingUrl = app.stagingUrl.apply((u) => u ?? null);
+export const appPackageSha256 = pulumi.output(app.appPackageSha256).apply((sha) => sha ?? null);

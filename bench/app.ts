@@ -15,7 +15,7 @@ import { fromBuffer, type Entry, type ZipFile } from "yauzl";
 import { HEALTH_CHECK_PATH } from "../contract/routes";
 import { packageApp } from "../deploy/package-app";
 import { appRegistrationFor, startEmulator, type RunningEmulator } from "../emulator";
-import { trustEmulatorCertificate } from "../emulator/testing";
+import { trustEmulatorCertificate } from "../emulator/trust-certificate";
 import { freePort } from "../local/child-app";
 import { findRedisServer, startRedisForApp } from "../local/redis";
 import { UserAgent } from "../local/user-agent";

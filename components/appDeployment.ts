@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { refuseInvalidArguments } from "../common/invalid-arguments";
 import * as command from "@pulumi/command";
 import { DEFAULT_READINESS_TIMEOUT_MINUTES } from "../contract/catalogue";
 import { readinessTimeoutProblem } from "../contract/rules";
@@ -213,20 +214,28 @@ function validatePackage(pkg: AppPackageRef): AppPackageRef {
   if (typeof pkg?.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(pkg.sha256)) {
     problems.push(`package.sha256 must be 64 lower-case hex digits, got ${JSON.stringify(pkg?.sha256)}`);
   }
-  if (problems.length > 0) throw new Error(`Invalid AppDeployment arguments: ${problems.join("; ")}. Pass what packageApp() returns.`);
+  refuseInvalidArguments(
+    "AppDeployment",
+    problems.map((reason) => ({ propertyPath: "package", reason: `${reason}. Pass what packageApp() returns.` })),
+  );
   return { zipPath: pkg.zipPath, sha256: pkg.sha256 };
 }
 
 function requireHostName(host: string, field: string): string {
   if (!/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$/i.test(host ?? "")) {
-    throw new Error(`Invalid AppDeployment arguments: ${field} must be a bare host name, got ${JSON.stringify(host)}.`);
+    refuseInvalidArguments("AppDeployment", [{ propertyPath: field, reason: `${field} must be a bare host name, got ${JSON.stringify(host)}.` }]);
   }
   return host.toLowerCase();
 }
 
 function requireArmScope(scope: string): string {
   if (!/^https:\/\/[a-z0-9.-]+\/\.default$/i.test(scope ?? "")) {
-    throw new Error(`Invalid AppDeployment arguments: armScope must be an Azure Resource Manager scope such as https://management.azure.com/.default, got ${JSON.stringify(scope)}.`);
+    refuseInvalidArguments("AppDeployment", [
+      {
+        propertyPath: "armScope",
+        reason: `armScope must be an Azure Resource Manager scope such as https://management.azure.com/.default, got ${JSON.stringify(scope)}.`,
+      },
+    ]);
   }
   return scope;
 }
@@ -262,6 +271,6 @@ function requireAfterSwap(mode: string): string {
 
 function requireTimeout(minutes: number): string {
   const problem = readinessTimeoutProblem(minutes);
-  if (problem) throw new Error(`Invalid AppDeployment arguments: readinessTimeoutMinutes ${problem}`);
+  if (problem) refuseInvalidArguments("AppDeployment", [{ propertyPath: "readinessTimeoutMinutes", reason: problem }]);
   return String(minutes);
 }

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_NODE_VERSION, DEFAULT_PLAN_SKU, DEFAULT_READINESS_TIMEOUT_MINUTES, DEFAULT_REDIS_SKU, DEFAULT_SCALED_OUT_INSTANCES, DEFAULT_SIGN_IN_AUDIENCE, type NodeVersion, type PlanSku, type RedisSku, type SignInAudience, alwaysOnByDefault, defaultDisplayName } from "../contract/catalogue";
-import { type ConfigProblem, ConfigProblemsError } from "./configError";
+import { type ConfigProblem, ConfigProblemsError } from "../common/config-problems";
 import { type CloudName, DEFAULT_CLOUD, clouds, isCloudName } from "../contract/clouds";
 import {
   alwaysOnProblem,
@@ -12,6 +12,7 @@ import {
   instanceCountProblem,
   locationProblem,
   nodeVersionProblem,
+  objectIdProblem,
   planIdProblem,
   planSkuProblem,
   readinessTimeoutProblem,
@@ -20,7 +21,7 @@ import {
   signInAudienceProblem,
   webAppNameProblem,
 } from "../contract/rules";
-import { DEFAULT_CALLBACK_PATH, HEALTH_CHECK_PATH, isGuid } from "../contract/settings";
+import { DEFAULT_CALLBACK_PATH, HEALTH_CHECK_PATH } from "../contract/settings";
 import { type RawStackConfig, Reader } from "./configKeys";
 import {
   DEFAULT_SLOT_AFTER_SWAP,
@@ -100,6 +101,14 @@ function readPlace(r: Reader) {
   const location = r.required("location", "set the Azure region to deploy to (pulumi config set location westeurope).", locationProblem);
   const webAppName = r.required("webAppName", "set the App Service app name (pulumi config set webAppName my-signin-app).", webAppNameProblem);
   const resourceGroupName = r.optional("resourceGroupName", resourceGroupNameProblem);
+  // CI's deploy identity has rights in the bootstrap's target group only, and none to create a group.
+  if (r.raw.inGitHubActions && resourceGroupName === undefined) {
+    r.report(
+      "resourceGroupName",
+      "is unset, so the stack would create a resource group, which CI's deploy identity may not; set it to the bootstrap's " +
+        "targetResourceGroupName (pulumi config set resourceGroupName secretless-signin).",
+    );
+  }
   return { location, webAppName, resourceGroupName };
 }
 
@@ -115,6 +124,18 @@ function readCloud(r: Reader): CloudName {
   const { azureadEnvironments, armEnvironments } = clouds[cloud];
   mismatch("azuread:environment", r.raw.azureadEnvironment, azureadEnvironments, "the app registration would live in another cloud than its federated credential");
   mismatch("azure-native:environment", r.raw.armEnvironment, armEnvironments, "the managed identity would live in another cloud than the app registration");
+  // The tenant must be the directory's ID. The federated credential's issuer is {instance}{tenant ID}/v2.0, which Entra
+  // compares exactly with the `iss` of the managed identity's token, always written with the GUID; so a domain name
+  // (even a verified one) is refused here too, rather than allowed to build an issuer no token can match.
+  const tenant = r.raw.azureadTenantId?.trim();
+  if (tenant && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(tenant)) {
+    r.report(
+      "azuread:tenantId",
+      `"${tenant.slice(0, 80)}" is not a tenant ID; it must be the directory's GUID ` +
+        "(az account show --query tenantId -o tsv), " +
+        "or leave it unset to use the tenant of the azuread provider's login.",
+    );
+  }
   return cloud;
 }
 
@@ -123,18 +144,27 @@ function readRegistration(r: Reader, webAppName: string | undefined) {
   const signInAudience = r.withDefault("signInAudience", DEFAULT_SIGN_IN_AUDIENCE, signInAudienceProblem) as SignInAudience;
   const appRoleAssignmentRequired = r.bool("appRoleAssignmentRequired", false);
   const grantAdminConsent = r.bool("grantAdminConsent", false);
+  if (r.raw.inGitHubActions && grantAdminConsent) {
+    r.report(
+      "grantAdminConsent",
+      "is true, but a tenant-wide consent grant needs DelegatedPermissionGrant.ReadWrite.All, which CI's deploy identity " +
+        "(Application.ReadWrite.OwnedBy) does not hold. Grant consent once as an administrator (the app's admin-consent " +
+        "link, or az ad app permission admin-consent --id <app client id>), then set it to false (pulumi config set grantAdminConsent false).",
+    );
+  }
   const fix = "a list; set items with pulumi config set --path 'appOwnerObjectIds[0]' <object id GUID>.";
-  const owners = r.json("appOwnerObjectIds", fix) ?? [];
-  if (!Array.isArray(owners) || owners.some((o) => typeof o !== "string")) {
-    r.report("appOwnerObjectIds", `"${r.value("appOwnerObjectIds")}" is not ${fix}`);
-    return { appDisplayName, signInAudience, appRoleAssignmentRequired, grantAdminConsent, appOwnerObjectIds: [] };
+  const appOwnerObjectIds = r.stringList("appOwnerObjectIds", fix, (o) => objectIdProblem(o));
+  // CI's deploy identity holds Application.ReadWrite.OwnedBy, which cannot add other owners to an application or a
+  // service principal (Graph "Add owner": OwnedBy "cannot add other owners"); the deployer itself is always an owner.
+  if (r.raw.inGitHubActions && appOwnerObjectIds.length > 0 && !r.failed("appOwnerObjectIds")) {
+    r.report(
+      "appOwnerObjectIds",
+      "lists owners, but in GitHub Actions the deploy identity's Application.ReadWrite.OwnedBy cannot add owners. Add them " +
+        "once as an administrator (az ad app owner add --id <app client id> --owner-object-id <object id>, and on the " +
+        "enterprise application under Owners in the Entra admin center), then remove appOwnerObjectIds from this stack's config (pulumi config rm appOwnerObjectIds).",
+    );
   }
-  const bad = owners.filter((o: string) => !isGuid(o));
-  if (bad.length > 0) {
-    const what = bad.length === 1 ? "is not an object ID" : "are not object IDs";
-    r.report("appOwnerObjectIds", `${bad.map((b) => `"${b}"`).join(", ")} ${what}; each owner must be a GUID (az ad signed-in-user show --query id -o tsv).`);
-  }
-  return { appDisplayName, signInAudience, appRoleAssignmentRequired, grantAdminConsent, appOwnerObjectIds: owners as string[] };
+  return { appDisplayName, signInAudience, appRoleAssignmentRequired, grantAdminConsent, appOwnerObjectIds };
 }
 
 function readPaths(r: Reader) {
@@ -209,26 +239,6 @@ function readSlot(r: Reader, planSku: PlanSku, existingPlanId: string | undefine
   return { stagingSlot, stagingSlotAfterSwap };
 }
 
-/** Azure tags: at most 50, names up to 512 characters without < > % & \ ? /, string values up to 256 characters. */
-function readTags(r: Reader): Record<string, string> {
-  const fix = "a map of tags; set each with pulumi config set --path 'tags.<name>' <value>.";
-  const tags = r.json("tags", fix) ?? {};
-  if (tags === null || typeof tags !== "object" || Array.isArray(tags)) {
-    r.report("tags", `"${r.value("tags")}" is not ${fix}`);
-    return {};
-  }
-  for (const [k, v] of Object.entries(tags)) {
-    if (typeof v !== "string") {
-      r.report("tags", `tag "${k}" has a ${typeof v} value; tag values must be strings (pulumi config set --path 'tags.${k}' "<text>").`);
-    } else if (k.length > 512 || v.length > 256 || /[<>%&\\?/]/.test(k)) {
-      r.report("tags", `tag "${k}" breaks Azure's tag rules (name ≤ 512 characters without < > % & \\ ? /, value ≤ 256 characters).`);
-    }
-  }
-  const count = Object.keys(tags).length;
-  if (count > 50) r.report("tags", `has ${count} tags; Azure allows at most 50 per resource.`);
-  return tags as Record<string, string>;
-}
-
 /**
  * Parses and validates the raw stack configuration. Defaults from Pulumi.yaml fill unset keys. Throws a
  * {@link StackConfigError} listing every problem; returns the typed configuration otherwise.
@@ -249,7 +259,7 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
     ...readScale(r, hosting.planSku, hosting.existingPlanId),
     ...deployment,
     ...readSlot(r, hosting.planSku, hosting.existingPlanId, deployment.waitForReady),
-    tags: readTags(r),
+    tags: r.tags("tags"),
     authMode: readAuthMode(r),
   };
   if (r.problems.length > 0) throw new StackConfigError(r.problems);

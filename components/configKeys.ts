@@ -1,12 +1,12 @@
 /**
  * The stack configuration's keys, exactly as Pulumi.yaml declares them, the defaults it gives them, and the reader that
- * applies those defaults and collects every problem under its key. config.ts reads the keys through it.
+ * applies those defaults (the shared common/config-reader.ts). config.ts reads the keys through it.
  */
 import { DEFAULT_NODE_VERSION, DEFAULT_PLAN_SKU, DEFAULT_READINESS_TIMEOUT_MINUTES, DEFAULT_REDIS_SKU, DEFAULT_SIGN_IN_AUDIENCE } from "../contract/catalogue";
 import { DEFAULT_CLOUD } from "../contract/clouds";
 import { DEFAULT_SLOT_AFTER_SWAP } from "../contract/slots";
 import { DEFAULT_CALLBACK_PATH, HEALTH_CHECK_PATH } from "../contract/settings";
-import type { ConfigProblem } from "./configError";
+import { ConfigReader } from "../common/config-reader";
 import { DEFAULT_AUTH_MODE } from "../contract/easy-auth";
 
 /** Keys of the project namespace, exactly as declared in Pulumi.yaml (plus `tags`, an object Pulumi.yaml cannot type). */
@@ -71,61 +71,19 @@ export type RawStackConfig = Partial<Record<ConfigKey, string>> & {
   azureadEnvironment?: string;
   /** `azure-native:environment`, checked against `cloud`. */
   armEnvironment?: string;
+  /**
+   * True when the program runs in GitHub Actions as CI's deploy or preview identity (GITHUB_ACTIONS=true and
+   * ARM_USE_OIDC=true, as the workflows' Pulumi jobs set), whose Microsoft Graph permission is
+   * Application.ReadWrite.OwnedBy.
+   */
+  inGitHubActions?: boolean;
+  /** `azuread:tenantId`, checked to be a tenant ID (GUID). */
+  azureadTenantId?: string;
 };
 
-/** Reads raw values with Pulumi.yaml's defaults applied, collecting every problem under its key. */
-export class Reader {
-  readonly problems: ConfigProblem[] = [];
-  constructor(readonly raw: RawStackConfig) {}
-
-  report(key: string, message: string | undefined): void {
-    if (message) this.problems.push({ key, message });
-  }
-
-  /** The key's trimmed value, or Pulumi.yaml's default when unset; undefined when that is empty too. */
-  value(key: ConfigKey): string | undefined {
-    const v = this.raw[key] ?? configDefaults[key];
-    return v === undefined || v.trim() === "" ? undefined : v.trim();
-  }
-
-  /** A key without a default: reports `howToSet` when unset, the rule's problem when set. */
-  required(key: ConfigKey, howToSet: string, rule: (v: string) => string | undefined): string | undefined {
-    const v = this.value(key);
-    this.report(key, v === undefined ? `is required; ${howToSet}` : rule(v));
-    return v;
-  }
-
-  /** A key that may stay unset; when set, reports the rule's problem. */
-  optional(key: ConfigKey, rule: (v: string) => string | undefined): string | undefined {
-    const v = this.value(key);
-    if (v !== undefined) this.report(key, rule(v));
-    return v;
-  }
-
-  /** The key's value or `fallback`, reporting the rule's problem. */
-  withDefault(key: ConfigKey, fallback: string, rule: (v: string) => string | undefined): string {
-    const v = this.value(key) ?? fallback;
-    this.report(key, rule(v));
-    return v;
-  }
-
-  bool(key: ConfigKey, fallback: boolean): boolean {
-    const v = this.value(key);
-    if (v === undefined) return fallback;
-    if (v === "true" || v === "false") return v === "true";
-    this.report(key, `"${v}" is not a boolean; set it to true or false (pulumi config set --type bool ${key} true).`);
-    return fallback;
-  }
-
-  /** The key's JSON value (arrays and objects reach a program JSON-encoded); reports `fix` when it does not parse. */
-  json(key: ConfigKey, fix: string): unknown {
-    const v = this.value(key);
-    if (v === undefined) return undefined;
-    try {
-      return JSON.parse(v);
-    } catch {
-      this.report(key, `"${v}" is not ${fix}`);
-      return undefined;
-    }
+/** The stack's reader: Pulumi.yaml's defaults applied, every problem collected under its key (common/config-reader.ts). */
+export class Reader extends ConfigReader<ConfigKey, RawStackConfig> {
+  constructor(raw: RawStackConfig) {
+    super(raw, configDefaults);
   }
 }

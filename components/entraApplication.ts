@@ -1,5 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as azuread from "@pulumi/azuread";
+import { refuseInvalidArguments } from "../common/invalid-arguments";
+import { microsoftGraph } from "../common/microsoft-graph";
 import { DEFAULT_SIGN_IN_AUDIENCE } from "../contract/catalogue";
 import { type CloudName, DEFAULT_CLOUD, clouds, federatedIssuer } from "../contract/clouds";
 import { GRAPH_USER_READ } from "../contract/settings";
@@ -94,7 +96,17 @@ export class EntraApplication extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    // Give it owners, when asked, so they can manage it with Application.ReadWrite.OwnedBy.
+    // The deployer (the azuread provider's signed-in principal) stays an owner of both the registration and the service
+    // principal: with Application.ReadWrite.OwnedBy (CI's deploy identity) it may manage only what it owns, and the
+    // provider removes the caller from a service principal's owners unless listed there (@pulumi/azuread
+    // ServicePrincipal and ApplicationRegistration docs). Graph makes the creator of a registration its owner; the
+    // service principal gets the deployer explicitly, with the other owners.
+    const deployer = azuread.getClientConfigOutput({ parent: this }).objectId;
+    const owners = pulumi
+      .all([deployer, ...(args.ownerObjectIds ?? [])])
+      .apply(([self, ...others]): string[] => [self!, ...others.filter((o) => o!.toLowerCase() !== self!.toLowerCase()).map(String)]);
+
+    // Give the registration its other owners, when asked, so they can manage it too.
     (args.ownerObjectIds ?? []).forEach(
       (owner, i) =>
         new azuread.ApplicationOwner(
@@ -110,7 +122,7 @@ export class EntraApplication extends pulumi.ComponentResource {
       {
         clientId: registration.clientId,
         appRoleAssignmentRequired: args.appRoleAssignmentRequired ?? false,
-        owners: args.ownerObjectIds,
+        owners,
         // The tag the Entra portal gives its own integrated apps, so this one is listed under Enterprise applications.
         tags: ["WindowsAzureActiveDirectoryIntegratedApp"],
       },
@@ -141,7 +153,7 @@ export class EntraApplication extends pulumi.ComponentResource {
     const graph = microsoftGraph(this);
     new azuread.ApplicationApiAccess(
       `${name}-graph-access`,
-      { applicationId: registration.id, apiClientId: graph.clientId, scopeIds: [graph.userReadScopeId] },
+      { applicationId: registration.id, apiClientId: graph.clientId, scopeIds: [graph.scopeId(GRAPH_USER_READ)] },
       { parent: this },
     );
 
@@ -173,26 +185,6 @@ export class EntraApplication extends pulumi.ComponentResource {
   }
 }
 
-/** Microsoft Graph in the azuread provider's directory: its app (client) ID, service principal, and User.Read's scope ID. */
-function microsoftGraph(parent: pulumi.Resource): {
-  clientId: pulumi.Output<string>;
-  servicePrincipalObjectId: pulumi.Output<string>;
-  userReadScopeId: pulumi.Output<string>;
-} {
-  const clientId = azuread.getApplicationPublishedAppIdsOutput({ parent }).result.apply((ids) => {
-    const id = ids["MicrosoftGraph"];
-    if (!id) throw new Error("The azuread provider's published app IDs have no MicrosoftGraph entry: upgrade @pulumi/azuread.");
-    return id;
-  });
-  const servicePrincipal = azuread.getServicePrincipalOutput({ clientId }, { parent });
-  const userReadScopeId = servicePrincipal.oauth2PermissionScopeIds.apply((ids) => {
-    const id = ids[GRAPH_USER_READ];
-    if (!id) throw new Error(`Microsoft Graph's service principal in this directory publishes no delegated ${GRAPH_USER_READ} permission.`);
-    return id;
-  });
-  return { clientId, servicePrincipalObjectId: servicePrincipal.objectId, userReadScopeId };
-}
-
 /**
  * The FIC's issuer, `{instance}{tenantId}/v2.0`, once the identity's tenant is known to be the app registration's: a
  * mismatch fails the deployment here instead of as AADSTS700211 at the first sign-in.
@@ -204,13 +196,15 @@ function sameTenantIssuer(
 ): pulumi.Output<string> {
   return pulumi.all([tenantId, identityTenantId]).apply(([tenant, identityTenant]) => {
     if (identityTenant !== undefined && identityTenant.toLowerCase() !== tenant.toLowerCase()) {
-      throw new pulumi.InputPropertyError({
-        propertyPath: "identityTenantId",
-        reason:
+      refuseInvalidArguments("EntraApplication", [
+        {
+          propertyPath: "identityTenantId",
+          reason:
           `The managed identity is in tenant ${identityTenant} but the app registration is in tenant ${tenant}. ` +
           "A federated credential can only trust a managed identity of its own tenant: point the azuread and " +
           "azure-native providers at the same tenant (azuread:tenantId / ARM_TENANT_ID).",
-      });
+        },
+      ]);
     }
     return federatedIssuer(cloud, tenant);
   });

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { invalidArguments } from "../common/invalid-arguments";
 import * as web from "@pulumi/azure-native/web";
 import type * as inputs from "@pulumi/azure-native/types/input";
 import { DEFAULT_NODE_VERSION, DEFAULT_PLAN_SKU, type PlanSku, alwaysOnByDefault, planSkus } from "../contract/catalogue";
@@ -78,7 +79,7 @@ export class LinuxWebApp extends pulumi.ComponentResource {
   constructor(name: string, args: LinuxWebAppArgs, opts?: pulumi.ComponentResourceOptions) {
     super("secretless:index:LinuxWebApp", name, {}, opts);
     const sku = findPlanSku(args.planSku ?? DEFAULT_PLAN_SKU);
-    if (sku === undefined) throw new pulumi.InputPropertyError({ propertyPath: "planSku", reason: planSkuProblem(args.planSku!)! });
+    if (sku === undefined) invalidArguments("LinuxWebApp", [{ propertyPath: "planSku", reason: planSkuProblem(args.planSku!)! }]);
 
     // Create a Linux plan, unless the caller brings one.
     const planId =

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as azuread from "@pulumi/azuread";
 import * as resources from "@pulumi/azure-native/resources";
-import { DEFAULT_SCALED_OUT_INSTANCES, type PlanSku, type RedisSku, defaultDisplayName } from "../contract/catalogue";
+import { DEFAULT_SCALED_OUT_INSTANCES, defaultDisplayName } from "../contract/catalogue";
 import { type CloudName, DEFAULT_CLOUD, clouds } from "../contract/clouds";
 import { DEFAULT_CALLBACK_PATH } from "../contract/settings";
 import { AppDeployment, type AppPackageRef, RUN_FROM_PACKAGE_SETTINGS } from "./appDeployment";
@@ -10,99 +10,12 @@ import { EasyAuth, easyAuthAppSettings } from "./easy-auth";
 import { EntraApplication } from "./entraApplication";
 import { ManagedIdentity } from "./identity";
 import { LinuxWebApp } from "./linuxWebApp";
-import { ownAppSettings, validateArgs } from "./secretlessWebAppArgs";
+import { type SecretlessWebAppArgs, ownAppSettings, validateArgs } from "./secretlessWebAppArgs";
 import { SessionRedis } from "./sessionRedis";
 import { STAGING_SLOT_NAME, SWAP_WARMUP_SETTINGS, type SlotAfterSwap } from "../contract/slots";
 import { StagingSlot } from "./staging-slot";
 
-/** Arguments of {@link SecretlessWebApp}. */
-export interface SecretlessWebAppArgs {
-  /** Required. The Azure region for every Azure resource. */
-  readonly location: pulumi.Input<string>;
-  /** Required. The web app (site) name: 2-60 letters, digits or hyphens. */
-  readonly webAppName: string;
-  /** Optional. An existing resource group to deploy into. Defaults to creating one. */
-  readonly resourceGroupName?: pulumi.Input<string>;
-  /** Optional. The directory to register the app in. Defaults to the azuread provider's tenant (its client config). */
-  readonly tenantId?: pulumi.Input<string>;
-  /** Optional. `public`, `usgov` or `china`: picks the login instance and token-exchange audience. Defaults to `public`. */
-  readonly cloud?: CloudName;
-  /** Optional. The app registration's display name. Defaults to `Secretless sign-in (<webAppName>)`. */
-  readonly appDisplayName?: pulumi.Input<string>;
-  /** Optional. Who may sign in. Defaults to `AzureADMyOrg` (single tenant). */
-  readonly signInAudience?: pulumi.Input<string>;
-  /** Optional. Require user assignment before sign-in. Defaults to false. */
-  readonly appRoleAssignmentRequired?: pulumi.Input<boolean>;
-  /**
-   * Optional. Grant tenant-wide admin consent to the app's delegated Microsoft Graph `User.Read` permission (needs a
-   * deployer who may consent for the tenant). Defaults to false: users consent at sign-in where the tenant allows it,
-   * or an administrator uses the app's admin-consent link.
-   */
-  readonly grantAdminConsent?: boolean;
-  /** Optional. Owners of the app registration (object IDs). Defaults to none. */
-  readonly appOwnerObjectIds?: pulumi.Input<string>[];
-  /** Optional. The OpenID Connect callback path. Defaults to `/signin-oidc`. */
-  readonly callbackPath?: string;
-  /** Optional. Linux plan SKU to create, in any letter case. Defaults to `B1`. Ignored with `existingPlanId`. */
-  readonly planSku?: PlanSku;
-  /** Optional. An existing Linux App Service plan's resource ID. Defaults to creating a plan. */
-  readonly existingPlanId?: pulumi.Input<string>;
-  /** Optional. Node.js major: 22 or 24. Defaults to 22. */
-  readonly nodeVersion?: number;
-  /** Optional. Keep the app loaded. Defaults to on where the plan allows it. */
-  readonly alwaysOn?: pulumi.Input<boolean>;
-  /** Optional. Health-check path. Defaults to `/healthz`. */
-  readonly healthCheckPath?: pulumi.Input<string>;
-  /** Optional. Start-up command. Defaults to `node server.js`. */
-  readonly appCommandLine?: pulumi.Input<string>;
-  /** Optional. Secure unique default host name (creation only). Defaults to true. */
-  readonly uniqueDefaultHostname?: boolean;
-  /**
-   * Optional. Extra app settings. They join the settings this component owns, the `AzureAd__…` ones and
-   * `WEBSITE_RUN_FROM_PACKAGE`/`SCM_DO_BUILD_DURING_DEPLOYMENT`; naming one of those is an error. Defaults to none.
-   */
-  readonly appSettings?: Record<string, pulumi.Input<string>>;
-  /**
-   * Optional. The app's zip, as `packageApp()` (deploy/package-app.ts) returns it (a Promise is fine): deployed with
-   * OneDeploy after the site, its settings and basic auth off, using the deployer's own Entra token. Defaults to
-   * none: provision only, and deploy the zip yourself (`az webapp deploy --type zip`).
-   */
-  readonly appPackage?: pulumi.Input<AppPackageRef>;
-  /** Optional. After deploying, wait for `/readyz` to prove the identity → FIC → Entra chain. Defaults to true. */
-  readonly waitForReady?: boolean;
-  /** Optional. The readiness wait's bound, in whole minutes (1–120). Defaults to 10. */
-  readonly readinessTimeoutMinutes?: pulumi.Input<number>;
-  /**
-   * Optional. Scale out: keep sessions and pending sign-ins in Azure Managed Redis (reached with the managed identity's
-   * Entra token, access keys off, TLS only), run `instanceCount` instances and turn ARR affinity off. Defaults to
-   * false: one instance, sessions in its memory, ARR affinity on.
-   */
-  readonly scaleOut?: boolean;
-  /** Optional. Instances of the plan this component creates. Defaults to 2 with `scaleOut`, 1 without. */
-  readonly instanceCount?: number;
-  /** Optional. The Azure Managed Redis SKU with `scaleOut`. Defaults to `Balanced_B0`. */
-  readonly redisSku?: RedisSku;
-  /**
-   * Optional. Deploy without downtime through a `staging` deployment slot (Standard tier and up): the slot wears the
-   * same identity and hardening, has its own redirect URI, and the deploy step swaps it into production only once its
-   * `/readyz` proved the chain (components/staging-slot.ts, deploy/swap.ts). Defaults to false: deploy in place.
-   */
-  readonly stagingSlot?: boolean;
-  /**
-   * Optional. With `stagingSlot`: `keep` the previous version running in the slot after a swap, or `stop` the slot.
-   * Defaults to `keep`.
-   */
-  readonly stagingSlotAfterSwap?: SlotAfterSwap;
-  /**
-   * Optional. Who signs users in: `app` (the sample app, with the identity's token as its client assertion) or
-   * `easyAuth` (App Service's built-in authentication presents the same token through the FIC; see
-   * components/easy-auth.ts). Easy Auth is refused with `scaleOut`, a custom `callbackPath` or a multi-tenant
-   * `signInAudience`. Defaults to `app`.
-   */
-  readonly authMode?: AuthMode;
-  /** Optional. Tags for every Azure resource that takes them. Defaults to none. */
-  readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
-}
+export type { SecretlessWebAppArgs } from "./secretlessWebAppArgs";
 
 /**
  * The whole secretless sign-in chain in one resource: a user-assigned managed identity, an Entra app registration whose

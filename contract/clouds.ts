@@ -26,6 +26,16 @@ interface CloudEndpoints {
    */
   readonly resourceManagerScope: string;
   /**
+   * Entra scope of an App Service token in this cloud: the audience the deploy step asks for first when it calls the
+   * site's SCM (Kudu) host. Microsoft's own clients moved Kudu calls from the ARM audience to this one and call ARM
+   * tokens for Kudu deprecated (microsoft/vscode-azuretools PR 2258 `appServiceEnvironment.ts`: public
+   * `https://appservice.azure.com` (app ID abfa0a7c-a6b6-4736-8310-5855508787cd),
+   * Fairfax `https://appservice.azure.us`, AzureChinaCloud `https://appservice.azure.cn`; Azure/azure-cli PR 31988 "`az webapp deploy`: Change
+   * get_bearer_token to use App Service Audience"). The deploy step falls back to {@link resourceManagerScope} once
+   * when Kudu answers 401.
+   */
+  readonly appServiceScope: string;
+  /**
    * Entra scope of an app-only Microsoft Graph token in this cloud. The app's `/readyz` asks for it with the managed
    * identity's token as its credential: Entra issues it (with no permissions) only when the FIC matches.
    */
@@ -53,6 +63,7 @@ export const clouds = {
     azureadEnvironments: ["global", "public"],
     armEnvironments: ["public"],
     resourceManagerScope: "https://management.azure.com/.default",
+    appServiceScope: "https://appservice.azure.com/.default",
     graphScope: "https://graph.microsoft.com/.default",
     graphBaseUrl: "https://graph.microsoft.com/v1.0",
     redisScope: "https://redis.azure.com/.default",
@@ -63,6 +74,7 @@ export const clouds = {
     azureadEnvironments: ["usgovernment", "usgovernmentl4", "usgovernmentl5", "dod"],
     armEnvironments: ["usgovernment"],
     resourceManagerScope: "https://management.usgovcloudapi.net/.default",
+    appServiceScope: "https://appservice.azure.us/.default",
     graphScope: "https://graph.microsoft.us/.default",
     graphBaseUrl: "https://graph.microsoft.us/v1.0",
     redisScope: "acca5fbb-b7e4-4009-81f1-37e38fd66d78/.default",
@@ -73,6 +85,7 @@ export const clouds = {
     azureadEnvironments: ["china"],
     armEnvironments: ["china"],
     resourceManagerScope: "https://management.chinacloudapi.cn/.default",
+    appServiceScope: "https://appservice.azure.cn/.default",
     graphScope: "https://microsoftgraph.chinacloudapi.cn/.default",
     graphBaseUrl: "https://microsoftgraph.chinacloudapi.cn/v1.0",
     redisScope: "https://redis.azure.com/.default",
@@ -115,6 +128,16 @@ export function graphBaseUrlForInstance(instance: string): string {
 /** The Azure Managed Redis `.default` scope of the cloud whose Entra instance is `instance` (as {@link graphScopeForInstance}). */
 export function redisScopeForInstance(instance: string): string {
   return clouds[cloudOfInstance(instance)].redisScope;
+}
+
+/**
+ * The App Service `.default` scope of the cloud whose Azure Resource Manager scope is `resourceManagerScope`, or
+ * undefined for a scope of no known cloud (then the deploy step asks for the ARM scope only).
+ */
+export function appServiceScopeForResourceManagerScope(resourceManagerScope: string): string | undefined {
+  const scope = resourceManagerScope.toLowerCase();
+  const name = cloudNames.find((n) => clouds[n].resourceManagerScope === scope);
+  return name ? clouds[name].appServiceScope : undefined;
 }
 
 /** The cloud whose Entra instance has `instance`'s host; the public cloud for any other (the local emulator). */

@@ -5,7 +5,8 @@ import { DEFAULT_CALLBACK_PATH, isGuid } from "./settings";
 
 /**
  * Every rule a setting must pass, written once and applied by each layer that checks it: the stack parser
- * (components/config.ts), the components' argument checks and the sample app's start-up config (app/app-config.ts).
+ * (components/config.ts), the bootstrap's parser (bootstrap/config.ts), the components' argument checks and the sample
+ * app's start-up config (app/app-config.ts). The GitHub names and subjects are in github.ts beside this file.
  *
  * A rule returns undefined when the value is valid, or the problem: the value, what is wrong and the fix, but not the
  * key, which each layer names in its own words (`callbackPath`, `AzureAd__CallbackPath`, …).
@@ -253,4 +254,54 @@ export function graphScopeProblem(value: string): string | undefined {
     return `"${value}" is an OpenID scope the app asks for anyway; set a Microsoft Graph permission such as User.Read.`;
   }
   return undefined;
+}
+
+/** An Entra object ID (a user's, a service principal's, an app registration's): a GUID. `how` says where to read one. */
+export function objectIdProblem(id: string, how = "az ad signed-in-user show --query id -o tsv"): string | undefined {
+  return isGuid(id) ? undefined : `"${id}" is not an object ID: it must be a GUID (${how}).`;
+}
+
+// Azure's naming rules for the state store
+// (https://learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules).
+const STORAGE_ACCOUNT = /^[a-z0-9]{3,24}$/;
+const BLOB_CONTAINER = /^(?=.{3,63}$)[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9]))*$/;
+const KEY_VAULT = /^(?=.{3,24}$)[A-Za-z](?:[A-Za-z0-9]|-(?=[A-Za-z0-9]))*$/;
+const KEY_VAULT_KEY = /^[A-Za-z0-9-]{1,127}$/;
+// Pulumi stack names: letters, digits, "_", "." and "-" (the CLI's own rule), up to 100 here.
+const STACK = /^[A-Za-z0-9_.-]{1,100}$/;
+
+/** A storage account name: 3-24 lower-case letters and digits, unique across Azure. */
+export function storageAccountNameProblem(name: string): string | undefined {
+  return STORAGE_ACCOUNT.test(name)
+    ? undefined
+    : `"${name}" is not a storage account name; use 3-24 lower-case letters and digits, unique across Azure, e.g. contosopulumistate.`;
+}
+
+/** A blob container name: 3-63 lower-case letters, digits and single hyphens, a letter or digit at each end. */
+export function blobContainerNameProblem(name: string): string | undefined {
+  return BLOB_CONTAINER.test(name)
+    ? undefined
+    : `"${name}" is not a blob container name; use 3-63 lower-case letters, digits and single hyphens, starting and ending with a letter or digit.`;
+}
+
+/** A Key Vault name: 3-24 letters, digits and single hyphens, starting with a letter, ending with a letter or digit. */
+export function keyVaultNameProblem(name: string): string | undefined {
+  return KEY_VAULT.test(name)
+    ? undefined
+    : `"${name}" is not a Key Vault name; use 3-24 letters, digits and single hyphens, starting with a letter and ending with a letter or digit, unique across Azure.`;
+}
+
+/** A Key Vault key name: 1-127 letters, digits and hyphens. */
+export function keyVaultKeyNameProblem(name: string): string | undefined {
+  return KEY_VAULT_KEY.test(name) ? undefined : `"${name}" is not a Key Vault key name; use 1-127 letters, digits and hyphens.`;
+}
+
+/** A Pulumi stack name. */
+export function stackNameProblem(name: string): string | undefined {
+  return STACK.test(name) ? undefined : `"${name}" is not a Pulumi stack name; use letters, digits, "_", "." or "-", e.g. dev.`;
+}
+
+/** One of a fixed list of words, matched exactly; `what` names the kind of value, `why` explains the choice. */
+export function oneOfProblem(value: string, allowed: readonly string[], what: string, why = ""): string | undefined {
+  return allowed.includes(value) ? undefined : `"${value}" is not ${what}; use ${allowed.join(" or ")}${why}.`;
 }

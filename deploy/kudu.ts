@@ -6,7 +6,8 @@
  * Protocol (Kudu, as App Service runs it; read in Azure-App-Service/KuduLite `PushDeploymentController.OneDeploy` and
  * `DeploymentController.GetResult`, projectkudu/kudu `DeployResult`, `DeployStatus`, `LogEntry`):
  * 1. `POST https://{scm}/api/publish?type=zip&async=true`, body = the zip (`application/octet-stream`),
- *    `Authorization: Bearer <ARM token>`. Answers 202 with `Location: /api/deployments/latest?deployer=OneDeploy&…`;
+ *    `Authorization: Bearer <token>` (App Service audience first, ARM once on 401; see `one-deploy.ts`).
+ *    Answers 202 with `Location: /api/deployments/latest?deployer=OneDeploy&…`;
  *    409 while another deployment runs (or when WEBSITE_RUN_FROM_PACKAGE is a URL); 200 if it ran synchronously.
  * 2. `GET {Location}` answers 202 with the pending DeployResult while it runs, then 200 with the final one:
  *    `{ id, status, status_text, complete, log_url, … }`, status 0 Pending, 1 Building, 2 Deploying, 3 Failed,
@@ -41,12 +42,19 @@ interface LogEntry {
 export interface OneDeployResult {
   /** Kudu's deployment ID, when it gave one. */
   readonly deploymentId?: string;
+  /** True when the first token was refused (401) and the fallback token was the one Kudu accepted. */
+  readonly usedFallback: boolean;
 }
 
 /** Where and how to publish; `authorization` is the `Bearer …` header value, held in memory only. */
 export interface PublishTarget {
   readonly scmHost: string;
   readonly authorization: string;
+  /**
+   * Asked at most once, when the SCM host answers the upload with 401: another `Bearer …` value (a token for another
+   * audience) to retry the upload with, and to poll with from then on.
+   */
+  readonly fallbackAuthorization?: () => Promise<string>;
   /** Overall bound on waiting for the deployment to finish. */
   readonly timeoutMs: number;
   /** Pause between status polls. */
@@ -66,25 +74,23 @@ const ROLE_FIX =
 
 /** Publishes the zip with OneDeploy and waits for the result. Throws {@link DeployStepError} with the fix on failure. */
 export async function publishZip(zip: Buffer, target: PublishTarget): Promise<OneDeployResult> {
-  const { scmHost, authorization, timeoutMs, conflictRetries, conflictWaitMs, log } = target;
+  const { scmHost, timeoutMs, conflictRetries, log } = target;
   const origin = `https://${scmHost}`;
-  let response: Response;
-  for (let attempt = 0; ; attempt++) {
-    response = await request(`${origin}/api/publish?type=zip&async=true`, scmHost, {
-      method: "POST",
-      headers: { authorization, "content-type": "application/octet-stream", "cache-control": "no-cache" },
-      body: zip,
-      signal: AbortSignal.timeout(Math.max(timeoutMs, 60_000)),
-    });
-    if (response.status !== 409 || attempt >= conflictRetries) break;
-    log(`another deployment is in progress (409: ${await bodyLine(response)}); retrying in ${Math.round(conflictWaitMs / 1000)} s (${attempt + 1}/${conflictRetries})`);
-    await sleep(conflictWaitMs);
+  let authorization = target.authorization;
+  let usedFallback = false;
+  let response = await upload(zip, authorization, target);
+  if (response.status === 401 && target.fallbackAuthorization) {
+    const said = await bodyLine(response);
+    log(`the SCM site refused the first token (401: ${said}); retrying once with the fallback token`);
+    authorization = await target.fallbackAuthorization();
+    usedFallback = true;
+    response = await upload(zip, authorization, target);
   }
 
   switch (response.status) {
     case 200:
       log("deployment finished synchronously");
-      return {};
+      return { usedFallback };
     case 202:
       break;
     default:
@@ -92,13 +98,33 @@ export async function publishZip(zip: Buffer, target: PublishTarget): Promise<On
   }
   const pollUrl = sameOrigin(response.headers.get("location"), origin) ?? `${origin}/api/deployments/latest`;
   log(`accepted; waiting for the deployment (up to ${formatDuration(timeoutMs)})`);
-  return poll(pollUrl, { origin, scmHost, authorization, timeoutMs, pollIntervalMs: target.pollIntervalMs, log });
+  const { pollIntervalMs } = target;
+  const result = await poll(pollUrl, { origin, scmHost, authorization, timeoutMs, pollIntervalMs, log });
+  return { ...result, usedFallback };
+}
+
+/** POSTs the zip, retrying (bounded) while another deployment holds the site (409). */
+async function upload(zip: Buffer, authorization: string, target: PublishTarget): Promise<Response> {
+  const { scmHost, timeoutMs, conflictRetries, conflictWaitMs, log } = target;
+  for (let attempt = 0; ; attempt++) {
+    const response = await request(`https://${scmHost}/api/publish?type=zip&async=true`, scmHost, {
+      method: "POST",
+      headers: { authorization, "content-type": "application/octet-stream", "cache-control": "no-cache" },
+      body: zip,
+      signal: AbortSignal.timeout(Math.max(timeoutMs, 60_000)),
+    });
+    if (response.status !== 409 || attempt >= conflictRetries) return response;
+    const said = await bodyLine(response);
+    const wait = Math.round(conflictWaitMs / 1000);
+    log(`another deployment is in progress (409: ${said}); retrying in ${wait} s (${attempt + 1}/${conflictRetries})`);
+    await sleep(conflictWaitMs);
+  }
 }
 
 async function poll(
   pollUrl: string,
   ctx: { origin: string; scmHost: string; authorization: string; timeoutMs: number; pollIntervalMs: number; log: (line: string) => void },
-): Promise<OneDeployResult> {
+): Promise<Omit<OneDeployResult, "usedFallback">> {
   const deadline = Date.now() + ctx.timeoutMs;
   let lastSeen = "no status yet";
   let lastReported = "";

@@ -11,15 +11,21 @@
  * in the App Service log still name functions.
  *
  * `packageApp()` is what the Pulumi program calls on every preview, so it skips the build when nothing it depends on
- * has changed: it hashes the exact files esbuild read last time (its metafile), the static assets, the lockfile, the
- * build options and this packager's own code, and reuses the zip when that hash and the zip's own sha256 still match.
+ * has changed. What it depends on is derived from the sources on every call, never read from the cache: every file
+ * under `app/` and `contract/` (the only source folders the bundle may read; a build that reads anything else outside
+ * node_modules is not cached), the lockfile and npm's record of what is installed (`node_modules/.package-lock.json`),
+ * the build options, esbuild's version and this packager's own code. The cache record next to the zip holds only that
+ * key and the zip's sha256, so a planted `dist/app.zip.inputs.json` cannot tell the packager which files matter: any
+ * edit under `app/` or `contract/` rebuilds. (A hand edit inside node_modules is not noticed: `--force`.) Deploying a
+ * package from a `dist/` that git tracks is refused by `one-deploy.ts`.
  */
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { version as esbuildVersion } from "esbuild";
 import { ZipFile } from "yazl";
-import { type BuildAppOptions, buildAppBundle } from "../scripts/build-app";
+import { type BuildAppOptions, buildAppBundle } from "./build-app";
 import { sha256 } from "./cli";
 
 const ROOT = resolve(__dirname, "..");
@@ -51,9 +57,9 @@ const entryMtime = (): Date => new Date(2000, 0, 1, 0, 0, 0);
 /** A regular file, rw-r--r--. */
 const ENTRY_MODE = 0o100644;
 /** The code that makes the package; a change to it invalidates the cache. */
-const PACKAGER_FILES = ["deploy/package-app.ts", "scripts/build-app.ts"];
-/** Bump when the zip layout changes in a way the inputs below do not capture. */
-const FORMAT = 2;
+const PACKAGER_FILES = ["deploy/package-app.ts", "deploy/build-app.ts"];
+/** Bump when the zip layout or the cache record changes in a way the inputs below do not capture. */
+const FORMAT = 3;
 
 export interface PackageAppOptions {
   /** Folder holding `app/`, `contract/`, `package-lock.json` and `dist/`. Default: this repository. */
@@ -68,12 +74,10 @@ export interface PackageResult extends AppPackage {
   readonly rebuilt: boolean;
 }
 
-/** What is remembered between calls, next to the zip. */
+/** What is remembered between calls, next to the zip. It never says which files matter: that is derived each call. */
 interface CacheRecord {
   readonly format: number;
   readonly inputsHash: string;
-  /** The files esbuild read, relative to the source root. */
-  readonly inputs: readonly string[];
   readonly sha256: string;
   readonly bytes: number;
   readonly entries: readonly string[];
@@ -84,10 +88,9 @@ export async function packageApp(options: PackageAppOptions = {}): Promise<Packa
   const root = options.sourceRoot ?? ROOT;
   const zipFile = join(root, APP_ZIP_PATH);
   const cacheFile = `${zipFile}.inputs.json`;
-
   if (!options.force) {
     const cached = readCache(cacheFile);
-    if (cached && existsSync(zipFile) && cached.inputsHash === hashInputs(root, cached.inputs)) {
+    if (cached && existsSync(zipFile) && cached.inputsHash === cacheKey(root)) {
       const zip = readFileSync(zipFile);
       if (sha256(zip) === cached.sha256) {
         return { zipPath: APP_ZIP_PATH, sha256: cached.sha256, bytes: zip.length, entries: cached.entries, rebuilt: false };
@@ -106,15 +109,21 @@ export async function packageApp(options: PackageAppOptions = {}): Promise<Packa
   mkdirSync(dirname(zipFile), { recursive: true });
   writeAtomically(zipFile, zip);
   writeAtomically(`${zipFile}.sha256`, Buffer.from(`${digest}  app.zip\n`));
-  const record: CacheRecord = {
-    format: FORMAT,
-    inputsHash: hashInputs(root, bundle.inputs),
-    inputs: bundle.inputs,
-    sha256: digest,
-    bytes: zip.length,
-    entries: files,
-  };
-  writeAtomically(cacheFile, Buffer.from(`${JSON.stringify(record, null, 2)}\n`));
+  // The key covers app/, contract/ and the installed packages; a bundle that read anything else is never reused.
+  // (A linked node_modules resolves to its real path, outside the root: any path through node_modules counts.)
+  const uncovered = bundle.inputs.filter((f) => !/^(app|contract)\//.test(f) && !/(^|\/)node_modules\//.test(f));
+  if (uncovered.length === 0) {
+    const record: CacheRecord = {
+      format: FORMAT,
+      inputsHash: cacheKey(root),
+      sha256: digest,
+      bytes: zip.length,
+      entries: files,
+    };
+    writeAtomically(cacheFile, Buffer.from(`${JSON.stringify(record, null, 2)}\n`));
+  } else {
+    rmSync(cacheFile, { force: true });
+  }
   rmSync(stage, { recursive: true, force: true });
   return { zipPath: APP_ZIP_PATH, sha256: digest, bytes: zip.length, entries: files, rebuilt: true };
 }
@@ -155,14 +164,36 @@ function listFiles(dir: string): string[] {
 }
 
 /**
- * One hash over everything the zip is made from: the files esbuild read, the static assets (new ones appear without
- * any import changing), the lockfile, the options, esbuild's version and this packager's own code. A missing file
- * hashes as missing, so a deleted input forces a rebuild.
+ * The files git tracks in `dir` (the package's folder), or [] when `dir` is in no git checkout or git is missing.
+ * `dist/` is ignored build output: a tracked zip or cache record is a commit planting what the next deploy pushes.
  */
-function hashInputs(root: string, bundleInputs: readonly string[]): string {
-  const publicDir = join(root, "app", "public");
-  const assets = existsSync(publicDir) ? listFiles(publicDir).map((f) => `app/public/${f}`) : [];
-  const files = [...new Set([...bundleInputs, ...assets, "package-lock.json"])].sort();
+export function trackedFilesIn(dir: string): string[] {
+  try {
+    const out = execFileSync("git", ["-C", dir, "ls-files", "-z", "--", "."], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    return out.split("\0").filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * One hash over everything the zip can be made from, listed from the tree on every call: each file under `app/` and
+ * `contract/` but Markdown (new and deleted files change the list), the lockfile, npm's record of the installed
+ * packages, the options, esbuild's version and this packager's own code. A missing file hashes as missing.
+ */
+export function cacheKey(root: string): string {
+  // Documentation is never bundled: a README edit does not rebuild.
+  const sources = ["app", "contract"].flatMap((dir) =>
+    existsSync(join(root, dir))
+      ? listFiles(join(root, dir))
+          .filter((f) => !f.endsWith(".md"))
+          .map((f) => `${dir}/${f}`)
+      : [],
+  );
+  const files = [...sources, "package-lock.json", "node_modules/.package-lock.json"].sort();
   const h = createHash("sha256");
   h.update(JSON.stringify({ format: FORMAT, options: PACKAGE_BUILD_OPTIONS, esbuild: esbuildVersion }));
   for (const file of files) h.update(`${file}\0${fileDigest(join(root, ...file.split("/")))}\n`);
@@ -182,7 +213,8 @@ function fileDigest(path: string): string {
 function readCache(path: string): CacheRecord | undefined {
   try {
     const record = JSON.parse(readFileSync(path, "utf8")) as CacheRecord;
-    return record.format === FORMAT && Array.isArray(record.inputs) ? record : undefined;
+    const valid = record.format === FORMAT && typeof record.inputsHash === "string" && typeof record.sha256 === "string";
+    return valid ? record : undefined;
   } catch {
     return undefined;
   }

@@ -29,6 +29,7 @@
  */
 import { parseArgs } from "node:util";
 import { DefaultAzureCredential, type TokenCredential } from "@azure/identity";
+import { gitHubActionsCredentialFromEnv } from "./github-actions-credential";
 import { READINESS_ADVICE, READINESS_PATH } from "../contract/readiness";
 import { APP_ROUTES } from "../contract/routes";
 import { PRODUCTION_SLOT_NAME, type SlotAfterSwap, slotAfterSwapProblem } from "../contract/slots";
@@ -96,7 +97,9 @@ const ROLE_FIX =
 export async function swapSlot(options: SwapOptions): Promise<void> {
   const log = options.log ?? ((line: string) => console.log(`${NAME}: ${line}`));
   const input = validate(options);
-  const token = await getToken(options.credential ?? new DefaultAzureCredential(), input.scope);
+  // In a GitHub Actions job, a fresh GitHub OIDC token for every Entra request: the swap runs late in a long run.
+  const credential = options.credential ?? gitHubActionsCredentialFromEnv(process.env) ?? new DefaultAzureCredential();
+  const token = await getToken(credential, input.scope);
   const arm = new Arm(input.armOrigin, `Bearer ${token}`);
   const slotPath = `${input.siteId}/slots/${input.slot}`;
   const az = azCommands(input);

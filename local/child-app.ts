@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createServer, type AddressInfo } from "node:net";
 import { HEALTH_CHECK_PATH } from "../contract/routes";
 import { HostingSetting } from "../contract/settings";
-import type { AppLauncher, LaunchedApp } from "./stack";
+import type { AppLauncher, LaunchedApp } from "./launched-app";
 
 interface ChildAppOptions {
   /** Node's arguments: flags, then the entry file, e.g. `["--import", "tsx", "app/server.ts"]`. */

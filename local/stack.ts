@@ -9,21 +9,14 @@
 import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
 import { appRegistrationFor, startEmulator, type EmulatorOptions, type RunningEmulator } from "../emulator";
-import { trustEmulatorCertificate } from "../emulator/testing";
+import { trustEmulatorCertificate } from "../emulator/trust-certificate";
 import { createApp, type AppDeps } from "../app/app";
 import { loadConfig } from "../app/app-config";
 import { HostingSetting } from "../contract/settings";
 import { freePort } from "./child-app";
+import type { AppLauncher, LaunchedApp } from "./launched-app";
 
-/** A running app: where it listens and how to stop it. */
-export interface LaunchedApp {
-  /** The origin a browser opens, e.g. http://localhost:3000. */
-  readonly url: string;
-  close(): Promise<void>;
-}
-
-/** Starts the app against a running emulator. */
-export type AppLauncher<A extends LaunchedApp> = (emu: RunningEmulator) => Promise<A>;
+export type { AppLauncher, LaunchedApp } from "./launched-app";
 
 export interface LocalStack<A extends LaunchedApp> {
   readonly emu: RunningEmulator;

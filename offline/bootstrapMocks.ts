@@ -34,6 +34,10 @@ export const B = {
   role: "azure-native:authorization:RoleAssignment",
   appRole: "azuread:index/appRoleAssignment:AppRoleAssignment",
   owner: "azuread:index/applicationOwner:ApplicationOwner",
+  blobService: "azure-native:storage:BlobServiceProperties",
+  githubProvider: "pulumi:providers:github",
+  environment: "github:index/repositoryEnvironment:RepositoryEnvironment",
+  branchPolicy: "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy",
 } as const;
 
 function compute(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult | undefined {
@@ -74,6 +78,13 @@ function compute(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockReso
     }
     case B.appRole:
       return { id: `${i.resourceObjectId}/appRoleAssignedTo/${guidFrom(args.name)}`, state: { ...i } };
+    case B.blobService:
+      return { id: arm("Microsoft.Storage/storageAccounts", `${i.accountName}/blobServices/default`), state: { ...i, name: "default" } };
+    // The GitHub provider's IDs, as terraform-provider-github forms them: `repo:environment` and a numeric policy ID.
+    case B.environment:
+      return { id: `${i.repository}:${i.environment}`, state: { ...i } };
+    case B.branchPolicy:
+      return { id: `${i.repository}:${i.environment}:${parseInt(guidFrom(args.name).slice(0, 6), 16)}`, state: { ...i } };
     default:
       return undefined;
   }

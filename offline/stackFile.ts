@@ -38,11 +38,20 @@ export interface StackFile {
 }
 
 /**
- * Reads `<dir>/Pulumi.<stack>.yaml`, or `configFile` when given (the CLI's `--config-file`, which it documents as "Use
- * the configuration values in the specified file rather than detecting the file name":
- * https://www.pulumi.com/docs/iac/cli/commands/pulumi_config/), checking its keys against `schema`.
+ * The stack name in `arg`: a stack name (`dev`), or a stack file's name or path (`Pulumi.dev.yaml`,
+ * `./Pulumi.dev.yml`), which people pass as often as the name.
  */
-export function readStackFile(dir: string, stack: string, schema: ConfigSchema, configFile?: string): StackFile {
+export function stackNameOf(arg: string): string {
+  return /(?:^|[\\/])Pulumi\.(.+)\.ya?ml$/.exec(arg)?.[1] ?? arg;
+}
+
+/**
+ * Reads `<dir>/Pulumi.<stack>.yaml` (`stack` may also be that file's name), or `configFile` when given (the CLI's
+ * `--config-file`, which it documents as "Use the configuration values in the specified file rather than detecting the
+ * file name": https://www.pulumi.com/docs/iac/cli/commands/pulumi_config/), checking its keys against `schema`.
+ */
+export function readStackFile(dir: string, stackArg: string, schema: ConfigSchema, configFile?: string): StackFile {
+  const stack = stackNameOf(stackArg);
   const path = configFile === undefined ? join(dir, `Pulumi.${stack}.yaml`) : resolve(configFile);
   const file = relative(process.cwd(), path) || path;
   let text: string;
@@ -51,10 +60,20 @@ export function readStackFile(dir: string, stack: string, schema: ConfigSchema, 
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
     const stacks = readdirSync(dir).flatMap((name) => /^Pulumi\.(.+)\.yaml$/.exec(name)?.[1] ?? []);
+    const source = stacks.includes("dev") ? "dev" : stacks[0];
+    const create =
+      source !== undefined
+        ? `Create it by copying one (cp ${relative(process.cwd(), join(dir, `Pulumi.${source}.yaml`)) || `Pulumi.${source}.yaml`} ` +
+          `${file}) and editing its values.`
+        : `Create it with its values, e.g.:\ncat > ${file} <<'YAML'\nconfig:\n` +
+          (schema.keys.includes("location") && schema.keys.includes("webAppName")
+            ? `  ${schema.project}:location: westeurope\n  ${schema.project}:webAppName: contoso-signin\n`
+            : `  ${schema.project}:<key>: <value>\n`) +
+          "YAML";
     throw new StackFileError(
       `There is no stack file ${file} for the stack "${stack}".\n` +
         (stacks.length > 0 ? `Stacks with a file here: ${stacks.join(", ")}.\n` : "") +
-        `Create it by copying one (cp ${relative(process.cwd(), join(dir, `Pulumi.${stacks.includes("dev") ? "dev" : (stacks[0] ?? "dev")}.yaml`))} ${file}) and editing its values.`,
+        create,
     );
   }
   let parsed: unknown;

@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { PACK_NAME } from "./pack";
-import { type PlannedResource, type Violation, evaluate } from "./rules";
+import { type PlannedResource, type RuleContext, type Violation, evaluate } from "./rules";
 
 /** What the offline mocks record per resource (offline/azureMocks.ts `RegisteredResource`). */
 export interface RecordedResource {
@@ -21,9 +21,10 @@ export interface RecordedResource {
 export const PACK_VERSION: string = JSON.parse(readFileSync(join(__dirname, "package.json"), "utf8")).version;
 
 /** Runs every guardrail over recorded resources: resource rules over the inputs, stack rules over the state. */
-export function evaluateRecorded(resources: readonly RecordedResource[]): Violation[] {
+export function evaluateRecorded(resources: readonly RecordedResource[], context: RuleContext = {}): Violation[] {
   return evaluate(
     resources.map((r): PlannedResource => ({ type: r.type, name: r.name, props: r.state, inputs: r.inputs, ...(r.id ? { id: r.id } : {}) })),
+    context,
   );
 }
 
@@ -55,10 +56,13 @@ export function checkPlannedResources(
   resources: readonly RecordedResource[],
   stack: string,
   print: (text: string) => void = (text) => console.log(text),
+  context: RuleContext = {},
+  project?: string,
 ): boolean {
-  const project = /^name:\s*(\S+)/m.exec(readFileSync(join(__dirname, "..", "Pulumi.yaml"), "utf8"))?.[1] ?? "project";
-  const violations = evaluateRecorded(resources);
-  print(`\n${formatPolicies(violations, `${project}-${stack}`)}`);
-  if (violations.length) print(`\nerror: ${violations.length} mandatory policy violation${violations.length === 1 ? "" : "s"}; fix them before \`pulumi up\`.`);
+  const name = project ?? /^name:\s*(\S+)/m.exec(readFileSync(join(__dirname, "..", "Pulumi.yaml"), "utf8"))?.[1] ?? "project";
+  const violations = evaluateRecorded(resources, context);
+  print(`\n${formatPolicies(violations, `${name}-${stack}`)}`);
+  if (violations.length) print(`\nerror: ${violations.length} mandatory policy ` +
+    `violation${violations.length === 1 ? "" : "s"}; fix them before \`pulumi up\`.`);
   return violations.length === 0;
 }

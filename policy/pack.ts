@@ -9,7 +9,7 @@ import type {
   StackValidationArgs,
   StackValidationPolicy,
 } from "@pulumi/policy";
-import { type PlannedResource, type Rule, rules } from "./rules";
+import { type PlannedResource, type Rule, type RuleContext, rules } from "./rules";
 
 /** The pack's name, as `pulumi preview --policy-pack policy` prints it (`PulumiPolicy.yaml` says the same). */
 export const PACK_NAME = "secretless-guardrails";
@@ -32,7 +32,7 @@ function toPolicy(rule: Rule, inputsByUrn: InputsByUrn): ResourceValidationPolic
         if (!rule.appliesTo(args.type)) return;
         // An input not known yet during preview throws the SDK's UnknownValueError here; the SDK reports it as
         // "can't run policy … during preview" (advisory) and `pulumi up` runs the rule again with the value known.
-        for (const message of rule.check({ type: args.type, name: args.name, urn: args.urn, props: args.props })) {
+        for (const message of rule.check({ type: args.type, name: args.name, urn: args.urn, props: args.props }, {})) {
           reportViolation(message);
         }
       },
@@ -40,7 +40,9 @@ function toPolicy(rule: Rule, inputsByUrn: InputsByUrn): ResourceValidationPolic
   }
   return {
     ...base,
+    ...(rule.configSchema ? { configSchema: rule.configSchema } : {}),
     validateStack: (args: StackValidationArgs, reportViolation) => {
+      const context: RuleContext = rule.configSchema ? args.getConfig<RuleContext>() : {};
       const resources: PlannedResource[] = args.resources.map((r) => ({
         type: r.type,
         name: r.name,
@@ -48,7 +50,7 @@ function toPolicy(rule: Rule, inputsByUrn: InputsByUrn): ResourceValidationPolic
         props: r.props,
         inputs: inputsByUrn.get(r.urn),
       }));
-      for (const finding of rule.check(resources)) reportViolation(finding.message, finding.resource?.urn);
+      for (const finding of rule.check(resources, context)) reportViolation(finding.message, finding.resource?.urn);
     },
   };
 }

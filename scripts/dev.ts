@@ -21,7 +21,7 @@
 import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, relative, resolve } from "node:path";
-import { trustEmulatorCertificate } from "../emulator/testing";
+import { trustEmulatorCertificate } from "../emulator/trust-certificate";
 import { childApp, freePort } from "../local/child-app";
 import { startEasyAuthProxy, type EasyAuthProxy } from "../local/easy-auth-proxy";
 import { startRedisForApp } from "../local/redis";

@@ -8,12 +8,13 @@
  */
 import { type RegisteredResource } from "../offline/azureMocks";
 import { BuiltInRole } from "../bootstrap/roles";
-import { B, GRAPH_APP_ROLE_IDS, bootstrapProject } from "../offline/bootstrapMocks";
+import { B, BOOTSTRAP_PROJECT, GRAPH_APP_ROLE_IDS, bootstrapProject } from "../offline/bootstrapMocks";
+import { checkPlannedResources } from "../policy/offline";
 import { runThroughLanguageHost } from "../offline/languageHost";
 import { planText, runPlan } from "../offline/planPrinter";
-import { readStackFile } from "../offline/stackFile";
+import { readStackFile, stackNameOf } from "../offline/stackFile";
 
-const stack = process.argv[2] ?? "example";
+const stack = stackNameOf(process.argv[2] ?? "example");
 const roleNames = new Map<string, string>(Object.entries(BuiltInRole).map(([name, guid]) => [guid, name]));
 const graphRoleNames = new Map(Object.entries(GRAPH_APP_ROLE_IDS).map(([value, id]) => [id, value]));
 
@@ -71,6 +72,10 @@ async function main(): Promise<void> {
     outputsTitle: "Outputs (the repository variables; set them with: pulumi -C bootstrap stack output --shell | gh variable set -f -):",
   });
   console.log(text);
+  // The policy pack over the planned resources, told the repository the CI identities may trust (as
+  // `pulumi preview --policy-pack policy --policy-pack-config` would be).
+  const repository = config[`${BOOTSTRAP_PROJECT}:repository`];
+  if (!checkPlannedResources(run.mocks.resources, stack, undefined, repository ? { repository } : {}, BOOTSTRAP_PROJECT)) process.exitCode = 1;
 }
 
 runPlan(main);

@@ -9,11 +9,12 @@
  */
 import { statSync } from "node:fs";
 import { join } from "node:path";
+import { appServiceScopeForResourceManagerScope } from "../contract/clouds";
 import { READINESS_PATH } from "../contract/readiness";
 import { type AzureMocks, GRAPH_APP_ID, T, type RegisteredResource } from "../offline/azureMocks";
 import { ROOT, appProject, runThroughLanguageHost } from "../offline/languageHost";
 import { planText, runPlan } from "../offline/planPrinter";
-import { StackFileError, readStackFile } from "../offline/stackFile";
+import { StackFileError, readStackFile, stackNameOf } from "../offline/stackFile";
 import { checkPlannedResources } from "../policy/offline";
 
 const USAGE = "npm run plan [-- <stack>] [--config-file <file>]";
@@ -36,7 +37,7 @@ function parseArgs(argv: readonly string[]): { stack: string; configFile?: strin
   if (positional.length > 1) {
     throw new StackFileError(`One stack at a time, got ${positional.join(" ")}: ${USAGE}`);
   }
-  return { stack: positional[0] ?? "dev", configFile };
+  return { stack: stackNameOf(positional[0] ?? "dev"), configFile };
 }
 
 /** The mocks of this run, for lines that depend on other resources. */
@@ -114,7 +115,9 @@ function describeCommand(i: Record<string, any>): string[] {
     const bytes = statSync(join(ROOT, env.DEPLOY_ZIP_PATH)).size;
     lines.push(
       `package      ${env.DEPLOY_ZIP_PATH}, ${bytes} bytes, sha256 ${env.DEPLOY_ZIP_SHA256}`,
-      `publishes    https://${env.DEPLOY_SCM_HOST}/api/publish?type=zip (OneDeploy), as the deployer (Entra token for ${env.DEPLOY_ARM_SCOPE}, fetched by the script)`,
+      `publishes    https://${env.DEPLOY_SCM_HOST}/api/publish?type=zip (OneDeploy), as the deployer (Entra token, ` +
+        `fetched by the script, for ${appServiceScopeForResourceManagerScope(env.DEPLOY_ARM_SCOPE ?? "") ?? "the App Service audience"}` +
+        `, or ${env.DEPLOY_ARM_SCOPE} once if Kudu answers 401)`,
     );
   }
   if (env.READY_HOST) {

@@ -6,6 +6,9 @@
 //   node scripts/require-node.cjs                   checks the Node running it (exit 1 when too old)
 //   node scripts/require-node.cjs --built <file>    also requires a built file, e.g. dist/app/server.js
 //
+// Run by an npm script, it also stops when `npm ci` has not run (naming it), and for `npm run dev` / `npm run
+// app:start` when PORT is not a TCP port (naming PORT).
+//
 // Plain CommonJS with no dependencies and no syntax newer than Node 8, so it runs (and explains) where the rest of
 // the project cannot, including before `npm ci`. package.json's `engines.node` is SUPPORTED written as a range; a
 // test keeps the two in step.
@@ -46,12 +49,64 @@ function tooOldMessage(version) {
   ].join("\n");
 }
 
-module.exports = { SUPPORTED: SUPPORTED, RANGE: RANGE, isSupported: isSupported, tooOldMessage: tooOldMessage };
+/**
+ * What `npm ci` installs that the npm scripts run, missing from `root`: the message naming the fix, or undefined.
+ * Without it, a script fails with "Cannot find module 'esbuild'" or "tsx: not found".
+ */
+function missingDependencies(root) {
+  var fs = require("fs");
+  var path = require("path");
+  var needed = ["node_modules/esbuild/package.json", "node_modules/.bin/tsx", "node_modules/.bin/vitest", "node_modules/.bin/tsc"];
+  var missing = needed.filter(function (file) {
+    return !fs.existsSync(path.join(root, file));
+  });
+  if (missing.length === 0) return undefined;
+  return (
+    "The project's dependencies are not installed (missing " + missing.join(", ") + ").\n" +
+    "Run `npm ci` in " + root + " (it installs exactly what package-lock.json lists), then run the command again."
+  );
+}
+
+/** A PORT the app cannot listen on, named with the fix, or undefined (PORT unset is fine: the default is used). */
+function portProblem(env) {
+  if (env.PORT === undefined || env.PORT === "") return undefined;
+  var port = env.PORT;
+  if (/^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65535) return undefined;
+  return (
+    "PORT=" + JSON.stringify(String(port).slice(0, 40)) + " is not a TCP port: set PORT to a whole number from 1 to 65535 " +
+    "(e.g. PORT=3000 npm run dev), or unset it for the default."
+  );
+}
+
+module.exports = {
+  SUPPORTED: SUPPORTED,
+  RANGE: RANGE,
+  isSupported: isSupported,
+  tooOldMessage: tooOldMessage,
+  missingDependencies: missingDependencies,
+  portProblem: portProblem,
+};
 
 if (require.main === module) {
   if (!isSupported(process.versions.node)) {
     console.error(tooOldMessage("v" + process.versions.node));
     process.exit(1);
+  }
+  // Run by an npm script (not by .ci/run before `npm ci`): the dependencies must be there.
+  if (process.env.npm_lifecycle_event) {
+    var missing = missingDependencies(require("path").resolve(__dirname, ".."));
+    if (missing) {
+      console.error(missing);
+      process.exit(1);
+    }
+  }
+  // The scripts that start the app read PORT.
+  if (process.env.npm_lifecycle_event === "dev" || process.env.npm_lifecycle_event === "app:start") {
+    var bad = portProblem(process.env);
+    if (bad) {
+      console.error(bad);
+      process.exit(1);
+    }
   }
   var built = process.argv.indexOf("--built");
   if (built !== -1) {

@@ -2,17 +2,32 @@ import * as pulumi from "@pulumi/pulumi";
 import * as azuread from "@pulumi/azuread";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as resources from "@pulumi/azure-native/resources";
-import { BootstrapConfigError, type DeployAccess, bootstrapProblems } from "../config";
+import { refuseInvalidArguments } from "../../common/invalid-arguments";
+import { microsoftGraph } from "../../common/microsoft-graph";
+import { type GitHubRepository, environmentSubject, parseRepository, pullRequestSubject } from "../../contract/github";
+import { type DeployAccess, bootstrapConfigDefaults, bootstrapProblems } from "../config";
 import { BuiltInRole, type BuiltInRoleName, GraphAppRole } from "../roles";
-import { GitHubActionsIdentity, environmentSubject, pullRequestSubject } from "./githubIdentity";
+import { DeployEnvironment, deployEnvironmentCommands } from "./deploy-environment";
+import { GitHubActionsIdentity } from "./githubIdentity";
 import { StateStore } from "./stateStore";
 
 /** Arguments of {@link CiBootstrap}. Names are plain strings: they are checked before anything registers. */
 export interface CiBootstrapArgs {
-  /** Required. The GitHub repository as `OWNER/REPO`, exactly as GitHub spells it. */
+  /**
+   * Required. The GitHub repository as `OWNER/REPO` or in GitHub's immutable form `OWNER@OWNER_ID/REPO@REPO_ID`,
+   * exactly as GitHub spells it: every subject is built from the form given.
+   */
   readonly repository: string;
   /** Optional. The GitHub environment deploy jobs run in. Defaults to `production`. */
   readonly deployEnvironment?: string;
+  /**
+   * Optional. Create the deploy environment on GitHub (branch policy `main` only, admins included, and the reviewers
+   * below) with the GitHub provider, which reads GITHUB_TOKEN from the environment. Defaults to false:
+   * `githubEnvironmentCommands` then holds the `gh api` calls that do the same.
+   */
+  readonly manageGitHubEnvironment?: boolean;
+  /** Optional. GitHub user IDs of the deploy environment's required reviewers (at most 6). Defaults to none. */
+  readonly deployReviewerIds?: readonly number[];
   /** Required. Azure region for every resource. */
   readonly location: string;
   /** Required. The resource group the app stack deploys into (created here). */
@@ -28,8 +43,9 @@ export interface CiBootstrapArgs {
   /** Optional. Key Vault key wrapping the stacks' secrets. Defaults to `pulumi-state`. */
   readonly stateKeyName?: string;
   /**
-   * Optional. `least` grants Website Contributor, Web Plan Contributor, Managed Identity Contributor and Managed
-   * Identity Operator on the target group; `contributor` grants Contributor there instead. Defaults to `least`.
+   * Optional. `least` grants Website Contributor, Web Plan Contributor, Managed Identity Contributor, Managed Identity
+   * Operator and Azure Managed Redis Contributor on the target group; `contributor` grants Contributor there instead.
+   * Defaults to `least`.
    */
   readonly deployAccess?: DeployAccess;
   /** Optional. Object ID of an app registration made before CI took over; the deploy identity becomes an owner. */
@@ -44,8 +60,16 @@ export interface CiBootstrapArgs {
 export const deployRoles: Record<DeployAccess, BuiltInRoleName[]> = {
   // The app stack creates a managed identity, a plan and a site wearing that identity: sites/* (Website Contributor)
   // cannot create the plan (Web Plan Contributor), the identity (Managed Identity Contributor), or attach the identity
-  // to the site (`userAssignedIdentities/*/assign/action`, Managed Identity Operator).
-  least: ["WebsiteContributor", "WebPlanContributor", "ManagedIdentityContributor", "ManagedIdentityOperator"],
+  // to the site (`userAssignedIdentities/*/assign/action`, Managed Identity Operator). With scaleOut it also creates
+  // Azure Managed Redis (`Microsoft.Cache/redisEnterprise/*`, Azure Managed Redis Contributor), which none of the others
+  // covers. test/bootstrap/permissions.test.ts maps every resource type the app stack creates to one of these.
+  least: [
+    "WebsiteContributor",
+    "WebPlanContributor",
+    "ManagedIdentityContributor",
+    "ManagedIdentityOperator",
+    "AzureManagedRedisContributor",
+  ],
   // Anything in the group (for stacks that add other resource types), still without the right to grant access.
   contributor: ["Contributor"],
 };
@@ -63,21 +87,34 @@ export class CiBootstrap extends pulumi.ComponentResource {
   public readonly backendUrl: pulumi.Output<string>;
   public readonly secretsProviderUrl: pulumi.Output<string>;
   public readonly targetResourceGroupName: pulumi.Output<string>;
+  /** The subjects the two identities trust, as built from the repository's form. */
+  public readonly subjects: { readonly preview: string; readonly deploy: string };
+  /** The `gh api` calls that set up the deploy environment, when `manageGitHubEnvironment` is false; empty otherwise. */
+  public readonly githubEnvironmentCommands: readonly string[];
 
   constructor(name: string, args: CiBootstrapArgs, opts?: pulumi.ComponentResourceOptions) {
     super("secretless:bootstrap:CiBootstrap", name, {}, opts);
 
-    const deployEnvironment = args.deployEnvironment ?? "production";
-    const deployAccess = args.deployAccess ?? "least";
-    // Validate every name before anything registers; the same rules as the project's config keys.
-    const problems = bootstrapProblems({
-      ...args,
-      deployEnvironment,
-      stateContainerName: args.stateContainerName ?? "pulumi-state",
-      stateKeyName: args.stateKeyName ?? "pulumi-state",
-      deployAccess,
-    });
-    if (problems.length > 0) throw new BootstrapConfigError(problems);
+    const d = bootstrapConfigDefaults;
+    const deployEnvironment = args.deployEnvironment ?? d.deployEnvironment;
+    const deployAccess = args.deployAccess ?? d.deployAccess;
+    const stateContainerName = args.stateContainerName ?? d.stateContainerName;
+    const stateKeyName = args.stateKeyName ?? d.stateKeyName;
+    const reviewerIds = args.deployReviewerIds ?? [];
+    // Check every name before anything registers, with the rules of the project's config keys.
+    const problems = bootstrapProblems({ ...args, deployEnvironment, stateContainerName, stateKeyName, deployAccess });
+    if (reviewerIds.length > 6 || reviewerIds.some((id) => !Number.isSafeInteger(id) || id <= 0)) {
+      problems.push({
+        key: "deployReviewerIds",
+        message: "GitHub takes at most 6 required reviewers, each a positive user ID (gh api users/<login> --jq .id).",
+      });
+    }
+    refuseInvalidArguments(
+      "CiBootstrap",
+      problems.map((p) => ({ propertyPath: p.key, reason: p.message })),
+    );
+    const repository: GitHubRepository = parseRepository(args.repository)!;
+    this.subjects = { preview: pullRequestSubject(repository), deploy: environmentSubject(repository, deployEnvironment) };
 
     const client = authorization.getClientConfigOutput({ parent: this });
     const roleDefinition = (role: BuiltInRoleName) =>
@@ -103,9 +140,9 @@ export class CiBootstrap extends pulumi.ComponentResource {
         location: args.location,
         tenantId: client.tenantId,
         storageAccountName: args.stateStorageAccountName,
-        containerName: args.stateContainerName ?? "pulumi-state",
+        containerName: stateContainerName,
         keyVaultName: args.keyVaultName,
-        keyName: args.stateKeyName ?? "pulumi-state",
+        keyName: stateKeyName,
         tags: args.tags,
       },
       { parent: this },
@@ -114,7 +151,7 @@ export class CiBootstrap extends pulumi.ComponentResource {
     // Create the two identities, each trusting one kind of GitHub job.
     const preview = new GitHubActionsIdentity(
       `${name}-preview`,
-      { resourceGroupName: stateGroup.name, location: args.location, subject: pullRequestSubject(args.repository), tags: args.tags },
+      { resourceGroupName: stateGroup.name, location: args.location, subject: this.subjects.preview, tags: args.tags },
       { parent: this },
     );
     const deploy = new GitHubActionsIdentity(
@@ -122,7 +159,7 @@ export class CiBootstrap extends pulumi.ComponentResource {
       {
         resourceGroupName: stateGroup.name,
         location: args.location,
-        subject: environmentSubject(args.repository, deployEnvironment),
+        subject: this.subjects.deploy,
         tags: args.tags,
       },
       { parent: this },
@@ -155,22 +192,11 @@ export class CiBootstrap extends pulumi.ComponentResource {
     }
 
     // Grant the Microsoft Graph application permissions, looked up by value on Graph's own service principal.
-    const graphAppId = azuread.getApplicationPublishedAppIdsOutput({ parent: this }).result.apply((ids) => {
-      const id = ids["MicrosoftGraph"];
-      if (!id) throw new Error("azuread did not return the Microsoft Graph application ID (getApplicationPublishedAppIds).");
-      return id;
-    });
-    const graph = azuread.getServicePrincipalOutput({ clientId: graphAppId }, { parent: this });
-    const graphRole = (value: string) =>
-      graph.appRoleIds.apply((ids) => {
-        const id = ids[value];
-        if (!id) throw new Error(`Microsoft Graph has no application permission "${value}" in this tenant.`);
-        return id;
-      });
+    const graph = microsoftGraph(this);
     const appRole = (who: string, principalId: pulumi.Input<string>, value: string) =>
       new azuread.AppRoleAssignment(
         `${name}-${who}-graph-${value}`,
-        { appRoleId: graphRole(value), principalObjectId: principalId, resourceObjectId: graph.objectId },
+        { appRoleId: graph.appRoleId(value), principalObjectId: principalId, resourceObjectId: graph.servicePrincipalObjectId },
         { parent: this, deleteBeforeReplace: true },
       );
     appRole("preview", preview.principalId, GraphAppRole.ApplicationReadAll);
@@ -184,6 +210,15 @@ export class CiBootstrap extends pulumi.ComponentResource {
         { applicationId: `/applications/${args.appRegistrationObjectId}`, ownerObjectId: deploy.principalId },
         { parent: this },
       );
+    }
+
+    // Bind the deploy identity to `main`: its subject is issued only to jobs that pass the environment's branch policy.
+    if (args.manageGitHubEnvironment) {
+      const environment = { repository, environment: deployEnvironment, reviewerIds };
+      new DeployEnvironment(`${name}-environment`, environment, { parent: this });
+      this.githubEnvironmentCommands = [];
+    } else {
+      this.githubEnvironmentCommands = deployEnvironmentCommands(repository, deployEnvironment, reviewerIds);
     }
 
     this.tenantId = client.tenantId;

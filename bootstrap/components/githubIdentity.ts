@@ -6,15 +6,7 @@ export const GITHUB_ACTIONS_ISSUER = "https://token.actions.githubusercontent.co
 /** The audience azure/login requests and a federated credential for the public cloud accepts. */
 export const AZURE_TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange";
 
-/** The subject of a pull-request job's token (any pull request into the repository, never from a fork: forks get none). */
-export function pullRequestSubject(repository: string): string {
-  return `repo:${repository}:pull_request`;
-}
-
-/** The subject of a job that runs in a GitHub environment: only jobs that passed that environment's protection rules. */
-export function environmentSubject(repository: string, environment: string): string {
-  return `repo:${repository}:environment:${environment}`;
-}
+// The subjects themselves are built in contract/github.ts from the repository in the form it was given.
 
 /** Arguments of {@link GitHubActionsIdentity}. */
 export interface GitHubActionsIdentityArgs {

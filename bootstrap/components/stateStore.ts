@@ -2,6 +2,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as keyvault from "@pulumi/azure-native/keyvault";
 import * as storage from "@pulumi/azure-native/storage";
 
+/** How long a deleted or overwritten checkpoint, and a deleted container, can be brought back. */
+export const STATE_RETENTION_DAYS = 30;
+
 /** Arguments of {@link StateStore}. */
 export interface StateStoreArgs {
   /** Required. The resource group for the storage account and the Key Vault. */
@@ -61,7 +64,25 @@ export class StateStore extends pulumi.ComponentResource {
       { parent: this, protect: true },
     );
 
-    // Keep the checkpoints in a private container.
+    // Make every checkpoint write and delete recoverable: blob versioning keeps each overwritten checkpoint as a
+    // version, blob soft delete keeps deleted blobs and versions, container soft delete keeps a deleted container, each
+    // for 30 days, and nothing may be purged early (allowPermanentDelete false). The Blob service of an account is the
+    // singleton "default" (https://learn.microsoft.com/azure/storage/blobs/versioning-overview,
+    // .../soft-delete-blob-overview, .../soft-delete-container-overview).
+    const blobService = new storage.BlobServiceProperties(
+      `${name}-blob-service`,
+      {
+        resourceGroupName: args.resourceGroupName,
+        accountName: account.name,
+        blobServicesName: "default",
+        isVersioningEnabled: true,
+        deleteRetentionPolicy: { enabled: true, days: STATE_RETENTION_DAYS, allowPermanentDelete: false },
+        containerDeleteRetentionPolicy: { enabled: true, days: STATE_RETENTION_DAYS },
+      },
+      { parent: this },
+    );
+
+    // Keep the checkpoints in a private container, created once versioning and soft delete are on.
     const container = new storage.BlobContainer(
       `${name}-container`,
       {
@@ -70,7 +91,7 @@ export class StateStore extends pulumi.ComponentResource {
         containerName: args.containerName,
         publicAccess: storage.PublicAccess.None,
       },
-      { parent: this, protect: true },
+      { parent: this, protect: true, dependsOn: [blobService] },
     );
 
     // Create the vault: RBAC only (no access policies), soft delete with purge protection, so the key that unlocks

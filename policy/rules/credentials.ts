@@ -2,7 +2,7 @@
 import { clouds } from "../../contract/clouds";
 import { isGuid } from "../../contract/settings";
 import { type ResourceRule, resourceRule } from "./model";
-import { GITHUB_ISSUER, KNOWN_AUDIENCES, KNOWN_INSTANCES, isFic, isFlexibleFic, named, ref, show } from "./shared";
+import { GITHUB_ISSUER, GITHUB_SUBJECT, KNOWN_AUDIENCES, KNOWN_INSTANCES, isFic, isFlexibleFic, named, ref, show } from "./shared";
 
 const CREDENTIAL_TYPES = [
   "ApplicationPassword",
@@ -14,7 +14,8 @@ const CREDENTIAL_TYPES = [
 ];
 const CREDENTIAL_INPUTS = ["password", "passwords", "passwordCredentials", "keyCredentials"];
 const FIX_SECRETLESS =
-  "The app proves itself with its managed identity's token through a federated identity credential; it needs no secret.";
+  "The app proves itself with its managed identity's token through a federated identity credential; it needs no " +
+    "secret.";
 
 function issuerCloud(issuer: unknown): string | undefined {
   if (typeof issuer !== "string") return undefined;
@@ -25,15 +26,14 @@ function issuerCloud(issuer: unknown): string | undefined {
   return undefined;
 }
 
-const GITHUB_SUBJECT = /^repo:[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+:(?:ref:refs\/(?:heads|tags)\/[^\s*]+|environment:[^\s*]+|pull_request)$/;
-
 export const credentialRules: readonly ResourceRule[] = [
   resourceRule(
     "no-app-credential-resources",
     "App registrations and service principals get no client secret, password or certificate resource.",
     named(...CREDENTIAL_TYPES),
     (r) => [
-      `${ref(r)} gives an app registration or service principal a secret or certificate credential. Fix: delete it. ${FIX_SECRETLESS}`,
+      `${ref(r)} gives an app registration or service principal a secret or certificate credential. Fix: delete it. ` +
+        `${FIX_SECRETLESS}`,
     ],
   ),
   resourceRule(
@@ -54,7 +54,8 @@ export const credentialRules: readonly ResourceRule[] = [
       const issuer = r.props.issuer;
       if (issuer === GITHUB_ISSUER || issuerCloud(issuer)) return [];
       return [
-        `${ref(r)} trusts issuer ${show(issuer)}. Fix: for a managed identity use "{instance}{tenant GUID}/v2.0" with instance one of ${KNOWN_INSTANCES.join(", ")}; for a GitHub Actions identity use "${GITHUB_ISSUER}".`,
+        `${ref(r)} trusts issuer ${show(issuer)}. Fix: for a managed identity use "{instance}{tenant GUID}/v2.0" ` +
+          `with instance one of ${KNOWN_INSTANCES.join(", ")}; for a GitHub Actions identity use "${GITHUB_ISSUER}".`,
       ];
     },
   ),
@@ -67,11 +68,14 @@ export const credentialRules: readonly ResourceRule[] = [
       const cloud = issuerCloud(r.props.issuer) as keyof typeof clouds | undefined;
       const expected = cloud ? [clouds[cloud].tokenExchangeAudience] : KNOWN_AUDIENCES;
       if (!Array.isArray(audiences) || audiences.length !== 1) {
-        return [`${ref(r)} has audiences ${show(audiences)}; it must have exactly one. Fix: set audiences to ["${expected[0]}"].`];
+        return [`${ref(r)} has audiences ${show(audiences)}; it must have exactly one. Fix: set audiences to ` +
+          `["${expected[0]}"].`];
       }
       if (!expected.includes(audiences[0])) {
         return [
-          `${ref(r)} accepts audience ${show(audiences[0])}, not ${cloud ? `the ${cloud} cloud's token-exchange audience` : "a known token-exchange audience"}. Fix: set audiences to [${expected.map((a) => `"${a}"`).join(" or ")}].`,
+          `${ref(r)} accepts audience ${show(audiences[0])}, not ` +
+            `${cloud ? `the ${cloud} cloud's token-exchange audience` : "a known token-exchange audience"}. Fix: set ` +
+            `audiences to [${expected.map((a) => `"${a}"`).join(" or ")}].`,
         ];
       }
       return [];
@@ -79,19 +83,24 @@ export const credentialRules: readonly ResourceRule[] = [
   ),
   resourceRule(
     "fic-subject",
-    "A federated identity credential's subject has the issuer's shape: a managed identity's principal ID (GUID), or repo:OWNER/REPO:… for GitHub.",
+    "A federated identity credential's subject has the issuer's shape: a managed identity's principal ID (GUID), or " +
+      "repo:OWNER/REPO:… / repo:OWNER@ID/REPO@ID:… for GitHub.",
     (type) => isFic(type) && !isFlexibleFic(type),
     (r) => {
       const subject = r.props.subject;
       if (r.props.issuer === GITHUB_ISSUER) {
         return typeof subject === "string" && GITHUB_SUBJECT.test(subject)
           ? []
-          : [`${ref(r)} trusts GitHub subject ${show(subject)}. Fix: use "repo:OWNER/REPO:environment:NAME", "repo:OWNER/REPO:ref:refs/heads/BRANCH", "repo:OWNER/REPO:ref:refs/tags/TAG" or "repo:OWNER/REPO:pull_request" (no wildcards).`];
+          : [`${ref(r)} trusts GitHub subject ${show(subject)}. Fix: use "repo:OWNER/REPO:environment:NAME", ` +
+            `"repo:OWNER/REPO:ref:refs/heads/BRANCH", "repo:OWNER/REPO:ref:refs/tags/TAG" or ` +
+            `"repo:OWNER/REPO:pull_request" (no wildcards), with OWNER/REPO in GitHub's classic form or its ` +
+            `immutable form OWNER@OWNER_ID/REPO@REPO_ID.`];
       }
       if (!issuerCloud(r.props.issuer)) return []; // fic-issuer reports it
       return typeof subject === "string" && isGuid(subject)
         ? []
-        : [`${ref(r)} trusts subject ${show(subject)}, which is not a GUID. Fix: set subject to the managed identity's principal ID (its object ID, not its client ID).`];
+        : [`${ref(r)} trusts subject ${show(subject)}, which is not a GUID. Fix: set subject to the managed ` +
+          `identity's principal ID (its object ID, not its client ID).`];
     },
   ),
 ];

@@ -10,29 +10,41 @@
  * the CLI lists the policies and reports violations in.
  */
 import { redisRules, storageAndRoleRules } from "./access";
+import { resourceTypeAllowed } from "./allow-list";
 import { credentialRules } from "./credentials";
 import { easyAuthIdentitySetting, easyAuthRules } from "./easy-auth";
-import type { PlannedResource, Rule, Violation } from "./model";
+import type { PlannedResource, Rule, RuleContext, Violation } from "./model";
 import { secretRules } from "./secrets";
 import { slotRules } from "./slots";
 import { ficCount, ficTrustsWebAppIdentity, webAppBasicAuthOff, webAppIdentityMatchesFic, webAppTokenExchangeMatchesFic } from "./stack";
+import { apiAccessDelegatedOnly, commandRunsProjectScript, dataStoresPrivate, ficTrustAllowed, providerSettingsAllowed, redirectUrisOwnHost, roleAssignmentAllowed } from "./trust";
 import { webAppRules } from "./webApp";
 
-export type { PlannedResource, ResourceRule, Rule, StackFinding, StackRule, Violation } from "./model";
-export { secretName, secretValue } from "./secrets";
-export { GITHUB_ISSUER, KNOWN_AUDIENCES, MAX_FICS_PER_PARENT } from "./shared";
+export type { PlannedResource, ResourceRule, Rule, RuleContext, StackFinding, StackRule, Violation } from "./model";
+export { ALLOWED_TYPES, type AllowedType, REFUSED_TYPES } from "./allow-list";
+export { findSecrets, secretName, secretValue } from "./secrets";
+export { GITHUB_ISSUER, GITHUB_REPOSITORY, GITHUB_SUBJECT, KNOWN_AUDIENCES, MAX_FICS_PER_PARENT } from "./shared";
+export { ALLOWED_PROVIDER_SETTINGS, ALLOWED_ROLES, ROLE } from "./trust";
 
 export const rules: readonly Rule[] = [
+  resourceTypeAllowed,
+  providerSettingsAllowed,
   ...credentialRules,
   ...webAppRules,
   ...secretRules,
+  commandRunsProjectScript,
+  apiAccessDelegatedOnly,
   ...storageAndRoleRules,
+  dataStoresPrivate,
   webAppBasicAuthOff,
   ficCount,
   ficTrustsWebAppIdentity,
   ...redisRules,
   webAppIdentityMatchesFic,
   webAppTokenExchangeMatchesFic,
+  ficTrustAllowed,
+  roleAssignmentAllowed,
+  redirectUrisOwnHost,
   ...easyAuthRules,
   easyAuthIdentitySetting,
   ...slotRules,
@@ -42,13 +54,13 @@ export const rules: readonly Rule[] = [
  * Runs every rule: resource rules over each resource's inputs (`inputs`, else `props`), stack rules over the outputs
  * (`props`) with the inputs beside them. Violations come in rule order, then resource order.
  */
-export function evaluate(resources: readonly PlannedResource[]): Violation[] {
+export function evaluate(resources: readonly PlannedResource[], context: RuleContext = {}): Violation[] {
   const at = (r: PlannedResource | undefined) => (r ? { type: r.type, name: r.name, ...(r.urn ? { urn: r.urn } : {}) } : undefined);
   return rules.flatMap((rule): Violation[] => {
     const found: { message: string; resource?: PlannedResource }[] =
       rule.kind === "resource"
-        ? resources.flatMap((r) => rule.check({ ...r, props: r.inputs ?? r.props }).map((message) => ({ message, resource: r })))
-        : rule.check(resources);
+        ? resources.flatMap((r) => rule.check({ ...r, props: r.inputs ?? r.props }, context).map((message) => ({ message, resource: r })))
+        : rule.check(resources, context);
     return found.map((f) => ({ policy: rule.name, description: rule.description, message: f.message, resource: at(f.resource) }));
   });
 }

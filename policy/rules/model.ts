@@ -15,13 +15,24 @@ export interface PlannedResource {
   readonly id?: string;
 }
 
+/**
+ * What the stack's own program cannot tell the pack and its operator must: the GitHub repository whose workflows the
+ * CI identities may trust. `pulumi preview --policy-pack policy --policy-pack-config <file>` passes it as the
+ * `fic-trust-allowed` policy's config (`{ "fic-trust-allowed": { "repository": "OWNER/REPO" } }`); `npm run
+ * plan:bootstrap` passes the bootstrap stack's own `repository` key.
+ */
+export interface RuleContext {
+  /** `OWNER/REPO`, or GitHub's immutable form `OWNER@OWNER_ID/REPO@REPO_ID`. */
+  readonly repository?: string;
+}
+
 /** A policy over one resource: the messages of its violations, none when the resource complies. */
 export interface ResourceRule {
   readonly kind: "resource";
   readonly name: string;
   readonly description: string;
   appliesTo(type: string): boolean;
-  check(resource: PlannedResource): string[];
+  check(resource: PlannedResource, context?: RuleContext): string[];
 }
 
 /** A violation a stack rule found, charged to one resource (or to the whole stack). */
@@ -30,12 +41,20 @@ export interface StackFinding {
   readonly resource?: PlannedResource;
 }
 
+/** One property of a policy's config schema (JSON schema, as `--policy-pack-config` is validated against). */
+export interface ConfigProperty {
+  readonly type: "string";
+  readonly description?: string;
+}
+
 /** A policy over the whole stack, for what a single resource cannot tell. */
 export interface StackRule {
   readonly kind: "stack";
   readonly name: string;
   readonly description: string;
-  check(resources: readonly PlannedResource[]): StackFinding[];
+  /** The JSON schema of the policy's config, when it reads any (`--policy-pack-config`). */
+  readonly configSchema?: { readonly properties: Record<string, ConfigProperty> };
+  check(resources: readonly PlannedResource[], context?: RuleContext): StackFinding[];
 }
 
 export type Rule = ResourceRule | StackRule;
@@ -55,12 +74,24 @@ export function resourceRule(
   name: string,
   description: string,
   appliesTo: (type: string) => boolean,
-  check: (r: PlannedResource) => (string | undefined)[],
+  check: (r: PlannedResource, context: RuleContext) => (string | undefined)[],
 ): ResourceRule {
-  return { kind: "resource", name, description, appliesTo, check: (r) => (appliesTo(r.type) ? check(r).filter((m): m is string => !!m) : []) };
+  return {
+    kind: "resource",
+    name,
+    description,
+    appliesTo,
+    check: (r, context = {}) => (appliesTo(r.type) ? check(r, context).filter((m): m is string => !!m) : []),
+  };
 }
 
-export function stackRule(name: string, description: string, check: (resources: readonly PlannedResource[]) => StackFinding[]): StackRule {
-  return { kind: "stack", name, description, check };
+export function stackRule(
+  name: string,
+  description: string,
+  check: (resources: readonly PlannedResource[], context: RuleContext) => StackFinding[],
+  configSchema?: StackRule["configSchema"],
+): StackRule {
+  const rule: StackRule = { kind: "stack", name, description, check: (resources, context = {}) => check(resources, context) };
+  return configSchema ? { ...rule, configSchema } : rule;
 }
 

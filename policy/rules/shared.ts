@@ -8,6 +8,27 @@ import type { PlannedResource } from "./model";
 
 /** GitHub Actions' OIDC issuer: the only issuer besides Entra's that a FIC here may trust (CI identities). */
 export const GITHUB_ISSUER = "https://token.actions.githubusercontent.com";
+/**
+ * A GitHub repository as a federated credential's subject names it, in exactly one of GitHub's two forms:
+ * - classic, `OWNER/REPO` (names GitHub lets an owner rename, and re-register after deletion);
+ * - immutable, `OWNER@OWNER_ID/REPO@REPO_ID`: "The immutable format keeps the names but appends the immutable owner ID
+ *   and repository ID, separated by an @ symbol: repo:<owner>@<owner_id>/<repo>@<repo_id>:ref:refs/heads/main"
+ *   (learn.microsoft.com/entra/workload-id/workload-identities-github-immutable-subjects; GitHub docs, OIDC reference,
+ *   "Immutable subject claims": `repo:octocat@123456/my-repo@456789:ref:refs/heads/main`). GitHub issues it for
+ *   repositories created, renamed or transferred since mid-2026, and for those that opt in.
+ * Owners: 1-39 letters, digits or single inner hyphens; repositories: 1-100 letters, digits, ".", "_", "-".
+ */
+const OWNER = "[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}";
+const REPO = "(?!\\.\\.?(?:[@:]|$))[A-Za-z0-9._-]{1,100}";
+const GITHUB_REPOSITORY_SOURCE = `(?:${OWNER}/${REPO}|${OWNER}@[1-9][0-9]{0,19}/${REPO}@[1-9][0-9]{0,19})`;
+/** `OWNER/REPO` or `OWNER@OWNER_ID/REPO@REPO_ID`, and nothing else. */
+export const GITHUB_REPOSITORY = new RegExp(`^${GITHUB_REPOSITORY_SOURCE}$`);
+/**
+ * The subjects a CI identity may trust: one repository's pull requests, one environment, one branch or one tag — no
+ * wildcard, no ":" (it would change the subject's shape), no space. Group 1 is the repository.
+ */
+const GITHUB_SUBJECT_KIND = "pull_request|environment:[A-Za-z0-9._-]{1,255}|ref:refs/(?:heads|tags)/[^\\s*?:\\[\\]~^\\\\]+";
+export const GITHUB_SUBJECT = new RegExp(`^repo:(${GITHUB_REPOSITORY_SOURCE}):(?:${GITHUB_SUBJECT_KIND})$`);
 /** Entra's limit of federated credentials on one app registration or one user-assigned identity. */
 export const MAX_FICS_PER_PARENT = 20;
 /** Token-exchange audiences of the supported clouds (contract/clouds.ts). */
@@ -58,6 +79,7 @@ export const isCommand = (type: string) => ["command:local:Command", "command:re
 
 /** How a message names a resource: its type's short name and its logical name. */
 export function ref(r: PlannedResource): string {
+  if (r.type.startsWith("pulumi:providers:")) return `Provider "${r.name}" (${r.type})`;
   return `${parseType(r.type).resource || r.type} "${r.name}"`;
 }
 
@@ -66,7 +88,8 @@ export const show = (value: unknown): string => (value === undefined ? "unset" :
 // ---------------------------------------------------------------------------------------------------------------
 // Reading resources
 
-/** A web app's app settings as a map, from `siteConfig.appSettings` (`{name, value}[]`) or a settings resource's `properties`. */
+/** A web app's app settings as a map, from `siteConfig.appSettings` (`{name, value}[]`) or a settings ' +
+  'resource's `properties`. */
 export function appSettingsOf(props: Record<string, any> | undefined): Record<string, unknown> | undefined {
   if (!props) return undefined;
   const list = props.siteConfig?.appSettings;

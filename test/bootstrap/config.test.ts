@@ -10,6 +10,7 @@ import {
   parseBootstrapConfig,
 } from "../../bootstrap/config";
 import { BOOTSTRAP_DIR } from "../../offline/bootstrapMocks";
+import { ROOT, readRuntimeOptions } from "../../offline/languageHost";
 
 const valid: RawBootstrapConfig = {
   repository: "contoso/secretless-signin",
@@ -34,6 +35,7 @@ describe("bootstrap configuration", () => {
     expect(parseBootstrapConfig(valid)).toEqual({
       ...valid,
       deployEnvironment: "production",
+      deployReviewerIds: [],
       targetResourceGroupName: "secretless-signin",
       stateResourceGroupName: "secretless-ci-state",
       stateContainerName: "pulumi-state",
@@ -54,12 +56,26 @@ describe("bootstrap configuration", () => {
     const declared = Object.fromEntries(
       Object.entries(project.config)
         .filter(([, v]) => v.default !== undefined && v.default !== "")
-        .map(([k, v]) => [k, String(v.default)]),
+        .map(([k, v]) => [k, typeof v.default === "string" ? v.default : JSON.stringify(v.default)]),
     );
     expect(declared).toEqual(bootstrapConfigDefaults);
     expect(Object.keys(project.config).sort()).toEqual(bootstrapConfigKeys.filter((k) => k !== "tags").sort());
     // Without `main`, the language host would find the repository's package.json and run the app stack instead.
     expect(project.main).toBe("index.ts");
+  });
+
+  it("loads its program the way the app stack does: the esbuild loader, no ts-node, no run-time type-check", () => {
+    const app = readRuntimeOptions(ROOT);
+    const bootstrap = readRuntimeOptions(BOOTSTRAP_DIR);
+    expect(bootstrap.typescript).toBe(false);
+    expect(app.typescript).toBe(false);
+    // Each preload resolves, from its project's folder (where the host starts node), to the same loader file.
+    const preload = (options: typeof app, dir: string) => {
+      expect(options.nodeargs[0]).toBe("--require");
+      return join(dir, options.nodeargs[1]!);
+    };
+    expect(preload(bootstrap, BOOTSTRAP_DIR)).toBe(preload(app, ROOT));
+    expect(bootstrap.tsconfig).toBeUndefined();
   });
 
   it("reports every missing required key at once, each with the command that sets it", () => {
@@ -69,12 +85,19 @@ describe("bootstrap configuration", () => {
   });
 
   it.each([
-    ["repository", "contoso", /not OWNER\/REPO.*exactly as GitHub spells it/],
-    ["repository", "contoso/app/extra", /not OWNER\/REPO/],
-    ["repository", "-contoso/app", /not OWNER\/REPO/],
-    ["repository", "contoso/app name", /not OWNER\/REPO/],
-    ["repository", "contoso/..", /not OWNER\/REPO/],
-    ["repository", "https://github.com/contoso/app", /not OWNER\/REPO/],
+    ["repository", "contoso", /neither OWNER\/REPO nor GitHub's immutable OWNER@OWNER_ID\/REPO@REPO_ID.*gh api repos\/OWNER\/REPO/],
+    ["repository", "contoso/app/extra", /neither OWNER\/REPO/],
+    ["repository", "-contoso/app", /neither OWNER\/REPO/],
+    ["repository", "contoso/app name", /neither OWNER\/REPO/],
+    ["repository", "contoso/..", /neither OWNER\/REPO/],
+    ["repository", "https://github.com/contoso/app", /neither OWNER\/REPO/],
+    // The immutable form carries both IDs, as numbers, each after its own name.
+    ["repository", "contoso@1234/app", /neither OWNER\/REPO/],
+    ["repository", "contoso/app@5678", /neither OWNER\/REPO/],
+    ["repository", "contoso@12ab/app@5678", /neither OWNER\/REPO/],
+    ["repository", "contoso@0123/app@5678", /neither OWNER\/REPO/],
+    ["repository", "contoso@1@2/app@3", /neither OWNER\/REPO/],
+    ["repository", "contoso-1234/app-5678:pull_request", /neither OWNER\/REPO/],
     ["deployEnvironment", "prod env", /no spaces or ":"/],
     ["deployEnvironment", "prod:eu", /no spaces or ":"/],
     ["deployEnvironment", "x".repeat(256), /1-255/],
@@ -88,11 +111,13 @@ describe("bootstrap configuration", () => {
     ["keyVaultName", "a-very-long-key-vault-name-1", /3-24/],
     ["stateKeyName", "pulumi.state", /key name/],
     ["stackName", "dev/prod", /Pulumi stack name/],
-    ["deployAccess", "owner", /least .* or contributor/],
+    ["deployAccess", "owner", /use least or contributor/],
     ["appRegistrationObjectId", "not-a-guid", /az ad app show/],
     ["operatorObjectId", "me", /az ad signed-in-user show/],
-    ["tags", '["a"]', /map of string tags/],
-    ["tags", '{"a":1}', /map of string tags/],
+    ["tags", '["a"]', /map of tags; set each with pulumi -C bootstrap config set --path 'tags.<name>'/],
+    ["tags", '{"a":1}', /tag values must be strings/],
+    ["deployReviewerIds", '["octocat"]', /not a GitHub user ID.*gh api users/],
+    ["deployReviewerIds", "12345", /list of GitHub user IDs; set items with pulumi -C bootstrap config set --path 'deployReviewerIds\[0\]'/],
   ] as const)("rejects %s = %j, naming the key and the fix", (key, value, message) => {
     const problems = problemsOf({ ...valid, [key]: value });
     expect(problems).toHaveLength(1);
@@ -103,6 +128,7 @@ describe("bootstrap configuration", () => {
   it.each([
     ["repository", "Octo-Org/Repo.Name_2"],
     ["repository", "a/b"],
+    ["repository", "contoso@1234567/secretless-signin@890123456"],
     ["deployEnvironment", "Production-EU_1.0"],
     ["stateContainerName", "abc"],
     ["keyVaultName", "kv-1"],
@@ -110,6 +136,10 @@ describe("bootstrap configuration", () => {
     ["deployAccess", "contributor"],
   ] as const)("accepts %s = %j", (key, value) => {
     expect(parseBootstrapConfig({ ...valid, [key]: value })[key]).toBe(value);
+  });
+
+  it("reads reviewer IDs set as numbers or as strings", () => {
+    expect(parseBootstrapConfig({ ...valid, deployReviewerIds: '[583231, "9919"]' }).deployReviewerIds).toEqual([583231, 9919]);
   });
 
   it("falls back to the default when an optional key is set to an empty string", () => {

@@ -20,5 +20,7 @@ it("npm run plan:bootstrap prints, offline, the identities' GitHub subjects, eve
   expect(stdout).toContain("deploy identity gets Microsoft Graph Application.ReadWrite.OwnedBy");
   expect(stdout).toContain("allowSharedKeyAccess=false, allowBlobPublicAccess=false, minimumTlsVersion=TLS1_2, httpsOnly=true");
   expect(stdout).toMatch(/PULUMI_BACKEND_URL {7}azblob:\/\/pulumi-state\?storage_account=contosopulumistate/);
-  expect(stdout).toMatch(/^26 to create: 21 cloud resources, plus the stack and 4 components that only group them\.$/m);
+  expect(stdout).toMatch(/^28 to create: 23 cloud resources, plus the stack and 4 components that only group them\.$/m);
+  // The policy pack, told the stack's own repository, passes the plan (as --policy-pack-config would tell the CLI).
+  expect(stdout).toMatch(/\nPolicies:\n {4}✅ secretless-guardrails@v[\d.]+ \(local: policy\)\n?$/);
 }, 60_000);

@@ -55,6 +55,7 @@ describe("the Azure role assignments", () => {
     ["deploy", "WebPlanContributor", rg("secretless-signin")],
     ["deploy", "ManagedIdentityContributor", rg("secretless-signin")],
     ["deploy", "ManagedIdentityOperator", rg("secretless-signin")],
+    ["deploy", "AzureManagedRedisContributor", rg("secretless-signin")],
     ["deploy", "StorageBlobDataContributor", CONTAINER],
     ["deploy", "KeyVaultCryptoUser", KEY],
   ];
@@ -105,6 +106,21 @@ describe("the state store", () => {
       enableHttpsTrafficOnly: true,
     });
     expect(mocks.one(B.container).inputs).toMatchObject({ containerName: "pulumi-state", accountName: "contosopulumistate", publicAccess: "None" });
+  });
+
+  it("keeps every checkpoint write and delete recoverable: versioning, blob and container soft delete, no early purge", () => {
+    const service = mocks.one(B.blobService);
+    expect(service.inputs).toEqual({
+      resourceGroupName: "secretless-ci-state",
+      accountName: "contosopulumistate",
+      blobServicesName: "default",
+      isVersioningEnabled: true,
+      deleteRetentionPolicy: { enabled: true, days: 30, allowPermanentDelete: false },
+      containerDeleteRetentionPolicy: { enabled: true, days: 30 },
+    });
+    // The container (the checkpoints' home) is created once they are on.
+    const dependsOn = mocks.options.get(`${B.container}::${mocks.one(B.container).name}`)?.dependsOn ?? [];
+    expect(dependsOn.some((urn) => urn.endsWith(`${B.blobService}::${service.name}`))).toBe(true);
   });
 
   it("keeps the secrets key in an RBAC vault with purge protection, in the identities' tenant", () => {

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { type ServerResponse } from "node:http";
@@ -37,7 +38,7 @@ afterEach(async () => {
 
 /** A scripted Kudu: `publish` answers the upload, `poll` the status URL, `log`/`details` the deployment log. */
 async function startKudu(script: {
-  publish: (n: number) => { status: number; body?: unknown; location?: string };
+  publish: (n: number, req: Received) => { status: number; body?: unknown; location?: string };
   poll?: (n: number, host: string) => { status: number; body: unknown };
   log?: unknown;
   details?: unknown;
@@ -47,7 +48,7 @@ async function startKudu(script: {
   kudu = await startHttps(work.dir, (req: Received, res: ServerResponse, host: string) => {
     const path = req.url.split("?")[0];
     if (req.method === "POST" && path === "/api/publish") {
-      const answer = script.publish(publishes++);
+      const answer = script.publish(publishes++, req);
       const headers: Record<string, string> = answer.location ? { location: answer.location.replace("{host}", host) } : {};
       if (typeof answer.body === "string" || answer.body === undefined) {
         res.writeHead(answer.status, headers);
@@ -70,8 +71,10 @@ async function startKudu(script: {
 
 const accepted = { status: 202, location: "https://{host}/api/deployments/latest?deployer=OneDeploy&time=2026-11-27_10-00-00Z" };
 
-async function deploy(options: { loggedIn?: boolean; sha?: string; extra?: string[] } = {}): Promise<RunResult & { azCalls: string[] }> {
-  const az = fakeAz(work.dir, options.loggedIn === false ? undefined : token);
+async function deploy(
+  options: { loggedIn?: boolean; sha?: string; extra?: string[]; tokens?: Record<string, string> } = {},
+): Promise<RunResult & { azCalls: string[] }> {
+  const az = fakeAz(work.dir, options.loggedIn === false ? undefined : (options.tokens ?? token));
   const result = await runScript(
     "one-deploy.ts",
     [
@@ -85,9 +88,11 @@ async function deploy(options: { loggedIn?: boolean; sha?: string; extra?: strin
     ],
     { PATH: `${az.binDir}:${process.env.PATH}`, NODE_EXTRA_CA_CERTS: kudu?.caPath ?? "" },
   );
-  // Whatever happened, the token never reaches the output and nothing left loopback.
-  expect(result.stdout + result.stderr).not.toContain(token);
-  expect(result.stdout + result.stderr).not.toContain(token.split(".")[1]!);
+  // Whatever happened, no token reaches the output and nothing left loopback.
+  for (const t of [token, ...Object.values(options.tokens ?? {})]) {
+    expect(result.stdout + result.stderr).not.toContain(t);
+    expect(result.stdout + result.stderr).not.toContain(t.split(".")[1]!);
+  }
   expect(result.stderr).not.toContain(GUARD_MARKER);
   return { ...result, azCalls: az.calls() };
 }
@@ -110,8 +115,9 @@ describe("one-deploy against a fake Kudu", () => {
     expect(polls.every((p) => p.headers.authorization === `Bearer ${token}`)).toBe(true);
     expect(result.stdout).toContain("deployment Building");
     expect(result.stdout).toContain("deployed (Kudu deployment d1)");
-    // What AzureCliCredential ran: a token for Azure Resource Manager, resource form of the scope.
-    expect(result.azCalls).toEqual(["account get-access-token --output json --resource https://management.azure.com"]);
+    // What AzureCliCredential ran: a token for the App Service audience (resource form of the scope), nothing else.
+    expect(result.azCalls).toEqual(["account get-access-token --output json --resource https://appservice.azure.com"]);
+    expect(result.stdout).toContain("Kudu accepted the App Service audience (https://appservice.azure.com/.default)");
   });
 
   it("ends on a failed deployment with the Kudu log line that says why", async () => {
@@ -147,8 +153,8 @@ describe("one-deploy against a fake Kudu", () => {
     expect(result.stderr).toMatch(message);
     expect(result.stderr).toContain("(Kudu says no)");
     expect(result.stderr).toMatch(fix);
-    // 409 is retried (bounded); every other status is final.
-    expect(kudu!.received.filter((r) => r.method === "POST")).toHaveLength(status === 409 ? 3 : 1);
+    // 409 is retried (bounded); 401 once with the ARM audience; every other status is final.
+    expect(kudu!.received.filter((r) => r.method === "POST")).toHaveLength(status === 409 ? 3 : status === 401 ? 2 : 1);
   });
 
   it("waits and retries while another deployment is in progress, then deploys", async () => {
@@ -169,6 +175,76 @@ describe("one-deploy against a fake Kudu", () => {
     expect(result.stderr).toContain("did not finish within 1 s; last seen: Deploying: Copying files");
   });
 
+  describe("token audience", () => {
+    const appServiceToken = `eyJ0eXAiOiJKV1QifQ.fake-appservice-${randomBytes(8).toString("hex")}.sig`;
+    const armToken = `eyJ0eXAiOiJKV1QifQ.fake-arm-${randomBytes(8).toString("hex")}.sig`;
+    const tokens = { "https://appservice.azure.com": appServiceToken, "https://management.azure.com": armToken };
+    /** A Kudu that accepts only `accepted`'s token: 401 for any other, on the upload and on every poll. */
+    const kuduAccepting = (good: string) =>
+      startKudu({
+        publish: (_n, req) => (req.headers.authorization === `Bearer ${good}` ? accepted : { status: 401, body: "Unauthorized" }),
+        poll: () => ({ status: 200, body: { id: "d1", status: 4, complete: true } }),
+      });
+
+    it("asks for the App Service audience first and never for ARM when Kudu accepts it", async () => {
+      await kuduAccepting(appServiceToken);
+      const result = await deploy({ tokens });
+      expect(result.code).toBe(0);
+      expect(result.azCalls).toEqual(["account get-access-token --output json --resource https://appservice.azure.com"]);
+      expect(kudu!.received.filter((r) => r.method === "POST").map((r) => r.headers.authorization)).toEqual([`Bearer ${appServiceToken}`]);
+      expect(kudu!.received.filter((r) => r.method === "GET").every((r) => r.headers.authorization === `Bearer ${appServiceToken}`)).toBe(true);
+      expect(result.stdout).toContain("Kudu accepted the App Service audience (https://appservice.azure.com/.default)");
+    });
+
+    it("falls back to the ARM audience once on 401, polls with it, and says which audience worked", async () => {
+      await kuduAccepting(armToken);
+      const result = await deploy({ tokens });
+      expect(result.code).toBe(0);
+      expect(result.azCalls).toEqual([
+        "account get-access-token --output json --resource https://appservice.azure.com",
+        "account get-access-token --output json --resource https://management.azure.com",
+      ]);
+      expect(kudu!.received.filter((r) => r.method === "POST").map((r) => r.headers.authorization)).toEqual([
+        `Bearer ${appServiceToken}`,
+        `Bearer ${armToken}`,
+      ]);
+      const polls = kudu!.received.filter((r) => r.method === "GET");
+      expect(polls.length).toBeGreaterThan(0);
+      expect(polls.every((r) => r.headers.authorization === `Bearer ${armToken}`)).toBe(true);
+      expect(result.stdout).toContain("refused the first token (401: Unauthorized); retrying once with the fallback token");
+      expect(result.stdout).toContain(
+        "Kudu accepted the Azure Resource Manager audience (https://management.azure.com/.default) after refusing the App Service audience (401)",
+      );
+    });
+
+    it("falls back only once: a Kudu that refuses both audiences ends with the role fix", async () => {
+      await kuduAccepting("neither");
+      const result = await deploy({ tokens });
+      expect(result.code).toBe(4);
+      expect(kudu!.received.filter((r) => r.method === "POST")).toHaveLength(2);
+      expect(result.stderr).toMatch(/did not accept the Entra token \(401\)/);
+    });
+
+    it("uses ARM straight away when Entra issues no App Service token", async () => {
+      await kuduAccepting(armToken);
+      const result = await deploy({ tokens: { "https://management.azure.com": armToken } });
+      expect(result.code).toBe(0);
+      expect(kudu!.received.filter((r) => r.method === "POST")).toHaveLength(1);
+      expect(result.stdout).toContain("no token for the App Service audience");
+      expect(result.stdout).toContain("Kudu accepted the Azure Resource Manager audience (https://management.azure.com/.default)");
+    });
+
+    it("asks for the US Government App Service audience when given that cloud's ARM scope", async () => {
+      await kuduAccepting(appServiceToken);
+      const result = await deploy({
+        tokens: { "https://appservice.azure.us": appServiceToken },
+        extra: ["--scope", "https://management.usgovcloudapi.net/.default"],
+      });
+      expect(result.code).toBe(0);
+      expect(result.azCalls).toEqual(["account get-access-token --output json --resource https://appservice.azure.us"]);
+    });
+  });
+
   it("never sends the token to a status URL on another host", async () => {
     await startKudu({
       publish: () => ({ status: 202, location: "https://attacker.example/api/deployments/latest" }),
@@ -183,9 +259,25 @@ describe("one-deploy against a fake Kudu", () => {
     await startKudu({ publish: () => accepted });
     const result = await deploy({ loggedIn: false });
     expect(result.code).toBe(3);
-    expect(result.stderr).toContain("could not get a Microsoft Entra token for Azure Resource Manager");
+    expect(result.stderr).toContain("could not get a Microsoft Entra token for https://management.azure.com/.default");
     expect(result.stderr).toContain("Please run 'az login'");
     expect(result.stderr).toMatch(/fix: On a laptop run `az login`.*OIDC/);
+    expect(kudu!.received).toHaveLength(0);
+  });
+
+  it("refuses to deploy a package from a folder git tracks (a planted dist/), before asking for a token", async () => {
+    await startKudu({ publish: () => accepted });
+    const dist = join(work.dir, "dist");
+    mkdirSync(dist);
+    writeFileSync(join(dist, "app.zip"), zip);
+    execFileSync("git", ["-C", work.dir, "init", "-q"]);
+    execFileSync("git", ["-C", work.dir, "add", "dist/app.zip"]);
+    zipPath = join(dist, "app.zip");
+    const result = await deploy();
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/refusing to deploy: git tracks 1 file\(s\) in the package's folder .*dist\/ \(app\.zip\)/);
+    expect(result.stderr).toContain("git rm -r --cached dist");
+    expect(result.azCalls).toEqual([]);
     expect(kudu!.received).toHaveLength(0);
   });
 

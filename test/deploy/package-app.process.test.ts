@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import * as yauzl from "yauzl";
 import { sha256 } from "../../deploy/cli";
-import { APP_ZIP_PATH, packageApp } from "../../deploy/package-app";
+import { APP_ZIP_PATH, cacheKey, packageApp } from "../../deploy/package-app";
 import { scratch } from "../support/deploy-harness";
 import { REPO } from "../support/repo";
 
@@ -141,4 +141,24 @@ describe("the app package", () => {
     expect(rebuilt.rebuilt).toBe(true);
     expect(rebuilt.sha256).toBe(first.sha256);
   });
+
+  it("derives its inputs from the sources: a planted zip whose cache record lists no inputs is replaced after an edit", async () => {
+    await packageApp({ sourceRoot: root });
+    const recordPath = join(root, `${APP_ZIP_PATH}.inputs.json`);
+    const genuine = JSON.parse(readFileSync(recordPath, "utf8")) as { format: number; entries: string[] };
+    // The attack: an empty zip, and a record that matches today's sources and says the zip depends on nothing.
+    const planted = Buffer.concat([Buffer.from("PK\u0005\u0006", "latin1"), Buffer.alloc(18)]);
+    writeFileSync(join(root, APP_ZIP_PATH), planted);
+    writeFileSync(
+      recordPath,
+      JSON.stringify({ ...genuine, inputsHash: cacheKey(root), inputs: [], sha256: sha256(planted), bytes: planted.length }),
+    );
+    const server = join(root, "app", "server.ts");
+    writeFileSync(server, `${readFileSync(server, "utf8")}\n// an edit after the plant\n`);
+    const after = await packageApp({ sourceRoot: root });
+    expect(after.rebuilt).toBe(true);
+    expect(after.sha256).not.toBe(sha256(planted));
+    expect(zipBytes().length).toBeGreaterThan(10_000);
+  });
+
 });

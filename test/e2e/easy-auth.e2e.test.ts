@@ -4,11 +4,11 @@
  * platform's headers. The browser only ever talks to the stand-in, as it only talks to App Service's front end.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { trustEmulatorCertificate } from "../../emulator/testing";
+import { trustEmulatorCertificate } from "../../emulator/trust-certificate";
 import { childApp, freePort, type ChildApp } from "../../local/child-app";
 import { startEasyAuthProxy, type EasyAuthProxy } from "../../local/easy-auth-proxy";
 import { startLocalStack, type LocalStack } from "../../local/stack";
-import { buildApp } from "../../scripts/build-app";
+import { buildApp } from "../../deploy/build-app";
 import { E2E_TIMEOUT, setupBrowser } from "../support/browser";
 
 let stack: LocalStack<ChildApp>;

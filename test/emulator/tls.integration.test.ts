@@ -2,7 +2,7 @@ import { get } from "node:https";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AzureAdSetting } from "../../contract/settings";
 import { GRAPH_BASE_URL_SETTING, startEmulator, type RunningEmulator } from "../../emulator";
-import { trustEmulatorCertificate } from "../../emulator/testing";
+import { trustEmulatorCertificate } from "../../emulator/trust-certificate";
 
 // This file deliberately does not use useEmulator(): the first test needs an untrusted emulator.
 let emu: RunningEmulator;

@@ -64,6 +64,7 @@ describe("stack configuration", () => {
       cloud: "usgov",
       azureadEnvironment: "usgovernment",
       armEnvironment: "usgovernment",
+      azureadTenantId: "00000000-0000-4000-8000-00000000feed",
       appDisplayName: "Contoso sign-in",
       signInAudience: "AzureADMultipleOrgs",
       appRoleAssignmentRequired: "true",
@@ -118,6 +119,8 @@ describe("stack configuration", () => {
     ["unknown cloud", { ...valid, cloud: "germany" }, "cloud", /public, usgov, china/],
     ["cloud not matching azuread:environment", { ...valid, cloud: "china", azureadEnvironment: "global" }, "cloud", /Set azuread:environment to china/],
     ["cloud not matching azure-native:environment", { ...valid, cloud: "usgov", armEnvironment: "public" }, "cloud", /Set azure-native:environment to usgovernment/],
+    ["azuread:tenantId that is a bare name", { ...valid, azureadTenantId: "contoso" }, "azuread:tenantId", /"contoso" is not a tenant ID; .*az account show --query tenantId -o tsv/],
+    ["azuread:tenantId that is a domain", { ...valid, azureadTenantId: "contoso.onmicrosoft.com" }, "azuread:tenantId", /must be the directory's GUID/],
     ["display name over 120 characters", { ...valid, appDisplayName: "x".repeat(121) }, "appDisplayName", /at most 120/],
     ["unknown sign-in audience", { ...valid, signInAudience: "Everyone" }, "signInAudience", /AzureADMyOrg is single tenant/],
     ["non-boolean assignment flag", { ...valid, appRoleAssignmentRequired: "yes" }, "appRoleAssignmentRequired", /true or false/],
@@ -152,6 +155,12 @@ describe("stack configuration", () => {
     ["tags that are not a map", { ...valid, tags: "environment=dev" }, "tags", /--path 'tags.<name>'/],
     ["tag with a number value", { ...valid, tags: JSON.stringify({ cost: 5 }) }, "tags", /must be strings/],
     ["tag name with a slash", { ...valid, tags: JSON.stringify({ "a/b": "c" }) }, "tags", /tag rules/],
+    [
+      "list of extra owners in GitHub Actions, which Application.ReadWrite.OwnedBy cannot add",
+      { ...valid, inGitHubActions: true, resourceGroupName: "secretless-signin", appOwnerObjectIds: JSON.stringify(["5b0c7e6d-1a2f-4e3d-8c9b-7a6f5e4d3c2b"]) },
+      "appOwnerObjectIds",
+      /Application.ReadWrite.OwnedBy cannot add owners.*az ad app owner add .*pulumi config rm appOwnerObjectIds/,
+    ],
   ];
 
   it.each(bad)("rejects a %s, naming the key and the fix", (_what, raw, key, fix) => {
@@ -197,9 +206,9 @@ describe("Pulumi.yaml, the configuration contract", () => {
     }
   });
 
-  it("is documented key by key in the README's Configuration table", () => {
-    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-    const table = /### Configuration\n([\s\S]*?)\n### /.exec(readme)?.[1] ?? "";
+  it("is documented key by key in docs/configuration.md's table of settings", () => {
+    const doc = readFileSync(join(ROOT, "docs", "configuration.md"), "utf8");
+    const table = /## Settings\n([\s\S]*?)\n## /.exec(doc)?.[1] ?? "";
     expect([...table.matchAll(/^\| `([a-zA-Z]+)` \|/gm)].map((m) => m[1])).toEqual([...configKeys]);
   });
 

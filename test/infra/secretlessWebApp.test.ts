@@ -4,6 +4,7 @@ import { AzureAdSetting } from "../../contract/settings";
 import { type CloudName } from "../../contract/clouds";
 import { SecretlessWebApp, type SecretlessWebAppArgs } from "../../components/secretlessWebApp";
 import { type AzureMocks, T, TENANT_ID, attachMocks, guidFrom, promiseOf, runProgram } from "../../offline/azureMocks";
+import { DEPLOYER_OBJECT_ID } from "../../offline/ids";
 
 /**
  * The composing component on its own, as another Pulumi program would use it, under each option that changes what
@@ -106,7 +107,15 @@ describe("SecretlessWebApp options", () => {
     const { mocks } = await build({ appOwnerObjectIds: owners });
     const app = mocks.one(T.app);
     expect(mocks.ofType(T.owner).map((o) => o.inputs)).toEqual(owners.map((ownerObjectId) => ({ applicationId: app.id, ownerObjectId })));
-    expect(mocks.one(T.sp).inputs.owners).toEqual(owners);
+    // The deployer stays an owner of the service principal: with Application.ReadWrite.OwnedBy it could not manage it
+    // otherwise, and the azuread provider would drop it as creator-owner.
+    expect(mocks.one(T.sp).inputs.owners).toEqual([DEPLOYER_OBJECT_ID, ...owners]);
+  });
+
+  it("keeps the deployer the service principal's owner with no other owners, and lists it once when also given", async () => {
+    expect((await build({})).mocks.one(T.sp).inputs.owners).toEqual([DEPLOYER_OBJECT_ID]);
+    const { mocks } = await build({ appOwnerObjectIds: [DEPLOYER_OBJECT_ID.toUpperCase()] });
+    expect(mocks.one(T.sp).inputs.owners).toEqual([DEPLOYER_OBJECT_ID]);
   });
 
   it("requires assignment and a multi-tenant audience when asked", async () => {
@@ -235,9 +244,10 @@ describe("SecretlessWebApp refuses bad arguments before registering anything", (
     }
     expect(rejections.length).toBeGreaterThan(0);
     for (const r of rejections) {
-      expect(pulumi.InputPropertyError.isInstance(r), String(r)).toBe(true);
-      expect((r as pulumi.InputPropertyError).propertyPath).toBe("identityTenantId");
-      expect(String((r as Error).message)).toMatch(/A federated credential can only trust a managed identity of its own tenant/);
+      expect(pulumi.InputPropertiesError.isInstance(r), String(r)).toBe(true);
+      const [error] = (r as pulumi.InputPropertiesError).errors;
+      expect(error?.propertyPath).toBe("identityTenantId");
+      expect(error?.reason).toMatch(/A federated credential can only trust a managed identity of its own tenant/);
     }
     expect(mocks.ofType(T.fic)).toHaveLength(0);
   });

@@ -1,11 +1,12 @@
 import { join } from "node:path";
 import type { PolicyResource, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
 import { beforeAll, describe, expect, it, vi } from "vitest";
+import { evaluateRecorded } from "../../policy/offline";
 import { PACK_NAME, makePolicies } from "../../policy/pack";
-import { rules } from "../../policy/rules";
+import { GITHUB_ISSUER, rules } from "../../policy/rules";
 import { AzureAdSetting } from "../../contract/settings";
 import { type RegisteredResource, T } from "../../offline/azureMocks";
-import { planMainStack } from "../support/policy";
+import { PACK_CONTEXT, bootstrapLike, handMade, planMainStack } from "../support/policy";
 import { REPO } from "../support/repo";
 
 /** The rules in their `@pulumi/policy` form, driven the way the SDK's analyzer server drives them. */
@@ -30,7 +31,7 @@ function resourceArgs(type: string, name: string, props: Record<string, any>): R
   };
 }
 
-function stackArgs(resources: { type: string; name: string; props: Record<string, any> }[]): StackValidationArgs {
+function stackArgs(resources: { type: string; name: string; props: Record<string, any> }[], config: object = {}): StackValidationArgs {
   return {
     resources: resources.map(
       (r): PolicyResource => ({
@@ -44,7 +45,7 @@ function stackArgs(resources: { type: string; name: string; props: Record<string
       }),
     ),
     stackTags: new Map(),
-    getConfig: <C extends object>() => ({}) as C,
+    getConfig: <C extends object>() => config as C,
     notApplicable: (reason?: string) => {
       throw new Error(`not applicable: ${reason}`);
     },
@@ -54,7 +55,7 @@ function stackArgs(resources: { type: string; name: string; props: Record<string
 const isResourcePolicy = (p: ResourceValidationPolicy | StackValidationPolicy): p is ResourceValidationPolicy => "validateResource" in p;
 
 /** Runs a whole pack as the engine does: every resource policy on every resource's inputs, then every stack policy on the outputs. */
-async function runPack(inputs: RegisteredResource[], outputs: RegisteredResource[]) {
+async function runPack(inputs: RegisteredResource[], outputs: RegisteredResource[], config: object = {}) {
   const policies = makePolicies();
   const reported: { policy: string; message: string; urn?: string }[] = [];
   for (const p of policies) {
@@ -65,7 +66,7 @@ async function runPack(inputs: RegisteredResource[], outputs: RegisteredResource
   }
   for (const p of policies) {
     const report: ReportViolation = (message, urn) => reported.push({ policy: p.name, message, ...(urn ? { urn } : {}) });
-    if (!isResourcePolicy(p)) await p.validateStack(stackArgs(outputs.map((r) => ({ type: r.type, name: r.name, props: r.state }))), report);
+    if (!isResourcePolicy(p)) await p.validateStack(stackArgs(outputs.map((r) => ({ type: r.type, name: r.name, props: r.state })), p.configSchema ? config : {}), report);
   }
   return reported;
 }
@@ -121,6 +122,31 @@ describe("the policy pack", () => {
     expect(await runPack(broken, asAzureReturnsIt(mainStack))).toEqual([
       { policy: "webapp-identity-matches-fic", message: expect.stringMatching(/That is the identity's principal ID/), urn: urnOf(site) },
     ]);
+  });
+
+  it("reads the CI repository from the fic-trust-allowed policy's config (--policy-pack-config), and only there", async () => {
+    const policy = makePolicies().find((p) => p.name === "fic-trust-allowed")!;
+    expect(policy.configSchema).toEqual({ properties: { repository: expect.objectContaining({ type: "string" }) } });
+    const withCi = [...structuredClone(mainStack), ...bootstrapLike()];
+    expect((await runPack(withCi, withCi, PACK_CONTEXT)).map((v) => v.policy)).toEqual([]);
+    expect((await runPack(withCi, withCi)).map((v) => v.policy)).toEqual(["fic-trust-allowed"]);
+  });
+
+  it("gives the same verdicts as the offline check (npm run plan) on attacks, resource and stack rules alike", async () => {
+    const rs = [...structuredClone(mainStack), ...bootstrapLike()];
+    const uami = rs.find((r) => r.type === T.uami)!;
+    rs.push(
+      { type: "azure-native:resources:Deployment", name: "arm", inputs: { properties: { template: {} } }, custom: true, id: "arm", state: {} },
+      { type: "pulumi:providers:azuread", name: "admin", inputs: { clientSecret: "s" }, custom: true, id: "admin", state: { clientSecret: "s" } },
+      handMade("azure-native:managedidentity:FederatedIdentityCredential", "mi-github", {
+        resourceGroupName: uami.inputs.resourceGroupName, resourceName: uami.state.name, issuer: GITHUB_ISSUER,
+        subject: "repo:attacker/x:pull_request", audiences: ["api://AzureADTokenExchange"],
+      }),
+    );
+    const offline = evaluateRecorded(rs, PACK_CONTEXT).map((v) => `${v.policy} ${v.resource?.name}`).sort();
+    const viaPack = (await runPack(rs, rs, PACK_CONTEXT)).map((v) => `${v.policy} ${v.urn?.split("::").at(-1) ?? v.message.match(/"([^"]+)"/)?.[1]}`).sort();
+    expect(offline).toEqual(["fic-trust-allowed mi-github", "no-secret-inputs admin", "provider-settings-allowed admin", "resource-type-allowed arm"]);
+    expect(viaPack).toEqual(offline);
   });
 
   it("is named the same in PulumiPolicy.yaml", async () => {

@@ -2,10 +2,10 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { evaluateRecorded } from "../../policy/offline";
 import { EASY_AUTH_RULE_NAMES } from "../../policy/rules/easy-auth";
-import { GITHUB_ISSUER, MAX_FICS_PER_PARENT, rules, secretName, secretValue } from "../../policy/rules";
+import { GITHUB_ISSUER, GITHUB_SUBJECT, MAX_FICS_PER_PARENT, findSecrets, rules, secretName, secretValue } from "../../policy/rules";
 import { AzureAdSetting } from "../../contract/settings";
 import { type RegisteredResource, SUBSCRIPTION_ID, T, TENANT_ID, guidFrom } from "../../offline/azureMocks";
-import { bootstrapLike, handMade, planMainStack } from "../support/policy";
+import { PACK_CONTEXT, bootstrapLike, handMade, planMainStack } from "../support/policy";
 import { REPO } from "../support/repo";
 
 /**
@@ -72,36 +72,42 @@ const variants: Variant[] = [
     broken: "a client secret on the app registration",
     break: (rs) => rs.push(handMade("azuread:index/applicationPassword:ApplicationPassword", "app-secret", { applicationId: one(rs, T.app).id, displayName: "ci" })),
     message: /ApplicationPassword "app-secret" gives an app registration or service principal a secret or certificate credential\. Fix: delete it/,
+    alsoTrips: ["resource-type-allowed"],
   },
   {
     rule: "no-app-credential-resources",
     broken: "a certificate on the service principal",
     break: (rs) => rs.push(handMade("azuread:index/servicePrincipalCertificate:ServicePrincipalCertificate", "sp-cert", { servicePrincipalId: one(rs, T.sp).id, type: "AsymmetricX509Cert", value: "MIIC" })),
     message: /ServicePrincipalCertificate "sp-cert" gives .* credential/,
+    alsoTrips: ["resource-type-allowed"],
   },
   {
     rule: "no-app-credential-resources",
     broken: "a SAML token-signing certificate",
     break: (rs) => rs.push(handMade("azuread:index/servicePrincipalTokenSigningCertificate:ServicePrincipalTokenSigningCertificate", "saml-cert", { servicePrincipalId: "x" })),
     message: /ServicePrincipalTokenSigningCertificate "saml-cert"/,
+    alsoTrips: ["resource-type-allowed"],
   },
   {
     rule: "no-app-credential-inputs",
     broken: "an inline password on an azuread Application",
     break: (rs) => rs.push(handMade("azuread:index/application:Application", "legacy-app", { displayName: "legacy", password: { displayName: "generated" } })),
     message: /Application "legacy-app" sets "password", a secret or certificate credential\. Fix: remove "password"/,
+    alsoTrips: ["resource-type-allowed", "no-secret-inputs"],
   },
   {
     rule: "no-app-credential-inputs",
     broken: "keyCredentials on a Graph service principal",
     break: (rs) => rs.push(handMade("msgraph:applications:ServicePrincipal", "graph-sp", { appId: guidFrom("x"), keyCredentials: [{ type: "AsymmetricX509Cert", key: "MIIC" }] })),
     message: /ServicePrincipal "graph-sp" sets "keyCredentials"/,
+    alsoTrips: ["resource-type-allowed", "no-secret-inputs"],
   },
   {
     rule: "no-app-credential-inputs",
     broken: "passwordCredentials on a Graph application",
     break: (rs) => rs.push(handMade("msgraph:applications:Application", "graph-app", { displayName: "g", passwordCredentials: [{ displayName: "s" }] })),
     message: /Application "graph-app" sets "passwordCredentials"/,
+    alsoTrips: ["resource-type-allowed", "no-secret-inputs"],
   },
   {
     rule: "fic-issuer",
@@ -126,6 +132,7 @@ const variants: Variant[] = [
     broken: "a CI identity trusting another OIDC issuer",
     break: (rs) => edit(ciFic(rs), (p) => (p.issuer = "https://gitlab.com")),
     message: /FederatedIdentityCredential "ci-deployer-production" trusts issuer "https:\/\/gitlab\.com"\. .*for a GitHub Actions identity use "https:\/\/token\.actions\.githubusercontent\.com"/,
+    alsoTrips: ["fic-trust-allowed", "role-assignment-allowed"],
   },
   {
     rule: "fic-audience",
@@ -153,7 +160,7 @@ const variants: Variant[] = [
     broken: "a managed identity's name as the subject",
     break: (rs) => edit(one(rs, T.fic), (p) => (p.subject = "secretless-identity")),
     message: /trusts subject "secretless-identity", which is not a GUID\. Fix: set subject to the managed identity's principal ID/,
-    alsoTrips: ["fic-trusts-webapp-identity"],
+    alsoTrips: ["fic-trusts-webapp-identity", "fic-trust-allowed"],
   },
   {
     rule: "fic-subject",
@@ -208,7 +215,7 @@ const variants: Variant[] = [
     broken: "a system-assigned identity only",
     break: (rs) => edit(site(rs), (p) => (p.identity = { type: "SystemAssigned" })),
     message: /WebApp "secretless-web-site" wears no user-assigned managed identity .*Fix: set identity: \{ type: "UserAssigned"/,
-    alsoTrips: ["fic-trusts-webapp-identity"],
+    alsoTrips: ["fic-trusts-webapp-identity", "fic-trust-allowed"],
   },
   {
     rule: "webapp-client-credentials",
@@ -249,7 +256,7 @@ const variants: Variant[] = [
     rule: "no-secret-settings",
     broken: "a storage connection string with an account key",
     break: (rs) => setSetting(rs, "AzureWebJobsStorage", "DefaultEndpointsProtocol=https;AccountName=x;AccountKey=abc==;EndpointSuffix=core.windows.net"),
-    message: /app setting "AzureWebJobsStorage" that looks like a secret: its value looks like a storage account key \(AccountKey=\)/,
+    message: /app setting "AzureWebJobsStorage" that looks like a secret: its value looks like a storage or service account key \(AccountKey=\)/,
   },
   {
     rule: "no-secret-settings",
@@ -261,19 +268,21 @@ const variants: Variant[] = [
     rule: "no-secret-settings",
     broken: "an API key setting",
     break: (rs) => setSetting(rs, "Upstream__ApiKey", "abc"),
-    message: /app setting "Upstream__ApiKey" .*its name ends in "key"/,
+    message: /app setting "Upstream__ApiKey" .*its name contains "apikey"/,
   },
   {
     rule: "no-secret-settings",
     broken: "a WebAppApplicationSettings resource with a password",
     break: (rs) => rs.push(handMade("azure-native:web:WebAppApplicationSettings", "extra-settings", { name: "secretless-signin-dev", resourceGroupName: "rg", properties: { DB_PASSWORD: "hunter2" } })),
     message: /WebAppApplicationSettings "extra-settings" has app setting "DB_PASSWORD" that looks like a secret: its name contains "password"/,
+    alsoTrips: ["resource-type-allowed"],
   },
   {
     rule: "no-secret-settings",
     broken: "a WebAppConnectionStrings resource with a SQL password",
     break: (rs) => rs.push(handMade("azure-native:web:WebAppConnectionStrings", "conn", { name: "secretless-signin-dev", resourceGroupName: "rg", properties: { Db: { value: "Server=tcp:x;Database=y;User ID=u;Password=p", type: "SQLAzure" } } })),
     message: /WebAppConnectionStrings "conn" has connection string "Db" that looks like a secret: its value looks like a password \(Password=\)/,
+    alsoTrips: ["resource-type-allowed"],
   },
   {
     rule: "no-secret-settings",
@@ -285,13 +294,14 @@ const variants: Variant[] = [
     rule: "no-secret-command-inputs",
     broken: "a password in the deploy command's environment",
     break: (rs) => edit(command(rs), (p) => (p.environment.DEPLOY_PASSWORD = "hunter2")),
-    message: /Command "secretless-app-deploy" has environment variable "DEPLOY_PASSWORD" that looks like a secret/,
+    message: /Command "secretless-app-deploy" has input "environment\.DEPLOY_PASSWORD" that looks like a secret: its name contains "password"/,
   },
   {
     rule: "no-secret-command-inputs",
     broken: "a SAS URL in the deploy command",
     break: (rs) => edit(command(rs), (p) => (p.create = "az storage blob upload --blob-url 'https://x.blob.core.windows.net/c/app.zip?sv=2024&sig=abc'")),
-    message: /Command "secretless-app-deploy" has a "create" command that contains a SAS token \(sig=\)\. Fix: let the script sign in with a workload identity/,
+    message: /Command "secretless-app-deploy" has input "create" that looks like a secret: its value looks like a SAS token \(sig=\)\. Fix: remove it; .*sign in with a workload identity/,
+    alsoTrips: ["command-runs-project-script"],
   },
   {
     rule: "storage-account-hardened",
@@ -369,12 +379,14 @@ const variants: Variant[] = [
     broken: "the identity's client ID as the FIC subject",
     break: (rs) => edit(one(rs, T.fic), (p) => (p.subject = one(rs, T.uami, "secretless-identity-uami").state.clientId)),
     message: /ApplicationFederatedIdentityCredential "secretless-entra-fic" on ApplicationRegistration "secretless-entra-app" trusts subject "[0-9a-f-]{36}", which is not the principal ID of an identity WebApp "secretless-web-site" wears .* That is the identity's client ID; a FIC's subject is its principal \(object\) ID\./,
+    alsoTrips: ["fic-trust-allowed"],
   },
   {
     rule: "fic-trusts-webapp-identity",
     broken: "the CI identity's principal as the sign-in app's FIC subject",
     break: (rs) => edit(one(rs, T.fic), (p) => (p.subject = one(rs, T.uami, "ci-deployer").state.principalId)),
     message: /trusts subject "[0-9a-f-]{36}", which is not the principal ID of an identity WebApp "secretless-web-site" wears/,
+    alsoTrips: ["fic-trust-allowed"],
   },
   {
     rule: "fic-trusts-webapp-identity",
@@ -388,6 +400,7 @@ const variants: Variant[] = [
     break: (rs) =>
       rs.push(handMade(T.fic, "sign-in-app-github", { ...one(rs, T.fic).inputs, issuer: GITHUB_ISSUER, subject: "repo:contoso/secretless-signin:environment:production" })),
     message: /"sign-in-app-github" on ApplicationRegistration "secretless-entra-app" trusts subject "repo:contoso\/secretless-signin:environment:production", which is not the principal ID/,
+    alsoTrips: ["fic-trust-allowed"],
   },
   {
     rule: "webapp-identity-matches-fic",
@@ -438,12 +451,14 @@ const variants: Variant[] = [
     broken: "an Azure Cache for Redis with access keys on",
     break: (rs) => rs.push(handMade("azure-native:redis:Redis", "cache", { minimumTlsVersion: "1.2", redisConfiguration: { aadEnabled: "true" } })),
     message: /Redis "cache" has disableAccessKeyAuthentication unset; access keys are shared secrets\. Fix: set disableAccessKeyAuthentication: true/,
+    alsoTrips: ["resource-type-allowed"],
   },
   {
     rule: "redis-no-access-keys",
     broken: "an Azure Cache for Redis with keys off but Entra authentication not on",
     break: (rs) => rs.push(handMade("azure-native:redis:Redis", "cache", { minimumTlsVersion: "1.2", disableAccessKeyAuthentication: true })),
     message: /Redis "cache" has redisConfiguration\.aadEnabled unset; without Entra authentication nothing can sign in/,
+    alsoTrips: ["resource-type-allowed"],
   },
   {
     rule: "redis-tls-only",
@@ -456,6 +471,7 @@ const variants: Variant[] = [
     broken: "an Azure Cache for Redis with its non-TLS port open",
     break: (rs) => rs.push(handMade("azure-native:redis:Redis", "cache", { minimumTlsVersion: "1.2", disableAccessKeyAuthentication: true, redisConfiguration: { aadEnabled: "true" }, enableNonSslPort: true })),
     message: /Redis "cache" has enableNonSslPort true/,
+    alsoTrips: ["resource-type-allowed"],
   },
   {
     rule: "redis-tls-only",
@@ -463,15 +479,123 @@ const variants: Variant[] = [
     break: (rs) => rs.push(handMade("azure-native:redisenterprise:RedisEnterprise", "sessions-cache", { sku: { name: "Balanced_B0" }, minimumTlsVersion: "1.0" })),
     message: /RedisEnterprise "sessions-cache" has minimumTlsVersion "1\.0"\. Fix: set minimumTlsVersion: "1\.2"/,
   },
+  {
+    rule: "resource-type-allowed",
+    broken: "a web app registered through an API-version module",
+    break: (rs) => {
+      const copy = structuredClone(site(rs));
+      rs.push({ ...copy, type: "azure-native:web/v20240401:WebApp", name: "versioned-site" });
+    },
+    message: /^azure-native:web\/v20240401:WebApp "versioned-site" is not a resource type this pack allows\. It resembles the allowed type "azure-native:web:WebApp": use that exact token .*Fix: remove it\. To add a type, make a reviewed change to policy\/rules\/allow-list\.ts/,
+  },
+  {
+    rule: "resource-type-allowed",
+    broken: "an ARM template deployment",
+    break: (rs) => rs.push(handMade("azure-native:resources:Deployment", "arm", { resourceGroupName: "rg", properties: { mode: "Incremental", template: {} } })),
+    message: /azure-native:resources:Deployment "arm" is not a resource type this pack allows: an ARM template deployment can create or change any resource/,
+  },
+  {
+    rule: "provider-settings-allowed",
+    broken: "an explicit azure-native provider pointed at a custom metadata host",
+    break: (rs) => rs.push(handMade("pulumi:providers:azure-native", "custom-cloud", { metadataHost: "metadata.attacker.example", useOidc: "true" })),
+    message: /Provider "custom-cloud" \(pulumi:providers:azure-native\) sets "metadataHost", which is not an allowed provider setting/,
+  },
+  {
+    rule: "no-secret-inputs",
+    broken: "a SAS URL in the web app's blob log settings",
+    break: (rs) =>
+      edit(one(rs, "azure-native:web:WebAppDiagnosticLogsConfiguration"), (p) => {
+        p.httpLogs = { azureBlobStorage: { enabled: true, retentionInDays: 7, sasUrl: "https://x.blob.core.windows.net/logs?sv=2024&sig=abc" } };
+      }),
+    message: /WebAppDiagnosticLogsConfiguration "[^"]+" has input "httpLogs\.azureBlobStorage\.sasUrl" that looks like a secret: its name contains "sas"/,
+  },
+  {
+    rule: "data-stores-private",
+    broken: "a public state container",
+    break: (rs) => rs.push(handMade("azure-native:storage:BlobContainer", "state-container", { resourceGroupName: "rg-ci", accountName: "state", publicAccess: "Blob" })),
+    message: /BlobContainer "state-container" has publicAccess "Blob": anyone could read the blobs\. Fix: set publicAccess: "None"/,
+  },
+  {
+    rule: "data-stores-private",
+    broken: "a vault with access policies and no purge protection",
+    break: (rs) =>
+      edit(one(rs, "azure-native:keyvault:Vault"), (p) => {
+        p.properties = { ...p.properties, enablePurgeProtection: false, accessPolicies: [{ objectId: guidFrom("x"), permissions: { keys: ["all"] } }] };
+      }),
+    message: /Vault "state-vault" has access policies\. Fix: remove them and grant Azure roles\./,
+    alsoTrips: ["no-secret-inputs"], // permissions.keys: a list named like a secret, refused with the rest
+  },
+  {
+    rule: "fic-trust-allowed",
+    broken: "the CI identity trusting another repository's pull requests",
+    break: (rs) => edit(ciFic(rs), (p) => (p.subject = "repo:attacker/secretless-signin:pull_request")),
+    message: /FederatedIdentityCredential "ci-deployer-production" on identity "ci-deployer" trusts GitHub repository "attacker\/secretless-signin" .*not the configured "contoso\/secretless-signin"/,
+    alsoTrips: ["role-assignment-allowed"],
+  },
+  {
+    rule: "fic-trust-allowed",
+    broken: "the CI identity trusting the immutable form of the repository while the pack is told the classic one",
+    break: (rs) => edit(ciFic(rs), (p) => (p.subject = "repo:contoso@1234/secretless-signin@5678:environment:production")),
+    message: /trusts GitHub repository "contoso@1234\/secretless-signin@5678" .*Fix: trust only "repo:contoso\/secretless-signin:…" \(character for character, case and form included\)/,
+  },
+  {
+    rule: "fic-trust-allowed",
+    broken: "the app's own identity trusting GitHub",
+    break: (rs) =>
+      rs.push(handMade("azure-native:managedidentity:FederatedIdentityCredential", "app-identity-github", {
+        resourceGroupName: one(rs, T.uami, "secretless-identity-uami").inputs.resourceGroupName,
+        resourceName: one(rs, T.uami, "secretless-identity-uami").state.name,
+        issuer: GITHUB_ISSUER,
+        subject: "repo:contoso/secretless-signin:pull_request",
+        audiences: ["api://AzureADTokenExchange"],
+      })),
+    message: /FederatedIdentityCredential "app-identity-github" lets "https:\/\/token\.actions\.githubusercontent\.com" subject "repo:contoso\/secretless-signin:pull_request" act as identity "[^"]+", which a web app wears/,
+  },
+  {
+    rule: "role-assignment-allowed",
+    broken: "Owner for the CI identity",
+    break: (rs) => edit(roleAssignment(rs), (p) => (p.roleDefinitionId = `/subscriptions/${SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcb635`)),
+    message: /RoleAssignment "ci-deployer-contributor" gives CI identity "ci-deployer" role "8e3af657-a8ff-443c-a75c-2fe8c4bcb635", which it may not hold \(allowed: WebsiteContributor, /,
+  },
+  {
+    rule: "role-assignment-allowed",
+    broken: "a role scoped to another stack's group",
+    break: (rs) => edit(roleAssignment(rs), (p) => (p.scope = `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/someone-elses`)),
+    message: /RoleAssignment "ci-deployer-contributor" is scoped to resource group "someone-elses", which this stack neither creates nor deploys into/,
+  },
+  {
+    rule: "command-runs-project-script",
+    broken: "an inline shell step that reads the site's publishing credentials",
+    break: (rs) => edit(command(rs), (p) => (p.create = "az webapp deployment list-publishing-credentials -g rg -n site > creds.json")),
+    message: /Command "secretless-app-deploy" has create "az webapp deployment list-publishing-credentials[^"]*", not one of the project's deploy scripts: a command runs with the deployer's credentials/,
+  },
+  {
+    rule: "command-runs-project-script",
+    broken: "a delete hook and an interpreter switch on the deploy step",
+    break: (rs) => edit(command(rs), (p) => Object.assign(p, { delete: "node --import tsx deploy/one-deploy.ts", interpreter: ["/bin/sh", "-c"] })),
+    message: /Command "secretless-app-deploy" sets "delete", which a deploy step does not need/,
+  },
+  {
+    rule: "api-access-delegated-only",
+    broken: "an application permission requested for the sign-in app",
+    break: (rs) => edit(one(rs, T.apiAccess), (p) => (p.roleIds = [guidFrom("graph:role:Directory.ReadWrite.All")])),
+    message: /ApplicationApiAccess "secretless-entra-graph-access" requests application permissions \(roleIds \["[0-9a-f-]{36}"\]\)/,
+  },
+  {
+    rule: "redirect-uris-own-host",
+    broken: "an attacker's host and plain-HTTP localhost among the redirect URIs",
+    break: (rs) => edit(one(rs, T.redirect), (p) => (p.redirectUris = [...p.redirectUris, "https://attacker.example/signin-oidc", "http://localhost:8080/"])),
+    message: /ApplicationRedirectUris "[^"]+" has redirect URI "https:\/\/attacker\.example\/signin-oidc" \(redirectUris\) that points at host "attacker\.example", not one of this stack's web apps/,
+  },
 ];
 
 describe("on this project's own stack", () => {
   it("every policy passes: the main stack, its deploy step included, plus compliant CI-bootstrap resources", () => {
-    expect(evaluateRecorded(compliant())).toEqual([]);
+    expect(evaluateRecorded(compliant(), PACK_CONTEXT)).toEqual([]);
   });
 
   it("the main stack alone passes, and the hand-made resources are really checked (the table below breaks them)", () => {
-    expect(evaluateRecorded(structuredClone(mainStack))).toEqual([]);
+    expect(evaluateRecorded(structuredClone(mainStack), PACK_CONTEXT)).toEqual([]);
   });
 });
 
@@ -479,7 +603,7 @@ describe.each(variants)("$rule fails on $broken", (v) => {
   it("with its message, naming the resource and the fix", () => {
     const rs = compliant();
     v.break(rs);
-    const violations = evaluateRecorded(rs);
+    const violations = evaluateRecorded(rs, PACK_CONTEXT);
     expect(violations.filter((x) => x.policy === v.rule).map((x) => x.message)).toContainEqual(expect.stringMatching(v.message));
     expect([...new Set(violations.map((x) => x.policy))].sort()).toEqual([v.rule, ...(v.alsoTrips ?? [])].sort());
   });
@@ -498,7 +622,11 @@ describe("secret detection", () => {
     (name) => expect(secretName(name)).toBeUndefined(),
   );
 
-  it.each(["AzureAd__ClientSecret", "DB_PASSWORD", "Upstream__ApiKey", "GITHUB_TOKEN", "SigningCertificate", "STORAGE_SAS", "AccountKeys"])(
+  it.each([
+    "AzureAd__ClientSecret", "DB_PASSWORD", "Upstream__ApiKey", "GITHUB_TOKEN", "SigningCertificate", "STORAGE_SAS", "AccountKeys",
+    "azuread__clientsecret", "AZUREAD_CLIENT_SECRET", "PGPASSWORD", "sshPrivateKey", "APPINSIGHTS_INSTRUMENTATIONKEY",
+    "APPLICATIONINSIGHTS_CONNECTION_STRING", "DB_PASS", "clientCertificatePath",
+  ])(
     "takes the setting name %s for a secret",
     (name) => expect(secretName(name)).toBeDefined(),
   );
@@ -507,6 +635,19 @@ describe("secret detection", () => {
     "does not take the value %s for a secret",
     (value) => expect(secretValue(value)).toBeUndefined(),
   );
+
+  it.each([
+    ["abc8Q~AbCdEfGhIjKlMnOpQrStUvWxYz01234567", "an Entra client secret"],
+    ["cache:6380,password=x,ssl=True", "a password (Password=)"],
+    ["InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://x", "an Application Insights instrumentation key"],
+    ["https://x.blob.core.windows.net/c?sv=1&sig=abc", "a SAS token (sig=)"],
+    ["-----BEGIN RSA PRIVATE KEY-----", "a PEM key or certificate"],
+    [`github_pat_${"A1".repeat(20)}`, "a GitHub token"],
+  ])("takes the value %s for %s", (value, why) => expect(secretValue(value)).toBe(why));
+
+  it("does not take the main stack's own non-secret names (keySize, clientCertEnabled false, federatedIdentityCredentialResourceName) for secrets", () => {
+    expect(findSecrets({ keySize: 3072, keyOps: ["encrypt"], clientCertEnabled: false, federatedIdentityCredentialResourceName: "github-actions", disableAccessKeyAuthentication: true })).toEqual([]);
+  });
 });
 
 describe("the Guardrails README", () => {
@@ -515,4 +656,31 @@ describe("the Guardrails README", () => {
     const readme = await readFile(join(REPO, "policy", "README.md"), "utf8");
     expect(rules.map((r) => r.name).filter((name) => !readme.includes(`| \`${name}\` |`))).toEqual([]);
   });
+});
+
+describe("GitHub subjects (issue 18: both of GitHub's forms, and exactly those)", () => {
+  it.each([
+    "repo:contoso/secretless-signin:pull_request",
+    "repo:contoso/secretless-signin:environment:production",
+    "repo:contoso/secretless-signin:ref:refs/heads/main",
+    "repo:contoso/secretless.signin_2:ref:refs/tags/v1.2.3",
+    "repo:contoso@9919/secretless-signin@771234567:pull_request",
+    "repo:contoso@9919/secretless-signin@771234567:environment:production",
+    "repo:Contoso-Labs@1/x@2:ref:refs/heads/release/2026",
+  ])("accepts %s", (subject) => expect(GITHUB_SUBJECT.exec(subject)).not.toBeNull());
+
+  it.each([
+    "repo:contoso/*:pull_request",
+    "repo:contoso/secretless-signin:*",
+    "repo:contoso/secretless-signin:ref:refs/heads/*",
+    "repo:contoso@9919/secretless-signin:pull_request",
+    "repo:contoso/secretless-signin@771234567:pull_request",
+    "repo:contoso@0/secretless-signin@1:pull_request",
+    "repo:contoso@x/secretless-signin@1:pull_request",
+    "repo:contoso/..:pull_request",
+    "repo:contoso/secretless-signin:environment:prod:extra",
+    "repo:contoso/secretless-signin:workflow:deploy.yml",
+    "repo:-contoso/secretless-signin:pull_request",
+    "contoso/secretless-signin:pull_request",
+  ])("refuses %s", (subject) => expect(GITHUB_SUBJECT.exec(subject)).toBeNull());
 });

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rules } from "../../policy/rules";
 import { T } from "../../offline/azureMocks";
-import { planMainStack } from "../support/policy";
+import { PACK_CONTEXT, bootstrapLike, planMainStack } from "../support/policy";
 import { REPO } from "../support/repo";
 
 /**
@@ -83,6 +83,12 @@ describe("the pack, served as the CLI serves it", () => {
     const res = await call("analyze", analyzeRequest("azuread:index/applicationPassword:ApplicationPassword", "app-secret", { applicationId: "/applications/x", displayName: "ci" }));
     expect(diagnostics(res)).toEqual([
       {
+        policy: "resource-type-allowed",
+        level: pb.EnforcementLevel.MANDATORY,
+        message: expect.stringMatching(/\nazuread:index\/applicationPassword:ApplicationPassword "app-secret" is not a resource type this pack allows/),
+        urn: "",
+      },
+      {
         policy: "no-app-credential-resources",
         level: pb.EnforcementLevel.MANDATORY,
         // The SDK sends the policy's description, then the message; the engine adds the resource's URN.
@@ -120,6 +126,54 @@ describe("the pack, served as the CLI serves it", () => {
         level: pb.EnforcementLevel.MANDATORY,
         message: expect.stringMatching(/That is the identity's client ID; a FIC's subject is its principal \(object\) ID/),
         urn: urnOf(fic.type, fic.name),
+      },
+      {
+        policy: "fic-trust-allowed",
+        level: pb.EnforcementLevel.MANDATORY,
+        message: expect.stringMatching(/which is not the principal ID of an identity a web app of this stack wears/),
+        urn: urnOf(fic.type, fic.name),
+      },
+    ]);
+  });
+
+  it("takes the CI repository from --policy-pack-config (the configure call), and refuses another repository's subject", async () => {
+    const resources = [...(await planMainStack()), ...bootstrapLike()];
+    const stackOf = (rs: typeof resources) => {
+      const req = new pb.AnalyzeStackRequest();
+      req.setResourcesList(
+        rs.map((r) => {
+          const res = new pb.AnalyzerResource();
+          res.setType(r.type);
+          res.setName(r.name);
+          res.setUrn(urnOf(r.type, r.name));
+          res.setProperties(json(r.state));
+          res.setOptions(new pb.AnalyzerResourceOptions());
+          return res;
+        }),
+      );
+      return req;
+    };
+    const before = diagnostics(await call("analyzeStack", stackOf(resources)));
+    expect(before.map((d) => d.policy)).toEqual(["fic-trust-allowed"]);
+    expect(before[0]!.message).toMatch(/the pack was not told which repository CI runs in/);
+
+    const configure = new pb.ConfigureAnalyzerRequest();
+    const config = new pb.PolicyConfig();
+    config.setEnforcementlevel(pb.EnforcementLevel.MANDATORY);
+    config.setProperties(json(PACK_CONTEXT));
+    configure.getPolicyconfigMap().set("fic-trust-allowed", config);
+    await call("configure", configure);
+    expect(diagnostics(await call("analyzeStack", stackOf(resources)))).toEqual([]);
+
+    const foreign = resources.map((r) =>
+      r.name === "ci-deployer-production" ? { ...r, state: { ...r.state, subject: "repo:attacker/secretless-signin:environment:production" } } : r,
+    );
+    expect(diagnostics(await call("analyzeStack", stackOf(foreign)))).toEqual([
+      {
+        policy: "fic-trust-allowed",
+        level: pb.EnforcementLevel.MANDATORY,
+        message: expect.stringMatching(/trusts GitHub repository "attacker\/secretless-signin" .*not the configured "contoso\/secretless-signin"/),
+        urn: urnOf("azure-native:managedidentity:FederatedIdentityCredential", "ci-deployer-production"),
       },
     ]);
   });

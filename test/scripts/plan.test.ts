@@ -1,6 +1,9 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { appProject } from "../../offline/languageHost";
-import { unknownKey } from "../../offline/stackFile";
+import { StackFileError, readStackFile, stackNameOf, unknownKey } from "../../offline/stackFile";
 
 describe("the keys of a stack file nothing reads", () => {
   const schema = appProject.schema;
@@ -22,5 +25,38 @@ describe("the keys of a stack file nothing reads", () => {
 
   it("suggests nothing for a key unlike any setting", () => {
     expect(unknownKey("secretless-entra-webapp:favouriteColour", schema)).not.toMatch(/Did you mean/);
+  });
+});
+
+describe("the stack argument and a missing stack file", () => {
+  const schema = appProject.schema;
+  it.each([
+    ["dev", "dev"],
+    ["Pulumi.dev.yaml", "dev"],
+    ["./Pulumi.prod.yml", "prod"],
+    ["/abs/path/Pulumi.ci.yaml", "ci"],
+  ])("reads %s as the stack %s", (arg, name) => {
+    expect(stackNameOf(arg)).toBe(name);
+  });
+
+  it("never suggests copying the missing file onto itself, and shows the file to write when no stack file exists", () => {
+    const dir = mkdtempSync(join(tmpdir(), "stackfile-"));
+    try {
+      expect(() => readStackFile(dir, "dev", schema)).toThrow(StackFileError);
+      let message = "";
+      try {
+        readStackFile(dir, "Pulumi.dev.yaml", schema);
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toContain("There is no stack file");
+      expect(message).toContain('for the stack "dev"');
+      expect(message).not.toMatch(/cp \S*Pulumi\.dev\.yaml \S*Pulumi\.dev\.yaml/);
+      expect(message).not.toContain("Pulumi.Pulumi");
+      expect(message).toContain("secretless-entra-webapp:location: westeurope");
+      expect(message).toContain("secretless-entra-webapp:webAppName:");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

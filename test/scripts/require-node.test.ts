@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { satisfies } from "semver";
@@ -10,6 +11,8 @@ const preflight = createRequire(__filename)(SCRIPT) as {
   RANGE: string;
   isSupported(version: string): boolean;
   tooOldMessage(version: string): string;
+  missingDependencies(root: string): string | undefined;
+  portProblem(env: Record<string, string | undefined>): string | undefined;
 };
 const pkg = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { engines: { node: string }; scripts: Record<string, string> };
 
@@ -48,5 +51,27 @@ describe("the Node preflight (scripts/require-node.cjs)", () => {
     expect(message).toContain("needs Node.js ^22.19.0 || ^24.5.0 || >=26.0.0");
     expect(message).toMatch(/nvm install 22/);
     expect(message).toContain("https://nodejs.org/en/download");
+  });
+});
+
+describe("the preflight's other checks, for a new user", () => {
+  it("names npm ci when the dependencies are not installed, and is silent when they are", () => {
+    const empty = mkdtempSync(join(tmpdir(), "no-deps-"));
+    try {
+      const message = preflight.missingDependencies(empty);
+      expect(message).toMatch(/dependencies are not installed \(missing node_modules\/esbuild\/package\.json, node_modules\/\.bin\/tsx/);
+      expect(message).toContain("Run `npm ci`");
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+    expect(preflight.missingDependencies(REPO)).toBeUndefined();
+  });
+
+  it.each(["abc", "0", "65536", "3000.5", "-1", " 80"])("names PORT=%j and the fix", (port) => {
+    expect(preflight.portProblem({ PORT: port })).toMatch(/^PORT=".*" is not a TCP port: set PORT to a whole number from 1 to 65535/);
+  });
+
+  it.each([undefined, "", "3000", "65535"])("accepts PORT=%j", (port) => {
+    expect(preflight.portProblem({ PORT: port })).toBeUndefined();
   });
 });

@@ -8,7 +8,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from "playwrig
 import type { RunningEmulator } from "../../emulator";
 import { childApp, freePort, type ChildApp } from "../../local/child-app";
 import { startLocalStack, type LocalStack } from "../../local/stack";
-import { buildApp } from "../../scripts/build-app";
+import { buildApp } from "../../deploy/build-app";
 
 /** One timeout for every browser step. */
 export const E2E_TIMEOUT = 20_000;

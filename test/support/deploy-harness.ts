@@ -33,22 +33,31 @@ export interface FakeAz {
 
 /**
  * Writes an `az` that answers `account get-access-token` like Azure CLI 2.54+ (accessToken, expiresOn, expires_on,
- * subscription, tenant, tokenType), or, when `token` is undefined, fails the way a logged-out CLI does.
+ * subscription, tenant, tokenType), or, when `token` is undefined, fails the way a logged-out CLI does. `token` may be
+ * one token for every resource, or one per `--resource` value (a resource not listed fails as Entra would refuse it).
  */
-export function fakeAz(dir: string, token: string | undefined): FakeAz {
+export function fakeAz(dir: string, token: string | Readonly<Record<string, string>> | undefined): FakeAz {
   const binDir = join(dir, "bin");
   const log = join(dir, "az-calls.log");
   writeFileSync(log, "");
-  const answer = token
-    ? `cat <<'JSON'\n${JSON.stringify({
-        accessToken: token,
-        expiresOn: "2099-01-01 00:00:00.000000",
-        expires_on: 4070908800,
-        subscription: "8c1d9f4e-2b7a-4c3e-9d51-0f6a7b8c9d0e",
-        tenant: "00000000-0000-4000-8000-00000000feed",
-        tokenType: "Bearer",
-      })}\nJSON\nexit 0`
-    : `echo "ERROR: Please run 'az login' to setup account." >&2\nexit 1`;
+  const answerWith = (accessToken: string): string =>
+    `cat <<'JSON'\n${JSON.stringify({
+      accessToken,
+      expiresOn: "2099-01-01 00:00:00.000000",
+      expires_on: 4070908800,
+      subscription: "8c1d9f4e-2b7a-4c3e-9d51-0f6a7b8c9d0e",
+      tenant: "00000000-0000-4000-8000-00000000feed",
+      tokenType: "Bearer",
+    })}\nJSON\nexit 0`;
+  const loggedOut = `echo "ERROR: Please run 'az login' to setup account." >&2\nexit 1`;
+  const answer =
+    token === undefined
+      ? loggedOut
+      : typeof token === "string"
+        ? answerWith(token)
+        : `case "$*" in\n${Object.entries(token)
+            .map(([resource, t]) => `*"--resource ${resource}") ${answerWith(t)} ;;`)
+            .join("\n")}\n*) echo "ERROR: AADSTS500011: The resource principal was not found in the tenant." >&2; exit 1 ;;\nesac`;
   mkdirSync(binDir, { recursive: true });
   writeFileSync(join(binDir, "az"), `#!/bin/sh\necho "$*" >> '${log}'\n${answer}\n`);
   chmodSync(join(binDir, "az"), 0o755);
@@ -120,7 +129,7 @@ export interface RunResult {
  */
 export function runScript(script: string, args: string[], env: Record<string, string>): Promise<RunResult> {
   const base = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !/^(AZURE_|IDENTITY_|MSI_|DEPLOY_|READY_|ARM_|NODE_OPTIONS$|NODE_EXTRA_CA_CERTS$)/.test(k)),
+    Object.entries(process.env).filter(([k]) => !/^(AZURE_|IDENTITY_|MSI_|DEPLOY_|READY_|ARM_|ACTIONS_ID_TOKEN_|NODE_OPTIONS$|NODE_EXTRA_CA_CERTS$)/.test(k)),
   ) as Record<string, string>;
   const child = spawn(process.execPath, ["--import", "tsx", "--import", GUARD, `deploy/${script}`, ...args], {
     cwd: REPO,

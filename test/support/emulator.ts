@@ -5,7 +5,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { afterAll, afterEach, beforeAll } from "vitest";
 import { startEmulator, type EmulatorOptions, type EmulatorRegistration, type RunningEmulator } from "../../emulator";
 import { JWT_BEARER_ASSERTION_TYPE } from "../../emulator/fic";
-import { trustEmulatorCertificate } from "../../emulator/testing";
+import { trustEmulatorCertificate } from "../../emulator/trust-certificate";
 
 /** The app callback the tests register; nothing listens there, the tests read the redirect instead. */
 export const REDIRECT_URI = "http://localhost:5173/signin-oidc";

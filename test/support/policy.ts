@@ -18,6 +18,11 @@ export async function planMainStack(config: Record<string, string> = {}): Promis
 
 const ciPrincipal = guidFrom("ci-deployer:uami-principal");
 
+/** The repository the hand-made CI identity trusts, as the pack's config names it (`fic-trust-allowed`). */
+export const CI_REPOSITORY = "contoso/secretless-signin";
+/** What `--policy-pack-config` tells the pack for the stacks these tests plan. */
+export const PACK_CONTEXT = { repository: CI_REPOSITORY } as const;
+
 /** A resource as the mocks would record it: the state echoes the inputs. */
 export function handMade(type: string, name: string, inputs: Record<string, any>, computed: Record<string, any> = {}): RegisteredResource {
   return { type, name, inputs, custom: true, id: `${name}-id`, state: { ...inputs, ...computed } };
@@ -28,8 +33,9 @@ export function handMade(type: string, name: string, inputs: Record<string, any>
  * the state storage account and its key vault. (The deploy step's commands are the main stack's own.)
  */
 export function bootstrapLike(): RegisteredResource[] {
-  const rg = `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/rg-secretless`;
+  const rg = `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/rg-ci`;
   return [
+    handMade("azure-native:resources:ResourceGroup", "rg-ci", { resourceGroupName: "rg-ci", location: "westeurope" }, { name: "rg-ci" }),
     handMade(
       "azure-native:managedidentity:UserAssignedIdentity",
       "ci-deployer",
@@ -57,6 +63,6 @@ export function bootstrapLike(): RegisteredResource[] {
       allowBlobPublicAccess: false,
       minimumTlsVersion: "TLS1_2",
     }),
-    handMade("azure-native:keyvault:Vault", "state-vault", { resourceGroupName: "rg-ci", properties: { enableRbacAuthorization: true, tenantId: TENANT_ID } }),
+    handMade("azure-native:keyvault:Vault", "state-vault", { resourceGroupName: "rg-ci", properties: { enableRbacAuthorization: true, enablePurgeProtection: true, tenantId: TENANT_ID } }),
   ];
 }

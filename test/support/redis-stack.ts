@@ -13,7 +13,7 @@ import { Writable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import { afterAll, afterEach, beforeAll, describe } from "vitest";
 import { appRegistrationFor, startEmulator, type EmulatorOptions, type RunningEmulator } from "../../emulator";
-import { trustEmulatorCertificate } from "../../emulator/testing";
+import { trustEmulatorCertificate } from "../../emulator/trust-certificate";
 import { createApp, type AppDeps } from "../../app/app";
 import { loadConfig } from "../../app/app-config";
 import { HostingSetting } from "../../contract/settings";

@@ -66,7 +66,9 @@ describe("permissions", () => {
   const expected: Record<string, Record<string, string>> = {
     "pull-request.yml/test": { contents: "read" },
     "pull-request.yml/fork-notice": {},
-    "pull-request.yml/preview": { contents: "read", "id-token": "write", "pull-requests": "write" },
+    "pull-request.yml/preview": { contents: "read", "id-token": "write" },
+    "pull-request.yml/comment": { "pull-requests": "write" },
+    "deploy.yml/ref-check": {},
     "deploy.yml/deploy": { contents: "read", "id-token": "write" },
   };
 
@@ -76,6 +78,13 @@ describe("permissions", () => {
 
   it.each(allJobs)("%s job %s asks for exactly its own permissions", (file, id, job) => {
     expect(job.permissions).toEqual(expected[`${file}/${id}`]);
+  });
+});
+
+describe("no expression injection", () => {
+  it.each(files)("%s puts no ${{ }} expression inside a run script: values reach scripts through env only", (file) => {
+    const scripts = Object.values(workflow(file).jobs).flatMap((j) => j.steps.map((s) => s.run ?? ""));
+    expect(scripts.filter((r) => r.includes("${{"))).toEqual([]);
   });
 });
 
@@ -122,7 +131,11 @@ describe("pinned actions", () => {
     expect(Object.fromEntries([...shas].map(([a, s]) => [a, [...s]]))).toEqual({
       "actions/checkout": ["3d3c42e5aac5ba805825da76410c181273ba90b1 v7.0.1"],
       "actions/setup-node": ["820762786026740c76f36085b0efc47a31fe5020 v7.0.0"],
-      "azure/login": ["532459ea530d8321f2fb9bb10d1e0bcf23869a43 v3.0.0"],
+      // Tag v3.0.1 of Azure/login (annotated tag 858f4093…, commit f5d393ae…), read from the repository's tags.
+      "azure/login": ["f5d393ae46f8fde4be8b75f32e3fc50e654ad0ca v3.0.1"],
+      "actions/cache": ["27d5ce7f107fe9357f9df03efb73ab90386fccae v5.0.5"],
+      "actions/upload-artifact": ["bbbca2ddaa5d8feaa63e36b76fdaad77386f024f v7.0.0"],
+      "actions/download-artifact": ["3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c v8.0.1"],
       "pulumi/actions": ["8e5e406f4007fca908480587cb9893c07090f58d v7.0.0"],
     });
   });
@@ -172,7 +185,7 @@ describe("pull request preview", () => {
     expect(preview.environment).toBeUndefined(); // an environment would change the token's subject
   });
 
-  it("previews with the policy pack and keeps one pull request comment, edited on each push", () => {
+  it("previews with the policy pack and posts nothing itself: the job running the pull request's code cannot write", () => {
     expect(usesOf(preview, "pulumi/actions")!.with).toEqual({
       command: "preview",
       "stack-name": "${{ vars.PULUMI_STACK }}",
@@ -180,9 +193,24 @@ describe("pull request preview", () => {
       "secrets-provider": "${{ vars.PULUMI_SECRETS_PROVIDER }}",
       policyPacks: "policy",
       diff: true,
-      "comment-on-pr": true,
-      "edit-pr-comment": true,
+      "comment-on-pr": false,
     });
+    expect(preview.permissions).not.toHaveProperty("pull-requests");
+    expect(usesOf(preview, "actions/upload-artifact")!.with).toMatchObject({ name: "pulumi-preview", path: "preview-comment/" });
+  });
+
+  it("posts the one preview comment from a job that checks out and runs nothing from the pull request", () => {
+    const comment = pr.jobs.comment!;
+    expect(comment.needs).toBe("preview");
+    expect(comment.if).toContain("github.event.pull_request.head.repo.full_name == github.repository");
+    expect(comment.steps.map((s) => s.uses?.split("@")[0]).filter(Boolean)).toEqual(["actions/download-artifact"]);
+    expect(usesOf(comment, "actions/download-artifact")!.with).toEqual({ name: "pulumi-preview", path: "preview-comment" });
+    const script = comment.steps.map((s) => s.run ?? "").join("\n");
+    expect(script).not.toMatch(/(^|[\s;&|(])(npm|npx|node|tsx|pulumi|bash|sh|source|\.)\s/m);
+    // The text is escaped into <pre>, bounded, and the comment is found by its marker and edited.
+    expect(script).toContain("sed -e 's/&/\\&amp;/g' -e 's/</\\&lt;/g' -e 's/>/\\&gt;/g'");
+    expect(script).toContain("head -c 60000");
+    expect(script).toMatch(/--method PATCH .*-F body=@body\.md/);
   });
 
   it("cancels a run made obsolete by a newer push to the same pull request", () => {
@@ -192,6 +220,29 @@ describe("pull request preview", () => {
 
 describe("deploy from main", () => {
   const job = deploy.jobs.deploy!;
+
+  it("refuses any ref but refs/heads/main before entering the environment, with the fix", () => {
+    const check = deploy.jobs["ref-check"]!;
+    expect(job.needs).toBe("ref-check");
+    expect(check.environment).toBeUndefined();
+    expect(check.steps[0]!.env).toEqual({ REF: "${{ github.ref }}" });
+    expect(check.steps[0]!.run).toContain('if [ "$REF" != "refs/heads/main" ]; then');
+    expect(check.steps[0]!.run).toMatch(/::error title=Deploy refused::.*Fix: merge the change into main.*branch policy/);
+  });
+
+  it.each([
+    ["deploy.yml", "deploy"],
+    ["pull-request.yml", "preview"],
+  ])("%s job %s caches Pulumi's plugins keyed on the lockfile, after npm ci and before Pulumi runs", (file, id) => {
+    const steps = workflow(file).jobs[id]!.steps;
+    const cache = steps.findIndex((s) => s.uses?.startsWith("actions/cache@"));
+    expect(steps[cache]!.with).toEqual({
+      path: "~/.pulumi/plugins",
+      key: "pulumi-plugins-${{ runner.os }}-${{ hashFiles('package-lock.json') }}",
+    });
+    expect(cache).toBeGreaterThan(steps.findIndex((s) => s.run === "npm ci"));
+    expect(cache).toBeLessThan(steps.findIndex((s) => s.uses?.startsWith("pulumi/actions@")));
+  });
 
   it("runs in the environment the deploy identity trusts, whose reviewers can gate it", () => {
     expect(job.environment).toBe(bootstrapConfigDefaults.deployEnvironment);
