@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { RegisteredResource } from "../../offline/azureMocks";
 import { evaluateRecorded } from "../../policy/offline";
-import { planMainStack } from "./support";
+import { planMainStack } from "../support/policy";
 
 /** The stack with a staging slot (its own file: the program is imported once per process) passes every guardrail. */
 
