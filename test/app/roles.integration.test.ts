@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { ALAN, GRACE, MALLORY, MARGARET, demoDirectory, type EmulatorUser } from "../../emulator";
-import { problemCode, problemTitle, useStack, type Stack } from "./support/stack";
-import { UserAgent, type Page } from "./support/user-agent";
+import { problemCode, problemTitle, useStack, type Stack } from "../support/app-stack";
+import { UserAgent, type Page } from "../../local/user-agent";
 
 const stack = useStack({ emulator: { registration: demoDirectory() } });
 const url = (path: string): string => `${stack.baseUrl}${path}`;

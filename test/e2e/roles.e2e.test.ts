@@ -7,7 +7,7 @@ import { copyFileSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ALAN, GRACE, demoDirectory, type EmulatorUser } from "../../emulator";
-import { setupBrowser, useBuiltStack } from "./support";
+import { setupBrowser, useBuiltStack } from "../support/browser";
 
 const ROOT = resolve(__dirname, "..", "..");
 const SIGNED_IN = join(ROOT, "test-results", "e2e-roles-signed-in.png");

@@ -6,7 +6,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { evaluateRecorded } from "../../policy/offline";
 import { type RegisteredResource, T, guidFrom } from "../../offline/azureMocks";
-import { planMainStack } from "./support";
+import { planMainStack } from "../support/policy";
 
 const USER = guidFrom("roles:user");
 const GROUP = guidFrom("roles:group");
