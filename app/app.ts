@@ -12,6 +12,7 @@ import { security } from "./plugins/security";
 import { sessionsAndAttempts } from "./plugins/sessions";
 import { sessionLimits, type SessionOptions } from "./sessions/limits";
 import type { KeptSignInAttempt, Session, SessionStores } from "./sessions/records";
+import { adminRoutes } from "./routes/admin";
 import { assetRoutes } from "./routes/assets";
 import { authRoutes } from "./routes/auth";
 import { easyAuthRoutes } from "./routes/easy-auth";
@@ -136,6 +137,7 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): FastifyInstanc
     : createMemoryStores<Session, KeptSignInAttempt>(limits.sessions, limits.attempts);
   app.register(sessionsAndAttempts, { stores, maxTokenCacheBytes: limits.maxTokenCacheBytes });
   app.register(pageRoutes, { graph: createGraphClient({ config, client }) });
+  app.register(adminRoutes);
   app.register(authRoutes, { config, client, assertion, ...(deps.signInRateLimit ? { rateLimit: deps.signInRateLimit } : {}) });
   app.register(healthRoutes, {
     readiness: createReadinessCheck(deps.proveTrustChain ?? (() => client.proveTrustChain()), deps.readiness),

@@ -30,6 +30,11 @@ export interface TrustChain {
   readonly clientId: string;
 }
 
+/** A whole page in the app's layout: header, `main` (HTML), footer. */
+export function page(title: string, main: string): string {
+  return layout(title, main);
+}
+
 function layout(title: string, main: string): string {
   return `<!doctype html>
 <html lang="en">
@@ -67,6 +72,8 @@ interface SignedInView {
   readonly trust: TrustChain;
   /** The user's Microsoft Graph profile, or why it could not be read. */
   readonly graph: GraphOutcome;
+  /** The "Your access" section (app/role-views.ts), HTML; none in Easy Auth mode. */
+  readonly access?: string;
 }
 
 export function signedInPage(view: SignedInView): string {
@@ -86,6 +93,7 @@ export function signedInPage(view: SignedInView): string {
 <input type="hidden" name="csrf" value="${escapeHtml(view.csrfToken)}">
 <button type="submit" id="sign-out">Sign out</button>
 </form>
+${view.access ?? ""}
 <h2>How this sign-in was trusted</h2>
 ${trustChainList(view.trust)}
 ${graphProfileSection(view.graph)}

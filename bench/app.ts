@@ -18,7 +18,7 @@ import { appRegistrationFor, startEmulator, type RunningEmulator } from "../emul
 import { trustEmulatorCertificate } from "../emulator/trust-certificate";
 import { freePort } from "../local/child-app";
 import { findRedisServer, startRedisForApp } from "../local/redis";
-import { UserAgent } from "../test/app/support/user-agent";
+import { UserAgent } from "../local/user-agent";
 import { ROOT, median, quantile, scratch } from "./measure";
 
 /** Unzips `zip` into `dir` (entries are relative `/` paths; the packager writes no others). */

@@ -32,6 +32,7 @@ import {
 } from "../contract/slots";
 import type { AuthMode } from "../contract/easy-auth";
 import { readAuthMode } from "./easy-auth";
+import { type AppAccessConfig, readAppAccess } from "./app-roles";
 
 export { configDefaults, configKeys, type RawStackConfig } from "./configKeys";
 
@@ -43,7 +44,7 @@ export { configDefaults, configKeys, type RawStackConfig } from "./configKeys";
  */
 
 /** The validated stack configuration that index.ts builds the stack from. */
-export interface StackConfig {
+export interface StackConfig extends AppAccessConfig {
   location: string;
   webAppName: string;
   /** An existing resource group to deploy into; undefined creates one. */
@@ -261,6 +262,7 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
     ...readSlot(r, hosting.planSku, hosting.existingPlanId, deployment.waitForReady),
     tags: r.tags("tags"),
     authMode: readAuthMode(r),
+    ...readAppAccess(r, webAppName),
   };
   if (r.problems.length > 0) throw new StackConfigError(r.problems);
   return { location: location!, webAppName: webAppName!, resourceGroupName, ...rest };

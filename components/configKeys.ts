@@ -9,7 +9,10 @@ import { DEFAULT_CALLBACK_PATH, HEALTH_CHECK_PATH } from "../contract/settings";
 import { ConfigReader } from "../common/config-reader";
 import { DEFAULT_AUTH_MODE } from "../contract/easy-auth";
 
-/** Keys of the project namespace, exactly as declared in Pulumi.yaml (plus `tags`, an object Pulumi.yaml cannot type). */
+/**
+ * Keys of the project namespace, exactly as declared in Pulumi.yaml (plus `tags`, `appRoles` and `appRoleAssignments`:
+ * objects, which Pulumi.yaml cannot type).
+ */
 export const configKeys = [
   "location",
   "webAppName",
@@ -37,6 +40,9 @@ export const configKeys = [
   "stagingSlotAfterSwap",
   "tags",
   "authMode",
+  "appRoles",
+  "appRoleAssignments",
+  "securityGroupClaims",
 ] as const;
 export type ConfigKey = (typeof configKeys)[number];
 
@@ -63,6 +69,7 @@ export const configDefaults: Partial<Record<ConfigKey, string>> = {
   stagingSlot: "false",
   stagingSlotAfterSwap: DEFAULT_SLOT_AFTER_SWAP,
   authMode: DEFAULT_AUTH_MODE,
+  securityGroupClaims: "false",
 };
 
 /** Raw values as the Pulumi engine hands them over (strings; arrays and objects JSON-encoded), plus provider settings. */

@@ -23,7 +23,11 @@ export interface EntraApplicationArgs {
   readonly cloud?: CloudName;
   /** Optional. Who may sign in. Defaults to `AzureADMyOrg` (single tenant). */
   readonly signInAudience?: pulumi.Input<string>;
-  /** Optional. Require users to be assigned to the app before they can sign in. Defaults to false. */
+  /**
+   * Optional. Require users to be assigned to the app before they can sign in. Defaults to false. When true, a user
+   * with no assignment on the service principal (directly or through a group they are a direct member of) is refused
+   * by Entra with AADSTS50105 ("not assigned to a role for the application") and never reaches the app.
+   */
   readonly appRoleAssignmentRequired?: pulumi.Input<boolean>;
   /** Optional. Object IDs of users or service principals to make owners of the registration. Defaults to none. */
   readonly ownerObjectIds?: pulumi.Input<string>[];
@@ -54,6 +58,11 @@ export interface EntraApplicationArgs {
    * sign-in uses the code flow only.
    */
   readonly idTokenIssuance?: boolean;
+  /**
+   * Optional. Put the user's security groups (object IDs) in ID tokens: `groupMembershipClaims: ["SecurityGroup"]`.
+   * Beyond 200 groups Entra sends an overage marker instead (components/app-roles.ts). Defaults to false.
+   */
+  readonly securityGroupClaims?: boolean;
 }
 
 /**
@@ -92,6 +101,7 @@ export class EntraApplication extends pulumi.ComponentResource {
         implicitIdTokenIssuanceEnabled: args.idTokenIssuance ?? false,
         implicitAccessTokenIssuanceEnabled: false,
         requestedAccessTokenVersion: 2,
+        groupMembershipClaims: [args.securityGroupClaims ? "SecurityGroup" : "None"],
       },
       { parent: this },
     );

@@ -7,6 +7,7 @@ import { DEFAULT_CALLBACK_PATH } from "../contract/settings";
 import { AppDeployment, type AppPackageRef, RUN_FROM_PACKAGE_SETTINGS } from "./appDeployment";
 import { EASY_AUTH_PATHS, type AuthMode } from "../contract/easy-auth";
 import { EasyAuth, easyAuthAppSettings } from "./easy-auth";
+import { AppRoles } from "./app-roles";
 import { EntraApplication } from "./entraApplication";
 import { ManagedIdentity } from "./identity";
 import { LinuxWebApp } from "./linuxWebApp";
@@ -166,9 +167,16 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
         ownerObjectIds: args.appOwnerObjectIds,
         grantAdminConsent: args.grantAdminConsent,
         idTokenIssuance: args.authMode === "easyAuth",
+        securityGroupClaims: args.securityGroupClaims,
       },
       { parent: this },
     );
+    // Declare who may do what: the app roles and their assignments on the service principal.
+    if ((args.appRoles ?? []).length > 0) {
+      const { applicationId, servicePrincipalObjectId } = entra;
+      const roles = { roles: args.appRoles ?? [], assignments: args.appRoleAssignments };
+      new AppRoles(`${name}-roles`, { applicationId, servicePrincipalObjectId, ...roles }, { parent: this });
+    }
     return { identity, entra };
   }
 

@@ -40,6 +40,7 @@ import { EASY_AUTH_OWNED_SETTINGS, easyAuthConflicts } from "./easy-auth";
 import type { EntraApplication } from "./entraApplication";
 import type { ManagedIdentity } from "./identity";
 import type { SessionRedis } from "./sessionRedis";
+import type { AppRoleAssignmentSpec, AppRoleDefinition } from "./app-roles";
 
 /** Arguments of {@link SecretlessWebApp}. */
 export interface SecretlessWebAppArgs {
@@ -59,6 +60,12 @@ export interface SecretlessWebAppArgs {
   readonly signInAudience?: pulumi.Input<string>;
   /** Optional. Require user assignment before sign-in. Defaults to false. */
   readonly appRoleAssignmentRequired?: pulumi.Input<boolean>;
+  /** Optional. App roles on the registration (components/app-roles.ts). Defaults to none. */
+  readonly appRoles?: readonly AppRoleDefinition[];
+  /** Optional. Users' and groups' object IDs and the role values they are assigned. Defaults to none. */
+  readonly appRoleAssignments?: readonly AppRoleAssignmentSpec[];
+  /** Optional. Put the user's security groups in ID tokens. Defaults to false. */
+  readonly securityGroupClaims?: boolean;
   /**
    * Optional. Grant tenant-wide admin consent to the app's delegated Microsoft Graph `User.Read` permission (needs a
    * deployer who may consent for the tenant). Defaults to false: users consent at sign-in where the tenant allows it,

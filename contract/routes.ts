@@ -14,6 +14,8 @@ export const APP_ROUTES = {
   me: "/me",
   /** The signed-in user's Microsoft Graph profile (`GET /me` on Graph, as the user) as JSON. */
   graphProfile: "/me/graph",
+  /** The administrator page, for users with the `Admin` app role (403 for the others). */
+  admin: "/admin",
   /** Liveness ({@link HEALTH_CHECK_PATH}). */
   health: "/healthz",
   ready: "/readyz",

@@ -65,8 +65,9 @@ async function graph(ctx: EmulatorContext, req: Request, res: ServerResponse): P
     const challenge = `Bearer realm="", authorization_uri="${ctx.instance}${ctx.tenantId}/oauth2/v2.0/authorize", client_id="${GRAPH_APP_ID}"`;
     return sendError(claims, claims.status === 401 ? { "WWW-Authenticate": challenge } : {});
   }
-  const { user } = ctx.registration;
-  if (claims.oid !== user.oid) return sendError(fail(404, "Request_ResourceNotFound", `Resource '${String(claims.oid)}' does not exist or one of its queried reference-property objects are not present.`));
+  // Any user of the directory (the account picker's too), found by the token's object id.
+  const user = [ctx.registration.user, ...(ctx.registration.otherUsers ?? [])].find((u) => u.oid === claims.oid);
+  if (!user) return sendError(fail(404, "Request_ResourceNotFound", `Resource '${String(claims.oid)}' does not exist or one of its queried reference-property objects are not present.`));
   const selected = select(profile(user), req.url.searchParams.get("$select"));
   if (selected instanceof GraphFailure) return sendError(selected);
   send(200, selected);

@@ -47,6 +47,7 @@ import type {
 
 export type * from "./types";
 export { GRAPH_APP_ID, GRAPH_RESOURCE, TOKEN_EXCHANGE_APP_ID, TOKEN_EXCHANGE_URI } from "./tokens";
+export { ALAN, GRACE, MALLORY, MARGARET, demoDirectory } from "./directory-users";
 
 /** Microsoft.Identity.Web's setting for Graph's base URL (the contract's name), which `appEnv()` points at the emulator's Graph stand-in. */
 export const GRAPH_BASE_URL_SETTING = DownstreamApiSetting.GraphBaseUrl;

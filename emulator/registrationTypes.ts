@@ -15,6 +15,21 @@ export interface EmulatorUser {
   mail?: string | null;
   /** Graph `/me` `jobTitle`; null when unset. Default: "Mathematician". */
   jobTitle?: string | null;
+  /**
+   * Values of the app roles assigned to the user (directly or through a group): the ID token's `roles` claim, left out
+   * when empty, as Entra does. Default none.
+   */
+  roles?: string[];
+  /**
+   * Assigned to the app without a role ("Default Access"): lets the user in when assignment is required. Implied by a
+   * role. Default false.
+   */
+  assigned?: boolean;
+  /**
+   * Object IDs of the user's security groups: the `groups` claim when the registration asks for it; over 200 of them,
+   * the overage marker instead (`_claim_names`/`_claim_sources`), as Entra does for a JWT. Default none.
+   */
+  groups?: string[];
 }
 
 /**
@@ -68,8 +83,20 @@ export interface EmulatorRegistration {
     /** ARM resource id (`mi_res_id`). */
     resourceId: string;
   };
-  /** The user every sign-in selects. */
+  /** The user every sign-in selects (when `otherUsers` is empty), and the first one the account picker offers. */
   user: EmulatorUser;
+  /**
+   * More users of the directory. When given, a sign-in without an IdP session (or with `prompt=select_account` or
+   * `prompt=login`) shows an account picker listing `user` and these; without them sign-in stays silent. Default none.
+   */
+  otherUsers?: EmulatorUser[];
+  /**
+   * The service principal's `appRoleAssignmentRequired`: a user with no role and not `assigned` is refused with
+   * AADSTS50105, sent back to the app as `access_denied`. Default false.
+   */
+  appRoleAssignmentRequired?: boolean;
+  /** `groupMembershipClaims: ["SecurityGroup"]`: ID tokens carry the user's `groups` (or the overage marker). */
+  securityGroupClaims?: boolean;
 }
 
 /**

@@ -136,6 +136,7 @@ export async function mintIdToken(
     ver: "2.0",
     // Entra's login_hint optional claim is opaque; apps pass it back as logout_hint.
     login_hint: Buffer.from(`O.${user.oid}.${ctx.tenantId}.${user.preferredUsername}`).toString("base64url"),
+    ...accessClaims(ctx, user),
   };
 
   switch (mode) {
@@ -238,4 +239,22 @@ export async function mintGraphAccessToken(
     options.claims,
   );
   return { token: await sign(claims, ctx.keys.current), lifetimeSeconds };
+}
+
+/** Entra's JWT limit on the `groups` claim; beyond it the token carries the overage marker instead. */
+export const GROUPS_OVERAGE_LIMIT = 200;
+
+/**
+ * The `roles` claim (the assigned app roles' values, left out when there are none) and, when the registration asks
+ * for security groups, `groups` or, beyond {@link GROUPS_OVERAGE_LIMIT}, the overage marker `_claim_names` /
+ * `_claim_sources` pointing at the user's getMemberObjects (Entra's "groups overage claim").
+ */
+function accessClaims(ctx: EmulatorContext, user: EmulatorUser): JWTPayload {
+  const roles = user.roles ?? [];
+  const groups = user.groups ?? [];
+  const claims: JWTPayload = roles.length > 0 ? { roles: [...roles] } : {};
+  if (!ctx.registration.securityGroupClaims || groups.length === 0) return claims;
+  if (groups.length <= GROUPS_OVERAGE_LIMIT) return { ...claims, groups: [...groups] };
+  const endpoint = `https://graph.windows.net/${ctx.tenantId}/users/${user.oid}/getMemberObjects`;
+  return { ...claims, _claim_names: { groups: "src1" }, _claim_sources: { src1: { endpoint } } };
 }

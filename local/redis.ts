@@ -231,8 +231,11 @@ export const LOCAL_REDIS_RESOURCE = clouds.public.redisScope.replace(/\/\.defaul
  * the emulator's managed-identity endpoint, and the environment the app needs on top of `emu.appEnv()` — the Redis
  * settings, the relay as IDENTITY_ENDPOINT, and NODE_EXTRA_CA_CERTS trusting both the emulator and Redis.
  */
-export async function startRedisForApp(emu: RunningEmulator): Promise<{ redis: LocalRedis; env: Record<string, string>; close(): Promise<void> }> {
-  const redis = await startLocalRedis({ username: emu.registration.uami.principalId });
+export async function startRedisForApp(
+  emu: RunningEmulator,
+  options: { binary?: string } = {},
+): Promise<{ redis: LocalRedis; env: Record<string, string>; close(): Promise<void> }> {
+  const redis = await startLocalRedis({ username: emu.registration.uami.principalId, binary: options.binary });
   const relay = await startRedisTokenRelay(emu.identityEndpoint, LOCAL_REDIS_RESOURCE, redis);
   const bundle = join(redis.caPath, "..", "trusted.pem");
   await writeFile(bundle, `${emu.caCertPem.trim()}\n${redis.caPem.trim()}\n`);

@@ -31,6 +31,8 @@ export const T = {
   redirect: "azuread:index/applicationRedirectUris:ApplicationRedirectUris",
   apiAccess: "azuread:index/applicationApiAccess:ApplicationApiAccess",
   grant: "azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant",
+  appRole: "azuread:index/applicationAppRole:ApplicationAppRole",
+  roleAssignment: "azuread:index/appRoleAssignment:AppRoleAssignment",
   command: "command:local:Command",
   redis: "azure-native:redisenterprise:RedisEnterprise",
   redisDb: "azure-native:redisenterprise:Database",
@@ -134,24 +136,25 @@ export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
 /** The project name of Pulumi.yaml: config keys are `<project>:<key>`. */
 export const PROJECT = "secretless-entra-webapp";
 
-/** The mocks that the registration hook below reports to: the last ones attached in this process. */
-let recording: AzureMocks | undefined;
-
 /**
  * Records each resource's options (parent, deleteBeforeReplace) on the way into the engine. The mock engine only sees
  * a resource's inputs; the options are read here, at the SDK's one registration entry point, which
- * `@pulumi/pulumi/resource.js` calls through its module object. Installed once per process.
+ * `@pulumi/pulumi/resource.js` calls through its module object. Installed once per process, and reporting to the
+ * mocks attached last, which it reads off the SDK's module: a test runner that loads this file afresh for each test
+ * file while keeping @pulumi/pulumi loaded (vitest without isolation) must not leave the hook reporting to old mocks.
  */
-function hookRegistrations(): void {
+function hookRegistrations(mocks: AzureMocks): void {
   const runtimeResource = require("@pulumi/pulumi/runtime/resource") as {
     registerResource: (...args: any[]) => void;
     __secretlessHooked?: boolean;
+    __secretlessRecording?: { options: AzureMocks["options"] };
   };
+  runtimeResource.__secretlessRecording = mocks;
   if (runtimeResource.__secretlessHooked) return;
   const original = runtimeResource.registerResource;
   runtimeResource.registerResource = function (this: unknown, ...args: any[]) {
     const [, parent, type, name, , , , , opts] = args as [unknown, pulumi.Resource | undefined, string, string, unknown, unknown, unknown, unknown, pulumi.CustomResourceOptions];
-    const mocks = recording;
+    const mocks = runtimeResource.__secretlessRecording;
     if (mocks) {
       const key = `${type}::${name}`;
       const seen: SeenOptions = { deleteBeforeReplace: opts?.deleteBeforeReplace };
@@ -180,9 +183,8 @@ export async function attachMocks(config: Record<string, string>, stack = "test"
   pulumi.runtime.setAllConfig(
     Object.fromEntries(Object.entries(config).map(([k, v]) => [k.includes(":") ? k : `${PROJECT}:${k}`, v])),
   );
-  hookRegistrations();
+  hookRegistrations(mocks);
   recordDependencies(mocks);
-  recording = mocks;
   return mocks;
 }
 

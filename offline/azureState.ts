@@ -138,6 +138,15 @@ export function computeAzureState(args: pulumi.runtime.MockResourceArgs, identit
       return { id: `/oauth2PermissionGrants/${createHash("sha256").update(args.name).digest("base64url").slice(0, 43)}`, state: { ...i } };
     case "azuread:index/applicationOwner:ApplicationOwner":
       return { id: `${i.applicationId}/owners/${i.ownerObjectId}`, state: { ...i } };
+    case "azuread:index/applicationAppRole:ApplicationAppRole":
+      // The provider's import ID format: /applications/{objectId}/appRoles/{roleId}.
+      return { id: `${i.applicationId}/appRoles/${i.roleId}`, state: { ...i } };
+    case "azuread:index/appRoleAssignment:AppRoleAssignment":
+      // /servicePrincipals/{resourceObjectId}/appRoleAssignedTo/{assignment id, opaque base64url}.
+      return {
+        id: `/servicePrincipals/${i.resourceObjectId}/appRoleAssignedTo/${createHash("sha256").update(args.name).digest("base64url").slice(0, 43)}`,
+        state: { ...i, principalType: "User", resourceDisplayName: "app" },
+      };
     case "command:local:Command":
       // The command does not run under mocks; its outputs are empty.
       return { id: `${args.name}-id`, state: { ...i, stdout: "", stderr: "" } };

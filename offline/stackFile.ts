@@ -1,5 +1,5 @@
 import { readFileSync, readdirSync } from "node:fs";
-import { join, relative } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { distance } from "fastest-levenshtein";
 import { load } from "js-yaml";
 
@@ -45,10 +45,14 @@ export function stackNameOf(arg: string): string {
   return /(?:^|[\\/])Pulumi\.(.+)\.ya?ml$/.exec(arg)?.[1] ?? arg;
 }
 
-/** Reads `<dir>/Pulumi.<stack>.yaml`, checking its keys against `schema`. `stack` may also be that file's name. */
-export function readStackFile(dir: string, stackArg: string, schema: ConfigSchema): StackFile {
+/**
+ * Reads `<dir>/Pulumi.<stack>.yaml` (`stack` may also be that file's name), or `configFile` when given (the CLI's
+ * `--config-file`, which it documents as "Use the configuration values in the specified file rather than detecting the
+ * file name": https://www.pulumi.com/docs/iac/cli/commands/pulumi_config/), checking its keys against `schema`.
+ */
+export function readStackFile(dir: string, stackArg: string, schema: ConfigSchema, configFile?: string): StackFile {
   const stack = stackNameOf(stackArg);
-  const path = join(dir, `Pulumi.${stack}.yaml`);
+  const path = configFile === undefined ? join(dir, `Pulumi.${stack}.yaml`) : resolve(configFile);
   const file = relative(process.cwd(), path) || path;
   let text: string;
   try {

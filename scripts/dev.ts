@@ -27,6 +27,7 @@ import { startEasyAuthProxy, type EasyAuthProxy } from "../local/easy-auth-proxy
 import { startRedisForApp } from "../local/redis";
 import { loadDevEmulatorState, rememberDevEmulatorPort } from "../local/dev-certificate";
 import { startLocalStack } from "../local/stack";
+import { demoDirectory } from "../emulator/directory-users";
 
 const ROOT = resolve(__dirname, "..");
 // LOCAL_DEV_DIR moves it (the tests keep theirs out of the repository).
@@ -59,10 +60,12 @@ async function main(): Promise<void> {
   const launch = childApp({ args, port: appPort, env, cwd: ROOT, ...(overrides ? { overrides } : {}) });
   const kept = await loadDevEmulatorState(DEV_STATE_DIR);
   const { certificate } = kept;
-  const stack = await startLocalStack(launch, { certificate, port: kept.port ?? 0 }).catch((error: unknown) =>
+  // The demo directory: the sign-in page lets you pick a user with another role (emulator/directory-users.ts).
+  const registration = demoDirectory();
+  const stack = await startLocalStack(launch, { certificate, registration, port: kept.port ?? 0 }).catch((error: unknown) =>
     // Last run's port is taken now: any free port (the browser then asks once more, for the new port).
     (error as NodeJS.ErrnoException).code === "EADDRINUSE"
-      ? startLocalStack(launch, { certificate })
+      ? startLocalStack(launch, { certificate, registration })
       : Promise.reject(error),
   );
   const { emu, app } = stack;

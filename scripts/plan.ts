@@ -1,5 +1,6 @@
 /**
- * `npm run plan [-- <stack>]`: evaluates the real program for a stack file (default `Pulumi.dev.yaml`) through the
+ * `npm run plan [-- <stack>] [--config-file <file>]`: evaluates the real program for a stack file (default
+ * `Pulumi.<stack>.yaml` at the root, `Pulumi.dev.yaml` without a stack; `--config-file` reads another) through the
  * Pulumi language host's own code path, with the offline mocks standing in for the engine and the Azure providers,
  * and prints the resource tree with the values that make the chain secretless.
  *
@@ -13,10 +14,32 @@ import { READINESS_PATH } from "../contract/readiness";
 import { type AzureMocks, GRAPH_APP_ID, T, type RegisteredResource } from "../offline/azureMocks";
 import { ROOT, appProject, runThroughLanguageHost } from "../offline/languageHost";
 import { planText, runPlan } from "../offline/planPrinter";
-import { readStackFile, stackNameOf } from "../offline/stackFile";
+import { StackFileError, readStackFile, stackNameOf } from "../offline/stackFile";
 import { checkPlannedResources } from "../policy/offline";
 
-const stack = stackNameOf(process.argv[2] ?? "dev");
+const USAGE = "npm run plan [-- <stack>] [--config-file <file>]";
+
+/** `[<stack>] [--config-file <file>]`: the stack name (default dev) and, as with the Pulumi CLI, another stack file. */
+function parseArgs(argv: readonly string[]): { stack: string; configFile?: string } {
+  const positional: string[] = [];
+  let configFile: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--config-file" || arg.startsWith("--config-file=")) {
+      configFile = arg.includes("=") ? arg.slice(arg.indexOf("=") + 1) : argv[++i];
+      if (!configFile) {
+        throw new StackFileError(`--config-file needs a file: ${USAGE}`);
+      }
+    } else if (arg.startsWith("-")) {
+      throw new StackFileError(`Unknown option ${arg}: ${USAGE}`);
+    } else positional.push(arg);
+  }
+  if (positional.length > 1) {
+    throw new StackFileError(`One stack at a time, got ${positional.join(" ")}: ${USAGE}`);
+  }
+  return { stack: stackNameOf(positional[0] ?? "dev"), configFile };
+}
+
 /** The mocks of this run, for lines that depend on other resources. */
 let mocksSeen: AzureMocks | undefined;
 
@@ -106,7 +129,8 @@ function describeCommand(i: Record<string, any>): string[] {
 }
 
 async function main(): Promise<void> {
-  const { file, config, warnings } = readStackFile(appProject.dir, stack, appProject.schema);
+  const { stack, configFile } = parseArgs(process.argv.slice(2));
+  const { file, config, warnings } = readStackFile(appProject.dir, stack, appProject.schema, configFile);
   for (const warning of warnings) console.error(`warning: ${warning}`);
   const run = await runThroughLanguageHost(config, stack);
   mocksSeen = run.mocks;

@@ -3,6 +3,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { APP_ROUTES } from "../../contract/routes";
 import type { GraphClient, GraphOutcome, GraphProblem } from "../auth/graph";
 import { takeSignedOut } from "../signed-out-notice";
+import { accessOf } from "../auth/roles";
+import { accessSection } from "../role-views";
 import { sendPage, sendProblem, signedInPage, signedOutPage } from "../views";
 
 interface PageOptions {
@@ -44,7 +46,8 @@ export async function pageRoutes(app: FastifyInstance, { graph }: PageOptions): 
       const { title, fix, code } = outcome.problem;
       return sendProblem(reply, { status: 401, kind: "user", title, fix, ...(code ? { code } : {}) });
     }
-    return sendPage(reply, 200, signedInPage({ claims: session.claims, csrfToken: session.csrfToken, trust: session.trust, graph: outcome }));
+    const access = accessSection(accessOf(session.claims));
+    return sendPage(reply, 200, signedInPage({ claims: session.claims, csrfToken: session.csrfToken, trust: session.trust, graph: outcome, access }));
   });
 
   app.get(APP_ROUTES.me, async (req, reply) => {

@@ -8,6 +8,8 @@ import { EntraError, errorPage, missingParameter, redirectUriMismatch, tenantNot
 import { redirect, sendFormPost, sendHtml } from "../http";
 import { parseScopes, scopeError } from "../scopes";
 import { nowSeconds } from "../tokens";
+import type { EmulatorUser } from "../types";
+import { accountPickerPage, chosenUser, isAssigned } from "./account-picker";
 import { correlationIdOf, signInSession, tenantMatches, type EntraHandler, type EntraState } from "./state";
 
 /** Authorization codes are single-use and live ten minutes, like Entra's. */
@@ -40,7 +42,15 @@ export const authorize: EntraHandler = (state, req, res) => {
 
   const failure = checkRequest(state, q, requestedMode);
   if (failure) return reply({ error: failure.error, error_description: `${failure.description}${traceLines(correlationId).text}` });
-  return reply({ code: issueCode(state, q, redirectUri) });
+  const user = chosenUser(state, q);
+  if (!user) return sendHtml(res, 200, accountPickerPage(state.ctx.registration, new URL(req.url.href)));
+  if (!isAssigned(state.ctx.registration, user)) {
+    const description =
+      `AADSTS50105: The signed in user '${user.preferredUsername}' is not assigned to a role for the application ` +
+      `'${state.ctx.registration.clientId}'(${state.ctx.registration.displayName ?? "app"}).`;
+    return reply({ error: "access_denied", error_description: `${description}${traceLines(correlationId).text}` });
+  }
+  return reply({ code: issueCode(state, q, redirectUri, user) });
 };
 
 /** The client id and redirect URI, or the error to show at the IdP. */
@@ -106,10 +116,11 @@ function challengeMethod(q: URLSearchParams): string | undefined {
   return q.get("code_challenge_method") ?? (q.get("code_challenge") ? "plain" : undefined);
 }
 
-/** Signs the registration's single test user in (a login_hint can only name that user) and issues a code. */
-function issueCode(state: EntraState, q: URLSearchParams, redirectUri: string): string {
+/** Signs `user` in (a new IdP session when it is another user than the open one's) and issues a code. */
+function issueCode(state: EntraState, q: URLSearchParams, redirectUri: string, chosen: EmulatorUser): string {
   const { registration } = state.ctx;
-  const { user, sid } = signInSession(state, registration.user);
+  if (state.session && state.session.user.oid !== chosen.oid) state.session = null;
+  const { user, sid } = signInSession(state, chosen);
   const code = `1.${randomBytes(48).toString("base64url")}`;
   purgeExpiredCodes(state);
   const codeChallenge = q.get("code_challenge") ?? undefined;

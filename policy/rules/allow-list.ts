@@ -62,6 +62,7 @@ export const ALLOWED_TYPES: readonly AllowedType[] = [
   { type: "secretless:index:SessionRedis", stack: "main", when: "scaleOut", checkedBy: [] },
   { type: "secretless:index:EasyAuth", stack: "main", when: "authMode easyAuth", checkedBy: [] },
   { type: "secretless:index:StagingSlot", stack: "main", when: SLOT, checkedBy: [] },
+  { type: "secretless:index:AppRoles", stack: "main", when: ROLES, checkedBy: [] },
   { type: "secretless:bootstrap:CiBootstrap", stack: "bootstrap", when: always, checkedBy: [] },
   { type: "secretless:bootstrap:GitHubActionsIdentity", stack: "bootstrap", when: always, checkedBy: [] },
   { type: "secretless:bootstrap:StateStore", stack: "bootstrap", when: always, checkedBy: [] },
@@ -194,6 +195,7 @@ export const ALLOWED_TYPES: readonly AllowedType[] = [
     checkedBy: [],
   },
   {
+    // The app's own roles for people; the roles assignments may name (role-assignment-allowed).
     type: "azuread:index/applicationAppRole:ApplicationAppRole",
     stack: "main",
     when: ROLES,

@@ -7,11 +7,11 @@ function description(code: number, message: string): string {
 }
 
 describe("extractAadstsCode", () => {
-  it("should find the code in an Entra description", () => {
+  it("finds the code in an Entra description", () => {
     expect(extractAadstsCode(description(700213, "No matching federated identity record found for presented assertion subject"))).toBe(700213);
   });
 
-  it("should return undefined when there is no code", () => {
+  it("returns undefined when there is no code", () => {
     expect(extractAadstsCode("The user cancelled")).toBeUndefined();
     expect(extractAadstsCode(undefined)).toBeUndefined();
   });
@@ -36,52 +36,52 @@ describe("explainAadsts", () => {
     [501481, /Sign in again/],
   ];
 
-  it.each(fixes)("should explain AADSTS%i with its fix", (code, fix) => {
+  it.each(fixes)("explains AADSTS%i with its fix", (code, fix) => {
     const problem = explainAadsts({ error: "invalid_client", description: description(code, "…") });
     expect(problem.code).toBe(`AADSTS${code}`);
     expect(problem.fix).toMatch(fix);
   });
 
-  it("should prefer error_codes over the description", () => {
+  it("prefers error_codes over the description", () => {
     expect(explainAadsts({ error: "invalid_client", errorCodes: [700212], description: "something" }).code).toBe("AADSTS700212");
   });
 
-  it("should treat FIC propagation (70021) as transient with 503", () => {
+  it("treats FIC propagation (70021) as transient with 503", () => {
     expect(explainAadsts({ error: "invalid_client", description: description(70021, "No matching federated identity record") })).toMatchObject({
       status: 503,
       kind: "transient",
     });
   });
 
-  it("should treat configuration mistakes as 502 and user problems as 403", () => {
+  it("treats configuration mistakes as 502 and user problems as 403", () => {
     expect(explainAadsts({ description: description(700213, "x") })).toMatchObject({ status: 502, kind: "config" });
     expect(explainAadsts({ description: description(65004, "x") })).toMatchObject({ status: 403, kind: "user" });
   });
 
-  it("should explain access_denied without a code", () => {
+  it("explains access_denied without a code", () => {
     const problem = explainAadsts({ error: "access_denied", description: "The user has cancelled." });
     expect(problem).toMatchObject({ status: 403, error: "access_denied", title: expect.stringMatching(/cancelled or access was denied/) });
     expect(problem.code).toBeUndefined();
   });
 
-  it("should explain temporarily_unavailable as transient", () => {
+  it("explains temporarily_unavailable as transient", () => {
     expect(explainAadsts({ error: "temporarily_unavailable" })).toMatchObject({ status: 503, kind: "transient" });
   });
 
-  it("should point unknown codes at the error-code reference", () => {
+  it("points unknown codes at the error-code reference", () => {
     const problem = explainAadsts({ error: "invalid_request", description: description(9999999, "Something new") });
     expect(problem.code).toBe("AADSTS9999999");
     expect(problem.title).toMatch(/rejected the sign-in request/);
     expect(explainAadsts({ description: description(9999999, "new") }).fix).toMatch(/login\.microsoftonline\.com\/error\?code=9999999/);
   });
 
-  it("should keep only the first line of Entra's description, shortened", () => {
+  it("keeps only the first line of Entra's description, shortened", () => {
     const problem = explainAadsts({ error: "invalid_client", description: description(700213, "x".repeat(1000)) });
     expect(problem.description).not.toMatch(/Trace ID/);
     expect(problem.description!.length).toBeLessThanOrEqual(400);
   });
 
-  it("should have a title and fix for every mapped code", () => {
+  it("has a title and fix for every mapped code", () => {
     for (const [code, explanation] of AADSTS) {
       expect(explanation.title, `AADSTS${code}`).toMatch(/\.$/);
       expect(explanation.fix.length, `AADSTS${code}`).toBeGreaterThan(10);

@@ -2,20 +2,20 @@
  * Route behaviour that needs no identity provider, through Fastify's inject (no sockets), on the offline harness.
  */
 import { describe, expect, it } from "vitest";
-import { CLIENT, TENANT, useOfflineApp } from "./support/offline-app";
+import { CLIENT, TENANT, useOfflineApp } from "../support/offline-app";
 
 const offline = useOfflineApp();
 const { assertion } = offline;
 
 describe("pages", () => {
-  it("should show a sign-in button to signed-out visitors", async () => {
+  it("shows a sign-in button to signed-out visitors", async () => {
     const res = await offline.app.inject("/");
     expect(res.statusCode).toBe(200);
     expect(res.headers["content-type"]).toBe("text/html; charset=utf-8");
     expect(res.body).toContain('<a class="button" id="sign-in" href="/signin">Sign in</a>');
   });
 
-  it("should send the security headers: strict CSP without scripts, HSTS, no framing, no referrer", async () => {
+  it("sends the security headers: strict CSP without scripts, HSTS, no framing, no referrer", async () => {
     const res = await offline.app.inject("/");
     const csp = String(res.headers["content-security-policy"]);
     expect(csp).toContain("default-src 'none'");
@@ -29,13 +29,13 @@ describe("pages", () => {
     expect(res.headers["x-content-type-options"]).toBe("nosniff");
   });
 
-  it("should serve the stylesheet", async () => {
+  it("serves the stylesheet", async () => {
     const res = await offline.app.inject("/public/app.css");
     expect(res.statusCode).toBe(200);
     expect(res.headers["content-type"]).toBe("text/css; charset=utf-8");
   });
 
-  it("should answer unknown paths with a 404 page, or JSON when asked", async () => {
+  it("answers unknown paths with a 404 page, or JSON when asked", async () => {
     const html = await offline.app.inject("/nope?x=<script>");
     expect(html.statusCode).toBe(404);
     expect(html.body).toContain("Page not found");
@@ -47,7 +47,7 @@ describe("pages", () => {
 });
 
 describe("sign-in start", () => {
-  it("should redirect to the authority with PKCE, state, nonce and form_post", async () => {
+  it("redirects to the authority with PKCE, state, nonce and form_post", async () => {
     const res = await offline.app.inject({ url: "/signin" });
     expect(res.statusCode).toBe(302);
     const location = new URL(String(res.headers.location));
@@ -63,28 +63,28 @@ describe("sign-in start", () => {
     expect(assertion.calls).toBe(0); // the assertion is only needed to redeem a code
   });
 
-  it("should use a fresh state, nonce and PKCE pair for every attempt", async () => {
+  it("uses a fresh state, nonce and PKCE pair for every attempt", async () => {
     const params = async (): Promise<URLSearchParams> =>
       new URL(String((await offline.app.inject("/signin")).headers.location)).searchParams;
     const [a, b] = [await params(), await params()];
     for (const name of ["state", "nonce", "code_challenge"]) expect(a.get(name)).not.toBe(b.get(name));
   });
 
-  it("should refuse a malformed Host header", async () => {
+  it("refuses a malformed Host header", async () => {
     const res = await offline.app.inject({ url: "/signin", headers: { host: "evil.example/<x>" } });
     expect(res.statusCode).toBe(400);
   });
 });
 
 describe("bad requests", () => {
-  it("should answer a callback POST with the wrong content type with a page, not a stack trace", async () => {
+  it("answers a callback POST with the wrong content type with a page, not a stack trace", async () => {
     const res = await offline.app.inject({ method: "POST", url: "/signin-oidc", headers: { "content-type": "application/xml" }, payload: "<code>x</code>" });
     expect(res.statusCode).toBe(415);
     expect(res.body).toContain("Bad request");
     expect(res.body).not.toMatch(/at \w+ \(|FST_/);
   });
 
-  it("should refuse an oversized form body", async () => {
+  it("refuses an oversized form body", async () => {
     const res = await offline.app.inject({
       method: "POST",
       url: "/signin-oidc",
@@ -94,24 +94,24 @@ describe("bad requests", () => {
     expect(res.statusCode).toBe(413);
   });
 
-  it("should ignore a malformed session cookie", async () => {
+  it("ignores a malformed session cookie", async () => {
     const res = await offline.app.inject({ url: "/me", headers: { cookie: "session=%%%; other=1" } });
     expect(res.statusCode).toBe(401);
   });
 
-  it("should keep serving after all of the above", async () => {
+  it("keeps serving after all of the above", async () => {
     expect((await offline.app.inject("/healthz")).json()).toEqual({ status: "ok" });
   });
 });
 
 describe("health", () => {
-  it("should report liveness without touching the managed identity", async () => {
+  it("reports liveness without touching the managed identity", async () => {
     const before = assertion.calls;
     expect((await offline.app.inject("/healthz")).statusCode).toBe(200);
     expect(assertion.calls).toBe(before);
   });
 
-  it("should report ready when the trust chain works, and 503 with the contract's reason code when not", async () => {
+  it("reports ready when the trust chain works, and 503 with the contract's reason code when not", async () => {
     const ready = await offline.app.inject("/readyz");
     expect(ready.statusCode).toBe(200);
     expect(ready.headers["cache-control"]).toBe("no-store");

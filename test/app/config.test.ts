@@ -32,7 +32,7 @@ function without(...names: string[]): Env {
 
 describe("loadConfig", () => {
   describe("valid settings", () => {
-    it("should read the infrastructure's settings and apply the defaults", () => {
+    it("reads the infrastructure's settings and apply the defaults", () => {
       const config = loadConfig(validEnv);
       expect(config).toEqual({
         instance: "https://login.microsoftonline.com/",
@@ -54,11 +54,11 @@ describe("loadConfig", () => {
       ["https://login.microsoftonline.com/", "https://graph.microsoft.com/v1.0"],
       ["https://login.microsoftonline.us/", "https://graph.microsoft.us/v1.0"],
       ["https://login.chinacloudapi.cn/", "https://microsoftgraph.chinacloudapi.cn/v1.0"],
-    ])("should default Microsoft Graph for the instance %s to %s with User.Read", (instance, baseUrl) => {
+    ])("defaults Microsoft Graph for the instance %s to %s with User.Read", (instance, baseUrl) => {
       expect(loadConfig({ ...validEnv, [AzureAdSetting.Instance]: instance }).graph).toEqual({ baseUrl, scopes: ["User.Read"] });
     });
 
-    it("should read Graph's base URL and scopes in Microsoft.Identity.Web's shape, in index order, any separator and case", () => {
+    it("reads Graph's base URL and scopes in Microsoft.Identity.Web's shape, in index order, any separator and case", () => {
       const config = loadConfig({
         ...validEnv,
         "DownstreamApis:MicrosoftGraph:BaseUrl": "https://localhost:44321/graph/v1.0/",
@@ -68,18 +68,18 @@ describe("loadConfig", () => {
       expect(config.graph).toEqual({ baseUrl: "https://localhost:44321/graph/v1.0", scopes: ["https://graph.microsoft.com/User.Read", "Mail.Read"] });
     });
 
-    it("should add the missing trailing slash to the instance", () => {
+    it("adds the missing trailing slash to the instance", () => {
       const config = loadConfig({ ...validEnv, [AzureAdSetting.Instance]: "https://login.microsoftonline.us" });
       expect(config.instance).toBe("https://login.microsoftonline.us/");
       expect(config.authority).toBe(`https://login.microsoftonline.us/${TENANT}`);
     });
 
-    it("should accept any https instance, such as the local emulator with a port", () => {
+    it("accepts any https instance, such as the local emulator with a port", () => {
       const config = loadConfig({ ...validEnv, [AzureAdSetting.Instance]: "https://localhost:44321/" });
       expect(config.authority).toBe(`https://localhost:44321/${TENANT}`);
     });
 
-    it("should accept the colon form and any letter case, like ASP.NET", () => {
+    it("accepts the colon form and any letter case, like ASP.NET", () => {
       const config = loadConfig({
         "AzureAd:Instance": "https://login.microsoftonline.com/",
         AZUREAD__TENANTID: TENANT,
@@ -92,7 +92,7 @@ describe("loadConfig", () => {
       expect(config.managedIdentityClientId).toBe(UAMI);
     });
 
-    it("should use the first credential whose SourceType is SignedAssertionFromManagedIdentity", () => {
+    it("uses the first credential whose SourceType is SignedAssertionFromManagedIdentity", () => {
       const other = "99999999-9999-4999-8999-999999999999";
       const config = loadConfig({
         ...without(AzureAdSetting.SourceType, AzureAdSetting.ManagedIdentityClientId),
@@ -105,15 +105,15 @@ describe("loadConfig", () => {
       expect(config.managedIdentityClientId).toBe(other);
     });
 
-    it("should accept the enum number 7 as SourceType, as .NET's binder does", () => {
+    it("accepts the enum number 7 as SourceType, as .NET's binder does", () => {
       expect(loadConfig({ ...validEnv, [AzureAdSetting.SourceType]: "7" }).managedIdentityClientId).toBe(UAMI);
     });
 
-    it("should accept a verified domain name as the tenant", () => {
+    it("accepts a verified domain name as the tenant", () => {
       expect(loadConfig({ ...validEnv, [AzureAdSetting.TenantId]: "contoso.onmicrosoft.com" }).tenantId).toBe("contoso.onmicrosoft.com");
     });
 
-    it("should take the callback path, token exchange URL and PORT when given", () => {
+    it("takes the callback path, token exchange URL and PORT when given", () => {
       const config = loadConfig({
         ...validEnv,
         [AzureAdSetting.CallbackPath]: "/auth/callback",
@@ -123,7 +123,7 @@ describe("loadConfig", () => {
       expect(config).toMatchObject({ callbackPath: "/auth/callback", tokenExchangeUrl: "api://AzureADTokenExchangeUSGov", port: 3000 });
     });
 
-    it("should ignore settings that are not the app's", () => {
+    it("ignores settings that are not the app's", () => {
       expect(() => loadConfig({ ...validEnv, AzureAd__Domain: "contoso.com", WEBSITE_SITE_NAME: "x" })).not.toThrow();
     });
   });
@@ -165,18 +165,18 @@ describe("loadConfig", () => {
       ["an unknown Graph setting", { ...validEnv, DownstreamApis__MicrosoftGraph__Scope: "User.Read" }, /DownstreamApis__MicrosoftGraph__Scope is not a setting this app reads/],
     ];
 
-    it.each(cases)("should reject %s, naming the key and the fix", (_name, env, message) => {
+    it.each(cases)("rejects %s, naming the key and the fix", (_name, env, message) => {
       const problems = problemsOf(env);
       expect(problems.some((p) => message.test(p)), problems.join("\n")).toBe(true);
     });
 
-    it("should report every problem at once", () => {
+    it("reports every problem at once", () => {
       const problems = problemsOf({ PORT: "-1" });
       expect(problems).toHaveLength(6);
       expect(problems.join("\n")).toMatch(/Instance[\s\S]*TenantId[\s\S]*ClientId[\s\S]*SourceType[\s\S]*PORT[\s\S]*PUBLIC_BASE_URL/);
     });
 
-    it("should put every problem in the error message", () => {
+    it("puts every problem in the error message", () => {
       expect(() => loadConfig({})).toThrow(/Invalid app settings \(5 problems\):\n- AzureAd__Instance is missing/);
     });
   });

@@ -9,7 +9,7 @@ import Fastify from "fastify";
 import { easyAuthUser, platformIdentityHeaders } from "../../app/auth/easy-auth";
 import { ConfigError } from "../../app/app-config";
 import { EasyAuthHeader } from "../../contract/easy-auth";
-import { offlineConfig, useOfflineApp } from "./support/offline-app";
+import { offlineConfig, useOfflineApp } from "../support/offline-app";
 
 const OID = "7d1a0c3e-5b2f-4e8a-9c6d-0f1e2a3b4c5d";
 const TID = "00000000-0000-4000-8000-00000000feed";

@@ -4,8 +4,8 @@
  * SameSite=Lax session cookie rides along on a top-level navigation: here it always does.
  */
 import { describe, expect, it } from "vitest";
-import { me, signedInAgent, useStack } from "./support/stack";
-import { UserAgent } from "./support/user-agent";
+import { me, signedInAgent, useStack } from "../support/app-stack";
+import { UserAgent } from "../../local/user-agent";
 
 const stack = useStack();
 
@@ -28,7 +28,7 @@ describe("front-channel logout", () => {
     ["an issuer that only starts like ours", (iss, sid) => `?iss=${q(`${iss}x`)}&sid=${sid}`],
     ["the right issuer with another sid", (iss) => `?iss=${q(iss)}&sid=${crypto.randomUUID()}`],
     ["the sid twice", (iss, sid) => `?iss=${q(iss)}&sid=${sid}&sid=${sid}`],
-  ])("should end nothing given %s, and still answer 200 with the same page", async (_case, query) => {
+  ])("ends nothing given %s, and still answers 200 with the same page", async (_case, query) => {
     const { ua, iss, sid } = await signedIn();
     const page = await logout(ua, query(iss, sid));
     expect(page.status).toBe(200);
@@ -37,7 +37,7 @@ describe("front-channel logout", () => {
     expect((await me(stack, ua)).status).toBe(200);
   });
 
-  it("should end the session named by iss and sid, from a request without its cookie (Entra's iframe)", async () => {
+  it("ends the session named by iss and sid, from a request without its cookie (Entra's iframe)", async () => {
     const { ua, iss, sid } = await signedIn();
     const other = await signedIn();
     expect(other.sid).toBe(sid); // the emulator keeps single sign-on: one IdP session, one sid, two app sessions
@@ -47,7 +47,7 @@ describe("front-channel logout", () => {
     expect((await me(stack, other.ua)).status).toBe(401);
   });
 
-  it("should clear the cookie when the request's own session is the one named", async () => {
+  it("clears the cookie when the request's own session is the one named", async () => {
     const { ua, iss, sid } = await signedIn();
     await logout(ua, `?iss=${q(iss)}&sid=${sid}`);
     expect(ua.lastSetCookies.some((c) => /^session=;/.test(c))).toBe(true);

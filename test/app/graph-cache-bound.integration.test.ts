@@ -3,12 +3,12 @@
  * asks the user to sign in again instead of failing. The bound here is far below one user's tokens.
  */
 import { describe, expect, it } from "vitest";
-import { signedInAgent, useStack } from "./support/stack";
+import { signedInAgent, useStack } from "../support/app-stack";
 
 const stack = useStack({ deps: { sessions: { maxTokenCacheBytes: 512 } } });
 
 describe("a token cache over the session's bound", () => {
-  it("should keep no tokens, log it, and ask to sign in again on the page", async () => {
+  it("keeps no tokens, logs it, and asks to sign in again on the page", async () => {
     const tokenRequests = stack.emu.stats.tokenRequests;
     const { page } = await signedInAgent(stack);
     expect(page.status).toBe(200);

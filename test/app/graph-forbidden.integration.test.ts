@@ -5,12 +5,12 @@
  */
 import { describe, expect, it } from "vitest";
 import { DownstreamApiSetting } from "../../contract/settings";
-import { signedInAgent, useStack } from "./support/stack";
+import { signedInAgent, useStack } from "../support/app-stack";
 
 const stack = useStack({ settings: { [DownstreamApiSetting.GraphScopes0]: "Mail.Read" } });
 
 describe("a Graph token without a permission that reads the user", () => {
-  it("should ask for the configured scope at sign-in and show Graph's 403 as a notice with the admin-consent link", async () => {
+  it("asks for the configured scope at sign-in and shows Graph's 403 as a notice with the admin-consent link", async () => {
     const { ua, page } = await signedInAgent(stack);
     const authorize = new URL(ua.history[1]!.slice(4));
     expect(authorize.searchParams.get("scope")!.split(" ")).toEqual(expect.arrayContaining(["Mail.Read"]));

@@ -4,9 +4,9 @@
  * a clear answer for every way it fails. No token ever reaches a page, a JSON body, a cookie or the log.
  */
 import { describe, expect, it } from "vitest";
-import type { Page } from "./support/user-agent";
-import { UserAgent } from "./support/user-agent";
-import { problemCode, problemTitle, signedInAgent, useStack } from "./support/stack";
+import type { Page } from "../../local/user-agent";
+import { UserAgent } from "../../local/user-agent";
+import { problemCode, problemTitle, signedInAgent, useStack } from "../support/app-stack";
 
 const stack = useStack();
 const url = (path: string): string => `${stack.baseUrl}${path}`;
@@ -40,7 +40,7 @@ const field = (page: Page, id: string): string | undefined => new RegExp(`id="${
 const consentUrl = (): string => `${stack.emu.instance}${stack.emu.tenantId}/adminconsent?client_id=${stack.emu.registration.clientId}`;
 
 describe("the Microsoft Graph profile", () => {
-  it("should show the user's Graph profile next to the ID-token claims after sign-in, and as JSON at /me/graph", async () => {
+  it("shows the user's Graph profile next to the ID-token claims after sign-in, and as JSON at /me/graph", async () => {
     const before = stack.emu.stats.graphRequests;
     const { ua, page } = await signIn();
     expect(page.status).toBe(200);
@@ -52,14 +52,14 @@ describe("the Microsoft Graph profile", () => {
     expect(stack.emu.stats.graphRequests).toBe(before + 2);
   });
 
-  it("should ask for User.Read and offline_access besides the OpenID scopes at sign-in", async () => {
+  it("asks for User.Read and offline_access besides the OpenID scopes at sign-in", async () => {
     const ua = new UserAgent();
     const start = await ua.request(url("/signin"));
     const scopes = new URL(start.headers.get("location")!).searchParams.get("scope")!.split(" ");
     expect(scopes).toEqual(expect.arrayContaining(["openid", "profile", "offline_access", "User.Read"]));
   });
 
-  it("should reuse the session's access token while it is valid: no token request for a second page", async () => {
+  it("reuses the session's access token while it is valid: no token request for a second page", async () => {
     const { ua } = await signIn();
     const tokens = stack.emu.stats.tokenRequests;
     expect(field(await home(ua), "graph-name")).toBe("Ada Lovelace");
@@ -67,7 +67,7 @@ describe("the Microsoft Graph profile", () => {
     expect(stack.emu.stats.tokenRequests).toBe(tokens);
   });
 
-  it("should refresh an expired access token silently, presenting the managed identity's cached token as the assertion", async () => {
+  it("refreshes an expired access token silently, presenting the managed identity's cached token as the assertion", async () => {
     // Below msal-node's five-minute margin: every silent call must refresh.
     stack.emu.accessTokenLifetimeSeconds = 60;
     const { ua } = await signIn();
@@ -85,7 +85,7 @@ describe("the Microsoft Graph profile", () => {
     expect(stack.emu.stats.miRequests).toBe(miRequests);
   });
 
-  it("should present the assertion on a refresh too: Entra's FIC check refusing it shows a notice, not the profile", async () => {
+  it("presents the assertion on a refresh too: Entra's FIC check refusing it shows a notice, not the profile", async () => {
     stack.emu.accessTokenLifetimeSeconds = 60;
     const { ua } = await signIn();
     stack.emu.faults.ficNotPropagated = true;
@@ -96,7 +96,7 @@ describe("the Microsoft Graph profile", () => {
     expect(page.body).toContain('<span id="user-name">Ada Lovelace</span>');
   });
 
-  it("should share one refresh between concurrent requests of one session", async () => {
+  it("shares one refresh between concurrent requests of one session", async () => {
     stack.emu.accessTokenLifetimeSeconds = 60;
     const { ua } = await signIn();
     const before = stack.emu.stats.refreshTokenRequests;
@@ -107,7 +107,7 @@ describe("the Microsoft Graph profile", () => {
 });
 
 describe("the tokens go with the session", () => {
-  it("should forget the user's tokens at sign-out: the old session id reads no profile and costs no token or Graph request", async () => {
+  it("forgets the user's tokens at sign-out: the old session id reads no profile and costs no token or Graph request", async () => {
     const { ua, page } = await signIn();
     const session = ua.cookie(stack.baseUrl, "session")!;
     const csrf = /name="csrf" value="([^"]+)"/.exec(page.body)![1]!;
@@ -121,7 +121,7 @@ describe("the tokens go with the session", () => {
 });
 
 describe("when Graph cannot be called", () => {
-  it("should end the session and ask to sign in again when the refresh token was revoked (AADSTS50173)", async () => {
+  it("ends the session and asks to sign in again when the refresh token was revoked (AADSTS50173)", async () => {
     stack.emu.accessTokenLifetimeSeconds = 60;
     const { ua } = await signIn();
     expect(stack.emu.revokeRefreshTokens()).toBeGreaterThan(0);
@@ -137,7 +137,7 @@ describe("when Graph cannot be called", () => {
     expect(field((await signIn()).page, "graph-name")).toBe("Ada Lovelace");
   });
 
-  it("should answer /me/graph with 401 sign_in_required after a revocation", async () => {
+  it("answers /me/graph with 401 sign_in_required after a revocation", async () => {
     stack.emu.accessTokenLifetimeSeconds = 60;
     const { ua } = await signIn();
     stack.emu.revokeRefreshTokens();
@@ -145,7 +145,7 @@ describe("when Graph cannot be called", () => {
     expect((await home(ua)).body).toContain('id="sign-in"');
   });
 
-  it("should show the consent page with the tenant's admin-consent link when nobody consented (AADSTS65001 at sign-in)", async () => {
+  it("shows the consent page with the tenant's admin-consent link when nobody consented (AADSTS65001 at sign-in)", async () => {
     stack.emu.faults.consentMissing = true;
     const { page } = await signIn();
     expect(page.status).toBe(403);
@@ -154,7 +154,7 @@ describe("when Graph cannot be called", () => {
     expect(page.body).toContain(`<a id="admin-consent-link" href="${consentUrl().replaceAll("&", "&amp;")}">`);
   });
 
-  it("should keep the page and link admin consent when consent goes missing after sign-in (AADSTS65001 on refresh)", async () => {
+  it("keeps the page and links admin consent when consent goes missing after sign-in (AADSTS65001 on refresh)", async () => {
     stack.emu.accessTokenLifetimeSeconds = 60;
     const { ua } = await signIn();
     stack.emu.faults.consentMissing = true;
@@ -165,7 +165,7 @@ describe("when Graph cannot be called", () => {
     expect(await graphJson(ua)).toMatchObject({ status: 403, body: { error: "consent_required", adminConsentUrl: consentUrl() } });
   });
 
-  it("should still render the page, with a notice, when Graph is unreachable", async () => {
+  it("still renders the page, with a notice, when Graph is unreachable", async () => {
     const { ua } = await signIn();
     stack.emu.faults.graphDown = true;
     const page = await home(ua);
@@ -179,7 +179,7 @@ describe("when Graph cannot be called", () => {
     [503, "serviceNotAvailable"],
     [500, "generalException"],
     [429, "TooManyRequests"],
-  ])("should still render the page, with a notice, when Graph answers %i", async (status, code) => {
+  ])("still renders the page, with a notice, when Graph answers %i", async (status, code) => {
     const { ua } = await signIn();
     stack.emu.faults.graph = { status, retryAfterSeconds: 2 };
     const page = await home(ua);
@@ -190,7 +190,7 @@ describe("when Graph cannot be called", () => {
     expect(await graphJson(ua)).toMatchObject({ status: 503, body: { error: "graph_unavailable", code } });
   });
 
-  it("should explain a 401 from Graph (the access token rejected) and keep the session", async () => {
+  it("explains a 401 from Graph (the access token rejected) and keeps the session", async () => {
     const { ua } = await signIn();
     stack.emu.faults.graph = { status: 401 };
     const page = await home(ua);
@@ -204,7 +204,7 @@ describe("when Graph cannot be called", () => {
 });
 
 describe("tokens stay on the server", () => {
-  it("should put no token in any page, JSON body or cookie, and none in any log line", () => {
+  it("puts no token in any page, JSON body or cookie, and none in any log line", () => {
     expect(seen.length).toBeGreaterThan(30);
     for (const text of seen) expect(text).not.toMatch(TOKEN);
     expect(stack.logs.length).toBeGreaterThan(20);

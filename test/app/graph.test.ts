@@ -15,7 +15,7 @@ const config = loadConfig({
 });
 
 describe("adminConsentUrl", () => {
-  it("should be the tenant-wide admin-consent endpoint of the app's instance and tenant, with its client ID", () => {
+  it("is the tenant-wide admin-consent endpoint of the app's instance and tenant, with its client ID", () => {
     expect(adminConsentUrl(config)).toBe("https://login.microsoftonline.us/contoso.onmicrosoft.us/adminconsent?client_id=0b1e2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d");
   });
 });
@@ -29,7 +29,7 @@ describe("explainTokenFailure", () => {
     ["a FIC subject mismatch on refresh", new ServerError("invalid_client", "", "AADSTS700213: No matching federated identity record found", undefined, "700213"), "config", "AADSTS700213"],
     ["the managed identity endpoint down", new ManagedIdentityError(AppReadinessReason.MiUnavailable, "http://127.0.0.1/msi/token: fetch failed"), "unavailable", undefined],
     ["anything else", new Error("socket hang up"), "unavailable", undefined],
-  ])("should explain %s", (_what, error, kind, code) => {
+  ])("explains %s", (_what, error, kind, code) => {
     const problem = explainTokenFailure(error, config);
     expect(problem.kind).toBe(kind);
     expect(problem.code).toBe(code);

@@ -47,7 +47,7 @@ describe("validateIdToken: authorized party and issued-at", () => {
     ["an audience array of one, no azp", { aud: [CLIENT] }, "its audience is a list and it names no authorized party (azp)"],
     ["several audiences, azp = another client", { aud: [CLIENT, OTHER], azp: OTHER }, `its authorized party (azp "${OTHER}") is not this app's client ID "${CLIENT}"`],
     ["one audience, azp = another client", { azp: OTHER }, `its authorized party (azp "${OTHER}") is not this app's client ID "${CLIENT}"`],
-  ] as const)("should judge a token with %s", async (_name, overrides, result) => {
+  ] as const)("judges a token with %s", async (_name, overrides, result) => {
     expect(await outcome(overrides as JWTPayload)).toBe(result);
   });
 
@@ -56,7 +56,7 @@ describe("validateIdToken: authorized party and issued-at", () => {
     ["issued 50 s ahead (within the 60 s tolerance)", NOW + 50, "accepted"],
     ["issued 5 minutes ahead", NOW + 300, "its issued-at time (iat) is in the future"],
     ["issued a day ahead", NOW + 86_400, "its issued-at time (iat) is in the future"],
-  ])("should judge a token %s", async (_name, iat, result) => {
+  ])("judges a token %s", async (_name, iat, result) => {
     expect(await outcome({ iat, nbf: undefined })).toBe(result);
   });
 });

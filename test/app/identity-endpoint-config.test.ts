@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig, type Env } from "../../app/app-config";
-import { offlineConfig } from "./support/offline-app";
+import { offlineConfig } from "../support/offline-app";
 
 function problems(env: Env): string[] {
   try {
@@ -24,11 +24,11 @@ describe("IDENTITY_ENDPOINT", () => {
     ["App Service on older Linux workers (container bridge)", "http://172.16.2.6:8081/msi/token"],
     ["Container Apps", "http://localhost:42356/msi/token"],
     ["IPv6 loopback", "http://[::1]:8081/msi/token"],
-  ])("should accept %s: %s", (_name, endpoint) => {
+  ])("accepts %s: %s", (_name, endpoint) => {
     expect(offlineConfig({ IDENTITY_ENDPOINT: endpoint }).identityEndpoint).toBe(endpoint);
   });
 
-  it("should be undefined when the platform set none (no identity attached)", () => {
+  it("is undefined when the platform set none (no identity attached)", () => {
     expect(offlineConfig().identityEndpoint).toBeUndefined();
   });
 
@@ -41,14 +41,14 @@ describe("IDENTITY_ENDPOINT", () => {
     ["credentials in the URL", "http://user:pw@127.0.0.1:8081/msi/token"],
     ["a query", "http://127.0.0.1:8081/msi/token?resource=x"],
     ["not a URL", "127.0.0.1:8081"],
-  ])("should refuse %s, naming the setting and the opt-in", (_name, endpoint) => {
+  ])("refuses %s, naming the setting and the opt-in", (_name, endpoint) => {
     const found = problems({ IDENTITY_ENDPOINT: endpoint });
     expect(found).toHaveLength(1);
     expect(found[0]).toMatch(/^IDENTITY_ENDPOINT /);
     expect(found[0]).toMatch(/remove|App Service/);
   });
 
-  it("should accept another origin over https only when IDENTITY_ENDPOINT_ANY_ORIGIN=true", () => {
+  it("accepts another origin over https only when IDENTITY_ENDPOINT_ANY_ORIGIN=true", () => {
     const endpoint = "https://mi.example.test/msi/token";
     expect(problems({ IDENTITY_ENDPOINT: endpoint })[0]).toContain("IDENTITY_ENDPOINT_ANY_ORIGIN=true");
     expect(offlineConfig({ IDENTITY_ENDPOINT: endpoint, IDENTITY_ENDPOINT_ANY_ORIGIN: "true" }).identityEndpoint).toBe(endpoint);
@@ -56,13 +56,13 @@ describe("IDENTITY_ENDPOINT", () => {
     expect(problems({ IDENTITY_ENDPOINT: "http://user:pw@mi.example.test/", IDENTITY_ENDPOINT_ANY_ORIGIN: "true" })[0]).toMatch(/credentials/);
   });
 
-  it("should refuse an opt-in value that is neither true nor false", () => {
+  it("refuses an opt-in value that is neither true nor false", () => {
     expect(problems({ IDENTITY_ENDPOINT_ANY_ORIGIN: "yes" })).toEqual([
       'IDENTITY_ENDPOINT_ANY_ORIGIN is "yes": set it to true or false, or leave it unset (false).',
     ]);
   });
 
-  it("should report it with every other problem at once", () => {
+  it("reports it with every other problem at once", () => {
     expect(() => loadConfig({ IDENTITY_ENDPOINT: "http://evil.example/" })).toThrow(/IDENTITY_ENDPOINT is "http:\/\/evil.example\/"/);
   });
 });

@@ -53,7 +53,7 @@ afterAll(async () => {
 });
 
 describe("the managed-identity request", () => {
-  it.each([301, 302, 307, 308])("should not follow a %i redirect, so the identity header and the token stay at the endpoint", async (status) => {
+  it.each([301, 302, 307, 308])("does not follow a %i redirect, so the identity header and the token stay at the endpoint", async (status) => {
     const before = endpoint.requests.length;
     answer = (res) => res.writeHead(status, { location: elsewhere.url }).end();
     const failure = await provider.getAssertion({ fresh: true }).catch((error: unknown) => error);
@@ -64,7 +64,7 @@ describe("the managed-identity request", () => {
     expect(elsewhere.requests).toHaveLength(0);
   });
 
-  it("should still take the endpoint's own token, sending it the identity header", async () => {
+  it("still takes the endpoint's own token, sending it the identity header", async () => {
     answer = (res) => res.writeHead(200, { "content-type": "application/json" }).end(token("token-from-endpoint"));
     expect(await provider.getAssertion({ fresh: true })).toBe("token-from-endpoint");
     expect(endpoint.requests.at(-1)?.["x-identity-header"]).toBe(IDENTITY_HEADER);
@@ -79,13 +79,13 @@ describe("the managed-identity network client", () => {
     ["another origin (IMDS)", "http://169.254.169.254/metadata/identity/oauth2/token?resource=x"],
     ["another path on the endpoint's origin", "http://127.0.0.1:1/other?resource=x"],
     ["the same path over https", "https://127.0.0.1:1/msi/token?resource=x"],
-  ])("should refuse a GET to %s before sending anything", async (_name, url) => {
+  ])("refuses a GET to %s before sending anything", async (_name, url) => {
     await expect(client().sendGetRequestAsync(url, { headers: { "X-IDENTITY-HEADER": IDENTITY_HEADER } })).rejects.toMatchObject({
       errorCode: "managed_identity_endpoint_refused",
     });
   });
 
-  it("should refuse any POST", async () => {
+  it("refuses any POST", async () => {
     await expect(client().sendPostRequestAsync("http://127.0.0.1:1/msi/token", {})).rejects.toMatchObject({ errorCode: "managed_identity_endpoint_refused" });
   });
 });

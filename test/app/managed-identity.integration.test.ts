@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { READINESS_ADVICE } from "../../contract/readiness";
-import { problemFix, problemTitle, signedInAgent, useStack } from "./support/stack";
-import { UserAgent, type Page } from "./support/user-agent";
+import { problemFix, problemTitle, signedInAgent, useStack } from "../support/app-stack";
+import { UserAgent, type Page } from "../../local/user-agent";
 
 // /readyz never reuses a result here: each call checks the endpoint again (test/app/readyz.integration.test.ts covers the cache).
 const stack = useStack({ emulator: { tokenLifetimeSeconds: 120 }, deps: { readiness: { successTtlMs: 0, failureTtlMs: 0 } } });
@@ -28,7 +28,7 @@ async function miRequestsDuring(action: () => Promise<unknown>): Promise<number>
 describe("managed identity endpoint faults", () => {
   // A sign-in here is two token requests, each presenting the assertion: the code redemption, and the home page's
   // Graph token lookup (msal-node resolves the assertion before it looks in the cache).
-  it("should sign in with a fresh MI token each time the cached one is due for refresh", async () => {
+  it("signs in with a fresh MI token each time the cached one is due for refresh", async () => {
     expect(await miRequestsDuring(() => signedInAgent(stack))).toBe(2);
     expect(await miRequestsDuring(() => signedInAgent(stack))).toBe(2);
   });
@@ -37,7 +37,7 @@ describe("managed identity endpoint faults", () => {
     [500, undefined],
     [503, 1],
     [429, 1],
-  ])("should retry MI %i (Retry-After %s) and still sign in", async (status, retryAfterSeconds) => {
+  ])("retries MI %i (Retry-After %s) and still signs in", async (status, retryAfterSeconds) => {
     stack.emu.faults.mi = { status, times: 2, ...(retryAfterSeconds ? { retryAfterSeconds } : {}) };
     let page: Page | undefined;
     const requests = await miRequestsDuring(async () => ({ page } = await signedInAgent(stack)));
@@ -45,7 +45,7 @@ describe("managed identity endpoint faults", () => {
     expect(requests).toBe(4); // two failures and a success for the redemption, one for the home page's Graph token
   });
 
-  it("should show a clear page when the MI endpoint keeps failing, and report not ready until it recovers", async () => {
+  it("shows a clear page when the MI endpoint keeps failing, and reports not ready until it recovers", async () => {
     stack.emu.faults.mi = { status: 429, retryAfterSeconds: 1 };
     const page = await new UserAgent().navigate(url("/signin"));
     expect(page.status).toBe(503);
@@ -62,7 +62,7 @@ describe("managed identity endpoint faults", () => {
     expect((await signedInAgent(stack)).page.body).toContain("Ada Lovelace");
   });
 
-  it("should show a clear page when the MI endpoint is down, and report not ready until it is back", async () => {
+  it("shows a clear page when the MI endpoint is down, and reports not ready until it is back", async () => {
     stack.emu.faults.miDown = true;
     const page = await new UserAgent().navigate(url("/signin"));
     expect(page.status).toBe(503);
@@ -79,7 +79,7 @@ describe("managed identity endpoint faults", () => {
     expect((await signedInAgent(stack)).page.body).toContain("Ada Lovelace");
   });
 
-  it("should explain an identity the endpoint does not know (wrong ManagedIdentityClientId)", async () => {
+  it("explains an identity the endpoint does not know (wrong ManagedIdentityClientId)", async () => {
     const uami = { ...stack.emu.registration.uami };
     stack.emu.registration.uami = { ...uami, clientId: "00000000-0000-4000-8000-000000000000" };
     try {
@@ -92,7 +92,7 @@ describe("managed identity endpoint faults", () => {
     }
   });
 
-  it("should never put a token in /readyz", async () => {
+  it("never puts a token in /readyz", async () => {
     const ready = await readyz();
     expect(ready.status).toBe(200);
     expect(ready.raw).not.toMatch(/eyJ/);

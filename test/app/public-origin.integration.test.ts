@@ -9,8 +9,8 @@ import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../app/app";
 import { ConfigError, type Env } from "../../app/app-config";
-import { offlineConfig } from "./support/offline-app";
-import { rawRequest, setCookies, type RawResponse } from "./support/raw-http";
+import { offlineConfig } from "../support/offline-app";
+import { rawRequest, setCookies, type RawResponse } from "../support/raw-http";
 
 const APP_SERVICE_HOST = "app-x1.azurewebsites.net";
 const CUSTOM_DOMAIN = "www.contoso.example";
@@ -54,7 +54,7 @@ describe("on App Service (WEBSITE_HOSTNAME set by the platform, a custom domain 
     ["the right host on another port", { host: `${APP_SERVICE_HOST}:8443` }],
     ["a suffix of the right host", { host: `evil.${APP_SERVICE_HOST}` }],
     ["a malformed Host", { host: "evil.example/<x>" }],
-  ])("should refuse /signin with %s: 400 page, no redirect", async (_case, headers) => {
+  ])("refuses /signin with %s: 400 page, no redirect", async (_case, headers) => {
     const res = await rawRequest(app.url, "/signin", { headers });
     expect(res.status).toBe(400);
     expect(title(res)).toBe("Unknown host");
@@ -68,27 +68,27 @@ describe("on App Service (WEBSITE_HOSTNAME set by the platform, a custom domain 
     ["no X-Forwarded-Proto at all", { host: APP_SERVICE_HOST }, `https://${APP_SERVICE_HOST}/signin-oidc`],
     ["the host in another letter case", { host: APP_SERVICE_HOST.toUpperCase() }, `https://${APP_SERVICE_HOST}/signin-oidc`],
     ["the custom domain from AllowedHosts", { host: CUSTOM_DOMAIN, "x-forwarded-proto": "http" }, `https://${CUSTOM_DOMAIN}/signin-oidc`],
-  ])("should build an https redirect URI from configuration with %s", async (_case, headers, expected) => {
+  ])("builds an https redirect URI from configuration with %s", async (_case, headers, expected) => {
     const res = await rawRequest(app.url, "/signin", { headers });
     expect(res.status).toBe(302);
     expect(redirectUri(res)).toBe(expected);
   });
 
-  it("should set __Host- Secure cookies whatever X-Forwarded-Proto says", async () => {
+  it("sets __Host- Secure cookies whatever X-Forwarded-Proto says", async () => {
     const res = await rawRequest(app.url, "/signin", { headers: { host: APP_SERVICE_HOST, "x-forwarded-proto": "http" } });
     const [cookie] = setCookies(res);
     expect(cookie?.name).toBe("__Host-signin");
     expect(cookie?.attributes.has("secure")).toBe(true);
   });
 
-  it("should log the address the front end saw, not a client-chosen X-Forwarded-For entry", async () => {
+  it("logs the address the front end saw, not a client-chosen X-Forwarded-For entry", async () => {
     await rawRequest(app.url, "/?probe=xff", { headers: { host: APP_SERVICE_HOST, "x-forwarded-for": "6.6.6.6, 203.0.113.9:50123" } });
     const line = app.logs.map((l) => JSON.parse(l) as { req?: { url: string; remoteAddress: string } }).find((l) => l.req?.url === "/?probe=xff");
     expect(line?.req?.remoteAddress).toBe("203.0.113.9:50123");
     expect(app.logs.join("\n")).not.toContain("6.6.6.6");
   });
 
-  it("should answer the health check whatever host the platform's probe sends", async () => {
+  it("answers the health check whatever host the platform's probe sends", async () => {
     expect((await rawRequest(app.url, "/healthz", { headers: { host: "10.0.0.5:8080" } })).status).toBe(200);
   });
 });
@@ -96,7 +96,7 @@ describe("on App Service (WEBSITE_HOSTNAME set by the platform, a custom domain 
 describe("outside App Service (PUBLIC_BASE_URL)", () => {
   const app = listening({ PUBLIC_BASE_URL: "http://localhost:3000" });
 
-  it("should build the redirect URI from PUBLIC_BASE_URL and ignore X-Forwarded-* from a direct client", async () => {
+  it("builds the redirect URI from PUBLIC_BASE_URL and ignores X-Forwarded-* from a direct client", async () => {
     const res = await rawRequest(app.url, "/signin", {
       headers: { host: "localhost:3000", "x-forwarded-host": "evil.example", "x-forwarded-proto": "https", "x-forwarded-for": "6.6.6.6" },
     });
@@ -142,7 +142,7 @@ describe("public origin settings", () => {
     ["a local run's base URL", { PUBLIC_BASE_URL: "http://localhost:3000/" }, ["http://localhost:3000"]],
     ["loopback aliases of a local run", { PUBLIC_BASE_URL: "http://localhost:3000", AllowedHosts: "127.0.0.1;[::1]" }, ["http://localhost:3000", "http://127.0.0.1:3000", "http://[::1]:3000"]],
     ["an https base URL anywhere", { PUBLIC_BASE_URL: "https://app.contoso.example" }, ["https://app.contoso.example"]],
-  ])("should accept %s", (_case, env, origins) => {
+  ])("accepts %s", (_case, env, origins) => {
     expect(offlineConfig({ ...base, ...env }).publicOrigins).toEqual(origins);
   });
 
@@ -158,7 +158,7 @@ describe("public origin settings", () => {
     ["a port in AllowedHosts", { WEBSITE_HOSTNAME: APP_SERVICE_HOST, AllowedHosts: "www.contoso.example:444" }, /is not a host name/],
     ["a non-loopback AllowedHosts entry beside an http base URL", { PUBLIC_BASE_URL: "http://localhost:3000", AllowedHosts: CUSTOM_DOMAIN }, /AllowedHosts entry "www\.contoso\.example" would be served over http/],
     ["a malformed WEBSITE_HOSTNAME", { WEBSITE_HOSTNAME: "https://x.azurewebsites.net" }, /WEBSITE_HOSTNAME .* is not a host name/],
-  ])("should refuse %s, naming the setting and the fix", (_case, env, message) => {
+  ])("refuses %s, naming the setting and the fix", (_case, env, message) => {
     let error: unknown;
     try {
       offlineConfig({ ...base, ...env });

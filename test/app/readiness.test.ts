@@ -12,7 +12,7 @@ describe("graphScopeForInstance", () => {
     [clouds.china.instance, "https://microsoftgraph.chinacloudapi.cn/.default"],
     ["https://LOGIN.microsoftonline.us", "https://graph.microsoft.us/.default"],
     ["https://localhost:8443/", "https://graph.microsoft.com/.default"],
-  ])("should ask %s for %s", (instance, scope) => {
+  ])("asks %s for %s", (instance, scope) => {
     expect(graphScopeForInstance(instance)).toBe(scope);
   });
 });
@@ -27,7 +27,7 @@ describe("classifyChainFailure", () => {
     ["no connection to Entra", new AuthError("network_error", "", "Network request failed: fetch failed"), "entra_unavailable"],
     ["the managed identity", new ManagedIdentityError("mi_identity_not_found", "HTTP 400 from http://127.0.0.1:1/msi/token: Unable to load the proper Managed Identity."), "mi_identity_not_found"],
     ["anything else", new Error("boom"), "entra_rejected"],
-  ])("should report %s as its contract code", (_name, error, reason) => {
+  ])("reports %s as its contract code", (_name, error, reason) => {
     const result = classifyChainFailure(error);
     expect(result.reason).toBe(reason);
     expect(result.detail).toBeTruthy();

@@ -6,8 +6,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { READINESS_ADVICE } from "../../contract/readiness";
-import { GUARD_MARKER, type HttpsFake, type RunResult, runScript, scratch, startHttps } from "../deploy/support/harness";
-import { useStack } from "./support/stack";
+import { GUARD_MARKER, type HttpsFake, type RunResult, runScript, scratch, startHttps } from "../support/deploy-harness";
+import { useStack } from "../support/app-stack";
 
 // Failures are reused for 200 ms instead of 10 s, so the propagation case ends quickly; successes are not reused.
 const stack = useStack({ deps: { readiness: { successTtlMs: 0, failureTtlMs: 200 } } });
@@ -49,14 +49,14 @@ async function waitReady(): Promise<RunResult> {
 }
 
 describe("wait-ready against the app and the emulator", () => {
-  it("should finish when the app has proved the trust chain", async () => {
+  it("finishes when the app has proved the trust chain", async () => {
     const result = await waitReady();
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("ready: the managed identity's token was accepted by Entra as the app's credential");
     expect(answers).toEqual(["ok"]);
   });
 
-  it("should keep waiting while the federated credential propagates (AADSTS70021) and finish once it has", async () => {
+  it("keeps waiting while the federated credential propagates (AADSTS70021) and finishes once it has", async () => {
     stack.emu.faults.ficNotPropagated = true;
     onAnswer = (reason) => {
       if (answers.filter((r) => r === reason).length === 3 && reason === "fic_propagating") stack.emu.faults.ficNotPropagated = false;
@@ -68,7 +68,7 @@ describe("wait-ready against the app and the emulator", () => {
     expect(answers.at(-1)).toBe("ok");
   });
 
-  it("should fail at once with the fix when the FIC's subject is the identity's client ID (AADSTS700213)", async () => {
+  it("fails at once with the fix when the FIC's subject is the identity's client ID (AADSTS700213)", async () => {
     const fic = stack.emu.registration.fic;
     stack.emu.registration.fic = { ...fic, subject: stack.emu.registration.uami.clientId };
     try {

@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { parseReadinessBody } from "../../contract/readiness";
-import { useStack } from "./support/stack";
+import { useStack } from "../support/app-stack";
 
 const SUCCESS_TTL_MS = 5 * 60_000;
 const FAILURE_TTL_MS = 10_000;
@@ -42,7 +42,7 @@ const READY = { status: 200, body: { status: "ready", reason: "ok" } };
 const notReady = (reason: string) => ({ status: 503, body: { status: "not_ready", reason } });
 
 describe("/readyz", () => {
-  it("should report ready after one client-credentials request, however many /readyz arrive at once", async () => {
+  it("reports ready after one client-credentials request, however many /readyz arrive at once", async () => {
     const miBefore = stack.emu.stats.miRequests;
     let answers: Array<{ status: number; body: unknown }> = [];
     const requests = await entraRequestsDuring(async () => {
@@ -53,14 +53,14 @@ describe("/readyz", () => {
     expect(stack.emu.stats.miRequests - miBefore).toBe(1);
   });
 
-  it("should answer from the cache for five minutes after a success, then check again", async () => {
+  it("answers from the cache for five minutes after a success, then check again", async () => {
     after(SUCCESS_TTL_MS - 2);
     expect(await entraRequestsDuring(() => Promise.all([readyz(), readyz(), readyz()]))).toBe(0);
     after(1);
     expect(await entraRequestsDuring(() => Promise.all([readyz(), readyz(), readyz()]))).toBe(1);
   });
 
-  it("should report a FIC that breaks after a success once the success period ends, not hide it behind msal-node's cached token", async () => {
+  it("reports a FIC that breaks after a success once the success period ends, not hide it behind msal-node's cached token", async () => {
     after(SUCCESS_TTL_MS);
     expect(await readyz()).toEqual(READY);
     const fic = stack.emu.registration.fic;
@@ -78,7 +78,7 @@ describe("/readyz", () => {
     }
   });
 
-  it("should report fic_propagating while Entra answers AADSTS70021, cache it briefly, and report ready once it has propagated", async () => {
+  it("reports fic_propagating while Entra answers AADSTS70021, cache it briefly, and reports ready once it has propagated", async () => {
     after(FAILURE_TTL_MS);
     stack.emu.faults.ficNotPropagated = true;
     let answers: Array<{ status: number; body: unknown }> = [];
@@ -96,7 +96,7 @@ describe("/readyz", () => {
     expect(await readyz()).toEqual(READY);
   });
 
-  it("should report mi_unavailable when the managed-identity endpoint is down, though msal-node holds a valid token", async () => {
+  it("reports mi_unavailable when the managed-identity endpoint is down, though msal-node holds a valid token", async () => {
     after(SUCCESS_TTL_MS);
     stack.emu.faults.miDown = true;
     expect(await entraRequestsDuring(async () => expect(await readyz()).toEqual(notReady("mi_unavailable")))).toBe(0);
@@ -108,13 +108,13 @@ describe("/readyz", () => {
     expect(await readyz()).toEqual(READY);
   });
 
-  it("should report entra_unavailable when Entra's token endpoint drops the connection", async () => {
+  it("reports entra_unavailable when Entra's token endpoint drops the connection", async () => {
     after(SUCCESS_TTL_MS);
     stack.emu.faults.tokenEndpointDown = true;
     expect(await readyz()).toEqual(notReady("entra_unavailable"));
   });
 
-  it("should never put an ID, a URL or a token in any /readyz body above: only the contract's status and code", () => {
+  it("never puts an ID, a URL or a token in any /readyz body above: only the contract's status and code", () => {
     const reg = stack.emu.registration;
     const ids = [stack.emu.tenantId, reg.clientId, reg.uami.clientId, reg.uami.principalId, reg.servicePrincipalId];
     expect(bodies.length).toBeGreaterThan(60);

@@ -3,8 +3,8 @@
  * hanging, reconnects by itself, and signed-in sessions survive the restart (AOF on).
  */
 import { expect, it } from "vitest";
-import { describeWithRedis, eventually, useRedisStack } from "./support/redis-stack";
-import { UserAgent } from "./support/user-agent";
+import { describeWithRedis, eventually, useRedisStack } from "../support/redis-stack";
+import { UserAgent } from "../../local/user-agent";
 
 const stack = useRedisStack({ instances: 1 });
 const url = (path: string): string => `${stack.baseUrl}${path}`;

@@ -4,8 +4,8 @@
  */
 import { createHash } from "node:crypto";
 import { expect, it } from "vitest";
-import { describeWithRedis, useRedisStack } from "./support/redis-stack";
-import { UserAgent } from "./support/user-agent";
+import { describeWithRedis, useRedisStack } from "../support/redis-stack";
+import { UserAgent } from "../../local/user-agent";
 
 const stack = useRedisStack({ instances: 2 });
 const url = (path: string): string => `${stack.baseUrl}${path}`;

@@ -11,8 +11,8 @@ import { SESSION_REDIS_EVICTION_POLICY } from "../../contract/catalogue";
 import { randomId } from "../../app/random-id";
 import { createRedisStores } from "../../app/stores/redis";
 import { StoreUnavailableError, type SessionLimits, type Stores } from "../../app/stores/types";
-import { startLocalRedis, type LocalRedis } from "../../local/redis";
-import { describeWithRedis, eventually, REDIS_RESOURCE } from "./support/redis-stack";
+import { LOCAL_REDIS_RESOURCE, startLocalRedis, type LocalRedis } from "../../local/redis";
+import { describeWithRedis, eventually } from "../support/redis-stack";
 
 interface TestSession {
   readonly claims: { readonly iss?: unknown; readonly tid?: unknown; readonly oid?: unknown };
@@ -36,7 +36,7 @@ async function stores(limits: Partial<SessionLimits> = {}, now?: () => number) {
   await redis.allowToken(token, Date.now() / 1000 + 3600);
   const created = createRedisStores<TestSession, unknown>(
     {
-      target: { host: redis.host, port: redis.port, username: USER, resource: REDIS_RESOURCE },
+      target: { host: redis.host, port: redis.port, username: USER, resource: LOCAL_REDIS_RESOURCE },
       tokens: { getToken: async () => ({ token, expiresOn: new Date(Date.now() + 3_600_000) }) },
       log: pino({ level: "silent" }),
       tls: { ca: redis.caPem },

@@ -8,8 +8,8 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { randomId } from "../../app/random-id";
 import { createRedisStores } from "../../app/stores/redis";
 import type { SessionLimits, SignInAttemptLimits, Stores } from "../../app/stores/types";
-import { startLocalRedis, type LocalRedis } from "../../local/redis";
-import { describeWithRedis, eventually, REDIS_RESOURCE } from "./support/redis-stack";
+import { startLocalRedis, type LocalRedis, LOCAL_REDIS_RESOURCE } from "../../local/redis";
+import { describeWithRedis, eventually } from "../support/redis-stack";
 
 interface TestSession {
   readonly claims: { readonly iss?: unknown; readonly name?: string };
@@ -28,7 +28,7 @@ async function stores(sessions: Partial<SessionLimits> = {}, attempts: Partial<S
   await redis.allowToken(token, Date.now() / 1000 + 3600);
   const created = createRedisStores<TestSession, { n: number }>(
     {
-      target: { host: redis.host, port: redis.port, username: USER, resource: REDIS_RESOURCE },
+      target: { host: redis.host, port: redis.port, username: USER, resource: LOCAL_REDIS_RESOURCE },
       tokens: { getToken: async () => ({ token, expiresOn: new Date(Date.now() + 3_600_000) }) },
       log: pino({ level: "silent" }),
       tls: { ca: redis.caPem },

@@ -4,8 +4,8 @@
  * token only until it expires, as Azure does.
  */
 import { expect, it } from "vitest";
-import { describeWithRedis, eventually, useRedisStack } from "./support/redis-stack";
-import { UserAgent } from "./support/user-agent";
+import { describeWithRedis, eventually, useRedisStack } from "../support/redis-stack";
+import { UserAgent } from "../../local/user-agent";
 
 const TOKEN_SECONDS = 8;
 const stack = useRedisStack({ instances: 1, emulator: { tokenLifetimeSeconds: TOKEN_SECONDS } });

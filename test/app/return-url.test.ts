@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { sanitiseReturnUrl } from "../../app/return-url";
 
 describe("sanitiseReturnUrl", () => {
-  it("should default to / when absent or empty", () => {
+  it("defaults to / when absent or empty", () => {
     expect(sanitiseReturnUrl(undefined)).toBe("/");
     expect(sanitiseReturnUrl("")).toBe("/");
   });
@@ -13,7 +13,7 @@ describe("sanitiseReturnUrl", () => {
     ["/reports?year=2026#q3", "/reports?year=2026#q3"],
     ["/a/../b", "/b"],
     ["/%2F%2Fevil.example", "/%2F%2Fevil.example"],
-  ])("should accept the same-origin path %s", (input, output) => {
+  ])("accepts the same-origin path %s", (input, output) => {
     expect(sanitiseReturnUrl(input)).toBe(output);
   });
 
@@ -32,7 +32,7 @@ describe("sanitiseReturnUrl", () => {
     ["a dot-segment trick", "/.//evil.example"],
     ["a space", "/ /evil.example"],
     ["a very long URL", `/${"a".repeat(3000)}`],
-  ])("should refuse %s", (_name, input) => {
+  ])("refuses %s", (_name, input) => {
     expect(sanitiseReturnUrl(input)).toBeUndefined();
   });
 });

@@ -5,20 +5,20 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../app/app-config";
 import { isReservedAppPath, RESERVED_APP_PATHS } from "../../contract/routes";
-import { offlineConfig, useOfflineApp } from "./support/offline-app";
+import { offlineConfig, useOfflineApp } from "../support/offline-app";
 
 const CALLBACK_PATH = "/auth/callback";
 const offline = useOfflineApp(offlineConfig({ AzureAd__CallbackPath: CALLBACK_PATH }));
 
 describe("reserved app paths", () => {
-  it("should reserve every route the app registers, except the configured callback path", () => {
+  it("reserves every route the app registers, except the configured callback path", () => {
     const registered = new Set(offline.routes);
     expect(registered).toContain(CALLBACK_PATH);
     registered.delete(CALLBACK_PATH);
     expect([...registered].filter((path) => !isReservedAppPath(path))).toEqual([]);
   });
 
-  it("should reserve no path the app does not register", () => {
+  it("reserves no path the app does not register", () => {
     expect(RESERVED_APP_PATHS.filter((path) => !offline.routes.includes(path))).toEqual([]);
   });
 
@@ -30,11 +30,11 @@ describe("reserved app paths", () => {
     ["/signin-oidc", false],
     ["/publicity", false],
     ["/signin/callback", false],
-  ])("should say whether %s is the app's own path (%s)", (path, reserved) => {
+  ])("says whether %s is the app's own path (%s)", (path, reserved) => {
     expect(isReservedAppPath(path)).toBe(reserved);
   });
 
-  it.each(RESERVED_APP_PATHS)("should refuse %s as the callback path at start-up", (path) => {
+  it.each(RESERVED_APP_PATHS)("refuses %s as the callback path at start-up", (path) => {
     expect(() => offlineConfig({ AzureAd__CallbackPath: path })).toThrow(ConfigError);
   });
 });

@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp, SERVER_TIMEOUTS } from "../../app/app";
-import { offlineConfig } from "./support/offline-app";
+import { offlineConfig } from "../support/offline-app";
 
 const GIVE_UP_MS = 5000;
 let app: FastifyInstance;
@@ -59,26 +59,26 @@ function slowClient(start: string, trickle = ""): Promise<{ closedByServer: bool
 }
 
 describe("server timeouts", () => {
-  it("should close a connection whose headers trickle in", async () => {
+  it("closes a connection whose headers trickle in", async () => {
     const { closedByServer, answer } = await slowClient("GET / HTTP/1.1\r\nHost: localhost\r\nX-Slow: ", "abcdefgh");
     expect(closedByServer).toBe(true);
     expect(answer).toMatch(/^HTTP\/1\.1 408/);
   });
 
-  it("should close a connection whose body trickles in (1 byte per 100 ms)", async () => {
+  it("closes a connection whose body trickles in (1 byte per 100 ms)", async () => {
     const head = "POST /signin-oidc HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\n";
     const { closedByServer, answer } = await slowClient(head, "state=x&");
     expect(closedByServer).toBe(true);
     expect(answer).toMatch(/^HTTP\/1\.1 408/);
   });
 
-  it("should close an idle keep-alive connection after a complete request", async () => {
+  it("closes an idle keep-alive connection after a complete request", async () => {
     const { closedByServer, answer } = await slowClient("GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: keep-alive\r\n\r\n");
     expect(answer).toMatch(/^HTTP\/1\.1 200/);
     expect(closedByServer).toBe(true);
   });
 
-  it("should apply the production timeouts by default", async () => {
+  it("applies the production timeouts by default", async () => {
     const production = createApp(offlineConfig(), { logger: false });
     try {
       expect({

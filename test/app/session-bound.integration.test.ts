@@ -3,8 +3,8 @@
  * later, and the users already signed in stay signed in (the bound is lowered from 10 000 to 2 here).
  */
 import { expect, it } from "vitest";
-import { formPostFor, me, problemTitle, signedInAgent, useStack } from "./support/stack";
-import { UserAgent } from "./support/user-agent";
+import { formPostFor, me, problemTitle, signedInAgent, useStack } from "../support/app-stack";
+import { UserAgent } from "../../local/user-agent";
 
 // Lowered the way an operator would, by app setting.
 const stack = useStack({ settings: { Sessions__MaxSessions: "2" } });

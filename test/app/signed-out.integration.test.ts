@@ -4,8 +4,8 @@
  * once, with a footer that fits a signed-out visitor.
  */
 import { describe, expect, it } from "vitest";
-import { signedInAgent, useStack } from "./support/stack";
-import { cookieAttributes, UserAgent } from "./support/user-agent";
+import { signedInAgent, useStack } from "../support/app-stack";
+import { cookieAttributes, UserAgent } from "../../local/user-agent";
 
 const stack = useStack();
 const url = (path: string): string => `${stack.baseUrl}${path}`;

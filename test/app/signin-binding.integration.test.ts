@@ -3,8 +3,8 @@
  * misdelivered callbacks and planted `signin` cookies, sent as an attacker would, against the app and the emulator.
  */
 import { describe, expect, it } from "vitest";
-import { formPostFor, me, problemTitle, useStack } from "./support/stack";
-import { UserAgent, type FormPost } from "./support/user-agent";
+import { formPostFor, me, problemTitle, useStack } from "../support/app-stack";
+import { UserAgent, type FormPost } from "../../local/user-agent";
 
 const stack = useStack();
 const url = (path: string): string => `${stack.baseUrl}${path}`;
@@ -16,7 +16,7 @@ describe("a callback from the wrong browser", () => {
     ["without the sign-in cookie", async () => undefined],
     ["with a planted cookie the server never minted", async (attacker) => attacker.setCookie(stack.baseUrl, "signin", PLANTED)],
     ["with its own pending sign-in's cookie", async (attacker) => void (await formPostFor(stack, attacker))],
-  ])("should be refused %s and leave the real user's attempt intact", async (_case, prepare) => {
+  ])("is refused %s and leaves the real user's attempt intact", async (_case, prepare) => {
     const user = new UserAgent();
     const form = await formPostFor(stack, user); // the response Entra would post, with the right state
 
@@ -34,7 +34,7 @@ describe("a callback from the wrong browser", () => {
 });
 
 describe("the sign-in cookie", () => {
-  it("should never adopt a planted value: /signin mints its own, and the planted one binds nothing", async () => {
+  it("never adopts a planted value: /signin mints its own, and the planted one binds nothing", async () => {
     const victim = new UserAgent();
     victim.setCookie(stack.baseUrl, "signin", PLANTED);
     const started = await victim.request(url("/signin"));
@@ -51,7 +51,7 @@ describe("the sign-in cookie", () => {
     expect((await submit(victim, form)).body).toContain("Ada Lovelace");
   });
 
-  it("should keep one binding per browser, so sign-ins started in two tabs both finish", async () => {
+  it("keeps one binding per browser, so sign-ins started in two tabs both finish", async () => {
     const ua = new UserAgent();
     const first = await formPostFor(stack, ua);
     const binding = ua.cookie(stack.baseUrl, "signin");
@@ -61,7 +61,7 @@ describe("the sign-in cookie", () => {
     expect((await submit(ua, second)).body).toContain("Ada Lovelace");
   });
 
-  it("should hold at most 5 sign-ins per browser, dropping that browser's own oldest", async () => {
+  it("holds at most 5 sign-ins per browser, dropping that browser's own oldest", async () => {
     const ua = new UserAgent();
     const forms: FormPost[] = [];
     for (let i = 0; i < 7; i++) forms.push(await formPostFor(stack, ua));

@@ -4,16 +4,16 @@
  * lowered from 10 000 to 300 so the flood stays small) cannot make a victim's callback fail.
  */
 import { expect, it } from "vitest";
-import { formPostFor, problemTitle, useStack } from "./support/stack";
-import { flood } from "./support/flood";
-import { UserAgent } from "./support/user-agent";
+import { formPostFor, problemTitle, useStack } from "../support/app-stack";
+import { flood } from "../support/flood";
+import { UserAgent } from "../../local/user-agent";
 
 const MAX_BROWSERS = 300;
 const stack = useStack({
   deps: { sessions: { signInAttempts: { maxBrowsers: MAX_BROWSERS } }, signInRateLimit: { max: 1_000_000, timeWindowMs: 60_000 } },
 });
 
-it("should refuse new sign-ins with a 503 page once the bound is reached, and keep the victim's", async () => {
+it("refuses new sign-ins with a 503 page once the bound is reached, and keeps the victim's", async () => {
   const victim = new UserAgent();
   const form = await formPostFor(stack, victim);
 

@@ -6,9 +6,9 @@
  * attempt for them.
  */
 import { expect, it } from "vitest";
-import { formPostFor, problemTitle, useStack } from "./support/stack";
-import { rawRequest } from "./support/raw-http";
-import { UserAgent } from "./support/user-agent";
+import { formPostFor, problemTitle, useStack } from "../support/app-stack";
+import { rawRequest } from "../support/raw-http";
+import { UserAgent } from "../../local/user-agent";
 
 const stack = useStack();
 

@@ -4,13 +4,13 @@
  * signin-bound.integration.test.ts.)
  */
 import { expect, it } from "vitest";
-import { formPostFor, problemTitle, useStack } from "./support/stack";
-import { flood } from "./support/flood";
-import { UserAgent } from "./support/user-agent";
+import { formPostFor, problemTitle, useStack } from "../support/app-stack";
+import { flood } from "../support/flood";
+import { UserAgent } from "../../local/user-agent";
 
 const stack = useStack();
 
-it("should keep a victim's pending sign-in through a flood of /signin from one address, answering 429 beyond the limit", async () => {
+it("keeps a victim's pending sign-in through a flood of /signin from one address, answering 429 beyond the limit", async () => {
   const victim = new UserAgent();
   const form = await formPostFor(stack, victim);
 

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../app/app";
 import type { AssertionProvider } from "../../app/auth/managed-identity";
 import { rateLimitKey } from "../../app/sign-in-rate-limit";
-import { offlineConfig } from "./support/offline-app";
+import { offlineConfig } from "../support/offline-app";
 
 const WINDOW_MS = 60_000;
 let now = 1_700_000_000_000;

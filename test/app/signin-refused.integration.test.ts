@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from "vitest";
 import type { EmulatorFaults, EmulatorRegistration, IdTokenMode, RunningEmulator } from "../../emulator";
-import { expectCleanLogs, formPostFor, me, problemCode, problemFix, problemTitle, signedInAgent, useStack } from "./support/stack";
-import { UserAgent, type FormPost, type Page } from "./support/user-agent";
+import { expectCleanLogs, formPostFor, me, problemCode, problemFix, problemTitle, signedInAgent, useStack } from "../support/app-stack";
+import { UserAgent, type FormPost, type Page } from "../../local/user-agent";
 
 const stack = useStack();
 /** Every code and state the tests saw, to prove that refusing them logs none of them. */
@@ -28,7 +28,7 @@ describe("rejected ID tokens", () => {
     ["expired", /it has expired/],
     ["unknown-kid", /key \(kid\) the authority does not publish/],
     ["missing-sub", /claim &quot;sub&quot;/],
-  ])("should reject an ID token in mode %s with a clear page and no session", async (mode, reason) => {
+  ])("rejects an ID token in mode %s with a clear page and no session", async (mode, reason) => {
     stack.emu.idTokenMode = mode;
     const ua = new UserAgent();
     const page = await ua.navigate(url("/signin"));
@@ -39,7 +39,7 @@ describe("rejected ID tokens", () => {
     expect((await me(stack, ua)).status).toBe(401);
   });
 
-  it("should reject an ID token whose nonce is not this attempt's", async () => {
+  it("rejects an ID token whose nonce is not this attempt's", async () => {
     stack.emu.idTokenMode = "nonce-mismatch";
     const ua = new UserAgent();
     const page = await ua.navigate(url("/signin"));
@@ -48,7 +48,7 @@ describe("rejected ID tokens", () => {
     expect((await me(stack, ua)).status).toBe(401);
   });
 
-  it("should keep serving after every rejection", async () => {
+  it("keeps serving after every rejection", async () => {
     expect((await new UserAgent().request(url("/healthz"))).status).toBe(200);
     const { page } = await signedInAgent(stack);
     expect(page.body).toContain("Ada Lovelace");
@@ -60,7 +60,7 @@ describe("sign-in responses that must be refused", () => {
     ["without state", (fields) => ({ code: fields.code! }), "Sign-in response without state"],
     ["with an unknown state", (fields) => ({ ...fields, state: "x".repeat(43) }), "Sign-in attempt unknown or already used"],
     ["with neither code nor error", (fields) => ({ state: fields.state! }), "Sign-in response without code"],
-  ])("should refuse a callback %s", async (_case, edit, title) => {
+  ])("refuses a callback %s", async (_case, edit, title) => {
     const ua = new UserAgent();
     const form = await formPostFor(stack, ua, secrets);
     const page = await submit(ua, form, edit(form.fields));
@@ -68,7 +68,7 @@ describe("sign-in responses that must be refused", () => {
     expect(problemTitle(page)).toBe(title);
   });
 
-  it("should refuse a replayed response (state is single-use)", async () => {
+  it("refuses a replayed response (state is single-use)", async () => {
     const ua = new UserAgent();
     const form = await formPostFor(stack, ua, secrets);
     expect((await submit(ua, form)).body).toContain("Ada Lovelace");
@@ -77,7 +77,7 @@ describe("sign-in responses that must be refused", () => {
     expect(problemTitle(replay)).toBe("Sign-in attempt unknown or already used");
   });
 
-  it("should refuse a replayed code under a fresh state (Entra answers AADSTS54005)", async () => {
+  it("refuses a replayed code under a fresh state (Entra answers AADSTS54005)", async () => {
     const ua = new UserAgent();
     const used = await formPostFor(stack, ua, secrets);
     await submit(ua, used);
@@ -88,7 +88,7 @@ describe("sign-in responses that must be refused", () => {
     expect(problemTitle(page)).toBe("This sign-in response was already used.");
   });
 
-  it("should refuse a response delivered to another browser (login CSRF)", async () => {
+  it("refuses a response delivered to another browser (login CSRF)", async () => {
     const form = await formPostFor(stack, new UserAgent(), secrets);
     const victim = new UserAgent();
     const page = await submit(victim, form);
@@ -100,7 +100,7 @@ describe("sign-in responses that must be refused", () => {
   it.each([
     ["AADSTS65004: User declined to consent to access the app.", "AADSTS65004", "Consent to the application was declined."],
     ["The user cancelled.", undefined, "Sign-in was cancelled or access was denied."],
-  ])("should explain access_denied sent to the callback (%s)", async (description, code, title) => {
+  ])("explains access_denied sent to the callback (%s)", async (description, code, title) => {
     stack.emu.faults.authorizeError = { error: "access_denied", description };
     const page = await signIn();
     expect(page.status).toBe(403);
@@ -116,7 +116,7 @@ describe("sign-in responses that must be refused", () => {
     ["\\\\evil.example"],
     ["/\t/evil.example"],
     ["javascript:alert(1)"],
-  ])("should refuse the open redirect returnUrl=%j with a 400 page and never start a sign-in", async (returnUrl) => {
+  ])("refuses the open redirect returnUrl=%j with a 400 page and never starts a sign-in", async (returnUrl) => {
     const before = stack.emu.stats.authorizeRequests;
     const page = await new UserAgent().navigate(url(`/signin?returnUrl=${encodeURIComponent(returnUrl)}`));
     expect(page.status).toBe(400);
@@ -132,7 +132,7 @@ describe("Entra-side failures", () => {
     ["AADSTS700213", (emu) => ({ subject: emu.registration.uami.clientId }), /principal \(object\) ID, not its client ID/],
     ["AADSTS700211", (emu) => ({ issuer: `https://sts.windows.net/${emu.tenantId}/` }), /\{Instance\}\{TenantId\}\/v2\.0 exactly/],
     ["AADSTS700212", () => ({ audiences: ["api://AzureADTokenExchangeUSGov"] }), /api:\/\/AzureADTokenExchange/],
-  ])("should explain a federated credential that does not match the managed identity (%s)", async (code, mismatch, fix) => {
+  ])("explains a federated credential that does not match the managed identity (%s)", async (code, mismatch, fix) => {
     const fic = stack.emu.registration.fic;
     stack.emu.registration.fic = { ...fic, ...mismatch(stack.emu) };
     try {
@@ -151,7 +151,7 @@ describe("Entra-side failures", () => {
     ["tokenEndpointDown", { tokenEndpointDown: true }, undefined, /^Entra could not be reached\.$/, 0],
     // msal-node throttles the identical request client-side for the 503's Retry-After (1 s), so this row comes last.
     ["tokenEndpointDown 503", { tokenEndpointDown: "503" }, "AADSTS90033", /^Entra is temporarily unavailable\.$/, 1_100],
-  ])("should explain the fault %s with a 503 page, then recover", async (_fault, faults, code, title, retryAfterMs) => {
+  ])("explains the fault %s with a 503 page, then recovers", async (_fault, faults, code, title, retryAfterMs) => {
     Object.assign(stack.emu.faults, faults);
     const page = await signIn();
     expect(page.status).toBe(503);
@@ -163,7 +163,7 @@ describe("Entra-side failures", () => {
     expect((await signedInAgent(stack)).page.body).toContain("Ada Lovelace");
   });
 
-  it("should report ready while the managed identity works", async () => {
+  it("reports ready while the managed identity works", async () => {
     const page = await new UserAgent().request(url("/readyz"));
     expect(page.status).toBe(200);
     expect(JSON.parse(page.body)).toEqual({ status: "ready", reason: "ok" });
@@ -171,7 +171,7 @@ describe("Entra-side failures", () => {
 });
 
 describe("logs", () => {
-  it("should log every refusal without a token, code or state", () => {
+  it("logs every refusal without a token, code or state", () => {
     expectCleanLogs(stack, secrets);
   });
 });

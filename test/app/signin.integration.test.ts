@@ -4,8 +4,8 @@
  * is in signin-refused.integration.test.ts.
  */
 import { describe, expect, it } from "vitest";
-import { expectCleanLogs, formPostFor, me, problemTitle, signedInAgent, useStack } from "./support/stack";
-import { cookieAttributes, UserAgent } from "./support/user-agent";
+import { expectCleanLogs, formPostFor, me, problemTitle, signedInAgent, useStack } from "../support/app-stack";
+import { cookieAttributes, UserAgent } from "../../local/user-agent";
 
 const stack = useStack();
 /** Every code, state and cookie value the tests saw, to prove none of them reaches the logs. */
@@ -20,7 +20,7 @@ function sessionCookie(ua: UserAgent): string | undefined {
 }
 
 describe("signing in", () => {
-  it("should sign in with auth code + PKCE and form_post, then show the user's name, claims and trust chain", async () => {
+  it("signs in with auth code + PKCE and form_post, then shows the user's name, claims and trust chain", async () => {
     const { ua, page } = await signedInAgent(stack);
 
     const authorize = new URL(ua.history[1]!.slice(4));
@@ -50,7 +50,7 @@ describe("signing in", () => {
     sessionCookie(ua);
   });
 
-  it("should return the ID-token claims at /me, and 401 JSON when signed out", async () => {
+  it("returns the ID-token claims at /me, and 401 JSON when signed out", async () => {
     const { ua } = await signedInAgent(stack);
     const signedIn = await me(stack, ua);
     expect(signedIn.status).toBe(200);
@@ -60,13 +60,13 @@ describe("signing in", () => {
     expect(anonymous).toEqual({ status: 401, body: { error: "not_signed_in", message: "Sign in at /signin first." } });
   });
 
-  it("should return to a same-origin returnUrl after signing in", async () => {
+  it("returns to a same-origin returnUrl after signing in", async () => {
     const { ua, page } = await signedInAgent(stack, "/signin?returnUrl=%2Fme%3Fview%3Dall");
     expect(ua.history.at(-1)).toBe(`GET ${url("/me?view=all")}`);
     expect(JSON.parse(page.body)).toMatchObject({ name: "Ada Lovelace" });
   });
 
-  it("should accept the response at the callback by GET too (response_mode=query)", async () => {
+  it("accepts the response at the callback by GET too (response_mode=query)", async () => {
     const ua = new UserAgent();
     const start = await ua.request(url("/signin"));
     const authorize = new URL(start.headers.get("location")!);
@@ -76,7 +76,7 @@ describe("signing in", () => {
     expect(page.body).toContain("Ada Lovelace");
   });
 
-  it("should set a new session id on each sign-in and ignore a planted one (no session fixation)", async () => {
+  it("sets a new session id on each sign-in and ignores a planted one (no session fixation)", async () => {
     const ua = new UserAgent();
     const planted = "A".repeat(43);
     ua.setCookie(stack.baseUrl, "session", planted);
@@ -94,7 +94,7 @@ describe("signing in", () => {
     expect((await me(stack, replayer)).status).toBe(401);
   });
 
-  it("should keep the session in an HttpOnly SameSite=Lax cookie and the sign-in attempt in an HttpOnly SameSite=None; Secure cookie", async () => {
+  it("keeps the session in an HttpOnly SameSite=Lax cookie and the sign-in attempt in an HttpOnly SameSite=None; Secure cookie", async () => {
     const ua = new UserAgent();
     await ua.request(url("/signin"));
     const attempt = cookieAttributes(ua.lastSetCookies.find((c) => c.startsWith("signin="))!);
@@ -112,7 +112,7 @@ describe("signing in", () => {
     expect(session.value).toMatch(/^[\w-]{43}$/); // 256 random bits, nothing else
   });
 
-  it("should keep working after the authority rotates its signing keys", async () => {
+  it("keeps working after the authority rotates its signing keys", async () => {
     await signedInAgent(stack);
     await stack.emu.rotateKeys();
     const { page } = await signedInAgent(stack);
@@ -121,7 +121,7 @@ describe("signing in", () => {
 });
 
 describe("signing out", () => {
-  it("should clear the session and redirect to the end-session endpoint, which returns to the app", async () => {
+  it("clears the session and redirects to the end-session endpoint, which returns to the app", async () => {
     const { ua, page } = await signedInAgent(stack);
     const csrf = /name="csrf" value="([^"]+)"/.exec(page.body)![1]!;
     secrets.add(csrf);
@@ -148,7 +148,7 @@ describe("signing out", () => {
     expect((await me(stack, ua)).status).toBe(401);
   });
 
-  it("should refuse a sign-out without the session's CSRF token and stay signed in", async () => {
+  it("refuses a sign-out without the session's CSRF token and stay signed in", async () => {
     const { ua } = await signedInAgent(stack);
     const forged = await ua.request(url("/signout"), { method: "POST", form: { csrf: "guess" } });
     expect(forged.status).toBe(403);
@@ -158,13 +158,13 @@ describe("signing out", () => {
     expect((await me(stack, ua)).status).toBe(200);
   });
 
-  it("should redirect home when signing out without a session", async () => {
+  it("redirects home when signing out without a session", async () => {
     const page = await new UserAgent().request(url("/signout"), { method: "POST", form: { csrf: "x" } });
     expect(page.status).toBe(303);
     expect(page.headers.get("location")).toBe("/");
   });
 
-  it("should clear the session on front-channel logout, framed by the authority only", async () => {
+  it("clears the session on front-channel logout, framed by the authority only", async () => {
     const { ua } = await signedInAgent(stack);
     const { iss, sid } = (await me(stack, ua)).body as { iss: string; sid: string };
     const page = await ua.request(url(`/signout-oidc?iss=${encodeURIComponent(iss)}&sid=${sid}`));
@@ -176,7 +176,7 @@ describe("signing out", () => {
 });
 
 describe("logs", () => {
-  it("should be JSON lines that never contain a token, code, state, CSRF token or session id", () => {
+  it("is JSON lines that never contain a token, code, state, CSRF token or session id", () => {
     expectCleanLogs(stack, secrets);
     expect(stack.logs.join("\n")).toContain("/signin-oidc?code=%5Bredacted%5D"); // the query-mode callback, logged without its code
   });

@@ -2,15 +2,15 @@ import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { REPO } from "../support/repo";
 
-const ROOT = join(__dirname, "..", "..");
 
 /** app/server.ts with no settings at all; `viaTerminal` runs it under script(1), whose stderr is a terminal. */
 function startWithoutSettings(viaTerminal: boolean): Promise<{ code: number; stdout: string; stderr: string }> {
   const node = `${process.execPath} --import tsx app/server.ts`;
   const [file, args] = viaTerminal ? ["script", ["-qec", node, "/dev/null"]] : [process.execPath, ["--import", "tsx", "app/server.ts"]];
   return new Promise((resolve) => {
-    execFile(file, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? "" }, timeout: 30_000 }, (error, stdout, stderr) =>
+    execFile(file, args, { cwd: REPO, env: { PATH: process.env.PATH ?? "" }, timeout: 30_000 }, (error, stdout, stderr) =>
       resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
   });

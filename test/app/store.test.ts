@@ -9,7 +9,7 @@ function storeWithClock(options: { idleTimeoutMs?: number; absoluteTimeoutMs: nu
 }
 
 describe("randomId", () => {
-  it("should be 256 random bits in base64url", () => {
+  it("is 256 random bits in base64url", () => {
     const ids = new Set(Array.from({ length: 1000 }, randomId));
     expect(ids.size).toBe(1000);
     for (const id of ids) expect(id).toMatch(/^[\w-]{43}$/);
@@ -17,7 +17,7 @@ describe("randomId", () => {
 });
 
 describe("BoundedMap", () => {
-  it("should expire entries that sit idle", () => {
+  it("expires entries that sit idle", () => {
     const { clock, store } = storeWithClock({ idleTimeoutMs: 100, absoluteTimeoutMs: 1000, maxEntries: 10 });
     store.set("a", "A");
     clock.now = 90;
@@ -28,7 +28,7 @@ describe("BoundedMap", () => {
     expect(store.get("a")).toBeUndefined();
   });
 
-  it("should expire entries at the absolute timeout however active", () => {
+  it("expires entries at the absolute timeout however active", () => {
     const { clock, store } = storeWithClock({ idleTimeoutMs: 100, absoluteTimeoutMs: 250, maxEntries: 10 });
     store.set("a", "A");
     for (const t of [80, 160, 240]) {
@@ -39,7 +39,7 @@ describe("BoundedMap", () => {
     expect(store.get("a")).toBeUndefined();
   });
 
-  it("should evict the oldest entries beyond the bound", () => {
+  it("evicts the oldest entries beyond the bound", () => {
     const { store } = storeWithClock({ absoluteTimeoutMs: 1000, maxEntries: 3 });
     for (const key of ["a", "b", "c", "d"]) store.set(key, key.toUpperCase());
     expect(store.size).toBe(3);
@@ -47,7 +47,7 @@ describe("BoundedMap", () => {
     expect(store.get("d")).toBe("D");
   });
 
-  it("should refuse to add beyond the bound, evicting nothing, until an entry expires", () => {
+  it("refuses to add beyond the bound, evicting nothing, until an entry expires", () => {
     const { clock, store } = storeWithClock({ absoluteTimeoutMs: 100, maxEntries: 2 });
     expect(store.add("a", "A")).toBe(true);
     clock.now = 10;
@@ -60,7 +60,7 @@ describe("BoundedMap", () => {
     expect([store.get("a"), store.get("b"), store.get("c")]).toEqual([undefined, "B", "C"]);
   });
 
-  it("should replace a live entry's value keeping its timeouts, and never bring back an ended or expired one", () => {
+  it("replaces a live entry's value keeping its timeouts, and never bring back an ended or expired one", () => {
     const { clock, store } = storeWithClock({ idleTimeoutMs: 100, absoluteTimeoutMs: 200, maxEntries: 3 });
     store.set("session", "tokens-1");
     clock.now = 90;
@@ -88,14 +88,14 @@ describe("BoundedMap", () => {
     expect(store.size).toBe(0);
   });
 
-  it("should hand out an entry only once with take", () => {
+  it("hands out an entry only once with take", () => {
     const { store } = storeWithClock({ absoluteTimeoutMs: 1000, maxEntries: 3 });
     store.set("state", "tx");
     expect(store.take("state")).toBe("tx");
     expect(store.take("state")).toBeUndefined();
   });
 
-  it("should drop expired entries on sweep and delete by predicate", () => {
+  it("drops expired entries on sweep and deletes by predicate", () => {
     const { clock, store } = storeWithClock({ absoluteTimeoutMs: 100, maxEntries: 10 });
     store.set("old", "x");
     clock.now = 50;

@@ -2,12 +2,12 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { expect, it } from "vitest";
+import { REPO } from "../support/repo";
 
-const ROOT = join(__dirname, "..", "..");
 
 it("npm run plan:bootstrap prints, offline, the identities' GitHub subjects, every grant's scope and the variables", async () => {
-  const { stdout } = await promisify(execFile)(process.execPath, [join(ROOT, "node_modules/tsx/dist/cli.mjs"), "scripts/plan-bootstrap.ts"], {
-    cwd: ROOT,
+  const { stdout } = await promisify(execFile)(process.execPath, [join(REPO, "node_modules/tsx/dist/cli.mjs"), "scripts/plan-bootstrap.ts"], {
+    cwd: REPO,
     timeout: 60_000,
   });
   expect(stdout).toMatch(/^OFFLINE PLAN of the bootstrap stack "example"/);

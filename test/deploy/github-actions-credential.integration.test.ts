@@ -8,7 +8,7 @@ import {
   gitHubActionsCredential,
   gitHubActionsCredentialFromEnv,
 } from "../../deploy/github-actions-credential";
-import { type HttpsFake, type Received, json, scratch, startHttps } from "./support/harness";
+import { type HttpsFake, type Received, json, scratch, startHttps } from "../support/deploy-harness";
 
 /**
  * The deploy step's CI credential against two fakes on one loopback HTTPS server: GitHub's Actions token endpoint,

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { sha256 } from "../../deploy/cli";
 import { zipFiles } from "../../deploy/package-app";
-import { GUARD_MARKER, type HttpsFake, type Received, type RunResult, fakeAz, json, runScript, scratch, startHttps } from "./support/harness";
+import { GUARD_MARKER, type HttpsFake, type Received, type RunResult, fakeAz, json, runScript, scratch, startHttps } from "../support/deploy-harness";
 
 /**
  * deploy/one-deploy.ts run for real, as the Pulumi command runs it, against a fake Kudu over HTTPS on 127.0.0.1. The

@@ -4,7 +4,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import * as yauzl from "yauzl";
 import { sha256 } from "../../deploy/cli";
 import { APP_ZIP_PATH, cacheKey, packageApp } from "../../deploy/package-app";
-import { REPO, scratch } from "./support/harness";
+import { scratch } from "../support/deploy-harness";
+import { REPO } from "../support/repo";
 
 /**
  * The packager on a copy of the app's sources (so a test can change a byte without touching the repository); the

@@ -11,7 +11,7 @@ import {
   runScript,
   scratch,
   startHttps,
-} from "./support/harness";
+} from "../support/deploy-harness";
 
 /**
  * deploy/swap.ts run for real, as the Pulumi command runs it, against a fake Azure Resource Manager on loopback (the

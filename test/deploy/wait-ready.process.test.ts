@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type AppReadinessReason, READINESS_ADVICE, readinessBody } from "../../contract/readiness";
-import { GUARD_MARKER, type HttpsFake, type RunResult, json, runScript, scratch, startHttps } from "./support/harness";
+import { GUARD_MARKER, type HttpsFake, type RunResult, json, runScript, scratch, startHttps } from "../support/deploy-harness";
 
 /**
  * deploy/wait-ready.ts run for real against a small HTTPS server on 127.0.0.1 whose `/readyz` answers a scripted

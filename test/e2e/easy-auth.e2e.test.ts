@@ -9,7 +9,7 @@ import { childApp, freePort, type ChildApp } from "../../local/child-app";
 import { startEasyAuthProxy, type EasyAuthProxy } from "../../local/easy-auth-proxy";
 import { startLocalStack, type LocalStack } from "../../local/stack";
 import { buildApp } from "../../deploy/build-app";
-import { E2E_TIMEOUT, setupBrowser } from "./support";
+import { E2E_TIMEOUT, setupBrowser } from "../support/browser";
 
 let stack: LocalStack<ChildApp>;
 let proxy: EasyAuthProxy;

@@ -9,17 +9,17 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { setupBrowser, useBuiltStack } from "./support";
+import { setupBrowser, useBuiltStack } from "../support/browser";
+import { REPO } from "../support/repo";
 
-const ROOT = resolve(__dirname, "..", "..");
-const SCREENSHOT = join(ROOT, "test-results", "e2e-signed-in.png");
-const PHONE_SCREENSHOT = join(ROOT, "test-results", "e2e-signed-in-phone.png");
+const SCREENSHOT = join(REPO, "test-results", "e2e-signed-in.png");
+const PHONE_SCREENSHOT = join(REPO, "test-results", "e2e-signed-in-phone.png");
 
 const stack = useBuiltStack();
 const browser = setupBrowser();
 
 describe("signing in and out in Chromium", () => {
-  it("should sign in through the emulator and show the user's name, claims and trust chain", async () => {
+  it("signs in through the emulator and shows the user's name, claims and trust chain", async () => {
     const { page, context } = browser;
     await page.goto(`${stack.appUrl}/`);
     await page.click("#sign-in");
@@ -54,12 +54,12 @@ describe("signing in and out in Chromium", () => {
     // Chromium kept the Secure; SameSite=None sign-in attempt cookie on http://localhost and sent it with the form_post.
     expect(cookies.find((c) => c.name === "signin")).toMatchObject({ httpOnly: true, secure: true, sameSite: "None" });
 
-    mkdirSync(join(ROOT, "test-results"), { recursive: true });
+    mkdirSync(join(REPO, "test-results"), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     // The README's picture is refreshed on request only, so a test run leaves the working tree as it found it.
     if (process.env.UPDATE_README_SCREENSHOT === "1") {
-      mkdirSync(join(ROOT, "docs"), { recursive: true });
-      copyFileSync(SCREENSHOT, join(ROOT, "docs", "signed-in.png"));
+      mkdirSync(join(REPO, "docs"), { recursive: true });
+      copyFileSync(SCREENSHOT, join(REPO, "docs", "signed-in.png"));
     }
   });
 
@@ -80,7 +80,7 @@ describe("signing in and out in Chromium", () => {
       const scrollWidth = await page.evaluate(() => (globalThis as unknown as { document: Doc }).document.documentElement.scrollWidth);
       expect(scrollWidth).toBeLessThanOrEqual(390);
       await page.screenshot({ path: PHONE_SCREENSHOT, fullPage: true });
-      if (process.env.UPDATE_README_SCREENSHOT === "1") copyFileSync(PHONE_SCREENSHOT, join(ROOT, "docs", "signed-in-phone.png"));
+      if (process.env.UPDATE_README_SCREENSHOT === "1") copyFileSync(PHONE_SCREENSHOT, join(REPO, "docs", "signed-in-phone.png"));
     } finally {
       await page.setViewportSize({ width: 1000, height: 900 });
     }
@@ -109,19 +109,19 @@ describe("signing in and out in Chromium", () => {
     }
   });
 
-  it("should return the claims at /me while signed in", async () => {
+  it("returns the claims at /me while signed in", async () => {
     const response = await browser.page.goto(`${stack.appUrl}/me`);
     expect(response?.status()).toBe(200);
     expect(await response?.json()).toMatchObject({ name: "Ada Lovelace", tid: stack.emu.tenantId });
   });
 
-  it("should return the Graph profile at /me/graph while signed in, and no token", async () => {
+  it("returns the Graph profile at /me/graph while signed in, and no token", async () => {
     const response = await browser.page.goto(`${stack.appUrl}/me/graph`);
     expect(response?.status()).toBe(200);
     expect(await response?.json()).toEqual({ displayName: "Ada Lovelace", mail: "ada@contoso.example", jobTitle: "Mathematician" });
   });
 
-  it("should sign out through the end-session endpoint and its front-channel logout, leaving no session", async () => {
+  it("signs out through the end-session endpoint and its front-channel logout, leaving no session", async () => {
     const { page } = browser;
     await page.goto(`${stack.appUrl}/`);
     await page.click("#sign-out");
@@ -137,13 +137,13 @@ describe("signing in and out in Chromium", () => {
     expect(await me?.json()).toMatchObject({ error: "not_signed_in" });
   });
 
-  it("should have produced no console errors or CSP violations on the app's pages", () => {
+  it("has produced no console errors or CSP violations on the app's pages", () => {
     const expected = `${stack.appUrl}/me: Failed to load resource: the server responded with a status of 401 (Unauthorized)`;
     const unexpected = browser.errors.filter((e) => e !== expected && (e.startsWith(stack.appUrl) || /Content Security Policy|Refused to/.test(e)));
     expect(unexpected).toEqual([]);
   });
 
-  it("should have logged no tokens", () => {
+  it("has logged no tokens", () => {
     const output = stack.appOutput.join("");
     expect(output).toContain("signed in");
     expect(output).not.toMatch(/eyJ[\w-]+\.[\w-]+/);

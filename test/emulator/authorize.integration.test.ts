@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { authorize, pkce, REDIRECT_URI, redirectParams, useEmulator } from "./helpers";
+import { authorize, pkce, REDIRECT_URI, redirectParams, useEmulator } from "../support/emulator";
 
 const emulator = useEmulator();
 

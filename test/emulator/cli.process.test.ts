@@ -6,14 +6,14 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../app/app-config";
+import { REPO } from "../support/repo";
 
-const ROOT = join(__dirname, "..", "..");
-const TSX = join(ROOT, "node_modules/tsx/dist/cli.mjs");
+const TSX = join(REPO, "node_modules/tsx/dist/cli.mjs");
 
 /** Runs the CLI until it prints "Press Ctrl+C" (or exits), then stops it; returns its output and exit code. */
 async function cli(...args: string[]): Promise<{ stdout: string; stderr: string; code: number | null }> {
   const child = spawn(process.execPath, [TSX, "emulator/cli.ts", ...args], {
-    cwd: ROOT,
+    cwd: REPO,
     env: { PATH: process.env.PATH ?? "" },
     stdio: ["ignore", "pipe", "pipe"],
   });

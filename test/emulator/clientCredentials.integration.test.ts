@@ -6,7 +6,7 @@ import {
   GRAPH_DEFAULT_SCOPE,
   signInAndRedeem,
   useEmulator,
-} from "./helpers";
+} from "../support/emulator";
 
 const emulator = useEmulator();
 

@@ -1,7 +1,7 @@
 import { X509Certificate } from "node:crypto";
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JWK } from "jose";
 import { describe, expect, it } from "vitest";
-import { useEmulator } from "./helpers";
+import { useEmulator } from "../support/emulator";
 
 const emulator = useEmulator();
 

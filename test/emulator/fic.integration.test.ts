@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../../emulator";
-import { entraError, FIC_GRANTS, miToken, useEmulator } from "./helpers";
+import { entraError, FIC_GRANTS, miToken, useEmulator } from "../support/emulator";
 
 const emulator = useEmulator();
 

@@ -5,7 +5,7 @@
 import { SignJWT, UnsecuredJWT, generateKeyPair } from "jose";
 import { describe, expect, it } from "vitest";
 import { GRAPH_RESOURCE, type RunningEmulator } from "../../emulator";
-import { GRAPH_SIGN_IN_SCOPE, signInAndRedeem, useEmulator } from "./helpers";
+import { GRAPH_SIGN_IN_SCOPE, signInAndRedeem, useEmulator } from "../support/emulator";
 
 const emulator = useEmulator();
 

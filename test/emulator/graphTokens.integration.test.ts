@@ -17,7 +17,7 @@ import {
   signInAndRedeem,
   tokenRequest,
   useEmulator,
-} from "./helpers";
+} from "../support/emulator";
 
 const emulator = useEmulator();
 

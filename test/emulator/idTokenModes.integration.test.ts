@@ -1,7 +1,7 @@
 import { createRemoteJWKSet, errors, jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
 import { GRAPH_APP_ID, type IdTokenMode, type RunningEmulator } from "../../emulator";
-import { miToken, signInAndRedeem, tokenRequest, useEmulator } from "./helpers";
+import { miToken, signInAndRedeem, tokenRequest, useEmulator } from "../support/emulator";
 
 const emulator = useEmulator();
 

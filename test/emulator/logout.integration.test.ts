@@ -1,7 +1,7 @@
 import { decodeJwt } from "jose";
 import { describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../../emulator";
-import { authorize, miToken, REDIRECT_URI, redirectParams, signInAndRedeem, tokenRequest, useEmulator } from "./helpers";
+import { authorize, miToken, REDIRECT_URI, redirectParams, signInAndRedeem, tokenRequest, useEmulator } from "../support/emulator";
 
 const emulator = useEmulator();
 

@@ -1,7 +1,7 @@
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
 import { startEmulator, TOKEN_EXCHANGE_APP_ID, type EmulatorRegistration } from "../../emulator";
-import { miRequest, useEmulator } from "./helpers";
+import { miRequest, useEmulator } from "../support/emulator";
 
 const emulator = useEmulator();
 

@@ -14,7 +14,7 @@ import { createRemoteJWKSet, jwtVerify } from "jose";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { DEFAULT_TOKEN_EXCHANGE_URL } from "../../contract/settings";
 import type { RunningEmulator } from "../../emulator";
-import { GRAPH_DEFAULT_SCOPE, REDIRECT_URI, useEmulator } from "./helpers";
+import { GRAPH_DEFAULT_SCOPE, REDIRECT_URI, useEmulator } from "../support/emulator";
 
 const emulator = useEmulator();
 let managedIdentity: ManagedIdentityApplication;

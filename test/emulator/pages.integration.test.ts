@@ -4,7 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { authorize, useEmulator } from "./helpers";
+import { authorize, useEmulator } from "../support/emulator";
 
 const emulator = useEmulator();
 const sha256 = (text: string): string => `'sha256-${createHash("sha256").update(text).digest("base64")}'`;

@@ -8,7 +8,7 @@ import {
   signInAndRedeem,
   tokenRequest,
   useEmulator,
-} from "./helpers";
+} from "../support/emulator";
 
 const emulator = useEmulator();
 

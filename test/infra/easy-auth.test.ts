@@ -13,6 +13,7 @@ import { parseStackConfig, StackConfigError } from "../../components/config";
 import { SecretlessWebApp, type SecretlessWebAppArgs } from "../../components/secretlessWebApp";
 import { AUTH_MODE_SETTING, MI_FIC_ASSERTION_SETTING } from "../../contract/easy-auth";
 import { type AzureMocks, T, TENANT_ID, attachMocks, promiseOf, runProgram } from "../../offline/azureMocks";
+import { REPO } from "../support/repo";
 
 const AUTH_V2 = "azure-native:web:WebAppAuthSettingsV2WithoutSecrets";
 const STICKY = "azure-native:web:WebAppSlotConfigurationNames";
@@ -128,7 +129,7 @@ describe("the authMode key", () => {
   };
 
   it("has an example Easy Auth stack (npm run plan -- easyauth) that passes validation in Easy Auth mode", () => {
-    const stack = load(readFileSync(join(__dirname, "../../Pulumi.easyauth.yaml"), "utf8")) as { config: Record<string, unknown> };
+    const stack = load(readFileSync(join(REPO, "Pulumi.easyauth.yaml"), "utf8")) as { config: Record<string, unknown> };
     const raw = Object.fromEntries(
       Object.entries(stack.config).map(([k, v]) => [k.replace("secretless-entra-webapp:", ""), typeof v === "string" ? v : JSON.stringify(v)]),
     );

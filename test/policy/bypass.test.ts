@@ -11,7 +11,8 @@ import { evaluateRecorded } from "../../policy/offline";
 import { ALLOWED_TYPES, GITHUB_ISSUER, rules } from "../../policy/rules";
 import { AzureAdSetting } from "../../contract/settings";
 import { type RegisteredResource, SUBSCRIPTION_ID, T, guidFrom } from "../../offline/azureMocks";
-import { PACK_CONTEXT, bootstrapLike, handMade, planMainStack } from "./support";
+import { PACK_CONTEXT, bootstrapLike, handMade, planMainStack } from "../support/policy";
+import { REPO } from "../support/repo";
 
 let mainStack: RegisteredResource[];
 beforeAll(async () => {
@@ -420,7 +421,7 @@ describe("the corpus", () => {
 
 /** Every resource type token the installed provider SDKs define (`__pulumiType = '…'` in each resource module). */
 function sdkTypes(): string[] {
-  const root = join(__dirname, "..", "..", "node_modules", "@pulumi");
+  const root = join(REPO, "node_modules", "@pulumi");
   const tokens = new Set<string>();
   const scan = (dir: string, depth: number) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {

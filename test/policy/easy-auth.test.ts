@@ -7,7 +7,7 @@ import { MI_FIC_ASSERTION_SETTING } from "../../contract/easy-auth";
 import { evaluateRecorded } from "../../policy/offline";
 import { EASY_AUTH_RULE_NAMES } from "../../policy/rules/easy-auth";
 import { type RegisteredResource, T, guidFrom } from "../../offline/azureMocks";
-import { handMade, planMainStack } from "./support";
+import { handMade, planMainStack } from "../support/policy";
 
 const AUTH_V2 = "azure-native:web:WebAppAuthSettingsV2WithoutSecrets";
 

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { evaluateRecorded } from "../../policy/offline";
 import { type RegisteredResource, T } from "../../offline/azureMocks";
-import { planMainStack } from "./support";
+import { planMainStack } from "../support/policy";
 
 /** The Graph permission, the admin-consent grant and the `DownstreamApis__…` settings pass every guardrail. */
 

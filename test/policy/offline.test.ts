@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { PACK_VERSION, checkPlannedResources, evaluateRecorded, formatPolicies } from "../../policy/offline";
 import { type RegisteredResource, T } from "../../offline/azureMocks";
-import { planMainStack } from "./support";
+import { planMainStack } from "../support/policy";
 
 /** `npm run plan`'s guardrail step: the CLI's "Policies:" block, and a failing result on a mandatory violation. */
 

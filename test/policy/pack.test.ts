@@ -6,11 +6,11 @@ import { PACK_NAME, makePolicies } from "../../policy/pack";
 import { GITHUB_ISSUER, rules } from "../../policy/rules";
 import { AzureAdSetting } from "../../contract/settings";
 import { type RegisteredResource, T } from "../../offline/azureMocks";
-import { PACK_CONTEXT, bootstrapLike, handMade, planMainStack } from "./support";
+import { PACK_CONTEXT, bootstrapLike, handMade, planMainStack } from "../support/policy";
+import { REPO } from "../support/repo";
 
 /** The rules in their `@pulumi/policy` form, driven the way the SDK's analyzer server drives them. */
 
-const ROOT = join(__dirname, "..", "..");
 const urnOf = (r: { type: string; name: string }) => `urn:pulumi:dev::secretless-entra-webapp::${r.type}::${r.name}`;
 
 /** What the SDK's server hands a resource policy (server.js `analyze`), minus what these policies never read. */
@@ -151,6 +151,6 @@ describe("the policy pack", () => {
 
   it("is named the same in PulumiPolicy.yaml", async () => {
     const { readFile } = await import("node:fs/promises");
-    expect(await readFile(join(ROOT, "policy", "PulumiPolicy.yaml"), "utf8")).toMatch(new RegExp(`^name: ${PACK_NAME}$`, "m"));
+    expect(await readFile(join(REPO, "policy", "PulumiPolicy.yaml"), "utf8")).toMatch(new RegExp(`^name: ${PACK_NAME}$`, "m"));
   });
 });

@@ -1,10 +1,12 @@
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { evaluateRecorded } from "../../policy/offline";
 import { EASY_AUTH_RULE_NAMES } from "../../policy/rules/easy-auth";
 import { GITHUB_ISSUER, GITHUB_SUBJECT, MAX_FICS_PER_PARENT, findSecrets, rules, secretName, secretValue } from "../../policy/rules";
 import { AzureAdSetting } from "../../contract/settings";
 import { type RegisteredResource, SUBSCRIPTION_ID, T, TENANT_ID, guidFrom } from "../../offline/azureMocks";
-import { PACK_CONTEXT, bootstrapLike, handMade, planMainStack } from "./support";
+import { PACK_CONTEXT, bootstrapLike, handMade, planMainStack } from "../support/policy";
+import { REPO } from "../support/repo";
 
 /**
  * Every guardrail passes on this project's own main stack (the real program under the offline mocks) plus compliant
@@ -763,7 +765,7 @@ describe("secret detection", () => {
 describe("the Guardrails README", () => {
   it("lists every policy", async () => {
     const { readFile } = await import("node:fs/promises");
-    const readme = await readFile(`${__dirname}/../../policy/README.md`, "utf8");
+    const readme = await readFile(join(REPO, "policy", "README.md"), "utf8");
     expect(rules.map((r) => r.name).filter((name) => !readme.includes(`| \`${name}\` |`))).toEqual([]);
   });
 });

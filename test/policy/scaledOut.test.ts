@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { evaluateRecorded } from "../../policy/offline";
-import { planMainStack } from "./support";
+import { planMainStack } from "../support/policy";
 
 /** The scaled-out stack (its own file: the program is imported once per process) passes every guardrail. */
 

@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rules } from "../../policy/rules";
 import { T } from "../../offline/azureMocks";
-import { PACK_CONTEXT, bootstrapLike, planMainStack } from "./support";
+import { PACK_CONTEXT, bootstrapLike, planMainStack } from "../support/policy";
+import { REPO } from "../support/repo";
 
 /**
  * The pack served exactly as the Pulumi CLI serves a local Node.js policy pack: `@pulumi/pulumi/cmd/run-policy-pack`
@@ -13,7 +14,6 @@ import { PACK_CONTEXT, bootstrapLike, planMainStack } from "./support";
  * The test then speaks the analyzer protocol the engine speaks, on 127.0.0.1, and stops the pack when done.
  */
 
-const ROOT = join(__dirname, "..", "..");
 // The analyzer protocol's modules, from the SDK the pack itself loads (one @grpc/grpc-js instance).
 const sdkRequire = createRequire(require.resolve("@pulumi/pulumi/package.json"));
 const grpc = sdkRequire("@grpc/grpc-js");
@@ -51,8 +51,8 @@ function analyzeRequest(type: string, name: string, props: Record<string, unknow
 }
 
 beforeAll(async () => {
-  pack = spawn(process.execPath, [join(ROOT, "node_modules/@pulumi/pulumi/cmd/run-policy-pack/index.js"), "127.0.0.1:0", "."], {
-    cwd: join(ROOT, "policy"),
+  pack = spawn(process.execPath, [join(REPO, "node_modules/@pulumi/pulumi/cmd/run-policy-pack/index.js"), "127.0.0.1:0", "."], {
+    cwd: join(REPO, "policy"),
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stderr = "";

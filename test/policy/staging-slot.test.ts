@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { readStackFile } from "../../offline/stackFile";
 import type { RegisteredResource } from "../../offline/azureMocks";
 import { evaluateRecorded } from "../../policy/offline";
-import { planMainStack } from "./support";
+import { planMainStack } from "../support/policy";
 
 /**
  * The example stack with a staging slot, Pulumi.slot.yaml (`npm run plan -- slot`), passes every guardrail. Its own

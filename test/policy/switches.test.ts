@@ -3,13 +3,11 @@
  * is exactly what the program needs, no more. Each switch set is planned by the real program under the offline mocks
  * (the module cache is reset between plans, so index.ts runs afresh for each).
  */
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { evaluateRecorded } from "../../policy/offline";
 import { ALLOWED_TYPES } from "../../policy/rules";
 import { SUBSCRIPTION_ID, guidFrom } from "../../offline/azureMocks";
-import { planMainStack } from "./support";
+import { planMainStack } from "../support/policy";
 
 const existingPlan = `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/rg-shared/providers/Microsoft.Web/serverfarms/plan-shared`;
 
@@ -24,19 +22,9 @@ const switches: [string, Record<string, string>][] = [
   ["the China cloud", { cloud: "china", location: "chinanorth3" }],
   ["Easy Auth signing users in (authMode easyAuth)", { authMode: "easyAuth" }],
   ["a staging slot (stagingSlot, a Premium plan)", { stagingSlot: "true", planSku: "P0v3" }],
+  ["app roles assigned to a user (appRoleAssignments)", { appRoleAssignments: JSON.stringify({ [guidFrom("user-1")]: ["Admin"] }) }],
   ["everything on at once", { scaleOut: "true", grantAdminConsent: "true", appOwnerObjectIds: JSON.stringify([guidFrom("owner-1")]), resourceGroupName: "rg-shared", existingPlanId: existingPlan }],
 ];
-
-/**
- * App roles (components/app-roles.ts) are being added on another branch: until that program lands here, its two types
- * are allow-listed ahead of it. Once the file exists, they must be used like every other entry.
- */
-const awaitingProgram = existsSync(join(__dirname, "..", "..", "components", "app-roles.ts"))
-  ? []
-  : ["azuread:index/applicationAppRole:ApplicationAppRole", "azuread:index/appRoleAssignment:AppRoleAssignment"];
-if (awaitingProgram.length === 0) {
-  switches.push(["app roles assigned to a user", { appRoleAssignments: JSON.stringify({ [guidFrom("user-1")]: ["Admin"] }) }]);
-}
 
 afterEach(() => {
   vi.resetModules();
@@ -56,7 +44,7 @@ describe.each(switches)("the main stack with %s", (_, config) => {
 
 describe("across the switches", () => {
   it("the main stack uses every main-stack entry of the allow-list (none is dead weight)", () => {
-    const unused = ALLOWED_TYPES.filter((t) => t.stack !== "bootstrap" && !t.type.startsWith("pulumi:providers:") && !seen.has(t.type) && !awaitingProgram.includes(t.type)).map((t) => t.type);
+    const unused = ALLOWED_TYPES.filter((t) => t.stack !== "bootstrap" && !t.type.startsWith("pulumi:providers:") && !seen.has(t.type)).map((t) => t.type);
     expect(unused).toEqual([]);
   });
 });

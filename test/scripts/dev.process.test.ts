@@ -5,15 +5,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { freePort } from "../../local/child-app";
+import { REPO } from "../support/repo";
 
-const ROOT = join(__dirname, "..", "..");
-const TSX = join(ROOT, "node_modules/tsx/dist/cli.mjs");
+const TSX = join(REPO, "node_modules/tsx/dist/cli.mjs");
 const STATE_DIR = mkdtempSync(join(tmpdir(), "dev-state-"));
 
 /** `npm run dev` on `port`; resolves once `until` matches its stdout (or it exits), and stops it afterwards. */
 function dev(port: number, stateDir = STATE_DIR) {
   const child = spawn(process.execPath, [TSX, "scripts/dev.ts"], {
-    cwd: ROOT,
+    cwd: REPO,
     // The emulator's kept certificate goes to a temporary folder, not the repository's .local-dev/.
     env: { PATH: process.env.PATH ?? "", PORT: String(port), LOG_LEVEL: "warn", LOCAL_DEV_DIR: stateDir },
     stdio: ["ignore", "pipe", "pipe"],

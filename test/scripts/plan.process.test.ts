@@ -1,26 +1,27 @@
 import { execFile } from "node:child_process";
-import { rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { REPO } from "../support/repo";
 
-const ROOT = join(__dirname, "..", "..");
-const TSX = join(ROOT, "node_modules/tsx/dist/cli.mjs");
-const written: string[] = [];
+const TSX = join(REPO, "node_modules/tsx/dist/cli.mjs");
+/** The stack files these tests write: a folder of their own, never the repository root. */
+const scratch = mkdtempSync(join(tmpdir(), "plan-test-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-/** Writes a stack file at the repository root under a name no other test uses; removed after the file's tests. */
-function stackFile(name: string, text: string): string {
-  const stack = `scripts-test-${process.pid}-${name}`;
-  const path = join(ROOT, `Pulumi.${stack}.yaml`);
+/** Writes `Pulumi.<stack>.yaml` in the scratch folder: the stack name and the file's path as plan prints it. */
+function stackFile(stack: string, text: string): { stack: string; file: string } {
+  const path = join(scratch, `Pulumi.${stack}.yaml`);
   writeFileSync(path, text);
-  written.push(path);
-  return stack;
+  return { stack, file: relative(REPO, path) };
 }
-afterAll(() => written.forEach((path) => rmSync(path, { force: true })));
 
-/** `npm run plan -- <stack>`: its exit code and both streams. */
-function plan(stack?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+/** `npm run plan -- [<stack>] [--config-file <file>]`: its exit code and both streams. */
+function plan(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [TSX, "scripts/plan.ts", ...(stack ? [stack] : [])], { cwd: ROOT, timeout: 60_000 }, (error, stdout, stderr) =>
+    const options = { cwd: REPO, timeout: 60_000 };
+    execFile(process.execPath, [TSX, "scripts/plan.ts", ...args], options, (error, stdout, stderr) =>
       resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
   });
@@ -38,22 +39,23 @@ describe("npm run plan, for a new user", () => {
   });
 
   it("names the stack file whose YAML does not parse, and where", async () => {
-    const stack = stackFile("yaml", "config:\n  secretless-entra-webapp:location: [westeurope\n");
-    const { code, stderr } = await plan(stack);
+    const { stack, file } = stackFile("yaml", "config:\n  secretless-entra-webapp:location: [westeurope\n");
+    const { code, stderr } = await plan(stack, "--config-file", file);
     expect(code).toBe(1);
-    expect(stderr).toMatch(new RegExp(`^Pulumi\\.${stack}\\.yaml is not valid YAML: .*\\(\\d+:\\d+\\)`));
+    expect(stderr.startsWith(`${file} is not valid YAML: `)).toBe(true);
+    expect(stderr).toMatch(/is not valid YAML: .*\(\d+:\d+\)/);
   });
 
   it("prints a bad configuration once, without a stack trace, says which file to edit, and warns about a misspelt key", async () => {
-    const stack = stackFile(
+    const { stack, file } = stackFile(
       "config",
       "config:\n  secretless-entra-webapp:location: westeurope\n  secretless-entra-webapp:webappname: my-app\n",
     );
-    const { code, stdout, stderr } = await plan(stack);
+    const { code, stdout, stderr } = await plan(stack, `--config-file=${file}`);
     expect(code).toBe(1);
     expect(stdout).toBe("");
     expect(stderr).toContain(
-      `warning: Pulumi.${stack}.yaml: "secretless-entra-webapp:webappname" is not a setting this program reads; it is ignored. Did you mean "secretless-entra-webapp:webAppName"?`,
+      `warning: ${file}: "secretless-entra-webapp:webappname" is not a setting this program reads; it is ignored. Did you mean "secretless-entra-webapp:webAppName"?`,
     );
     expect(stderr.match(/Invalid stack configuration/g)).toHaveLength(1);
     expect(stderr).toMatch(/^ {2}- webAppName: is required/m);

@@ -3,13 +3,13 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { REPO } from "../support/repo";
 
 /**
  * `npm run pulumi -- …` (scripts/pulumi.sh) and `npm run up` run the Pulumi CLI on the same state and passphrase, in
  * any shell: a fake `pulumi` first on PATH prints what it was given.
  */
 
-const REPO = resolve(__dirname, "..", "..");
 let dir: string;
 
 beforeEach(() => {

@@ -4,9 +4,9 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { REPO } from "../support/repo";
 
-const ROOT = join(__dirname, "..", "..");
-const SCRIPT = join(ROOT, "scripts", "require-node.cjs");
+const SCRIPT = join(REPO, "scripts", "require-node.cjs");
 const preflight = createRequire(__filename)(SCRIPT) as {
   isSupported(version: string): boolean;
 };
@@ -15,7 +15,7 @@ const run = promisify(execFile);
 /** The exit code and output of the preflight under `node`, from the repository root. */
 async function preflightUnder(node: string, ...args: string[]): Promise<{ code: number; stderr: string }> {
   try {
-    const { stderr } = await run(node, [SCRIPT, ...args], { cwd: ROOT });
+    const { stderr } = await run(node, [SCRIPT, ...args], { cwd: REPO });
     return { code: 0, stderr };
   } catch (error) {
     const e = error as { code: number; stderr: string };

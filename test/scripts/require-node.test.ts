@@ -4,9 +4,9 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { satisfies } from "semver";
 import { describe, expect, it } from "vitest";
+import { REPO } from "../support/repo";
 
-const ROOT = join(__dirname, "..", "..");
-const SCRIPT = join(ROOT, "scripts", "require-node.cjs");
+const SCRIPT = join(REPO, "scripts", "require-node.cjs");
 const preflight = createRequire(__filename)(SCRIPT) as {
   RANGE: string;
   isSupported(version: string): boolean;
@@ -14,7 +14,7 @@ const preflight = createRequire(__filename)(SCRIPT) as {
   missingDependencies(root: string): string | undefined;
   portProblem(env: Record<string, string | undefined>): string | undefined;
 };
-const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { engines: { node: string }; scripts: Record<string, string> };
+const pkg = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { engines: { node: string }; scripts: Record<string, string> };
 
 describe("the Node preflight (scripts/require-node.cjs)", () => {
   it("checks the same range package.json's engines declares", () => {
@@ -64,7 +64,7 @@ describe("the preflight's other checks, for a new user", () => {
     } finally {
       rmSync(empty, { recursive: true, force: true });
     }
-    expect(preflight.missingDependencies(ROOT)).toBeUndefined();
+    expect(preflight.missingDependencies(REPO)).toBeUndefined();
   });
 
   it.each(["abc", "0", "65536", "3000.5", "-1", " 80"])("names PORT=%j and the fix", (port) => {

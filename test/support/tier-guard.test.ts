@@ -6,7 +6,9 @@ import { tierOf } from "./tier-guard";
 
 describe("the tier guard, in a unit file", () => {
   it("refuses a listening socket and names the tier that allows it", () => {
-    expect(() => createServer().listen(0, "127.0.0.1")).toThrow(/tier-guard\.test\.ts listens on a socket.*\*\.integration\.test\.ts/);
+    expect(() => createServer().listen(0, "127.0.0.1")).toThrow(
+      /tier-guard\.test\.ts listens on a socket.*\*\.integration\.test\.ts/,
+    );
   });
 
   it("refuses an outgoing connection, fetch's included", async () => {
@@ -14,7 +16,8 @@ describe("the tier guard, in a unit file", () => {
   });
 
   it("refuses child processes, through execFile's promisified form and spawnSync too", () => {
-    expect(() => promisify(execFile)(process.execPath, ["--version"])).toThrow(/starts a child process.*\*\.process\.test\.ts/);
+    const run = () => promisify(execFile)(process.execPath, ["--version"]);
+    expect(run).toThrow(/starts a child process.*\*\.process\.test\.ts/);
     expect(() => spawnSync(process.execPath, ["--version"])).toThrow(/starts a child process/);
   });
 

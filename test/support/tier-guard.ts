@@ -25,7 +25,8 @@ export function tierOf(file: string): Tier {
 
 function refuse(what: string, allowedFrom: string): never {
   const file = expect.getState().testPath ?? "this test file";
-  throw new Error(`${basename(file)} ${what}, which its tier does not allow: name it *.${allowedFrom}.test.ts or fake it.`);
+  const fix = `name it *.${allowedFrom}.test.ts or fake it`;
+  throw new Error(`${basename(file)} ${what}, which its tier does not allow: ${fix}.`);
 }
 
 const INSTALLED = Symbol.for("secretless-entra-webapp.tier-guard");

@@ -3,7 +3,8 @@ import { join } from "node:path";
 import { satisfies } from "semver";
 import { describe, expect, it } from "vitest";
 import { bootstrapConfigDefaults } from "../../bootstrap/config";
-import { type Job, PINNED_USES, ROOT, lint, workflow, workflowFiles, workflowText } from "./workflows";
+import { REPO } from "../support/repo";
+import { type Job, PINNED_USES, lint, workflow, workflowFiles, workflowText } from "../support/workflows";
 
 /**
  * The GitHub Actions workflows, linted by actionlint and read as YAML: what triggers them, what each job may do, how
@@ -98,7 +99,7 @@ describe("no stored secret", () => {
   });
 
   it("reads exactly the repository variables the bootstrap outputs, and no others", () => {
-    const outputs = [...readFileSync(join(ROOT, "bootstrap", "index.ts"), "utf8").matchAll(/^export const ([A-Z_]+) =/gm)].map((m) => m[1]);
+    const outputs = [...readFileSync(join(REPO, "bootstrap", "index.ts"), "utf8").matchAll(/^export const ([A-Z_]+) =/gm)].map((m) => m[1]);
     const read = new Set(files.flatMap((f) => [...workflowText(f).matchAll(/vars\.([A-Za-z_]\w*)/g)].map((m) => m[1])));
     expect([...read].sort()).toEqual([...outputs].sort());
   });
@@ -144,7 +145,7 @@ describe("pinned actions", () => {
   });
 
   it.each(allJobs.filter(([, , job]) => usesOf(job, "actions/setup-node")))("%s job %s runs a Node the project's engines allow", (_f, _id, job) => {
-    const engines = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).engines.node as string;
+    const engines = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")).engines.node as string;
     const version = String(usesOf(job, "actions/setup-node")!.with!["node-version"]);
     // A bare major resolves to that line's newest release, which must be within the engines' range for that line.
     expect(version).toMatch(/^\d+$/);

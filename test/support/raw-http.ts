@@ -3,7 +3,7 @@
  * test choose (it sets Host itself). Loopback only.
  */
 import { request } from "node:http";
-import { cookieAttributes } from "./user-agent";
+import { cookieAttributes } from "../../local/user-agent";
 
 export interface RawResponse {
   readonly status: number;

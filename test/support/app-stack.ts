@@ -7,10 +7,10 @@
  */
 import { Writable } from "node:stream";
 import { afterAll, afterEach, beforeAll, expect } from "vitest";
-import type { EmulatorOptions, RunningEmulator } from "../../../emulator";
-import type { AppDeps } from "../../../app/app";
-import { inProcessApp, startLocalStack, type InProcessApp, type LocalStack } from "../../../local/stack";
-import { parseFormPost, UserAgent, type FormPost, type Page } from "./user-agent";
+import type { EmulatorOptions, RunningEmulator } from "../../emulator";
+import type { AppDeps } from "../../app/app";
+import { inProcessApp, startLocalStack, type InProcessApp, type LocalStack } from "../../local/stack";
+import { parseFormPost, UserAgent, type FormPost, type Page } from "../../local/user-agent";
 
 export interface Stack {
   readonly emu: RunningEmulator;

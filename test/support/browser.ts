@@ -5,7 +5,7 @@
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll } from "vitest";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import type { RunningEmulator } from "../../emulator";
+import type { EmulatorOptions, RunningEmulator } from "../../emulator";
 import { childApp, freePort, type ChildApp } from "../../local/child-app";
 import { startLocalStack, type LocalStack } from "../../local/stack";
 import { buildApp } from "../../deploy/build-app";
@@ -25,9 +25,9 @@ interface BuiltStack {
 
 /**
  * Builds the bundle and, for the file, runs `node dist/app/server.js` against the emulator (local/stack.ts wires
- * them); stops both after the last test.
+ * them, `emulator` sets the emulator up); stops both after the last test.
  */
-export function useBuiltStack(): BuiltStack {
+export function useBuiltStack(emulator: EmulatorOptions = {}): BuiltStack {
   const appOutput: string[] = [];
   let running: LocalStack<ChildApp> | undefined;
   const started = (): LocalStack<ChildApp> => {
@@ -37,7 +37,7 @@ export function useBuiltStack(): BuiltStack {
   beforeAll(async () => {
     const server = await buildApp();
     // The port must be known before the app starts: its redirect URI names it.
-    running = await startLocalStack(childApp({ args: [server], port: await freePort(), output: appOutput, readyTimeoutMs: E2E_TIMEOUT }));
+    running = await startLocalStack(childApp({ args: [server], port: await freePort(), output: appOutput, readyTimeoutMs: E2E_TIMEOUT }), emulator);
   }, E2E_TIMEOUT * 2);
   afterAll(async () => {
     await running?.close();

@@ -4,9 +4,9 @@
  */
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll } from "vitest";
-import { createApp } from "../../../app/app";
-import { ManagedIdentityError, type AssertionProvider } from "../../../app/auth/managed-identity";
-import { loadConfig, type AppConfig, type Env } from "../../../app/app-config";
+import { createApp } from "../../app/app";
+import { ManagedIdentityError, type AssertionProvider } from "../../app/auth/managed-identity";
+import { loadConfig, type AppConfig, type Env } from "../../app/app-config";
 
 export const TENANT = "00000000-0000-4000-8000-00000000feed";
 export const CLIENT = "0b1e2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
