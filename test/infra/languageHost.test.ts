@@ -21,7 +21,7 @@ describe("the program under the Pulumi language host", () => {
     expect(host.reported).toEqual([]);
   });
 
-  it("registers the stack, its five components, every resource of the chain and the deploy step", () => {
+  it("registers the stack, its six components, every resource of the chain with the default app roles, and the deploy step", () => {
     const types = host.mocks.resources.map((r) => r.type).sort();
     expect(types).toEqual(
       [
@@ -31,12 +31,15 @@ describe("the program under the Pulumi language host", () => {
         "secretless:index:EntraApplication",
         "secretless:index:LinuxWebApp",
         "secretless:index:AppDeployment",
+        "secretless:index:AppRoles",
         "azure-native:resources:ResourceGroup",
         "azure-native:managedidentity:UserAssignedIdentity",
         "azuread:index/applicationRegistration:ApplicationRegistration",
         "azuread:index/servicePrincipal:ServicePrincipal",
         "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential",
         "azuread:index/applicationApiAccess:ApplicationApiAccess",
+        "azuread:index/applicationAppRole:ApplicationAppRole",
+        "azuread:index/applicationAppRole:ApplicationAppRole",
         "azure-native:web:AppServicePlan",
         "azure-native:web:WebApp",
         "azure-native:web:WebAppScmAllowed",

@@ -26,7 +26,7 @@ it("npm run plan prints the dev stack's resource tree, its secretless wiring and
   expect(stdout).toMatch(/delegated {4}User\.Read [0-9a-f-]{36} \(looked up\)/);
   expect(stdout).toMatch(/admin consent not granted here \(grantAdminConsent=false\): users consent at sign-in, or an admin uses the consent link/);
   expect(stdout).toMatch(/setting {6}DownstreamApis__MicrosoftGraph__BaseUrl=https:\/\/graph\.microsoft\.com\/v1\.0/);
-  expect(stdout).toMatch(/^20 to create: 12 cloud resources, 2 local steps \(run on this machine\), plus the stack and 5 components that only group them\.$/m);
+  expect(stdout).toMatch(/^23 to create: 14 cloud resources, 2 local steps \(run on this machine\), plus the stack and 6 components that only group them\.$/m);
   expect(stdout).toMatch(/appPackageSha256 {5}[0-9a-f]{64}/);
   expect(stdout).toMatch(/url {18}https:\/\/secretless-signin-dev-[0-9a-f]{16}\.westeurope-01\.azurewebsites\.net/);
 }, 60_000);
