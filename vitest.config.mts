@@ -16,7 +16,7 @@ process.env.NODE_COMPILE_CACHE ??= join(import.meta.dirname, "node_modules", ".c
 //   unit-pulumi    Pulumi programs on mocks (test/infra, test/policy, test/bootstrap): @pulumi/pulumi and the provider
 //                  SDKs load once per worker; each file gets fresh project modules (test/support/shared-worker.ts) and
 //                  fresh mocks (attachMocks resets Pulumi's runtime state).
-//   unit-isolated  a program run through Pulumi's own `cmd/run` (offline/languageHost.ts): it requires the program
+//   unit-isolated  a program run through Pulumi's own `cmd/run` (offline/language-host.ts): it requires the program
 //                  through Node and sets process-wide handlers, so each file gets its own forked process.
 // The integration, process and e2e tiers keep vitest's default, a forked process per file: msal-node's caches, the
 // app's process.env (IDENTITY_ENDPOINT) and the trusted CAs are process-wide.
@@ -24,7 +24,7 @@ const TIERS = ["integration", "process", "e2e"] as const;
 const OTHER_TIERS = TIERS.map((tier) => `test/**/*.${tier}.test.ts`);
 const GUARD = ["test/support/tier-guard.ts"];
 const PULUMI = ["test/infra/**/*.test.ts", "test/policy/**/*.test.ts", "test/bootstrap/**/*.test.ts"];
-const LANGUAGE_HOST = ["test/**/languageHost*.test.ts"];
+const LANGUAGE_HOST = ["test/**/language-host*.test.ts"];
 // The program packages the app (esbuild, a child process) unless its zip is up to date: built once before these run.
 const PACKAGE_ONCE = ["test/support/package-once.ts"];
 

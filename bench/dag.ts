@@ -1,4 +1,4 @@
-import type { AzureMocks } from "../offline/azureMocks";
+import type { AzureMocks } from "../offline/azure-mocks";
 
 /** `type::name` of the resource a URN names (`urn:pulumi:<stack>::<project>::<parent types$type>::<name>`). */
 function keyOf(urn: string): string {

@@ -4,7 +4,7 @@
  * .bench/host-child.cjs so that only the mocks' glue is compiled ahead: the program itself is loaded by whatever the
  * runtime options say. argv: [runtime options as JSON, or ""] [program folder, or ""]. Prints one JSON line.
  */
-import { readStackConfig, runThroughLanguageHost, type RuntimeOptions } from "../offline/languageHost";
+import { readStackConfig, runThroughLanguageHost, type RuntimeOptions } from "../offline/language-host";
 import { creationChain } from "./dag";
 
 const runtime = process.argv[2] ? (JSON.parse(process.argv[2]) as RuntimeOptions) : undefined;

@@ -6,7 +6,7 @@
 import { cpSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { build } from "esbuild";
-import { readRuntimeOptions, type RuntimeOptions } from "../offline/languageHost";
+import { readRuntimeOptions, type RuntimeOptions } from "../offline/language-host";
 import { ROOT, WORK, median, scratch, timedNode, type Timed } from "./measure";
 
 const HOST_CHILD = join(WORK, "host-child.cjs");

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { bootstrapConfigKeys, parseBootstrapConfig } from "./config";
-import { CiBootstrap } from "./components/ciBootstrap";
+import { bootstrapConfigKeys, parseBootstrapConfig } from "./bootstrap-config";
+import { CiBootstrap } from "./components/ci-bootstrap";
 
 // Import the bootstrap's configuration settings, and validate every one before anything registers.
 const config = new pulumi.Config();

@@ -23,7 +23,7 @@ import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as azuread from "@pulumi/azuread";
 import { isGuid } from "../contract/settings";
-import type { Reader } from "./configKeys";
+import type { Reader } from "./stack-config-keys";
 
 /** One app role on the registration. */
 export interface AppRoleDefinition {

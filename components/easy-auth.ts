@@ -17,7 +17,7 @@ import {
   isAuthMode,
 } from "../contract/easy-auth";
 import { DEFAULT_CALLBACK_PATH } from "../contract/settings";
-import type { Reader } from "./configKeys";
+import type { Reader } from "./stack-config-keys";
 
 /** `authMode`: who signs users in. Easy Auth is refused with the options it cannot honour, each with its fix. */
 export function readAuthMode(r: Reader): AuthMode {

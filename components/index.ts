@@ -2,12 +2,12 @@
 export type { NodeVersion, PlanSku, RedisSku, SignInAudience } from "../contract/catalogue";
 export type { CloudName } from "../contract/clouds";
 export type { SlotAfterSwap } from "../contract/slots";
-export * from "./config";
+export * from "./stack-config";
 export * from "./identity";
-export * from "./entraApplication";
-export * from "./linuxWebApp";
-export * from "./sessionRedis";
-export * from "./appDeployment";
+export * from "./entra-application";
+export * from "./linux-web-app";
+export * from "./session-redis";
+export * from "./app-deployment";
 export * from "./staging-slot";
-export * from "./secretlessWebApp";
+export * from "./secretless-web-app";
 export * from "./easy-auth";

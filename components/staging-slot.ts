@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as web from "@pulumi/azure-native/web";
 import { STAGING_SLOT_NAME, STICKY_APP_SETTING_NAMES } from "../contract/slots";
-import { scmHostNameOf } from "./appDeployment";
-import { LOG_QUOTA_MB, LOG_RETENTION_DAYS, type LinuxSiteShape, nameValuePairs } from "./linuxWebApp";
+import { scmHostNameOf } from "./app-deployment";
+import { LOG_QUOTA_MB, LOG_RETENTION_DAYS, type LinuxSiteShape, nameValuePairs } from "./linux-web-app";
 
 /** Arguments of {@link StagingSlot}. */
 export interface StagingSlotArgs {

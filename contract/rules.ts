@@ -5,7 +5,7 @@ import { DEFAULT_CALLBACK_PATH, isGuid } from "./settings";
 
 /**
  * Every rule a setting must pass, written once and applied by each layer that checks it: the stack parser
- * (components/config.ts), the bootstrap's parser (bootstrap/config.ts), the components' argument checks and the sample
+ * (components/stack-config.ts), the bootstrap's parser (bootstrap/bootstrap-config.ts), the components' argument checks and the sample
  * app's start-up config (app/app-config.ts). The GitHub names and subjects are in github.ts beside this file.
  *
  * A rule returns undefined when the value is valid, or the problem: the value, what is wrong and the fix, but not the

@@ -30,7 +30,7 @@ import { entraRouter } from "./entra";
 import { createEntraState, revokeRefreshTokens, type EntraState } from "./entra/state";
 import { addGraphRoutes, GRAPH_BASE_PATH } from "./graph";
 import { SigningKeys } from "./keys";
-import { managedIdentityRouter } from "./managedIdentity";
+import { managedIdentityRouter } from "./managed-identity";
 import { mintGraphAccessToken, mintManagedIdentityToken, TOKEN_EXCHANGE_URI, USER_TOKEN_LIFETIME_SECONDS } from "./tokens";
 import type {
   EmulatorContext,

@@ -1,16 +1,16 @@
 /**
  * Public types of the Entra ID + App Service managed-identity emulator (re-exported by `emulator/index.ts`), kept by
- * area: the registration and its user (`registrationTypes.ts`), fault injection (`faultTypes.ts`), and the running
- * emulator's API (`runningTypes.ts`). The handlers' internal view of the emulator, {@link EmulatorContext}, is here.
+ * area: the registration and its user (`registration-types.ts`), fault injection (`fault-types.ts`), and the running
+ * emulator's API (`running-types.ts`). The handlers' internal view of the emulator, {@link EmulatorContext}, is here.
  */
-import type { EmulatorFaults, IdTokenMode } from "./faultTypes";
+import type { EmulatorFaults, IdTokenMode } from "./fault-types";
 import type { SigningKeys } from "./keys";
-import type { EmulatorRegistration } from "./registrationTypes";
-import type { EmulatorStats } from "./runningTypes";
+import type { EmulatorRegistration } from "./registration-types";
+import type { EmulatorStats } from "./running-types";
 
-export type * from "./faultTypes";
-export type * from "./registrationTypes";
-export type * from "./runningTypes";
+export type * from "./fault-types";
+export type * from "./registration-types";
+export type * from "./running-types";
 
 /**
  * What request handlers need from the running emulator. Internal: the public surface is {@link RunningEmulator}.

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { PACK_NAME } from "./pack";
 import { type PlannedResource, type RuleContext, type Violation, evaluate } from "./rules";
 
-/** What the offline mocks record per resource (offline/azureMocks.ts `RegisteredResource`). */
+/** What the offline mocks record per resource (offline/azure-mocks.ts `RegisteredResource`). */
 export interface RecordedResource {
   readonly type: string;
   readonly name: string;

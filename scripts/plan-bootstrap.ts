@@ -6,13 +6,13 @@
  *
  * OFFLINE: nothing here calls Azure, Microsoft Graph, GitHub or the Pulumi service. IDs and the tenant are placeholders.
  */
-import { type RegisteredResource } from "../offline/azureMocks";
+import { type RegisteredResource } from "../offline/azure-mocks";
 import { BuiltInRole } from "../bootstrap/roles";
-import { B, BOOTSTRAP_PROJECT, GRAPH_APP_ROLE_IDS, bootstrapProject } from "../offline/bootstrapMocks";
+import { B, BOOTSTRAP_PROJECT, GRAPH_APP_ROLE_IDS, bootstrapProject } from "../offline/bootstrap-mocks";
 import { checkPlannedResources } from "../policy/offline";
-import { runThroughLanguageHost } from "../offline/languageHost";
-import { planText, runPlan } from "../offline/planPrinter";
-import { readStackFile, stackNameOf } from "../offline/stackFile";
+import { runThroughLanguageHost } from "../offline/language-host";
+import { planText, runPlan } from "../offline/plan-printer";
+import { readStackFile, stackNameOf } from "../offline/stack-file";
 
 const stack = stackNameOf(process.argv[2] ?? "example");
 const roleNames = new Map<string, string>(Object.entries(BuiltInRole).map(([name, guid]) => [guid, name]));

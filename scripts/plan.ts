@@ -11,10 +11,10 @@ import { statSync } from "node:fs";
 import { join } from "node:path";
 import { appServiceScopeForResourceManagerScope } from "../contract/clouds";
 import { READINESS_PATH } from "../contract/readiness";
-import { type AzureMocks, GRAPH_APP_ID, T, type RegisteredResource } from "../offline/azureMocks";
-import { ROOT, appProject, runThroughLanguageHost } from "../offline/languageHost";
-import { planText, runPlan } from "../offline/planPrinter";
-import { StackFileError, readStackFile, stackNameOf } from "../offline/stackFile";
+import { type AzureMocks, GRAPH_APP_ID, T, type RegisteredResource } from "../offline/azure-mocks";
+import { ROOT, appProject, runThroughLanguageHost } from "../offline/language-host";
+import { planText, runPlan } from "../offline/plan-printer";
+import { StackFileError, readStackFile, stackNameOf } from "../offline/stack-file";
 import { checkPlannedResources } from "../policy/offline";
 
 const USAGE = "npm run plan [-- <stack>] [--config-file <file>]";

@@ -5,7 +5,7 @@
  *   GET      /{tid}/v2.0/.well-known/openid-configuration   discovery.ts (also /{tid}/.well-known/openid-configuration)
  *   GET      /{tid}/discovery/v2.0/keys                      discovery.ts
  *   GET      /{tid}/oauth2/v2.0/authorize                    authorize.ts: auth code (+PKCE), test user auto-selected
- *   POST     /{tid}/oauth2/v2.0/token                        token.ts: grants in codeGrant.ts, clientCredentials.ts
+ *   POST     /{tid}/oauth2/v2.0/token                        token.ts: grants in code-grant.ts, client-credentials.ts
  *   GET|POST /{tid}/oauth2/v2.0/logout                       logout.ts: end session, front-channel logout iframe
  *
  * Protocol: https://learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow and notes/entra-fic.md §5.

@@ -1,13 +1,13 @@
 /**
  * The token endpoint: `POST /{tid}/oauth2/v2.0/token`. The client authenticates with its only credential, its FIC: a
  * managed-identity token as a JWT client assertion, checked by fic.ts. Grants: authorization_code and refresh_token
- * (codeGrant.ts), client_credentials (clientCredentials.ts).
+ * (code-grant.ts), client_credentials (client-credentials.ts).
  */
 import { EntraError, errorBody, requiredParameter as required, tenantNotFound, unknownApplication } from "../errors";
 import { JWT_BEARER_ASSERTION_TYPE, validateClientAssertion } from "../fic";
 import { readForm, sendJson } from "../http";
-import { issueAppToken } from "./clientCredentials";
-import { redeemCode, redeemRefreshToken } from "./codeGrant";
+import { issueAppToken } from "./client-credentials";
+import { redeemCode, redeemRefreshToken } from "./code-grant";
 import { correlationIdOf, tenantMatches, type EntraHandler, type EntraState } from "./state";
 
 /** The grants the token endpoint implements (also advertised by discovery). */

@@ -19,7 +19,7 @@ import { secretRules } from "./secrets";
 import { slotRules } from "./slots";
 import { ficCount, ficTrustsWebAppIdentity, webAppBasicAuthOff, webAppIdentityMatchesFic, webAppTokenExchangeMatchesFic } from "./stack";
 import { apiAccessDelegatedOnly, appRolesOwnApp, commandRunsProjectScript, dataStoresPrivate, ficTrustAllowed, providerSettingsAllowed, redirectUrisOwnHost, roleAssignmentAllowed } from "./trust";
-import { webAppRules } from "./webApp";
+import { webAppRules } from "./web-app";
 
 export type { PlannedResource, ResourceRule, Rule, RuleContext, StackFinding, StackRule, Violation } from "./model";
 export { ALLOWED_TYPES, type AllowedType, REFUSED_TYPES } from "./allow-list";

@@ -1,6 +1,6 @@
 /**
  * Issue 19, attacks 1 and 4 on a real Redis (redis-server, local/redis.ts), with the eviction policy the stack
- * deploys (components/sessionRedis.ts): per-user and global session bounds as in memory, and a front-channel logout
+ * deploys (components/session-redis.ts): per-user and global session bounds as in memory, and a front-channel logout
  * that cannot miss a session, even when Redis runs out of memory.
  */
 import { randomBytes } from "node:crypto";

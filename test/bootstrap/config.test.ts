@@ -8,9 +8,9 @@ import {
   bootstrapConfigDefaults,
   bootstrapConfigKeys,
   parseBootstrapConfig,
-} from "../../bootstrap/config";
-import { BOOTSTRAP_DIR } from "../../offline/bootstrapMocks";
-import { ROOT, readRuntimeOptions } from "../../offline/languageHost";
+} from "../../bootstrap/bootstrap-config";
+import { BOOTSTRAP_DIR } from "../../offline/bootstrap-mocks";
+import { ROOT, readRuntimeOptions } from "../../offline/language-host";
 
 const valid: RawBootstrapConfig = {
   repository: "contoso/secretless-signin",

@@ -1,6 +1,6 @@
 import { beforeAll, expect, it } from "vitest";
-import { type AzureMocks, promiseOf, runProgram } from "../../offline/azureMocks";
-import { B, attachBootstrapMocks, readBootstrapStack } from "../../offline/bootstrapMocks";
+import { type AzureMocks, promiseOf, runProgram } from "../../offline/azure-mocks";
+import { B, attachBootstrapMocks, readBootstrapStack } from "../../offline/bootstrap-mocks";
 
 /**
  * The real bootstrap program (bootstrap/index.ts) for a repository in GitHub's immutable form: both identities trust

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { deployRoles } from "../../bootstrap/components/ciBootstrap";
+import { deployRoles } from "../../bootstrap/components/ci-bootstrap";
 import { BuiltInRole, RoleActions, actionCovers } from "../../bootstrap/roles";
-import { parseStackConfig } from "../../components/config";
-import { SecretlessWebApp, type SecretlessWebAppArgs } from "../../components/secretlessWebApp";
-import { type AzureMocks, T, TENANT_ID, attachMocks, promiseOf, runProgram } from "../../offline/azureMocks";
+import { parseStackConfig } from "../../components/stack-config";
+import { SecretlessWebApp, type SecretlessWebAppArgs } from "../../components/secretless-web-app";
+import { type AzureMocks, T, TENANT_ID, attachMocks, promiseOf, runProgram } from "../../offline/azure-mocks";
 
 /**
  * The permissions matrix: every resource type the app stack creates, under every documented switch, maps to an action

@@ -4,14 +4,14 @@ import * as pulumi from "@pulumi/pulumi";
 import * as resources from "@pulumi/azure-native/resources";
 import { load } from "js-yaml";
 import { describe, expect, it } from "vitest";
-import { CiBootstrap } from "../../bootstrap/components/ciBootstrap";
+import { CiBootstrap } from "../../bootstrap/components/ci-bootstrap";
 import { BuiltInRole, GraphAppRole, RoleActions, actionCovers } from "../../bootstrap/roles";
-import { SecretlessWebApp, type SecretlessWebAppArgs } from "../../components/secretlessWebApp";
+import { SecretlessWebApp, type SecretlessWebAppArgs } from "../../components/secretless-web-app";
 import { AzureAdSetting, DownstreamApiSetting, RedisSetting } from "../../contract/settings";
-import { RUN_FROM_PACKAGE_SETTINGS } from "../../components/appDeployment";
-import { type AzureMocks, T, TENANT_ID, attachMocks, promiseOf, runProgram } from "../../offline/azureMocks";
-import { B, GRAPH_APP_ROLE_IDS, attachBootstrapMocks } from "../../offline/bootstrapMocks";
-import { ROOT } from "../../offline/languageHost";
+import { RUN_FROM_PACKAGE_SETTINGS } from "../../components/app-deployment";
+import { type AzureMocks, T, TENANT_ID, attachMocks, promiseOf, runProgram } from "../../offline/azure-mocks";
+import { B, GRAPH_APP_ROLE_IDS, attachBootstrapMocks } from "../../offline/bootstrap-mocks";
+import { ROOT } from "../../offline/language-host";
 
 /**
  * What a pull request's code can read as the preview identity, and proof that none of it is secret. PR code (npm

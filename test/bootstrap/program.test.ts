@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { BuiltInRole } from "../../bootstrap/roles";
-import { type AzureMocks, SUBSCRIPTION_ID, TENANT_ID, promiseOf, runProgram } from "../../offline/azureMocks";
-import { B, GRAPH_APP_ROLE_IDS, GRAPH_SP_OBJECT_ID, attachBootstrapMocks, readBootstrapStack } from "../../offline/bootstrapMocks";
+import { type AzureMocks, SUBSCRIPTION_ID, TENANT_ID, promiseOf, runProgram } from "../../offline/azure-mocks";
+import { B, GRAPH_APP_ROLE_IDS, GRAPH_SP_OBJECT_ID, attachBootstrapMocks, readBootstrapStack } from "../../offline/bootstrap-mocks";
 
 /**
  * The real bootstrap program (bootstrap/index.ts) evaluated against the offline engine with the example stack's values.

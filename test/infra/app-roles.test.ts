@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_APP_ROLES, stableRoleId, uuidV5 } from "../../components/app-roles";
-import { type RawStackConfig, StackConfigError, parseStackConfig } from "../../components/config";
-import { SecretlessWebApp } from "../../components/secretlessWebApp";
-import { T, TENANT_ID, attachMocks, promiseOf, runProgram } from "../../offline/azureMocks";
+import { type RawStackConfig, StackConfigError, parseStackConfig } from "../../components/stack-config";
+import { SecretlessWebApp } from "../../components/secretless-web-app";
+import { T, TENANT_ID, attachMocks, promiseOf, runProgram } from "../../offline/azure-mocks";
 
 /** App roles, their assignments and group claims: from stack configuration to the azuread resources, under mocks. */
 

@@ -9,8 +9,8 @@ import {
   configDefaults,
   configKeys,
   parseStackConfig,
-} from "../../components/config";
-import { ROOT } from "../../offline/languageHost";
+} from "../../components/stack-config";
+import { ROOT } from "../../offline/language-host";
 import { DEFAULT_APP_ROLES, stableRoleId } from "../../components/app-roles";
 
 const valid: RawStackConfig = { location: "westeurope", webAppName: "secretless-signin-dev" };

@@ -9,10 +9,10 @@ import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { load } from "js-yaml";
 import { describe, expect, it } from "vitest";
-import { parseStackConfig, StackConfigError } from "../../components/config";
-import { SecretlessWebApp, type SecretlessWebAppArgs } from "../../components/secretlessWebApp";
+import { parseStackConfig, StackConfigError } from "../../components/stack-config";
+import { SecretlessWebApp, type SecretlessWebAppArgs } from "../../components/secretless-web-app";
 import { AUTH_MODE_SETTING, MI_FIC_ASSERTION_SETTING } from "../../contract/easy-auth";
-import { type AzureMocks, T, TENANT_ID, attachMocks, promiseOf, runProgram } from "../../offline/azureMocks";
+import { type AzureMocks, T, TENANT_ID, attachMocks, promiseOf, runProgram } from "../../offline/azure-mocks";
 import { REPO } from "../support/repo";
 
 const AUTH_V2 = "azure-native:web:WebAppAuthSettingsV2WithoutSecrets";

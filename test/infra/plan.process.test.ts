@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { expect, it } from "vitest";
-import { ROOT } from "../../offline/languageHost";
+import { ROOT } from "../../offline/language-host";
 
 it("npm run plan prints the dev stack's resource tree, its secretless wiring and the deploy step, labelled offline", async () => {
   const { stdout } = await promisify(execFile)(process.execPath, ["--require", "./scripts/pulumi-loader.cjs", "scripts/plan.ts"], {

@@ -2,11 +2,11 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../app/app-config";
-import { DEPLOY_COMMAND, WAIT_READY_COMMAND } from "../../components/appDeployment";
+import { DEPLOY_COMMAND, WAIT_READY_COMMAND } from "../../components/app-deployment";
 import { sha256 } from "../../deploy/cli";
 import { AzureAdSetting, DownstreamApiSetting } from "../../contract/settings";
-import { type AzureMocks, T, TENANT_ID, attachMocks, promiseOf, runProgram } from "../../offline/azureMocks";
-import { ROOT } from "../../offline/languageHost";
+import { type AzureMocks, T, TENANT_ID, attachMocks, promiseOf, runProgram } from "../../offline/azure-mocks";
+import { ROOT } from "../../offline/language-host";
 
 /**
  * The real program (index.ts) evaluated against the offline engine with the example dev stack's values. Every wiring

@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
-import { DEPLOY_COMMAND, SWAP_COMMAND } from "../../components/appDeployment";
-import { StackConfigError, parseStackConfig } from "../../components/config";
-import { SecretlessWebApp, type SecretlessWebAppArgs } from "../../components/secretlessWebApp";
+import { DEPLOY_COMMAND, SWAP_COMMAND } from "../../components/app-deployment";
+import { StackConfigError, parseStackConfig } from "../../components/stack-config";
+import { SecretlessWebApp, type SecretlessWebAppArgs } from "../../components/secretless-web-app";
 import {
   type AzureMocks,
   type RegisteredResource,
@@ -11,7 +11,7 @@ import {
   attachMocks,
   promiseOf,
   runProgram,
-} from "../../offline/azureMocks";
+} from "../../offline/azure-mocks";
 
 /**
  * `stagingSlot`: a `staging` slot that wears the site's identity and hardening, has its own redirect URI and the slot

@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { evaluateRecorded } from "../../policy/offline";
-import { type RegisteredResource, T, guidFrom } from "../../offline/azureMocks";
+import { type RegisteredResource, T, guidFrom } from "../../offline/azure-mocks";
 import { planMainStack } from "../support/policy";
 
 const USER = guidFrom("roles:user");

@@ -6,8 +6,8 @@
  * Its own file: the program is imported once per process, here with the token in the environment.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AzureMocks, type RegisteredResource, promiseOf, runProgram } from "../../offline/azureMocks";
-import { attachBootstrapMocks, B, BOOTSTRAP_PROJECT, readBootstrapStack } from "../../offline/bootstrapMocks";
+import { type AzureMocks, type RegisteredResource, promiseOf, runProgram } from "../../offline/azure-mocks";
+import { attachBootstrapMocks, B, BOOTSTRAP_PROJECT, readBootstrapStack } from "../../offline/bootstrap-mocks";
 import { DEPLOY_BRANCH } from "../../bootstrap/components/deploy-environment";
 import { evaluateRecorded } from "../../policy/offline";
 import { ALLOWED_TYPES } from "../../policy/rules";

@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { evaluateRecorded } from "../../policy/offline";
 import { ALLOWED_TYPES, GITHUB_ISSUER, rules } from "../../policy/rules";
 import { AzureAdSetting } from "../../contract/settings";
-import { type RegisteredResource, SUBSCRIPTION_ID, T, guidFrom } from "../../offline/azureMocks";
+import { type RegisteredResource, SUBSCRIPTION_ID, T, guidFrom } from "../../offline/azure-mocks";
 import { PACK_CONTEXT, bootstrapLike, handMade, planMainStack } from "../support/policy";
 import { REPO } from "../support/repo";
 

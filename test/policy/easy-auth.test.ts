@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { MI_FIC_ASSERTION_SETTING } from "../../contract/easy-auth";
 import { evaluateRecorded } from "../../policy/offline";
 import { EASY_AUTH_RULE_NAMES } from "../../policy/rules/easy-auth";
-import { type RegisteredResource, T, guidFrom } from "../../offline/azureMocks";
+import { type RegisteredResource, T, guidFrom } from "../../offline/azure-mocks";
 import { handMade, planMainStack } from "../support/policy";
 
 const AUTH_V2 = "azure-native:web:WebAppAuthSettingsV2WithoutSecrets";

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { evaluateRecorded } from "../../policy/offline";
-import { type RegisteredResource, T } from "../../offline/azureMocks";
+import { type RegisteredResource, T } from "../../offline/azure-mocks";
 import { planMainStack } from "../support/policy";
 
 /** The Graph permission, the admin-consent grant and the `DownstreamApis__…` settings pass every guardrail. */

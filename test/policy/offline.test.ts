@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { PACK_VERSION, checkPlannedResources, evaluateRecorded, formatPolicies } from "../../policy/offline";
-import { type RegisteredResource, T } from "../../offline/azureMocks";
+import { type RegisteredResource, T } from "../../offline/azure-mocks";
 import { planMainStack } from "../support/policy";
 
 /** `npm run plan`'s guardrail step: the CLI's "Policies:" block, and a failing result on a mandatory violation. */

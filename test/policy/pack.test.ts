@@ -5,7 +5,7 @@ import { evaluateRecorded } from "../../policy/offline";
 import { PACK_NAME, makePolicies } from "../../policy/pack";
 import { GITHUB_ISSUER, rules } from "../../policy/rules";
 import { AzureAdSetting } from "../../contract/settings";
-import { type RegisteredResource, T } from "../../offline/azureMocks";
+import { type RegisteredResource, T } from "../../offline/azure-mocks";
 import { PACK_CONTEXT, bootstrapLike, handMade, planMainStack } from "../support/policy";
 import { REPO } from "../support/repo";
 

@@ -4,7 +4,7 @@ import { evaluateRecorded } from "../../policy/offline";
 import { EASY_AUTH_RULE_NAMES } from "../../policy/rules/easy-auth";
 import { GITHUB_ISSUER, GITHUB_SUBJECT, MAX_FICS_PER_PARENT, findSecrets, rules, secretName, secretValue } from "../../policy/rules";
 import { AzureAdSetting } from "../../contract/settings";
-import { type RegisteredResource, SUBSCRIPTION_ID, T, TENANT_ID, guidFrom } from "../../offline/azureMocks";
+import { type RegisteredResource, SUBSCRIPTION_ID, T, TENANT_ID, guidFrom } from "../../offline/azure-mocks";
 import { PACK_CONTEXT, bootstrapLike, handMade, planMainStack } from "../support/policy";
 import { REPO } from "../support/repo";
 

@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rules } from "../../policy/rules";
-import { T } from "../../offline/azureMocks";
+import { T } from "../../offline/azure-mocks";
 import { PACK_CONTEXT, bootstrapLike, planMainStack } from "../support/policy";
 import { REPO } from "../support/repo";
 

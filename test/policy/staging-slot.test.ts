@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { readStackFile } from "../../offline/stackFile";
-import type { RegisteredResource } from "../../offline/azureMocks";
+import { readStackFile } from "../../offline/stack-file";
+import type { RegisteredResource } from "../../offline/azure-mocks";
 import { evaluateRecorded } from "../../policy/offline";
 import { planMainStack } from "../support/policy";
 

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { evaluateRecorded } from "../../policy/offline";
 import { ALLOWED_TYPES } from "../../policy/rules";
-import { SUBSCRIPTION_ID, guidFrom } from "../../offline/azureMocks";
+import { SUBSCRIPTION_ID, guidFrom } from "../../offline/azure-mocks";
 import { planMainStack } from "../support/policy";
 
 const existingPlan = `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/rg-shared/providers/Microsoft.Web/serverfarms/plan-shared`;

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { appProject } from "../../offline/languageHost";
-import { StackFileError, readStackFile, stackNameOf, unknownKey } from "../../offline/stackFile";
+import { appProject } from "../../offline/language-host";
+import { StackFileError, readStackFile, stackNameOf, unknownKey } from "../../offline/stack-file";
 
 describe("the keys of a stack file nothing reads", () => {
   const schema = appProject.schema;

@@ -1,4 +1,4 @@
-import { type RegisteredResource, SUBSCRIPTION_ID, TENANT_ID, attachMocks, guidFrom, runProgram } from "../../offline/azureMocks";
+import { type RegisteredResource, SUBSCRIPTION_ID, TENANT_ID, attachMocks, guidFrom, runProgram } from "../../offline/azure-mocks";
 import { GITHUB_ISSUER } from "../../policy/rules";
 
 /**

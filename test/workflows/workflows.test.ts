@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { satisfies } from "semver";
 import { describe, expect, it } from "vitest";
-import { bootstrapConfigDefaults } from "../../bootstrap/config";
+import { bootstrapConfigDefaults } from "../../bootstrap/bootstrap-config";
 import { REPO } from "../support/repo";
 import { type Job, PINNED_USES, lint, workflow, workflowFiles, workflowText } from "../support/workflows";
 

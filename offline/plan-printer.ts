@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import { type AzureMocks, type RegisteredResource } from "./azureMocks";
-import { type HostRun } from "./languageHost";
-import { StackFileError } from "./stackFile";
+import { type AzureMocks, type RegisteredResource } from "./azure-mocks";
+import { type HostRun } from "./language-host";
+import { StackFileError } from "./stack-file";
 
 /**
  * The text both offline plans print (`npm run plan`, `npm run plan:bootstrap`): a header, the resource tree as

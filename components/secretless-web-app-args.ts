@@ -30,16 +30,16 @@ import {
   azureAdSettings,
   graphSettings,
 } from "../contract/settings";
-import { type AppPackageRef, RUN_FROM_PACKAGE_SETTINGS } from "./appDeployment";
+import { type AppPackageRef, RUN_FROM_PACKAGE_SETTINGS } from "./app-deployment";
 import {
   EASY_AUTH_SLOT_PROBLEM,
   SWAP_WARMUP_SETTINGS,
   type SlotAfterSwap,
   slotAfterSwapProblem, stagingSlotProblem } from "../contract/slots";
 import { EASY_AUTH_OWNED_SETTINGS, easyAuthConflicts } from "./easy-auth";
-import type { EntraApplication } from "./entraApplication";
+import type { EntraApplication } from "./entra-application";
 import type { ManagedIdentity } from "./identity";
-import type { SessionRedis } from "./sessionRedis";
+import type { SessionRedis } from "./session-redis";
 import type { AppRoleAssignmentSpec, AppRoleDefinition } from "./app-roles";
 
 /** Arguments of {@link SecretlessWebApp}. */

@@ -4,11 +4,11 @@
  * for, and the web app gets Microsoft.Identity.Web's `DownstreamApis__MicrosoftGraph__…` settings for its cloud.
  */
 import { describe, expect, it } from "vitest";
-import { parseStackConfig } from "../../components/config";
-import { SecretlessWebApp, type SecretlessWebAppArgs } from "../../components/secretlessWebApp";
+import { parseStackConfig } from "../../components/stack-config";
+import { SecretlessWebApp, type SecretlessWebAppArgs } from "../../components/secretless-web-app";
 import { type CloudName } from "../../contract/clouds";
 import { DownstreamApiSetting } from "../../contract/settings";
-import { type AzureMocks, GRAPH_APP_ID, T, TENANT_ID, attachMocks, guidFrom, promiseOf, runProgram } from "../../offline/azureMocks";
+import { type AzureMocks, GRAPH_APP_ID, T, TENANT_ID, attachMocks, guidFrom, promiseOf, runProgram } from "../../offline/azure-mocks";
 
 const base: SecretlessWebAppArgs = { location: "westeurope", webAppName: "contoso-signin", tenantId: TENANT_ID };
 

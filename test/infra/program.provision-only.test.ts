@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import { type AzureMocks, T, attachMocks, promiseOf, runProgram } from "../../offline/azureMocks";
+import { type AzureMocks, T, attachMocks, promiseOf, runProgram } from "../../offline/azure-mocks";
 
 /**
  * The real program (index.ts) with the deploy switch off: it provisions the chain and neither packages nor deploys the

@@ -2,9 +2,9 @@
  * Public types of starting and driving the emulator: its options, the running emulator's API, the token-minting
  * options and the request counters (re-exported by `types.ts`).
  */
-import type { EmulatorFaults, IdTokenMode } from "./faultTypes";
+import type { EmulatorFaults, IdTokenMode } from "./fault-types";
 import type { SelfSignedCertificate } from "./certificate";
-import type { EmulatorRegistration, RegistrationOverrides } from "./registrationTypes";
+import type { EmulatorRegistration, RegistrationOverrides } from "./registration-types";
 
 /** Options for {@link startEmulator}. */
 export interface EmulatorOptions {

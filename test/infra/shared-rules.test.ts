@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../app/app-config";
-import { parseStackConfig } from "../../components/config";
-import { SecretlessWebApp, type SecretlessWebAppArgs } from "../../components/secretlessWebApp";
+import { parseStackConfig } from "../../components/stack-config";
+import { SecretlessWebApp, type SecretlessWebAppArgs } from "../../components/secretless-web-app";
 import { callbackPathProblem } from "../../contract/rules";
 import { AzureAdSetting } from "../../contract/settings";
-import { TENANT_ID, attachMocks, guidFrom, runProgram } from "../../offline/azureMocks";
+import { TENANT_ID, attachMocks, guidFrom, runProgram } from "../../offline/azure-mocks";
 
 /**
  * The three layers that check a setting before the app runs (the stack parser, the component's argument check and the

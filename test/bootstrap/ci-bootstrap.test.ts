@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { CiBootstrap, type CiBootstrapArgs } from "../../bootstrap/components/ciBootstrap";
+import { CiBootstrap, type CiBootstrapArgs } from "../../bootstrap/components/ci-bootstrap";
 import * as pulumi from "@pulumi/pulumi";
 import { BuiltInRole } from "../../bootstrap/roles";
-import { promiseOf, runProgram } from "../../offline/azureMocks";
-import { B, attachBootstrapMocks } from "../../offline/bootstrapMocks";
+import { promiseOf, runProgram } from "../../offline/azure-mocks";
+import { B, attachBootstrapMocks } from "../../offline/bootstrap-mocks";
 
 /** The composing component on its own, under each option that changes what it registers. Fresh engine per test. */
 

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { creationChain } from "../../bench/dag";
-import { type HostRun, ROOT, readStackConfig, runThroughLanguageHost } from "../../offline/languageHost";
+import { type HostRun, ROOT, readStackConfig, runThroughLanguageHost } from "../../offline/language-host";
 
 /**
  * `pulumi up` would load and evaluate this program: the dev stack, run through the Node language host's own code path

@@ -1,7 +1,7 @@
 import { expect, it } from "vitest";
-import { LOG_QUOTA_MB, LOG_RETENTION_DAYS } from "../../components/linuxWebApp";
-import { SecretlessWebApp } from "../../components/secretlessWebApp";
-import { T, TENANT_ID, attachMocks, promiseOf, runProgram } from "../../offline/azureMocks";
+import { LOG_QUOTA_MB, LOG_RETENTION_DAYS } from "../../components/linux-web-app";
+import { SecretlessWebApp } from "../../components/secretless-web-app";
+import { T, TENANT_ID, attachMocks, promiseOf, runProgram } from "../../offline/azure-mocks";
 
 /** The platform's own logs (stack item 10): HTTP logs and detailed errors on, with a retention, for the stack's site. */
 it("turns on the site's HTTP logs and detailed errors, kept 7 days and at most 35 MB", async () => {

@@ -1,5 +1,5 @@
 import { expect, it } from "vitest";
-import { runThroughLanguageHost } from "../../offline/languageHost";
+import { runThroughLanguageHost } from "../../offline/language-host";
 
 /**
  * A stack with bad configuration fails under the language host before any resource registers, with one message that

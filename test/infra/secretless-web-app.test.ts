@@ -2,8 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it, vi } from "vitest";
 import { AzureAdSetting } from "../../contract/settings";
 import { type CloudName } from "../../contract/clouds";
-import { SecretlessWebApp, type SecretlessWebAppArgs } from "../../components/secretlessWebApp";
-import { type AzureMocks, T, TENANT_ID, attachMocks, guidFrom, promiseOf, runProgram } from "../../offline/azureMocks";
+import { SecretlessWebApp, type SecretlessWebAppArgs } from "../../components/secretless-web-app";
+import { type AzureMocks, T, TENANT_ID, attachMocks, guidFrom, promiseOf, runProgram } from "../../offline/azure-mocks";
 import { DEPLOYER_OBJECT_ID } from "../../offline/ids";
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { RedisSetting } from "../../contract/settings";
-import { SecretlessWebApp, type SecretlessWebAppArgs } from "../../components/secretlessWebApp";
-import { T, TENANT_ID, attachMocks, promiseOf, runProgram } from "../../offline/azureMocks";
+import { SecretlessWebApp, type SecretlessWebAppArgs } from "../../components/secretless-web-app";
+import { T, TENANT_ID, attachMocks, promiseOf, runProgram } from "../../offline/azure-mocks";
 
 /**
  * `scaleOut`: sessions in Azure Managed Redis reached with the managed identity, several instances, ARR affinity off —

@@ -2,12 +2,12 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEPLOY_COMMAND, WAIT_READY_COMMAND } from "../../components/appDeployment";
-import { SecretlessWebApp, type SecretlessWebAppArgs } from "../../components/secretlessWebApp";
+import { DEPLOY_COMMAND, WAIT_READY_COMMAND } from "../../components/app-deployment";
+import { SecretlessWebApp, type SecretlessWebAppArgs } from "../../components/secretless-web-app";
 import { type CloudName, clouds } from "../../contract/clouds";
 import { packageApp } from "../../deploy/package-app";
-import { type AzureMocks, type RegisteredResource, T, TENANT_ID, attachMocks, promiseOf, runProgram } from "../../offline/azureMocks";
-import { ROOT } from "../../offline/languageHost";
+import { type AzureMocks, type RegisteredResource, T, TENANT_ID, attachMocks, promiseOf, runProgram } from "../../offline/azure-mocks";
+import { ROOT } from "../../offline/language-host";
 
 /**
  * SecretlessWebApp's deploy step, as the stack wires it: given a package, it pushes the zip after the site is ready and

@@ -5,11 +5,11 @@ import * as resources from "@pulumi/azure-native/resources";
 import { refuseInvalidArguments } from "../../common/invalid-arguments";
 import { microsoftGraph } from "../../common/microsoft-graph";
 import { type GitHubRepository, environmentSubject, parseRepository, pullRequestSubject } from "../../contract/github";
-import { type DeployAccess, bootstrapConfigDefaults, bootstrapProblems } from "../config";
+import { type DeployAccess, bootstrapConfigDefaults, bootstrapProblems } from "../bootstrap-config";
 import { BuiltInRole, type BuiltInRoleName, GraphAppRole } from "../roles";
 import { DeployEnvironment, deployEnvironmentCommands } from "./deploy-environment";
-import { GitHubActionsIdentity } from "./githubIdentity";
-import { StateStore } from "./stateStore";
+import { GitHubActionsIdentity } from "./github-identity";
+import { StateStore } from "./state-store";
 
 /** Arguments of {@link CiBootstrap}. Names are plain strings: they are checked before anything registers. */
 export interface CiBootstrapArgs {

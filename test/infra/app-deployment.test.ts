@@ -8,9 +8,9 @@ import {
   WAIT_READY_COMMAND,
   pickScmHostName,
   scmHostNameOf,
-} from "../../components/appDeployment";
+} from "../../components/app-deployment";
 import { clouds } from "../../contract/clouds";
-import { type AzureMocks, type RegisteredResource, T, attachMocks, promiseOf, runProgram } from "../../offline/azureMocks";
+import { type AzureMocks, type RegisteredResource, T, attachMocks, promiseOf, runProgram } from "../../offline/azure-mocks";
 
 /**
  * The deploy step on its own, wired the way the stack wires it: after a site, its settings and basic auth off, with

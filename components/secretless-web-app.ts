@@ -4,19 +4,19 @@ import * as resources from "@pulumi/azure-native/resources";
 import { DEFAULT_SCALED_OUT_INSTANCES, defaultDisplayName } from "../contract/catalogue";
 import { type CloudName, DEFAULT_CLOUD, clouds } from "../contract/clouds";
 import { DEFAULT_CALLBACK_PATH } from "../contract/settings";
-import { AppDeployment, type AppPackageRef, RUN_FROM_PACKAGE_SETTINGS } from "./appDeployment";
+import { AppDeployment, type AppPackageRef, RUN_FROM_PACKAGE_SETTINGS } from "./app-deployment";
 import { EASY_AUTH_PATHS, type AuthMode } from "../contract/easy-auth";
 import { EasyAuth, easyAuthAppSettings } from "./easy-auth";
 import { AppRoles } from "./app-roles";
-import { EntraApplication } from "./entraApplication";
+import { EntraApplication } from "./entra-application";
 import { ManagedIdentity } from "./identity";
-import { LinuxWebApp } from "./linuxWebApp";
-import { type SecretlessWebAppArgs, ownAppSettings, validateArgs } from "./secretlessWebAppArgs";
-import { SessionRedis } from "./sessionRedis";
+import { LinuxWebApp } from "./linux-web-app";
+import { type SecretlessWebAppArgs, ownAppSettings, validateArgs } from "./secretless-web-app-args";
+import { SessionRedis } from "./session-redis";
 import { STAGING_SLOT_NAME, SWAP_WARMUP_SETTINGS, type SlotAfterSwap } from "../contract/slots";
 import { StagingSlot } from "./staging-slot";
 
-export type { SecretlessWebAppArgs } from "./secretlessWebAppArgs";
+export type { SecretlessWebAppArgs } from "./secretless-web-app-args";
 
 /**
  * The whole secretless sign-in chain in one resource: a user-assigned managed identity, an Entra app registration whose

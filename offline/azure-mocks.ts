@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { computeAzureState } from "./azureState";
+import { computeAzureState } from "./azure-state";
 import { DEPLOYER_OBJECT_ID, GRAPH_APP_ID, SUBSCRIPTION_ID, TENANT_ID, guidFrom } from "./ids";
 
 export { GRAPH_APP_ID, SUBSCRIPTION_ID, TENANT_ID, guidFrom };

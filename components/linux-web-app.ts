@@ -5,7 +5,7 @@ import type * as inputs from "@pulumi/azure-native/types/input";
 import { DEFAULT_NODE_VERSION, DEFAULT_PLAN_SKU, type PlanSku, alwaysOnByDefault, planSkus } from "../contract/catalogue";
 import { findPlanSku, planSkuProblem } from "../contract/rules";
 import { HEALTH_CHECK_PATH } from "../contract/settings";
-import { scmHostNameOf } from "./appDeployment";
+import { scmHostNameOf } from "./app-deployment";
 
 /** Arguments of {@link LinuxWebApp}. */
 export interface LinuxWebAppArgs {

@@ -1,11 +1,11 @@
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { bootstrapConfigKeys } from "../bootstrap/config";
-import { type AzureMocks, SUBSCRIPTION_ID, TENANT_ID, attachMocks, guidFrom } from "./azureMocks";
-import { azureProject, readStackConfig } from "./languageHost";
+import { bootstrapConfigKeys } from "../bootstrap/bootstrap-config";
+import { type AzureMocks, SUBSCRIPTION_ID, TENANT_ID, attachMocks, guidFrom } from "./azure-mocks";
+import { azureProject, readStackConfig } from "./language-host";
 
 /**
- * The shared offline engine (offline/azureMocks.ts, reused unchanged) switched to the bootstrap project and taught
+ * The shared offline engine (offline/azure-mocks.ts, reused unchanged) switched to the bootstrap project and taught
  * what the bootstrap's own resource types and invokes compute, with realistic, distinct IDs.
  */
 

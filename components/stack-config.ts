@@ -22,7 +22,7 @@ import {
   webAppNameProblem,
 } from "../contract/rules";
 import { DEFAULT_CALLBACK_PATH, HEALTH_CHECK_PATH } from "../contract/settings";
-import { type RawStackConfig, Reader } from "./configKeys";
+import { type RawStackConfig, Reader } from "./stack-config-keys";
 import {
   DEFAULT_SLOT_AFTER_SWAP,
   type SlotAfterSwap,
@@ -34,13 +34,13 @@ import type { AuthMode } from "../contract/easy-auth";
 import { readAuthMode } from "./easy-auth";
 import { type AppAccessConfig, readAppAccess } from "./app-roles";
 
-export { configDefaults, configKeys, type RawStackConfig } from "./configKeys";
+export { configDefaults, configKeys, type RawStackConfig } from "./stack-config-keys";
 
 /**
  * The stack configuration contract: every key declared in Pulumi.yaml's `config:` block, parsed and validated in one
  * pass before any resource registers. Every problem is reported at once, each naming the key and the fix. The rules
  * themselves are in contract/rules.ts, shared with the components and the app; the keys, Pulumi.yaml's defaults and the
- * reader that applies them are in configKeys.ts; this file reads the keys.
+ * reader that applies them are in config-keys.ts; this file reads the keys.
  */
 
 /** The validated stack configuration that index.ts builds the stack from. */

@@ -5,8 +5,8 @@
  * also proves those rules accept a correct, real configuration and not only hand-made inputs.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { type AzureMocks, type RegisteredResource, promiseOf, runProgram } from "../../offline/azureMocks";
-import { attachBootstrapMocks, B, BOOTSTRAP_PROJECT, readBootstrapStack } from "../../offline/bootstrapMocks";
+import { type AzureMocks, type RegisteredResource, promiseOf, runProgram } from "../../offline/azure-mocks";
+import { attachBootstrapMocks, B, BOOTSTRAP_PROJECT, readBootstrapStack } from "../../offline/bootstrap-mocks";
 import { evaluateRecorded } from "../../policy/offline";
 import { ALLOWED_TYPES } from "../../policy/rules";
 

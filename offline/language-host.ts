@@ -3,9 +3,9 @@ import { createRequire } from "node:module";
 import { isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { load } from "js-yaml";
-import { configKeys } from "../components/config";
-import { type AzureMocks, PROJECT, attachMocks, settle } from "./azureMocks";
-import { type ConfigSchema, readStackFile } from "./stackFile";
+import { configKeys } from "../components/stack-config";
+import { type AzureMocks, PROJECT, attachMocks, settle } from "./azure-mocks";
+import { type ConfigSchema, readStackFile } from "./stack-file";
 
 /** The project root: where Pulumi.yaml, package.json and tsconfig.json live. */
 export const ROOT = join(__dirname, "..");
