@@ -65,7 +65,12 @@ export default defineConfig({
         },
       },
       {
-        test: { name: "integration", include: ["test/**/*.integration.test.ts"], setupFiles: GUARD, testTimeout: 30_000 },
+        test: {
+          name: "integration",
+          include: ["test/**/*.integration.test.ts"],
+          setupFiles: GUARD,
+          testTimeout: 30_000,
+        },
       },
       { test: { name: "process", include: ["test/**/*.process.test.ts"], testTimeout: 60_000, hookTimeout: 60_000 } },
       { test: { name: "e2e", include: ["test/**/*.e2e.test.ts"], testTimeout: 60_000, hookTimeout: 60_000 } },

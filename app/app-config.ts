@@ -28,7 +28,9 @@ export interface AppConfig {
   readonly callbackPath: string;
   /** Client ID of the user-assigned managed identity whose token is the client assertion. */
   readonly managedIdentityClientId: string;
-  /** Resource the managed-identity token is requested for; the FIC's audience. Defaults to "api://AzureADTokenExchange". */
+  /**
+   * Resource the managed-identity token is requested for; the FIC's audience. Defaults to "api://AzureADTokenExchange".
+   */
   readonly tokenExchangeUrl: string;
   /** TCP port the server listens on. Defaults to 8080. */
   readonly port: number;
@@ -51,7 +53,9 @@ export interface AppConfig {
   readonly graph: GraphConfig;
   /** The shared Redis for sessions (with their token caches) and pending sign-ins (`Redis__…`); undefined: memory. */
   readonly redis: RedisTarget | undefined;
-  /** `Sessions__MaxSessions` and `Sessions__MaxPerUser` when set; the rest of the session limits take their defaults. */
+  /**
+   * `Sessions__MaxSessions` and `Sessions__MaxPerUser` when set; the rest of the session limits take their defaults.
+   */
   readonly sessions: SessionBoundSettings;
   /**
    * Easy Auth mode (`SignIn__AuthMode=easyAuth`, vouched for by App Service's `WEBSITE_AUTH_ENABLED` or the local
@@ -63,7 +67,9 @@ export interface AppConfig {
 
 /** Where Microsoft Graph is and which delegated scopes its access token is asked for. */
 export interface GraphConfig {
-  /** `DownstreamApis__MicrosoftGraph__BaseUrl` without a trailing "/". Defaults to the instance's cloud's v1.0 endpoint. */
+  /**
+   * `DownstreamApis__MicrosoftGraph__BaseUrl` without a trailing "/". Defaults to the instance's cloud's v1.0 endpoint.
+   */
   readonly baseUrl: string;
   /** `DownstreamApis__MicrosoftGraph__Scopes__0…N`, in order. Defaults to `["User.Read"]`. */
   readonly scopes: readonly string[];
@@ -72,7 +78,10 @@ export interface GraphConfig {
 /** Thrown by {@link loadConfig}; `problems` holds one line per bad setting, each naming the key and the fix. */
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
-    super(`Invalid app settings (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n- ${problems.join("\n- ")}`);
+    super(
+      `Invalid app settings (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n- ` +
+        `${problems.join("\n- ")}`,
+    );
     this.name = "ConfigError";
   }
 }
@@ -109,7 +118,11 @@ export function loadConfig(env: Env): AppConfig {
   const callbackProblem = callbackPathProblem(callbackPath);
   report(AzureAdSetting.CallbackPath, callbackProblem && `is invalid: ${callbackProblem}`);
   if (get("AzureAd__ClientSecret") !== undefined) {
-    report("AzureAd__ClientSecret", "is set, but this app never uses a client secret: remove it (the managed identity's token is the credential).");
+    report(
+      "AzureAd__ClientSecret",
+      "is set, but this app never uses a client secret: remove it (the " +
+        "managed identity's token is the credential).",
+    );
   }
   const credential = pickCredential(settings, problems);
   const port = readPort(env.PORT);
@@ -157,7 +170,10 @@ function readGraph(settings: Settings, instance: string, problems: string[]): Gr
     if (!k.startsWith(prefix) || k === settingKey(DownstreamApiSetting.GraphBaseUrl)) continue;
     const match = /^scopes:(\d+)$/.exec(k.slice(prefix.length));
     if (!match) {
-      problems.push(`${setting.name} is not a setting this app reads: use ${DownstreamApiSetting.GraphBaseUrl} or DownstreamApis__MicrosoftGraph__Scopes__<number>.`);
+      problems.push(
+        `${setting.name} is not a setting this app reads: use ` +
+          `${DownstreamApiSetting.GraphBaseUrl} or DownstreamApis__MicrosoftGraph__Scopes__<number>.`,
+      );
       continue;
     }
     const problem = graphScopeProblem(setting.value);
@@ -168,16 +184,28 @@ function readGraph(settings: Settings, instance: string, problems: string[]): Gr
   return { baseUrl: rawBaseUrl.replace(/\/+$/, ""), scopes: ordered.length > 0 ? ordered : [GRAPH_USER_READ] };
 }
 
-/** The Entra instance: any https URL (public cloud, sovereign clouds, the local emulator); "/" appended when missing. */
+/**
+ * The Entra instance: any https URL (public cloud, sovereign clouds, the local emulator); "/" appended when missing.
+ */
 function readInstance(raw: string | undefined): { value: string; problem?: string } {
-  if (!raw) return { value: "", problem: "is missing: set it to the Entra instance URL, e.g. https://login.microsoftonline.com/." };
+  if (!raw)
+    return {
+      value: "",
+      problem: "is missing: set it to the Entra instance URL, e.g. " + "https://login.microsoftonline.com/.",
+    };
   const url = parseUrl(raw);
-  if (!url) return { value: "", problem: `is not a URL ("${raw}"): set it to e.g. https://login.microsoftonline.com/.` };
+  if (!url)
+    return { value: "", problem: `is not a URL ("${raw}"): set it to e.g. ` + `https://login.microsoftonline.com/.` };
   if (url.protocol !== "https:") {
     return { value: "", problem: `must use https ("${raw}"): Entra and msal-node only accept https authorities.` };
   }
   if (url.search || url.hash || url.username || url.password) {
-    return { value: "", problem: `must not carry a query, fragment or credentials ("${raw}"): use just the origin, e.g. https://login.microsoftonline.com/.` };
+    return {
+      value: "",
+      problem:
+        `must not carry a query, fragment or credentials ("${raw}"): use just the ` +
+        `origin, e.g. https://login.microsoftonline.com/.`,
+    };
   }
   return { value: url.href.endsWith("/") ? url.href : `${url.href}/` };
 }
@@ -185,17 +213,24 @@ function readInstance(raw: string | undefined): { value: string; problem?: strin
 function tenantIdProblem(tenantId: string): string | undefined {
   if (!tenantId) return "is missing: set it to the directory (tenant) ID GUID of the app registration.";
   if (MULTI_TENANT.has(tenantId.toLowerCase())) {
-    return `is "${tenantId}": this app is single-tenant; set the directory (tenant) ID GUID or its verified domain name.`;
+    return (
+      `is "${tenantId}": this app is single-tenant; set the directory ` +
+      `(tenant) ID GUID or its verified domain name.`
+    );
   }
   if (!isGuid(tenantId) && !DOMAIN.test(tenantId)) {
-    return `is "${tenantId}": set the directory (tenant) ID GUID (or a verified domain name such as contoso.onmicrosoft.com).`;
+    return (
+      `is "${tenantId}": set the directory (tenant) ID GUID (or a verified ` +
+      `domain name such as contoso.onmicrosoft.com).`
+    );
   }
   return undefined;
 }
 
 function clientIdProblem(clientId: string): string | undefined {
   if (!clientId) return "is missing: set it to the application (client) ID GUID of the app registration.";
-  if (!isGuid(clientId)) return `is "${clientId}", not a GUID: set the application (client) ID of the app registration.`;
+  if (!isGuid(clientId))
+    return `is "${clientId}", not a GUID: set the application ` + `(client) ID of the app registration.`;
   return undefined;
 }
 
@@ -203,7 +238,10 @@ function readPort(raw: string | undefined): { value: number; problem?: string } 
   if (raw === undefined || raw === "") return { value: DEFAULT_PORT };
   const port = /^\d{1,5}$/.test(raw) ? Number(raw) : NaN;
   if (port >= 1 && port <= 65535) return { value: port };
-  return { value: DEFAULT_PORT, problem: `is "${raw}": set a whole number from 1 to 65535, or leave it unset for ${DEFAULT_PORT}.` };
+  return {
+    value: DEFAULT_PORT,
+    problem: `is "${raw}": set a whole number from 1 to 65535, or ` + `leave it unset for ${DEFAULT_PORT}.`,
+  };
 }
 
 /** Finds the credential to use among `AzureAd__ClientCredentials__N__…` and validates it. */
@@ -217,7 +255,11 @@ function pickCredential(
     if (!k.startsWith(prefix)) continue;
     const [index, property, ...rest] = k.slice(prefix.length).split(":");
     if (!index || !/^\d+$/.test(index) || !property || rest.length > 0) {
-      problems.push(`${setting.name} is not a credential setting: use AzureAd__ClientCredentials__<number>__<Property>, e.g. ${AzureAdSetting.SourceType}.`);
+      problems.push(
+        `${setting.name} is not a credential setting: use ` +
+          `AzureAd__ClientCredentials__<number>__<Property>, e.g. ` +
+          `${AzureAdSetting.SourceType}.`,
+      );
       continue;
     }
     const item = items.get(Number(index)) ?? new Map<string, Setting>();
@@ -226,7 +268,10 @@ function pickCredential(
   }
   const none = { managedIdentityClientId: "", tokenExchangeUrl: DEFAULT_TOKEN_EXCHANGE_URL };
   if (items.size === 0) {
-    problems.push(`${AzureAdSetting.SourceType} is missing: set it to ${SIGNED_ASSERTION_FROM_MANAGED_IDENTITY} (with ${AzureAdSetting.ManagedIdentityClientId}).`);
+    problems.push(
+      `${AzureAdSetting.SourceType} is missing: set it to ${SIGNED_ASSERTION_FROM_MANAGED_IDENTITY} ` +
+        `(with ${AzureAdSetting.ManagedIdentityClientId}).`,
+    );
     return none;
   }
 
@@ -240,7 +285,8 @@ function pickCredential(
   if (!chosen) {
     const found = ordered.map(([i, item]) => `${i}: "${item.get("sourcetype")?.value ?? "(none)"}"`).join(", ");
     problems.push(
-      `No supported client credential (SourceType ${found}): set ${AzureAdSetting.SourceType} to ${SIGNED_ASSERTION_FROM_MANAGED_IDENTITY}, the only source this app supports (no secrets or certificates).`,
+      `No supported client credential (SourceType ${found}): set ${AzureAdSetting.SourceType} to ` +
+        `${SIGNED_ASSERTION_FROM_MANAGED_IDENTITY}, the only source this app supports (no secrets or certificates).`,
     );
     return none;
   }
@@ -250,17 +296,22 @@ function pickCredential(
   const managedIdentityClientId = item.get("managedidentityclientid")?.value ?? "";
   if (!managedIdentityClientId) {
     problems.push(
-      `${at("ManagedIdentityClientId")} is missing: set it to the client ID of the user-assigned managed identity (only user-assigned identities can be an app's credential).`,
+      `${at("ManagedIdentityClientId")} is missing: set it to the client ID of the user-assigned managed ` +
+        `identity (only user-assigned identities can be an app's credential).`,
     );
   } else if (!isGuid(managedIdentityClientId)) {
-    problems.push(`${item.get("managedidentityclientid")?.name} is "${managedIdentityClientId}", not a GUID: set the client ID of the user-assigned managed identity.`);
+    problems.push(
+      `${item.get("managedidentityclientid")?.name} is "${managedIdentityClientId}", not a GUID: ` +
+        `set the client ID of the user-assigned managed identity.`,
+    );
   }
 
   const tokenExchangeUrl = item.get("tokenexchangeurl")?.value || DEFAULT_TOKEN_EXCHANGE_URL;
   const parsed = parseUrl(tokenExchangeUrl);
   if (!parsed || !/^(api|https):$/.test(parsed.protocol)) {
     problems.push(
-      `${item.get("tokenexchangeurl")?.name ?? at("TokenExchangeUrl")} is "${tokenExchangeUrl}": set the federated credential's audience, e.g. ${DEFAULT_TOKEN_EXCHANGE_URL}, or leave it unset.`,
+      `${item.get("tokenexchangeurl")?.name ?? at("TokenExchangeUrl")} is "${tokenExchangeUrl}": set the ` +
+        `federated credential's audience, e.g. ${DEFAULT_TOKEN_EXCHANGE_URL}, or leave it unset.`,
     );
   }
   return { managedIdentityClientId, tokenExchangeUrl };

@@ -3,7 +3,11 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastif
 import type { AppConfig } from "./app-config";
 import { platformIdentityHeaders } from "./auth/easy-auth";
 import { createGraphClient } from "./auth/graph";
-import { createManagedIdentityAssertion, createManagedIdentityTokenSource, type AssertionProvider } from "./auth/managed-identity";
+import {
+  createManagedIdentityAssertion,
+  createManagedIdentityTokenSource,
+  type AssertionProvider,
+} from "./auth/managed-identity";
 import { createSignInClient } from "./auth/oidc";
 import { createReadinessCheck, type ReadinessCacheOptions } from "./auth/readiness";
 import { loggerOptions, msalLogger } from "./logging";
@@ -26,7 +30,10 @@ import { createRedisStores, type RedisStoreOptions } from "./stores/redis";
 export interface AppDeps {
   /** The client-assertion source. Defaults to the user-assigned managed identity via msal-node. */
   readonly assertion?: AssertionProvider;
-  /** Fastify logger options; defaults to JSON logs at LOG_LEVEL (default "info") with redaction. `false` turns logging off. */
+  /**
+   * Fastify logger options; defaults to JSON logs at LOG_LEVEL (default "info") with redaction. `false` turns logging
+   * off.
+   */
   readonly logger?: FastifyServerOptions["logger"];
   /** Where JSON logs go (tests capture them); defaults to stdout. */
   readonly logStream?: NodeJS.WritableStream;
@@ -36,7 +43,10 @@ export interface AppDeps {
    * Tuning of the Redis store when `config.redis` is set (timeouts, backoff, extra TLS options such as a local CA).
    * Defaults: see RedisStoreOptions.
    */
-  readonly redis?: Pick<RedisStoreOptions, "tls" | "namespace" | "commandTimeoutMs" | "connectTimeoutMs" | "maxBackoffMs">;
+  readonly redis?: Pick<
+    RedisStoreOptions,
+    "tls" | "namespace" | "commandTimeoutMs" | "connectTimeoutMs" | "maxBackoffMs"
+  >;
   /** /signin requests one client (IPv4 address or IPv6 /64) may make, and the clock. Defaults to 60 a minute. */
   readonly signInRateLimit?: SignInRateLimit;
   /** jose's JWKS refetch cooldown for unknown key IDs. Defaults to 10 s. */
@@ -133,12 +143,21 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): FastifyInstanc
   app.register(platformIdentityHeaders);
   const limits = sessionLimits({ ...config.sessions, ...deps.sessions });
   const stores: SessionStores = config.redis
-    ? createRedisStores<Session, KeptSignInAttempt>({ ...deps.redis, target: config.redis, tokens, log: app.log }, limits.sessions, limits.attempts)
+    ? createRedisStores<Session, KeptSignInAttempt>(
+        { ...deps.redis, target: config.redis, tokens, log: app.log },
+        limits.sessions,
+        limits.attempts,
+      )
     : createMemoryStores<Session, KeptSignInAttempt>(limits.sessions, limits.attempts);
   app.register(sessionsAndAttempts, { stores, maxTokenCacheBytes: limits.maxTokenCacheBytes });
   app.register(pageRoutes, { graph: createGraphClient({ config, client }) });
   app.register(adminRoutes);
-  app.register(authRoutes, { config, client, assertion, ...(deps.signInRateLimit ? { rateLimit: deps.signInRateLimit } : {}) });
+  app.register(authRoutes, {
+    config,
+    client,
+    assertion,
+    ...(deps.signInRateLimit ? { rateLimit: deps.signInRateLimit } : {}),
+  });
   app.register(healthRoutes, {
     readiness: createReadinessCheck(deps.proveTrustChain ?? (() => client.proveTrustChain()), deps.readiness),
     storeAvailable: () => stores.available(),

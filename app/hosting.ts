@@ -1,7 +1,8 @@
 /**
  * The settings App Service itself gives the app: where browsers reach it (WEBSITE_HOSTNAME, plus AllowedHosts for
  * custom domains, or PUBLIC_BASE_URL elsewhere) and where its managed identity answers (IDENTITY_ENDPOINT). Both are
- * checked at start-up, because the app builds redirect URIs from the first and sends its X-IDENTITY-HEADER to the second.
+ * checked at start-up, because the app builds redirect URIs from the first and sends its X-IDENTITY-HEADER to the
+ * second.
  */
 import { allowedHostsProblem, hostNameProblem, publicBaseUrlProblem, splitAllowedHosts } from "../contract/rules";
 import { HostingSetting } from "../contract/settings";
@@ -16,14 +17,18 @@ export const IDENTITY_ENDPOINT_ANY_ORIGIN = "IDENTITY_ENDPOINT_ANY_ORIGIN";
  * App Service sets `IDENTITY_ENDPOINT` to a plain-http URL on the worker itself: `http://127.0.0.1:41xxx/MSI/token/`
  * on Windows, `http://169.254.129.x:8081/msi/token` (link-local) on Linux — older Linux workers reported the
  * container network's gateway, `http://172.16.2.6:8081/msi/token` (Azure/azure-sdk-for-js#11595) — and
- * `http://localhost:42356/msi/token` on Container Apps. The app sends its `X-IDENTITY-HEADER` there and uses the token it gets back without checking a signature, so
+ * `http://localhost:42356/msi/token` on Container Apps. The app sends its `X-IDENTITY-HEADER` there and uses the token
+ * it gets back without checking a signature, so
  * anything else (a public host, https to elsewhere) is refused unless explicitly allowed.
  */
 export function readIdentityEndpoint(env: Env, problems: string[]): string | undefined {
   const raw = env.IDENTITY_ENDPOINT?.trim();
   const optIn = env[IDENTITY_ENDPOINT_ANY_ORIGIN]?.trim().toLowerCase();
   if (optIn !== undefined && optIn !== "" && optIn !== "true" && optIn !== "false") {
-    problems.push(`${IDENTITY_ENDPOINT_ANY_ORIGIN} is "${env[IDENTITY_ENDPOINT_ANY_ORIGIN]}": set it to true or false, or leave it unset (false).`);
+    problems.push(
+      `${IDENTITY_ENDPOINT_ANY_ORIGIN} is "${env[IDENTITY_ENDPOINT_ANY_ORIGIN]}": ` +
+        `set it to true or false, or leave it unset (false).`,
+    );
   }
   if (!raw) return undefined;
   const problem = identityEndpointProblem(raw, optIn === "true");
@@ -36,7 +41,11 @@ export function identityEndpointProblem(raw: string, anyOrigin: boolean): string
   const url = parseUrl(raw);
   if (!url) return `is not a URL ("${raw}"): App Service sets it; remove any app setting that overrides it.`;
   if (url.username || url.password || url.search || url.hash) {
-    return `must not carry credentials, a query or a fragment ("${url.origin}${url.pathname}…"): App Service sets a plain URL; remove the override.`;
+    return (
+      `must not carry credentials, a query or a fragment ` +
+      `("${url.origin}${url.pathname}…"): App Service sets a plain URL; remove the ` +
+      `override.`
+    );
   }
   if (anyOrigin) {
     return /^https?:$/.test(url.protocol) ? undefined : `must be an http or https URL ("${raw}").`;
@@ -74,18 +83,25 @@ function isLocalHost(hostname: string): boolean {
 export function readPublicOrigins(env: Env, problems: string[]): { origins: string[]; onAppService: boolean } {
   const websiteHostname = env[HostingSetting.WebsiteHostname]?.trim() || undefined;
   const publicBaseUrl = env[HostingSetting.PublicBaseUrl]?.trim() || undefined;
-  const allowedHostsName = Object.keys(env).find((name) => name.toLowerCase() === HostingSetting.AllowedHosts.toLowerCase());
+  const allowedHostsName = Object.keys(env).find(
+    (name) => name.toLowerCase() === HostingSetting.AllowedHosts.toLowerCase(),
+  );
   const allowedHosts = (allowedHostsName && env[allowedHostsName]) || "";
   const onAppService = websiteHostname !== undefined;
 
   let primary: URL | undefined;
   if (websiteHostname !== undefined) {
     const problem = hostNameProblem(websiteHostname);
-    if (problem) problems.push(`${HostingSetting.WebsiteHostname} ${problem} App Service sets it to the app's default host name.`);
+    if (problem)
+      problems.push(
+        `${HostingSetting.WebsiteHostname} ${problem} App Service ` + `sets it to the app's default host name.`,
+      );
     else primary = new URL(`https://${websiteHostname}`);
     if (publicBaseUrl !== undefined) {
       problems.push(
-        `${HostingSetting.PublicBaseUrl} is set on App Service (WEBSITE_HOSTNAME is ${websiteHostname}): remove it; the app is served at https://${websiteHostname}, and custom domains go in ${HostingSetting.AllowedHosts}.`,
+        `${HostingSetting.PublicBaseUrl} is set on App Service (WEBSITE_HOSTNAME is ${websiteHostname}): remove ` +
+          `it; the app is served at https://${websiteHostname}, and custom domains go in ` +
+          `${HostingSetting.AllowedHosts}.`,
       );
     }
   } else if (publicBaseUrl !== undefined) {
@@ -94,7 +110,9 @@ export function readPublicOrigins(env: Env, problems: string[]): { origins: stri
     else primary = new URL(publicBaseUrl);
   } else {
     problems.push(
-      `${HostingSetting.PublicBaseUrl} is missing: set it to the URL browsers open, e.g. http://localhost:3000 (on App Service the platform sets ${HostingSetting.WebsiteHostname} instead). The app builds its redirect URI from it, never from request headers.`,
+      `${HostingSetting.PublicBaseUrl} is missing: set it to the URL browsers open, e.g. http://localhost:3000 ` +
+        `(on App Service the platform sets ${HostingSetting.WebsiteHostname} instead). The app builds its redirect ` +
+        `URI from it, never from request headers.`,
     );
   }
 
@@ -107,7 +125,10 @@ export function readPublicOrigins(env: Env, problems: string[]): { origins: stri
     const url = new URL(primary.origin);
     url.hostname = host;
     const problem = primary.protocol === "http:" ? publicBaseUrlProblem(url.origin) : undefined;
-    if (problem) problems.push(`${allowedHostsName} entry "${host}" would be served over http like ${primary.origin}: ${problem}`);
+    if (problem)
+      problems.push(
+        `${allowedHostsName} entry "${host}" would be served over ` + `http like ${primary.origin}: ${problem}`,
+      );
     else if (!origins.includes(url.origin)) origins.push(url.origin);
   }
   return { origins, onAppService };

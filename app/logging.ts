@@ -8,11 +8,31 @@ import pino from "pino";
 import { prettyLogStream } from "./log-format";
 
 /** Query parameters whose values must never reach a log line (request URLs are logged). */
-const SECRET_PARAMS = ["code", "state", "id_token", "access_token", "refresh_token", "client_assertion", "session_state", "sid", "csrf"];
+const SECRET_PARAMS = [
+  "code",
+  "state",
+  "id_token",
+  "access_token",
+  "refresh_token",
+  "client_assertion",
+  "session_state",
+  "sid",
+  "csrf",
+];
 /** Property names redacted wherever they appear in a log object, as a second line of defence. */
 const SECRET_FIELDS = [
-  "id_token", "idToken", "access_token", "accessToken", "refresh_token", "refreshToken", "client_assertion", "assertion",
-  "csrf", "csrfToken", "tokenCache", "authorization",
+  "id_token",
+  "idToken",
+  "access_token",
+  "accessToken",
+  "refresh_token",
+  "refreshToken",
+  "client_assertion",
+  "assertion",
+  "csrf",
+  "csrfToken",
+  "tokenCache",
+  "authorization",
 ];
 
 /**

@@ -13,7 +13,13 @@ async function main(): Promise<void> {
     if (error instanceof ConfigError) {
       // Readable on a terminal; a JSON line like every other log line otherwise (App Service's log stream).
       const readable = `${error.message}\nTo run it locally with the emulator's settings: npm run dev`;
-      process.stderr.write(startupFailure({ level: 50, msg: error.message, problems: error.problems }, readable, process.stderr.isTTY === true));
+      process.stderr.write(
+        startupFailure(
+          { level: 50, msg: error.message, problems: error.problems },
+          readable,
+          process.stderr.isTTY === true,
+        ),
+      );
       process.exit(1);
     }
     throw error;
@@ -27,7 +33,12 @@ async function main(): Promise<void> {
   const listenTextResolver = (address: string): string => `listening on ${address}; open ${publicUrl}`;
   await app.listen({ port: config.port, host, listenTextResolver });
   app.log.info(
-    { authority: config.authority, clientId: config.clientId, managedIdentityClientId: config.managedIdentityClientId, callbackPath: config.callbackPath },
+    {
+      authority: config.authority,
+      clientId: config.clientId,
+      managedIdentityClientId: config.managedIdentityClientId,
+      callbackPath: config.callbackPath,
+    },
     "sample app ready",
   );
 

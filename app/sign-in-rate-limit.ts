@@ -30,7 +30,10 @@ export function rateLimitKey(ip: string): string {
   if (!hextets) return bare;
   const mapped = hextets.slice(0, 5).every((h) => h === 0) && hextets[5] === 0xffff;
   if (mapped) return [hextets[6]! >> 8, hextets[6]! & 0xff, hextets[7]! >> 8, hextets[7]! & 0xff].join(".");
-  return `${hextets.slice(0, 4).map((h) => h.toString(16)).join(":")}::/64`;
+  return `${hextets
+    .slice(0, 4)
+    .map((h) => h.toString(16))
+    .join(":")}::/64`;
 }
 
 /** `1.2.3.4:5678` → `1.2.3.4`; `[2001:db8::1]:443` and `[2001:db8::1]` → `2001:db8::1`; anything else as it is. */

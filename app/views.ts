@@ -59,7 +59,9 @@ ${main}
 export function signedOutPage(view: { justSignedOut?: boolean } = {}): string {
   return layout(
     "Welcome",
-    `${view.justSignedOut ? '<p class="notice" id="signed-out-notice" role="status">You are signed out.</p>\n' : ""}<h1>Welcome</h1>
+    `${
+      view.justSignedOut ? '<p class="notice" id="signed-out-notice" ' + 'role="status">You are signed out.</p>\n' : ""
+    }<h1>Welcome</h1>
 <p>This app signs you in with Microsoft Entra ID. Its own credential is not a secret: it is the token of its
 user-assigned managed identity, which the app registration trusts through a federated identity credential.</p>
 <p><a class="button" id="sign-in" href="/signin">Sign in</a></p>`,
@@ -80,7 +82,10 @@ export function signedInPage(view: SignedInView): string {
   const { claims } = view;
   const text = (name: string): string => (typeof claims[name] === "string" ? (claims[name] as string) : "");
   const rows = Object.entries(claims)
-    .map(([name, value]) => `<tr><th scope="row">${escapeHtml(name)}</th><td>${escapeHtml(formatClaim(name, value))}</td></tr>`)
+    .map(
+      ([name, value]) =>
+        `<tr><th scope="row">${escapeHtml(name)}</th><td>${escapeHtml(formatClaim(name, value))}</td></tr>`,
+    )
     .join("\n");
   return layout(
     "Signed in",
@@ -138,7 +143,10 @@ ${problem.adminConsentUrl ? adminConsentLink(problem.adminConsentUrl) : ""}
 
 /** The tenant-wide admin-consent link for this app (only an administrator can complete it). */
 function adminConsentLink(url: string): string {
-  return `<p><a id="admin-consent-link" href="${escapeHtml(url)}">Grant admin consent for this app</a> (for an administrator of the tenant)</p>`;
+  return (
+    `<p><a id="admin-consent-link" href="${escapeHtml(url)}">Grant admin consent for ` +
+    `this app</a> (for an administrator of the tenant)</p>`
+  );
 }
 
 /** A sign-in or request failure: what happened and the fix. */
@@ -254,7 +262,13 @@ function trustChainList(trust: TrustChain): string {
         ["subject", `${trust.ficSubject} ${subjectMatches ? "=" : "≠"} the identity's principal ID`],
       ],
     },
-    { title: "5. ID token", lines: [["issuer", trust.idTokenIssuer], ["audience", trust.clientId]] },
+    {
+      title: "5. ID token",
+      lines: [
+        ["issuer", trust.idTokenIssuer],
+        ["audience", trust.clientId],
+      ],
+    },
   ];
   const items = steps.map(
     (step) =>

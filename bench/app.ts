@@ -74,7 +74,13 @@ export async function measurePackage(runs: number): Promise<PackageFigures> {
   }
   const dir = scratch("app-zip");
   const sizes = await unzip(readFileSync(join(ROOT, "dist", "app.zip")), dir);
-  return { bundleBytes: sizes.get("server.js") ?? 0, zipBytes: bytes, packageCachedMs: median(cached), packageRebuildMs: median(rebuild), dir };
+  return {
+    bundleBytes: sizes.get("server.js") ?? 0,
+    zipBytes: bytes,
+    packageCachedMs: median(cached),
+    packageRebuildMs: median(rebuild),
+    dir,
+  };
 }
 
 /** The app's sources compiled file by file (no bundling), requiring node_modules from the project root. */
@@ -90,7 +96,16 @@ async function compiledSources(): Promise<string> {
   };
   walk(join(ROOT, "app"));
   walk(join(ROOT, "contract"));
-  await build({ entryPoints: sources, outbase: ROOT, outdir: dir, bundle: false, platform: "node", format: "cjs", target: "node22", logLevel: "warning" });
+  await build({
+    entryPoints: sources,
+    outbase: ROOT,
+    outdir: dir,
+    bundle: false,
+    platform: "node",
+    format: "cjs",
+    target: "node22",
+    logLevel: "warning",
+  });
   cpSync(join(ROOT, "app", "public"), join(dir, "app", "public"), { recursive: true });
   return join(dir, "app", "server.js");
 }
@@ -123,7 +138,8 @@ interface RunningApp {
 }
 
 /**
- * Spawns `node <entry>` with the emulator's settings (and `env` on top), as App Service starts it, and waits for the first 200 on
+ * Spawns `node <entry>` with the emulator's settings (and `env` on top), as App Service starts it, and waits for the
+ * first 200 on
  * /healthz, polling every 2 ms. The app's JSON log lines go to a file, as App Service keeps them (a pipe that this
  * busy process would have to drain would slow the app down).
  */
@@ -133,7 +149,14 @@ async function startApp(emu: RunningEmulator, entry: string, env: Record<string,
   const started = performance.now();
   const child = spawn(process.execPath, [entry], {
     cwd: dirname(entry),
-    env: { PATH: process.env.PATH ?? "", ...emu.appEnv(), ...env, PORT: String(port), HOST: "127.0.0.1", PUBLIC_BASE_URL: `http://127.0.0.1:${port}` },
+    env: {
+      PATH: process.env.PATH ?? "",
+      ...emu.appEnv(),
+      ...env,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+    },
     stdio: ["ignore", log, log],
   });
   closeSync(log);
@@ -142,7 +165,8 @@ async function startApp(emu: RunningEmulator, entry: string, env: Record<string,
     const deadline = started + 30_000;
     while (performance.now() < deadline) {
       if (child.exitCode !== null) throw new Error(`${relative(ROOT, entry)} exited with ${child.exitCode}`);
-      if ((await status(`${url}${HEALTH_CHECK_PATH}`)) === 200) return { url, startMs: performance.now() - started, stop: () => stop(child) };
+      if ((await status(`${url}${HEALTH_CHECK_PATH}`)) === 200)
+        return { url, startMs: performance.now() - started, stop: () => stop(child) };
       await new Promise((r) => setTimeout(r, 2));
     }
     throw new Error(`${relative(ROOT, entry)} did not answer ${HEALTH_CHECK_PATH} within 30 s`);
@@ -158,7 +182,10 @@ async function coldStart(emu: RunningEmulator, entry: string): Promise<number> {
   return app.startMs;
 }
 
-export async function measureColdStart(packaged: string, runs: number): Promise<{ coldStartMs: number; coldStartUnbundledMs: number }> {
+export async function measureColdStart(
+  packaged: string,
+  runs: number,
+): Promise<{ coldStartMs: number; coldStartUnbundledMs: number }> {
   const unbundled = await compiledSources();
   const emu = await startEmulator();
   try {
@@ -186,11 +213,17 @@ async function requestsPerSecond(url: string, seconds: number, headers: Record<s
 }
 
 /** A baseline server (bench/baseline-server.cjs) in its own process, as the app is; its logs go to a file. */
-async function baselineServer(mode: "hello" | "fastify" | "fastify-helmet-logs"): Promise<{ url: string; child: ChildProcess }> {
+async function baselineServer(
+  mode: "hello" | "fastify" | "fastify-helmet-logs",
+): Promise<{ url: string; child: ChildProcess }> {
   const log = openSync(join(scratch("baseline-log"), "server.log"), "w");
-  const child = spawn(process.execPath, [join(__dirname, "baseline-server.cjs"), mode], { stdio: ["ignore", "pipe", log] });
+  const child = spawn(process.execPath, [join(__dirname, "baseline-server.cjs"), mode], {
+    stdio: ["ignore", "pipe", log],
+  });
   closeSync(log);
-  const port = await new Promise<string>((resolve) => child.stdout!.once("data", (d: Buffer) => resolve(d.toString().trim())));
+  const port = await new Promise<string>((resolve) =>
+    child.stdout!.once("data", (d: Buffer) => resolve(d.toString().trim())),
+  );
   return { url: `http://127.0.0.1:${port}/`, child };
 }
 
@@ -199,7 +232,10 @@ export interface ServeFigures {
   signinP99Ms: number;
   signins: number;
   pageRps: number;
-  /** The same signed-in page from a second instance of the packaged app whose sessions are in a local Redis; null without redis-server. */
+  /**
+   * The same signed-in page from a second instance of the packaged app whose sessions are in a local Redis; null
+   * without redis-server.
+   */
   pageRpsRedis: number | null;
   helloRps: number;
   /** A bare Fastify route, and one with helmet's headers and pino's request logs: the framework's share. */
@@ -211,7 +247,8 @@ export interface ServeFigures {
 async function signedInPage(appUrl: string): Promise<{ url: string; cookie: string }> {
   const ua = new UserAgent();
   const page = await ua.navigate(`${appUrl}/signin`);
-  if (page.status !== 200 || !page.body.includes('id="user-name"')) throw new Error(`sign-in ended at ${page.url} with ${page.status}`);
+  if (page.status !== 200 || !page.body.includes('id="user-name"'))
+    throw new Error(`sign-in ended at ${page.url} ` + `with ${page.status}`);
   return { url: `${appUrl}/me`, cookie: `session=${ua.cookie(appUrl, "session")}` };
 }
 
@@ -220,7 +257,12 @@ async function signedInPage(appUrl: string): Promise<{ url: string; cookie: stri
  * redis-server is installed, a second instance of the same package keeps its sessions in a local Redis (TLS, the
  * identity's token as password, as `npm run dev -- --redis` runs it) and its `/me` is measured in the same rounds.
  */
-export async function measureServing(packaged: string, signins: number, rounds: number, seconds: number): Promise<ServeFigures> {
+export async function measureServing(
+  packaged: string,
+  signins: number,
+  rounds: number,
+  seconds: number,
+): Promise<ServeFigures> {
   const emu = await startEmulator();
   trustEmulatorCertificate(emu); // this process's fetch follows redirects to the emulator's HTTPS endpoints
   const stops: (() => Promise<void>)[] = [() => emu.close()];
@@ -241,7 +283,11 @@ export async function measureServing(packaged: string, signins: number, rounds: 
     }
     // As the stack registers the deployed app's URLs; the Redis instance's callback is registered beside it.
     Object.assign(emu.registration, appRegistrationFor(app.url));
-    if (redisApp) emu.registration.redirectUris = [...emu.registration.redirectUris, ...appRegistrationFor(redisApp.url).redirectUris];
+    if (redisApp)
+      emu.registration.redirectUris = [
+        ...emu.registration.redirectUris,
+        ...appRegistrationFor(redisApp.url).redirectUris,
+      ];
     const baselines = await Promise.all((["hello", "fastify", "fastify-helmet-logs"] as const).map(baselineServer));
     for (const server of baselines) stops.push(() => stop(server.child));
 
@@ -255,7 +301,8 @@ export async function measureServing(packaged: string, signins: number, rounds: 
     }
     const redisPage = redisApp ? await signedInPage(redisApp.url) : undefined;
     // The figure is Redis's only if the session really lives there (and not in a fallback in the app's memory).
-    if (redis && (await redis.redis.admin.keys("secretless:s:*")).length === 0) throw new Error("the Redis instance signed in but wrote no session to Redis");
+    if (redis && (await redis.redis.admin.keys("secretless:s:*")).length === 0)
+      throw new Error("the Redis instance signed in but " + "wrote no session to Redis");
     const rps: number[][] = [[], [], [], [], []];
     for (let i = 0; i < rounds; i++) {
       for (const [j, server] of baselines.entries()) rps[j]!.push(await requestsPerSecond(server.url, seconds));
@@ -264,7 +311,16 @@ export async function measureServing(packaged: string, signins: number, rounds: 
     }
     const [helloRps, fastifyRps, fastifyHelmetLogsRps, pageRps] = rps.map(median) as [number, number, number, number];
     const pageRpsRedis = redisPage ? median(rps[4]!) : null;
-    return { signinP50Ms: median(times), signinP99Ms: quantile(times, 0.99), signins, pageRps, pageRpsRedis, helloRps, fastifyRps, fastifyHelmetLogsRps };
+    return {
+      signinP50Ms: median(times),
+      signinP99Ms: quantile(times, 0.99),
+      signins,
+      pageRps,
+      pageRpsRedis,
+      helloRps,
+      fastifyRps,
+      fastifyHelmetLogsRps,
+    };
   } finally {
     await stopAll();
   }

@@ -10,10 +10,15 @@ import { creationChain } from "./dag";
 const runtime = process.argv[2] ? (JSON.parse(process.argv[2]) as RuntimeOptions) : undefined;
 const programDir = process.argv[3] || undefined;
 
-runThroughLanguageHost(readStackConfig("dev"), "dev", undefined, { ...(runtime ? { runtime } : {}), ...(programDir ? { programDir } : {}) }).then(
+runThroughLanguageHost(readStackConfig("dev"), "dev", undefined, {
+  ...(runtime ? { runtime } : {}),
+  ...(programDir ? { programDir } : {}),
+}).then(
   ({ mocks, reported }) => {
     const chain = creationChain(mocks);
-    console.log(JSON.stringify({ resources: mocks.resources.filter((r) => r.custom).length, reported: reported.length, chain }));
+    console.log(
+      JSON.stringify({ resources: mocks.resources.filter((r) => r.custom).length, reported: reported.length, chain }),
+    );
   },
   (error: unknown) => {
     console.error(error);

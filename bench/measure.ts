@@ -43,7 +43,10 @@ export function timedNode(args: readonly string[], env: NodeJS.ProcessEnv = {}, 
       const ms = performance.now() - started;
       clearTimeout(timer);
       try {
-        if (code !== 0) throw new Error(`node ${args.join(" ")} exited with ${code ?? signal}:\n${stderr.slice(-4000)}${stdout.slice(-2000)}`);
+        if (code !== 0)
+          throw new Error(
+            `node ${args.join(" ")} exited with ${code ?? signal}:\n${stderr.slice(-4000)}${stdout.slice(-2000)}`,
+          );
         const usage = JSON.parse(readFileSync(usageFile, "utf8")) as { maxRssKb: number; cpuMs: number };
         resolve({ ms, rssMb: usage.maxRssKb / 1024, cpuMs: usage.cpuMs, stdout });
       } catch (error) {
@@ -68,7 +71,10 @@ export function quantile(values: readonly number[], q: number): number {
 }
 
 /** Runs `fn` `runs` times, one after another, and returns the medians of its time and memory. */
-export async function medianOf(runs: number, fn: () => Promise<Timed>): Promise<{ ms: number; rssMb: number; last: Timed }> {
+export async function medianOf(
+  runs: number,
+  fn: () => Promise<Timed>,
+): Promise<{ ms: number; rssMb: number; last: Timed }> {
   const results: Timed[] = [];
   for (let i = 0; i < runs; i++) results.push(await fn());
   return { ms: median(results.map((r) => r.ms)), rssMb: median(results.map((r) => r.rssMb)), last: results.at(-1)! };

@@ -37,23 +37,37 @@ interface EvalRun extends Timed {
  * path type-checks as on a first run or after any edit); `compileCache` is the folder for Node's compile cache
  * (default: the loader's own, in node_modules/.cache).
  */
-async function evaluate(runtime: RuntimeOptions, opts: { programDir?: string; compileCache?: string } = {}): Promise<EvalRun> {
-  const env: NodeJS.ProcessEnv = { TMPDIR: scratch("tmp"), PULUMI_NODEJS_TRANSPILE_ONLY: undefined, PULUMI_NODEJS_TYPESCRIPT: undefined };
+async function evaluate(
+  runtime: RuntimeOptions,
+  opts: { programDir?: string; compileCache?: string } = {},
+): Promise<EvalRun> {
+  const env: NodeJS.ProcessEnv = {
+    TMPDIR: scratch("tmp"),
+    PULUMI_NODEJS_TRANSPILE_ONLY: undefined,
+    PULUMI_NODEJS_TYPESCRIPT: undefined,
+  };
   if (opts.compileCache) env.NODE_COMPILE_CACHE = opts.compileCache;
   const run = await timedNode([...runtime.nodeargs, HOST_CHILD, JSON.stringify(runtime), opts.programDir ?? ""], env);
-  const result = JSON.parse(run.stdout.trim().split("\n").at(-1)!) as { resources: number; reported: number; chain: string[] };
-  if (result.reported > 0 || result.resources === 0) throw new Error(`the program did not evaluate cleanly:\n${run.stdout}`);
+  const result = JSON.parse(run.stdout.trim().split("\n").at(-1)!) as {
+    resources: number;
+    reported: number;
+    chain: string[];
+  };
+  if (result.reported > 0 || result.resources === 0)
+    throw new Error(`the program did not evaluate ` + `cleanly:\n${run.stdout}`);
   return { ...run, resources: result.resources, chain: result.chain };
 }
 
 /**
  * A copy of the sources (no node_modules: it resolves the root's) whose submodule imports of @pulumi/azure-native
- * become root imports: `import * as web from "@pulumi/azure-native/web"` → `import { web } from "@pulumi/azure-native"`.
+ * become root imports: `import * as web from "@pulumi/azure-native/web"` → `import { web } from
+ * "@pulumi/azure-native"`.
  */
 function rootImportCopy(): string {
   const dir = scratch("root-import");
   const skip = new Set(["node_modules", ".git", ".bench", "dist", "test-results", "bin", "test", "docs"]);
-  for (const entry of readdirSync(ROOT)) if (!skip.has(entry)) cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
+  for (const entry of readdirSync(ROOT))
+    if (!skip.has(entry)) cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
   let rewritten = 0;
   const walk = (folder: string): void => {
     for (const entry of readdirSync(folder, { withFileTypes: true })) {
@@ -61,10 +75,13 @@ function rootImportCopy(): string {
       if (entry.isDirectory()) walk(path);
       else if (entry.name.endsWith(".ts")) {
         const source = readFileSync(path, "utf8");
-        const next = source.replace(/import \* as (\w+) from "@pulumi\/azure-native\/(\w+)";/g, (_all, local: string, mod: string) => {
-          rewritten++;
-          return `import { ${mod} as ${local} } from "@pulumi/azure-native";`;
-        });
+        const next = source.replace(
+          /import \* as (\w+) from "@pulumi\/azure-native\/(\w+)";/g,
+          (_all, local: string, mod: string) => {
+            rewritten++;
+            return `import { ${mod} as ${local} } from "@pulumi/azure-native";`;
+          },
+        );
         if (next !== source) writeFileSync(path, next);
       }
     }
@@ -102,7 +119,14 @@ export async function measureProgram(runs: number, defaultPathRuns: number): Pro
   await evaluate(ours, { programDir: rootCopy });
   await timedNode(["-e", 'require("@pulumi/pulumi")'], { NODE_COMPILE_CACHE: floorCache });
 
-  const samples: Record<string, Timed[]> = { floor: [], floorCached: [], ours: [], cold: [], rootImport: [], defaultPath: [] };
+  const samples: Record<string, Timed[]> = {
+    floor: [],
+    floorCached: [],
+    ours: [],
+    cold: [],
+    rootImport: [],
+    defaultPath: [],
+  };
   let last: EvalRun | undefined;
   for (let i = 0; i < runs; i++) {
     samples.floor!.push(await floor());

@@ -35,14 +35,21 @@ export interface Check {
 const MB = 1_000_000;
 
 export function checks(f: Figures): Check[] {
-  const bound = (figure: keyof Figures, target: string, ok: (v: number) => boolean, needs: (number | null)[] = []): Check => {
+  const bound = (
+    figure: keyof Figures,
+    target: string,
+    ok: (v: number) => boolean,
+    needs: (number | null)[] = [],
+  ): Check => {
     const value = f[figure];
     const measured = value !== null && needs.every((n) => n !== null);
     return { figure, target, met: measured ? ok(value as number) : null };
   };
   return [
     bound("programEvalMs", "≤ 1.3 × requireFloorMs", (v) => v <= 1.3 * f.requireFloorMs),
-    bound("programEvalMs", "≤ programEvalDefaultPathMs / 3", (v) => v <= f.programEvalDefaultPathMs! / 3, [f.programEvalDefaultPathMs]),
+    bound("programEvalMs", "≤ programEvalDefaultPathMs / 3", (v) => v <= f.programEvalDefaultPathMs! / 3, [
+      f.programEvalDefaultPathMs,
+    ]),
     bound("programEvalRssMb", "≤ 250", (v) => v <= 250),
     bound("unitSuiteMs", "≤ 10 000", (v) => v <= 10_000),
     bound("fullSuiteMs", "≤ 90 000", (v) => v <= 90_000),
@@ -57,7 +64,10 @@ export function checks(f: Figures): Check[] {
 
 /** What the target column says of a figure without a target, and why it can be missing. */
 const NOTES: Partial<Record<keyof Figures, { target: string; unmeasured: string }>> = {
-  pageRpsRedis: { target: "(context: Redis store; target compares memory)", unmeasured: "not measured (no redis-server)" },
+  pageRpsRedis: {
+    target: "(context: Redis store; target " + "compares memory)",
+    unmeasured: "not measured (no redis-server)",
+  },
 };
 
 const UNITS: [RegExp, string][] = [
@@ -71,7 +81,9 @@ function show(name: string, value: number | null): string {
   if (value === null) return NOTES[name as keyof Figures]?.unmeasured ?? "not measured";
   const unit = UNITS.find(([re]) => re.test(name))?.[1] ?? "";
   const digits = unit === "MB" ? 1 : 0;
-  return `${value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits })} ${unit}`.trim();
+  return (
+    `${value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits })} ` + `${unit}`
+  ).trim();
 }
 
 /** The figures as a table: figure, value, and each target with ✓ / ✗ (– when not measured). */
@@ -86,5 +98,9 @@ export function table(f: Figures, extra: Record<string, number | null> = {}): st
   for (const [name, value] of Object.entries(extra)) rows.push([name, show(name, value), "(context)"]);
   const widths = [0, 1].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => `| ${r[0]!.padEnd(widths[0]!)} | ${r[1]!.padStart(widths[1]!)} | ${r[2]} |`;
-  return [line(rows[0]!), `|${"-".repeat(widths[0]! + 2)}|${"-".repeat(widths[1]! + 1)}:|---|`, ...rows.slice(1).map(line)].join("\n");
+  return [
+    line(rows[0]!),
+    `|${"-".repeat(widths[0]! + 2)}|${"-".repeat(widths[1]! + 1)}:|---|`,
+    ...rows.slice(1).map(line),
+  ].join("\n");
 }

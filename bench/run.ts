@@ -19,8 +19,30 @@ const json = process.argv.includes("--json");
 const quick = process.argv.includes("--quick");
 // Full runs take 50 timed sign-ins after 3 warm-ups: the app allows 60 /signin requests a minute per client address.
 const plan = quick
-  ? { evals: 1, defaultPath: 0, packages: 1, coldStarts: 1, signins: 5, rounds: 1, seconds: 1, tsc: 0, unit: 0, full: false }
-  : { evals: 5, defaultPath: 3, packages: 3, coldStarts: 7, signins: 50, rounds: 2, seconds: 5, tsc: 2, unit: 2, full: true };
+  ? {
+      evals: 1,
+      defaultPath: 0,
+      packages: 1,
+      coldStarts: 1,
+      signins: 5,
+      rounds: 1,
+      seconds: 1,
+      tsc: 0,
+      unit: 0,
+      full: false,
+    }
+  : {
+      evals: 5,
+      defaultPath: 3,
+      packages: 3,
+      coldStarts: 7,
+      signins: 50,
+      rounds: 2,
+      seconds: 5,
+      tsc: 2,
+      unit: 2,
+      full: true,
+    };
 
 function progress(message: string): void {
   process.stderr.write(`bench: ${message}\n`);
@@ -33,7 +55,9 @@ function rounded(value: number | null, name: string): number | null {
 
 async function main(): Promise<void> {
   const started = performance.now();
-  const machine = `${cpus().length} CPUs (${cpus()[0]?.model ?? "unknown"}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, ${process.platform}/${process.arch}`;
+  const machine =
+    `${cpus().length} CPUs (${cpus()[0]?.model ?? "unknown"}), ${(totalmem() / 2 ** 30).toFixed(1)} ` +
+    `GiB, Node ${process.version}, ${process.platform}/${process.arch}`;
   progress(`${machine}; ${quick ? "quick" : "full"} run`);
   try {
     progress("program: floor, evaluation (our path warm and cold, root import, Pulumi's default path)");
@@ -81,10 +105,16 @@ async function main(): Promise<void> {
       resources: program.resources,
     };
     const benchMs = performance.now() - started;
-    const out = Object.fromEntries(Object.entries(figures).map(([k, v]) => [k, rounded(v, k)])) as Record<string, number | null>;
+    const out = Object.fromEntries(Object.entries(figures).map(([k, v]) => [k, rounded(v, k)])) as Record<
+      string,
+      number | null
+    >;
     const result = {
       ...out,
-      context: { ...Object.fromEntries(Object.entries(context).map(([k, v]) => [k, rounded(v, k)])), dagChain: program.dagChain },
+      context: {
+        ...Object.fromEntries(Object.entries(context).map(([k, v]) => [k, rounded(v, k)])),
+        dagChain: program.dagChain,
+      },
       checks: checks(figures),
       machine,
       mode: quick ? "quick" : "full",
@@ -94,7 +124,11 @@ async function main(): Promise<void> {
     console.log(`\nLongest creation chain (dagDepth): ${program.dagChain.join(" → ")}`);
     console.log(`${machine}. ${quick ? "Quick" : "Full"} run in ${(benchMs / 1000).toFixed(0)} s.`);
     const missed = result.checks.filter((c) => c.met === false);
-    console.log(missed.length ? `Missed: ${missed.map((c) => `${c.figure} ${c.target}`).join(", ")}` : "Every measured target is met.");
+    console.log(
+      missed.length
+        ? `Missed: ${missed.map((c) => `${c.figure} ${c.target}`).join(", ")}`
+        : "Every measured target is met.",
+    );
     if (json) console.log(JSON.stringify(result));
   } finally {
     rmSync(WORK, { recursive: true, force: true });

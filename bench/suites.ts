@@ -1,4 +1,6 @@
-/** The developer loop's figures: the type check, the unit tier alone (`npm run test:unit`), and the whole `npm test`. */
+/**
+ * The developer loop's figures: the type check, the unit tier alone (`npm run test:unit`), and the whole `npm test`.
+ */
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { ROOT, median, timedNode } from "./measure";
@@ -18,7 +20,10 @@ export async function measureTsc(runs: number): Promise<{ tscMs: number; tscRssM
 export async function measureUnitSuite(runs: number): Promise<number> {
   const ms: number[] = [];
   for (let i = 0; i < runs; i++) {
-    ms.push((await timedNode([join(ROOT, "node_modules", "vitest", "vitest.mjs"), "run", "--project", "unit*"], {}, 600_000)).ms);
+    ms.push(
+      (await timedNode([join(ROOT, "node_modules", "vitest", "vitest.mjs"), "run", "--project", "unit*"], {}, 600_000))
+        .ms,
+    );
   }
   return median(ms);
 }
@@ -27,10 +32,17 @@ export async function measureUnitSuite(runs: number): Promise<number> {
 export function measureFullSuite(): Promise<number> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.platform === "win32" ? "npm.cmd" : "npm", ["test"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.platform === "win32" ? "npm.cmd" : "npm", ["test"], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => (output = (output + chunk.toString("utf8")).slice(-6000)));
     child.stderr.on("data", (chunk: Buffer) => (output = (output + chunk.toString("utf8")).slice(-6000)));
-    child.once("exit", (code) => (code === 0 ? resolve(performance.now() - started) : reject(new Error(`npm test exited with ${code}:\n${output}`))));
+    child.once("exit", (code) =>
+      code === 0
+        ? resolve(performance.now() - started)
+        : reject(new Error(`npm test exited with ` + `${code}:\n${output}`)),
+    );
   });
 }

@@ -124,7 +124,12 @@ const nameRules: { [K in keyof BootstrapNames]-?: (value: string) => string | un
   stateKeyName: keyVaultKeyNameProblem,
   stackName: stackNameProblem,
   deployAccess: (v) =>
-    oneOfProblem(v, deployAccessLevels, "an access level", " (least: the narrow roles; contributor: Contributor there)"),
+    oneOfProblem(
+      v,
+      deployAccessLevels,
+      "an access level",
+      " (least: the narrow roles; " + "contributor: Contributor there)",
+    ),
   appRegistrationObjectId: (v) => objectIdProblem(v, "az ad app show --id <client id> --query id -o tsv"),
   operatorObjectId: (v) => objectIdProblem(v, "az ad signed-in-user show --query id -o tsv"),
 };

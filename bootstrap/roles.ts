@@ -85,10 +85,10 @@ export const RoleActions: Partial<Record<BuiltInRoleName, readonly string[]>> = 
  * `userAssignedIdentities/assign/action`. Actions compare without regard to case.
  */
 export function actionCovers(pattern: string, action: string): boolean {
-  const escape = (text: string) => text.replace(/[.+?^${}()|[\]\\]/g, "\\$&");
+  const escapeRegExp = (text: string) => text.replace(/[.+?^${}()|[\]\\]/g, "\\$&");
   const source = pattern
     .split("/*/")
-    .map((part) => part.split("*").map(escape).join(".*"))
+    .map((part) => part.split("*").map(escapeRegExp).join(".*"))
     .join("/(?:.*/)?");
   return new RegExp(`^${source}$`, "i").test(action);
 }

@@ -1,6 +1,7 @@
 /**
  * The one configuration reader both Pulumi projects use (the app stack's components/stack-config.ts, the bootstrap's
- * bootstrap/bootstrap-config.ts): it applies the project's Pulumi.yaml defaults to the raw values the engine hands over and
+ * bootstrap/bootstrap-config.ts): it applies the project's Pulumi.yaml defaults to the raw values the engine hands over
+ * and
  * collects every problem under its key, so a parser reports them all at once. The rules themselves live in contract/.
  */
 import type { ConfigProblem } from "./config-problems";

@@ -3,7 +3,7 @@
  * (client) ID from the provider's list of Microsoft's published apps, its service principal in this tenant, and the
  * IDs of its delegated permissions (scopes) and application permissions (app roles) by value, never pasted.
  */
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import * as azuread from "@pulumi/azuread";
 
 export interface MicrosoftGraph {
@@ -18,9 +18,11 @@ export interface MicrosoftGraph {
 /** Looks Microsoft Graph up as a child of `parent`. */
 export function microsoftGraph(parent: pulumi.Resource): MicrosoftGraph {
   const clientId = azuread.getApplicationPublishedAppIdsOutput({ parent }).result.apply((ids) => {
-    const id = ids["MicrosoftGraph"];
+    const id = ids.MicrosoftGraph;
     if (!id) {
-      throw new Error("The azuread provider's published app IDs have no MicrosoftGraph entry; upgrade @pulumi/azuread.");
+      throw new Error(
+        "The azuread provider's published app IDs have no " + "MicrosoftGraph entry; upgrade @pulumi/azuread.",
+      );
     }
     return id;
   });

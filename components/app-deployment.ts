@@ -17,13 +17,18 @@ export interface AppPackageRef {
 export interface AppDeploymentArgs {
   /** Required. ARM resource ID of the web app; a new site re-runs the deployment. */
   readonly siteId: pulumi.Input<string>;
-  /** Required. The site's SCM (Kudu) host, from the site resource: use {@link scmHostNameOf}, never build it by hand. */
+  /**
+   * Required. The site's SCM (Kudu) host, from the site resource: use {@link scmHostNameOf}, never build it by hand.
+   */
   readonly scmHostName: pulumi.Input<string>;
   /** Required. The site's default host name, where the readiness wait probes `/readyz`. */
   readonly defaultHostName: pulumi.Input<string>;
   /** Required. The package; a changed sha256 re-runs the deployment and the readiness wait. */
   readonly package: pulumi.Input<AppPackageRef>;
-  /** Required. The cloud's Azure Resource Manager scope (`clouds[cloud].resourceManagerScope`), for the deployer's token. */
+  /**
+   * Required. The cloud's Azure Resource Manager scope (`clouds[cloud].resourceManagerScope`), for the deployer's
+   * token.
+   */
   readonly armScope: pulumi.Input<string>;
   /** Optional. How long to wait for `/readyz` to report ready, in whole minutes (1–120). Defaults to 10. */
   readonly readinessTimeoutMinutes?: pulumi.Input<number>;
@@ -112,7 +117,8 @@ export class AppDeployment extends pulumi.ComponentResource {
         },
         triggers,
         logging: command.types.enums.local.Logging.StdoutAndStderr,
-        // The previous run's output is not needed, and keeping the environment to the four values above keeps it auditable.
+        // The previous run's output is not needed, and keeping the environment to the four values above keeps it
+        // auditable.
         addPreviousOutputInEnv: false,
       },
       { parent: this, dependsOn },
@@ -178,12 +184,16 @@ export class AppDeployment extends pulumi.ComponentResource {
   }
 }
 
-/** The SCM host of a site, from the outputs App Service reports; never built by hand (unique host names carry a hash). */
+/**
+ * The SCM host of a site, from the outputs App Service reports; never built by hand (unique host names carry a hash).
+ */
 export function scmHostNameOf(site: {
   readonly hostNameSslStates: pulumi.Output<readonly { hostType?: string; name?: string }[] | undefined>;
   readonly enabledHostNames: pulumi.Output<readonly string[] | undefined>;
 }): pulumi.Output<string> {
-  return pulumi.all([site.hostNameSslStates, site.enabledHostNames]).apply(([states, enabled]) => pickScmHostName(states, enabled));
+  return pulumi
+    .all([site.hostNameSslStates, site.enabledHostNames])
+    .apply(([states, enabled]) => pickScmHostName(states, enabled));
 }
 
 /**
@@ -199,7 +209,8 @@ export function pickScmHostName(
   const host = repository ?? fallback;
   if (!host) {
     throw new Error(
-      "The web app reports no SCM (Repository) host name in hostNameSslStates or enabledHostNames, so the app cannot be deployed. " +
+      "The web app reports no SCM (Repository) host name in hostNameSslStates or " +
+        "enabledHostNames, so the app cannot be deployed. " +
         "Check the site is an App Service web app (not a container-only or static site) and run `pulumi refresh`.",
     );
   }
@@ -208,8 +219,16 @@ export function pickScmHostName(
 
 function validatePackage(pkg: AppPackageRef): AppPackageRef {
   const problems: string[] = [];
-  if (typeof pkg?.zipPath !== "string" || !/^[A-Za-z0-9._/-]+\.zip$/.test(pkg.zipPath) || pkg.zipPath.startsWith("/") || pkg.zipPath.split("/").includes("..")) {
-    problems.push(`package.zipPath must be a relative path to a .zip inside the project (e.g. dist/app.zip), got ${JSON.stringify(pkg?.zipPath)}`);
+  if (
+    typeof pkg?.zipPath !== "string" ||
+    !/^[A-Za-z0-9._/-]+\.zip$/.test(pkg.zipPath) ||
+    pkg.zipPath.startsWith("/") ||
+    pkg.zipPath.split("/").includes("..")
+  ) {
+    problems.push(
+      `package.zipPath must be a relative path to a .zip inside the project (e.g. ` +
+        `dist/app.zip), got ${JSON.stringify(pkg?.zipPath)}`,
+    );
   }
   if (typeof pkg?.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(pkg.sha256)) {
     problems.push(`package.sha256 must be 64 lower-case hex digits, got ${JSON.stringify(pkg?.sha256)}`);
@@ -223,7 +242,9 @@ function validatePackage(pkg: AppPackageRef): AppPackageRef {
 
 function requireHostName(host: string, field: string): string {
   if (!/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$/i.test(host ?? "")) {
-    refuseInvalidArguments("AppDeployment", [{ propertyPath: field, reason: `${field} must be a bare host name, got ${JSON.stringify(host)}.` }]);
+    refuseInvalidArguments("AppDeployment", [
+      { propertyPath: field, reason: `${field} must be a bare host name, got ` + `${JSON.stringify(host)}.` },
+    ]);
   }
   return host.toLowerCase();
 }
@@ -233,7 +254,9 @@ function requireArmScope(scope: string): string {
     refuseInvalidArguments("AppDeployment", [
       {
         propertyPath: "armScope",
-        reason: `armScope must be an Azure Resource Manager scope such as https://management.azure.com/.default, got ${JSON.stringify(scope)}.`,
+        reason:
+          `armScope must be an Azure Resource Manager scope such as ` +
+          `https://management.azure.com/.default, got ${JSON.stringify(scope)}.`,
       },
     ]);
   }

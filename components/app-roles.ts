@@ -52,7 +52,10 @@ const ROLE_ID_NAMESPACE = "5d0c7a4e-2b1f-4c8e-9a63-1f0e7b2d4c59";
 
 /** RFC 9562 UUIDv5 (SHA-1, name-based) of `name` in `namespace`: the same inputs give the same ID on every run. */
 export function uuidV5(namespace: string, name: string): string {
-  const hash = createHash("sha1").update(Buffer.from(namespace.replace(/-/g, ""), "hex")).update(name, "utf8").digest();
+  const hash = createHash("sha1")
+    .update(Buffer.from(namespace.replace(/-/g, ""), "hex"))
+    .update(name, "utf8")
+    .digest();
   hash[6] = (hash[6]! & 0x0f) | 0x50;
   hash[8] = (hash[8]! & 0x3f) | 0x80;
   const hex = hash.subarray(0, 16).toString("hex");

@@ -22,7 +22,9 @@ import type { Reader } from "./stack-config-keys";
 /** `authMode`: who signs users in. Easy Auth is refused with the options it cannot honour, each with its fix. */
 export function readAuthMode(r: Reader): AuthMode {
   const mode = r.withDefault("authMode", DEFAULT_AUTH_MODE, (v) =>
-    isAuthMode(v) ? undefined : `"${v}" is not an auth mode; set it to ${AUTH_MODES.join(" or ")} (pulumi config set authMode easyAuth).`,
+    isAuthMode(v)
+      ? undefined
+      : `"${v}" is not an auth mode; set it to ${AUTH_MODES.join(" or ")} ` + `(pulumi config set authMode easyAuth).`,
   );
   if (mode !== "easyAuth") return isAuthMode(mode) ? mode : DEFAULT_AUTH_MODE;
   for (const { key, problem } of easyAuthConflicts({
@@ -46,19 +48,25 @@ export function easyAuthConflicts(o: {
     out.push({
       key: "scaleOut",
       problem:
-        "is true, but with authMode easyAuth the platform keeps sign-in sessions (its cookie and token store), so the app has none for Redis to share; remove scaleOut (pulumi config rm scaleOut) or set authMode app.",
+        "is true, but with authMode easyAuth the platform keeps sign-in sessions (its cookie and token store), " +
+        "so the app has none for Redis to share; remove scaleOut (pulumi config rm scaleOut) or set authMode app.",
     });
   }
   if (o.callbackPath !== undefined && o.callbackPath !== DEFAULT_CALLBACK_PATH) {
     out.push({
       key: "callbackPath",
-      problem: `is "${o.callbackPath}", but with authMode easyAuth the callback is Easy Auth's own /.auth/login/aad/callback; remove callbackPath (pulumi config rm callbackPath) or set authMode app.`,
+      problem:
+        `is "${o.callbackPath}", but with authMode easyAuth the callback is Easy Auth's own ` +
+        `/.auth/login/aad/callback; remove callbackPath (pulumi config rm callbackPath) or set authMode app.`,
     });
   }
   if (o.signInAudience !== undefined && o.signInAudience !== "AzureADMyOrg") {
     out.push({
       key: "signInAudience",
-      problem: `is "${o.signInAudience}", but Easy Auth with a managed identity instead of a secret is documented for workforce tenants and this stack's issuer is the one tenant's; set signInAudience AzureADMyOrg or authMode app.`,
+      problem:
+        `is "${o.signInAudience}", but Easy Auth with a managed identity instead of a secret is documented for ` +
+        `workforce tenants and this stack's issuer is the one tenant's; set signInAudience AzureADMyOrg or authMode ` +
+        `app.`,
     });
   }
   return out;

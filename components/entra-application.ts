@@ -45,7 +45,8 @@ export interface EntraApplicationArgs {
    * Optional. Grant tenant-wide admin consent to the delegated Microsoft Graph `User.Read` permission the registration
    * declares, through a delegated permission grant for all users, so nobody sees a consent prompt. Needs a deployer
    * who may grant consent: Cloud Application Administrator, Application Administrator or Privileged Role
-   * Administrator (a service principal deployer: Graph `DelegatedPermissionGrant.ReadWrite.All`). Defaults to false: users consent at sign-in where the tenant allows it, or an
+   * Administrator (a service principal deployer: Graph `DelegatedPermissionGrant.ReadWrite.All`). Defaults to false:
+   * users consent at sign-in where the tenant allows it, or an
    * administrator grants consent with the app's admin-consent link.
    */
   readonly grantAdminConsent?: boolean;
@@ -114,17 +115,19 @@ export class EntraApplication extends pulumi.ComponentResource {
     const deployer = azuread.getClientConfigOutput({ parent: this }).objectId;
     const owners = pulumi
       .all([deployer, ...(args.ownerObjectIds ?? [])])
-      .apply(([self, ...others]): string[] => [self!, ...others.filter((o) => o!.toLowerCase() !== self!.toLowerCase()).map(String)]);
+      .apply(([self, ...others]): string[] => [
+        self!,
+        ...others.filter((o) => o!.toLowerCase() !== self!.toLowerCase()).map(String),
+      ]);
 
     // Give the registration its other owners, when asked, so they can manage it too.
-    (args.ownerObjectIds ?? []).forEach(
-      (owner, i) =>
-        new azuread.ApplicationOwner(
-          `${name}-owner-${i}`,
-          { applicationId: registration.id, ownerObjectId: owner },
-          { parent: this },
-        ),
-    );
+    for (const [i, owner] of (args.ownerObjectIds ?? []).entries()) {
+      new azuread.ApplicationOwner(
+        `${name}-owner-${i}`,
+        { applicationId: registration.id, ownerObjectId: owner },
+        { parent: this },
+      );
+    }
 
     // Create the service principal users sign in to.
     const servicePrincipal = new azuread.ServicePrincipal(
@@ -210,9 +213,9 @@ function sameTenantIssuer(
         {
           propertyPath: "identityTenantId",
           reason:
-          `The managed identity is in tenant ${identityTenant} but the app registration is in tenant ${tenant}. ` +
-          "A federated credential can only trust a managed identity of its own tenant: point the azuread and " +
-          "azure-native providers at the same tenant (azuread:tenantId / ARM_TENANT_ID).",
+            `The managed identity is in tenant ${identityTenant} but the app registration is in tenant ${tenant}. ` +
+            "A federated credential can only trust a managed identity of its own tenant: point the azuread and " +
+            "azure-native providers at the same tenant (azuread:tenantId / ARM_TENANT_ID).",
         },
       ]);
     }

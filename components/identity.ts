@@ -40,6 +40,11 @@ export class ManagedIdentity extends pulumi.ComponentResource {
     this.clientId = identity.clientId;
     this.principalId = identity.principalId;
     this.tenantId = identity.tenantId;
-    this.registerOutputs({ id: this.id, clientId: this.clientId, principalId: this.principalId, tenantId: this.tenantId });
+    this.registerOutputs({
+      id: this.id,
+      clientId: this.clientId,
+      principalId: this.principalId,
+      tenantId: this.tenantId,
+    });
   }
 }

@@ -2,7 +2,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { invalidArguments } from "../common/invalid-arguments";
 import * as web from "@pulumi/azure-native/web";
 import type * as inputs from "@pulumi/azure-native/types/input";
-import { DEFAULT_NODE_VERSION, DEFAULT_PLAN_SKU, type PlanSku, alwaysOnByDefault, planSkus } from "../contract/catalogue";
+import {
+  DEFAULT_NODE_VERSION,
+  DEFAULT_PLAN_SKU,
+  type PlanSku,
+  alwaysOnByDefault,
+  planSkus,
+} from "../contract/catalogue";
 import { findPlanSku, planSkuProblem } from "../contract/rules";
 import { HEALTH_CHECK_PATH } from "../contract/settings";
 import { scmHostNameOf } from "./app-deployment";
@@ -17,7 +23,10 @@ export interface LinuxWebAppArgs {
   readonly siteName: pulumi.Input<string>;
   /** Required. ARM resource ID of the user-assigned managed identity to attach; the site's only identity. */
   readonly identityId: pulumi.Input<string>;
-  /** Optional. SKU of the Linux plan to create, in any letter case. Defaults to `B1`. Ignored when `existingPlanId` is set. */
+  /**
+   * Optional. SKU of the Linux plan to create, in any letter case. Defaults to `B1`. Ignored when `existingPlanId` is
+   * set.
+   */
   readonly planSku?: PlanSku;
   /** Optional. ARM resource ID of an existing Linux App Service plan to use instead of creating one. */
   readonly existingPlanId?: pulumi.Input<string>;
@@ -39,7 +48,10 @@ export interface LinuxWebAppArgs {
    * cannot be taken over after the site is deleted. Can only be chosen at creation. Defaults to true.
    */
   readonly uniqueDefaultHostname?: boolean;
-  /** Optional. Instances of the plan this component creates (`sku.capacity`). Defaults to 1. Ignored with `existingPlanId`. */
+  /**
+   * Optional. Instances of the plan this component creates (`sku.capacity`). Defaults to 1. Ignored with
+   * `existingPlanId`.
+   */
   readonly instanceCount?: pulumi.Input<number>;
   /**
    * Optional. ARR affinity: App Service's front end pins each browser to one instance with a cookie. Needed while
@@ -79,7 +91,8 @@ export class LinuxWebApp extends pulumi.ComponentResource {
   constructor(name: string, args: LinuxWebAppArgs, opts?: pulumi.ComponentResourceOptions) {
     super("secretless:index:LinuxWebApp", name, {}, opts);
     const sku = findPlanSku(args.planSku ?? DEFAULT_PLAN_SKU);
-    if (sku === undefined) invalidArguments("LinuxWebApp", [{ propertyPath: "planSku", reason: planSkuProblem(args.planSku!)! }]);
+    if (sku === undefined)
+      invalidArguments("LinuxWebApp", [{ propertyPath: "planSku", reason: planSkuProblem(args.planSku!)! }]);
 
     // Create a Linux plan, unless the caller brings one.
     const planId =
@@ -174,7 +187,11 @@ export class LinuxWebApp extends pulumi.ComponentResource {
     this.deploymentDependencies = [site, scmBasicAuth, ftpBasicAuth];
     this.shape = shape;
     this.registerOutputs({
-      id: this.id, name: this.name, defaultHostName: this.defaultHostName, url: this.url, planId: this.planId,
+      id: this.id,
+      name: this.name,
+      defaultHostName: this.defaultHostName,
+      url: this.url,
+      planId: this.planId,
       scmHostName: this.scmHostName,
     });
   }
@@ -184,7 +201,13 @@ export class LinuxWebApp extends pulumi.ComponentResource {
 export type LinuxSiteShape = Required<
   Pick<
     web.WebAppArgs,
-    "kind" | "reserved" | "serverFarmId" | "identity" | "keyVaultReferenceIdentity" | "httpsOnly" | "clientCertEnabled"
+    | "kind"
+    | "reserved"
+    | "serverFarmId"
+    | "identity"
+    | "keyVaultReferenceIdentity"
+    | "httpsOnly"
+    | "clientCertEnabled"
     | "clientAffinityEnabled"
   >
 > &
@@ -198,7 +221,9 @@ export const LOG_QUOTA_MB = 35;
 export function nameValuePairs(
   appSettings: LinuxWebAppArgs["appSettings"],
 ): pulumi.Output<{ name: string; value: string }[]> {
-  return pulumi
-    .output(appSettings)
-    .apply((settings) => Object.keys(settings).sort().map((name) => ({ name, value: settings[name]! })));
+  return pulumi.output(appSettings).apply((settings) =>
+    Object.keys(settings)
+      .sort()
+      .map((name) => ({ name, value: settings[name]! })),
+  );
 }

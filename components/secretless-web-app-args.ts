@@ -1,9 +1,10 @@
 /**
- * SecretlessWebApp's arguments and what it makes of them: the checks it runs before any child registers, and the app settings it
+ * SecretlessWebApp's arguments and what it makes of them: the checks it runs before any child registers, and the app
+ * settings it
  * owns (so a caller may not set them): the \`AzureAd__…\` and Graph ones, the Redis ones when scaled out, and
  * run-from-package.
  */
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import { refuseInvalidArguments } from "../common/invalid-arguments";
 import { DEFAULT_PLAN_SKU, DEFAULT_SCALED_OUT_INSTANCES, type PlanSku, type RedisSku } from "../contract/catalogue";
 import type { AuthMode } from "../contract/easy-auth";
@@ -35,7 +36,9 @@ import {
   EASY_AUTH_SLOT_PROBLEM,
   SWAP_WARMUP_SETTINGS,
   type SlotAfterSwap,
-  slotAfterSwapProblem, stagingSlotProblem } from "../contract/slots";
+  slotAfterSwapProblem,
+  stagingSlotProblem,
+} from "../contract/slots";
 import { EASY_AUTH_OWNED_SETTINGS, easyAuthConflicts } from "./easy-auth";
 import type { EntraApplication } from "./entra-application";
 import type { ManagedIdentity } from "./identity";
@@ -52,7 +55,9 @@ export interface SecretlessWebAppArgs {
   readonly resourceGroupName?: pulumi.Input<string>;
   /** Optional. The directory to register the app in. Defaults to the azuread provider's tenant (its client config). */
   readonly tenantId?: pulumi.Input<string>;
-  /** Optional. `public`, `usgov` or `china`: picks the login instance and token-exchange audience. Defaults to `public`. */
+  /**
+   * Optional. `public`, `usgov` or `china`: picks the login instance and token-exchange audience. Defaults to `public`.
+   */
   readonly cloud?: CloudName;
   /** Optional. The app registration's display name. Defaults to `Secretless sign-in (<webAppName>)`. */
   readonly appDisplayName?: pulumi.Input<string>;
@@ -191,10 +196,16 @@ export function validateArgs(args: SecretlessWebAppArgs): void {
   check("signInAudience", plain<string>(args.signInAudience, "string"), signInAudienceProblem);
   check("healthCheckPath", plain<string>(args.healthCheckPath, "string"), (p) => appPathProblem(p, HEALTH_CHECK_PATH));
   const sku = findPlanSku(args.planSku ?? DEFAULT_PLAN_SKU);
-  if (sku) check("alwaysOn", plain<boolean>(args.alwaysOn, "boolean"), (on) => alwaysOnProblem(on, sku, args.existingPlanId !== undefined));
+  if (sku)
+    check("alwaysOn", plain<boolean>(args.alwaysOn, "boolean"), (on) =>
+      alwaysOnProblem(on, sku, args.existingPlanId !== undefined),
+    );
   check("readinessTimeoutMinutes", plain<number>(args.readinessTimeoutMinutes, "number"), readinessTimeoutProblem);
   check("redisSku", args.redisSku, redisSkuProblem);
-  if (sku) check("instanceCount", args.instanceCount, (n) => instanceCountProblem(n, sku, args.existingPlanId !== undefined, args.scaleOut ?? false));
+  if (sku)
+    check("instanceCount", args.instanceCount, (n) =>
+      instanceCountProblem(n, sku, args.existingPlanId !== undefined, args.scaleOut ?? false),
+    );
   if (sku && args.scaleOut && args.instanceCount === undefined && args.existingPlanId === undefined) {
     check("scaleOut", DEFAULT_SCALED_OUT_INSTANCES, (n) => instanceCountProblem(n, sku, false, true));
   }
@@ -202,18 +213,23 @@ export function validateArgs(args: SecretlessWebAppArgs): void {
     check("stagingSlot", true, () => stagingSlotProblem(sku, args.existingPlanId !== undefined));
   }
   check("stagingSlotAfterSwap", args.stagingSlotAfterSwap, slotAfterSwapProblem);
-  if (args.stagingSlot && args.authMode === "easyAuth") errors.push({ propertyPath: "stagingSlot", reason: EASY_AUTH_SLOT_PROBLEM });
+  if (args.stagingSlot && args.authMode === "easyAuth")
+    errors.push({ propertyPath: "stagingSlot", reason: EASY_AUTH_SLOT_PROBLEM });
   if (args.stagingSlot && args.waitForReady === false) {
     errors.push({
       propertyPath: "waitForReady",
-      reason: "is false but stagingSlot is on: the swap is made only once the slot's /readyz proved the chain. " +
+      reason:
+        "is false but stagingSlot is on: the swap is made only once the slot's /readyz proved the chain. " +
         "Remove waitForReady: false.",
     });
   }
   // App Service setting names are case-insensitive, so a caller's `azuread__clientid` would replace the component's.
   const ownedSettings: [readonly string[], string][] = [
     [Object.values(AzureAdSetting), "from the identity and app registration it creates"],
-    [Object.values(DownstreamApiSetting), "for the cloud's Microsoft Graph and the permission the app registration declares"],
+    [
+      Object.values(DownstreamApiSetting),
+      "for the cloud's Microsoft Graph and the " + "permission the app registration declares",
+    ],
     [Object.keys(RUN_FROM_PACKAGE_SETTINGS), "so the site runs the deployed zip as it is"],
     [Object.values(RedisSetting), "from the Redis it creates with scaleOut"],
     [Object.keys(SWAP_WARMUP_SETTINGS), "so a swap waits for every slot instance's /readyz"],
@@ -221,13 +237,24 @@ export function validateArgs(args: SecretlessWebAppArgs): void {
   ];
   for (const key of Object.keys(args.appSettings ?? {})) {
     const why = ownedSettings.find(([names]) => names.some((own) => own.toLowerCase() === key.toLowerCase()))?.[1];
-    if (why) errors.push({ propertyPath: `appSettings.${key}`, reason: `${key} is set by SecretlessWebApp ${why}; remove it from appSettings.` });
+    if (why)
+      errors.push({
+        propertyPath: `appSettings.${key}`,
+        reason: `${key} is set by SecretlessWebApp ${why}; ` + `remove it from appSettings.`,
+      });
   }
   if (args.authMode !== undefined && args.authMode !== "app" && args.authMode !== "easyAuth") {
-    errors.push({ propertyPath: "authMode", reason: `"${String(args.authMode)}" is not an auth mode; use app or easyAuth.` });
+    errors.push({
+      propertyPath: "authMode",
+      reason: `"${String(args.authMode)}" is not an auth ` + `mode; use app or easyAuth.`,
+    });
   }
   if (args.authMode === "easyAuth") {
-    const conflicts = easyAuthConflicts({ scaleOut: args.scaleOut, callbackPath: args.callbackPath, signInAudience: plain<string>(args.signInAudience, "string") });
+    const conflicts = easyAuthConflicts({
+      scaleOut: args.scaleOut,
+      callbackPath: args.callbackPath,
+      signInAudience: plain<string>(args.signInAudience, "string"),
+    });
     for (const { key, problem } of conflicts) errors.push({ propertyPath: key, reason: `${key} ${problem}` });
   }
   refuseInvalidArguments("SecretlessWebApp", errors);

@@ -5,7 +5,7 @@ import { DEFAULT_SCALED_OUT_INSTANCES, defaultDisplayName } from "../contract/ca
 import { type CloudName, DEFAULT_CLOUD, clouds } from "../contract/clouds";
 import { DEFAULT_CALLBACK_PATH } from "../contract/settings";
 import { AppDeployment, type AppPackageRef, RUN_FROM_PACKAGE_SETTINGS } from "./app-deployment";
-import { EASY_AUTH_PATHS, type AuthMode } from "../contract/easy-auth";
+import { EASY_AUTH_PATHS } from "../contract/easy-auth";
 import { EasyAuth, easyAuthAppSettings } from "./easy-auth";
 import { AppRoles } from "./app-roles";
 import { EntraApplication } from "./entra-application";
@@ -13,7 +13,7 @@ import { ManagedIdentity } from "./identity";
 import { LinuxWebApp } from "./linux-web-app";
 import { type SecretlessWebAppArgs, ownAppSettings, validateArgs } from "./secretless-web-app-args";
 import { SessionRedis } from "./session-redis";
-import { STAGING_SLOT_NAME, SWAP_WARMUP_SETTINGS, type SlotAfterSwap } from "../contract/slots";
+import { STAGING_SLOT_NAME, SWAP_WARMUP_SETTINGS } from "../contract/slots";
 import { StagingSlot } from "./staging-slot";
 
 export type { SecretlessWebAppArgs } from "./secretless-web-app-args";
@@ -66,18 +66,26 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
     const resourceGroupName =
       args.resourceGroupName !== undefined
         ? pulumi.output(args.resourceGroupName)
-        : new resources.ResourceGroup(`${name}-rg`, { location: args.location, tags: args.tags }, { parent: this }).name;
+        : new resources.ResourceGroup(`${name}-rg`, { location: args.location, tags: args.tags }, { parent: this })
+            .name;
 
     const { identity, entra } = this.trustChain(name, args, resourceGroupName, tenantId, cloud);
     // Scaled out: sessions in Azure Managed Redis that only the app's identity may use, named by its object ID.
     const redis = args.scaleOut
       ? new SessionRedis(
           `${name}-sessions`,
-          { resourceGroupName, location: args.location, identityPrincipalId: identity.principalId, sku: args.redisSku, tags: args.tags },
+          {
+            resourceGroupName,
+            location: args.location,
+            identityPrincipalId: identity.principalId,
+            sku: args.redisSku,
+            tags: args.tags,
+          },
           { parent: this },
         )
       : undefined;
-    // Run the deployed zip as it is, mounted read-only; settings the app gets whether this stack or its owner deploys it.
+    // Run the deployed zip as it is, mounted read-only; settings the app gets whether this stack or its owner deploys
+    // it.
     const easyAuthMode = args.authMode === "easyAuth";
     // With a staging slot, App Service itself pings every slot instance's /readyz before a swap (contract/slots.ts).
     const appSettings = {
@@ -90,7 +98,11 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
     const site = this.host(name, args, resourceGroupName, identity, appSettings);
     // Easy Auth mode: the platform signs users in, with the identity's token through the FIC (components/easy-auth.ts).
     const easyAuth = easyAuthMode
-      ? new EasyAuth(`${name}-easy-auth`, { resourceGroupName, siteName: site.name, tenantId, clientId: entra.clientId, cloud }, { parent: this })
+      ? new EasyAuth(
+          `${name}-easy-auth`,
+          { resourceGroupName, siteName: site.name, tenantId, clientId: entra.clientId, cloud },
+          { parent: this },
+        )
       : undefined;
     // Deploy through a staging slot: the same identity, hardening and settings, proven before it is swapped in.
     const slot = args.stagingSlot
@@ -118,7 +130,9 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
     );
     // Deploy the app once everything it runs on and signs in with exists.
     const deployment =
-      args.appPackage === undefined ? undefined : this.deploy(name, args, args.appPackage, cloud, site, entra, easyAuth, slot);
+      args.appPackage === undefined
+        ? undefined
+        : this.deploy(name, args, args.appPackage, cloud, site, entra, easyAuth, slot);
 
     this.url = site.url;
     this.defaultHostName = site.defaultHostName;
@@ -136,16 +150,35 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
     this.redisHostName = redis ? redis.hostName : pulumi.output(undefined);
     this.appPackageSha256 = deployment ? deployment.deployedSha256 : pulumi.output(undefined);
     this.registerOutputs({
-      url: this.url, defaultHostName: this.defaultHostName, webAppName: this.webAppName, tenantId: this.tenantId,
-      resourceGroupName: this.resourceGroupName, appClientId: this.appClientId, appObjectId: this.appObjectId,
-      identityClientId: this.identityClientId, identityPrincipalId: this.identityPrincipalId, identityId: this.identityId,
-      redirectUri: this.redirectUri, stagingRedirectUri: this.stagingRedirectUri, stagingUrl: this.stagingUrl,
-      redisHostName: this.redisHostName, appPackageSha256: this.appPackageSha256,
+      url: this.url,
+      defaultHostName: this.defaultHostName,
+      webAppName: this.webAppName,
+      tenantId: this.tenantId,
+      resourceGroupName: this.resourceGroupName,
+      appClientId: this.appClientId,
+      appObjectId: this.appObjectId,
+      identityClientId: this.identityClientId,
+      identityPrincipalId: this.identityPrincipalId,
+      identityId: this.identityId,
+      redirectUri: this.redirectUri,
+      stagingRedirectUri: this.stagingRedirectUri,
+      stagingUrl: this.stagingUrl,
+      redisHostName: this.redisHostName,
+      appPackageSha256: this.appPackageSha256,
     });
   }
 
-  /** The identity the web app signs in with, and its app registration in Entra ID, trusting that identity instead of a secret. */
-  private trustChain(name: string, args: SecretlessWebAppArgs, resourceGroupName: pulumi.Input<string>, tenantId: pulumi.Output<string>, cloud: CloudName) {
+  /**
+   * The identity the web app signs in with, and its app registration in Entra ID, trusting that identity instead of a
+   * secret.
+   */
+  private trustChain(
+    name: string,
+    args: SecretlessWebAppArgs,
+    resourceGroupName: pulumi.Input<string>,
+    tenantId: pulumi.Output<string>,
+    cloud: CloudName,
+  ) {
     // Create the identity the web app signs in with.
     const identity = new ManagedIdentity(
       `${name}-identity`,
@@ -246,7 +279,12 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
       // In Easy Auth mode the app starts only once authentication is on (it refuses the headers otherwise).
       {
         parent: this,
-        dependsOn: [...site.deploymentDependencies, ...(slot?.deploymentDependencies ?? []), entra, ...(easyAuth ? [easyAuth] : [])],
+        dependsOn: [
+          ...site.deploymentDependencies,
+          ...(slot?.deploymentDependencies ?? []),
+          entra,
+          ...(easyAuth ? [easyAuth] : []),
+        ],
       },
     );
   }

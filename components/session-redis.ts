@@ -1,6 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as redisenterprise from "@pulumi/azure-native/redisenterprise";
-import { AZURE_MANAGED_REDIS_PORT, DEFAULT_REDIS_SKU, SESSION_REDIS_EVICTION_POLICY, type RedisSku } from "../contract/catalogue";
+import {
+  AZURE_MANAGED_REDIS_PORT,
+  DEFAULT_REDIS_SKU,
+  SESSION_REDIS_EVICTION_POLICY,
+  type RedisSku,
+} from "../contract/catalogue";
 
 /** Arguments of {@link SessionRedis}. */
 export interface SessionRedisArgs {
@@ -8,7 +13,10 @@ export interface SessionRedisArgs {
   readonly resourceGroupName: pulumi.Input<string>;
   /** Optional. The Azure region; defaults to the resource group's. */
   readonly location?: pulumi.Input<string>;
-  /** Required. Principal (object) ID of the identity the app wears: the only Redis user, through an access policy assignment. */
+  /**
+   * Required. Principal (object) ID of the identity the app wears: the only Redis user, through an access policy
+   * assignment.
+   */
   readonly identityPrincipalId: pulumi.Input<string>;
   /** Optional. The Azure Managed Redis SKU. Defaults to `Balanced_B0`. */
   readonly sku?: RedisSku;
@@ -17,7 +25,8 @@ export interface SessionRedisArgs {
 }
 
 /**
- * Azure Managed Redis (`Microsoft.Cache/redisEnterprise`) for the app's sessions and pending sign-ins, reached only with
+ * Azure Managed Redis (`Microsoft.Cache/redisEnterprise`) for the app's sessions and pending sign-ins, reached only
+ * with
  * Microsoft Entra tokens: access keys off, TLS 1.2+ only, and one access policy assignment that lets the app's
  * managed identity in (the token is the password, the identity's object ID the user name). AOF persistence keeps
  * signed-in sessions across a cache restart.
@@ -52,7 +61,8 @@ export class SessionRedis extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    // Create its one database: TLS only, no access keys, AOF every second, and nothing ever evicted: under an LRU policy
+    // Create its one database: TLS only, no access keys, AOF every second, and nothing ever evicted: under an LRU
+    // policy
     // a front-channel logout's sid index could go before the sessions it names; full memory refuses writes instead
     // (every key the app writes has a TTL, and the app bounds its sessions; app/stores/redis.ts).
     const database = new redisenterprise.Database(

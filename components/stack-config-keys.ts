@@ -2,7 +2,13 @@
  * The stack configuration's keys, exactly as Pulumi.yaml declares them, the defaults it gives them, and the reader that
  * applies those defaults (the shared common/config-reader.ts). config.ts reads the keys through it.
  */
-import { DEFAULT_NODE_VERSION, DEFAULT_PLAN_SKU, DEFAULT_READINESS_TIMEOUT_MINUTES, DEFAULT_REDIS_SKU, DEFAULT_SIGN_IN_AUDIENCE } from "../contract/catalogue";
+import {
+  DEFAULT_NODE_VERSION,
+  DEFAULT_PLAN_SKU,
+  DEFAULT_READINESS_TIMEOUT_MINUTES,
+  DEFAULT_REDIS_SKU,
+  DEFAULT_SIGN_IN_AUDIENCE,
+} from "../contract/catalogue";
 import { DEFAULT_CLOUD } from "../contract/clouds";
 import { DEFAULT_SLOT_AFTER_SWAP } from "../contract/slots";
 import { DEFAULT_CALLBACK_PATH, HEALTH_CHECK_PATH } from "../contract/settings";
@@ -72,7 +78,9 @@ export const configDefaults: Partial<Record<ConfigKey, string>> = {
   securityGroupClaims: "false",
 };
 
-/** Raw values as the Pulumi engine hands them over (strings; arrays and objects JSON-encoded), plus provider settings. */
+/**
+ * Raw values as the Pulumi engine hands them over (strings; arrays and objects JSON-encoded), plus provider settings.
+ */
 export type RawStackConfig = Partial<Record<ConfigKey, string>> & {
   /** `azuread:environment`, checked against `cloud`. */
   azureadEnvironment?: string;
@@ -88,7 +96,9 @@ export type RawStackConfig = Partial<Record<ConfigKey, string>> & {
   azureadTenantId?: string;
 };
 
-/** The stack's reader: Pulumi.yaml's defaults applied, every problem collected under its key (common/config-reader.ts). */
+/**
+ * The stack's reader: Pulumi.yaml's defaults applied, every problem collected under its key (common/config-reader.ts).
+ */
 export class Reader extends ConfigReader<ConfigKey, RawStackConfig> {
   constructor(raw: RawStackConfig) {
     super(raw, configDefaults);

@@ -1,5 +1,18 @@
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULT_NODE_VERSION, DEFAULT_PLAN_SKU, DEFAULT_READINESS_TIMEOUT_MINUTES, DEFAULT_REDIS_SKU, DEFAULT_SCALED_OUT_INSTANCES, DEFAULT_SIGN_IN_AUDIENCE, type NodeVersion, type PlanSku, type RedisSku, type SignInAudience, alwaysOnByDefault, defaultDisplayName } from "../contract/catalogue";
+import {
+  DEFAULT_NODE_VERSION,
+  DEFAULT_PLAN_SKU,
+  DEFAULT_READINESS_TIMEOUT_MINUTES,
+  DEFAULT_REDIS_SKU,
+  DEFAULT_SCALED_OUT_INSTANCES,
+  DEFAULT_SIGN_IN_AUDIENCE,
+  type NodeVersion,
+  type PlanSku,
+  type RedisSku,
+  type SignInAudience,
+  alwaysOnByDefault,
+  defaultDisplayName,
+} from "../contract/catalogue";
 import { type ConfigProblem, ConfigProblemsError } from "../common/config-problems";
 import { type CloudName, DEFAULT_CLOUD, clouds, isCloudName } from "../contract/clouds";
 import {
@@ -91,7 +104,8 @@ export class StackConfigError extends ConfigProblemsError {
     super(
       "stack configuration",
       problems,
-      `Fix the keys above in Pulumi.${pulumi.getStack() || "<stack>"}.yaml (under \`config:\`, as \`${pulumi.getProject() || "<project>"}:<key>: <value>\`) ` +
+      `Fix the keys above in Pulumi.${pulumi.getStack() || "<stack>"}.yaml (under \`config:\`, as ` +
+        `\`${pulumi.getProject() || "<project>"}:<key>: <value>\`) ` +
         "or with `pulumi config set <key> <value>`",
     );
     this.name = "StackConfigError";
@@ -99,14 +113,23 @@ export class StackConfigError extends ConfigProblemsError {
 }
 
 function readPlace(r: Reader) {
-  const location = r.required("location", "set the Azure region to deploy to (pulumi config set location westeurope).", locationProblem);
-  const webAppName = r.required("webAppName", "set the App Service app name (pulumi config set webAppName my-signin-app).", webAppNameProblem);
+  const location = r.required(
+    "location",
+    "set the Azure region to deploy to (pulumi " + "config set location westeurope).",
+    locationProblem,
+  );
+  const webAppName = r.required(
+    "webAppName",
+    "set the App Service app name (pulumi config " + "set webAppName my-signin-app).",
+    webAppNameProblem,
+  );
   const resourceGroupName = r.optional("resourceGroupName", resourceGroupNameProblem);
   // CI's deploy identity has rights in the bootstrap's target group only, and none to create a group.
   if (r.raw.inGitHubActions && resourceGroupName === undefined) {
     r.report(
       "resourceGroupName",
-      "is unset, so the stack would create a resource group, which CI's deploy identity may not; set it to the bootstrap's " +
+      "is unset, so the stack would create a resource group, which CI's " +
+        "deploy identity may not; set it to the bootstrap's " +
         "targetResourceGroupName (pulumi config set resourceGroupName secretless-signin).",
     );
   }
@@ -119,12 +142,26 @@ function readCloud(r: Reader): CloudName {
   if (!isCloudName(cloud)) return DEFAULT_CLOUD;
   const mismatch = (setting: string, value: string | undefined, allowed: readonly string[], consequence: string) => {
     if (value && !allowed.includes(value.toLowerCase())) {
-      r.report("cloud", `is "${cloud}" but ${setting} is "${value}"; ${consequence}. Set ${setting} to ${allowed[0]} or change cloud.`);
+      r.report(
+        "cloud",
+        `is "${cloud}" but ${setting} is "${value}"; ${consequence}. Set ` +
+          `${setting} to ${allowed[0]} or change cloud.`,
+      );
     }
   };
   const { azureadEnvironments, armEnvironments } = clouds[cloud];
-  mismatch("azuread:environment", r.raw.azureadEnvironment, azureadEnvironments, "the app registration would live in another cloud than its federated credential");
-  mismatch("azure-native:environment", r.raw.armEnvironment, armEnvironments, "the managed identity would live in another cloud than the app registration");
+  mismatch(
+    "azuread:environment",
+    r.raw.azureadEnvironment,
+    azureadEnvironments,
+    "the app registration would live in another " + "cloud than its federated credential",
+  );
+  mismatch(
+    "azure-native:environment",
+    r.raw.armEnvironment,
+    armEnvironments,
+    "the managed identity would live in another " + "cloud than the app registration",
+  );
   // The tenant must be the directory's ID. The federated credential's issuer is {instance}{tenant ID}/v2.0, which Entra
   // compares exactly with the `iss` of the managed identity's token, always written with the GUID; so a domain name
   // (even a verified one) is refused here too, rather than allowed to build an issuer no token can match.
@@ -142,15 +179,22 @@ function readCloud(r: Reader): CloudName {
 
 function readRegistration(r: Reader, webAppName: string | undefined) {
   const appDisplayName = r.withDefault("appDisplayName", defaultDisplayName(webAppName ?? "app"), displayNameProblem);
-  const signInAudience = r.withDefault("signInAudience", DEFAULT_SIGN_IN_AUDIENCE, signInAudienceProblem) as SignInAudience;
+  const signInAudience = r.withDefault(
+    "signInAudience",
+    DEFAULT_SIGN_IN_AUDIENCE,
+    signInAudienceProblem,
+  ) as SignInAudience;
   const appRoleAssignmentRequired = r.bool("appRoleAssignmentRequired", false);
   const grantAdminConsent = r.bool("grantAdminConsent", false);
   if (r.raw.inGitHubActions && grantAdminConsent) {
     r.report(
       "grantAdminConsent",
-      "is true, but a tenant-wide consent grant needs DelegatedPermissionGrant.ReadWrite.All, which CI's deploy identity " +
-        "(Application.ReadWrite.OwnedBy) does not hold. Grant consent once as an administrator (the app's admin-consent " +
-        "link, or az ad app permission admin-consent --id <app client id>), then set it to false (pulumi config set grantAdminConsent false).",
+      "is true, but a tenant-wide consent grant needs " +
+        "DelegatedPermissionGrant.ReadWrite.All, which CI's deploy identity " +
+        "(Application.ReadWrite.OwnedBy) does not hold. Grant consent once " +
+        "as an administrator (the app's admin-consent " +
+        "link, or az ad app permission admin-consent --id <app client id>), then set it " +
+        "to false (pulumi config set grantAdminConsent false).",
     );
   }
   const fix = "a list; set items with pulumi config set --path 'appOwnerObjectIds[0]' <object id GUID>.";
@@ -160,9 +204,12 @@ function readRegistration(r: Reader, webAppName: string | undefined) {
   if (r.raw.inGitHubActions && appOwnerObjectIds.length > 0 && !r.failed("appOwnerObjectIds")) {
     r.report(
       "appOwnerObjectIds",
-      "lists owners, but in GitHub Actions the deploy identity's Application.ReadWrite.OwnedBy cannot add owners. Add them " +
-        "once as an administrator (az ad app owner add --id <app client id> --owner-object-id <object id>, and on the " +
-        "enterprise application under Owners in the Entra admin center), then remove appOwnerObjectIds from this stack's config (pulumi config rm appOwnerObjectIds).",
+      "lists owners, but in GitHub Actions the deploy identity's " +
+        "Application.ReadWrite.OwnedBy cannot add owners. Add them " +
+        "once as an administrator (az ad app owner add --id <app client " +
+        "id> --owner-object-id <object id>, and on the " +
+        "enterprise application under Owners in the Entra admin center), then remove appOwnerObjectIds " +
+        "from this stack's config (pulumi config rm appOwnerObjectIds).",
     );
   }
   return { appDisplayName, signInAudience, appRoleAssignmentRequired, grantAdminConsent, appOwnerObjectIds };
@@ -170,7 +217,9 @@ function readRegistration(r: Reader, webAppName: string | undefined) {
 
 function readPaths(r: Reader) {
   const callbackPath = r.withDefault("callbackPath", DEFAULT_CALLBACK_PATH, callbackPathProblem);
-  const healthCheckPath = r.withDefault("healthCheckPath", HEALTH_CHECK_PATH, (p) => appPathProblem(p, HEALTH_CHECK_PATH));
+  const healthCheckPath = r.withDefault("healthCheckPath", HEALTH_CHECK_PATH, (p) =>
+    appPathProblem(p, HEALTH_CHECK_PATH),
+  );
   return { callbackPath, healthCheckPath };
 }
 
@@ -205,7 +254,15 @@ function readScale(r: Reader, planSku: PlanSku, existingPlanId: string | undefin
   }
   if (onExistingPlan) return { scaleOut, redisSku, instanceCount: undefined };
   const instanceCount = scaleOut ? DEFAULT_SCALED_OUT_INSTANCES : 1;
-  r.report("scaleOut", scaleOut ? instanceCountProblem(instanceCount, planSku, false, true)?.replace(/^is \d+/, `is true (${instanceCount} instances)`) : undefined);
+  r.report(
+    "scaleOut",
+    scaleOut
+      ? instanceCountProblem(instanceCount, planSku, false, true)?.replace(
+          /^is \d+/,
+          `is true (${instanceCount} ` + `instances)`,
+        )
+      : undefined,
+  );
   return { scaleOut, redisSku, instanceCount };
 }
 
@@ -215,9 +272,14 @@ function readDeployment(r: Reader) {
   const waitForReady = r.bool("waitForReady", true);
   const rawTimeout = r.withDefault("readinessTimeoutMinutes", String(DEFAULT_READINESS_TIMEOUT_MINUTES), (v) => {
     const p = readinessTimeoutProblem(v);
-    return p && `${p} Set it with pulumi config set --type int readinessTimeoutMinutes ${DEFAULT_READINESS_TIMEOUT_MINUTES}.`;
+    return (
+      p &&
+      `${p} Set it with pulumi config set --type int ` + `readinessTimeoutMinutes ${DEFAULT_READINESS_TIMEOUT_MINUTES}.`
+    );
   });
-  const readinessTimeoutMinutes = readinessTimeoutProblem(rawTimeout) ? DEFAULT_READINESS_TIMEOUT_MINUTES : Number(rawTimeout);
+  const readinessTimeoutMinutes = readinessTimeoutProblem(rawTimeout)
+    ? DEFAULT_READINESS_TIMEOUT_MINUTES
+    : Number(rawTimeout);
   return { deployApp, waitForReady, readinessTimeoutMinutes };
 }
 

@@ -98,7 +98,10 @@ export class StagingSlot extends pulumi.ComponentResource {
     this.scmHostName = scmHostNameOf(slot);
     this.deploymentDependencies = [slot, scmBasicAuth, ftpBasicAuth];
     this.registerOutputs({
-      id: this.id, slotName: this.slotName, defaultHostName: this.defaultHostName, scmHostName: this.scmHostName,
+      id: this.id,
+      slotName: this.slotName,
+      defaultHostName: this.defaultHostName,
+      scmHostName: this.scmHostName,
     });
   }
 }

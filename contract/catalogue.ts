@@ -7,7 +7,8 @@
 
 /**
  * Linux App Service plan SKUs this project knows, with the tier ARM expects, whether "Always On" is allowed and the
- * most instances the tier scales out to (https://learn.microsoft.com/azure/azure-resource-manager/management/azure-subscription-service-limits#app-service-limits).
+ * most instances the tier scales out to
+ * (https://learn.microsoft.com/azure/azure-resource-manager/management/azure-subscription-service-limits#app-service-limits).
  */
 export const planSkus = {
   F1: { tier: "Free", alwaysOn: false, maxInstances: 1 },
@@ -74,7 +75,8 @@ export const DEFAULT_READINESS_TIMEOUT_MINUTES = 10;
 export const READINESS_TIMEOUT_MINUTES = { min: 1, max: 120 } as const;
 
 /**
- * How many instances the plan runs when the stack scales out (`scaleOut: true`) and `instanceCount` is not set: two, the
+ * How many instances the plan runs when the stack scales out (`scaleOut: true`) and `instanceCount` is not set: two,
+ * the
  * fewest that survive one instance failing. Without `scaleOut` the app runs on one instance (sessions in its memory).
  */
 export const DEFAULT_SCALED_OUT_INSTANCES = 2;
@@ -85,13 +87,42 @@ export const DEFAULT_SCALED_OUT_INSTANCES = 2;
  * Optimized tier are left out.
  */
 export const redisSkus = [
-  "Balanced_B0", "Balanced_B1", "Balanced_B3", "Balanced_B5", "Balanced_B10", "Balanced_B20", "Balanced_B50", "Balanced_B100",
-  "Balanced_B150", "Balanced_B250", "Balanced_B350", "Balanced_B500", "Balanced_B700", "Balanced_B1000",
-  "MemoryOptimized_M10", "MemoryOptimized_M20", "MemoryOptimized_M50", "MemoryOptimized_M100", "MemoryOptimized_M150",
-  "MemoryOptimized_M250", "MemoryOptimized_M350", "MemoryOptimized_M500", "MemoryOptimized_M700", "MemoryOptimized_M1000",
-  "MemoryOptimized_M1500", "MemoryOptimized_M2000",
-  "ComputeOptimized_X3", "ComputeOptimized_X5", "ComputeOptimized_X10", "ComputeOptimized_X20", "ComputeOptimized_X50",
-  "ComputeOptimized_X100", "ComputeOptimized_X150", "ComputeOptimized_X250", "ComputeOptimized_X350", "ComputeOptimized_X500",
+  "Balanced_B0",
+  "Balanced_B1",
+  "Balanced_B3",
+  "Balanced_B5",
+  "Balanced_B10",
+  "Balanced_B20",
+  "Balanced_B50",
+  "Balanced_B100",
+  "Balanced_B150",
+  "Balanced_B250",
+  "Balanced_B350",
+  "Balanced_B500",
+  "Balanced_B700",
+  "Balanced_B1000",
+  "MemoryOptimized_M10",
+  "MemoryOptimized_M20",
+  "MemoryOptimized_M50",
+  "MemoryOptimized_M100",
+  "MemoryOptimized_M150",
+  "MemoryOptimized_M250",
+  "MemoryOptimized_M350",
+  "MemoryOptimized_M500",
+  "MemoryOptimized_M700",
+  "MemoryOptimized_M1000",
+  "MemoryOptimized_M1500",
+  "MemoryOptimized_M2000",
+  "ComputeOptimized_X3",
+  "ComputeOptimized_X5",
+  "ComputeOptimized_X10",
+  "ComputeOptimized_X20",
+  "ComputeOptimized_X50",
+  "ComputeOptimized_X100",
+  "ComputeOptimized_X150",
+  "ComputeOptimized_X250",
+  "ComputeOptimized_X350",
+  "ComputeOptimized_X500",
   "ComputeOptimized_X700",
 ] as const;
 export type RedisSku = (typeof redisSkus)[number];

@@ -16,7 +16,9 @@ interface CloudEndpoints {
   readonly instance: string;
   /** Audience of the managed-identity token that the FIC accepts. */
   readonly tokenExchangeAudience: string;
-  /** The `azuread:environment` values that select this cloud (the provider's default, `global`, is the public cloud). */
+  /**
+   * The `azuread:environment` values that select this cloud (the provider's default, `global`, is the public cloud).
+   */
   readonly azureadEnvironments: readonly string[];
   /** The `azure-native:environment` values that select this cloud (the provider's default is `public`). */
   readonly armEnvironments: readonly string[];
@@ -30,7 +32,8 @@ interface CloudEndpoints {
    * site's SCM (Kudu) host. Microsoft's own clients moved Kudu calls from the ARM audience to this one and call ARM
    * tokens for Kudu deprecated (microsoft/vscode-azuretools PR 2258 `appServiceEnvironment.ts`: public
    * `https://appservice.azure.com` (app ID abfa0a7c-a6b6-4736-8310-5855508787cd),
-   * Fairfax `https://appservice.azure.us`, AzureChinaCloud `https://appservice.azure.cn`; Azure/azure-cli PR 31988 "`az webapp deploy`: Change
+   * Fairfax `https://appservice.azure.us`, AzureChinaCloud `https://appservice.azure.cn`; Azure/azure-cli PR 31988 "`az
+   * webapp deploy`: Change
    * get_bearer_token to use App Service Audience"). The deploy step falls back to {@link resourceManagerScope} once
    * when Kudu answers 401.
    */
@@ -48,9 +51,11 @@ interface CloudEndpoints {
   readonly graphBaseUrl: string;
   /**
    * Entra scope of a token for Azure Managed Redis (Microsoft Entra authentication: the token is the password, the
-   * identity's object ID the user name). Microsoft documents `https://redis.azure.com/.default` for the public cloud and
+   * identity's object ID the user name). Microsoft documents `https://redis.azure.com/.default` for the public cloud
+   * and
    * Azure China (docs.azure.cn/redis/entra-for-authentication), and the service's app ID
-   * `acca5fbb-b7e4-4009-81f1-37e38fd66d78`, which Microsoft.Azure.StackExchangeRedis asks for in every cloud; that app ID
+   * `acca5fbb-b7e4-4009-81f1-37e38fd66d78`, which Microsoft.Azure.StackExchangeRedis asks for in every cloud; that app
+   * ID
    * is used where no URI is documented.
    */
   readonly redisScope: string;
@@ -101,7 +106,7 @@ export const cloudNames = Object.keys(clouds) as CloudName[];
 export const DEFAULT_CLOUD: CloudName = "public";
 
 export function isCloudName(value: string): value is CloudName {
-  return Object.prototype.hasOwnProperty.call(clouds, value);
+  return Object.hasOwn(clouds, value);
 }
 
 /** The issuer a FIC must name to trust managed-identity tokens of `tenantId` in `cloud`. */
@@ -125,7 +130,10 @@ export function graphBaseUrlForInstance(instance: string): string {
   return clouds[cloudOfInstance(instance)].graphBaseUrl;
 }
 
-/** The Azure Managed Redis `.default` scope of the cloud whose Entra instance is `instance` (as {@link graphScopeForInstance}). */
+/**
+ * The Azure Managed Redis `.default` scope of the cloud whose Entra instance is `instance` (as {@link
+ * graphScopeForInstance}).
+ */
 export function redisScopeForInstance(instance: string): string {
   return clouds[cloudOfInstance(instance)].redisScope;
 }

@@ -8,7 +8,8 @@
  * Source: Microsoft's App Service docs, "Configure your App Service or Azure Functions app to use Microsoft Entra
  * sign-in", section "Use a managed identity instead of a secret (preview)"
  * (https://learn.microsoft.com/azure/app-service/configure-authentication-provider-aad
- * #use-a-managed-identity-instead-of-a-secret-preview; source articles/app-service/configure-authentication-provider-aad.md
+ * #use-a-managed-identity-instead-of-a-secret-preview; source
+ * articles/app-service/configure-authentication-provider-aad.md
  * in MicrosoftDocs/azure-docs): add an app
  * setting named `OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID` holding the managed identity's **client ID** (not the app
  * registration's), mark it slot-sticky, and set the Microsoft provider's `clientSecretSettingName`

@@ -83,18 +83,24 @@ export const READINESS_ADVICE: { readonly [code in ReadinessCode]: ReadinessAdvi
   fic_propagating: {
     keepWaiting: true,
     summary: "the federated credential is still propagating in Entra (AADSTS70021)",
-    fix: "A new federated identity credential takes a few minutes to reach every region; waiting. If it persists past the bound, " +
+    fix:
+      "A new federated identity credential takes a few minutes to reach every " +
+      "region; waiting. If it persists past the bound, " +
       `${FIC_COMPARE} (issuer, subject = principal ID, audience).`,
   },
   fic_issuer_mismatch: {
     keepWaiting: false,
     summary: "the federated credential's issuer does not match the managed identity's token (AADSTS700211)",
-    fix: "The issuer must be {instance}{tenant}/v2.0 of the identity's tenant, and the identity and the app registration must be in one tenant.",
+    fix:
+      "The issuer must be {instance}{tenant}/v2.0 of the identity's tenant, and the " +
+      "identity and the app registration must be in one tenant.",
   },
   fic_audience_mismatch: {
     keepWaiting: false,
     summary: "the federated credential's audience does not match the managed identity's token (AADSTS700212)",
-    fix: "The app must request the managed-identity token for the FIC's audience (AzureAd__ClientCredentials__0__TokenExchangeUrl), and the stack's `cloud` must be the right one.",
+    fix:
+      "The app must request the managed-identity token for the FIC's audience " +
+      "(AzureAd__ClientCredentials__0__TokenExchangeUrl), and the stack's `cloud` must be the right one.",
   },
   fic_subject_mismatch: {
     keepWaiting: false,
@@ -103,45 +109,62 @@ export const READINESS_ADVICE: { readonly [code in ReadinessCode]: ReadinessAdvi
   },
   fic_subject_case: {
     keepWaiting: false,
-    summary: "the federated credential's subject matches the managed identity only when case is ignored (AADSTS7002138)",
+    summary:
+      "the federated credential's subject matches the managed " + "identity only when case is ignored (AADSTS7002138)",
     fix: "Subjects are compared case-sensitively: use the principal ID exactly as Azure reports it.",
   },
   app_not_found: {
     keepWaiting: true,
     summary: "Entra does not know the app registration yet (AADSTS700016)",
-    fix: "A new app registration takes a short while to replicate; waiting. If it persists, AzureAd__ClientId/TenantId/Instance point at the wrong app, tenant or cloud.",
+    fix:
+      "A new app registration takes a short while to replicate; waiting. If it persists, " +
+      "AzureAd__ClientId/TenantId/Instance point at the wrong app, tenant or cloud.",
   },
   entra_rejected: {
     keepWaiting: false,
     summary: "Entra rejected the app's client-credentials request",
-    fix: "The app's log (App Service log stream) has the AADSTS code; look it up in the README's troubleshooting table.",
+    fix:
+      "The app's log (App Service log stream) has the AADSTS code; look " +
+      "it up in the README's troubleshooting table.",
   },
   entra_unavailable: {
     keepWaiting: true,
     summary: "Entra could not be reached from the app",
-    fix: "Waiting. If it persists, check the site's outbound network (VNet integration, NSG or firewall rules must allow the Entra login endpoint).",
+    fix:
+      "Waiting. If it persists, check the site's outbound network (VNet integration, NSG " +
+      "or firewall rules must allow the Entra login endpoint).",
   },
   mi_not_configured: {
     keepWaiting: false,
     summary: "no managed identity is attached to the site (IDENTITY_ENDPOINT is not set)",
-    fix: "Attach the user-assigned managed identity to the web app (the stack does; check nothing removed it) and restart the app.",
+    fix:
+      "Attach the user-assigned managed identity to the web app (the stack " +
+      "does; check nothing removed it) and restart the app.",
   },
   mi_identity_not_found: {
     keepWaiting: false,
-    summary: "the managed-identity endpoint does not know the identity the app asked for (\"Unable to load the proper Managed Identity.\")",
-    fix: "AzureAd__ClientCredentials__0__ManagedIdentityClientId must be the client ID of a user-assigned identity attached to the site.",
+    summary:
+      "the managed-identity endpoint does not know the identity the app asked for " +
+      '("Unable to load the proper Managed Identity.")',
+    fix:
+      "AzureAd__ClientCredentials__0__ManagedIdentityClientId must be the client " +
+      "ID of a user-assigned identity attached to the site.",
   },
   mi_unavailable: {
     keepWaiting: false,
     summary: "the managed-identity endpoint failed",
-    fix: "Restart the app; if it persists, check the identity is still attached and App Service's status for the region.",
+    fix:
+      "Restart the app; if it persists, check the identity is still " +
+      "attached and App Service's status for the region.",
   },
   store_unavailable: {
     keepWaiting: true,
     summary: "the app cannot reach its session store (Redis)",
     fix:
-      "Waiting: a new cache and its access policy assignment take a few minutes. If it persists, check the cache is running, " +
-      "its database has an access policy assignment for the web app's identity (Redis__UserName = that identity's object ID), " +
+      "Waiting: a new cache and its access policy assignment take a few " +
+      "minutes. If it persists, check the cache is running, " +
+      "its database has an access policy assignment for the web app's identity " +
+      "(Redis__UserName = that identity's object ID), " +
       "and the site can reach Redis__HostName:Redis__Port over TLS (firewall, private endpoint, DNS).",
   },
   not_started: {
@@ -156,8 +179,12 @@ export const READINESS_ADVICE: { readonly [code in ReadinessCode]: ReadinessAdvi
   },
   unexpected_response: {
     keepWaiting: true,
-    summary: "the site does not answer /readyz with the readiness contract yet (the previous version may still be running)",
-    fix: "Waiting for the new version to start. If it persists, check that the deployment succeeded and WEBSITE_RUN_FROM_PACKAGE=1.",
+    summary:
+      "the site does not answer /readyz with the readiness contract yet " +
+      "(the previous version may still be running)",
+    fix:
+      "Waiting for the new version to start. If it persists, check that the " +
+      "deployment succeeded and WEBSITE_RUN_FROM_PACKAGE=1.",
   },
 };
 
@@ -175,7 +202,8 @@ export function parseReadinessBody(json: unknown): ReadinessBody | undefined {
   if (Object.keys(json).sort().join(",") !== "reason,status") return undefined;
   const { status, reason } = json as { status?: unknown; reason?: unknown };
   if (status === "ready" && reason === AppReadinessReason.Ok) return { status, reason };
-  if (status === "not_ready" && isAppReadinessReason(reason) && reason !== AppReadinessReason.Ok) return { status, reason };
+  if (status === "not_ready" && isAppReadinessReason(reason) && reason !== AppReadinessReason.Ok)
+    return { status, reason };
   return undefined;
 }
 

@@ -1,11 +1,20 @@
-import { DEFAULT_READINESS_TIMEOUT_MINUTES, type PlanSku, READINESS_TIMEOUT_MINUTES, nodeVersions, planSkus, redisSkus, signInAudiences } from "./catalogue";
+import {
+  DEFAULT_READINESS_TIMEOUT_MINUTES,
+  type PlanSku,
+  READINESS_TIMEOUT_MINUTES,
+  nodeVersions,
+  planSkus,
+  redisSkus,
+  signInAudiences,
+} from "./catalogue";
 import { cloudNames, isCloudName } from "./clouds";
 import { RESERVED_APP_PATHS, reservedRouteFor } from "./routes";
 import { DEFAULT_CALLBACK_PATH, isGuid } from "./settings";
 
 /**
  * Every rule a setting must pass, written once and applied by each layer that checks it: the stack parser
- * (components/stack-config.ts), the bootstrap's parser (bootstrap/bootstrap-config.ts), the components' argument checks and the sample
+ * (components/stack-config.ts), the bootstrap's parser (bootstrap/bootstrap-config.ts), the components' argument checks
+ * and the sample
  * app's start-up config (app/app-config.ts). The GitHub names and subjects are in github.ts beside this file.
  *
  * A rule returns undefined when the value is valid, or the problem: the value, what is wrong and the fix, but not the
@@ -37,14 +46,16 @@ export function webAppNameProblem(name: string): string | undefined {
 export function locationProblem(location: string): string | undefined {
   return LOCATION.test(location)
     ? undefined
-    : `"${location}" is not an Azure region name; use the lower-case name from \`az account list-locations -o table\`, e.g. westeurope.`;
+    : `"${location}" is not an Azure region name; use the lower-case name from \`az ` +
+        `account list-locations -o table\`, e.g. westeurope.`;
 }
 
 /** An existing resource group's name. */
 export function resourceGroupNameProblem(name: string): string | undefined {
   return RESOURCE_GROUP.test(name)
     ? undefined
-    : `"${name}" is not a valid resource group name; use 1-90 letters, digits, "_", "-", ".", "(" or ")", not ending in "." — or unset it to create a new group.`;
+    : `"${name}" is not a valid resource group name; use 1-90 letters, digits, "_", "-", ".", "(" or ` +
+        `")", not ending in "." — or unset it to create a new group.`;
 }
 
 /** An existing App Service plan's ARM resource ID. */
@@ -72,7 +83,8 @@ export function cloudProblem(cloud: string): string | undefined {
 export function signInAudienceProblem(audience: string): string | undefined {
   return (signInAudiences as readonly string[]).includes(audience)
     ? undefined
-    : `"${audience}" is not a sign-in audience; use one of ${signInAudiences.join(", ")} (AzureADMyOrg is single tenant).`;
+    : `"${audience}" is not a sign-in audience; use one of ` +
+        `${signInAudiences.join(", ")} (AzureADMyOrg is single tenant).`;
 }
 
 /** The SKU `value` names, in any letter case, in ARM's spelling; undefined when it names none. */
@@ -99,14 +111,16 @@ export function readinessTimeoutProblem(value: number | string): string | undefi
   const ok = /^\d+$/.test(String(value)) && Number(value) >= min && Number(value) <= max;
   return ok
     ? undefined
-    : `"${value}" is not a whole number of minutes from ${min} to ${max} (default ${DEFAULT_READINESS_TIMEOUT_MINUTES}); to skip the wait instead, set waitForReady to false.`;
+    : `"${value}" is not a whole number of minutes from ${min} to ${max} (default ` +
+        `${DEFAULT_READINESS_TIMEOUT_MINUTES}); to skip the wait instead, set waitForReady to false.`;
 }
 
 /** An Azure Managed Redis SKU this project knows, matched exactly as ARM spells it (`Balanced_B0`). */
 export function redisSkuProblem(value: string): string | undefined {
   return (redisSkus as readonly string[]).includes(value)
     ? undefined
-    : `"${value}" is not an Azure Managed Redis SKU; use e.g. Balanced_B0 (the smallest), Balanced_B1 or MemoryOptimized_M10 (all: ${redisSkus.join(", ")}).`;
+    : `"${value}" is not an Azure Managed Redis SKU; use e.g. Balanced_B0 (the smallest), ` +
+        `Balanced_B1 or MemoryOptimized_M10 (all: ${redisSkus.join(", ")}).`;
 }
 
 /**
@@ -114,22 +128,40 @@ export function redisSkuProblem(value: string): string | undefined {
  * (sessions in Redis), since each instance would otherwise hold its own users' sessions; and only a plan this stack
  * creates is scaled by it (an existing plan is scaled by its owner).
  */
-export function instanceCountProblem(value: number | string, planSku: PlanSku, onExistingPlan: boolean, scaleOut: boolean): string | undefined {
+export function instanceCountProblem(
+  value: number | string,
+  planSku: PlanSku,
+  onExistingPlan: boolean,
+  scaleOut: boolean,
+): string | undefined {
   const max = planSkus[planSku].maxInstances;
-  if (!/^\d+$/.test(String(value)) || Number(value) < 1) return `"${value}" is not a whole number of instances of at least 1.`;
+  if (!/^\d+$/.test(String(value)) || Number(value) < 1)
+    return `"${value}" is not a whole number of ` + `instances of at least 1.`;
   const count = Number(value);
-  if (onExistingPlan) return "is set, but the app runs on an existing plan (existingPlanId): scale that plan itself, and unset instanceCount.";
+  if (onExistingPlan)
+    return (
+      "is set, but the app runs on an existing plan (existingPlanId): " +
+      "scale that plan itself, and unset instanceCount."
+    );
   if (count > 1 && !scaleOut) {
-    return `is ${count} but scaleOut is false: each instance would keep its own users' sessions in memory. Set scaleOut to true (sessions in Azure Managed Redis), or instanceCount to 1.`;
+    return (
+      `is ${count} but scaleOut is false: each instance would keep its own users' sessions in memory. Set ` +
+      `scaleOut to true (sessions in Azure Managed Redis), or instanceCount to 1.`
+    );
   }
-  if (count > max) return `is ${count}, but the ${planSku} plan runs at most ${max} instance${max === 1 ? "" : "s"}; choose a larger planSku or fewer instances.`;
+  if (count > max)
+    return (
+      `is ${count}, but the ${planSku} plan runs at most ${max} instance${max === 1 ? "" : "s"}; ` +
+      `choose a larger planSku or fewer instances.`
+    );
   return undefined;
 }
 
 /** Always On, which the Free tier forbids. */
 export function alwaysOnProblem(alwaysOn: boolean, planSku: PlanSku, onExistingPlan: boolean): string | undefined {
   return alwaysOn && !onExistingPlan && !planSkus[planSku].alwaysOn
-    ? `is true but the ${planSku} plan does not allow Always On; set alwaysOn to false or choose a Basic or higher planSku.`
+    ? `is true but the ${planSku} plan does not allow Always On; set alwaysOn ` +
+        `to false or choose a Basic or higher planSku.`
     : undefined;
 }
 
@@ -145,9 +177,13 @@ export function appPathProblem(path: string, example: string): string | undefine
   const segments = path.slice(1).split("/");
   if (segments.some((s) => s === "")) return `"${path}" has an empty segment ("//" or a trailing "/"); ${fix}.`;
   if (segments.some((s) => !SEGMENT.test(s))) {
-    return `"${path}" may contain only letters, digits, "-", "_", "." and "~" between single "/" (no query, fragment, spaces, "%", ":" or "*"); ${fix}.`;
+    return (
+      `"${path}" may contain only letters, digits, "-", "_", "." and "~" between single "/" ` +
+      `(no query, fragment, spaces, "%", ":" or "*"); ${fix}.`
+    );
   }
-  if (segments.some((s) => s === "." || s === "..")) return `"${path}" has a "." or ".." segment, which browsers resolve away; ${fix}.`;
+  if (segments.some((s) => s === "." || s === ".."))
+    return `"${path}" has a "." or ".." segment, which ` + `browsers resolve away; ${fix}.`;
   return undefined;
 }
 
@@ -155,7 +191,10 @@ export function appPathProblem(path: string, example: string): string | undefine
  * The OpenID Connect callback path: an app path that is none of the app's own routes in any letter case (so `/ME` is
  * refused as well as `/me`). Reserved routes may hold `:param` segments and a final `*`, as the router spells them.
  */
-export function callbackPathProblem(path: string, reservedRoutes: readonly string[] = RESERVED_APP_PATHS): string | undefined {
+export function callbackPathProblem(
+  path: string,
+  reservedRoutes: readonly string[] = RESERVED_APP_PATHS,
+): string | undefined {
   const shape = appPathProblem(path, DEFAULT_CALLBACK_PATH);
   if (shape) return shape;
   const route = reservedRouteFor(path, reservedRoutes);
@@ -178,7 +217,10 @@ export function isLoopbackHost(host: string): boolean {
 /** One host name the app answers to (WEBSITE_HOSTNAME, an AllowedHosts entry): no scheme, port, path or wildcard. */
 export function hostNameProblem(host: string): string | undefined {
   if (host.includes("*")) {
-    return `"${host}" is a wildcard; list each host name the app is reached at (a wildcard would let any request pick the host of the redirect URI).`;
+    return (
+      `"${host}" is a wildcard; list each host name the app is reached at (a wildcard ` +
+      `would let any request pick the host of the redirect URI).`
+    );
   }
   if (!HOST_NAME.test(host) && !IPV6_HOST.test(host)) {
     return `"${host}" is not a host name; use just the name, e.g. www.contoso.com (no scheme, port or path).`;
@@ -186,15 +228,22 @@ export function hostNameProblem(host: string): string | undefined {
   return undefined;
 }
 
-/** ASP.NET's `AllowedHosts`: host names separated by ";" (empty entries ignored), each passing {@link hostNameProblem}. */
+/**
+ * ASP.NET's `AllowedHosts`: host names separated by ";" (empty entries ignored), each passing {@link hostNameProblem}.
+ */
 export function allowedHostsProblem(value: string): string | undefined {
-  const problems = splitAllowedHosts(value).map(hostNameProblem).filter((p): p is string => p !== undefined);
+  const problems = splitAllowedHosts(value)
+    .map(hostNameProblem)
+    .filter((p): p is string => p !== undefined);
   return problems.length > 0 ? problems.join(" ") : undefined;
 }
 
 /** The entries of an `AllowedHosts` value, trimmed, empty ones dropped. */
 export function splitAllowedHosts(value: string): string[] {
-  return value.split(";").map((h) => h.trim()).filter((h) => h !== "");
+  return value
+    .split(";")
+    .map((h) => h.trim())
+    .filter((h) => h !== "");
 }
 
 /**
@@ -208,12 +257,24 @@ export function publicBaseUrlProblem(value: string): string | undefined {
   } catch {
     return `"${value}" is not a URL; set the URL browsers open, e.g. http://localhost:3000.`;
   }
-  if (url.protocol !== "https:" && url.protocol !== "http:") return `"${value}" must be an http or https URL, e.g. http://localhost:3000.`;
-  if (url.username || url.password || url.search || url.hash || url.pathname !== "/" || value.includes("?") || value.includes("#")) {
+  if (url.protocol !== "https:" && url.protocol !== "http:")
+    return `"${value}" must be an http or https URL, ` + `e.g. http://localhost:3000.`;
+  if (
+    url.username ||
+    url.password ||
+    url.search ||
+    url.hash ||
+    url.pathname !== "/" ||
+    value.includes("?") ||
+    value.includes("#")
+  ) {
     return `"${value}" must be just an origin (scheme, host and port), e.g. http://localhost:3000.`;
   }
   if (url.protocol === "http:" && !isLoopbackHost(url.hostname)) {
-    return `"${value}" uses http on a host that is not loopback; use https, or http only with localhost, 127.0.0.1 or [::1].`;
+    return (
+      `"${value}" uses http on a host that is not loopback; use https, or ` +
+      `http only with localhost, 127.0.0.1 or [::1].`
+    );
   }
   return undefined;
 }
@@ -228,13 +289,22 @@ export function graphBaseUrlProblem(value: string): string | undefined {
   try {
     url = new URL(value);
   } catch {
-    return `"${value}" is not a URL; set Microsoft Graph's endpoint, e.g. https://graph.microsoft.com/v1.0, or leave it unset for the cloud's.`;
+    return (
+      `"${value}" is not a URL; set Microsoft Graph's endpoint, e.g. ` +
+      `https://graph.microsoft.com/v1.0, or leave it unset for the cloud's.`
+    );
   }
   if (url.protocol !== "https:") {
-    return `"${value}" must use https: the app sends the user's access token there. Use e.g. https://graph.microsoft.com/v1.0.`;
+    return (
+      `"${value}" must use https: the app sends the user's access token ` +
+      `there. Use e.g. https://graph.microsoft.com/v1.0.`
+    );
   }
   if (url.username || url.password || url.search || url.hash || value.includes("?") || value.includes("#")) {
-    return `"${value}" must not carry credentials, a query or a fragment; use just the endpoint, e.g. https://graph.microsoft.com/v1.0.`;
+    return (
+      `"${value}" must not carry credentials, a query or a fragment; use just the ` +
+      `endpoint, e.g. https://graph.microsoft.com/v1.0.`
+    );
   }
   return undefined;
 }
@@ -256,7 +326,9 @@ export function graphScopeProblem(value: string): string | undefined {
   return undefined;
 }
 
-/** An Entra object ID (a user's, a service principal's, an app registration's): a GUID. `how` says where to read one. */
+/**
+ * An Entra object ID (a user's, a service principal's, an app registration's): a GUID. `how` says where to read one.
+ */
 export function objectIdProblem(id: string, how = "az ad signed-in-user show --query id -o tsv"): string | undefined {
   return isGuid(id) ? undefined : `"${id}" is not an object ID: it must be a GUID (${how}).`;
 }
@@ -274,31 +346,38 @@ const STACK = /^[A-Za-z0-9_.-]{1,100}$/;
 export function storageAccountNameProblem(name: string): string | undefined {
   return STORAGE_ACCOUNT.test(name)
     ? undefined
-    : `"${name}" is not a storage account name; use 3-24 lower-case letters and digits, unique across Azure, e.g. contosopulumistate.`;
+    : `"${name}" is not a storage account name; use 3-24 lower-case letters and ` +
+        `digits, unique across Azure, e.g. contosopulumistate.`;
 }
 
 /** A blob container name: 3-63 lower-case letters, digits and single hyphens, a letter or digit at each end. */
 export function blobContainerNameProblem(name: string): string | undefined {
   return BLOB_CONTAINER.test(name)
     ? undefined
-    : `"${name}" is not a blob container name; use 3-63 lower-case letters, digits and single hyphens, starting and ending with a letter or digit.`;
+    : `"${name}" is not a blob container name; use 3-63 lower-case letters, digits and ` +
+        `single hyphens, starting and ending with a letter or digit.`;
 }
 
 /** A Key Vault name: 3-24 letters, digits and single hyphens, starting with a letter, ending with a letter or digit. */
 export function keyVaultNameProblem(name: string): string | undefined {
   return KEY_VAULT.test(name)
     ? undefined
-    : `"${name}" is not a Key Vault name; use 3-24 letters, digits and single hyphens, starting with a letter and ending with a letter or digit, unique across Azure.`;
+    : `"${name}" is not a Key Vault name; use 3-24 letters, digits and single hyphens, starting with a ` +
+        `letter and ending with a letter or digit, unique across Azure.`;
 }
 
 /** A Key Vault key name: 1-127 letters, digits and hyphens. */
 export function keyVaultKeyNameProblem(name: string): string | undefined {
-  return KEY_VAULT_KEY.test(name) ? undefined : `"${name}" is not a Key Vault key name; use 1-127 letters, digits and hyphens.`;
+  return KEY_VAULT_KEY.test(name)
+    ? undefined
+    : `"${name}" is not a Key Vault key name; use 1-127 ` + `letters, digits and hyphens.`;
 }
 
 /** A Pulumi stack name. */
 export function stackNameProblem(name: string): string | undefined {
-  return STACK.test(name) ? undefined : `"${name}" is not a Pulumi stack name; use letters, digits, "_", "." or "-", e.g. dev.`;
+  return STACK.test(name)
+    ? undefined
+    : `"${name}" is not a Pulumi stack name; use letters, ` + `digits, "_", "." or "-", e.g. dev.`;
 }
 
 /** One of a fixed list of words, matched exactly; `what` names the kind of value, `why` explains the choice. */

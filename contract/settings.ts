@@ -19,7 +19,8 @@ export const AzureAdSetting = {
 /**
  * The downstream API the app calls as the signed-in user, in Microsoft.Identity.Web's `DownstreamApis` shape (an
  * ASP.NET app reads the same names): Microsoft Graph's base URL and the scopes its access token is asked for
- * (`Scopes__0`, `Scopes__1`, …). See https://learn.microsoft.com/entra/identity-platform/scenario-web-app-call-api-app-configuration
+ * (`Scopes__0`, `Scopes__1`, …). See
+ * https://learn.microsoft.com/entra/identity-platform/scenario-web-app-call-api-app-configuration
  */
 export const DownstreamApiSetting = {
   GraphBaseUrl: "DownstreamApis__MicrosoftGraph__BaseUrl",
@@ -74,7 +75,9 @@ export const RedisSetting = {
 /** The only credential source this project supports: the managed identity's token is the client assertion. */
 export const SIGNED_ASSERTION_FROM_MANAGED_IDENTITY = "SignedAssertionFromManagedIdentity";
 
-/** What the `AzureAd__…` settings say, before they are named: plain strings for a local run, Pulumi inputs in a stack. */
+/**
+ * What the `AzureAd__…` settings say, before they are named: plain strings for a local run, Pulumi inputs in a stack.
+ */
 interface AzureAdValues<T> {
   instance: T;
   tenantId: T;

@@ -29,7 +29,14 @@ export const PRODUCTION_SLOT_NAME = "production";
 
 /** Plan tiers (ARM `sku.tier`) whose apps may have deployment slots. */
 export const SLOT_TIERS: readonly string[] = [
-  "Standard", "Premium", "PremiumV2", "PremiumV3", "PremiumMV3", "PremiumV4", "Isolated", "IsolatedV2",
+  "Standard",
+  "Premium",
+  "PremiumV2",
+  "PremiumV3",
+  "PremiumMV3",
+  "PremiumV4",
+  "Isolated",
+  "IsolatedV2",
 ];
 
 /** Whether a plan SKU this project knows allows deployment slots. */
@@ -89,7 +96,8 @@ export function stagingSlotProblem(planSku: PlanSku, onExistingPlan: boolean): s
  * would need its own FIC-based auth settings, which the stack does not build yet.
  */
 export const EASY_AUTH_SLOT_PROBLEM =
-  "is true but authMode is easyAuth: App Service authentication is configured per slot, and the staging slot does not " +
+  "is true but authMode is easyAuth: App Service authentication is " +
+  "configured per slot, and the staging slot does not " +
   "get Easy Auth settings yet. Set stagingSlot to false, or authMode to app (pulumi config set authMode app).";
 
 /** Why the after-swap mode is not one this project knows, with the fix. */

@@ -44,14 +44,25 @@ export class DeployStepError extends Error {
   }
 }
 
-/** `host` or `host:port`, DNS labels only: no scheme, no path, no user info, nothing a shell or URL parser could bend. */
-const HOST = /^(?=.{1,253}(?::\d{1,5})?$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*(?::\d{1,5})?$/i;
+/**
+ * `host` or `host:port`, DNS labels only: no scheme, no path, no user info, nothing a shell or URL parser could bend.
+ */
+const HOST =
+  /^(?=.{1,253}(?::\d{1,5})?$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*(?::\d{1,5})?$/i;
 
 /** Validates a host name input, naming the argument and the environment variable it came from. */
 export function requireHost(value: string | undefined, flag: string, env: string): string {
-  if (!value) throw badInput(`${flag} (or ${env}) is required`, `pass the host name, e.g. ${flag} myapp.scm.azurewebsites.net`);
+  if (!value)
+    throw badInput(
+      `${flag} (or ${env}) is ` + `required`,
+      `pass the host name, e.g. ${flag} ` + `myapp.scm.azurewebsites.net`,
+    );
   if (!HOST.test(value)) {
-    throw badInput(`${flag} must be a bare host name such as myapp.scm.azurewebsites.net, got ${JSON.stringify(value.slice(0, 100))}`, "pass the host name only: no https://, no path");
+    throw badInput(
+      `${flag} must be a bare host name such as myapp.scm.azurewebsites.net, ` +
+        `got ${JSON.stringify(value.slice(0, 100))}`,
+      "pass the host name only: no " + "https://, no path",
+    );
   }
   return value.toLowerCase();
 }
@@ -60,7 +71,11 @@ export function requireHost(value: string | undefined, flag: string, env: string
 export function positiveNumber(value: string | undefined, flag: string, fallback: number): number {
   if (value === undefined || value === "") return fallback;
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw badInput(`${flag} must be a positive number, got ${JSON.stringify(value.slice(0, 40))}`, `pass e.g. ${flag} ${fallback}`);
+  if (!Number.isFinite(n) || n <= 0)
+    throw badInput(
+      `${flag} must be a positive number, got ` + `${JSON.stringify(value.slice(0, 40))}`,
+      `pass e.g. ${flag} ${fallback}`,
+    );
   return n;
 }
 
@@ -71,7 +86,10 @@ export function badInput(message: string, fix: string): DeployStepError {
 /** Text from a server, made safe for a terminal and a log line: one line, no control characters, bounded. */
 export function oneLine(text: string, max = 500): string {
   // eslint-disable-next-line no-control-regex
-  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, " ").replace(/\s+/g, " ").trim();
+  const flat = text
+    .replace(/[\u0000-\u001f\u007f-\u009f]+/g, " ")
+    .replace(/\s+/g, " ")
+    .trim();
   return flat.length > max ? `${flat.slice(0, max)}…` : flat;
 }
 
@@ -97,26 +115,31 @@ export function networkErrorCode(error: unknown): string | undefined {
 
 /**
  * Runs a script's body: prints a {@link DeployStepError} as `error:`/`fix:` lines on stderr and exits with its code;
- * an unknown or malformed argument is bad input (exit 2); anything else is unexpected (exit 1), printed by message only.
+ * an unknown or malformed argument is bad input (exit 2); anything else is unexpected (exit 1), printed by message
+ * only.
  */
 export function runMain(name: string, body: () => Promise<void>): void {
-  Promise.resolve().then(body).then(
-    () => {
-      process.exitCode = ExitCode.Ok;
-    },
-    (error: unknown) => {
-      const code = (error as { code?: unknown } | undefined)?.code;
-      if (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS")) {
-        error = badInput(oneLine((error as Error).message), `see the usage at the top of deploy/${name}.ts`);
-      }
-      if (error instanceof DeployStepError) {
-        console.error(`${name}: error: ${error.message}`);
-        console.error(`${name}: fix: ${error.fix}`);
-        process.exitCode = error.exitCode;
-      } else {
-        console.error(`${name}: unexpected error: ${oneLine(error instanceof Error ? error.message : String(error))}`);
-        process.exitCode = ExitCode.Unexpected;
-      }
-    },
-  );
+  Promise.resolve()
+    .then(body)
+    .then(
+      () => {
+        process.exitCode = ExitCode.Ok;
+      },
+      (error: unknown) => {
+        const code = (error as { code?: unknown } | undefined)?.code;
+        if (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS")) {
+          error = badInput(oneLine((error as Error).message), `see the usage at the top of deploy/${name}.ts`);
+        }
+        if (error instanceof DeployStepError) {
+          console.error(`${name}: error: ${error.message}`);
+          console.error(`${name}: fix: ${error.fix}`);
+          process.exitCode = error.exitCode;
+        } else {
+          console.error(
+            `${name}: unexpected error: ${oneLine(error instanceof Error ? error.message : String(error))}`,
+          );
+          process.exitCode = ExitCode.Unexpected;
+        }
+      },
+    );
 }

@@ -67,12 +67,17 @@ export interface PublishTarget {
 }
 
 const ROLE_FIX =
-  "The deployer needs a role with Microsoft.Web/sites/publish/Action on the site, e.g. Website Contributor or Contributor " +
-  "(on the site, its resource group or the subscription). Basic-auth publishing is off on this site, so Kudu accepts only " +
-  "Microsoft Entra tokens and authorises them through Azure RBAC. A new role assignment can take a few minutes to apply; " +
+  "The deployer needs a role with Microsoft.Web/sites/publish/Action on " +
+  "the site, e.g. Website Contributor or Contributor " +
+  "(on the site, its resource group or the subscription). Basic-auth " +
+  "publishing is off on this site, so Kudu accepts only " +
+  "Microsoft Entra tokens and authorises them through Azure RBAC. A new " +
+  "role assignment can take a few minutes to apply; " +
   "also check that `az account show` is the site's tenant and subscription.";
 
-/** Publishes the zip with OneDeploy and waits for the result. Throws {@link DeployStepError} with the fix on failure. */
+/**
+ * Publishes the zip with OneDeploy and waits for the result. Throws {@link DeployStepError} with the fix on failure.
+ */
 export async function publishZip(zip: Buffer, target: PublishTarget): Promise<OneDeployResult> {
   const { scmHost, timeoutMs, conflictRetries, log } = target;
   const origin = `https://${scmHost}`;
@@ -123,7 +128,14 @@ async function upload(zip: Buffer, authorization: string, target: PublishTarget)
 
 async function poll(
   pollUrl: string,
-  ctx: { origin: string; scmHost: string; authorization: string; timeoutMs: number; pollIntervalMs: number; log: (line: string) => void },
+  ctx: {
+    origin: string;
+    scmHost: string;
+    authorization: string;
+    timeoutMs: number;
+    pollIntervalMs: number;
+    log: (line: string) => void;
+  },
 ): Promise<Omit<OneDeployResult, "usedFallback">> {
   const deadline = Date.now() + ctx.timeoutMs;
   let lastSeen = "no status yet";
@@ -131,7 +143,10 @@ async function poll(
   while (Date.now() < deadline) {
     let response: Response | undefined;
     try {
-      response = await request(pollUrl, ctx.scmHost, { headers: { authorization: ctx.authorization }, signal: AbortSignal.timeout(30_000) });
+      response = await request(pollUrl, ctx.scmHost, {
+        headers: { authorization: ctx.authorization },
+        signal: AbortSignal.timeout(30_000),
+      });
     } catch (error) {
       // The SCM site restarts the app at the end of a deployment; a dropped poll is not a failed deployment.
       if (!(error instanceof DeployStepError)) throw error;
@@ -139,7 +154,11 @@ async function poll(
     }
     if (response) {
       if (response.status === 401 || response.status === 403) {
-        throw new DeployStepError(`the SCM site refused the status request (${response.status})`, ROLE_FIX, ExitCode.Unauthorized);
+        throw new DeployStepError(
+          `the SCM site refused the status ` + `request (${response.status})`,
+          ROLE_FIX,
+          ExitCode.Unauthorized,
+        );
       }
       if (response.status === 200 || response.status === 202) {
         const result = (await response.json().catch(() => ({}))) as DeployResult;
@@ -154,7 +173,8 @@ async function poll(
           const why = await failureLine(result, ctx);
           throw new DeployStepError(
             `the deployment${result.id ? ` ${result.id}` : ""} failed: ${why}`,
-            "Fix what the Kudu log line says and run `pulumi up` again. The full log is in the Azure portal under the site's " +
+            "Fix what the Kudu log line says and run `pulumi up` again. The full " +
+              "log is in the Azure portal under the site's " +
               "Deployment Center, or `az webapp log deployment show -g <group> -n <site>`.",
             ExitCode.Failed,
           );
@@ -167,19 +187,24 @@ async function poll(
   }
   throw new DeployStepError(
     `the deployment did not finish within ${formatDuration(ctx.timeoutMs)}; last seen: ${lastSeen}`,
-    "Check the deployment in the site's Deployment Center (or `az webapp log deployment show`), then run `pulumi up` again; " +
+    "Check the deployment in the site's Deployment Center (or `az webapp log " +
+      "deployment show`), then run `pulumi up` again; " +
       "raise the bound with DEPLOY_TIMEOUT_MINUTES if the app is large.",
     ExitCode.Timeout,
   );
 }
 
 function describe(result: DeployResult): string {
-  const name = result.status !== undefined ? (STATUS_NAMES[result.status] ?? `status ${result.status}`) : "status unknown";
+  const name =
+    result.status !== undefined ? (STATUS_NAMES[result.status] ?? `status ${result.status}`) : "status unknown";
   return result.status_text ? `${name}: ${oneLine(result.status_text, 200)}` : name;
 }
 
 /** The Kudu log line that says why a deployment failed: the last error entry, or its last detail. */
-async function failureLine(result: DeployResult, ctx: { origin: string; scmHost: string; authorization: string }): Promise<string> {
+async function failureLine(
+  result: DeployResult,
+  ctx: { origin: string; scmHost: string; authorization: string },
+): Promise<string> {
   const fallback = result.status_text ? oneLine(result.status_text) : "Kudu gave no reason";
   const logUrl = sameOrigin(result.log_url, ctx.origin);
   if (!logUrl) return fallback;
@@ -202,7 +227,10 @@ function pickEntry(entries: LogEntry[] | undefined): LogEntry | undefined {
 }
 
 async function getJson<T>(url: string, ctx: { scmHost: string; authorization: string }): Promise<T | undefined> {
-  const response = await request(url, ctx.scmHost, { headers: { authorization: ctx.authorization }, signal: AbortSignal.timeout(30_000) });
+  const response = await request(url, ctx.scmHost, {
+    headers: { authorization: ctx.authorization },
+    signal: AbortSignal.timeout(30_000),
+  });
   return response.ok ? ((await response.json()) as T) : undefined;
 }
 
@@ -222,27 +250,38 @@ async function uploadFailure(response: Response, scmHost: string, conflictRetrie
   const said = body ? ` (${body})` : "";
   switch (response.status) {
     case 401:
-      return new DeployStepError(`the SCM site ${scmHost} did not accept the Entra token (401)${said}`, ROLE_FIX, ExitCode.Unauthorized);
+      return new DeployStepError(
+        `the SCM site ${scmHost} did not accept the ` + `Entra token (401)${said}`,
+        ROLE_FIX,
+        ExitCode.Unauthorized,
+      );
     case 403:
-      return new DeployStepError(`the deployer may not publish to ${scmHost} (403)${said}`, ROLE_FIX, ExitCode.Unauthorized);
+      return new DeployStepError(
+        `the deployer may not publish to ` + `${scmHost} (403)${said}`,
+        ROLE_FIX,
+        ExitCode.Unauthorized,
+      );
     case 404:
       return new DeployStepError(
         `no site answers at ${scmHost} (404)${said}`,
         "Check the site exists and the SCM host is the one App Service reports (the stack takes it from the site's " +
-          "Repository host name); if the site was just deleted or renamed, run `pulumi up` again so the deploy step follows it.",
+          "Repository host name); if the site was just deleted or renamed, run " +
+          "`pulumi up` again so the deploy step follows it.",
         ExitCode.NotFound,
       );
     case 409:
       return new DeployStepError(
         `another deployment kept ${scmHost} busy through ${conflictRetries} retries (409)${said}`,
-        "Wait for the running deployment to finish (Deployment Center in the portal shows it) and run `pulumi up` again. " +
+        "Wait for the running deployment to finish (Deployment Center in the " +
+          "portal shows it) and run `pulumi up` again. " +
           "If the message mentions WEBSITE_RUN_FROM_PACKAGE, that setting must be 1, not a URL.",
         ExitCode.Conflict,
       );
     case 413:
       return new DeployStepError(
         `the SCM site refused the package as too large (413)${said}`,
-        "Keep the package to the bundle (`npm run app:package` prints its size): large files belong in storage or a CDN, not in the app zip.",
+        "Keep the package to the bundle (`npm run app:package` prints its size): large " +
+          "files belong in storage or a CDN, not in the app zip.",
         ExitCode.TooLarge,
       );
     default:
@@ -272,7 +311,8 @@ async function request(url: string, host: string, init: RequestInit): Promise<Re
       `could not reach ${host} (${code})`,
       code === "TIMEOUT"
         ? "The SCM site did not answer in time; run `pulumi up` again. Raise DEPLOY_TIMEOUT_MINUTES for a slow site."
-        : "Check the SCM host name and that this machine may reach it (SCM access restrictions and private endpoints apply to deployments too).",
+        : "Check the SCM host name and that this machine may reach it (SCM access " +
+            "restrictions and private endpoints apply to deployments too).",
       code === "TIMEOUT" ? ExitCode.Timeout : ExitCode.Unreachable,
     );
   }

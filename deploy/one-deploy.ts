@@ -147,7 +147,8 @@ function notLoggedIn(error: unknown, scope: string): DeployStepError {
   return new DeployStepError(
     `could not get a Microsoft Entra token${detail}`,
     "On a laptop run `az login` (and `az account set -s <subscription>`); in CI sign in with OIDC (azure/login with " +
-      "client-id, tenant-id and subscription-id, or AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_FEDERATED_TOKEN_FILE for " +
+      "client-id, tenant-id and subscription-id, or AZURE_CLIENT_ID, " +
+      "AZURE_TENANT_ID and AZURE_FEDERATED_TOKEN_FILE for " +
       "workload identity). No secret is needed.",
     ExitCode.NotLoggedIn,
   );
@@ -160,32 +161,51 @@ function requireScope(scope: string, flag: string): string {
         ? [DEFAULT_ARM_SCOPE, "resourceManagerScope"]
         : ["https://appservice.azure.com/.default", "appServiceScope"];
     const got = JSON.stringify(String(scope).slice(0, 100));
-    throw badInput(`${flag} must be an Entra scope such as ${example}, got ${got}`, `pass the cloud's scope (contract/clouds.ts ${key})`);
+    throw badInput(
+      `${flag} must be an Entra scope such as ` + `${example}, got ${got}`,
+      `pass the cloud's scope ` + `(contract/clouds.ts ${key})`,
+    );
   }
   return scope;
 }
 
 /** Reads the zip and checks it is the package the stack planned to deploy. */
 function readVerifiedZip(zipPath: string, expected: string): Buffer {
-  if (!zipPath) throw badInput("--zip (or DEPLOY_ZIP_PATH) is required", "pass the package path, e.g. --zip dist/app.zip");
-  if (!/^[0-9a-f]{64}$/.test(expected ?? "")) throw badInput("--sha256 (or DEPLOY_ZIP_SHA256) must be 64 lower-case hex digits", "pass the sha256 `npm run app:package` printed");
+  if (!zipPath)
+    throw badInput("--zip (or DEPLOY_ZIP_PATH) is required", "pass the package path, e.g. " + "--zip dist/app.zip");
+  if (!/^[0-9a-f]{64}$/.test(expected ?? ""))
+    throw badInput(
+      "--sha256 (or DEPLOY_ZIP_SHA256) must " + "be 64 lower-case hex digits",
+      "pass the sha256 `npm run " + "app:package` printed",
+    );
   const path = resolve(zipPath);
   const tracked = trackedFilesIn(dirname(path));
   if (tracked.length > 0) {
     throw new DeployStepError(
       `refusing to deploy: git tracks ${tracked.length} file(s) in the package's folder ${dirname(zipPath) || "."}/ ` +
-        `(${tracked.slice(0, 3).map((f) => oneLine(f, 80)).join(", ")}${tracked.length > 3 ? ", …" : ""})`,
+        `(${tracked
+          .slice(0, 3)
+          .map((f) => oneLine(f, 80))
+          .join(", ")}${tracked.length > 3 ? ", …" : ""})`,
       "The package is build output (dist/ is in .gitignore); a committed zip or cache record would be deployed " +
         "instead of your sources. Run `git rm -r --cached dist`, commit, and run `pulumi up` again.",
       ExitCode.BadInput,
     );
   }
   if (!existsSync(path) || !statSync(path).isFile()) {
-    throw new DeployStepError(`the package ${zipPath} does not exist`, "Run `npm run app:package` (`pulumi up` does this itself) and try again.", ExitCode.BadInput);
+    throw new DeployStepError(
+      `the package ${zipPath} does not exist`,
+      "Run `npm run app:package` (`pulumi up` " + "does this itself) and try again.",
+      ExitCode.BadInput,
+    );
   }
   const zip = readFileSync(path);
   if (zip.subarray(0, 4).toString("latin1") !== "PK\u0003\u0004") {
-    throw new DeployStepError(`${zipPath} is not a zip file`, "Rebuild it with `npm run app:package`.", ExitCode.BadInput);
+    throw new DeployStepError(
+      `${zipPath} is not a zip file`,
+      "Rebuild it with `npm run app:package`.",
+      ExitCode.BadInput,
+    );
   }
   const actual = sha256(zip);
   if (actual !== expected) {
@@ -222,10 +242,21 @@ export function optionsFromCommandLine(argv: string[], env: NodeJS.ProcessEnv): 
     sha256: values.sha256 ?? env.DEPLOY_ZIP_SHA256 ?? "",
     scope: values.scope ?? env.DEPLOY_ARM_SCOPE ?? DEFAULT_ARM_SCOPE,
     ...(appServiceScope ? { appServiceScope } : {}),
-    timeoutMs: positiveNumber(values["timeout-minutes"] ?? env.DEPLOY_TIMEOUT_MINUTES, "--timeout-minutes", 10) * 60_000,
-    pollIntervalMs: positiveNumber(values["poll-interval-ms"] ?? env.DEPLOY_POLL_INTERVAL_MS, "--poll-interval-ms", 2000),
-    conflictRetries: Math.floor(positiveNumber(values["conflict-retries"] ?? env.DEPLOY_CONFLICT_RETRIES, "--conflict-retries", 10)),
-    conflictWaitMs: positiveNumber(values["conflict-wait-ms"] ?? env.DEPLOY_CONFLICT_WAIT_MS, "--conflict-wait-ms", 15_000),
+    timeoutMs:
+      positiveNumber(values["timeout-minutes"] ?? env.DEPLOY_TIMEOUT_MINUTES, "--timeout-minutes", 10) * 60_000,
+    pollIntervalMs: positiveNumber(
+      values["poll-interval-ms"] ?? env.DEPLOY_POLL_INTERVAL_MS,
+      "--poll-interval-ms",
+      2000,
+    ),
+    conflictRetries: Math.floor(
+      positiveNumber(values["conflict-retries"] ?? env.DEPLOY_CONFLICT_RETRIES, "--conflict-retries", 10),
+    ),
+    conflictWaitMs: positiveNumber(
+      values["conflict-wait-ms"] ?? env.DEPLOY_CONFLICT_WAIT_MS,
+      "--conflict-wait-ms",
+      15_000,
+    ),
   };
 }
 

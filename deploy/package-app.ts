@@ -51,7 +51,8 @@ export const PACKAGE_BUILD_OPTIONS: Required<Omit<BuildAppOptions, "sourceRoot">
 /**
  * Every entry's timestamp, 2000-01-01 00:00. yazl stores DOS time from the Date's *local* fields, so the Date is built
  * from local fields at each call: the stored date is then the same in any time zone. (Not the DOS epoch 1980-01-01:
- * yazl clamps earlier instants to its own 1980 Date, which would shift the fields in zones east of the one it loaded in.)
+ * yazl clamps earlier instants to its own 1980 Date, which would shift the fields in zones east of the one it loaded
+ * in.)
  */
 const entryMtime = (): Date => new Date(2000, 0, 1, 0, 0, 0);
 /** A regular file, rw-r--r--. */
@@ -93,7 +94,13 @@ export async function packageApp(options: PackageAppOptions = {}): Promise<Packa
     if (cached && existsSync(zipFile) && cached.inputsHash === cacheKey(root)) {
       const zip = readFileSync(zipFile);
       if (sha256(zip) === cached.sha256) {
-        return { zipPath: APP_ZIP_PATH, sha256: cached.sha256, bytes: zip.length, entries: cached.entries, rebuilt: false };
+        return {
+          zipPath: APP_ZIP_PATH,
+          sha256: cached.sha256,
+          bytes: zip.length,
+          entries: cached.entries,
+          rebuilt: false,
+        };
       }
     }
   }
@@ -213,7 +220,8 @@ function fileDigest(path: string): string {
 function readCache(path: string): CacheRecord | undefined {
   try {
     const record = JSON.parse(readFileSync(path, "utf8")) as CacheRecord;
-    const valid = record.format === FORMAT && typeof record.inputsHash === "string" && typeof record.sha256 === "string";
+    const valid =
+      record.format === FORMAT && typeof record.inputsHash === "string" && typeof record.sha256 === "string";
     return valid ? record : undefined;
   } catch {
     return undefined;

@@ -141,11 +141,15 @@ export async function swapSlot(options: SwapOptions): Promise<void> {
     const started = Date.now();
     log(`swapping ${input.slot} into production (App Service warms up every slot instance at ${READINESS_PATH} first)`);
     try {
-      await arm.longRunning(`${slotPath}/slotsswap`, { targetSlot: PRODUCTION_SLOT_NAME, preserveVnet: true }, {
-        timeoutMs: options.swapTimeoutMs ?? 30 * 60_000,
-        pollIntervalMs: options.pollIntervalMs ?? 10_000,
-        log,
-      });
+      await arm.longRunning(
+        `${slotPath}/slotsswap`,
+        { targetSlot: PRODUCTION_SLOT_NAME, preserveVnet: true },
+        {
+          timeoutMs: options.swapTimeoutMs ?? 30 * 60_000,
+          pollIntervalMs: options.pollIntervalMs ?? 10_000,
+          log,
+        },
+      );
     } catch (error) {
       if (!(error instanceof DeployStepError)) throw error;
       const state = await describeSlots(arm, input, started);
@@ -153,10 +157,10 @@ export async function swapSlot(options: SwapOptions): Promise<void> {
         `the swap of ${input.slot} into production did not complete: ${error.message}. ${state.text}`,
         state.swapped
           ? `App Service records the swap as done. To undo it (previous version back in production): ${az.swap}. ` +
-            error.fix
+              error.fix
           : `To finish it: ${az.swap} (or run \`pulumi up\` again, which proves the slot first). ` +
-            "Nothing needs undoing: " +
-            `App Service reverts the slot when a swap fails before the switch. ${error.fix}`,
+              "Nothing needs undoing: " +
+              `App Service reverts the slot when a swap fails before the switch. ${error.fix}`,
         error.exitCode,
       );
     }

@@ -13,7 +13,13 @@
  * When the bound runs out it says what it saw last.
  */
 import { parseArgs } from "node:util";
-import { READINESS_ADVICE, READINESS_PATH, type ReadinessCode, ProbeCondition, parseReadinessBody } from "../contract/readiness";
+import {
+  READINESS_ADVICE,
+  READINESS_PATH,
+  type ReadinessCode,
+  ProbeCondition,
+  parseReadinessBody,
+} from "../contract/readiness";
 import { DeployStepError, ExitCode, formatDuration, positiveNumber, requireHost, runMain, sleep } from "./cli";
 
 export interface WaitReadyOptions {
@@ -33,13 +39,20 @@ const NAME = "wait-ready";
 export async function probeReadiness(url: string, timeoutMs = 15_000): Promise<ReadinessCode> {
   let response: Response;
   try {
-    response = await fetch(url, { headers: { accept: "application/json" }, redirect: "manual", signal: AbortSignal.timeout(timeoutMs) });
+    response = await fetch(url, {
+      headers: { accept: "application/json" },
+      redirect: "manual",
+      signal: AbortSignal.timeout(timeoutMs),
+    });
   } catch {
     // Refused, reset, DNS or timed out: nothing is answering yet.
     return ProbeCondition.NotStarted;
   }
   const body = parseReadinessBody(await response.json().catch(() => undefined));
-  if (body && ((body.status === "ready" && response.status === 200) || (body.status === "not_ready" && response.status !== 200))) {
+  if (
+    body &&
+    ((body.status === "ready" && response.status === 200) || (body.status === "not_ready" && response.status !== 200))
+  ) {
     return body.reason;
   }
   return response.status >= 500 ? ProbeCondition.HttpError : ProbeCondition.UnexpectedResponse;

@@ -2,7 +2,8 @@
  * A self-signed TLS certificate for `localhost`.
  *
  * msal-node refuses `http:` authorities, so the Entra emulator must speak HTTPS. The certificate is built by
- * `selfsigned` (on @peculiar/x509 and Node's WebCrypto) and is its own CA (basicConstraints CA:TRUE), so a client trusts
+ * `selfsigned` (on @peculiar/x509 and Node's WebCrypto) and is its own CA (basicConstraints CA:TRUE), so a client
+ * trusts
  * it by adding it to its CA list (`NODE_EXTRA_CA_CERTS`, `tls.setDefaultCACertificates`).
  */
 import { X509Certificate } from "node:crypto";
@@ -19,7 +20,9 @@ export interface SelfSignedCertificate {
  * `CN=localhost` unless `commonName` says otherwise).
  * P-256 rather than RSA because it is generated in about a millisecond.
  */
-export async function createLocalhostCertificate(options: { validDays?: number; commonName?: string } = {}): Promise<SelfSignedCertificate> {
+export async function createLocalhostCertificate(
+  options: { validDays?: number; commonName?: string } = {},
+): Promise<SelfSignedCertificate> {
   // Back-date by an hour so a client whose clock is slightly behind still accepts it.
   const notBeforeDate = new Date(Date.now() - 60 * 60 * 1000);
   const notAfterDate = new Date(notBeforeDate.getTime() + (options.validDays ?? 30) * 24 * 60 * 60 * 1000);
@@ -36,7 +39,14 @@ export async function createLocalhostCertificate(options: { validDays?: number; 
       { name: "keyUsage", digitalSignature: true, keyCertSign: true, critical: true },
       { name: "extKeyUsage", serverAuth: true },
       // Clients match host names against the SAN only, never the CN.
-      { name: "subjectAltName", altNames: [{ type: 2, value: "localhost" }, { type: 7, ip: "127.0.0.1" }, { type: 7, ip: "::1" }] },
+      {
+        name: "subjectAltName",
+        altNames: [
+          { type: 2, value: "localhost" },
+          { type: 7, ip: "127.0.0.1" },
+          { type: 7, ip: "::1" },
+        ],
+      },
     ],
   });
   new X509Certificate(pems.cert); // fail here, not in a TLS handshake, if the certificate is ever malformed

@@ -45,7 +45,8 @@ export function tenantNotFound(segment: string | undefined): EntraError {
   return new EntraError(
     "invalid_tenant",
     90002,
-    `Tenant '${segment ?? ""}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`,
+    `Tenant '${segment ?? ""}' not found. Check to make sure you have the correct ` +
+      `tenant ID and are signing into the correct cloud.`,
   );
 }
 
@@ -55,7 +56,8 @@ export function unknownApplication(clientId: string, tenantId: string): EntraErr
     "unauthorized_client",
     700016,
     `Application with identifier '${clientId}' was not found in the directory '${tenantId}'. This can happen if the ` +
-      "application has not been installed by the administrator of the tenant or consented to by any user in the tenant. " +
+      "application has not been installed by the administrator of the " +
+      "tenant or consented to by any user in the tenant. " +
       "You may have sent your authentication request to the wrong tenant.",
   );
 }
@@ -67,21 +69,36 @@ export function redirectUriMismatch(redirectUri: string, clientId: string): Entr
     50011,
     `The redirect URI '${redirectUri}' specified in the request does not match the redirect URIs configured for ` +
       `the application '${clientId}'. Make sure the redirect URI sent in the request matches one added to your ` +
-      "application in the Azure portal. Navigate to https://aka.ms/redirectUriMismatchError to learn more about how to fix this.",
+      "application in the Azure portal. Navigate to " +
+      "https://aka.ms/redirectUriMismatchError to learn more about how to fix " +
+      "this.",
   );
 }
 
 /** Entra's timestamp format in error bodies: `2016-01-09 02:02:12Z`. */
 function entraTimestamp(date = new Date()): string {
-  return date.toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z");
+  return date
+    .toISOString()
+    .replace("T", " ")
+    .replace(/\.\d+Z$/, "Z");
 }
 
 /** Trace and correlation ids, plus the three lines Entra appends to every `error_description`. */
-export function traceLines(correlationId?: string): { traceId: string; correlationId: string; timestamp: string; text: string } {
+export function traceLines(correlationId?: string): {
+  traceId: string;
+  correlationId: string;
+  timestamp: string;
+  text: string;
+} {
   const traceId = randomUUID();
   const corr = correlationId && /^[0-9a-f-]{36}$/i.test(correlationId) ? correlationId : randomUUID();
   const timestamp = entraTimestamp();
-  return { traceId, correlationId: corr, timestamp, text: `\r\nTrace ID: ${traceId}\r\nCorrelation ID: ${corr}\r\nTimestamp: ${timestamp}` };
+  return {
+    traceId,
+    correlationId: corr,
+    timestamp,
+    text: `\r\nTrace ID: ${traceId}\r\nCorrelation ID: ` + `${corr}\r\nTimestamp: ${timestamp}`,
+  };
 }
 
 /**

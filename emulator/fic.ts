@@ -50,7 +50,12 @@ export async function validateClientAssertion(ctx: EmulatorContext, assertion: s
 
   const key = ctx.keys.find(header.kid);
   const signatureValid =
-    header.alg === "RS256" && key !== undefined && (await compactVerify(assertion, key.publicKey).then(() => true, () => false));
+    header.alg === "RS256" &&
+    key !== undefined &&
+    (await compactVerify(assertion, key.publicKey).then(
+      () => true,
+      () => false,
+    ));
   if (!signatureValid) throw new EntraError("invalid_client", 700027, "Client assertion failed signature validation.");
 
   const now = nowSeconds();
@@ -60,7 +65,8 @@ export async function validateClientAssertion(ctx: EmulatorContext, assertion: s
     throw new EntraError(
       "invalid_client",
       700024,
-      `Client assertion is not within its valid time range. Current time: ${iso(now)}, assertion valid from ${iso(nbf)}, ` +
+      `Client assertion is not within its valid time range. Current time: ` +
+        `${iso(now)}, assertion valid from ${iso(nbf)}, ` +
         `expiry time of assertion ${iso(claims.exp)}. Review the documentation at ` +
         "https://learn.microsoft.com/entra/identity-platform/certificate-credentials .",
     );

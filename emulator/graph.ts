@@ -19,7 +19,15 @@ import type { EmulatorContext, EmulatorUser } from "./types";
 export const GRAPH_BASE_PATH = "/graph/v1.0";
 
 /** Delegated permissions that let `/me` read the signed-in user (the least privileged first). */
-const READ_USER_PERMISSIONS = ["User.Read", "User.ReadWrite", "User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"];
+const READ_USER_PERMISSIONS = [
+  "User.Read",
+  "User.ReadWrite",
+  "User.ReadBasic.All",
+  "User.Read.All",
+  "User.ReadWrite.All",
+  "Directory.Read.All",
+  "Directory.ReadWrite.All",
+];
 
 /** The tolerated clock difference when checking `exp` and `nbf`. */
 const CLOCK_SKEW_SECONDS = 300;
@@ -38,7 +46,9 @@ const invalidToken = (message: string) => fail(401, "InvalidAuthenticationToken"
 
 /** Adds the stand-in's routes (every method and path under `/graph`) to the Entra router. */
 export function addGraphRoutes(router: Router, ctx: EmulatorContext): Router {
-  return router.on(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"], /^\/graph(?:\/.*)?$/, (req, res) => graph(ctx, req, res));
+  return router.on(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"], /^\/graph(?:\/.*)?$/, (req, res) =>
+    graph(ctx, req, res),
+  );
 }
 
 async function graph(ctx: EmulatorContext, req: Request, res: ServerResponse): Promise<void> {
@@ -53,21 +63,39 @@ async function graph(ctx: EmulatorContext, req: Request, res: ServerResponse): P
   const send = (status: number, body: unknown, headers: Record<string, string> = {}) =>
     sendJson(res, status, body, { ...ids, ...headers });
   const sendError = ({ status, code, message }: GraphFailure, headers: Record<string, string> = {}) =>
-    send(status, { error: { code, message, innerError: { date: new Date().toISOString().replace(/\.\d+Z$/, ""), ...ids } } }, headers);
+    send(
+      status,
+      { error: { code, message, innerError: { date: new Date().toISOString().replace(/\.\d+Z$/, ""), ...ids } } },
+      headers,
+    );
 
   const fault = takeFault(ctx.faults, "graph");
-  if (fault) return sendError(fail(fault.status, faultCode(fault.status), `Injected fault: Graph answered ${fault.status}.`), fault.headers);
+  if (fault)
+    return sendError(
+      fail(fault.status, faultCode(fault.status), `Injected fault: Graph answered ` + `${fault.status}.`),
+      fault.headers,
+    );
 
   const route = routeError(req);
   if (route) return sendError(route);
   const claims = await authenticate(ctx, req.raw.headers.authorization);
   if (claims instanceof GraphFailure) {
-    const challenge = `Bearer realm="", authorization_uri="${ctx.instance}${ctx.tenantId}/oauth2/v2.0/authorize", client_id="${GRAPH_APP_ID}"`;
+    const challenge =
+      `Bearer realm="", authorization_uri="${ctx.instance}${ctx.tenantId}/oauth2/v2.0/authorize", ` +
+      `client_id="${GRAPH_APP_ID}"`;
     return sendError(claims, claims.status === 401 ? { "WWW-Authenticate": challenge } : {});
   }
   // Any user of the directory (the account picker's too), found by the token's object id.
   const user = [ctx.registration.user, ...(ctx.registration.otherUsers ?? [])].find((u) => u.oid === claims.oid);
-  if (!user) return sendError(fail(404, "Request_ResourceNotFound", `Resource '${String(claims.oid)}' does not exist or one of its queried reference-property objects are not present.`));
+  if (!user)
+    return sendError(
+      fail(
+        404,
+        "Request_ResourceNotFound",
+        `Resource '${String(claims.oid)}' does not exist or one of its queried ` +
+          `reference-property objects are not present.`,
+      ),
+    );
   const selected = select(profile(user), req.url.searchParams.get("$select"));
   if (selected instanceof GraphFailure) return sendError(selected);
   send(200, selected);
@@ -84,19 +112,28 @@ function faultCode(status: number): string {
 /** Only `GET /v1.0/me` exists; other versions, paths and methods get Graph's answers for them. */
 function routeError(req: Request): GraphFailure | undefined {
   const path = req.url.pathname.replace(/\/$/, "");
-  if (!path.startsWith(`${GRAPH_BASE_PATH}/`)) return fail(400, "BadRequest", `Invalid version: ${path.split("/")[2] ?? ""}`);
+  if (!path.startsWith(`${GRAPH_BASE_PATH}/`))
+    return fail(400, "BadRequest", `Invalid version: ${path.split("/")[2] ?? ""}`);
   const segment = path.slice(GRAPH_BASE_PATH.length + 1);
-  if (segment.toLowerCase() !== "me") return fail(400, "BadRequest", `Resource not found for the segment '${segment.split("/")[0]}'.`);
-  if (req.method !== "GET") return fail(405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.");
+  if (segment.toLowerCase() !== "me")
+    return fail(400, "BadRequest", `Resource not found for the segment ` + `'${segment.split("/")[0]}'.`);
+  if (req.method !== "GET")
+    return fail(405, "Request_BadRequest", "Specified HTTP method is not " + "allowed for the request target.");
   return undefined;
 }
 
 /** The claims of a valid delegated Graph token in `authorization`, or the failure Graph answers. */
-async function authenticate(ctx: EmulatorContext, authorization: string | undefined): Promise<JWTPayload | GraphFailure> {
+async function authenticate(
+  ctx: EmulatorContext,
+  authorization: string | undefined,
+): Promise<JWTPayload | GraphFailure> {
   const token = /^Bearer +(\S+)$/i.exec(authorization ?? "")?.[1];
   if (!token) return invalidToken("Access token is empty.");
   if (!token.includes(".")) {
-    return invalidToken("IDX14100: JWT is not well formed, there are no dots (.). The token needs to be in JWS or JWE Compact Serialization Format.");
+    return invalidToken(
+      "IDX14100: JWT is not well formed, there are no dots (.). The token needs " +
+        "to be in JWS or JWE Compact Serialization Format.",
+    );
   }
   let payload: JWTPayload;
   try {
@@ -161,11 +198,15 @@ function profile(user: EmulatorUser): Record<string, unknown> {
 function select(user: Record<string, unknown>, $select: string | null): Record<string, unknown> | GraphFailure {
   const context = `${GRAPH_RESOURCE}/v1.0/$metadata#users`;
   if ($select === null) return { "@odata.context": `${context}/$entity`, ...user };
-  const names = $select.split(",").map((s) => s.trim()).filter(Boolean);
+  const names = $select
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   const chosen: Record<string, unknown> = {};
   for (const name of names) {
     const property = Object.keys(user).find((k) => k.toLowerCase() === name.toLowerCase());
-    if (!property) return fail(400, "BadRequest", `Could not find a property named '${name}' on type 'microsoft.graph.user'.`);
+    if (!property)
+      return fail(400, "BadRequest", `Could not find a property named '${name}' on ` + `type 'microsoft.graph.user'.`);
     chosen[property] = user[property];
   }
   return { "@odata.context": `${context}(${Object.keys(chosen).join(",")})/$entity`, ...chosen };

@@ -83,7 +83,12 @@ export async function readForm(req: IncomingMessage, limitBytes = 1024 * 1024): 
 }
 
 /** Writes a JSON response. Token responses must never be cached (RFC 6749 §5.1), so nothing here is. */
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, {
     "Content-Type": "application/json; charset=utf-8",
     "Cache-Control": "no-store",
@@ -103,8 +108,14 @@ export function sendHtml(res: ServerResponse, status: number, html: string): voi
     [...html.matchAll(new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`, "g"))]
       .map((m) => ` 'sha256-${createHash("sha256").update(m[1]!).digest("base64")}'`)
       .join("");
-  const csp = `default-src 'none'; style-src${hashes("style") || " 'none'"}; script-src${hashes("script") || " 'none'"}; frame-src http: https:; form-action http: https:; base-uri 'none'; frame-ancestors 'none'`;
-  res.writeHead(status, { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store", "Content-Security-Policy": csp });
+  const csp =
+    `default-src 'none'; style-src${hashes("style") || " 'none'"}; script-src${hashes("script") || " 'none'"}; ` +
+    `frame-src http: https:; form-action http: https:; base-uri 'none'; frame-ancestors 'none'`;
+  res.writeHead(status, {
+    "Content-Type": "text/html; charset=utf-8",
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": csp,
+  });
   res.end(html);
 }
 
@@ -117,15 +128,20 @@ export function redirect(res: ServerResponse, location: string): void {
 /** The emulator's few styles, inline so its pages look right with scripts off (sendHtml's CSP allows it by hash). */
 const STYLE = [
   'body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1b1b1f;background:#f6f7f9}',
-  "main{max-width:40rem;margin:3rem auto;padding:1.5rem 2rem;background:#fff;border:1px solid #d6d8dc;border-radius:8px}",
+  "main{max-width:40rem;margin:3rem auto;padding:1.5rem " +
+    "2rem;background:#fff;border:1px solid #d6d8dc;border-radius:8px}",
   "h1{font-size:1.4rem;margin-top:0}a{color:#0f6cbd}",
-  'input[type=submit],button{padding:.5rem 1.1rem;border:0;border-radius:6px;background:#0f6cbd;color:#fff;font:inherit;cursor:pointer}',
+  "input[type=submit],button{padding:.5rem " +
+    "1.1rem;border:0;border-radius:6px;background:#0f6cbd;color:#fff;font:inherit;cursor:pointer}",
   "pre{font:12px ui-monospace,monospace;white-space:pre-wrap;overflow-wrap:anywhere;color:#5c5f66}",
 ].join("");
 
 /** A minimal HTML page shell shared by every page the emulator renders. */
 export function page(title: string, body: string): string {
-  return `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head>\n<body>\n<main>\n${body}\n</main>\n</body></html>\n`;
+  return (
+    `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" ` +
+    `content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head>\n<body>\n<main>\n${body}\n</main>\n</body></html>\n`
+  );
 }
 
 /**
@@ -148,10 +164,14 @@ ${inputs}
  * Takes one use of an HTTP-error fault (`faults.mi`, `faults.graph`): clears it after its last `times`, and returns its
  * status with the `Retry-After` header it asks for, or undefined when the fault is off.
  */
-export function takeFault(faults: EmulatorFaults, name: "mi" | "graph"): { status: number; headers: Record<string, string> } | undefined {
+export function takeFault(
+  faults: EmulatorFaults,
+  name: "mi" | "graph",
+): { status: number; headers: Record<string, string> } | undefined {
   const fault = faults[name];
   if (!fault) return undefined;
   if (fault.times !== undefined && --fault.times <= 0) faults[name] = null;
-  const headers: Record<string, string> = fault.retryAfterSeconds !== undefined ? { "Retry-After": String(fault.retryAfterSeconds) } : {};
+  const headers: Record<string, string> =
+    fault.retryAfterSeconds !== undefined ? { "Retry-After": String(fault.retryAfterSeconds) } : {};
   return { status: fault.status, headers };
 }

@@ -31,7 +31,12 @@ import { createEntraState, revokeRefreshTokens, type EntraState } from "./entra/
 import { addGraphRoutes, GRAPH_BASE_PATH } from "./graph";
 import { SigningKeys } from "./keys";
 import { managedIdentityRouter } from "./managed-identity";
-import { mintGraphAccessToken, mintManagedIdentityToken, TOKEN_EXCHANGE_URI, USER_TOKEN_LIFETIME_SECONDS } from "./tokens";
+import {
+  mintGraphAccessToken,
+  mintManagedIdentityToken,
+  TOKEN_EXCHANGE_URI,
+  USER_TOKEN_LIFETIME_SECONDS,
+} from "./tokens";
 import type {
   EmulatorContext,
   EmulatorFaults,
@@ -49,7 +54,10 @@ export type * from "./types";
 export { GRAPH_APP_ID, GRAPH_RESOURCE, TOKEN_EXCHANGE_APP_ID, TOKEN_EXCHANGE_URI } from "./tokens";
 export { ALAN, GRACE, MALLORY, MARGARET, demoDirectory } from "./directory-users";
 
-/** Microsoft.Identity.Web's setting for Graph's base URL (the contract's name), which `appEnv()` points at the emulator's Graph stand-in. */
+/**
+ * Microsoft.Identity.Web's setting for Graph's base URL (the contract's name), which `appEnv()` points at the
+ * emulator's Graph stand-in.
+ */
 export const GRAPH_BASE_URL_SETTING = DownstreamApiSetting.GraphBaseUrl;
 
 /**
@@ -74,7 +82,12 @@ export function defaultRegistration(overrides: RegistrationOverrides = {}): Emul
     redirectUris: [`http://localhost:3000${DEFAULT_CALLBACK_PATH}`],
     ...overrides,
     uami,
-    fic: { name: "app-trusts-managed-identity", subject: uami.principalId, audiences: [TOKEN_EXCHANGE_URI], ...overrides.fic },
+    fic: {
+      name: "app-trusts-managed-identity",
+      subject: uami.principalId,
+      audiences: [TOKEN_EXCHANGE_URI],
+      ...overrides.fic,
+    },
     user: {
       oid: "e4d3c2b1-a0f9-4e8d-b7c6-5a4b3c2d1e0f",
       name: "Ada Lovelace",
@@ -93,7 +106,9 @@ export function defaultRegistration(overrides: RegistrationOverrides = {}): Emul
  * The registration entries for an app served at `appUrl` (e.g. `http://localhost:3000`): its callback at the default
  * path as the only redirect URI, and its front-channel logout URL, as the stack would register them for a deployed app.
  */
-export function appRegistrationFor(appUrl: string): Pick<EmulatorRegistration, "redirectUris" | "frontChannelLogoutUrl"> {
+export function appRegistrationFor(
+  appUrl: string,
+): Pick<EmulatorRegistration, "redirectUris" | "frontChannelLogoutUrl"> {
   return {
     redirectUris: [`${appUrl}${DEFAULT_CALLBACK_PATH}`],
     frontChannelLogoutUrl: `${appUrl}${DEFAULT_FRONT_CHANNEL_LOGOUT_PATH}`,

@@ -3,7 +3,8 @@
  *
  * Entra rolls its signing keys over by publishing the new key while the old one is still listed, so tokens signed just
  * before a rotation keep verifying. {@link SigningKeys.rotate} does the same: the new key becomes current and the
- * {@link RETAINED_PREVIOUS_KEYS} most recent old keys stay in the JWKS (older ones drop out, and tokens they signed stop
+ * {@link RETAINED_PREVIOUS_KEYS} most recent old keys stay in the JWKS (older ones drop out, and tokens they signed
+ * stop
  * verifying).
  */
 import { createHash } from "node:crypto";
@@ -24,8 +25,15 @@ export interface SigningKey {
 export async function createSigningKey(): Promise<SigningKey> {
   const { privateKey, publicKey } = await generateKeyPair("RS256", { extractable: true });
   const jwk = await exportJWK(publicKey);
-  const kid = createHash("sha1").update(jwk.n ?? "").digest("base64url");
-  return { kid, privateKey, publicKey, publicJwk: { kty: jwk.kty, use: "sig", alg: "RS256", kid, x5t: kid, n: jwk.n, e: jwk.e } };
+  const kid = createHash("sha1")
+    .update(jwk.n ?? "")
+    .digest("base64url");
+  return {
+    kid,
+    privateKey,
+    publicKey,
+    publicJwk: { kty: jwk.kty, use: "sig", alg: "RS256", kid, x5t: kid, n: jwk.n, e: jwk.e },
+  };
 }
 
 /** The published keys, newest last. */

@@ -33,7 +33,13 @@ async function token(ctx: EmulatorContext, req: Request, res: ServerResponse): P
 
   // An injected platform error comes before any request checks: the platform, not the request, is at fault.
   const fault = takeFault(faults, "mi");
-  if (fault) return fail(res, fault.status, `Injected fault: the managed identity endpoint answered ${fault.status}.`, fault.headers);
+  if (fault)
+    return fail(
+      res,
+      fault.status,
+      `Injected fault: the managed identity ` + `endpoint answered ${fault.status}.`,
+      fault.headers,
+    );
 
   // The header is App Service's SSRF guard: a server tricked into fetching a URL cannot add it.
   const presented = req.raw.headers["x-identity-header"];
@@ -62,7 +68,9 @@ async function token(ctx: EmulatorContext, req: Request, res: ServerResponse): P
     return fail(res, 400, "Unable to load the proper Managed Identity.");
   }
 
-  const { token: accessToken, expiresOn } = await mintManagedIdentityToken(ctx, { resource: resourceFromScope(resource) });
+  const { token: accessToken, expiresOn } = await mintManagedIdentityToken(ctx, {
+    resource: resourceFromScope(resource),
+  });
   sendJson(res, 200, {
     access_token: accessToken,
     expires_on: String(expiresOn), // a string of epoch seconds, as App Service sends it

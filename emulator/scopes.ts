@@ -14,7 +14,9 @@ const GRANTED_GRAPH_PERMISSIONS = ["User.Read"];
 
 /** A requested scope list, sorted. */
 export interface UserScopes {
-  /** Graph permissions as requested, prefix kept (`User.Read`, `https://graph.microsoft.com/User.Read`, `…/.default`). */
+  /**
+   * Graph permissions as requested, prefix kept (`User.Read`, `https://graph.microsoft.com/User.Read`, `…/.default`).
+   */
   graph: string[];
   /** The `aud` of the access token: Graph's URI when a permission was asked for with it, else Graph's app id. */
   audience: string;
@@ -57,7 +59,9 @@ export function grantedScopes(scopes: UserScopes, consented: boolean): { scp: st
   const defaults = consented ? GRANTED_GRAPH_PERMISSIONS : [];
   const asked = scopes.graph.length ? scopes.graph : defaults;
   const names = [...new Set(asked.flatMap(permissionNames))];
-  const asRequested = asked.map((s) => (s.endsWith("/.default") ? GRANTED_GRAPH_PERMISSIONS.map((p) => `${GRAPH_RESOURCE}/${p}`) : [s])).flat();
+  const asRequested = asked.flatMap((s) =>
+    s.endsWith("/.default") ? GRANTED_GRAPH_PERMISSIONS.map((p) => `${GRAPH_RESOURCE}/${p}`) : [s],
+  );
   return {
     scp: ["openid", "profile", ...names, "email"].join(" "),
     scope: ["openid", "profile", ...new Set(asRequested), "email"].join(" "),
@@ -74,7 +78,8 @@ export function scopeError(ctx: EmulatorContext, scopes: UserScopes): EntraError
       "invalid_resource",
       500011,
       `The resource principal named ${resourceOf(scopes.foreign)} was not found in the tenant named ${ctx.tenantId}. ` +
-        "This can happen if the application has not been installed by the administrator of the tenant or consented to " +
+        "This can happen if the application has not been installed by the " +
+        "administrator of the tenant or consented to " +
         "by any user in the tenant. You might have sent your authentication request to the wrong tenant.",
     );
   }

@@ -110,6 +110,11 @@ function pairwiseSubject(oid: string, clientId: string): string {
 
 /** A key nobody publishes, for the "bad-signature" and "unknown-kid" modes; created once, on first use. */
 let strangerKey: Promise<SigningKey> | undefined;
+/** The stranger's key, made once: a key the app has never seen. */
+function strangerSigningKey() {
+  if (!strangerKey) strangerKey = createSigningKey();
+  return strangerKey;
+}
 
 /** The ID token of a sign-in, shaped by `mode` (see {@link IdTokenMode}). */
 export async function mintIdToken(
@@ -144,9 +149,9 @@ export async function mintIdToken(
       return sign(claims, ctx.keys.current);
     case "bad-signature":
       // The current kid, so the app finds a key, but the signature is by a key it does not have.
-      return sign(claims, { ...(await (strangerKey ??= createSigningKey())), kid: ctx.keys.current.kid });
+      return sign(claims, { ...(await strangerSigningKey()), kid: ctx.keys.current.kid });
     case "unknown-kid":
-      return sign(claims, await (strangerKey ??= createSigningKey()));
+      return sign(claims, await strangerSigningKey());
     case "alg-none":
       return new UnsecuredJWT(claims).encode();
     case "wrong-iss":
@@ -168,7 +173,10 @@ export async function mintIdToken(
  * An app-only access token (client-credentials grant) for `resource`, as Entra issues it to an app with no
  * permissions granted: no `roles`, no `scp`; `oid`/`sub` are the app's service principal.
  */
-export async function mintAppAccessToken(ctx: EmulatorContext, input: { clientId: string; resource: string }): Promise<string> {
+export async function mintAppAccessToken(
+  ctx: EmulatorContext,
+  input: { clientId: string; resource: string },
+): Promise<string> {
   const iat = nowSeconds();
   const { servicePrincipalId } = ctx.registration;
   return sign(

@@ -68,7 +68,7 @@ const b64url = (bytes: Buffer) => bytes.toString("base64url");
 
 /** A relative path on this origin (the platform only redirects there), or "/". */
 function localPath(value: string | null): string {
-  if (!value || !value.startsWith("/") || value.startsWith("//")) return "/";
+  if (!value?.startsWith("/") || value.startsWith("//")) return "/";
   if (/[\\\s]/.test(value) || value.length > 2_000) return "/";
   return value;
 }
@@ -112,7 +112,11 @@ export async function startEasyAuthProxy(options: EasyAuthProxyOptions): Promise
   const assertion = async (): Promise<string> => {
     const mi = new URL(emu.identityEndpoint);
     const clientId = emu.registration.uami.clientId;
-    mi.search = new URLSearchParams({ "api-version": "2019-08-01", resource: TOKEN_EXCHANGE_URI, client_id: clientId }).toString();
+    mi.search = new URLSearchParams({
+      "api-version": "2019-08-01",
+      resource: TOKEN_EXCHANGE_URI,
+      client_id: clientId,
+    }).toString();
     const res = await fetch(mi, { headers: { "x-identity-header": emu.identityHeader } });
     if (!res.ok) throw new Error(`managed identity endpoint answered ${res.status}`);
     return ((await res.json()) as { access_token: string }).access_token;
@@ -173,7 +177,8 @@ export async function startEasyAuthProxy(options: EasyAuthProxyOptions): Promise
     pending.delete(state);
     if (!attempt) return fail(res, 400, "unknown or expired sign-in (state); start again at /.auth/login/aad");
     const error = query.get("error");
-    if (error) return fail(res, 401, `sign-in failed: ${error}: ${(query.get("error_description") ?? "").split("\n")[0]}`);
+    if (error)
+      return fail(res, 401, `sign-in failed: ${error}: ${(query.get("error_description") ?? "").split("\n")[0]}`);
     const code = query.get("code");
     if (!code) return fail(res, 400, "no code in the callback");
     const tokens = await tokenRequest({
@@ -275,7 +280,9 @@ export async function startEasyAuthProxy(options: EasyAuthProxyOptions): Promise
     if (session || (EASY_AUTH_EXCLUDED_PATHS as readonly string[]).includes(path)) return forward(req, res, session);
     // Require authentication: redirect browsers' GETs to sign-in (RedirectToLoginPage), refuse everything else.
     if (req.method === "GET" || req.method === "HEAD") {
-      return send(res, 302, { location: `${EASY_AUTH_PATHS.login}?post_login_redirect_uri=${encodeURIComponent(`${path}${target.search}`)}` });
+      return send(res, 302, {
+        location: `${EASY_AUTH_PATHS.login}?post_login_redirect_uri=${encodeURIComponent(`${path}${target.search}`)}`,
+      });
     }
     return fail(res, 401, "sign in first");
   };

@@ -1,5 +1,6 @@
 /**
- * A real local Redis standing in for Azure Managed Redis with Microsoft Entra authentication, for `npm run dev -- --redis`
+ * A real local Redis standing in for Azure Managed Redis with Microsoft Entra authentication, for `npm run dev --
+ * --redis`
  * and the tests: Debian's `redis-server` on a free loopback port, TLS only (a fresh localhost certificate from the
  * emulator's generator), no default user, and one ACL user named by the managed identity's object ID whose passwords
  * are exactly the tokens the emulator's managed-identity endpoint has issued for the Redis resource and that have not
@@ -58,7 +59,9 @@ export interface LocalRedis {
   close(): Promise<void>;
 }
 
-/** Starts redis-server with TLS on a free port and one ACL user, `username`, who has no password until tokens arrive. */
+/**
+ * Starts redis-server with TLS on a free port and one ACL user, `username`, who has no password until tokens arrive.
+ */
 export async function startLocalRedis(options: { username: string; binary?: string }): Promise<LocalRedis> {
   const binary = options.binary ?? findRedisServer();
   if (!binary) throw new Error("redis-server is not installed: apt-get install -y redis-server");
@@ -93,7 +96,8 @@ export async function startLocalRedis(options: { username: string; binary?: stri
       // effects) is silently dropped on restart.
       "user default off ~* &* +@all",
       `user admin on #${sha(adminPassword)} ~* &* +@all`,
-      `user ${options.username} on resetpass ${[...tokens.keys()].map((t) => `#${sha(t)}`).join(" ")} ~secretless:* +@all`,
+      `user ${options.username} on resetpass ${[...tokens.keys()].map((t) => `#${sha(t)}`).join(" ")} ` +
+        `~secretless:* +@all`,
     ].join("\n");
 
   let child: ChildProcess | undefined;
@@ -150,11 +154,14 @@ export async function startLocalRedis(options: { username: string; binary?: stri
     tokenStats,
     async allowToken(token, expiresOnSeconds) {
       if (tokens.has(token)) return;
-      const timer = setTimeout(() => {
-        tokens.delete(token);
-        tokenStats.expired++;
-        void setUser(`<${token}`).catch(() => undefined);
-      }, Math.max(0, expiresOnSeconds * 1000 - Date.now()));
+      const timer = setTimeout(
+        () => {
+          tokens.delete(token);
+          tokenStats.expired++;
+          void setUser(`<${token}`).catch(() => undefined);
+        },
+        Math.max(0, expiresOnSeconds * 1000 - Date.now()),
+      );
       timer.unref();
       tokens.set(token, timer);
       tokenStats.allowed++;
@@ -194,7 +201,11 @@ export interface RedisTokenRelay {
  * Relays GETs to `identityEndpoint` unchanged (headers included); when the answer is a token for `redisResource`, it
  * is allowed on `redis` before the app gets it.
  */
-export async function startRedisTokenRelay(identityEndpoint: string, redisResource: string, redis: Pick<LocalRedis, "allowToken">): Promise<RedisTokenRelay> {
+export async function startRedisTokenRelay(
+  identityEndpoint: string,
+  redisResource: string,
+  redis: Pick<LocalRedis, "allowToken">,
+): Promise<RedisTokenRelay> {
   const target = new URL(identityEndpoint);
   const server: Server = createServer((req, res) => {
     const upstream = httpRequest(
@@ -207,7 +218,10 @@ export async function startRedisTokenRelay(identityEndpoint: string, redisResour
           const relay = (): void => void res.writeHead(answer.statusCode ?? 502, answer.headers).end(body);
           const resource = new URL(req.url ?? "/", "http://relay").searchParams.get("resource");
           if (answer.statusCode !== 200 || resource?.replace(/\/$/, "") !== redisResource) return relay();
-          const { access_token: token, expires_on: expiresOn } = JSON.parse(body.toString("utf8")) as { access_token: string; expires_on: string };
+          const { access_token: token, expires_on: expiresOn } = JSON.parse(body.toString("utf8")) as {
+            access_token: string;
+            expires_on: string;
+          };
           redis.allowToken(token, Number(expiresOn)).then(relay, relay);
         });
       },

@@ -26,7 +26,10 @@ export interface LocalStack<A extends LaunchedApp> {
 }
 
 /** Starts the emulator, then the app with the emulator's settings, then registers the app's URLs with the emulator. */
-export async function startLocalStack<A extends LaunchedApp>(launch: AppLauncher<A>, emulator: EmulatorOptions = {}): Promise<LocalStack<A>> {
+export async function startLocalStack<A extends LaunchedApp>(
+  launch: AppLauncher<A>,
+  emulator: EmulatorOptions = {},
+): Promise<LocalStack<A>> {
   const emu = await startEmulator(emulator);
   let app: A;
   try {
@@ -67,6 +70,10 @@ export function inProcessApp(deps: AppDeps = {}, settings: Record<string, string
     const url = `http://127.0.0.1:${await freePort()}`;
     const fastify = createApp(loadConfig({ ...env, [HostingSetting.PublicBaseUrl]: url }), deps);
     await fastify.listen({ host: "127.0.0.1", port: Number(new URL(url).port) });
-    return { fastify, url: `http://127.0.0.1:${(fastify.server.address() as AddressInfo).port}`, close: () => fastify.close() };
+    return {
+      fastify,
+      url: `http://127.0.0.1:${(fastify.server.address() as AddressInfo).port}`,
+      close: () => fastify.close(),
+    };
   };
 }

@@ -28,7 +28,10 @@ export class UserAgent {
   lastSetCookies: string[] = [];
 
   /** One request, no redirects followed. */
-  async request(url: string, init: { method?: string; form?: Record<string, string>; headers?: Record<string, string> } = {}): Promise<Page> {
+  async request(
+    url: string,
+    init: { method?: string; form?: Record<string, string>; headers?: Record<string, string> } = {},
+  ): Promise<Page> {
     this.history.push(`${init.method ?? "GET"} ${url}`);
     const headers = new Headers(init.headers);
     const cookie = this.cookieHeader(url);
@@ -95,7 +98,9 @@ export class UserAgent {
       const eq = pair!.indexOf("=");
       const name = pair!.slice(0, eq);
       const value = pair!.slice(eq + 1);
-      const expired = attributes.some((a) => /^max-age=0$/i.test(a) || (/^expires=/i.test(a) && Date.parse(a.slice(8)) <= Date.now()));
+      const expired = attributes.some(
+        (a) => /^max-age=0$/i.test(a) || (/^expires=/i.test(a) && Date.parse(a.slice(8)) <= Date.now()),
+      );
       if (expired || value === "") cookies.delete(name);
       else cookies.set(name, value);
     }
@@ -109,15 +114,15 @@ export function parseFormPost(html: string): FormPost | undefined {
   if (!form) return undefined;
   const fields: Record<string, string> = {};
   for (const input of html.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) {
-    fields[unescape(input[1]!)] = unescape(input[2]!);
+    fields[decodeEntities(input[1]!)] = decodeEntities(input[2]!);
   }
-  return { action: unescape(form[1]!), fields };
+  return { action: decodeEntities(form[1]!), fields };
 }
 
 const NAMED: Record<string, string> = { quot: '"', apos: "'", lt: "<", gt: ">", amp: "&" };
 
 /** Decodes the HTML character references an escaped attribute can hold (named and numeric). */
-function unescape(text: string): string {
+function decodeEntities(text: string): string {
   return text.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, ref: string) => {
     if (ref.startsWith("#x") || ref.startsWith("#X")) return String.fromCodePoint(parseInt(ref.slice(2), 16));
     if (ref.startsWith("#")) return String.fromCodePoint(Number(ref.slice(1)));

@@ -6,7 +6,8 @@ export { GRAPH_APP_ID, SUBSCRIPTION_ID, TENANT_ID, guidFrom };
 
 /**
  * An offline stand-in for the Pulumi engine and the Azure/azuread providers: the seam every infrastructure test and
- * `npm run plan` (a shipped command, hence not under test/) evaluate the real program through. Each resource gets what its provider would compute, with
+ * `npm run plan` (a shipped command, hence not under test/) evaluate the real program through. Each resource gets what
+ * its provider would compute, with
  * realistic, **distinct** IDs (a managed identity's clientId ≠ its principalId, an app's clientId ≠ its objectId), so a
  * swapped ID fails a test instead of passing by coincidence.
  */
@@ -94,7 +95,14 @@ export class AzureMocks implements pulumi.runtime.Mocks {
 
   newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
     const { id, state } = computeAzureState(args, this.identityTenantId);
-    this.resources.push({ type: args.type, name: args.name, inputs: args.inputs, custom: args.custom ?? true, id, state });
+    this.resources.push({
+      type: args.type,
+      name: args.name,
+      inputs: args.inputs,
+      custom: args.custom ?? true,
+      id,
+      state,
+    });
     return { id, state };
   }
 
@@ -107,8 +115,14 @@ export class AzureMocks implements pulumi.runtime.Mocks {
         return { id: "appIds", result: { ...this.publishedAppIds } };
       case "azuread:index/getServicePrincipal:getServicePrincipal": {
         const clientId = args.inputs.clientId as string | undefined;
-        if (clientId !== this.publishedAppIds.MicrosoftGraph) throw new Error(`no service principal with clientId ${clientId} in the mock directory`);
-        return { ...this.graphServicePrincipal, id: this.graphServicePrincipal.objectId, clientId, applicationTenantId: "f8cdef31-a31e-4b4a-93e4-5f571e91255a" };
+        if (clientId !== this.publishedAppIds.MicrosoftGraph)
+          throw new Error(`no service principal with clientId ` + `${clientId} in the mock directory`);
+        return {
+          ...this.graphServicePrincipal,
+          id: this.graphServicePrincipal.objectId,
+          clientId,
+          applicationTenantId: "f8cdef31-a31e-4b4a-93e4-5f571e91255a",
+        };
       }
       default:
         throw new Error(`unknown function ${args.token}`);
@@ -128,9 +142,16 @@ export class AzureMocks implements pulumi.runtime.Mocks {
   }
 }
 
-/** Resolves an Output's value (there is no public `Output.promise()`); never assert inside an `apply` you do not await. */
+/**
+ * Resolves an Output's value (there is no public `Output.promise()`); never assert inside an `apply` you do not await.
+ */
 export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
-  return new Promise((resolve) => output.apply((v) => (resolve(v), v)));
+  return new Promise((resolve) =>
+    output.apply((v) => {
+      resolve(v);
+      return v;
+    }),
+  );
 }
 
 /** The project name of Pulumi.yaml: config keys are `<project>:<key>`. */
@@ -153,7 +174,17 @@ function hookRegistrations(mocks: AzureMocks): void {
   if (runtimeResource.__secretlessHooked) return;
   const original = runtimeResource.registerResource;
   runtimeResource.registerResource = function (this: unknown, ...args: any[]) {
-    const [, parent, type, name, , , , , opts] = args as [unknown, pulumi.Resource | undefined, string, string, unknown, unknown, unknown, unknown, pulumi.CustomResourceOptions];
+    const [, parent, type, name, , , , , opts] = args as [
+      unknown,
+      pulumi.Resource | undefined,
+      string,
+      string,
+      unknown,
+      unknown,
+      unknown,
+      unknown,
+      pulumi.CustomResourceOptions,
+    ];
     const mocks = runtimeResource.__secretlessRecording;
     if (mocks) {
       const key = `${type}::${name}`;

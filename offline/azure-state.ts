@@ -6,7 +6,10 @@ import { SUBSCRIPTION_ID, TENANT_ID, guidFrom } from "./ids";
  * What each provider would compute for a resource the program registers: realistic, distinct IDs and outputs. Unknown
  * types (components, anything new) echo their inputs.
  */
-export function computeAzureState(args: pulumi.runtime.MockResourceArgs, identityTenantId: string): { id: string | undefined; state: Record<string, any> } {
+export function computeAzureState(
+  args: pulumi.runtime.MockResourceArgs,
+  identityTenantId: string,
+): { id: string | undefined; state: Record<string, any> } {
   const i = args.inputs;
   const rg = (i.resourceGroupName as string | undefined) ?? "rg";
   const arm = (provider: string, name: string) =>
@@ -98,26 +101,46 @@ export function computeAzureState(args: pulumi.runtime.MockResourceArgs, identit
     case "azure-native:web:WebAppScmAllowed":
     case "azure-native:web:WebAppFtpAllowed": {
       const kind = args.type.endsWith("ScmAllowed") ? "scm" : "ftp";
-      return { id: arm("Microsoft.Web/sites", `${i.name}/basicPublishingCredentialsPolicies/${kind}`), state: { ...i } };
+      return {
+        id: arm("Microsoft.Web/sites", `${i.name}/basicPublishingCredentialsPolicies/${kind}`),
+        state: { ...i },
+      };
     }
     case "azure-native:redisenterprise:RedisEnterprise": {
       const name = (i.clusterName as string | undefined) ?? autoName;
       const region = String(i.location ?? "westeurope").toLowerCase();
-      return { id: arm("Microsoft.Cache/redisEnterprise", name), state: { ...i, name, hostName: `${name}.${region}.redis.azure.net` } };
+      return {
+        id: arm("Microsoft.Cache/redisEnterprise", name),
+        state: { ...i, name, hostName: `${name}.${region}.redis.azure.net` },
+      };
     }
     case "azure-native:redisenterprise:Database": {
       const name = (i.databaseName as string | undefined) ?? "default";
-      return { id: arm("Microsoft.Cache/redisEnterprise", `${i.clusterName}/databases/${name}`), state: { port: 10000, ...i, name } };
+      return {
+        id: arm("Microsoft.Cache/redisEnterprise", `${i.clusterName}/databases/${name}`),
+        state: { port: 10000, ...i, name },
+      };
     }
     case "azure-native:redisenterprise:AccessPolicyAssignment": {
       const name = (i.accessPolicyAssignmentName as string | undefined) ?? autoName;
-      return { id: arm("Microsoft.Cache/redisEnterprise", `${i.clusterName}/databases/${i.databaseName}/accessPolicyAssignments/${name}`), state: { ...i, name } };
+      return {
+        id: arm(
+          "Microsoft.Cache/redisEnterprise",
+          `${i.clusterName}/databases/${i.databaseName}/accessPolicyAssignments/${name}`,
+        ),
+        state: { ...i, name },
+      };
     }
     case "azuread:index/applicationRegistration:ApplicationRegistration": {
       const objectId = guidFrom(`${args.name}:app-object`);
       return {
         id: `/applications/${objectId}`,
-        state: { ...i, objectId, clientId: guidFrom(`${args.name}:app-client`), publisherDomain: "contoso.onmicrosoft.com" },
+        state: {
+          ...i,
+          objectId,
+          clientId: guidFrom(`${args.name}:app-client`),
+          publisherDomain: "contoso.onmicrosoft.com",
+        },
       };
     }
     case "azuread:index/servicePrincipal:ServicePrincipal": {
@@ -135,7 +158,10 @@ export function computeAzureState(args: pulumi.runtime.MockResourceArgs, identit
       return { id: `${i.applicationId}/apiAccess/${i.apiClientId}`, state: { ...i } };
     case "azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant":
       // Graph's oauth2PermissionGrant IDs are opaque base64url strings.
-      return { id: `/oauth2PermissionGrants/${createHash("sha256").update(args.name).digest("base64url").slice(0, 43)}`, state: { ...i } };
+      return {
+        id: `/oauth2PermissionGrants/${createHash("sha256").update(args.name).digest("base64url").slice(0, 43)}`,
+        state: { ...i },
+      };
     case "azuread:index/applicationOwner:ApplicationOwner":
       return { id: `${i.applicationId}/owners/${i.ownerObjectId}`, state: { ...i } };
     case "azuread:index/applicationAppRole:ApplicationAppRole":

@@ -47,29 +47,48 @@ function compute(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockReso
   switch (args.type) {
     case B.fic:
       return {
-        id: arm("Microsoft.ManagedIdentity/userAssignedIdentities", `${i.resourceName}/federatedIdentityCredentials/${i.federatedIdentityCredentialResourceName}`),
+        id: arm(
+          "Microsoft.ManagedIdentity/userAssignedIdentities",
+          `${i.resourceName}/federatedIdentityCredentials/${i.federatedIdentityCredentialResourceName}`,
+        ),
         state: { ...i, name: i.federatedIdentityCredentialResourceName },
       };
     case B.account:
       return {
         id: arm("Microsoft.Storage/storageAccounts", i.accountName),
-        state: { ...i, name: i.accountName, primaryEndpoints: { blob: `https://${i.accountName}.blob.core.windows.net/` } },
+        state: {
+          ...i,
+          name: i.accountName,
+          primaryEndpoints: { blob: `https://${i.accountName}.blob.core.windows.net/` },
+        },
       };
     case B.container:
       return {
-        id: arm("Microsoft.Storage/storageAccounts", `${i.accountName}/blobServices/default/containers/${i.containerName}`),
+        id: arm(
+          "Microsoft.Storage/storageAccounts",
+          `${i.accountName}/blobServices/default/containers/${i.containerName}`,
+        ),
         state: { ...i, name: i.containerName },
       };
     case B.vault:
       return {
         id: arm("Microsoft.KeyVault/vaults", i.vaultName),
-        state: { ...i, name: i.vaultName, properties: { ...i.properties, vaultUri: `https://${i.vaultName}.vault.azure.net/` } },
+        state: {
+          ...i,
+          name: i.vaultName,
+          properties: { ...i.properties, vaultUri: `https://${i.vaultName}.vault.azure.net/` },
+        },
       };
     case B.key: {
       const uri = `https://${i.vaultName}.vault.azure.net/keys/${i.keyName}`;
       return {
         id: arm("Microsoft.KeyVault/vaults", `${i.vaultName}/keys/${i.keyName}`),
-        state: { ...i, name: i.keyName, keyUri: uri, keyUriWithVersion: `${uri}/${guidFrom(args.name).replace(/-/g, "")}` },
+        state: {
+          ...i,
+          name: i.keyName,
+          keyUri: uri,
+          keyUriWithVersion: `${uri}/${guidFrom(args.name).replace(/-/g, "")}`,
+        },
       };
     }
     case B.role: {
@@ -79,12 +98,18 @@ function compute(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockReso
     case B.appRole:
       return { id: `${i.resourceObjectId}/appRoleAssignedTo/${guidFrom(args.name)}`, state: { ...i } };
     case B.blobService:
-      return { id: arm("Microsoft.Storage/storageAccounts", `${i.accountName}/blobServices/default`), state: { ...i, name: "default" } };
+      return {
+        id: arm("Microsoft.Storage/storageAccounts", `${i.accountName}/blobServices/default`),
+        state: { ...i, name: "default" },
+      };
     // The GitHub provider's IDs, as terraform-provider-github forms them: `repo:environment` and a numeric policy ID.
     case B.environment:
       return { id: `${i.repository}:${i.environment}`, state: { ...i } };
     case B.branchPolicy:
-      return { id: `${i.repository}:${i.environment}:${parseInt(guidFrom(args.name).slice(0, 6), 16)}`, state: { ...i } };
+      return {
+        id: `${i.repository}:${i.environment}:${parseInt(guidFrom(args.name).slice(0, 6), 16)}`,
+        state: { ...i },
+      };
     default:
       return undefined;
   }
@@ -106,7 +131,14 @@ export async function attachBootstrapMocks(config: Record<string, string>, stack
   mocks.newResource = (args) => {
     const computed = compute(args);
     if (!computed) return newResource(args);
-    mocks.resources.push({ type: args.type, name: args.name, inputs: args.inputs, custom: args.custom ?? true, id: computed.id, state: computed.state });
+    mocks.resources.push({
+      type: args.type,
+      name: args.name,
+      inputs: args.inputs,
+      custom: args.custom ?? true,
+      id: computed.id,
+      state: computed.state,
+    });
     return computed;
   };
   const call = mocks.call.bind(mocks);
@@ -114,14 +146,27 @@ export async function attachBootstrapMocks(config: Record<string, string>, stack
     switch (args.token) {
       case "azure-native:authorization:getClientConfig":
         mocks.calls.push({ token: args.token, inputs: args.inputs });
-        return { clientId: guidFrom("bootstrapper-client"), objectId: guidFrom("bootstrapper"), subscriptionId: SUBSCRIPTION_ID, tenantId: TENANT_ID };
+        return {
+          clientId: guidFrom("bootstrapper-client"),
+          objectId: guidFrom("bootstrapper"),
+          subscriptionId: SUBSCRIPTION_ID,
+          tenantId: TENANT_ID,
+        };
       case "azuread:index/getApplicationPublishedAppIds:getApplicationPublishedAppIds":
         mocks.calls.push({ token: args.token, inputs: args.inputs });
-        return { id: "published", result: { MicrosoftGraph: GRAPH_APP_ID, AzureKeyVault: "cfa8b339-82a2-471a-a3c9-0fc0be7a4093" } };
+        return {
+          id: "published",
+          result: { MicrosoftGraph: GRAPH_APP_ID, AzureKeyVault: "cfa8b339-82a2-471a-a3c9-0fc0be7a4093" },
+        };
       case "azuread:index/getServicePrincipal:getServicePrincipal":
         mocks.calls.push({ token: args.token, inputs: args.inputs });
         if (args.inputs.clientId !== GRAPH_APP_ID) throw new Error(`no service principal for ${args.inputs.clientId}`);
-        return { id: GRAPH_SP_OBJECT_ID, objectId: GRAPH_SP_OBJECT_ID, clientId: GRAPH_APP_ID, appRoleIds: GRAPH_APP_ROLE_IDS };
+        return {
+          id: GRAPH_SP_OBJECT_ID,
+          objectId: GRAPH_SP_OBJECT_ID,
+          clientId: GRAPH_APP_ID,
+          appRoleIds: GRAPH_APP_ROLE_IDS,
+        };
       default:
         return call(args);
     }
@@ -130,7 +175,12 @@ export async function attachBootstrapMocks(config: Record<string, string>, stack
 }
 
 /** The bootstrap project (bootstrap/), for the language-host runner and `npm run plan:bootstrap`. */
-export const bootstrapProject = azureProject(BOOTSTRAP_DIR, BOOTSTRAP_PROJECT, bootstrapConfigKeys, attachBootstrapMocks);
+export const bootstrapProject = azureProject(
+  BOOTSTRAP_DIR,
+  BOOTSTRAP_PROJECT,
+  bootstrapConfigKeys,
+  attachBootstrapMocks,
+);
 
 /** A bootstrap stack file's config (bootstrap/Pulumi.<stack>.yaml), flattened as the engine hands it over. */
 export function readBootstrapStack(stack: string): Record<string, string> {

@@ -24,9 +24,19 @@ function providerSettings(pkg: string): string[] {
   return Object.keys(createRequire(join(ROOT, "package.json"))(`${pkg}/config`) as object);
 }
 
-/** A project in `dir` whose program reads `keys` of its namespace and the azure-native and azuread providers' settings. */
-export function azureProject(dir: string, project: string, keys: readonly string[], attach: OfflineProject["attach"]): OfflineProject {
-  const providers = { "azure-native": providerSettings("@pulumi/azure-native"), azuread: providerSettings("@pulumi/azuread") };
+/**
+ * A project in `dir` whose program reads `keys` of its namespace and the azure-native and azuread providers' settings.
+ */
+export function azureProject(
+  dir: string,
+  project: string,
+  keys: readonly string[],
+  attach: OfflineProject["attach"],
+): OfflineProject {
+  const providers = {
+    "azure-native": providerSettings("@pulumi/azure-native"),
+    azuread: providerSettings("@pulumi/azuread"),
+  };
   return { dir, schema: { project, keys, providers }, attach };
 }
 
@@ -82,7 +92,9 @@ async function applyNodeArgs(nodeargs: readonly string[], req: NodeJS.Require): 
       if (flag === "--require") req(file);
       else await import(pathToFileURL(file).href);
     } else if (!process.execArgv.includes(flag)) {
-      throw new Error(`Pulumi.yaml runtime.options.nodeargs: start this process with ${flag}, as the language host would`);
+      throw new Error(
+        `Pulumi.yaml runtime.options.nodeargs: start this process ` + `with ${flag}, as the language host would`,
+      );
     }
   }
 }
@@ -95,7 +107,13 @@ function preloads(execArgv: readonly string[], req: NodeJS.Require): Set<string>
     if (!match) continue;
     const spec = match[2] ?? execArgv[++i] ?? "";
     try {
-      files.add(spec.startsWith("file:") ? fileURLToPath(spec) : isAbsolute(spec) ? spec : req.resolve(spec.startsWith(".") ? resolve(spec) : spec));
+      files.add(
+        spec.startsWith("file:")
+          ? fileURLToPath(spec)
+          : isAbsolute(spec)
+            ? spec
+            : req.resolve(spec.startsWith(".") ? resolve(spec) : spec),
+      );
     } catch {
       // a preload this project cannot resolve is not one of its nodeargs
     }
@@ -134,7 +152,10 @@ export async function runThroughLanguageHost(
   config: Record<string, string>,
   stack = "dev",
   project: OfflineProject = appProject,
-  { runtime = readRuntimeOptions(project.dir), programDir = project.dir }: { runtime?: RuntimeOptions; programDir?: string } = {},
+  {
+    runtime = readRuntimeOptions(project.dir),
+    programDir = project.dir,
+  }: { runtime?: RuntimeOptions; programDir?: string } = {},
 ): Promise<HostRun> {
   const req = createRequire(join(project.dir, "Pulumi.yaml"));
   const indexPath = req.resolve("@pulumi/pulumi/cmd/run/index.js");
@@ -165,12 +186,15 @@ export async function runThroughLanguageHost(
         isErrorReported: (err: unknown) => boolean,
       ): Promise<Record<string, unknown> | undefined>;
     };
-    const outputs = await run({ _: [entry] }, () => {}, (err) => reported.push(err), (err) => reported.includes(err)).catch(
-      (err: unknown) => {
-        reported.push(err);
-        throw err;
-      },
-    );
+    const outputs = await run(
+      { _: [entry] },
+      () => {},
+      (err) => reported.push(err),
+      (err) => reported.includes(err),
+    ).catch((err: unknown) => {
+      reported.push(err);
+      throw err;
+    });
     await settle();
     return { mocks, outputs, reported, entry };
   } finally {

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { type AzureMocks, type RegisteredResource } from "./azure-mocks";
-import { type HostRun } from "./language-host";
+import type { AzureMocks, RegisteredResource } from "./azure-mocks";
+import type { HostRun } from "./language-host";
 import { StackFileError } from "./stack-file";
 
 /**
@@ -29,7 +29,8 @@ export function planText(run: Pick<HostRun, "mocks" | "outputs">, text: PlanText
   };
   const children = childrenByParent(mocks);
   const walk = (parent: string, depth: number): void => {
-    const siblings = [...(children.get(parent) ?? [])].sort((a, b) => rank(a) - rank(b)); // stable: registration order otherwise
+    // stable: registration order otherwise
+    const siblings = [...(children.get(parent) ?? [])].sort((a, b) => rank(a) - rank(b));
     for (const r of siblings) {
       const pad = "    ".repeat(depth);
       lines.push(`${pad}+ ${r.type}  ${r.name}`);
@@ -45,13 +46,15 @@ export function planText(run: Pick<HostRun, "mocks" | "outputs">, text: PlanText
   const steps = local > 0 ? `, ${local} local step${local === 1 ? "" : "s"} (run on this machine)` : "";
   lines.push(
     "",
-    `${mocks.resources.length} to create: ${cloud} cloud resources${steps}, plus the stack and ${components} component${components === 1 ? "" : "s"} that only group them.`,
+    `${mocks.resources.length} to create: ${cloud} cloud resources${steps}, plus the stack and ` +
+      `${components} component${components === 1 ? "" : "s"} that only group them.`,
     "",
     text.outputsTitle,
   );
   const width = Math.max(0, ...Object.keys(outputs ?? {}).map((k) => k.length)) + 1;
   // Like the CLI, an output whose value is undefined (e.g. redisHostName without scale-out) is not shown.
-  for (const [k, v] of Object.entries(outputs ?? {})) if (v !== undefined) lines.push(`    ${k.padEnd(width)} ${String(v)}`);
+  for (const [k, v] of Object.entries(outputs ?? {}))
+    if (v !== undefined) lines.push(`    ${k.padEnd(width)} ` + `${String(v)}`);
   return lines.join("\n");
 }
 
@@ -80,7 +83,9 @@ export function runPlan(main: () => Promise<void>): void {
   }
   main().catch((error: unknown) => {
     const expected = error instanceof StackFileError || pulumi.RunError.isInstance(error);
-    console.error(expected ? (error as Error).message : error instanceof Error ? (error.stack ?? error.message) : String(error));
+    console.error(
+      expected ? (error as Error).message : error instanceof Error ? (error.stack ?? error.message) : String(error),
+    );
     process.exitCode = 1;
   });
 }

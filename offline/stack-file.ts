@@ -83,8 +83,15 @@ export function readStackFile(dir: string, stackArg: string, schema: ConfigSchem
     throw new StackFileError(`${file} is not valid YAML: ${(error as Error).message}`);
   }
   const block = parsed === undefined || parsed === null ? {} : (parsed as { config?: unknown }).config;
-  if (typeof parsed !== "object" || block === null || (block !== undefined && (typeof block !== "object" || Array.isArray(block)))) {
-    throw new StackFileError(`${file} must be a map with a \`config:\` map of keys, e.g.\nconfig:\n  ${schema.project}:location: westeurope`);
+  if (
+    typeof parsed !== "object" ||
+    block === null ||
+    (block !== undefined && (typeof block !== "object" || Array.isArray(block)))
+  ) {
+    throw new StackFileError(
+      `${file} must be a map with a \`config:\` map of keys, ` +
+        `e.g.\nconfig:\n  ${schema.project}:location: westeurope`,
+    );
   }
   const config = Object.fromEntries(
     Object.entries(block ?? {}).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
@@ -106,11 +113,19 @@ export function unknownKey(key: string, schema: ConfigSchema): string | undefine
   const keys = known[namespace];
   if (keys === undefined) {
     const guess = closeMatch(namespace, Object.keys(known));
-    return `"${key}" is in the namespace "${namespace}", which this program does not read; it is ignored.` + (guess ? ` Did you mean "${guess}:${name}"?` : "");
+    return (
+      `"${key}" is in the namespace "${namespace}", which this ` +
+      `program does not read; it is ignored.` +
+      (guess ? ` Did you mean "${guess}:${name}"?` : "")
+    );
   }
   if (keys.includes(name)) return undefined;
   const guess = closeMatch(name, keys);
-  return `"${key}" is not a setting this program reads; it is ignored.` + (guess ? ` Did you mean "${namespace}:${guess}"?` : "");
+  return (
+    `"${key}" is not a setting this program ` +
+    `reads; it is ignored.` +
+    (guess ? ` Did you mean "${namespace}:${guess}"?` : "")
+  );
 }
 
 /** The candidate `word` is probably a misspelling of: same letters in another case, or a few edits away. */
@@ -119,7 +134,8 @@ function closeMatch(word: string, candidates: readonly string[]): string | undef
   let best: { candidate: string; score: number } | undefined;
   for (const candidate of candidates) {
     const score = distance(lower, candidate.toLowerCase());
-    if (score <= Math.max(2, Math.floor(candidate.length / 3)) && (best === undefined || score < best.score)) best = { candidate, score };
+    if (score <= Math.max(2, Math.floor(candidate.length / 3)) && (best === undefined || score < best.score))
+      best = { candidate, score };
   }
   return best?.candidate;
 }

@@ -7,7 +7,9 @@ import { PolicyPack } from "@pulumi/policy";
 import { PACK_NAME, makePolicies } from "./pack";
 
 new PolicyPack(PACK_NAME, {
-  description: "Keeps every stack secretless and hardened: no app secrets, exact federated credentials, hardened App Service and storage, narrow role assignments.",
+  description:
+    "Keeps every stack secretless and hardened: no app secrets, exact federated credentials, " +
+    "hardened App Service and storage, narrow role assignments.",
   enforcementLevel: "mandatory",
   policies: makePolicies(),
 });

@@ -23,7 +23,15 @@ export const PACK_VERSION: string = JSON.parse(readFileSync(join(__dirname, "pac
 /** Runs every guardrail over recorded resources: resource rules over the inputs, stack rules over the state. */
 export function evaluateRecorded(resources: readonly RecordedResource[], context: RuleContext = {}): Violation[] {
   return evaluate(
-    resources.map((r): PlannedResource => ({ type: r.type, name: r.name, props: r.state, inputs: r.inputs, ...(r.id ? { id: r.id } : {}) })),
+    resources.map(
+      (r): PlannedResource => ({
+        type: r.type,
+        name: r.name,
+        props: r.state,
+        inputs: r.inputs,
+        ...(r.id ? { id: r.id } : {}),
+      }),
+    ),
     context,
   );
 }
@@ -59,10 +67,14 @@ export function checkPlannedResources(
   context: RuleContext = {},
   project?: string,
 ): boolean {
-  const name = project ?? /^name:\s*(\S+)/m.exec(readFileSync(join(__dirname, "..", "Pulumi.yaml"), "utf8"))?.[1] ?? "project";
+  const name =
+    project ?? /^name:\s*(\S+)/m.exec(readFileSync(join(__dirname, "..", "Pulumi.yaml"), "utf8"))?.[1] ?? "project";
   const violations = evaluateRecorded(resources, context);
   print(`\n${formatPolicies(violations, `${name}-${stack}`)}`);
-  if (violations.length) print(`\nerror: ${violations.length} mandatory policy ` +
-    `violation${violations.length === 1 ? "" : "s"}; fix them before \`pulumi up\`.`);
+  if (violations.length)
+    print(
+      `\nerror: ${violations.length} mandatory policy ` +
+        `violation${violations.length === 1 ? "" : "s"}; fix them before \`pulumi up\`.`,
+    );
   return violations.length === 0;
 }

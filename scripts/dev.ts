@@ -62,11 +62,12 @@ async function main(): Promise<void> {
   const { certificate } = kept;
   // The demo directory: the sign-in page lets you pick a user with another role (emulator/directory-users.ts).
   const registration = demoDirectory();
-  const stack = await startLocalStack(launch, { certificate, registration, port: kept.port ?? 0 }).catch((error: unknown) =>
-    // Last run's port is taken now: any free port (the browser then asks once more, for the new port).
-    (error as NodeJS.ErrnoException).code === "EADDRINUSE"
-      ? startLocalStack(launch, { certificate, registration })
-      : Promise.reject(error),
+  const stack = await startLocalStack(launch, { certificate, registration, port: kept.port ?? 0 }).catch(
+    (error: unknown) =>
+      // Last run's port is taken now: any free port (the browser then asks once more, for the new port).
+      (error as NodeJS.ErrnoException).code === "EADDRINUSE"
+        ? startLocalStack(launch, { certificate, registration })
+        : Promise.reject(error),
   );
   const { emu, app } = stack;
   const emulatorPort = Number(new URL(emu.instance).port);
@@ -87,7 +88,11 @@ async function main(): Promise<void> {
   console.log(`Entra emulator   ${emu.instance} (tenant ${emu.tenantId}, app ${emu.registration.clientId})`);
   console.log(`MI endpoint      ${emu.identityEndpoint} (identity ${emu.registration.uami.clientId})`);
   console.log(`Test user        ${emu.registration.user.name} <${emu.registration.user.preferredUsername}>`);
-  if (redis) console.log(`Redis            rediss://${redis.redis.host}:${redis.redis.port} (user ${redis.redis.username}, password: its managed-identity token)`);
+  if (redis)
+    console.log(
+      `Redis            rediss://${redis.redis.host}:${redis.redis.port} (user ` +
+        `${redis.redis.username}, password: its managed-identity token)`,
+    );
   console.log(`App              ${built ? "dist/app/server.js" : "app/server.ts"}\n`);
   if (kept.newCertificate || emulatorPort !== kept.port) {
     console.log(
@@ -97,7 +102,10 @@ async function main(): Promise<void> {
     );
   }
   // startLocalStack returns once the emulator listens and the app answers its health check: both are ready now.
-  if (proxy) console.log(`Easy Auth        ${proxy.url} (local stand-in for App Service authentication) -> app ${app.url}\n`);
+  if (proxy)
+    console.log(
+      `Easy Auth        ${proxy.url} (local stand-in for App ` + `Service authentication) -> app ${app.url}\n`,
+    );
   console.log(`Open ${proxy?.url ?? app.url}/ and sign in. Ctrl+C stops the app and the emulator.\n`);
 
   let stopping = false;
@@ -122,7 +130,10 @@ async function ensurePortFree(port: number): Promise<void> {
     probe.once("error", (error: NodeJS.ErrnoException) =>
       reject(
         error.code === "EADDRINUSE"
-          ? new Error(`Port ${port} is already in use (another program, or an earlier npm run dev). Pick another: PORT=${port + 1} npm run dev`)
+          ? new Error(
+              `Port ${port} is already in use (another program, or an earlier npm run ` +
+                `dev). Pick another: PORT=${port + 1} npm run dev`,
+            )
           : error,
       ),
     );

@@ -4,9 +4,10 @@
  * for the engine and the providers, and prints what it would create: the identities and the GitHub subjects they
  * trust, every grant with its scope, the hardened state store, and the repository variables it outputs.
  *
- * OFFLINE: nothing here calls Azure, Microsoft Graph, GitHub or the Pulumi service. IDs and the tenant are placeholders.
+ * OFFLINE: nothing here calls Azure, Microsoft Graph, GitHub or the Pulumi service. IDs and the tenant are
+ * placeholders.
  */
-import { type RegisteredResource } from "../offline/azure-mocks";
+import type { RegisteredResource } from "../offline/azure-mocks";
 import { BuiltInRole } from "../bootstrap/roles";
 import { B, BOOTSTRAP_PROJECT, GRAPH_APP_ROLE_IDS, bootstrapProject } from "../offline/bootstrap-mocks";
 import { checkPlannedResources } from "../policy/offline";
@@ -24,24 +25,36 @@ function describe(r: RegisteredResource, principals: Map<string, string>): strin
     case B.uami:
       return [`clientId     ${r.state.clientId}`, `principalId  ${r.state.principalId}`];
     case B.fic:
-      return [`issuer       ${i.issuer}`, `subject      ${i.subject}`, `audiences    ${(i.audiences as string[]).join(", ")}`];
+      return [
+        `issuer       ${i.issuer}`,
+        `subject      ${i.subject}`,
+        `audiences    ${(i.audiences as string[]).join(", ")}`,
+      ];
     case B.role:
       return [
-        `${principals.get(i.principalId) ?? i.principalId} (${i.principalType}) gets ${roleNames.get(String(i.roleDefinitionId).split("/").pop()!) ?? i.roleDefinitionId}`,
+        `${principals.get(i.principalId) ?? i.principalId} (${i.principalType}) gets ` +
+          `${roleNames.get(String(i.roleDefinitionId).split("/").pop()!) ?? i.roleDefinitionId}`,
         `scope        ${i.scope}`,
       ];
     case B.appRole:
-      return [`${principals.get(i.principalObjectId) ?? i.principalObjectId} gets Microsoft Graph ${graphRoleNames.get(i.appRoleId) ?? i.appRoleId}`];
+      return [
+        `${principals.get(i.principalObjectId) ?? i.principalObjectId} gets Microsoft ` +
+          `Graph ${graphRoleNames.get(i.appRoleId) ?? i.appRoleId}`,
+      ];
     case B.owner:
       return [`${principals.get(i.ownerObjectId) ?? i.ownerObjectId} owns ${i.applicationId}`];
     case B.account:
       return [
-        `allowSharedKeyAccess=${i.allowSharedKeyAccess}, allowBlobPublicAccess=${i.allowBlobPublicAccess}, minimumTlsVersion=${i.minimumTlsVersion}, httpsOnly=${i.enableHttpsTrafficOnly}`,
+        `allowSharedKeyAccess=${i.allowSharedKeyAccess}, allowBlobPublicAccess=${i.allowBlobPublicAccess}, ` +
+          `minimumTlsVersion=${i.minimumTlsVersion}, httpsOnly=${i.enableHttpsTrafficOnly}`,
       ];
     case B.container:
       return [`publicAccess=${i.publicAccess}`];
     case B.vault:
-      return [`rbac=${i.properties.enableRbacAuthorization}, purgeProtection=${i.properties.enablePurgeProtection}, softDeleteDays=${i.properties.softDeleteRetentionInDays}`];
+      return [
+        `rbac=${i.properties.enableRbacAuthorization}, purgeProtection=${i.properties.enablePurgeProtection}, ` +
+          `softDeleteDays=${i.properties.softDeleteRetentionInDays}`,
+      ];
     case B.key:
       return [`${i.properties.kty} ${i.properties.keySize}, ops ${(i.properties.keyOps as string[]).join(", ")}`];
     default:
@@ -59,7 +72,9 @@ async function main(): Promise<void> {
     return;
   }
   const principals = new Map(
-    run.mocks.ofType(B.uami).map((r) => [r.state.principalId as string, r.name.replace(/^ci-/, "").replace(/-uami$/, " identity")]),
+    run.mocks
+      .ofType(B.uami)
+      .map((r) => [r.state.principalId as string, r.name.replace(/^ci-/, "").replace(/-uami$/, " identity")]),
   );
   const text = planText(run, {
     header: [
@@ -69,13 +84,18 @@ async function main(): Promise<void> {
     ],
     describe: (r) => describe(r, principals),
     first: [B.rg],
-    outputsTitle: "Outputs (the repository variables; set them with: pulumi -C bootstrap stack output --shell | gh variable set -f -):",
+    outputsTitle:
+      "Outputs (the repository variables; set them with: pulumi -C " +
+      "bootstrap stack output --shell | gh variable set -f -):",
   });
   console.log(text);
   // The policy pack over the planned resources, told the repository the CI identities may trust (as
   // `pulumi preview --policy-pack policy --policy-pack-config` would be).
   const repository = config[`${BOOTSTRAP_PROJECT}:repository`];
-  if (!checkPlannedResources(run.mocks.resources, stack, undefined, repository ? { repository } : {}, BOOTSTRAP_PROJECT)) process.exitCode = 1;
+  if (
+    !checkPlannedResources(run.mocks.resources, stack, undefined, repository ? { repository } : {}, BOOTSTRAP_PROJECT)
+  )
+    process.exitCode = 1;
 }
 
 runPlan(main);

@@ -51,19 +51,36 @@ function describe(r: RegisteredResource): string[] {
     case "azure-native:managedidentity:UserAssignedIdentity":
       return [`clientId     ${r.state.clientId}`, `principalId  ${r.state.principalId}`];
     case "azuread:index/applicationRegistration:ApplicationRegistration":
-      return [`displayName  ${i.displayName}`, `audience     ${i.signInAudience}`, `clientId     ${r.state.clientId}`, "credentials  none (no password, no certificate)"];
+      return [
+        `displayName  ${i.displayName}`,
+        `audience     ${i.signInAudience}`,
+        `clientId     ${r.state.clientId}`,
+        "credentials  none (no " + "password, no certificate)",
+      ];
     case "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential":
-      return [`issuer       ${i.issuer}`, `subject      ${i.subject}  (managed identity principalId)`, `audiences    ${(i.audiences as string[]).join(", ")}`];
+      return [
+        `issuer       ${i.issuer}`,
+        `subject      ${i.subject}  (managed ` + `identity principalId)`,
+        `audiences    ${(i.audiences as string[]).join(", ")}`,
+      ];
     case "azuread:index/applicationApiAccess:ApplicationApiAccess":
       return [
         `api          ${i.apiClientId === GRAPH_APP_ID ? "Microsoft Graph " : ""}${i.apiClientId} (looked up)`,
         ...(i.scopeIds as string[]).map((id) => `delegated    ${scopeName(id)} ${id} (looked up)`),
-        ...(mocksSeen?.ofType("azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant").length
+        ...(mocksSeen?.ofType(
+          "azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant",
+        ).length
           ? []
-          : ["admin consent not granted here (grantAdminConsent=false): users consent at sign-in, or an admin uses the consent link"]),
+          : [
+              "admin consent not granted here (grantAdminConsent=false): users " +
+                "consent at sign-in, or an admin uses the consent link",
+            ]),
       ];
     case "azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant":
-      return [`grants       ${(i.claimValues as string[]).join(" ")} for all users (tenant-wide admin consent) on resource ${i.resourceServicePrincipalObjectId}`];
+      return [
+        `grants       ${(i.claimValues as string[]).join(" ")} for all users (tenant-wide admin ` +
+          `consent) on resource ${i.resourceServicePrincipalObjectId}`,
+      ];
     case "azuread:index/applicationRedirectUris:ApplicationRedirectUris":
       return (i.redirectUris as string[]).map((u) => `${i.type} redirect  ${u}`);
     case "azure-native:web:AppServicePlan":
@@ -71,13 +88,18 @@ function describe(r: RegisteredResource): string[] {
     case "azure-native:web:WebApp":
       return [
         `host         ${r.state.defaultHostName}`,
-        `runtime      ${i.siteConfig.linuxFxVersion}, httpsOnly=${i.httpsOnly}, minTls=${i.siteConfig.minTlsVersion}, scmMinTls=${i.siteConfig.scmMinTlsVersion}, ftps=${i.siteConfig.ftpsState}`,
+        `runtime      ${i.siteConfig.linuxFxVersion}, httpsOnly=${i.httpsOnly}, ` +
+          `minTls=${i.siteConfig.minTlsVersion}, scmMinTls=${i.siteConfig.scmMinTlsVersion}, ` +
+          `ftps=${i.siteConfig.ftpsState}`,
         `identity     ${i.identity.type} ${(i.identity.userAssignedIdentities as string[]).join(", ")}`,
-        ...(i.siteConfig.appSettings as { name: string; value: string }[]).map((s) => `setting      ${s.name}=${s.value}`),
+        ...(i.siteConfig.appSettings as { name: string; value: string }[]).map(
+          (s) => `setting      ${s.name}=${s.value}`,
+        ),
       ];
     case "azure-native:web:WebAppDiagnosticLogsConfiguration":
       return [
-        `http logs    ${i.httpLogs.fileSystem.enabled ? "on" : "off"}, kept ${i.httpLogs.fileSystem.retentionInDays} days, at most ${i.httpLogs.fileSystem.retentionInMb} MB`,
+        `http logs    ${i.httpLogs.fileSystem.enabled ? "on" : "off"}, kept ` +
+          `${i.httpLogs.fileSystem.retentionInDays} days, at most ${i.httpLogs.fileSystem.retentionInMb} MB`,
         `errors       detailed error pages ${i.detailedErrorMessages.enabled ? "on" : "off"}`,
       ];
     case "azure-native:web:WebAppScmAllowed":
@@ -86,10 +108,14 @@ function describe(r: RegisteredResource): string[] {
     case "azure-native:web:WebAppAuthSettingsV2WithoutSecrets": {
       const aad = i.identityProviders.azureActiveDirectory;
       return [
-        `Easy Auth    Microsoft provider, clientId ${aad.registration.clientId}, issuer ${aad.registration.openIdIssuer}`,
-        `credential   ${aad.registration.clientSecretSettingName} (the managed identity's token through the FIC; no secret)`,
-        `unauthed     ${i.globalValidation.unauthenticatedClientAction}, except ${(i.globalValidation.excludedPaths as string[]).join(", ")}`,
-        `login        ${(aad.login.loginParameters as string[]).join("; ")}; token store ${i.login.tokenStore.enabled ? "on" : "off"}`,
+        `Easy Auth    Microsoft provider, clientId ` +
+          `${aad.registration.clientId}, issuer ${aad.registration.openIdIssuer}`,
+        `credential   ${aad.registration.clientSecretSettingName} (the managed ` +
+          `identity's token through the FIC; no secret)`,
+        `unauthed     ${i.globalValidation.unauthenticatedClientAction}, except ` +
+          `${(i.globalValidation.excludedPaths as string[]).join(", ")}`,
+        `login        ${(aad.login.loginParameters as string[]).join("; ")}; token ` +
+          `store ${i.login.tokenStore.enabled ? "on" : "off"}`,
       ];
     }
     case "azure-native:web:WebAppSlotConfigurationNames":
@@ -121,7 +147,10 @@ function describeCommand(i: Record<string, any>): string[] {
     );
   }
   if (env.READY_HOST) {
-    lines.push(`waits        up to ${env.READY_TIMEOUT_MINUTES} min for https://${env.READY_HOST}${READINESS_PATH} to prove managed identity → FIC → Entra`);
+    lines.push(
+      `waits        up to ${env.READY_TIMEOUT_MINUTES} min for ` +
+        `https://${env.READY_HOST}${READINESS_PATH} to prove managed identity → FIC → Entra`,
+    );
   }
   lines.push(...Object.entries(env).map(([k, v]) => `env          ${k}=${v}`));
   lines.push(`triggers     ${(i.triggers ?? []).join(", ")}  (re-runs when one changes)`);
@@ -138,7 +167,13 @@ async function main(): Promise<void> {
     process.exitCode = 1; // the host has printed the error
     return;
   }
-  const regions = [...new Set(run.mocks.resources.flatMap((r) => (r.custom && typeof r.inputs.location === "string" ? [r.inputs.location] : [])))];
+  const regions = [
+    ...new Set(
+      run.mocks.resources.flatMap((r) =>
+        r.custom && typeof r.inputs.location === "string" ? [r.inputs.location] : [],
+      ),
+    ),
+  ];
   const text = planText(run, {
     header: [
       `OFFLINE PLAN of stack "${stack}" (${file}), evaluated by the Pulumi language host under mocks.`,

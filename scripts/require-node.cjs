@@ -23,15 +23,15 @@ var SUPPORTED = [
 ];
 
 /** SUPPORTED as an npm semver range: "^22.19.0 || ^24.5.0 || >=26.0.0". */
-var RANGE = SUPPORTED.map(function (s) {
-  return (s.later ? ">=" : "^") + s.major + "." + s.minor + "." + s.patch;
-}).join(" || ");
+var RANGE = SUPPORTED.map((s) => (s.later ? ">=" : "^") + s.major + "." + s.minor + "." + s.patch).join(" || ");
 
 /** Whether a version string such as "22.19.0" or "v20.19.2" is supported. */
 function isSupported(version) {
   var parts = String(version).replace(/^v/, "").split(".").map(Number);
-  var major = parts[0], minor = parts[1] || 0, patch = parts[2] || 0;
-  return SUPPORTED.some(function (s) {
+  var major = parts[0],
+    minor = parts[1] || 0,
+    patch = parts[2] || 0;
+  return SUPPORTED.some((s) => {
     if (s.later ? major < s.major : major !== s.major) return false;
     if (major > s.major) return true;
     return minor > s.minor || (minor === s.minor && patch >= s.patch);
@@ -54,16 +54,23 @@ function tooOldMessage(version) {
  * Without it, a script fails with "Cannot find module 'esbuild'" or "tsx: not found".
  */
 function missingDependencies(root) {
-  var fs = require("fs");
-  var path = require("path");
-  var needed = ["node_modules/esbuild/package.json", "node_modules/.bin/tsx", "node_modules/.bin/vitest", "node_modules/.bin/tsc"];
-  var missing = needed.filter(function (file) {
-    return !fs.existsSync(path.join(root, file));
-  });
+  var fs = require("node:fs");
+  var path = require("node:path");
+  var needed = [
+    "node_modules/esbuild/package.json",
+    "node_modules/.bin/tsx",
+    "node_modules/.bin/vitest",
+    "node_modules/.bin/tsc",
+  ];
+  var missing = needed.filter((file) => !fs.existsSync(path.join(root, file)));
   if (missing.length === 0) return undefined;
   return (
-    "The project's dependencies are not installed (missing " + missing.join(", ") + ").\n" +
-    "Run `npm ci` in " + root + " (it installs exactly what package-lock.json lists), then run the command again."
+    "The project's dependencies are not installed (missing " +
+    missing.join(", ") +
+    ").\n" +
+    "Run `npm ci` in " +
+    root +
+    " (it installs exactly what package-lock.json lists), then run the command again."
   );
 }
 
@@ -73,7 +80,10 @@ function portProblem(env) {
   var port = env.PORT;
   if (/^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65535) return undefined;
   return (
-    "PORT=" + JSON.stringify(String(port).slice(0, 40)) + " is not a TCP port: set PORT to a whole number from 1 to 65535 " +
+    "PORT=" +
+    JSON.stringify(String(port).slice(0, 40)) +
+    " is not a TCP port: set PORT to a " +
+    "whole number from 1 to 65535 " +
     "(e.g. PORT=3000 npm run dev), or unset it for the default."
   );
 }
@@ -94,7 +104,7 @@ if (require.main === module) {
   }
   // Run by an npm script (not by .ci/run before `npm ci`): the dependencies must be there.
   if (process.env.npm_lifecycle_event) {
-    var missing = missingDependencies(require("path").resolve(__dirname, ".."));
+    var missing = missingDependencies(require("node:path").resolve(__dirname, ".."));
     if (missing) {
       console.error(missing);
       process.exit(1);
@@ -111,7 +121,7 @@ if (require.main === module) {
   var built = process.argv.indexOf("--built");
   if (built !== -1) {
     var file = process.argv[built + 1];
-    if (!require("fs").existsSync(require("path").resolve(__dirname, "..", file))) {
+    if (!require("node:fs").existsSync(require("node:path").resolve(__dirname, "..", file))) {
       console.error(file + " does not exist yet: run `npm run app:build` first (it bundles the app into dist/app/).");
       process.exit(1);
     }

@@ -51,7 +51,10 @@ export class AuthorityError extends Error {
  * The authority's metadata, fetched once (a failure is retried on the next call), and jose's key set for its
  * jwks_uri, created once the metadata is known.
  */
-export function authorityKeys(config: AppConfig, jwksCooldownMs: number): { metadata(): Promise<AuthorityMetadata>; keys(): Promise<JWTVerifyGetKey> } {
+export function authorityKeys(
+  config: AppConfig,
+  jwksCooldownMs: number,
+): { metadata(): Promise<AuthorityMetadata>; keys(): Promise<JWTVerifyGetKey> } {
   let metadataPromise: Promise<AuthorityMetadata> | undefined;
   let jwks: JWTVerifyGetKey | undefined;
   const metadata = (): Promise<AuthorityMetadata> => {
@@ -86,11 +89,15 @@ async function fetchMetadata(config: AppConfig): Promise<AuthorityMetadata> {
   } catch (error) {
     if (error instanceof AuthorityError) throw error;
     const cause = (error as { cause?: { code?: string } }).cause?.code;
-    throw new AuthorityError(`GET ${url} failed${cause ? ` (${cause})` : ""}: check AzureAd__Instance and AzureAd__TenantId`);
+    throw new AuthorityError(
+      `GET ${url} failed${cause ? ` (${cause})` : ""}: check ` + `AzureAd__Instance and AzureAd__TenantId`,
+    );
   }
   const issuer = typeof body.issuer === "string" ? body.issuer : "";
   const jwksUri = typeof body.jwks_uri === "string" ? body.jwks_uri : "";
-  const match = issuer.startsWith(config.instance) ? /^([0-9a-fA-F-]{36})\/v2\.0$/.exec(issuer.slice(config.instance.length)) : null;
+  const match = issuer.startsWith(config.instance)
+    ? /^([0-9a-fA-F-]{36})\/v2\.0$/.exec(issuer.slice(config.instance.length))
+    : null;
   const tenantGuid = match?.[1] ?? "";
   if (!isGuid(tenantGuid)) {
     throw new AuthorityError(`the issuer "${issuer}" in ${url} is not ${config.instance}{tenant GUID}/v2.0`);
@@ -100,5 +107,11 @@ async function fetchMetadata(config: AppConfig): Promise<AuthorityMetadata> {
   }
   if (!jwksUri.startsWith("https://")) throw new AuthorityError(`${url} has no https jwks_uri`);
   const endSession = typeof body.end_session_endpoint === "string" ? body.end_session_endpoint : undefined;
-  return { issuer, tenantGuid, jwksUri, ...(endSession ? { endSessionEndpoint: endSession } : {}), document: JSON.stringify(body) };
+  return {
+    issuer,
+    tenantGuid,
+    jwksUri,
+    ...(endSession ? { endSessionEndpoint: endSession } : {}),
+    document: JSON.stringify(body),
+  };
 }

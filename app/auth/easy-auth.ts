@@ -42,7 +42,10 @@ export function readEasyAuthMode(env: Env, problems: string[]): EasyAuthMode | u
   const mode = envValue(env, AUTH_MODE_SETTING);
   if (mode === undefined || mode === "" || mode === "app") return undefined;
   if (mode !== "easyAuth") {
-    problems.push(`${AUTH_MODE_SETTING} is "${mode.slice(0, 40)}"; set it to app (the app signs users in) or easyAuth (App Service authentication does).`);
+    problems.push(
+      `${AUTH_MODE_SETTING} is "${mode.slice(0, 40)}"; set it to app (the app signs ` +
+        `users in) or easyAuth (App Service authentication does).`,
+    );
     return undefined;
   }
   const onAppService = !!envValue(env, "WEBSITE_HOSTNAME");
@@ -50,14 +53,17 @@ export function readEasyAuthMode(env: Env, problems: string[]): EasyAuthMode | u
   if (onAppService) {
     if (platformAuth?.toLowerCase() === "true") return { vouchedBy: "app-service" };
     problems.push(
-      `${AUTH_MODE_SETTING} is easyAuth, but App Service authentication is off (${PLATFORM_AUTH_ENABLED} is ${platformAuth === undefined ? "unset" : `"${platformAuth.slice(0, 20)}"`}), ` +
-        "so the X-MS-CLIENT-PRINCIPAL headers would be whatever a client sends. Turn authentication on (the stack's authMode easyAuth does) or set it to app.",
+      `${AUTH_MODE_SETTING} is easyAuth, but App Service authentication is off (${PLATFORM_AUTH_ENABLED} is ` +
+        `${platformAuth === undefined ? "unset" : `"${platformAuth.slice(0, 20)}"`}), ` +
+        "so the X-MS-CLIENT-PRINCIPAL headers would be whatever a client sends. Turn " +
+        "authentication on (the stack's authMode easyAuth does) or set it to app.",
     );
     return undefined;
   }
   if (envValue(env, LOCAL_STAND_IN_SETTING) === "true") return { vouchedBy: "local-stand-in" };
   problems.push(
-    `${AUTH_MODE_SETTING} is easyAuth, but this is not App Service and no Easy Auth stand-in fronts the app, so the X-MS-CLIENT-PRINCIPAL headers would be whatever a client sends. ` +
+    `${AUTH_MODE_SETTING} is easyAuth, but this is not App Service and no Easy Auth stand-in fronts the app, so ` +
+      `the X-MS-CLIENT-PRINCIPAL headers would be whatever a client sends. ` +
       "Run it locally with npm run dev -- --easy-auth, or set it to app.",
   );
   return undefined;

@@ -40,7 +40,9 @@ export interface GraphProblem {
   readonly endSession?: boolean;
 }
 
-export type GraphOutcome = { readonly ok: true; readonly profile: GraphProfile } | { readonly ok: false; readonly problem: GraphProblem };
+export type GraphOutcome =
+  | { readonly ok: true; readonly profile: GraphProfile }
+  | { readonly ok: false; readonly problem: GraphProblem };
 
 /** What reading the profile needs from the request: the session's tokens, and a log for what the page leaves out. */
 export interface GraphRequest {
@@ -51,7 +53,9 @@ export interface GraphRequest {
 }
 
 export interface GraphClient {
-  /** The signed-in user's profile, or why not. Concurrent calls for one session share one token request and Graph call. */
+  /**
+   * The signed-in user's profile, or why not. Concurrent calls for one session share one token request and Graph call.
+   */
   profile(request: GraphRequest): Promise<GraphOutcome>;
 }
 
@@ -93,7 +97,10 @@ export function createGraphClient(options: {
       token = await client.graphAccessToken(request.tokenCache, request.homeAccountId);
     } catch (error) {
       const explained = explainTokenFailure(error, config);
-      request.log.warn({ err: safeError(error), problem: explained.kind, code: explained.code }, "no Microsoft Graph token");
+      request.log.warn(
+        { err: safeError(error), problem: explained.kind, code: explained.code },
+        "no Microsoft Graph token",
+      );
       return problem(explained);
     }
     return callGraph(config, token, timeoutMs, request.log);
@@ -116,28 +123,45 @@ const problem = (p: GraphProblem): GraphOutcome => ({ ok: false, problem: p });
 export function explainTokenFailure(error: unknown, config: AppConfig): GraphProblem {
   const aadsts = aadstsOf(error);
   const subError = error instanceof AuthError ? error.subError : "";
-  if (aadsts === 65001 || subError === "consent_required" || (error instanceof AuthError && error.errorCode === "consent_required")) {
+  if (
+    aadsts === 65001 ||
+    subError === "consent_required" ||
+    (error instanceof AuthError && error.errorCode === "consent_required")
+  ) {
     return {
       kind: "consent",
       status: 403,
       code: "AADSTS65001",
       title: "Nobody has consented to this app reading your profile from Microsoft Graph.",
-      fix: `The app needs the delegated Microsoft Graph permission ${config.graph.scopes.join(", ")}. An administrator grants it for everyone with the link below; if your tenant lets users consent, signing in again shows you the consent prompt.`,
+      fix:
+        `The app needs the delegated Microsoft Graph permission ${config.graph.scopes.join(", ")}. An administrator ` +
+        `grants it for everyone with the link below; if your tenant lets users consent, signing in again shows you ` +
+        `the consent prompt.`,
       adminConsentUrl: adminConsentUrl(config),
     };
   }
-  if (error instanceof InteractionRequiredAuthError || (error instanceof ServerError && error.errorCode === "invalid_grant")) {
+  if (
+    error instanceof InteractionRequiredAuthError ||
+    (error instanceof ServerError && error.errorCode === "invalid_grant")
+  ) {
     return {
       kind: "sign-in",
       status: 401,
       ...(aadsts ? { code: `AADSTS${aadsts}` } : {}),
       endSession: true,
       title: "Your sign-in has expired or was revoked.",
-      fix: "Sign in again. Entra no longer accepts this sign-in's refresh token (it was revoked, expired, or Entra needs you to interact).",
+      fix:
+        "Sign in again. Entra no longer accepts this sign-in's refresh token (it was " +
+        "revoked, expired, or Entra needs you to interact).",
     };
   }
   if (error instanceof ManagedIdentityError) {
-    return { kind: "unavailable", status: 503, title: "The app could not get a token from its managed identity.", fix: READINESS_ADVICE[error.code].fix };
+    return {
+      kind: "unavailable",
+      status: 503,
+      title: "The app could not get a token " + "from its managed identity.",
+      fix: READINESS_ADVICE[error.code].fix,
+    };
   }
   if (error instanceof ServerError) {
     const explained = explainAadsts({ error: error.errorCode, ...(aadsts ? { errorCodes: [aadsts] } : {}) });
@@ -164,8 +188,15 @@ function aadstsOf(error: unknown): number | undefined {
   return Number.isInteger(errorNo) && errorNo > 0 ? errorNo : extractAadstsCode(error.errorMessage);
 }
 
-/** `GET {baseUrl}/me?$select=displayName,mail,jobTitle` with the user's token; Graph's answer explained when not 200. */
-export async function callGraph(config: AppConfig, token: string, timeoutMs: number, log: GraphRequest["log"]): Promise<GraphOutcome> {
+/**
+ * `GET {baseUrl}/me?$select=displayName,mail,jobTitle` with the user's token; Graph's answer explained when not 200.
+ */
+export async function callGraph(
+  config: AppConfig,
+  token: string,
+  timeoutMs: number,
+  log: GraphRequest["log"],
+): Promise<GraphOutcome> {
   const url = `${config.graph.baseUrl}/me?$select=${PROFILE_FIELDS}`;
   let response: Response;
   try {
@@ -181,7 +212,9 @@ export async function callGraph(config: AppConfig, token: string, timeoutMs: num
       kind: "unavailable",
       status: 503,
       title: "Microsoft Graph could not be reached.",
-      fix: `Wait a moment and reload the page. If it persists, check ${DownstreamApiSetting.GraphBaseUrl} and the app's outbound network access.`,
+      fix:
+        `Wait a moment and reload the page. If it persists, check ` +
+        `${DownstreamApiSetting.GraphBaseUrl} and the app's outbound network access.`,
     });
   }
   const body = (await response.json().catch(() => undefined)) as Record<string, unknown> | undefined;
@@ -190,7 +223,10 @@ export async function callGraph(config: AppConfig, token: string, timeoutMs: num
     const text = (name: string): string | null => (typeof body[name] === "string" ? (body[name] as string) : null);
     return { ok: true, profile: { displayName: text("displayName"), mail: text("mail"), jobTitle: text("jobTitle") } };
   }
-  log.warn({ status: response.status, graphCode, requestId: response.headers.get("request-id") }, "Microsoft Graph refused the profile request");
+  log.warn(
+    { status: response.status, graphCode, requestId: response.headers.get("request-id") },
+    "Microsoft Graph refused the " + "profile request",
+  );
   const code = graphCode ? { code: graphCode } : {};
   if (response.status === 401) {
     return problem({
@@ -198,7 +234,9 @@ export async function callGraph(config: AppConfig, token: string, timeoutMs: num
       status: 502,
       ...code,
       title: "Microsoft Graph rejected the app's access token (HTTP 401).",
-      fix: `Sign in again. If it persists, check ${DownstreamApiSetting.GraphBaseUrl} is the Microsoft Graph of the cloud you sign in to.`,
+      fix:
+        `Sign in again. If it persists, check ${DownstreamApiSetting.GraphBaseUrl} is ` +
+        `the Microsoft Graph of the cloud you sign in to.`,
     });
   }
   if (response.status === 403) {
@@ -207,7 +245,9 @@ export async function callGraph(config: AppConfig, token: string, timeoutMs: num
       status: 502,
       ...code,
       title: "Microsoft Graph refused to read your profile (HTTP 403).",
-      fix: `The access token lacks a permission that reads the user: grant the app ${config.graph.scopes.join(", ")} (an administrator can use the admin-consent link) and sign in again.`,
+      fix:
+        `The access token lacks a permission that reads the user: grant the app ${config.graph.scopes.join(", ")} ` +
+        `(an administrator can use the admin-consent link) and sign in again.`,
       adminConsentUrl: adminConsentUrl(config),
     });
   }
@@ -217,7 +257,9 @@ export async function callGraph(config: AppConfig, token: string, timeoutMs: num
     status: 503,
     ...code,
     title: `Microsoft Graph is unavailable (HTTP ${response.status}).`,
-    fix: `Wait${retryAfter && /^\d{1,4}$/.test(retryAfter) ? ` ${retryAfter} seconds` : " a moment"} and reload the page.`,
+    fix:
+      `Wait${retryAfter && /^\d{1,4}$/.test(retryAfter) ? ` ${retryAfter} seconds` : " a moment"} ` +
+      `and reload the page.`,
   });
 }
 

@@ -16,7 +16,10 @@ export interface IdTokenExpectations {
   readonly currentDate?: Date;
 }
 
-/** The ID token was rejected; `reason` says which check failed and is safe to show (no token content beyond claim names). */
+/**
+ * The ID token was rejected; `reason` says which check failed and is safe to show (no token content beyond claim
+ * names).
+ */
 export class IdTokenError extends Error {
   constructor(readonly reason: string) {
     super(`ID token rejected: ${reason}`);
@@ -69,7 +72,8 @@ export async function validateIdToken(
         : `its authorized party (azp "${String(payload.azp)}") is not this app's client ID "${expected.audience}"`,
     );
   }
-  // jose checks `iat` is a number, not that it is in the past (only with maxTokenAge): a token from the future is forged
+  // jose checks `iat` is a number, not that it is in the past (only with maxTokenAge): a token from the future is
+  // forged
   // or comes from a clock that cannot be trusted.
   const now = Math.floor((expected.currentDate ?? new Date()).getTime() / 1000);
   if (typeof payload.iat === "number" && payload.iat > now + toleranceSeconds) {
@@ -103,7 +107,8 @@ function explain(error: unknown, expected: IdTokenExpectations): string {
         return `claim "${error.claim}" is invalid (${error.reason})`;
     }
   }
-  if (error instanceof errors.JWSSignatureVerificationFailed) return "its signature does not verify with the authority's keys";
+  if (error instanceof errors.JWSSignatureVerificationFailed)
+    return "its signature does not verify " + "with the authority's keys";
   if (error instanceof errors.JWKSNoMatchingKey) return "it is signed with a key (kid) the authority does not publish";
   if (error instanceof errors.JOSEAlgNotAllowed) return "it is signed with an algorithm other than RS256";
   if (error instanceof errors.JWKSTimeout || error instanceof errors.JOSEError) {

@@ -76,7 +76,9 @@ interface ManagedIdentityOptions {
 interface ManagedIdentityAssertionOptions extends ManagedIdentityOptions {
   /** Resource (FIC audience) to request the token for, e.g. "api://AzureADTokenExchange". */
   readonly tokenExchangeUrl: string;
-  /** The token source to use; defaults to a new one for these options. Share one so every token comes from one cache. */
+  /**
+   * The token source to use; defaults to a new one for these options. Share one so every token comes from one cache.
+   */
   readonly source?: ManagedIdentityTokenSource;
 }
 
@@ -100,7 +102,8 @@ export interface ManagedIdentityTokenSource {
 }
 
 /**
- * The TypeScript counterpart of the managed-identity half of Microsoft.Identity.Web's `SignedAssertionFromManagedIdentity`.
+ * The TypeScript counterpart of the managed-identity half of Microsoft.Identity.Web's
+ * `SignedAssertionFromManagedIdentity`.
  *
  * msal-node's `ManagedIdentityApplication` finds the App Service endpoint from IDENTITY_ENDPOINT and
  * IDENTITY_HEADER, retries 404/408/429/500/503/504, and caches each resource's token until it is due for refresh. Its
@@ -186,7 +189,12 @@ export function managedIdentityNetworkClient(identityEndpoint: string, timeoutMs
   const send = async <T>(url: string, options: NetworkRequestOptions | undefined): Promise<NetworkResponse<T>> => {
     const target = new URL(url);
     if (target.origin !== endpoint.origin || target.pathname !== endpoint.pathname) {
-      throw new AuthError(ENDPOINT_REFUSED, "", `refused a request to ${target.origin}${target.pathname}: only ${endpoint.origin}${endpoint.pathname} is the managed identity endpoint`);
+      throw new AuthError(
+        ENDPOINT_REFUSED,
+        "",
+        `refused a request to ${target.origin}${target.pathname}: only ` +
+          `${endpoint.origin}${endpoint.pathname} is the managed identity endpoint`,
+      );
     }
     let response: Response;
     try {
@@ -197,27 +205,46 @@ export function managedIdentityNetworkClient(identityEndpoint: string, timeoutMs
       });
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
-      throw new AuthError("network_error", "", `${endpoint.origin}${endpoint.pathname} could not be reached (${cause})`);
+      throw new AuthError(
+        "network_error",
+        "",
+        `${endpoint.origin}${endpoint.pathname} could ` + `not be reached (${cause})`,
+      );
     }
     if (response.status >= 300 && response.status < 400) {
       await response.body?.cancel();
-      throw new AuthError(ENDPOINT_REFUSED, "", `${endpoint.origin}${endpoint.pathname} answered a redirect (HTTP ${response.status}), which is not followed`);
+      throw new AuthError(
+        ENDPOINT_REFUSED,
+        "",
+        `${endpoint.origin}${endpoint.pathname} answered a redirect (HTTP ` +
+          `${response.status}), which is not followed`,
+      );
     }
     let body: T;
     try {
       body = (await response.json()) as T;
     } catch {
-      throw new AuthError("token_parsing_error", "", `${endpoint.origin}${endpoint.pathname} answered HTTP ${response.status} without JSON`);
+      throw new AuthError(
+        "token_parsing_error",
+        "",
+        `${endpoint.origin}${endpoint.pathname} answered HTTP ` + `${response.status} without JSON`,
+      );
     }
     const headers: Record<string, string> = {};
-    response.headers.forEach((value, name) => (headers[name] = value));
+    response.headers.forEach((value, name) => {
+      headers[name] = value;
+    });
     return { headers, body, status: response.status };
   };
   return {
     sendGetRequestAsync: (url, options) => send(url, options),
     // App Service's source only sends GETs (Cloud Shell's POSTs are not a source this app runs on).
     sendPostRequestAsync: async (url) => {
-      throw new AuthError(ENDPOINT_REFUSED, "", `refused a POST to ${new URL(url).origin}: the App Service endpoint takes GETs only`);
+      throw new AuthError(
+        ENDPOINT_REFUSED,
+        "",
+        `refused a POST to ${new URL(url).origin}: the App ` + `Service endpoint takes GETs only`,
+      );
     },
   };
 }
@@ -248,7 +275,9 @@ function classifyFailure(error: unknown, endpoint: string): ManagedIdentityError
     const status = error instanceof ServerError ? error.status : undefined;
     const said = (error.errorMessage || error.errorCode).slice(0, 500);
     const detail = `${status ? `HTTP ${status} from ${endpoint}: ` : `${endpoint}: `}${said}`;
-    const code = IDENTITY_NOT_FOUND.test(said) ? AppReadinessReason.MiIdentityNotFound : AppReadinessReason.MiUnavailable;
+    const code = IDENTITY_NOT_FOUND.test(said)
+      ? AppReadinessReason.MiIdentityNotFound
+      : AppReadinessReason.MiUnavailable;
     return new ManagedIdentityError(code, detail);
   }
   const said = error instanceof Error ? error.message : String(error);

@@ -65,7 +65,9 @@ export interface RedeemedSignIn {
   readonly tokenCache: string;
 }
 
-/** Talks to Entra: builds authorization URLs, redeems codes with the managed-identity assertion, validates ID tokens. */
+/**
+ * Talks to Entra: builds authorization URLs, redeems codes with the managed-identity assertion, validates ID tokens.
+ */
 export interface SignInClient {
   /** The authorization URL for an attempt (auth code + PKCE S256, response_mode=form_post). */
   authorizationUrl(attempt: SignInAttempt): Promise<string>;
@@ -102,7 +104,10 @@ export async function newSignInAttempt(redirectUri: string): Promise<SignInAttem
  * msal-node's configuration: the managed identity's token as the client assertion, and, for one user's request, that
  * user's cache partition and the authority's metadata (so creating the application costs no request).
  */
-function msalConfiguration(options: SignInClientOptions, extra: { document?: string; partition?: TokenCachePartition } = {}): Configuration {
+function msalConfiguration(
+  options: SignInClientOptions,
+  extra: { document?: string; partition?: TokenCachePartition } = {},
+): Configuration {
   const { config, assertion } = options;
   const host = new URL(config.instance).host;
   return {
@@ -123,7 +128,11 @@ function msalConfiguration(options: SignInClientOptions, extra: { document?: str
  * The trust-chain proof: a client-credentials request for the cloud's Graph `.default` scope, straight to Entra and
  * with a managed-identity token fresh from the endpoint.
  */
-async function proveTrustChain(cca: ConfidentialClientApplication, graphScope: string, assertion: AssertionProvider): Promise<void> {
+async function proveTrustChain(
+  cca: ConfidentialClientApplication,
+  graphScope: string,
+  assertion: AssertionProvider,
+): Promise<void> {
   const result = await cca.acquireTokenByClientCredential({
     scopes: [graphScope],
     // Always ask Entra: msal-node's cached app token would keep saying "ready" after the FIC broke.
@@ -131,11 +140,21 @@ async function proveTrustChain(cca: ConfidentialClientApplication, graphScope: s
     // And with a token fresh from the endpoint: a cached one would hide an endpoint or identity that went away.
     clientAssertion: () => assertion.getAssertion({ fresh: true }),
   });
-  if (!result?.accessToken) throw new AuthError("empty_response", "", "Entra answered the client-credentials request without a token");
+  if (!result?.accessToken)
+    throw new AuthError(
+      "empty_response",
+      "",
+      "Entra answered the " + "client-credentials request without a " + "token",
+    );
 }
 
 /** The authority's end-session URL returning to `postLogoutRedirectUri`, or undefined when it has none. */
-function endSessionUrlOf(meta: AuthorityMetadata, clientId: string, postLogoutRedirectUri: string, loginHint?: string): string | undefined {
+function endSessionUrlOf(
+  meta: AuthorityMetadata,
+  clientId: string,
+  postLogoutRedirectUri: string,
+  loginHint?: string,
+): string | undefined {
   if (!meta.endSessionEndpoint) return undefined;
   const url = new URL(meta.endSessionEndpoint);
   url.searchParams.set("post_logout_redirect_uri", postLogoutRedirectUri);
@@ -203,9 +222,15 @@ export function createSignInClient(options: SignInClientOptions): SignInClient {
     async graphAccessToken(partition, homeAccountId) {
       const app = await forPartition(partition);
       const account = await app.getTokenCache().getAccountByHomeId(homeAccountId);
-      if (!account) throw new InteractionRequiredAuthError("no_account_in_silent_request", "", "No tokens are kept for this session.");
+      if (!account)
+        throw new InteractionRequiredAuthError(
+          "no_account_in_silent_request",
+          "",
+          "No tokens are kept for this session.",
+        );
       const result = await app.acquireTokenSilent({ account, scopes: [...config.graph.scopes] });
-      if (!result.accessToken) throw new InteractionRequiredAuthError("no_tokens_found", "", "Entra answered without an access token.");
+      if (!result.accessToken)
+        throw new InteractionRequiredAuthError("no_tokens_found", "", "Entra answered without an " + "access token.");
       return result.accessToken;
     },
 

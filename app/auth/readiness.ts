@@ -80,8 +80,15 @@ export function createReadinessCheck(prove: () => Promise<void>, options: Readin
 }
 
 /** msal-node's codes for a request that never got an answer from Entra. */
-const UNREACHABLE = new Set(["network_error", "no_network_connectivity", "endpoints_resolution_error", "openid_config_error"]);
-/** OAuth errors that say Entra itself is in trouble, not the request (e.g. 503 temporarily_unavailable, AADSTS90033). */
+const UNREACHABLE = new Set([
+  "network_error",
+  "no_network_connectivity",
+  "endpoints_resolution_error",
+  "openid_config_error",
+]);
+/**
+ * OAuth errors that say Entra itself is in trouble, not the request (e.g. 503 temporarily_unavailable, AADSTS90033).
+ */
 const ENTRA_TROUBLE = new Set(["temporarily_unavailable", "server_error"]);
 
 /** The contract's reason for a failed check, with the detail for the log. */
@@ -89,13 +96,19 @@ export function classifyChainFailure(error: unknown): ReadinessResult {
   if (error instanceof ManagedIdentityError) return { reason: error.code, detail: error.detail };
   if (error instanceof ServerError && /^\d+( \d+)*$/.test(error.errorCode)) {
     // msal-node replays a 429/5xx as a ServerError named by its AADSTS numbers while it throttles the request.
-    return { reason: AppReadinessReason.EntraUnavailable, detail: `throttled by msal-node after Entra answered AADSTS${error.errorCode}` };
+    return {
+      reason: AppReadinessReason.EntraUnavailable,
+      detail: `throttled by msal-node after Entra ` + `answered AADSTS${error.errorCode}`,
+    };
   }
   if (error instanceof ServerError) {
     const errorNo = Number(error.errorNo);
     const code = Number.isInteger(errorNo) && errorNo > 0 ? errorNo : extractAadstsCode(error.errorMessage);
-    const detail = `${error.errorCode}${code ? ` AADSTS${code}` : ""}${error.status ? ` (HTTP ${error.status})` : ""}: ${firstLine(error.errorMessage)}`;
-    if (ENTRA_TROUBLE.has(error.errorCode) || (error.status ?? 0) >= 500) return { reason: AppReadinessReason.EntraUnavailable, detail };
+    const detail =
+      `${error.errorCode}${code ? ` AADSTS${code}` : ""}${error.status ? ` (HTTP ${error.status})` : ""}: ` +
+      `${firstLine(error.errorMessage)}`;
+    if (ENTRA_TROUBLE.has(error.errorCode) || (error.status ?? 0) >= 500)
+      return { reason: AppReadinessReason.EntraUnavailable, detail };
     return { reason: code ? readinessReasonForAadsts(code) : AppReadinessReason.EntraRejected, detail };
   }
   if (error instanceof AuthError) {
@@ -103,7 +116,10 @@ export function classifyChainFailure(error: unknown): ReadinessResult {
     if (UNREACHABLE.has(error.errorCode)) return { reason: AppReadinessReason.EntraUnavailable, detail };
     return { reason: AppReadinessReason.EntraRejected, detail };
   }
-  return { reason: AppReadinessReason.EntraRejected, detail: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
+  return {
+    reason: AppReadinessReason.EntraRejected,
+    detail: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+  };
 }
 
 function firstLine(text: string): string {

@@ -16,12 +16,19 @@ export function explainSignInFailure(error: unknown, config: AppConfig): SignInP
       status: 401,
       kind: "config",
       title: "The ID token from Entra was rejected.",
-      fix: `The token failed validation because ${error.reason}. Check AzureAd__Instance, AzureAd__TenantId and AzureAd__ClientId, then sign in again.`,
+      fix:
+        `The token failed validation because ${error.reason}. Check AzureAd__Instance, ` +
+        `AzureAd__TenantId and AzureAd__ClientId, then sign in again.`,
     };
   }
   if (error instanceof ManagedIdentityError) {
     // The endpoint's URL and its answer stay in the log: the page names the setting to check and the fix.
-    return { status: 503, kind: "transient", title: "The app could not get a token from its managed identity.", fix: READINESS_ADVICE[error.code].fix };
+    return {
+      status: 503,
+      kind: "transient",
+      title: "The app could not get a token " + "from its managed identity.",
+      fix: READINESS_ADVICE[error.code].fix,
+    };
   }
   if (error instanceof AuthorityError) {
     return { status: 503, kind: "transient", title: "Entra's sign-in metadata could not be read.", fix: error.reason };
@@ -36,11 +43,21 @@ export function explainSignInFailure(error: unknown, config: AppConfig): SignInP
   if (error instanceof AuthError) {
     switch (error.errorCode) {
       case "nonce_mismatch":
-        return { status: 401, kind: "user", title: "The ID token does not belong to this sign-in attempt (nonce mismatch).", fix: "Sign in again." };
+        return {
+          status: 401,
+          kind: "user",
+          title: "The ID token does not belong to this " + "sign-in attempt (nonce mismatch).",
+          fix: "Sign in again.",
+        };
       case "state_mismatch":
       case "state_not_found":
       case "invalid_state":
-        return { status: 400, kind: "user", title: "The sign-in response does not belong to this sign-in attempt.", fix: "Sign in again." };
+        return {
+          status: 400,
+          kind: "user",
+          title: "The sign-in response does not belong " + "to this sign-in attempt.",
+          fix: "Sign in again.",
+        };
       case "network_error":
       case "no_network_connectivity":
       case "endpoints_resolution_error":
@@ -49,7 +66,9 @@ export function explainSignInFailure(error: unknown, config: AppConfig): SignInP
           status: 503,
           kind: "transient",
           title: "Entra could not be reached.",
-          fix: `The request to ${config.instance} failed (${error.errorCode}). Wait a moment and sign in again; if it persists check AzureAd__Instance and outbound network access.`,
+          fix:
+            `The request to ${config.instance} failed (${error.errorCode}). Wait a moment and sign in again; if ` +
+            `it persists check AzureAd__Instance and outbound network access.`,
         };
       default:
         return {
@@ -60,5 +79,10 @@ export function explainSignInFailure(error: unknown, config: AppConfig): SignInP
         };
     }
   }
-  return { status: 500, kind: "config", title: "Signing in failed unexpectedly.", fix: "Try again; the server log has the details." };
+  return {
+    status: 500,
+    kind: "config",
+    title: "Signing in failed unexpectedly.",
+    fix: "Try again; the server log has " + "the details.",
+  };
 }

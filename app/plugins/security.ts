@@ -104,7 +104,10 @@ async function securityPlugin(app: FastifyInstance, options: SecurityOptions): P
     if (HOST_EXEMPT_PATHS.includes(path) || path.startsWith(ASSET_PREFIX) || path === FAVICON) return;
     const alias = HOST_PATTERN.test(req.host) ? loopbackAlias(req, new URL(primary)) : undefined;
     if (alias) return reply.header("cache-control", "no-store").redirect(alias, 307);
-    req.log.info({ host: req.host.slice(0, 100), allowed: [...byHost.values()] }, "refused a request for a host that is not configured");
+    req.log.info(
+      { host: req.host.slice(0, 100), allowed: [...byHost.values()] },
+      "refused a request for a host " + "that is not configured",
+    );
     return sendPage(reply, 400, unknownHostPage(primary));
   });
 }

@@ -63,7 +63,8 @@ interface FrontChannelQuery {
 
 export async function authRoutes(app: FastifyInstance, options: AuthOptions): Promise<void> {
   await app.register(fastifyFormbody);
-  // Only /signin is limited (it allocates server-side state); the check runs in its handler so it can answer with a page.
+  // Only /signin is limited (it allocates server-side state); the check runs in its handler so it can answer with a
+  // page.
   await app.register(fastifyRateLimit, {
     global: false,
     store: clockedRateLimitStore(options.rateLimit?.now ?? Date.now),
@@ -141,14 +142,26 @@ async function signIn(
   if (!allowed.isAllowed && allowed.isExceeded) {
     req.log.warn({ client: allowed.key }, "sign-in rate limit reached");
     reply.header("retry-after", String(allowed.ttlInSeconds));
-    return sendPage(reply, 429, messagePage("Too many sign-in attempts", `Too many sign-ins were started from your network address. Wait ${allowed.ttlInSeconds} seconds, then sign in again.`));
+    return sendPage(
+      reply,
+      429,
+      messagePage(
+        "Too many sign-in attempts",
+        `Too many sign-ins were started from your network address. Wait ` +
+          `${allowed.ttlInSeconds} seconds, then sign in again.`,
+      ),
+    );
   }
   const returnUrl = req.validationError ? undefined : sanitiseReturnUrl(req.query.returnUrl);
   if (returnUrl === undefined) {
     return sendPage(
       reply,
       400,
-      messagePage("Return URL refused", "returnUrl must be a path on this site starting with a single \"/\" (for example /me); other sites, \"//\" and backslashes are not allowed."),
+      messagePage(
+        "Return URL refused",
+        'returnUrl must be a path on this site starting with a single "/" (for example ' +
+          '/me); other sites, "//" and backslashes are not allowed.',
+      ),
     );
   }
   if (!(await req.server.signInAttempts.hasRoom(req))) return tooManyInProgress(req, reply);
@@ -168,7 +181,14 @@ async function signIn(
 function tooManyInProgress(req: FastifyRequest, reply: FastifyReply): FastifyReply {
   req.log.warn("sign-in refused: the bound of sign-ins in progress is reached");
   reply.header("retry-after", "60");
-  return sendPage(reply, 503, messagePage("Too many sign-ins in progress", "The app is holding as many unfinished sign-ins as it can. Wait a minute, then sign in again."));
+  return sendPage(
+    reply,
+    503,
+    messagePage(
+      "Too many sign-ins in progress",
+      "The app is holding as many unfinished sign-ins as it " + "can. Wait a minute, then sign in again.",
+    ),
+  );
 }
 
 async function callback(
@@ -193,7 +213,14 @@ async function callback(
   }
   const { state, code, error, error_description: description } = fields ?? {};
   if (!state) {
-    return sendPage(reply, 400, messagePage("Sign-in response without state", "This request did not come from a sign-in this app started. Sign in again from the home page."));
+    return sendPage(
+      reply,
+      400,
+      messagePage(
+        "Sign-in response without state",
+        "This request did not come from a sign-in this app " + "started. Sign in again from the home page.",
+      ),
+    );
   }
   const taken = await req.server.signInAttempts.take(req, state);
   if (!taken.ok && error === "access_denied") {
@@ -212,10 +239,24 @@ async function callback(
     );
   }
   if (!taken.ok && taken.reason === "unknown") {
-    return sendPage(reply, 400, messagePage("Sign-in attempt unknown or already used", "This sign-in response is unknown, expired (15 minutes) or was already used. Sign in again."));
+    return sendPage(
+      reply,
+      400,
+      messagePage(
+        "Sign-in attempt unknown or " + "already used",
+        "This sign-in response is unknown, expired (15 " + "minutes) or was already used. Sign in again.",
+      ),
+    );
   }
   if (!taken.ok) {
-    return sendPage(reply, 400, messagePage("Sign-in started in another browser", "This sign-in response belongs to a sign-in started elsewhere (or cookies are blocked). Sign in again."));
+    return sendPage(
+      reply,
+      400,
+      messagePage(
+        "Sign-in started in another browser",
+        "This sign-in response belongs to a sign-in started elsewhere " + "(or cookies are blocked). Sign in again.",
+      ),
+    );
   }
   if (error) {
     const problem = withConsentLink(explainAadsts({ error, ...(description ? { description } : {}) }), config);
@@ -223,7 +264,14 @@ async function callback(
     return sendProblem(reply, problem);
   }
   if (!code) {
-    return sendPage(reply, 400, messagePage("Sign-in response without code", "Entra's response carried neither a code nor an error. Sign in again."));
+    return sendPage(
+      reply,
+      400,
+      messagePage(
+        "Sign-in response without code",
+        "Entra's response carried neither a code " + "nor an error. Sign in again.",
+      ),
+    );
   }
 
   let redeemed: RedeemedSignIn;
@@ -280,7 +328,14 @@ async function signOut(
   if (!session) return reply.redirect("/", 303);
   const csrf = (!req.validationError && req.body?.csrf) || "";
   if (!safeEqual(csrf, session.csrfToken)) {
-    return sendPage(reply, 403, messagePage("Sign-out refused", "The sign-out form was not submitted from this app (CSRF check failed). Use the Sign out button."));
+    return sendPage(
+      reply,
+      403,
+      messagePage(
+        "Sign-out refused",
+        "The sign-out form was not submitted from this app (CSRF " + "check failed). Use the Sign out button.",
+      ),
+    );
   }
   await req.server.sessions.end(req, reply);
   rememberSignedOut(req, reply);
@@ -296,7 +351,8 @@ async function signOut(
 
 /**
  * Front-channel logout (OpenID Connect Front-Channel Logout 1.0): Entra loads this in a hidden iframe when the user
- * signs out elsewhere, with `iss` and `sid`. Only the sessions whose ID token had exactly that issuer and session id end
+ * signs out elsewhere, with `iss` and `sid`. Only the sessions whose ID token had exactly that issuer and session id
+ * end
  * (the ID token's issuer was checked against the configured authority at sign-in). Without both, or with no match,
  * nothing ends: the URL is a plain cross-site GET anyone can make a browser send. The answer is the same harmless 200
  * page either way, so it neither breaks the IdP's iframe nor tells a prober whether a sid matched.
@@ -308,7 +364,10 @@ async function frontChannelLogout(
 ): Promise<FastifyReply> {
   // The one page the IdP may frame: replace helmet's frame-ancestors 'none' and X-Frame-Options for it.
   const instanceOrigin = new URL(config.instance).origin;
-  reply.header("content-security-policy", `default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors ${instanceOrigin}`);
+  reply.header(
+    "content-security-policy",
+    `default-src 'none'; style-src 'self'; img-src 'self'; ` + `frame-ancestors ${instanceOrigin}`,
+  );
   reply.removeHeader("x-frame-options");
   // A malformed query (a field given twice) ends nothing and gets the same page, like a query without the fields.
   const { sid, iss } = req.validationError ? {} : req.query;

@@ -76,7 +76,9 @@ export async function easyAuthRoutes(app: FastifyInstance, options: EasyAuthRout
           kind: "sign-in",
           status: 401,
           title: "The token store's Microsoft Graph access token has expired.",
-          fix: `Refresh it with ${EASY_AUTH_PATHS.refresh} (App Service redeems the refresh token with the managed identity's token) or sign in again.`,
+          fix:
+            `Refresh it with ${EASY_AUTH_PATHS.refresh} (App Service redeems the refresh token ` +
+            `with the managed identity's token) or sign in again.`,
         },
       };
     }
@@ -87,7 +89,9 @@ export async function easyAuthRoutes(app: FastifyInstance, options: EasyAuthRout
   const trustChain = async (req: FastifyRequest, user: EasyAuthUser): Promise<TrustChain> => {
     await assertion
       .getAssertion()
-      .catch((error: unknown) => req.log.warn({ err: safeError(error) }, "managed identity unavailable for the trust chain"));
+      .catch((error: unknown) =>
+        req.log.warn({ err: safeError(error) }, "managed identity unavailable " + "for the trust chain"),
+      );
     const info = assertion.lastAssertionInfo();
     return {
       appOrigin: req.publicOrigin,
@@ -133,14 +137,20 @@ export async function easyAuthRoutes(app: FastifyInstance, options: EasyAuthRout
   app.get(APP_ROUTES.me, async (req, reply) => {
     reply.header("cache-control", "no-store");
     const user = userOf(req);
-    if (!user) return reply.code(401).send({ error: "not_signed_in", message: `Sign in at ${EASY_AUTH_PATHS.login} first.` });
+    if (!user)
+      return reply
+        .code(401)
+        .send({ error: "not_signed_in", message: `Sign in at ${EASY_AUTH_PATHS.login} ` + `first.` });
     return user.claims;
   });
 
   app.get(APP_ROUTES.graphProfile, async (req, reply: FastifyReply) => {
     reply.header("cache-control", "no-store");
     const user = userOf(req);
-    if (!user) return reply.code(401).send({ error: "not_signed_in", message: `Sign in at ${EASY_AUTH_PATHS.login} first.` });
+    if (!user)
+      return reply
+        .code(401)
+        .send({ error: "not_signed_in", message: `Sign in at ${EASY_AUTH_PATHS.login} ` + `first.` });
     const outcome = await profile(req, user);
     if (outcome.ok) return outcome.profile;
     const { kind, status, title, fix, code, adminConsentUrl } = outcome.problem;

@@ -47,7 +47,17 @@ export async function pageRoutes(app: FastifyInstance, { graph }: PageOptions): 
       return sendProblem(reply, { status: 401, kind: "user", title, fix, ...(code ? { code } : {}) });
     }
     const access = accessSection(accessOf(session.claims));
-    return sendPage(reply, 200, signedInPage({ claims: session.claims, csrfToken: session.csrfToken, trust: session.trust, graph: outcome, access }));
+    return sendPage(
+      reply,
+      200,
+      signedInPage({
+        claims: session.claims,
+        csrfToken: session.csrfToken,
+        trust: session.trust,
+        graph: outcome,
+        access,
+      }),
+    );
   });
 
   app.get(APP_ROUTES.me, async (req, reply) => {
@@ -62,6 +72,12 @@ export async function pageRoutes(app: FastifyInstance, { graph }: PageOptions): 
     const outcome = await profile(req, reply);
     if (outcome.ok) return outcome.profile;
     const { kind, status, title, fix, code, adminConsentUrl } = outcome.problem;
-    return reply.code(status).send({ error: GRAPH_ERRORS[kind], message: title, fix, ...(code ? { code } : {}), ...(adminConsentUrl ? { adminConsentUrl } : {}) });
+    return reply.code(status).send({
+      error: GRAPH_ERRORS[kind],
+      message: title,
+      fix,
+      ...(code ? { code } : {}),
+      ...(adminConsentUrl ? { adminConsentUrl } : {}),
+    });
   });
 }

@@ -65,4 +65,3 @@ declare module "fastify" {
     session: Session | null;
   }
 }
-

@@ -48,7 +48,8 @@ export function createMemoryStores<S extends SessionIndexFields, A>(
         const known = presented === undefined ? undefined : browsers.get(presented);
         const binding = known && presented ? presented : fresh;
         const browser: PendingBrowser<A> = known ?? { attempts: new Map() };
-        if (known) browsers.set(binding, browser); // refresh: the TTL runs from this attempt
+        if (known)
+          browsers.set(binding, browser); // refresh: the TTL runs from this attempt
         else if (!browsers.add(binding, browser)) return undefined;
         while (browser.attempts.size >= attemptLimits.maxPerBrowser) {
           const oldest = browser.attempts.keys().next().value;

@@ -152,7 +152,12 @@ export function connectRedis(options: RedisConnectionOptions): RedisConnection {
       const at = now();
       if (lastCheck && at - lastCheck.at < 1_000) return lastCheck.ok;
       const ready = authenticated && client.status === "ready";
-      const ok = ready ? client.ping().then(() => true, () => false) : Promise.resolve(false);
+      const ok = ready
+        ? client.ping().then(
+            () => true,
+            () => false,
+          )
+        : Promise.resolve(false);
       lastCheck = { at, ok };
       return ok;
     },

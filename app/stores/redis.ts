@@ -6,7 +6,8 @@
  * - key names hold no secret: session ids and sign-in bindings are bearer secrets, so keys carry their sha256;
  * - every value is written whole, and every operation that touches more than one key is one script, so two
  *   instances never see half of it and a sign-in attempt is redeemed once;
- * - nothing is evicted: the stack sets the database's eviction policy to NoEviction (components/session-redis.ts). Under
+ * - nothing is evicted: the stack sets the database's eviction policy to NoEviction (components/session-redis.ts).
+ * Under
  *   an LRU policy the sid index, written once at sign-in, would be evicted before the sessions it names (read on every
  *   request) and a front-channel logout would silently end nothing. With NoEviction, Redis out of memory refuses new
  *   writes (a sign-in gets a 503) but keeps every key, and the logout script (allow-oom) still runs. Every key has a

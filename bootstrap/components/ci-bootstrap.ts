@@ -61,7 +61,8 @@ export const deployRoles: Record<DeployAccess, BuiltInRoleName[]> = {
   // The app stack creates a managed identity, a plan and a site wearing that identity: sites/* (Website Contributor)
   // cannot create the plan (Web Plan Contributor), the identity (Managed Identity Contributor), or attach the identity
   // to the site (`userAssignedIdentities/*/assign/action`, Managed Identity Operator). With scaleOut it also creates
-  // Azure Managed Redis (`Microsoft.Cache/redisEnterprise/*`, Azure Managed Redis Contributor), which none of the others
+  // Azure Managed Redis (`Microsoft.Cache/redisEnterprise/*`, Azure Managed Redis Contributor), which none of the
+  // others
   // covers. test/bootstrap/permissions.test.ts maps every resource type the app stack creates to one of these.
   least: [
     "WebsiteContributor",
@@ -89,7 +90,9 @@ export class CiBootstrap extends pulumi.ComponentResource {
   public readonly targetResourceGroupName: pulumi.Output<string>;
   /** The subjects the two identities trust, as built from the repository's form. */
   public readonly subjects: { readonly preview: string; readonly deploy: string };
-  /** The `gh api` calls that set up the deploy environment, when `manageGitHubEnvironment` is false; empty otherwise. */
+  /**
+   * The `gh api` calls that set up the deploy environment, when `manageGitHubEnvironment` is false; empty otherwise.
+   */
   public readonly githubEnvironmentCommands: readonly string[];
 
   constructor(name: string, args: CiBootstrapArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -114,7 +117,10 @@ export class CiBootstrap extends pulumi.ComponentResource {
       problems.map((p) => ({ propertyPath: p.key, reason: p.message })),
     );
     const repository: GitHubRepository = parseRepository(args.repository)!;
-    this.subjects = { preview: pullRequestSubject(repository), deploy: environmentSubject(repository, deployEnvironment) };
+    this.subjects = {
+      preview: pullRequestSubject(repository),
+      deploy: environmentSubject(repository, deployEnvironment),
+    };
 
     const client = authorization.getClientConfigOutput({ parent: this });
     const roleDefinition = (role: BuiltInRoleName) =>
@@ -187,8 +193,22 @@ export class CiBootstrap extends pulumi.ComponentResource {
     grant("deploy", deploy.principalId, "StorageBlobDataContributor", "state", store.containerId);
     grant("deploy", deploy.principalId, "KeyVaultCryptoUser", "key", store.keyId);
     if (args.operatorObjectId) {
-      grant("operator", args.operatorObjectId, "StorageBlobDataContributor", "state", store.containerId, authorization.PrincipalType.User);
-      grant("operator", args.operatorObjectId, "KeyVaultCryptoUser", "key", store.keyId, authorization.PrincipalType.User);
+      grant(
+        "operator",
+        args.operatorObjectId,
+        "StorageBlobDataContributor",
+        "state",
+        store.containerId,
+        authorization.PrincipalType.User,
+      );
+      grant(
+        "operator",
+        args.operatorObjectId,
+        "KeyVaultCryptoUser",
+        "key",
+        store.keyId,
+        authorization.PrincipalType.User,
+      );
     }
 
     // Grant the Microsoft Graph application permissions, looked up by value on Graph's own service principal.
@@ -196,7 +216,11 @@ export class CiBootstrap extends pulumi.ComponentResource {
     const appRole = (who: string, principalId: pulumi.Input<string>, value: string) =>
       new azuread.AppRoleAssignment(
         `${name}-${who}-graph-${value}`,
-        { appRoleId: graph.appRoleId(value), principalObjectId: principalId, resourceObjectId: graph.servicePrincipalObjectId },
+        {
+          appRoleId: graph.appRoleId(value),
+          principalObjectId: principalId,
+          resourceObjectId: graph.servicePrincipalObjectId,
+        },
         { parent: this, deleteBeforeReplace: true },
       );
     appRole("preview", preview.principalId, GraphAppRole.ApplicationReadAll);

@@ -53,8 +53,10 @@ export class DeployEnvironment extends pulumi.ComponentResource {
 
   constructor(name: string, args: DeployEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("secretless:bootstrap:DeployEnvironment", name, {}, opts);
-    const provider = withoutEnv("GITHUB_TOKEN", () =>
-      new github.Provider(`${name}-github`, { owner: args.repository.owner }, { parent: this }));
+    const provider = withoutEnv(
+      "GITHUB_TOKEN",
+      () => new github.Provider(`${name}-github`, { owner: args.repository.owner }, { parent: this }),
+    );
     const reviewers = args.reviewerIds ?? [];
 
     // Create (or take over) the environment: only custom branch policies may deploy, and admins cannot bypass.

@@ -1,10 +1,19 @@
 /**
  * The authorize endpoint: `GET /{tid}/oauth2/v2.0/authorize`, authorization code (+PKCE) with the registration's test
- * user selected without a login form. Protocol: https://learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow
+ * user selected without a login form. Protocol:
+ * https://learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow
  */
 import { randomBytes } from "node:crypto";
 import type { ServerResponse } from "node:http";
-import { EntraError, errorPage, missingParameter, redirectUriMismatch, tenantNotFound, traceLines, unknownApplication } from "../errors";
+import {
+  EntraError,
+  errorPage,
+  missingParameter,
+  redirectUriMismatch,
+  tenantNotFound,
+  traceLines,
+  unknownApplication,
+} from "../errors";
 import { redirect, sendFormPost, sendHtml } from "../http";
 import { parseScopes, scopeError } from "../scopes";
 import { nowSeconds } from "../tokens";
@@ -41,7 +50,11 @@ export const authorize: EntraHandler = (state, req, res) => {
     respond(res, redirectUri, mode, { ...params, ...(appState !== undefined && { state: appState }) });
 
   const failure = checkRequest(state, q, requestedMode);
-  if (failure) return reply({ error: failure.error, error_description: `${failure.description}${traceLines(correlationId).text}` });
+  if (failure)
+    return reply({
+      error: failure.error,
+      error_description: `${failure.description}${traceLines(correlationId).text}`,
+    });
   const user = chosenUser(state, q);
   if (!user) return sendHtml(res, 200, accountPickerPage(state.ctx.registration, new URL(req.url.href)));
   if (!isAssigned(state.ctx.registration, user)) {
@@ -54,7 +67,11 @@ export const authorize: EntraHandler = (state, req, res) => {
 };
 
 /** The client id and redirect URI, or the error to show at the IdP. */
-function checkClient(state: EntraState, tenant: string | undefined, q: URLSearchParams): EntraError | { redirectUri: string } {
+function checkClient(
+  state: EntraState,
+  tenant: string | undefined,
+  q: URLSearchParams,
+): EntraError | { redirectUri: string } {
   const { registration, tenantId } = state.ctx;
   if (!tenantMatches(state, tenant)) return tenantNotFound(tenant);
   const clientId = q.get("client_id");
@@ -77,7 +94,9 @@ function checkRequest(state: EntraState, q: URLSearchParams, requestedMode: stri
     return responseType
       ? {
           error: "unsupported_response_type",
-          description: `AADSTS700051: response_type '${responseType}' is not enabled for the application. This emulator implements only response_type=code.`,
+          description:
+            `AADSTS700051: response_type '${responseType}' is not enabled for the ` +
+            `application. This emulator implements only response_type=code.`,
         }
       : invalid(missingParameter("response_type").message);
   }
@@ -86,7 +105,9 @@ function checkRequest(state: EntraState, q: URLSearchParams, requestedMode: stri
   if (!scope.split(" ").includes("openid")) {
     return {
       error: "invalid_scope",
-      description: "AADSTS70011: The provided value for the input parameter 'scope' isn't valid. A sign-in request must include the 'openid' scope.",
+      description:
+        "AADSTS70011: The provided value for the input parameter 'scope' isn't valid. " +
+        "A sign-in request must include the 'openid' scope.",
     };
   }
 
@@ -103,7 +124,10 @@ function checkRequest(state: EntraState, q: URLSearchParams, requestedMode: stri
   if (state.ctx.faults.authorizeError) return state.ctx.faults.authorizeError;
   const prompt = (q.get("prompt") ?? "").split(" ");
   if (prompt.includes("none") && !state.session) {
-    return { error: "login_required", description: "AADSTS50058: A silent sign-in request was sent but no user is signed in." };
+    return {
+      error: "login_required",
+      description: "AADSTS50058: A silent sign-in request was " + "sent but no user is signed in.",
+    };
   }
   // The emulator's sign-in is silent, so missing consent comes back as Entra sends it for a silent request.
   const refused = scopeError(state.ctx, parseScopes(scope));
@@ -149,7 +173,10 @@ function isResponseMode(mode: string): mode is ResponseMode {
 
 /** Sends authorize results to the app the way `response_mode` asks. */
 function respond(res: ServerResponse, redirectUri: string, mode: ResponseMode, params: Record<string, string>): void {
-  if (mode === "form_post") return sendFormPost(res, redirectUri, params);
+  if (mode === "form_post") {
+    sendFormPost(res, redirectUri, params);
+    return;
+  }
   const url = new URL(redirectUri);
   if (mode === "query") for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
   else url.hash = new URLSearchParams(params).toString();

@@ -1,5 +1,6 @@
 /**
- * The client-credentials grant (`grant_type=client_credentials`): an app-only access token for `scope=<resource>/.default`,
+ * The client-credentials grant (`grant_type=client_credentials`): an app-only access token for
+ * `scope=<resource>/.default`,
  * the client authenticated by its FIC exactly as for the user grants (token.ts). An app proves its trust chain with it
  * (managed identity → FIC → Entra) without a user. Protocol:
  * https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow

@@ -26,22 +26,46 @@ export async function redeemCode(state: EntraState, form: URLSearchParams): Prom
   const redirectUri = required(form, "redirect_uri");
   const record = state.codes.get(code);
   if (record?.redeemed) {
-    throw new EntraError("invalid_grant", 54005, "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.");
+    throw new EntraError(
+      "invalid_grant",
+      54005,
+      "OAuth2 Authorization code was already redeemed, please retry with a " +
+        "new valid code or use an existing refresh token.",
+    );
   }
   if (!record || nowSeconds() > record.expiresAt) {
-    throw new EntraError("invalid_grant", 70008, "The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.");
+    throw new EntraError(
+      "invalid_grant",
+      70008,
+      "The provided authorization code or refresh token has expired due to inactivity. Send a new " +
+        "interactive authorization request for this user and resource.",
+    );
   }
   if (record.clientId.toLowerCase() !== form.get("client_id")!.toLowerCase()) {
-    throw new EntraError("invalid_grant", 70000, "The provided value for the 'code' parameter is not valid: it was issued to another application.");
+    throw new EntraError(
+      "invalid_grant",
+      70000,
+      "The provided value for the 'code' parameter is not " + "valid: it was issued to another application.",
+    );
   }
   if (record.redirectUri !== redirectUri) {
-    throw new EntraError("invalid_grant", 500112, `The reply address '${redirectUri}' does not match the reply address '${record.redirectUri}' provided when requesting Authorization code.`);
+    throw new EntraError(
+      "invalid_grant",
+      500112,
+      `The reply address '${redirectUri}' does not match the reply address ` +
+        `'${record.redirectUri}' provided when requesting Authorization code.`,
+    );
   }
   if (record.codeChallenge !== undefined) {
     const verifier = form.get("code_verifier") ?? "";
-    const derived = record.codeChallengeMethod === "S256" ? createHash("sha256").update(verifier).digest("base64url") : verifier;
+    const derived =
+      record.codeChallengeMethod === "S256" ? createHash("sha256").update(verifier).digest("base64url") : verifier;
     if (derived !== record.codeChallenge) {
-      throw new EntraError("invalid_grant", 501481, "The Code_Verifier does not match the code_challenge supplied in the authorization request.");
+      throw new EntraError(
+        "invalid_grant",
+        501481,
+        "The Code_Verifier does not match the code_challenge " + "supplied in the authorization request.",
+      );
     }
   }
   record.redeemed = true;
@@ -52,7 +76,11 @@ export async function redeemCode(state: EntraState, form: URLSearchParams): Prom
 export async function redeemRefreshToken(state: EntraState, form: URLSearchParams): Promise<Record<string, unknown>> {
   const record = state.refreshTokens.get(required(form, "refresh_token"));
   if (!record) {
-    throw new EntraError("invalid_grant", 9002313, "Invalid request. Request is malformed or invalid. - The reason: the refresh token is not valid.");
+    throw new EntraError(
+      "invalid_grant",
+      9002313,
+      "Invalid request. Request is malformed or invalid. - The " + "reason: the refresh token is not valid.",
+    );
   }
   if (record.clientId.toLowerCase() !== form.get("client_id")!.toLowerCase()) {
     throw new EntraError("invalid_grant", 70000, "The provided refresh token was issued to another application.");
@@ -75,7 +103,11 @@ export async function redeemRefreshToken(state: EntraState, form: URLSearchParam
   return issueTokens(state, form, { clientId, scope: form.get("scope") ?? record.scope, user, sid });
 }
 
-async function issueTokens(state: EntraState, form: URLSearchParams, grant: UserGrant): Promise<Record<string, unknown>> {
+async function issueTokens(
+  state: EntraState,
+  form: URLSearchParams,
+  grant: UserGrant,
+): Promise<Record<string, unknown>> {
   const { ctx } = state;
   const requested = [...new Set(grant.scope.split(" ").filter(Boolean))];
   const sorted = parseScopes(grant.scope);

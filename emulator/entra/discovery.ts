@@ -12,7 +12,8 @@ import { GRANT_TYPES } from "./token";
 /** The discovery document; every endpoint lives under the tenant, like Entra's. */
 export const discovery: EntraHandler = (state, req, res) => {
   const { ctx } = state;
-  if (!tenantMatches(state, req.params[0])) return sendJson(res, 400, errorBody(tenantNotFound(req.params[0]), ctx.instance));
+  if (!tenantMatches(state, req.params[0]))
+    return sendJson(res, 400, errorBody(tenantNotFound(req.params[0]), ctx.instance));
   const base = `${ctx.instance}${ctx.tenantId}`;
   sendJson(res, 200, {
     issuer: ctx.issuer,
@@ -30,7 +31,20 @@ export const discovery: EntraHandler = (state, req, res) => {
     id_token_signing_alg_values_supported: ["RS256"],
     scopes_supported: ["openid", "profile", "email", "offline_access"],
     claims_supported: [
-      "sub", "iss", "aud", "exp", "iat", "nbf", "nonce", "name", "oid", "tid", "ver", "preferred_username", "login_hint", "sid",
+      "sub",
+      "iss",
+      "aud",
+      "exp",
+      "iat",
+      "nbf",
+      "nonce",
+      "name",
+      "oid",
+      "tid",
+      "ver",
+      "preferred_username",
+      "login_hint",
+      "sid",
     ],
     request_uri_parameter_supported: false,
     frontchannel_logout_supported: true,
@@ -42,6 +56,7 @@ export const discovery: EntraHandler = (state, req, res) => {
 /** The JWKS: the current signing key and the ones still published after a rotation. */
 export const keys: EntraHandler = (state, req, res) => {
   const { ctx } = state;
-  if (!tenantMatches(state, req.params[0])) return sendJson(res, 400, errorBody(tenantNotFound(req.params[0]), ctx.instance));
+  if (!tenantMatches(state, req.params[0]))
+    return sendJson(res, 400, errorBody(tenantNotFound(req.params[0]), ctx.instance));
   sendJson(res, 200, ctx.keys.jwks());
 };

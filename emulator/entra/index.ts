@@ -20,7 +20,10 @@ import { token } from "./token";
 
 /** The router of the Entra endpoints, over one state (codes, refresh tokens, sign-in session), fresh unless given. */
 export function entraRouter(ctx: EmulatorContext, state: EntraState = createEntraState(ctx)): Router {
-  const bind = (handler: EntraHandler): Handler => (req, res) => handler(state, req, res);
+  const bind =
+    (handler: EntraHandler): Handler =>
+    (req, res) =>
+      handler(state, req, res);
   return new Router()
     .on("GET", /^\/([^/]+)\/v2\.0\/\.well-known\/openid-configuration$/, bind(discovery))
     .on("GET", /^\/([^/]+)\/\.well-known\/openid-configuration$/, bind(discovery))

@@ -51,7 +51,8 @@ function postLogoutDestination(registration: EmulatorRegistration, params: URLSe
 /** Entra's signed-out page: the front-channel iframe (if any), then on to the destination (if any). */
 function signedOutPage(frontChannelUrl: string | undefined, destination: string | undefined): string {
   const iframe = frontChannelUrl
-    ? `<iframe id="front-channel-logout" src="${escapeHtml(frontChannelUrl)}" title="Front-channel logout" hidden></iframe>`
+    ? `<iframe id="front-channel-logout" src="${escapeHtml(frontChannelUrl)}" ` +
+      `title="Front-channel logout" hidden></iframe>`
     : "";
   const onward = destination
     ? `<p><a id="continue" href="${escapeHtml(destination)}">Continue</a></p>

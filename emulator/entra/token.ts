@@ -40,7 +40,11 @@ export const token: EntraHandler = async (state, req, res) => {
 async function handleGrant(state: EntraState, form: URLSearchParams): Promise<Record<string, unknown>> {
   const grantType = required(form, "grant_type");
   if (!GRANT_TYPES.includes(grantType)) {
-    throw new EntraError("unsupported_grant_type", 70003, `The app requested an unsupported grant type '${grantType}'.`);
+    throw new EntraError(
+      "unsupported_grant_type",
+      70003,
+      `The app requested an unsupported ` + `grant type '${grantType}'.`,
+    );
   }
   const clientId = required(form, "client_id");
   if (clientId.toLowerCase() !== state.ctx.registration.clientId.toLowerCase()) {
@@ -64,13 +68,18 @@ async function authenticateClient(state: EntraState, form: URLSearchParams): Pro
   }
   const assertion = form.get("client_assertion");
   if (!assertion) {
-    throw new EntraError("invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+    throw new EntraError(
+      "invalid_client",
+      7000218,
+      "The request body must contain the following parameter: " + "'client_assertion' or 'client_secret'.",
+    );
   }
   if (form.get("client_assertion_type") !== JWT_BEARER_ASSERTION_TYPE) {
     throw new EntraError(
       "invalid_request",
       9002313,
-      `Invalid request. Request is malformed or invalid. - The reason: client_assertion_type must be '${JWT_BEARER_ASSERTION_TYPE}'.`,
+      `Invalid request. Request is malformed or invalid. - The reason: ` +
+        `client_assertion_type must be '${JWT_BEARER_ASSERTION_TYPE}'.`,
     );
   }
   await validateClientAssertion(state.ctx, assertion);

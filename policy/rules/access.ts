@@ -56,10 +56,12 @@ export const storageAndRoleRules: readonly ResourceRule[] = [
     arm("storage", "StorageAccount"),
     (r) => [
       r.props.allowSharedKeyAccess !== false
-        ? `${ref(r)} has allowSharedKeyAccess ${show(r.props.allowSharedKeyAccess)} (account keys and SAS work). Fix: set allowSharedKeyAccess: false and use Entra ID (RBAC) data access.`
+        ? `${ref(r)} has allowSharedKeyAccess ${show(r.props.allowSharedKeyAccess)} (account keys and SAS work). ` +
+          `Fix: set allowSharedKeyAccess: false and use Entra ID (RBAC) data access.`
         : undefined,
       r.props.allowBlobPublicAccess !== false
-        ? `${ref(r)} has allowBlobPublicAccess ${show(r.props.allowBlobPublicAccess)}. Fix: set allowBlobPublicAccess: false.`
+        ? `${ref(r)} has allowBlobPublicAccess ${show(r.props.allowBlobPublicAccess)}. ` +
+          `Fix: set allowBlobPublicAccess: false.`
         : undefined,
       !STORAGE_TLS_OK.includes(r.props.minimumTlsVersion)
         ? `${ref(r)} has minimumTlsVersion ${show(r.props.minimumTlsVersion)}. Fix: set minimumTlsVersion: "TLS1_2".`
@@ -73,7 +75,8 @@ export const storageAndRoleRules: readonly ResourceRule[] = [
     arm("authorization", "RoleAssignment"),
     (r) => [
       typeof r.props.scope !== "string" || !RG_SCOPE.test(r.props.scope)
-        ? `${ref(r)} has scope ${show(r.props.scope)}, wider than a resource group. Fix: scope it to the resource group (/subscriptions/{id}/resourceGroups/{name}) or to the one resource it needs.`
+        ? `${ref(r)} has scope ${show(r.props.scope)}, wider than a resource group. Fix: scope it to the resource ` +
+          `group (/subscriptions/{id}/resourceGroups/{name}) or to the one resource it needs.`
         : undefined,
     ],
   ),
@@ -83,11 +86,11 @@ export const storageAndRoleRules: readonly ResourceRule[] = [
     arm("authorization", "RoleAssignment"),
     (r) => [
       !PRINCIPAL_TYPES.includes(r.props.principalType)
-        ? `${ref(r)} has principalType ${show(r.props.principalType)}. Fix: set principalType, e.g. "ServicePrincipal" for a managed identity (one of ${PRINCIPAL_TYPES.join(", ")}).`
+        ? `${ref(r)} has principalType ${show(r.props.principalType)}. Fix: set principalType, e.g. ` +
+          `"ServicePrincipal" for a managed identity (one of ${PRINCIPAL_TYPES.join(", ")}).`
         : undefined,
     ],
   ),
-
 ];
 
 export const redisRules: readonly ResourceRule[] = [
@@ -99,14 +102,26 @@ export const redisRules: readonly ResourceRule[] = [
       if (isRedisEnterpriseDb(r.type)) {
         return r.props.accessKeysAuthentication === "Disabled"
           ? []
-          : [`${ref(r)} has accessKeysAuthentication ${show(r.props.accessKeysAuthentication)}; access keys are shared secrets (and on by default). Fix: set accessKeysAuthentication: "Disabled" and give the app's managed identity an AccessPolicyAssignment.`];
+          : [
+              `${ref(r)} has accessKeysAuthentication ${show(r.props.accessKeysAuthentication)}; access keys are ` +
+                `shared secrets (and on by default). Fix: set ` +
+                `accessKeysAuthentication: "Disabled" and give the app's ` +
+                `managed identity an AccessPolicyAssignment.`,
+            ];
       }
       const problems: string[] = [];
       if (r.props.disableAccessKeyAuthentication !== true) {
-        problems.push(`${ref(r)} has disableAccessKeyAuthentication ${show(r.props.disableAccessKeyAuthentication)}; access keys are shared secrets. Fix: set disableAccessKeyAuthentication: true.`);
+        problems.push(
+          `${ref(r)} has disableAccessKeyAuthentication ${show(r.props.disableAccessKeyAuthentication)}; access ` +
+            `keys are shared secrets. Fix: set disableAccessKeyAuthentication: true.`,
+        );
       }
       if (r.props.redisConfiguration?.aadEnabled !== "true") {
-        problems.push(`${ref(r)} has redisConfiguration.aadEnabled ${show(r.props.redisConfiguration?.aadEnabled)}; without Entra authentication nothing can sign in once keys are off. Fix: set redisConfiguration: { aadEnabled: "true" } and add an AccessPolicyAssignment for the app's identity.`);
+        problems.push(
+          `${ref(r)} has redisConfiguration.aadEnabled ${show(r.props.redisConfiguration?.aadEnabled)}; without ` +
+            `Entra authentication nothing can sign in once keys are off. Fix: set redisConfiguration: { aadEnabled: ` +
+            `"true" } and add an AccessPolicyAssignment for the app's identity.`,
+        );
       }
       return problems;
     },
@@ -119,14 +134,22 @@ export const redisRules: readonly ResourceRule[] = [
       if (isRedisEnterpriseDb(r.type)) {
         return r.props.clientProtocol === undefined || r.props.clientProtocol === "Encrypted"
           ? []
-          : [`${ref(r)} has clientProtocol ${show(r.props.clientProtocol)}: tokens would cross the network in clear. Fix: set clientProtocol: "Encrypted".`];
+          : [
+              `${ref(r)} has clientProtocol ${show(r.props.clientProtocol)}: tokens would cross the ` +
+                `network in clear. Fix: set clientProtocol: "Encrypted".`,
+            ];
       }
       const problems: string[] = [];
       if (!TLS_OK.includes(r.props.minimumTlsVersion)) {
-        problems.push(`${ref(r)} has minimumTlsVersion ${show(r.props.minimumTlsVersion)}. Fix: set minimumTlsVersion: "1.2".`);
+        problems.push(
+          `${ref(r)} has minimumTlsVersion ${show(r.props.minimumTlsVersion)}. ` + `Fix: set minimumTlsVersion: "1.2".`,
+        );
       }
       if (isRedisCache(r.type) && r.props.enableNonSslPort === true) {
-        problems.push(`${ref(r)} has enableNonSslPort true: tokens would cross the network in clear. Fix: set enableNonSslPort: false.`);
+        problems.push(
+          `${ref(r)} has enableNonSslPort true: tokens would cross the network ` +
+            `in clear. Fix: set enableNonSslPort: false.`,
+        );
       }
       return problems;
     },

@@ -28,10 +28,19 @@ const GITHUB_TOKEN = "GITHUB_TOKEN set";
 const SLOT = "stagingSlot (Standard plan or above)";
 const ROLES = "appRoles (default Admin, Reader)";
 const SLOT_CHECKS = [
-  "webapp-https-only", "webapp-min-tls", "webapp-ftps-disabled", "webapp-remote-debugging-off",
-  "webapp-user-assigned-identity", "webapp-client-credentials", "no-secret-settings", "webapp-basic-auth-off",
-  "fic-trusts-webapp-identity", "webapp-identity-matches-fic", "webapp-token-exchange-matches-fic",
-  "slot-identity-matches-site", "slot-settings-differ-only-when-sticky",
+  "webapp-https-only",
+  "webapp-min-tls",
+  "webapp-ftps-disabled",
+  "webapp-remote-debugging-off",
+  "webapp-user-assigned-identity",
+  "webapp-client-credentials",
+  "no-secret-settings",
+  "webapp-basic-auth-off",
+  "fic-trusts-webapp-identity",
+  "webapp-identity-matches-fic",
+  "webapp-token-exchange-matches-fic",
+  "slot-identity-matches-site",
+  "slot-settings-differ-only-when-sticky",
 ];
 
 /** The allow-list. Order: providers and components, then by package and module. */
@@ -68,8 +77,12 @@ export const ALLOWED_TYPES: readonly AllowedType[] = [
   { type: "secretless:bootstrap:StateStore", stack: "bootstrap", when: always, checkedBy: [] },
   { type: "secretless:bootstrap:DeployEnvironment", stack: "bootstrap", when: GITHUB_TOKEN, checkedBy: [] },
   // Azure (azure-native v3, default modules).
-  { type: "azure-native:resources:ResourceGroup", stack: "both", when: "main: unless resourceGroupName names an " +
-    "existing group", checkedBy: [] },
+  {
+    type: "azure-native:resources:ResourceGroup",
+    stack: "both",
+    when: "main: unless resourceGroupName names an " + "existing group",
+    checkedBy: [],
+  },
   {
     type: "azure-native:managedidentity:UserAssignedIdentity",
     stack: "both",
@@ -88,9 +101,16 @@ export const ALLOWED_TYPES: readonly AllowedType[] = [
     stack: "main",
     when: always,
     checkedBy: [
-      "webapp-https-only", "webapp-min-tls", "webapp-ftps-disabled", "webapp-remote-debugging-off",
-      "webapp-user-assigned-identity", "webapp-client-credentials", "no-secret-settings", "webapp-basic-auth-off",
-      "fic-trusts-webapp-identity", "webapp-identity-matches-fic",
+      "webapp-https-only",
+      "webapp-min-tls",
+      "webapp-ftps-disabled",
+      "webapp-remote-debugging-off",
+      "webapp-user-assigned-identity",
+      "webapp-client-credentials",
+      "no-secret-settings",
+      "webapp-basic-auth-off",
+      "fic-trusts-webapp-identity",
+      "webapp-identity-matches-fic",
       "webapp-token-exchange-matches-fic",
     ],
   },
@@ -166,14 +186,23 @@ export const ALLOWED_TYPES: readonly AllowedType[] = [
     when: always,
     checkedBy: ["no-app-credential-inputs"],
   },
-  { type: "azuread:index/applicationOwner:ApplicationOwner", stack: "both", when: "main: appOwnerObjectIds; " +
-    "bootstrap: appRegistrationObjectId", checkedBy: [] },
+  {
+    type: "azuread:index/applicationOwner:ApplicationOwner",
+    stack: "both",
+    when: "main: appOwnerObjectIds; " + "bootstrap: appRegistrationObjectId",
+    checkedBy: [],
+  },
   {
     type: "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential",
     stack: "main",
     when: always,
     checkedBy: [
-      "fic-issuer", "fic-audience", "fic-subject", "fic-count", "fic-trust-allowed", "fic-trusts-webapp-identity",
+      "fic-issuer",
+      "fic-audience",
+      "fic-subject",
+      "fic-count",
+      "fic-trust-allowed",
+      "fic-trusts-webapp-identity",
     ],
   },
   {
@@ -204,7 +233,8 @@ export const ALLOWED_TYPES: readonly AllowedType[] = [
   {
     type: "azuread:index/appRoleAssignment:AppRoleAssignment",
     stack: "both",
-    when: "main: appRoleAssignments (users and groups to the app's own roles); bootstrap: always (Microsoft Graph " +
+    when:
+      "main: appRoleAssignments (users and groups to the app's own roles); bootstrap: always (Microsoft Graph " +
       "permissions of the CI identities)",
     checkedBy: ["role-assignment-allowed"],
   },
@@ -239,12 +269,21 @@ const ALLOWED = new Map(ALLOWED_TYPES.map((t) => [t.type, t]));
  */
 /** Web app sub-resources that write settings, connection strings or site config beside the web app's own. */
 // WebAppApplicationSettings, WebAppMetadata, …, WebAppSwiftVirtualNetworkConnection, WebAppPublishingCredentials…
-const SETTINGS_WRITERS = ["Application", "Metadata", "ConnectionStrings", "SiteContainer", "SitePush", "Swift", "Publish"];
+const SETTINGS_WRITERS = [
+  "Application",
+  "Metadata",
+  "ConnectionStrings",
+  "SiteContainer",
+  "SitePush",
+  "Swift",
+  "Publish",
+];
 
 export const REFUSED_TYPES: readonly { readonly pattern: RegExp; readonly why: string }[] = [
   {
     pattern: /^azure-native:resources(?:\/[^:]*)?:Deployment/i,
-    why: "an ARM template deployment can create or change any resource with any setting (basic auth, TLS 1.0, FTP, " +
+    why:
+      "an ARM template deployment can create or change any resource with any setting (basic auth, TLS 1.0, FTP, " +
       "remote debugging, a client secret) where no rule sees it",
   },
   {
@@ -253,28 +292,42 @@ export const REFUSED_TYPES: readonly { readonly pattern: RegExp; readonly why: s
   },
   {
     pattern: /^azure-native:web(?:\/[^:]*)?:WebApp(?:Auth|Authentication)Settings(?:Slot)?$/i,
-    why: "App Service authentication settings v1 take a client secret inline; Easy Auth mode uses auth settings v2 " +
+    why:
+      "App Service authentication settings v1 take a client secret inline; Easy Auth mode uses auth settings v2 " +
       "with the managed identity (WebAppAuthSettingsV2WithoutSecrets)",
   },
   {
     pattern: /^azure-native:web(?:\/[^:]*)?:WebAppAuthSettingsV2/i,
-    why: "Easy Auth mode writes auth settings v2 through azure-native:web:WebAppAuthSettingsV2WithoutSecrets only " +
+    why:
+      "Easy Auth mode writes auth settings v2 through azure-native:web:WebAppAuthSettingsV2WithoutSecrets only " +
       "(another spelling, or a slot's, is a reviewed addition)",
   },
-  { pattern: /^azure-native:web(?:\/[^:]*)?:(?:Certificate|.*Certificate)$/i, why: "an App Service certificate " +
-    "carries a PFX and its password" },
-  { pattern: /^azure-native:web(?:\/[^:]*)?:WebAppBackupConfiguration/i, why: "a backup configuration holds a " +
-    "storage SAS URL (storageAccountUrl), a secret" },
+  {
+    pattern: /^azure-native:web(?:\/[^:]*)?:(?:Certificate|.*Certificate)$/i,
+    why: "an App Service certificate " + "carries a PFX and its password",
+  },
+  {
+    pattern: /^azure-native:web(?:\/[^:]*)?:WebAppBackupConfiguration/i,
+    why: "a backup configuration holds a " + "storage SAS URL (storageAccountUrl), a secret",
+  },
   {
     pattern: new RegExp(`^azure-native:web(?:/[^:]*)?:WebApp(?:${SETTINGS_WRITERS.join("|")})`, "i"),
     why: "it replaces or adds web app settings outside the web app the rules check",
   },
-  { pattern: /^pulumi-nodejs:dynamic:/i, why: "a dynamic provider runs its own code with the deployer's credentials, " +
-    "and its serialized code is an input no rule can read" },
-  { pattern: /^pulumi:pulumi:StackReference$/i, why: "a stack reference reads another stack's outputs, secrets " +
-    "included, into this one" },
-  { pattern: /^pulumi:providers:/i, why: "a provider of another package brings resources and credentials this pack " +
-    "knows nothing about" },
+  {
+    pattern: /^pulumi-nodejs:dynamic:/i,
+    why:
+      "a dynamic provider runs its own code with the deployer's credentials, " +
+      "and its serialized code is an input no rule can read",
+  },
+  {
+    pattern: /^pulumi:pulumi:StackReference$/i,
+    why: "a stack reference reads another stack's outputs, secrets " + "included, into this one",
+  },
+  {
+    pattern: /^pulumi:providers:/i,
+    why: "a provider of another package brings resources and credentials this pack " + "knows nothing about",
+  },
 ];
 
 export const resourceTypeAllowed: ResourceRule = resourceRule(

@@ -2,7 +2,17 @@
 import { clouds } from "../../contract/clouds";
 import { isGuid } from "../../contract/settings";
 import { type ResourceRule, resourceRule } from "./model";
-import { GITHUB_ISSUER, GITHUB_SUBJECT, KNOWN_AUDIENCES, KNOWN_INSTANCES, isFic, isFlexibleFic, named, ref, show } from "./shared";
+import {
+  GITHUB_ISSUER,
+  GITHUB_SUBJECT,
+  KNOWN_AUDIENCES,
+  KNOWN_INSTANCES,
+  isFic,
+  isFlexibleFic,
+  named,
+  ref,
+  show,
+} from "./shared";
 
 const CREDENTIAL_TYPES = [
   "ApplicationPassword",
@@ -15,7 +25,7 @@ const CREDENTIAL_TYPES = [
 const CREDENTIAL_INPUTS = ["password", "passwords", "passwordCredentials", "keyCredentials"];
 const FIX_SECRETLESS =
   "The app proves itself with its managed identity's token through a federated identity credential; it needs no " +
-    "secret.";
+  "secret.";
 
 function issuerCloud(issuer: unknown): string | undefined {
   if (typeof issuer !== "string") return undefined;
@@ -68,8 +78,10 @@ export const credentialRules: readonly ResourceRule[] = [
       const cloud = issuerCloud(r.props.issuer) as keyof typeof clouds | undefined;
       const expected = cloud ? [clouds[cloud].tokenExchangeAudience] : KNOWN_AUDIENCES;
       if (!Array.isArray(audiences) || audiences.length !== 1) {
-        return [`${ref(r)} has audiences ${show(audiences)}; it must have exactly one. Fix: set audiences to ` +
-          `["${expected[0]}"].`];
+        return [
+          `${ref(r)} has audiences ${show(audiences)}; it must have exactly one. Fix: set audiences to ` +
+            `["${expected[0]}"].`,
+        ];
       }
       if (!expected.includes(audiences[0])) {
         return [
@@ -91,16 +103,20 @@ export const credentialRules: readonly ResourceRule[] = [
       if (r.props.issuer === GITHUB_ISSUER) {
         return typeof subject === "string" && GITHUB_SUBJECT.test(subject)
           ? []
-          : [`${ref(r)} trusts GitHub subject ${show(subject)}. Fix: use "repo:OWNER/REPO:environment:NAME", ` +
-            `"repo:OWNER/REPO:ref:refs/heads/BRANCH", "repo:OWNER/REPO:ref:refs/tags/TAG" or ` +
-            `"repo:OWNER/REPO:pull_request" (no wildcards), with OWNER/REPO in GitHub's classic form or its ` +
-            `immutable form OWNER@OWNER_ID/REPO@REPO_ID.`];
+          : [
+              `${ref(r)} trusts GitHub subject ${show(subject)}. Fix: use "repo:OWNER/REPO:environment:NAME", ` +
+                `"repo:OWNER/REPO:ref:refs/heads/BRANCH", "repo:OWNER/REPO:ref:refs/tags/TAG" or ` +
+                `"repo:OWNER/REPO:pull_request" (no wildcards), with OWNER/REPO in GitHub's classic form or its ` +
+                `immutable form OWNER@OWNER_ID/REPO@REPO_ID.`,
+            ];
       }
       if (!issuerCloud(r.props.issuer)) return []; // fic-issuer reports it
       return typeof subject === "string" && isGuid(subject)
         ? []
-        : [`${ref(r)} trusts subject ${show(subject)}, which is not a GUID. Fix: set subject to the managed ` +
-          `identity's principal ID (its object ID, not its client ID).`];
+        : [
+            `${ref(r)} trusts subject ${show(subject)}, which is not a GUID. Fix: set subject to the managed ` +
+              `identity's principal ID (its object ID, not its client ID).`,
+          ];
     },
   ),
 ];

@@ -17,8 +17,23 @@ import { githubDeployEnvironmentProtected } from "./github";
 import type { PlannedResource, Rule, RuleContext, Violation } from "./model";
 import { secretRules } from "./secrets";
 import { slotRules } from "./slots";
-import { ficCount, ficTrustsWebAppIdentity, webAppBasicAuthOff, webAppIdentityMatchesFic, webAppTokenExchangeMatchesFic } from "./stack";
-import { apiAccessDelegatedOnly, appRolesOwnApp, commandRunsProjectScript, dataStoresPrivate, ficTrustAllowed, providerSettingsAllowed, redirectUrisOwnHost, roleAssignmentAllowed } from "./trust";
+import {
+  ficCount,
+  ficTrustsWebAppIdentity,
+  webAppBasicAuthOff,
+  webAppIdentityMatchesFic,
+  webAppTokenExchangeMatchesFic,
+} from "./stack";
+import {
+  apiAccessDelegatedOnly,
+  appRolesOwnApp,
+  commandRunsProjectScript,
+  dataStoresPrivate,
+  ficTrustAllowed,
+  providerSettingsAllowed,
+  redirectUrisOwnHost,
+  roleAssignmentAllowed,
+} from "./trust";
 import { webAppRules } from "./web-app";
 
 export type { PlannedResource, ResourceRule, Rule, RuleContext, StackFinding, StackRule, Violation } from "./model";
@@ -58,12 +73,20 @@ export const rules: readonly Rule[] = [
  * (`props`) with the inputs beside them. Violations come in rule order, then resource order.
  */
 export function evaluate(resources: readonly PlannedResource[], context: RuleContext = {}): Violation[] {
-  const at = (r: PlannedResource | undefined) => (r ? { type: r.type, name: r.name, ...(r.urn ? { urn: r.urn } : {}) } : undefined);
+  const at = (r: PlannedResource | undefined) =>
+    r ? { type: r.type, name: r.name, ...(r.urn ? { urn: r.urn } : {}) } : undefined;
   return rules.flatMap((rule): Violation[] => {
     const found: { message: string; resource?: PlannedResource }[] =
       rule.kind === "resource"
-        ? resources.flatMap((r) => rule.check({ ...r, props: r.inputs ?? r.props }, context).map((message) => ({ message, resource: r })))
+        ? resources.flatMap((r) =>
+            rule.check({ ...r, props: r.inputs ?? r.props }, context).map((message) => ({ message, resource: r })),
+          )
         : rule.check(resources, context);
-    return found.map((f) => ({ policy: rule.name, description: rule.description, message: f.message, resource: at(f.resource) }));
+    return found.map((f) => ({
+      policy: rule.name,
+      description: rule.description,
+      message: f.message,
+      resource: at(f.resource),
+    }));
   });
 }

@@ -1,4 +1,6 @@
-/** What a rule is and what it sees: the shapes the pack (`../pack.ts`) and the offline check (`../offline.ts`) share. */
+/**
+ * What a rule is and what it sees: the shapes the pack (`../pack.ts`) and the offline check (`../offline.ts`) share.
+ */
 
 /** One planned resource, the way a rule sees it. */
 export interface PlannedResource {
@@ -66,7 +68,6 @@ export interface Violation {
   readonly resource?: { readonly type: string; readonly name: string; readonly urn?: string };
 }
 
-
 // ---------------------------------------------------------------------------------------------------------------
 // Rule builders
 
@@ -91,7 +92,11 @@ export function stackRule(
   check: (resources: readonly PlannedResource[], context: RuleContext) => StackFinding[],
   configSchema?: StackRule["configSchema"],
 ): StackRule {
-  const rule: StackRule = { kind: "stack", name, description, check: (resources, context = {}) => check(resources, context) };
+  const rule: StackRule = {
+    kind: "stack",
+    name,
+    description,
+    check: (resources, context = {}) => check(resources, context),
+  };
   return configSchema ? { ...rule, configSchema } : rule;
 }
-

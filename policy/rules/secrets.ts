@@ -14,9 +14,19 @@ function words(name: string): string[] {
     .map((w) => w.toLowerCase());
 }
 
-/** Found anywhere in the lower-cased name without separators: `azuread__clientsecret`, `PGPASSWORD`, `sshPrivateKey`. */
+/**
+ * Found anywhere in the lower-cased name without separators: `azuread__clientsecret`, `PGPASSWORD`, `sshPrivateKey`.
+ */
 const SECRET_SUBSTRINGS = [
-  "secret", "password", "passwd", "passphrase", "privatekey", "apikey", "certificate", "connectionstring", "instrumentationkey",
+  "secret",
+  "password",
+  "passwd",
+  "passphrase",
+  "privatekey",
+  "apikey",
+  "certificate",
+  "connectionstring",
+  "instrumentationkey",
 ];
 /** Found as a whole word. */
 const SECRET_WORDS = ["pwd", "pass", "cert", "pfx", "sas"];
@@ -109,9 +119,12 @@ function secretEntries(r: PlannedResource, what: string, entries: [string, unkno
     const byValue = secretValue(value);
     const why = [byName, byValue && `its value looks like ${byValue}`].filter(Boolean).join(" and ");
     return why
-      ? [`${ref(r)} has ${what} "${name}" that looks like a secret: ${why}. Fix: remove it; authenticate with the ` +
-        `web app's user-assigned managed identity (Entra ID tokens) instead of a key, password or connection-string ` +
-        `secret.`]
+      ? [
+          `${ref(r)} has ${what} "${name}" that looks like a secret: ${why}. Fix: remove it; authenticate with the ` +
+            `web app's user-assigned managed identity (Entra ID tokens) ` +
+            `instead of a key, password or connection-string ` +
+            `secret.`,
+        ]
       : [];
   });
 }
@@ -132,11 +145,20 @@ export const secretRules: readonly ResourceRule[] = [
         const entries = Object.entries(properties).map(([name, c]): [string, unknown] => [name, c?.value ?? c]);
         return secretEntries(r, "connection string", entries);
       }
-      const connectionStrings: { name: string; connectionString?: unknown }[] = r.props.siteConfig?.connectionStrings ?? [];
+      const connectionStrings: { name: string; connectionString?: unknown }[] =
+        r.props.siteConfig?.connectionStrings ?? [];
       const appSettings: { name: string; value: unknown }[] = r.props.siteConfig?.appSettings ?? [];
       return [
-        ...secretEntries(r, "app setting", appSettings.map((s) => [s.name, s.value])),
-        ...secretEntries(r, "connection string", connectionStrings.map((c) => [c.name, c.connectionString])),
+        ...secretEntries(
+          r,
+          "app setting",
+          appSettings.map((s) => [s.name, s.value]),
+        ),
+        ...secretEntries(
+          r,
+          "connection string",
+          connectionStrings.map((c) => [c.name, c.connectionString]),
+        ),
       ];
     },
   ),
@@ -149,8 +171,8 @@ export const secretRules: readonly ResourceRule[] = [
       findSecrets(r.props).map(
         (f) =>
           `${ref(r)} has input "${f.path}" that looks like a secret: ${f.why}. Fix: remove it; command inputs are ` +
-            `stored in state and shown in diffs. Let the script sign in with a workload identity (az login ` +
-            `--federated-token / managed identity) instead.`,
+          `stored in state and shown in diffs. Let the script sign in with a workload identity (az login ` +
+          `--federated-token / managed identity) instead.`,
       ),
   ),
   resourceRule(
@@ -162,8 +184,8 @@ export const secretRules: readonly ResourceRule[] = [
       return findSecrets(r.props, "", (path) => settings && SETTINGS_PATHS.includes(path)).map(
         (f) =>
           `${ref(r)} has input "${f.path}" that looks like a secret: ${f.why}. Fix: remove it; inputs are stored in ` +
-            `state. Use a managed identity or workload identity federation (Entra ID tokens) instead of a secret, ` +
-            `key, password or certificate.`,
+          `state. Use a managed identity or workload identity federation (Entra ID tokens) instead of a secret, ` +
+          `key, password or certificate.`,
       );
     },
   ),

@@ -27,7 +27,8 @@ export const GITHUB_REPOSITORY = new RegExp(`^${GITHUB_REPOSITORY_SOURCE}$`);
  * The subjects a CI identity may trust: one repository's pull requests, one environment, one branch or one tag — no
  * wildcard, no ":" (it would change the subject's shape), no space. Group 1 is the repository.
  */
-const GITHUB_SUBJECT_KIND = "pull_request|environment:[A-Za-z0-9._-]{1,255}|ref:refs/(?:heads|tags)/[^\\s*?:\\[\\]~^\\\\]+";
+const GITHUB_SUBJECT_KIND =
+  "pull_request|environment:[A-Za-z0-9._-]{1,255}|ref:refs/(?:heads|tags)/[^\\s*?:\\[\\]~^\\\\]+";
 export const GITHUB_SUBJECT = new RegExp(`^repo:(${GITHUB_REPOSITORY_SOURCE}):(?:${GITHUB_SUBJECT_KIND})$`);
 /** Entra's limit of federated credentials on one app registration or one user-assigned identity. */
 export const MAX_FICS_PER_PARENT = 20;
@@ -68,7 +69,10 @@ export const isScmAllowed = arm("web", "WebAppScmAllowed", "WebAppScmAllowedSlot
 export const isFtpAllowed = arm("web", "WebAppFtpAllowed", "WebAppFtpAllowedSlot");
 export const isUami = arm("managedidentity", "UserAssignedIdentity");
 export const isUamiFic = arm("managedidentity", "FederatedIdentityCredential");
-export const isAppFic = named("ApplicationFederatedIdentityCredential", "ApplicationFlexibleFederatedIdentityCredential");
+export const isAppFic = named(
+  "ApplicationFederatedIdentityCredential",
+  "ApplicationFlexibleFederatedIdentityCredential",
+);
 export const isFlexibleFic = named("ApplicationFlexibleFederatedIdentityCredential");
 export const isFic = (type: string) => isAppFic(type) || isUamiFic(type);
 export const isApp = named("Application", "ApplicationRegistration");
@@ -93,7 +97,8 @@ export const show = (value: unknown): string => (value === undefined ? "unset" :
 export function appSettingsOf(props: Record<string, any> | undefined): Record<string, unknown> | undefined {
   if (!props) return undefined;
   const list = props.siteConfig?.appSettings;
-  if (Array.isArray(list)) return Object.fromEntries(list.map((s: { name: string; value: unknown }) => [s.name, s.value]));
+  if (Array.isArray(list))
+    return Object.fromEntries(list.map((s: { name: string; value: unknown }) => [s.name, s.value]));
   return undefined;
 }
 
@@ -133,7 +138,9 @@ export function attachedIdentities(site: PlannedResource, resources: readonly Pl
     if (details?.principalId) return { id, clientId: details.clientId, principalId: details.principalId };
     const lastSegment = id.split("/").at(-1)?.toLowerCase();
     const uami = resources.find(
-      (r) => isUami(r.type) && (r.id?.toLowerCase() === id.toLowerCase() || String(r.props.name).toLowerCase() === lastSegment),
+      (r) =>
+        isUami(r.type) &&
+        (r.id?.toLowerCase() === id.toLowerCase() || String(r.props.name).toLowerCase() === lastSegment),
     );
     return { id, clientId: uami?.props.clientId, principalId: uami?.props.principalId };
   });
@@ -158,6 +165,14 @@ export function signInWebApps(resources: readonly PlannedResource[]) {
     .flatMap((site) => {
       const app = appOf(site, resources);
       if (!app) return [];
-      return [{ site, app, fics: ficsOf(app, resources), identities: attachedIdentities(site, resources), settings: stackSettingsOf(site) ?? {} }];
+      return [
+        {
+          site,
+          app,
+          fics: ficsOf(app, resources),
+          identities: attachedIdentities(site, resources),
+          settings: stackSettingsOf(site) ?? {},
+        },
+      ];
     });
 }

@@ -21,10 +21,12 @@ function siteOf(slot: PlannedResource, resources: readonly PlannedResource[]): P
 
 /** Each slot of the stack with its site, when the site is in the stack too. */
 function slotsWithSites(resources: readonly PlannedResource[]): { slot: PlannedResource; site: PlannedResource }[] {
-  return resources.filter((r) => isSlot(r.type)).flatMap((slot) => {
-    const site = siteOf(slot, resources);
-    return site ? [{ slot, site }] : [];
-  });
+  return resources
+    .filter((r) => isSlot(r.type))
+    .flatMap((slot) => {
+      const site = siteOf(slot, resources);
+      return site ? [{ slot, site }] : [];
+    });
 }
 
 export const slotIdentityMatchesSite: StackRule = stackRule(
@@ -32,17 +34,22 @@ export const slotIdentityMatchesSite: StackRule = stackRule(
   "A deployment slot wears exactly the user-assigned identities of its site.",
   (resources) =>
     slotsWithSites(resources).flatMap(({ slot, site }) => {
-      const ids = (r: PlannedResource) => attachedIdentities(r, resources).map((i) => i.id.toLowerCase()).sort();
+      const ids = (r: PlannedResource) =>
+        attachedIdentities(r, resources)
+          .map((i) => i.id.toLowerCase())
+          .sort();
       const [slotIds, siteIds] = [ids(slot), ids(site)];
       if (JSON.stringify(slotIds) === JSON.stringify(siteIds)) return [];
-      return [{
-        resource: slot,
-        message:
-          `${ref(slot)} wears identities ${show(slotIds)} but its site ${ref(site)} wears ${show(siteIds)}. ` +
-          "A swap does not move managed identities, so after a swap production would sign in as another identity " +
-          "than the one its FIC trusts (AADSTS70021). Fix: give the slot the site's identity: " +
-          '{ type: "UserAssigned", userAssignedIdentities: [<the site\'s identity>] }.',
-      }];
+      return [
+        {
+          resource: slot,
+          message:
+            `${ref(slot)} wears identities ${show(slotIds)} but its site ${ref(site)} wears ${show(siteIds)}. ` +
+            "A swap does not move managed identities, so after a swap production would sign in as another identity " +
+            "than the one its FIC trusts (AADSTS70021). Fix: give the slot the site's identity: " +
+            '{ type: "UserAssigned", userAssignedIdentities: [<the site\'s identity>] }.',
+        },
+      ];
     }),
 );
 
@@ -62,15 +69,17 @@ export const slotSettingsDifferOnlyWhenSticky: StackRule = stackRule(
         .map((k) => (ofSite.get(k) ?? ofSlot.get(k))!.k);
       if (differing.length === 0) return [];
       const one = differing.length === 1;
-      return [{
-        resource: slot,
-        message:
-          `${ref(slot)} and its site ${ref(site)} differ in ${differing.join(", ")}, ` +
-          `which ${one ? "is not a slot setting" : "are not slot settings"}` +
-          `: a swap would carry the slot's value${one ? "" : "s"} into production (and Pulumi would see drift). ` +
-          `Fix: give both the same value, or list ${one ? "it" : "them"} in a web.WebAppSlotConfigurationNames ` +
-          "{ name: <site name>, appSettingNames: [...] }.",
-      }];
+      return [
+        {
+          resource: slot,
+          message:
+            `${ref(slot)} and its site ${ref(site)} differ in ${differing.join(", ")}, ` +
+            `which ${one ? "is not a slot setting" : "are not slot settings"}` +
+            `: a swap would carry the slot's value${one ? "" : "s"} into production (and Pulumi would see drift). ` +
+            `Fix: give both the same value, or list ${one ? "it" : "them"} in a web.WebAppSlotConfigurationNames ` +
+            "{ name: <site name>, appSettingNames: [...] }.",
+        },
+      ];
     }),
 );
 

@@ -33,7 +33,12 @@ import {
 } from "./shared";
 
 const lower = (v: unknown) => String(v ?? "").toLowerCase();
-const lastSegment = (id: unknown) => lower(String(id ?? "").split("/").at(-1));
+const lastSegment = (id: unknown) =>
+  lower(
+    String(id ?? "")
+      .split("/")
+      .at(-1),
+  );
 
 /** A user-assigned identity of this stack, with what the rules need to know about it. */
 interface StackIdentity {
@@ -91,35 +96,60 @@ function entraIssuer(issuer: unknown): { tenant: string; cloud: string } | undef
 }
 
 const CONFIG_HINT =
-  'Fix: tell the pack the repository: `pulumi preview --policy-pack policy --policy-pack-config policy-config.json` ' +
-    'with {"fic-trust-allowed": {"repository": "OWNER/REPO"}} (or OWNER@OWNER_ID/REPO@REPO_ID); `npm run ' +
-    'plan:bootstrap` passes the bootstrap stack\'s `repository` key.';
+  "Fix: tell the pack the repository: `pulumi preview --policy-pack policy --policy-pack-config policy-config.json` " +
+  'with {"fic-trust-allowed": {"repository": "OWNER/REPO"}} (or OWNER@OWNER_ID/REPO@REPO_ID); `npm run ' +
+  "plan:bootstrap` passes the bootstrap stack's `repository` key.";
 
 /** Findings for a CI identity's GitHub credential against the configured repository. */
 function checkCiSubject(fic: PlannedResource, identity: StackIdentity, context: RuleContext): StackFinding[] {
   const subject = field(fic, "subject");
   const issuer = field(fic, "issuer");
   if (issuer !== GITHUB_ISSUER) {
-    return [{ resource: fic, message: `${ref(fic)} on identity "${identity.name}" trusts issuer ${show(issuer)}; a ` +
-      `CI identity trusts GitHub Actions only. Fix: set issuer to "${GITHUB_ISSUER}", or delete it (a managed ` +
-      `identity of another tenant or system must not act as this one).` }];
+    return [
+      {
+        resource: fic,
+        message:
+          `${ref(fic)} on identity "${identity.name}" trusts issuer ${show(issuer)}; a ` +
+          `CI identity trusts GitHub Actions only. Fix: set issuer to "${GITHUB_ISSUER}", or delete it (a managed ` +
+          `identity of another tenant or system must not act as this one).`,
+      },
+    ];
   }
   const m = typeof subject === "string" ? GITHUB_SUBJECT.exec(subject) : null;
   if (!m) return []; // fic-subject reports the shape
   if (!context.repository) {
-    return [{ resource: fic, message: `${ref(fic)} on identity "${identity.name}" trusts GitHub subject ` +
-      `${show(subject)}, but the pack was not told which repository CI runs in, so it cannot tell a foreign ` +
-      `repository from yours. ${CONFIG_HINT}` }];
+    return [
+      {
+        resource: fic,
+        message:
+          `${ref(fic)} on identity "${identity.name}" trusts GitHub subject ` +
+          `${show(subject)}, but the pack was not told which repository CI runs in, so it cannot tell a foreign ` +
+          `repository from yours. ${CONFIG_HINT}`,
+      },
+    ];
   }
   if (!GITHUB_REPOSITORY.test(context.repository)) {
-    return [{ resource: fic, message: `The pack's configured repository ${show(context.repository)} is neither ` +
-      `OWNER/REPO nor OWNER@OWNER_ID/REPO@REPO_ID, so ${ref(fic)} cannot be checked. ${CONFIG_HINT}` }];
+    return [
+      {
+        resource: fic,
+        message:
+          `The pack's configured repository ${show(context.repository)} is neither ` +
+          `OWNER/REPO nor OWNER@OWNER_ID/REPO@REPO_ID, so ${ref(fic)} cannot be checked. ${CONFIG_HINT}`,
+      },
+    ];
   }
   if (m[1] !== context.repository) {
-    return [{ resource: fic, message: `${ref(fic)} on identity "${identity.name}" trusts GitHub repository "${m[1]}" ` +
-      `(subject ${show(subject)}), not the configured "${context.repository}": whoever controls that repository's ` +
-      `workflows would act as this identity. Fix: trust only "repo:${context.repository}:…" (character for ` +
-      `character, case and form included), or correct the configured repository.` }];
+    return [
+      {
+        resource: fic,
+        message:
+          `${ref(fic)} on identity "${identity.name}" trusts GitHub repository "${m[1]}" ` +
+          `(subject ${show(subject)}), not the configured ` +
+          `"${context.repository}": whoever controls that repository's ` +
+          `workflows would act as this identity. Fix: trust only "repo:${context.repository}:…" (character for ` +
+          `character, case and form included), or correct the configured repository.`,
+      },
+    ];
   }
   return [];
 }
@@ -136,14 +166,23 @@ export const ficTrustAllowed: StackRule = stackRule(
     for (const fic of resources.filter((r) => isUamiFic(r.type))) {
       const parent = identities.find((i) => i.fics.includes(fic));
       if (!parent) {
-        findings.push({ resource: fic, message: `${ref(fic)} adds a federated credential to identity ` +
-          `${show(inputField(fic, "resourceName"))} in group ${show(inputField(fic, "resourceGroupName"))}, which ` +
-          `this stack does not create: an outside identity's trust is no stack's to widen. Fix: delete it.` });
+        findings.push({
+          resource: fic,
+          message:
+            `${ref(fic)} adds a federated credential to identity ` +
+            `${show(inputField(fic, "resourceName"))} in group ${show(inputField(fic, "resourceGroupName"))}, which ` +
+            `this stack does not create: an outside identity's trust is no stack's to widen. Fix: delete it.`,
+        });
       } else if (parent.worn) {
-        findings.push({ resource: fic, message: `${ref(fic)} lets ${show(field(fic, "issuer"))} subject ` +
-          `${show(field(fic, "subject"))} act as identity "${parent.name}", which a web app wears: its token is the ` +
-          `app's client assertion, so that outsider could sign in as the app and redeem its codes. Fix: delete it; ` +
-          `the identity a web app wears has no federated credential.` });
+        findings.push({
+          resource: fic,
+          message:
+            `${ref(fic)} lets ${show(field(fic, "issuer"))} subject ` +
+            `${show(field(fic, "subject"))} act as identity "${parent.name}", ` +
+            `which a web app wears: its token is the ` +
+            `app's client assertion, so that outsider could sign in as the app and redeem its codes. Fix: delete it; ` +
+            `the identity a web app wears has no federated credential.`,
+        });
       } else {
         findings.push(...checkCiSubject(fic, parent, context));
       }
@@ -156,39 +195,66 @@ export const ficTrustAllowed: StackRule = stackRule(
       const issuer = field(fic, "issuer");
       const subject = field(fic, "subject");
       if (!app) {
-        findings.push({ resource: fic, message: `${ref(fic)} adds a federated credential to application ` +
-          `${show(appId)}, which this stack does not create: it would let one of this stack's identities act as ` +
-          `another app. Fix: delete it.` });
+        findings.push({
+          resource: fic,
+          message:
+            `${ref(fic)} adds a federated credential to application ` +
+            `${show(appId)}, which this stack does not create: it would let one of this stack's identities act as ` +
+            `another app. Fix: delete it.`,
+        });
         continue;
       }
       if (issuer === GITHUB_ISSUER) {
-        findings.push({ resource: fic, message: `${ref(fic)} on ${ref(app)} trusts GitHub Actions ` +
-          `(${show(subject)}): any such workflow could sign in as the app. Fix: delete it; only the CI bootstrap's ` +
-          `managed identities trust GitHub.` });
+        findings.push({
+          resource: fic,
+          message:
+            `${ref(fic)} on ${ref(app)} trusts GitHub Actions ` +
+            `(${show(subject)}): any such workflow could sign in as the app. Fix: delete it; only the CI bootstrap's ` +
+            `managed identities trust GitHub.`,
+        });
         continue;
       }
       const entra = entraIssuer(issuer);
       if (!entra) continue; // fic-issuer reports it
       const identity = identities.find((i) => i.principalId !== undefined && i.principalId === subject);
-      if (!identity || !identity.worn) {
-        findings.push({ resource: fic, message: `${ref(fic)} on ${ref(app)} trusts subject ${show(subject)}, which ` +
-          `is not the principal ID of an identity a web app of this stack wears ` +
-          `(${identities.filter((i) => i.worn).map((i) => show(i.principalId)).join(", ") || "none"}): another ` +
-          `identity — another stack's, another tenant's — could sign in as the app. Fix: set subject to the ` +
-          `principal ID of the web app's user-assigned identity.` });
+      if (!identity?.worn) {
+        findings.push({
+          resource: fic,
+          message:
+            `${ref(fic)} on ${ref(app)} trusts subject ${show(subject)}, which ` +
+            `is not the principal ID of an identity a web app of this stack wears ` +
+            `(${
+              identities
+                .filter((i) => i.worn)
+                .map((i) => show(i.principalId))
+                .join(", ") || "none"
+            }): another ` +
+            `identity — another stack's, another tenant's — could sign in as the app. Fix: set subject to the ` +
+            `principal ID of the web app's user-assigned identity.`,
+        });
         continue;
       }
       if (identity.tenantId && lower(identity.tenantId) !== entra.tenant) {
-        findings.push({ resource: fic, message: `${ref(fic)} on ${ref(app)} trusts tenant ${entra.tenant}'s issuer, ` +
-          `but identity "${identity.name}" lives in tenant ${identity.tenantId}: a managed identity of another ` +
-          `tenant could present a token with that subject. Fix: set issuer to ` +
-          `"${clouds[entra.cloud as keyof typeof clouds].instance}${identity.tenantId}/v2.0".` });
+        findings.push({
+          resource: fic,
+          message:
+            `${ref(fic)} on ${ref(app)} trusts tenant ${entra.tenant}'s issuer, ` +
+            `but identity "${identity.name}" lives in tenant ${identity.tenantId}: a managed identity of another ` +
+            `tenant could present a token with that subject. Fix: set issuer to ` +
+            `"${clouds[entra.cloud as keyof typeof clouds].instance}${identity.tenantId}/v2.0".`,
+        });
       }
     }
     return findings;
   },
-  { properties: { repository: { type: "string", description: "The GitHub repository CI identities may trust: " +
-    "OWNER/REPO or OWNER@OWNER_ID/REPO@REPO_ID." } } },
+  {
+    properties: {
+      repository: {
+        type: "string",
+        description: "The GitHub repository CI identities may trust: " + "OWNER/REPO or OWNER@OWNER_ID/REPO@REPO_ID.",
+      },
+    },
+  },
 );
 
 /** Built-in role definition GUIDs (MicrosoftDocs/azure-docs built-in-roles; bootstrap/roles.ts cites each). */
@@ -219,8 +285,15 @@ export const ALLOWED_ROLES: Record<"appIdentity" | "ciPullRequest" | "ciDeploy" 
   ciPullRequest: ["Reader", "StorageBlobDataReader", "KeyVaultCryptoUser"],
   // A CI identity only protected jobs get (bootstrap: deploy identity, `least` or `contributor`).
   ciDeploy: [
-    "WebsiteContributor", "WebPlanContributor", "ManagedIdentityContributor", "ManagedIdentityOperator",
-    "AzureManagedRedisContributor", "Contributor", "Reader", "StorageBlobDataContributor", "KeyVaultCryptoUser",
+    "WebsiteContributor",
+    "WebPlanContributor",
+    "ManagedIdentityContributor",
+    "ManagedIdentityOperator",
+    "AzureManagedRedisContributor",
+    "Contributor",
+    "Reader",
+    "StorageBlobDataContributor",
+    "KeyVaultCryptoUser",
   ],
   // A person the bootstrap names (operatorObjectId), migrating state: data access to state and key.
   operator: ["StorageBlobDataContributor", "KeyVaultCryptoUser"],
@@ -257,22 +330,34 @@ export const roleAssignmentAllowed: StackRule = stackRule(
             : (["ciDeploy", `CI identity "${identity.name}"`] as const)
           : !identity && field(ra, "principalType") === "User"
             ? (["operator", `user ${show(principalId)}`] as const)
-            : ([undefined, identity ? `identity "${identity.name}", which no CI workflow or web app ` +
-              `uses` : `principal ${show(principalId)}, which this stack does not create`] as const);
+            : ([
+                undefined,
+                identity
+                  ? `identity "${identity.name}", which no CI workflow or web app ` + `uses`
+                  : `principal ${show(principalId)}, which this stack does not create`,
+              ] as const);
       const allowed = kind ? ALLOWED_ROLES[kind] : [];
       if (!role || !allowed.includes(role)) {
-        findings.push({ resource: ra, message: `${ref(ra)} gives ${who} role ` +
-          `${role ? `${role} (${guid})` : show(guid)}, which it may not hold (allowed: ` +
-          `${allowed.join(", ") || "none"}). Fix: remove ` +
-          `it${kind === "appIdentity" ? APP_IDENTITY_HINT : ""}. ` +
-          "A new grant is a reviewed change to policy/rules/trust.ts ALLOWED_ROLES." });
+        findings.push({
+          resource: ra,
+          message:
+            `${ref(ra)} gives ${who} role ` +
+            `${role ? `${role} (${guid})` : show(guid)}, which it may not hold (allowed: ` +
+            `${allowed.join(", ") || "none"}). Fix: remove ` +
+            `it${kind === "appIdentity" ? APP_IDENTITY_HINT : ""}. ` +
+            "A new grant is a reviewed change to policy/rules/trust.ts ALLOWED_ROLES.",
+        });
       }
       const scope = String(field(ra, "scope") ?? "");
       const group = /^\/subscriptions\/[^/]+\/resourceGroups\/([^/]+)(?:\/|$)/i.exec(scope)?.[1];
       if (group !== undefined && !ownGroups.has(lower(group))) {
-        findings.push({ resource: ra, message: `${ref(ra)} is scoped to resource group "${group}", which this stack ` +
-          `neither creates nor deploys into (${[...ownGroups].map(show).join(", ") || "none"}). Fix: scope it to a ` +
-          `group of this stack or a resource in one.` });
+        findings.push({
+          resource: ra,
+          message:
+            `${ref(ra)} is scoped to resource group "${group}", which this stack ` +
+            `neither creates nor deploys into (${[...ownGroups].map(show).join(", ") || "none"}). Fix: scope it to a ` +
+            `group of this stack or a resource in one.`,
+        });
       }
     }
     // Microsoft Graph application permissions: only CI identities hold them (the bootstrap's Application.Read.All for
@@ -289,23 +374,35 @@ export const roleAssignmentAllowed: StackRule = stackRule(
         continue;
       }
       if (!ci) {
-        findings.push({ resource: ara, message: `${ref(ara)} gives an application permission to ` +
-          `${identity ? `identity "${identity.name}"` : show(principal)}, which is not a CI identity of this ` +
-          `stack${identity?.worn ? " (a web app wears it: the app would act tenant-wide as itself)" : ""}. Fix: ` +
-          `remove it.` });
+        findings.push({
+          resource: ara,
+          message:
+            `${ref(ara)} gives an application permission to ` +
+            `${identity ? `identity "${identity.name}"` : show(principal)}, which is not a CI identity of this ` +
+            `stack${identity?.worn ? " (a web app wears it: the app would act tenant-wide as itself)" : ""}. Fix: ` +
+            `remove it.`,
+        });
       }
     }
     const wornPrincipals = identities.filter((i) => i.worn).map((i) => i.principalId);
     for (const apa of resources.filter((r) => arm("redisenterprise", "AccessPolicyAssignment")(r.type))) {
       const objectId = field(apa, "user")?.objectId;
       if (!wornPrincipals.includes(objectId)) {
-        findings.push({ resource: apa, message: `${ref(apa)} gives Redis data access to ${show(objectId)}, which is ` +
-          `not the principal ID of an identity a web app of this stack wears. Fix: assign the app's identity only.` });
+        findings.push({
+          resource: apa,
+          message:
+            `${ref(apa)} gives Redis data access to ${show(objectId)}, which is ` +
+            `not the principal ID of an identity a web app of this stack wears. Fix: assign the app's identity only.`,
+        });
       }
       if (field(apa, "accessPolicyName") !== "default") {
-        findings.push({ resource: apa, message: `${ref(apa)} uses access policy ` +
-          `${show(field(apa, "accessPolicyName"))}. Fix: use "default", the data-access policy Azure Managed Redis ` +
-          `offers.` });
+        findings.push({
+          resource: apa,
+          message:
+            `${ref(apa)} uses access policy ` +
+            `${show(field(apa, "accessPolicyName"))}. Fix: use "default", the data-access policy Azure Managed Redis ` +
+            `offers.`,
+        });
       }
     }
     return findings;
@@ -314,8 +411,10 @@ export const roleAssignmentAllowed: StackRule = stackRule(
 
 const isAppRole = named("ApplicationAppRole");
 /** The `/applications/{objectId}` forms an app's sub-resources name it by. */
-const appIds = (app: PlannedResource) => [app.id, field(app, "objectId") && `/applications/${field(app, "objectId")}`]
-  .filter((id): id is string => typeof id === "string");
+const appIds = (app: PlannedResource) =>
+  [app.id, field(app, "objectId") && `/applications/${field(app, "objectId")}`].filter(
+    (id): id is string => typeof id === "string",
+  );
 /** Who an app role may be assigned to: users and groups ("User"), never other applications ("Application"). */
 const APP_ROLE_MEMBER_TYPES = ["User"];
 
@@ -323,20 +422,39 @@ export const appRolesOwnApp: StackRule = stackRule(
   "app-roles-own-app",
   "An app role (ApplicationAppRole) is declared on this stack's own app registration, for users and groups only.",
   (resources) =>
-    resources.filter((r) => isAppRole(r.type)).flatMap((role): StackFinding[] => {
-      const applicationId = field(role, "applicationId");
-      const app = resources.find((a) => isApp(a.type) && appIds(a).includes(applicationId));
-      const types = (field(role, "allowedMemberTypes") as unknown[] | undefined) ?? [];
-      return [
-        ...(app ? [] : [{ resource: role, message: `${ref(role)} adds a role to application ${show(applicationId)}, ` +
-          "which this stack does not create: it would change who may do what in another app. Fix: declare roles on " +
-          "the stack's own app registration (its applicationId)." }]),
-        ...(types.length > 0 && types.every((t) => APP_ROLE_MEMBER_TYPES.includes(String(t))) ? [] : [{
-          resource: role, message: `${ref(role)} has allowedMemberTypes ${show(types)}: an "Application" role is an ` +
-            "application permission other apps can be granted to act as themselves against this one. Fix: set " +
-            'allowedMemberTypes: ["User"] (users and groups).' }]),
-      ];
-    }),
+    resources
+      .filter((r) => isAppRole(r.type))
+      .flatMap((role): StackFinding[] => {
+        const applicationId = field(role, "applicationId");
+        const app = resources.find((a) => isApp(a.type) && appIds(a).includes(applicationId));
+        const types = (field(role, "allowedMemberTypes") as unknown[] | undefined) ?? [];
+        return [
+          ...(app
+            ? []
+            : [
+                {
+                  resource: role,
+                  message:
+                    `${ref(role)} adds a role to application ${show(applicationId)}, ` +
+                    "which this stack does not create: it would change who may do " +
+                    "what in another app. Fix: declare roles on " +
+                    "the stack's own app registration (its applicationId).",
+                },
+              ]),
+          ...(types.length > 0 && types.every((t) => APP_ROLE_MEMBER_TYPES.includes(String(t)))
+            ? []
+            : [
+                {
+                  resource: role,
+                  message:
+                    `${ref(role)} has allowedMemberTypes ${show(types)}: an "Application" role is an ` +
+                    "application permission other apps can be granted to act as " +
+                    "themselves against this one. Fix: set " +
+                    'allowedMemberTypes: ["User"] (users and groups).',
+                },
+              ]),
+        ];
+      }),
 );
 
 /** A redirect URI's problem, or undefined: https, no user info, no port but 443, no fragment, host one of `hosts`. */
@@ -351,8 +469,11 @@ function redirectProblem(uri: unknown, hosts: readonly string[]): string | undef
   if (url.username || url.password) return "carries user info";
   if (url.hash) return "has a fragment";
   if (url.port && url.port !== "443") return `names port ${url.port}`;
-  if (!hosts.includes(url.hostname.toLowerCase())) return `points at host "${url.hostname}", not one of this stack's ` +
-    `web apps (${hosts.map(show).join(", ") || "none known"})`;
+  if (!hosts.includes(url.hostname.toLowerCase()))
+    return (
+      `points at host "${url.hostname}", not one of this stack's ` +
+      `web apps (${hosts.map(show).join(", ") || "none known"})`
+    );
   return undefined;
 }
 
@@ -374,8 +495,7 @@ export const redirectUrisOwnHost: StackRule = stackRule(
       let uris: [string, unknown][] = [];
       if (isRedirectUris(r.type)) {
         uris = ((field(r, "redirectUris") as unknown[]) ?? []).map((u) => ["redirectUris", u]);
-      }
-      else if (isFullApplication(r.type)) {
+      } else if (isFullApplication(r.type)) {
         for (const key of ["web", "singlePageApplication", "publicClient"] as const) {
           const list = (field(r, key)?.redirectUris as unknown[]) ?? [];
           uris.push(...list.map((u): [string, unknown] => [`${key}.redirectUris`, u]));
@@ -384,9 +504,13 @@ export const redirectUrisOwnHost: StackRule = stackRule(
       for (const [where, uri] of uris) {
         const problem = redirectProblem(uri, hosts);
         if (problem) {
-          findings.push({ resource: r, message: `${ref(r)} has redirect URI ${show(uri)} (${where}) that ${problem}: ` +
-            `sign-in codes would be sent there. Fix: register only https://<the web app's host name><callback ` +
-            `path>.` });
+          findings.push({
+            resource: r,
+            message:
+              `${ref(r)} has redirect URI ${show(uri)} (${where}) that ${problem}: ` +
+              `sign-in codes would be sent there. Fix: register only https://<the web app's host name><callback ` +
+              `path>.`,
+          });
         }
       }
     }
@@ -397,12 +521,29 @@ export const redirectUrisOwnHost: StackRule = stackRule(
 /** The settings each provider may take: no credential (OIDC, managed identity or az login sign in), no plugin URL. */
 export const ALLOWED_PROVIDER_SETTINGS: Record<string, readonly string[]> = {
   "pulumi:providers:azure-native": [
-    "version", "environment", "location", "subscriptionId", "tenantId", "clientId", "useOidc", "useMsi",
-    "useDefaultAzureCredential", "auxiliaryTenantIds", "partnerId", "disablePulumiPartnerId",
+    "version",
+    "environment",
+    "location",
+    "subscriptionId",
+    "tenantId",
+    "clientId",
+    "useOidc",
+    "useMsi",
+    "useDefaultAzureCredential",
+    "auxiliaryTenantIds",
+    "partnerId",
+    "disablePulumiPartnerId",
     "disableInstanceDiscovery",
   ],
   "pulumi:providers:azuread": [
-    "version", "environment", "tenantId", "clientId", "useOidc", "useMsi", "useCli", "partnerId",
+    "version",
+    "environment",
+    "tenantId",
+    "clientId",
+    "useOidc",
+    "useMsi",
+    "useCli",
+    "partnerId",
     "disableTerraformPartnerId",
   ],
   "pulumi:providers:command": ["version"],
@@ -431,9 +572,13 @@ export const providerSettingsAllowed: ResourceRule = resourceRule(
     const set = (k: string) => r.props[k] !== undefined && r.props[k] !== null && r.props[k] !== "";
     return Object.keys(r.props)
       .filter((k) => set(k) && !allowed.includes(k) && pinned[k] !== r.props[k])
-      .map((k) => `${ref(r)} sets "${k}", which is not an allowed provider setting ` +
-        `(${allowed.join(", ") || "none"}): a credential, a custom endpoint or a plugin source. Fix: remove it; sign ` +
-        `in with OIDC (ARM_USE_OIDC), a managed identity or az login.`);
+      .map(
+        (k) =>
+          `${ref(r)} sets "${k}", which is not an allowed provider setting ` +
+          `(${allowed.join(", ") || "none"}): a credential, a custom endpoint ` +
+          `or a plugin source. Fix: remove it; sign ` +
+          `in with OIDC (ARM_USE_OIDC), a managed identity or az login.`,
+      );
   },
 );
 
@@ -444,18 +589,28 @@ export const dataStoresPrivate: ResourceRule = resourceRule(
   (r) => {
     if (arm("storage", "BlobContainer")(r.type)) {
       const access = r.props.publicAccess;
-      return [access !== undefined && access !== "None" ? `${ref(r)} has publicAccess ${show(access)}: anyone could ` +
-        `read the blobs. Fix: set publicAccess: "None".` : undefined];
+      return [
+        access !== undefined && access !== "None"
+          ? `${ref(r)} has publicAccess ${show(access)}: anyone could ` +
+            `read the blobs. Fix: set publicAccess: "None".`
+          : undefined,
+      ];
     }
     const p = r.props.properties ?? {};
     return [
-      p.enableRbacAuthorization !== true ? `${ref(r)} has properties.enableRbacAuthorization ` +
-        `${show(p.enableRbacAuthorization)}. Fix: set it to true; access policies bypass Azure RBAC.` : undefined,
-      Array.isArray(p.accessPolicies) && p.accessPolicies.length > 0 ? `${ref(r)} has access policies. Fix: remove ` +
-        `them and grant Azure roles.` : undefined,
-      p.enablePurgeProtection !== true ? `${ref(r)} has properties.enablePurgeProtection ` +
-        `${show(p.enablePurgeProtection)}. Fix: set it to true, so the key that unlocks every stack's secrets cannot ` +
-        `be destroyed.` : undefined,
+      p.enableRbacAuthorization !== true
+        ? `${ref(r)} has properties.enableRbacAuthorization ` +
+          `${show(p.enableRbacAuthorization)}. Fix: set it to true; access policies bypass Azure RBAC.`
+        : undefined,
+      Array.isArray(p.accessPolicies) && p.accessPolicies.length > 0
+        ? `${ref(r)} has access policies. Fix: remove ` + `them and grant Azure roles.`
+        : undefined,
+      p.enablePurgeProtection !== true
+        ? `${ref(r)} has properties.enablePurgeProtection ` +
+          `${show(p.enablePurgeProtection)}. Fix: set it to true, so the key ` +
+          `that unlocks every stack's secrets cannot ` +
+          `be destroyed.`
+        : undefined,
     ];
   },
 );
@@ -472,13 +627,19 @@ export const commandRunsProjectScript: ResourceRule = resourceRule(
   (r) => [
     ...(["create", "update"] as const)
       .filter((k) => r.props[k] !== undefined && !(typeof r.props[k] === "string" && PROJECT_SCRIPT.test(r.props[k])))
-      .map((k) => `${ref(r)} has ${k} ${show(r.props[k])}, not one of the project's deploy scripts: a command runs ` +
-        `with the deployer's credentials, out of every other rule's sight. Fix: put the step in deploy/<name>.ts ` +
-        `(reviewed code) and run "node --import tsx deploy/<name>.ts".`),
+      .map(
+        (k) =>
+          `${ref(r)} has ${k} ${show(r.props[k])}, not one of the project's deploy scripts: a command runs ` +
+          `with the deployer's credentials, out of every other rule's sight. Fix: put the step in deploy/<name>.ts ` +
+          `(reviewed code) and run "node --import tsx deploy/<name>.ts".`,
+      ),
     ...Object.keys(r.props)
       .filter((k) => !COMMAND_FIELDS_ALLOWED.includes(k) && r.props[k] !== undefined && r.props[k] !== null)
-      .map((k) => `${ref(r)} sets "${k}", which a deploy step does not need (allowed: ` +
-        `${COMMAND_FIELDS_ALLOWED.join(", ")}). Fix: remove it.`),
+      .map(
+        (k) =>
+          `${ref(r)} sets "${k}", which a deploy step does not need (allowed: ` +
+          `${COMMAND_FIELDS_ALLOWED.join(", ")}). Fix: remove it.`,
+      ),
   ],
 );
 
@@ -508,13 +669,17 @@ function ownAppRoleProblem(ara: PlannedResource, resources: readonly PlannedReso
   const roleId = lower(field(ara, "appRoleId"));
   const role = resources.find((r) => named("ApplicationAppRole")(r.type) && lower(field(r, "roleId")) === roleId);
   if (!role) {
-    return `assigns role ${show(field(ara, "appRoleId"))} to ${show(field(ara, "principalObjectId"))}, which is ` +
-      "neither a CI identity of this stack nor assigned one of this stack's own app roles. Fix: remove it.";
+    return (
+      `assigns role ${show(field(ara, "appRoleId"))} to ${show(field(ara, "principalObjectId"))}, which is ` +
+      "neither a CI identity of this stack nor assigned one of this stack's own app roles. Fix: remove it."
+    );
   }
   const members = field(role, "allowedMemberTypes");
   if (!Array.isArray(members) || members.length !== 1 || members[0] !== "User") {
-    return `assigns ${ref(role)}, whose allowedMemberTypes are ${show(members)}. Fix: declare the role for users and ` +
-      'groups only (["User"]): a role applications may hold is an application permission.';
+    return (
+      `assigns ${ref(role)}, whose allowedMemberTypes are ${show(members)}. Fix: declare the role for users and ` +
+      'groups only (["User"]): a role applications may hold is an application permission.'
+    );
   }
   const resource = field(ara, "resourceObjectId");
   if (resource === undefined) return undefined;
@@ -522,8 +687,10 @@ function ownAppRoleProblem(ara: PlannedResource, resources: readonly PlannedReso
   const clientIds = resources.filter((r) => isApp(r.type)).map((r) => field(r, "clientId"));
   const spClient = sp && field(sp, "clientId");
   if (!sp || (spClient !== undefined && !clientIds.includes(spClient))) {
-    return `is made on service principal ${show(resource)}, which is not the service principal of an app ` +
-      "registration of this stack. Fix: assign the stack's own app roles on its own service principal only.";
+    return (
+      `is made on service principal ${show(resource)}, which is not the service principal of an app ` +
+      "registration of this stack. Fix: assign the stack's own app roles on its own service principal only."
+    );
   }
   return undefined;
 }

@@ -34,20 +34,26 @@ function settingPairs(props: Record<string, any>): [string, unknown][] {
 
 export const webAppRules: readonly ResourceRule[] = [
   resourceRule("webapp-https-only", "A web app serves HTTPS only.", isWebApp, (r) => [
-    r.props.httpsOnly !== true ? `${ref(r)} has httpsOnly ${show(r.props.httpsOnly)}. Fix: set httpsOnly: ` +
-      `true.` : undefined,
+    r.props.httpsOnly !== true
+      ? `${ref(r)} has httpsOnly ${show(r.props.httpsOnly)}. Fix: set httpsOnly: ` + `true.`
+      : undefined,
   ]),
   resourceRule("webapp-min-tls", "A web app and its SCM site accept TLS 1.2 or later only.", isWebApp, (r) =>
     (["minTlsVersion", "scmMinTlsVersion"] as const).map((k) => {
       const v = r.props.siteConfig?.[k];
-      return TLS_OK.includes(v) ? undefined : `${ref(r)} has siteConfig.${k} ${show(v)}. Fix: set siteConfig.${k}: ` +
-        `"1.2" (or "1.3").`;
+      return TLS_OK.includes(v)
+        ? undefined
+        : `${ref(r)} has siteConfig.${k} ${show(v)}. Fix: set siteConfig.${k}: ` + `"1.2" (or "1.3").`;
     }),
   ),
   resourceRule("webapp-ftps-disabled", "A web app has FTP and FTPS turned off.", isWebApp, (r) => {
     const v = r.props.siteConfig?.ftpsState;
-    return [v !== "Disabled" ? `${ref(r)} has siteConfig.ftpsState ${show(v)}. Fix: set siteConfig.ftpsState: ` +
-      `"Disabled"; deploy with Entra ID tokens, not FTP.` : undefined];
+    return [
+      v !== "Disabled"
+        ? `${ref(r)} has siteConfig.ftpsState ${show(v)}. Fix: set siteConfig.ftpsState: ` +
+          `"Disabled"; deploy with Entra ID tokens, not FTP.`
+        : undefined,
+    ];
   }),
   resourceRule("webapp-remote-debugging-off", "A web app has remote debugging turned off.", isWebApp, (r) => [
     r.props.siteConfig?.remoteDebuggingEnabled === true
@@ -103,8 +109,11 @@ export const webAppRules: readonly ResourceRule[] = [
             : undefined,
           ...Object.keys(c)
             .filter((f) => !FIELDS.includes(f))
-            .map((f) => `${ref(r)} has ${key(f)}: only ${FIELDS.join(", ")} make a managed-identity client ` +
-              `credential (a certificate or secret field is a secret). Fix: remove it.`),
+            .map(
+              (f) =>
+                `${ref(r)} has ${key(f)}: only ${FIELDS.join(", ")} make a managed-identity client ` +
+                `credential (a certificate or secret field is a secret). Fix: remove it.`,
+            ),
         ];
       });
     },

@@ -8,7 +8,11 @@ function description(code: number, message: string): string {
 
 describe("extractAadstsCode", () => {
   it("finds the code in an Entra description", () => {
-    expect(extractAadstsCode(description(700213, "No matching federated identity record found for presented assertion subject"))).toBe(700213);
+    expect(
+      extractAadstsCode(
+        description(700213, "No matching federated identity record found " + "for presented assertion subject"),
+      ),
+    ).toBe(700213);
   });
 
   it("returns undefined when there is no code", () => {
@@ -43,11 +47,18 @@ describe("explainAadsts", () => {
   });
 
   it("prefers error_codes over the description", () => {
-    expect(explainAadsts({ error: "invalid_client", errorCodes: [700212], description: "something" }).code).toBe("AADSTS700212");
+    expect(explainAadsts({ error: "invalid_client", errorCodes: [700212], description: "something" }).code).toBe(
+      "AADSTS700212",
+    );
   });
 
   it("treats FIC propagation (70021) as transient with 503", () => {
-    expect(explainAadsts({ error: "invalid_client", description: description(70021, "No matching federated identity record") })).toMatchObject({
+    expect(
+      explainAadsts({
+        error: "invalid_client",
+        description: description(70021, "No matching federated identity record"),
+      }),
+    ).toMatchObject({
       status: 503,
       kind: "transient",
     });
@@ -60,7 +71,11 @@ describe("explainAadsts", () => {
 
   it("explains access_denied without a code", () => {
     const problem = explainAadsts({ error: "access_denied", description: "The user has cancelled." });
-    expect(problem).toMatchObject({ status: 403, error: "access_denied", title: expect.stringMatching(/cancelled or access was denied/) });
+    expect(problem).toMatchObject({
+      status: 403,
+      error: "access_denied",
+      title: expect.stringMatching(/cancelled or access was denied/),
+    });
     expect(problem.code).toBeUndefined();
   });
 
@@ -72,7 +87,9 @@ describe("explainAadsts", () => {
     const problem = explainAadsts({ error: "invalid_request", description: description(9999999, "Something new") });
     expect(problem.code).toBe("AADSTS9999999");
     expect(problem.title).toMatch(/rejected the sign-in request/);
-    expect(explainAadsts({ description: description(9999999, "new") }).fix).toMatch(/login\.microsoftonline\.com\/error\?code=9999999/);
+    expect(explainAadsts({ description: description(9999999, "new") }).fix).toMatch(
+      /login\.microsoftonline\.com\/error\?code=9999999/,
+    );
   });
 
   it("keeps only the first line of Entra's description, shortened", () => {

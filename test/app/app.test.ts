@@ -51,7 +51,9 @@ describe("sign-in start", () => {
     const res = await offline.app.inject({ url: "/signin" });
     expect(res.statusCode).toBe(302);
     const location = new URL(String(res.headers.location));
-    expect(location.origin + location.pathname).toBe(`https://login.microsoftonline.com/${TENANT}/oauth2/v2.0/authorize`);
+    expect(location.origin + location.pathname).toBe(
+      `https://login.microsoftonline.com/${TENANT}/oauth2/v2.0/authorize`,
+    );
     expect(Object.fromEntries(location.searchParams)).toMatchObject({
       client_id: CLIENT,
       redirect_uri: "http://localhost/signin-oidc", // PUBLIC_BASE_URL, never the Host header
@@ -78,7 +80,12 @@ describe("sign-in start", () => {
 
 describe("bad requests", () => {
   it("answers a callback POST with the wrong content type with a page, not a stack trace", async () => {
-    const res = await offline.app.inject({ method: "POST", url: "/signin-oidc", headers: { "content-type": "application/xml" }, payload: "<code>x</code>" });
+    const res = await offline.app.inject({
+      method: "POST",
+      url: "/signin-oidc",
+      headers: { "content-type": "application/xml" },
+      payload: "<code>x</code>",
+    });
     expect(res.statusCode).toBe(415);
     expect(res.body).toContain("Bad request");
     expect(res.body).not.toMatch(/at \w+ \(|FST_/);

@@ -1,6 +1,7 @@
 /**
  * Single-flight client assertion: msal-node caches the MI token, but concurrent first calls would each reach the
- * endpoint. In a fresh process (msal-node's MI cache is process-wide), 50 simultaneous sign-ins must cost one MI request.
+ * endpoint. In a fresh process (msal-node's MI cache is process-wide), 50 simultaneous sign-ins must cost one MI
+ * request.
  */
 import { expect, it } from "vitest";
 import { signedInAgent, useStack } from "../support/app-stack";

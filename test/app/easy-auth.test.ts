@@ -15,7 +15,15 @@ const OID = "7d1a0c3e-5b2f-4e8a-9c6d-0f1e2a3b4c5d";
 const TID = "00000000-0000-4000-8000-00000000feed";
 
 /** What App Service injects for a signed-in user (claims as its claim mapping names them). */
-function platformHeaders(o: { accessToken?: string; expiresOn?: string; claims?: { typ: string; val: string }[]; id?: string; idp?: string } = {}) {
+function platformHeaders(
+  o: {
+    accessToken?: string;
+    expiresOn?: string;
+    claims?: { typ: string; val: string }[];
+    id?: string;
+    idp?: string;
+  } = {},
+) {
   const principal = {
     auth_typ: "aad",
     claims: o.claims ?? [
@@ -56,25 +64,49 @@ describe("when the app trusts the identity headers", () => {
   });
 
   it("trusts App Service's only in Easy Auth mode with the platform's WEBSITE_AUTH_ENABLED=True", () => {
-    const onAppService = { WEBSITE_HOSTNAME: "contoso.azurewebsites.net", PUBLIC_BASE_URL: "", SignIn__AuthMode: "easyAuth" };
-    expect(offlineConfig({ ...onAppService, WEBSITE_AUTH_ENABLED: "True" }).easyAuth).toEqual({ vouchedBy: "app-service" });
-    expect(refusal(onAppService)).toEqual([expect.stringMatching(/^SignIn__AuthMode is easyAuth, but App Service authentication is off \(WEBSITE_AUTH_ENABLED is unset\).*set it to app\.$/)]);
+    const onAppService = {
+      WEBSITE_HOSTNAME: "contoso.azurewebsites.net",
+      PUBLIC_BASE_URL: "",
+      SignIn__AuthMode: "easyAuth",
+    };
+    expect(offlineConfig({ ...onAppService, WEBSITE_AUTH_ENABLED: "True" }).easyAuth).toEqual({
+      vouchedBy: "app-service",
+    });
+    expect(refusal(onAppService)).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          String.raw`^SignIn__AuthMode is easyAuth, but App Service authentication is off \(WEBSITE_AUTH_ENABLED is unset\).*set ` +
+            String.raw`it to app\.$`,
+        ),
+      ),
+    ]);
     expect(refusal({ ...onAppService, WEBSITE_AUTH_ENABLED: "False" })[0]).toMatch(/WEBSITE_AUTH_ENABLED is "False"/);
     // The local stand-in's flag means nothing on App Service.
     expect(refusal({ ...onAppService, EASY_AUTH_LOCAL_STAND_IN: "true" })[0]).toMatch(/authentication is off/);
   });
 
   it("off App Service, trusts only the local stand-in, and refuses an unknown mode", () => {
-    expect(offlineConfig({ SignIn__AuthMode: "easyAuth", EASY_AUTH_LOCAL_STAND_IN: "true" }).easyAuth).toEqual({ vouchedBy: "local-stand-in" });
-    expect(refusal({ SignIn__AuthMode: "easyAuth" })[0]).toMatch(/not App Service and no Easy Auth stand-in fronts the app.*npm run dev -- --easy-auth/);
-    expect(refusal({ SignIn__AuthMode: "platform" })[0]).toMatch(/SignIn__AuthMode is "platform"; set it to app .* or easyAuth/);
+    expect(offlineConfig({ SignIn__AuthMode: "easyAuth", EASY_AUTH_LOCAL_STAND_IN: "true" }).easyAuth).toEqual({
+      vouchedBy: "local-stand-in",
+    });
+    expect(refusal({ SignIn__AuthMode: "easyAuth" })[0]).toMatch(
+      /not App Service and no Easy Auth stand-in fronts the app.*npm run dev -- --easy-auth/,
+    );
+    expect(refusal({ SignIn__AuthMode: "platform" })[0]).toMatch(
+      /SignIn__AuthMode is "platform"; set it to app .* or easyAuth/,
+    );
   });
 });
 
 describe("reading the client principal", () => {
   it("maps Easy Auth's claim URIs to the ID token's names and keeps the token store's tokens", () => {
     const user = easyAuthUser(platformHeaders({ accessToken: "graph-token", expiresOn: "2030-01-01T00:00:00Z" }));
-    expect(user?.claims).toMatchObject({ name: "Adele <Vance>", preferred_username: "adele@contoso.example", oid: OID, tid: TID });
+    expect(user?.claims).toMatchObject({
+      name: "Adele <Vance>",
+      preferred_username: "adele@contoso.example",
+      oid: OID,
+      tid: TID,
+    });
     expect(user?.accessToken).toBe("graph-token");
     expect(user?.accessTokenExpiresOn?.toISOString()).toBe("2030-01-01T00:00:00.000Z");
   });
@@ -82,7 +114,9 @@ describe("reading the client principal", () => {
   it("refuses a principal that is malformed, from another provider, or disagrees with X-MS-CLIENT-PRINCIPAL-ID", () => {
     expect(easyAuthUser({})).toBeUndefined();
     expect(easyAuthUser({ ...platformHeaders(), [EasyAuthHeader.Principal]: "not base64 json!" })).toBeUndefined();
-    expect(easyAuthUser({ ...platformHeaders(), [EasyAuthHeader.Principal]: Buffer.from("{").toString("base64") })).toBeUndefined();
+    expect(
+      easyAuthUser({ ...platformHeaders(), [EasyAuthHeader.Principal]: Buffer.from("{").toString("base64") }),
+    ).toBeUndefined();
     expect(easyAuthUser(platformHeaders({ idp: "google" }))).toBeUndefined();
     expect(easyAuthUser(platformHeaders({ id: "someone-else" }))).toBeUndefined();
     expect(easyAuthUser(platformHeaders({ claims: [{ typ: "name", val: "no object id" }] }))).toBeUndefined();
@@ -107,7 +141,16 @@ describe("the default mode", () => {
     const app = Fastify({ logger: false });
     await app.register(platformIdentityHeaders);
     app.get("/echo", async (req) => Object.keys(req.headers));
-    const seen = (await app.inject({ url: "/echo", headers: { ...platformHeaders({ accessToken: "t" }), "X-MS-TOKEN-AAD-REFRESH-TOKEN": "r", "x-ms-request-id": "kept" } })).json() as string[];
+    const seen = (
+      await app.inject({
+        url: "/echo",
+        headers: {
+          ...platformHeaders({ accessToken: "t" }),
+          "X-MS-TOKEN-AAD-REFRESH-TOKEN": "r",
+          "x-ms-request-id": "kept",
+        },
+      })
+    ).json() as string[];
     await app.close();
     expect(seen.filter((h) => h.startsWith("x-ms-"))).toEqual(["x-ms-request-id"]);
   });
@@ -118,35 +161,56 @@ describe("Easy Auth mode", () => {
   afterEach(() => vi.unstubAllGlobals());
 
   const stubGraph = (status = 200) => {
-    const fetchMock = vi.fn(async (_url: string, _init: RequestInit) =>
-      new Response(JSON.stringify(status === 200 ? { displayName: "Adele Vance", mail: "adele@contoso.example", jobTitle: "Retail Manager" } : { error: { code: "InvalidAuthenticationToken" } }), {
-        status,
-        headers: { "content-type": "application/json" },
-      }),
+    const fetchMock = vi.fn(
+      async (_url: string, _init: RequestInit) =>
+        new Response(
+          JSON.stringify(
+            status === 200
+              ? { displayName: "Adele Vance", mail: "adele@contoso.example", jobTitle: "Retail Manager" }
+              : { error: { code: "InvalidAuthenticationToken" } },
+          ),
+          {
+            status,
+            headers: { "content-type": "application/json" },
+          },
+        ),
     );
     vi.stubGlobal("fetch", fetchMock);
     return fetchMock;
   };
 
-  it("shows the signed-in page for the platform's user and reads Graph with the token store's access token", async () => {
-    const fetchMock = stubGraph();
-    const res = await offline.app.inject({ url: "/", headers: platformHeaders({ accessToken: "graph-token", expiresOn: "2099-01-01T00:00:00Z" }) });
-    expect(res.statusCode).toBe(200);
-    expect(res.body).toContain('<span id="user-name">Adele &lt;Vance&gt;</span>');
-    expect(res.body).toContain('<dd id="user-tenant">00000000-0000-4000-8000-00000000feed</dd>');
-    expect(res.body).toContain('<dd id="graph-job-title">Retail Manager</dd>');
-    expect(fetchMock).toHaveBeenCalledTimes(1);
-    const [url, init] = fetchMock.mock.calls[0]!;
-    expect(url).toBe("https://graph.microsoft.com/v1.0/me?$select=displayName,mail,jobTitle");
-    expect((init.headers as Record<string, string>).authorization).toBe("Bearer graph-token");
-    expect(String(res.headers["set-cookie"])).toMatch(/^easy_auth_csrf=[\w-]{43}; Path=\/signout; HttpOnly; SameSite=Strict$/);
-  });
+  it(
+    "shows the signed-in page for the platform's user and reads " + "Graph with the token store's access token",
+    async () => {
+      const fetchMock = stubGraph();
+      const res = await offline.app.inject({
+        url: "/",
+        headers: platformHeaders({ accessToken: "graph-token", expiresOn: "2099-01-01T00:00:00Z" }),
+      });
+      expect(res.statusCode).toBe(200);
+      expect(res.body).toContain('<span id="user-name">Adele &lt;Vance&gt;</span>');
+      expect(res.body).toContain('<dd id="user-tenant">00000000-0000-4000-8000-00000000feed</dd>');
+      expect(res.body).toContain('<dd id="graph-job-title">Retail Manager</dd>');
+      expect(fetchMock).toHaveBeenCalledTimes(1);
+      const [url, init] = fetchMock.mock.calls[0]!;
+      expect(url).toBe("https://graph.microsoft.com/v1.0/me?$select=displayName,mail,jobTitle");
+      expect((init.headers as Record<string, string>).authorization).toBe("Bearer graph-token");
+      expect(String(res.headers["set-cookie"])).toMatch(
+        /^easy_auth_csrf=[\w-]{43}; Path=\/signout; HttpOnly; SameSite=Strict$/,
+      );
+    },
+  );
 
   it("says why it cannot read Graph when the token store passed no access token, or an expired one", async () => {
     const fetchMock = stubGraph();
     const none = await offline.app.inject({ url: "/", headers: platformHeaders() });
-    expect(none.body).toContain("App Service&#39;s token store passed no Microsoft Graph access token for this sign-in.");
-    const expired = await offline.app.inject({ url: "/me/graph", headers: platformHeaders({ accessToken: "old", expiresOn: "2001-01-01T00:00:00Z" }) });
+    expect(none.body).toContain(
+      "App Service&#39;s token store passed no Microsoft " + "Graph access token for this sign-in.",
+    );
+    const expired = await offline.app.inject({
+      url: "/me/graph",
+      headers: platformHeaders({ accessToken: "old", expiresOn: "2001-01-01T00:00:00Z" }),
+    });
     expect(expired.statusCode).toBe(401);
     expect(expired.json()).toMatchObject({ error: "sign_in_required", fix: expect.stringContaining("/.auth/refresh") });
     expect(fetchMock).not.toHaveBeenCalled();
@@ -160,7 +224,10 @@ describe("Easy Auth mode", () => {
   });
 
   it("answers /me with the claims, and 401 without a principal", async () => {
-    expect((await offline.app.inject({ url: "/me", headers: platformHeaders() })).json()).toMatchObject({ oid: OID, tid: TID });
+    expect((await offline.app.inject({ url: "/me", headers: platformHeaders() })).json()).toMatchObject({
+      oid: OID,
+      tid: TID,
+    });
     expect((await offline.app.inject("/me")).statusCode).toBe(401);
     expect((await offline.app.inject({ url: "/me", headers: platformHeaders({ id: "forged" }) })).statusCode).toBe(401);
   });
@@ -176,7 +243,11 @@ describe("Easy Auth mode", () => {
       offline.app.inject({
         method: "POST",
         url: "/signout",
-        headers: { "content-type": "application/x-www-form-urlencoded", ...(cookie ? { cookie: `easy_auth_csrf=${cookie}` } : {}), ...platformHeaders() },
+        headers: {
+          "content-type": "application/x-www-form-urlencoded",
+          ...(cookie ? { cookie: `easy_auth_csrf=${cookie}` } : {}),
+          ...platformHeaders(),
+        },
         payload: `csrf=${csrf}`,
       });
     expect((await form("abc")).statusCode).toBe(403);

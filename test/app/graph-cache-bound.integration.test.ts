@@ -12,7 +12,9 @@ describe("a token cache over the session's bound", () => {
     const tokenRequests = stack.emu.stats.tokenRequests;
     const { page } = await signedInAgent(stack);
     expect(page.status).toBe(200);
-    expect(page.body).toContain('<strong id="graph-notice-title">The app holds no Microsoft Graph token for this sign-in.</strong>');
+    expect(page.body).toContain(
+      '<strong id="graph-notice-title">The app holds no Microsoft ' + "Graph token for this sign-in.</strong>",
+    );
     expect(stack.emu.stats.tokenRequests).toBe(tokenRequests + 1); // the redemption only
     expect(stack.logs.some((line) => line.includes("token cache over its bound"))).toBe(true);
   });

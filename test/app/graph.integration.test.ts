@@ -36,8 +36,10 @@ async function signIn(): Promise<{ ua: UserAgent; page: Page }> {
   return { ua, page };
 }
 
-const field = (page: Page, id: string): string | undefined => new RegExp(`id="${id}"[^>]*>([^<]*)<`).exec(page.body)?.[1];
-const consentUrl = (): string => `${stack.emu.instance}${stack.emu.tenantId}/adminconsent?client_id=${stack.emu.registration.clientId}`;
+const field = (page: Page, id: string): string | undefined =>
+  new RegExp(`id="${id}"[^>]*>([^<]*)<`).exec(page.body)?.[1];
+const consentUrl = (): string =>
+  `${stack.emu.instance}${stack.emu.tenantId}/adminconsent?client_id=${stack.emu.registration.clientId}`;
 
 describe("the Microsoft Graph profile", () => {
   it("shows the user's Graph profile next to the ID-token claims after sign-in, and as JSON at /me/graph", async () => {
@@ -48,7 +50,10 @@ describe("the Microsoft Graph profile", () => {
     expect(field(page, "graph-mail")).toBe("ada@contoso.example");
     expect(field(page, "graph-job-title")).toBe("Mathematician");
     expect(page.body).toContain('<table id="claims">');
-    expect(await graphJson(ua)).toEqual({ status: 200, body: { displayName: "Ada Lovelace", mail: "ada@contoso.example", jobTitle: "Mathematician" } });
+    expect(await graphJson(ua)).toEqual({
+      status: 200,
+      body: { displayName: "Ada Lovelace", mail: "ada@contoso.example", jobTitle: "Mathematician" },
+    });
     expect(stack.emu.stats.graphRequests).toBe(before + 2);
   });
 
@@ -67,34 +72,40 @@ describe("the Microsoft Graph profile", () => {
     expect(stack.emu.stats.tokenRequests).toBe(tokens);
   });
 
-  it("refreshes an expired access token silently, presenting the managed identity's cached token as the assertion", async () => {
-    // Below msal-node's five-minute margin: every silent call must refresh.
-    stack.emu.accessTokenLifetimeSeconds = 60;
-    const { ua } = await signIn();
-    const { refreshTokenRequests, miRequests } = stack.emu.stats;
-    expect(field(await home(ua), "graph-name")).toBe("Ada Lovelace");
-    expect(stack.emu.stats.refreshTokenRequests).toBe(refreshTokenRequests + 1);
-    expect((await graphJson(ua)).body).toMatchObject({ displayName: "Ada Lovelace" });
-    expect(stack.emu.stats.refreshTokenRequests).toBe(refreshTokenRequests + 2);
-    // The refreshed tokens went back into the session: once a refresh brings a long-lived token, it is reused.
-    stack.emu.accessTokenLifetimeSeconds = 3599;
-    await graphJson(ua);
-    expect((await graphJson(ua)).body).toMatchObject({ displayName: "Ada Lovelace" });
-    expect(stack.emu.stats.refreshTokenRequests).toBe(refreshTokenRequests + 3);
-    // The assertion came from msal-node's managed-identity cache: no new request to the MI endpoint.
-    expect(stack.emu.stats.miRequests).toBe(miRequests);
-  });
+  it(
+    "refreshes an expired access token silently, presenting the " + "managed identity's cached token as the assertion",
+    async () => {
+      // Below msal-node's five-minute margin: every silent call must refresh.
+      stack.emu.accessTokenLifetimeSeconds = 60;
+      const { ua } = await signIn();
+      const { refreshTokenRequests, miRequests } = stack.emu.stats;
+      expect(field(await home(ua), "graph-name")).toBe("Ada Lovelace");
+      expect(stack.emu.stats.refreshTokenRequests).toBe(refreshTokenRequests + 1);
+      expect((await graphJson(ua)).body).toMatchObject({ displayName: "Ada Lovelace" });
+      expect(stack.emu.stats.refreshTokenRequests).toBe(refreshTokenRequests + 2);
+      // The refreshed tokens went back into the session: once a refresh brings a long-lived token, it is reused.
+      stack.emu.accessTokenLifetimeSeconds = 3599;
+      await graphJson(ua);
+      expect((await graphJson(ua)).body).toMatchObject({ displayName: "Ada Lovelace" });
+      expect(stack.emu.stats.refreshTokenRequests).toBe(refreshTokenRequests + 3);
+      // The assertion came from msal-node's managed-identity cache: no new request to the MI endpoint.
+      expect(stack.emu.stats.miRequests).toBe(miRequests);
+    },
+  );
 
-  it("presents the assertion on a refresh too: Entra's FIC check refusing it shows a notice, not the profile", async () => {
-    stack.emu.accessTokenLifetimeSeconds = 60;
-    const { ua } = await signIn();
-    stack.emu.faults.ficNotPropagated = true;
-    const page = await home(ua);
-    expect(page.status).toBe(200);
-    expect(field(page, "graph-notice-code")).toBe("AADSTS70021");
-    expect(field(page, "graph-name")).toBeUndefined();
-    expect(page.body).toContain('<span id="user-name">Ada Lovelace</span>');
-  });
+  it(
+    "presents the assertion on a refresh too: Entra's FIC check " + "refusing it shows a notice, not the profile",
+    async () => {
+      stack.emu.accessTokenLifetimeSeconds = 60;
+      const { ua } = await signIn();
+      stack.emu.faults.ficNotPropagated = true;
+      const page = await home(ua);
+      expect(page.status).toBe(200);
+      expect(field(page, "graph-notice-code")).toBe("AADSTS70021");
+      expect(field(page, "graph-name")).toBeUndefined();
+      expect(page.body).toContain('<span id="user-name">Ada Lovelace</span>');
+    },
+  );
 
   it("shares one refresh between concurrent requests of one session", async () => {
     stack.emu.accessTokenLifetimeSeconds = 60;
@@ -107,17 +118,24 @@ describe("the Microsoft Graph profile", () => {
 });
 
 describe("the tokens go with the session", () => {
-  it("forgets the user's tokens at sign-out: the old session id reads no profile and costs no token or Graph request", async () => {
-    const { ua, page } = await signIn();
-    const session = ua.cookie(stack.baseUrl, "session")!;
-    const csrf = /name="csrf" value="([^"]+)"/.exec(page.body)![1]!;
-    keep(await ua.request(url("/signout"), { method: "POST", form: { csrf } }), ua);
-    const replayer = new UserAgent();
-    replayer.setCookie(stack.baseUrl, "session", session);
-    const { tokenRequests, graphRequests } = stack.emu.stats;
-    expect(await graphJson(replayer)).toEqual({ status: 401, body: { error: "not_signed_in", message: "Sign in at /signin first." } });
-    expect([stack.emu.stats.tokenRequests, stack.emu.stats.graphRequests]).toEqual([tokenRequests, graphRequests]);
-  });
+  it(
+    "forgets the user's tokens at sign-out: the old session id reads " +
+      "no profile and costs no token or Graph request",
+    async () => {
+      const { ua, page } = await signIn();
+      const session = ua.cookie(stack.baseUrl, "session")!;
+      const csrf = /name="csrf" value="([^"]+)"/.exec(page.body)![1]!;
+      keep(await ua.request(url("/signout"), { method: "POST", form: { csrf } }), ua);
+      const replayer = new UserAgent();
+      replayer.setCookie(stack.baseUrl, "session", session);
+      const { tokenRequests, graphRequests } = stack.emu.stats;
+      expect(await graphJson(replayer)).toEqual({
+        status: 401,
+        body: { error: "not_signed_in", message: "Sign in at /signin first." },
+      });
+      expect([stack.emu.stats.tokenRequests, stack.emu.stats.graphRequests]).toEqual([tokenRequests, graphRequests]);
+    },
+  );
 });
 
 describe("when Graph cannot be called", () => {
@@ -141,29 +159,41 @@ describe("when Graph cannot be called", () => {
     stack.emu.accessTokenLifetimeSeconds = 60;
     const { ua } = await signIn();
     stack.emu.revokeRefreshTokens();
-    expect(await graphJson(ua)).toMatchObject({ status: 401, body: { error: "sign_in_required", code: "AADSTS50173" } });
+    expect(await graphJson(ua)).toMatchObject({
+      status: 401,
+      body: { error: "sign_in_required", code: "AADSTS50173" },
+    });
     expect((await home(ua)).body).toContain('id="sign-in"');
   });
 
-  it("shows the consent page with the tenant's admin-consent link when nobody consented (AADSTS65001 at sign-in)", async () => {
-    stack.emu.faults.consentMissing = true;
-    const { page } = await signIn();
-    expect(page.status).toBe(403);
-    expect(problemCode(page)).toBe("AADSTS65001");
-    expect(problemTitle(page)).toBe("Consent has not been granted to this application.");
-    expect(page.body).toContain(`<a id="admin-consent-link" href="${consentUrl().replaceAll("&", "&amp;")}">`);
-  });
+  it(
+    "shows the consent page with the tenant's admin-consent link " + "when nobody consented (AADSTS65001 at sign-in)",
+    async () => {
+      stack.emu.faults.consentMissing = true;
+      const { page } = await signIn();
+      expect(page.status).toBe(403);
+      expect(problemCode(page)).toBe("AADSTS65001");
+      expect(problemTitle(page)).toBe("Consent has not been granted to this application.");
+      expect(page.body).toContain(`<a id="admin-consent-link" href="${consentUrl().replaceAll("&", "&amp;")}">`);
+    },
+  );
 
-  it("keeps the page and links admin consent when consent goes missing after sign-in (AADSTS65001 on refresh)", async () => {
-    stack.emu.accessTokenLifetimeSeconds = 60;
-    const { ua } = await signIn();
-    stack.emu.faults.consentMissing = true;
-    const page = await home(ua);
-    expect(page.status).toBe(200);
-    expect(field(page, "graph-notice-code")).toBe("AADSTS65001");
-    expect(page.body).toContain(`<a id="admin-consent-link" href="${consentUrl()}">`);
-    expect(await graphJson(ua)).toMatchObject({ status: 403, body: { error: "consent_required", adminConsentUrl: consentUrl() } });
-  });
+  it(
+    "keeps the page and links admin consent when consent goes " + "missing after sign-in (AADSTS65001 on refresh)",
+    async () => {
+      stack.emu.accessTokenLifetimeSeconds = 60;
+      const { ua } = await signIn();
+      stack.emu.faults.consentMissing = true;
+      const page = await home(ua);
+      expect(page.status).toBe(200);
+      expect(field(page, "graph-notice-code")).toBe("AADSTS65001");
+      expect(page.body).toContain(`<a id="admin-consent-link" href="${consentUrl()}">`);
+      expect(await graphJson(ua)).toMatchObject({
+        status: 403,
+        body: { error: "consent_required", adminConsentUrl: consentUrl() },
+      });
+    },
+  );
 
   it("still renders the page, with a notice, when Graph is unreachable", async () => {
     const { ua } = await signIn();

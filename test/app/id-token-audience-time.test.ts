@@ -2,7 +2,15 @@
  * The ID-token checks OIDC Core 3.1.3.7 asks for beyond `aud` and `exp`: with several audiences the authorized party
  * (`azp`) must be this client, and an issued-at time (`iat`) in the future beyond the clock tolerance is refused.
  */
-import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload, type JWTVerifyGetKey } from "jose";
+import {
+  createLocalJWKSet,
+  exportJWK,
+  generateKeyPair,
+  SignJWT,
+  type CryptoKey,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import { IdTokenError, validateIdToken, type IdTokenExpectations } from "../../app/auth/id-token";
 
@@ -10,7 +18,12 @@ const TENANT = "00000000-0000-4000-8000-00000000feed";
 const CLIENT = "0b1e2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
 const OTHER = "11111111-2222-4333-8444-555555555555";
 const NOW = Math.floor(Date.now() / 1000);
-const expected: IdTokenExpectations = { issuer: `https://login.microsoftonline.com/${TENANT}/v2.0`, audience: CLIENT, tenantId: TENANT, nonce: "n" };
+const expected: IdTokenExpectations = {
+  issuer: `https://login.microsoftonline.com/${TENANT}/v2.0`,
+  audience: CLIENT,
+  tenantId: TENANT,
+  nonce: "n",
+};
 
 let key: CryptoKey;
 let jwks: JWTVerifyGetKey;
@@ -22,7 +35,17 @@ beforeAll(async () => {
 });
 
 function token(overrides: JWTPayload): Promise<string> {
-  const payload: JWTPayload = { iss: expected.issuer, aud: CLIENT, sub: "s", tid: TENANT, nonce: "n", iat: NOW - 10, exp: NOW + 3600, ver: "2.0", ...overrides };
+  const payload: JWTPayload = {
+    iss: expected.issuer,
+    aud: CLIENT,
+    sub: "s",
+    tid: TENANT,
+    nonce: "n",
+    iat: NOW - 10,
+    exp: NOW + 3600,
+    ver: "2.0",
+    ...overrides,
+  };
   for (const [name, value] of Object.entries(overrides)) if (value === undefined) delete payload[name];
   return new SignJWT(payload).setProtectedHeader({ alg: "RS256", kid: "k" }).sign(key);
 }
@@ -43,10 +66,26 @@ describe("validateIdToken: authorized party and issued-at", () => {
     ["one audience, azp = this client", { azp: CLIENT }, "accepted"],
     ["several audiences, azp = this client", { aud: [CLIENT, OTHER], azp: CLIENT }, "accepted"],
     ["an audience array of one, azp = this client", { aud: [CLIENT], azp: CLIENT }, "accepted"],
-    ["several audiences, no azp", { aud: [CLIENT, OTHER] }, "its audience is a list and it names no authorized party (azp)"],
-    ["an audience array of one, no azp", { aud: [CLIENT] }, "its audience is a list and it names no authorized party (azp)"],
-    ["several audiences, azp = another client", { aud: [CLIENT, OTHER], azp: OTHER }, `its authorized party (azp "${OTHER}") is not this app's client ID "${CLIENT}"`],
-    ["one audience, azp = another client", { azp: OTHER }, `its authorized party (azp "${OTHER}") is not this app's client ID "${CLIENT}"`],
+    [
+      "several audiences, no azp",
+      { aud: [CLIENT, OTHER] },
+      "its audience is a list and it names " + "no authorized party (azp)",
+    ],
+    [
+      "an audience array of one, no azp",
+      { aud: [CLIENT] },
+      "its audience is a list and it names " + "no authorized party (azp)",
+    ],
+    [
+      "several audiences, azp = " + "another client",
+      { aud: [CLIENT, OTHER], azp: OTHER },
+      `its authorized party (azp "${OTHER}") is not ` + `this app's client ID "${CLIENT}"`,
+    ],
+    [
+      "one audience, azp = another client",
+      { azp: OTHER },
+      `its authorized party (azp "${OTHER}") is not ` + `this app's client ID "${CLIENT}"`,
+    ],
   ] as const)("judges a token with %s", async (_name, overrides, result) => {
     expect(await outcome(overrides as JWTPayload)).toBe(result);
   });

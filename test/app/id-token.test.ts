@@ -1,5 +1,13 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload, type JWTVerifyGetKey } from "jose";
+import {
+  createLocalJWKSet,
+  exportJWK,
+  generateKeyPair,
+  SignJWT,
+  type CryptoKey,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from "jose";
 import { IdTokenError, validateIdToken, type IdTokenExpectations } from "../../app/auth/id-token";
 
 const TENANT = "00000000-0000-4000-8000-00000000feed";
@@ -53,7 +61,9 @@ async function rejection(token: string, overrides: Partial<IdTokenExpectations> 
 beforeAll(async () => {
   const pair = await generateKeyPair("RS256", { extractable: true });
   signingKey = pair.privateKey;
-  jwks = createLocalJWKSet({ keys: [{ ...(await exportJWK(pair.publicKey)), kid: "key-1", alg: "RS256", use: "sig" }] });
+  jwks = createLocalJWKSet({
+    keys: [{ ...(await exportJWK(pair.publicKey)), kid: "key-1", alg: "RS256", use: "sig" }],
+  });
   ({ privateKey: otherKey } = await generateKeyPair("RS256"));
 });
 
@@ -83,7 +93,9 @@ describe("validateIdToken", () => {
   });
 
   it("rejects other algorithms such as HS256", async () => {
-    const token = await new SignJWT(claims()).setProtectedHeader({ alg: "HS256" }).sign(new TextEncoder().encode("x".repeat(32)));
+    const token = await new SignJWT(claims())
+      .setProtectedHeader({ alg: "HS256" })
+      .sign(new TextEncoder().encode("x".repeat(32)));
     expect((await rejection(token)).reason).toMatch(/algorithm "HS256"/);
   });
 
@@ -93,7 +105,9 @@ describe("validateIdToken", () => {
   });
 
   it("rejects the v1 issuer of the same tenant", async () => {
-    expect((await rejection(await sign(claims({ iss: `https://sts.windows.net/${TENANT}/` })))).reason).toMatch(/issuer is not/);
+    expect((await rejection(await sign(claims({ iss: `https://sts.windows.net/${TENANT}/` })))).reason).toMatch(
+      /issuer is not/,
+    );
   });
 
   it("rejects the wrong audience", async () => {
@@ -111,7 +125,9 @@ describe("validateIdToken", () => {
   });
 
   it("rejects an expired token", async () => {
-    expect((await rejection(await sign(claims({ iat: NOW - 7200, nbf: NOW - 7200, exp: NOW - 3600 })))).reason).toMatch(/expired/);
+    expect((await rejection(await sign(claims({ iat: NOW - 7200, nbf: NOW - 7200, exp: NOW - 3600 })))).reason).toMatch(
+      /expired/,
+    );
   });
 
   it("rejects a token whose nbf is in the future", async () => {
@@ -127,7 +143,9 @@ describe("validateIdToken", () => {
   });
 
   it("rejects an unknown kid", async () => {
-    expect((await rejection(await sign(claims(), otherKey, "rotated-away"))).reason).toMatch(/key \(kid\) the authority does not publish/);
+    expect((await rejection(await sign(claims(), otherKey, "rotated-away"))).reason).toMatch(
+      /key \(kid\) the authority does not publish/,
+    );
   });
 
   it("rejects a token without sub", async () => {

@@ -1,6 +1,7 @@
 /**
  * IDENTITY_ENDPOINT is checked at start-up: App Service sets a plain-http URL on the worker itself (loopback on
- * Windows and Container Apps, link-local or the container bridge on Linux), and the app sends its X-IDENTITY-HEADER there. Anything else is
+ * Windows and Container Apps, link-local or the container bridge on Linux), and the app sends its X-IDENTITY-HEADER
+ * there. Anything else is
  * refused with the setting named, unless IDENTITY_ENDPOINT_ANY_ORIGIN=true.
  */
 import { describe, expect, it } from "vitest";
@@ -51,9 +52,15 @@ describe("IDENTITY_ENDPOINT", () => {
   it("accepts another origin over https only when IDENTITY_ENDPOINT_ANY_ORIGIN=true", () => {
     const endpoint = "https://mi.example.test/msi/token";
     expect(problems({ IDENTITY_ENDPOINT: endpoint })[0]).toContain("IDENTITY_ENDPOINT_ANY_ORIGIN=true");
-    expect(offlineConfig({ IDENTITY_ENDPOINT: endpoint, IDENTITY_ENDPOINT_ANY_ORIGIN: "true" }).identityEndpoint).toBe(endpoint);
-    expect(problems({ IDENTITY_ENDPOINT: "ftp://mi.example.test/", IDENTITY_ENDPOINT_ANY_ORIGIN: "true" })[0]).toMatch(/http or https/);
-    expect(problems({ IDENTITY_ENDPOINT: "http://user:pw@mi.example.test/", IDENTITY_ENDPOINT_ANY_ORIGIN: "true" })[0]).toMatch(/credentials/);
+    expect(offlineConfig({ IDENTITY_ENDPOINT: endpoint, IDENTITY_ENDPOINT_ANY_ORIGIN: "true" }).identityEndpoint).toBe(
+      endpoint,
+    );
+    expect(problems({ IDENTITY_ENDPOINT: "ftp://mi.example.test/", IDENTITY_ENDPOINT_ANY_ORIGIN: "true" })[0]).toMatch(
+      /http or https/,
+    );
+    expect(
+      problems({ IDENTITY_ENDPOINT: "http://user:pw@mi.example.test/", IDENTITY_ENDPOINT_ANY_ORIGIN: "true" })[0],
+    ).toMatch(/credentials/);
   });
 
   it("refuses an opt-in value that is neither true nor false", () => {
@@ -63,6 +70,8 @@ describe("IDENTITY_ENDPOINT", () => {
   });
 
   it("reports it with every other problem at once", () => {
-    expect(() => loadConfig({ IDENTITY_ENDPOINT: "http://evil.example/" })).toThrow(/IDENTITY_ENDPOINT is "http:\/\/evil.example\/"/);
+    expect(() => loadConfig({ IDENTITY_ENDPOINT: "http://evil.example/" })).toThrow(
+      /IDENTITY_ENDPOINT is "http:\/\/evil.example\/"/,
+    );
   });
 });

@@ -8,8 +8,12 @@ import { READINESS_ADVICE } from "../../contract/readiness";
 import { problemFix, problemTitle, signedInAgent, useStack } from "../support/app-stack";
 import { UserAgent, type Page } from "../../local/user-agent";
 
-// /readyz never reuses a result here: each call checks the endpoint again (test/app/readyz.integration.test.ts covers the cache).
-const stack = useStack({ emulator: { tokenLifetimeSeconds: 120 }, deps: { readiness: { successTtlMs: 0, failureTtlMs: 0 } } });
+// /readyz never reuses a result here: each call checks the endpoint again (test/app/readyz.integration.test.ts covers
+// the cache).
+const stack = useStack({
+  emulator: { tokenLifetimeSeconds: 120 },
+  deps: { readiness: { successTtlMs: 0, failureTtlMs: 0 } },
+});
 
 const url = (path: string): string => `${stack.baseUrl}${path}`;
 
@@ -68,7 +72,13 @@ describe("managed identity endpoint faults", () => {
     expect(page.status).toBe(503);
     expect(problemTitle(page)).toBe("The app could not get a token from its managed identity.");
     // The endpoint's URL, its port, the identity's client ID and the socket error stay in the log.
-    for (const internal of [stack.emu.identityEndpoint, new URL(stack.emu.identityEndpoint).host, stack.emu.registration.uami.clientId, "ECONNRESET", "fetch failed"]) {
+    for (const internal of [
+      stack.emu.identityEndpoint,
+      new URL(stack.emu.identityEndpoint).host,
+      stack.emu.registration.uami.clientId,
+      "ECONNRESET",
+      "fetch failed",
+    ]) {
       expect(page.body).not.toContain(internal);
     }
     expect(stack.logs.join("\n")).toContain(stack.emu.identityEndpoint);

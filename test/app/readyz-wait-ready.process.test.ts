@@ -6,7 +6,14 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { READINESS_ADVICE } from "../../contract/readiness";
-import { GUARD_MARKER, type HttpsFake, type RunResult, runScript, scratch, startHttps } from "../support/deploy-harness";
+import {
+  GUARD_MARKER,
+  type HttpsFake,
+  type RunResult,
+  runScript,
+  scratch,
+  startHttps,
+} from "../support/deploy-harness";
 import { useStack } from "../support/app-stack";
 
 // Failures are reused for 200 ms instead of 10 s, so the propagation case ends quickly; successes are not reused.
@@ -41,9 +48,13 @@ afterEach(async () => {
 });
 
 async function waitReady(): Promise<RunResult> {
-  const result = await runScript("wait-ready.ts", ["--host", front.host, "--interval-ms", "50", "--timeout-minutes", "0.5"], {
-    NODE_EXTRA_CA_CERTS: front.caPath,
-  });
+  const result = await runScript(
+    "wait-ready.ts",
+    ["--host", front.host, "--interval-ms", "50", "--timeout-minutes", "0.5"],
+    {
+      NODE_EXTRA_CA_CERTS: front.caPath,
+    },
+  );
   expect(result.stderr).not.toContain(GUARD_MARKER);
   return result;
 }
@@ -52,14 +63,17 @@ describe("wait-ready against the app and the emulator", () => {
   it("finishes when the app has proved the trust chain", async () => {
     const result = await waitReady();
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain("ready: the managed identity's token was accepted by Entra as the app's credential");
+    expect(result.stdout).toContain(
+      "ready: the managed identity's token was accepted " + "by Entra as the app's credential",
+    );
     expect(answers).toEqual(["ok"]);
   });
 
   it("keeps waiting while the federated credential propagates (AADSTS70021) and finishes once it has", async () => {
     stack.emu.faults.ficNotPropagated = true;
     onAnswer = (reason) => {
-      if (answers.filter((r) => r === reason).length === 3 && reason === "fic_propagating") stack.emu.faults.ficNotPropagated = false;
+      if (answers.filter((r) => r === reason).length === 3 && reason === "fic_propagating")
+        stack.emu.faults.ficNotPropagated = false;
     };
     const result = await waitReady();
     expect(result.code).toBe(0);

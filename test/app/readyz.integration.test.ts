@@ -60,53 +60,64 @@ describe("/readyz", () => {
     expect(await entraRequestsDuring(() => Promise.all([readyz(), readyz(), readyz()]))).toBe(1);
   });
 
-  it("reports a FIC that breaks after a success once the success period ends, not hide it behind msal-node's cached token", async () => {
-    after(SUCCESS_TTL_MS);
-    expect(await readyz()).toEqual(READY);
-    const fic = stack.emu.registration.fic;
-    stack.emu.registration.fic = { ...fic, subject: stack.emu.registration.uami.clientId };
-    try {
-      expect(await readyz()).toEqual(READY); // still within the success period
+  it(
+    "reports a FIC that breaks after a success once the success period " +
+      "ends, not hide it behind msal-node's cached token",
+    async () => {
       after(SUCCESS_TTL_MS);
-      expect(await readyz()).toEqual(notReady("fic_subject_mismatch"));
-      // The log has what the public body leaves out.
+      expect(await readyz()).toEqual(READY);
+      const fic = stack.emu.registration.fic;
+      stack.emu.registration.fic = { ...fic, subject: stack.emu.registration.uami.clientId };
+      try {
+        expect(await readyz()).toEqual(READY); // still within the success period
+        after(SUCCESS_TTL_MS);
+        expect(await readyz()).toEqual(notReady("fic_subject_mismatch"));
+        // The log has what the public body leaves out.
+        const logged = stack.logs.filter((line) => line.includes("trust chain checked: not ready")).at(-1) ?? "";
+        expect(logged).toContain("AADSTS700213");
+        expect(logged).toContain('"reason":"fic_subject_mismatch"');
+      } finally {
+        stack.emu.registration.fic = fic;
+      }
+    },
+  );
+
+  it(
+    "reports fic_propagating while Entra answers AADSTS70021, cache it " +
+      "briefly, and reports ready once it has propagated",
+    async () => {
+      after(FAILURE_TTL_MS);
+      stack.emu.faults.ficNotPropagated = true;
+      let answers: Array<{ status: number; body: unknown }> = [];
+      expect(
+        await entraRequestsDuring(async () => {
+          answers = await Promise.all(Array.from({ length: 25 }, () => readyz()));
+        }),
+      ).toBe(1);
+      expect(answers).toEqual(Array.from({ length: 25 }, () => notReady("fic_propagating")));
+
+      stack.emu.faults.ficNotPropagated = false;
+      expect(await entraRequestsDuring(readyz)).toBe(0);
+      expect((await readyz()).body).toEqual({ status: "not_ready", reason: "fic_propagating" }); // cached for 10 s
+      after(FAILURE_TTL_MS);
+      expect(await readyz()).toEqual(READY);
+    },
+  );
+
+  it(
+    "reports mi_unavailable when the managed-identity endpoint is " + "down, though msal-node holds a valid token",
+    async () => {
+      after(SUCCESS_TTL_MS);
+      stack.emu.faults.miDown = true;
+      expect(await entraRequestsDuring(async () => expect(await readyz()).toEqual(notReady("mi_unavailable")))).toBe(0);
       const logged = stack.logs.filter((line) => line.includes("trust chain checked: not ready")).at(-1) ?? "";
-      expect(logged).toContain("AADSTS700213");
-      expect(logged).toContain('"reason":"fic_subject_mismatch"');
-    } finally {
-      stack.emu.registration.fic = fic;
-    }
-  });
+      expect(logged).toContain(stack.emu.identityEndpoint);
 
-  it("reports fic_propagating while Entra answers AADSTS70021, cache it briefly, and reports ready once it has propagated", async () => {
-    after(FAILURE_TTL_MS);
-    stack.emu.faults.ficNotPropagated = true;
-    let answers: Array<{ status: number; body: unknown }> = [];
-    expect(
-      await entraRequestsDuring(async () => {
-        answers = await Promise.all(Array.from({ length: 25 }, () => readyz()));
-      }),
-    ).toBe(1);
-    expect(answers).toEqual(Array.from({ length: 25 }, () => notReady("fic_propagating")));
-
-    stack.emu.faults.ficNotPropagated = false;
-    expect(await entraRequestsDuring(readyz)).toBe(0);
-    expect((await readyz()).body).toEqual({ status: "not_ready", reason: "fic_propagating" }); // cached for 10 s
-    after(FAILURE_TTL_MS);
-    expect(await readyz()).toEqual(READY);
-  });
-
-  it("reports mi_unavailable when the managed-identity endpoint is down, though msal-node holds a valid token", async () => {
-    after(SUCCESS_TTL_MS);
-    stack.emu.faults.miDown = true;
-    expect(await entraRequestsDuring(async () => expect(await readyz()).toEqual(notReady("mi_unavailable")))).toBe(0);
-    const logged = stack.logs.filter((line) => line.includes("trust chain checked: not ready")).at(-1) ?? "";
-    expect(logged).toContain(stack.emu.identityEndpoint);
-
-    stack.emu.faults.miDown = false;
-    after(FAILURE_TTL_MS);
-    expect(await readyz()).toEqual(READY);
-  });
+      stack.emu.faults.miDown = false;
+      after(FAILURE_TTL_MS);
+      expect(await readyz()).toEqual(READY);
+    },
+  );
 
   it("reports entra_unavailable when Entra's token endpoint drops the connection", async () => {
     after(SUCCESS_TTL_MS);

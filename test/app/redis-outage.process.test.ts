@@ -21,38 +21,55 @@ const readyz = async (): Promise<{ status: number; body: unknown }> => {
 };
 
 describeWithRedis("the app while Redis is down", () => {
-  it("is not ready, answers 503 'temporarily unavailable' pages, keeps serving health and signed-out pages, and recovers with the session intact", async () => {
-    const ua = new UserAgent();
-    await ua.navigate(url("/signin"));
-    expect((await get(ua, "/me")).status).toBe(200);
+  it(
+    "is not ready, answers 503 'temporarily unavailable' pages, keeps serving health " +
+      "and signed-out pages, and recovers with the session intact",
+    async () => {
+      const ua = new UserAgent();
+      await ua.navigate(url("/signin"));
+      expect((await get(ua, "/me")).status).toBe(200);
 
-    await stack.redis.kill();
-    await eventually("/readyz not ready", async () => {
-      const r = await readyz();
-      return r.status === 503 && JSON.stringify(r.body) === JSON.stringify({ status: "not_ready", reason: "store_unavailable" });
-    });
-    const home = await get(ua, "/");
-    expect(home.status).toBe(503);
-    expect(home.body).toContain('<h1 id="problem-title">Sign-in is temporarily unavailable</h1>');
-    expect(await get(ua, "/me")).toEqual({ status: 503, body: JSON.stringify({ error: "store_unavailable", message: "Sign-in is temporarily unavailable: the app cannot reach its session store. Try again in a minute." }) });
-    expect((await get(new UserAgent(), "/signin")).status).toBe(503);
-    expect((await get(ua, "/healthz")).status).toBe(200);
-    expect((await get(new UserAgent(), "/")).status).toBe(200); // signed out: no store needed
-    expect(stack.apps[0]!.server.listening).toBe(true);
+      await stack.redis.kill();
+      await eventually("/readyz not ready", async () => {
+        const r = await readyz();
+        return (
+          r.status === 503 &&
+          JSON.stringify(r.body) === JSON.stringify({ status: "not_ready", reason: "store_unavailable" })
+        );
+      });
+      const home = await get(ua, "/");
+      expect(home.status).toBe(503);
+      expect(home.body).toContain('<h1 id="problem-title">Sign-in is temporarily unavailable</h1>');
+      expect(await get(ua, "/me")).toEqual({
+        status: 503,
+        body: JSON.stringify({
+          error: "store_unavailable",
+          message:
+            "Sign-in is temporarily unavailable: the app cannot reach " + "its session store. Try again in a minute.",
+        }),
+      });
+      expect((await get(new UserAgent(), "/signin")).status).toBe(503);
+      expect((await get(ua, "/healthz")).status).toBe(200);
+      expect((await get(new UserAgent(), "/")).status).toBe(200); // signed out: no store needed
+      expect(stack.apps[0]!.server.listening).toBe(true);
 
-    await stack.redis.start();
-    await eventually("/readyz ready again", async () => (await readyz()).status === 200);
-    // The AOF kept the session: the same cookie is still signed in, on the same kept client.
-    expect((await get(ua, "/me")).status).toBe(200);
-    expect(stack.logs.some((line) => line.includes('"msg":"redis connection error"'))).toBe(true);
-  });
+      await stack.redis.start();
+      await eventually("/readyz ready again", async () => (await readyz()).status === 200);
+      // The AOF kept the session: the same cookie is still signed in, on the same kept client.
+      expect((await get(ua, "/me")).status).toBe(200);
+      expect(stack.logs.some((line) => line.includes('"msg":"redis connection error"'))).toBe(true);
+    },
+  );
 
   it("does not let a request hang on a Redis that accepts connections but never answers", async () => {
     const ua = new UserAgent();
     await ua.navigate(url("/signin"));
     stack.redis.pause();
     try {
-      const me = await fetch(url("/me"), { headers: { cookie: `session=${ua.cookie(stack.baseUrl, "session")}` }, signal: AbortSignal.timeout(HANG) });
+      const me = await fetch(url("/me"), {
+        headers: { cookie: `session=${ua.cookie(stack.baseUrl, "session")}` },
+        signal: AbortSignal.timeout(HANG),
+      });
       expect(me.status).toBe(503);
       const signIn = await fetch(url("/signin"), { redirect: "manual", signal: AbortSignal.timeout(HANG) });
       expect(signIn.status).toBe(503);

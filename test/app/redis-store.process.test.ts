@@ -23,7 +23,11 @@ let redis: LocalRedis;
 const opened: Stores<TestSession, { n: number }>[] = [];
 
 /** Stores on the local Redis, each call under its own namespace unless `namespace` is given. */
-async function stores(sessions: Partial<SessionLimits> = {}, attempts: Partial<SignInAttemptLimits> = {}, namespace = `secretless:${randomId().slice(0, 8)}:`) {
+async function stores(
+  sessions: Partial<SessionLimits> = {},
+  attempts: Partial<SignInAttemptLimits> = {},
+  namespace = `secretless:${randomId().slice(0, 8)}:`,
+) {
   const token = randomBytes(32).toString("base64url");
   await redis.allowToken(token, Date.now() / 1000 + 3600);
   const created = createRedisStores<TestSession, { n: number }>(
@@ -34,7 +38,13 @@ async function stores(sessions: Partial<SessionLimits> = {}, attempts: Partial<S
       tls: { ca: redis.caPem },
       namespace,
     },
-    { idleTimeoutMs: 60_000, absoluteTimeoutMs: 120_000, maxSessions: 10, maxSessionsPerUser: 5, ...sessions } as SessionLimits,
+    {
+      idleTimeoutMs: 60_000,
+      absoluteTimeoutMs: 120_000,
+      maxSessions: 10,
+      maxSessionsPerUser: 5,
+      ...sessions,
+    } as SessionLimits,
     { ttlMs: 60_000, maxBrowsers: 3, maxPerBrowser: 2, ...attempts },
   );
   opened.push(created);
@@ -56,8 +66,18 @@ describeWithRedis("the Redis stores", () => {
     const id = randomId();
     await sessions.create(id, { claims: { iss: "https://issuer", name: "Ada" }, sid: "s1" });
     expect(await sessions.get(id)).toEqual({ claims: { iss: "https://issuer", name: "Ada" }, sid: "s1" });
-    expect(await sessions.replace(id, { claims: { iss: "https://issuer", name: "Ada" }, sid: "s1", tokenCache: '{"AccessToken":{}}' })).toBe(true);
-    expect(await sessions.get(id)).toEqual({ claims: { iss: "https://issuer", name: "Ada" }, sid: "s1", tokenCache: '{"AccessToken":{}}' });
+    expect(
+      await sessions.replace(id, {
+        claims: { iss: "https://issuer", name: "Ada" },
+        sid: "s1",
+        tokenCache: '{"AccessToken":{}}',
+      }),
+    ).toBe(true);
+    expect(await sessions.get(id)).toEqual({
+      claims: { iss: "https://issuer", name: "Ada" },
+      sid: "s1",
+      tokenCache: '{"AccessToken":{}}',
+    });
   });
 
   it("never brings a signed-out session back by replacing it", async () => {
@@ -91,7 +111,11 @@ describeWithRedis("the Redis stores", () => {
     await sessions.create(b, { claims: { iss: "https://one" }, sid: "s" });
     await sessions.create(c, { claims: { iss: "https://two" }, sid: "s" });
     expect(await sessions.deleteBySid("https://one", "s")).toBe(2);
-    expect([await sessions.get(a), await sessions.get(b), (await sessions.get(c)) !== undefined]).toEqual([undefined, undefined, true]);
+    expect([await sessions.get(a), await sessions.get(b), (await sessions.get(c)) !== undefined]).toEqual([
+      undefined,
+      undefined,
+      true,
+    ]);
   });
 
   it("lets exactly one of many simultaneous takes of a sign-in attempt win, from separate clients", async () => {
@@ -99,30 +123,40 @@ describeWithRedis("the Redis stores", () => {
     const [one, two] = [await stores({}, {}, namespace), await stores({}, {}, namespace)];
     const binding = randomId();
     expect(await one.attempts.keep(undefined, binding, "state-1", { n: 1 })).toBe(binding);
-    const takes = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? one : two).attempts.take(binding, "state-1")));
+    const takes = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => (i % 2 ? one : two).attempts.take(binding, "state-1")),
+    );
     expect(takes.filter((t) => t !== undefined)).toEqual([{ n: 1 }]);
   });
 
-  it("keeps a browser's newest attempts (its oldest dropped beyond the bound), reuses a known binding and ignores an unknown one", async () => {
-    const { attempts } = await stores();
-    const binding = (await attempts.keep(undefined, randomId(), "a", { n: 1 }))!;
-    expect(await attempts.keep(binding, randomId(), "b", { n: 2 })).toBe(binding);
-    expect(await attempts.keep(binding, randomId(), "c", { n: 3 })).toBe(binding);
-    expect(await attempts.take(binding, "a")).toBeUndefined();
-    expect(await attempts.take(binding, "b")).toEqual({ n: 2 });
-    const planted = randomId();
-    const fresh = randomId();
-    expect(await attempts.keep(planted, fresh, "d", { n: 4 })).toBe(fresh);
-  });
+  it(
+    "keeps a browser's newest attempts (its oldest dropped beyond the bound), " +
+      "reuses a known binding and ignores an unknown one",
+    async () => {
+      const { attempts } = await stores();
+      const binding = (await attempts.keep(undefined, randomId(), "a", { n: 1 }))!;
+      expect(await attempts.keep(binding, randomId(), "b", { n: 2 })).toBe(binding);
+      expect(await attempts.keep(binding, randomId(), "c", { n: 3 })).toBe(binding);
+      expect(await attempts.take(binding, "a")).toBeUndefined();
+      expect(await attempts.take(binding, "b")).toEqual({ n: 2 });
+      const planted = randomId();
+      const fresh = randomId();
+      expect(await attempts.keep(planted, fresh, "d", { n: 4 })).toBe(fresh);
+    },
+  );
 
-  it("refuses a new browser beyond the bound rather than evicting another's attempt, and has room again once one is used", async () => {
-    const { attempts } = await stores({}, { maxBrowsers: 2 });
-    const first = (await attempts.keep(undefined, randomId(), "s1", { n: 1 }))!;
-    await attempts.keep(undefined, randomId(), "s2", { n: 2 });
-    expect(await attempts.hasRoom(undefined)).toBe(false);
-    expect(await attempts.keep(undefined, randomId(), "s3", { n: 3 })).toBeUndefined();
-    expect(await attempts.hasRoom(first)).toBe(true);
-    expect(await attempts.take(first, "s1")).toEqual({ n: 1 });
-    expect(await attempts.hasRoom(undefined)).toBe(true);
-  });
+  it(
+    "refuses a new browser beyond the bound rather than evicting " +
+      "another's attempt, and has room again once one is used",
+    async () => {
+      const { attempts } = await stores({}, { maxBrowsers: 2 });
+      const first = (await attempts.keep(undefined, randomId(), "s1", { n: 1 }))!;
+      await attempts.keep(undefined, randomId(), "s2", { n: 2 });
+      expect(await attempts.hasRoom(undefined)).toBe(false);
+      expect(await attempts.keep(undefined, randomId(), "s3", { n: 3 })).toBeUndefined();
+      expect(await attempts.hasRoom(first)).toBe(true);
+      expect(await attempts.take(first, "s1")).toEqual({ n: 1 });
+      expect(await attempts.hasRoom(undefined)).toBe(true);
+    },
+  );
 });

@@ -14,7 +14,10 @@ const url = (path: string): string => `${stack.baseUrl}${path}`;
 /** The app's connections (the ACL user is the identity's object ID), by id. */
 async function appConnections(): Promise<string[]> {
   const list = (await stack.redis.admin.call("CLIENT", "LIST")) as string;
-  return list.split("\n").filter((line) => line.includes(` user=${stack.redis.username} `)).map((line) => /^id=(\d+)/.exec(line)![1]!);
+  return list
+    .split("\n")
+    .filter((line) => line.includes(` user=${stack.redis.username} `))
+    .map((line) => /^id=(\d+)/.exec(line)![1]!);
 }
 
 /** AUTH calls the server has seen, and how many it refused. */
@@ -25,7 +28,8 @@ async function authStats(): Promise<{ calls: number; failed: number }> {
 }
 
 describeWithRedis("the app's Redis connection across token rotations", () => {
-  it("re-authenticates on the same connection with each new token, and keeps serving after the first tokens have expired", async () => {
+  it("re-authenticates on the same connection with each new token, and " +
+    "keeps serving after the first tokens have expired", async () => {
     const ua = new UserAgent();
     await ua.navigate(url("/signin"));
     const [connection, ...others] = await appConnections();
@@ -34,13 +38,19 @@ describeWithRedis("the app's Redis connection across token rotations", () => {
     const expiredBefore = stack.redis.tokenStats.expired;
 
     // Two token lifetimes: every token the connection started with has expired and been removed from Redis.
-    await eventually("two tokens expired", async () => stack.redis.tokenStats.expired >= expiredBefore + 2, 4 * TOKEN_SECONDS * 1000);
+    await eventually(
+      "two tokens expired",
+      async () => stack.redis.tokenStats.expired >= expiredBefore + 2,
+      4 * TOKEN_SECONDS * 1000,
+    );
     const after = await authStats();
     expect(after.calls - before.calls).toBeGreaterThanOrEqual(2);
     expect(after.failed).toBe(before.failed);
     expect(await appConnections()).toEqual([connection]);
     expect((await ua.request(url("/me"))).status).toBe(200);
-    expect(stack.logs.some((line) => line.includes("redis re-authenticated with a new managed-identity token"))).toBe(true);
+    expect(
+      stack.logs.some((line) => line.includes("redis re-authenticated with a new " + "managed-identity token")),
+    ).toBe(true);
   }, 60_000);
 
   it("reconnects with a live token when the connection drops", async () => {

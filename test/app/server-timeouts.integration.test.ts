@@ -66,14 +66,18 @@ describe("server timeouts", () => {
   });
 
   it("closes a connection whose body trickles in (1 byte per 100 ms)", async () => {
-    const head = "POST /signin-oidc HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\n";
+    const head =
+      "POST /signin-oidc HTTP/1.1\r\nHost: localhost\r\nContent-Type: " +
+      "application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\n";
     const { closedByServer, answer } = await slowClient(head, "state=x&");
     expect(closedByServer).toBe(true);
     expect(answer).toMatch(/^HTTP\/1\.1 408/);
   });
 
   it("closes an idle keep-alive connection after a complete request", async () => {
-    const { closedByServer, answer } = await slowClient("GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: keep-alive\r\n\r\n");
+    const { closedByServer, answer } = await slowClient(
+      "GET /healthz HTTP/1.1\r\nHost: " + "localhost\r\nConnection: keep-alive\r\n\r\n",
+    );
     expect(answer).toMatch(/^HTTP\/1\.1 200/);
     expect(closedByServer).toBe(true);
   });

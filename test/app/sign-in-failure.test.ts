@@ -10,9 +10,15 @@ import { offlineConfig } from "../support/offline-app";
 describe("explaining a sign-in that failed on the authority's metadata", () => {
   it.each([
     "GET https://login.microsoftonline.com/x/v2.0/.well-known/openid-configuration answered HTTP 404",
-    "GET https://login.example/x/v2.0/.well-known/openid-configuration failed (ECONNREFUSED): check AzureAd__Instance and AzureAd__TenantId",
+    "GET https://login.example/x/v2.0/.well-known/openid-configuration failed " +
+      "(ECONNREFUSED): check AzureAd__Instance and AzureAd__TenantId",
   ])("answers 503 'metadata could not be read' with the reason as the fix: %s", (reason) => {
     const problem = explainSignInFailure(new AuthorityError(reason), offlineConfig());
-    expect(problem).toMatchObject({ status: 503, kind: "transient", title: "Entra's sign-in metadata could not be read.", fix: reason });
+    expect(problem).toMatchObject({
+      status: 503,
+      kind: "transient",
+      title: "Entra's sign-in metadata " + "could not be read.",
+      fix: reason,
+    });
   });
 });

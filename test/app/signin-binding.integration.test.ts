@@ -14,7 +14,10 @@ const PLANTED = "A".repeat(43); // the shape of a real binding: 256 bits, base64
 describe("a callback from the wrong browser", () => {
   it.each<[string, (attacker: UserAgent) => Promise<void>]>([
     ["without the sign-in cookie", async () => undefined],
-    ["with a planted cookie the server never minted", async (attacker) => attacker.setCookie(stack.baseUrl, "signin", PLANTED)],
+    [
+      "with a planted cookie the " + "server never minted",
+      async (attacker) => attacker.setCookie(stack.baseUrl, "signin", PLANTED),
+    ],
     ["with its own pending sign-in's cookie", async (attacker) => void (await formPostFor(stack, attacker))],
   ])("is refused %s and leaves the real user's attempt intact", async (_case, prepare) => {
     const user = new UserAgent();

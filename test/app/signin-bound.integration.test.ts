@@ -10,7 +10,10 @@ import { UserAgent } from "../../local/user-agent";
 
 const MAX_BROWSERS = 300;
 const stack = useStack({
-  deps: { sessions: { signInAttempts: { maxBrowsers: MAX_BROWSERS } }, signInRateLimit: { max: 1_000_000, timeWindowMs: 60_000 } },
+  deps: {
+    sessions: { signInAttempts: { maxBrowsers: MAX_BROWSERS } },
+    signInRateLimit: { max: 1_000_000, timeWindowMs: 60_000 },
+  },
 });
 
 it("refuses new sign-ins with a 503 page once the bound is reached, and keeps the victim's", async () => {

@@ -16,23 +16,30 @@ const stack = useStack();
  * What Chromium sends for `<img src="…/signin">` on another site's page; the cookie jar adds the victim's cookie.
  * (Node's fetch replaces Sec-Fetch-Mode with its own "cors"; Sec-Fetch-Dest goes as given.)
  */
-const IMAGE_FROM_ANOTHER_SITE = { "sec-fetch-mode": "no-cors", "sec-fetch-dest": "image", "sec-fetch-site": "cross-site" };
+const IMAGE_FROM_ANOTHER_SITE = {
+  "sec-fetch-mode": "no-cors",
+  "sec-fetch-dest": "image",
+  "sec-fetch-site": "cross-site",
+};
 
-it("keeps the victim's pending sign-in when another site makes the browser request /signin five times as images", async () => {
-  const victim = new UserAgent();
-  const form = await formPostFor(stack, victim);
+it(
+  "keeps the victim's pending sign-in when another site makes the " + "browser request /signin five times as images",
+  async () => {
+    const victim = new UserAgent();
+    const form = await formPostFor(stack, victim);
 
-  for (let i = 0; i < 5; i++) {
-    const image = await victim.request(`${stack.baseUrl}/signin`, { headers: IMAGE_FROM_ANOTHER_SITE });
-    expect(image.status).toBe(403);
-    expect(problemTitle(image)).toBe("Sign-in not started");
-    expect(victim.lastSetCookies).toEqual([]);
-  }
+    for (let i = 0; i < 5; i++) {
+      const image = await victim.request(`${stack.baseUrl}/signin`, { headers: IMAGE_FROM_ANOTHER_SITE });
+      expect(image.status).toBe(403);
+      expect(problemTitle(image)).toBe("Sign-in not started");
+      expect(victim.lastSetCookies).toEqual([]);
+    }
 
-  const page = await victim.navigate(form.action, { method: "POST", form: form.fields });
-  expect(page.status).toBe(200);
-  expect(page.body).toContain("Ada Lovelace");
-});
+    const page = await victim.navigate(form.action, { method: "POST", form: form.fields });
+    expect(page.status).toBe(200);
+    expect(page.body).toContain("Ada Lovelace");
+  },
+);
 
 it("still starts a sign-in for the browser's own navigation to /signin", async () => {
   // node:http, because Node's fetch would send its own Sec-Fetch-Mode.

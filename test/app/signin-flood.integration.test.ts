@@ -10,7 +10,8 @@ import { UserAgent } from "../../local/user-agent";
 
 const stack = useStack();
 
-it("keeps a victim's pending sign-in through a flood of /signin from one address, answering 429 beyond the limit", async () => {
+it("keeps a victim's pending sign-in through a flood of /signin from " +
+  "one address, answering 429 beyond the limit", async () => {
   const victim = new UserAgent();
   const form = await formPostFor(stack, victim);
 

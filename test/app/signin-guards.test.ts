@@ -53,7 +53,10 @@ describe("starting a sign-in", () => {
   });
 
   it.each([
-    ["an <img> on another site", { "sec-fetch-mode": "no-cors", "sec-fetch-dest": "image", "sec-fetch-site": "cross-site" }],
+    [
+      "an <img> on another site",
+      { "sec-fetch-mode": "no-cors", "sec-fetch-dest": "image", "sec-fetch-site": "cross-site" },
+    ],
     ["a script's fetch", { "sec-fetch-mode": "cors", "sec-fetch-dest": "empty", "sec-fetch-site": "cross-site" }],
     ["a frame", { "sec-fetch-mode": "navigate", "sec-fetch-dest": "iframe", "sec-fetch-site": "cross-site" }],
     ["a document request that is not a navigation", { "sec-fetch-mode": "no-cors", "sec-fetch-dest": "document" }],
@@ -150,7 +153,10 @@ describe("input schemas", () => {
   });
 
   it("answers access_denied for an unknown state with its own page, not 'unknown or already used'", async () => {
-    const res = await app.inject({ method: "GET", url: "/signin-oidc?state=gone&error=access_denied&error_description=x" });
+    const res = await app.inject({
+      method: "GET",
+      url: "/signin-oidc?state=gone&error=access_denied&error_description=x",
+    });
     expect(res.statusCode).toBe(403);
     expect(title(res.body)).toBe("Sign-in was not completed");
     expect(res.body).toContain('href="/signin">Sign in again</a>');

@@ -4,7 +4,16 @@
  */
 import { describe, expect, it } from "vitest";
 import type { EmulatorFaults, EmulatorRegistration, IdTokenMode, RunningEmulator } from "../../emulator";
-import { expectCleanLogs, formPostFor, me, problemCode, problemFix, problemTitle, signedInAgent, useStack } from "../support/app-stack";
+import {
+  expectCleanLogs,
+  formPostFor,
+  me,
+  problemCode,
+  problemFix,
+  problemTitle,
+  signedInAgent,
+  useStack,
+} from "../support/app-stack";
 import { UserAgent, type FormPost, type Page } from "../../local/user-agent";
 
 const stack = useStack();
@@ -58,7 +67,11 @@ describe("rejected ID tokens", () => {
 describe("sign-in responses that must be refused", () => {
   it.each<[string, (fields: Record<string, string>) => Record<string, string>, string]>([
     ["without state", (fields) => ({ code: fields.code! }), "Sign-in response without state"],
-    ["with an unknown state", (fields) => ({ ...fields, state: "x".repeat(43) }), "Sign-in attempt unknown or already used"],
+    [
+      "with an unknown state",
+      (fields) => ({ ...fields, state: "x".repeat(43) }),
+      "Sign-in attempt unknown or " + "already used",
+    ],
     ["with neither code nor error", (fields) => ({ state: fields.state! }), "Sign-in response without code"],
   ])("refuses a callback %s", async (_case, edit, title) => {
     const ua = new UserAgent();
@@ -98,7 +111,11 @@ describe("sign-in responses that must be refused", () => {
   });
 
   it.each([
-    ["AADSTS65004: User declined to consent to access the app.", "AADSTS65004", "Consent to the application was declined."],
+    [
+      "AADSTS65004: User declined to " + "consent to access the app.",
+      "AADSTS65004",
+      "Consent to the application " + "was declined.",
+    ],
     ["The user cancelled.", undefined, "Sign-in was cancelled or access was denied."],
   ])("explains access_denied sent to the callback (%s)", async (description, code, title) => {
     stack.emu.faults.authorizeError = { error: "access_denied", description };
@@ -129,8 +146,16 @@ describe("sign-in responses that must be refused", () => {
 describe("Entra-side failures", () => {
   // Order matters: after a 503, msal-node replays it for identical token requests until its Retry-After passes.
   it.each<[string, (emu: RunningEmulator) => Partial<EmulatorRegistration["fic"]>, RegExp]>([
-    ["AADSTS700213", (emu) => ({ subject: emu.registration.uami.clientId }), /principal \(object\) ID, not its client ID/],
-    ["AADSTS700211", (emu) => ({ issuer: `https://sts.windows.net/${emu.tenantId}/` }), /\{Instance\}\{TenantId\}\/v2\.0 exactly/],
+    [
+      "AADSTS700213",
+      (emu) => ({ subject: emu.registration.uami.clientId }),
+      /principal \(object\) ID, not its client ID/,
+    ],
+    [
+      "AADSTS700211",
+      (emu) => ({ issuer: `https://sts.windows.net/${emu.tenantId}/` }),
+      /\{Instance\}\{TenantId\}\/v2\.0 exactly/,
+    ],
     ["AADSTS700212", () => ({ audiences: ["api://AzureADTokenExchangeUSGov"] }), /api:\/\/AzureADTokenExchange/],
   ])("explains a federated credential that does not match the managed identity (%s)", async (code, mismatch, fix) => {
     const fic = stack.emu.registration.fic;
@@ -147,10 +172,22 @@ describe("Entra-side failures", () => {
 
   it.each<[string, Partial<EmulatorFaults>, string | undefined, RegExp, number]>([
     // A federated credential that has not propagated yet.
-    ["ficNotPropagated", { ficNotPropagated: true }, "AADSTS70021", /^No federated credential on the app registration matches/, 0],
+    [
+      "ficNotPropagated",
+      { ficNotPropagated: true },
+      "AADSTS70021",
+      /^No federated credential on the app registration matches/,
+      0,
+    ],
     ["tokenEndpointDown", { tokenEndpointDown: true }, undefined, /^Entra could not be reached\.$/, 0],
     // msal-node throttles the identical request client-side for the 503's Retry-After (1 s), so this row comes last.
-    ["tokenEndpointDown 503", { tokenEndpointDown: "503" }, "AADSTS90033", /^Entra is temporarily unavailable\.$/, 1_100],
+    [
+      "tokenEndpointDown 503",
+      { tokenEndpointDown: "503" },
+      "AADSTS90033",
+      /^Entra is temporarily unavailable\.$/,
+      1_100,
+    ],
   ])("explains the fault %s with a 503 page, then recovers", async (_fault, faults, code, title, retryAfterMs) => {
     Object.assign(stack.emu.faults, faults);
     const page = await signIn();

@@ -54,7 +54,12 @@ describe("signing in", () => {
     const { ua } = await signedInAgent(stack);
     const signedIn = await me(stack, ua);
     expect(signedIn.status).toBe(200);
-    expect(signedIn.body).toMatchObject({ name: "Ada Lovelace", tid: stack.emu.tenantId, aud: stack.emu.registration.clientId, iss: stack.emu.issuer });
+    expect(signedIn.body).toMatchObject({
+      name: "Ada Lovelace",
+      tid: stack.emu.tenantId,
+      aud: stack.emu.registration.clientId,
+      iss: stack.emu.issuer,
+    });
 
     const anonymous = await me(stack, new UserAgent());
     expect(anonymous).toEqual({ status: 401, body: { error: "not_signed_in", message: "Sign in at /signin first." } });
@@ -94,23 +99,30 @@ describe("signing in", () => {
     expect((await me(stack, replayer)).status).toBe(401);
   });
 
-  it("keeps the session in an HttpOnly SameSite=Lax cookie and the sign-in attempt in an HttpOnly SameSite=None; Secure cookie", async () => {
-    const ua = new UserAgent();
-    await ua.request(url("/signin"));
-    const attempt = cookieAttributes(ua.lastSetCookies.find((c) => c.startsWith("signin="))!);
-    expect([...attempt.attributes.keys()]).toEqual(expect.arrayContaining(["httponly", "secure", "samesite", "path", "max-age"]));
-    expect(attempt.attributes.get("samesite")).toBe("None");
-    expect(attempt.attributes.get("max-age")).toBe("900");
+  it(
+    "keeps the session in an HttpOnly SameSite=Lax cookie and the sign-in " +
+      "attempt in an HttpOnly SameSite=None; Secure cookie",
+    async () => {
+      const ua = new UserAgent();
+      await ua.request(url("/signin"));
+      const attempt = cookieAttributes(ua.lastSetCookies.find((c) => c.startsWith("signin="))!);
+      expect([...attempt.attributes.keys()]).toEqual(
+        expect.arrayContaining(["httponly", "secure", "samesite", "path", "max-age"]),
+      );
+      expect(attempt.attributes.get("samesite")).toBe("None");
+      expect(attempt.attributes.get("max-age")).toBe("900");
 
-    const form = await formPostFor(stack, ua, secrets);
-    await ua.request(form.action, { method: "POST", form: form.fields });
-    const session = cookieAttributes(ua.lastSetCookies.find((c) => c.startsWith("session="))!);
-    expect(session.attributes.has("httponly")).toBe(true);
-    expect(session.attributes.get("samesite")).toBe("Lax");
-    expect(session.attributes.get("path")).toBe("/");
-    expect(session.attributes.has("secure")).toBe(false); // plain http here; https in public-origin.integration.test.ts
-    expect(session.value).toMatch(/^[\w-]{43}$/); // 256 random bits, nothing else
-  });
+      const form = await formPostFor(stack, ua, secrets);
+      await ua.request(form.action, { method: "POST", form: form.fields });
+      const session = cookieAttributes(ua.lastSetCookies.find((c) => c.startsWith("session="))!);
+      expect(session.attributes.has("httponly")).toBe(true);
+      expect(session.attributes.get("samesite")).toBe("Lax");
+      expect(session.attributes.get("path")).toBe("/");
+      // plain http here; https in public-origin.integration.test.ts
+      expect(session.attributes.has("secure")).toBe(false);
+      expect(session.value).toMatch(/^[\w-]{43}$/); // 256 random bits, nothing else
+    },
+  );
 
   it("keeps working after the authority rotates its signing keys", async () => {
     await signedInAgent(stack);
@@ -137,7 +149,9 @@ describe("signing out", () => {
 
     // The stack registers a front-channel logout URL, so Entra's signed-out page frames it, then continues.
     const signedOut = await ua.navigate(endSession.href);
-    const frame = new URL(/<iframe id="front-channel-logout" src="([^"]+)"/.exec(signedOut.body)?.[1]?.replaceAll("&amp;", "&") ?? "");
+    const frame = new URL(
+      /<iframe id="front-channel-logout" src="([^"]+)"/.exec(signedOut.body)?.[1]?.replaceAll("&amp;", "&") ?? "",
+    );
     expect(frame.origin + frame.pathname).toBe(url("/signout-oidc"));
     expect(frame.searchParams.get("iss")).toBe(`${stack.emu.authority}/v2.0`);
     expect(frame.searchParams.get("sid")).toMatch(/^[0-9a-f-]{36}$/);
@@ -169,7 +183,9 @@ describe("signing out", () => {
     const { iss, sid } = (await me(stack, ua)).body as { iss: string; sid: string };
     const page = await ua.request(url(`/signout-oidc?iss=${encodeURIComponent(iss)}&sid=${sid}`));
     expect(page.status).toBe(200);
-    expect(page.headers.get("content-security-policy")).toContain(`frame-ancestors ${new URL(stack.emu.instance).origin}`);
+    expect(page.headers.get("content-security-policy")).toContain(
+      `frame-ancestors ${new URL(stack.emu.instance).origin}`,
+    );
     expect(page.headers.get("x-frame-options")).toBeNull();
     expect((await me(stack, ua)).status).toBe(401);
   });
@@ -178,6 +194,7 @@ describe("signing out", () => {
 describe("logs", () => {
   it("is JSON lines that never contain a token, code, state, CSRF token or session id", () => {
     expectCleanLogs(stack, secrets);
-    expect(stack.logs.join("\n")).toContain("/signin-oidc?code=%5Bredacted%5D"); // the query-mode callback, logged without its code
+    // the query-mode callback, logged without its code
+    expect(stack.logs.join("\n")).toContain("/signin-oidc?code=%5Bredacted%5D");
   });
 });

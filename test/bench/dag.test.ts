@@ -17,9 +17,20 @@ describe("the creation chain of a fresh pulumi up", () => {
     const chain = creationChain(
       mocks([
         ["azure-native:resources:ResourceGroup", "rg", []],
-        ["azure-native:managedidentity:UserAssignedIdentity", "uami", [urn("azure-native:resources:ResourceGroup", "rg")]],
+        [
+          "azure-native:managedidentity:UserAssignedIdentity",
+          "uami",
+          [urn("azure-native:resources:ResourceGroup", "rg")],
+        ],
         ["azure-native:web:AppServicePlan", "plan", [urn("azure-native:resources:ResourceGroup", "rg")]],
-        ["azure-native:web:WebApp", "site", [urn("azure-native:web:AppServicePlan", "plan"), urn("azure-native:managedidentity:UserAssignedIdentity", "uami")]],
+        [
+          "azure-native:web:WebApp",
+          "site",
+          [
+            urn("azure-native:web:AppServicePlan", "plan"),
+            urn("azure-native:managedidentity:UserAssignedIdentity", "uami"),
+          ],
+        ],
         ["azuread:index/applicationRegistration:ApplicationRegistration", "app", []],
       ]),
     );
@@ -33,7 +44,11 @@ describe("the creation chain of a fresh pulumi up", () => {
     const chain = creationChain(
       mocks([
         ["secretless:index:ManagedIdentity", "identity", [], false],
-        ["azure-native:web:WebApp", "site", [urn("secretless:index:ManagedIdentity", "identity", "pulumi:pulumi:Stack")]],
+        [
+          "azure-native:web:WebApp",
+          "site",
+          [urn("secretless:index:ManagedIdentity", "identity", "pulumi:pulumi:Stack")],
+        ],
       ]),
     );
     expect(chain).toEqual(["azure-native:web:WebApp::site"]);
@@ -41,7 +56,12 @@ describe("the creation chain of a fresh pulumi up", () => {
 
   it("refuses a cycle rather than report a depth", () => {
     expect(() =>
-      creationChain(mocks([["t:m:A", "a", [urn("t:m:B", "b")]], ["t:m:B", "b", [urn("t:m:A", "a")]]])),
+      creationChain(
+        mocks([
+          ["t:m:A", "a", [urn("t:m:B", "b")]],
+          ["t:m:B", "b", [urn("t:m:A", "a")]],
+        ]),
+      ),
     ).toThrow(/dependency cycle/);
   });
 });

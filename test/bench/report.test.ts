@@ -24,7 +24,8 @@ const figures: Figures = {
   dagDepth: 6,
 };
 
-const row = (text: string, name: string): string | undefined => text.split("\n").find((line) => line.startsWith(`| ${name} `));
+const row = (text: string, name: string): string | undefined =>
+  text.split("\n").find((line) => line.startsWith(`| ${name} `));
 
 describe("the bench table's Redis-store page figure", () => {
   it("shows the Redis store's req/s beside the memory store's, as context the target does not use", () => {
@@ -34,6 +35,8 @@ describe("the bench table's Redis-store page figure", () => {
   });
 
   it("says why it is missing when no redis-server is installed", () => {
-    expect(row(table({ ...figures, pageRpsRedis: null }), "pageRpsRedis")).toMatch(/not measured \(no redis-server\) \|/);
+    expect(row(table({ ...figures, pageRpsRedis: null }), "pageRpsRedis")).toMatch(
+      /not measured \(no redis-server\) \|/,
+    );
   });
 });

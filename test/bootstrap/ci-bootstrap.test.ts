@@ -23,16 +23,23 @@ async function build(args: Partial<CiBootstrapArgs>) {
     await promiseOf(component.deployClientId);
     return component;
   });
-  const principal = (which: string) => mocks.resources.find((r) => r.type === B.uami && r.name === `unit-${which}-uami`)!.state.principalId;
+  const principal = (which: string) =>
+    mocks.resources.find((r) => r.type === B.uami && r.name === `unit-${which}-uami`)!.state.principalId;
   const rolesOf = (principalId: string) =>
-    mocks.ofType(B.role).filter((r) => r.inputs.principalId === principalId).map((r) => r.inputs.roleDefinitionId.split("/").pop()).sort();
+    mocks
+      .ofType(B.role)
+      .filter((r) => r.inputs.principalId === principalId)
+      .map((r) => r.inputs.roleDefinitionId.split("/").pop())
+      .sort();
   return { mocks, ci, principal, rolesOf };
 }
 
 describe("CiBootstrap options", () => {
   it("grants the deploy identity Contributor alone on the target group when asked for contributor access", async () => {
     const { mocks, principal, rolesOf } = await build({ deployAccess: "contributor" });
-    expect(rolesOf(principal("deploy"))).toEqual([BuiltInRole.Contributor, BuiltInRole.StorageBlobDataContributor, BuiltInRole.KeyVaultCryptoUser].sort());
+    expect(rolesOf(principal("deploy"))).toEqual(
+      [BuiltInRole.Contributor, BuiltInRole.StorageBlobDataContributor, BuiltInRole.KeyVaultCryptoUser].sort(),
+    );
     const contributor = mocks.ofType(B.role).find((r) => r.inputs.roleDefinitionId.endsWith(BuiltInRole.Contributor))!;
     expect(contributor.inputs.scope).toMatch(/\/resourceGroups\/app-rg$/);
   });
@@ -67,8 +74,18 @@ describe("the subject table", () => {
   // Every subject each identity trusts, for each form of repository and a custom environment: built from what it was
   // given, never rewritten (Entra compares the subject character for character).
   it.each([
-    ["contoso/secretless-signin", "production", "repo:contoso/secretless-signin:pull_request", "repo:contoso/secretless-signin:environment:production"],
-    ["Contoso/Secretless-Signin", "Prod-EU", "repo:Contoso/Secretless-Signin:pull_request", "repo:Contoso/Secretless-Signin:environment:Prod-EU"],
+    [
+      "contoso/secretless-signin",
+      "production",
+      "repo:contoso/secretless-signin:pull_request",
+      "repo:contoso/secretless-signin:environment:production",
+    ],
+    [
+      "Contoso/Secretless-Signin",
+      "Prod-EU",
+      "repo:Contoso/Secretless-Signin:pull_request",
+      "repo:Contoso/Secretless-Signin:environment:Prod-EU",
+    ],
     [
       "contoso@1234567/secretless-signin@890123456",
       "production",
@@ -77,40 +94,51 @@ describe("the subject table", () => {
     ],
   ] as const)("for %s (environment %s) trusts %s and %s", async (repository, deployEnvironment, preview, deploy) => {
     const { mocks, ci } = await build({ repository, deployEnvironment });
-    const subject = (which: string) => mocks.resources.find((r) => r.type === B.fic && r.name === `unit-${which}-github`)!.inputs.subject;
+    const subject = (which: string) =>
+      mocks.resources.find((r) => r.type === B.fic && r.name === `unit-${which}-github`)!.inputs.subject;
     expect([subject("preview"), subject("deploy")]).toEqual([preview, deploy]);
     expect(ci.subjects).toEqual({ preview, deploy });
   });
 });
 
 describe("the deploy environment on GitHub", () => {
-  it("is created, main only, admins included, with the reviewers, when the bootstrap holds a GitHub token", async () => {
-    const repository = "contoso@1234567/secretless-signin@890123456";
-    const { mocks, ci } = await build({ repository, manageGitHubEnvironment: true, deployReviewerIds: [583231] });
-    const provider = mocks.one(B.githubProvider);
-    // The token comes from GITHUB_TOKEN at run time: it is no input of the provider, so never in state.
-    expect(provider.inputs).toMatchObject({ owner: "contoso" });
-    expect(Object.keys(provider.inputs)).not.toContain("token");
-    expect(mocks.one(B.environment).inputs).toEqual({
-      repository: "secretless-signin",
-      environment: "production",
-      canAdminsBypass: false,
-      deploymentBranchPolicy: { protectedBranches: false, customBranchPolicies: true },
-      reviewers: [{ users: [583231] }],
-    });
-    expect(mocks.one(B.branchPolicy).inputs).toEqual({ repository: "secretless-signin", environment: "production", branchPattern: "main" });
-    expect(ci.githubEnvironmentCommands).toEqual([]);
-  });
+  it(
+    "is created, main only, admins included, with the reviewers, " + "when the bootstrap holds a GitHub token",
+    async () => {
+      const repository = "contoso@1234567/secretless-signin@890123456";
+      const { mocks, ci } = await build({ repository, manageGitHubEnvironment: true, deployReviewerIds: [583231] });
+      const provider = mocks.one(B.githubProvider);
+      // The token comes from GITHUB_TOKEN at run time: it is no input of the provider, so never in state.
+      expect(provider.inputs).toMatchObject({ owner: "contoso" });
+      expect(Object.keys(provider.inputs)).not.toContain("token");
+      expect(mocks.one(B.environment).inputs).toEqual({
+        repository: "secretless-signin",
+        environment: "production",
+        canAdminsBypass: false,
+        deploymentBranchPolicy: { protectedBranches: false, customBranchPolicies: true },
+        reviewers: [{ users: [583231] }],
+      });
+      expect(mocks.one(B.branchPolicy).inputs).toEqual({
+        repository: "secretless-signin",
+        environment: "production",
+        branchPattern: "main",
+      });
+      expect(ci.githubEnvironmentCommands).toEqual([]);
+    },
+  );
 
   it("is left to the printed gh api calls without a token, which do the same", async () => {
     const { mocks, ci } = await build({ deployEnvironment: "prod", deployReviewerIds: [583231, 9919] });
     expect(mocks.ofType(B.environment)).toEqual([]);
     expect(mocks.ofType(B.githubProvider)).toEqual([]);
     expect(ci.githubEnvironmentCommands).toEqual([
-      "echo '{\"can_admins_bypass\":false,\"deployment_branch_policy\":{\"protected_branches\":false,\"custom_branch_policies\":true}," +
-        "\"reviewers\":[{\"type\":\"User\",\"id\":583231},{\"type\":\"User\",\"id\":9919}]}' " +
+      "echo " +
+        '\'{"can_admins_bypass":false,"deployment_branch_policy":{"protected_branches":false,"custom_branch_policies":true},' +
+        '"reviewers":[{"type":"User","id":583231},{"type":"User","id":9919}]}\' ' +
         "| gh api -X PUT repos/contoso/secretless-signin/environments/prod --input -",
-      "gh api -X POST repos/contoso/secretless-signin/environments/prod/deployment-branch-policies -f name=main -f type=branch",
+      "gh api -X POST " +
+        "repos/contoso/secretless-signin/environments/prod/deployment-branch-policies " +
+        "-f name=main -f type=branch",
     ]);
   });
 

@@ -85,7 +85,11 @@ describe("bootstrap configuration", () => {
   });
 
   it.each([
-    ["repository", "contoso", /neither OWNER\/REPO nor GitHub's immutable OWNER@OWNER_ID\/REPO@REPO_ID.*gh api repos\/OWNER\/REPO/],
+    [
+      "repository",
+      "contoso",
+      /neither OWNER\/REPO nor GitHub's immutable OWNER@OWNER_ID\/REPO@REPO_ID.*gh api repos\/OWNER\/REPO/,
+    ],
     ["repository", "contoso/app/extra", /neither OWNER\/REPO/],
     ["repository", "-contoso/app", /neither OWNER\/REPO/],
     ["repository", "contoso/app name", /neither OWNER\/REPO/],
@@ -117,7 +121,11 @@ describe("bootstrap configuration", () => {
     ["tags", '["a"]', /map of tags; set each with pulumi -C bootstrap config set --path 'tags.<name>'/],
     ["tags", '{"a":1}', /tag values must be strings/],
     ["deployReviewerIds", '["octocat"]', /not a GitHub user ID.*gh api users/],
-    ["deployReviewerIds", "12345", /list of GitHub user IDs; set items with pulumi -C bootstrap config set --path 'deployReviewerIds\[0\]'/],
+    [
+      "deployReviewerIds",
+      "12345",
+      /list of GitHub user IDs; set items with pulumi -C bootstrap config set --path 'deployReviewerIds\[0\]'/,
+    ],
   ] as const)("rejects %s = %j, naming the key and the fix", (key, value, message) => {
     const problems = problemsOf({ ...valid, [key]: value });
     expect(problems).toHaveLength(1);
@@ -139,7 +147,9 @@ describe("bootstrap configuration", () => {
   });
 
   it("reads reviewer IDs set as numbers or as strings", () => {
-    expect(parseBootstrapConfig({ ...valid, deployReviewerIds: '[583231, "9919"]' }).deployReviewerIds).toEqual([583231, 9919]);
+    expect(parseBootstrapConfig({ ...valid, deployReviewerIds: '[583231, "9919"]' }).deployReviewerIds).toEqual([
+      583231, 9919,
+    ]);
   });
 
   it("falls back to the default when an optional key is set to an empty string", () => {

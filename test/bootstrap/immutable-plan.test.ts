@@ -12,13 +12,17 @@ let mocks: AzureMocks;
 
 beforeAll(async () => {
   delete process.env.GITHUB_TOKEN;
-  mocks = await attachBootstrapMocks({ ...readBootstrapStack("example"), "secretless-ci-bootstrap:repository": REPOSITORY });
+  mocks = await attachBootstrapMocks({
+    ...readBootstrapStack("example"),
+    "secretless-ci-bootstrap:repository": REPOSITORY,
+  });
   const program = await runProgram(mocks, () => import("../../bootstrap/index.js"));
   await promiseOf(program.AZURE_DEPLOY_CLIENT_ID);
 });
 
 it("trusts the immutable pull-request and environment subjects, built from the form given", () => {
-  const subject = (which: string) => mocks.resources.find((r) => r.type === B.fic && r.name === `ci-${which}-github`)!.inputs.subject;
+  const subject = (which: string) =>
+    mocks.resources.find((r) => r.type === B.fic && r.name === `ci-${which}-github`)!.inputs.subject;
   expect(subject("preview")).toBe(`repo:${REPOSITORY}:pull_request`);
   expect(subject("deploy")).toBe(`repo:${REPOSITORY}:environment:production`);
 });

@@ -47,7 +47,8 @@ const covered = (action: string) => leastActions.some((pattern) => actionCovers(
  * The documented switches that change which resources the stack creates. Each adds or removes its own resources
  * independently of the others, so every type appears in one of these runs: all off, each switch alone, and all on.
  */
-const PLAN_ID = "/subscriptions/8c1d9f4e-2b7a-4c3e-9d51-0f6a7b8c9d0e/resourceGroups/app-rg/providers/Microsoft.Web/serverfarms/plan";
+const PLAN_ID =
+  "/subscriptions/8c1d9f4e-2b7a-4c3e-9d51-0f6a7b8c9d0e/resourceGroups/app-rg/providers/Microsoft.Web/serverfarms/plan";
 const OWNER = "5b0c7e6d-1a2f-4e3d-8c9b-7a6f5e4d3c2b";
 const each: Record<string, Partial<SecretlessWebAppArgs>> = {
   scaleOut: { scaleOut: true },
@@ -62,13 +63,26 @@ const switches: [name: string, args: Partial<SecretlessWebAppArgs>][] = [
   ["every switch off", {}],
   ...Object.entries(each).map(([name, args]) => [`${name} alone`, args] as [string, Partial<SecretlessWebAppArgs>]),
   // Easy Auth is refused with scaleOut, so "all on" leaves it out; its own run above covers its resources.
-  ["every other switch on", Object.assign({}, ...Object.entries(each).filter(([n]) => n !== "authMode").map(([, a]) => a))],
+  [
+    "every other switch on",
+    Object.assign(
+      {},
+      ...Object.entries(each)
+        .filter(([n]) => n !== "authMode")
+        .map(([, a]) => a),
+    ),
+  ],
 ];
 
 async function typesFor(args: Partial<SecretlessWebAppArgs>): Promise<Set<string>> {
   const mocks: AzureMocks = await attachMocks({});
   await runProgram(mocks, async () => {
-    const app = new SecretlessWebApp("matrix", { location: "westeurope", webAppName: "contoso-signin", tenantId: TENANT_ID, ...args });
+    const app = new SecretlessWebApp("matrix", {
+      location: "westeurope",
+      webAppName: "contoso-signin",
+      tenantId: TENANT_ID,
+      ...args,
+    });
     await promiseOf(app.redirectUri);
   });
   return new Set(mocks.resources.filter((r) => r.custom && r.type !== "pulumi:pulumi:Stack").map((r) => r.type));
@@ -77,7 +91,13 @@ async function typesFor(args: Partial<SecretlessWebAppArgs>): Promise<Set<string
 /** The switches that make the stack create a type CI's grants do not cover, refused by the config in GitHub Actions. */
 const refusedInCi: Record<string, { raw: Record<string, string>; key: string }> = {
   [T.rg]: { raw: {}, key: "resourceGroupName" },
-  [T.owner]: { raw: { appOwnerObjectIds: JSON.stringify(["5b0c7e6d-1a2f-4e3d-8c9b-7a6f5e4d3c2b"]), resourceGroupName: "secretless-signin" }, key: "appOwnerObjectIds" },
+  [T.owner]: {
+    raw: {
+      appOwnerObjectIds: JSON.stringify(["5b0c7e6d-1a2f-4e3d-8c9b-7a6f5e4d3c2b"]),
+      resourceGroupName: "secretless-signin",
+    },
+    key: "appOwnerObjectIds",
+  },
   [T.grant]: { raw: { grantAdminConsent: "true", resourceGroupName: "secretless-signin" }, key: "grantAdminConsent" },
 };
 
@@ -87,29 +107,39 @@ describe("the permissions matrix", () => {
     expect(BuiltInRole.AzureManagedRedisContributor).toBe("3015e5ed-6856-4ab3-b2f0-b8492aa30ca6");
   });
 
-  it.each(switches)("maps every resource type of %s to a least role or to OwnedBy, or CI's config refuses it", async (_name, args) => {
-    for (const type of await typesFor(args)) {
-      const need = needs[type];
-      expect(need, `no permission entry for ${type}`).toBeDefined();
-      if ("arm" in need!) {
-        const missing = need.arm.filter((action) => !covered(action));
-        if (missing.length === 0) continue;
-        expect(refusedInCi[type], `${type} needs ${missing.join(", ")}, which no least role grants`).toBeDefined();
-      } else if (need!.graph === "not-owned-by") {
-        expect(refusedInCi[type], `${type} is beyond Application.ReadWrite.OwnedBy`).toBeDefined();
+  it.each(switches)(
+    "maps every resource type of %s to a least role or to " + "OwnedBy, or CI's config refuses it",
+    async (_name, args) => {
+      for (const type of await typesFor(args)) {
+        const need = needs[type];
+        expect(need, `no permission entry for ${type}`).toBeDefined();
+        if ("arm" in need!) {
+          const missing = need.arm.filter((action) => !covered(action));
+          if (missing.length === 0) continue;
+          expect(refusedInCi[type], `${type} needs ${missing.join(", ")}, which no least role grants`).toBeDefined();
+        } else if (need!.graph === "not-owned-by") {
+          expect(refusedInCi[type], `${type} is beyond Application.ReadWrite.OwnedBy`).toBeDefined();
+        }
       }
-    }
-  });
+    },
+  );
 
-  it.each(Object.entries(refusedInCi))("refuses in GitHub Actions the setting that creates %s, naming the key and the fix", (_type, { raw, key }) => {
-    const base = { location: "westeurope", webAppName: "contoso-signin" };
-    expect(() => parseStackConfig({ ...base, ...raw, inGitHubActions: true })).toThrow(new RegExp(`- ${key}: .*(set|rm|false)`));
-    // The same settings are fine outside CI, where a person's rights apply.
-    expect(() => parseStackConfig({ ...base, ...raw })).not.toThrow();
-  });
+  it.each(Object.entries(refusedInCi))(
+    "refuses in GitHub Actions the setting that " + "creates %s, naming the key and the fix",
+    (_type, { raw, key }) => {
+      const base = { location: "westeurope", webAppName: "contoso-signin" };
+      expect(() => parseStackConfig({ ...base, ...raw, inGitHubActions: true })).toThrow(
+        new RegExp(`- ${key}: .*(set|rm|false)`),
+      );
+      // The same settings are fine outside CI, where a person's rights apply.
+      expect(() => parseStackConfig({ ...base, ...raw })).not.toThrow();
+    },
+  );
 
   it("fails without Azure Managed Redis Contributor: no other least role creates Redis", () => {
-    const others = deployRoles.least.filter((r) => r !== "AzureManagedRedisContributor").flatMap((role) => RoleActions[role] ?? []);
+    const others = deployRoles.least
+      .filter((r) => r !== "AzureManagedRedisContributor")
+      .flatMap((role) => RoleActions[role] ?? []);
     expect(others.some((pattern) => actionCovers(pattern, "Microsoft.Cache/redisEnterprise/write"))).toBe(false);
     expect(covered("Microsoft.Cache/redisEnterprise/write")).toBe(true);
   });

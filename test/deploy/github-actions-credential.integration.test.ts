@@ -168,9 +168,7 @@ describe("the GitHub Actions deploy credential", () => {
     expect(gitHubActionsCredentialFromEnv({})).toBeUndefined();
     expect(gitHubActionsCredentialFromEnv({ ACTIONS_ID_TOKEN_REQUEST_URL: requestUrl() })).toBeUndefined();
     const noIdentity = { ACTIONS_ID_TOKEN_REQUEST_URL: requestUrl(), ACTIONS_ID_TOKEN_REQUEST_TOKEN: "t" };
-    expect(() => gitHubActionsCredentialFromEnv(noIdentity)).toThrow(
-      /ARM_CLIENT_ID\/ARM_TENANT_ID names the identity/,
-    );
+    expect(() => gitHubActionsCredentialFromEnv(noIdentity)).toThrow(/ARM_CLIENT_ID\/ARM_TENANT_ID names the identity/);
     expect(
       gitHubActionsCredentialFromEnv({
         ACTIONS_ID_TOKEN_REQUEST_URL: requestUrl(),

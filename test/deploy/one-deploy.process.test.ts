@@ -1,12 +1,22 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { type ServerResponse } from "node:http";
+import type { ServerResponse } from "node:http";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { sha256 } from "../../deploy/cli";
 import { zipFiles } from "../../deploy/package-app";
-import { GUARD_MARKER, type HttpsFake, type Received, type RunResult, fakeAz, json, runScript, scratch, startHttps } from "../support/deploy-harness";
+import {
+  GUARD_MARKER,
+  type HttpsFake,
+  type Received,
+  type RunResult,
+  fakeAz,
+  json,
+  runScript,
+  scratch,
+  startHttps,
+} from "../support/deploy-harness";
 
 /**
  * deploy/one-deploy.ts run for real, as the Pulumi command runs it, against a fake Kudu over HTTPS on 127.0.0.1. The
@@ -49,7 +59,9 @@ async function startKudu(script: {
     const path = req.url.split("?")[0];
     if (req.method === "POST" && path === "/api/publish") {
       const answer = script.publish(publishes++, req);
-      const headers: Record<string, string> = answer.location ? { location: answer.location.replace("{host}", host) } : {};
+      const headers: Record<string, string> = answer.location
+        ? { location: answer.location.replace("{host}", host) }
+        : {};
       if (typeof answer.body === "string" || answer.body === undefined) {
         res.writeHead(answer.status, headers);
         res.end(answer.body ?? "");
@@ -69,7 +81,10 @@ async function startKudu(script: {
   return kudu;
 }
 
-const accepted = { status: 202, location: "https://{host}/api/deployments/latest?deployer=OneDeploy&time=2026-11-27_10-00-00Z" };
+const accepted = {
+  status: 202,
+  location: "https://{host}/api/deployments/latest?deployer=OneDeploy&time=2026-11-27_10-00-00Z",
+};
 
 async function deploy(
   options: { loggedIn?: boolean; sha?: string; extra?: string[]; tokens?: Record<string, string> } = {},
@@ -78,12 +93,18 @@ async function deploy(
   const result = await runScript(
     "one-deploy.ts",
     [
-      "--scm-host", kudu?.host ?? "localhost:9",
-      "--zip", zipPath,
-      "--sha256", options.sha ?? sha256(zip),
-      "--poll-interval-ms", "20",
-      "--conflict-retries", "2",
-      "--conflict-wait-ms", "20",
+      "--scm-host",
+      kudu?.host ?? "localhost:9",
+      "--zip",
+      zipPath,
+      "--sha256",
+      options.sha ?? sha256(zip),
+      "--poll-interval-ms",
+      "20",
+      "--conflict-retries",
+      "2",
+      "--conflict-wait-ms",
+      "20",
       ...(options.extra ?? []),
     ],
     { PATH: `${az.binDir}:${process.env.PATH}`, NODE_EXTRA_CA_CERTS: kudu?.caPath ?? "" },
@@ -101,7 +122,10 @@ describe("one-deploy against a fake Kudu", () => {
   it("uploads the zip intact with the deployer's bearer token, then polls until the deployment succeeds", async () => {
     await startKudu({
       publish: () => accepted,
-      poll: (n) => (n < 2 ? { status: 202, body: { id: "d1", status: 1, status_text: "Building", complete: false } } : { status: 200, body: { id: "d1", status: 4, complete: true } }),
+      poll: (n) =>
+        n < 2
+          ? { status: 202, body: { id: "d1", status: 1, status_text: "Building", complete: false } }
+          : { status: 200, body: { id: "d1", status: 4, complete: true } },
     });
     const result = await deploy();
     expect(result.code).toBe(0);
@@ -123,7 +147,16 @@ describe("one-deploy against a fake Kudu", () => {
   it("ends on a failed deployment with the Kudu log line that says why", async () => {
     await startKudu({
       publish: () => accepted,
-      poll: (_n, host) => ({ status: 200, body: { id: "d1", status: 3, status_text: "", complete: true, log_url: `https://${host}/api/deployments/d1/log` } }),
+      poll: (_n, host) => ({
+        status: 200,
+        body: {
+          id: "d1",
+          status: 3,
+          status_text: "",
+          complete: true,
+          log_url: `https://${host}/api/deployments/d1/log`,
+        },
+      }),
       log: [
         { id: "e1", message: "Updating submodules.", type: 0 },
         { id: "e2", message: "Deployment Failed.", type: 2, details_url: "/api/deployments/d1/log/e2" },
@@ -164,12 +197,17 @@ describe("one-deploy against a fake Kudu", () => {
     });
     const result = await deploy();
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain("another deployment is in progress (409: There is a deployment currently in progress.); retrying");
+    expect(result.stdout).toContain(
+      "another deployment is in progress (409: There is a " + "deployment currently in progress.); retrying",
+    );
     expect(kudu!.received.filter((r) => r.method === "POST")).toHaveLength(2);
   });
 
   it("says what it saw last when the deployment outlasts the bound", async () => {
-    await startKudu({ publish: () => accepted, poll: () => ({ status: 202, body: { id: "d1", status: 2, status_text: "Copying files", complete: false } }) });
+    await startKudu({
+      publish: () => accepted,
+      poll: () => ({ status: 202, body: { id: "d1", status: 2, status_text: "Copying files", complete: false } }),
+    });
     const result = await deploy({ extra: ["--timeout-minutes", "0.01"] });
     expect(result.code).toBe(9);
     expect(result.stderr).toContain("did not finish within 1 s; last seen: Deploying: Copying files");
@@ -182,7 +220,8 @@ describe("one-deploy against a fake Kudu", () => {
     /** A Kudu that accepts only `accepted`'s token: 401 for any other, on the upload and on every poll. */
     const kuduAccepting = (good: string) =>
       startKudu({
-        publish: (_n, req) => (req.headers.authorization === `Bearer ${good}` ? accepted : { status: 401, body: "Unauthorized" }),
+        publish: (_n, req) =>
+          req.headers.authorization === `Bearer ${good}` ? accepted : { status: 401, body: "Unauthorized" },
         poll: () => ({ status: 200, body: { id: "d1", status: 4, complete: true } }),
       });
 
@@ -190,9 +229,17 @@ describe("one-deploy against a fake Kudu", () => {
       await kuduAccepting(appServiceToken);
       const result = await deploy({ tokens });
       expect(result.code).toBe(0);
-      expect(result.azCalls).toEqual(["account get-access-token --output json --resource https://appservice.azure.com"]);
-      expect(kudu!.received.filter((r) => r.method === "POST").map((r) => r.headers.authorization)).toEqual([`Bearer ${appServiceToken}`]);
-      expect(kudu!.received.filter((r) => r.method === "GET").every((r) => r.headers.authorization === `Bearer ${appServiceToken}`)).toBe(true);
+      expect(result.azCalls).toEqual([
+        "account get-access-token --output json " + "--resource https://appservice.azure.com",
+      ]);
+      expect(kudu!.received.filter((r) => r.method === "POST").map((r) => r.headers.authorization)).toEqual([
+        `Bearer ${appServiceToken}`,
+      ]);
+      expect(
+        kudu!.received
+          .filter((r) => r.method === "GET")
+          .every((r) => r.headers.authorization === `Bearer ${appServiceToken}`),
+      ).toBe(true);
       expect(result.stdout).toContain("Kudu accepted the App Service audience (https://appservice.azure.com/.default)");
     });
 
@@ -211,9 +258,13 @@ describe("one-deploy against a fake Kudu", () => {
       const polls = kudu!.received.filter((r) => r.method === "GET");
       expect(polls.length).toBeGreaterThan(0);
       expect(polls.every((r) => r.headers.authorization === `Bearer ${armToken}`)).toBe(true);
-      expect(result.stdout).toContain("refused the first token (401: Unauthorized); retrying once with the fallback token");
       expect(result.stdout).toContain(
-        "Kudu accepted the Azure Resource Manager audience (https://management.azure.com/.default) after refusing the App Service audience (401)",
+        "refused the first token (401: Unauthorized); " + "retrying once with the fallback token",
+      );
+      expect(result.stdout).toContain(
+        "Kudu accepted the Azure Resource Manager audience " +
+          "(https://management.azure.com/.default) after refusing the App Service audience " +
+          "(401)",
       );
     });
 
@@ -231,7 +282,9 @@ describe("one-deploy against a fake Kudu", () => {
       expect(result.code).toBe(0);
       expect(kudu!.received.filter((r) => r.method === "POST")).toHaveLength(1);
       expect(result.stdout).toContain("no token for the App Service audience");
-      expect(result.stdout).toContain("Kudu accepted the Azure Resource Manager audience (https://management.azure.com/.default)");
+      expect(result.stdout).toContain(
+        "Kudu accepted the Azure Resource Manager audience " + "(https://management.azure.com/.default)",
+      );
     });
 
     it("asks for the US Government App Service audience when given that cloud's ARM scope", async () => {
@@ -275,7 +328,9 @@ describe("one-deploy against a fake Kudu", () => {
     zipPath = join(dist, "app.zip");
     const result = await deploy();
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/refusing to deploy: git tracks 1 file\(s\) in the package's folder .*dist\/ \(app\.zip\)/);
+    expect(result.stderr).toMatch(
+      /refusing to deploy: git tracks 1 file\(s\) in the package's folder .*dist\/ \(app\.zip\)/,
+    );
     expect(result.stderr).toContain("git rm -r --cached dist");
     expect(result.azCalls).toEqual([]);
     expect(kudu!.received).toHaveLength(0);
@@ -291,7 +346,11 @@ describe("one-deploy against a fake Kudu", () => {
   });
 
   it("rejects an SCM host that is not a bare host name", async () => {
-    const result = await runScript("one-deploy.ts", ["--scm-host", "https://x.scm.azurewebsites.net/api", "--zip", zipPath, "--sha256", sha256(zip)], {});
+    const result = await runScript(
+      "one-deploy.ts",
+      ["--scm-host", "https://x.scm.azurewebsites.net/api", "--zip", zipPath, "--sha256", sha256(zip)],
+      {},
+    );
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("--scm-host must be a bare host name");
   });
@@ -299,9 +358,13 @@ describe("one-deploy against a fake Kudu", () => {
 
 describe("the loopback guard the scripts run under", () => {
   it("blocks a connection outside loopback before it is made, and reports it", async () => {
-    const result = await runScript("one-deploy.ts", ["--scm-host", "192.0.2.1", "--zip", zipPath, "--sha256", sha256(zip)], {
-      PATH: `${fakeAz(work.dir, token).binDir}:${process.env.PATH}`,
-    });
+    const result = await runScript(
+      "one-deploy.ts",
+      ["--scm-host", "192.0.2.1", "--zip", zipPath, "--sha256", sha256(zip)],
+      {
+        PATH: `${fakeAz(work.dir, token).binDir}:${process.env.PATH}`,
+      },
+    );
     expect(result.stderr).toContain(`${GUARD_MARKER}: blocked a connection to 192.0.2.1:443`);
     expect(result.code).toBe(10);
     expect(result.stdout + result.stderr).not.toContain(token);

@@ -68,30 +68,41 @@ function readZip(buffer: Buffer): Promise<ZipEntry[]> {
 const zipBytes = (): Buffer => readFileSync(join(root, APP_ZIP_PATH));
 
 describe("the app package", () => {
-  it("holds exactly server.js, its licence notices, package.json and the static assets, with fixed metadata", async () => {
-    const pkg = await packageApp({ sourceRoot: root });
-    const entries = await readZip(zipBytes());
-    expect(entries.map((e) => e.name)).toEqual(["package.json", "public/app.css", "public/favicon.svg", "server.js", "server.js.LEGAL.txt"]);
-    expect(pkg.entries).toEqual(entries.map((e) => e.name));
-    for (const e of entries) {
-      expect(e.name).not.toMatch(/^\/|\\|(^|\/)\.\.(\/|$)|node_modules|\.map$/);
-      expect(e.mode).toBe(0o100644);
-      expect([e.dosDate, e.dosTime]).toEqual([(20 << 9) | (1 << 5) | 1, 0]); // 2000-01-01 00:00:00
-      expect(e.extraFields).toBe(0); // no extended timestamp: nothing machine- or time-zone-specific
-    }
-    const server = entries.find((e) => e.name === "server.js")!.data.toString("utf8");
-    expect(server).not.toContain(root);
-    expect(server).not.toContain(REPO);
-    expect(server).not.toContain("sourceMappingURL");
-    expect(JSON.parse(entries.find((e) => e.name === "package.json")!.data.toString("utf8"))).toEqual({
-      name: "secretless-entra-webapp-app",
-      private: true,
-      type: "commonjs",
-      scripts: { start: "node server.js" },
-      engines: { node: ">=22" },
-    });
-    expect(entries.find((e) => e.name === "public/app.css")!.data).toEqual(readFileSync(join(root, "app", "public", "app.css")));
-  });
+  it(
+    "holds exactly server.js, its licence notices, package.json " + "and the static assets, with fixed metadata",
+    async () => {
+      const pkg = await packageApp({ sourceRoot: root });
+      const entries = await readZip(zipBytes());
+      expect(entries.map((e) => e.name)).toEqual([
+        "package.json",
+        "public/app.css",
+        "public/favicon.svg",
+        "server.js",
+        "server.js.LEGAL.txt",
+      ]);
+      expect(pkg.entries).toEqual(entries.map((e) => e.name));
+      for (const e of entries) {
+        expect(e.name).not.toMatch(/^\/|\\|(^|\/)\.\.(\/|$)|node_modules|\.map$/);
+        expect(e.mode).toBe(0o100644);
+        expect([e.dosDate, e.dosTime]).toEqual([(20 << 9) | (1 << 5) | 1, 0]); // 2000-01-01 00:00:00
+        expect(e.extraFields).toBe(0); // no extended timestamp: nothing machine- or time-zone-specific
+      }
+      const server = entries.find((e) => e.name === "server.js")!.data.toString("utf8");
+      expect(server).not.toContain(root);
+      expect(server).not.toContain(REPO);
+      expect(server).not.toContain("sourceMappingURL");
+      expect(JSON.parse(entries.find((e) => e.name === "package.json")!.data.toString("utf8"))).toEqual({
+        name: "secretless-entra-webapp-app",
+        private: true,
+        type: "commonjs",
+        scripts: { start: "node server.js" },
+        engines: { node: ">=22" },
+      });
+      expect(entries.find((e) => e.name === "public/app.css")!.data).toEqual(
+        readFileSync(join(root, "app", "public", "app.css")),
+      );
+    },
+  );
 
   it("reports its path, size and hash, and writes the hash next to it in sha256sum form", async () => {
     const pkg = await packageApp({ sourceRoot: root });
@@ -119,16 +130,19 @@ describe("the app package", () => {
     ["a string in the app's code", "app/plugins/errors.ts", "Page not found"],
     ["a static asset", "app/public/app.css", ":root"],
     ["the shared contract", "contract/settings.ts", "/signin-oidc"],
-  ])("gives a different hash when one byte of %s changes, and notices it without being forced", async (_what, file, text) => {
-    const before = await packageApp({ sourceRoot: root });
-    const path = join(root, file);
-    const source = readFileSync(path, "utf8");
-    expect(source).toContain(text);
-    writeFileSync(path, source.replace(text, `${text.slice(0, -1)}${text.endsWith("x") ? "y" : "x"}`));
-    const after = await packageApp({ sourceRoot: root });
-    expect(after.rebuilt).toBe(true);
-    expect(after.sha256).not.toBe(before.sha256);
-  });
+  ])(
+    "gives a different hash when one byte of %s changes, " + "and notices it without being forced",
+    async (_what, file, text) => {
+      const before = await packageApp({ sourceRoot: root });
+      const path = join(root, file);
+      const source = readFileSync(path, "utf8");
+      expect(source).toContain(text);
+      writeFileSync(path, source.replace(text, `${text.slice(0, -1)}${text.endsWith("x") ? "y" : "x"}`));
+      const after = await packageApp({ sourceRoot: root });
+      expect(after.rebuilt).toBe(true);
+      expect(after.sha256).not.toBe(before.sha256);
+    },
+  );
 
   it("reuses the zip when nothing changed, and rebuilds it when the zip on disk was altered", async () => {
     const first = await packageApp({ sourceRoot: root });
@@ -142,23 +156,32 @@ describe("the app package", () => {
     expect(rebuilt.sha256).toBe(first.sha256);
   });
 
-  it("derives its inputs from the sources: a planted zip whose cache record lists no inputs is replaced after an edit", async () => {
-    await packageApp({ sourceRoot: root });
-    const recordPath = join(root, `${APP_ZIP_PATH}.inputs.json`);
-    const genuine = JSON.parse(readFileSync(recordPath, "utf8")) as { format: number; entries: string[] };
-    // The attack: an empty zip, and a record that matches today's sources and says the zip depends on nothing.
-    const planted = Buffer.concat([Buffer.from("PK\u0005\u0006", "latin1"), Buffer.alloc(18)]);
-    writeFileSync(join(root, APP_ZIP_PATH), planted);
-    writeFileSync(
-      recordPath,
-      JSON.stringify({ ...genuine, inputsHash: cacheKey(root), inputs: [], sha256: sha256(planted), bytes: planted.length }),
-    );
-    const server = join(root, "app", "server.ts");
-    writeFileSync(server, `${readFileSync(server, "utf8")}\n// an edit after the plant\n`);
-    const after = await packageApp({ sourceRoot: root });
-    expect(after.rebuilt).toBe(true);
-    expect(after.sha256).not.toBe(sha256(planted));
-    expect(zipBytes().length).toBeGreaterThan(10_000);
-  });
-
+  it(
+    "derives its inputs from the sources: a planted zip whose cache " +
+      "record lists no inputs is replaced after an edit",
+    async () => {
+      await packageApp({ sourceRoot: root });
+      const recordPath = join(root, `${APP_ZIP_PATH}.inputs.json`);
+      const genuine = JSON.parse(readFileSync(recordPath, "utf8")) as { format: number; entries: string[] };
+      // The attack: an empty zip, and a record that matches today's sources and says the zip depends on nothing.
+      const planted = Buffer.concat([Buffer.from("PK\u0005\u0006", "latin1"), Buffer.alloc(18)]);
+      writeFileSync(join(root, APP_ZIP_PATH), planted);
+      writeFileSync(
+        recordPath,
+        JSON.stringify({
+          ...genuine,
+          inputsHash: cacheKey(root),
+          inputs: [],
+          sha256: sha256(planted),
+          bytes: planted.length,
+        }),
+      );
+      const server = join(root, "app", "server.ts");
+      writeFileSync(server, `${readFileSync(server, "utf8")}\n// an edit after the plant\n`);
+      const after = await packageApp({ sourceRoot: root });
+      expect(after.rebuilt).toBe(true);
+      expect(after.sha256).not.toBe(sha256(planted));
+      expect(zipBytes().length).toBeGreaterThan(10_000);
+    },
+  );
 });

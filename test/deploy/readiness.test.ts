@@ -24,7 +24,10 @@ describe("the /readyz body", () => {
     ["not ready with ok", { status: "not_ready", reason: "ok" }],
     ["an unknown code", { status: "not_ready", reason: "AADSTS700213" }],
     ["a probe condition (the app never sends those)", { status: "not_ready", reason: "not_started" }],
-    ["any extra field, such as an ID", { status: "ready", reason: "ok", managedIdentityClientId: "5b0c7e6d-1a2f-4e3d-8c9b-7a6f5e4d3c2b" }],
+    [
+      "any extra field, such as an ID",
+      { status: "ready", reason: "ok", managedIdentityClientId: "5b0c7e6d-1a2f-4e3d-8c9b-7a6f5e4d3c2b" },
+    ],
     ["the old shape", { status: "ready" }],
     ["not an object", "ready"],
     ["an array", ["ready", "ok"]],
@@ -64,9 +67,12 @@ describe("the reason codes", () => {
     expect(READINESS_ADVICE[readinessReasonForAadsts(code)].keepWaiting).toBe(keepWaiting);
   });
 
-  it.each(["mi_not_configured", "mi_identity_not_found", "mi_unavailable"] as const)("stop the wait on the managed-identity error %s", (code) => {
-    expect(READINESS_ADVICE[code].keepWaiting).toBe(false);
-  });
+  it.each(["mi_not_configured", "mi_identity_not_found", "mi_unavailable"] as const)(
+    "stop the wait on the " + "managed-identity error %s",
+    (code) => {
+      expect(READINESS_ADVICE[code].keepWaiting).toBe(false);
+    },
+  );
 
   it.each(["not_started", "http_error", "unexpected_response"] as const)("keep waiting while the app is %s", (code) => {
     expect(READINESS_ADVICE[code].keepWaiting).toBe(true);

@@ -49,7 +49,11 @@ interface World {
 let world: World;
 
 /** ARM's `slotSwapStatus` after a swap of staging into production at `timestampUtc`. */
-const swapRecord = (timestampUtc: string) => ({ timestampUtc, sourceSlotName: "staging", destinationSlotName: "production" });
+const swapRecord = (timestampUtc: string) => ({
+  timestampUtc,
+  sourceSlotName: "staging",
+  destinationSlotName: "production",
+});
 
 /** Production's app answers on the same fake server, reached as 127.0.0.1 (the certificate covers both names). */
 const productionHost = () => azure!.host.replace("localhost", "127.0.0.1");
@@ -95,7 +99,8 @@ async function startFakes(): Promise<void> {
     if (!query.includes("api-version=2025-05-01")) {
       return json(res, 400, { error: { code: "MissingApiVersion", message: "api-version" } });
     }
-    if (req.method === "GET" && path === SITE_ID) return json(res, 200, { id: SITE_ID, properties: { state: "Running" } });
+    if (req.method === "GET" && path === SITE_ID)
+      return json(res, 200, { id: SITE_ID, properties: { state: "Running" } });
     if (req.method === "GET" && path === SLOT_PATH) {
       return json(res, 200, { id: SLOT_PATH, properties: { state: world.slotState, slotSwapStatus: world.lastSwap } });
     }
@@ -135,15 +140,24 @@ async function swap(extra: string[] = []): Promise<RunResult & { azCalls: string
   const result = await runScript(
     "swap.ts",
     [
-      "--site-id", SITE_ID,
-      "--slot", "staging",
-      "--slot-host", azure!.host,
-      "--slot-scm-host", azure!.host,
-      "--production-host", productionHost(),
-      "--scope", `https://${azure!.host}/.default`,
-      "--interval-ms", "20",
-      "--timeout-minutes", "0.5",
-      "--poll-interval-ms", "20",
+      "--site-id",
+      SITE_ID,
+      "--slot",
+      "staging",
+      "--slot-host",
+      azure!.host,
+      "--slot-scm-host",
+      azure!.host,
+      "--production-host",
+      productionHost(),
+      "--scope",
+      `https://${azure!.host}/.default`,
+      "--interval-ms",
+      "20",
+      "--timeout-minutes",
+      "0.5",
+      "--poll-interval-ms",
+      "20",
       ...extra,
     ],
     { PATH: `${az.binDir}:${process.env.PATH}`, NODE_EXTRA_CA_CERTS: azure!.caPath },
@@ -186,7 +200,10 @@ describe("swap against a fake Azure Resource Manager", () => {
     expect(result.code).toBe(7);
     expect(world.events).toEqual(["staging readyz"]);
     expect(result.armRequests.filter((r) => r.method === "POST")).toEqual([]);
-    expect(result.stderr).toContain("swap: error: the staging slot did not become ready, so it was not swapped: production still serves the previous version.");
+    expect(result.stderr).toContain(
+      "swap: error: the staging slot did not become ready, so it was not " +
+        "swapped: production still serves the previous version.",
+    );
     expect(result.stderr).toContain("[fic_subject_mismatch]");
     expect(result.stderr).toMatch(/swap: fix: .*principal/);
   });
@@ -200,9 +217,16 @@ describe("swap against a fake Azure Resource Manager", () => {
     expect(world.events.slice(0, 2)).toEqual(["staging readyz", "swap"]);
     expect(world.events.slice(2).sort()).toEqual(["production readyz", "staging readyz"]);
     const error = result.stderr.split("\n").find((l) => l.startsWith("swap: error:"))!;
-    expect(error).toContain("the swap of staging into production did not complete: App Service reports the swap failed: SwapWarmupFailed: The warm-up of instance 0 answered 503 at /readyz.");
-    expect(error).toContain(`production (${productionHost()}) is Running, holds the previous version and reports ready [ok]`);
-    expect(error).toContain(`the staging slot (${azure!.host}) is Running, holds the new version and reports ready [ok]`);
+    expect(error).toContain(
+      "the swap of staging into production did not complete: App Service reports the swap failed: " +
+        "SwapWarmupFailed: The warm-up of instance 0 answered 503 at /readyz.",
+    );
+    expect(error).toContain(
+      `production (${productionHost()}) is Running, holds the ` + `previous version and reports ready [ok]`,
+    );
+    expect(error).toContain(
+      `the staging slot (${azure!.host}) is Running, holds the ` + `new version and reports ready [ok]`,
+    );
     expect(error).toContain("App Service records no swap of this slot");
     const fix = result.stderr.split("\n").find((l) => l.startsWith("swap: fix:"))!;
     expect(fix).toContain(`To finish it: \`${SWAP_COMMAND}\``);
@@ -234,15 +258,21 @@ describe("swap against a fake Azure Resource Manager", () => {
     expect(rerun.stdout).toContain(`after the slot's latest deployment (${DEPLOYED_AT}): not swapping again`);
   });
 
-  it("fails, with the restart that fixes it, when production's sign-in still sends users back to the slot's host", async () => {
-    await startFakes();
-    world.signInHost = "contoso-signin-staging-0123456789abcdef.westeurope-01.azurewebsites.net";
-    const result = await swap();
-    expect(result.code).toBe(7);
-    expect(world.events).toEqual(["staging readyz", "swap", "production readyz", "production signin"]);
-    expect(result.stderr).toContain(`production is ready, but its sign-in sends users back to ${world.signInHost} instead of ${productionHost()}`);
-    expect(result.stderr).toContain("`az webapp restart -g rg-signin -n contoso-signin`");
-  });
+  it(
+    "fails, with the restart that fixes it, when production's " + "sign-in still sends users back to the slot's host",
+    async () => {
+      await startFakes();
+      world.signInHost = "contoso-signin-staging-0123456789abcdef.westeurope-01.azurewebsites.net";
+      const result = await swap();
+      expect(result.code).toBe(7);
+      expect(world.events).toEqual(["staging readyz", "swap", "production readyz", "production signin"]);
+      expect(result.stderr).toContain(
+        `production is ready, but its sign-in sends users back to ` +
+          `${world.signInHost} instead of ${productionHost()}`,
+      );
+      expect(result.stderr).toContain("`az webapp restart -g rg-signin -n contoso-signin`");
+    },
+  );
 
   it("stops the slot after the swap with --after-swap stop, and starts it again before the next swap", async () => {
     await startFakes();

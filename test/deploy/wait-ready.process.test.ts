@@ -1,6 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type AppReadinessReason, READINESS_ADVICE, readinessBody } from "../../contract/readiness";
-import { GUARD_MARKER, type HttpsFake, type RunResult, json, runScript, scratch, startHttps } from "../support/deploy-harness";
+import {
+  GUARD_MARKER,
+  type HttpsFake,
+  type RunResult,
+  json,
+  runScript,
+  scratch,
+  startHttps,
+} from "../support/deploy-harness";
 
 /**
  * deploy/wait-ready.ts run for real against a small HTTPS server on 127.0.0.1 whose `/readyz` answers a scripted
@@ -41,7 +49,9 @@ async function serve(sequence: Answer[]): Promise<HttpsFake> {
 }
 
 async function wait(extra: string[] = []): Promise<RunResult> {
-  const result = await runScript("wait-ready.ts", ["--host", site!.host, "--interval-ms", "20", ...extra], { NODE_EXTRA_CA_CERTS: site!.caPath });
+  const result = await runScript("wait-ready.ts", ["--host", site!.host, "--interval-ms", "20", ...extra], {
+    NODE_EXTRA_CA_CERTS: site!.caPath,
+  });
   expect(result.stderr).not.toContain(GUARD_MARKER);
   return result;
 }
@@ -55,21 +65,28 @@ describe("wait-ready against a scripted /readyz", () => {
     expect(site!.received).toHaveLength(1);
   });
 
-  it("keeps waiting through federated-credential propagation (AADSTS70021), says so, and finishes when ready", async () => {
-    await serve([{ bare: 503 }, "fic_propagating", "fic_propagating", "ok"]);
-    const result = await wait();
-    expect(result.code).toBe(0);
-    expect(result.stdout).toContain("the app is starting or restarting");
-    expect(result.stdout).toContain("the federated credential is still propagating in Entra (AADSTS70021)");
-    // Each condition is reported once, not once per probe.
-    expect(result.stdout.match(/propagating/g)?.length).toBe(2); // the summary and the code, on one line
-    expect(site!.received).toHaveLength(4);
-  });
+  it(
+    "keeps waiting through federated-credential propagation " + "(AADSTS70021), says so, and finishes when ready",
+    async () => {
+      await serve([{ bare: 503 }, "fic_propagating", "fic_propagating", "ok"]);
+      const result = await wait();
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain("the app is starting or restarting");
+      expect(result.stdout).toContain("the federated credential is still propagating in Entra (AADSTS70021)");
+      // Each condition is reported once, not once per probe.
+      expect(result.stdout.match(/propagating/g)?.length).toBe(2); // the summary and the code, on one line
+      expect(site!.received).toHaveLength(4);
+    },
+  );
 
   it.each([
     ["fic_subject_mismatch", "AADSTS700213", "principal (object) ID, not its client ID"],
     ["fic_issuer_mismatch", "AADSTS700211", "{instance}{tenant}/v2.0"],
-    ["mi_identity_not_found", "Unable to load the proper Managed Identity", "ManagedIdentityClientId must be the client ID"],
+    [
+      "mi_identity_not_found",
+      "Unable to load the proper " + "Managed Identity",
+      "ManagedIdentityClientId must " + "be the client ID",
+    ],
   ] as const)("fails at once on %s, with the fix", async (reason, said, fix) => {
     await serve(["fic_propagating", reason]);
     const result = await wait();
@@ -84,11 +101,17 @@ describe("wait-ready against a scripted /readyz", () => {
     await serve([{ bare: 502 }]);
     const result = await wait(["--timeout-minutes", "0.01"]);
     expect(result.code).toBe(9);
-    expect(result.stderr).toContain(`/readyz did not report ready within 1 s; last seen: ${READINESS_ADVICE.http_error.summary} [http_error]`);
+    expect(result.stderr).toContain(
+      `/readyz did not report ready within 1 s; last seen: ` + `${READINESS_ADVICE.http_error.summary} [http_error]`,
+    );
   });
 
   it("treats nothing listening as not started yet, and times out saying so", async () => {
-    const result = await runScript("wait-ready.ts", ["--host", "localhost:9", "--interval-ms", "20", "--timeout-minutes", "0.01"], {});
+    const result = await runScript(
+      "wait-ready.ts",
+      ["--host", "localhost:9", "--interval-ms", "20", "--timeout-minutes", "0.01"],
+      {},
+    );
     expect(result.code).toBe(9);
     expect(result.stderr).toContain("[not_started]");
   });

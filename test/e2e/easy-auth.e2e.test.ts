@@ -18,7 +18,9 @@ const appOutput: string[] = [];
 beforeAll(async () => {
   const server = await buildApp();
   const env = { PATH: process.env.PATH ?? "", SignIn__AuthMode: "easyAuth", EASY_AUTH_LOCAL_STAND_IN: "true" };
-  stack = await startLocalStack(childApp({ args: [server], port: await freePort(), env, output: appOutput, readyTimeoutMs: E2E_TIMEOUT }));
+  stack = await startLocalStack(
+    childApp({ args: [server], port: await freePort(), env, output: appOutput, readyTimeoutMs: E2E_TIMEOUT }),
+  );
   trustEmulatorCertificate(stack.emu);
   proxy = await startEasyAuthProxy({ emu: stack.emu, upstream: stack.app.url });
   stack.emu.setRedirectUris([proxy.redirectUri]);
@@ -30,25 +32,34 @@ afterAll(async () => {
 
 const browser = setupBrowser();
 
-const sessionCookie = async () => (await browser.context.cookies(proxy.url)).find((c) => c.name === "AppServiceAuthSession")?.value;
+const sessionCookie = async () =>
+  (await browser.context.cookies(proxy.url)).find((c) => c.name === "AppServiceAuthSession")?.value;
 
 describe("Easy Auth mode in Chromium", () => {
-  it("signs in through Easy Auth's endpoints and shows the same signed-in page, with the Graph profile from the token store", async () => {
-    const { page } = browser;
-    await page.goto(`${proxy.url}/`);
-    await page.waitForSelector("#user-name");
-    expect(page.url()).toBe(`${proxy.url}/`);
-    expect(browser.requests).toContain(`GET ${proxy.url}/.auth/login/aad?post_login_redirect_uri=%2F`);
-    expect(browser.requests).toContainEqual(expect.stringMatching(new RegExp(`^GET ${stack.emu.authority}/oauth2/v2\\.0/authorize\\?`)));
-    expect(browser.requests).toContainEqual(expect.stringMatching(new RegExp(`^GET ${proxy.url}/\\.auth/login/aad/callback\\?code=`)));
-    expect(await page.textContent("#user-name")).toBe("Ada Lovelace");
-    expect(await page.textContent("#user-username")).toBe("ada@contoso.example");
-    expect(await page.textContent("#user-tenant")).toBe(stack.emu.tenantId);
-    expect(await page.textContent("#graph-name")).toBe("Ada Lovelace");
-    expect(await page.textContent("#graph-job-title")).toBe("Mathematician");
-    expect(await page.textContent("#trust-chain")).toContain(stack.emu.registration.uami.clientId);
-    expect(browser.errors).toEqual([]);
-  });
+  it(
+    "signs in through Easy Auth's endpoints and shows the same signed-in " +
+      "page, with the Graph profile from the token store",
+    async () => {
+      const { page } = browser;
+      await page.goto(`${proxy.url}/`);
+      await page.waitForSelector("#user-name");
+      expect(page.url()).toBe(`${proxy.url}/`);
+      expect(browser.requests).toContain(`GET ${proxy.url}/.auth/login/aad?post_login_redirect_uri=%2F`);
+      expect(browser.requests).toContainEqual(
+        expect.stringMatching(new RegExp(`^GET ${stack.emu.authority}/oauth2/v2\\.0/authorize\\?`)),
+      );
+      expect(browser.requests).toContainEqual(
+        expect.stringMatching(new RegExp(`^GET ${proxy.url}/\\.auth/login/aad/callback\\?code=`)),
+      );
+      expect(await page.textContent("#user-name")).toBe("Ada Lovelace");
+      expect(await page.textContent("#user-username")).toBe("ada@contoso.example");
+      expect(await page.textContent("#user-tenant")).toBe(stack.emu.tenantId);
+      expect(await page.textContent("#graph-name")).toBe("Ada Lovelace");
+      expect(await page.textContent("#graph-job-title")).toBe("Mathematician");
+      expect(await page.textContent("#trust-chain")).toContain(stack.emu.registration.uami.clientId);
+      expect(browser.errors).toEqual([]);
+    },
+  );
 
   it("signs out through the app's form and Easy Auth's /.auth/logout, ending that session", async () => {
     const { page } = browser;

@@ -7,7 +7,7 @@
 import { copyFileSync, mkdirSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { setupBrowser, useBuiltStack } from "../support/browser";
 import { REPO } from "../support/repo";
@@ -26,7 +26,9 @@ describe("signing in and out in Chromium", () => {
     await page.waitForSelector("#user-name");
 
     expect(page.url()).toBe(`${stack.appUrl}/`);
-    expect(browser.requests).toContainEqual(expect.stringMatching(new RegExp(`^GET ${stack.emu.authority}/oauth2/v2\\.0/authorize\\?`)));
+    expect(browser.requests).toContainEqual(
+      expect.stringMatching(new RegExp(`^GET ${stack.emu.authority}/oauth2/v2\\.0/authorize\\?`)),
+    );
     expect(browser.requests).toContain(`POST ${stack.appUrl}/signin-oidc`);
     expect(await page.textContent("#user-name")).toBe("Ada Lovelace");
     expect(await page.textContent("#user-username")).toBe("ada@contoso.example");
@@ -51,7 +53,8 @@ describe("signing in and out in Chromium", () => {
     const cookies = await context.cookies(stack.appUrl);
     const session = cookies.find((c) => c.name === "session");
     expect(session).toMatchObject({ httpOnly: true, sameSite: "Lax", path: "/" });
-    // Chromium kept the Secure; SameSite=None sign-in attempt cookie on http://localhost and sent it with the form_post.
+    // Chromium kept the Secure; SameSite=None sign-in attempt cookie on http://localhost and sent it with the
+    // form_post.
     expect(cookies.find((c) => c.name === "signin")).toMatchObject({ httpOnly: true, secure: true, sameSite: "None" });
 
     mkdirSync(join(REPO, "test-results"), { recursive: true });
@@ -63,51 +66,61 @@ describe("signing in and out in Chromium", () => {
     }
   });
 
-  it("keeps the signed-in page readable at phone width: trust-chain text at 12 px or more, nothing wider than the screen", async () => {
-    const { page } = browser;
-    await page.setViewportSize({ width: 390, height: 844 });
-    try {
-      await page.goto(`${stack.appUrl}/`);
-      await page.waitForSelector("#user-name");
-      // (tsconfig has no DOM lib: reach the page's globals through globalThis inside it.)
-      type Doc = { documentElement: { scrollWidth: number } };
-      type StyleWindow = { getComputedStyle(element: unknown): { fontSize: string } };
-      const sizes = await page.$$eval("#trust-chain .chain-detail, #trust-chain .chain-title", (elements) =>
-        elements.map((el) => parseFloat((globalThis as unknown as StyleWindow).getComputedStyle(el).fontSize)),
-      );
-      expect(sizes.length).toBeGreaterThan(10);
-      expect(Math.min(...sizes)).toBeGreaterThanOrEqual(12);
-      const scrollWidth = await page.evaluate(() => (globalThis as unknown as { document: Doc }).document.documentElement.scrollWidth);
-      expect(scrollWidth).toBeLessThanOrEqual(390);
-      await page.screenshot({ path: PHONE_SCREENSHOT, fullPage: true });
-      if (process.env.UPDATE_README_SCREENSHOT === "1") copyFileSync(PHONE_SCREENSHOT, join(REPO, "docs", "signed-in-phone.png"));
-    } finally {
-      await page.setViewportSize({ width: 1000, height: 900 });
-    }
-  });
+  it(
+    "keeps the signed-in page readable at phone width: trust-chain text " +
+      "at 12 px or more, nothing wider than the screen",
+    async () => {
+      const { page } = browser;
+      await page.setViewportSize({ width: 390, height: 844 });
+      try {
+        await page.goto(`${stack.appUrl}/`);
+        await page.waitForSelector("#user-name");
+        // (tsconfig has no DOM lib: reach the page's globals through globalThis inside it.)
+        type Doc = { documentElement: { scrollWidth: number } };
+        type StyleWindow = { getComputedStyle(element: unknown): { fontSize: string } };
+        const sizes = await page.$$eval("#trust-chain .chain-detail, #trust-chain .chain-title", (elements) =>
+          elements.map((el) => parseFloat((globalThis as unknown as StyleWindow).getComputedStyle(el).fontSize)),
+        );
+        expect(sizes.length).toBeGreaterThan(10);
+        expect(Math.min(...sizes)).toBeGreaterThanOrEqual(12);
+        const scrollWidth = await page.evaluate(
+          () => (globalThis as unknown as { document: Doc }).document.documentElement.scrollWidth,
+        );
+        expect(scrollWidth).toBeLessThanOrEqual(390);
+        await page.screenshot({ path: PHONE_SCREENSHOT, fullPage: true });
+        if (process.env.UPDATE_README_SCREENSHOT === "1")
+          copyFileSync(PHONE_SCREENSHOT, join(REPO, "docs", "signed-in-phone.png"));
+      } finally {
+        await page.setViewportSize({ width: 1000, height: 900 });
+      }
+    },
+  );
 
-  it("starts no sign-in for another site's <img src=/signin>: Chromium labels the requests, the app refuses them", async () => {
-    // Another site: 127.0.0.1 is a different site from localhost. Distinct URLs, so Chromium loads all five.
-    const images = [1, 2, 3, 4, 5].map((i) => `<img src="${stack.appUrl}/signin?returnUrl=/${i}" alt="">`).join("");
-    const other = createServer((_req, res) => res.writeHead(200, { "content-type": "text/html" }).end(images));
-    await new Promise<void>((resolve) => other.listen(0, "127.0.0.1", resolve));
-    const page = await browser.context.newPage();
-    const requested: string[] = [];
-    page.on("request", (request) => {
-      if (request.url().startsWith(`${stack.appUrl}/signin?`)) requested.push(request.url());
-    });
-    // (Chromium's Opaque Response Blocking keeps an HTML answer from an image, so the app's log tells what it did.)
-    const refusals = (): number => stack.appOutput.join("").split("sign-in refused: not a navigation").length - 1;
-    const before = refusals();
-    try {
-      await page.goto(`http://127.0.0.1:${(other.address() as AddressInfo).port}/`, { waitUntil: "load" });
-      expect(requested).toHaveLength(5);
-      await expect.poll(() => refusals() - before).toBe(5);
-    } finally {
-      await page.close();
-      await new Promise((resolve) => other.close(resolve));
-    }
-  });
+  it(
+    "starts no sign-in for another site's <img src=/signin>: " + "Chromium labels the requests, the app refuses them",
+    async () => {
+      // Another site: 127.0.0.1 is a different site from localhost. Distinct URLs, so Chromium loads all five.
+      const images = [1, 2, 3, 4, 5].map((i) => `<img src="${stack.appUrl}/signin?returnUrl=/${i}" alt="">`).join("");
+      const other = createServer((_req, res) => res.writeHead(200, { "content-type": "text/html" }).end(images));
+      await new Promise<void>((resolve) => other.listen(0, "127.0.0.1", resolve));
+      const page = await browser.context.newPage();
+      const requested: string[] = [];
+      page.on("request", (request) => {
+        if (request.url().startsWith(`${stack.appUrl}/signin?`)) requested.push(request.url());
+      });
+      // (Chromium's Opaque Response Blocking keeps an HTML answer from an image, so the app's log tells what it did.)
+      const refusals = (): number => stack.appOutput.join("").split("sign-in refused: not a navigation").length - 1;
+      const before = refusals();
+      try {
+        await page.goto(`http://127.0.0.1:${(other.address() as AddressInfo).port}/`, { waitUntil: "load" });
+        expect(requested).toHaveLength(5);
+        await expect.poll(() => refusals() - before).toBe(5);
+      } finally {
+        await page.close();
+        await new Promise((resolve) => other.close(resolve));
+      }
+    },
+  );
 
   it("returns the claims at /me while signed in", async () => {
     const response = await browser.page.goto(`${stack.appUrl}/me`);
@@ -118,7 +131,11 @@ describe("signing in and out in Chromium", () => {
   it("returns the Graph profile at /me/graph while signed in, and no token", async () => {
     const response = await browser.page.goto(`${stack.appUrl}/me/graph`);
     expect(response?.status()).toBe(200);
-    expect(await response?.json()).toEqual({ displayName: "Ada Lovelace", mail: "ada@contoso.example", jobTitle: "Mathematician" });
+    expect(await response?.json()).toEqual({
+      displayName: "Ada Lovelace",
+      mail: "ada@contoso.example",
+      jobTitle: "Mathematician",
+    });
   });
 
   it("signs out through the end-session endpoint and its front-channel logout, leaving no session", async () => {
@@ -128,9 +145,13 @@ describe("signing in and out in Chromium", () => {
     await page.waitForSelector("#sign-in");
 
     expect(page.url()).toBe(`${stack.appUrl}/`);
-    expect(browser.requests).toContainEqual(expect.stringMatching(new RegExp(`^GET ${stack.emu.authority}/oauth2/v2\\.0/logout\\?`)));
+    expect(browser.requests).toContainEqual(
+      expect.stringMatching(new RegExp(`^GET ${stack.emu.authority}/oauth2/v2\\.0/logout\\?`)),
+    );
     // The IdP's signed-out page framed the app's front-channel logout URL (allowed by frame-ancestors).
-    expect(browser.requests).toContainEqual(expect.stringMatching(new RegExp(`^GET ${stack.appUrl}/signout-oidc\\?iss=[^&]+&sid=[0-9a-f-]{36}$`)));
+    expect(browser.requests).toContainEqual(
+      expect.stringMatching(new RegExp(`^GET ${stack.appUrl}/signout-oidc\\?iss=[^&]+&sid=[0-9a-f-]{36}$`)),
+    );
 
     const me = await page.goto(`${stack.appUrl}/me`);
     expect(me?.status()).toBe(401);
@@ -138,8 +159,11 @@ describe("signing in and out in Chromium", () => {
   });
 
   it("has produced no console errors or CSP violations on the app's pages", () => {
-    const expected = `${stack.appUrl}/me: Failed to load resource: the server responded with a status of 401 (Unauthorized)`;
-    const unexpected = browser.errors.filter((e) => e !== expected && (e.startsWith(stack.appUrl) || /Content Security Policy|Refused to/.test(e)));
+    const expected =
+      `${stack.appUrl}/me: Failed to load resource: the server ` + `responded with a status of 401 (Unauthorized)`;
+    const unexpected = browser.errors.filter(
+      (e) => e !== expected && (e.startsWith(stack.appUrl) || /Content Security Policy|Refused to/.test(e)),
+    );
     expect(unexpected).toEqual([]);
   });
 

@@ -80,21 +80,36 @@ describe("authorize endpoint", () => {
     ["response_type=token", { response_type: "token" }, "unsupported_response_type", "AADSTS700051"],
     ["a scope without openid", { scope: "profile" }, "invalid_scope", "AADSTS70011"],
     ["no scope", { scope: undefined }, "invalid_request", "AADSTS900144"],
-    ["an unsupported code_challenge_method", { code_challenge: pkce().challenge, code_challenge_method: "S512" }, "invalid_request", "AADSTS9002313"],
-    ["a code challenge of the wrong size", { code_challenge: "short", code_challenge_method: "S256" }, "invalid_request", "AADSTS501491"],
+    [
+      "an unsupported code_challenge_method",
+      { code_challenge: pkce().challenge, code_challenge_method: "S512" },
+      "invalid_request",
+      "AADSTS9002313",
+    ],
+    [
+      "a code challenge of the wrong size",
+      { code_challenge: "short", code_challenge_method: "S256" },
+      "invalid_request",
+      "AADSTS501491",
+    ],
   ])("sends %s back to the app as %s (%s) with error_description and state", async (_case, params, error, code) => {
     const res = await authorize(emulator(), params);
     expect(res.status).toBe(302);
     const reply = redirectParams(res);
     expect(reply.get("error")).toBe(error);
-    expect(reply.get("error_description")).toMatch(new RegExp(`^${code}: .+\\r\\nTrace ID: .+\\r\\nCorrelation ID: .+\\r\\nTimestamp: `, "s"));
+    expect(reply.get("error_description")).toMatch(
+      new RegExp(`^${code}: .+\\r\\nTrace ID: ` + `.+\\r\\nCorrelation ID: .+\\r\\nTimestamp: `, "s"),
+    );
     expect(reply.get("state")).toBe("state-123");
     expect(reply.get("code")).toBeNull();
   });
 
   it("sends the injected authorizeError to the app, e.g. the user declining consent", async () => {
     const emu = emulator();
-    emu.faults.authorizeError = { error: "access_denied", description: "AADSTS65004: User declined to consent to access the app." };
+    emu.faults.authorizeError = {
+      error: "access_denied",
+      description: "AADSTS65004: User declined to " + "consent to access the app.",
+    };
     const reply = redirectParams(await authorize(emu));
     expect(reply.get("error")).toBe("access_denied");
     expect(reply.get("error_description")).toMatch(/^AADSTS65004: User declined/);
@@ -103,7 +118,10 @@ describe("authorize endpoint", () => {
 
   it("sends the injected error through form_post too", async () => {
     const emu = emulator();
-    emu.faults.authorizeError = { error: "access_denied", description: "AADSTS65004: User declined to consent to access the app." };
+    emu.faults.authorizeError = {
+      error: "access_denied",
+      description: "AADSTS65004: User declined to " + "consent to access the app.",
+    };
     const html = await (await authorize(emu, { response_mode: "form_post" })).text();
     expect(html).toContain(`name="error" value="access_denied"`);
   });

@@ -18,7 +18,12 @@ describe("client credentials grant", () => {
     expect(res.headers.get("cache-control")).toBe("no-store");
     const body = (await res.json()) as Record<string, unknown>;
     // No refresh token, ID token or scope: there is no user and nothing to refresh.
-    expect(body).toEqual({ token_type: "Bearer", expires_in: 3599, ext_expires_in: 3599, access_token: expect.any(String) });
+    expect(body).toEqual({
+      token_type: "Bearer",
+      expires_in: 3599,
+      ext_expires_in: 3599,
+      access_token: expect.any(String),
+    });
 
     const { payload } = await jwtVerify(
       body.access_token as string,
@@ -44,7 +49,9 @@ describe("client credentials grant", () => {
     "uses the resource of %s as the audience",
     async (scope) => {
       const body = (await (await clientCredentialsRequest(emulator(), { scope })).json()) as { access_token: string };
-      const { aud } = JSON.parse(Buffer.from(body.access_token.split(".")[1]!, "base64url").toString()) as { aud: string };
+      const { aud } = JSON.parse(Buffer.from(body.access_token.split(".")[1]!, "base64url").toString()) as {
+        aud: string;
+      };
       expect(aud).toBe(scope.slice(0, -"/.default".length));
     },
   );

@@ -64,12 +64,16 @@ describe("signing keys", () => {
     const emu = emulator();
     const { keys } = (await (await fetch(`${emu.authority}/discovery/v2.0/keys`)).json()) as { keys: JWK[] };
     expect(keys.length).toBeGreaterThan(0);
-    for (const key of keys) expect(key).toMatchObject({ kty: "RSA", use: "sig", alg: "RS256", kid: expect.any(String) });
+    for (const key of keys)
+      expect(key).toMatchObject({ kty: "RSA", use: "sig", alg: "RS256", kid: expect.any(String) });
   });
 
   it("signs with a new key after rotation and keeps the previous key published", async () => {
     const emu = emulator();
-    const jwks = createRemoteJWKSet(new URL(`${emu.authority}/discovery/v2.0/keys`), { cacheMaxAge: 0, cooldownDuration: 0 });
+    const jwks = createRemoteJWKSet(new URL(`${emu.authority}/discovery/v2.0/keys`), {
+      cacheMaxAge: 0,
+      cooldownDuration: 0,
+    });
     const before = await emu.mintManagedIdentityToken();
     await emu.rotateKeys();
     const after = await emu.mintManagedIdentityToken();

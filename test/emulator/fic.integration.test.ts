@@ -94,7 +94,9 @@ const FIC_CASES: FicCase[] = [
     arrange: async (emu) => {
       const [header, payload, signature] = (await miToken(emu)).split(".");
       const claims = { ...JSON.parse(Buffer.from(payload!, "base64url").toString()), sub: "someone-else" };
-      return { client_assertion: `${header}.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.${signature}` };
+      return {
+        client_assertion: `${header}.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.${signature}`,
+      };
     },
     expected: invalidClient(700027),
   },

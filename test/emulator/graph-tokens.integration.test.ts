@@ -37,7 +37,13 @@ async function tokens(res: Response): Promise<TokenBody> {
 
 describe("Graph access tokens", () => {
   it.each([
-    ["a short scope", GRAPH_SIGN_IN_SCOPE, GRAPH_APP_ID, "openid profile User.Read email", "openid profile User.Read email"],
+    [
+      "a short scope",
+      GRAPH_SIGN_IN_SCOPE,
+      GRAPH_APP_ID,
+      "openid profile User.Read email",
+      "openid profile User.Read email",
+    ],
     [
       "Graph's URI as prefix",
       `${GRAPH_RESOURCE}/User.Read openid profile offline_access`,
@@ -59,14 +65,23 @@ describe("Graph access tokens", () => {
       "openid profile User.Read email",
       `openid profile ${GRAPH_RESOURCE}/User.Read email`,
     ],
-    ["only the OpenID scopes (the consented permission comes along)", "openid profile offline_access", GRAPH_APP_ID, "openid profile User.Read email", "openid profile User.Read email"],
-  ])("for %s, requested as '%s', gives aud %s and Entra's scp and response scope", async (_case, scope, aud, scp, responseScope) => {
-    const emu = emulator();
-    const body = await tokens(await signInAndRedeem(emu, { scope }));
-    expect(body.scope).toBe(responseScope);
-    const claims = decodeJwt(body.access_token);
-    expect({ aud: claims.aud, scp: claims.scp }).toEqual({ aud, scp });
-  });
+    [
+      "only the OpenID scopes (the " + "consented permission comes along)",
+      "openid profile offline_access",
+      GRAPH_APP_ID,
+      "openid profile User.Read email",
+      "openid profile User.Read email",
+    ],
+  ])(
+    "for %s, requested as '%s', gives aud %s and " + "Entra's scp and response scope",
+    async (_case, scope, aud, scp, responseScope) => {
+      const emu = emulator();
+      const body = await tokens(await signInAndRedeem(emu, { scope }));
+      expect(body.scope).toBe(responseScope);
+      const claims = decodeJwt(body.access_token);
+      expect({ aud: claims.aud, scp: claims.scp }).toEqual({ aud, scp });
+    },
+  );
 
   it("is a v1.0 delegated token for the user, signed by the emulator's key, living expires_in seconds", async () => {
     const emu = emulator();
@@ -111,16 +126,21 @@ describe("Graph access tokens", () => {
 });
 
 describe("refresh-token grant for Graph", () => {
-  it("issues a new Graph token and refresh token for a new managed-identity assertion, and counts the request", async () => {
-    const emu = emulator();
-    const refreshToken = await refreshTokenOf(emu);
-    const before = emu.stats.refreshTokenRequests;
-    const body = await tokens(await refreshRequest(emu, refreshToken, { client_assertion: await emu.mintManagedIdentityToken() }));
-    expect(decodeJwt(body.access_token)).toMatchObject({ aud: GRAPH_APP_ID, scp: "openid profile User.Read email" });
-    expect(body.refresh_token).toMatch(/^1\./);
-    expect(body.refresh_token).not.toBe(refreshToken);
-    expect(emu.stats.refreshTokenRequests).toBe(before + 1);
-  });
+  it(
+    "issues a new Graph token and refresh token for a new " + "managed-identity assertion, and counts the request",
+    async () => {
+      const emu = emulator();
+      const refreshToken = await refreshTokenOf(emu);
+      const before = emu.stats.refreshTokenRequests;
+      const body = await tokens(
+        await refreshRequest(emu, refreshToken, { client_assertion: await emu.mintManagedIdentityToken() }),
+      );
+      expect(decodeJwt(body.access_token)).toMatchObject({ aud: GRAPH_APP_ID, scp: "openid profile User.Read email" });
+      expect(body.refresh_token).toMatch(/^1\./);
+      expect(body.refresh_token).not.toBe(refreshToken);
+      expect(emu.stats.refreshTokenRequests).toBe(before + 1);
+    },
+  );
 
   it("answers AADSTS50173 for a revoked refresh token, and works again after a new sign-in", async () => {
     const emu = emulator();
@@ -129,7 +149,11 @@ describe("refresh-token grant for Graph", () => {
     const { status, error, code, body } = await entraError(await refreshRequest(emu, refreshToken));
     expect({ status, error, code }).toEqual({ status: 400, error: "invalid_grant", code: 50173 });
     expect(body.error_description).toMatch(
-      /^AADSTS50173: The provided grant has expired due to it being revoked.+issued on '\d{4}-\d\d-\d\dT[\d:.]{16}Z' and the TokensValidFrom date/s,
+      new RegExp(
+        String.raw`^AADSTS50173: The provided grant has expired due to it being revoked.+issued on '\d{4}-\d\d-\d\dT[\d:.]{16}Z' ` +
+          "and the TokensValidFrom date",
+        "s",
+      ),
     );
     const fresh = await refreshTokenOf(emu);
     expect((await refreshRequest(emu, fresh)).status).toBe(200);
@@ -162,7 +186,10 @@ describe("consent missing", () => {
     const params = redirectParams(await authorize(emu, { scope: GRAPH_SIGN_IN_SCOPE }));
     expect(params.get("error")).toBe("consent_required");
     expect(params.get("error_description")).toMatch(
-      new RegExp(`^AADSTS65001: The user or administrator has not consented to use the application with ID '${emu.registration.clientId}' named 'Secretless sample app'\\.`),
+      new RegExp(
+        `^AADSTS65001: The user or administrator has not consented to use the application with ID ` +
+          `'${emu.registration.clientId}' named 'Secretless sample app'\\.`,
+      ),
     );
     expect(params.get("state")).toBe("state-123");
   });
@@ -171,7 +198,12 @@ describe("consent missing", () => {
     const emu = emulator();
     const { code: authCode, verifier } = await signIn(emu, { scope: GRAPH_SIGN_IN_SCOPE });
     emu.faults.consentMissing = true; // consent revoked between sign-in and redemption
-    const res = await tokenRequest(emu, { code: authCode, code_verifier: verifier, scope: GRAPH_SIGN_IN_SCOPE, client_assertion: await miToken(emu) });
+    const res = await tokenRequest(emu, {
+      code: authCode,
+      code_verifier: verifier,
+      scope: GRAPH_SIGN_IN_SCOPE,
+      client_assertion: await miToken(emu),
+    });
     const { status, error, code, body } = await entraError(res);
     expect({ status, error, code }).toEqual(consentRequired);
     expect(body).toMatchObject({ suberror: "consent_required" });
@@ -181,7 +213,9 @@ describe("consent missing", () => {
     const emu = emulator();
     const refreshToken = await refreshTokenOf(emu);
     emu.faults.consentMissing = true;
-    const { status, error, code } = await entraError(await refreshRequest(emu, refreshToken, { client_assertion: await miToken(emu) }));
+    const { status, error, code } = await entraError(
+      await refreshRequest(emu, refreshToken, { client_assertion: await miToken(emu) }),
+    );
     expect({ status, error, code }).toEqual(consentRequired);
   });
 

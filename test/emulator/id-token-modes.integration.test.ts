@@ -64,7 +64,11 @@ describe("ID token modes", () => {
     const emu = emulator();
     const { refresh_token } = (await (await signInAndRedeem(emu)).json()) as { refresh_token: string };
     emu.idTokenMode = "wrong-aud";
-    const res = await tokenRequest(emu, { grant_type: "refresh_token", refresh_token, client_assertion: await miToken(emu) });
+    const res = await tokenRequest(emu, {
+      grant_type: "refresh_token",
+      refresh_token,
+      client_assertion: await miToken(emu),
+    });
     const { id_token } = (await res.json()) as { id_token: string };
     expect(await firstFailingCheck(emu, id_token, "")).toBe("aud");
   });

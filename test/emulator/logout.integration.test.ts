@@ -1,11 +1,23 @@
 import { decodeJwt } from "jose";
 import { describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../../emulator";
-import { authorize, miToken, REDIRECT_URI, redirectParams, signInAndRedeem, tokenRequest, useEmulator } from "../support/emulator";
+import {
+  authorize,
+  miToken,
+  REDIRECT_URI,
+  redirectParams,
+  signInAndRedeem,
+  tokenRequest,
+  useEmulator,
+} from "../support/emulator";
 
 const emulator = useEmulator();
 
-function logout(emu: RunningEmulator, params: Record<string, string>, method: "GET" | "POST" = "GET"): Promise<Response> {
+function logout(
+  emu: RunningEmulator,
+  params: Record<string, string>,
+  method: "GET" | "POST" = "GET",
+): Promise<Response> {
   const url = `${emu.authority}/oauth2/v2.0/logout`;
   const query = new URLSearchParams(params);
   return method === "GET"
@@ -81,34 +93,39 @@ describe("logout", () => {
 });
 
 describe("sign-in session id (sid) and front-channel logout 1.0", () => {
-  it("puts one sid per IdP session in ID tokens: kept across single sign-on and refresh, new after logout", async () => {
-    const emu = emulator();
-    await logout(emu, {}); // start without an IdP session
-    const first = await signInAndRedeem(emu);
-    const body = (await first.clone().json()) as { refresh_token: string };
-    const sid = await sidOf(first);
-    expect(sid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+  it(
+    "puts one sid per IdP session in ID tokens: kept across " + "single sign-on and refresh, new after logout",
+    async () => {
+      const emu = emulator();
+      await logout(emu, {}); // start without an IdP session
+      const first = await signInAndRedeem(emu);
+      const body = (await first.clone().json()) as { refresh_token: string };
+      const sid = await sidOf(first);
+      expect(sid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
 
-    expect(await sidOf(await signInAndRedeem(emu))).toBe(sid);
-    const refreshed = await tokenRequest(emu, {
-      grant_type: "refresh_token",
-      refresh_token: body.refresh_token,
-      redirect_uri: undefined,
-      client_assertion: await miToken(emu),
-    });
-    expect(await sidOf(refreshed)).toBe(sid);
+      expect(await sidOf(await signInAndRedeem(emu))).toBe(sid);
+      const refreshed = await tokenRequest(emu, {
+        grant_type: "refresh_token",
+        refresh_token: body.refresh_token,
+        redirect_uri: undefined,
+        client_assertion: await miToken(emu),
+      });
+      expect(await sidOf(refreshed)).toBe(sid);
 
-    await logout(emu, {});
-    const next = await sidOf(await signInAndRedeem(emu));
-    expect(next).toEqual(expect.any(String));
-    expect(next).not.toBe(sid);
-  });
+      await logout(emu, {});
+      const next = await sidOf(await signInAndRedeem(emu));
+      expect(next).toEqual(expect.any(String));
+      expect(next).not.toBe(sid);
+    },
+  );
 
   it("sends iss and the ended session's sid to the front-channel logout URL, keeping the URL's own query", async () => {
     const emu = emulator();
     emu.registration.frontChannelLogoutUrl = "http://localhost:5173/signout-oidc?tenant=a";
     const sid = await sidOf(await signInAndRedeem(emu));
-    const request = frontChannelRequest(await (await logout(emu, { post_logout_redirect_uri: "http://localhost:5173/" })).text());
+    const request = frontChannelRequest(
+      await (await logout(emu, { post_logout_redirect_uri: "http://localhost:5173/" })).text(),
+    );
     expect(`${request?.origin}${request?.pathname}`).toBe("http://localhost:5173/signout-oidc");
     expect(Object.fromEntries(request!.searchParams)).toEqual({ tenant: "a", iss: emu.issuer, sid });
   });

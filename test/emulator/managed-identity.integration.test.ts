@@ -22,11 +22,18 @@ describe("managed-identity endpoint", () => {
 
   it("issues an app-only v2.0 token for the UAMI, whose aud is the token-exchange GUID", async () => {
     const emu = emulator();
-    const { access_token, expires_on } = (await (await miRequest(emu)).json()) as { access_token: string; expires_on: string };
-    const { payload } = await jwtVerify(access_token, createRemoteJWKSet(new URL(`${emu.authority}/discovery/v2.0/keys`)), {
-      issuer: emu.issuer,
-      audience: TOKEN_EXCHANGE_APP_ID,
-    });
+    const { access_token, expires_on } = (await (await miRequest(emu)).json()) as {
+      access_token: string;
+      expires_on: string;
+    };
+    const { payload } = await jwtVerify(
+      access_token,
+      createRemoteJWKSet(new URL(`${emu.authority}/discovery/v2.0/keys`)),
+      {
+        issuer: emu.issuer,
+        audience: TOKEN_EXCHANGE_APP_ID,
+      },
+    );
     const { uami } = emu.registration;
     expect(payload).toMatchObject({
       sub: uami.principalId,
@@ -81,7 +88,10 @@ describe("managed-identity endpoint", () => {
     const emu = emulator();
     const missing = await miRequest(emu, {}, {});
     expect(missing.status).toBe(400);
-    expect(await missing.json()).toMatchObject({ statusCode: 400, message: expect.stringContaining("X-IDENTITY-HEADER") });
+    expect(await missing.json()).toMatchObject({
+      statusCode: 400,
+      message: expect.stringContaining("X-IDENTITY-HEADER"),
+    });
     const wrong = await miRequest(emu, {}, { "X-IDENTITY-HEADER": "guess" });
     expect(wrong.status).toBe(401);
     expect(await wrong.json()).toMatchObject({ statusCode: 401 });

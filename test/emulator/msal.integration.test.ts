@@ -35,7 +35,8 @@ beforeAll(() => {
       // Not a Microsoft host: without this msal-node would ask login.microsoftonline.com for instance metadata.
       knownAuthorities: [new URL(emu.instance).host],
       // Called on every token request; ManagedIdentityApplication caches the MI token, so this is cheap.
-      clientAssertion: async () => (await managedIdentity.acquireToken({ resource: DEFAULT_TOKEN_EXCHANGE_URL })).accessToken,
+      clientAssertion: async () =>
+        (await managedIdentity.acquireToken({ resource: DEFAULT_TOKEN_EXCHANGE_URL })).accessToken,
     },
   });
 });
@@ -88,10 +89,14 @@ describe("msal-node against the emulator", () => {
     expect(result.account?.username).toBe("ada@contoso.example");
     expect(result.account?.homeAccountId).toBe(`${emu.registration.user.oid}.${emu.tenantId}`); // from client_info
     expect(emu.stats.miRequests).toBe(miBefore + 1);
-    const { payload } = await jwtVerify(result.idToken, createRemoteJWKSet(new URL(`${emu.authority}/discovery/v2.0/keys`)), {
-      issuer: emu.issuer,
-      audience: emu.registration.clientId,
-    });
+    const { payload } = await jwtVerify(
+      result.idToken,
+      createRemoteJWKSet(new URL(`${emu.authority}/discovery/v2.0/keys`)),
+      {
+        issuer: emu.issuer,
+        audience: emu.registration.clientId,
+      },
+    );
     expect(payload.name).toBe("Ada Lovelace");
   });
 
@@ -110,7 +115,10 @@ describe("msal-node against the emulator", () => {
     emu.registration.fic.subject = emu.registration.uami.clientId; // subject = client id instead of principal id
     const failure = await signInWithMsal(emu).catch((err: unknown) => err);
     expect(failure).toBeInstanceOf(ServerError);
-    expect(failure).toMatchObject({ errorCode: "invalid_client", errorMessage: expect.stringContaining("AADSTS700213") });
+    expect(failure).toMatchObject({
+      errorCode: "invalid_client",
+      errorMessage: expect.stringContaining("AADSTS700213"),
+    });
   });
 
   it("gets an app-only Graph token with acquireTokenByClientCredential, the MI token as assertion", async () => {
@@ -120,20 +128,36 @@ describe("msal-node against the emulator", () => {
     expect(result?.accessToken).toBeTruthy();
     expect(result?.tokenType).toBe("Bearer");
     expect(emu.stats.clientCredentialsRequests).toBe(before + 1);
-    const { payload } = await jwtVerify(result!.accessToken, createRemoteJWKSet(new URL(`${emu.authority}/discovery/v2.0/keys`)), {
-      issuer: emu.issuer,
-      audience: "https://graph.microsoft.com",
+    const { payload } = await jwtVerify(
+      result!.accessToken,
+      createRemoteJWKSet(new URL(`${emu.authority}/discovery/v2.0/keys`)),
+      {
+        issuer: emu.issuer,
+        audience: "https://graph.microsoft.com",
+      },
+    );
+    expect(payload).toMatchObject({
+      idtyp: "app",
+      appid: emu.registration.clientId,
+      oid: emu.registration.servicePrincipalId,
     });
-    expect(payload).toMatchObject({ idtyp: "app", appid: emu.registration.clientId, oid: emu.registration.servicePrincipalId });
   });
 
-  it("surfaces a FIC misconfiguration on the client-credentials grant as a ServerError with the AADSTS code", async () => {
-    const emu = emulator();
-    emu.registration.fic.subject = emu.registration.uami.clientId;
-    const failure = await app.acquireTokenByClientCredential({ scopes: [GRAPH_DEFAULT_SCOPE], skipCache: true }).catch((err: unknown) => err);
-    expect(failure).toBeInstanceOf(ServerError);
-    expect(failure).toMatchObject({ errorCode: "invalid_client", errorMessage: expect.stringContaining("AADSTS700213") });
-  });
+  it(
+    "surfaces a FIC misconfiguration on the client-credentials " + "grant as a ServerError with the AADSTS code",
+    async () => {
+      const emu = emulator();
+      emu.registration.fic.subject = emu.registration.uami.clientId;
+      const failure = await app
+        .acquireTokenByClientCredential({ scopes: [GRAPH_DEFAULT_SCOPE], skipCache: true })
+        .catch((err: unknown) => err);
+      expect(failure).toBeInstanceOf(ServerError);
+      expect(failure).toMatchObject({
+        errorCode: "invalid_client",
+        errorMessage: expect.stringContaining("AADSTS700213"),
+      });
+    },
+  );
 
   it("lets msal-node's MI retry policy ride out a transient MI endpoint failure", async () => {
     const emu = emulator();
@@ -149,37 +173,45 @@ describe("msal-node calling Graph as the signed-in user through the emulator", (
   const graphMe = (emu: RunningEmulator, accessToken: string) =>
     fetch(`${emu.graphBaseUrl}/me`, { headers: { Authorization: `Bearer ${accessToken}` } });
 
-  it("serves the cached Graph token until it expires, then refreshes it with the managed identity's token again", async () => {
-    const emu = emulator();
-    const signedIn = await signInWithMsal(emu, ["User.Read"]);
-    expect(signedIn.scopes).toContain("User.Read");
-    expect((await graphMe(emu, signedIn.accessToken)).status).toBe(200);
+  it(
+    "serves the cached Graph token until it expires, then refreshes " + "it with the managed identity's token again",
+    async () => {
+      const emu = emulator();
+      const signedIn = await signInWithMsal(emu, ["User.Read"]);
+      expect(signedIn.scopes).toContain("User.Read");
+      expect((await graphMe(emu, signedIn.accessToken)).status).toBe(200);
 
-    const before = { ...emu.stats };
-    const cached = await app.acquireTokenSilent({ account: signedIn.account!, scopes: ["User.Read"] });
-    expect(cached.accessToken).toBe(signedIn.accessToken);
-    expect(emu.stats.tokenRequests).toBe(before.tokenRequests);
+      const before = { ...emu.stats };
+      const cached = await app.acquireTokenSilent({ account: signedIn.account!, scopes: ["User.Read"] });
+      expect(cached.accessToken).toBe(signedIn.accessToken);
+      expect(emu.stats.tokenRequests).toBe(before.tokenRequests);
 
-    vi.useFakeTimers({ toFake: ["Date"] });
-    // Two hours on, the one-hour access token has expired (also past Graph's clock skew); the 24-hour MI token has not.
-    vi.setSystemTime(Date.now() + 2 * 3600 * 1000);
-    const refreshed = await app.acquireTokenSilent({ account: signedIn.account!, scopes: ["User.Read"] });
-    expect(refreshed.accessToken).not.toBe(signedIn.accessToken);
-    expect(emu.stats.refreshTokenRequests).toBe(before.refreshTokenRequests + 1);
-    expect(emu.stats.miRequests).toBe(before.miRequests); // the assertion came from msal-node's MI token cache
-    expect((await graphMe(emu, signedIn.accessToken)).status).toBe(401); // Graph refuses the expired one
-    expect(await (await graphMe(emu, refreshed.accessToken)).json()).toMatchObject({ displayName: "Ada Lovelace" });
-  });
+      vi.useFakeTimers({ toFake: ["Date"] });
+      // Two hours on, the one-hour access token has expired (also past Graph's clock skew); the 24-hour MI token has
+      // not.
+      vi.setSystemTime(Date.now() + 2 * 3600 * 1000);
+      const refreshed = await app.acquireTokenSilent({ account: signedIn.account!, scopes: ["User.Read"] });
+      expect(refreshed.accessToken).not.toBe(signedIn.accessToken);
+      expect(emu.stats.refreshTokenRequests).toBe(before.refreshTokenRequests + 1);
+      expect(emu.stats.miRequests).toBe(before.miRequests); // the assertion came from msal-node's MI token cache
+      expect((await graphMe(emu, signedIn.accessToken)).status).toBe(401); // Graph refuses the expired one
+      expect(await (await graphMe(emu, refreshed.accessToken)).json()).toMatchObject({ displayName: "Ada Lovelace" });
+    },
+  );
 
-  it("refreshes on every silent call while the emulator mints access tokens shorter than msal-node's 5-minute margin", async () => {
-    const emu = emulator();
-    emu.accessTokenLifetimeSeconds = 60;
-    const { account } = await signInWithMsal(emu, ["User.Read"]);
-    const before = emu.stats.refreshTokenRequests;
-    await app.acquireTokenSilent({ account: account!, scopes: ["User.Read"] });
-    await app.acquireTokenSilent({ account: account!, scopes: ["User.Read"] });
-    expect(emu.stats.refreshTokenRequests).toBe(before + 2);
-  });
+  it(
+    "refreshes on every silent call while the emulator mints access " +
+      "tokens shorter than msal-node's 5-minute margin",
+    async () => {
+      const emu = emulator();
+      emu.accessTokenLifetimeSeconds = 60;
+      const { account } = await signInWithMsal(emu, ["User.Read"]);
+      const before = emu.stats.refreshTokenRequests;
+      await app.acquireTokenSilent({ account: account!, scopes: ["User.Read"] });
+      await app.acquireTokenSilent({ account: account!, scopes: ["User.Read"] });
+      expect(emu.stats.refreshTokenRequests).toBe(before + 2);
+    },
+  );
 
   it.each<[string, (emu: RunningEmulator) => void, typeof ServerError | typeof InteractionRequiredAuthError, object]>([
     [
@@ -198,13 +230,19 @@ describe("msal-node calling Graph as the signed-in user through the emulator", (
       "consent is missing (InteractionRequiredAuthError, subError consent_required, AADSTS65001)",
       (emu) => void (emu.faults.consentMissing = true),
       InteractionRequiredAuthError,
-      { name: "InteractionRequiredAuthError", subError: "consent_required", errorMessage: expect.stringContaining("AADSTS65001") },
+      {
+        name: "InteractionRequiredAuthError",
+        subError: "consent_required",
+        errorMessage: expect.stringContaining("AADSTS65001"),
+      },
     ],
   ])("fails a silent refresh when %s", async (_case, arrange, errorClass, expected) => {
     const emu = emulator();
     const { account } = await signInWithMsal(emu, ["User.Read"]);
     arrange(emu);
-    const failure = await app.acquireTokenSilent({ account: account!, scopes: ["User.Read"], forceRefresh: true }).catch((err: unknown) => err);
+    const failure = await app
+      .acquireTokenSilent({ account: account!, scopes: ["User.Read"], forceRefresh: true })
+      .catch((err: unknown) => err);
     expect(failure).toBeInstanceOf(errorClass);
     expect(failure).toMatchObject(expected);
   });

@@ -11,7 +11,10 @@ describe("registration", () => {
   });
 
   it("merges nested overrides with the defaults, and the FIC subject follows the UAMI", () => {
-    const r = defaultRegistration({ uami: { principalId: "0b0e7c1a-2d3f-4e5a-8b6c-7d8e9f0a1b2c" }, user: { name: "Grace Hopper" } });
+    const r = defaultRegistration({
+      uami: { principalId: "0b0e7c1a-2d3f-4e5a-8b6c-7d8e9f0a1b2c" },
+      user: { name: "Grace Hopper" },
+    });
     expect(r.uami.clientId).toBe(defaultRegistration().uami.clientId);
     expect(r.fic.subject).toBe("0b0e7c1a-2d3f-4e5a-8b6c-7d8e9f0a1b2c");
     expect(r.user).toMatchObject({ name: "Grace Hopper", oid: defaultRegistration().user.oid });
@@ -36,40 +39,44 @@ describe("registration", () => {
     }
   });
 
-  it("resetFaults turns every fault off in the same live object, the ID token mode back to valid and the access-token lifetime back", async () => {
-    const emu = await startEmulator();
-    try {
-      const faults = emu.faults;
-      const atStart = structuredClone(faults);
-      Object.assign(faults, {
-        mi: { status: 503 },
-        miDown: true,
-        ficNotPropagated: true,
-        tokenEndpointDown: "503",
-        authorizeError: { error: "access_denied", description: "no" },
-        graph: { status: 500 },
-        graphDown: true,
-        consentMissing: true,
-      });
-      emu.idTokenMode = "expired";
-      emu.accessTokenLifetimeSeconds = 5;
-      emu.resetFaults();
-      expect(emu.faults).toBe(faults);
-      expect(faults).toEqual(atStart);
-      expect(atStart).toEqual({
-        mi: null,
-        miDown: false,
-        graph: null,
-        graphDown: false,
-        ficNotPropagated: false,
-        tokenEndpointDown: false,
-        authorizeError: null,
-        consentMissing: false,
-      });
-      expect(emu.idTokenMode).toBe("valid");
-      expect(emu.accessTokenLifetimeSeconds).toBe(3599);
-    } finally {
-      await emu.close();
-    }
-  });
+  it(
+    "resetFaults turns every fault off in the same live object, the ID token " +
+      "mode back to valid and the access-token lifetime back",
+    async () => {
+      const emu = await startEmulator();
+      try {
+        const faults = emu.faults;
+        const atStart = structuredClone(faults);
+        Object.assign(faults, {
+          mi: { status: 503 },
+          miDown: true,
+          ficNotPropagated: true,
+          tokenEndpointDown: "503",
+          authorizeError: { error: "access_denied", description: "no" },
+          graph: { status: 500 },
+          graphDown: true,
+          consentMissing: true,
+        });
+        emu.idTokenMode = "expired";
+        emu.accessTokenLifetimeSeconds = 5;
+        emu.resetFaults();
+        expect(emu.faults).toBe(faults);
+        expect(faults).toEqual(atStart);
+        expect(atStart).toEqual({
+          mi: null,
+          miDown: false,
+          graph: null,
+          graphDown: false,
+          ficNotPropagated: false,
+          tokenEndpointDown: false,
+          authorizeError: null,
+          consentMissing: false,
+        });
+        expect(emu.idTokenMode).toBe("valid");
+        expect(emu.accessTokenLifetimeSeconds).toBe(3599);
+      } finally {
+        await emu.close();
+      }
+    },
+  );
 });

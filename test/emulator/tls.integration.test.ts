@@ -31,7 +31,6 @@ describe("trusting the emulator's certificate", () => {
     );
     expect(status).toBe(200);
   });
-
 });
 
 describe("appEnv", () => {

@@ -12,9 +12,12 @@ afterAll(() => emu.close());
 
 describe("trusting the emulator's certificate", () => {
   it("a child process trusts it through the NODE_EXTRA_CA_CERTS that appEnv provides", async () => {
-    const script = `fetch(process.env.URL).then((r) => console.log(r.status), (e) => console.log(e.cause?.code ?? e.message))`;
+    const script =
+      `fetch(process.env.URL).then((r) => console.log(r.status), (e) ` + `=> console.log(e.cause?.code ?? e.message))`;
     const run = (env: Record<string, string>) =>
-      promisify(execFile)(process.execPath, ["-e", script], { env: { PATH: process.env.PATH ?? "", URL: `${emu.issuer}/.well-known/openid-configuration`, ...env } });
+      promisify(execFile)(process.execPath, ["-e", script], {
+        env: { PATH: process.env.PATH ?? "", URL: `${emu.issuer}/.well-known/openid-configuration`, ...env },
+      });
     expect((await run({})).stdout.trim()).toBe("DEPTH_ZERO_SELF_SIGNED_CERT");
     expect((await run({ NODE_EXTRA_CA_CERTS: emu.appEnv().NODE_EXTRA_CA_CERTS! })).stdout.trim()).toBe("200");
   });

@@ -44,13 +44,20 @@ describe("authorization code redemption", () => {
       id_token: expect.any(String),
     });
     const { user } = emu.registration;
-    expect(JSON.parse(Buffer.from(body.client_info!, "base64url").toString())).toEqual({ uid: user.oid, utid: emu.tenantId });
-
-    const { payload } = await jwtVerify(body.id_token, createRemoteJWKSet(new URL(`${emu.authority}/discovery/v2.0/keys`)), {
-      issuer: emu.issuer,
-      audience: emu.registration.clientId,
-      algorithms: ["RS256"],
+    expect(JSON.parse(Buffer.from(body.client_info!, "base64url").toString())).toEqual({
+      uid: user.oid,
+      utid: emu.tenantId,
     });
+
+    const { payload } = await jwtVerify(
+      body.id_token,
+      createRemoteJWKSet(new URL(`${emu.authority}/discovery/v2.0/keys`)),
+      {
+        issuer: emu.issuer,
+        audience: emu.registration.clientId,
+        algorithms: ["RS256"],
+      },
+    );
     expect(payload).toMatchObject({
       nonce: "nonce-456",
       oid: user.oid,
@@ -66,7 +73,9 @@ describe("authorization code redemption", () => {
   });
 
   it("returns no refresh token without offline_access and no client_info unless asked", async () => {
-    const body = (await (await signInAndRedeem(emulator(), { scope: "openid profile", client_info: undefined })).json()) as TokenBody;
+    const body = (await (
+      await signInAndRedeem(emulator(), { scope: "openid profile", client_info: undefined })
+    ).json()) as TokenBody;
     expect(body.refresh_token).toBeUndefined();
     expect(body.client_info).toBeUndefined();
     expect(body.id_token).toBeTruthy();
@@ -85,7 +94,11 @@ describe("authorization code redemption", () => {
     const { code, verifier } = await signIn(emu);
     const form = { code, code_verifier: verifier, client_assertion: await miToken(emu) };
     expect((await tokenRequest(emu, form)).status).toBe(200);
-    expect(await entraError(await tokenRequest(emu, form))).toMatchObject({ status: 400, error: "invalid_grant", code: 54005 });
+    expect(await entraError(await tokenRequest(emu, form))).toMatchObject({
+      status: 400,
+      error: "invalid_grant",
+      code: 54005,
+    });
   });
 
   it("rejects a code older than ten minutes (AADSTS70008)", async () => {
@@ -99,11 +112,29 @@ describe("authorization code redemption", () => {
   });
 
   it.each([
-    ["a verifier that does not match the code challenge", { code_verifier: "x".repeat(43) }, 400, "invalid_grant", 501481],
-    ["a missing verifier when the code was bound to a challenge", { code_verifier: undefined }, 400, "invalid_grant", 501481],
+    [
+      "a verifier that does not " + "match the code challenge",
+      { code_verifier: "x".repeat(43) },
+      400,
+      "invalid_grant",
+      501481,
+    ],
+    [
+      "a missing verifier when the code " + "was bound to a challenge",
+      { code_verifier: undefined },
+      400,
+      "invalid_grant",
+      501481,
+    ],
     ["an unknown code", { code: "1.made-up" }, 400, "invalid_grant", 70008],
     ["a missing code", { code: undefined }, 400, "invalid_request", 900144],
-    ["a redirect URI other than the one the code was issued for", { redirect_uri: `${REDIRECT_URI}/other` }, 400, "invalid_grant", 500112],
+    [
+      "a redirect URI other than the one " + "the code was issued for",
+      { redirect_uri: `${REDIRECT_URI}/other` },
+      400,
+      "invalid_grant",
+      500112,
+    ],
     ["an unknown client id", { client_id: "00000000-0000-0000-0000-000000000000" }, 400, "unauthorized_client", 700016],
     ["an unsupported grant", { grant_type: "password" }, 400, "unsupported_grant_type", 70003],
   ])("rejects %s (%s %s AADSTS%s)", async (_case, form: Record<string, string | undefined>, status, error, code) => {
@@ -112,11 +143,17 @@ describe("authorization code redemption", () => {
 
   it("answers errors in Entra's shape, echoing client-request-id as the correlation id", async () => {
     const emu = emulator();
-    const { body } = await entraError(await tokenRequest(emu, { code: "1.made-up", client_assertion: await miToken(emu) }));
+    const { body } = await entraError(
+      await tokenRequest(emu, { code: "1.made-up", client_assertion: await miToken(emu) }),
+    );
     expect(body).toEqual({
       error: "invalid_grant",
       error_description: expect.stringMatching(
-        /^AADSTS70008: .+\r\nTrace ID: [0-9a-f-]{36}\r\nCorrelation ID: 7d3f0b6e-1c2a-4e5f-8a9b-0c1d2e3f4a5b\r\nTimestamp: \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$/s,
+        new RegExp(
+          String.raw`^AADSTS70008: .+\r\nTrace ID: [0-9a-f-]{36}\r\nCorrelation ID: 7d3f0b6e-1c2a-4e5f-8a9b-0c1d2e3f4a5b\r\nTimestamp: ` +
+            String.raw`\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$`,
+          "s",
+        ),
       ),
       error_codes: [70008],
       timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$/),
@@ -149,13 +186,21 @@ describe("refresh token grant", () => {
   it("authenticates the client on refresh too", async () => {
     const emu = emulator();
     const first = (await (await signInAndRedeem(emu)).json()) as TokenBody;
-    const res = await tokenRequest(emu, { grant_type: "refresh_token", refresh_token: first.refresh_token, client_assertion: undefined });
+    const res = await tokenRequest(emu, {
+      grant_type: "refresh_token",
+      refresh_token: first.refresh_token,
+      client_assertion: undefined,
+    });
     expect(await entraError(res)).toMatchObject({ status: 401, code: 7000218 });
   });
 
   it("rejects an unknown refresh token with invalid_grant", async () => {
     const emu = emulator();
-    const res = await tokenRequest(emu, { grant_type: "refresh_token", refresh_token: "1.made-up", client_assertion: await miToken(emu) });
+    const res = await tokenRequest(emu, {
+      grant_type: "refresh_token",
+      refresh_token: "1.made-up",
+      client_assertion: await miToken(emu),
+    });
     expect(await entraError(res)).toMatchObject({ status: 400, error: "invalid_grant" });
   });
 });
@@ -166,7 +211,9 @@ describe("token endpoint faults", () => {
     const { code, verifier } = await signIn(emu);
     const assertion = await miToken(emu);
     emu.faults.tokenEndpointDown = true;
-    await expect(tokenRequest(emu, { code, code_verifier: verifier, client_assertion: assertion })).rejects.toThrow(/fetch failed/);
+    await expect(tokenRequest(emu, { code, code_verifier: verifier, client_assertion: assertion })).rejects.toThrow(
+      /fetch failed/,
+    );
     // Discovery keeps working: only the token endpoint is down.
     expect((await fetch(`${emu.authority}/v2.0/.well-known/openid-configuration`)).status).toBe(200);
     emu.faults.tokenEndpointDown = false;

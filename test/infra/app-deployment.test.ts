@@ -10,7 +10,14 @@ import {
   scmHostNameOf,
 } from "../../components/app-deployment";
 import { clouds } from "../../contract/clouds";
-import { type AzureMocks, type RegisteredResource, T, attachMocks, promiseOf, runProgram } from "../../offline/azure-mocks";
+import {
+  type AzureMocks,
+  type RegisteredResource,
+  T,
+  attachMocks,
+  promiseOf,
+  runProgram,
+} from "../../offline/azure-mocks";
 
 /**
  * The deploy step on its own, wired the way the stack wires it: after a site, its settings and basic auth off, with
@@ -54,24 +61,30 @@ async function build(overrides: Overrides = {}) {
   return { mocks, ...wired, commands, deploy: byName("deploy")!, ready: byName("ready") };
 }
 
-const depsOf = (mocks: AzureMocks, r: RegisteredResource): string[] => mocks.options.get(`${r.type}::${r.name}`)?.dependsOn ?? [];
+const depsOf = (mocks: AzureMocks, r: RegisteredResource): string[] =>
+  mocks.options.get(`${r.type}::${r.name}`)?.dependsOn ?? [];
 
 describe("AppDeployment's deploy command", () => {
-  it("runs the OneDeploy script with a machine-independent command line and only non-secret inputs in its environment", async () => {
-    const { deploy, mocks } = await build();
-    const site = mocks.one(T.site);
-    expect(deploy.inputs.create).toBe(DEPLOY_COMMAND);
-    expect(deploy.inputs.create).not.toMatch(/\/root|\/home|[A-Z]:\\/);
-    expect(deploy.inputs.dir).toBeUndefined();
-    expect(deploy.inputs.environment).toEqual({
-      DEPLOY_SCM_HOST: site.state.hostNameSslStates.find((s: { hostType: string }) => s.hostType === "Repository").name,
-      DEPLOY_ZIP_PATH: "dist/app.zip",
-      DEPLOY_ZIP_SHA256: SHA_A,
-      DEPLOY_ARM_SCOPE: "https://management.azure.com/.default",
-    });
-    expect(deploy.inputs.addPreviousOutputInEnv).toBe(false);
-    expect(deploy.inputs.logging).toBe("stdoutAndStderr");
-  });
+  it(
+    "runs the OneDeploy script with a machine-independent command line " +
+      "and only non-secret inputs in its environment",
+    async () => {
+      const { deploy, mocks } = await build();
+      const site = mocks.one(T.site);
+      expect(deploy.inputs.create).toBe(DEPLOY_COMMAND);
+      expect(deploy.inputs.create).not.toMatch(/\/root|\/home|[A-Z]:\\/);
+      expect(deploy.inputs.dir).toBeUndefined();
+      expect(deploy.inputs.environment).toEqual({
+        DEPLOY_SCM_HOST: site.state.hostNameSslStates.find((s: { hostType: string }) => s.hostType === "Repository")
+          .name,
+        DEPLOY_ZIP_PATH: "dist/app.zip",
+        DEPLOY_ZIP_SHA256: SHA_A,
+        DEPLOY_ARM_SCOPE: "https://management.azure.com/.default",
+      });
+      expect(deploy.inputs.addPreviousOutputInEnv).toBe(false);
+      expect(deploy.inputs.logging).toBe("stdoutAndStderr");
+    },
+  );
 
   it("takes the SCM host from the site's Repository host name, hash included, never from the site name", async () => {
     const { deploy, mocks } = await build();
@@ -111,7 +124,10 @@ describe("AppDeployment's readiness wait", () => {
     const { ready, deploy, mocks } = await build();
     expect(ready).toBeDefined();
     expect(ready!.inputs.create).toBe(WAIT_READY_COMMAND);
-    expect(ready!.inputs.environment).toEqual({ READY_HOST: mocks.one(T.site).state.defaultHostName, READY_TIMEOUT_MINUTES: "10" });
+    expect(ready!.inputs.environment).toEqual({
+      READY_HOST: mocks.one(T.site).state.defaultHostName,
+      READY_TIMEOUT_MINUTES: "10",
+    });
     expect(ready!.inputs.triggers).toEqual(deploy.inputs.triggers);
     const deployUrn = mocks.options.get(`${T.command}::app-deploy`);
     expect(deployUrn).toBeDefined();
@@ -138,26 +154,44 @@ describe("AppDeployment and secrets", () => {
       const env = c.inputs.environment as Record<string, string>;
       expect(Object.keys(env).every((k) => /^(DEPLOY|READY)_[A-Z0-9_]+$/.test(k))).toBe(true);
       const text = JSON.stringify(c.inputs);
-      expect(text).not.toMatch(/token|secret|password|passwd|credential|bearer|authorization|sig=|sas|eyJ|AccountKey|AZURE_/i);
+      expect(text).not.toMatch(
+        /token|secret|password|passwd|credential|bearer|authorization|sig=|sas|eyJ|AccountKey|AZURE_/i,
+      );
       expect(c.inputs.stdin).toBeUndefined();
     }
   });
 
   it("are children of the component, named after it", async () => {
     const { commands, mocks } = await build();
-    for (const c of commands) expect(mocks.options.get(`${c.type}::${c.name}`)?.parentUrn).toMatch(/secretless:index:AppDeployment::app$/);
+    for (const c of commands)
+      expect(mocks.options.get(`${c.type}::${c.name}`)?.parentUrn).toMatch(/secretless:index:AppDeployment::app$/);
   });
 });
 
 describe("pickScmHostName", () => {
   it.each([
-    ["the Repository entry of hostNameSslStates", [{ name: "a.azurewebsites.net", hostType: "Standard" }, { name: "A.SCM.azurewebsites.net", hostType: "Repository" }], [], "a.scm.azurewebsites.net"],
-    ["the .scm. enabled host name when no state says Repository", undefined, ["a.azurewebsites.net", "a.scm.azurewebsites.net"], "a.scm.azurewebsites.net"],
+    [
+      "the Repository entry of " + "hostNameSslStates",
+      [
+        { name: "a.azurewebsites.net", hostType: "Standard" },
+        { name: "A.SCM.azurewebsites.net", hostType: "Repository" },
+      ],
+      [],
+      "a.scm.azurewebsites.net",
+    ],
+    [
+      "the .scm. enabled host name when " + "no state says Repository",
+      undefined,
+      ["a.azurewebsites.net", "a.scm.azurewebsites.net"],
+      "a.scm.azurewebsites.net",
+    ],
   ])("picks %s", (_what, states, enabled, expected) => {
     expect(pickScmHostName(states, enabled)).toBe(expected);
   });
 
   it("refuses a site that reports no SCM host, saying what to check", () => {
-    expect(() => pickScmHostName([{ name: "a.azurewebsites.net", hostType: "Standard" }], ["a.azurewebsites.net"])).toThrow(/no SCM \(Repository\) host name/);
+    expect(() =>
+      pickScmHostName([{ name: "a.azurewebsites.net", hostType: "Standard" }], ["a.azurewebsites.net"]),
+    ).toThrow(/no SCM \(Repository\) host name/);
   });
 });

@@ -6,7 +6,15 @@ import { DEPLOY_COMMAND, WAIT_READY_COMMAND } from "../../components/app-deploym
 import { SecretlessWebApp, type SecretlessWebAppArgs } from "../../components/secretless-web-app";
 import { type CloudName, clouds } from "../../contract/clouds";
 import { packageApp } from "../../deploy/package-app";
-import { type AzureMocks, type RegisteredResource, T, TENANT_ID, attachMocks, promiseOf, runProgram } from "../../offline/azure-mocks";
+import {
+  type AzureMocks,
+  type RegisteredResource,
+  T,
+  TENANT_ID,
+  attachMocks,
+  promiseOf,
+  runProgram,
+} from "../../offline/azure-mocks";
 import { ROOT } from "../../offline/language-host";
 
 /**
@@ -27,7 +35,10 @@ async function build(args: Partial<SecretlessWebAppArgs>) {
   });
   const commands = mocks.ofType(T.command);
   const settings = Object.fromEntries(
-    (mocks.one(T.site).inputs.siteConfig.appSettings as { name: string; value: string }[]).map((s) => [s.name, s.value]),
+    (mocks.one(T.site).inputs.siteConfig.appSettings as { name: string; value: string }[]).map((s) => [
+      s.name,
+      s.value,
+    ]),
   );
   const command = (suffix: string) => commands.find((c) => c.name === `unit-app-${suffix}`);
   return { mocks, app, commands, settings, deploy: command("deploy"), ready: command("ready") };
@@ -42,43 +53,62 @@ describe("SecretlessWebApp with an app package", () => {
     expect(commands.map((c) => c.name).sort()).toEqual(["unit-app-deploy", "unit-app-ready"]);
     expect(deploy!.inputs.create).toBe(DEPLOY_COMMAND);
     expect(ready!.inputs.create).toBe(WAIT_READY_COMMAND);
-    for (const c of commands) expect(mocks.options.get(`${c.type}::${c.name}`)?.parentUrn).toMatch(/SecretlessWebApp\$secretless:index:AppDeployment::unit-app$/);
+    for (const c of commands)
+      expect(mocks.options.get(`${c.type}::${c.name}`)?.parentUrn).toMatch(
+        /SecretlessWebApp\$secretless:index:AppDeployment::unit-app$/,
+      );
     expect(dependenciesOf(mocks, ready).some((urn) => urn.endsWith("::unit-app-deploy"))).toBe(true);
   });
 
-  it("deploys after the site with its settings, both basic-auth-off policies, and the app registration with its service principal and FIC", async () => {
-    const { mocks, deploy } = await build({ appPackage });
-    const dependencies = dependenciesOf(mocks, deploy);
-    for (const [type, name] of [
-      [T.site, "unit-web-site"],
-      [T.scm, "unit-web-scm-basic-auth"],
-      [T.ftp, "unit-web-ftp-basic-auth"],
-      // A component dependency waits for every resource in it (the SDK's runtime/dependsOn.js expands it).
-      ["secretless:index:EntraApplication", "unit-entra"],
-    ]) {
-      expect(dependencies.some((urn) => urn.endsWith(`${type}::${name}`)), `${type}::${name}`).toBe(true);
-    }
-  });
+  it(
+    "deploys after the site with its settings, both basic-auth-off policies, and " +
+      "the app registration with its service principal and FIC",
+    async () => {
+      const { mocks, deploy } = await build({ appPackage });
+      const dependencies = dependenciesOf(mocks, deploy);
+      for (const [type, name] of [
+        [T.site, "unit-web-site"],
+        [T.scm, "unit-web-scm-basic-auth"],
+        [T.ftp, "unit-web-ftp-basic-auth"],
+        // A component dependency waits for every resource in it (the SDK's runtime/dependsOn.js expands it).
+        ["secretless:index:EntraApplication", "unit-entra"],
+      ]) {
+        expect(
+          dependencies.some((urn) => urn.endsWith(`${type}::${name}`)),
+          `${type}::${name}`,
+        ).toBe(true);
+      }
+    },
+  );
 
-  it("re-runs exactly when the package's hash or the site changes: both commands trigger on [sha256, site ID]", async () => {
-    const { mocks, deploy, ready } = await build({ appPackage });
-    expect(deploy!.inputs.triggers).toEqual([SHA, mocks.one(T.site).id]);
-    expect(ready!.inputs.triggers).toEqual(deploy!.inputs.triggers);
-  });
+  it(
+    "re-runs exactly when the package's hash or the site changes: " + "both commands trigger on [sha256, site ID]",
+    async () => {
+      const { mocks, deploy, ready } = await build({ appPackage });
+      expect(deploy!.inputs.triggers).toEqual([SHA, mocks.one(T.site).id]);
+      expect(ready!.inputs.triggers).toEqual(deploy!.inputs.triggers);
+    },
+  );
 
-  it("pushes to the SCM host the site reports and waits on the host it reports, never names built from webAppName", async () => {
-    const { mocks, deploy, ready } = await build({ appPackage });
-    const site = mocks.one(T.site).state;
-    const repository = site.hostNameSslStates.find((s: { hostType: string }) => s.hostType === "Repository").name;
-    expect(deploy!.inputs.environment.DEPLOY_SCM_HOST).toBe(repository);
-    expect(deploy!.inputs.environment.DEPLOY_SCM_HOST).not.toBe("contoso-signin.scm.azurewebsites.net");
-    expect(ready!.inputs.environment.READY_HOST).toBe(site.defaultHostName);
-  });
+  it(
+    "pushes to the SCM host the site reports and waits on the host it " + "reports, never names built from webAppName",
+    async () => {
+      const { mocks, deploy, ready } = await build({ appPackage });
+      const site = mocks.one(T.site).state;
+      const repository = site.hostNameSslStates.find((s: { hostType: string }) => s.hostType === "Repository").name;
+      expect(deploy!.inputs.environment.DEPLOY_SCM_HOST).toBe(repository);
+      expect(deploy!.inputs.environment.DEPLOY_SCM_HOST).not.toBe("contoso-signin.scm.azurewebsites.net");
+      expect(ready!.inputs.environment.READY_HOST).toBe(site.defaultHostName);
+    },
+  );
 
-  it.each(Object.keys(clouds) as CloudName[])("asks for the deployer's token in the %s cloud's Resource Manager scope", async (cloud) => {
-    const { deploy } = await build({ appPackage, cloud });
-    expect(deploy!.inputs.environment.DEPLOY_ARM_SCOPE).toBe(clouds[cloud].resourceManagerScope);
-  });
+  it.each(Object.keys(clouds) as CloudName[])(
+    "asks for the deployer's token in the %s " + "cloud's Resource Manager scope",
+    async (cloud) => {
+      const { deploy } = await build({ appPackage, cloud });
+      expect(deploy!.inputs.environment.DEPLOY_ARM_SCOPE).toBe(clouds[cloud].resourceManagerScope);
+    },
+  );
 
   it("runs the zip as it is: run from package, no build during deployment, started with node server.js", async () => {
     const { mocks, settings } = await build({ appPackage });
@@ -86,13 +116,18 @@ describe("SecretlessWebApp with an app package", () => {
     expect(mocks.one(T.site).inputs.siteConfig.appCommandLine).toBe("node server.js");
   });
 
-  it("waits 10 minutes by default, the configured bound otherwise, and not at all when waitForReady is false", async () => {
-    expect((await build({ appPackage })).ready!.inputs.environment.READY_TIMEOUT_MINUTES).toBe("10");
-    expect((await build({ appPackage, readinessTimeoutMinutes: 45 })).ready!.inputs.environment.READY_TIMEOUT_MINUTES).toBe("45");
-    const noWait = await build({ appPackage, waitForReady: false });
-    expect(noWait.ready).toBeUndefined();
-    expect(noWait.commands.map((c) => c.name)).toEqual(["unit-app-deploy"]);
-  });
+  it(
+    "waits 10 minutes by default, the configured bound otherwise, " + "and not at all when waitForReady is false",
+    async () => {
+      expect((await build({ appPackage })).ready!.inputs.environment.READY_TIMEOUT_MINUTES).toBe("10");
+      expect(
+        (await build({ appPackage, readinessTimeoutMinutes: 45 })).ready!.inputs.environment.READY_TIMEOUT_MINUTES,
+      ).toBe("45");
+      const noWait = await build({ appPackage, waitForReady: false });
+      expect(noWait.ready).toBeUndefined();
+      expect(noWait.commands.map((c) => c.name)).toEqual(["unit-app-deploy"]);
+    },
+  );
 
   it("reports the deployed package's hash", async () => {
     expect(await promiseOf((await build({ appPackage })).app.appPackageSha256)).toBe(SHA);
@@ -135,7 +170,9 @@ describe("the deploy step and the app's sources", () => {
   /** The resources whose inputs differ between two evaluations. */
   function changed(before: Map<string, Record<string, any>>, after: Map<string, Record<string, any>>): string[] {
     expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
-    return [...before.keys()].filter((key) => JSON.stringify(before.get(key)) !== JSON.stringify(after.get(key))).sort();
+    return [...before.keys()]
+      .filter((key) => JSON.stringify(before.get(key)) !== JSON.stringify(after.get(key)))
+      .sort();
   }
 
   it("changes nothing when nothing changed: every input is identical, so a preview shows no change", async () => {
@@ -143,16 +180,20 @@ describe("the deploy step and the app's sources", () => {
     expect(changed(first, await evaluate())).toEqual([]);
   });
 
-  it("changes only the deploy step's trigger when one line of the app changes: the site and everything else stay as they were", async () => {
-    const before = await evaluate();
-    const file = join(sources, "app", "public", "app.css");
-    writeFileSync(file, `${readFileSync(file, "utf8")}\n/* one more line */\n`);
-    const after = await evaluate();
-    expect(changed(before, after)).toEqual([`${T.command}::unit-app-deploy`, `${T.command}::unit-app-ready`]);
-    const [oldSha, oldSite] = before.get(`${T.command}::unit-app-deploy`)!.triggers;
-    const [newSha, newSite] = after.get(`${T.command}::unit-app-deploy`)!.triggers;
-    expect(newSha).toMatch(/^[0-9a-f]{64}$/);
-    expect(newSha).not.toBe(oldSha);
-    expect(newSite).toBe(oldSite);
-  });
+  it(
+    "changes only the deploy step's trigger when one line of the app " +
+      "changes: the site and everything else stay as they were",
+    async () => {
+      const before = await evaluate();
+      const file = join(sources, "app", "public", "app.css");
+      writeFileSync(file, `${readFileSync(file, "utf8")}\n/* one more line */\n`);
+      const after = await evaluate();
+      expect(changed(before, after)).toEqual([`${T.command}::unit-app-deploy`, `${T.command}::unit-app-ready`]);
+      const [oldSha, oldSite] = before.get(`${T.command}::unit-app-deploy`)!.triggers;
+      const [newSha, newSite] = after.get(`${T.command}::unit-app-deploy`)!.triggers;
+      expect(newSha).toMatch(/^[0-9a-f]{64}$/);
+      expect(newSha).not.toBe(oldSha);
+      expect(newSite).toBe(oldSite);
+    },
+  );
 });

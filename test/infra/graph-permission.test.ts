@@ -6,9 +6,18 @@
 import { describe, expect, it } from "vitest";
 import { parseStackConfig } from "../../components/stack-config";
 import { SecretlessWebApp, type SecretlessWebAppArgs } from "../../components/secretless-web-app";
-import { type CloudName } from "../../contract/clouds";
+import type { CloudName } from "../../contract/clouds";
 import { DownstreamApiSetting } from "../../contract/settings";
-import { type AzureMocks, GRAPH_APP_ID, T, TENANT_ID, attachMocks, guidFrom, promiseOf, runProgram } from "../../offline/azure-mocks";
+import {
+  type AzureMocks,
+  GRAPH_APP_ID,
+  T,
+  TENANT_ID,
+  attachMocks,
+  guidFrom,
+  promiseOf,
+  runProgram,
+} from "../../offline/azure-mocks";
 
 const base: SecretlessWebAppArgs = { location: "westeurope", webAppName: "contoso-signin", tenantId: TENANT_ID };
 
@@ -21,38 +30,53 @@ async function build(args: Partial<SecretlessWebAppArgs> = {}, tweak?: (m: Azure
     return component;
   });
   const settings = Object.fromEntries(
-    (mocks.one(T.site).inputs.siteConfig.appSettings as { name: string; value: string }[]).map((s) => [s.name, s.value]),
+    (mocks.one(T.site).inputs.siteConfig.appSettings as { name: string; value: string }[]).map((s) => [
+      s.name,
+      s.value,
+    ]),
   );
   return { mocks, settings };
 }
 
-const parentOf = (mocks: AzureMocks, type: string, name: string): string | undefined => mocks.options.get(`${type}::${name}`)?.parentUrn;
+const parentOf = (mocks: AzureMocks, type: string, name: string): string | undefined =>
+  mocks.options.get(`${type}::${name}`)?.parentUrn;
 
 describe("the Microsoft Graph permission", () => {
-  it("declares delegated User.Read on Microsoft Graph on the app registration, with both IDs from the directory lookups", async () => {
-    const { mocks } = await build();
-    const access = mocks.one(T.apiAccess);
-    expect(access.inputs).toEqual({
-      applicationId: mocks.one(T.app).id,
-      apiClientId: GRAPH_APP_ID,
-      scopeIds: [mocks.graphServicePrincipal.oauth2PermissionScopeIds["User.Read"]],
-    });
-    expect(access.inputs.roleIds).toBeUndefined(); // no application permission: the app acts only as the user
-    expect(parentOf(mocks, T.apiAccess, "unit-entra-graph-access")).toMatch(/secretless:index:EntraApplication::unit-entra$/);
-    const tokens = mocks.calls.map((c) => c.token);
-    expect(tokens).toContain("azuread:index/getApplicationPublishedAppIds:getApplicationPublishedAppIds");
-    expect(mocks.calls.find((c) => c.token === "azuread:index/getServicePrincipal:getServicePrincipal")?.inputs).toEqual({ clientId: GRAPH_APP_ID });
-  });
+  it(
+    "declares delegated User.Read on Microsoft Graph on the app " +
+      "registration, with both IDs from the directory lookups",
+    async () => {
+      const { mocks } = await build();
+      const access = mocks.one(T.apiAccess);
+      expect(access.inputs).toEqual({
+        applicationId: mocks.one(T.app).id,
+        apiClientId: GRAPH_APP_ID,
+        scopeIds: [mocks.graphServicePrincipal.oauth2PermissionScopeIds["User.Read"]],
+      });
+      expect(access.inputs.roleIds).toBeUndefined(); // no application permission: the app acts only as the user
+      expect(parentOf(mocks, T.apiAccess, "unit-entra-graph-access")).toMatch(
+        /secretless:index:EntraApplication::unit-entra$/,
+      );
+      const tokens = mocks.calls.map((c) => c.token);
+      expect(tokens).toContain("azuread:index/getApplicationPublishedAppIds:getApplicationPublishedAppIds");
+      expect(
+        mocks.calls.find((c) => c.token === "azuread:index/getServicePrincipal:getServicePrincipal")?.inputs,
+      ).toEqual({ clientId: GRAPH_APP_ID });
+    },
+  );
 
-  it("follows the lookups: another Graph app ID or permission ID in the directory ends up in the declaration", async () => {
-    const otherGraph = guidFrom("another directory's graph");
-    const otherScope = guidFrom("another User.Read id");
-    const { mocks } = await build({}, (m) => {
-      m.publishedAppIds = { ...m.publishedAppIds, MicrosoftGraph: otherGraph };
-      m.graphServicePrincipal.oauth2PermissionScopeIds = { "User.Read": otherScope };
-    });
-    expect(mocks.one(T.apiAccess).inputs).toMatchObject({ apiClientId: otherGraph, scopeIds: [otherScope] });
-  });
+  it(
+    "follows the lookups: another Graph app ID or permission ID in " + "the directory ends up in the declaration",
+    async () => {
+      const otherGraph = guidFrom("another directory's graph");
+      const otherScope = guidFrom("another User.Read id");
+      const { mocks } = await build({}, (m) => {
+        m.publishedAppIds = { ...m.publishedAppIds, MicrosoftGraph: otherGraph };
+        m.graphServicePrincipal.oauth2PermissionScopeIds = { "User.Read": otherScope };
+      });
+      expect(mocks.one(T.apiAccess).inputs).toMatchObject({ apiClientId: otherGraph, scopeIds: [otherScope] });
+    },
+  );
 });
 
 describe("the admin-consent switch", () => {
@@ -70,14 +94,18 @@ describe("the admin-consent switch", () => {
       claimValues: ["User.Read"],
     });
     expect(grant.inputs.userObjectId).toBeUndefined(); // no user: consent for everyone
-    expect(parentOf(mocks, T.grant, "unit-entra-graph-consent")).toMatch(/secretless:index:EntraApplication::unit-entra$/);
+    expect(parentOf(mocks, T.grant, "unit-entra-graph-consent")).toMatch(
+      /secretless:index:EntraApplication::unit-entra$/,
+    );
   });
 
   it("reads grantAdminConsent from the stack configuration", () => {
     const minimal = { location: "westeurope", webAppName: "contoso-signin" };
     expect(parseStackConfig(minimal).grantAdminConsent).toBe(false);
     expect(parseStackConfig({ ...minimal, grantAdminConsent: "true" }).grantAdminConsent).toBe(true);
-    expect(() => parseStackConfig({ ...minimal, grantAdminConsent: "yes" })).toThrow(/grantAdminConsent: "yes" is not a boolean/);
+    expect(() => parseStackConfig({ ...minimal, grantAdminConsent: "yes" })).toThrow(
+      /grantAdminConsent: "yes" is not a boolean/,
+    );
   });
 });
 
@@ -86,9 +114,12 @@ describe("the Graph settings per cloud", () => {
     ["public", "https://graph.microsoft.com/v1.0"],
     ["usgov", "https://graph.microsoft.us/v1.0"],
     ["china", "https://microsoftgraph.chinacloudapi.cn/v1.0"],
-  ] as [CloudName, string][])("gives the %s cloud's web app Graph at %s and the User.Read scope", async (cloud, baseUrl) => {
-    const { settings } = await build({ cloud });
-    expect(settings[DownstreamApiSetting.GraphBaseUrl]).toBe(baseUrl);
-    expect(settings[DownstreamApiSetting.GraphScopes0]).toBe("User.Read");
-  });
+  ] as [CloudName, string][])(
+    "gives the %s cloud's web app Graph at " + "%s and the User.Read scope",
+    async (cloud, baseUrl) => {
+      const { settings } = await build({ cloud });
+      expect(settings[DownstreamApiSetting.GraphBaseUrl]).toBe(baseUrl);
+      expect(settings[DownstreamApiSetting.GraphScopes0]).toBe("User.Read");
+    },
+  );
 });

@@ -21,7 +21,7 @@ it("stops a badly configured stack before any resource registers, naming every b
   expect(run).toBeUndefined();
   const message = String((failure as Error).message);
   expect(message).toMatch(/Invalid stack configuration \(3 problems\)/);
-  expect(message).toMatch(/^  - location: "West Europe" is not an Azure region name/m);
-  expect(message).toMatch(/^  - webAppName: "bad_name" may contain only letters, digits and hyphens/m);
-  expect(message).toMatch(/^  - cloud: is "china" but azuread:environment is "global"/m);
+  expect(message).toMatch(/^ {2}- location: "West Europe" is not an Azure region name/m);
+  expect(message).toMatch(/^ {2}- webAppName: "bad_name" may contain only letters, digits and hyphens/m);
+  expect(message).toMatch(/^ {2}- cloud: is "china" but azuread:environment is "global"/m);
 }, 60_000);

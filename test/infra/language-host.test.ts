@@ -21,41 +21,57 @@ describe("the program under the Pulumi language host", () => {
     expect(host.reported).toEqual([]);
   });
 
-  it("registers the stack, its six components, every resource of the chain with the default app roles, and the deploy step", () => {
-    const types = host.mocks.resources.map((r) => r.type).sort();
-    expect(types).toEqual(
-      [
-        "pulumi:pulumi:Stack",
-        "secretless:index:SecretlessWebApp",
-        "secretless:index:ManagedIdentity",
-        "secretless:index:EntraApplication",
-        "secretless:index:LinuxWebApp",
-        "secretless:index:AppDeployment",
-        "secretless:index:AppRoles",
-        "azure-native:resources:ResourceGroup",
-        "azure-native:managedidentity:UserAssignedIdentity",
-        "azuread:index/applicationRegistration:ApplicationRegistration",
-        "azuread:index/servicePrincipal:ServicePrincipal",
-        "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential",
-        "azuread:index/applicationApiAccess:ApplicationApiAccess",
-        "azuread:index/applicationAppRole:ApplicationAppRole",
-        "azuread:index/applicationAppRole:ApplicationAppRole",
-        "azure-native:web:AppServicePlan",
-        "azure-native:web:WebApp",
-        "azure-native:web:WebAppScmAllowed",
-        "azure-native:web:WebAppFtpAllowed",
-        "azure-native:web:WebAppDiagnosticLogsConfiguration",
-        "azuread:index/applicationRedirectUris:ApplicationRedirectUris",
-        "command:local:Command",
-        "command:local:Command",
-      ].sort(),
-    );
-  });
+  it(
+    "registers the stack, its six components, every resource of the chain " +
+      "with the default app roles, and the deploy step",
+    () => {
+      const types = host.mocks.resources.map((r) => r.type).sort();
+      expect(types).toEqual(
+        [
+          "pulumi:pulumi:Stack",
+          "secretless:index:SecretlessWebApp",
+          "secretless:index:ManagedIdentity",
+          "secretless:index:EntraApplication",
+          "secretless:index:LinuxWebApp",
+          "secretless:index:AppDeployment",
+          "secretless:index:AppRoles",
+          "azure-native:resources:ResourceGroup",
+          "azure-native:managedidentity:UserAssignedIdentity",
+          "azuread:index/applicationRegistration:ApplicationRegistration",
+          "azuread:index/servicePrincipal:ServicePrincipal",
+          "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential",
+          "azuread:index/applicationApiAccess:ApplicationApiAccess",
+          "azuread:index/applicationAppRole:ApplicationAppRole",
+          "azuread:index/applicationAppRole:ApplicationAppRole",
+          "azure-native:web:AppServicePlan",
+          "azure-native:web:WebApp",
+          "azure-native:web:WebAppScmAllowed",
+          "azure-native:web:WebAppFtpAllowed",
+          "azure-native:web:WebAppDiagnosticLogsConfiguration",
+          "azuread:index/applicationRedirectUris:ApplicationRedirectUris",
+          "command:local:Command",
+          "command:local:Command",
+        ].sort(),
+      );
+    },
+  );
 
   it("returns the stack outputs the README documents", async () => {
     const outputs = host.outputs ?? {};
     expect(Object.keys(outputs).sort()).toEqual(
-      ["appClientId", "appPackageSha256", "identityClientId", "identityPrincipalId", "redirectUri", "redisHostName", "resourceGroupName", "stagingUrl", "tenantId", "url", "webAppName"].sort(),
+      [
+        "appClientId",
+        "appPackageSha256",
+        "identityClientId",
+        "identityPrincipalId",
+        "redirectUri",
+        "redisHostName",
+        "resourceGroupName",
+        "stagingUrl",
+        "tenantId",
+        "url",
+        "webAppName",
+      ].sort(),
     );
     const site = host.mocks.one("azure-native:web:WebApp");
     expect(outputs.url).toBe(`https://${site.state.defaultHostName}`);
@@ -72,17 +88,22 @@ describe("the program under the Pulumi language host", () => {
     expect(site.tags).toEqual({ environment: "dev", workload: "secretless-signin" });
   });
 
-  it("provisions in at most four Azure steps one after another, then deploys and waits: six in all (the critical path of a fresh pulumi up)", () => {
-    const chain = creationChain(host.mocks);
-    // Group → identity (needs the group) → site (wears the identity) → basic auth off (a policy of the site); the
-    // deploy waits for the hardened site (issue: no push before basic auth is off) and the readiness wait for the push.
-    expect(chain, chain.join(" → ")).toEqual([
-      "azure-native:resources:ResourceGroup::secretless-rg",
-      "azure-native:managedidentity:UserAssignedIdentity::secretless-identity-uami",
-      "azure-native:web:WebApp::secretless-web-site",
-      expect.stringMatching(/^azure-native:web:WebApp(Scm|Ftp)Allowed::/),
-      "command:local:Command::secretless-app-deploy",
-      "command:local:Command::secretless-app-ready",
-    ]);
-  });
+  it(
+    "provisions in at most four Azure steps one after another, then deploys and " +
+      "waits: six in all (the critical path of a fresh pulumi up)",
+    () => {
+      const chain = creationChain(host.mocks);
+      // Group → identity (needs the group) → site (wears the identity) → basic auth off (a policy of the site); the
+      // deploy waits for the hardened site (issue: no push before basic auth is off) and the readiness wait for the
+      // push.
+      expect(chain, chain.join(" → ")).toEqual([
+        "azure-native:resources:ResourceGroup::secretless-rg",
+        "azure-native:managedidentity:UserAssignedIdentity::secretless-identity-uami",
+        "azure-native:web:WebApp::secretless-web-site",
+        expect.stringMatching(/^azure-native:web:WebApp(Scm|Ftp)Allowed::/),
+        "command:local:Command::secretless-app-deploy",
+        "command:local:Command::secretless-app-ready",
+      ]);
+    },
+  );
 });

@@ -3,11 +3,16 @@ import { promisify } from "node:util";
 import { expect, it } from "vitest";
 import { ROOT } from "../../offline/language-host";
 
-it("npm run plan prints the dev stack's resource tree, its secretless wiring and the deploy step, labelled offline", async () => {
-  const { stdout } = await promisify(execFile)(process.execPath, ["--require", "./scripts/pulumi-loader.cjs", "scripts/plan.ts"], {
-    cwd: ROOT,
-    timeout: 60_000,
-  });
+it("npm run plan prints the dev stack's resource tree, its secretless " +
+  "wiring and the deploy step, labelled offline", async () => {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ["--require", "./scripts/pulumi-loader.cjs", "scripts/plan.ts"],
+    {
+      cwd: ROOT,
+      timeout: 60_000,
+    },
+  );
   expect(stdout).toMatch(/^OFFLINE PLAN of stack "dev"/);
   expect(stdout).toMatch(/No Azure, Graph or Pulumi service call was made/);
   const principalId = /principalId {2}(\S+)/.exec(stdout)?.[1];
@@ -18,15 +23,32 @@ it("npm run plan prints the dev stack's resource tree, its secretless wiring and
   expect(stdout).toMatch(/setting {6}WEBSITE_RUN_FROM_PACKAGE=1/);
   expect(stdout).toMatch(/\+ command:local:Command {2}secretless-app-deploy/);
   expect(stdout).toMatch(/package {6}dist\/app\.zip, \d+ bytes, sha256 [0-9a-f]{64}/);
-  expect(stdout).toMatch(/publishes {4}https:\/\/secretless-signin-dev-[0-9a-f]{16}\.scm\.westeurope-01\.azurewebsites\.net\/api\/publish\?type=zip/);
-  expect(stdout).toMatch(/waits {8}up to 10 min for https:\/\/secretless-signin-dev-[0-9a-f]{16}\.westeurope-01\.azurewebsites\.net\/readyz/);
+  expect(stdout).toMatch(
+    /publishes {4}https:\/\/secretless-signin-dev-[0-9a-f]{16}\.scm\.westeurope-01\.azurewebsites\.net\/api\/publish\?type=zip/,
+  );
+  expect(stdout).toMatch(
+    /waits {8}up to 10 min for https:\/\/secretless-signin-dev-[0-9a-f]{16}\.westeurope-01\.azurewebsites\.net\/readyz/,
+  );
   expect(stdout).toMatch(/triggers {5}[0-9a-f]{64}, \/subscriptions\/.+\/sites\/secretless-signin-dev/);
-  expect(stdout).toMatch(/\+ azuread:index\/applicationApiAccess:ApplicationApiAccess {2}secretless-entra-graph-access/);
+  expect(stdout).toMatch(
+    /\+ azuread:index\/applicationApiAccess:ApplicationApiAccess {2}secretless-entra-graph-access/,
+  );
   expect(stdout).toMatch(/api {10}Microsoft Graph 00000003-0000-0000-c000-000000000000 \(looked up\)/);
   expect(stdout).toMatch(/delegated {4}User\.Read [0-9a-f-]{36} \(looked up\)/);
-  expect(stdout).toMatch(/admin consent not granted here \(grantAdminConsent=false\): users consent at sign-in, or an admin uses the consent link/);
+  expect(stdout).toMatch(
+    new RegExp(
+      String.raw`admin consent not granted here \(grantAdminConsent=false\): users consent at sign-in, or an admin ` +
+        "uses the consent link",
+    ),
+  );
   expect(stdout).toMatch(/setting {6}DownstreamApis__MicrosoftGraph__BaseUrl=https:\/\/graph\.microsoft\.com\/v1\.0/);
-  expect(stdout).toMatch(/^23 to create: 14 cloud resources, 2 local steps \(run on this machine\), plus the stack and 6 components that only group them\.$/m);
+  expect(stdout).toMatch(
+    new RegExp(
+      String.raw`^23 to create: 14 cloud resources, 2 local steps \(run on this machine\), plus the stack and 6 components ` +
+        String.raw`that only group them\.$`,
+      "m",
+    ),
+  );
   expect(stdout).toMatch(/appPackageSha256 {5}[0-9a-f]{64}/);
   expect(stdout).toMatch(/url {18}https:\/\/secretless-signin-dev-[0-9a-f]{16}\.westeurope-01\.azurewebsites\.net/);
 }, 60_000);

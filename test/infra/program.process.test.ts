@@ -13,7 +13,6 @@ import { ROOT } from "../../offline/language-host";
  * fact of the secretless chain is asserted on what the program actually registered.
  */
 
-
 let mocks: AzureMocks;
 let program: typeof import("../../index.js");
 
@@ -29,7 +28,10 @@ beforeAll(async () => {
 
 const settingsOf = () =>
   Object.fromEntries(
-    (mocks.one(T.site).inputs.siteConfig.appSettings as { name: string; value: string }[]).map((s) => [s.name, s.value]),
+    (mocks.one(T.site).inputs.siteConfig.appSettings as { name: string; value: string }[]).map((s) => [
+      s.name,
+      s.value,
+    ]),
   );
 
 describe("the federated identity credential", () => {
@@ -94,37 +96,41 @@ describe("the web app", () => {
     expect(site.inputs.keyVaultReferenceIdentity).toBe(uami.id);
   });
 
-  it("gets the Microsoft.Identity.Web settings that name the app, the tenant and the identity, and runs its package as it is", () => {
-    const settings = settingsOf();
-    const app = mocks.one(T.app);
-    const uami = mocks.one(T.uami);
-    expect(settings).toEqual({
-      [AzureAdSetting.Instance]: "https://login.microsoftonline.com/",
-      [AzureAdSetting.TenantId]: TENANT_ID,
-      [AzureAdSetting.ClientId]: app.state.clientId,
-      [AzureAdSetting.CallbackPath]: "/signin-oidc",
-      [AzureAdSetting.SourceType]: "SignedAssertionFromManagedIdentity",
-      [AzureAdSetting.ManagedIdentityClientId]: uami.state.clientId,
-      [AzureAdSetting.TokenExchangeUrl]: "api://AzureADTokenExchange",
-      [DownstreamApiSetting.GraphBaseUrl]: "https://graph.microsoft.com/v1.0",
-      [DownstreamApiSetting.GraphScopes0]: "User.Read",
-      WEBSITE_RUN_FROM_PACKAGE: "1",
-      SCM_DO_BUILD_DURING_DEPLOYMENT: "false",
-    });
-    expect(Object.keys(settings)).toEqual([
-      "AzureAd__CallbackPath",
-      "AzureAd__ClientCredentials__0__ManagedIdentityClientId",
-      "AzureAd__ClientCredentials__0__SourceType",
-      "AzureAd__ClientCredentials__0__TokenExchangeUrl",
-      "AzureAd__ClientId",
-      "AzureAd__Instance",
-      "AzureAd__TenantId",
-      "DownstreamApis__MicrosoftGraph__BaseUrl",
-      "DownstreamApis__MicrosoftGraph__Scopes__0",
-      "SCM_DO_BUILD_DURING_DEPLOYMENT",
-      "WEBSITE_RUN_FROM_PACKAGE",
-    ]);
-  });
+  it(
+    "gets the Microsoft.Identity.Web settings that name the app, the tenant " +
+      "and the identity, and runs its package as it is",
+    () => {
+      const settings = settingsOf();
+      const app = mocks.one(T.app);
+      const uami = mocks.one(T.uami);
+      expect(settings).toEqual({
+        [AzureAdSetting.Instance]: "https://login.microsoftonline.com/",
+        [AzureAdSetting.TenantId]: TENANT_ID,
+        [AzureAdSetting.ClientId]: app.state.clientId,
+        [AzureAdSetting.CallbackPath]: "/signin-oidc",
+        [AzureAdSetting.SourceType]: "SignedAssertionFromManagedIdentity",
+        [AzureAdSetting.ManagedIdentityClientId]: uami.state.clientId,
+        [AzureAdSetting.TokenExchangeUrl]: "api://AzureADTokenExchange",
+        [DownstreamApiSetting.GraphBaseUrl]: "https://graph.microsoft.com/v1.0",
+        [DownstreamApiSetting.GraphScopes0]: "User.Read",
+        WEBSITE_RUN_FROM_PACKAGE: "1",
+        SCM_DO_BUILD_DURING_DEPLOYMENT: "false",
+      });
+      expect(Object.keys(settings)).toEqual([
+        "AzureAd__CallbackPath",
+        "AzureAd__ClientCredentials__0__ManagedIdentityClientId",
+        "AzureAd__ClientCredentials__0__SourceType",
+        "AzureAd__ClientCredentials__0__TokenExchangeUrl",
+        "AzureAd__ClientId",
+        "AzureAd__Instance",
+        "AzureAd__TenantId",
+        "DownstreamApis__MicrosoftGraph__BaseUrl",
+        "DownstreamApis__MicrosoftGraph__Scopes__0",
+        "SCM_DO_BUILD_DURING_DEPLOYMENT",
+        "WEBSITE_RUN_FROM_PACKAGE",
+      ]);
+    },
+  );
 
   it("hands the sample app exactly the configuration it loads: same client, tenant, identity and audience", () => {
     const app = mocks.one(T.app);
@@ -178,7 +184,11 @@ describe("the web app", () => {
   it("has basic-auth publishing turned off for SCM and FTP", () => {
     const site = mocks.one(T.site);
     for (const type of [T.scm, T.ftp]) {
-      expect(mocks.one(type).inputs).toMatchObject({ allow: false, name: site.state.name, resourceGroupName: site.inputs.resourceGroupName });
+      expect(mocks.one(type).inputs).toMatchObject({
+        allow: false,
+        name: site.state.name,
+        resourceGroupName: site.inputs.resourceGroupName,
+      });
     }
   });
 });
@@ -191,7 +201,10 @@ describe("the deploy step", () => {
     const zip = readFileSync(join(ROOT, "dist", "app.zip"));
     const deploy = command("deploy");
     expect(deploy.inputs.create).toBe(DEPLOY_COMMAND);
-    expect(deploy.inputs.environment).toMatchObject({ DEPLOY_ZIP_PATH: "dist/app.zip", DEPLOY_ZIP_SHA256: sha256(zip) });
+    expect(deploy.inputs.environment).toMatchObject({
+      DEPLOY_ZIP_PATH: "dist/app.zip",
+      DEPLOY_ZIP_SHA256: sha256(zip),
+    });
     expect(readFileSync(join(ROOT, "dist", "app.zip.sha256"), "utf8")).toBe(`${sha256(zip)}  app.zip\n`);
   });
 
@@ -202,13 +215,26 @@ describe("the deploy step", () => {
   });
 
   it("pushes to the site's own SCM host with a public-cloud Resource Manager token", () => {
-    const scm = mocks.one(T.site).state.hostNameSslStates.find((s: { hostType: string }) => s.hostType === "Repository").name;
-    expect(command("deploy").inputs.environment).toMatchObject({ DEPLOY_SCM_HOST: scm, DEPLOY_ARM_SCOPE: "https://management.azure.com/.default" });
+    const scm = mocks
+      .one(T.site)
+      .state.hostNameSslStates.find((s: { hostType: string }) => s.hostType === "Repository").name;
+    expect(command("deploy").inputs.environment).toMatchObject({
+      DEPLOY_SCM_HOST: scm,
+      DEPLOY_ARM_SCOPE: "https://management.azure.com/.default",
+    });
   });
 
   it("runs after the site, its settings and basic auth off, and the readiness wait after the deploy", () => {
-    for (const suffix of ["$azure-native:web:WebApp::secretless-web-site", "::secretless-web-scm-basic-auth", "::secretless-web-ftp-basic-auth", "::secretless-entra"]) {
-      expect(dependencies("deploy").some((urn) => urn.endsWith(suffix)), suffix).toBe(true);
+    for (const suffix of [
+      "$azure-native:web:WebApp::secretless-web-site",
+      "::secretless-web-scm-basic-auth",
+      "::secretless-web-ftp-basic-auth",
+      "::secretless-entra",
+    ]) {
+      expect(
+        dependencies("deploy").some((urn) => urn.endsWith(suffix)),
+        suffix,
+      ).toBe(true);
     }
     expect(dependencies("ready").some((urn) => urn.endsWith("::secretless-app-deploy"))).toBe(true);
   });
@@ -216,7 +242,10 @@ describe("the deploy step", () => {
   it("waits up to 10 minutes for the app's /readyz on the site's default host", () => {
     const ready = command("ready");
     expect(ready.inputs.create).toBe(WAIT_READY_COMMAND);
-    expect(ready.inputs.environment).toEqual({ READY_HOST: mocks.one(T.site).state.defaultHostName, READY_TIMEOUT_MINUTES: "10" });
+    expect(ready.inputs.environment).toEqual({
+      READY_HOST: mocks.one(T.site).state.defaultHostName,
+      READY_TIMEOUT_MINUTES: "10",
+    });
   });
 
   it("exports the deployed package's hash", async () => {
@@ -250,10 +279,12 @@ describe("the stack", () => {
       [T.site]: "LinuxWebApp",
       [T.scm]: "LinuxWebApp",
       [T.ftp]: "LinuxWebApp",
-      ["secretless:index:AppDeployment"]: "SecretlessWebApp",
+      "secretless:index:AppDeployment": "SecretlessWebApp",
     };
     for (const c of mocks.ofType(T.command)) {
-      expect(mocks.options.get(`${T.command}::${c.name}`)?.parentUrn, c.name).toMatch(/secretless:index:AppDeployment::secretless-app$/);
+      expect(mocks.options.get(`${T.command}::${c.name}`)?.parentUrn, c.name).toMatch(
+        /secretless:index:AppDeployment::secretless-app$/,
+      );
     }
     for (const [type, parent] of Object.entries(expectedParent)) {
       const r = mocks.one(type);
@@ -305,11 +336,15 @@ describe("no secret anywhere", () => {
       if (Array.isArray(value)) return value.flatMap((v, i) => walk(v, `${path}[${i}]`));
       if (value && typeof value === "object") {
         return Object.entries(value).flatMap(([k, v]) => [
-          ...(/password|secret|certificate|privateKey|accessKey|accountKey|sas|connectionString|credentials?$/i.test(k) ? [`${path}.${k}`] : []),
+          ...(/password|secret|certificate|privateKey|accessKey|accountKey|sas|connectionString|credentials?$/i.test(k)
+            ? [`${path}.${k}`]
+            : []),
           ...walk(v, `${path}.${k}`),
         ]);
       }
-      return typeof value === "string" && /AccountKey=|SharedAccessSignature|[?&]sig=|-----BEGIN/.test(value) ? [path] : [];
+      return typeof value === "string" && /AccountKey=|SharedAccessSignature|[?&]sig=|-----BEGIN/.test(value)
+        ? [path]
+        : [];
     };
     const found = mocks.resources.flatMap((r) => walk(r.inputs, `${r.type}::${r.name}`));
     expect(found).toEqual([]);

@@ -23,7 +23,8 @@ beforeAll(async () => {
 
 describe("the program with deployApp false", () => {
   it("provisions the whole chain", () => {
-    for (const type of [T.rg, T.uami, T.app, T.sp, T.fic, T.plan, T.site, T.scm, T.ftp, T.redirect]) expect(mocks.ofType(type), type).toHaveLength(1);
+    for (const type of [T.rg, T.uami, T.app, T.sp, T.fic, T.plan, T.site, T.scm, T.ftp, T.redirect])
+      expect(mocks.ofType(type), type).toHaveLength(1);
   });
 
   it("registers no deploy step: no command, no AppDeployment, and no package hash output", async () => {
@@ -35,7 +36,10 @@ describe("the program with deployApp false", () => {
 
   it("keeps the run-from-package settings, so the last deployed zip (or one deployed by hand) keeps running", () => {
     const settings = Object.fromEntries(
-      (mocks.one(T.site).inputs.siteConfig.appSettings as { name: string; value: string }[]).map((s) => [s.name, s.value]),
+      (mocks.one(T.site).inputs.siteConfig.appSettings as { name: string; value: string }[]).map((s) => [
+        s.name,
+        s.value,
+      ]),
     );
     expect(settings).toMatchObject({ WEBSITE_RUN_FROM_PACKAGE: "1", SCM_DO_BUILD_DURING_DEPLOYMENT: "false" });
   });

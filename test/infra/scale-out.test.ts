@@ -18,7 +18,9 @@ async function build(args: Partial<SecretlessWebAppArgs>) {
     return component;
   });
   const site = mocks.one(T.site);
-  const settings = Object.fromEntries((site.inputs.siteConfig.appSettings as { name: string; value: string }[]).map((s) => [s.name, s.value]));
+  const settings = Object.fromEntries(
+    (site.inputs.siteConfig.appSettings as { name: string; value: string }[]).map((s) => [s.name, s.value]),
+  );
   return { mocks, app, site, settings };
 }
 
@@ -31,40 +33,56 @@ describe("a scaled-out SecretlessWebApp", () => {
     expect(cache.resourceGroupName).toBe(mocks.one(T.rg).state.name);
   });
 
-  it("gives it one database with access keys off, TLS only on port 10000, one endpoint for a non-cluster client, AOF and no eviction", async () => {
-    const { mocks } = await build({ scaleOut: true, redisSku: "MemoryOptimized_M10" });
-    expect(mocks.one(T.redis).inputs.sku).toEqual({ name: "MemoryOptimized_M10" });
-    const db = mocks.one(T.redisDb).inputs;
-    expect(db).toMatchObject({
-      clusterName: mocks.one(T.redis).state.name,
-      databaseName: "default",
-      accessKeysAuthentication: "Disabled",
-      clientProtocol: "Encrypted",
-      clusteringPolicy: "EnterpriseCluster",
-      port: 10000,
-      persistence: { aofEnabled: true, aofFrequency: "1s" },
-      evictionPolicy: "NoEviction",
-    });
-  });
+  it(
+    "gives it one database with access keys off, TLS only on port 10000, one " +
+      "endpoint for a non-cluster client, AOF and no eviction",
+    async () => {
+      const { mocks } = await build({ scaleOut: true, redisSku: "MemoryOptimized_M10" });
+      expect(mocks.one(T.redis).inputs.sku).toEqual({ name: "MemoryOptimized_M10" });
+      const db = mocks.one(T.redisDb).inputs;
+      expect(db).toMatchObject({
+        clusterName: mocks.one(T.redis).state.name,
+        databaseName: "default",
+        accessKeysAuthentication: "Disabled",
+        clientProtocol: "Encrypted",
+        clusteringPolicy: "EnterpriseCluster",
+        port: 10000,
+        persistence: { aofEnabled: true, aofFrequency: "1s" },
+        evictionPolicy: "NoEviction",
+      });
+    },
+  );
 
-  it("lets in exactly the identity the web app wears, by its principal (object) ID, through the default access policy", async () => {
-    const { mocks, site } = await build({ scaleOut: true });
-    const uami = mocks.one(T.uami);
-    expect(site.inputs.identity.userAssignedIdentities).toEqual([uami.id]);
-    const assignment = mocks.one(T.redisAccess).inputs;
-    expect(assignment.user).toEqual({ objectId: uami.state.principalId });
-    expect(assignment.user.objectId).not.toBe(uami.state.clientId);
-    expect(assignment).toMatchObject({ accessPolicyName: "default", clusterName: mocks.one(T.redis).state.name, databaseName: mocks.one(T.redisDb).state.name });
-  });
+  it(
+    "lets in exactly the identity the web app wears, by its principal " +
+      "(object) ID, through the default access policy",
+    async () => {
+      const { mocks, site } = await build({ scaleOut: true });
+      const uami = mocks.one(T.uami);
+      expect(site.inputs.identity.userAssignedIdentities).toEqual([uami.id]);
+      const assignment = mocks.one(T.redisAccess).inputs;
+      expect(assignment.user).toEqual({ objectId: uami.state.principalId });
+      expect(assignment.user.objectId).not.toBe(uami.state.clientId);
+      expect(assignment).toMatchObject({
+        accessPolicyName: "default",
+        clusterName: mocks.one(T.redis).state.name,
+        databaseName: mocks.one(T.redisDb).state.name,
+      });
+    },
+  );
 
-  it("tells the app the Redis host, its TLS port and the identity's object ID as the user name — and nothing secret", async () => {
-    const { mocks, app, settings } = await build({ scaleOut: true });
-    expect(settings[RedisSetting.HostName]).toBe(mocks.one(T.redis).state.hostName);
-    expect(settings[RedisSetting.Port]).toBe("10000");
-    expect(settings[RedisSetting.UserName]).toBe(mocks.one(T.uami).state.principalId);
-    expect(Object.keys(settings).filter((name) => /key|password|secret|connection/i.test(name))).toEqual([]);
-    expect(await promiseOf(app.redisHostName)).toBe(mocks.one(T.redis).state.hostName);
-  });
+  it(
+    "tells the app the Redis host, its TLS port and the identity's " +
+      "object ID as the user name — and nothing secret",
+    async () => {
+      const { mocks, app, settings } = await build({ scaleOut: true });
+      expect(settings[RedisSetting.HostName]).toBe(mocks.one(T.redis).state.hostName);
+      expect(settings[RedisSetting.Port]).toBe("10000");
+      expect(settings[RedisSetting.UserName]).toBe(mocks.one(T.uami).state.principalId);
+      expect(Object.keys(settings).filter((name) => /key|password|secret|connection/i.test(name))).toEqual([]);
+      expect(await promiseOf(app.redisHostName)).toBe(mocks.one(T.redis).state.hostName);
+    },
+  );
 
   it("turns ARR affinity off and runs two instances", async () => {
     const { mocks, site } = await build({ scaleOut: true });

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it, vi } from "vitest";
 import { AzureAdSetting } from "../../contract/settings";
-import { type CloudName } from "../../contract/clouds";
+import type { CloudName } from "../../contract/clouds";
 import { SecretlessWebApp, type SecretlessWebAppArgs } from "../../components/secretless-web-app";
 import { type AzureMocks, T, TENANT_ID, attachMocks, guidFrom, promiseOf, runProgram } from "../../offline/azure-mocks";
 import { DEPLOYER_OBJECT_ID } from "../../offline/ids";
@@ -10,7 +10,6 @@ import { DEPLOYER_OBJECT_ID } from "../../offline/ids";
  * The composing component on its own, as another Pulumi program would use it, under each option that changes what
  * gets registered. Every test gets a fresh offline engine.
  */
-
 
 const base: SecretlessWebAppArgs = { location: "westeurope", webAppName: "contoso-signin", tenantId: TENANT_ID };
 
@@ -23,7 +22,10 @@ async function build(args: Partial<SecretlessWebAppArgs>, tweak?: (m: AzureMocks
     return component;
   });
   const settings = Object.fromEntries(
-    (mocks.one(T.site).inputs.siteConfig.appSettings as { name: string; value: string }[]).map((s) => [s.name, s.value]),
+    (mocks.one(T.site).inputs.siteConfig.appSettings as { name: string; value: string }[]).map((s) => [
+      s.name,
+      s.value,
+    ]),
   );
   return { mocks, app, settings };
 }
@@ -58,13 +60,29 @@ describe("SecretlessWebApp options", () => {
     expect(await promiseOf(app.resourceGroupName)).toBe("shared-rg");
   });
 
-  const planId = "/subscriptions/8c1d9f4e-2b7a-4c3e-9d51-0f6a7b8c9d0e/resourceGroups/shared/providers/Microsoft.Web/serverfarms/p1";
+  const planId =
+    "/subscriptions/8c1d9f4e-2b7a-4c3e-9d51-0f6a7b8c9d0e/resourceGroups/shared/providers/Microsoft.Web/serverfarms/p1";
   // Each plan choice: the plan created (none on an existing plan) and whether Always On is on.
-  const plans: [string, Partial<SecretlessWebAppArgs>, { name: string; tier: string; capacity: number } | undefined, boolean][] = [
+  const plans: [
+    string,
+    Partial<SecretlessWebAppArgs>,
+    { name: string; tier: string; capacity: number } | undefined,
+    boolean,
+  ][] = [
     ["the default Basic B1 plan", {}, { name: "B1", tier: "Basic", capacity: 1 }, true],
     ["a Free plan, with Always On off", { planSku: "F1" }, { name: "F1", tier: "Free", capacity: 1 }, false],
-    ["a Premium v3 plan, with the tier ARM expects", { planSku: "P1v3" }, { name: "P1v3", tier: "PremiumV3", capacity: 1 }, true],
-    ["a plan SKU in any letter case, in ARM's spelling", { planSku: "p1V3" as never }, { name: "P1v3", tier: "PremiumV3", capacity: 1 }, true],
+    [
+      "a Premium v3 plan, with the " + "tier ARM expects",
+      { planSku: "P1v3" },
+      { name: "P1v3", tier: "PremiumV3", capacity: 1 },
+      true,
+    ],
+    [
+      "a plan SKU in any letter " + "case, in ARM's spelling",
+      { planSku: "p1V3" as never },
+      { name: "P1v3", tier: "PremiumV3", capacity: 1 },
+      true,
+    ],
     ["an existing plan, creating none and keeping Always On", { existingPlanId: planId }, undefined, true],
   ];
 
@@ -106,17 +124,22 @@ describe("SecretlessWebApp options", () => {
     const owners = [guidFrom("owner-1"), guidFrom("owner-2")];
     const { mocks } = await build({ appOwnerObjectIds: owners });
     const app = mocks.one(T.app);
-    expect(mocks.ofType(T.owner).map((o) => o.inputs)).toEqual(owners.map((ownerObjectId) => ({ applicationId: app.id, ownerObjectId })));
+    expect(mocks.ofType(T.owner).map((o) => o.inputs)).toEqual(
+      owners.map((ownerObjectId) => ({ applicationId: app.id, ownerObjectId })),
+    );
     // The deployer stays an owner of the service principal: with Application.ReadWrite.OwnedBy it could not manage it
     // otherwise, and the azuread provider would drop it as creator-owner.
     expect(mocks.one(T.sp).inputs.owners).toEqual([DEPLOYER_OBJECT_ID, ...owners]);
   });
 
-  it("keeps the deployer the service principal's owner with no other owners, and lists it once when also given", async () => {
-    expect((await build({})).mocks.one(T.sp).inputs.owners).toEqual([DEPLOYER_OBJECT_ID]);
-    const { mocks } = await build({ appOwnerObjectIds: [DEPLOYER_OBJECT_ID.toUpperCase()] });
-    expect(mocks.one(T.sp).inputs.owners).toEqual([DEPLOYER_OBJECT_ID]);
-  });
+  it(
+    "keeps the deployer the service principal's owner with no other " + "owners, and lists it once when also given",
+    async () => {
+      expect((await build({})).mocks.one(T.sp).inputs.owners).toEqual([DEPLOYER_OBJECT_ID]);
+      const { mocks } = await build({ appOwnerObjectIds: [DEPLOYER_OBJECT_ID.toUpperCase()] });
+      expect(mocks.one(T.sp).inputs.owners).toEqual([DEPLOYER_OBJECT_ID]);
+    },
+  );
 
   it("requires assignment and a multi-tenant audience when asked", async () => {
     const { mocks } = await build({ appRoleAssignmentRequired: true, signInAudience: "AzureADMultipleOrgs" });
@@ -142,11 +165,20 @@ describe("every component", () => {
     const registered = new Map<pulumi.ComponentResource, string[]>();
     spy.mock.calls.forEach(([outputs], i) => {
       const component = spy.mock.contexts[i] as pulumi.ComponentResource;
-      if (outputs !== undefined && component.constructor.name !== "Stack") registered.set(component, Object.keys(outputs));
+      if (outputs !== undefined && component.constructor.name !== "Stack")
+        registered.set(component, Object.keys(outputs));
     });
-    expect([...registered.keys()].map((c) => c.constructor.name).sort()).toEqual(["AppDeployment", "EntraApplication", "LinuxWebApp", "ManagedIdentity", "SecretlessWebApp"]);
+    expect([...registered.keys()].map((c) => c.constructor.name).sort()).toEqual([
+      "AppDeployment",
+      "EntraApplication",
+      "LinuxWebApp",
+      "ManagedIdentity",
+      "SecretlessWebApp",
+    ]);
     for (const [component, names] of registered) {
-      const exposed = Object.entries(component).filter(([k, v]) => k !== "urn" && pulumi.Output.isInstance(v)).map(([k]) => k);
+      const exposed = Object.entries(component)
+        .filter(([k, v]) => k !== "urn" && pulumi.Output.isInstance(v))
+        .map(([k]) => k);
       expect(names.sort(), component.constructor.name).toEqual(exposed.sort());
     }
   });
@@ -192,63 +224,114 @@ describe("SecretlessWebApp refuses bad arguments before registering anything", (
 
   it("refuses Always On on the Free tier, as the stack does", async () => {
     const error = await refusal({ planSku: "F1", alwaysOn: true });
-    expect(error.errors).toEqual([{ propertyPath: "alwaysOn", reason: expect.stringMatching(/Basic or higher planSku/) }]);
+    expect(error.errors).toEqual([
+      { propertyPath: "alwaysOn", reason: expect.stringMatching(/Basic or higher planSku/) },
+    ]);
   });
 
   it.each([
     ["an identity setting", "azuread__clientid", "from the identity and app registration it creates"],
     ["the run-from-package setting", "website_run_from_package", "so the site runs the deployed zip as it is"],
-    ["the build-during-deployment setting", "SCM_DO_BUILD_DURING_DEPLOYMENT", "so the site runs the deployed zip as it is"],
-    ["Graph's base URL", "downstreamapis__microsoftgraph__baseurl", "for the cloud's Microsoft Graph and the permission the app registration declares"],
+    [
+      "the build-during-deployment setting",
+      "SCM_DO_BUILD_DURING_DEPLOYMENT",
+      "so the site runs the deployed " + "zip as it is",
+    ],
+    [
+      "Graph's base URL",
+      "downstreamapis__microsoftgraph__baseurl",
+      "for the cloud's Microsoft Graph and the " + "permission the app registration declares",
+    ],
   ])("refuses a caller app setting that would overwrite %s, in any letter case", async (_what, key, why) => {
     const error = await refusal({ appSettings: { [key]: "x" } });
-    expect(error.errors).toEqual([{ propertyPath: `appSettings.${key}`, reason: `${key} is set by SecretlessWebApp ${why}; remove it from appSettings.` }]);
+    expect(error.errors).toEqual([
+      {
+        propertyPath: `appSettings.${key}`,
+        reason: `${key} is set by SecretlessWebApp ${why}; ` + `remove it from appSettings.`,
+      },
+    ]);
   });
 
   it.each([
     ["two instances with sessions in memory", { instanceCount: 2 }, "instanceCount", /^is 2 but scaleOut is false/],
-    ["more instances than the plan's tier runs", { scaleOut: true, instanceCount: 4 }, "instanceCount", /B1 plan runs at most 3 instances/],
-    ["scaling out on the Free tier", { scaleOut: true, planSku: "F1" }, "scaleOut", /^is 2, but the F1 plan runs at most 1 instance/],
-    ["an unknown Redis SKU", { scaleOut: true, redisSku: "Premium_P1" as never }, "redisSku", /^"Premium_P1" is not an Azure Managed Redis SKU/],
-    ["a caller app setting the Redis settings own", { scaleOut: true, appSettings: { redis__hostname: "x" } }, "appSettings.redis__hostname", /is set by SecretlessWebApp from the Redis it creates with scaleOut/],
-  ] as [string, Partial<SecretlessWebAppArgs>, string, RegExp][])("refuses %s, as the stack does", async (_what, args, propertyPath, reason) => {
-    const error = await refusal(args);
-    expect(error.errors).toEqual([{ propertyPath, reason: expect.stringMatching(reason) }]);
-  });
+    [
+      "more instances than the " + "plan's tier runs",
+      { scaleOut: true, instanceCount: 4 },
+      "instanceCount",
+      /B1 plan runs at most 3 instances/,
+    ],
+    [
+      "scaling out on the Free tier",
+      { scaleOut: true, planSku: "F1" },
+      "scaleOut",
+      /^is 2, but the F1 plan runs at most 1 instance/,
+    ],
+    [
+      "an unknown Redis SKU",
+      { scaleOut: true, redisSku: "Premium_P1" as never },
+      "redisSku",
+      /^"Premium_P1" is not an Azure Managed Redis SKU/,
+    ],
+    [
+      "a caller app setting the " + "Redis settings own",
+      { scaleOut: true, appSettings: { redis__hostname: "x" } },
+      "appSettings.redis__hostname",
+      /is set by SecretlessWebApp from the Redis it creates with scaleOut/,
+    ],
+  ] as [string, Partial<SecretlessWebAppArgs>, string, RegExp][])(
+    "refuses %s, as the stack does",
+    async (_what, args, propertyPath, reason) => {
+      const error = await refusal(args);
+      expect(error.errors).toEqual([{ propertyPath, reason: expect.stringMatching(reason) }]);
+    },
+  );
 
-  it.each([0, 121, 2.5])("refuses a readiness bound of %s minutes, naming the range and the way to skip the wait", async (minutes) => {
-    const error = await refusal({ readinessTimeoutMinutes: minutes });
-    expect(error.errors).toEqual([
-      { propertyPath: "readinessTimeoutMinutes", reason: expect.stringMatching(/from 1 to 120 \(default 10\); to skip the wait instead, set waitForReady to false/) },
-    ]);
-  });
+  it.each([0, 121, 2.5])(
+    "refuses a readiness bound of %s minutes, naming the " + "range and the way to skip the wait",
+    async (minutes) => {
+      const error = await refusal({ readinessTimeoutMinutes: minutes });
+      expect(error.errors).toEqual([
+        {
+          propertyPath: "readinessTimeoutMinutes",
+          reason: expect.stringMatching(
+            /from 1 to 120 \(default 10\); to skip the wait instead, set waitForReady to false/,
+          ),
+        },
+      ]);
+    },
+  );
 
-  it("fails the deployment with a clear message when the identity lives in another tenant than the app registration", async () => {
-    const mocks = await attachMocks({});
-    mocks.identityTenantId = "0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9";
-    // The check runs once the identity's tenant is known, so it surfaces the way the Pulumi CLI reports any program
-    // error: as a rejection. Collect those here instead of letting the test runner count them as crashes.
-    const runnerListeners = process.listeners("unhandledRejection");
-    process.removeAllListeners("unhandledRejection");
-    const rejections: unknown[] = [];
-    process.on("unhandledRejection", (reason) => rejections.push(reason));
-    try {
-      await runProgram(mocks, async () => {
-        new SecretlessWebApp("unit", base);
-      }).catch((e) => rejections.push(e));
-      // The rejection arrives once the identity's outputs resolve: later on a loaded machine, so wait for it (bounded).
-      await vi.waitFor(() => expect(rejections.length).toBeGreaterThan(0), { timeout: 5000, interval: 20 });
-    } finally {
+  it(
+    "fails the deployment with a clear message when the identity lives " +
+      "in another tenant than the app registration",
+    async () => {
+      const mocks = await attachMocks({});
+      mocks.identityTenantId = "0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9";
+      // The check runs once the identity's tenant is known, so it surfaces the way the Pulumi CLI reports any program
+      // error: as a rejection. Collect those here instead of letting the test runner count them as crashes.
+      const runnerListeners = process.listeners("unhandledRejection");
       process.removeAllListeners("unhandledRejection");
-      for (const l of runnerListeners) process.on("unhandledRejection", l);
-    }
-    expect(rejections.length).toBeGreaterThan(0);
-    for (const r of rejections) {
-      expect(pulumi.InputPropertiesError.isInstance(r), String(r)).toBe(true);
-      const [error] = (r as pulumi.InputPropertiesError).errors;
-      expect(error?.propertyPath).toBe("identityTenantId");
-      expect(error?.reason).toMatch(/A federated credential can only trust a managed identity of its own tenant/);
-    }
-    expect(mocks.ofType(T.fic)).toHaveLength(0);
-  });
+      const rejections: unknown[] = [];
+      process.on("unhandledRejection", (reason) => rejections.push(reason));
+      try {
+        await runProgram(mocks, async () => {
+          new SecretlessWebApp("unit", base);
+        }).catch((e) => rejections.push(e));
+        // The rejection arrives once the identity's outputs resolve: later on a loaded machine, so wait for it
+        // (bounded).
+        await vi.waitFor(() => expect(rejections.length).toBeGreaterThan(0), { timeout: 5000, interval: 20 });
+      } finally {
+        process.removeAllListeners("unhandledRejection");
+        for (const l of runnerListeners) process.on("unhandledRejection", l);
+      }
+      expect(rejections.length).toBeGreaterThan(0);
+      for (const r of rejections) {
+        expect(pulumi.InputPropertiesError.isInstance(r), String(r)).toBe(true);
+        const [error] = (r as pulumi.InputPropertiesError).errors;
+        expect(error?.propertyPath).toBe("identityTenantId");
+        expect(error?.reason).toMatch(/A federated credential can only trust a managed identity of its own tenant/);
+      }
+      expect(mocks.ofType(T.fic)).toHaveLength(0);
+    },
+  );
 });

@@ -28,7 +28,12 @@ async function componentProblem(args: Partial<SecretlessWebAppArgs>): Promise<st
   let problem: string | undefined;
   await runProgram(mocks, async () => {
     try {
-      new SecretlessWebApp("unit", { location: "westeurope", webAppName: "contoso-signin", tenantId: TENANT_ID, ...args });
+      new SecretlessWebApp("unit", {
+        location: "westeurope",
+        webAppName: "contoso-signin",
+        tenantId: TENANT_ID,
+        ...args,
+      });
     } catch (e) {
       problem = JSON.stringify((e as { errors?: unknown }).errors ?? String(e));
     }
@@ -78,7 +83,11 @@ describe("one callback-path rule for the stack, the component and the app", () =
   ];
 
   it.each(paths)("treats %s the same everywhere (accepted: %s)", async (path, accepted) => {
-    const problems = { stack: stackProblem("callbackPath", path), component: await componentProblem({ callbackPath: path }), app: appProblem(path) };
+    const problems = {
+      stack: stackProblem("callbackPath", path),
+      component: await componentProblem({ callbackPath: path }),
+      app: appProblem(path),
+    };
     const verdicts = Object.fromEntries(Object.entries(problems).map(([layer, p]) => [layer, p === undefined]));
     expect(verdicts, JSON.stringify(problems)).toEqual({ stack: accepted, component: accepted, app: accepted });
   });

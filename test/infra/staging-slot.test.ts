@@ -63,29 +63,37 @@ describe("a SecretlessWebApp with a staging slot", () => {
     expect(parent).toMatch(/SecretlessWebApp\$secretless:index:StagingSlot::unit-staging$/);
   });
 
-  it("hardens the slot exactly like the site: HTTPS only, TLS 1.2 on app and SCM, FTP off, no remote debugging", async () => {
-    const { mocks, site } = await build({ stagingSlot: true });
-    const slot = mocks.one(T.slot).inputs;
-    expect(slot.httpsOnly).toBe(true);
-    expect(slot.clientCertEnabled).toBe(false);
-    expect(slot.clientAffinityEnabled).toBe(site.inputs.clientAffinityEnabled);
-    const { appSettings: _slotSettings, ...slotConfig } = slot.siteConfig;
-    const { appSettings: _siteSettings, ...siteConfig } = site.inputs.siteConfig;
-    expect(slotConfig).toEqual(siteConfig);
-    expect(slotConfig).toMatchObject({
-      minTlsVersion: "1.2",
-      scmMinTlsVersion: "1.2",
-      ftpsState: "Disabled",
-      remoteDebuggingEnabled: false,
-      alwaysOn: true,
-    });
-  });
+  it(
+    "hardens the slot exactly like the site: HTTPS only, TLS 1.2 on " + "app and SCM, FTP off, no remote debugging",
+    async () => {
+      const { mocks, site } = await build({ stagingSlot: true });
+      const slot = mocks.one(T.slot).inputs;
+      expect(slot.httpsOnly).toBe(true);
+      expect(slot.clientCertEnabled).toBe(false);
+      expect(slot.clientAffinityEnabled).toBe(site.inputs.clientAffinityEnabled);
+      const { appSettings: _slotSettings, ...slotConfig } = slot.siteConfig;
+      const { appSettings: _siteSettings, ...siteConfig } = site.inputs.siteConfig;
+      expect(slotConfig).toEqual(siteConfig);
+      expect(slotConfig).toMatchObject({
+        minTlsVersion: "1.2",
+        scmMinTlsVersion: "1.2",
+        ftpsState: "Disabled",
+        remoteDebuggingEnabled: false,
+        alwaysOn: true,
+      });
+    },
+  );
 
   it("turns basic-auth publishing off on the slot's own SCM and FTP endpoints", async () => {
     const { mocks, site } = await build({ stagingSlot: true });
     for (const type of [T.slotScm, T.slotFtp]) {
       const { resourceGroupName } = site.inputs;
-      expect(mocks.one(type).inputs).toEqual({ resourceGroupName, name: site.state.name, slot: "staging", allow: false });
+      expect(mocks.one(type).inputs).toEqual({
+        resourceGroupName,
+        name: site.state.name,
+        slot: "staging",
+        allow: false,
+      });
     }
     const logs = mocks.one(T.slotLogs).inputs;
     expect(logs).toMatchObject({ name: site.state.name, slot: "staging", detailedErrorMessages: { enabled: true } });
@@ -101,51 +109,65 @@ describe("a SecretlessWebApp with a staging slot", () => {
     expect(await promiseOf(app.stagingUrl)).toBe(`https://${slotHost}`);
   });
 
-  it("marks AllowedHosts as the one slot setting, keeps it on production only, and gives the slot every other setting", async () => {
-    const appSettings = { AllowedHosts: "signin.contoso.com", FEATURE: "on" };
-    const { mocks, site } = await build({ stagingSlot: true, appSettings });
-    const { resourceGroupName } = site.inputs;
-    expect(mocks.one(T.slotSettings).inputs).toEqual({ resourceGroupName, name: site.state.name, appSettingNames: ["AllowedHosts"] });
-    const siteSettings = settingsOf(site);
-    const slotSettings = settingsOf(mocks.one(T.slot));
-    expect(siteSettings.AllowedHosts).toBe("signin.contoso.com");
-    const { AllowedHosts: _custom, ...travelling } = siteSettings;
-    expect(slotSettings).toEqual(travelling);
-    // The platform's own warm-up proves every slot instance before a swap.
-    expect(slotSettings).toMatchObject({
-      WEBSITE_SWAP_WARMUP_PING_PATH: "/readyz",
-      WEBSITE_SWAP_WARMUP_PING_STATUSES: "200",
-      FEATURE: "on",
-    });
-  });
+  it(
+    "marks AllowedHosts as the one slot setting, keeps it on production " +
+      "only, and gives the slot every other setting",
+    async () => {
+      const appSettings = { AllowedHosts: "signin.contoso.com", FEATURE: "on" };
+      const { mocks, site } = await build({ stagingSlot: true, appSettings });
+      const { resourceGroupName } = site.inputs;
+      expect(mocks.one(T.slotSettings).inputs).toEqual({
+        resourceGroupName,
+        name: site.state.name,
+        appSettingNames: ["AllowedHosts"],
+      });
+      const siteSettings = settingsOf(site);
+      const slotSettings = settingsOf(mocks.one(T.slot));
+      expect(siteSettings.AllowedHosts).toBe("signin.contoso.com");
+      const { AllowedHosts: _custom, ...travelling } = siteSettings;
+      expect(slotSettings).toEqual(travelling);
+      // The platform's own warm-up proves every slot instance before a swap.
+      expect(slotSettings).toMatchObject({
+        WEBSITE_SWAP_WARMUP_PING_PATH: "/readyz",
+        WEBSITE_SWAP_WARMUP_PING_STATUSES: "200",
+        FEATURE: "on",
+      });
+    },
+  );
 
-  it("deploys to the slot's Kudu, then swaps once the slot is proven, after the slot and its policies exist", async () => {
-    const { mocks, site } = await build({ stagingSlot: true, stagingSlotAfterSwap: "stop", appPackage });
-    const commands = mocks.ofType(T.command);
-    expect(commands.map((c) => c.name).sort()).toEqual(["unit-app-deploy", "unit-app-swap"]);
-    const deploy = commands.find((c) => c.name === "unit-app-deploy")!;
-    const swap = commands.find((c) => c.name === "unit-app-swap")!;
-    const slot = mocks.one(T.slot);
-    const slotScm = slot.state.hostNameSslStates.find((s: { hostType: string }) => s.hostType === "Repository").name;
-    expect(deploy.inputs.create).toBe(DEPLOY_COMMAND);
-    expect(deploy.inputs.environment.DEPLOY_SCM_HOST).toBe(slotScm);
-    expect(swap.inputs.create).toBe(SWAP_COMMAND);
-    expect(swap.inputs.environment).toEqual({
-      SWAP_SITE_ID: site.id,
-      SWAP_SLOT: "staging",
-      SWAP_SLOT_HOST: slot.state.defaultHostName,
-      SWAP_SLOT_SCM_HOST: slotScm,
-      SWAP_PRODUCTION_HOST: site.state.defaultHostName,
-      SWAP_ARM_SCOPE: "https://management.azure.com/.default",
-      SWAP_AFTER: "stop",
-      READY_TIMEOUT_MINUTES: "10",
-    });
-    expect(dependenciesOf(mocks, swap).some((urn) => urn.endsWith("::unit-app-deploy"))).toBe(true);
-    const deployDeps = dependenciesOf(mocks, deploy);
-    for (const type of [T.slot, T.slotScm, T.slotFtp, T.site]) {
-      expect(deployDeps.some((urn) => urn.includes(`${type.split(":").at(-1)}::`)), type).toBe(true);
-    }
-  });
+  it(
+    "deploys to the slot's Kudu, then swaps once the slot is " + "proven, after the slot and its policies exist",
+    async () => {
+      const { mocks, site } = await build({ stagingSlot: true, stagingSlotAfterSwap: "stop", appPackage });
+      const commands = mocks.ofType(T.command);
+      expect(commands.map((c) => c.name).sort()).toEqual(["unit-app-deploy", "unit-app-swap"]);
+      const deploy = commands.find((c) => c.name === "unit-app-deploy")!;
+      const swap = commands.find((c) => c.name === "unit-app-swap")!;
+      const slot = mocks.one(T.slot);
+      const slotScm = slot.state.hostNameSslStates.find((s: { hostType: string }) => s.hostType === "Repository").name;
+      expect(deploy.inputs.create).toBe(DEPLOY_COMMAND);
+      expect(deploy.inputs.environment.DEPLOY_SCM_HOST).toBe(slotScm);
+      expect(swap.inputs.create).toBe(SWAP_COMMAND);
+      expect(swap.inputs.environment).toEqual({
+        SWAP_SITE_ID: site.id,
+        SWAP_SLOT: "staging",
+        SWAP_SLOT_HOST: slot.state.defaultHostName,
+        SWAP_SLOT_SCM_HOST: slotScm,
+        SWAP_PRODUCTION_HOST: site.state.defaultHostName,
+        SWAP_ARM_SCOPE: "https://management.azure.com/.default",
+        SWAP_AFTER: "stop",
+        READY_TIMEOUT_MINUTES: "10",
+      });
+      expect(dependenciesOf(mocks, swap).some((urn) => urn.endsWith("::unit-app-deploy"))).toBe(true);
+      const deployDeps = dependenciesOf(mocks, deploy);
+      for (const type of [T.slot, T.slotScm, T.slotFtp, T.site]) {
+        expect(
+          deployDeps.some((urn) => urn.includes(`${type.split(":").at(-1)}::`)),
+          type,
+        ).toBe(true);
+      }
+    },
+  );
 });
 
 describe("a SecretlessWebApp without a staging slot", () => {
@@ -154,35 +176,45 @@ describe("a SecretlessWebApp without a staging slot", () => {
     for (const type of SLOT_TYPES) expect(mocks.ofType(type), type).toHaveLength(0);
     expect(mocks.one(T.redirect).inputs.redirectUris).toEqual([`https://${site.state.defaultHostName}/signin-oidc`]);
     expect(Object.keys(settingsOf(site)).filter((k) => k.startsWith("WEBSITE_SWAP"))).toEqual([]);
-    expect(mocks.ofType(T.command).map((c) => c.name).sort()).toEqual(["unit-app-deploy", "unit-app-ready"]);
+    expect(
+      mocks
+        .ofType(T.command)
+        .map((c) => c.name)
+        .sort(),
+    ).toEqual(["unit-app-deploy", "unit-app-ready"]);
     expect(await promiseOf(app.stagingRedirectUri)).toBeUndefined();
   });
 });
 
 describe("staging slot arguments and configuration", () => {
-  it("refuses a staging slot on a plan tier without slots, and without the readiness wait, before anything registers", async () => {
-    const mocks = await attachMocks({});
-    let error: unknown;
-    await runProgram(mocks, async () => {
-      try {
-        new SecretlessWebApp("unit", { ...base, planSku: "B1", stagingSlot: true, waitForReady: false });
-      } catch (e) {
-        error = e;
-      }
-    });
-    expect(pulumi.InputPropertiesError.isInstance(error), String(error)).toBe(true);
-    const refusal = error as pulumi.InputPropertiesError;
-    expect(refusal.errors.map((e) => e.propertyPath)).toEqual(["stagingSlot", "waitForReady"]);
-    expect(refusal.errors[0]!.reason).toContain("(pulumi config set planSku P0v3)");
-    expect(mocks.resources.filter((r) => r.custom)).toEqual([]);
-  });
+  it(
+    "refuses a staging slot on a plan tier without slots, and without " +
+      "the readiness wait, before anything registers",
+    async () => {
+      const mocks = await attachMocks({});
+      let error: unknown;
+      await runProgram(mocks, async () => {
+        try {
+          new SecretlessWebApp("unit", { ...base, planSku: "B1", stagingSlot: true, waitForReady: false });
+        } catch (e) {
+          error = e;
+        }
+      });
+      expect(pulumi.InputPropertiesError.isInstance(error), String(error)).toBe(true);
+      const refusal = error as pulumi.InputPropertiesError;
+      expect(refusal.errors.map((e) => e.propertyPath)).toEqual(["stagingSlot", "waitForReady"]);
+      expect(refusal.errors[0]!.reason).toContain("(pulumi config set planSku P0v3)");
+      expect(mocks.resources.filter((r) => r.custom)).toEqual([]);
+    },
+  );
 
   it("names the key and the fix in the stack configuration: plan tier, readiness wait, after-swap mode", () => {
     const raw = { location: "westeurope", webAppName: "contoso-signin" };
     const stop = parseStackConfig({ ...raw, planSku: "S1", stagingSlot: "true", stagingSlotAfterSwap: "stop" });
     expect(stop).toMatchObject({ stagingSlot: true, stagingSlotAfterSwap: "stop" });
     // An existing plan's tier is unknown before deployment: allowed (ARM refuses a slot on a plan without slots).
-    const existingPlanId = "/subscriptions/8c1d9f4e-2b7a-4c3e-9d51-0f6a7b8c9d0e/resourceGroups/rg/providers/Microsoft.Web/serverfarms/plan";
+    const existingPlanId =
+      "/subscriptions/8c1d9f4e-2b7a-4c3e-9d51-0f6a7b8c9d0e/resourceGroups/rg/providers/Microsoft.Web/serverfarms/plan";
     expect(parseStackConfig({ ...raw, existingPlanId, stagingSlot: "true" }).stagingSlot).toBe(true);
     let problems: { key: string; message: string }[] = [];
     try {
@@ -194,7 +226,9 @@ describe("staging slot arguments and configuration", () => {
     }
     expect(problems.map((p) => p.key).sort()).toEqual(["stagingSlot", "stagingSlotAfterSwap", "waitForReady"]);
     expect(problems.find((p) => p.key === "stagingSlot")!.message).toContain("pulumi config set planSku P0v3");
-    expect(problems.find((p) => p.key === "stagingSlotAfterSwap")!.message).toContain('"delete" is not one of keep, stop');
+    expect(problems.find((p) => p.key === "stagingSlotAfterSwap")!.message).toContain(
+      '"delete" is not one of keep, stop',
+    );
     // Easy Auth is configured per slot, and the slot does not get it yet: refused, with both ways out.
     let easyAuth: { key: string; message: string }[] = [];
     try {

@@ -54,7 +54,9 @@ describe("the policy pack on the CI bootstrap with GITHUB_TOKEN set", () => {
     const types = new Set(mocks.resources.map((r) => r.type));
     expect([...types].filter((t) => !allowed.has(t))).toEqual([]);
     const github = ALLOWED_TYPES.filter((t) => t.when === "GITHUB_TOKEN set").map((t) => t.type);
-    expect(github.sort()).toEqual([B.githubProvider, B.environment, B.branchPolicy, "secretless:bootstrap:DeployEnvironment"].sort());
+    expect(github.sort()).toEqual(
+      [B.githubProvider, B.environment, B.branchPolicy, "secretless:bootstrap:DeployEnvironment"].sort(),
+    );
     expect(github.filter((t) => !types.has(t))).toEqual([]);
   });
 
@@ -64,25 +66,99 @@ describe("the policy pack on the CI bootstrap with GITHUB_TOKEN set", () => {
   });
 
   it.each([
-    ["a token input on the provider", B.githubProvider, (p: any): unknown => (p.token = FAKE_TOKEN), ["no-secret-inputs", "provider-settings-allowed"]],
-    ["another GitHub host (baseUrl)", B.githubProvider, (p: any): unknown => (p.baseUrl = "https://github.attacker.example/api/v3/"), ["provider-settings-allowed"]],
-    ["another owner", B.githubProvider, (p: any): unknown => (p.owner = "attacker"), ["github-deploy-environment-protected"]],
-    ["admins may bypass", B.environment, (p: any): unknown => (p.canAdminsBypass = true), ["github-deploy-environment-protected"]],
-    ["admin bypass left to GitHub's default (true)", B.environment, (p: any): unknown => delete p.canAdminsBypass, ["github-deploy-environment-protected"]],
-    ["protected branches may deploy", B.environment, (p: any): unknown => (p.deploymentBranchPolicy = { protectedBranches: true, customBranchPolicies: false }), ["github-deploy-environment-protected"]],
-    ["no deployment branch policy (any branch)", B.environment, (p: any): unknown => delete p.deploymentBranchPolicy, ["github-deploy-environment-protected"]],
-    ["another environment than the deploy identity trusts", B.environment, (p: any): unknown => (p.environment = "staging"), ["github-deploy-environment-protected"]],
-    ["another repository", B.environment, (p: any): unknown => (p.repository = "fork"), ["github-deploy-environment-protected"]],
-    ["a wildcard branch", B.branchPolicy, (p: any): unknown => (p.branchPattern = "*"), ["github-deploy-environment-protected"]],
-    ["a look-alike branch", B.branchPolicy, (p: any): unknown => (p.branchPattern = "main*"), ["github-deploy-environment-protected"]],
-    ["a tag pattern", B.branchPolicy, (p: any): unknown => Object.assign(p, { branchPattern: undefined, tagPattern: "v*" }), ["github-deploy-environment-protected"]],
-    ["an environment the stack does not manage", B.branchPolicy, (p: any): unknown => (p.environment = "other"), ["github-deploy-environment-protected"]],
+    [
+      "a token input on the provider",
+      B.githubProvider,
+      (p: any): unknown => (p.token = FAKE_TOKEN),
+      ["no-secret-inputs", "provider-settings-allowed"],
+    ],
+    [
+      "another GitHub host (baseUrl)",
+      B.githubProvider,
+      (p: any): unknown => (p.baseUrl = "https://github.attacker.example/api/v3/"),
+      ["provider-settings-allowed"],
+    ],
+    [
+      "another owner",
+      B.githubProvider,
+      (p: any): unknown => (p.owner = "attacker"),
+      ["github-deploy-environment-protected"],
+    ],
+    [
+      "admins may bypass",
+      B.environment,
+      (p: any): unknown => (p.canAdminsBypass = true),
+      ["github-deploy-environment-protected"],
+    ],
+    [
+      "admin bypass left to GitHub's " + "default (true)",
+      B.environment,
+      (p: any): unknown => delete p.canAdminsBypass,
+      ["github-deploy-environment-protected"],
+    ],
+    [
+      "protected branches may deploy",
+      B.environment,
+      (p: any): unknown => (p.deploymentBranchPolicy = { protectedBranches: true, customBranchPolicies: false }),
+      ["github-deploy-environment-protected"],
+    ],
+    [
+      "no deployment branch policy " + "(any branch)",
+      B.environment,
+      (p: any): unknown => delete p.deploymentBranchPolicy,
+      ["github-deploy-environment-protected"],
+    ],
+    [
+      "another environment than the " + "deploy identity trusts",
+      B.environment,
+      (p: any): unknown => (p.environment = "staging"),
+      ["github-deploy-environment-protected"],
+    ],
+    [
+      "another repository",
+      B.environment,
+      (p: any): unknown => (p.repository = "fork"),
+      ["github-deploy-environment-protected"],
+    ],
+    [
+      "a wildcard branch",
+      B.branchPolicy,
+      (p: any): unknown => (p.branchPattern = "*"),
+      ["github-deploy-environment-protected"],
+    ],
+    [
+      "a look-alike branch",
+      B.branchPolicy,
+      (p: any): unknown => (p.branchPattern = "main*"),
+      ["github-deploy-environment-protected"],
+    ],
+    [
+      "a tag pattern",
+      B.branchPolicy,
+      (p: any): unknown => Object.assign(p, { branchPattern: undefined, tagPattern: "v*" }),
+      ["github-deploy-environment-protected"],
+    ],
+    [
+      "an environment the stack does " + "not manage",
+      B.branchPolicy,
+      (p: any): unknown => (p.environment = "other"),
+      ["github-deploy-environment-protected"],
+    ],
   ] as const)("refuses %s", (_, type, change, expected) => {
     expect([...new Set(policies(broken(type, change)))].sort()).toEqual([...expected].sort());
   });
 
   it("names the environment and the fix", () => {
-    const [violation] = evaluateRecorded(broken(B.environment, (p) => (p.canAdminsBypass = true)), { repository });
-    expect(violation!.message).toMatch(/RepositoryEnvironment "ci-environment-environment" has canAdminsBypass true .*Fix: set canAdminsBypass: false\./);
+    const [violation] = evaluateRecorded(
+      broken(B.environment, (p) => (p.canAdminsBypass = true)),
+      { repository },
+    );
+    expect(violation!.message).toMatch(
+      new RegExp(
+        'RepositoryEnvironment "ci-environment-environment" has ' +
+          "canAdminsBypass true .*Fix: set canAdminsBypass: " +
+          String.raw`false\.`,
+      ),
+    );
   });
 });

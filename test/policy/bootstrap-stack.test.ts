@@ -55,41 +55,71 @@ describe("the policy pack on the CI bootstrap stack", () => {
     expect(evaluateRecorded(rs, { repository: immutable })).toEqual([]);
   });
 
-  it("refuses subjects in the other form than the configured one (an exact match is the only match Entra makes)", () => {
-    const violations = evaluateRecorded(mocks.resources, { repository: "contoso@9919/secretless-signin@771234567" });
-    expect(violations.map((v) => [v.policy, v.resource?.name])).toEqual([
-      ["fic-trust-allowed", "ci-preview-github"],
-      ["fic-trust-allowed", "ci-deploy-github"],
-    ]);
-    expect(violations[0]!.message).toMatch(/trusts GitHub repository "contoso\/secretless-signin" .*not the configured "contoso@9919\/secretless-signin@771234567"/);
-  });
+  it(
+    "refuses subjects in the other form than the configured one (an " + "exact match is the only match Entra makes)",
+    () => {
+      const violations = evaluateRecorded(mocks.resources, { repository: "contoso@9919/secretless-signin@771234567" });
+      expect(violations.map((v) => [v.policy, v.resource?.name])).toEqual([
+        ["fic-trust-allowed", "ci-preview-github"],
+        ["fic-trust-allowed", "ci-deploy-github"],
+      ]);
+      expect(violations[0]!.message).toMatch(
+        /trusts GitHub repository "contoso\/secretless-signin" .*not the configured "contoso@9919\/secretless-signin@771234567"/,
+      );
+    },
+  );
 
-  it("refuses the CI identities' GitHub trust when the pack is not told the repository, and says how to tell it", () => {
-    const violations = evaluateRecorded(mocks.resources);
-    expect(violations.map((v) => v.policy)).toEqual(["fic-trust-allowed", "fic-trust-allowed"]);
-    expect(violations[0]!.message).toMatch(/--policy-pack-config .*\{"fic-trust-allowed": \{"repository": "OWNER\/REPO"\}\}/);
-  });
+  it(
+    "refuses the CI identities' GitHub trust when the pack is not " + "told the repository, and says how to tell it",
+    () => {
+      const violations = evaluateRecorded(mocks.resources);
+      expect(violations.map((v) => v.policy)).toEqual(["fic-trust-allowed", "fic-trust-allowed"]);
+      expect(violations[0]!.message).toMatch(
+        /--policy-pack-config .*\{"fic-trust-allowed": \{"repository": "OWNER\/REPO"\}\}/,
+      );
+    },
+  );
 
   it("refuses a configured repository that is in neither of GitHub's forms", () => {
     const violations = evaluateRecorded(mocks.resources, { repository: "contoso/secretless-signin@77" });
-    expect(violations[0]!.message).toMatch(/configured repository "contoso\/secretless-signin@77" is neither OWNER\/REPO nor OWNER@OWNER_ID\/REPO@REPO_ID/);
+    expect(violations[0]!.message).toMatch(
+      /configured repository "contoso\/secretless-signin@77" is neither OWNER\/REPO nor OWNER@OWNER_ID\/REPO@REPO_ID/,
+    );
   });
 
   it("refuses the bootstrap's storage account once shared-key access is turned back on", () => {
-    const broken = mocks.resources.map((r) => (r.type === B.account ? { ...r, inputs: { ...r.inputs, allowSharedKeyAccess: true } } : r));
+    const broken = mocks.resources.map((r) =>
+      r.type === B.account ? { ...r, inputs: { ...r.inputs, allowSharedKeyAccess: true } } : r,
+    );
     expect(evaluateRecorded(broken, { repository }).map((v) => v.policy)).toEqual(["storage-account-hardened"]);
   });
 
   it("refuses Contributor for the preview identity, whose token any pull request's code can get", () => {
     const preview = mocks.resources.find((r) => r.type === B.uami && r.name.includes("preview"))!;
     const broken = structuredClone(mocks.resources).map((r) => {
-      if (r.type === B.role && r.inputs.principalId === preview.state.principalId && String(r.inputs.roleDefinitionId).endsWith("acdd72a7-3385-48ef-bd42-f606fba81ae7")) {
-        for (const p of [r.inputs, r.state]) p.roleDefinitionId = String(p.roleDefinitionId).replace("acdd72a7-3385-48ef-bd42-f606fba81ae7", "b24988ac-6180-42a0-ab88-20f7382dd24c");
+      if (
+        r.type === B.role &&
+        r.inputs.principalId === preview.state.principalId &&
+        String(r.inputs.roleDefinitionId).endsWith("acdd72a7-3385-48ef-bd42-f606fba81ae7")
+      ) {
+        for (const p of [r.inputs, r.state])
+          p.roleDefinitionId = String(p.roleDefinitionId).replace(
+            "acdd72a7-3385-48ef-bd42-f606fba81ae7",
+            "b24988ac-6180-42a0-ab88-20f7382dd24c",
+          );
       }
       return r;
     });
     expect(evaluateRecorded(broken, { repository }).map((v) => [v.policy, v.message])).toEqual([
-      ["role-assignment-allowed", expect.stringMatching(/gives CI identity "ci-preview-uami\w*" \(which pull requests' code can use\) role Contributor .*\(allowed: Reader, StorageBlobDataReader, KeyVaultCryptoUser\)/)],
+      [
+        "role-assignment-allowed",
+        expect.stringMatching(
+          new RegExp(
+            String.raw`gives CI identity "ci-preview-uami\w*" \(which pull requests' code can use\) role Contributor ` +
+              String.raw`.*\(allowed: Reader, StorageBlobDataReader, KeyVaultCryptoUser\)`,
+          ),
+        ),
+      ],
     ]);
   });
 });

@@ -41,8 +41,13 @@ const variants: Variant[] = [
   {
     rule: "easy-auth-secretless",
     broken: "the classic secret setting named instead of the managed identity's",
-    break: (rs) => edit(one(rs, AUTH_V2), (p) => (aad(p).registration.clientSecretSettingName = "MICROSOFT_PROVIDER_AUTHENTICATION_SECRET")),
-    message: /clientSecretSettingName "MICROSOFT_PROVIDER_AUTHENTICATION_SECRET"\. Fix: set it to "OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID"/,
+    break: (rs) =>
+      edit(
+        one(rs, AUTH_V2),
+        (p) => (aad(p).registration.clientSecretSettingName = "MICROSOFT_PROVIDER_AUTHENTICATION_SECRET"),
+      ),
+    message:
+      /clientSecretSettingName "MICROSOFT_PROVIDER_AUTHENTICATION_SECRET"\. Fix: set it to "OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID"/,
   },
   {
     rule: "easy-auth-secretless",
@@ -54,13 +59,22 @@ const variants: Variant[] = [
   {
     rule: "easy-auth-secretless",
     broken: "a second provider that needs a secret",
-    break: (rs) => edit(one(rs, AUTH_V2), (p) => (p.identityProviders.google = { enabled: true, registration: { clientId: "g", clientSecretSettingName: "GOOGLE_SECRET" } })),
+    break: (rs) =>
+      edit(
+        one(rs, AUTH_V2),
+        (p) =>
+          (p.identityProviders.google = {
+            enabled: true,
+            registration: { clientId: "g", clientSecretSettingName: "GOOGLE_SECRET" },
+          }),
+      ),
     message: /configures the google identity provider/,
   },
   {
     rule: "easy-auth-secretless",
     broken: "a token store reached through a SAS URL",
-    break: (rs) => edit(one(rs, AUTH_V2), (p) => (p.login.tokenStore.azureBlobStorage = { sasUrlSettingName: "TOKENS_SAS_URL" })),
+    break: (rs) =>
+      edit(one(rs, AUTH_V2), (p) => (p.login.tokenStore.azureBlobStorage = { sasUrlSettingName: "TOKENS_SAS_URL" })),
     message: /SAS URL setting/,
   },
   {
@@ -78,7 +92,15 @@ const variants: Variant[] = [
   {
     rule: "no-easy-auth-v1",
     broken: "classic auth settings",
-    break: (rs) => rs.push(handMade("azure-native:web:WebAppAuthSettings", "classic", { name: "secretless-signin-dev", resourceGroupName: "rg", enabled: true, clientId: guidFrom("x") })),
+    break: (rs) =>
+      rs.push(
+        handMade("azure-native:web:WebAppAuthSettings", "classic", {
+          name: "secretless-signin-dev",
+          resourceGroupName: "rg",
+          enabled: true,
+          clientId: guidFrom("x"),
+        }),
+      ),
     message: /WebAppAuthSettings "classic" is the classic \(v1\) auth settings resource/,
     alsoTrips: ["resource-type-allowed"],
   },
@@ -87,15 +109,28 @@ const variants: Variant[] = [
     broken: "the app registration's client ID in the managed identity's setting",
     break: (rs) =>
       edit(one(rs, T.site), (p) => {
-        const s = (p.siteConfig.appSettings as { name: string; value: string }[]).find((x) => x.name === MI_FIC_ASSERTION_SETTING)!;
+        const s = (p.siteConfig.appSettings as { name: string; value: string }[]).find(
+          (x) => x.name === MI_FIC_ASSERTION_SETTING,
+        )!;
         s.value = one(rs, T.app).state.clientId;
       }),
-    message: /has OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID ".*", which is not the client ID of a user-assigned identity it wears/,
+    message: new RegExp(
+      'has OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID ".*", which is not ' +
+        "the client ID of a user-assigned identity " +
+        "it wears",
+    ),
   },
   {
     rule: "easy-auth-identity-setting",
     broken: "the setting left out",
-    break: (rs) => edit(one(rs, T.site), (p) => (p.siteConfig.appSettings = (p.siteConfig.appSettings as { name: string }[]).filter((x) => x.name !== MI_FIC_ASSERTION_SETTING))),
+    break: (rs) =>
+      edit(
+        one(rs, T.site),
+        (p) =>
+          (p.siteConfig.appSettings = (p.siteConfig.appSettings as { name: string }[]).filter(
+            (x) => x.name !== MI_FIC_ASSERTION_SETTING,
+          )),
+      ),
     message: /has OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID unset/,
   },
 ];
@@ -110,7 +145,9 @@ describe("the Easy Auth guardrails", () => {
     const rs = compliant();
     v.break(rs);
     const violations = evaluateRecorded(rs);
-    expect(violations.filter((x) => x.policy === v.rule).map((x) => x.message)).toContainEqual(expect.stringMatching(v.message));
+    expect(violations.filter((x) => x.policy === v.rule).map((x) => x.message)).toContainEqual(
+      expect.stringMatching(v.message),
+    );
     expect([...new Set(violations.map((x) => x.policy))].sort()).toEqual([v.rule, ...(v.alsoTrips ?? [])].sort());
   });
 

@@ -16,7 +16,9 @@ describe("calling Microsoft Graph under the policy pack", () => {
     expect(stack.filter((r) => r.type === T.grant)).toHaveLength(1);
     const site = stack.find((r) => r.type === T.site)!;
     const names = (site.inputs.siteConfig.appSettings as { name: string }[]).map((s) => s.name);
-    expect(names).toEqual(expect.arrayContaining(["DownstreamApis__MicrosoftGraph__BaseUrl", "DownstreamApis__MicrosoftGraph__Scopes__0"]));
+    expect(names).toEqual(
+      expect.arrayContaining(["DownstreamApis__MicrosoftGraph__BaseUrl", "DownstreamApis__MicrosoftGraph__Scopes__0"]),
+    );
     expect(evaluateRecorded(stack)).toEqual([]);
   });
 });

@@ -27,23 +27,27 @@ describe("the offline policy check", () => {
     expect(printed).toEqual([`\nPolicies:\n    ✅ secretless-guardrails@v${PACK_VERSION} (local: policy)`]);
   });
 
-  it("prints each violation as the CLI does (level, policy, resource, description, message) and reports failure", () => {
-    const printed: string[] = [];
-    expect(checkPlannedResources(withFtpsAndHttp(), "dev", (t) => printed.push(t))).toBe(false);
-    expect(printed.join("\n").split("\n")).toEqual([
-      "",
-      "Policies:",
-      "    ❌ secretless-guardrails@v0.1.0 (local: policy)",
-      "        - [mandatory]  webapp-https-only  (azure-native:web:WebApp: secretless-web-site)",
-      "          A web app serves HTTPS only.",
-      '          WebApp "secretless-web-site" has httpsOnly false. Fix: set httpsOnly: true.',
-      "        - [mandatory]  webapp-ftps-disabled  (azure-native:web:WebApp: secretless-web-site)",
-      "          A web app has FTP and FTPS turned off.",
-      '          WebApp "secretless-web-site" has siteConfig.ftpsState "AllAllowed". Fix: set siteConfig.ftpsState: "Disabled"; deploy with Entra ID tokens, not FTP.',
-      "",
-      "error: 2 mandatory policy violations; fix them before `pulumi up`.",
-    ]);
-  });
+  it(
+    "prints each violation as the CLI does (level, policy, " + "resource, description, message) and reports failure",
+    () => {
+      const printed: string[] = [];
+      expect(checkPlannedResources(withFtpsAndHttp(), "dev", (t) => printed.push(t))).toBe(false);
+      expect(printed.join("\n").split("\n")).toEqual([
+        "",
+        "Policies:",
+        "    ❌ secretless-guardrails@v0.1.0 (local: policy)",
+        "        - [mandatory]  webapp-https-only  (azure-native:web:WebApp: secretless-web-site)",
+        "          A web app serves HTTPS only.",
+        '          WebApp "secretless-web-site" has httpsOnly false. Fix: set httpsOnly: true.',
+        "        - [mandatory]  webapp-ftps-disabled  (azure-native:web:WebApp: secretless-web-site)",
+        "          A web app has FTP and FTPS turned off.",
+        '          WebApp "secretless-web-site" has siteConfig.ftpsState "AllAllowed". Fix: set ' +
+          'siteConfig.ftpsState: "Disabled"; deploy with Entra ID tokens, not FTP.',
+        "",
+        "error: 2 mandatory policy violations; fix them before `pulumi up`.",
+      ]);
+    },
+  );
 
   it("shows a violation charged to no resource against the stack", () => {
     const [violation] = evaluateRecorded(withFtpsAndHttp());

@@ -2,7 +2,15 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { evaluateRecorded } from "../../policy/offline";
 import { EASY_AUTH_RULE_NAMES } from "../../policy/rules/easy-auth";
-import { GITHUB_ISSUER, GITHUB_SUBJECT, MAX_FICS_PER_PARENT, findSecrets, rules, secretName, secretValue } from "../../policy/rules";
+import {
+  GITHUB_ISSUER,
+  GITHUB_SUBJECT,
+  MAX_FICS_PER_PARENT,
+  findSecrets,
+  rules,
+  secretName,
+  secretValue,
+} from "../../policy/rules";
 import { AzureAdSetting } from "../../contract/settings";
 import { type RegisteredResource, SUBSCRIPTION_ID, T, TENANT_ID, guidFrom } from "../../offline/azure-mocks";
 import { PACK_CONTEXT, bootstrapLike, handMade, planMainStack } from "../support/policy";
@@ -20,7 +28,8 @@ beforeAll(async () => {
 });
 
 /** A fresh, deep copy of the compliant plan, so each variant breaks its own. */
-const compliant = (): RegisteredResource[] => structuredClone([...mainStack, ...appRoles(mainStack), ...bootstrapLike()]);
+const compliant = (): RegisteredResource[] =>
+  structuredClone([...mainStack, ...appRoles(mainStack), ...bootstrapLike()]);
 
 /**
  * App roles as components/app-roles.ts declares them (branch `roles`): a role on the stack's registration and a user
@@ -32,15 +41,27 @@ function appRoles(rs: RegisteredResource[]): RegisteredResource[] {
   const sp = one(rs, T.sp);
   const roleId = guidFrom("handmade-app-role:Auditor");
   return [
-    handMade(APP_ROLE, "handmade-role-Auditor", { applicationId: app.id, roleId, value: "Auditor", displayName: "Auditor", description: "Reads the audit log.", allowedMemberTypes: ["User"] }),
-    handMade(APP_ROLE_ASSIGNMENT, "handmade-user-1-Auditor", { appRoleId: roleId, principalObjectId: guidFrom("user-1"), resourceObjectId: sp.state.objectId }),
+    handMade(APP_ROLE, "handmade-role-Auditor", {
+      applicationId: app.id,
+      roleId,
+      value: "Auditor",
+      displayName: "Auditor",
+      description: "Reads the audit log.",
+      allowedMemberTypes: ["User"],
+    }),
+    handMade(APP_ROLE_ASSIGNMENT, "handmade-user-1-Auditor", {
+      appRoleId: roleId,
+      principalObjectId: guidFrom("user-1"),
+      resourceObjectId: sp.state.objectId,
+    }),
   ];
 }
 const APP_ROLE = "azuread:index/applicationAppRole:ApplicationAppRole";
 const APP_ROLE_ASSIGNMENT = "azuread:index/appRoleAssignment:AppRoleAssignment";
 const blobService = (rs: RegisteredResource[]) => one(rs, "azure-native:storage:BlobServiceProperties");
 const ghEnvironment = (rs: RegisteredResource[]) => one(rs, "github:index/repositoryEnvironment:RepositoryEnvironment");
-const ghBranchPolicy = (rs: RegisteredResource[]) => one(rs, "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy");
+const ghBranchPolicy = (rs: RegisteredResource[]) =>
+  one(rs, "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy");
 
 const one = (rs: RegisteredResource[], type: string, name?: string): RegisteredResource => {
   const found = rs.filter((r) => r.type === type && (name === undefined || r.name === name));
@@ -63,13 +84,17 @@ const setSetting = (rs: RegisteredResource[], name: string, value: string | unde
 const ciFic = (rs: RegisteredResource[]) => one(rs, "azure-native:managedidentity:FederatedIdentityCredential");
 const roleAssignment = (rs: RegisteredResource[]) => one(rs, "azure-native:authorization:RoleAssignment");
 const storage = (rs: RegisteredResource[]) => one(rs, "azure-native:storage:StorageAccount");
-/** A compliant staging slot of the main stack's site (the site's identity, settings and basic auth off), changed by `tweak`. */
+/**
+ * A compliant staging slot of the main stack's site (the site's identity, settings and basic auth off), changed by
+ * `tweak`.
+ */
 const addSlot = (rs: RegisteredResource[], tweak: (slot: Record<string, any>) => void) => {
   const { name, resourceGroupName } = site(rs).inputs;
   const inputs = { ...structuredClone(site(rs).inputs), slot: "staging" };
   tweak(inputs);
   rs.push(handMade(T.slot, "staging-slot", inputs));
-  for (const type of [T.slotScm, T.slotFtp]) rs.push(handMade(type, `staging-${type.slice(-11)}`, { resourceGroupName, name, slot: "staging", allow: false }));
+  for (const type of [T.slotScm, T.slotFtp])
+    rs.push(handMade(type, `staging-${type.slice(-11)}`, { resourceGroupName, name, slot: "staging", allow: false }));
 };
 /** The main stack's own deploy step: the command that pushes the zip. */
 const command = (rs: RegisteredResource[]) => one(rs, "command:local:Command", "secretless-app-deploy");
@@ -91,13 +116,20 @@ const variants: Variant[] = [
     rule: "state-store-recoverable",
     broken: "blob versioning off on the state account",
     break: (rs) => edit(blobService(rs), (p) => (p.isVersioningEnabled = false)),
-    message: /BlobServiceProperties "state-blob-service" has isVersioningEnabled false: an overwritten checkpoint is lost\. Fix: set isVersioningEnabled: true\./,
+    message: new RegExp(
+      'BlobServiceProperties "state-blob-service" has ' +
+        "isVersioningEnabled false: an overwritten checkpoint " +
+        String.raw`is lost\. Fix: set isVersioningEnabled: true\.`,
+    ),
   },
   {
     rule: "state-store-recoverable",
     broken: "blob soft delete off",
     break: (rs) => edit(blobService(rs), (p) => (p.deleteRetentionPolicy = { enabled: false })),
-    message: /has deleteRetentionPolicy \{"enabled":false\}: a deleted checkpoint cannot be brought back\. Fix: set deleteRetentionPolicy/,
+    message: new RegExp(
+      String.raw`has deleteRetentionPolicy \{"enabled":false\}: a deleted checkpoint cannot be brought back\. Fix: ` +
+        "set deleteRetentionPolicy",
+    ),
   },
   {
     rule: "state-store-recoverable",
@@ -115,18 +147,30 @@ const variants: Variant[] = [
     rule: "state-store-recoverable",
     broken: "no container soft delete",
     break: (rs) => edit(blobService(rs), (p) => delete p.containerDeleteRetentionPolicy),
-    message: /has containerDeleteRetentionPolicy unset: deleting the state container deletes every stack's state for good/,
+    message: new RegExp(
+      "has containerDeleteRetentionPolicy unset: deleting the " +
+        "state container deletes every stack's state " +
+        "for good",
+    ),
   },
   {
     rule: "app-roles-own-app",
     broken: "an app role on another app's registration",
-    break: (rs) => edit(one(rs, APP_ROLE, "handmade-role-Auditor"), (p) => (p.applicationId = `/applications/${guidFrom("someone-elses-app")}`)),
-    message: /ApplicationAppRole "handmade-role-Auditor" adds a role to application "\/applications\/[^"]+", which this stack does not create/,
+    break: (rs) =>
+      edit(
+        one(rs, APP_ROLE, "handmade-role-Auditor"),
+        (p) => (p.applicationId = `/applications/${guidFrom("someone-elses-app")}`),
+      ),
+    message: new RegExp(
+      String.raw`ApplicationAppRole "handmade-role-Auditor" adds a role to application "\/applications\/[^"]+", which ` +
+        "this stack does not create",
+    ),
   },
   {
     rule: "app-roles-own-app",
     broken: "an app role other applications can hold (allowedMemberTypes Application)",
-    break: (rs) => edit(one(rs, APP_ROLE, "handmade-role-Auditor"), (p) => (p.allowedMemberTypes = ["User", "Application"])),
+    break: (rs) =>
+      edit(one(rs, APP_ROLE, "handmade-role-Auditor"), (p) => (p.allowedMemberTypes = ["User", "Application"])),
     message: /has allowedMemberTypes \["User","Application"\]: an "Application" role is an application permission/,
     // The user's assignment of that role is refused too.
     alsoTrips: ["role-assignment-allowed"],
@@ -134,14 +178,27 @@ const variants: Variant[] = [
   {
     rule: "role-assignment-allowed",
     broken: "an assignment on the app's service principal to a role the app does not declare",
-    break: (rs) => edit(one(rs, APP_ROLE_ASSIGNMENT, "handmade-user-1-Auditor"), (p) => (p.appRoleId = guidFrom("app-role:Owner"))),
-    message: /AppRoleAssignment "handmade-user-1-Auditor" assigns role "[^"]+" to "[^"]+", which is neither a CI identity of this stack nor assigned one of this stack's own app roles\. Fix: remove it\./,
+    break: (rs) =>
+      edit(one(rs, APP_ROLE_ASSIGNMENT, "handmade-user-1-Auditor"), (p) => (p.appRoleId = guidFrom("app-role:Owner"))),
+    message: new RegExp(
+      'AppRoleAssignment "handmade-user-1-Auditor" assigns role ' +
+        '"[^"]+" to "[^"]+", which is neither a ' +
+        String.raw`CI identity of this stack nor assigned one of this stack's own app roles\. Fix: remove it\.`,
+    ),
   },
   {
     rule: "role-assignment-allowed",
     broken: "the app's own role ID assigned on another service principal (Microsoft Graph's)",
-    break: (rs) => edit(one(rs, APP_ROLE_ASSIGNMENT, "handmade-user-1-Auditor"), (p) => (p.resourceObjectId = guidFrom("graph:sp-object"))),
-    message: /AppRoleAssignment "handmade-user-1-Auditor" is made on service principal "[^"]+", which is not the service principal of an app registration of this stack/,
+    break: (rs) =>
+      edit(
+        one(rs, APP_ROLE_ASSIGNMENT, "handmade-user-1-Auditor"),
+        (p) => (p.resourceObjectId = guidFrom("graph:sp-object")),
+      ),
+    message: new RegExp(
+      'AppRoleAssignment "handmade-user-1-Auditor" is made on ' +
+        'service principal "[^"]+", which is not the ' +
+        "service principal of an app registration of this stack",
+    ),
   },
   {
     rule: "github-deploy-environment-protected",
@@ -152,67 +209,124 @@ const variants: Variant[] = [
   {
     rule: "github-deploy-environment-protected",
     broken: "protected branches instead of custom branch policies",
-    break: (rs) => edit(ghEnvironment(rs), (p) => (p.deploymentBranchPolicy = { protectedBranches: true, customBranchPolicies: false })),
-    message: /has deploymentBranchPolicy .*Fix: set deploymentBranchPolicy: \{ protectedBranches: false, customBranchPolicies: true \}/,
+    break: (rs) =>
+      edit(
+        ghEnvironment(rs),
+        (p) => (p.deploymentBranchPolicy = { protectedBranches: true, customBranchPolicies: false }),
+      ),
+    message: new RegExp(
+      String.raw`has deploymentBranchPolicy .*Fix: set deploymentBranchPolicy: \{ protectedBranches: false, customBranchPolicies: ` +
+        String.raw`true \}`,
+    ),
   },
   {
     rule: "github-deploy-environment-protected",
     broken: "a deployment policy admitting every branch",
     break: (rs) => edit(ghBranchPolicy(rs), (p) => (p.branchPattern = "*")),
-    message: /RepositoryEnvironmentDeploymentPolicy "ci-main-only" admits branch pattern "\*".*Fix: set branchPattern: "main" \(exactly\)/,
+    message: new RegExp(
+      String.raw`RepositoryEnvironmentDeploymentPolicy "ci-main-only" admits branch pattern "\*".*Fix: set branchPattern: ` +
+        String.raw`"main" \(exactly\)`,
+    ),
   },
   {
     rule: "github-deploy-environment-protected",
     broken: "the protected environment is not the one the deploy identity trusts",
-    break: (rs) => [ghEnvironment(rs), ghBranchPolicy(rs)].forEach((r) => edit(r, (p) => (p.environment = "staging"))),
+    break: (rs) => {
+      for (const r of [ghEnvironment(rs), ghBranchPolicy(rs)]) edit(r, (p) => (p.environment = "staging"));
+    },
     message: /protects environment "staging", which no CI identity of this stack trusts \("production"\)/,
   },
   {
     rule: "provider-settings-allowed",
     broken: "a token on the GitHub provider",
     break: (rs) => edit(one(rs, "pulumi:providers:github"), (p) => (p.token = "ghp_exampleexampleexampleexample0000")),
-    message: /Provider "ci-github" \(pulumi:providers:github\) sets "token", which is not an allowed provider setting \(version, owner\)/,
+    message: new RegExp(
+      String.raw`Provider "ci-github" \(pulumi:providers:github\) sets "token", which is not an allowed provider ` +
+        String.raw`setting \(version, owner\)`,
+    ),
     alsoTrips: ["no-secret-inputs"],
   },
   {
     rule: "no-app-credential-resources",
     broken: "a client secret on the app registration",
-    break: (rs) => rs.push(handMade("azuread:index/applicationPassword:ApplicationPassword", "app-secret", { applicationId: one(rs, T.app).id, displayName: "ci" })),
-    message: /ApplicationPassword "app-secret" gives an app registration or service principal a secret or certificate credential\. Fix: delete it/,
+    break: (rs) =>
+      rs.push(
+        handMade("azuread:index/applicationPassword:ApplicationPassword", "app-secret", {
+          applicationId: one(rs, T.app).id,
+          displayName: "ci",
+        }),
+      ),
+    message: new RegExp(
+      'ApplicationPassword "app-secret" gives an app registration or ' +
+        "service principal a secret or certificate " +
+        String.raw`credential\. Fix: delete it`,
+    ),
     alsoTrips: ["resource-type-allowed"],
   },
   {
     rule: "no-app-credential-resources",
     broken: "a certificate on the service principal",
-    break: (rs) => rs.push(handMade("azuread:index/servicePrincipalCertificate:ServicePrincipalCertificate", "sp-cert", { servicePrincipalId: one(rs, T.sp).id, type: "AsymmetricX509Cert", value: "MIIC" })),
+    break: (rs) =>
+      rs.push(
+        handMade("azuread:index/servicePrincipalCertificate:ServicePrincipalCertificate", "sp-cert", {
+          servicePrincipalId: one(rs, T.sp).id,
+          type: "AsymmetricX509Cert",
+          value: "MIIC",
+        }),
+      ),
     message: /ServicePrincipalCertificate "sp-cert" gives .* credential/,
     alsoTrips: ["resource-type-allowed"],
   },
   {
     rule: "no-app-credential-resources",
     broken: "a SAML token-signing certificate",
-    break: (rs) => rs.push(handMade("azuread:index/servicePrincipalTokenSigningCertificate:ServicePrincipalTokenSigningCertificate", "saml-cert", { servicePrincipalId: "x" })),
+    break: (rs) =>
+      rs.push(
+        handMade(
+          "azuread:index/servicePrincipalTokenSigningCertificate:ServicePrincipalTokenSigningCertificate",
+          "saml-cert",
+          { servicePrincipalId: "x" },
+        ),
+      ),
     message: /ServicePrincipalTokenSigningCertificate "saml-cert"/,
     alsoTrips: ["resource-type-allowed"],
   },
   {
     rule: "no-app-credential-inputs",
     broken: "an inline password on an azuread Application",
-    break: (rs) => rs.push(handMade("azuread:index/application:Application", "legacy-app", { displayName: "legacy", password: { displayName: "generated" } })),
+    break: (rs) =>
+      rs.push(
+        handMade("azuread:index/application:Application", "legacy-app", {
+          displayName: "legacy",
+          password: { displayName: "generated" },
+        }),
+      ),
     message: /Application "legacy-app" sets "password", a secret or certificate credential\. Fix: remove "password"/,
     alsoTrips: ["resource-type-allowed", "no-secret-inputs"],
   },
   {
     rule: "no-app-credential-inputs",
     broken: "keyCredentials on a Graph service principal",
-    break: (rs) => rs.push(handMade("msgraph:applications:ServicePrincipal", "graph-sp", { appId: guidFrom("x"), keyCredentials: [{ type: "AsymmetricX509Cert", key: "MIIC" }] })),
+    break: (rs) =>
+      rs.push(
+        handMade("msgraph:applications:ServicePrincipal", "graph-sp", {
+          appId: guidFrom("x"),
+          keyCredentials: [{ type: "AsymmetricX509Cert", key: "MIIC" }],
+        }),
+      ),
     message: /ServicePrincipal "graph-sp" sets "keyCredentials"/,
     alsoTrips: ["resource-type-allowed", "no-secret-inputs"],
   },
   {
     rule: "no-app-credential-inputs",
     broken: "passwordCredentials on a Graph application",
-    break: (rs) => rs.push(handMade("msgraph:applications:Application", "graph-app", { displayName: "g", passwordCredentials: [{ displayName: "s" }] })),
+    break: (rs) =>
+      rs.push(
+        handMade("msgraph:applications:Application", "graph-app", {
+          displayName: "g",
+          passwordCredentials: [{ displayName: "s" }],
+        }),
+      ),
     message: /Application "graph-app" sets "passwordCredentials"/,
     alsoTrips: ["resource-type-allowed", "no-secret-inputs"],
   },
@@ -220,7 +334,11 @@ const variants: Variant[] = [
     rule: "fic-issuer",
     broken: "the web app FIC's issuer without /v2.0",
     break: (rs) => edit(one(rs, T.fic), (p) => (p.issuer = `https://login.microsoftonline.com/${TENANT_ID}/`)),
-    message: /ApplicationFederatedIdentityCredential "secretless-entra-fic" trusts issuer "https:\/\/login\.microsoftonline\.com\/00000000-0000-4000-8000-00000000feed\/"\. Fix: for a managed identity use "\{instance\}\{tenant GUID\}\/v2\.0" with instance one of https:\/\/login\.microsoftonline\.com\/, https:\/\/login\.microsoftonline\.us\/, https:\/\/login\.chinacloudapi\.cn\//,
+    message: new RegExp(
+      String.raw`ApplicationFederatedIdentityCredential "secretless-entra-fic" trusts issuer "https:\/\/login\.microsoftonline\.com\/00000000-0000-4000-8000-00000000feed\/"\. ` +
+        String.raw`Fix: for a managed identity use "\{instance\}\{tenant GUID\}\/v2\.0" with instance one of https:\/\/login\.microsoftonline\.com\/, ` +
+        String.raw`https:\/\/login\.microsoftonline\.us\/, https:\/\/login\.chinacloudapi\.cn\/`,
+    ),
   },
   {
     rule: "fic-issuer",
@@ -231,21 +349,28 @@ const variants: Variant[] = [
   {
     rule: "fic-issuer",
     broken: "a tenant name instead of a tenant GUID",
-    break: (rs) => edit(one(rs, T.fic), (p) => (p.issuer = "https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0")),
+    break: (rs) =>
+      edit(one(rs, T.fic), (p) => (p.issuer = "https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0")),
     message: /trusts issuer "https:\/\/login\.microsoftonline\.com\/contoso\.onmicrosoft\.com\/v2\.0"/,
   },
   {
     rule: "fic-issuer",
     broken: "a CI identity trusting another OIDC issuer",
     break: (rs) => edit(ciFic(rs), (p) => (p.issuer = "https://gitlab.com")),
-    message: /FederatedIdentityCredential "ci-deployer-production" trusts issuer "https:\/\/gitlab\.com"\. .*for a GitHub Actions identity use "https:\/\/token\.actions\.githubusercontent\.com"/,
+    message: new RegExp(
+      String.raw`FederatedIdentityCredential "ci-deployer-production" trusts issuer "https:\/\/gitlab\.com"\. .*for ` +
+        String.raw`a GitHub Actions identity use "https:\/\/token\.actions\.githubusercontent\.com"`,
+    ),
     alsoTrips: ["fic-trust-allowed", "role-assignment-allowed", "github-deploy-environment-protected"],
   },
   {
     rule: "fic-audience",
     broken: "two audiences",
     break: (rs) => edit(one(rs, T.fic), (p) => (p.audiences = ["api://AzureADTokenExchange", "api://other"])),
-    message: /has audiences \["api:\/\/AzureADTokenExchange","api:\/\/other"\]; it must have exactly one\. Fix: set audiences to \["api:\/\/AzureADTokenExchange"\]/,
+    message: new RegExp(
+      String.raw`has audiences \["api:\/\/AzureADTokenExchange","api:\/\/other"\]; it must have exactly one\. Fix: ` +
+        String.raw`set audiences to \["api:\/\/AzureADTokenExchange"\]`,
+    ),
   },
   {
     rule: "fic-audience",
@@ -254,7 +379,10 @@ const variants: Variant[] = [
       edit(one(rs, T.fic), (p) => (p.audiences = ["api://AzureADTokenExchangeUSGov"]));
       setSetting(rs, AzureAdSetting.TokenExchangeUrl, "api://AzureADTokenExchangeUSGov");
     },
-    message: /accepts audience "api:\/\/AzureADTokenExchangeUSGov", not the public cloud's token-exchange audience\. Fix: set audiences to \["api:\/\/AzureADTokenExchange"\]/,
+    message: new RegExp(
+      String.raw`accepts audience "api:\/\/AzureADTokenExchangeUSGov", not the public cloud's token-exchange audience\. ` +
+        String.raw`Fix: set audiences to \["api:\/\/AzureADTokenExchange"\]`,
+    ),
   },
   {
     rule: "fic-audience",
@@ -266,7 +394,10 @@ const variants: Variant[] = [
     rule: "fic-subject",
     broken: "a managed identity's name as the subject",
     break: (rs) => edit(one(rs, T.fic), (p) => (p.subject = "secretless-identity")),
-    message: /trusts subject "secretless-identity", which is not a GUID\. Fix: set subject to the managed identity's principal ID/,
+    message: new RegExp(
+      String.raw`trusts subject "secretless-identity", which is not a GUID\. Fix: set subject to the managed identity's ` +
+        "principal ID",
+    ),
     alsoTrips: ["fic-trusts-webapp-identity", "fic-trust-allowed"],
   },
   {
@@ -295,7 +426,10 @@ const variants: Variant[] = [
     rule: "webapp-min-tls",
     broken: "TLS 1.0 on the site",
     break: (rs) => edit(site(rs), (p) => (p.siteConfig.minTlsVersion = "1.0")),
-    message: /WebApp "secretless-web-site" has siteConfig\.minTlsVersion "1\.0"\. Fix: set siteConfig\.minTlsVersion: "1\.2"/,
+    message: new RegExp(
+      String.raw`WebApp "secretless-web-site" has siteConfig\.minTlsVersion "1\.0"\. Fix: set siteConfig\.minTlsVersion: ` +
+        String.raw`"1\.2"`,
+    ),
   },
   {
     rule: "webapp-min-tls",
@@ -325,34 +459,49 @@ const variants: Variant[] = [
     rule: "webapp-user-assigned-identity",
     broken: "a system-assigned identity only",
     break: (rs) => edit(site(rs), (p) => (p.identity = { type: "SystemAssigned" })),
-    message: /WebApp "secretless-web-site" wears no user-assigned managed identity .*Fix: set identity: \{ type: "UserAssigned"/,
+    message: new RegExp(
+      String.raw`WebApp "secretless-web-site" wears no user-assigned managed identity .*Fix: set identity: \{ type: ` +
+        '"UserAssigned"',
+    ),
     alsoTrips: ["fic-trusts-webapp-identity", "fic-trust-allowed"],
   },
   {
     rule: "webapp-client-credentials",
     broken: "a client secret as the credential source",
     break: (rs) => setSetting(rs, AzureAdSetting.SourceType, "ClientSecret"),
-    message: /has AzureAd__ClientCredentials__0__SourceType "ClientSecret"\. Fix: set it to "SignedAssertionFromManagedIdentity"/,
+    message:
+      /has AzureAd__ClientCredentials__0__SourceType "ClientSecret"\. Fix: set it to "SignedAssertionFromManagedIdentity"/,
   },
   {
     rule: "webapp-client-credentials",
     broken: "no ManagedIdentityClientId",
     break: (rs) => setSetting(rs, AzureAdSetting.ManagedIdentityClientId, undefined),
-    message: /has AzureAd__ClientCredentials__0__ManagedIdentityClientId unset\. Fix: set it to the client ID \(a GUID\)/,
+    message: new RegExp(
+      String.raw`has AzureAd__ClientCredentials__0__ManagedIdentityClientId unset\. Fix: set it to the client ID ` +
+        String.raw`\(a GUID\)`,
+    ),
     alsoTrips: ["webapp-identity-matches-fic"],
   },
   {
     rule: "webapp-client-credentials",
     broken: "an unknown TokenExchangeUrl",
     break: (rs) => setSetting(rs, AzureAdSetting.TokenExchangeUrl, "api://AzureADTokenExchange/"),
-    message: /has AzureAd__ClientCredentials__0__TokenExchangeUrl "api:\/\/AzureADTokenExchange\/"\. Fix: set it to the FIC's audience/,
+    message: new RegExp(
+      String.raw`has AzureAd__ClientCredentials__0__TokenExchangeUrl "api:\/\/AzureADTokenExchange\/"\. Fix: set ` +
+        "it to the FIC's audience",
+    ),
     alsoTrips: ["webapp-token-exchange-matches-fic"],
   },
   {
     rule: "webapp-client-credentials",
     broken: "no client credential settings at all",
     break: (rs) => {
-      for (const name of [AzureAdSetting.SourceType, AzureAdSetting.ManagedIdentityClientId, AzureAdSetting.TokenExchangeUrl]) setSetting(rs, name, undefined);
+      for (const name of [
+        AzureAdSetting.SourceType,
+        AzureAdSetting.ManagedIdentityClientId,
+        AzureAdSetting.TokenExchangeUrl,
+      ])
+        setSetting(rs, name, undefined);
     },
     message: /signs in as AzureAd__ClientId but has no client credential settings/,
     alsoTrips: ["webapp-identity-matches-fic", "webapp-token-exchange-matches-fic"],
@@ -361,13 +510,26 @@ const variants: Variant[] = [
     rule: "no-secret-settings",
     broken: "AzureAd__ClientSecret in the app settings",
     break: (rs) => setSetting(rs, "AzureAd__ClientSecret", "n0t-a-real-secret"),
-    message: /WebApp "secretless-web-site" has app setting "AzureAd__ClientSecret" that looks like a secret: its name contains "secret"\. Fix: remove it/,
+    message: new RegExp(
+      'WebApp "secretless-web-site" has app setting ' +
+        '"AzureAd__ClientSecret" that looks like a secret: its ' +
+        String.raw`name contains "secret"\. Fix: remove it`,
+    ),
   },
   {
     rule: "no-secret-settings",
     broken: "a storage connection string with an account key",
-    break: (rs) => setSetting(rs, "AzureWebJobsStorage", "DefaultEndpointsProtocol=https;AccountName=x;AccountKey=abc==;EndpointSuffix=core.windows.net"),
-    message: /app setting "AzureWebJobsStorage" that looks like a secret: its value looks like a storage or service account key \(AccountKey=\)/,
+    break: (rs) =>
+      setSetting(
+        rs,
+        "AzureWebJobsStorage",
+        "DefaultEndpointsProtocol=https;AccountName=x;AccountKey=abc==;EndpointSuffix=core.windows.net",
+      ),
+    message: new RegExp(
+      'app setting "AzureWebJobsStorage" that looks like a secret: ' +
+        "its value looks like a storage or service " +
+        String.raw`account key \(AccountKey=\)`,
+    ),
   },
   {
     rule: "no-secret-settings",
@@ -384,41 +546,86 @@ const variants: Variant[] = [
   {
     rule: "no-secret-settings",
     broken: "a WebAppApplicationSettings resource with a password",
-    break: (rs) => rs.push(handMade("azure-native:web:WebAppApplicationSettings", "extra-settings", { name: "secretless-signin-dev", resourceGroupName: "rg", properties: { DB_PASSWORD: "hunter2" } })),
-    message: /WebAppApplicationSettings "extra-settings" has app setting "DB_PASSWORD" that looks like a secret: its name contains "password"/,
+    break: (rs) =>
+      rs.push(
+        handMade("azure-native:web:WebAppApplicationSettings", "extra-settings", {
+          name: "secretless-signin-dev",
+          resourceGroupName: "rg",
+          properties: { DB_PASSWORD: "hunter2" },
+        }),
+      ),
+    message: new RegExp(
+      'WebAppApplicationSettings "extra-settings" has app setting ' +
+        '"DB_PASSWORD" that looks like a secret: ' +
+        'its name contains "password"',
+    ),
     alsoTrips: ["resource-type-allowed"],
   },
   {
     rule: "no-secret-settings",
     broken: "a WebAppConnectionStrings resource with a SQL password",
-    break: (rs) => rs.push(handMade("azure-native:web:WebAppConnectionStrings", "conn", { name: "secretless-signin-dev", resourceGroupName: "rg", properties: { Db: { value: "Server=tcp:x;Database=y;User ID=u;Password=p", type: "SQLAzure" } } })),
-    message: /WebAppConnectionStrings "conn" has connection string "Db" that looks like a secret: its value looks like a password \(Password=\)/,
+    break: (rs) =>
+      rs.push(
+        handMade("azure-native:web:WebAppConnectionStrings", "conn", {
+          name: "secretless-signin-dev",
+          resourceGroupName: "rg",
+          properties: { Db: { value: "Server=tcp:x;Database=y;User " + "ID=u;Password=p", type: "SQLAzure" } },
+        }),
+      ),
+    message: new RegExp(
+      'WebAppConnectionStrings "conn" has connection string "Db" ' +
+        "that looks like a secret: its value looks " +
+        String.raw`like a password \(Password=\)`,
+    ),
     alsoTrips: ["resource-type-allowed"],
   },
   {
     rule: "no-secret-settings",
     broken: "a SAS URL in siteConfig.connectionStrings",
-    break: (rs) => edit(site(rs), (p) => (p.siteConfig.connectionStrings = [{ name: "Blob", connectionString: "https://x.blob.core.windows.net/c?sv=2024&sig=abc", type: "Custom" }])),
+    break: (rs) =>
+      edit(
+        site(rs),
+        (p) =>
+          (p.siteConfig.connectionStrings = [
+            { name: "Blob", connectionString: "https://x.blob.core.windows.net/c?sv=2024&sig=abc", type: "Custom" },
+          ]),
+      ),
     message: /has connection string "Blob" that looks like a secret: its value looks like a SAS token \(sig=\)/,
   },
   {
     rule: "no-secret-command-inputs",
     broken: "a password in the deploy command's environment",
     break: (rs) => edit(command(rs), (p) => (p.environment.DEPLOY_PASSWORD = "hunter2")),
-    message: /Command "secretless-app-deploy" has input "environment\.DEPLOY_PASSWORD" that looks like a secret: its name contains "password"/,
+    message: new RegExp(
+      String.raw`Command "secretless-app-deploy" has input "environment\.DEPLOY_PASSWORD" that looks like a secret: ` +
+        'its name contains "password"',
+    ),
   },
   {
     rule: "no-secret-command-inputs",
     broken: "a SAS URL in the deploy command",
-    break: (rs) => edit(command(rs), (p) => (p.create = "az storage blob upload --blob-url 'https://x.blob.core.windows.net/c/app.zip?sv=2024&sig=abc'")),
-    message: /Command "secretless-app-deploy" has input "create" that looks like a secret: its value looks like a SAS token \(sig=\)\. Fix: remove it; .*sign in with a workload identity/,
+    break: (rs) =>
+      edit(
+        command(rs),
+        (p) =>
+          (p.create =
+            "az storage blob upload --blob-url " + "'https://x.blob.core.windows.net/c/app.zip?sv=2024&sig=abc'"),
+      ),
+    message: new RegExp(
+      'Command "secretless-app-deploy" has input "create" that ' +
+        "looks like a secret: its value looks like " +
+        String.raw`a SAS token \(sig=\)\. Fix: remove it; .*sign in with a workload identity`,
+    ),
     alsoTrips: ["command-runs-project-script"],
   },
   {
     rule: "storage-account-hardened",
     broken: "shared-key access on",
     break: (rs) => edit(storage(rs), (p) => (p.allowSharedKeyAccess = true)),
-    message: /StorageAccount "state" has allowSharedKeyAccess true \(account keys and SAS work\)\. Fix: set allowSharedKeyAccess: false/,
+    message: new RegExp(
+      String.raw`StorageAccount "state" has allowSharedKeyAccess true \(account keys and SAS work\)\. Fix: set allowSharedKeyAccess: ` +
+        "false",
+    ),
   },
   {
     rule: "storage-account-hardened",
@@ -442,31 +649,46 @@ const variants: Variant[] = [
     rule: "role-assignment-scope",
     broken: "a subscription scope",
     break: (rs) => edit(roleAssignment(rs), (p) => (p.scope = `/subscriptions/${SUBSCRIPTION_ID}`)),
-    message: /RoleAssignment "ci-deployer-contributor" has scope "\/subscriptions\/8c1d9f4e-[^"]*", wider than a resource group\. Fix: scope it to the resource group/,
+    message: new RegExp(
+      String.raw`RoleAssignment "ci-deployer-contributor" has scope "\/subscriptions\/8c1d9f4e-[^"]*", wider than ` +
+        String.raw`a resource group\. Fix: scope it to the resource group`,
+    ),
   },
   {
     rule: "role-assignment-scope",
     broken: "a management-group scope",
-    break: (rs) => edit(roleAssignment(rs), (p) => (p.scope = "/providers/Microsoft.Management/managementGroups/contoso")),
+    break: (rs) =>
+      edit(roleAssignment(rs), (p) => (p.scope = "/providers/Microsoft.Management/managementGroups/contoso")),
     message: /has scope "\/providers\/Microsoft\.Management\/managementGroups\/contoso", wider than a resource group/,
   },
   {
     rule: "role-assignment-principal-type",
     broken: "no principalType",
     break: (rs) => edit(roleAssignment(rs), (p) => delete p.principalType),
-    message: /RoleAssignment "ci-deployer-contributor" has principalType unset\. Fix: set principalType, e\.g\. "ServicePrincipal"/,
+    message: new RegExp(
+      String.raw`RoleAssignment "ci-deployer-contributor" has principalType unset\. Fix: set principalType, e\.g\. ` +
+        '"ServicePrincipal"',
+    ),
   },
   {
     rule: "webapp-basic-auth-off",
     broken: "SCM basic auth allowed",
     break: (rs) => edit(one(rs, T.scm), (p) => (p.allow = true)),
-    message: /WebAppScmAllowed "secretless-web-scm-basic-auth" sets allow true for WebApp "secretless-web-site": SCM basic-auth publishing credentials work\. Fix: set allow: false\./,
+    message: new RegExp(
+      'WebAppScmAllowed "secretless-web-scm-basic-auth" sets allow ' +
+        'true for WebApp "secretless-web-site": ' +
+        String.raw`SCM basic-auth publishing credentials work\. Fix: set allow: false\.`,
+    ),
   },
   {
     rule: "webapp-basic-auth-off",
     broken: "no FTP publishing policy",
     break: (rs) => rs.splice(rs.indexOf(one(rs, T.ftp)), 1),
-    message: /WebApp "secretless-web-site" leaves FTP basic-auth publishing on: no WebAppFtpAllowed resource turns it off\. Fix: add web\.WebAppFtpAllowed/,
+    message: new RegExp(
+      'WebApp "secretless-web-site" leaves FTP basic-auth ' +
+        "publishing on: no WebAppFtpAllowed resource turns " +
+        String.raw`it off\. Fix: add web\.WebAppFtpAllowed`,
+    ),
   },
   {
     rule: "webapp-basic-auth-off",
@@ -480,7 +702,12 @@ const variants: Variant[] = [
     break: (rs) => {
       const fic = ciFic(rs);
       for (let i = 0; i < MAX_FICS_PER_PARENT; i++) {
-        rs.push(handMade(fic.type, `ci-deployer-branch-${i}`, { ...fic.inputs, subject: `repo:contoso/secretless-signin:ref:refs/heads/b${i}` }));
+        rs.push(
+          handMade(fic.type, `ci-deployer-branch-${i}`, {
+            ...fic.inputs,
+            subject: `repo:contoso/secretless-signin:ref:refs/heads/b${i}`,
+          }),
+        );
       }
     },
     message: /identity rg-ci\/ci-deployer has 21 federated identity credentials; Entra allows 20\. Fix: remove 1/,
@@ -488,54 +715,105 @@ const variants: Variant[] = [
   {
     rule: "fic-trusts-webapp-identity",
     broken: "the identity's client ID as the FIC subject",
-    break: (rs) => edit(one(rs, T.fic), (p) => (p.subject = one(rs, T.uami, "secretless-identity-uami").state.clientId)),
-    message: /ApplicationFederatedIdentityCredential "secretless-entra-fic" on ApplicationRegistration "secretless-entra-app" trusts subject "[0-9a-f-]{36}", which is not the principal ID of an identity WebApp "secretless-web-site" wears .* That is the identity's client ID; a FIC's subject is its principal \(object\) ID\./,
+    break: (rs) =>
+      edit(one(rs, T.fic), (p) => (p.subject = one(rs, T.uami, "secretless-identity-uami").state.clientId)),
+    message: new RegExp(
+      'ApplicationFederatedIdentityCredential "secretless-entra-fic" on ' +
+        'ApplicationRegistration "secretless-entra-app" ' +
+        'trusts subject "[0-9a-f-]{36}", which is not the principal ID of an identity WebApp "secretless-web-site" ' +
+        String.raw`wears .* That is the identity's client ID; a FIC's subject is its principal \(object\) ID\.`,
+    ),
     alsoTrips: ["fic-trust-allowed"],
   },
   {
     rule: "fic-trusts-webapp-identity",
     broken: "the CI identity's principal as the sign-in app's FIC subject",
     break: (rs) => edit(one(rs, T.fic), (p) => (p.subject = one(rs, T.uami, "ci-deployer").state.principalId)),
-    message: /trusts subject "[0-9a-f-]{36}", which is not the principal ID of an identity WebApp "secretless-web-site" wears/,
+    message: new RegExp(
+      'trusts subject "[0-9a-f-]{36}", which is not the principal ID ' +
+        'of an identity WebApp "secretless-web-site" ' +
+        "wears",
+    ),
     alsoTrips: ["fic-trust-allowed"],
   },
   {
     rule: "fic-trusts-webapp-identity",
     broken: "no FIC on the sign-in app",
     break: (rs) => rs.splice(rs.indexOf(one(rs, T.fic)), 1),
-    message: /ApplicationRegistration "secretless-entra-app", which WebApp "secretless-web-site" signs in as, has no federated identity credential, so sign-in fails \(AADSTS70021\)/,
+    message: new RegExp(
+      'ApplicationRegistration "secretless-entra-app", which ' +
+        'WebApp "secretless-web-site" signs in as, ' +
+        String.raw`has no federated identity credential, so sign-in fails \(AADSTS70021\)`,
+    ),
   },
   {
     rule: "fic-trusts-webapp-identity",
     broken: "a GitHub FIC added to the sign-in app",
     break: (rs) =>
-      rs.push(handMade(T.fic, "sign-in-app-github", { ...one(rs, T.fic).inputs, issuer: GITHUB_ISSUER, subject: "repo:contoso/secretless-signin:environment:production" })),
-    message: /"sign-in-app-github" on ApplicationRegistration "secretless-entra-app" trusts subject "repo:contoso\/secretless-signin:environment:production", which is not the principal ID/,
+      rs.push(
+        handMade(T.fic, "sign-in-app-github", {
+          ...one(rs, T.fic).inputs,
+          issuer: GITHUB_ISSUER,
+          subject: "repo:contoso/secretless-signin:environment:production",
+        }),
+      ),
+    message: new RegExp(
+      String.raw`"sign-in-app-github" on ApplicationRegistration "secretless-entra-app" trusts subject "repo:contoso\/secretless-signin:environment:production", ` +
+        "which is not the principal ID",
+    ),
     alsoTrips: ["fic-trust-allowed"],
   },
   {
     rule: "webapp-identity-matches-fic",
     broken: "the identity's principal ID as ManagedIdentityClientId",
-    break: (rs) => setSetting(rs, AzureAdSetting.ManagedIdentityClientId, one(rs, T.uami, "secretless-identity-uami").state.principalId),
-    message: /WebApp "secretless-web-site" has AzureAd__ClientCredentials__0__ManagedIdentityClientId "[0-9a-f-]{36}", but the identity its FIC trusts has client ID "[0-9a-f-]{36}"\. That is the identity's principal ID; the setting takes its client ID\. Fix: set/,
+    break: (rs) =>
+      setSetting(
+        rs,
+        AzureAdSetting.ManagedIdentityClientId,
+        one(rs, T.uami, "secretless-identity-uami").state.principalId,
+      ),
+    message: new RegExp(
+      'WebApp "secretless-web-site" has ' +
+        "AzureAd__ClientCredentials__0__ManagedIdentityClientId " +
+        '"[0-9a-f-]{36}", ' +
+        String.raw`but the identity its FIC trusts has client ID "[0-9a-f-]{36}"\. That is the identity's principal ` +
+        String.raw`ID; the setting takes its client ID\. Fix: set`,
+    ),
   },
   {
     rule: "webapp-identity-matches-fic",
     broken: "another identity's client ID",
-    break: (rs) => setSetting(rs, AzureAdSetting.ManagedIdentityClientId, one(rs, T.uami, "ci-deployer").state.clientId),
-    message: /has AzureAd__ClientCredentials__0__ManagedIdentityClientId "[0-9a-f-]{36}", but the identity its FIC trusts has client ID/,
+    break: (rs) =>
+      setSetting(rs, AzureAdSetting.ManagedIdentityClientId, one(rs, T.uami, "ci-deployer").state.clientId),
+    message: new RegExp(
+      "has AzureAd__ClientCredentials__0__ManagedIdentityClientId " +
+        '"[0-9a-f-]{36}", but the identity its ' +
+        "FIC trusts has client ID",
+    ),
   },
   {
     rule: "webapp-token-exchange-matches-fic",
     broken: "a known audience the FIC does not accept",
     break: (rs) => setSetting(rs, AzureAdSetting.TokenExchangeUrl, "api://AzureADTokenExchangeChina"),
-    message: /WebApp "secretless-web-site" has AzureAd__ClientCredentials__0__TokenExchangeUrl "api:\/\/AzureADTokenExchangeChina", but its FIC accepts "api:\/\/AzureADTokenExchange": token exchange would fail \(AADSTS700212\)\. Fix: set/,
+    message: new RegExp(
+      String.raw`WebApp "secretless-web-site" has AzureAd__ClientCredentials__0__TokenExchangeUrl "api:\/\/AzureADTokenExchangeChina", ` +
+        String.raw`but its FIC accepts "api:\/\/AzureADTokenExchange": token exchange would fail \(AADSTS700212\)\. ` +
+        "Fix: set",
+    ),
   },
   {
     rule: "slot-identity-matches-site",
     broken: "a staging slot wearing another identity than its site",
-    break: (rs) => addSlot(rs, (slot) => (slot.identity = { type: "UserAssigned", userAssignedIdentities: [one(rs, T.uami, "ci-deployer").id] })),
-    message: /WebAppSlot "staging-slot" wears identities \[".*ci-deployer.*"\] but its site WebApp "secretless-web-site" wears .* A swap does not move managed identities/,
+    break: (rs) =>
+      addSlot(
+        rs,
+        (slot) =>
+          (slot.identity = { type: "UserAssigned", userAssignedIdentities: [one(rs, T.uami, "ci-deployer").id] }),
+      ),
+    message: new RegExp(
+      String.raw`WebAppSlot "staging-slot" wears identities \[".*ci-deployer.*"\] but its site WebApp "secretless-web-site" ` +
+        "wears .* A swap does not move managed identities",
+    ),
     // The slot then also wears no identity its app registration's FIC trusts, and the CI identity it wears becomes
     // an app credential: its GitHub trust and its Contributor role are refused too.
     alsoTrips: ["fic-trusts-webapp-identity", "fic-trust-allowed", "role-assignment-allowed"],
@@ -544,13 +822,27 @@ const variants: Variant[] = [
     rule: "slot-settings-differ-only-when-sticky",
     broken: "a staging slot with a setting of its own that is not a slot setting",
     break: (rs) => addSlot(rs, (slot) => slot.siteConfig.appSettings.push({ name: "FEATURE_FLAG", value: "on" })),
-    message: /WebAppSlot "staging-slot" and its site WebApp "secretless-web-site" differ in FEATURE_FLAG, which is not a slot setting: a swap would carry the slot's value into production/,
+    message: new RegExp(
+      'WebAppSlot "staging-slot" and its site WebApp ' +
+        '"secretless-web-site" differ in FEATURE_FLAG, which ' +
+        "is not a slot setting: a swap would carry the slot's value into production",
+    ),
   },
   {
     rule: "redis-no-access-keys",
     broken: "an Azure Managed Redis database with access keys on",
-    break: (rs) => rs.push(handMade("azure-native:redisenterprise:Database", "sessions-db", { clusterName: "c", clientProtocol: "Encrypted", accessKeysAuthentication: "Enabled" })),
-    message: /Database "sessions-db" has accessKeysAuthentication "Enabled"; access keys are shared secrets \(and on by default\)\. Fix: set accessKeysAuthentication: "Disabled"/,
+    break: (rs) =>
+      rs.push(
+        handMade("azure-native:redisenterprise:Database", "sessions-db", {
+          clusterName: "c",
+          clientProtocol: "Encrypted",
+          accessKeysAuthentication: "Enabled",
+        }),
+      ),
+    message: new RegExp(
+      String.raw`Database "sessions-db" has accessKeysAuthentication "Enabled"; access keys are shared secrets \(and ` +
+        String.raw`on by default\)\. Fix: set accessKeysAuthentication: "Disabled"`,
+    ),
   },
   {
     rule: "redis-no-access-keys",
@@ -561,34 +853,73 @@ const variants: Variant[] = [
   {
     rule: "redis-no-access-keys",
     broken: "an Azure Cache for Redis with access keys on",
-    break: (rs) => rs.push(handMade("azure-native:redis:Redis", "cache", { minimumTlsVersion: "1.2", redisConfiguration: { aadEnabled: "true" } })),
-    message: /Redis "cache" has disableAccessKeyAuthentication unset; access keys are shared secrets\. Fix: set disableAccessKeyAuthentication: true/,
+    break: (rs) =>
+      rs.push(
+        handMade("azure-native:redis:Redis", "cache", {
+          minimumTlsVersion: "1.2",
+          redisConfiguration: { aadEnabled: "true" },
+        }),
+      ),
+    message: new RegExp(
+      String.raw`Redis "cache" has disableAccessKeyAuthentication unset; access keys are shared secrets\. Fix: set ` +
+        "disableAccessKeyAuthentication: true",
+    ),
     alsoTrips: ["resource-type-allowed"],
   },
   {
     rule: "redis-no-access-keys",
     broken: "an Azure Cache for Redis with keys off but Entra authentication not on",
-    break: (rs) => rs.push(handMade("azure-native:redis:Redis", "cache", { minimumTlsVersion: "1.2", disableAccessKeyAuthentication: true })),
+    break: (rs) =>
+      rs.push(
+        handMade("azure-native:redis:Redis", "cache", {
+          minimumTlsVersion: "1.2",
+          disableAccessKeyAuthentication: true,
+        }),
+      ),
     message: /Redis "cache" has redisConfiguration\.aadEnabled unset; without Entra authentication nothing can sign in/,
     alsoTrips: ["resource-type-allowed"],
   },
   {
     rule: "redis-tls-only",
     broken: "an Azure Managed Redis database speaking plain text",
-    break: (rs) => rs.push(handMade("azure-native:redisenterprise:Database", "sessions-db", { clusterName: "c", accessKeysAuthentication: "Disabled", clientProtocol: "Plaintext" })),
-    message: /Database "sessions-db" has clientProtocol "Plaintext": tokens would cross the network in clear\. Fix: set clientProtocol: "Encrypted"/,
+    break: (rs) =>
+      rs.push(
+        handMade("azure-native:redisenterprise:Database", "sessions-db", {
+          clusterName: "c",
+          accessKeysAuthentication: "Disabled",
+          clientProtocol: "Plaintext",
+        }),
+      ),
+    message: new RegExp(
+      String.raw`Database "sessions-db" has clientProtocol "Plaintext": tokens would cross the network in clear\. ` +
+        'Fix: set clientProtocol: "Encrypted"',
+    ),
   },
   {
     rule: "redis-tls-only",
     broken: "an Azure Cache for Redis with its non-TLS port open",
-    break: (rs) => rs.push(handMade("azure-native:redis:Redis", "cache", { minimumTlsVersion: "1.2", disableAccessKeyAuthentication: true, redisConfiguration: { aadEnabled: "true" }, enableNonSslPort: true })),
+    break: (rs) =>
+      rs.push(
+        handMade("azure-native:redis:Redis", "cache", {
+          minimumTlsVersion: "1.2",
+          disableAccessKeyAuthentication: true,
+          redisConfiguration: { aadEnabled: "true" },
+          enableNonSslPort: true,
+        }),
+      ),
     message: /Redis "cache" has enableNonSslPort true/,
     alsoTrips: ["resource-type-allowed"],
   },
   {
     rule: "redis-tls-only",
     broken: "an Azure Managed Redis cluster allowing TLS 1.0",
-    break: (rs) => rs.push(handMade("azure-native:redisenterprise:RedisEnterprise", "sessions-cache", { sku: { name: "Balanced_B0" }, minimumTlsVersion: "1.0" })),
+    break: (rs) =>
+      rs.push(
+        handMade("azure-native:redisenterprise:RedisEnterprise", "sessions-cache", {
+          sku: { name: "Balanced_B0" },
+          minimumTlsVersion: "1.0",
+        }),
+      ),
     message: /RedisEnterprise "sessions-cache" has minimumTlsVersion "1\.0"\. Fix: set minimumTlsVersion: "1\.2"/,
   },
   {
@@ -598,41 +929,87 @@ const variants: Variant[] = [
       const copy = structuredClone(site(rs));
       rs.push({ ...copy, type: "azure-native:web/v20240401:WebApp", name: "versioned-site" });
     },
-    message: /^azure-native:web\/v20240401:WebApp "versioned-site" is not a resource type this pack allows\. It resembles the allowed type "azure-native:web:WebApp": use that exact token .*Fix: remove it\. To add a type, make a reviewed change to policy\/rules\/allow-list\.ts/,
+    message: new RegExp(
+      String.raw`^azure-native:web\/v20240401:WebApp "versioned-site" is not a resource type this pack allows\. It ` +
+        String.raw`resembles the allowed type "azure-native:web:WebApp": use that exact token .*Fix: remove it\. To ` +
+        String.raw`add a type, make a reviewed change to policy\/rules\/allow-list\.ts`,
+    ),
   },
   {
     rule: "resource-type-allowed",
     broken: "an ARM template deployment",
-    break: (rs) => rs.push(handMade("azure-native:resources:Deployment", "arm", { resourceGroupName: "rg", properties: { mode: "Incremental", template: {} } })),
-    message: /azure-native:resources:Deployment "arm" is not a resource type this pack allows: an ARM template deployment can create or change any resource/,
+    break: (rs) =>
+      rs.push(
+        handMade("azure-native:resources:Deployment", "arm", {
+          resourceGroupName: "rg",
+          properties: { mode: "Incremental", template: {} },
+        }),
+      ),
+    message: new RegExp(
+      'azure-native:resources:Deployment "arm" is not a resource ' +
+        "type this pack allows: an ARM template " +
+        "deployment can create or change any resource",
+    ),
   },
   {
     rule: "provider-settings-allowed",
     broken: "an explicit azure-native provider pointed at a custom metadata host",
-    break: (rs) => rs.push(handMade("pulumi:providers:azure-native", "custom-cloud", { metadataHost: "metadata.attacker.example", useOidc: "true" })),
-    message: /Provider "custom-cloud" \(pulumi:providers:azure-native\) sets "metadataHost", which is not an allowed provider setting/,
+    break: (rs) =>
+      rs.push(
+        handMade("pulumi:providers:azure-native", "custom-cloud", {
+          metadataHost: "metadata.attacker.example",
+          useOidc: "true",
+        }),
+      ),
+    message: new RegExp(
+      String.raw`Provider "custom-cloud" \(pulumi:providers:azure-native\) sets "metadataHost", which is not an allowed ` +
+        "provider setting",
+    ),
   },
   {
     rule: "no-secret-inputs",
     broken: "a SAS URL in the web app's blob log settings",
     break: (rs) =>
       edit(one(rs, "azure-native:web:WebAppDiagnosticLogsConfiguration"), (p) => {
-        p.httpLogs = { azureBlobStorage: { enabled: true, retentionInDays: 7, sasUrl: "https://x.blob.core.windows.net/logs?sv=2024&sig=abc" } };
+        p.httpLogs = {
+          azureBlobStorage: {
+            enabled: true,
+            retentionInDays: 7,
+            sasUrl: "https://x.blob.core.windows.net/logs?sv=2024&sig=abc",
+          },
+        };
       }),
-    message: /WebAppDiagnosticLogsConfiguration "[^"]+" has input "httpLogs\.azureBlobStorage\.sasUrl" that looks like a secret: its name contains "sas"/,
+    message: new RegExp(
+      String.raw`WebAppDiagnosticLogsConfiguration "[^"]+" has input "httpLogs\.azureBlobStorage\.sasUrl" that looks ` +
+        'like a secret: its name contains "sas"',
+    ),
   },
   {
     rule: "data-stores-private",
     broken: "a public state container",
-    break: (rs) => rs.push(handMade("azure-native:storage:BlobContainer", "state-container", { resourceGroupName: "rg-ci", accountName: "state", publicAccess: "Blob" })),
-    message: /BlobContainer "state-container" has publicAccess "Blob": anyone could read the blobs\. Fix: set publicAccess: "None"/,
+    break: (rs) =>
+      rs.push(
+        handMade("azure-native:storage:BlobContainer", "state-container", {
+          resourceGroupName: "rg-ci",
+          accountName: "state",
+          publicAccess: "Blob",
+        }),
+      ),
+    message: new RegExp(
+      String.raw`BlobContainer "state-container" has publicAccess "Blob": anyone could read the blobs\. Fix: set ` +
+        'publicAccess: "None"',
+    ),
   },
   {
     rule: "data-stores-private",
     broken: "a vault with access policies and no purge protection",
     break: (rs) =>
       edit(one(rs, "azure-native:keyvault:Vault"), (p) => {
-        p.properties = { ...p.properties, enablePurgeProtection: false, accessPolicies: [{ objectId: guidFrom("x"), permissions: { keys: ["all"] } }] };
+        p.properties = {
+          ...p.properties,
+          enablePurgeProtection: false,
+          accessPolicies: [{ objectId: guidFrom("x"), permissions: { keys: ["all"] } }],
+        };
       }),
     message: /Vault "state-vault" has access policies\. Fix: remove them and grant Azure roles\./,
     alsoTrips: ["no-secret-inputs"], // permissions.keys: a list named like a secret, refused with the rest
@@ -641,63 +1018,112 @@ const variants: Variant[] = [
     rule: "fic-trust-allowed",
     broken: "the CI identity trusting another repository's pull requests",
     break: (rs) => edit(ciFic(rs), (p) => (p.subject = "repo:attacker/secretless-signin:pull_request")),
-    message: /FederatedIdentityCredential "ci-deployer-production" on identity "ci-deployer" trusts GitHub repository "attacker\/secretless-signin" .*not the configured "contoso\/secretless-signin"/,
+    message: new RegExp(
+      'FederatedIdentityCredential "ci-deployer-production" on ' +
+        'identity "ci-deployer" trusts GitHub repository ' +
+        String.raw`"attacker\/secretless-signin" .*not the configured "contoso\/secretless-signin"`,
+    ),
     alsoTrips: ["role-assignment-allowed", "github-deploy-environment-protected"],
   },
   {
     rule: "fic-trust-allowed",
     broken: "the CI identity trusting the immutable form of the repository while the pack is told the classic one",
-    break: (rs) => edit(ciFic(rs), (p) => (p.subject = "repo:contoso@1234/secretless-signin@5678:environment:production")),
-    message: /trusts GitHub repository "contoso@1234\/secretless-signin@5678" .*Fix: trust only "repo:contoso\/secretless-signin:…" \(character for character, case and form included\)/,
+    break: (rs) =>
+      edit(ciFic(rs), (p) => (p.subject = "repo:contoso@1234/secretless-signin@5678:environment:production")),
+    message: new RegExp(
+      String.raw`trusts GitHub repository "contoso@1234\/secretless-signin@5678" .*Fix: trust only "repo:contoso\/secretless-signin:…" ` +
+        String.raw`\(character for character, case and form included\)`,
+    ),
   },
   {
     rule: "fic-trust-allowed",
     broken: "the app's own identity trusting GitHub",
     break: (rs) =>
-      rs.push(handMade("azure-native:managedidentity:FederatedIdentityCredential", "app-identity-github", {
-        resourceGroupName: one(rs, T.uami, "secretless-identity-uami").inputs.resourceGroupName,
-        resourceName: one(rs, T.uami, "secretless-identity-uami").state.name,
-        issuer: GITHUB_ISSUER,
-        subject: "repo:contoso/secretless-signin:pull_request",
-        audiences: ["api://AzureADTokenExchange"],
-      })),
-    message: /FederatedIdentityCredential "app-identity-github" lets "https:\/\/token\.actions\.githubusercontent\.com" subject "repo:contoso\/secretless-signin:pull_request" act as identity "[^"]+", which a web app wears/,
+      rs.push(
+        handMade("azure-native:managedidentity:FederatedIdentityCredential", "app-identity-github", {
+          resourceGroupName: one(rs, T.uami, "secretless-identity-uami").inputs.resourceGroupName,
+          resourceName: one(rs, T.uami, "secretless-identity-uami").state.name,
+          issuer: GITHUB_ISSUER,
+          subject: "repo:contoso/secretless-signin:pull_request",
+          audiences: ["api://AzureADTokenExchange"],
+        }),
+      ),
+    message: new RegExp(
+      String.raw`FederatedIdentityCredential "app-identity-github" lets "https:\/\/token\.actions\.githubusercontent\.com" ` +
+        String.raw`subject "repo:contoso\/secretless-signin:pull_request" act as identity "[^"]+", which a web app ` +
+        "wears",
+    ),
   },
   {
     rule: "role-assignment-allowed",
     broken: "Owner for the CI identity",
-    break: (rs) => edit(roleAssignment(rs), (p) => (p.roleDefinitionId = `/subscriptions/${SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcb635`)),
-    message: /RoleAssignment "ci-deployer-contributor" gives CI identity "ci-deployer" role "8e3af657-a8ff-443c-a75c-2fe8c4bcb635", which it may not hold \(allowed: WebsiteContributor, /,
+    break: (rs) =>
+      edit(
+        roleAssignment(rs),
+        (p) =>
+          (p.roleDefinitionId = `/subscriptions/${SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcb635`),
+      ),
+    message: new RegExp(
+      'RoleAssignment "ci-deployer-contributor" gives CI identity ' +
+        '"ci-deployer" role "8e3af657-a8ff-443c-a75c-2fe8c4bcb635", ' +
+        String.raw`which it may not hold \(allowed: WebsiteContributor, `,
+    ),
   },
   {
     rule: "role-assignment-allowed",
     broken: "a role scoped to another stack's group",
-    break: (rs) => edit(roleAssignment(rs), (p) => (p.scope = `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/someone-elses`)),
-    message: /RoleAssignment "ci-deployer-contributor" is scoped to resource group "someone-elses", which this stack neither creates nor deploys into/,
+    break: (rs) =>
+      edit(roleAssignment(rs), (p) => (p.scope = `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/someone-elses`)),
+    message: new RegExp(
+      'RoleAssignment "ci-deployer-contributor" is scoped to ' +
+        'resource group "someone-elses", which this ' +
+        "stack neither creates nor deploys into",
+    ),
   },
   {
     rule: "command-runs-project-script",
     broken: "an inline shell step that reads the site's publishing credentials",
-    break: (rs) => edit(command(rs), (p) => (p.create = "az webapp deployment list-publishing-credentials -g rg -n site > creds.json")),
-    message: /Command "secretless-app-deploy" has create "az webapp deployment list-publishing-credentials[^"]*", not one of the project's deploy scripts: a command runs with the deployer's credentials/,
+    break: (rs) =>
+      edit(
+        command(rs),
+        (p) => (p.create = "az webapp deployment " + "list-publishing-credentials -g rg -n site > " + "creds.json"),
+      ),
+    message: new RegExp(
+      'Command "secretless-app-deploy" has create "az webapp ' +
+        'deployment list-publishing-credentials[^"]*", ' +
+        "not one of the project's deploy scripts: a command runs with the deployer's credentials",
+    ),
   },
   {
     rule: "command-runs-project-script",
     broken: "a delete hook and an interpreter switch on the deploy step",
-    break: (rs) => edit(command(rs), (p) => Object.assign(p, { delete: "node --import tsx deploy/one-deploy.ts", interpreter: ["/bin/sh", "-c"] })),
+    break: (rs) =>
+      edit(command(rs), (p) =>
+        Object.assign(p, { delete: "node --import tsx deploy/one-deploy.ts", interpreter: ["/bin/sh", "-c"] }),
+      ),
     message: /Command "secretless-app-deploy" sets "delete", which a deploy step does not need/,
   },
   {
     rule: "api-access-delegated-only",
     broken: "an application permission requested for the sign-in app",
     break: (rs) => edit(one(rs, T.apiAccess), (p) => (p.roleIds = [guidFrom("graph:role:Directory.ReadWrite.All")])),
-    message: /ApplicationApiAccess "secretless-entra-graph-access" requests application permissions \(roleIds \["[0-9a-f-]{36}"\]\)/,
+    message: new RegExp(
+      String.raw`ApplicationApiAccess "secretless-entra-graph-access" requests application permissions \(roleIds ` +
+        String.raw`\["[0-9a-f-]{36}"\]\)`,
+    ),
   },
   {
     rule: "redirect-uris-own-host",
     broken: "an attacker's host and plain-HTTP localhost among the redirect URIs",
-    break: (rs) => edit(one(rs, T.redirect), (p) => (p.redirectUris = [...p.redirectUris, "https://attacker.example/signin-oidc", "http://localhost:8080/"])),
-    message: /ApplicationRedirectUris "[^"]+" has redirect URI "https:\/\/attacker\.example\/signin-oidc" \(redirectUris\) that points at host "attacker\.example", not one of this stack's web apps/,
+    break: (rs) =>
+      edit(
+        one(rs, T.redirect),
+        (p) => (p.redirectUris = [...p.redirectUris, "https://attacker.example/signin-oidc", "http://localhost:8080/"]),
+      ),
+    message: new RegExp(
+      String.raw`ApplicationRedirectUris "[^"]+" has redirect URI "https:\/\/attacker\.example\/signin-oidc" \(redirectUris\) ` +
+        String.raw`that points at host "attacker\.example", not one of this stack's web apps`,
+    ),
   },
 ];
 
@@ -706,9 +1132,12 @@ describe("on this project's own stack", () => {
     expect(evaluateRecorded(compliant(), PACK_CONTEXT)).toEqual([]);
   });
 
-  it("the main stack alone passes, and the hand-made resources are really checked (the table below breaks them)", () => {
-    expect(evaluateRecorded(structuredClone(mainStack), PACK_CONTEXT)).toEqual([]);
-  });
+  it(
+    "the main stack alone passes, and the hand-made resources are " + "really checked (the table below breaks them)",
+    () => {
+      expect(evaluateRecorded(structuredClone(mainStack), PACK_CONTEXT)).toEqual([]);
+    },
+  );
 });
 
 describe.each(variants)("$rule fails on $broken", (v) => {
@@ -716,7 +1145,9 @@ describe.each(variants)("$rule fails on $broken", (v) => {
     const rs = compliant();
     v.break(rs);
     const violations = evaluateRecorded(rs, PACK_CONTEXT);
-    expect(violations.filter((x) => x.policy === v.rule).map((x) => x.message)).toContainEqual(expect.stringMatching(v.message));
+    expect(violations.filter((x) => x.policy === v.rule).map((x) => x.message)).toContainEqual(
+      expect.stringMatching(v.message),
+    );
     expect([...new Set(violations.map((x) => x.policy))].sort()).toEqual([v.rule, ...(v.alsoTrips ?? [])].sort());
   });
 });
@@ -724,42 +1155,79 @@ describe.each(variants)("$rule fails on $broken", (v) => {
 describe("the table", () => {
   it("breaks every rule at least once", () => {
     // The Easy Auth rules are broken against the Easy Auth stack, in test/policy/easy-auth.test.ts.
-    expect(rules.map((r) => r.name).filter((name) => !variants.some((v) => v.rule === name) && !EASY_AUTH_RULE_NAMES.includes(name))).toEqual([]);
+    expect(
+      rules
+        .map((r) => r.name)
+        .filter((name) => !variants.some((v) => v.rule === name) && !EASY_AUTH_RULE_NAMES.includes(name)),
+    ).toEqual([]);
   });
 });
 
 describe("secret detection", () => {
-  it.each(["AzureAd__ClientCredentials__0__ManagedIdentityClientId", "AzureAd__ClientCredentials__0__TokenExchangeUrl", "AzureAd__ClientCredentials__0__SourceType", "AzureAd__ClientId", "AzureAd__TenantId", "KeyVaultReferenceIdentity", "WEBSITE_RUN_FROM_PACKAGE"])(
-    "does not take the setting name %s for a secret",
-    (name) => expect(secretName(name)).toBeUndefined(),
-  );
+  it.each([
+    "AzureAd__ClientCredentials__0__ManagedIdentityClientId",
+    "AzureAd__ClientCredentials__0__TokenExchangeUrl",
+    "AzureAd__ClientCredentials__0__SourceType",
+    "AzureAd__ClientId",
+    "AzureAd__TenantId",
+    "KeyVaultReferenceIdentity",
+    "WEBSITE_RUN_FROM_PACKAGE",
+  ])("does not take the setting name %s for a secret", (name) => expect(secretName(name)).toBeUndefined());
 
   it.each([
-    "AzureAd__ClientSecret", "DB_PASSWORD", "Upstream__ApiKey", "GITHUB_TOKEN", "SigningCertificate", "STORAGE_SAS", "AccountKeys",
-    "azuread__clientsecret", "AZUREAD_CLIENT_SECRET", "PGPASSWORD", "sshPrivateKey", "APPINSIGHTS_INSTRUMENTATIONKEY",
-    "APPLICATIONINSIGHTS_CONNECTION_STRING", "DB_PASS", "clientCertificatePath",
-  ])(
-    "takes the setting name %s for a secret",
-    (name) => expect(secretName(name)).toBeDefined(),
-  );
+    "AzureAd__ClientSecret",
+    "DB_PASSWORD",
+    "Upstream__ApiKey",
+    "GITHUB_TOKEN",
+    "SigningCertificate",
+    "STORAGE_SAS",
+    "AccountKeys",
+    "azuread__clientsecret",
+    "AZUREAD_CLIENT_SECRET",
+    "PGPASSWORD",
+    "sshPrivateKey",
+    "APPINSIGHTS_INSTRUMENTATIONKEY",
+    "APPLICATIONINSIGHTS_CONNECTION_STRING",
+    "DB_PASS",
+    "clientCertificatePath",
+  ])("takes the setting name %s for a secret", (name) => expect(secretName(name)).toBeDefined());
 
-  it.each([guidFrom("x"), "api://AzureADTokenExchange", "https://login.microsoftonline.com/", "/signin-oidc", "SignedAssertionFromManagedIdentity", "@Microsoft.KeyVault(SecretUri=https://v.vault.azure.net/secrets/s)"])(
-    "does not take the value %s for a secret",
-    (value) => expect(secretValue(value)).toBeUndefined(),
-  );
+  it.each([
+    guidFrom("x"),
+    "api://AzureADTokenExchange",
+    "https://login.microsoftonline.com/",
+    "/signin-oidc",
+    "SignedAssertionFromManagedIdentity",
+    "@Microsoft.KeyVault(SecretUri=https://v.vault.azure.net/secrets/s)",
+  ])("does not take the value %s for a secret", (value) => expect(secretValue(value)).toBeUndefined());
 
   it.each([
     ["abc8Q~AbCdEfGhIjKlMnOpQrStUvWxYz01234567", "an Entra client secret"],
     ["cache:6380,password=x,ssl=True", "a password (Password=)"],
-    ["InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://x", "an Application Insights instrumentation key"],
+    [
+      "InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://x",
+      "an Application Insights " + "instrumentation key",
+    ],
     ["https://x.blob.core.windows.net/c?sv=1&sig=abc", "a SAS token (sig=)"],
     ["-----BEGIN RSA PRIVATE KEY-----", "a PEM key or certificate"],
     [`github_pat_${"A1".repeat(20)}`, "a GitHub token"],
   ])("takes the value %s for %s", (value, why) => expect(secretValue(value)).toBe(why));
 
-  it("does not take the main stack's own non-secret names (keySize, clientCertEnabled false, federatedIdentityCredentialResourceName) for secrets", () => {
-    expect(findSecrets({ keySize: 3072, keyOps: ["encrypt"], clientCertEnabled: false, federatedIdentityCredentialResourceName: "github-actions", disableAccessKeyAuthentication: true })).toEqual([]);
-  });
+  it(
+    "does not take the main stack's own non-secret names (keySize, clientCertEnabled " +
+      "false, federatedIdentityCredentialResourceName) for secrets",
+    () => {
+      expect(
+        findSecrets({
+          keySize: 3072,
+          keyOps: ["encrypt"],
+          clientCertEnabled: false,
+          federatedIdentityCredentialResourceName: "github-actions",
+          disableAccessKeyAuthentication: true,
+        }),
+      ).toEqual([]);
+    },
+  );
 });
 
 describe("the Guardrails README", () => {

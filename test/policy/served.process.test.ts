@@ -26,7 +26,9 @@ let pack: ChildProcess;
 let client: any;
 
 const call = <T>(method: string, request: unknown): Promise<T> =>
-  new Promise((resolve, reject) => client[method](request, (err: Error | null, res: T) => (err ? reject(err) : resolve(res))));
+  new Promise((resolve, reject) =>
+    client[method](request, (err: Error | null, res: T) => (err ? reject(err) : resolve(res))),
+  );
 
 const urnOf = (type: string, name: string) => `urn:pulumi:dev::secretless-entra-webapp::${type}::${name}`;
 const json = (value: unknown) => Struct.fromJavaScript(JSON.parse(JSON.stringify(value ?? {})));
@@ -38,7 +40,12 @@ interface Diagnostic {
   urn: string;
 }
 const diagnostics = (res: any): Diagnostic[] =>
-  res.getDiagnosticsList().map((d: any) => ({ policy: d.getPolicyname(), level: d.getEnforcementlevel(), message: d.getMessage(), urn: d.getUrn() }));
+  res.getDiagnosticsList().map((d: any) => ({
+    policy: d.getPolicyname(),
+    level: d.getEnforcementlevel(),
+    message: d.getMessage(),
+    urn: d.getUrn(),
+  }));
 
 function analyzeRequest(type: string, name: string, props: Record<string, unknown>) {
   const req = new pb.AnalyzeRequest();
@@ -51,10 +58,14 @@ function analyzeRequest(type: string, name: string, props: Record<string, unknow
 }
 
 beforeAll(async () => {
-  pack = spawn(process.execPath, [join(REPO, "node_modules/@pulumi/pulumi/cmd/run-policy-pack/index.js"), "127.0.0.1:0", "."], {
-    cwd: join(REPO, "policy"),
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  pack = spawn(
+    process.execPath,
+    [join(REPO, "node_modules/@pulumi/pulumi/cmd/run-policy-pack/index.js"), "127.0.0.1:0", "."],
+    {
+      cwd: join(REPO, "policy"),
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let stderr = "";
   pack.stderr!.on("data", (chunk) => (stderr += chunk));
   const [port] = await Promise.race([
@@ -76,105 +87,138 @@ describe("the pack, served as the CLI serves it", () => {
   it("announces every guardrail as a mandatory policy", async () => {
     const info: any = await call("getAnalyzerInfo", new Empty());
     expect(info.getName()).toBe("secretless-guardrails");
-    expect(info.getPoliciesList().map((p: any) => [p.getName(), p.getEnforcementlevel()])).toEqual(rules.map((r) => [r.name, pb.EnforcementLevel.MANDATORY]));
+    expect(info.getPoliciesList().map((p: any) => [p.getName(), p.getEnforcementlevel()])).toEqual(
+      rules.map((r) => [r.name, pb.EnforcementLevel.MANDATORY]),
+    );
   });
 
   it("refuses a client secret on an app registration, as a mandatory violation", async () => {
-    const res = await call("analyze", analyzeRequest("azuread:index/applicationPassword:ApplicationPassword", "app-secret", { applicationId: "/applications/x", displayName: "ci" }));
+    const res = await call(
+      "analyze",
+      analyzeRequest("azuread:index/applicationPassword:ApplicationPassword", "app-secret", {
+        applicationId: "/applications/x",
+        displayName: "ci",
+      }),
+    );
     expect(diagnostics(res)).toEqual([
       {
         policy: "resource-type-allowed",
         level: pb.EnforcementLevel.MANDATORY,
-        message: expect.stringMatching(/\nazuread:index\/applicationPassword:ApplicationPassword "app-secret" is not a resource type this pack allows/),
+        message: expect.stringMatching(
+          new RegExp(
+            String.raw`\nazuread:index\/applicationPassword:ApplicationPassword "app-secret" is not a resource type ` +
+              "this pack allows",
+          ),
+        ),
         urn: "",
       },
       {
         policy: "no-app-credential-resources",
         level: pb.EnforcementLevel.MANDATORY,
         // The SDK sends the policy's description, then the message; the engine adds the resource's URN.
-        message: expect.stringMatching(/^App registrations and service principals get no client secret.*\nApplicationPassword "app-secret" gives an app registration or service principal a secret/s),
+        message: expect.stringMatching(
+          new RegExp(
+            String.raw`^App registrations and service principals get no client secret.*\nApplicationPassword "app-secret" ` +
+              "gives an app registration or service principal a secret",
+            "s",
+          ),
+        ),
         urn: "",
       },
     ]);
   });
 
-  it("passes the main stack's resources and then the stack, and catches a FIC subject set to the identity's client ID", async () => {
-    const resources = await planMainStack();
-    const uami = resources.find((r) => r.type === T.uami)!;
-    const fic = resources.find((r) => r.type === T.fic)!;
-    const brokenFic = { ...fic.inputs, subject: uami.state.clientId };
-    for (const r of resources) {
-      const res = await call("analyze", analyzeRequest(r.type, r.name, r === fic ? brokenFic : r.inputs));
-      expect(diagnostics(res), r.name).toEqual([]);
-    }
-    const stack = new pb.AnalyzeStackRequest();
-    stack.setResourcesList(
-      resources.map((r) => {
-        const res = new pb.AnalyzerResource();
-        res.setType(r.type);
-        res.setName(r.name);
-        res.setUrn(urnOf(r.type, r.name));
-        res.setProperties(json(r === fic ? { ...r.state, subject: uami.state.clientId } : r.state));
-        res.setOptions(new pb.AnalyzerResourceOptions());
-        return res;
-      }),
-    );
-    const res = await call("analyzeStack", stack);
-    expect(diagnostics(res)).toEqual([
-      {
-        policy: "fic-trusts-webapp-identity",
-        level: pb.EnforcementLevel.MANDATORY,
-        message: expect.stringMatching(/That is the identity's client ID; a FIC's subject is its principal \(object\) ID/),
-        urn: urnOf(fic.type, fic.name),
-      },
-      {
-        policy: "fic-trust-allowed",
-        level: pb.EnforcementLevel.MANDATORY,
-        message: expect.stringMatching(/which is not the principal ID of an identity a web app of this stack wears/),
-        urn: urnOf(fic.type, fic.name),
-      },
-    ]);
-  });
-
-  it("takes the CI repository from --policy-pack-config (the configure call), and refuses another repository's subject", async () => {
-    const resources = [...(await planMainStack()), ...bootstrapLike()];
-    const stackOf = (rs: typeof resources) => {
-      const req = new pb.AnalyzeStackRequest();
-      req.setResourcesList(
-        rs.map((r) => {
+  it(
+    "passes the main stack's resources and then the stack, and catches " +
+      "a FIC subject set to the identity's client ID",
+    async () => {
+      const resources = await planMainStack();
+      const uami = resources.find((r) => r.type === T.uami)!;
+      const fic = resources.find((r) => r.type === T.fic)!;
+      const brokenFic = { ...fic.inputs, subject: uami.state.clientId };
+      for (const r of resources) {
+        const res = await call("analyze", analyzeRequest(r.type, r.name, r === fic ? brokenFic : r.inputs));
+        expect(diagnostics(res), r.name).toEqual([]);
+      }
+      const stack = new pb.AnalyzeStackRequest();
+      stack.setResourcesList(
+        resources.map((r) => {
           const res = new pb.AnalyzerResource();
           res.setType(r.type);
           res.setName(r.name);
           res.setUrn(urnOf(r.type, r.name));
-          res.setProperties(json(r.state));
+          res.setProperties(json(r === fic ? { ...r.state, subject: uami.state.clientId } : r.state));
           res.setOptions(new pb.AnalyzerResourceOptions());
           return res;
         }),
       );
-      return req;
-    };
-    const before = diagnostics(await call("analyzeStack", stackOf(resources)));
-    expect(before.map((d) => d.policy)).toEqual(["fic-trust-allowed"]);
-    expect(before[0]!.message).toMatch(/the pack was not told which repository CI runs in/);
+      const res = await call("analyzeStack", stack);
+      expect(diagnostics(res)).toEqual([
+        {
+          policy: "fic-trusts-webapp-identity",
+          level: pb.EnforcementLevel.MANDATORY,
+          message: expect.stringMatching(
+            /That is the identity's client ID; a FIC's subject is its principal \(object\) ID/,
+          ),
+          urn: urnOf(fic.type, fic.name),
+        },
+        {
+          policy: "fic-trust-allowed",
+          level: pb.EnforcementLevel.MANDATORY,
+          message: expect.stringMatching(/which is not the principal ID of an identity a web app of this stack wears/),
+          urn: urnOf(fic.type, fic.name),
+        },
+      ]);
+    },
+  );
 
-    const configure = new pb.ConfigureAnalyzerRequest();
-    const config = new pb.PolicyConfig();
-    config.setEnforcementlevel(pb.EnforcementLevel.MANDATORY);
-    config.setProperties(json(PACK_CONTEXT));
-    configure.getPolicyconfigMap().set("fic-trust-allowed", config);
-    await call("configure", configure);
-    expect(diagnostics(await call("analyzeStack", stackOf(resources)))).toEqual([]);
+  it(
+    "takes the CI repository from --policy-pack-config (the configure " +
+      "call), and refuses another repository's subject",
+    async () => {
+      const resources = [...(await planMainStack()), ...bootstrapLike()];
+      const stackOf = (rs: typeof resources) => {
+        const req = new pb.AnalyzeStackRequest();
+        req.setResourcesList(
+          rs.map((r) => {
+            const res = new pb.AnalyzerResource();
+            res.setType(r.type);
+            res.setName(r.name);
+            res.setUrn(urnOf(r.type, r.name));
+            res.setProperties(json(r.state));
+            res.setOptions(new pb.AnalyzerResourceOptions());
+            return res;
+          }),
+        );
+        return req;
+      };
+      const before = diagnostics(await call("analyzeStack", stackOf(resources)));
+      expect(before.map((d) => d.policy)).toEqual(["fic-trust-allowed"]);
+      expect(before[0]!.message).toMatch(/the pack was not told which repository CI runs in/);
 
-    const foreign = resources.map((r) =>
-      r.name === "ci-deployer-production" ? { ...r, state: { ...r.state, subject: "repo:attacker/secretless-signin:environment:production" } } : r,
-    );
-    expect(diagnostics(await call("analyzeStack", stackOf(foreign)))).toEqual([
-      {
-        policy: "fic-trust-allowed",
-        level: pb.EnforcementLevel.MANDATORY,
-        message: expect.stringMatching(/trusts GitHub repository "attacker\/secretless-signin" .*not the configured "contoso\/secretless-signin"/),
-        urn: urnOf("azure-native:managedidentity:FederatedIdentityCredential", "ci-deployer-production"),
-      },
-    ]);
-  });
+      const configure = new pb.ConfigureAnalyzerRequest();
+      const config = new pb.PolicyConfig();
+      config.setEnforcementlevel(pb.EnforcementLevel.MANDATORY);
+      config.setProperties(json(PACK_CONTEXT));
+      configure.getPolicyconfigMap().set("fic-trust-allowed", config);
+      await call("configure", configure);
+      expect(diagnostics(await call("analyzeStack", stackOf(resources)))).toEqual([]);
+
+      const foreign = resources.map((r) =>
+        r.name === "ci-deployer-production"
+          ? { ...r, state: { ...r.state, subject: "repo:attacker/secretless-signin:environment:production" } }
+          : r,
+      );
+      expect(diagnostics(await call("analyzeStack", stackOf(foreign)))).toEqual([
+        {
+          policy: "fic-trust-allowed",
+          level: pb.EnforcementLevel.MANDATORY,
+          message: expect.stringMatching(
+            /trusts GitHub repository "attacker\/secretless-signin" .*not the configured "contoso\/secretless-signin"/,
+          ),
+          urn: urnOf("azure-native:managedidentity:FederatedIdentityCredential", "ci-deployer-production"),
+        },
+      ]);
+    },
+  );
 });

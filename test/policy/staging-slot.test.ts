@@ -12,7 +12,11 @@ import { planMainStack } from "../support/policy";
 
 const PROJECT = "secretless-entra-webapp";
 /** Pulumi.slot.yaml's config, keys without the project prefix, values as the engine hands them over. */
-const slotStack = readStackFile(join(__dirname, "..", ".."), "slot", { project: PROJECT, keys: [], providers: {} }).config;
+const slotStack = readStackFile(join(__dirname, "..", ".."), "slot", {
+  project: PROJECT,
+  keys: [],
+  providers: {},
+}).config;
 const config = Object.fromEntries(Object.entries(slotStack).map(([k, v]) => [k.replace(`${PROJECT}:`, ""), v]));
 
 let planned: RegisteredResource[];
@@ -27,18 +31,24 @@ describe("the example slot stack (Pulumi.slot.yaml)", () => {
 });
 
 describe("on this project's stack with a staging slot", () => {
-  it("every policy passes: the slot wears the site's identity and hardening, basic auth off, and only slot settings differ", () => {
-    const withSlot = structuredClone(planned);
-    const slotTypes = withSlot.filter((r) => /^azure-native:web:WebApp\w*Slot\w*$/.test(r.type)).map((r) => r.type.split(":")[2]);
-    expect(slotTypes.sort()).toEqual([
-      "WebAppDiagnosticLogsConfigurationSlot",
-      "WebAppFtpAllowedSlot",
-      "WebAppScmAllowedSlot",
-      "WebAppSlot",
-      "WebAppSlotConfigurationNames",
-    ]);
-    expect(evaluateRecorded(withSlot)).toEqual([]);
-  });
+  it(
+    "every policy passes: the slot wears the site's identity and " +
+      "hardening, basic auth off, and only slot settings differ",
+    () => {
+      const withSlot = structuredClone(planned);
+      const slotTypes = withSlot
+        .filter((r) => /^azure-native:web:WebApp\w*Slot\w*$/.test(r.type))
+        .map((r) => r.type.split(":")[2]);
+      expect(slotTypes.sort()).toEqual([
+        "WebAppDiagnosticLogsConfigurationSlot",
+        "WebAppFtpAllowedSlot",
+        "WebAppScmAllowedSlot",
+        "WebAppSlot",
+        "WebAppSlotConfigurationNames",
+      ]);
+      expect(evaluateRecorded(withSlot)).toEqual([]);
+    },
+  );
 
   it("a slot setting that differs is allowed only because it is marked: production's AllowedHosts", () => {
     const withSlot = structuredClone(planned);

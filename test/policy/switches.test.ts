@@ -17,13 +17,28 @@ const switches: [string, Record<string, string>][] = [
   ["deployed without waiting for readiness", { waitForReady: "false" }],
   ["scaled out to Azure Managed Redis", { scaleOut: "true", instanceCount: "2" }],
   ["an existing resource group and plan", { resourceGroupName: "rg-shared", existingPlanId: existingPlan }],
-  ["admin consent and extra app owners", { grantAdminConsent: "true", appOwnerObjectIds: JSON.stringify([guidFrom("owner-1")]) }],
+  [
+    "admin consent and extra app owners",
+    { grantAdminConsent: "true", appOwnerObjectIds: JSON.stringify([guidFrom("owner-1")]) },
+  ],
   ["the US Government cloud", { cloud: "usgov", location: "usgovvirginia" }],
   ["the China cloud", { cloud: "china", location: "chinanorth3" }],
   ["Easy Auth signing users in (authMode easyAuth)", { authMode: "easyAuth" }],
   ["a staging slot (stagingSlot, a Premium plan)", { stagingSlot: "true", planSku: "P0v3" }],
-  ["app roles assigned to a user (appRoleAssignments)", { appRoleAssignments: JSON.stringify({ [guidFrom("user-1")]: ["Admin"] }) }],
-  ["everything on at once", { scaleOut: "true", grantAdminConsent: "true", appOwnerObjectIds: JSON.stringify([guidFrom("owner-1")]), resourceGroupName: "rg-shared", existingPlanId: existingPlan }],
+  [
+    "app roles assigned to a user " + "(appRoleAssignments)",
+    { appRoleAssignments: JSON.stringify({ [guidFrom("user-1")]: ["Admin"] }) },
+  ],
+  [
+    "everything on at once",
+    {
+      scaleOut: "true",
+      grantAdminConsent: "true",
+      appOwnerObjectIds: JSON.stringify([guidFrom("owner-1")]),
+      resourceGroupName: "rg-shared",
+      existingPlanId: existingPlan,
+    },
+  ],
 ];
 
 afterEach(() => {
@@ -44,7 +59,9 @@ describe.each(switches)("the main stack with %s", (_, config) => {
 
 describe("across the switches", () => {
   it("the main stack uses every main-stack entry of the allow-list (none is dead weight)", () => {
-    const unused = ALLOWED_TYPES.filter((t) => t.stack !== "bootstrap" && !t.type.startsWith("pulumi:providers:") && !seen.has(t.type)).map((t) => t.type);
+    const unused = ALLOWED_TYPES.filter(
+      (t) => t.stack !== "bootstrap" && !t.type.startsWith("pulumi:providers:") && !seen.has(t.type),
+    ).map((t) => t.type);
     expect(unused).toEqual([]);
   });
 });

@@ -70,34 +70,37 @@ describe("npm run dev", () => {
     }
   });
 
-  it("keeps the emulator's certificate and port for the next run, so only the first run has a warning to accept", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "dev-state-twice-"));
-    const banner = /Open (http:\/\/localhost:\d+)\/ and sign in/;
-    const firstRun = dev(await freePort(), dir);
-    let first: string | undefined;
-    try {
-      first = await firstRun.waitFor(banner);
-      expect(first, firstRun.output().stderr).toBeDefined();
-      expect(first).toContain("The browser will warn once about https://localhost:");
-    } finally {
-      await firstRun.stop();
-    }
-    const port = await freePort();
-    const secondRun = dev(port, dir);
-    try {
-      const second = await secondRun.waitFor(banner);
-      expect(second, secondRun.output().stderr).toBeDefined();
-      const emulator = (out: string) => /^Entra emulator {3}(https:\/\/localhost:\d+)/m.exec(out)![1];
-      expect(emulator(second!)).toBe(emulator(first!));
-      expect(second).not.toContain("The browser will warn");
-      expect(readFileSync(join(dir, "emulator-cert.pem"), "utf8")).toContain("BEGIN CERTIFICATE");
-      expect(statSync(join(dir, "emulator-key.pem")).mode & 0o077).toBe(0);
-      // 127.0.0.1 is the same app: it leads to the configured http://localhost origin instead of an error page.
-      const viaIp = await fetch(`http://127.0.0.1:${port}/me?x=1`, { redirect: "manual" });
-      expect(viaIp.status).toBe(307);
-      expect(viaIp.headers.get("location")).toBe(`http://localhost:${port}/me?x=1`);
-    } finally {
-      await secondRun.stop();
-    }
-  });
+  it(
+    "keeps the emulator's certificate and port for the next run, so " + "only the first run has a warning to accept",
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), "dev-state-twice-"));
+      const banner = /Open (http:\/\/localhost:\d+)\/ and sign in/;
+      const firstRun = dev(await freePort(), dir);
+      let first: string | undefined;
+      try {
+        first = await firstRun.waitFor(banner);
+        expect(first, firstRun.output().stderr).toBeDefined();
+        expect(first).toContain("The browser will warn once about https://localhost:");
+      } finally {
+        await firstRun.stop();
+      }
+      const port = await freePort();
+      const secondRun = dev(port, dir);
+      try {
+        const second = await secondRun.waitFor(banner);
+        expect(second, secondRun.output().stderr).toBeDefined();
+        const emulator = (out: string) => /^Entra emulator {3}(https:\/\/localhost:\d+)/m.exec(out)![1];
+        expect(emulator(second!)).toBe(emulator(first!));
+        expect(second).not.toContain("The browser will warn");
+        expect(readFileSync(join(dir, "emulator-cert.pem"), "utf8")).toContain("BEGIN CERTIFICATE");
+        expect(statSync(join(dir, "emulator-key.pem")).mode & 0o077).toBe(0);
+        // 127.0.0.1 is the same app: it leads to the configured http://localhost origin instead of an error page.
+        const viaIp = await fetch(`http://127.0.0.1:${port}/me?x=1`, { redirect: "manual" });
+        expect(viaIp.status).toBe(307);
+        expect(viaIp.headers.get("location")).toBe(`http://localhost:${port}/me?x=1`);
+      } finally {
+        await secondRun.stop();
+      }
+    },
+  );
 });

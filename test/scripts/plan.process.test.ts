@@ -46,22 +46,30 @@ describe("npm run plan, for a new user", () => {
     expect(stderr).toMatch(/is not valid YAML: .*\(\d+:\d+\)/);
   });
 
-  it("prints a bad configuration once, without a stack trace, says which file to edit, and warns about a misspelt key", async () => {
-    const { stack, file } = stackFile(
-      "config",
-      "config:\n  secretless-entra-webapp:location: westeurope\n  secretless-entra-webapp:webappname: my-app\n",
-    );
-    const { code, stdout, stderr } = await plan(stack, `--config-file=${file}`);
-    expect(code).toBe(1);
-    expect(stdout).toBe("");
-    expect(stderr).toContain(
-      `warning: ${file}: "secretless-entra-webapp:webappname" is not a setting this program reads; it is ignored. Did you mean "secretless-entra-webapp:webAppName"?`,
-    );
-    expect(stderr.match(/Invalid stack configuration/g)).toHaveLength(1);
-    expect(stderr).toMatch(/^ {2}- webAppName: is required/m);
-    expect(stderr).toContain(`Fix the keys above in Pulumi.${stack}.yaml (under \`config:\`, as \`secretless-entra-webapp:<key>: <value>\`)`);
-    expect(stderr).not.toMatch(/\n\s+at |StackConfigError|problems: \[/);
-  });
+  it(
+    "prints a bad configuration once, without a stack trace, says which " +
+      "file to edit, and warns about a misspelt key",
+    async () => {
+      const { stack, file } = stackFile(
+        "config",
+        "config:\n  secretless-entra-webapp:location: westeurope\n  secretless-entra-webapp:webappname: my-app\n",
+      );
+      const { code, stdout, stderr } = await plan(stack, `--config-file=${file}`);
+      expect(code).toBe(1);
+      expect(stdout).toBe("");
+      expect(stderr).toContain(
+        `warning: ${file}: "secretless-entra-webapp:webappname" is not a setting this program reads; it ` +
+          `is ignored. Did you mean "secretless-entra-webapp:webAppName"?`,
+      );
+      expect(stderr.match(/Invalid stack configuration/g)).toHaveLength(1);
+      expect(stderr).toMatch(/^ {2}- webAppName: is required/m);
+      expect(stderr).toContain(
+        `Fix the keys above in Pulumi.${stack}.yaml (under \`config:\`, as ` +
+          `\`secretless-entra-webapp:<key>: <value>\`)`,
+      );
+      expect(stderr).not.toMatch(/\n\s+at |StackConfigError|problems: \[/);
+    },
+  );
 
   it("prints the region, lists the resource group before what it holds, and counts without ambiguity", async () => {
     const { code, stdout } = await plan();
@@ -71,7 +79,11 @@ describe("npm run plan, for a new user", () => {
     const underApp = tree.filter((line) => /^ {8}\+ /.test(line));
     expect(underApp[0]).toMatch(/\+ azure-native:resources:ResourceGroup {2}secretless-rg$/);
     expect(stdout).toMatch(/\+ azure-native:resources:ResourceGroup {2}secretless-rg\n {14}location {5}westeurope\n/);
-    const count = /^(\d+) to create: (\d+) cloud resources, (\d+) local steps \(run on this machine\), plus the stack and (\d+) components that only group them\.$/m.exec(stdout);
+    const count = new RegExp(
+      String.raw`^(\d+) to create: (\d+) cloud resources, (\d+) local steps \(run on this machine\), plus the stack ` +
+        String.raw`and (\d+) components that only group them\.$`,
+      "m",
+    ).exec(stdout);
     expect(count).not.toBeNull();
     const [total, cloud, local, components] = count!.slice(1).map(Number) as [number, number, number, number];
     expect(total).toBe(tree.length);

@@ -14,7 +14,10 @@ const preflight = createRequire(__filename)(SCRIPT) as {
   missingDependencies(root: string): string | undefined;
   portProblem(env: Record<string, string | undefined>): string | undefined;
 };
-const pkg = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { engines: { node: string }; scripts: Record<string, string> };
+const pkg = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as {
+  engines: { node: string };
+  scripts: Record<string, string>;
+};
 
 describe("the Node preflight (scripts/require-node.cjs)", () => {
   it("checks the same range package.json's engines declares", () => {
@@ -59,7 +62,9 @@ describe("the preflight's other checks, for a new user", () => {
     const empty = mkdtempSync(join(tmpdir(), "no-deps-"));
     try {
       const message = preflight.missingDependencies(empty);
-      expect(message).toMatch(/dependencies are not installed \(missing node_modules\/esbuild\/package\.json, node_modules\/\.bin\/tsx/);
+      expect(message).toMatch(
+        /dependencies are not installed \(missing node_modules\/esbuild\/package\.json, node_modules\/\.bin\/tsx/,
+      );
       expect(message).toContain("Run `npm ci`");
     } finally {
       rmSync(empty, { recursive: true, force: true });
@@ -68,7 +73,9 @@ describe("the preflight's other checks, for a new user", () => {
   });
 
   it.each(["abc", "0", "65536", "3000.5", "-1", " 80"])("names PORT=%j and the fix", (port) => {
-    expect(preflight.portProblem({ PORT: port })).toMatch(/^PORT=".*" is not a TCP port: set PORT to a whole number from 1 to 65535/);
+    expect(preflight.portProblem({ PORT: port })).toMatch(
+      /^PORT=".*" is not a TCP port: set PORT to a whole number from 1 to 65535/,
+    );
   });
 
   it.each([undefined, "", "3000", "65535"])("accepts PORT=%j", (port) => {

@@ -24,7 +24,9 @@ export interface Stack {
  * Starts the emulator and the app before the file's first test and stops both after its last. The emulator's faults
  * are live switches: they are reset after each test, so one test cannot break the next.
  */
-export function useStack(options: { emulator?: EmulatorOptions; deps?: AppDeps; settings?: Record<string, string> } = {}): Stack {
+export function useStack(
+  options: { emulator?: EmulatorOptions; deps?: AppDeps; settings?: Record<string, string> } = {},
+): Stack {
   const logs: string[] = [];
   const logStream = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -39,7 +41,10 @@ export function useStack(options: { emulator?: EmulatorOptions; deps?: AppDeps; 
   };
   beforeAll(async () => {
     // jwksCooldownMs 0: the key-rotation test must see new keys at once.
-    running = await startLocalStack(inProcessApp({ logStream, jwksCooldownMs: 0, ...options.deps }, options.settings), options.emulator);
+    running = await startLocalStack(
+      inProcessApp({ logStream, jwksCooldownMs: 0, ...options.deps }, options.settings),
+      options.emulator,
+    );
   });
   afterEach(() => {
     if (!running) return;

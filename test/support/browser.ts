@@ -37,7 +37,10 @@ export function useBuiltStack(emulator: EmulatorOptions = {}): BuiltStack {
   beforeAll(async () => {
     const server = await buildApp();
     // The port must be known before the app starts: its redirect URI names it.
-    running = await startLocalStack(childApp({ args: [server], port: await freePort(), output: appOutput, readyTimeoutMs: E2E_TIMEOUT }), emulator);
+    running = await startLocalStack(
+      childApp({ args: [server], port: await freePort(), output: appOutput, readyTimeoutMs: E2E_TIMEOUT }),
+      emulator,
+    );
   }, E2E_TIMEOUT * 2);
   afterAll(async () => {
     await running?.close();
@@ -69,11 +72,18 @@ interface BrowserSession {
  */
 export function setupBrowser(): BrowserSession {
   let browser: Browser | undefined;
-  const session = { errors: [] as string[], requests: [] as string[] } as { page: Page; context: BrowserContext; errors: string[]; requests: string[] };
+  const session = { errors: [] as string[], requests: [] as string[] } as {
+    page: Page;
+    context: BrowserContext;
+    errors: string[];
+    requests: string[];
+  };
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM_PATH)) {
-      throw new Error(`Chromium not found at ${CHROMIUM_PATH}: install it (apt-get install chromium) to run the browser tests.`);
+      throw new Error(
+        `Chromium not found at ${CHROMIUM_PATH}: install it (apt-get ` + `install chromium) to run the browser tests.`,
+      );
     }
     browser = await chromium.launch({
       executablePath: CHROMIUM_PATH,

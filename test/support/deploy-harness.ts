@@ -1,10 +1,10 @@
 import { spawn } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { type IncomingMessage, type ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer } from "node:https";
-import { type AddressInfo } from "node:net";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { createLocalhostCertificate } from "../../emulator/certificate";
 import { REPO } from "./repo";
@@ -57,7 +57,9 @@ export function fakeAz(dir: string, token: string | Readonly<Record<string, stri
         ? answerWith(token)
         : `case "$*" in\n${Object.entries(token)
             .map(([resource, t]) => `*"--resource ${resource}") ${answerWith(t)} ;;`)
-            .join("\n")}\n*) echo "ERROR: AADSTS500011: The resource principal was not found in the tenant." >&2; exit 1 ;;\nesac`;
+            .join(
+              "\n",
+            )}\n*) echo "ERROR: AADSTS500011: The resource principal was not found in the tenant." >&2; exit 1 ;;\nesac`;
   mkdirSync(binDir, { recursive: true });
   writeFileSync(join(binDir, "az"), `#!/bin/sh\necho "$*" >> '${log}'\n${answer}\n`);
   chmodSync(join(binDir, "az"), 0o755);
@@ -82,7 +84,10 @@ export interface HttpsFake {
 }
 
 /** An HTTPS server on 127.0.0.1:0 answering with `handler`; it records every request with its body. */
-export async function startHttps(dir: string, handler: (req: Received, res: ServerResponse, host: string) => void): Promise<HttpsFake> {
+export async function startHttps(
+  dir: string,
+  handler: (req: Received, res: ServerResponse, host: string) => void,
+): Promise<HttpsFake> {
   const { certPem, keyPem } = await createLocalhostCertificate();
   const caPath = join(dir, "ca.pem");
   writeFileSync(caPath, certPem);
@@ -92,7 +97,12 @@ export async function startHttps(dir: string, handler: (req: Received, res: Serv
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      const r: Received = { method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks) };
+      const r: Received = {
+        method: req.method ?? "",
+        url: req.url ?? "",
+        headers: req.headers,
+        body: Buffer.concat(chunks),
+      };
       received.push(r);
       handler(r, res, host);
     });
@@ -129,7 +139,10 @@ export interface RunResult {
  */
 export function runScript(script: string, args: string[], env: Record<string, string>): Promise<RunResult> {
   const base = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !/^(AZURE_|IDENTITY_|MSI_|DEPLOY_|READY_|ARM_|ACTIONS_ID_TOKEN_|NODE_OPTIONS$|NODE_EXTRA_CA_CERTS$)/.test(k)),
+    Object.entries(process.env).filter(
+      ([k]) =>
+        !/^(AZURE_|IDENTITY_|MSI_|DEPLOY_|READY_|ARM_|ACTIONS_ID_TOKEN_|NODE_OPTIONS$|NODE_EXTRA_CA_CERTS$)/.test(k),
+    ),
   ) as Record<string, string>;
   const child = spawn(process.execPath, ["--import", "tsx", "--import", GUARD, `deploy/${script}`, ...args], {
     cwd: REPO,

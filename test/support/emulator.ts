@@ -160,7 +160,8 @@ export const GRAPH_SIGN_IN_SCOPE = "User.Read openid profile offline_access";
 export async function refreshTokenOf(emu: RunningEmulator, scope = GRAPH_SIGN_IN_SCOPE): Promise<string> {
   const res = await signInAndRedeem(emu, { scope });
   const body = (await res.json()) as { refresh_token?: string };
-  if (res.status !== 200 || !body.refresh_token) throw new Error(`no refresh token: ${res.status} ${JSON.stringify(body)}`);
+  if (res.status !== 200 || !body.refresh_token)
+    throw new Error(`no refresh token: ${res.status} ` + `${JSON.stringify(body)}`);
   return body.refresh_token;
 }
 
@@ -190,13 +191,17 @@ type GrantRequest = (form?: Record<string, string | undefined>) => Promise<Respo
 export const FIC_GRANTS = {
   authorization_code: async (emu) => {
     const { code, verifier } = await signIn(emu);
-    return async (form = {}) => tokenRequest(emu, { code, code_verifier: verifier, client_assertion: await miToken(emu), ...form });
+    return async (form = {}) =>
+      tokenRequest(emu, { code, code_verifier: verifier, client_assertion: await miToken(emu), ...form });
   },
   refresh_token: async (emu) => {
     const refreshToken = await refreshTokenOf(emu);
     return (form = {}) => refreshRequest(emu, refreshToken, form);
   },
-  client_credentials: async (emu) => (form = {}) => clientCredentialsRequest(emu, form),
+  client_credentials:
+    async (emu) =>
+    (form = {}) =>
+      clientCredentialsRequest(emu, form),
 } satisfies Record<string, (emu: RunningEmulator) => Promise<GrantRequest>>;
 
 /** The JSON body of an Entra error response. */
@@ -211,7 +216,9 @@ interface EntraErrorBody {
 }
 
 /** Reads a response as an Entra error and returns its status, `error` and first AADSTS number. */
-export async function entraError(res: Response): Promise<{ status: number; error: string; code: number | undefined; body: EntraErrorBody }> {
+export async function entraError(
+  res: Response,
+): Promise<{ status: number; error: string; code: number | undefined; body: EntraErrorBody }> {
   const body = (await res.json()) as EntraErrorBody;
   return { status: res.status, error: body.error, code: body.error_codes[0], body };
 }

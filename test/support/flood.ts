@@ -1,5 +1,10 @@
 /** A bounded flood of requests on loopback: `total` GETs, `concurrency` at a time, statuses counted. */
-export async function flood(url: string, total: number, concurrency: number, headers: (i: number) => Record<string, string> = () => ({})): Promise<Map<number, number>> {
+export async function flood(
+  url: string,
+  total: number,
+  concurrency: number,
+  headers: (i: number) => Record<string, string> = () => ({}),
+): Promise<Map<number, number>> {
   const statuses = new Map<number, number>();
   let next = 0;
   const worker = async (): Promise<void> => {

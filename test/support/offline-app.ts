@@ -45,7 +45,8 @@ export function useOfflineApp(config: AppConfig = offlineConfig()): OfflineApp {
     calls: 0,
     async getAssertion() {
       this.calls++;
-      if (this.failing) throw new ManagedIdentityError("mi_unavailable", "HTTP 500 from http://127.0.0.1:1/msi/token: boom");
+      if (this.failing)
+        throw new ManagedIdentityError("mi_unavailable", "HTTP 500 from " + "http://127.0.0.1:1/msi/token: " + "boom");
       return "stub-assertion";
     },
     lastAssertionInfo: () => null,

