@@ -22,9 +22,8 @@ export function settingKey(name: string): string {
 }
 
 /**
- * The `AzureAd__…`, `DownstreamApis__…`, `Redis__…` and `Sessions__…` variables by {@link settingKey}; two spellings of
- * one setting
- * with different values are a problem.
+ * The `AzureAd__…`, `DownstreamApis__…`, `Redis__…` and `Sessions__…` variables by {@link settingKey}; two
+ * spellings of one setting with different values are a problem.
  */
 export function readSettings(env: Env, problems: string[]): Settings {
   const settings = new Map<string, Setting>();

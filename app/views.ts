@@ -117,9 +117,11 @@ ${rows}
  * notice saying why it could not be read and what to do, while the rest of the page still renders.
  */
 function graphProfileSection(graph: GraphOutcome): string {
-  const heading = `<section id="graph-profile">
+  const heading =
+    `<section id="graph-profile">
 <h2>Your profile from Microsoft Graph</h2>
-<p>Read as you from Microsoft Graph (<code>GET /me</code>, delegated permission <code>User.Read</code>), with an access token that never leaves the server; also at <a href="/me/graph">/me/graph</a>.</p>`;
+<p>Read as you from Microsoft Graph (<code>GET /me</code>, delegated permission <code>User.Read</code>), ` +
+    `with an access token that never leaves the server; also at <a href="/me/graph">/me/graph</a>.</p>`;
   if (graph.ok) {
     const value = (v: string | null): string => escapeHtml(v ?? "(not set)");
     return `${heading}

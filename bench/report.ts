@@ -92,7 +92,8 @@ export function table(f: Figures, extra: Record<string, number | null> = {}): st
   for (const c of checks(f)) byFigure.set(c.figure, [...(byFigure.get(c.figure) ?? []), c]);
   const rows: string[][] = [["figure", "value", "target"]];
   for (const [name, value] of Object.entries(f) as [keyof Figures, number | null][]) {
-    const targets = (byFigure.get(name) ?? []).map((c) => `${c.met === null ? "–" : c.met ? "✓" : "✗"} ${c.target}`);
+    const mark = (met: boolean | null): string => (met === null ? "–" : met ? "✓" : "✗");
+    const targets = (byFigure.get(name) ?? []).map((c) => `${mark(c.met)} ${c.target}`);
     rows.push([name, show(name, value), targets.join("; ") || (NOTES[name]?.target ?? "")]);
   }
   for (const [name, value] of Object.entries(extra)) rows.push([name, show(name, value), "(context)"]);

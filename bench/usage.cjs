@@ -1,5 +1,6 @@
-// Preloaded (`node --require bench/usage.cjs …`) into each process the benchmark times: on exit it writes the process's
-// peak resident memory and CPU time to the file named by BENCH_USAGE_FILE, so a figure never needs a global tool.
+// Preloaded (`node --require bench/usage.cjs …`) into each process the benchmark times: on exit it writes the
+// process's peak resident memory and CPU time to the file named by BENCH_USAGE_FILE, so a figure never needs a global
+// tool.
 "use strict";
 const file = process.env.BENCH_USAGE_FILE;
 if (file) {

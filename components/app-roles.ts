@@ -13,8 +13,8 @@
  *   and groups.
  * - Microsoft Graph "appRoleAssignment resource type" (learn.microsoft.com/graph/api/resources/approleassignment): a
  *   role assigned to a group is assigned to the group's direct members, and lands in their tokens' `roles` claim.
- * - `groupMembershipClaims` on `ApplicationRegistration` ("None", "SecurityGroup", …) puts the user's group object IDs
- *   in a `groups` claim; beyond 200 groups in a JWT Entra leaves `groups` out and sends the overage marker
+ * - `groupMembershipClaims` on `ApplicationRegistration` ("None", "SecurityGroup", …) puts the user's group object
+ *   IDs in a `groups` claim; beyond 200 groups in a JWT Entra leaves `groups` out and sends the overage marker
  *   `_claim_names: { groups: "src1" }` + `_claim_sources` instead (Microsoft identity platform "Access tokens" / "ID
  *   token claims reference", groups overage claim; learn.microsoft.com/troubleshoot/entra/entra-id/app-integration/
  *   get-signed-in-users-groups-in-access-token: "Azure limits the number of groups ... to 200").

@@ -117,7 +117,8 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
     // the site needs the app's client ID, so this separate resource closes the loop without a cycle. In Easy Auth mode
     // the callback is Easy Auth's own. The staging slot signs users in on its own host (testers before a swap), so its
     // callback is registered too.
-    const redirectUri = pulumi.interpolate`https://${site.defaultHostName}${easyAuth ? EASY_AUTH_PATHS.callback : callbackPath}`;
+    const siteCallbackPath = easyAuth ? EASY_AUTH_PATHS.callback : callbackPath;
+    const redirectUri = pulumi.interpolate`https://${site.defaultHostName}${siteCallbackPath}`;
     const stagingRedirectUri = slot ? pulumi.interpolate`https://${slot.defaultHostName}${callbackPath}` : undefined;
     new azuread.ApplicationRedirectUris(
       `${name}-redirect-uris`,

@@ -8,7 +8,7 @@
 /**
  * Linux App Service plan SKUs this project knows, with the tier ARM expects, whether "Always On" is allowed and the
  * most instances the tier scales out to
- * (https://learn.microsoft.com/azure/azure-resource-manager/management/azure-subscription-service-limits#app-service-limits).
+ * (learn.microsoft.com/azure/azure-resource-manager/management/azure-subscription-service-limits#app-service-limits).
  */
 export const planSkus = {
   F1: { tier: "Free", alwaysOn: false, maxInstances: 1 },

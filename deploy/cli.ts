@@ -47,8 +47,11 @@ export class DeployStepError extends Error {
 /**
  * `host` or `host:port`, DNS labels only: no scheme, no path, no user info, nothing a shell or URL parser could bend.
  */
-const HOST =
-  /^(?=.{1,253}(?::\d{1,5})?$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*(?::\d{1,5})?$/i;
+const HOST = new RegExp(
+  String.raw`^(?=.{1,253}(?::\d{1,5})?$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?` +
+    String.raw`(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*(?::\d{1,5})?$`,
+  "i",
+);
 
 /** Validates a host name input, naming the argument and the environment variable it came from. */
 export function requireHost(value: string | undefined, flag: string, env: string): string {

@@ -140,7 +140,8 @@ const STYLE = [
 export function page(title: string, body: string): string {
   return (
     `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" ` +
-    `content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head>\n<body>\n<main>\n${body}\n</main>\n</body></html>\n`
+    `content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title><style>${STYLE}</style>` +
+    `</head>\n<body>\n<main>\n${body}\n</main>\n</body></html>\n`
   );
 }
 

@@ -24,7 +24,9 @@ export interface UserScopes {
   foreign: string | undefined;
 }
 
-/** The resource prefix of a scope (`https://graph.microsoft.com/User.Read` → `https://graph.microsoft.com`), if any. */
+/**
+ * The resource prefix of a scope (`https://graph.microsoft.com/User.Read` → `https://graph.microsoft.com`), if any.
+ */
 function resourceOf(scope: string): string | undefined {
   const slash = scope.lastIndexOf("/");
   return slash > 0 ? scope.slice(0, slash).replace(/\/$/, "") : undefined;

@@ -7,9 +7,8 @@ export { GRAPH_APP_ID, SUBSCRIPTION_ID, TENANT_ID, guidFrom };
 /**
  * An offline stand-in for the Pulumi engine and the Azure/azuread providers: the seam every infrastructure test and
  * `npm run plan` (a shipped command, hence not under test/) evaluate the real program through. Each resource gets what
- * its provider would compute, with
- * realistic, **distinct** IDs (a managed identity's clientId ≠ its principalId, an app's clientId ≠ its objectId), so a
- * swapped ID fails a test instead of passing by coincidence.
+ * its provider would compute, with realistic, **distinct** IDs (a managed identity's clientId ≠ its principalId, an
+ * app's clientId ≠ its objectId), so a swapped ID fails a test instead of passing by coincidence.
  */
 
 /** The type tokens of everything the stack registers, by short name. */

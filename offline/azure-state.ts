@@ -170,7 +170,9 @@ export function computeAzureState(
     case "azuread:index/appRoleAssignment:AppRoleAssignment":
       // /servicePrincipals/{resourceObjectId}/appRoleAssignedTo/{assignment id, opaque base64url}.
       return {
-        id: `/servicePrincipals/${i.resourceObjectId}/appRoleAssignedTo/${createHash("sha256").update(args.name).digest("base64url").slice(0, 43)}`,
+        id:
+          `/servicePrincipals/${i.resourceObjectId}/appRoleAssignedTo/` +
+          createHash("sha256").update(args.name).digest("base64url").slice(0, 43),
         state: { ...i, principalType: "User", resourceDisplayName: "app" },
       };
     case "command:local:Command":

@@ -63,8 +63,9 @@ export function readStackFile(dir: string, stackArg: string, schema: ConfigSchem
     const source = stacks.includes("dev") ? "dev" : stacks[0];
     const create =
       source !== undefined
-        ? `Create it by copying one (cp ${relative(process.cwd(), join(dir, `Pulumi.${source}.yaml`)) || `Pulumi.${source}.yaml`} ` +
-          `${file}) and editing its values.`
+        ? `Create it by copying one (cp ${
+            relative(process.cwd(), join(dir, `Pulumi.${source}.yaml`)) || `Pulumi.${source}.yaml`
+          } ${file}) and editing its values.`
         : `Create it with its values, e.g.:\ncat > ${file} <<'YAML'\nconfig:\n` +
           (schema.keys.includes("location") && schema.keys.includes("webAppName")
             ? `  ${schema.project}:location: westeurope\n  ${schema.project}:webAppName: contoso-signin\n`

@@ -142,7 +142,9 @@ function describeCommand(i: Record<string, any>): string[] {
     lines.push(
       `package      ${env.DEPLOY_ZIP_PATH}, ${bytes} bytes, sha256 ${env.DEPLOY_ZIP_SHA256}`,
       `publishes    https://${env.DEPLOY_SCM_HOST}/api/publish?type=zip (OneDeploy), as the deployer (Entra token, ` +
-        `fetched by the script, for ${appServiceScopeForResourceManagerScope(env.DEPLOY_ARM_SCOPE ?? "") ?? "the App Service audience"}` +
+        `fetched by the script, for ${
+          appServiceScopeForResourceManagerScope(env.DEPLOY_ARM_SCOPE ?? "") ?? "the App Service audience"
+        }` +
         `, or ${env.DEPLOY_ARM_SCOPE} once if Kudu answers 401)`,
     );
   }

@@ -124,7 +124,9 @@ export class CiBootstrap extends pulumi.ComponentResource {
 
     const client = authorization.getClientConfigOutput({ parent: this });
     const roleDefinition = (role: BuiltInRoleName) =>
-      pulumi.interpolate`/subscriptions/${client.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${BuiltInRole[role]}`;
+      pulumi.interpolate`/subscriptions/${client.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${
+        BuiltInRole[role]
+      }`;
 
     // Create the group the app stack deploys into, and the group that keeps state apart from it.
     const target = new resources.ResourceGroup(

@@ -217,8 +217,8 @@ describe("loadConfig", () => {
         "unsupported SourceType",
         { ...validEnv, [AzureAdSetting.SourceType]: "ClientSecret" },
         new RegExp(
-          String.raw`No supported client credential \(SourceType 0: "ClientSecret"\).*SignedAssertionFromManagedIdentity, ` +
-            "the only source",
+          String.raw`No supported client credential \(SourceType 0: "ClientSecret"\).*` +
+            "SignedAssertionFromManagedIdentity, the only source",
         ),
       ],
       ["credential without SourceType", { ...without(AzureAdSetting.SourceType) }, /SourceType 0: "\(none\)"/],

@@ -75,8 +75,8 @@ describe("when the app trusts the identity headers", () => {
     expect(refusal(onAppService)).toEqual([
       expect.stringMatching(
         new RegExp(
-          String.raw`^SignIn__AuthMode is easyAuth, but App Service authentication is off \(WEBSITE_AUTH_ENABLED is unset\).*set ` +
-            String.raw`it to app\.$`,
+          "^SignIn__AuthMode is easyAuth, but App Service authentication is off " +
+            String.raw`\(WEBSITE_AUTH_ENABLED is unset\).*set it to app\.$`,
         ),
       ),
     ]);

@@ -23,7 +23,8 @@ describe("a Graph token without a permission that reads the user", () => {
       );
       expect(page.body).toContain('<span id="graph-notice-code">Authorization_RequestDenied</span>');
       expect(page.body).toContain(
-        `id="admin-consent-link" href="${stack.emu.instance}${stack.emu.tenantId}/adminconsent?client_id=${stack.emu.registration.clientId}"`,
+        `id="admin-consent-link" href="${stack.emu.instance}${stack.emu.tenantId}/adminconsent` +
+          `?client_id=${stack.emu.registration.clientId}"`,
       );
       const json = await ua.request(`${stack.baseUrl}/me/graph`);
       expect(json.status).toBe(502);

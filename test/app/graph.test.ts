@@ -17,7 +17,8 @@ const config = loadConfig({
 describe("adminConsentUrl", () => {
   it("is the tenant-wide admin-consent endpoint of the app's instance and tenant, with its client ID", () => {
     expect(adminConsentUrl(config)).toBe(
-      "https://login.microsoftonline.us/contoso.onmicrosoft.us/adminconsent?client_id=0b1e2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+      "https://login.microsoftonline.us/contoso.onmicrosoft.us/adminconsent" +
+        "?client_id=0b1e2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
     );
   });
 });

@@ -124,7 +124,8 @@ describeWithRedis("two app instances on one Redis", () => {
   it("writes each session whole, with a TTL no longer than the idle timeout", async () => {
     const ua = new UserAgent();
     await ua.navigate(url("/signin"));
-    const key = `secretless:{s}:s:${createHash("sha256").update(ua.cookie(stack.baseUrl, "session")!).digest("base64url")}`;
+    const sessionId = ua.cookie(stack.baseUrl, "session")!;
+    const key = `secretless:{s}:s:${createHash("sha256").update(sessionId).digest("base64url")}`;
     const raw = (await stack.redis.admin.get(key))!;
     // "<createdAt>|<sha256 of the user>|<session JSON>"
     const [, userTag] = raw.split("|", 2);

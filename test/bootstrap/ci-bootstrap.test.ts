@@ -133,7 +133,8 @@ describe("the deploy environment on GitHub", () => {
     expect(mocks.ofType(B.githubProvider)).toEqual([]);
     expect(ci.githubEnvironmentCommands).toEqual([
       "echo " +
-        '\'{"can_admins_bypass":false,"deployment_branch_policy":{"protected_branches":false,"custom_branch_policies":true},' +
+        '\'{"can_admins_bypass":false,' +
+        '"deployment_branch_policy":{"protected_branches":false,"custom_branch_policies":true},' +
         '"reviewers":[{"type":"User","id":583231},{"type":"User","id":9919}]}\' ' +
         "| gh api -X PUT repos/contoso/secretless-signin/environments/prod --input -",
       "gh api -X POST " +

@@ -21,7 +21,10 @@ it("npm run plan:bootstrap prints, offline, the identities' GitHub " +
   expect(stdout).toContain("subject      repo:contoso/secretless-signin:pull_request");
   expect(stdout).toContain("subject      repo:contoso/secretless-signin:environment:production");
   expect(stdout).toMatch(
-    /preview identity \(ServicePrincipal\) gets Reader\n\s+scope {8}\/subscriptions\/[^/]+\/resourceGroups\/secretless-signin\n/,
+    new RegExp(
+      String.raw`preview identity \(ServicePrincipal\) gets Reader\n` +
+        String.raw`\s+scope {8}\/subscriptions\/[^/]+\/resourceGroups\/secretless-signin\n`,
+    ),
   );
   expect(stdout).toContain("deploy identity gets Microsoft Graph Application.ReadWrite.OwnedBy");
   expect(stdout).toContain(

@@ -28,7 +28,9 @@ const identity = (which: "preview" | "deploy") =>
 const rg = (name: string) => `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/${name}`;
 const roleId = (guid: string) =>
   `/subscriptions/${SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/${guid}`;
-const CONTAINER = `${rg("secretless-ci-state")}/providers/Microsoft.Storage/storageAccounts/contosopulumistate/blobServices/default/containers/pulumi-state`;
+const CONTAINER =
+  `${rg("secretless-ci-state")}/providers/Microsoft.Storage/storageAccounts/contosopulumistate` +
+  "/blobServices/default/containers/pulumi-state";
 const KEY = `${rg("secretless-ci-state")}/providers/Microsoft.KeyVault/vaults/contoso-pulumi-kv/keys/pulumi-state`;
 
 describe("the federated identity credentials", () => {

@@ -150,8 +150,8 @@ describe("refresh-token grant for Graph", () => {
     expect({ status, error, code }).toEqual({ status: 400, error: "invalid_grant", code: 50173 });
     expect(body.error_description).toMatch(
       new RegExp(
-        String.raw`^AADSTS50173: The provided grant has expired due to it being revoked.+issued on '\d{4}-\d\d-\d\dT[\d:.]{16}Z' ` +
-          "and the TokensValidFrom date",
+        "^AADSTS50173: The provided grant has expired due to it being revoked.+" +
+          String.raw`issued on '\d{4}-\d\d-\d\dT[\d:.]{16}Z' and the TokensValidFrom date`,
         "s",
       ),
     );

@@ -150,8 +150,9 @@ describe("authorization code redemption", () => {
       error: "invalid_grant",
       error_description: expect.stringMatching(
         new RegExp(
-          String.raw`^AADSTS70008: .+\r\nTrace ID: [0-9a-f-]{36}\r\nCorrelation ID: 7d3f0b6e-1c2a-4e5f-8a9b-0c1d2e3f4a5b\r\nTimestamp: ` +
-            String.raw`\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$`,
+          String.raw`^AADSTS70008: .+\r\nTrace ID: [0-9a-f-]{36}\r\n` +
+            String.raw`Correlation ID: 7d3f0b6e-1c2a-4e5f-8a9b-0c1d2e3f4a5b\r\n` +
+            String.raw`Timestamp: \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$`,
           "s",
         ),
       ),

@@ -75,7 +75,8 @@ describe("stack configuration", () => {
       appOwnerObjectIds: JSON.stringify(["5b0c7e6d-1a2f-4e3d-8c9b-7a6f5e4d3c2b"]),
       callbackPath: "/auth/callback",
       existingPlanId:
-        "/subscriptions/8c1d9f4e-2b7a-4c3e-9d51-0f6a7b8c9d0e/resourceGroups/shared/providers/Microsoft.Web/serverfarms/linux-plan",
+        "/subscriptions/8c1d9f4e-2b7a-4c3e-9d51-0f6a7b8c9d0e/resourceGroups/shared" +
+        "/providers/Microsoft.Web/serverfarms/linux-plan",
       nodeVersion: "24",
       alwaysOn: "false",
       healthCheckPath: "/health",

@@ -93,9 +93,9 @@ describe("the program under the Pulumi language host", () => {
       "waits: six in all (the critical path of a fresh pulumi up)",
     () => {
       const chain = creationChain(host.mocks);
-      // Group → identity (needs the group) → site (wears the identity) → basic auth off (a policy of the site); the
-      // deploy waits for the hardened site (issue: no push before basic auth is off) and the readiness wait for the
-      // push.
+      // Group → identity (needs the group) → site (wears the identity) → basic auth off (a policy of the site);
+      // the deploy waits for the hardened site (issue: no push before basic auth is off) and the readiness wait for
+      // the push.
       expect(chain, chain.join(" → ")).toEqual([
         "azure-native:resources:ResourceGroup::secretless-rg",
         "azure-native:managedidentity:UserAssignedIdentity::secretless-identity-uami",

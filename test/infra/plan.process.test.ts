@@ -24,7 +24,10 @@ it("npm run plan prints the dev stack's resource tree, its secretless " +
   expect(stdout).toMatch(/\+ command:local:Command {2}secretless-app-deploy/);
   expect(stdout).toMatch(/package {6}dist\/app\.zip, \d+ bytes, sha256 [0-9a-f]{64}/);
   expect(stdout).toMatch(
-    /publishes {4}https:\/\/secretless-signin-dev-[0-9a-f]{16}\.scm\.westeurope-01\.azurewebsites\.net\/api\/publish\?type=zip/,
+    new RegExp(
+      String.raw`publishes {4}https:\/\/secretless-signin-dev-[0-9a-f]{16}\.scm\.westeurope-01\.azurewebsites\.net` +
+        String.raw`\/api\/publish\?type=zip`,
+    ),
   );
   expect(stdout).toMatch(
     /waits {8}up to 10 min for https:\/\/secretless-signin-dev-[0-9a-f]{16}\.westeurope-01\.azurewebsites\.net\/readyz/,
@@ -44,8 +47,8 @@ it("npm run plan prints the dev stack's resource tree, its secretless " +
   expect(stdout).toMatch(/setting {6}DownstreamApis__MicrosoftGraph__BaseUrl=https:\/\/graph\.microsoft\.com\/v1\.0/);
   expect(stdout).toMatch(
     new RegExp(
-      String.raw`^23 to create: 14 cloud resources, 2 local steps \(run on this machine\), plus the stack and 6 components ` +
-        String.raw`that only group them\.$`,
+      String.raw`^23 to create: 14 cloud resources, 2 local steps \(run on this machine\), ` +
+        String.raw`plus the stack and 6 components that only group them\.$`,
       "m",
     ),
   );

@@ -4,8 +4,8 @@ import { SecretlessWebApp, type SecretlessWebAppArgs } from "../../components/se
 import { T, TENANT_ID, attachMocks, promiseOf, runProgram } from "../../offline/azure-mocks";
 
 /**
- * `scaleOut`: sessions in Azure Managed Redis reached with the managed identity, several instances, ARR affinity off —
- * and with the switch off (the default), none of it. Every test gets a fresh offline engine.
+ * `scaleOut`: sessions in Azure Managed Redis reached with the managed identity, several instances, ARR affinity
+ * off — and with the switch off (the default), none of it. Every test gets a fresh offline engine.
  */
 
 const base: SecretlessWebAppArgs = { location: "westeurope", webAppName: "contoso-signin", tenantId: TENANT_ID };

@@ -64,7 +64,10 @@ describe("the policy pack on the CI bootstrap stack", () => {
         ["fic-trust-allowed", "ci-deploy-github"],
       ]);
       expect(violations[0]!.message).toMatch(
-        /trusts GitHub repository "contoso\/secretless-signin" .*not the configured "contoso@9919\/secretless-signin@771234567"/,
+        new RegExp(
+          String.raw`trusts GitHub repository "contoso\/secretless-signin" .*not the configured ` +
+            String.raw`"contoso@9919\/secretless-signin@771234567"`,
+        ),
       );
     },
   );

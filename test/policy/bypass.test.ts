@@ -61,7 +61,8 @@ const fromIssue: Shape[] = [
       [
         "fic-trust-allowed",
         new RegExp(
-          String.raw`FederatedIdentityCredential "mi-github" lets .*"repo:attacker\/fork:pull_request" act as identity ` +
+          String.raw`FederatedIdentityCredential "mi-github" lets .*"repo:attacker\/fork:pull_request" act as ` +
+            "identity " +
             String.raw`"secretless-identity-uami\w+", which a web app wears`,
         ),
       ],
@@ -258,7 +259,8 @@ const fromIssue: Shape[] = [
       [
         "no-secret-inputs",
         new RegExp(
-          String.raw`Deployment "template" has input "properties\.template\.resources\[1\]\.properties\.appSettings\[0\]\{name: ` +
+          'Deployment "template" has input ' +
+            String.raw`"properties\.template\.resources\[1\]\.properties\.appSettings\[0\]\{name: ` +
             String.raw`"AzureAd__ClientSecret"\}"`,
         ),
       ],
@@ -279,7 +281,8 @@ const fromIssue: Shape[] = [
       [
         "role-assignment-allowed",
         new RegExp(
-          String.raw`RoleAssignment "app-owner" gives the app's identity "secretless-identity-uami\w+" role "8e3af657-[^"]+", ` +
+          String.raw`RoleAssignment "app-owner" gives the app's identity "secretless-identity-uami\w+" role ` +
+            '"8e3af657-[^"]+", ' +
             String.raw`which it may not hold \(allowed: none\)`,
         ),
       ],
@@ -299,14 +302,16 @@ const fromIssue: Shape[] = [
       [
         "redirect-uris-own-host",
         new RegExp(
-          String.raw`ApplicationRedirectUris "more-redirects" has redirect URI "https:\/\/attacker\.example\/signin-oidc" ` +
+          'ApplicationRedirectUris "more-redirects" has redirect URI ' +
+            String.raw`"https:\/\/attacker\.example\/signin-oidc" ` +
             String.raw`.*points at host "attacker\.example"`,
         ),
       ],
       [
         "redirect-uris-own-host",
         new RegExp(
-          String.raw`ApplicationRedirectUris "more-redirects" has redirect URI "http:\/\/localhost:8080\/" .*uses http, ` +
+          String.raw`ApplicationRedirectUris "more-redirects" has redirect URI "http:\/\/localhost:8080\/" .*uses ` +
+            "http, " +
             "not https",
         ),
       ],
@@ -567,7 +572,8 @@ const fromAttacks: Shape[] = [
       [
         "resource-type-allowed",
         new RegExp(
-          String.raw`azure-native:Resources\/v20240301:deployment "cased" is not a resource type this pack allows: an ` +
+          String.raw`azure-native:Resources\/v20240301:deployment "cased" is not a resource type this pack allows: ` +
+            "an " +
             "ARM template deployment",
         ),
       ],
@@ -600,7 +606,8 @@ const fromAttacks: Shape[] = [
       [
         "provider-settings-allowed",
         new RegExp(
-          String.raw`Provider "graph-admin" \(pulumi:providers:azuread\) sets "clientSecret", which is not an allowed ` +
+          String.raw`Provider "graph-admin" \(pulumi:providers:azuread\) sets "clientSecret", which is not an ` +
+            "allowed " +
             "provider setting",
         ),
       ],
@@ -751,7 +758,8 @@ const fromAttacks: Shape[] = [
         "role-assignment-allowed",
         new RegExp(
           String.raw`RoleAssignment "ci-deployer-contributor" gives CI identity "ci-deployer" \(which pull requests' ` +
-            String.raw`code can use\) role Contributor .* which it may not hold \(allowed: Reader, StorageBlobDataReader, ` +
+            String.raw`code can use\) role Contributor .* which it may not hold \(allowed: Reader, ` +
+            "StorageBlobDataReader, " +
             String.raw`KeyVaultCryptoUser\)`,
         ),
       ],
@@ -844,7 +852,8 @@ const fromAttacks: Shape[] = [
       [
         "no-secret-command-inputs",
         new RegExp(
-          String.raw`Command "secretless-app-deploy" has input "environment\.HINT" that looks like a secret: its value ` +
+          String.raw`Command "secretless-app-deploy" has input "environment\.HINT" that looks like a secret: its ` +
+            "value " +
             "looks like a JWT",
         ),
       ],
@@ -869,11 +878,17 @@ const fromAttacks: Shape[] = [
     refusedBy: [
       [
         "fic-subject",
-        /FederatedIdentityCredential "ci-deployer-production" trusts GitHub subject "repo:contoso@1234\/secretless-signin:environment:production"/,
+        new RegExp(
+          'FederatedIdentityCredential "ci-deployer-production" trusts GitHub subject ' +
+            String.raw`"repo:contoso@1234\/secretless-signin:environment:production"`,
+        ),
       ],
       [
         "fic-subject",
-        /FederatedIdentityCredential "ci-branches" trusts GitHub subject "repo:contoso@1234\/secretless-signin@5678:ref:refs\/heads\/\*"/,
+        new RegExp(
+          'FederatedIdentityCredential "ci-branches" trusts GitHub subject ' +
+            String.raw`"repo:contoso@1234\/secretless-signin@5678:ref:refs\/heads\/\*"`,
+        ),
       ],
     ],
   },
@@ -891,7 +906,8 @@ const fromAttacks: Shape[] = [
       [
         "role-assignment-allowed",
         new RegExp(
-          String.raw`AppRoleAssignment "app-graph" gives an application permission to identity "secretless-identity-uami\w+", ` +
+          'AppRoleAssignment "app-graph" gives an application permission to identity ' +
+            String.raw`"secretless-identity-uami\w+", ` +
             String.raw`which is not a CI identity of this stack \(a web app wears it`,
         ),
       ],

@@ -46,8 +46,10 @@ const variants: Variant[] = [
         one(rs, AUTH_V2),
         (p) => (aad(p).registration.clientSecretSettingName = "MICROSOFT_PROVIDER_AUTHENTICATION_SECRET"),
       ),
-    message:
-      /clientSecretSettingName "MICROSOFT_PROVIDER_AUTHENTICATION_SECRET"\. Fix: set it to "OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID"/,
+    message: new RegExp(
+      String.raw`clientSecretSettingName "MICROSOFT_PROVIDER_AUTHENTICATION_SECRET"\. Fix: set it to ` +
+        '"OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID"',
+    ),
   },
   {
     rule: "easy-auth-secretless",

@@ -162,7 +162,8 @@ const variants: Variant[] = [
         (p) => (p.applicationId = `/applications/${guidFrom("someone-elses-app")}`),
       ),
     message: new RegExp(
-      String.raw`ApplicationAppRole "handmade-role-Auditor" adds a role to application "\/applications\/[^"]+", which ` +
+      String.raw`ApplicationAppRole "handmade-role-Auditor" adds a role to application "\/applications\/[^"]+", ` +
+        "which " +
         "this stack does not create",
     ),
   },
@@ -215,7 +216,8 @@ const variants: Variant[] = [
         (p) => (p.deploymentBranchPolicy = { protectedBranches: true, customBranchPolicies: false }),
       ),
     message: new RegExp(
-      String.raw`has deploymentBranchPolicy .*Fix: set deploymentBranchPolicy: \{ protectedBranches: false, customBranchPolicies: ` +
+      String.raw`has deploymentBranchPolicy .*Fix: set deploymentBranchPolicy: \{ protectedBranches: false, ` +
+        "customBranchPolicies: " +
         String.raw`true \}`,
     ),
   },
@@ -224,7 +226,8 @@ const variants: Variant[] = [
     broken: "a deployment policy admitting every branch",
     break: (rs) => edit(ghBranchPolicy(rs), (p) => (p.branchPattern = "*")),
     message: new RegExp(
-      String.raw`RepositoryEnvironmentDeploymentPolicy "ci-main-only" admits branch pattern "\*".*Fix: set branchPattern: ` +
+      String.raw`RepositoryEnvironmentDeploymentPolicy "ci-main-only" admits branch pattern "\*".*Fix: set ` +
+        "branchPattern: " +
         String.raw`"main" \(exactly\)`,
     ),
   },
@@ -335,8 +338,10 @@ const variants: Variant[] = [
     broken: "the web app FIC's issuer without /v2.0",
     break: (rs) => edit(one(rs, T.fic), (p) => (p.issuer = `https://login.microsoftonline.com/${TENANT_ID}/`)),
     message: new RegExp(
-      String.raw`ApplicationFederatedIdentityCredential "secretless-entra-fic" trusts issuer "https:\/\/login\.microsoftonline\.com\/00000000-0000-4000-8000-00000000feed\/"\. ` +
-        String.raw`Fix: for a managed identity use "\{instance\}\{tenant GUID\}\/v2\.0" with instance one of https:\/\/login\.microsoftonline\.com\/, ` +
+      'ApplicationFederatedIdentityCredential "secretless-entra-fic" trusts issuer ' +
+        String.raw`"https:\/\/login\.microsoftonline\.com\/00000000-0000-4000-8000-00000000feed\/"\. ` +
+        String.raw`Fix: for a managed identity use "\{instance\}\{tenant GUID\}\/v2\.0" with instance one of ` +
+        String.raw`https:\/\/login\.microsoftonline\.com\/, ` +
         String.raw`https:\/\/login\.microsoftonline\.us\/, https:\/\/login\.chinacloudapi\.cn\/`,
     ),
   },
@@ -380,7 +385,8 @@ const variants: Variant[] = [
       setSetting(rs, AzureAdSetting.TokenExchangeUrl, "api://AzureADTokenExchangeUSGov");
     },
     message: new RegExp(
-      String.raw`accepts audience "api:\/\/AzureADTokenExchangeUSGov", not the public cloud's token-exchange audience\. ` +
+      String.raw`accepts audience "api:\/\/AzureADTokenExchangeUSGov", not the public cloud's token-exchange ` +
+        String.raw`audience\. ` +
         String.raw`Fix: set audiences to \["api:\/\/AzureADTokenExchange"\]`,
     ),
   },
@@ -395,7 +401,8 @@ const variants: Variant[] = [
     broken: "a managed identity's name as the subject",
     break: (rs) => edit(one(rs, T.fic), (p) => (p.subject = "secretless-identity")),
     message: new RegExp(
-      String.raw`trusts subject "secretless-identity", which is not a GUID\. Fix: set subject to the managed identity's ` +
+      String.raw`trusts subject "secretless-identity", which is not a GUID\. Fix: set subject to the managed ` +
+        "identity's " +
         "principal ID",
     ),
     alsoTrips: ["fic-trusts-webapp-identity", "fic-trust-allowed"],
@@ -427,7 +434,8 @@ const variants: Variant[] = [
     broken: "TLS 1.0 on the site",
     break: (rs) => edit(site(rs), (p) => (p.siteConfig.minTlsVersion = "1.0")),
     message: new RegExp(
-      String.raw`WebApp "secretless-web-site" has siteConfig\.minTlsVersion "1\.0"\. Fix: set siteConfig\.minTlsVersion: ` +
+      String.raw`WebApp "secretless-web-site" has siteConfig\.minTlsVersion "1\.0"\. Fix: set ` +
+        String.raw`siteConfig\.minTlsVersion: ` +
         String.raw`"1\.2"`,
     ),
   },
@@ -469,8 +477,10 @@ const variants: Variant[] = [
     rule: "webapp-client-credentials",
     broken: "a client secret as the credential source",
     break: (rs) => setSetting(rs, AzureAdSetting.SourceType, "ClientSecret"),
-    message:
-      /has AzureAd__ClientCredentials__0__SourceType "ClientSecret"\. Fix: set it to "SignedAssertionFromManagedIdentity"/,
+    message: new RegExp(
+      String.raw`has AzureAd__ClientCredentials__0__SourceType "ClientSecret"\. Fix: set it to ` +
+        '"SignedAssertionFromManagedIdentity"',
+    ),
   },
   {
     rule: "webapp-client-credentials",
@@ -623,7 +633,8 @@ const variants: Variant[] = [
     broken: "shared-key access on",
     break: (rs) => edit(storage(rs), (p) => (p.allowSharedKeyAccess = true)),
     message: new RegExp(
-      String.raw`StorageAccount "state" has allowSharedKeyAccess true \(account keys and SAS work\)\. Fix: set allowSharedKeyAccess: ` +
+      String.raw`StorageAccount "state" has allowSharedKeyAccess true \(account keys and SAS work\)\. Fix: set ` +
+        "allowSharedKeyAccess: " +
         "false",
     ),
   },
@@ -758,7 +769,8 @@ const variants: Variant[] = [
         }),
       ),
     message: new RegExp(
-      String.raw`"sign-in-app-github" on ApplicationRegistration "secretless-entra-app" trusts subject "repo:contoso\/secretless-signin:environment:production", ` +
+      '"sign-in-app-github" on ApplicationRegistration "secretless-entra-app" trusts subject ' +
+        String.raw`"repo:contoso\/secretless-signin:environment:production", ` +
         "which is not the principal ID",
     ),
     alsoTrips: ["fic-trust-allowed"],
@@ -796,7 +808,8 @@ const variants: Variant[] = [
     broken: "a known audience the FIC does not accept",
     break: (rs) => setSetting(rs, AzureAdSetting.TokenExchangeUrl, "api://AzureADTokenExchangeChina"),
     message: new RegExp(
-      String.raw`WebApp "secretless-web-site" has AzureAd__ClientCredentials__0__TokenExchangeUrl "api:\/\/AzureADTokenExchangeChina", ` +
+      'WebApp "secretless-web-site" has AzureAd__ClientCredentials__0__TokenExchangeUrl ' +
+        String.raw`"api:\/\/AzureADTokenExchangeChina", ` +
         String.raw`but its FIC accepts "api:\/\/AzureADTokenExchange": token exchange would fail \(AADSTS700212\)\. ` +
         "Fix: set",
     ),
@@ -811,7 +824,8 @@ const variants: Variant[] = [
           (slot.identity = { type: "UserAssigned", userAssignedIdentities: [one(rs, T.uami, "ci-deployer").id] }),
       ),
     message: new RegExp(
-      String.raw`WebAppSlot "staging-slot" wears identities \[".*ci-deployer.*"\] but its site WebApp "secretless-web-site" ` +
+      String.raw`WebAppSlot "staging-slot" wears identities \[".*ci-deployer.*"\] but its site WebApp ` +
+        '"secretless-web-site" ' +
         "wears .* A swap does not move managed identities",
     ),
     // The slot then also wears no identity its app registration's FIC trusts, and the CI identity it wears becomes
@@ -962,7 +976,8 @@ const variants: Variant[] = [
         }),
       ),
     message: new RegExp(
-      String.raw`Provider "custom-cloud" \(pulumi:providers:azure-native\) sets "metadataHost", which is not an allowed ` +
+      String.raw`Provider "custom-cloud" \(pulumi:providers:azure-native\) sets "metadataHost", which is not an ` +
+        "allowed " +
         "provider setting",
     ),
   },
@@ -1031,7 +1046,8 @@ const variants: Variant[] = [
     break: (rs) =>
       edit(ciFic(rs), (p) => (p.subject = "repo:contoso@1234/secretless-signin@5678:environment:production")),
     message: new RegExp(
-      String.raw`trusts GitHub repository "contoso@1234\/secretless-signin@5678" .*Fix: trust only "repo:contoso\/secretless-signin:…" ` +
+      String.raw`trusts GitHub repository "contoso@1234\/secretless-signin@5678" .*Fix: trust only ` +
+        String.raw`"repo:contoso\/secretless-signin:…" ` +
         String.raw`\(character for character, case and form included\)`,
     ),
   },
@@ -1049,7 +1065,8 @@ const variants: Variant[] = [
         }),
       ),
     message: new RegExp(
-      String.raw`FederatedIdentityCredential "app-identity-github" lets "https:\/\/token\.actions\.githubusercontent\.com" ` +
+      'FederatedIdentityCredential "app-identity-github" lets ' +
+        String.raw`"https:\/\/token\.actions\.githubusercontent\.com" ` +
         String.raw`subject "repo:contoso\/secretless-signin:pull_request" act as identity "[^"]+", which a web app ` +
         "wears",
     ),
@@ -1061,7 +1078,9 @@ const variants: Variant[] = [
       edit(
         roleAssignment(rs),
         (p) =>
-          (p.roleDefinitionId = `/subscriptions/${SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcb635`),
+          (p.roleDefinitionId =
+            `/subscriptions/${SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/` +
+            "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"),
       ),
     message: new RegExp(
       'RoleAssignment "ci-deployer-contributor" gives CI identity ' +
@@ -1121,7 +1140,8 @@ const variants: Variant[] = [
         (p) => (p.redirectUris = [...p.redirectUris, "https://attacker.example/signin-oidc", "http://localhost:8080/"]),
       ),
     message: new RegExp(
-      String.raw`ApplicationRedirectUris "[^"]+" has redirect URI "https:\/\/attacker\.example\/signin-oidc" \(redirectUris\) ` +
+      String.raw`ApplicationRedirectUris "[^"]+" has redirect URI "https:\/\/attacker\.example\/signin-oidc" ` +
+        String.raw`\(redirectUris\) ` +
         String.raw`that points at host "attacker\.example", not one of this stack's web apps`,
     ),
   },

@@ -118,7 +118,8 @@ describe("the pack, served as the CLI serves it", () => {
         // The SDK sends the policy's description, then the message; the engine adds the resource's URN.
         message: expect.stringMatching(
           new RegExp(
-            String.raw`^App registrations and service principals get no client secret.*\nApplicationPassword "app-secret" ` +
+            String.raw`^App registrations and service principals get no client secret.*\nApplicationPassword ` +
+              '"app-secret" ' +
               "gives an app registration or service principal a secret",
             "s",
           ),

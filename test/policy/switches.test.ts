@@ -9,7 +9,8 @@ import { ALLOWED_TYPES } from "../../policy/rules";
 import { SUBSCRIPTION_ID, guidFrom } from "../../offline/azure-mocks";
 import { planMainStack } from "../support/policy";
 
-const existingPlan = `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/rg-shared/providers/Microsoft.Web/serverfarms/plan-shared`;
+const existingPlan =
+  `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/rg-shared/providers/Microsoft.Web/serverfarms/` + "plan-shared";
 
 const switches: [string, Record<string, string>][] = [
   ["the defaults (deployed, one instance, new group and plan)", {}],

@@ -57,9 +57,8 @@ export function fakeAz(dir: string, token: string | Readonly<Record<string, stri
         ? answerWith(token)
         : `case "$*" in\n${Object.entries(token)
             .map(([resource, t]) => `*"--resource ${resource}") ${answerWith(t)} ;;`)
-            .join(
-              "\n",
-            )}\n*) echo "ERROR: AADSTS500011: The resource principal was not found in the tenant." >&2; exit 1 ;;\nesac`;
+            .join("\n")}\n*) echo "ERROR: AADSTS500011: The resource principal was not found in the tenant." >&2; ` +
+          "exit 1 ;;\nesac";
   mkdirSync(binDir, { recursive: true });
   writeFileSync(join(binDir, "az"), `#!/bin/sh\necho "$*" >> '${log}'\n${answer}\n`);
   chmodSync(join(binDir, "az"), 0o755);

@@ -75,7 +75,9 @@ export function bootstrapLike(): RegisteredResource[] {
       scope: rg,
       principalId: ciPrincipal,
       principalType: "ServicePrincipal",
-      roleDefinitionId: `/subscriptions/${SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/b24988ac-6180-42a0-ab88-20f7382dd24c`,
+      roleDefinitionId:
+        `/subscriptions/${SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/` +
+        "b24988ac-6180-42a0-ab88-20f7382dd24c",
     }),
     handMade("azure-native:storage:StorageAccount", "state", {
       resourceGroupName: "rg-ci",
