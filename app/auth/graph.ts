@@ -40,6 +40,27 @@ export interface GraphProblem {
   readonly endSession?: boolean;
 }
 
+/** The JSON `error` of each kind of Graph problem at /me/graph. */
+const GRAPH_ERRORS: Record<GraphProblem["kind"], string> = {
+  consent: "consent_required",
+  "sign-in": "sign_in_required",
+  unavailable: "graph_unavailable",
+  rejected: "graph_rejected_token",
+  forbidden: "graph_forbidden",
+  config: "token_request_refused",
+};
+
+/** The JSON body /me/graph answers a Graph problem with, in either sign-in mode. */
+export function graphProblemBody({ kind, title, fix, code, adminConsentUrl }: GraphProblem) {
+  return {
+    error: GRAPH_ERRORS[kind],
+    message: title,
+    fix,
+    ...(code ? { code } : {}),
+    ...(adminConsentUrl ? { adminConsentUrl } : {}),
+  };
+}
+
 export type GraphOutcome =
   | { readonly ok: true; readonly profile: GraphProfile }
   | { readonly ok: false; readonly problem: GraphProblem };
@@ -159,7 +180,7 @@ export function explainTokenFailure(error: unknown, config: AppConfig): GraphPro
     return {
       kind: "unavailable",
       status: 503,
-      title: "The app could not get a token " + "from its managed identity.",
+      title: "The app could not get a token from its managed identity.",
       fix: READINESS_ADVICE[error.code].fix,
     };
   }
@@ -225,7 +246,7 @@ export async function callGraph(
   }
   log.warn(
     { status: response.status, graphCode, requestId: response.headers.get("request-id") },
-    "Microsoft Graph refused the " + "profile request",
+    "Microsoft Graph refused the profile request",
   );
   const code = graphCode ? { code: graphCode } : {};
   if (response.status === 401) {

@@ -10,7 +10,7 @@ import fastifyFormbody from "@fastify/formbody";
 import { EASY_AUTH_PATHS } from "../../contract/easy-auth";
 import { APP_ROUTES } from "../../contract/routes";
 import { easyAuthUser, type EasyAuthUser } from "../auth/easy-auth";
-import { callGraph, type GraphOutcome, type GraphProblem } from "../auth/graph";
+import { callGraph, type GraphOutcome, graphProblemBody } from "../auth/graph";
 import type { AssertionProvider } from "../auth/managed-identity";
 import type { AppConfig } from "../app-config";
 import { safeError } from "../logging";
@@ -26,16 +26,6 @@ interface EasyAuthRouteOptions {
   /** The clock the token store's expiry is compared with. Defaults to Date.now. */
   readonly now?: () => number;
 }
-
-/** The JSON `error` of each kind of Graph problem at /me/graph (as in the default mode). */
-const GRAPH_ERRORS: Record<GraphProblem["kind"], string> = {
-  consent: "consent_required",
-  "sign-in": "sign_in_required",
-  unavailable: "graph_unavailable",
-  rejected: "graph_rejected_token",
-  forbidden: "graph_forbidden",
-  config: "token_request_refused",
-};
 
 // The sign-out form's CSRF defence without a server-side session: a random value in a SameSite=Strict cookie and the
 // same value in the form (double submit). Nothing is kept, so any instance can check it.
@@ -90,7 +80,7 @@ export async function easyAuthRoutes(app: FastifyInstance, options: EasyAuthRout
     await assertion
       .getAssertion()
       .catch((error: unknown) =>
-        req.log.warn({ err: safeError(error) }, "managed identity unavailable " + "for the trust chain"),
+        req.log.warn({ err: safeError(error) }, "managed identity unavailable for the trust chain"),
       );
     const info = assertion.lastAssertionInfo();
     return {
@@ -138,9 +128,7 @@ export async function easyAuthRoutes(app: FastifyInstance, options: EasyAuthRout
     reply.header("cache-control", "no-store");
     const user = userOf(req);
     if (!user)
-      return reply
-        .code(401)
-        .send({ error: "not_signed_in", message: `Sign in at ${EASY_AUTH_PATHS.login} ` + `first.` });
+      return reply.code(401).send({ error: "not_signed_in", message: `Sign in at ${EASY_AUTH_PATHS.login} first.` });
     return user.claims;
   });
 
@@ -148,18 +136,9 @@ export async function easyAuthRoutes(app: FastifyInstance, options: EasyAuthRout
     reply.header("cache-control", "no-store");
     const user = userOf(req);
     if (!user)
-      return reply
-        .code(401)
-        .send({ error: "not_signed_in", message: `Sign in at ${EASY_AUTH_PATHS.login} ` + `first.` });
+      return reply.code(401).send({ error: "not_signed_in", message: `Sign in at ${EASY_AUTH_PATHS.login} first.` });
     const outcome = await profile(req, user);
     if (outcome.ok) return outcome.profile;
-    const { kind, status, title, fix, code, adminConsentUrl } = outcome.problem;
-    return reply.code(status).send({
-      error: GRAPH_ERRORS[kind],
-      message: title,
-      fix,
-      ...(code ? { code } : {}),
-      ...(adminConsentUrl ? { adminConsentUrl } : {}),
-    });
+    return reply.code(outcome.problem.status).send(graphProblemBody(outcome.problem));
   });
 }

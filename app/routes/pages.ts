@@ -1,7 +1,7 @@
 /** The home page, /me and /me/graph: what the signed-in user (req.session) sees. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { APP_ROUTES } from "../../contract/routes";
-import type { GraphClient, GraphOutcome, GraphProblem } from "../auth/graph";
+import { type GraphClient, type GraphOutcome, graphProblemBody } from "../auth/graph";
 import { takeSignedOut } from "../signed-out-notice";
 import { accessOf } from "../auth/roles";
 import { accessSection } from "../role-views";
@@ -10,16 +10,6 @@ import { sendPage, sendProblem, signedInPage, signedOutPage } from "../views";
 interface PageOptions {
   readonly graph: GraphClient;
 }
-
-/** The JSON `error` of each kind of Graph problem at /me/graph. */
-const GRAPH_ERRORS: Record<GraphProblem["kind"], string> = {
-  consent: "consent_required",
-  "sign-in": "sign_in_required",
-  unavailable: "graph_unavailable",
-  rejected: "graph_rejected_token",
-  forbidden: "graph_forbidden",
-  config: "token_request_refused",
-};
 
 export async function pageRoutes(app: FastifyInstance, { graph }: PageOptions): Promise<void> {
   /** The session's Graph profile; a session whose tokens Entra refused for good is ended here. */
@@ -71,13 +61,6 @@ export async function pageRoutes(app: FastifyInstance, { graph }: PageOptions): 
     if (!req.session) return reply.code(401).send({ error: "not_signed_in", message: "Sign in at /signin first." });
     const outcome = await profile(req, reply);
     if (outcome.ok) return outcome.profile;
-    const { kind, status, title, fix, code, adminConsentUrl } = outcome.problem;
-    return reply.code(status).send({
-      error: GRAPH_ERRORS[kind],
-      message: title,
-      fix,
-      ...(code ? { code } : {}),
-      ...(adminConsentUrl ? { adminConsentUrl } : {}),
-    });
+    return reply.code(outcome.problem.status).send(graphProblemBody(outcome.problem));
   });
 }
