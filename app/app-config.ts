@@ -191,11 +191,11 @@ function readInstance(raw: string | undefined): { value: string; problem?: strin
   if (!raw)
     return {
       value: "",
-      problem: "is missing: set it to the Entra instance URL, e.g. " + "https://login.microsoftonline.com/.",
+      problem: "is missing: set it to the Entra instance URL, e.g. https://login.microsoftonline.com/.",
     };
   const url = parseUrl(raw);
   if (!url)
-    return { value: "", problem: `is not a URL ("${raw}"): set it to e.g. ` + `https://login.microsoftonline.com/.` };
+    return { value: "", problem: `is not a URL ("${raw}"): set it to e.g. https://login.microsoftonline.com/.` };
   if (url.protocol !== "https:") {
     return { value: "", problem: `must use https ("${raw}"): Entra and msal-node only accept https authorities.` };
   }
@@ -230,7 +230,7 @@ function tenantIdProblem(tenantId: string): string | undefined {
 function clientIdProblem(clientId: string): string | undefined {
   if (!clientId) return "is missing: set it to the application (client) ID GUID of the app registration.";
   if (!isGuid(clientId))
-    return `is "${clientId}", not a GUID: set the application ` + `(client) ID of the app registration.`;
+    return `is "${clientId}", not a GUID: set the application (client) ID of the app registration.`;
   return undefined;
 }
 
@@ -240,7 +240,7 @@ function readPort(raw: string | undefined): { value: number; problem?: string } 
   if (port >= 1 && port <= 65535) return { value: port };
   return {
     value: DEFAULT_PORT,
-    problem: `is "${raw}": set a whole number from 1 to 65535, or ` + `leave it unset for ${DEFAULT_PORT}.`,
+    problem: `is "${raw}": set a whole number from 1 to 65535, or leave it unset for ${DEFAULT_PORT}.`,
   };
 }
 

@@ -93,9 +93,7 @@ export function readPublicOrigins(env: Env, problems: string[]): { origins: stri
   if (websiteHostname !== undefined) {
     const problem = hostNameProblem(websiteHostname);
     if (problem)
-      problems.push(
-        `${HostingSetting.WebsiteHostname} ${problem} App Service ` + `sets it to the app's default host name.`,
-      );
+      problems.push(`${HostingSetting.WebsiteHostname} ${problem} App Service sets it to the app's default host name.`);
     else primary = new URL(`https://${websiteHostname}`);
     if (publicBaseUrl !== undefined) {
       problems.push(
@@ -126,9 +124,7 @@ export function readPublicOrigins(env: Env, problems: string[]): { origins: stri
     url.hostname = host;
     const problem = primary.protocol === "http:" ? publicBaseUrlProblem(url.origin) : undefined;
     if (problem)
-      problems.push(
-        `${allowedHostsName} entry "${host}" would be served over ` + `http like ${primary.origin}: ${problem}`,
-      );
+      problems.push(`${allowedHostsName} entry "${host}" would be served over http like ${primary.origin}: ${problem}`);
     else if (!origins.includes(url.origin)) origins.push(url.origin);
   }
   return { origins, onAppService };

@@ -60,7 +60,7 @@ export function signedOutPage(view: { justSignedOut?: boolean } = {}): string {
   return layout(
     "Welcome",
     `${
-      view.justSignedOut ? '<p class="notice" id="signed-out-notice" ' + 'role="status">You are signed out.</p>\n' : ""
+      view.justSignedOut ? '<p class="notice" id="signed-out-notice" role="status">You are signed out.</p>\n' : ""
     }<h1>Welcome</h1>
 <p>This app signs you in with Microsoft Entra ID. Its own credential is not a secret: it is the token of its
 user-assigned managed identity, which the app registration trusts through a federated identity credential.</p>

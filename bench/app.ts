@@ -248,7 +248,7 @@ async function signedInPage(appUrl: string): Promise<{ url: string; cookie: stri
   const ua = new UserAgent();
   const page = await ua.navigate(`${appUrl}/signin`);
   if (page.status !== 200 || !page.body.includes('id="user-name"'))
-    throw new Error(`sign-in ended at ${page.url} ` + `with ${page.status}`);
+    throw new Error(`sign-in ended at ${page.url} with ${page.status}`);
   return { url: `${appUrl}/me`, cookie: `session=${ua.cookie(appUrl, "session")}` };
 }
 
@@ -302,7 +302,7 @@ export async function measureServing(
     const redisPage = redisApp ? await signedInPage(redisApp.url) : undefined;
     // The figure is Redis's only if the session really lives there (and not in a fallback in the app's memory).
     if (redis && (await redis.redis.admin.keys("secretless:s:*")).length === 0)
-      throw new Error("the Redis instance signed in but " + "wrote no session to Redis");
+      throw new Error("the Redis instance signed in but wrote no session to Redis");
     const rps: number[][] = [[], [], [], [], []];
     for (let i = 0; i < rounds; i++) {
       for (const [j, server] of baselines.entries()) rps[j]!.push(await requestsPerSecond(server.url, seconds));

@@ -54,7 +54,7 @@ async function evaluate(
     chain: string[];
   };
   if (result.reported > 0 || result.resources === 0)
-    throw new Error(`the program did not evaluate ` + `cleanly:\n${run.stdout}`);
+    throw new Error(`the program did not evaluate cleanly:\n${run.stdout}`);
   return { ...run, resources: result.resources, chain: result.chain };
 }
 

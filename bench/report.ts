@@ -65,7 +65,7 @@ export function checks(f: Figures): Check[] {
 /** What the target column says of a figure without a target, and why it can be missing. */
 const NOTES: Partial<Record<keyof Figures, { target: string; unmeasured: string }>> = {
   pageRpsRedis: {
-    target: "(context: Redis store; target " + "compares memory)",
+    target: "(context: Redis store; target compares memory)",
     unmeasured: "not measured (no redis-server)",
   },
 };

@@ -40,9 +40,7 @@ export function measureFullSuite(): Promise<number> {
     child.stdout.on("data", (chunk: Buffer) => (output = (output + chunk.toString("utf8")).slice(-6000)));
     child.stderr.on("data", (chunk: Buffer) => (output = (output + chunk.toString("utf8")).slice(-6000)));
     child.once("exit", (code) =>
-      code === 0
-        ? resolve(performance.now() - started)
-        : reject(new Error(`npm test exited with ` + `${code}:\n${output}`)),
+      code === 0 ? resolve(performance.now() - started) : reject(new Error(`npm test exited with ${code}:\n${output}`)),
     );
   });
 }

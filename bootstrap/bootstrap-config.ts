@@ -128,7 +128,7 @@ const nameRules: { [K in keyof BootstrapNames]-?: (value: string) => string | un
       v,
       deployAccessLevels,
       "an access level",
-      " (least: the narrow roles; " + "contributor: Contributor there)",
+      " (least: the narrow roles; contributor: Contributor there)",
     ),
   appRegistrationObjectId: (v) => objectIdProblem(v, "az ad app show --id <client id> --query id -o tsv"),
   operatorObjectId: (v) => objectIdProblem(v, "az ad signed-in-user show --query id -o tsv"),

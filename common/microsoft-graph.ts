@@ -21,7 +21,7 @@ export function microsoftGraph(parent: pulumi.Resource): MicrosoftGraph {
     const id = ids.MicrosoftGraph;
     if (!id) {
       throw new Error(
-        "The azuread provider's published app IDs have no " + "MicrosoftGraph entry; upgrade @pulumi/azuread.",
+        "The azuread provider's published app IDs have no MicrosoftGraph entry; upgrade @pulumi/azuread.",
       );
     }
     return id;

@@ -243,7 +243,7 @@ function validatePackage(pkg: AppPackageRef): AppPackageRef {
 function requireHostName(host: string, field: string): string {
   if (!/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$/i.test(host ?? "")) {
     refuseInvalidArguments("AppDeployment", [
-      { propertyPath: field, reason: `${field} must be a bare host name, got ` + `${JSON.stringify(host)}.` },
+      { propertyPath: field, reason: `${field} must be a bare host name, got ${JSON.stringify(host)}.` },
     ]);
   }
   return host.toLowerCase();

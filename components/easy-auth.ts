@@ -24,7 +24,7 @@ export function readAuthMode(r: Reader): AuthMode {
   const mode = r.withDefault("authMode", DEFAULT_AUTH_MODE, (v) =>
     isAuthMode(v)
       ? undefined
-      : `"${v}" is not an auth mode; set it to ${AUTH_MODES.join(" or ")} ` + `(pulumi config set authMode easyAuth).`,
+      : `"${v}" is not an auth mode; set it to ${AUTH_MODES.join(" or ")} (pulumi config set authMode easyAuth).`,
   );
   if (mode !== "easyAuth") return isAuthMode(mode) ? mode : DEFAULT_AUTH_MODE;
   for (const { key, problem } of easyAuthConflicts({

@@ -228,7 +228,7 @@ export function validateArgs(args: SecretlessWebAppArgs): void {
     [Object.values(AzureAdSetting), "from the identity and app registration it creates"],
     [
       Object.values(DownstreamApiSetting),
-      "for the cloud's Microsoft Graph and the " + "permission the app registration declares",
+      "for the cloud's Microsoft Graph and the permission the app registration declares",
     ],
     [Object.keys(RUN_FROM_PACKAGE_SETTINGS), "so the site runs the deployed zip as it is"],
     [Object.values(RedisSetting), "from the Redis it creates with scaleOut"],
@@ -240,13 +240,13 @@ export function validateArgs(args: SecretlessWebAppArgs): void {
     if (why)
       errors.push({
         propertyPath: `appSettings.${key}`,
-        reason: `${key} is set by SecretlessWebApp ${why}; ` + `remove it from appSettings.`,
+        reason: `${key} is set by SecretlessWebApp ${why}; remove it from appSettings.`,
       });
   }
   if (args.authMode !== undefined && args.authMode !== "app" && args.authMode !== "easyAuth") {
     errors.push({
       propertyPath: "authMode",
-      reason: `"${String(args.authMode)}" is not an auth ` + `mode; use app or easyAuth.`,
+      reason: `"${String(args.authMode)}" is not an auth mode; use app or easyAuth.`,
     });
   }
   if (args.authMode === "easyAuth") {

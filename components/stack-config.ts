@@ -115,12 +115,12 @@ export class StackConfigError extends ConfigProblemsError {
 function readPlace(r: Reader) {
   const location = r.required(
     "location",
-    "set the Azure region to deploy to (pulumi " + "config set location westeurope).",
+    "set the Azure region to deploy to (pulumi config set location westeurope).",
     locationProblem,
   );
   const webAppName = r.required(
     "webAppName",
-    "set the App Service app name (pulumi config " + "set webAppName my-signin-app).",
+    "set the App Service app name (pulumi config set webAppName my-signin-app).",
     webAppNameProblem,
   );
   const resourceGroupName = r.optional("resourceGroupName", resourceGroupNameProblem);
@@ -154,13 +154,13 @@ function readCloud(r: Reader): CloudName {
     "azuread:environment",
     r.raw.azureadEnvironment,
     azureadEnvironments,
-    "the app registration would live in another " + "cloud than its federated credential",
+    "the app registration would live in another cloud than its federated credential",
   );
   mismatch(
     "azure-native:environment",
     r.raw.armEnvironment,
     armEnvironments,
-    "the managed identity would live in another " + "cloud than the app registration",
+    "the managed identity would live in another cloud than the app registration",
   );
   // The tenant must be the directory's ID. The federated credential's issuer is {instance}{tenant ID}/v2.0, which Entra
   // compares exactly with the `iss` of the managed identity's token, always written with the GUID; so a domain name
@@ -259,7 +259,7 @@ function readScale(r: Reader, planSku: PlanSku, existingPlanId: string | undefin
     scaleOut
       ? instanceCountProblem(instanceCount, planSku, false, true)?.replace(
           /^is \d+/,
-          `is true (${instanceCount} ` + `instances)`,
+          `is true (${instanceCount} instances)`,
         )
       : undefined,
   );
@@ -273,8 +273,7 @@ function readDeployment(r: Reader) {
   const rawTimeout = r.withDefault("readinessTimeoutMinutes", String(DEFAULT_READINESS_TIMEOUT_MINUTES), (v) => {
     const p = readinessTimeoutProblem(v);
     return (
-      p &&
-      `${p} Set it with pulumi config set --type int ` + `readinessTimeoutMinutes ${DEFAULT_READINESS_TIMEOUT_MINUTES}.`
+      p && `${p} Set it with pulumi config set --type int readinessTimeoutMinutes ${DEFAULT_READINESS_TIMEOUT_MINUTES}.`
     );
   });
   const readinessTimeoutMinutes = readinessTimeoutProblem(rawTimeout)

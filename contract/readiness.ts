@@ -110,7 +110,7 @@ export const READINESS_ADVICE: { readonly [code in ReadinessCode]: ReadinessAdvi
   fic_subject_case: {
     keepWaiting: false,
     summary:
-      "the federated credential's subject matches the managed " + "identity only when case is ignored (AADSTS7002138)",
+      "the federated credential's subject matches the managed identity only when case is ignored (AADSTS7002138)",
     fix: "Subjects are compared case-sensitively: use the principal ID exactly as Azure reports it.",
   },
   app_not_found: {

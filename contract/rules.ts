@@ -136,7 +136,7 @@ export function instanceCountProblem(
 ): string | undefined {
   const max = planSkus[planSku].maxInstances;
   if (!/^\d+$/.test(String(value)) || Number(value) < 1)
-    return `"${value}" is not a whole number of ` + `instances of at least 1.`;
+    return `"${value}" is not a whole number of instances of at least 1.`;
   const count = Number(value);
   if (onExistingPlan)
     return (
@@ -183,7 +183,7 @@ export function appPathProblem(path: string, example: string): string | undefine
     );
   }
   if (segments.some((s) => s === "." || s === ".."))
-    return `"${path}" has a "." or ".." segment, which ` + `browsers resolve away; ${fix}.`;
+    return `"${path}" has a "." or ".." segment, which browsers resolve away; ${fix}.`;
   return undefined;
 }
 
@@ -258,7 +258,7 @@ export function publicBaseUrlProblem(value: string): string | undefined {
     return `"${value}" is not a URL; set the URL browsers open, e.g. http://localhost:3000.`;
   }
   if (url.protocol !== "https:" && url.protocol !== "http:")
-    return `"${value}" must be an http or https URL, ` + `e.g. http://localhost:3000.`;
+    return `"${value}" must be an http or https URL, e.g. http://localhost:3000.`;
   if (
     url.username ||
     url.password ||
@@ -370,14 +370,14 @@ export function keyVaultNameProblem(name: string): string | undefined {
 export function keyVaultKeyNameProblem(name: string): string | undefined {
   return KEY_VAULT_KEY.test(name)
     ? undefined
-    : `"${name}" is not a Key Vault key name; use 1-127 ` + `letters, digits and hyphens.`;
+    : `"${name}" is not a Key Vault key name; use 1-127 letters, digits and hyphens.`;
 }
 
 /** A Pulumi stack name. */
 export function stackNameProblem(name: string): string | undefined {
   return STACK.test(name)
     ? undefined
-    : `"${name}" is not a Pulumi stack name; use letters, ` + `digits, "_", "." or "-", e.g. dev.`;
+    : `"${name}" is not a Pulumi stack name; use letters, digits, "_", "." or "-", e.g. dev.`;
 }
 
 /** One of a fixed list of words, matched exactly; `what` names the kind of value, `why` explains the choice. */

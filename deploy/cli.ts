@@ -56,15 +56,12 @@ const HOST = new RegExp(
 /** Validates a host name input, naming the argument and the environment variable it came from. */
 export function requireHost(value: string | undefined, flag: string, env: string): string {
   if (!value)
-    throw badInput(
-      `${flag} (or ${env}) is ` + `required`,
-      `pass the host name, e.g. ${flag} ` + `myapp.scm.azurewebsites.net`,
-    );
+    throw badInput(`${flag} (or ${env}) is required`, `pass the host name, e.g. ${flag} myapp.scm.azurewebsites.net`);
   if (!HOST.test(value)) {
     throw badInput(
       `${flag} must be a bare host name such as myapp.scm.azurewebsites.net, ` +
         `got ${JSON.stringify(value.slice(0, 100))}`,
-      "pass the host name only: no " + "https://, no path",
+      "pass the host name only: no https://, no path",
     );
   }
   return value.toLowerCase();
@@ -76,7 +73,7 @@ export function positiveNumber(value: string | undefined, flag: string, fallback
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0)
     throw badInput(
-      `${flag} must be a positive number, got ` + `${JSON.stringify(value.slice(0, 40))}`,
+      `${flag} must be a positive number, got ${JSON.stringify(value.slice(0, 40))}`,
       `pass e.g. ${flag} ${fallback}`,
     );
   return n;

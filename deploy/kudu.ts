@@ -155,7 +155,7 @@ async function poll(
     if (response) {
       if (response.status === 401 || response.status === 403) {
         throw new DeployStepError(
-          `the SCM site refused the status ` + `request (${response.status})`,
+          `the SCM site refused the status request (${response.status})`,
           ROLE_FIX,
           ExitCode.Unauthorized,
         );
@@ -251,13 +251,13 @@ async function uploadFailure(response: Response, scmHost: string, conflictRetrie
   switch (response.status) {
     case 401:
       return new DeployStepError(
-        `the SCM site ${scmHost} did not accept the ` + `Entra token (401)${said}`,
+        `the SCM site ${scmHost} did not accept the Entra token (401)${said}`,
         ROLE_FIX,
         ExitCode.Unauthorized,
       );
     case 403:
       return new DeployStepError(
-        `the deployer may not publish to ` + `${scmHost} (403)${said}`,
+        `the deployer may not publish to ${scmHost} (403)${said}`,
         ROLE_FIX,
         ExitCode.Unauthorized,
       );

@@ -162,8 +162,8 @@ function requireScope(scope: string, flag: string): string {
         : ["https://appservice.azure.com/.default", "appServiceScope"];
     const got = JSON.stringify(String(scope).slice(0, 100));
     throw badInput(
-      `${flag} must be an Entra scope such as ` + `${example}, got ${got}`,
-      `pass the cloud's scope ` + `(contract/clouds.ts ${key})`,
+      `${flag} must be an Entra scope such as ${example}, got ${got}`,
+      `pass the cloud's scope (contract/clouds.ts ${key})`,
     );
   }
   return scope;
@@ -172,11 +172,11 @@ function requireScope(scope: string, flag: string): string {
 /** Reads the zip and checks it is the package the stack planned to deploy. */
 function readVerifiedZip(zipPath: string, expected: string): Buffer {
   if (!zipPath)
-    throw badInput("--zip (or DEPLOY_ZIP_PATH) is required", "pass the package path, e.g. " + "--zip dist/app.zip");
+    throw badInput("--zip (or DEPLOY_ZIP_PATH) is required", "pass the package path, e.g. --zip dist/app.zip");
   if (!/^[0-9a-f]{64}$/.test(expected ?? ""))
     throw badInput(
-      "--sha256 (or DEPLOY_ZIP_SHA256) must " + "be 64 lower-case hex digits",
-      "pass the sha256 `npm run " + "app:package` printed",
+      "--sha256 (or DEPLOY_ZIP_SHA256) must be 64 lower-case hex digits",
+      "pass the sha256 `npm run app:package` printed",
     );
   const path = resolve(zipPath);
   const tracked = trackedFilesIn(dirname(path));
@@ -195,7 +195,7 @@ function readVerifiedZip(zipPath: string, expected: string): Buffer {
   if (!existsSync(path) || !statSync(path).isFile()) {
     throw new DeployStepError(
       `the package ${zipPath} does not exist`,
-      "Run `npm run app:package` (`pulumi up` " + "does this itself) and try again.",
+      "Run `npm run app:package` (`pulumi up` does this itself) and try again.",
       ExitCode.BadInput,
     );
   }

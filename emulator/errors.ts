@@ -97,7 +97,7 @@ export function traceLines(correlationId?: string): {
     traceId,
     correlationId: corr,
     timestamp,
-    text: `\r\nTrace ID: ${traceId}\r\nCorrelation ID: ` + `${corr}\r\nTimestamp: ${timestamp}`,
+    text: `\r\nTrace ID: ${traceId}\r\nCorrelation ID: ${corr}\r\nTimestamp: ${timestamp}`,
   };
 }
 

@@ -72,7 +72,7 @@ async function graph(ctx: EmulatorContext, req: Request, res: ServerResponse): P
   const fault = takeFault(ctx.faults, "graph");
   if (fault)
     return sendError(
-      fail(fault.status, faultCode(fault.status), `Injected fault: Graph answered ` + `${fault.status}.`),
+      fail(fault.status, faultCode(fault.status), `Injected fault: Graph answered ${fault.status}.`),
       fault.headers,
     );
 
@@ -116,9 +116,9 @@ function routeError(req: Request): GraphFailure | undefined {
     return fail(400, "BadRequest", `Invalid version: ${path.split("/")[2] ?? ""}`);
   const segment = path.slice(GRAPH_BASE_PATH.length + 1);
   if (segment.toLowerCase() !== "me")
-    return fail(400, "BadRequest", `Resource not found for the segment ` + `'${segment.split("/")[0]}'.`);
+    return fail(400, "BadRequest", `Resource not found for the segment '${segment.split("/")[0]}'.`);
   if (req.method !== "GET")
-    return fail(405, "Request_BadRequest", "Specified HTTP method is not " + "allowed for the request target.");
+    return fail(405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.");
   return undefined;
 }
 
@@ -206,7 +206,7 @@ function select(user: Record<string, unknown>, $select: string | null): Record<s
   for (const name of names) {
     const property = Object.keys(user).find((k) => k.toLowerCase() === name.toLowerCase());
     if (!property)
-      return fail(400, "BadRequest", `Could not find a property named '${name}' on ` + `type 'microsoft.graph.user'.`);
+      return fail(400, "BadRequest", `Could not find a property named '${name}' on type 'microsoft.graph.user'.`);
     chosen[property] = user[property];
   }
   return { "@odata.context": `${context}(${Object.keys(chosen).join(",")})/$entity`, ...chosen };

@@ -37,7 +37,7 @@ async function token(ctx: EmulatorContext, req: Request, res: ServerResponse): P
     return fail(
       res,
       fault.status,
-      `Injected fault: the managed identity ` + `endpoint answered ${fault.status}.`,
+      `Injected fault: the managed identity endpoint answered ${fault.status}.`,
       fault.headers,
     );
 

@@ -115,7 +115,7 @@ export class AzureMocks implements pulumi.runtime.Mocks {
       case "azuread:index/getServicePrincipal:getServicePrincipal": {
         const clientId = args.inputs.clientId as string | undefined;
         if (clientId !== this.publishedAppIds.MicrosoftGraph)
-          throw new Error(`no service principal with clientId ` + `${clientId} in the mock directory`);
+          throw new Error(`no service principal with clientId ${clientId} in the mock directory`);
         return {
           ...this.graphServicePrincipal,
           id: this.graphServicePrincipal.objectId,

@@ -93,7 +93,7 @@ async function applyNodeArgs(nodeargs: readonly string[], req: NodeJS.Require): 
       else await import(pathToFileURL(file).href);
     } else if (!process.execArgv.includes(flag)) {
       throw new Error(
-        `Pulumi.yaml runtime.options.nodeargs: start this process ` + `with ${flag}, as the language host would`,
+        `Pulumi.yaml runtime.options.nodeargs: start this process with ${flag}, as the language host would`,
       );
     }
   }

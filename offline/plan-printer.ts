@@ -54,7 +54,7 @@ export function planText(run: Pick<HostRun, "mocks" | "outputs">, text: PlanText
   const width = Math.max(0, ...Object.keys(outputs ?? {}).map((k) => k.length)) + 1;
   // Like the CLI, an output whose value is undefined (e.g. redisHostName without scale-out) is not shown.
   for (const [k, v] of Object.entries(outputs ?? {}))
-    if (v !== undefined) lines.push(`    ${k.padEnd(width)} ` + `${String(v)}`);
+    if (v !== undefined) lines.push(`    ${k.padEnd(width)} ${String(v)}`);
   return lines.join("\n");
 }
 

@@ -103,9 +103,7 @@ async function main(): Promise<void> {
   }
   // startLocalStack returns once the emulator listens and the app answers its health check: both are ready now.
   if (proxy)
-    console.log(
-      `Easy Auth        ${proxy.url} (local stand-in for App ` + `Service authentication) -> app ${app.url}\n`,
-    );
+    console.log(`Easy Auth        ${proxy.url} (local stand-in for App Service authentication) -> app ${app.url}\n`);
   console.log(`Open ${proxy?.url ?? app.url}/ and sign in. Ctrl+C stops the app and the emulator.\n`);
 
   let stopping = false;

@@ -55,12 +55,12 @@ function describe(r: RegisteredResource): string[] {
         `displayName  ${i.displayName}`,
         `audience     ${i.signInAudience}`,
         `clientId     ${r.state.clientId}`,
-        "credentials  none (no " + "password, no certificate)",
+        "credentials  none (no password, no certificate)",
       ];
     case "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential":
       return [
         `issuer       ${i.issuer}`,
-        `subject      ${i.subject}  (managed ` + `identity principalId)`,
+        `subject      ${i.subject}  (managed identity principalId)`,
         `audiences    ${(i.audiences as string[]).join(", ")}`,
       ];
     case "azuread:index/applicationApiAccess:ApplicationApiAccess":

@@ -35,7 +35,7 @@ interface Explanation {
 const STATUS: Record<ProblemKind, number> = { user: 403, config: 502, transient: 503 };
 
 const FIC_SETTINGS =
-  "Compare the federated identity credential on the app " + "registration with the managed identity's token";
+  "Compare the federated identity credential on the app registration with the managed identity's token";
 
 /** AADSTS code → explanation; the codes this scenario hits most come first. */
 export const AADSTS: ReadonlyMap<number, Explanation> = new Map<number, Explanation>([
@@ -43,7 +43,7 @@ export const AADSTS: ReadonlyMap<number, Explanation> = new Map<number, Explanat
     70021,
     {
       kind: "transient",
-      title: "No federated credential on the app registration " + "matches the managed identity's token.",
+      title: "No federated credential on the app registration matches the managed identity's token.",
       fix:
         "If the federated identity credential was just created, wait a few minutes for it to propagate and sign in " +
         "again. If it persists, check its issuer, subject (the identity's principal ID) and audience.",
@@ -53,7 +53,7 @@ export const AADSTS: ReadonlyMap<number, Explanation> = new Map<number, Explanat
     700211,
     {
       kind: "config",
-      title: "The federated credential's issuer does not " + "match the managed identity's token.",
+      title: "The federated credential's issuer does not match the managed identity's token.",
       fix:
         `Set the federated credential's issuer to {Instance}{TenantId}/v2.0 exactly (the tenant ` +
         `GUID, v2.0, no trailing slash or spaces). ${FIC_SETTINGS}.`,
@@ -63,7 +63,7 @@ export const AADSTS: ReadonlyMap<number, Explanation> = new Map<number, Explanat
     700212,
     {
       kind: "config",
-      title: "The federated credential's audience does not " + "match the managed identity's token.",
+      title: "The federated credential's audience does not match the managed identity's token.",
       fix:
         "Set the federated credential's audience to api://AzureADTokenExchange (the URI, not its GUID; the " +
         "sovereign-cloud variant in US Gov/China) and AzureAd__ClientCredentials__0__TokenExchangeUrl to the same " +
@@ -74,7 +74,7 @@ export const AADSTS: ReadonlyMap<number, Explanation> = new Map<number, Explanat
     700213,
     {
       kind: "config",
-      title: "The federated credential's subject does " + "not match the managed identity.",
+      title: "The federated credential's subject does not match the managed identity.",
       fix:
         "Set the federated credential's subject to the managed " +
         "identity's principal (object) ID, not its client ID.",
@@ -84,7 +84,7 @@ export const AADSTS: ReadonlyMap<number, Explanation> = new Map<number, Explanat
     7002138,
     {
       kind: "config",
-      title: "The federated credential's subject matches the " + "managed identity only when case is ignored.",
+      title: "The federated credential's subject matches the managed identity only when case is ignored.",
       fix:
         "Subjects are compared case-sensitively: copy the managed " +
         "identity's principal ID exactly (lower-case GUID).",
@@ -94,23 +94,23 @@ export const AADSTS: ReadonlyMap<number, Explanation> = new Map<number, Explanat
     700214,
     {
       kind: "config",
-      title: "The federated credential's " + "audience is a GUID.",
-      fix: "Use the audience URI api://AzureADTokenExchange, " + "not the token-exchange app's GUID.",
+      title: "The federated credential's audience is a GUID.",
+      fix: "Use the audience URI api://AzureADTokenExchange, not the token-exchange app's GUID.",
     },
   ],
   [
     700222,
     {
       kind: "config",
-      title: "This Entra-issued token cannot be used as " + "a federated credential here.",
-      fix: "Use a user-assigned managed identity in the " + "same tenant as the app registration.",
+      title: "This Entra-issued token cannot be used as a federated credential here.",
+      fix: "Use a user-assigned managed identity in the same tenant as the app registration.",
     },
   ],
   [
     700226,
     {
       kind: "config",
-      title: "Only managed-identity tokens can be a federated " + "credential with an Entra issuer.",
+      title: "Only managed-identity tokens can be a federated credential with an Entra issuer.",
       fix:
         "Check AzureAd__ClientCredentials__0__ManagedIdentityClientId names the " +
         "user-assigned identity attached to the web app.",
@@ -120,15 +120,15 @@ export const AADSTS: ReadonlyMap<number, Explanation> = new Map<number, Explanat
     700229,
     {
       kind: "config",
-      title: "The assertion is not an app-only " + "managed-identity token.",
-      fix: "The client assertion must be the managed identity's own " + "token; check the credential settings.",
+      title: "The assertion is not an app-only managed-identity token.",
+      fix: "The client assertion must be the managed identity's own token; check the credential settings.",
     },
   ],
   [
     700024,
     {
       kind: "config",
-      title: "The client assertion (the managed identity's " + "token) is expired or not yet valid.",
+      title: "The client assertion (the managed identity's token) is expired or not yet valid.",
       fix:
         "Check the server clock. The app fetches the token per request from the " +
         "managed-identity endpoint, so restarting the app clears a stuck token.",
@@ -138,7 +138,7 @@ export const AADSTS: ReadonlyMap<number, Explanation> = new Map<number, Explanat
     700027,
     {
       kind: "config",
-      title: "The client assertion's signature " + "could not be validated.",
+      title: "The client assertion's signature could not be validated.",
       fix:
         "The managed identity's token must come from the same cloud and tenant as the app " +
         "registration; check AzureAd__Instance and AzureAd__TenantId.",
@@ -148,7 +148,7 @@ export const AADSTS: ReadonlyMap<number, Explanation> = new Map<number, Explanat
     7000218,
     {
       kind: "config",
-      title: "The token request carried no " + "client credential.",
+      title: "The token request carried no client credential.",
       fix:
         "Set " +
         "AzureAd__ClientCredentials__0__SourceType=SignedAssertionFromManagedIdentity " +
@@ -169,7 +169,7 @@ export const AADSTS: ReadonlyMap<number, Explanation> = new Map<number, Explanat
     700016,
     {
       kind: "config",
-      title: "The application was not found " + "in the tenant.",
+      title: "The application was not found in the tenant.",
       fix:
         "Check AzureAd__ClientId and AzureAd__TenantId (and " +
         "AzureAd__Instance for the cloud) match the app registration.",
@@ -179,7 +179,7 @@ export const AADSTS: ReadonlyMap<number, Explanation> = new Map<number, Explanat
     50011,
     {
       kind: "config",
-      title: "The redirect URI is not registered " + "on the app registration.",
+      title: "The redirect URI is not registered on the app registration.",
       fix:
         "Register https://<your host><AzureAd__CallbackPath> as a web redirect URI. Behind App Service's TLS front " +
         "end the app takes the scheme from X-Forwarded-Proto, so the URI is https.",
@@ -190,38 +190,38 @@ export const AADSTS: ReadonlyMap<number, Explanation> = new Map<number, Explanat
     {
       kind: "config",
       title: "The tenant was not found.",
-      fix: "Check AzureAd__TenantId and AzureAd__Instance (the " + "tenant must exist in that cloud).",
+      fix: "Check AzureAd__TenantId and AzureAd__Instance (the tenant must exist in that cloud).",
     },
   ],
   [
     90072,
     {
       kind: "user",
-      title: "Your account is not in this " + "app's tenant.",
-      fix: "Sign in with an account from the app's tenant, or ask an " + "administrator to invite you as a guest.",
+      title: "Your account is not in this app's tenant.",
+      fix: "Sign in with an account from the app's tenant, or ask an administrator to invite you as a guest.",
     },
   ],
   [
     50020,
     {
       kind: "user",
-      title: "Your account is not in this " + "app's tenant.",
-      fix: "Sign in with an account from the app's tenant, or ask an " + "administrator to invite you as a guest.",
+      title: "Your account is not in this app's tenant.",
+      fix: "Sign in with an account from the app's tenant, or ask an administrator to invite you as a guest.",
     },
   ],
   [
     50105,
     {
       kind: "user",
-      title: "You are not assigned to this " + "application.",
-      fix: "Ask an administrator to assign you to the app " + "(Enterprise applications → Users and groups).",
+      title: "You are not assigned to this application.",
+      fix: "Ask an administrator to assign you to the app (Enterprise applications → Users and groups).",
     },
   ],
   [
     65001,
     {
       kind: "user",
-      title: "Consent has not been granted " + "to this application.",
+      title: "Consent has not been granted to this application.",
       fix:
         "The app asks for the delegated Microsoft Graph permission User.Read. An administrator grants consent for " +
         "everyone with the link below; if your tenant lets users consent, sign in again and accept the prompt.",
@@ -231,7 +231,7 @@ export const AADSTS: ReadonlyMap<number, Explanation> = new Map<number, Explanat
     65004,
     {
       kind: "user",
-      title: "Consent to the application " + "was declined.",
+      title: "Consent to the application was declined.",
       fix:
         "Sign in again and accept the consent prompt, or ask an " +
         "administrator to grant consent for the organisation.",
@@ -241,8 +241,8 @@ export const AADSTS: ReadonlyMap<number, Explanation> = new Map<number, Explanat
     53003,
     {
       kind: "user",
-      title: "Access was blocked by a " + "Conditional Access policy.",
-      fix: "Ask your administrator which policy " + "applies (the sign-in logs show it).",
+      title: "Access was blocked by a Conditional Access policy.",
+      fix: "Ask your administrator which policy applies (the sign-in logs show it).",
     },
   ],
   [54005, { kind: "user", title: "This sign-in response was already used.", fix: "Sign in again." }],
@@ -251,7 +251,7 @@ export const AADSTS: ReadonlyMap<number, Explanation> = new Map<number, Explanat
     501481,
     {
       kind: "user",
-      title: "The sign-in response does not belong to this " + "sign-in attempt (PKCE check failed).",
+      title: "The sign-in response does not belong to this sign-in attempt (PKCE check failed).",
       fix: "Sign in again.",
     },
   ],
@@ -263,8 +263,8 @@ const OAUTH_ERRORS: ReadonlyMap<string, Explanation> = new Map<string, Explanati
     "access_denied",
     {
       kind: "user",
-      title: "Sign-in was cancelled or " + "access was denied.",
-      fix: "Sign in again; if you declined consent, accept it " + "this time or ask an administrator.",
+      title: "Sign-in was cancelled or access was denied.",
+      fix: "Sign in again; if you declined consent, accept it this time or ask an administrator.",
     },
   ],
   [
@@ -272,19 +272,19 @@ const OAUTH_ERRORS: ReadonlyMap<string, Explanation> = new Map<string, Explanati
     {
       kind: "user",
       title: "Consent is required.",
-      fix: "Sign in again and accept the consent prompt, or ask " + "an administrator to grant consent.",
+      fix: "Sign in again and accept the consent prompt, or ask an administrator to grant consent.",
     },
   ],
   [
     "interaction_required",
-    { kind: "user", title: "Entra needs you to interact " + "with the sign-in page.", fix: "Sign in again." },
+    { kind: "user", title: "Entra needs you to interact with the sign-in page.", fix: "Sign in again." },
   ],
   ["login_required", { kind: "user", title: "Entra needs you to sign in.", fix: "Sign in again." }],
   [
     "invalid_grant",
     {
       kind: "user",
-      title: "The sign-in response was rejected by Entra (expired, " + "already used or not for this attempt).",
+      title: "The sign-in response was rejected by Entra (expired, already used or not for this attempt).",
       fix: "Sign in again.",
     },
   ],
@@ -292,7 +292,7 @@ const OAUTH_ERRORS: ReadonlyMap<string, Explanation> = new Map<string, Explanati
     "invalid_client",
     {
       kind: "config",
-      title: "Entra rejected the app's " + "client credential.",
+      title: "Entra rejected the app's client credential.",
       fix:
         "Check the federated identity credential on the app registration against the " +
         "managed identity (issuer, subject = principal ID, audience).",
@@ -302,8 +302,8 @@ const OAUTH_ERRORS: ReadonlyMap<string, Explanation> = new Map<string, Explanati
     "unauthorized_client",
     {
       kind: "config",
-      title: "The app registration may not " + "use this flow.",
-      fix: "Check the app registration is a web app " + "with the redirect URI registered.",
+      title: "The app registration may not use this flow.",
+      fix: "Check the app registration is a web app with the redirect URI registered.",
     },
   ],
   [
@@ -311,7 +311,7 @@ const OAUTH_ERRORS: ReadonlyMap<string, Explanation> = new Map<string, Explanati
     {
       kind: "config",
       title: "Entra rejected the sign-in request.",
-      fix: "Check AzureAd__ClientId, AzureAd__TenantId and the redirect " + "URI registered on the app registration.",
+      fix: "Check AzureAd__ClientId, AzureAd__TenantId and the redirect URI registered on the app registration.",
     },
   ],
   [
@@ -319,7 +319,7 @@ const OAUTH_ERRORS: ReadonlyMap<string, Explanation> = new Map<string, Explanati
     {
       kind: "config",
       title: "Entra rejected the requested scopes.",
-      fix: "Check the app registration's " + "API permissions.",
+      fix: "Check the app registration's API permissions.",
     },
   ],
   ["server_error", { kind: "transient", title: "Entra had a problem.", fix: "Wait a moment and sign in again." }],

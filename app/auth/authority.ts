@@ -90,7 +90,7 @@ async function fetchMetadata(config: AppConfig): Promise<AuthorityMetadata> {
     if (error instanceof AuthorityError) throw error;
     const cause = (error as { cause?: { code?: string } }).cause?.code;
     throw new AuthorityError(
-      `GET ${url} failed${cause ? ` (${cause})` : ""}: check ` + `AzureAd__Instance and AzureAd__TenantId`,
+      `GET ${url} failed${cause ? ` (${cause})` : ""}: check AzureAd__Instance and AzureAd__TenantId`,
     );
   }
   const issuer = typeof body.issuer === "string" ? body.issuer : "";

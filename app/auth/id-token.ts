@@ -108,7 +108,7 @@ function explain(error: unknown, expected: IdTokenExpectations): string {
     }
   }
   if (error instanceof errors.JWSSignatureVerificationFailed)
-    return "its signature does not verify " + "with the authority's keys";
+    return "its signature does not verify with the authority's keys";
   if (error instanceof errors.JWKSNoMatchingKey) return "it is signed with a key (kid) the authority does not publish";
   if (error instanceof errors.JOSEAlgNotAllowed) return "it is signed with an algorithm other than RS256";
   if (error instanceof errors.JWKSTimeout || error instanceof errors.JOSEError) {

@@ -208,7 +208,7 @@ export function managedIdentityNetworkClient(identityEndpoint: string, timeoutMs
       throw new AuthError(
         "network_error",
         "",
-        `${endpoint.origin}${endpoint.pathname} could ` + `not be reached (${cause})`,
+        `${endpoint.origin}${endpoint.pathname} could not be reached (${cause})`,
       );
     }
     if (response.status >= 300 && response.status < 400) {
@@ -227,7 +227,7 @@ export function managedIdentityNetworkClient(identityEndpoint: string, timeoutMs
       throw new AuthError(
         "token_parsing_error",
         "",
-        `${endpoint.origin}${endpoint.pathname} answered HTTP ` + `${response.status} without JSON`,
+        `${endpoint.origin}${endpoint.pathname} answered HTTP ${response.status} without JSON`,
       );
     }
     const headers: Record<string, string> = {};
@@ -243,7 +243,7 @@ export function managedIdentityNetworkClient(identityEndpoint: string, timeoutMs
       throw new AuthError(
         ENDPOINT_REFUSED,
         "",
-        `refused a POST to ${new URL(url).origin}: the App ` + `Service endpoint takes GETs only`,
+        `refused a POST to ${new URL(url).origin}: the App Service endpoint takes GETs only`,
       );
     },
   };

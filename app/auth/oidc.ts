@@ -141,11 +141,7 @@ async function proveTrustChain(
     clientAssertion: () => assertion.getAssertion({ fresh: true }),
   });
   if (!result?.accessToken)
-    throw new AuthError(
-      "empty_response",
-      "",
-      "Entra answered the " + "client-credentials request without a " + "token",
-    );
+    throw new AuthError("empty_response", "", "Entra answered the client-credentials request without a token");
 }
 
 /** The authority's end-session URL returning to `postLogoutRedirectUri`, or undefined when it has none. */
@@ -230,7 +226,7 @@ export function createSignInClient(options: SignInClientOptions): SignInClient {
         );
       const result = await app.acquireTokenSilent({ account, scopes: [...config.graph.scopes] });
       if (!result.accessToken)
-        throw new InteractionRequiredAuthError("no_tokens_found", "", "Entra answered without an " + "access token.");
+        throw new InteractionRequiredAuthError("no_tokens_found", "", "Entra answered without an access token.");
       return result.accessToken;
     },
 

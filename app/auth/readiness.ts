@@ -98,7 +98,7 @@ export function classifyChainFailure(error: unknown): ReadinessResult {
     // msal-node replays a 429/5xx as a ServerError named by its AADSTS numbers while it throttles the request.
     return {
       reason: AppReadinessReason.EntraUnavailable,
-      detail: `throttled by msal-node after Entra ` + `answered AADSTS${error.errorCode}`,
+      detail: `throttled by msal-node after Entra answered AADSTS${error.errorCode}`,
     };
   }
   if (error instanceof ServerError) {

@@ -26,7 +26,7 @@ export function explainSignInFailure(error: unknown, config: AppConfig): SignInP
     return {
       status: 503,
       kind: "transient",
-      title: "The app could not get a token " + "from its managed identity.",
+      title: "The app could not get a token from its managed identity.",
       fix: READINESS_ADVICE[error.code].fix,
     };
   }
@@ -46,7 +46,7 @@ export function explainSignInFailure(error: unknown, config: AppConfig): SignInP
         return {
           status: 401,
           kind: "user",
-          title: "The ID token does not belong to this " + "sign-in attempt (nonce mismatch).",
+          title: "The ID token does not belong to this sign-in attempt (nonce mismatch).",
           fix: "Sign in again.",
         };
       case "state_mismatch":
@@ -55,7 +55,7 @@ export function explainSignInFailure(error: unknown, config: AppConfig): SignInP
         return {
           status: 400,
           kind: "user",
-          title: "The sign-in response does not belong " + "to this sign-in attempt.",
+          title: "The sign-in response does not belong to this sign-in attempt.",
           fix: "Sign in again.",
         };
       case "network_error":
@@ -83,6 +83,6 @@ export function explainSignInFailure(error: unknown, config: AppConfig): SignInP
     status: 500,
     kind: "config",
     title: "Signing in failed unexpectedly.",
-    fix: "Try again; the server log has " + "the details.",
+    fix: "Try again; the server log has the details.",
   };
 }

@@ -106,7 +106,7 @@ async function securityPlugin(app: FastifyInstance, options: SecurityOptions): P
     if (alias) return reply.header("cache-control", "no-store").redirect(alias, 307);
     req.log.info(
       { host: req.host.slice(0, 100), allowed: [...byHost.values()] },
-      "refused a request for a host " + "that is not configured",
+      "refused a request for a host that is not configured",
     );
     return sendPage(reply, 400, unknownHostPage(primary));
   });

@@ -186,7 +186,7 @@ function tooManyInProgress(req: FastifyRequest, reply: FastifyReply): FastifyRep
     503,
     messagePage(
       "Too many sign-ins in progress",
-      "The app is holding as many unfinished sign-ins as it " + "can. Wait a minute, then sign in again.",
+      "The app is holding as many unfinished sign-ins as it can. Wait a minute, then sign in again.",
     ),
   );
 }
@@ -218,7 +218,7 @@ async function callback(
       400,
       messagePage(
         "Sign-in response without state",
-        "This request did not come from a sign-in this app " + "started. Sign in again from the home page.",
+        "This request did not come from a sign-in this app started. Sign in again from the home page.",
       ),
     );
   }
@@ -243,8 +243,8 @@ async function callback(
       reply,
       400,
       messagePage(
-        "Sign-in attempt unknown or " + "already used",
-        "This sign-in response is unknown, expired (15 " + "minutes) or was already used. Sign in again.",
+        "Sign-in attempt unknown or already used",
+        "This sign-in response is unknown, expired (15 minutes) or was already used. Sign in again.",
       ),
     );
   }
@@ -254,7 +254,7 @@ async function callback(
       400,
       messagePage(
         "Sign-in started in another browser",
-        "This sign-in response belongs to a sign-in started elsewhere " + "(or cookies are blocked). Sign in again.",
+        "This sign-in response belongs to a sign-in started elsewhere (or cookies are blocked). Sign in again.",
       ),
     );
   }
@@ -269,7 +269,7 @@ async function callback(
       400,
       messagePage(
         "Sign-in response without code",
-        "Entra's response carried neither a code " + "nor an error. Sign in again.",
+        "Entra's response carried neither a code nor an error. Sign in again.",
       ),
     );
   }
@@ -333,7 +333,7 @@ async function signOut(
       403,
       messagePage(
         "Sign-out refused",
-        "The sign-out form was not submitted from this app (CSRF " + "check failed). Use the Sign out button.",
+        "The sign-out form was not submitted from this app (CSRF check failed). Use the Sign out button.",
       ),
     );
   }
@@ -366,7 +366,7 @@ async function frontChannelLogout(
   const instanceOrigin = new URL(config.instance).origin;
   reply.header(
     "content-security-policy",
-    `default-src 'none'; style-src 'self'; img-src 'self'; ` + `frame-ancestors ${instanceOrigin}`,
+    `default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors ${instanceOrigin}`,
   );
   reply.removeHeader("x-frame-options");
   // A malformed query (a field given twice) ends nothing and gets the same page, like a query without the fields.

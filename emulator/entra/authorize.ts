@@ -126,7 +126,7 @@ function checkRequest(state: EntraState, q: URLSearchParams, requestedMode: stri
   if (prompt.includes("none") && !state.session) {
     return {
       error: "login_required",
-      description: "AADSTS50058: A silent sign-in request was " + "sent but no user is signed in.",
+      description: "AADSTS50058: A silent sign-in request was sent but no user is signed in.",
     };
   }
   // The emulator's sign-in is silent, so missing consent comes back as Entra sends it for a silent request.

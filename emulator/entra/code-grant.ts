@@ -45,7 +45,7 @@ export async function redeemCode(state: EntraState, form: URLSearchParams): Prom
     throw new EntraError(
       "invalid_grant",
       70000,
-      "The provided value for the 'code' parameter is not " + "valid: it was issued to another application.",
+      "The provided value for the 'code' parameter is not valid: it was issued to another application.",
     );
   }
   if (record.redirectUri !== redirectUri) {
@@ -64,7 +64,7 @@ export async function redeemCode(state: EntraState, form: URLSearchParams): Prom
       throw new EntraError(
         "invalid_grant",
         501481,
-        "The Code_Verifier does not match the code_challenge " + "supplied in the authorization request.",
+        "The Code_Verifier does not match the code_challenge supplied in the authorization request.",
       );
     }
   }
@@ -79,7 +79,7 @@ export async function redeemRefreshToken(state: EntraState, form: URLSearchParam
     throw new EntraError(
       "invalid_grant",
       9002313,
-      "Invalid request. Request is malformed or invalid. - The " + "reason: the refresh token is not valid.",
+      "Invalid request. Request is malformed or invalid. - The reason: the refresh token is not valid.",
     );
   }
   if (record.clientId.toLowerCase() !== form.get("client_id")!.toLowerCase()) {

@@ -43,7 +43,7 @@ async function handleGrant(state: EntraState, form: URLSearchParams): Promise<Re
     throw new EntraError(
       "unsupported_grant_type",
       70003,
-      `The app requested an unsupported ` + `grant type '${grantType}'.`,
+      `The app requested an unsupported grant type '${grantType}'.`,
     );
   }
   const clientId = required(form, "client_id");
@@ -71,7 +71,7 @@ async function authenticateClient(state: EntraState, form: URLSearchParams): Pro
     throw new EntraError(
       "invalid_client",
       7000218,
-      "The request body must contain the following parameter: " + "'client_assertion' or 'client_secret'.",
+      "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
     );
   }
   if (form.get("client_assertion_type") !== JWT_BEARER_ASSERTION_TYPE) {

@@ -142,7 +142,7 @@ export const redisRules: readonly ResourceRule[] = [
       const problems: string[] = [];
       if (!TLS_OK.includes(r.props.minimumTlsVersion)) {
         problems.push(
-          `${ref(r)} has minimumTlsVersion ${show(r.props.minimumTlsVersion)}. ` + `Fix: set minimumTlsVersion: "1.2".`,
+          `${ref(r)} has minimumTlsVersion ${show(r.props.minimumTlsVersion)}. Fix: set minimumTlsVersion: "1.2".`,
         );
       }
       if (isRedisCache(r.type) && r.props.enableNonSslPort === true) {

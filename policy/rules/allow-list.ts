@@ -80,7 +80,7 @@ export const ALLOWED_TYPES: readonly AllowedType[] = [
   {
     type: "azure-native:resources:ResourceGroup",
     stack: "both",
-    when: "main: unless resourceGroupName names an " + "existing group",
+    when: "main: unless resourceGroupName names an existing group",
     checkedBy: [],
   },
   {
@@ -189,7 +189,7 @@ export const ALLOWED_TYPES: readonly AllowedType[] = [
   {
     type: "azuread:index/applicationOwner:ApplicationOwner",
     stack: "both",
-    when: "main: appOwnerObjectIds; " + "bootstrap: appRegistrationObjectId",
+    when: "main: appOwnerObjectIds; bootstrap: appRegistrationObjectId",
     checkedBy: [],
   },
   {
@@ -304,11 +304,11 @@ export const REFUSED_TYPES: readonly { readonly pattern: RegExp; readonly why: s
   },
   {
     pattern: /^azure-native:web(?:\/[^:]*)?:(?:Certificate|.*Certificate)$/i,
-    why: "an App Service certificate " + "carries a PFX and its password",
+    why: "an App Service certificate carries a PFX and its password",
   },
   {
     pattern: /^azure-native:web(?:\/[^:]*)?:WebAppBackupConfiguration/i,
-    why: "a backup configuration holds a " + "storage SAS URL (storageAccountUrl), a secret",
+    why: "a backup configuration holds a storage SAS URL (storageAccountUrl), a secret",
   },
   {
     pattern: new RegExp(`^azure-native:web(?:/[^:]*)?:WebApp(?:${SETTINGS_WRITERS.join("|")})`, "i"),
@@ -322,11 +322,11 @@ export const REFUSED_TYPES: readonly { readonly pattern: RegExp; readonly why: s
   },
   {
     pattern: /^pulumi:pulumi:StackReference$/i,
-    why: "a stack reference reads another stack's outputs, secrets " + "included, into this one",
+    why: "a stack reference reads another stack's outputs, secrets included, into this one",
   },
   {
     pattern: /^pulumi:providers:/i,
-    why: "a provider of another package brings resources and credentials this pack " + "knows nothing about",
+    why: "a provider of another package brings resources and credentials this pack knows nothing about",
   },
 ];
 

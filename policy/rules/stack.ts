@@ -20,7 +20,7 @@ import {
 
 export const webAppBasicAuthOff: StackRule = stackRule(
   "webapp-basic-auth-off",
-  "Every web app has SCM and FTP basic-auth " + "publishing turned off (allow: false).",
+  "Every web app has SCM and FTP basic-auth publishing turned off (allow: false).",
   (resources) =>
     resources
       .filter((r) => isWebApp(r.type))
@@ -63,7 +63,7 @@ export const webAppBasicAuthOff: StackRule = stackRule(
 
 export const ficCount: StackRule = stackRule(
   "fic-count",
-  `At most ${MAX_FICS_PER_PARENT} federated identity credentials per ` + `app registration or user-assigned identity.`,
+  `At most ${MAX_FICS_PER_PARENT} federated identity credentials per app registration or user-assigned identity.`,
   (resources) => {
     const byParent = new Map<string, PlannedResource[]>();
     for (const r of resources.filter((x) => isFic(x.type))) {
@@ -104,7 +104,7 @@ export const ficTrustsWebAppIdentity: StackRule = stackRule(
         .map((f) => {
           const subject = field(f, "subject");
           const hint = identities.some((i) => i.clientId === subject)
-            ? " That is the identity's client ID; a FIC's " + "subject is its principal (object) ID."
+            ? " That is the identity's client ID; a FIC's subject is its principal (object) ID."
             : "";
           return {
             resource: f,
@@ -126,7 +126,7 @@ export const webAppIdentityMatchesFic: StackRule = stackRule(
       const clientId = settings[AzureAdSetting.ManagedIdentityClientId];
       if (trusted.length === 0 || trusted.some((i) => i.clientId === clientId)) return [];
       const hint = trusted.some((i) => i.principalId === clientId)
-        ? " That is the identity's principal ID; the " + "setting takes its client ID."
+        ? " That is the identity's principal ID; the setting takes its client ID."
         : "";
       return [
         {
@@ -142,7 +142,7 @@ export const webAppIdentityMatchesFic: StackRule = stackRule(
 
 export const webAppTokenExchangeMatchesFic: StackRule = stackRule(
   "webapp-token-exchange-matches-fic",
-  "A web app's TokenExchangeUrl is the audience of " + "the FIC that trusts its identity.",
+  "A web app's TokenExchangeUrl is the audience of the FIC that trusts its identity.",
   (resources) =>
     signInWebApps(resources).flatMap(({ site, fics, identities, settings }) => {
       const principals = identities.map((i) => i.principalId);

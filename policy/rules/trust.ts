@@ -251,7 +251,7 @@ export const ficTrustAllowed: StackRule = stackRule(
     properties: {
       repository: {
         type: "string",
-        description: "The GitHub repository CI identities may trust: " + "OWNER/REPO or OWNER@OWNER_ID/REPO@REPO_ID.",
+        description: "The GitHub repository CI identities may trust: OWNER/REPO or OWNER@OWNER_ID/REPO@REPO_ID.",
       },
     },
   },
@@ -333,7 +333,7 @@ export const roleAssignmentAllowed: StackRule = stackRule(
             : ([
                 undefined,
                 identity
-                  ? `identity "${identity.name}", which no CI workflow or web app ` + `uses`
+                  ? `identity "${identity.name}", which no CI workflow or web app uses`
                   : `principal ${show(principalId)}, which this stack does not create`,
               ] as const);
       const allowed = kind ? ALLOWED_ROLES[kind] : [];
@@ -603,7 +603,7 @@ export const dataStoresPrivate: ResourceRule = resourceRule(
           `${show(p.enableRbacAuthorization)}. Fix: set it to true; access policies bypass Azure RBAC.`
         : undefined,
       Array.isArray(p.accessPolicies) && p.accessPolicies.length > 0
-        ? `${ref(r)} has access policies. Fix: remove ` + `them and grant Azure roles.`
+        ? `${ref(r)} has access policies. Fix: remove them and grant Azure roles.`
         : undefined,
       p.enablePurgeProtection !== true
         ? `${ref(r)} has properties.enablePurgeProtection ` +

@@ -35,7 +35,7 @@ function settingPairs(props: Record<string, any>): [string, unknown][] {
 export const webAppRules: readonly ResourceRule[] = [
   resourceRule("webapp-https-only", "A web app serves HTTPS only.", isWebApp, (r) => [
     r.props.httpsOnly !== true
-      ? `${ref(r)} has httpsOnly ${show(r.props.httpsOnly)}. Fix: set httpsOnly: ` + `true.`
+      ? `${ref(r)} has httpsOnly ${show(r.props.httpsOnly)}. Fix: set httpsOnly: true.`
       : undefined,
   ]),
   resourceRule("webapp-min-tls", "A web app and its SCM site accept TLS 1.2 or later only.", isWebApp, (r) =>
@@ -43,7 +43,7 @@ export const webAppRules: readonly ResourceRule[] = [
       const v = r.props.siteConfig?.[k];
       return TLS_OK.includes(v)
         ? undefined
-        : `${ref(r)} has siteConfig.${k} ${show(v)}. Fix: set siteConfig.${k}: ` + `"1.2" (or "1.3").`;
+        : `${ref(r)} has siteConfig.${k} ${show(v)}. Fix: set siteConfig.${k}: "1.2" (or "1.3").`;
     }),
   ),
   resourceRule("webapp-ftps-disabled", "A web app has FTP and FTPS turned off.", isWebApp, (r) => {

@@ -10,7 +10,7 @@ describe("extractAadstsCode", () => {
   it("finds the code in an Entra description", () => {
     expect(
       extractAadstsCode(
-        description(700213, "No matching federated identity record found " + "for presented assertion subject"),
+        description(700213, "No matching federated identity record found for presented assertion subject"),
       ),
     ).toBe(700213);
   });

@@ -201,7 +201,7 @@ describe("loadConfig", () => {
         /AzureAd__CallbackPath is invalid: .*one of the app's own routes.*use "\/signin-oidc"/,
       ],
       [
-        "callback path shadowing a " + "route in another case",
+        "callback path shadowing a route in another case",
         { ...validEnv, [AzureAdSetting.CallbackPath]: "/ME" },
         new RegExp(
           String.raw`AzureAd__CallbackPath is invalid: "\/ME" is one of the app's own routes \(\/me, in any letter ` +

@@ -205,7 +205,7 @@ describe("Easy Auth mode", () => {
     const fetchMock = stubGraph();
     const none = await offline.app.inject({ url: "/", headers: platformHeaders() });
     expect(none.body).toContain(
-      "App Service&#39;s token store passed no Microsoft " + "Graph access token for this sign-in.",
+      "App Service&#39;s token store passed no Microsoft Graph access token for this sign-in.",
     );
     const expired = await offline.app.inject({
       url: "/me/graph",

@@ -30,7 +30,7 @@ describe("explainTokenFailure", () => {
       new InteractionRequiredAuthError(
         "invalid_grant",
         "",
-        "AADSTS65001: The user or " + "administrator has not consented",
+        "AADSTS65001: The user or administrator has not consented",
         "consent_required",
         undefined,
         undefined,
@@ -45,7 +45,7 @@ describe("explainTokenFailure", () => {
       new ServerError(
         "invalid_grant",
         "",
-        "AADSTS50173: The provided grant has " + "expired due to it being revoked",
+        "AADSTS50173: The provided grant has expired due to it being revoked",
         undefined,
         "50173",
       ),
@@ -59,11 +59,11 @@ describe("explainTokenFailure", () => {
       undefined,
     ],
     [
-      "the FIC refusing the " + "assertion on refresh",
+      "the FIC refusing the assertion on refresh",
       new ServerError(
         "invalid_client",
         "",
-        "AADSTS70021: No matching " + "federated identity record found",
+        "AADSTS70021: No matching federated identity record found",
         undefined,
         "70021",
       ),
@@ -75,7 +75,7 @@ describe("explainTokenFailure", () => {
       new ServerError(
         "invalid_client",
         "",
-        "AADSTS700213: No matching " + "federated identity record found",
+        "AADSTS700213: No matching federated identity record found",
         undefined,
         "700213",
       ),
@@ -84,7 +84,7 @@ describe("explainTokenFailure", () => {
     ],
     [
       "the managed identity endpoint down",
-      new ManagedIdentityError(AppReadinessReason.MiUnavailable, "http://127.0.0.1/msi/token: " + "fetch failed"),
+      new ManagedIdentityError(AppReadinessReason.MiUnavailable, "http://127.0.0.1/msi/token: fetch failed"),
       "unavailable",
       undefined,
     ],

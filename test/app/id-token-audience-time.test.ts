@@ -69,22 +69,22 @@ describe("validateIdToken: authorized party and issued-at", () => {
     [
       "several audiences, no azp",
       { aud: [CLIENT, OTHER] },
-      "its audience is a list and it names " + "no authorized party (azp)",
+      "its audience is a list and it names no authorized party (azp)",
     ],
     [
       "an audience array of one, no azp",
       { aud: [CLIENT] },
-      "its audience is a list and it names " + "no authorized party (azp)",
+      "its audience is a list and it names no authorized party (azp)",
     ],
     [
-      "several audiences, azp = " + "another client",
+      "several audiences, azp = another client",
       { aud: [CLIENT, OTHER], azp: OTHER },
-      `its authorized party (azp "${OTHER}") is not ` + `this app's client ID "${CLIENT}"`,
+      `its authorized party (azp "${OTHER}") is not this app's client ID "${CLIENT}"`,
     ],
     [
       "one audience, azp = another client",
       { azp: OTHER },
-      `its authorized party (azp "${OTHER}") is not ` + `this app's client ID "${CLIENT}"`,
+      `its authorized party (azp "${OTHER}") is not this app's client ID "${CLIENT}"`,
     ],
   ] as const)("judges a token with %s", async (_name, overrides, result) => {
     expect(await outcome(overrides as JWTPayload)).toBe(result);

@@ -72,7 +72,7 @@ afterAll(async () => {
 
 describe("the managed-identity request", () => {
   it.each([301, 302, 307, 308])(
-    "does not follow a %i redirect, so the identity " + "header and the token stay at the endpoint",
+    "does not follow a %i redirect, so the identity header and the token stay at the endpoint",
     async (status) => {
       const before = endpoint.requests.length;
       answer = (res) => res.writeHead(status, { location: elsewhere.url }).end();

@@ -55,7 +55,7 @@ describe("on App Service (WEBSITE_HOSTNAME set by the platform, a custom domain 
     ["a foreign Host", { host: "evil.example" }],
     ["a foreign X-Forwarded-Host", { host: APP_SERVICE_HOST, "x-forwarded-host": "evil.example" }],
     [
-      "a foreign X-Forwarded-Host " + "after a listed one",
+      "a foreign X-Forwarded-Host after a listed one",
       { host: APP_SERVICE_HOST, "x-forwarded-host": `${APP_SERVICE_HOST}, evil.example` },
     ],
     ["the right host on another port", { host: `${APP_SERVICE_HOST}:8443` }],
@@ -219,7 +219,7 @@ describe("public origin settings", () => {
       /PUBLIC_BASE_URL is set on App Service .*remove it.*AllowedHosts/,
     ],
     [
-      "AllowedHosts '*' (ASP.NET's " + "template default)",
+      "AllowedHosts '*' (ASP.NET's template default)",
       { WEBSITE_HOSTNAME: APP_SERVICE_HOST, AllowedHosts: "*" },
       /AllowedHosts "\*" is a wildcard; list each host name/,
     ],
@@ -239,7 +239,7 @@ describe("public origin settings", () => {
       /is not a host name/,
     ],
     [
-      "a non-loopback AllowedHosts entry " + "beside an http base URL",
+      "a non-loopback AllowedHosts entry beside an http base URL",
       { PUBLIC_BASE_URL: "http://localhost:3000", AllowedHosts: CUSTOM_DOMAIN },
       /AllowedHosts entry "www\.contoso\.example" would be served over http/,
     ],

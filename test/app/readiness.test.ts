@@ -24,7 +24,7 @@ describe("classifyChainFailure", () => {
       new ServerError(
         "invalid_client",
         "",
-        "AADSTS70021: No matching federated " + "identity record found.",
+        "AADSTS70021: No matching federated identity record found.",
         "",
         "70021",
         401,
@@ -36,7 +36,7 @@ describe("classifyChainFailure", () => {
       new ServerError(
         "invalid_client",
         "",
-        "AADSTS700213: No matching federated identity record " + "found for presented assertion subject 'x'.",
+        "AADSTS700213: No matching federated identity record found for presented assertion subject 'x'.",
         "",
         "",
         401,
@@ -44,20 +44,13 @@ describe("classifyChainFailure", () => {
       "fic_subject_mismatch",
     ],
     [
-      "an AADSTS code without a " + "reason of its own",
-      new ServerError("invalid_client", "", "AADSTS7000215: Invalid client " + "secret provided.", "", "7000215", 401),
+      "an AADSTS code without a reason of its own",
+      new ServerError("invalid_client", "", "AADSTS7000215: Invalid client secret provided.", "", "7000215", 401),
       "entra_rejected",
     ],
     [
       "503 temporarily_unavailable",
-      new ServerError(
-        "temporarily_unavailable",
-        "",
-        "AADSTS90033: A transient " + "error has occurred.",
-        "",
-        "90033",
-        503,
-      ),
+      new ServerError("temporarily_unavailable", "", "AADSTS90033: A transient error has occurred.", "", "90033", 503),
       "entra_unavailable",
     ],
     ["msal-node's throttling replay", new ServerError("90033", "correlation-id", ""), "entra_unavailable"],
@@ -70,7 +63,7 @@ describe("classifyChainFailure", () => {
       "the managed identity",
       new ManagedIdentityError(
         "mi_identity_not_found",
-        "HTTP 400 from http://127.0.0.1:1/msi/token: Unable " + "to load the proper Managed Identity.",
+        "HTTP 400 from http://127.0.0.1:1/msi/token: Unable to load the proper Managed Identity.",
       ),
       "mi_identity_not_found",
     ],

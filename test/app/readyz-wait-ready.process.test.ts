@@ -64,7 +64,7 @@ describe("wait-ready against the app and the emulator", () => {
     const result = await waitReady();
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(
-      "ready: the managed identity's token was accepted " + "by Entra as the app's credential",
+      "ready: the managed identity's token was accepted by Entra as the app's credential",
     );
     expect(answers).toEqual(["ok"]);
   });

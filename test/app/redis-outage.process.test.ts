@@ -44,8 +44,7 @@ describeWithRedis("the app while Redis is down", () => {
         status: 503,
         body: JSON.stringify({
           error: "store_unavailable",
-          message:
-            "Sign-in is temporarily unavailable: the app cannot reach " + "its session store. Try again in a minute.",
+          message: "Sign-in is temporarily unavailable: the app cannot reach its session store. Try again in a minute.",
         }),
       });
       expect((await get(new UserAgent(), "/signin")).status).toBe(503);

@@ -48,9 +48,9 @@ describeWithRedis("the app's Redis connection across token rotations", () => {
     expect(after.failed).toBe(before.failed);
     expect(await appConnections()).toEqual([connection]);
     expect((await ua.request(url("/me"))).status).toBe(200);
-    expect(
-      stack.logs.some((line) => line.includes("redis re-authenticated with a new " + "managed-identity token")),
-    ).toBe(true);
+    expect(stack.logs.some((line) => line.includes("redis re-authenticated with a new managed-identity token"))).toBe(
+      true,
+    );
   }, 60_000);
 
   it("reconnects with a live token when the connection drops", async () => {

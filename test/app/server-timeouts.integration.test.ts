@@ -76,7 +76,7 @@ describe("server timeouts", () => {
 
   it("closes an idle keep-alive connection after a complete request", async () => {
     const { closedByServer, answer } = await slowClient(
-      "GET /healthz HTTP/1.1\r\nHost: " + "localhost\r\nConnection: keep-alive\r\n\r\n",
+      "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: keep-alive\r\n\r\n",
     );
     expect(answer).toMatch(/^HTTP\/1\.1 200/);
     expect(closedByServer).toBe(true);

@@ -17,7 +17,7 @@ describe("explaining a sign-in that failed on the authority's metadata", () => {
     expect(problem).toMatchObject({
       status: 503,
       kind: "transient",
-      title: "Entra's sign-in metadata " + "could not be read.",
+      title: "Entra's sign-in metadata could not be read.",
       fix: reason,
     });
   });

@@ -15,7 +15,7 @@ describe("a callback from the wrong browser", () => {
   it.each<[string, (attacker: UserAgent) => Promise<void>]>([
     ["without the sign-in cookie", async () => undefined],
     [
-      "with a planted cookie the " + "server never minted",
+      "with a planted cookie the server never minted",
       async (attacker) => attacker.setCookie(stack.baseUrl, "signin", PLANTED),
     ],
     ["with its own pending sign-in's cookie", async (attacker) => void (await formPostFor(stack, attacker))],

@@ -70,7 +70,7 @@ describe("sign-in responses that must be refused", () => {
     [
       "with an unknown state",
       (fields) => ({ ...fields, state: "x".repeat(43) }),
-      "Sign-in attempt unknown or " + "already used",
+      "Sign-in attempt unknown or already used",
     ],
     ["with neither code nor error", (fields) => ({ state: fields.state! }), "Sign-in response without code"],
   ])("refuses a callback %s", async (_case, edit, title) => {
@@ -112,9 +112,9 @@ describe("sign-in responses that must be refused", () => {
 
   it.each([
     [
-      "AADSTS65004: User declined to " + "consent to access the app.",
+      "AADSTS65004: User declined to consent to access the app.",
       "AADSTS65004",
-      "Consent to the application " + "was declined.",
+      "Consent to the application was declined.",
     ],
     ["The user cancelled.", undefined, "Sign-in was cancelled or access was denied."],
   ])("explains access_denied sent to the callback (%s)", async (description, code, title) => {

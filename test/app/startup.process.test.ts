@@ -31,7 +31,7 @@ describe("a failure to start", () => {
   });
 
   it.runIf(existsSync("/usr/bin/script"))(
-    "without settings, on a terminal, prints the problems " + "as lines and how to run it locally",
+    "without settings, on a terminal, prints the problems as lines and how to run it locally",
     async () => {
       const { stdout } = await startWithoutSettings(true); // script(1) copies the terminal to its stdout
       expect(stdout).toMatch(/^Invalid app settings \(\d+ problems\):\r?\n- AzureAd__Instance is missing/m);

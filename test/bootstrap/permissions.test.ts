@@ -108,7 +108,7 @@ describe("the permissions matrix", () => {
   });
 
   it.each(switches)(
-    "maps every resource type of %s to a least role or to " + "OwnedBy, or CI's config refuses it",
+    "maps every resource type of %s to a least role or to OwnedBy, or CI's config refuses it",
     async (_name, args) => {
       for (const type of await typesFor(args)) {
         const need = needs[type];
@@ -125,7 +125,7 @@ describe("the permissions matrix", () => {
   );
 
   it.each(Object.entries(refusedInCi))(
-    "refuses in GitHub Actions the setting that " + "creates %s, naming the key and the fix",
+    "refuses in GitHub Actions the setting that creates %s, naming the key and the fix",
     (_type, { raw, key }) => {
       const base = { location: "westeurope", webAppName: "contoso-signin" };
       expect(() => parseStackConfig({ ...base, ...raw, inGitHubActions: true })).toThrow(

@@ -28,7 +28,7 @@ it("npm run plan:bootstrap prints, offline, the identities' GitHub " +
   );
   expect(stdout).toContain("deploy identity gets Microsoft Graph Application.ReadWrite.OwnedBy");
   expect(stdout).toContain(
-    "allowSharedKeyAccess=false, allowBlobPublicAccess=false, " + "minimumTlsVersion=TLS1_2, httpsOnly=true",
+    "allowSharedKeyAccess=false, allowBlobPublicAccess=false, minimumTlsVersion=TLS1_2, httpsOnly=true",
   );
   expect(stdout).toMatch(/PULUMI_BACKEND_URL {7}azblob:\/\/pulumi-state\?storage_account=contosopulumistate/);
   expect(stdout).toMatch(/^28 to create: 23 cloud resources, plus the stack and 4 components that only group them\.$/m);

@@ -113,7 +113,7 @@ describe("the app stack's state, which the preview identity reads and can decryp
       { scaleOut: true, grantAdminConsent: true, appOwnerObjectIds: ["5b0c7e6d-1a2f-4e3d-8c9b-7a6f5e4d3c2b"] },
     ],
   ] as const)(
-    "holds no secret value (%s): nothing the Key Vault " + "key decrypts, no key or password input",
+    "holds no secret value (%s): nothing the Key Vault key decrypts, no key or password input",
     async (_what, args) => {
       const mocks = await appStack(args as Partial<SecretlessWebAppArgs>);
       const resources = mocks.resources.filter((r) => r.type !== "pulumi:pulumi:Stack");

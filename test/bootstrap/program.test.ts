@@ -71,7 +71,7 @@ describe("the Azure role assignments", () => {
   ];
 
   it.each(expected)(
-    "grant the %s identity %s on %s, as a service " + "principal, deleted before replaced",
+    "grant the %s identity %s on %s, as a service principal, deleted before replaced",
     (who, role, scope) => {
       const principalId = identity(who).state.principalId;
       const matches = mocks

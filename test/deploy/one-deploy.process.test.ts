@@ -198,7 +198,7 @@ describe("one-deploy against a fake Kudu", () => {
     const result = await deploy();
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(
-      "another deployment is in progress (409: There is a " + "deployment currently in progress.); retrying",
+      "another deployment is in progress (409: There is a deployment currently in progress.); retrying",
     );
     expect(kudu!.received.filter((r) => r.method === "POST")).toHaveLength(2);
   });
@@ -230,7 +230,7 @@ describe("one-deploy against a fake Kudu", () => {
       const result = await deploy({ tokens });
       expect(result.code).toBe(0);
       expect(result.azCalls).toEqual([
-        "account get-access-token --output json " + "--resource https://appservice.azure.com",
+        "account get-access-token --output json --resource https://appservice.azure.com",
       ]);
       expect(kudu!.received.filter((r) => r.method === "POST").map((r) => r.headers.authorization)).toEqual([
         `Bearer ${appServiceToken}`,
@@ -259,7 +259,7 @@ describe("one-deploy against a fake Kudu", () => {
       expect(polls.length).toBeGreaterThan(0);
       expect(polls.every((r) => r.headers.authorization === `Bearer ${armToken}`)).toBe(true);
       expect(result.stdout).toContain(
-        "refused the first token (401: Unauthorized); " + "retrying once with the fallback token",
+        "refused the first token (401: Unauthorized); retrying once with the fallback token",
       );
       expect(result.stdout).toContain(
         "Kudu accepted the Azure Resource Manager audience " +
@@ -283,7 +283,7 @@ describe("one-deploy against a fake Kudu", () => {
       expect(kudu!.received.filter((r) => r.method === "POST")).toHaveLength(1);
       expect(result.stdout).toContain("no token for the App Service audience");
       expect(result.stdout).toContain(
-        "Kudu accepted the Azure Resource Manager audience " + "(https://management.azure.com/.default)",
+        "Kudu accepted the Azure Resource Manager audience (https://management.azure.com/.default)",
       );
     });
 

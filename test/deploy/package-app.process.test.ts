@@ -131,7 +131,7 @@ describe("the app package", () => {
     ["a static asset", "app/public/app.css", ":root"],
     ["the shared contract", "contract/settings.ts", "/signin-oidc"],
   ])(
-    "gives a different hash when one byte of %s changes, " + "and notices it without being forced",
+    "gives a different hash when one byte of %s changes, and notices it without being forced",
     async (_what, file, text) => {
       const before = await packageApp({ sourceRoot: root });
       const path = join(root, file);

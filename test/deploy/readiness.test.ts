@@ -68,7 +68,7 @@ describe("the reason codes", () => {
   });
 
   it.each(["mi_not_configured", "mi_identity_not_found", "mi_unavailable"] as const)(
-    "stop the wait on the " + "managed-identity error %s",
+    "stop the wait on the managed-identity error %s",
     (code) => {
       expect(READINESS_ADVICE[code].keepWaiting).toBe(false);
     },

@@ -222,10 +222,10 @@ describe("swap against a fake Azure Resource Manager", () => {
         "SwapWarmupFailed: The warm-up of instance 0 answered 503 at /readyz.",
     );
     expect(error).toContain(
-      `production (${productionHost()}) is Running, holds the ` + `previous version and reports ready [ok]`,
+      `production (${productionHost()}) is Running, holds the previous version and reports ready [ok]`,
     );
     expect(error).toContain(
-      `the staging slot (${azure!.host}) is Running, holds the ` + `new version and reports ready [ok]`,
+      `the staging slot (${azure!.host}) is Running, holds the new version and reports ready [ok]`,
     );
     expect(error).toContain("App Service records no swap of this slot");
     const fix = result.stderr.split("\n").find((l) => l.startsWith("swap: fix:"))!;

@@ -84,8 +84,8 @@ describe("wait-ready against a scripted /readyz", () => {
     ["fic_issuer_mismatch", "AADSTS700211", "{instance}{tenant}/v2.0"],
     [
       "mi_identity_not_found",
-      "Unable to load the proper " + "Managed Identity",
-      "ManagedIdentityClientId must " + "be the client ID",
+      "Unable to load the proper Managed Identity",
+      "ManagedIdentityClientId must be the client ID",
     ],
   ] as const)("fails at once on %s, with the fix", async (reason, said, fix) => {
     await serve(["fic_propagating", reason]);
@@ -102,7 +102,7 @@ describe("wait-ready against a scripted /readyz", () => {
     const result = await wait(["--timeout-minutes", "0.01"]);
     expect(result.code).toBe(9);
     expect(result.stderr).toContain(
-      `/readyz did not report ready within 1 s; last seen: ` + `${READINESS_ADVICE.http_error.summary} [http_error]`,
+      `/readyz did not report ready within 1 s; last seen: ${READINESS_ADVICE.http_error.summary} [http_error]`,
     );
   });
 

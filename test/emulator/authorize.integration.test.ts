@@ -98,7 +98,7 @@ describe("authorize endpoint", () => {
     const reply = redirectParams(res);
     expect(reply.get("error")).toBe(error);
     expect(reply.get("error_description")).toMatch(
-      new RegExp(`^${code}: .+\\r\\nTrace ID: ` + `.+\\r\\nCorrelation ID: .+\\r\\nTimestamp: `, "s"),
+      new RegExp(`^${code}: .+\\r\\nTrace ID: .+\\r\\nCorrelation ID: .+\\r\\nTimestamp: `, "s"),
     );
     expect(reply.get("state")).toBe("state-123");
     expect(reply.get("code")).toBeNull();
@@ -108,7 +108,7 @@ describe("authorize endpoint", () => {
     const emu = emulator();
     emu.faults.authorizeError = {
       error: "access_denied",
-      description: "AADSTS65004: User declined to " + "consent to access the app.",
+      description: "AADSTS65004: User declined to consent to access the app.",
     };
     const reply = redirectParams(await authorize(emu));
     expect(reply.get("error")).toBe("access_denied");
@@ -120,7 +120,7 @@ describe("authorize endpoint", () => {
     const emu = emulator();
     emu.faults.authorizeError = {
       error: "access_denied",
-      description: "AADSTS65004: User declined to " + "consent to access the app.",
+      description: "AADSTS65004: User declined to consent to access the app.",
     };
     const html = await (await authorize(emu, { response_mode: "form_post" })).text();
     expect(html).toContain(`name="error" value="access_denied"`);

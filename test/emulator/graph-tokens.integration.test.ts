@@ -66,14 +66,14 @@ describe("Graph access tokens", () => {
       `openid profile ${GRAPH_RESOURCE}/User.Read email`,
     ],
     [
-      "only the OpenID scopes (the " + "consented permission comes along)",
+      "only the OpenID scopes (the consented permission comes along)",
       "openid profile offline_access",
       GRAPH_APP_ID,
       "openid profile User.Read email",
       "openid profile User.Read email",
     ],
   ])(
-    "for %s, requested as '%s', gives aud %s and " + "Entra's scp and response scope",
+    "for %s, requested as '%s', gives aud %s and Entra's scp and response scope",
     async (_case, scope, aud, scp, responseScope) => {
       const emu = emulator();
       const body = await tokens(await signInAndRedeem(emu, { scope }));

@@ -94,14 +94,14 @@ describe("Graph /v1.0/me", () => {
       /not yet valid/,
     ],
     [
-      "a token for another audience " + "(the app's own)",
+      "a token for another audience (the app's own)",
       401,
       "InvalidAuthenticationToken",
       (emu) => emu.mintGraphAccessToken({ audience: emu.registration.clientId }),
       /Invalid audience\.$/,
     ],
     [
-      "a token from another issuer " + "(the v2.0 one)",
+      "a token from another issuer (the v2.0 one)",
       401,
       "InvalidAuthenticationToken",
       (emu) => emu.mintGraphAccessToken({ claims: { iss: emu.issuer } }),
@@ -126,7 +126,7 @@ describe("Graph /v1.0/me", () => {
       /validation failure/,
     ],
     [
-      "a token without a permission " + "to read the user",
+      "a token without a permission to read the user",
       403,
       "Authorization_RequestDenied",
       (emu) => emu.mintGraphAccessToken({ scp: "openid profile email Mail.Read" }),
@@ -163,7 +163,7 @@ describe("Graph /v1.0/me", () => {
 
 describe("Graph faults", () => {
   it.each([500, 503, 429])(
-    "answers %s with Graph's error body and Retry-After " + "while faults.graph is set, then recovers",
+    "answers %s with Graph's error body and Retry-After while faults.graph is set, then recovers",
     async (status) => {
       const emu = emulator();
       const token = await emu.mintGraphAccessToken();

@@ -25,7 +25,7 @@ describe("the emulator's pages", () => {
     ["the form_post page", 1, (): Promise<Response> => authorize(emulator(), { response_mode: "form_post" })],
     ["the signed-out page", 0, (): Promise<Response> => fetch(`${emulator().authority}/oauth2/v2.0/logout`)],
   ])(
-    "%s carries an inline stylesheet its CSP allows, and " + "allows its %i script(s) and nothing else",
+    "%s carries an inline stylesheet its CSP allows, and allows its %i script(s) and nothing else",
     async (_, count, request) => {
       const res = await request();
       const html = await res.text();

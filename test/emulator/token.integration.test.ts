@@ -113,14 +113,14 @@ describe("authorization code redemption", () => {
 
   it.each([
     [
-      "a verifier that does not " + "match the code challenge",
+      "a verifier that does not match the code challenge",
       { code_verifier: "x".repeat(43) },
       400,
       "invalid_grant",
       501481,
     ],
     [
-      "a missing verifier when the code " + "was bound to a challenge",
+      "a missing verifier when the code was bound to a challenge",
       { code_verifier: undefined },
       400,
       "invalid_grant",
@@ -129,7 +129,7 @@ describe("authorization code redemption", () => {
     ["an unknown code", { code: "1.made-up" }, 400, "invalid_grant", 70008],
     ["a missing code", { code: undefined }, 400, "invalid_request", 900144],
     [
-      "a redirect URI other than the one " + "the code was issued for",
+      "a redirect URI other than the one the code was issued for",
       { redirect_uri: `${REDIRECT_URI}/other` },
       400,
       "invalid_grant",

@@ -171,7 +171,7 @@ describe("AppDeployment and secrets", () => {
 describe("pickScmHostName", () => {
   it.each([
     [
-      "the Repository entry of " + "hostNameSslStates",
+      "the Repository entry of hostNameSslStates",
       [
         { name: "a.azurewebsites.net", hostType: "Standard" },
         { name: "A.SCM.azurewebsites.net", hostType: "Repository" },
@@ -180,7 +180,7 @@ describe("pickScmHostName", () => {
       "a.scm.azurewebsites.net",
     ],
     [
-      "the .scm. enabled host name when " + "no state says Repository",
+      "the .scm. enabled host name when no state says Repository",
       undefined,
       ["a.azurewebsites.net", "a.scm.azurewebsites.net"],
       "a.scm.azurewebsites.net",

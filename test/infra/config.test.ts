@@ -106,7 +106,7 @@ describe("stack configuration", () => {
       { alwaysOn: true },
     ],
     [
-      "values with surrounding " + "spaces, trimmed",
+      "values with surrounding spaces, trimmed",
       { ...valid, location: " westeurope ", nodeVersion: " 24 " },
       { location: "westeurope", nodeVersion: 24 },
     ],
@@ -123,17 +123,17 @@ describe("stack configuration", () => {
     ["the shortest readiness bound", { ...valid, readinessTimeoutMinutes: "1" }, { readinessTimeoutMinutes: 1 }],
     ["the longest readiness bound", { ...valid, readinessTimeoutMinutes: "120" }, { readinessTimeoutMinutes: 120 }],
     [
-      "scaling out, on two instances by " + "default with the smallest Redis",
+      "scaling out, on two instances by default with the smallest Redis",
       { ...valid, scaleOut: "true" },
       { scaleOut: true, instanceCount: 2, redisSku: "Balanced_B0" },
     ],
     [
-      "scaling out to the Basic tier's three " + "instances on a larger Redis",
+      "scaling out to the Basic tier's three instances on a larger Redis",
       { ...valid, scaleOut: "true", instanceCount: "3", redisSku: "MemoryOptimized_M10" },
       { scaleOut: true, instanceCount: 3, redisSku: "MemoryOptimized_M10" },
     ],
     [
-      "scaling out on an existing plan, leaving " + "its instances to its owner",
+      "scaling out on an existing plan, leaving its instances to its owner",
       {
         ...valid,
         scaleOut: "true",
@@ -182,7 +182,7 @@ describe("stack configuration", () => {
       /Set azuread:environment to china/,
     ],
     [
-      "cloud not matching " + "azure-native:environment",
+      "cloud not matching azure-native:environment",
       { ...valid, cloud: "usgov", armEnvironment: "public" },
       "cloud",
       /Set azure-native:environment to usgovernment/,
@@ -238,13 +238,13 @@ describe("stack configuration", () => {
     ["callback path with a query", { ...valid, callbackPath: "/signin?x=1" }, "callbackPath", /no query, fragment/],
     ["callback path with an empty segment", { ...valid, callbackPath: "/a//b" }, "callbackPath", /empty segment/],
     [
-      "callback path of a route in " + "another letter case",
+      "callback path of a route in another letter case",
       { ...valid, callbackPath: "/ME" },
       "callbackPath",
       /one of the app's own routes \(\/me, in any letter case\)/,
     ],
     [
-      "callback path shadowing the " + "health check",
+      "callback path shadowing the health check",
       { ...valid, callbackPath: "/healthz" },
       "callbackPath",
       /one of the app's own routes/,
@@ -268,7 +268,7 @@ describe("stack configuration", () => {
       /serverfarms/,
     ],
     [
-      "plan ID with a subscription " + "that is not a GUID",
+      "plan ID with a subscription that is not a GUID",
       { ...valid, existingPlanId: "/subscriptions/prod/resourceGroups/rg/providers/Microsoft.Web/serverfarms/plan" },
       "existingPlanId",
       /subscription GUID/,
@@ -302,7 +302,7 @@ describe("stack configuration", () => {
       /from 1 to 120/,
     ],
     [
-      "readiness bound that is not " + "whole minutes",
+      "readiness bound that is not whole minutes",
       { ...valid, readinessTimeoutMinutes: "2.5" },
       "readinessTimeoutMinutes",
       /--type int readinessTimeoutMinutes 10/,
@@ -320,7 +320,7 @@ describe("stack configuration", () => {
       /scaleOut is false: each instance would keep its own users' sessions in memory/,
     ],
     [
-      "more instances than the Basic " + "tier runs",
+      "more instances than the Basic tier runs",
       { ...valid, scaleOut: "true", instanceCount: "4" },
       "instanceCount",
       /B1 plan runs at most 3 instances; choose a larger planSku/,

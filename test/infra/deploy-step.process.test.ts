@@ -103,7 +103,7 @@ describe("SecretlessWebApp with an app package", () => {
   );
 
   it.each(Object.keys(clouds) as CloudName[])(
-    "asks for the deployer's token in the %s " + "cloud's Resource Manager scope",
+    "asks for the deployer's token in the %s cloud's Resource Manager scope",
     async (cloud) => {
       const { deploy } = await build({ appPackage, cloud });
       expect(deploy!.inputs.environment.DEPLOY_ARM_SCOPE).toBe(clouds[cloud].resourceManagerScope);

@@ -58,7 +58,7 @@ describe("Easy Auth mode", () => {
         login: {
           loginParameters: [
             "response_type=code id_token",
-            "scope=openid offline_access profile " + "https://graph.microsoft.com/User.Read",
+            "scope=openid offline_access profile https://graph.microsoft.com/User.Read",
           ],
         },
         validation: { allowedAudiences: [app.state.clientId] },
@@ -132,7 +132,7 @@ describe("Easy Auth mode", () => {
       `https://login.microsoftonline.us/${TENANT_ID}/v2.0`,
     );
     expect(auth.identityProviders.azureActiveDirectory.login.loginParameters[1]).toBe(
-      "scope=openid offline_access profile " + "https://graph.microsoft.us/User.Read",
+      "scope=openid offline_access profile https://graph.microsoft.us/User.Read",
     );
   });
 

@@ -115,7 +115,7 @@ describe("the Graph settings per cloud", () => {
     ["usgov", "https://graph.microsoft.us/v1.0"],
     ["china", "https://microsoftgraph.chinacloudapi.cn/v1.0"],
   ] as [CloudName, string][])(
-    "gives the %s cloud's web app Graph at " + "%s and the User.Read scope",
+    "gives the %s cloud's web app Graph at %s and the User.Read scope",
     async (cloud, baseUrl) => {
       const { settings } = await build({ cloud });
       expect(settings[DownstreamApiSetting.GraphBaseUrl]).toBe(baseUrl);

@@ -72,13 +72,13 @@ describe("SecretlessWebApp options", () => {
     ["the default Basic B1 plan", {}, { name: "B1", tier: "Basic", capacity: 1 }, true],
     ["a Free plan, with Always On off", { planSku: "F1" }, { name: "F1", tier: "Free", capacity: 1 }, false],
     [
-      "a Premium v3 plan, with the " + "tier ARM expects",
+      "a Premium v3 plan, with the tier ARM expects",
       { planSku: "P1v3" },
       { name: "P1v3", tier: "PremiumV3", capacity: 1 },
       true,
     ],
     [
-      "a plan SKU in any letter " + "case, in ARM's spelling",
+      "a plan SKU in any letter case, in ARM's spelling",
       { planSku: "p1V3" as never },
       { name: "P1v3", tier: "PremiumV3", capacity: 1 },
       true,
@@ -235,19 +235,19 @@ describe("SecretlessWebApp refuses bad arguments before registering anything", (
     [
       "the build-during-deployment setting",
       "SCM_DO_BUILD_DURING_DEPLOYMENT",
-      "so the site runs the deployed " + "zip as it is",
+      "so the site runs the deployed zip as it is",
     ],
     [
       "Graph's base URL",
       "downstreamapis__microsoftgraph__baseurl",
-      "for the cloud's Microsoft Graph and the " + "permission the app registration declares",
+      "for the cloud's Microsoft Graph and the permission the app registration declares",
     ],
   ])("refuses a caller app setting that would overwrite %s, in any letter case", async (_what, key, why) => {
     const error = await refusal({ appSettings: { [key]: "x" } });
     expect(error.errors).toEqual([
       {
         propertyPath: `appSettings.${key}`,
-        reason: `${key} is set by SecretlessWebApp ${why}; ` + `remove it from appSettings.`,
+        reason: `${key} is set by SecretlessWebApp ${why}; remove it from appSettings.`,
       },
     ]);
   });
@@ -255,7 +255,7 @@ describe("SecretlessWebApp refuses bad arguments before registering anything", (
   it.each([
     ["two instances with sessions in memory", { instanceCount: 2 }, "instanceCount", /^is 2 but scaleOut is false/],
     [
-      "more instances than the " + "plan's tier runs",
+      "more instances than the plan's tier runs",
       { scaleOut: true, instanceCount: 4 },
       "instanceCount",
       /B1 plan runs at most 3 instances/,
@@ -273,7 +273,7 @@ describe("SecretlessWebApp refuses bad arguments before registering anything", (
       /^"Premium_P1" is not an Azure Managed Redis SKU/,
     ],
     [
-      "a caller app setting the " + "Redis settings own",
+      "a caller app setting the Redis settings own",
       { scaleOut: true, appSettings: { redis__hostname: "x" } },
       "appSettings.redis__hostname",
       /is set by SecretlessWebApp from the Redis it creates with scaleOut/,
@@ -287,7 +287,7 @@ describe("SecretlessWebApp refuses bad arguments before registering anything", (
   );
 
   it.each([0, 121, 2.5])(
-    "refuses a readiness bound of %s minutes, naming the " + "range and the way to skip the wait",
+    "refuses a readiness bound of %s minutes, naming the range and the way to skip the wait",
     async (minutes) => {
       const error = await refusal({ readinessTimeoutMinutes: minutes });
       expect(error.errors).toEqual([

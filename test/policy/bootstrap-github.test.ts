@@ -91,7 +91,7 @@ describe("the policy pack on the CI bootstrap with GITHUB_TOKEN set", () => {
       ["github-deploy-environment-protected"],
     ],
     [
-      "admin bypass left to GitHub's " + "default (true)",
+      "admin bypass left to GitHub's default (true)",
       B.environment,
       (p: any): unknown => delete p.canAdminsBypass,
       ["github-deploy-environment-protected"],
@@ -103,13 +103,13 @@ describe("the policy pack on the CI bootstrap with GITHUB_TOKEN set", () => {
       ["github-deploy-environment-protected"],
     ],
     [
-      "no deployment branch policy " + "(any branch)",
+      "no deployment branch policy (any branch)",
       B.environment,
       (p: any): unknown => delete p.deploymentBranchPolicy,
       ["github-deploy-environment-protected"],
     ],
     [
-      "another environment than the " + "deploy identity trusts",
+      "another environment than the deploy identity trusts",
       B.environment,
       (p: any): unknown => (p.environment = "staging"),
       ["github-deploy-environment-protected"],
@@ -139,7 +139,7 @@ describe("the policy pack on the CI bootstrap with GITHUB_TOKEN set", () => {
       ["github-deploy-environment-protected"],
     ],
     [
-      "an environment the stack does " + "not manage",
+      "an environment the stack does not manage",
       B.branchPolicy,
       (p: any): unknown => (p.environment = "other"),
       ["github-deploy-environment-protected"],

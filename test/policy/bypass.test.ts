@@ -323,7 +323,7 @@ const fromIssue: Shape[] = [
       rs.push(
         handMade("command:local:Command", "seed", {
           create: "psql",
-          stdin: "Server=db;Database=app;User " + "Id=a;Password=hunter2;",
+          stdin: "Server=db;Database=app;User Id=a;Password=hunter2;",
         }),
       ),
     refusedBy: [
@@ -670,7 +670,7 @@ const fromAttacks: Shape[] = [
     add: (rs) =>
       rs.push(
         handMade("pulumi-nodejs:dynamic:Resource", "dyn", {
-          __provider: "exports.handler = __f0; function " + "__f0() { /* anything */ }",
+          __provider: "exports.handler = __f0; function __f0() { /* anything */ }",
         }),
       ),
     refusedBy: [
@@ -843,7 +843,7 @@ const fromAttacks: Shape[] = [
           create: "true",
           connection: {
             host: "h",
-            privateKey: "-----BEGIN OPENSSH PRIVATE " + "KEY-----\nx\n-----END OPENSSH PRIVATE " + "KEY-----",
+            privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----",
           },
         }),
       );
@@ -918,7 +918,7 @@ const fromAttacks: Shape[] = [
     add: (rs) =>
       rs.push(
         handMade("command:local:Command", "keys", {
-          create: "az storage account keys list -n state " + "--query [0].value -o tsv",
+          create: "az storage account keys list -n state --query [0].value -o tsv",
         }),
       ),
     refusedBy: [
@@ -1006,7 +1006,7 @@ describe("the allow-list, checked against every type the provider SDKs define", 
     evaluateRecorded([handMade(type, "probe", {})]).filter(
       (v) =>
         v.policy === "resource-type-allowed" &&
-        v.message.startsWith(`${type} "probe" is not a resource ` + `type this pack allows`),
+        v.message.startsWith(`${type} "probe" is not a resource type this pack allows`),
     );
 
   it("finds thousands of types in the installed SDKs, and every allowed resource type among them", () => {

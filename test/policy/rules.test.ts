@@ -579,7 +579,7 @@ const variants: Variant[] = [
         handMade("azure-native:web:WebAppConnectionStrings", "conn", {
           name: "secretless-signin-dev",
           resourceGroupName: "rg",
-          properties: { Db: { value: "Server=tcp:x;Database=y;User " + "ID=u;Password=p", type: "SQLAzure" } },
+          properties: { Db: { value: "Server=tcp:x;Database=y;User ID=u;Password=p", type: "SQLAzure" } },
         }),
       ),
     message: new RegExp(
@@ -618,8 +618,7 @@ const variants: Variant[] = [
       edit(
         command(rs),
         (p) =>
-          (p.create =
-            "az storage blob upload --blob-url " + "'https://x.blob.core.windows.net/c/app.zip?sv=2024&sig=abc'"),
+          (p.create = "az storage blob upload --blob-url 'https://x.blob.core.windows.net/c/app.zip?sv=2024&sig=abc'"),
       ),
     message: new RegExp(
       'Command "secretless-app-deploy" has input "create" that ' +
@@ -1105,7 +1104,7 @@ const variants: Variant[] = [
     break: (rs) =>
       edit(
         command(rs),
-        (p) => (p.create = "az webapp deployment " + "list-publishing-credentials -g rg -n site > " + "creds.json"),
+        (p) => (p.create = "az webapp deployment list-publishing-credentials -g rg -n site > creds.json"),
       ),
     message: new RegExp(
       'Command "secretless-app-deploy" has create "az webapp ' +
@@ -1226,7 +1225,7 @@ describe("secret detection", () => {
     ["cache:6380,password=x,ssl=True", "a password (Password=)"],
     [
       "InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://x",
-      "an Application Insights " + "instrumentation key",
+      "an Application Insights instrumentation key",
     ],
     ["https://x.blob.core.windows.net/c?sv=1&sig=abc", "a SAS token (sig=)"],
     ["-----BEGIN RSA PRIVATE KEY-----", "a PEM key or certificate"],

@@ -27,7 +27,7 @@ const switches: [string, Record<string, string>][] = [
   ["Easy Auth signing users in (authMode easyAuth)", { authMode: "easyAuth" }],
   ["a staging slot (stagingSlot, a Premium plan)", { stagingSlot: "true", planSku: "P0v3" }],
   [
-    "app roles assigned to a user " + "(appRoleAssignments)",
+    "app roles assigned to a user (appRoleAssignments)",
     { appRoleAssignments: JSON.stringify({ [guidFrom("user-1")]: ["Admin"] }) },
   ],
   [

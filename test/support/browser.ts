@@ -82,7 +82,7 @@ export function setupBrowser(): BrowserSession {
   beforeAll(async () => {
     if (!existsSync(CHROMIUM_PATH)) {
       throw new Error(
-        `Chromium not found at ${CHROMIUM_PATH}: install it (apt-get ` + `install chromium) to run the browser tests.`,
+        `Chromium not found at ${CHROMIUM_PATH}: install it (apt-get install chromium) to run the browser tests.`,
       );
     }
     browser = await chromium.launch({

@@ -161,7 +161,7 @@ export async function refreshTokenOf(emu: RunningEmulator, scope = GRAPH_SIGN_IN
   const res = await signInAndRedeem(emu, { scope });
   const body = (await res.json()) as { refresh_token?: string };
   if (res.status !== 200 || !body.refresh_token)
-    throw new Error(`no refresh token: ${res.status} ` + `${JSON.stringify(body)}`);
+    throw new Error(`no refresh token: ${res.status} ${JSON.stringify(body)}`);
   return body.refresh_token;
 }
 

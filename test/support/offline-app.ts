@@ -46,7 +46,7 @@ export function useOfflineApp(config: AppConfig = offlineConfig()): OfflineApp {
     async getAssertion() {
       this.calls++;
       if (this.failing)
-        throw new ManagedIdentityError("mi_unavailable", "HTTP 500 from " + "http://127.0.0.1:1/msi/token: " + "boom");
+        throw new ManagedIdentityError("mi_unavailable", "HTTP 500 from http://127.0.0.1:1/msi/token: boom");
       return "stub-assertion";
     },
     lastAssertionInfo: () => null,

@@ -37,7 +37,7 @@ describe("actionlint", () => {
   });
 
   it.each(files)(
-    "knows every input %s passes to an action (checked against the " + "newest major actionlint has metadata for)",
+    "knows every input %s passes to an action (checked against the newest major actionlint has metadata for)",
     async (file) => {
       // actionlint checks inputs only for `owner/repo@<tag it knows>`; the pins are commits of newer majors whose
       // inputs
@@ -56,7 +56,7 @@ describe("actionlint", () => {
       expect(await lint(retagged, file)).toEqual([]);
       const typo = retagged.replace("cloud-url:", "cloud-uri:");
       expect((await lint(typo, file)).map((f) => f.message)).toEqual([
-        expect.stringContaining('input "cloud-uri" is not defined in ' + 'action "pulumi/actions@v6"'),
+        expect.stringContaining('input "cloud-uri" is not defined in action "pulumi/actions@v6"'),
       ]);
     },
   );
@@ -72,7 +72,7 @@ describe("triggers", () => {
   });
 
   it.each(files)(
-    "%s never runs fork code with the base repository's rights " + "(no pull_request_target or workflow_run)",
+    "%s never runs fork code with the base repository's rights (no pull_request_target or workflow_run)",
     (file) => {
       expect(workflowText(file)).not.toMatch(/pull_request_target|workflow_run/);
     },
@@ -168,14 +168,14 @@ describe("pinned actions", () => {
   });
 
   it.each(allJobs.filter(([, , job]) => usesOf(job, "actions/checkout")))(
-    "%s job %s leaves no token in " + "the checkout",
+    "%s job %s leaves no token in the checkout",
     (_f, _id, job) => {
       expect(usesOf(job, "actions/checkout")!.with).toMatchObject({ "persist-credentials": false });
     },
   );
 
   it.each(allJobs.filter(([, , job]) => usesOf(job, "actions/setup-node")))(
-    "%s job %s runs a Node the " + "project's engines allow",
+    "%s job %s runs a Node the project's engines allow",
     (_f, _id, job) => {
       const engines = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")).engines.node as string;
       const version = String(usesOf(job, "actions/setup-node")!.with!["node-version"]);
@@ -259,7 +259,7 @@ describe("pull request preview", () => {
 
   it("cancels a run made obsolete by a newer push to the same pull request", () => {
     expect(pr.concurrency).toEqual({
-      group: "pull-request-${{ " + "github.event.pull_request.number " + "}}",
+      group: "pull-request-${{ github.event.pull_request.number }}",
       "cancel-in-progress": true,
     });
   });
