@@ -54,14 +54,7 @@ export function computeAzureState(
         state: {
           ...i,
           name,
-          defaultHostName: host,
-          hostNames: [host],
-          enabledHostNames: [host, scmHost],
-          hostNameSslStates: [
-            { name: host, hostType: "Standard", sslState: "Disabled" },
-            { name: scmHost, hostType: "Repository", sslState: "Disabled" },
-          ],
-          state: "Running",
+          ...runningHosts(host, scmHost),
         },
       };
     }
@@ -79,14 +72,7 @@ export function computeAzureState(
         state: {
           ...i,
           name: `${site}/${slot}`,
-          defaultHostName: host,
-          hostNames: [host],
-          enabledHostNames: [host, scmHost],
-          hostNameSslStates: [
-            { name: host, hostType: "Standard", sslState: "Disabled" },
-            { name: scmHost, hostType: "Repository", sslState: "Disabled" },
-          ],
-          state: "Running",
+          ...runningHosts(host, scmHost),
         },
       };
     }
@@ -182,4 +168,18 @@ export function computeAzureState(
       // Component resources and anything else: echo the inputs.
       return { id: args.custom ? `${args.name}-id` : undefined, state: { ...i } };
   }
+}
+
+/** What App Service reports for a running site or slot: its host, and its Kudu host as the Repository host name. */
+function runningHosts(host: string, scmHost: string) {
+  return {
+    defaultHostName: host,
+    hostNames: [host],
+    enabledHostNames: [host, scmHost],
+    hostNameSslStates: [
+      { name: host, hostType: "Standard", sslState: "Disabled" },
+      { name: scmHost, hostType: "Repository", sslState: "Disabled" },
+    ],
+    state: "Running",
+  };
 }

@@ -27,7 +27,8 @@ const always = "always";
 const GITHUB_TOKEN = "GITHUB_TOKEN set";
 const SLOT = "stagingSlot (Standard plan or above)";
 const ROLES = "appRoles (default Admin, Reader)";
-const SLOT_CHECKS = [
+/** The rules a web app answers to; a slot is a web app to them, plus the slot rules. */
+const WEB_APP_CHECKS = [
   "webapp-https-only",
   "webapp-min-tls",
   "webapp-ftps-disabled",
@@ -39,9 +40,8 @@ const SLOT_CHECKS = [
   "fic-trusts-webapp-identity",
   "webapp-identity-matches-fic",
   "webapp-token-exchange-matches-fic",
-  "slot-identity-matches-site",
-  "slot-settings-differ-only-when-sticky",
 ];
+const SLOT_CHECKS = [...WEB_APP_CHECKS, "slot-identity-matches-site", "slot-settings-differ-only-when-sticky"];
 
 /** The allow-list. Order: providers and components, then by package and module. */
 export const ALLOWED_TYPES: readonly AllowedType[] = [
@@ -100,19 +100,7 @@ export const ALLOWED_TYPES: readonly AllowedType[] = [
     type: "azure-native:web:WebApp",
     stack: "main",
     when: always,
-    checkedBy: [
-      "webapp-https-only",
-      "webapp-min-tls",
-      "webapp-ftps-disabled",
-      "webapp-remote-debugging-off",
-      "webapp-user-assigned-identity",
-      "webapp-client-credentials",
-      "no-secret-settings",
-      "webapp-basic-auth-off",
-      "fic-trusts-webapp-identity",
-      "webapp-identity-matches-fic",
-      "webapp-token-exchange-matches-fic",
-    ],
+    checkedBy: WEB_APP_CHECKS,
   },
   { type: "azure-native:web:WebAppScmAllowed", stack: "main", when: always, checkedBy: ["webapp-basic-auth-off"] },
   { type: "azure-native:web:WebAppFtpAllowed", stack: "main", when: always, checkedBy: ["webapp-basic-auth-off"] },
