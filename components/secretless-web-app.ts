@@ -11,6 +11,7 @@ import { AppRoles } from "./app-roles";
 import { EntraApplication } from "./entra-application";
 import { ManagedIdentity } from "./identity";
 import { LinuxWebApp } from "./linux-web-app";
+import { LogWorkspace } from "./log-workspace";
 import { type SecretlessWebAppArgs, ownAppSettings, validateArgs } from "./secretless-web-app-args";
 import { SessionRedis } from "./session-redis";
 import { STAGING_SLOT_NAME, SWAP_WARMUP_SETTINGS } from "../contract/slots";
@@ -95,7 +96,16 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
       ...RUN_FROM_PACKAGE_SETTINGS,
       ...(args.stagingSlot ? SWAP_WARMUP_SETTINGS : {}),
     };
-    const site = this.host(name, args, resourceGroupName, identity, appSettings);
+    // Telemetry: a Log Analytics workspace that takes Entra ID only, where the site's platform logs go.
+    const logs =
+      (args.telemetry ?? true)
+        ? new LogWorkspace(
+            `${name}-logs`,
+            { resourceGroupName, location: args.location, tags: args.tags },
+            { parent: this },
+          )
+        : undefined;
+    const site = this.host(name, args, resourceGroupName, identity, appSettings, logs);
     // Easy Auth mode: the platform signs users in, with the identity's token through the FIC (components/easy-auth.ts).
     const easyAuth = easyAuthMode
       ? new EasyAuth(
@@ -221,6 +231,7 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
     resourceGroupName: pulumi.Input<string>,
     identity: ManagedIdentity,
     appSettings: Record<string, pulumi.Input<string>>,
+    logs: LogWorkspace | undefined,
   ): LinuxWebApp {
     return new LinuxWebApp(
       `${name}-web`,
@@ -240,6 +251,7 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
         clientAffinityEnabled: !args.scaleOut,
         appSettings,
         tags: args.tags,
+        logWorkspaceId: logs?.id,
       },
       { parent: this },
     );

@@ -37,6 +37,9 @@ export const T = {
   redis: "azure-native:redisenterprise:RedisEnterprise",
   redisDb: "azure-native:redisenterprise:Database",
   redisAccess: "azure-native:redisenterprise:AccessPolicyAssignment",
+  // Telemetry: the Log Analytics workspace and the diagnostic settings that send platform logs to it.
+  workspace: "azure-native:operationalinsights:Workspace",
+  diagnosticSetting: "azure-native:monitor:DiagnosticSetting",
 } as const;
 
 /** One resource the program registered, with the inputs it sent and the options it was created with. */

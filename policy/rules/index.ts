@@ -15,6 +15,7 @@ import { credentialRules } from "./credentials";
 import { easyAuthIdentitySetting, easyAuthRules } from "./easy-auth";
 import { githubDeployEnvironmentProtected } from "./github";
 import type { PlannedResource, Rule, RuleContext, Violation } from "./model";
+import { diagnosticSettingOwnWorkspace, monitoringRules } from "./monitoring";
 import { secretRules } from "./secrets";
 import { slotRules } from "./slots";
 import {
@@ -66,6 +67,8 @@ export const rules: readonly Rule[] = [
   easyAuthIdentitySetting,
   ...slotRules,
   githubDeployEnvironmentProtected,
+  ...monitoringRules,
+  diagnosticSettingOwnWorkspace,
 ];
 
 /**
