@@ -38,3 +38,5 @@ export const redirectUri = app.redirectUri;
 export const redisHostName = app.redisHostName.apply((host) => host ?? null);
 export const stagingUrl = app.stagingUrl.apply((u) => u ?? null);
 export const appPackageSha256 = pulumi.output(app.appPackageSha256).apply((sha) => sha ?? null);
+export const appInsightsName = app.appInsightsName.apply((n) => n ?? null);
+export const logWorkspaceCustomerId = app.logWorkspaceCustomerId.apply((id) => id ?? null);

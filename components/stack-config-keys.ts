@@ -49,6 +49,7 @@ export const configKeys = [
   "appRoles",
   "appRoleAssignments",
   "securityGroupClaims",
+  "telemetry",
 ] as const;
 export type ConfigKey = (typeof configKeys)[number];
 

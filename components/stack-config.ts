@@ -46,6 +46,7 @@ import {
 import type { AuthMode } from "../contract/easy-auth";
 import { readAuthMode } from "./easy-auth";
 import { type AppAccessConfig, readAppAccess } from "./app-roles";
+import { telemetryByDefault, telemetryProblem } from "./app-insights";
 
 export { configDefaults, configKeys, type RawStackConfig } from "./stack-config-keys";
 
@@ -96,6 +97,8 @@ export interface StackConfig extends AppAccessConfig {
   tags: Record<string, string>;
   /** Who signs users in: the app (default) or App Service's built-in authentication (components/easy-auth.ts). */
   authMode: AuthMode;
+  /** Entra-only Log Analytics and Application Insights for the app (components/app-insights.ts). */
+  telemetry: boolean;
 }
 
 /** Thrown when the stack configuration is invalid; lists every problem found. */
@@ -302,6 +305,16 @@ function readSlot(r: Reader, planSku: PlanSku, existingPlanId: string | undefine
 }
 
 /**
+ * Telemetry: on by default where Application Insights takes Entra-authenticated ingestion (the public cloud), refused
+ * when asked for elsewhere.
+ */
+function readTelemetry(r: Reader, cloud: CloudName): boolean {
+  const telemetry = r.bool("telemetry", telemetryByDefault(cloud));
+  r.report("telemetry", telemetryProblem(telemetry, cloud));
+  return telemetry;
+}
+
+/**
  * Parses and validates the raw stack configuration. Defaults from Pulumi.yaml fill unset keys. Throws a
  * {@link StackConfigError} listing every problem; returns the typed configuration otherwise.
  */
@@ -324,6 +337,7 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
     tags: r.tags("tags"),
     authMode: readAuthMode(r),
     ...readAppAccess(r, webAppName),
+    telemetry: readTelemetry(r, cloud),
   };
   if (r.problems.length > 0) throw new StackConfigError(r.problems);
   return { location: location!, webAppName: webAppName!, resourceGroupName, ...rest };

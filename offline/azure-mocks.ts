@@ -40,6 +40,8 @@ export const T = {
   // Telemetry: the Log Analytics workspace and the diagnostic settings that send platform logs to it.
   workspace: "azure-native:operationalinsights:Workspace",
   diagnosticSetting: "azure-native:monitor:DiagnosticSetting",
+  appInsights: "azure-native:applicationinsights:Component",
+  azureRole: "azure-native:authorization:RoleAssignment",
 } as const;
 
 /** One resource the program registered, with the inputs it sent and the options it was created with. */

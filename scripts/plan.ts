@@ -16,6 +16,7 @@ import { ROOT, appProject, runThroughLanguageHost } from "../offline/language-ho
 import { planText, runPlan } from "../offline/plan-printer";
 import { StackFileError, readStackFile, stackNameOf } from "../offline/stack-file";
 import { checkPlannedResources } from "../policy/offline";
+import { ROLE } from "../policy/rules";
 
 const USAGE = "npm run plan [-- <stack>] [--config-file <file>]";
 
@@ -109,6 +110,17 @@ function describe(r: RegisteredResource): string[] {
         `local auth   ${i.features?.disableLocalAuth === true ? "off (Entra ID only, no shared keys)" : "ON"}`,
         `workspace    ${r.state.customerId}  (customer ID, for queries)`,
       ];
+    case "azure-native:applicationinsights:Component":
+      return [
+        `kind         ${i.kind}, ${i.ingestionMode} on ${i.workspaceResourceId}`,
+        `local auth   ${i.disableLocalAuth === true ? "off (Entra-authenticated telemetry only)" : "ON"}`,
+      ];
+    case "azure-native:authorization:RoleAssignment":
+      return [
+        `role         ${roleLabel(String(i.roleDefinitionId))}`,
+        `to           ${i.principalId} (${i.principalType})`,
+        `at           ${i.scope}`,
+      ];
     case "azure-native:monitor:DiagnosticSetting":
       return [
         `reads        ${i.resourceUri}`,
@@ -138,6 +150,13 @@ function describe(r: RegisteredResource): string[] {
     default:
       return [];
   }
+}
+
+/** A role definition ID with the built-in role's name, when the pack knows it. */
+function roleLabel(roleDefinitionId: string): string {
+  const guid = roleDefinitionId.split("/").at(-1) ?? "";
+  const name = Object.entries(ROLE).find(([, id]) => id === guid)?.[0];
+  return name ? `${name} (${guid})` : roleDefinitionId;
 }
 
 /** The permission a looked-up scope ID names in the mock directory's Microsoft Graph. */

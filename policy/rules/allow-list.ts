@@ -27,7 +27,7 @@ const always = "always";
 const GITHUB_TOKEN = "GITHUB_TOKEN set";
 const SLOT = "stagingSlot (Standard plan or above)";
 const ROLES = "appRoles (default Admin, Reader)";
-const TELEMETRY = "telemetry (default on)";
+const TELEMETRY = "telemetry (default on in the public cloud)";
 /** The rules a web app answers to; a slot is a web app to them, plus the slot rules. */
 const WEB_APP_CHECKS = [
   "webapp-https-only",
@@ -41,6 +41,7 @@ const WEB_APP_CHECKS = [
   "fic-trusts-webapp-identity",
   "webapp-identity-matches-fic",
   "webapp-token-exchange-matches-fic",
+  "appinsights-connection-string-entra-only",
 ];
 const SLOT_CHECKS = [...WEB_APP_CHECKS, "slot-identity-matches-site", "slot-settings-differ-only-when-sticky"];
 
@@ -74,6 +75,7 @@ export const ALLOWED_TYPES: readonly AllowedType[] = [
   { type: "secretless:index:StagingSlot", stack: "main", when: SLOT, checkedBy: [] },
   { type: "secretless:index:AppRoles", stack: "main", when: ROLES, checkedBy: [] },
   { type: "secretless:index:LogWorkspace", stack: "main", when: TELEMETRY, checkedBy: [] },
+  { type: "secretless:index:AppInsights", stack: "main", when: TELEMETRY, checkedBy: [] },
   { type: "secretless:bootstrap:CiBootstrap", stack: "bootstrap", when: always, checkedBy: [] },
   { type: "secretless:bootstrap:GitHubActionsIdentity", stack: "bootstrap", when: always, checkedBy: [] },
   { type: "secretless:bootstrap:StateStore", stack: "bootstrap", when: always, checkedBy: [] },
@@ -159,8 +161,8 @@ export const ALLOWED_TYPES: readonly AllowedType[] = [
   { type: "azure-native:keyvault:Key", stack: "bootstrap", when: always, checkedBy: [] },
   {
     type: "azure-native:authorization:RoleAssignment",
-    stack: "bootstrap",
-    when: always,
+    stack: "both",
+    when: `main: ${TELEMETRY} (Monitoring Metrics Publisher on the component); bootstrap: always`,
     checkedBy: ["role-assignment-scope", "role-assignment-principal-type", "role-assignment-allowed"],
   },
   // Telemetry: the Entra-only Log Analytics workspace and the diagnostic settings that send platform logs to it.
@@ -175,6 +177,17 @@ export const ALLOWED_TYPES: readonly AllowedType[] = [
     stack: "main",
     when: TELEMETRY,
     checkedBy: ["diagnostic-setting-own-workspace"],
+  },
+  {
+    type: "azure-native:applicationinsights:Component",
+    stack: "main",
+    when: TELEMETRY,
+    checkedBy: [
+      "appinsights-entra-only",
+      "appinsights-workspace-based",
+      "appinsights-connection-string-entra-only",
+      "role-assignment-allowed",
+    ],
   },
   // Microsoft Entra ID (azuread v6).
   {

@@ -15,7 +15,7 @@ import { credentialRules } from "./credentials";
 import { easyAuthIdentitySetting, easyAuthRules } from "./easy-auth";
 import { githubDeployEnvironmentProtected } from "./github";
 import type { PlannedResource, Rule, RuleContext, Violation } from "./model";
-import { diagnosticSettingOwnWorkspace, monitoringRules } from "./monitoring";
+import { monitoringRules, monitoringStackRules } from "./monitoring";
 import { secretRules } from "./secrets";
 import { slotRules } from "./slots";
 import {
@@ -68,7 +68,7 @@ export const rules: readonly Rule[] = [
   ...slotRules,
   githubDeployEnvironmentProtected,
   ...monitoringRules,
-  diagnosticSettingOwnWorkspace,
+  ...monitoringStackRules,
 ];
 
 /**

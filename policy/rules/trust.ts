@@ -5,6 +5,7 @@
  * GitHub repository CI identities may trust, from the pack's config (see RuleContext).
  */
 import { clouds } from "../../contract/clouds";
+import { MONITORING_METRICS_PUBLISHER_ROLE_ID } from "../../contract/telemetry";
 import {
   type PlannedResource,
   type ResourceRule,
@@ -24,6 +25,7 @@ import {
   inputField,
   isApp,
   isAppFic,
+  isArmIdOf,
   isUami,
   isUamiFic,
   isWebApp,
@@ -271,6 +273,8 @@ export const ROLE = {
   StorageBlobDataReader: "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",
   StorageBlobDataContributor: "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
   KeyVaultCryptoUser: "12338af0-0e69-4776-bea7-57ae8d297424",
+  /** Publishes telemetry to Application Insights with Entra ID (built-in roles, Monitor; contract/telemetry.ts). */
+  MonitoringMetricsPublisher: MONITORING_METRICS_PUBLISHER_ROLE_ID,
 } as const;
 type RoleName = keyof typeof ROLE;
 
@@ -279,8 +283,9 @@ type RoleName = keyof typeof ROLE;
  * (Owner, User Access Administrator, Role Based Access Control Administrator are never here).
  */
 export const ALLOWED_ROLES: Record<"appIdentity" | "ciPullRequest" | "ciDeploy" | "operator", readonly RoleName[]> = {
-  // The app stack grants its identity no Azure role: it reaches Redis through an AccessPolicyAssignment (data plane).
-  appIdentity: [],
+  // The app stack grants its identity no Azure role but these (Redis is an AccessPolicyAssignment, data plane), each
+  // only where ROLE_SCOPES allows.
+  appIdentity: ["MonitoringMetricsPublisher"],
   // A CI identity any pull request's code can use: read only (bootstrap: preview identity).
   ciPullRequest: ["Reader", "StorageBlobDataReader", "KeyVaultCryptoUser"],
   // A CI identity only protected jobs get (bootstrap: deploy identity, `least` or `contributor`).
@@ -299,12 +304,28 @@ export const ALLOWED_ROLES: Record<"appIdentity" | "ciPullRequest" | "ciDeploy" 
   operator: ["StorageBlobDataContributor", "KeyVaultCryptoUser"],
 };
 
-const APP_IDENTITY_HINT = "; the app reaches Redis through an AccessPolicyAssignment and needs no Azure role";
+/**
+ * Roles that may be held only on one kind of resource of this stack, never a group or wider: Monitoring Metrics
+ * Publisher on an Application Insights component ("setting the target Application Insights resource as the role
+ * scope", learn.microsoft.com/azure/azure-monitor/app/azure-ad-authentication), so the app writes its own telemetry
+ * and no one else's.
+ */
+export const ROLE_SCOPES: Partial<Record<RoleName, { readonly what: string; readonly is: (type: string) => boolean }>> =
+  {
+    MonitoringMetricsPublisher: {
+      what: "an Application Insights component",
+      is: arm("applicationinsights", "Component"),
+    },
+  };
+
+const APP_IDENTITY_HINT =
+  "; the app reaches Redis through an AccessPolicyAssignment and needs no Azure role beyond publishing its telemetry";
 const roleName = (guid: string) => (Object.entries(ROLE) as [RoleName, string][]).find(([, g]) => g === guid)?.[0];
 
 export const roleAssignmentAllowed: StackRule = stackRule(
   "role-assignment-allowed",
-  "Each role assignment gives an allowed role to its kind of principal (app identity: none; pull-request CI " +
+  "Each role assignment gives an allowed role to its kind of principal (app identity: Monitoring Metrics Publisher " +
+    "on its own Application Insights only; pull-request CI " +
     "identity: read only; deploy CI identity: the bootstrap's roles), inside a resource group this stack owns; Redis " +
     "access policies go to the app's identity only.",
   (resources) => {
@@ -349,6 +370,15 @@ export const roleAssignmentAllowed: StackRule = stackRule(
         });
       }
       const scope = String(field(ra, "scope") ?? "");
+      const scoped = role === undefined ? undefined : ROLE_SCOPES[role];
+      if (scoped && !resources.some((r) => scoped.is(r.type) && isArmIdOf(scope, r))) {
+        findings.push({
+          resource: ra,
+          message:
+            `${ref(ra)} gives role ${role} at scope ${show(scope)}, which is not ${scoped.what} of this stack. Fix: ` +
+            `scope it to ${scoped.what} this stack creates (its resource ID), never a resource group or subscription.`,
+        });
+      }
       const group = /^\/subscriptions\/[^/]+\/resourceGroups\/([^/]+)(?:\/|$)/i.exec(scope)?.[1];
       if (group !== undefined && !ownGroups.has(lower(group))) {
         findings.push({

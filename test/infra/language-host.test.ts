@@ -22,7 +22,7 @@ describe("the program under the Pulumi language host", () => {
   });
 
   it(
-    "registers the stack, its seven components, every resource of the chain " +
+    "registers the stack, its eight components, every resource of the chain " +
       "with the default app roles and telemetry, and the deploy step",
     () => {
       const types = host.mocks.resources.map((r) => r.type).sort();
@@ -36,6 +36,7 @@ describe("the program under the Pulumi language host", () => {
           "secretless:index:AppDeployment",
           "secretless:index:AppRoles",
           "secretless:index:LogWorkspace",
+          "secretless:index:AppInsights",
           "azure-native:resources:ResourceGroup",
           "azure-native:managedidentity:UserAssignedIdentity",
           "azuread:index/applicationRegistration:ApplicationRegistration",
@@ -51,6 +52,8 @@ describe("the program under the Pulumi language host", () => {
           "azure-native:web:WebAppDiagnosticLogsConfiguration",
           "azure-native:operationalinsights:Workspace",
           "azure-native:monitor:DiagnosticSetting",
+          "azure-native:applicationinsights:Component",
+          "azure-native:authorization:RoleAssignment",
           "azuread:index/applicationRedirectUris:ApplicationRedirectUris",
           "command:local:Command",
           "command:local:Command",
@@ -64,9 +67,11 @@ describe("the program under the Pulumi language host", () => {
     expect(Object.keys(outputs).sort()).toEqual(
       [
         "appClientId",
+        "appInsightsName",
         "appPackageSha256",
         "identityClientId",
         "identityPrincipalId",
+        "logWorkspaceCustomerId",
         "redirectUri",
         "redisHostName",
         "resourceGroupName",
@@ -92,16 +97,19 @@ describe("the program under the Pulumi language host", () => {
   });
 
   it(
-    "provisions in at most four Azure steps one after another, then deploys and " +
-      "waits: six in all (the critical path of a fresh pulumi up)",
+    "provisions in at most five Azure steps one after another, then deploys and " +
+      "waits: seven in all (the critical path of a fresh pulumi up)",
     () => {
       const chain = creationChain(host.mocks);
-      // Group → identity (needs the group) → site (wears the identity) → basic auth off (a policy of the site);
-      // the deploy waits for the hardened site (issue: no push before basic auth is off) and the readiness wait for
-      // the push.
+      // Group → workspace → Application Insights (workspace-based) → site (its telemetry settings carry the
+      // component's connection string: app settings are written once, with the site) → basic auth off (a policy of
+      // the site); the identity the site wears is created beside the workspace. The deploy waits for the hardened
+      // site (issue: no push before basic auth is off) and the readiness wait for the push. Without telemetry the
+      // identity takes the workspace's and the component's place: six in all.
       expect(chain, chain.join(" → ")).toEqual([
         "azure-native:resources:ResourceGroup::secretless-rg",
-        "azure-native:managedidentity:UserAssignedIdentity::secretless-identity-uami",
+        "azure-native:operationalinsights:Workspace::secretless-logs-workspace",
+        "azure-native:applicationinsights:Component::secretless-insights-component",
         "azure-native:web:WebApp::secretless-web-site",
         expect.stringMatching(/^azure-native:web:WebApp(Scm|Ftp)Allowed::/),
         "command:local:Command::secretless-app-deploy",

@@ -47,8 +47,8 @@ it("npm run plan prints the dev stack's resource tree, its secretless " +
   expect(stdout).toMatch(/setting {6}DownstreamApis__MicrosoftGraph__BaseUrl=https:\/\/graph\.microsoft\.com\/v1\.0/);
   expect(stdout).toMatch(
     new RegExp(
-      String.raw`^26 to create: 16 cloud resources, 2 local steps \(run on this machine\), ` +
-        String.raw`plus the stack and 7 components that only group them\.$`,
+      String.raw`^29 to create: 18 cloud resources, 2 local steps \(run on this machine\), ` +
+        String.raw`plus the stack and 8 components that only group them\.$`,
       "m",
     ),
   );
@@ -61,6 +61,13 @@ it("npm run plan prints the dev stack's resource tree, its secretless " +
         "secretless-logs-workspace",
     ),
   );
-  expect(stdout).toMatch(/appPackageSha256 {5}[0-9a-f]{64}/);
-  expect(stdout).toMatch(/url {18}https:\/\/secretless-signin-dev-[0-9a-f]{16}\.westeurope-01\.azurewebsites\.net/);
+  expect(stdout).toMatch(/local auth {3}off \(Entra-authenticated telemetry only\)/);
+  expect(stdout).toMatch(
+    /role {9}MonitoringMetricsPublisher \(3913510d-42f4-4e42-8a64-420c390055eb\)\n +to {11}[0-9a-f-]{36} /,
+  );
+  expect(stdout).toMatch(
+    /setting {6}APPLICATIONINSIGHTS_AUTHENTICATION_STRING=Authorization=AAD;ClientId=[0-9a-f-]{36}/,
+  );
+  expect(stdout).toMatch(/appPackageSha256 +[0-9a-f]{64}/);
+  expect(stdout).toMatch(/url +https:\/\/secretless-signin-dev-[0-9a-f]{16}\.westeurope-01\.azurewebsites\.net/);
 }, 60_000);
