@@ -15,8 +15,20 @@ import {
  */
 export const ENTRA_INGESTION_CLOUDS: readonly CloudName[] = ["public"];
 
-/** Whether a stack in `cloud` gets telemetry when `telemetry` is not set: where it can be keyless. */
-export const telemetryByDefault = (cloud: CloudName): boolean => ENTRA_INGESTION_CLOUDS.includes(cloud);
+/**
+ * Telemetry is off unless asked for. It costs little (docs/telemetry.md, "Cost"), but it assigns an Azure role (the
+ * publisher grant), which needs `Microsoft.Authorization/roleAssignments/write`: Owner, User Access Administrator or
+ * Role Based Access Control Administrator. Contributor, all this stack otherwise needs, and CI's deploy identity
+ * (bootstrap: `least` or `contributor`) do not have it, so on by default would break their `pulumi up` halfway.
+ */
+export const DEFAULT_TELEMETRY = false;
+
+/** Why `telemetry: true` cannot be honoured in GitHub Actions: CI's deploy identity cannot assign roles. */
+export const TELEMETRY_CI_PROBLEM =
+  "is true, but the stack then grants the app's identity Monitoring Metrics Publisher on its Application Insights, " +
+  "which needs Microsoft.Authorization/roleAssignments/write; CI's deploy identity (the bootstrap's least or " +
+  "contributor roles) cannot assign roles. Set it to false for the stack CI deploys (pulumi config set --type bool " +
+  "telemetry false), or deploy telemetry from a machine as someone who may assign roles on the resource group.";
 
 /** Why `telemetry: true` cannot be honoured in `cloud`, or undefined. */
 export function telemetryProblem(telemetry: boolean, cloud: CloudName): string | undefined {
@@ -24,7 +36,7 @@ export function telemetryProblem(telemetry: boolean, cloud: CloudName): string |
   return (
     `is true but cloud is "${cloud}": Application Insights accepts Microsoft Entra-authenticated telemetry in the ` +
     "public cloud only, and this stack never sends telemetry with an instrumentation key. Set telemetry to false " +
-    "(pulumi config set --type bool telemetry false), or leave it unset (off outside the public cloud)."
+    "(pulumi config set --type bool telemetry false) or use the public cloud."
   );
 }
 

@@ -144,8 +144,8 @@ export interface SecretlessWebAppArgs {
    * Optional. Telemetry: a Log Analytics workspace that takes Microsoft Entra ID only (components/log-workspace.ts)
    * with the site's platform logs sent to it, and workspace-based Application Insights with local authentication off
    * that the app's identity alone may publish to (components/app-insights.ts), named in the app's
-   * `APPLICATIONINSIGHTS_*` settings. Defaults to true in the public cloud, false elsewhere (Entra-authenticated
-   * ingestion is public-cloud only; true there is refused). Cost and what it holds: docs/telemetry.md.
+   * `APPLICATIONINSIGHTS_*` settings. Needs a deployer who may assign roles (the publisher grant); public cloud only
+   * (Entra-authenticated ingestion). Defaults to false. Cost and what it holds: docs/telemetry.md.
    */
   readonly telemetry?: boolean;
   /** Optional. Tags for every Azure resource that takes them. Defaults to none. */

@@ -12,7 +12,7 @@ import { EntraApplication } from "./entra-application";
 import { ManagedIdentity } from "./identity";
 import { LinuxWebApp } from "./linux-web-app";
 import { LogWorkspace } from "./log-workspace";
-import { AppInsights, telemetryByDefault } from "./app-insights";
+import { AppInsights, DEFAULT_TELEMETRY } from "./app-insights";
 import { type SecretlessWebAppArgs, ownAppSettings, validateArgs } from "./secretless-web-app-args";
 import { SessionRedis } from "./session-redis";
 import { STAGING_SLOT_NAME, SWAP_WARMUP_SETTINGS } from "../contract/slots";
@@ -92,7 +92,7 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
       : undefined;
     // Telemetry: a Log Analytics workspace that takes Entra ID only, where the site's platform logs go, and
     // workspace-based Application Insights that only the app's identity may publish to (no key anywhere).
-    const telemetry = args.telemetry ?? telemetryByDefault(cloud);
+    const telemetry = args.telemetry ?? DEFAULT_TELEMETRY;
     const logs = telemetry
       ? new LogWorkspace(
           `${name}-logs`,

@@ -77,6 +77,7 @@ export const configDefaults: Partial<Record<ConfigKey, string>> = {
   stagingSlotAfterSwap: DEFAULT_SLOT_AFTER_SWAP,
   authMode: DEFAULT_AUTH_MODE,
   securityGroupClaims: "false",
+  telemetry: "false",
 };
 
 /**

@@ -46,7 +46,7 @@ import {
 import type { AuthMode } from "../contract/easy-auth";
 import { readAuthMode } from "./easy-auth";
 import { type AppAccessConfig, readAppAccess } from "./app-roles";
-import { telemetryByDefault, telemetryProblem } from "./app-insights";
+import { DEFAULT_TELEMETRY, TELEMETRY_CI_PROBLEM, telemetryProblem } from "./app-insights";
 
 export { configDefaults, configKeys, type RawStackConfig } from "./stack-config-keys";
 
@@ -305,12 +305,13 @@ function readSlot(r: Reader, planSku: PlanSku, existingPlanId: string | undefine
 }
 
 /**
- * Telemetry: on by default where Application Insights takes Entra-authenticated ingestion (the public cloud), refused
- * when asked for elsewhere.
+ * Telemetry: off unless asked for (it assigns a role); refused outside the public cloud, where Application Insights
+ * takes no Entra-authenticated ingestion, and in GitHub Actions, whose deploy identity may not assign roles.
  */
 function readTelemetry(r: Reader, cloud: CloudName): boolean {
-  const telemetry = r.bool("telemetry", telemetryByDefault(cloud));
+  const telemetry = r.bool("telemetry", DEFAULT_TELEMETRY);
   r.report("telemetry", telemetryProblem(telemetry, cloud));
+  if (telemetry && r.raw.inGitHubActions) r.report("telemetry", TELEMETRY_CI_PROBLEM);
   return telemetry;
 }
 

@@ -27,7 +27,7 @@ const always = "always";
 const GITHUB_TOKEN = "GITHUB_TOKEN set";
 const SLOT = "stagingSlot (Standard plan or above)";
 const ROLES = "appRoles (default Admin, Reader)";
-const TELEMETRY = "telemetry (default on in the public cloud)";
+const TELEMETRY = "telemetry";
 /** The rules a web app answers to; a slot is a web app to them, plus the slot rules. */
 const WEB_APP_CHECKS = [
   "webapp-https-only",

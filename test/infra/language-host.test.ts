@@ -22,8 +22,8 @@ describe("the program under the Pulumi language host", () => {
   });
 
   it(
-    "registers the stack, its eight components, every resource of the chain " +
-      "with the default app roles and telemetry, and the deploy step",
+    "registers the stack, its six components, every resource of the chain " +
+      "with the default app roles, and the deploy step",
     () => {
       const types = host.mocks.resources.map((r) => r.type).sort();
       expect(types).toEqual(
@@ -35,8 +35,6 @@ describe("the program under the Pulumi language host", () => {
           "secretless:index:LinuxWebApp",
           "secretless:index:AppDeployment",
           "secretless:index:AppRoles",
-          "secretless:index:LogWorkspace",
-          "secretless:index:AppInsights",
           "azure-native:resources:ResourceGroup",
           "azure-native:managedidentity:UserAssignedIdentity",
           "azuread:index/applicationRegistration:ApplicationRegistration",
@@ -50,10 +48,6 @@ describe("the program under the Pulumi language host", () => {
           "azure-native:web:WebAppScmAllowed",
           "azure-native:web:WebAppFtpAllowed",
           "azure-native:web:WebAppDiagnosticLogsConfiguration",
-          "azure-native:operationalinsights:Workspace",
-          "azure-native:monitor:DiagnosticSetting",
-          "azure-native:applicationinsights:Component",
-          "azure-native:authorization:RoleAssignment",
           "azuread:index/applicationRedirectUris:ApplicationRedirectUris",
           "command:local:Command",
           "command:local:Command",
@@ -97,19 +91,17 @@ describe("the program under the Pulumi language host", () => {
   });
 
   it(
-    "provisions in at most five Azure steps one after another, then deploys and " +
-      "waits: seven in all (the critical path of a fresh pulumi up)",
+    "provisions in at most four Azure steps one after another, then deploys and " +
+      "waits: six in all (the critical path of a fresh pulumi up)",
     () => {
       const chain = creationChain(host.mocks);
-      // Group → workspace → Application Insights (workspace-based) → site (its telemetry settings carry the
-      // component's connection string: app settings are written once, with the site) → basic auth off (a policy of
-      // the site); the identity the site wears is created beside the workspace. The deploy waits for the hardened
-      // site (issue: no push before basic auth is off) and the readiness wait for the push. Without telemetry the
-      // identity takes the workspace's and the component's place: six in all.
+      // Group → identity (needs the group) → site (wears the identity) → basic auth off (a policy of the site);
+      // the deploy waits for the hardened site (issue: no push before basic auth is off) and the readiness wait for
+      // the push. (With telemetry, group → workspace → component → site is one step longer: the site's settings
+      // carry the component's connection string, and app settings are written once, with the site.)
       expect(chain, chain.join(" → ")).toEqual([
         "azure-native:resources:ResourceGroup::secretless-rg",
-        "azure-native:operationalinsights:Workspace::secretless-logs-workspace",
-        "azure-native:applicationinsights:Component::secretless-insights-component",
+        "azure-native:managedidentity:UserAssignedIdentity::secretless-identity-uami",
         "azure-native:web:WebApp::secretless-web-site",
         expect.stringMatching(/^azure-native:web:WebApp(Scm|Ftp)Allowed::/),
         "command:local:Command::secretless-app-deploy",

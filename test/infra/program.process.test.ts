@@ -5,7 +5,6 @@ import { loadConfig } from "../../app/app-config";
 import { DEPLOY_COMMAND, WAIT_READY_COMMAND } from "../../components/app-deployment";
 import { sha256 } from "../../deploy/cli";
 import { AzureAdSetting, DownstreamApiSetting } from "../../contract/settings";
-import { TelemetrySetting } from "../../contract/telemetry";
 import { type AzureMocks, T, TENANT_ID, attachMocks, promiseOf, runProgram } from "../../offline/azure-mocks";
 import { ROOT } from "../../offline/language-host";
 
@@ -116,13 +115,8 @@ describe("the web app", () => {
         [DownstreamApiSetting.GraphScopes0]: "User.Read",
         WEBSITE_RUN_FROM_PACKAGE: "1",
         SCM_DO_BUILD_DURING_DEPLOYMENT: "false",
-        // Telemetry (default on): where to send, and as which identity (the one it signs in with).
-        [TelemetrySetting.ConnectionString]: mocks.one(T.appInsights).state.connectionString,
-        [TelemetrySetting.AuthenticationString]: `Authorization=AAD;ClientId=${uami.state.clientId}`,
       });
       expect(Object.keys(settings)).toEqual([
-        "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
-        "APPLICATIONINSIGHTS_CONNECTION_STRING",
         "AzureAd__CallbackPath",
         "AzureAd__ClientCredentials__0__ManagedIdentityClientId",
         "AzureAd__ClientCredentials__0__SourceType",

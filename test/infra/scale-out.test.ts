@@ -1,4 +1,3 @@
-import { TelemetrySetting } from "../../contract/telemetry";
 import { describe, expect, it } from "vitest";
 import { RedisSetting } from "../../contract/settings";
 import { SecretlessWebApp, type SecretlessWebAppArgs } from "../../components/secretless-web-app";
@@ -80,9 +79,7 @@ describe("a scaled-out SecretlessWebApp", () => {
       expect(settings[RedisSetting.HostName]).toBe(mocks.one(T.redis).state.hostName);
       expect(settings[RedisSetting.Port]).toBe("10000");
       expect(settings[RedisSetting.UserName]).toBe(mocks.one(T.uami).state.principalId);
-      // The telemetry connection string is an address only (appinsights-connection-string-entra-only).
-      const named = Object.keys(settings).filter((name) => name !== TelemetrySetting.ConnectionString);
-      expect(named.filter((name) => /key|password|secret|connection/i.test(name))).toEqual([]);
+      expect(Object.keys(settings).filter((name) => /key|password|secret|connection/i.test(name))).toEqual([]);
       expect(await promiseOf(app.redisHostName)).toBe(mocks.one(T.redis).state.hostName);
     },
   );

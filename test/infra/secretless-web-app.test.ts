@@ -162,7 +162,7 @@ describe("SecretlessWebApp options", () => {
 describe("every component", () => {
   it("registers each public output it exposes, so the engine records them all", async () => {
     const spy = vi.spyOn(pulumi.ComponentResource.prototype, "registerOutputs");
-    await build({ appPackage: { zipPath: "dist/app.zip", sha256: "d".repeat(64) } });
+    await build({ appPackage: { zipPath: "dist/app.zip", sha256: "d".repeat(64) }, telemetry: true });
     const registered = new Map<pulumi.ComponentResource, string[]>();
     spy.mock.calls.forEach(([outputs], i) => {
       const component = spy.mock.contexts[i] as pulumi.ComponentResource;
@@ -341,6 +341,7 @@ describe("SecretlessWebApp refuses bad arguments before registering anything", (
   // Telemetry (issue 23): the settings it owns, and the clouds it cannot be keyless in.
   it("refuses telemetry in the China cloud, naming the key and the fix", async () => {
     const error = await refusal({ cloud: "china", location: "chinanorth3", telemetry: true });
+    // Off by default, so the China cloud without the key is fine (other tests build it).
     expect(error.errors).toEqual([
       {
         propertyPath: "telemetry",

@@ -24,6 +24,7 @@ import { evaluateRecorded } from "../../policy/offline";
  */
 
 const base: SecretlessWebAppArgs = { location: "westeurope", webAppName: "contoso-signin", tenantId: TENANT_ID };
+const on: Partial<SecretlessWebAppArgs> = { telemetry: true };
 const appPackage = { zipPath: "dist/app.zip", sha256: "d".repeat(64) };
 const TELEMETRY_TYPES = [T.workspace, T.diagnosticSetting, T.appInsights, T.azureRole];
 
@@ -46,9 +47,9 @@ const settingsOf = (r: RegisteredResource): Record<string, string> =>
 
 const optionsOf = (mocks: AzureMocks, r: RegisteredResource) => mocks.options.get(`${r.type}::${r.name}`);
 
-describe("telemetry on (the default in the public cloud)", () => {
+describe("telemetry on", () => {
   it("creates workspace-based Application Insights, kind web, local auth off, IP masking left on", async () => {
-    const { mocks } = await build({});
+    const { mocks } = await build(on);
     const workspace = mocks.one(T.workspace);
     const component = mocks.one(T.appInsights);
     expect(component.inputs).toMatchObject({
@@ -71,7 +72,7 @@ describe("telemetry on (the default in the public cloud)", () => {
     "grants Monitoring Metrics Publisher to the same identity the site wears, scoped to the component, " +
       "as a service principal, deleted before replaced",
     async () => {
-      const { mocks, site } = await build({});
+      const { mocks, site } = await build(on);
       const uami = mocks.one(T.uami);
       const component = mocks.one(T.appInsights);
       const grant = mocks.one(T.azureRole);
@@ -89,7 +90,7 @@ describe("telemetry on (the default in the public cloud)", () => {
   );
 
   it("gives the site the component's connection string and the identity's client ID to authenticate with", async () => {
-    const { mocks, site } = await build({});
+    const { mocks, site } = await build(on);
     const settings = settingsOf(site);
     const component = mocks.one(T.appInsights);
     const uami = mocks.one(T.uami);
@@ -101,7 +102,7 @@ describe("telemetry on (the default in the public cloud)", () => {
   });
 
   it("sends the site's HTTP, console, app and platform logs to the stack's workspace, and nowhere else", async () => {
-    const { mocks, site } = await build({});
+    const { mocks, site } = await build(on);
     const setting = mocks.one(T.diagnosticSetting);
     expect(setting.inputs).toEqual({
       resourceUri: site.id,
@@ -118,7 +119,7 @@ describe("telemetry on (the default in the public cloud)", () => {
   });
 
   it("gives the staging slot the same two settings, so a swap carries nothing telemetry-specific", async () => {
-    const { mocks, site } = await build({ planSku: "P0v3", stagingSlot: true });
+    const { mocks, site } = await build({ ...on, planSku: "P0v3", stagingSlot: true });
     const slot = settingsOf(mocks.one(T.slot));
     const own = settingsOf(site);
     for (const name of Object.values(TelemetrySetting)) expect(slot[name], name).toBe(own[name]);
@@ -127,7 +128,7 @@ describe("telemetry on (the default in the public cloud)", () => {
   });
 
   it("deploys only once the component and its grant exist, so the app's first telemetry is accepted", async () => {
-    const { mocks } = await build({ appPackage });
+    const { mocks } = await build({ ...on, appPackage });
     const deployment = mocks.one("secretless:index:AppDeployment");
     expect(optionsOf(mocks, deployment)?.dependsOn).toContainEqual(
       expect.stringMatching(/secretless:index:AppInsights::unit-insights$/),
@@ -135,20 +136,20 @@ describe("telemetry on (the default in the public cloud)", () => {
   });
 
   it("outputs the component's name and the workspace's customer ID", async () => {
-    const { mocks, app } = await build({});
+    const { mocks, app } = await build(on);
     expect(await promiseOf(app.appInsightsName)).toBe(mocks.one(T.appInsights).state.name);
     expect(await promiseOf(app.logWorkspaceCustomerId)).toBe(mocks.one(T.workspace).state.customerId);
   });
 
   it("passes every policy as built", async () => {
-    const { mocks } = await build({ appPackage });
+    const { mocks } = await build({ ...on, appPackage });
     expect(evaluateRecorded(mocks.resources)).toEqual([]);
   });
 });
 
-describe("telemetry off", () => {
+describe("telemetry off (the default: it assigns a role, which Contributor cannot)", () => {
   it("adds no workspace, component, grant, diagnostic setting or telemetry setting", async () => {
-    const { mocks, site, app } = await build({ telemetry: false, appPackage });
+    const { mocks, site, app } = await build({ appPackage });
     for (const type of TELEMETRY_TYPES) expect(mocks.ofType(type), type).toEqual([]);
     expect(mocks.ofType("secretless:index:AppInsights")).toEqual([]);
     expect(Object.keys(settingsOf(site)).filter((name) => /APPLICATIONINSIGHTS/i.test(name))).toEqual([]);
@@ -157,9 +158,9 @@ describe("telemetry off", () => {
     expect(evaluateRecorded(mocks.resources)).toEqual([]);
   });
 
-  it("is the default outside the public cloud, where Entra-authenticated ingestion is not offered", async () => {
+  it("is what telemetry false gives, in any cloud", async () => {
     expect(ENTRA_INGESTION_CLOUDS).toEqual(["public"]);
-    const { mocks } = await build({ cloud: "usgov", location: "usgovvirginia" });
+    const { mocks } = await build({ telemetry: false, cloud: "usgov", location: "usgovvirginia" });
     for (const type of TELEMETRY_TYPES) expect(mocks.ofType(type), type).toEqual([]);
   });
 });
@@ -167,11 +168,21 @@ describe("telemetry off", () => {
 describe("the telemetry key of the stack configuration", () => {
   const raw = { location: "westeurope", webAppName: "contoso-signin" };
 
-  it("defaults to on in the public cloud and off in the others", () => {
-    expect(parseStackConfig(raw).telemetry).toBe(true);
+  it("defaults to off, and turns on when set, in the public cloud", () => {
+    expect(parseStackConfig(raw).telemetry).toBe(false);
     expect(parseStackConfig({ ...raw, cloud: "usgov", location: "usgovvirginia" }).telemetry).toBe(false);
-    expect(parseStackConfig({ ...raw, cloud: "china", location: "chinanorth3" }).telemetry).toBe(false);
-    expect(parseStackConfig({ ...raw, telemetry: "false" }).telemetry).toBe(false);
+    expect(parseStackConfig({ ...raw, telemetry: "true" }).telemetry).toBe(true);
+  });
+
+  it("refuses telemetry true in GitHub Actions, whose deploy identity may not assign roles, naming the fix", () => {
+    const parse = () => parseStackConfig({ ...raw, resourceGroupName: "rg", telemetry: "true", inGitHubActions: true });
+    expect(parse).toThrow(
+      new RegExp(
+        "telemetry: is true, but the stack then grants the app's identity Monitoring Metrics Publisher " +
+          ".*roleAssignments/write.*pulumi config set --type bool telemetry false",
+      ),
+    );
+    expect(parseStackConfig({ ...raw, resourceGroupName: "rg", inGitHubActions: true }).telemetry).toBe(false);
   });
 
   it("refuses telemetry true in the US Government cloud, naming the key and how to fix it", () => {

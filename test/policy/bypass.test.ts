@@ -16,7 +16,7 @@ import { REPO } from "../support/repo";
 
 let mainStack: RegisteredResource[];
 beforeAll(async () => {
-  mainStack = await planMainStack();
+  mainStack = await planMainStack({ telemetry: "true" });
 });
 
 const compliant = (): RegisteredResource[] => structuredClone([...mainStack, ...bootstrapLike()]);

@@ -25,7 +25,7 @@ import { REPO } from "../support/repo";
 
 let mainStack: RegisteredResource[];
 beforeAll(async () => {
-  mainStack = await planMainStack();
+  mainStack = await planMainStack({ telemetry: "true" });
 });
 
 /** A fresh, deep copy of the compliant plan, so each variant breaks its own. */

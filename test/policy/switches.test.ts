@@ -22,7 +22,7 @@ const switches: [string, Record<string, string>][] = [
     "admin consent and extra app owners",
     { grantAdminConsent: "true", appOwnerObjectIds: JSON.stringify([guidFrom("owner-1")]) },
   ],
-  ["telemetry off", { telemetry: "false" }],
+  ["telemetry (an Entra-only workspace and Application Insights)", { telemetry: "true" }],
   ["the US Government cloud", { cloud: "usgov", location: "usgovvirginia" }],
   ["the China cloud", { cloud: "china", location: "chinanorth3" }],
   ["Easy Auth signing users in (authMode easyAuth)", { authMode: "easyAuth" }],
@@ -39,6 +39,7 @@ const switches: [string, Record<string, string>][] = [
       appOwnerObjectIds: JSON.stringify([guidFrom("owner-1")]),
       resourceGroupName: "rg-shared",
       existingPlanId: existingPlan,
+      telemetry: "true",
     },
   ],
 ];

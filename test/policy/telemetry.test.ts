@@ -13,7 +13,7 @@ import { planMainStack } from "../support/policy";
 
 let planned: RegisteredResource[];
 beforeAll(async () => {
-  planned = await planMainStack();
+  planned = await planMainStack({ telemetry: "true" });
 });
 
 /** The plan as the CLI's stack policies see it: no `id` on any resource. */
