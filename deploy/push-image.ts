@@ -102,6 +102,12 @@ export async function pushImage(options: PushImageOptions): Promise<PushedImage>
   const { layout, layer } = readVerifiedLayout(options.layoutDir, options.contentSha256, options.baseImage);
   const credential = options.credential ?? defaultCredential();
   const audience = options.audience ?? ACR_AUDIENCE;
+  if (!/^https:\/\/[a-z0-9.-]+(?::\d{1,5})?$/i.test(audience)) {
+    throw badInput(
+      `REGISTRY_AUDIENCE must be an https origin such as ${ACR_AUDIENCE}, got ${JSON.stringify(audience.slice(0, 100))}`,
+      `leave it unset for ${ACR_AUDIENCE}`,
+    );
+  }
   const client = new ContainerRegistryContentClient(`https://${loginServer}`, options.repository, credential, {
     audience,
   });
@@ -340,7 +346,7 @@ async function importBase(
   }
   const [, subscriptionId, resourceGroup, registryName] = match as unknown as [string, string, string, string];
   const scope = armScope ?? DEFAULT_ARM_SCOPE;
-  if (!/^https:\/\/[a-z0-9.-]+\/\.default$/i.test(scope)) {
+  if (!/^https:\/\/[a-z0-9.-]+(?::\d{1,5})?\/\.default$/i.test(scope)) {
     throw badInput(`REGISTRY_ARM_SCOPE must be an ARM scope such as ${DEFAULT_ARM_SCOPE}`, "pass the cloud's scope");
   }
   const endpoint = scope.slice(0, -"/.default".length);

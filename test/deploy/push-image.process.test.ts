@@ -8,7 +8,7 @@
  * server-side import of node:22-bookworm-slim, which needs Azure.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { APP_IMAGE_REPOSITORY, buildAppImage, type AppImage } from "../../deploy/container-image";
@@ -18,7 +18,16 @@ import { trustEmulatorCertificate } from "../../emulator/trust-certificate";
 import { ACR_TOKEN_AUDIENCE, type LocalContainerRegistry } from "../../local/container-registry";
 import { childApp, freePort, type ChildApp } from "../../local/child-app";
 import { UserAgent } from "../../local/user-agent";
-import { fakeAz, GUARD_MARKER, type RunResult, runScript, scratch } from "../support/deploy-harness";
+import {
+  fakeAz,
+  GUARD_MARKER,
+  type HttpsFake,
+  json,
+  type RunResult,
+  runScript,
+  scratch,
+  startHttps,
+} from "../support/deploy-harness";
 import {
   contentClient,
   copySources,
@@ -46,9 +55,9 @@ beforeAll(async () => {
   base = await seedSyntheticBase(registry, APP_IMAGE_REPOSITORY, work.dir);
   root = copySources(work.dir);
   image = await buildAppImage({ sourceRoot: root, baseImage: base.reference });
-  // The push trusts the registry's front end (and, for completeness, the emulator).
+  // The push trusts the registry's front end (its managed-identity endpoint is plain http).
   caBundle = join(work.dir, "ca-bundle.pem");
-  writeFileSync(caBundle, `${registry.caPem}\n${emu.caCertPem}`);
+  writeFileSync(caBundle, registry.caPem);
 }, 120_000);
 
 afterAll(async () => {
@@ -187,6 +196,67 @@ describeWithRegistry("push-image against a real registry behind an ACR-style tok
     const result = await push(managedIdentityEnv(), { IMAGE_CONTENT_SHA256: "0".repeat(64) });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("but the stack planned to push");
+  });
+
+  describeWithRegistry("a base not in the registry yet", () => {
+    const repository = "imported/secretless-signin";
+    let arm: HttpsFake;
+    let armCa: string;
+    const operations: string[] = [];
+
+    beforeAll(async () => {
+      // A stand-in for ARM's Import Image: checks the request, then copies the base in (seeds it) and reports the
+      // long-running operation done through Azure-AsyncOperation.
+      arm = await startHttps(work.dir, (req, res, host) => {
+        const path = req.url.split("?", 1)[0] ?? "";
+        operations.push(`${req.method} ${path}`);
+        if (req.method === "POST" && path.endsWith("/importImage")) {
+          void seedSyntheticBase(registry, repository, join(work.dir, "import")).then(() =>
+            json(res, 202, {}, { "azure-asyncoperation": `https://${host}/operations/1`, "retry-after": "0" }),
+          );
+        } else if (req.method === "GET" && path === "/operations/1") {
+          json(res, 200, { status: "Succeeded" });
+        } else {
+          json(res, 404, { error: { code: "NotFound", message: "no such operation" } });
+        }
+      });
+      armCa = join(work.dir, "ca-bundle-arm.pem");
+      writeFileSync(armCa, `${registry.caPem}\n${readFileSync(arm.caPath, "utf8")}`);
+    });
+
+    afterAll(async () => {
+      await arm?.close();
+    });
+
+    it("says how to import it when no registry ID is given", async () => {
+      const result = await push(managedIdentityEnv(), { IMAGE_REPOSITORY: repository });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain("is not in");
+      expect(result.stderr).toContain("az acr import");
+    });
+
+    it("imports it server-side by digest through ARM, then pushes on top of it", async () => {
+      const registryId =
+        "/subscriptions/8c1d9f4e-2b7a-4c3e-9d51-0f6a7b8c9d0e/resourceGroups/rg-secretless/providers/" +
+        "Microsoft.ContainerRegistry/registries/acrsecretless";
+      const result = await push(managedIdentityEnv(), {
+        IMAGE_REPOSITORY: repository,
+        REGISTRY_ID: registryId,
+        REGISTRY_ARM_SCOPE: `https://${arm.host}/.default`,
+        NODE_EXTRA_CA_CERTS: armCa,
+      });
+      const pushedHere = parseResult(result);
+      expect(operations).toEqual([`POST ${registryId}/importImage`, "GET /operations/1"]);
+      const request = arm.received.find((r) => r.method === "POST");
+      expect(JSON.parse(request?.body.toString("utf8") ?? "{}")).toEqual({
+        source: { registryUri: "docker.io", sourceImage: `library/node@${base.digest}` },
+        untaggedTargetRepositories: [repository],
+        mode: "NoForce",
+      });
+      expect(request?.headers.authorization).toMatch(/^Bearer eyJ/);
+      // The same base and layer: the same image as in the first repository.
+      expect(pushedHere.digest).toBe(pushed.digest);
+    });
   });
 
   describeWithRegistry("the app started as the image starts it", () => {
