@@ -11,7 +11,8 @@
  * Deterministic: tar entries sorted by path (each folder before its contents), every mtime 0 (1970-01-01), uid/gid 0
  * with empty user/group names, mode 0755 for folders and 0644 for files (owned by root, so the app, running as uid
  * 1000, cannot change its own code), no pax/extended headers; gzip at level 9 with no name, mtime 0 and OS byte 255
- * ("unknown", what Go's compress/gzip writes, so the host OS does not leak in). The config's `created` is the epoch too.
+ * ("unknown", what Go's compress/gzip writes, so the host OS does not leak in). The config's `created` is the epoch
+ * too.
  * Same sources, same base → same layer digest, same config, same manifest digest (test/deploy/container-image.test.ts).
  * The uncompressed tar's digest (the config's diff_id) depends only on the files; the gzip bytes also depend on the
  * zlib that Node bundles, so a different Node build may compress the same tar differently (a new layer digest, the
@@ -56,6 +57,12 @@ export const APP_IMAGE_USER = "1000:1000";
 
 /** The fixed timestamp of every tar entry and of the config: the Unix epoch. */
 export const IMAGE_EPOCH = "1970-01-01T00:00:00Z";
+
+/**
+ * The deploy step's command line, relative to the project root (where Pulumi runs it): environment in, one JSON line
+ * `{"digest","image"}` out (deploy/push-image.ts).
+ */
+export const PUSH_IMAGE_COMMAND = "node --import tsx deploy/push-image.ts";
 
 /** Where the layer and the settings go, relative to the source root. */
 export const APP_IMAGE_DIR = "dist/app-image";

@@ -54,6 +54,7 @@ import {
   sha256Digest,
 } from "./oci-image";
 import { DEFAULT_ARM_SCOPE, defaultCredential, notLoggedIn } from "./one-deploy";
+import { trackedFilesIn } from "./package-app";
 
 const NAME = "push-image";
 
@@ -104,7 +105,8 @@ export async function pushImage(options: PushImageOptions): Promise<PushedImage>
   const audience = options.audience ?? ACR_AUDIENCE;
   if (!/^https:\/\/[a-z0-9.-]+(?::\d{1,5})?$/i.test(audience)) {
     throw badInput(
-      `REGISTRY_AUDIENCE must be an https origin such as ${ACR_AUDIENCE}, got ${JSON.stringify(audience.slice(0, 100))}`,
+      `REGISTRY_AUDIENCE must be an https origin such as ${ACR_AUDIENCE}, ` +
+        `got ${JSON.stringify(audience.slice(0, 100))}`,
       `leave it unset for ${ACR_AUDIENCE}`,
     );
   }
@@ -310,8 +312,11 @@ function isCredentialError(error: unknown): boolean {
   );
 }
 
-const REGISTRY_ID =
-  /^\/subscriptions\/([0-9a-f-]{36})\/resourceGroups\/([\w.()-]{1,90})\/providers\/Microsoft\.ContainerRegistry\/registries\/([A-Za-z0-9]{5,50})$/i;
+const REGISTRY_ID = new RegExp(
+  String.raw`^\/subscriptions\/([0-9a-f-]{36})\/resourceGroups\/([\w.()-]{1,90})` +
+    String.raw`\/providers\/Microsoft\.ContainerRegistry\/registries\/([A-Za-z0-9]{5,50})$`,
+  "i",
+);
 
 /**
  * ARM Import Image from the base's public registry into `repository`, untagged, by digest (the SDK's ImportSource:
@@ -363,7 +368,8 @@ async function importBase(
     const said = oneLine(error instanceof Error ? error.message : String(error), 400);
     if (isCredentialError(error)) throw notLoggedIn(error, scope);
     throw new DeployStepError(
-      `the registry could not import ${base.registry}/${base.repository}@${base.digest}${status ? ` (${status})` : ""}: ` +
+      `the registry could not import ${base.registry}/${base.repository}@${base.digest}` +
+        `${status ? ` (${status})` : ""}: ` +
         said,
       status === 401 || status === 403
         ? "Give the deploying identity Contributor on the registry (importImage/action), or import the base once by " +
@@ -387,6 +393,19 @@ function readVerifiedLayout(
       "pass the contentSha256 that buildAppImage() returned",
     );
   }
+  const tracked = trackedFilesIn(resolve(dir));
+  if (tracked.length > 0) {
+    throw new DeployStepError(
+      `refusing to push: git tracks ${tracked.length} file(s) in the image layout ${dir}/ ` +
+        `(${tracked
+          .slice(0, 3)
+          .map((f) => oneLine(f, 80))
+          .join(", ")})`,
+      "The layout is build output (dist/ is in .gitignore); a committed layer would be pushed instead of your " +
+        "sources. Run `git rm -r --cached dist`, commit, and run `pulumi up` again.",
+      ExitCode.BadInput,
+    );
+  }
   let spec: Buffer;
   let layer: Buffer;
   try {
@@ -402,7 +421,8 @@ function readVerifiedLayout(
   if (sha256(spec) !== contentSha256) {
     throw new DeployStepError(
       `${dir}/${SPEC_FILE} has sha256 ${sha256(spec)}, but the stack planned to push ${contentSha256}`,
-      "The image was rebuilt after the preview computed its hash (another build ran in between). Run `pulumi up` again.",
+      "The image was rebuilt after the preview computed its hash (another build ran in between). " +
+        "Run `pulumi up` again.",
       ExitCode.BadInput,
     );
   }
