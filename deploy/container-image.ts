@@ -29,7 +29,8 @@ import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import { pack } from "tar-stream";
 import { buildAppBundle } from "./build-app";
-import { cacheKey, listFiles, PACKAGE_BUILD_OPTIONS, writeAtomically } from "./package-app";
+import { sha256 } from "./cli";
+import { cacheKey, fileDigest, listFiles, PACKAGE_BUILD_OPTIONS, writeAtomically } from "./package-app";
 import { type AppImageSpec, parsePinnedReference, sha256Digest } from "./oci-image";
 
 const ROOT = resolve(__dirname, "..");
@@ -163,7 +164,7 @@ export async function buildAppImage(options: BuildAppImageOptions = {}): Promise
     if (cached && cached.inputsHash === inputsHash && existsSync(layerFile) && existsSync(specFile)) {
       const layer = readFileSync(layerFile);
       const spec = readFileSync(specFile);
-      if (sha256Hex(layer) === cached.layerSha256 && sha256Hex(spec) === cached.contentSha256) {
+      if (sha256(layer) === cached.layerSha256 && sha256(spec) === cached.contentSha256) {
         return describe(JSON.parse(spec.toString("utf8")) as AppImageLayout, cached, layer.length, false);
       }
     }
@@ -183,8 +184,8 @@ export async function buildAppImage(options: BuildAppImageOptions = {}): Promise
   const record: CacheRecord = {
     format: FORMAT,
     inputsHash,
-    contentSha256: sha256Hex(spec),
-    layerSha256: sha256Hex(layer),
+    contentSha256: sha256(spec),
+    layerSha256: sha256(layer),
     entries,
   };
   mkdirSync(dir, { recursive: true });
@@ -260,20 +261,8 @@ export function gzipDeterministic(data: Buffer): Buffer {
 function imageCacheKey(root: string, baseImage: string): string {
   const h = createHash("sha256");
   h.update(JSON.stringify({ format: FORMAT, baseImage, bundle: cacheKey(root) }));
-  for (const file of BUILDER_FILES) h.update(`builder:${file}\0${fileHash(join(ROOT, file))}\n`);
+  for (const file of BUILDER_FILES) h.update(`builder:${file}\0${fileDigest(join(ROOT, file))}\n`);
   return h.digest("hex");
-}
-
-function fileHash(path: string): string {
-  try {
-    return sha256Hex(readFileSync(path));
-  } catch {
-    return "missing";
-  }
-}
-
-function sha256Hex(data: Buffer): string {
-  return createHash("sha256").update(data).digest("hex");
 }
 
 function readCache(path: string): CacheRecord | undefined {

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { ContainerRegistryContentClient } from "@azure/container-registry";
 import type { AccessToken, TokenCredential } from "@azure/identity";
-import { describe } from "vitest";
+import { describeWhenInstalled } from "./installed";
 import type { RunningEmulator } from "../../emulator";
 import { trustEmulatorCertificate } from "../../emulator/trust-certificate";
 import { tarFolder } from "../../deploy/container-image";
@@ -26,21 +26,8 @@ import {
 } from "../../local/container-registry";
 import { REPO } from "./repo";
 
-const registryBinary = findDockerRegistry();
-if (!registryBinary && process.env.CI === "true") {
-  throw new Error(
-    "docker-registry is not installed, but CI=true: .ci/run installs it (apt-get install -y docker-registry); " +
-      "the container image tests must run in CI.",
-  );
-}
-
 /** `describe`, or `describe.skip` with a message when docker-registry is absent outside CI. */
-export const describeWithRegistry: typeof describe = registryBinary
-  ? describe
-  : (((name: string, fn: () => void) => {
-      console.warn(`skipping "${name}": docker-registry is not installed (apt-get install -y docker-registry)`);
-      describe.skip(name, fn);
-    }) as typeof describe);
+export const describeWithRegistry = describeWhenInstalled(findDockerRegistry(), "docker-registry", "image tests");
 
 /** The registry, trusting the emulator's tokens, with pull and push for the emulator's managed identity only. */
 export async function startRegistryFor(emu: RunningEmulator): Promise<LocalContainerRegistry> {
