@@ -65,6 +65,66 @@ export const IMAGE_EPOCH = "1970-01-01T00:00:00Z";
  */
 export const PUSH_IMAGE_COMMAND = "node --import tsx deploy/push-image.ts";
 
+/** The environment variables {@link PUSH_IMAGE_COMMAND} reads; none of them is secret. */
+export const PushImageEnv = {
+  /** The registry's login server, from the registry resource (`loginServer`). */
+  LoginServer: "REGISTRY_LOGIN_SERVER",
+  /** {@link AppImage.repository}. */
+  Repository: "IMAGE_REPOSITORY",
+  /** {@link AppImage.baseImage}. */
+  BaseImage: "BASE_IMAGE",
+  /** {@link AppImage.layoutDir}. */
+  LayoutDir: "IMAGE_LAYOUT_DIR",
+  /** {@link AppImage.contentSha256}: the push refuses a layout that changed since. */
+  ContentSha256: "IMAGE_CONTENT_SHA256",
+  /** The registry's ARM resource ID, for the server-side import of the base. */
+  RegistryId: "REGISTRY_ID",
+  /** The cloud's Azure Resource Manager scope (`clouds[cloud].resourceManagerScope`), for that import. */
+  ArmScope: "REGISTRY_ARM_SCOPE",
+  /** Optional: the registry token's Entra audience (default `https://containerregistry.azure.net`). */
+  Audience: "REGISTRY_AUDIENCE",
+} as const;
+
+/** What {@link PUSH_IMAGE_COMMAND} prints: the pushed image, by digest. */
+export interface PushedImageRef {
+  /** `sha256:…` of the manifest. */
+  readonly digest: string;
+  /** `<loginServer>/<repository>@sha256:…`: what the container app runs. */
+  readonly image: string;
+}
+
+/**
+ * Reads the push command's stdout (its last non-empty line) and checks it: a digest, and an image reference pinned by
+ * that digest. For the stack: `push.stdout.apply(parsePushOutput)`.
+ */
+export function parsePushOutput(stdout: string): PushedImageRef {
+  const line = String(stdout ?? "")
+    .trim()
+    .split("\n")
+    .at(-1);
+  let parsed: { digest?: unknown; image?: unknown } | undefined;
+  try {
+    parsed = JSON.parse(line ?? "") as { digest?: unknown; image?: unknown };
+  } catch {
+    parsed = undefined;
+  }
+  const digest = parsed?.digest;
+  const image = parsed?.image;
+  if (
+    typeof digest !== "string" ||
+    !/^sha256:[0-9a-f]{64}$/.test(digest) ||
+    typeof image !== "string" ||
+    !image.endsWith(`@${digest}`) ||
+    typeof parsePinnedReference(image) === "string"
+  ) {
+    throw new Error(
+      `The image push printed ${JSON.stringify(String(line ?? "").slice(0, 200))}, not {"digest":"sha256:…",` +
+        `"image":"<loginServer>/<repository>@sha256:…"}: run \`pulumi up\` again; the push step's log says what failed.`,
+    );
+  }
+  return { digest, image };
+}
+
 /** Where the layer and the settings go, relative to the source root. */
 export const APP_IMAGE_DIR = "dist/app-image";
 export const LAYER_FILE = "layer.tar.gz";

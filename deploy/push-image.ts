@@ -39,7 +39,7 @@ import { ContainerRegistryManagementClient } from "@azure/arm-containerregistry"
 import { ContainerRegistryContentClient } from "@azure/container-registry";
 import type { TokenCredential } from "@azure/identity";
 import { DeployStepError, ExitCode, badInput, oneLine, requireHost, runMain, sha256 } from "./cli";
-import { APP_IMAGE_DIR, type AppImageLayout, LAYER_FILE, SPEC_FILE } from "./container-image";
+import { APP_IMAGE_DIR, type AppImageLayout, LAYER_FILE, PushImageEnv, SPEC_FILE } from "./container-image";
 import {
   type ImageConfig,
   type ImageIndex,
@@ -449,15 +449,18 @@ function readVerifiedLayout(
 
 /** The options from the environment (see the top of this file). */
 export function optionsFromEnvironment(env: NodeJS.ProcessEnv): PushImageOptions {
+  const registryId = env[PushImageEnv.RegistryId];
+  const armScope = env[PushImageEnv.ArmScope];
+  const audience = env[PushImageEnv.Audience];
   return {
-    loginServer: env.REGISTRY_LOGIN_SERVER ?? "",
-    repository: env.IMAGE_REPOSITORY ?? "",
-    baseImage: env.BASE_IMAGE ?? "",
-    layoutDir: env.IMAGE_LAYOUT_DIR || APP_IMAGE_DIR,
-    contentSha256: env.IMAGE_CONTENT_SHA256 ?? "",
-    ...(env.REGISTRY_ID ? { registryId: env.REGISTRY_ID } : {}),
-    ...(env.REGISTRY_ARM_SCOPE ? { armScope: env.REGISTRY_ARM_SCOPE } : {}),
-    ...(env.REGISTRY_AUDIENCE ? { audience: env.REGISTRY_AUDIENCE } : {}),
+    loginServer: env[PushImageEnv.LoginServer] ?? "",
+    repository: env[PushImageEnv.Repository] ?? "",
+    baseImage: env[PushImageEnv.BaseImage] ?? "",
+    layoutDir: env[PushImageEnv.LayoutDir] || APP_IMAGE_DIR,
+    contentSha256: env[PushImageEnv.ContentSha256] ?? "",
+    ...(registryId ? { registryId } : {}),
+    ...(armScope ? { armScope } : {}),
+    ...(audience ? { audience } : {}),
   };
 }
 
