@@ -232,9 +232,14 @@ export async function buildAppImage(options: BuildAppImageOptions = {}): Promise
 
   // One staging folder per process, as packageApp does: two previews may build at once.
   const stage = join(root, "dist", `app-image-${process.pid}`);
-  await buildAppBundle(stage, { ...PACKAGE_BUILD_OPTIONS, sourceRoot: root });
-  const { tar, entries } = await tarFolder(stage, "app");
-  rmSync(stage, { recursive: true, force: true });
+  let built: { tar: Buffer; entries: string[] };
+  try {
+    await buildAppBundle(stage, { ...PACKAGE_BUILD_OPTIONS, sourceRoot: root });
+    built = await tarFolder(stage, "app");
+  } finally {
+    rmSync(stage, { recursive: true, force: true });
+  }
+  const { tar, entries } = built;
   const layer = gzipDeterministic(tar);
   const layout = appImageSpec(
     { digest: sha256Digest(layer), diffId: sha256Digest(tar), size: layer.length },
