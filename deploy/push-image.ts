@@ -29,9 +29,11 @@
  *    client's default; KnownContainerRegistryAudience).
  * 3. The image: the base manifest (for an index, its linux/amd64 entry) and config are read back, the app layer is
  *    stacked on top (oci-image.ts composeImage), and the app layer, the config and the manifest are pushed. A blob
- *    the repository already holds is not uploaded again, and when the manifest itself is there nothing is.
+ *    the repository already holds is not uploaded again, and when the manifest itself is there nothing is. The
+ *    manifest goes with a tag derived from its digest ({@link imageTag}); the container app runs the digest.
  *
- * The token is held by the client for requests to the login server only, and never printed. Exit codes: cli.ts.
+ * The token is held by the client for requests to the login server only (the SDK drops the Authorization header when
+ * it follows a redirect, e.g. ACR's to blob storage), and never printed. Exit codes: cli.ts.
  */
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -186,9 +188,19 @@ export async function pushImage(options: PushImageOptions): Promise<PushedImage>
     await registry.upload(blob.digest, blob.bytes);
     uploadedBlobs++;
   }
-  await registry.putManifest(image.manifest.digest, image.manifest.bytes, image.manifest.mediaType);
-  log(`pushed ${reference}`);
+  const tag = imageTag(image.manifest.digest);
+  await registry.putManifest(image.manifest.digest, image.manifest.bytes, image.manifest.mediaType, tag);
+  log(`pushed ${reference} (tag ${tag})`);
   return { digest: image.manifest.digest, image: reference, uploadedBlobs, baseImported };
+}
+
+/**
+ * The tag the manifest is pushed with: derived from its digest, so it names one image forever and is never moved.
+ * The container app runs the digest, not this tag; the tag keeps the image listed (`az acr repository show-tags`) and
+ * out of reach of a retention policy that purges untagged manifests, which would break the next revision's pull.
+ */
+export function imageTag(digest: string): string {
+  return `app-${digest.slice("sha256:".length, "sha256:".length + 16)}`;
 }
 
 /** The content client, with each failure turned into a message and a fix. */
@@ -248,9 +260,9 @@ class Registry {
     }
   }
 
-  async putManifest(digest: string, bytes: Buffer, mediaType: string): Promise<void> {
+  async putManifest(digest: string, bytes: Buffer, mediaType: string, tag: string): Promise<void> {
     try {
-      const result = await this.client.setManifest(bytes, { mediaType });
+      const result = await this.client.setManifest(bytes, { mediaType, tag });
       if (result.digest !== digest)
         throw new Error(`the registry stored the manifest as ${result.digest}, not ${digest}`);
     } catch (error) {

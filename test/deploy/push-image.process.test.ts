@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { APP_IMAGE_REPOSITORY, type AppImage, buildAppImage, parsePushOutput } from "../../deploy/container-image";
 import { type ImageConfig, type ImageManifest, MediaType, sha256Digest } from "../../deploy/oci-image";
+import { imageTag } from "../../deploy/push-image";
 import { appRegistrationFor, startEmulator, type RunningEmulator } from "../../emulator";
 import { trustEmulatorCertificate } from "../../emulator/trust-certificate";
 import { ACR_TOKEN_AUDIENCE, type LocalContainerRegistry } from "../../local/container-registry";
@@ -114,6 +115,9 @@ describeWithRegistry("push-image against a real registry behind an ACR-style tok
     expect(pushed.image).toBe(`${registry.loginServer}/${APP_IMAGE_REPOSITORY}@${pushed.digest}`);
     expect(registry.stats.exchanges).toBeGreaterThan(exchangesBefore);
     expect(registry.stats.exchangesRefused).toBe(0);
+    // Its tag, derived from the digest, names the same manifest.
+    const client = contentClient(registry, APP_IMAGE_REPOSITORY, emulatorCredential(emu));
+    expect((await client.getManifest(imageTag(pushed.digest))).digest).toBe(pushed.digest);
   });
 
   it("leaves a manifest, config and layers that say how the app runs", async () => {
@@ -132,7 +136,7 @@ describeWithRegistry("push-image against a real registry behind an ACR-style tok
       digest: image.layerDigest,
       size: image.layerSize,
     });
-    const config = JSON.parse((await readBlob(pushed.digest, manifest.config.digest)).toString("utf8")) as ImageConfig;
+    const config = JSON.parse((await readBlob(manifest.config.digest)).toString("utf8")) as ImageConfig;
     expect(config.architecture).toBe("amd64");
     expect(config.created).toBe("1970-01-01T00:00:00Z");
     expect(config.config?.Entrypoint).toEqual(["node"]);
@@ -269,9 +273,9 @@ describeWithRegistry("push-image against a real registry behind an ACR-style tok
       mkdirSync(rootfs, { recursive: true });
       const client = contentClient(registry, APP_IMAGE_REPOSITORY, emulatorCredential(emu));
       const manifest = (await client.getManifest(pushed.digest)).manifest as unknown as ImageManifest;
-      const config = JSON.parse((await readBlob(pushed.digest, manifest.config.digest)).toString()) as ImageConfig;
+      const config = JSON.parse((await readBlob(manifest.config.digest)).toString()) as ImageConfig;
       const layerPath = join(work.dir, "app-layer.tar.gz");
-      writeFileSync(layerPath, await readBlob(pushed.digest, image.layerDigest));
+      writeFileSync(layerPath, await readBlob(image.layerDigest));
       const untar = spawnSync("tar", ["-xzf", layerPath, "-C", rootfs], { encoding: "utf8" });
       expect(untar.status, untar.stderr).toBe(0);
 
@@ -315,7 +319,7 @@ describeWithRegistry("push-image against a real registry behind an ACR-style tok
   });
 });
 
-async function readBlob(_manifest: string, digest: string): Promise<Buffer> {
+async function readBlob(digest: string): Promise<Buffer> {
   const client = contentClient(registry, APP_IMAGE_REPOSITORY, emulatorCredential(emu));
   const { content } = await client.downloadBlob(digest);
   const chunks: Buffer[] = [];
