@@ -59,13 +59,7 @@ export const APP_IMAGE_USER = "1000:1000";
 /** The fixed timestamp of every tar entry and of the config: the Unix epoch. */
 export const IMAGE_EPOCH = "1970-01-01T00:00:00Z";
 
-/**
- * The deploy step's command line, relative to the project root (where Pulumi runs it): environment in, one JSON line
- * `{"digest","image"}` out (deploy/push-image.ts).
- */
-export const PUSH_IMAGE_COMMAND = "node --import tsx deploy/push-image.ts";
-
-/** The environment variables {@link PUSH_IMAGE_COMMAND} reads; none of them is secret. */
+/** The environment variables deploy/push-image.ts reads; none of them is secret. */
 export const PushImageEnv = {
   /** The registry's login server, from the registry resource (`loginServer`). */
   LoginServer: "REGISTRY_LOGIN_SERVER",
@@ -84,46 +78,6 @@ export const PushImageEnv = {
   /** Optional: the registry token's Entra audience (default `https://containerregistry.azure.net`). */
   Audience: "REGISTRY_AUDIENCE",
 } as const;
-
-/** What {@link PUSH_IMAGE_COMMAND} prints: the pushed image, by digest. */
-export interface PushedImageRef {
-  /** `sha256:…` of the manifest. */
-  readonly digest: string;
-  /** `<loginServer>/<repository>@sha256:…`: what the container app runs. */
-  readonly image: string;
-}
-
-/**
- * Reads the push command's stdout (its last non-empty line) and checks it: a digest, and an image reference pinned by
- * that digest. For the stack: `push.stdout.apply(parsePushOutput)`.
- */
-export function parsePushOutput(stdout: string): PushedImageRef {
-  const line = String(stdout ?? "")
-    .trim()
-    .split("\n")
-    .at(-1);
-  let parsed: { digest?: unknown; image?: unknown } | undefined;
-  try {
-    parsed = JSON.parse(line ?? "") as { digest?: unknown; image?: unknown };
-  } catch {
-    parsed = undefined;
-  }
-  const digest = parsed?.digest;
-  const image = parsed?.image;
-  if (
-    typeof digest !== "string" ||
-    !/^sha256:[0-9a-f]{64}$/.test(digest) ||
-    typeof image !== "string" ||
-    !image.endsWith(`@${digest}`) ||
-    typeof parsePinnedReference(image) === "string"
-  ) {
-    throw new Error(
-      `The image push printed ${JSON.stringify(String(line ?? "").slice(0, 200))}, not {"digest":"sha256:…",` +
-        `"image":"<loginServer>/<repository>@sha256:…"}: run \`pulumi up\` again; the push step's log says what failed.`,
-    );
-  }
-  return { digest, image };
-}
 
 /** Where the layer and the settings go, relative to the source root. */
 export const APP_IMAGE_DIR = "dist/app-image";

@@ -12,7 +12,6 @@ import {
   appImageSpec,
   DEFAULT_BASE_IMAGE,
   gzipDeterministic,
-  parsePushOutput,
   tarFolder,
 } from "../../deploy/container-image";
 import {
@@ -286,24 +285,5 @@ describe("the app layer on a base", () => {
     };
     expect(pickPlatform(index)?.digest).toBe(d("c"));
     expect(pickPlatform({ schemaVersion: 2, manifests: index.manifests.slice(0, 2) })).toBeUndefined();
-  });
-});
-
-describe("the push command's output", () => {
-  const digest = `sha256:${"a".repeat(64)}`;
-  const image = `acrsecretless.azurecr.io/secretless-signin@${digest}`;
-
-  it("gives the digest and the image pinned by it", () => {
-    expect(parsePushOutput(`${JSON.stringify({ digest, image })}\n`)).toEqual({ digest, image });
-  });
-
-  it.each([
-    ["nothing", ""],
-    ["a progress line", "push-image: pushed"],
-    ["an image by tag", JSON.stringify({ digest, image: "acrsecretless.azurecr.io/secretless-signin:latest" })],
-    ["an image pinned by another digest", JSON.stringify({ digest, image: image.replace("aaaa", "bbbb") })],
-    ["a short digest", JSON.stringify({ digest: "sha256:abc", image: `x.azurecr.io/r@sha256:abc` })],
-  ])("refuses %s, saying what it expected", (_case, stdout) => {
-    expect(() => parsePushOutput(stdout)).toThrow(/not \{"digest":"sha256:…"/);
   });
 });

@@ -11,7 +11,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { APP_IMAGE_REPOSITORY, type AppImage, buildAppImage, parsePushOutput } from "../../deploy/container-image";
+import { APP_IMAGE_REPOSITORY, type AppImage, buildAppImage } from "../../deploy/container-image";
 import { type ImageConfig, type ImageManifest, MediaType, sha256Digest } from "../../deploy/oci-image";
 import { imageTag } from "../../deploy/push-image";
 import { appRegistrationFor, startEmulator, type RunningEmulator } from "../../emulator";
@@ -100,9 +100,12 @@ const azWith = (token: string): Record<string, string> => {
 function parseResult(result: RunResult): { digest: string; image: string } {
   expect(result.stderr).not.toContain(GUARD_MARKER);
   expect(result.code, result.stderr).toBe(0);
-  // One line, read as the stack reads it.
-  expect(result.stdout.trim().split("\n")).toHaveLength(1);
-  return parsePushOutput(result.stdout);
+  // One line on stdout: the digest, and the image pinned by it in this registry.
+  const lines = result.stdout.trim().split("\n");
+  expect(lines).toHaveLength(1);
+  const printed = JSON.parse(lines[0] ?? "") as { digest: string; image: string };
+  expect(Object.keys(printed)).toEqual(["digest", "image"]);
+  return printed;
 }
 
 describeWithRegistry("push-image against a real registry behind an ACR-style token exchange", () => {
