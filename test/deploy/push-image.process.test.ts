@@ -36,6 +36,7 @@ import {
   emulatorCredential,
   seedSyntheticBase,
   startRegistryFor,
+  PULL_ONLY_PRINCIPAL,
   type SyntheticBase,
 } from "../support/registry-harness";
 
@@ -203,6 +204,66 @@ describeWithRegistry("push-image against a real registry behind an ACR-style tok
     const result = await push(managedIdentityEnv(), { IMAGE_CONTENT_SHA256: "0".repeat(64) });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("but the stack planned to push");
+  });
+
+  describeWithRegistry("the token front end, as an attacker sees it", () => {
+    const post = async (path: string, form: Record<string, string>) => {
+      const response = await fetch(`https://${registry.loginServer}${path}`, {
+        method: "POST",
+        body: new URLSearchParams(form),
+      });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    const exchange = async (accessToken: string, service = registry.loginServer) =>
+      post("/oauth2/exchange", { grant_type: "access_token", service, access_token: accessToken });
+    const accessFor = async (refreshToken: string, scope: string) => {
+      const answer = await post("/oauth2/token", {
+        grant_type: "refresh_token",
+        service: registry.loginServer,
+        scope,
+        refresh_token: refreshToken,
+      });
+      const token = String(answer.body.access_token ?? "");
+      const claims = token ? JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString()) : undefined;
+      return { status: answer.status, access: (claims as { access?: unknown } | undefined)?.access };
+    };
+    const acrToken = (claims?: Record<string, unknown>) =>
+      emu.mintManagedIdentityToken({ resource: ACR_TOKEN_AUDIENCE, ...(claims ? { claims } : {}) });
+
+    it("refuses a token of the right issuer and audience from another tenant", async () => {
+      const answer = await exchange(await acrToken({ tid: "00000000-0000-4000-8000-0000000000aa" }));
+      expect(answer.status).toBe(401);
+      expect(JSON.stringify(answer.body)).toContain("another tenant");
+    });
+
+    it("refuses an expired token", async () => {
+      const past = Math.floor(Date.now() / 1000) - 3600;
+      expect((await exchange(await acrToken({ iat: past - 3600, nbf: past - 3600, exp: past }))).status).toBe(401);
+    });
+
+    it("refuses an exchange for another registry", async () => {
+      expect((await exchange(await acrToken(), "contoso.azurecr.io")).status).toBe(400);
+    });
+
+    it("refuses its refresh token as an Entra token, and an Entra token as a refresh token", async () => {
+      const { body } = await exchange(await acrToken());
+      const refresh = String(body.refresh_token);
+      expect((await exchange(refresh)).status).toBe(401);
+      expect((await accessFor(await acrToken(), `repository:${APP_IMAGE_REPOSITORY}:pull`)).status).toBe(401);
+    });
+
+    it("grants only the actions the principal holds, whatever scope it asks for", async () => {
+      const scope = `repository:${APP_IMAGE_REPOSITORY}:pull,push`;
+      const pullOnly = await exchange(await acrToken({ oid: PULL_ONLY_PRINCIPAL }));
+      expect(await accessFor(String(pullOnly.body.refresh_token), scope)).toEqual({
+        status: 200,
+        access: [{ type: "repository", name: APP_IMAGE_REPOSITORY, actions: ["pull"] }],
+      });
+      const pusher = await exchange(await acrToken());
+      expect((await accessFor(String(pusher.body.refresh_token), scope)).access).toEqual([
+        { type: "repository", name: APP_IMAGE_REPOSITORY, actions: ["pull", "push"] },
+      ]);
+    });
   });
 
   describeWithRegistry("a base not in the registry yet", () => {

@@ -29,7 +29,13 @@ import { REPO } from "./repo";
 /** `describe`, or `describe.skip` with a message when docker-registry is absent outside CI. */
 export const describeWithRegistry = describeWhenInstalled(findDockerRegistry(), "docker-registry", "image tests");
 
-/** The registry, trusting the emulator's tokens, with pull and push for the emulator's managed identity only. */
+/** The object ID the registry grants pull only (an AcrPull-only principal), for the scope-narrowing test. */
+export const PULL_ONLY_PRINCIPAL = "5ca1ab1e-0000-4000-8000-00000000a11d";
+
+/**
+ * The registry, trusting the emulator's tokens: pull and push for the emulator's managed identity, pull only for
+ * {@link PULL_ONLY_PRINCIPAL}, nothing for anyone else.
+ */
 export async function startRegistryFor(emu: RunningEmulator): Promise<LocalContainerRegistry> {
   const registry = await startLocalContainerRegistry({
     entra: {
@@ -38,7 +44,7 @@ export async function startRegistryFor(emu: RunningEmulator): Promise<LocalConta
       jwksUri: `${emu.instance}${emu.tenantId}/discovery/v2.0/keys`,
       caCertPem: emu.caCertPem,
     },
-    roles: { [emu.registration.uami.principalId]: ["pull", "push"] },
+    roles: { [emu.registration.uami.principalId]: ["pull", "push"], [PULL_ONLY_PRINCIPAL]: ["pull"] },
   });
   // This process pulls what the pushes left behind.
   trustEmulatorCertificate({ caCertPem: registry.caPem });
