@@ -159,6 +159,26 @@ describeWithRegistry("push-image against a real registry behind an ACR-style tok
     expect(result.stderr).toContain("is already in the registry; nothing to push");
   });
 
+  it("uploads no blob the repository holds when only the manifest is missing", async () => {
+    // A push interrupted after its blobs: the manifest (and so its tag) deleted behind the pusher's back.
+    const token = registry.issueToken([{ type: "repository", name: APP_IMAGE_REPOSITORY, actions: ["*"] }]);
+    const deleted = await fetch(
+      `https://${registry.loginServer}/v2/${APP_IMAGE_REPOSITORY}/manifests/${pushed.digest}`,
+      {
+        method: "DELETE",
+        headers: { authorization: `Bearer ${token}` },
+      },
+    );
+    expect(deleted.status).toBe(202);
+    const result = await push(managedIdentityEnv());
+    expect(parseResult(result)).toEqual(pushed);
+    expect(result.stderr).toContain(`app layer ${image.layerDigest} is already in the registry`);
+    expect(result.stderr).toMatch(/config sha256:[0-9a-f]{64} is already in the registry/);
+    expect(result.stderr).not.toContain("uploading");
+    const client = contentClient(registry, APP_IMAGE_REPOSITORY, emulatorCredential(emu));
+    expect((await client.getManifest(imageTag(pushed.digest))).digest).toBe(pushed.digest);
+  });
+
   it("answers an unauthenticated request with ACR's Bearer challenge", async () => {
     const response = await fetch(
       `https://${registry.loginServer}/v2/${APP_IMAGE_REPOSITORY}/manifests/${pushed.digest}`,
