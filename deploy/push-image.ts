@@ -17,8 +17,9 @@
  *
  * How, with no Docker daemon and no registry password:
  * 1. The base gets into the registry server-side: if its manifest is not in the repository yet, ARM's Import Image
- *    (`POST …/registries/{name}/importImage`, REST reference "Registries - Import Image"; `az acr import`) copies it
- *    from the public registry by digest into this repository, untagged (`untaggedTargetRepositories`). The deployer
+ *    (`POST …/registries/{name}/importImage`, REST reference "Registries - Import Image",
+ *    learn.microsoft.com/rest/api/containerregistry/registries/import-image; `az acr import`) copies it from the
+ *    public registry by digest into this repository, untagged (`untaggedTargetRepositories`). The deployer
  *    needs no credentials for a public base, and no base layer passes through this machine. Importing needs
  *    `Microsoft.ContainerRegistry/registries/importImage/action` (Contributor on the registry).
  * 2. The registry token: `@azure/container-registry`'s ContainerRegistryContentClient meets the registry's 401
