@@ -4,6 +4,7 @@
  * groups the stack owns), so most are stack rules; their inputs come from the stack's own resources and, for the
  * GitHub repository CI identities may trust, from the pack's config (see RuleContext).
  */
+import { ADOPT_SCRIPTS, ADOPT_UNDO_FLAG } from "./adopt";
 import { clouds } from "../../contract/clouds";
 import {
   type PlannedResource,
@@ -618,11 +619,14 @@ export const dataStoresPrivate: ResourceRule = resourceRule(
 /** How a command may start: Node running one of the project's own deploy scripts (deploy/*.ts), nothing inline. */
 const PROJECT_SCRIPT = /^node --import tsx deploy\/[a-z0-9][a-z0-9-]*\.ts$/;
 const COMMAND_FIELDS_ALLOWED = ["create", "environment", "triggers", "logging", "addPreviousOutputInEnv", "update"];
+/** The one delete step allowed: an adopt script's own undo, `<its create> --undo` (policy/rules/adopt.ts). */
+const adoptUndo = (r: { props: Record<string, any> }) =>
+  ADOPT_SCRIPTS.includes(r.props.create) && r.props.delete === `${r.props.create} ${ADOPT_UNDO_FLAG}`;
 
 export const commandRunsProjectScript: ResourceRule = resourceRule(
   "command-runs-project-script",
   "A command runs one of the project's own deploy scripts (node --import tsx deploy/<name>.ts): no inline shell, no " +
-    "stdin, no interpreter or working-directory switch, no delete hook.",
+    "stdin, no interpreter or working-directory switch, no delete hook but an adopt script's own --undo.",
   (type) => type === "command:local:Command" || type === "command:remote:Command",
   (r) => [
     ...(["create", "update"] as const)
@@ -635,6 +639,7 @@ export const commandRunsProjectScript: ResourceRule = resourceRule(
       ),
     ...Object.keys(r.props)
       .filter((k) => !COMMAND_FIELDS_ALLOWED.includes(k) && r.props[k] !== undefined && r.props[k] !== null)
+      .filter((k) => !(k === "delete" && adoptUndo(r)))
       .map(
         (k) =>
           `${ref(r)} sets "${k}", which a deploy step does not need (allowed: ` +
