@@ -37,7 +37,7 @@ import {
 } from "../contract/adopt";
 import type { SettingsChange } from "../contract/credential-list";
 import { isGuid } from "../contract/settings";
-import { ArmSite } from "./arm-site";
+import { Arm, ArmRequestError, ArmSite, WEB_API_VERSION } from "./arm-site";
 import { DeployStepError, ExitCode, badInput, runMain } from "./cli";
 import { gitHubActionsCredentialFromEnv } from "./github-actions-credential";
 
@@ -65,24 +65,37 @@ const IDENTITY_ID =
 
 /** Adopts (or with `undo` releases) the site; prints names and counts only. */
 export async function adoptSite(options: AdoptSiteOptions): Promise<void> {
+  try {
+    await adopt(options);
+  } catch (error) {
+    if (error instanceof ArmRequestError) throw armFailure(error);
+    throw error;
+  }
+}
+
+async function adopt(options: AdoptSiteOptions): Promise<void> {
   const log = options.log ?? ((line: string) => console.log(`${NAME}: ${line}`));
   const input = validate(options);
   const credential = options.credential ?? gitHubActionsCredentialFromEnv(process.env) ?? new DefaultAzureCredential();
-  const site = new ArmSite({
+  const arm = {
     resourceManagerUrl: input.armOrigin,
-    siteId: input.siteId,
     credential,
     ...(options.fetch ? { fetch: options.fetch } : {}),
-  });
+  };
+  const site = new ArmSite({ ...arm, siteId: input.siteId });
 
   if (options.undo) {
     const record = readRecord(options.previousStdout);
     const change = unadoptSettings(await site.settings(), record?.addedSettings ?? [], input.managedIdentityClientId);
     await apply(site, change, log, "removed the stack's settings");
+    // The identity is the stack's own whatever the record says: it goes, every other identity stays.
     const identity = await site.identity();
-    if (identity.userAssignedIdentityIds.some((id) => id.toLowerCase() === input.identityId.toLowerCase())) {
-      await site.removeUserAssignedIdentity(input.identityId);
-      log(`the site no longer wears the stack's identity; its ${identity.userAssignedIdentityIds.length - 1} other(s) stay`);
+    const others = identity.userAssignedIdentityIds.filter((id) => id.toLowerCase() !== input.identityId.toLowerCase());
+    if (others.length < identity.userAssignedIdentityIds.length) {
+      await new Arm(arm).request("PATCH", input.siteId, WEB_API_VERSION, "take the stack's identity off the site", {
+        identity: withoutIdentity(identity, input.identityId),
+      });
+      log(`the site no longer wears the stack's identity; its ${others.length} other user-assigned one(s) stay`);
     }
     return;
   }
@@ -106,11 +119,56 @@ export async function adoptSite(options: AdoptSiteOptions): Promise<void> {
   try {
     plan = adoptSettings(await site.settings(), input);
   } catch (error) {
-    if (error instanceof AdoptConflictError) throw new DeployStepError(error.message, "see above", ExitCode.BadInput);
+    if (error instanceof AdoptConflictError) {
+      throw new DeployStepError(
+        error.message,
+        "the identity is on the site but no setting was changed; fix the mismatch and run pulumi up again",
+        ExitCode.BadInput,
+      );
+    }
     throw error;
   }
   await apply(site, plan.change, log, "the managed identity is the first credential");
   log(recordLine({ addedSettings: plan.added, addedIdentity: !wearing }));
+}
+
+/**
+ * The site's identity without `identityId`, as a PATCH body, in ARM's managed-identity convention: the identities
+ * kept are named (as ArmSite.addUserAssignedIdentity names every one it keeps), the one removed is set to null, and
+ * `type` says what remains, `None` or `SystemAssigned` when no user-assigned identity does (ARM refuses
+ * `UserAssigned` with an empty set). Sources: learn.microsoft.com/azure/automation/remove-user-assigned-identity
+ * ("Remove using the REST API"), learn.microsoft.com/azure/app-service/overview-managed-identity ("Remove an
+ * identity"). A system-assigned identity is kept.
+ */
+export function withoutIdentity(identity: { type: string; userAssignedIdentityIds: string[] }, identityId: string) {
+  const systemAssigned = /systemassigned/i.test(identity.type);
+  const others = identity.userAssignedIdentityIds.filter((id) => id.toLowerCase() !== identityId.toLowerCase());
+  if (others.length === 0) return { type: systemAssigned ? "SystemAssigned" : "None" };
+  const userAssignedIdentities: Record<string, object | null> = Object.fromEntries(others.map((id) => [id, {}]));
+  for (const id of identity.userAssignedIdentityIds) if (!others.includes(id)) userAssignedIdentities[id] = null;
+  return { type: systemAssigned ? "SystemAssigned, UserAssigned" : "UserAssigned", userAssignedIdentities };
+}
+
+/** ARM's refusal, with the fix: ARM's status and error code only (never a setting value). */
+function armFailure(error: ArmRequestError): DeployStepError {
+  if (error.status === 401 || error.status === 403) {
+    return new DeployStepError(
+      error.message,
+      "Adopting a site needs Microsoft.Web/sites/write and Microsoft.Web/sites/config/list/action on it (Website " +
+        "Contributor or Contributor) and Microsoft.ManagedIdentity/userAssignedIdentities/assign/action on the " +
+        "identity (Managed Identity Operator or Contributor on its group); your administrator grants them with az " +
+        "role assignment create. Nothing else was changed.",
+      ExitCode.Unauthorized,
+    );
+  }
+  if (error.status === 404) {
+    return new DeployStepError(
+      error.message,
+      "check existingWebAppResourceGroup and existingWebAppName, and `az account show` is the site's subscription",
+      ExitCode.NotFound,
+    );
+  }
+  return new DeployStepError(error.message, "run again (pulumi up); nothing else was changed", ExitCode.Failed);
 }
 
 async function apply(site: ArmSite, change: SettingsChange, log: (l: string) => void, done: string) {

@@ -114,3 +114,34 @@ export const adoptScriptsOwnChain: StackRule = stackRule(
     return findings;
   },
 );
+
+/**
+ * Whether an adopt-site command of this stack puts identity `uami` on an adopted site (by ID, else by the name that
+ * ends the ID): such an identity is worn, as one a web app of the stack wears (fic-trust-allowed).
+ */
+export function wornOnAdoptedSite(uami: PlannedResource, resources: readonly PlannedResource[]): boolean {
+  const [siteScript] = ADOPT_SCRIPTS as [string];
+  const id = String(uami.id ?? field(uami, "id") ?? "").toLowerCase();
+  const name = String(field(uami, "name") ?? "").toLowerCase();
+  return resources
+    .filter((r) => runs(r, siteScript))
+    .map((c) => String(env(c, "ADOPT_IDENTITY_ID") ?? "").toLowerCase())
+    .some((added) => added !== "" && (added === id || (name !== "" && added.split("/").at(-1) === name)));
+}
+
+/**
+ * The registration an app FIC is on, when this stack adopts it rather than creates it: an adopt-redirect-uri command
+ * of the stack targets the same registration (`/applications/{objectId}`). Returned as a stand-in resource, for
+ * messages; undefined when the stack does not adopt it.
+ */
+export function adoptedRegistration(
+  applicationId: unknown,
+  resources: readonly PlannedResource[],
+): PlannedResource | undefined {
+  const [, redirectScript] = ADOPT_SCRIPTS as [string, string];
+  const objectId = String(applicationId ?? "").replace(/^\/applications\//, "").toLowerCase();
+  const adopted = resources.some(
+    (r) => runs(r, redirectScript) && String(env(r, "ADOPT_APP_OBJECT_ID") ?? "").toLowerCase() === objectId,
+  );
+  return adopted && objectId !== "" ? { type: "adopted registration", name: objectId, props: {} } : undefined;
+}

@@ -4,7 +4,7 @@
  * groups the stack owns), so most are stack rules; their inputs come from the stack's own resources and, for the
  * GitHub repository CI identities may trust, from the pack's config (see RuleContext).
  */
-import { ADOPT_SCRIPTS, ADOPT_UNDO_FLAG } from "./adopt";
+import { ADOPT_SCRIPTS, ADOPT_UNDO_FLAG, adoptedRegistration, wornOnAdoptedSite } from "./adopt";
 import { clouds } from "../../contract/clouds";
 import {
   type PlannedResource,
@@ -80,7 +80,7 @@ function stackIdentities(resources: readonly PlannedResource[]): StackIdentity[]
         resourceGroup,
         principalId,
         tenantId: field(r, "tenantId"),
-        worn: worn.some((w) => wears(w, r, principalId, name)),
+        worn: worn.some((w) => wears(w, r, principalId, name)) || wornOnAdoptedSite(r, resources),
         fics: uamiFics.filter((f) => sameParent(f, name, resourceGroup)),
       };
     });
@@ -192,7 +192,10 @@ export const ficTrustAllowed: StackRule = stackRule(
     const apps = resources.filter((r) => isApp(r.type));
     for (const fic of resources.filter((r) => isAppFic(r.type))) {
       const appId = field(fic, "applicationId");
-      const app = apps.find((a) => appId && (appId === a.id || appId === `/applications/${field(a, "objectId")}`));
+      // An adopted registration (existingAppClientId) takes the stack's FIC too; the checks below hold for it alike.
+      const app =
+        apps.find((a) => appId && (appId === a.id || appId === `/applications/${field(a, "objectId")}`)) ??
+        adoptedRegistration(appId, resources);
       const issuer = field(fic, "issuer");
       const subject = field(fic, "subject");
       if (!app) {
