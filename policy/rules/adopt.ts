@@ -12,6 +12,8 @@ export const ADOPT_SCRIPTS = ["deploy/adopt-site.ts", "deploy/adopt-redirect-uri
   (script) => `node --import tsx ${script}`,
 );
 export const ADOPT_UNDO_FLAG = "--undo";
+/** The rules of this file, broken against the adopting stack in test/policy/adopt.test.ts. */
+export const ADOPT_RULE_NAMES = ["adopt-scripts-own-chain"];
 
 const env = (r: PlannedResource, key: string): unknown => (field(r, "environment") ?? {})[key];
 const runs = (r: PlannedResource, script: string) => isCommand(r.type) && field(r, "create") === script;
@@ -79,11 +81,13 @@ export const adoptScriptsOwnChain: StackRule = stackRule(
     }
 
     const hosts = [
-      ...resources.filter((r) => isWebApp(r.type)).map((s) => field(s, "defaultHostName")),
-      ...resources.filter((r) => runs(r, siteScript)).map((c) => env(c, "ADOPT_SITE_HOST")),
-    ]
-      .filter(known)
-      .map((h) => String(h).toLowerCase());
+      ...resources
+        .filter((r) => isWebApp(r.type))
+        .map((s) => field(s, "defaultHostName"))
+        .filter(known)
+        .map((h) => String(h).toLowerCase()),
+      ...adoptedSiteHosts(resources),
+    ];
     const trustedApps = identities.flatMap((i) => i.appObjectIds).map((o) => o.toLowerCase());
     for (const cmd of resources.filter((r) => runs(r, redirectScript))) {
       const app = env(cmd, "ADOPT_APP_OBJECT_ID");
@@ -144,4 +148,14 @@ export function adoptedRegistration(
     (r) => runs(r, redirectScript) && String(env(r, "ADOPT_APP_OBJECT_ID") ?? "").toLowerCase() === objectId,
   );
   return adopted && objectId !== "" ? { type: "adopted registration", name: objectId, props: {} } : undefined;
+}
+
+/** The host names of the sites this stack adopts (ADOPT_SITE_HOST of its adopt-site steps), lower case. */
+export function adoptedSiteHosts(resources: readonly PlannedResource[]): string[] {
+  const [siteScript] = ADOPT_SCRIPTS as [string];
+  return resources
+    .filter((r) => runs(r, siteScript))
+    .map((c) => env(c, "ADOPT_SITE_HOST"))
+    .filter(known)
+    .map((h) => String(h).toLowerCase());
 }

@@ -4,7 +4,7 @@
  * groups the stack owns), so most are stack rules; their inputs come from the stack's own resources and, for the
  * GitHub repository CI identities may trust, from the pack's config (see RuleContext).
  */
-import { ADOPT_SCRIPTS, ADOPT_UNDO_FLAG, adoptedRegistration, wornOnAdoptedSite } from "./adopt";
+import { ADOPT_SCRIPTS, ADOPT_UNDO_FLAG, adoptedRegistration, adoptedSiteHosts, wornOnAdoptedSite } from "./adopt";
 import { clouds } from "../../contract/clouds";
 import {
   type PlannedResource,
@@ -493,7 +493,9 @@ export const redirectUrisOwnHost: StackRule = stackRule(
       .filter((r) => isWebApp(r.type))
       .flatMap((s) => [field(s, "defaultHostName"), ...((field(s, "hostNames") as unknown[]) ?? [])])
       .filter((h): h is string => typeof h === "string")
-      .map((h) => h.toLowerCase());
+      .map((h) => h.toLowerCase())
+      // An adopted site's host (existingWebAppName) is the stack's site too.
+      .concat(adoptedSiteHosts(resources));
     const findings: StackFinding[] = [];
     for (const r of resources) {
       let uris: [string, unknown][] = [];
