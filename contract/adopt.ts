@@ -269,14 +269,15 @@ export function recordLine(record: AdoptRecord): string {
  * fields with the right shapes are taken: the stdout is the script's own, but state can be edited.
  */
 export function readRecord(stdout: string | undefined): AdoptRecord | undefined {
+  // The scripts prefix every line with their name (`adopt-site: adopt-record: {…}`).
   const line = (stdout ?? "")
     .split(/\r?\n/)
     .reverse()
-    .find((l) => l.startsWith(RECORD_PREFIX));
+    .find((l) => l.includes(RECORD_PREFIX));
   if (!line) return undefined;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(line.slice(RECORD_PREFIX.length));
+    parsed = JSON.parse(line.slice(line.indexOf(RECORD_PREFIX) + RECORD_PREFIX.length));
   } catch {
     return undefined;
   }

@@ -109,12 +109,7 @@ async function adopt(options: AdoptSiteOptions): Promise<void> {
       ExitCode.BadInput,
     );
   }
-  const identity = await site.identity();
-  const wearing = identity.userAssignedIdentityIds.some((id) => id.toLowerCase() === input.identityId.toLowerCase());
-  if (!wearing) {
-    await site.addUserAssignedIdentity(input.identityId);
-    log(`the site now wears the stack's identity beside its ${identity.userAssignedIdentityIds.length} other(s)`);
-  }
+  // Plan the settings first: a site whose settings disagree with the stack's is refused before anything changes.
   let plan: ReturnType<typeof adoptSettings>;
   try {
     plan = adoptSettings(await site.settings(), input);
@@ -122,11 +117,18 @@ async function adopt(options: AdoptSiteOptions): Promise<void> {
     if (error instanceof AdoptConflictError) {
       throw new DeployStepError(
         error.message,
-        "the identity is on the site but no setting was changed; fix the mismatch and run pulumi up again",
+        "nothing was changed on the site; fix the mismatch and run pulumi up again",
         ExitCode.BadInput,
       );
     }
     throw error;
+  }
+  // The identity before the settings that name it: the app never presents an identity the site does not wear.
+  const identity = await site.identity();
+  const wearing = identity.userAssignedIdentityIds.some((id) => id.toLowerCase() === input.identityId.toLowerCase());
+  if (!wearing) {
+    await site.addUserAssignedIdentity(input.identityId);
+    log(`the site now wears the stack's identity beside its ${identity.userAssignedIdentityIds.length} other(s)`);
   }
   await apply(site, plan.change, log, "the managed identity is the first credential");
   log(recordLine({ addedSettings: plan.added, addedIdentity: !wearing }));
@@ -209,15 +211,10 @@ function validate(o: AdoptSiteOptions) {
 
 if (require.main === module) {
   runMain(NAME, async () => {
-    const { values } = parseArgs({
-      options: Object.fromEntries(
-        ["site-id", "identity-id", "scope", "instance", "tenant-id", "client-id", "callback-path", "mi-client-id"]
-          .concat("token-exchange-url")
-          .map((k) => [k, { type: "string" as const }])
-          .concat([["undo", { type: "boolean" as const }]] as never),
-      ),
-      strict: true,
-    });
+    const flags = ["site-id", "identity-id", "scope", "instance", "tenant-id", "client-id", "callback-path"];
+    const options: Record<string, { type: "string" | "boolean" }> = { undo: { type: "boolean" } };
+    for (const flag of [...flags, "mi-client-id", "token-exchange-url"]) options[flag] = { type: "string" };
+    const { values } = parseArgs({ options, strict: true });
     const v = values as Record<string, string | boolean | undefined>;
     const s = (flag: string, env: string) => (v[flag] as string | undefined) ?? process.env[env] ?? "";
     await adoptSite({
