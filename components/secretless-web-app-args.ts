@@ -307,7 +307,10 @@ function adoptionConflicts(args: SecretlessWebAppArgs): pulumi.InputPropertyErro
       "existingWebApp adopts a site this component neither reconfigures nor deploys onto",
     );
     if (args.authMode === "easyAuth")
-      problems.push({ propertyPath: "authMode", reason: "easyAuth changes the adopted site's authentication; use app." });
+      problems.push({
+        propertyPath: "authMode",
+        reason: "easyAuth changes the adopted site's authentication; use app.",
+      });
   }
   return problems;
 }

@@ -109,21 +109,22 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
       ...RUN_FROM_PACKAGE_SETTINGS,
       ...(args.stagingSlot ? SWAP_WARMUP_SETTINGS : {}),
     };
-    const site = adopted && args.existingWebApp
-      ? new AdoptedWebApp(
-          `${name}-web`,
-          {
-            adopted,
-            identityId: identity.id,
-            identityClientId: identity.clientId,
-            clientId: entra.clientId,
-            tenantId,
-            callbackPath,
-            cloud,
-          },
-          { parent: this },
-        )
-      : this.host(name, args, resourceGroupName, identity, appSettings);
+    const site =
+      adopted && args.existingWebApp
+        ? new AdoptedWebApp(
+            `${name}-web`,
+            {
+              adopted,
+              identityId: identity.id,
+              identityClientId: identity.clientId,
+              clientId: entra.clientId,
+              tenantId,
+              callbackPath,
+              cloud,
+            },
+            { parent: this },
+          )
+        : this.host(name, args, resourceGroupName, identity, appSettings);
     // Easy Auth mode: the platform signs users in, with the identity's token through the FIC (components/easy-auth.ts).
     const easyAuth = easyAuthMode
       ? new EasyAuth(

@@ -92,7 +92,10 @@ export function sameRegion(a: string, b: string): boolean {
  */
 export function siteProblems(site: AdoptedSiteFacts, location: string): AdoptProblem[] {
   const key = AdoptKey.WebAppName;
-  const kind = (site.kind ?? "").toLowerCase().split(",").map((k) => k.trim());
+  const kind = (site.kind ?? "")
+    .toLowerCase()
+    .split(",")
+    .map((k) => k.trim());
   const problems: string[] = [];
   if (!kind.includes("linux")) {
     problems.push(

@@ -107,7 +107,7 @@ function requireGraphUrl(value: string | undefined): string {
   } catch {
     url = undefined;
   }
-  if (!url || url.protocol !== "https:" || url.pathname.replace(/\/$/, "") !== "/v1.0" || url.search || url.hash) {
+  if (url?.protocol !== "https:" || url.pathname.replace(/\/$/, "") !== "/v1.0" || url.search || url.hash) {
     throw badInput(
       `--graph-url must be Microsoft Graph's v1.0 URL, got ${JSON.stringify(String(value).slice(0, 100))}`,
       "pass e.g. https://graph.microsoft.com/v1.0",
@@ -123,7 +123,7 @@ function requireRedirectUri(value: string | undefined): string {
   } catch {
     url = undefined;
   }
-  if (!url || url.protocol !== "https:" || url.search || url.hash || url.username || url.password) {
+  if (url?.protocol !== "https:" || url.search || url.hash || url.username || url.password) {
     throw badInput(
       `--redirect-uri must be an https URL without query or fragment, got ${JSON.stringify(String(value).slice(0, 100))}`,
       "pass https://<site host><callbackPath>",

@@ -180,11 +180,14 @@ async function apply(site: ArmSite, change: SettingsChange, log: (l: string) => 
     return;
   }
   await site.applySettings(change);
-  log(`${done}: set ${Object.keys(change.set).sort().join(", ") || "none"}; removed ${change.remove.join(", ") || "none"}`);
+  log(
+    `${done}: set ${Object.keys(change.set).sort().join(", ") || "none"}; removed ${change.remove.join(", ") || "none"}`,
+  );
 }
 
 function validate(o: AdoptSiteOptions) {
-  if (!SITE_ID.test(o.siteId ?? "")) throw badInput("--site-id must be a web app's ARM resource ID", "pass the site ID");
+  if (!SITE_ID.test(o.siteId ?? ""))
+    throw badInput("--site-id must be a web app's ARM resource ID", "pass the site ID");
   if (!IDENTITY_ID.test(o.identityId ?? "")) {
     throw badInput("--identity-id must be a user-assigned identity's ARM resource ID", "pass the identity's ID");
   }
@@ -204,7 +207,10 @@ function validate(o: AdoptSiteOptions) {
     throw badInput("--callback-path must be a path such as /signin-oidc", "pass the callback path");
   }
   if (!/^api:\/\/AzureADTokenExchange[A-Za-z]*$/.test(o.tokenExchangeUrl ?? "")) {
-    throw badInput("--token-exchange-url must be the cloud's token-exchange audience", "pass api://AzureADTokenExchange");
+    throw badInput(
+      "--token-exchange-url must be the cloud's token-exchange audience",
+      "pass api://AzureADTokenExchange",
+    );
   }
   return { ...o, armOrigin: `https://${scope[1]}` };
 }

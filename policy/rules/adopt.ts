@@ -15,7 +15,7 @@ export const ADOPT_UNDO_FLAG = "--undo";
 /** The rules of this file, broken against the adopting stack in test/policy/adopt.test.ts. */
 export const ADOPT_RULE_NAMES = ["adopt-scripts-own-chain"];
 
-const env = (r: PlannedResource, key: string): unknown => (field(r, "environment") ?? {})[key];
+const env = (r: PlannedResource, key: string): unknown => field(r, "environment")?.[key];
 const runs = (r: PlannedResource, script: string) => isCommand(r.type) && field(r, "create") === script;
 
 /** The stack's identities, with the app registrations (object IDs) whose federated credentials trust each. */
@@ -106,7 +106,7 @@ export const adoptScriptsOwnChain: StackRule = stackRule(
       } catch {
         url = undefined;
       }
-      if (!url || url.protocol !== "https:" || url.search || url.hash || !hosts.includes(url.hostname)) {
+      if (url?.protocol !== "https:" || url.search || url.hash || !hosts.includes(url.hostname)) {
         flag(
           cmd,
           `${ref(cmd)} registers redirect URI ${show(uri)}, which is not https on this stack's site ` +
@@ -143,7 +143,9 @@ export function adoptedRegistration(
   resources: readonly PlannedResource[],
 ): PlannedResource | undefined {
   const [, redirectScript] = ADOPT_SCRIPTS as [string, string];
-  const objectId = String(applicationId ?? "").replace(/^\/applications\//, "").toLowerCase();
+  const objectId = String(applicationId ?? "")
+    .replace(/^\/applications\//, "")
+    .toLowerCase();
   const adopted = resources.some(
     (r) => runs(r, redirectScript) && String(env(r, "ADOPT_APP_OBJECT_ID") ?? "").toLowerCase() === objectId,
   );

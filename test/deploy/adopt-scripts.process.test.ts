@@ -67,7 +67,8 @@ function handle(req: Received, res: ServerResponse) {
   const url = new URL(req.url, "https://fake");
   const body = req.body.length ? JSON.parse(req.body.toString()) : undefined;
   if (url.pathname.startsWith("/v1.0/applications/")) {
-    if (world.graphStatus !== 200) return json(res, world.graphStatus, { error: { code: "Authorization_RequestDenied" } });
+    if (world.graphStatus !== 200)
+      return json(res, world.graphStatus, { error: { code: "Authorization_RequestDenied" } });
     if (url.pathname !== `/v1.0/applications/${APP_OBJECT_ID}`) return json(res, 404, { error: { code: "NotFound" } });
     if (req.method === "GET") return json(res, 200, { web: { redirectUris: world.redirectUris, logoutUrl: null } });
     if (req.method === "PATCH") {
@@ -82,7 +83,10 @@ function handle(req: Received, res: ServerResponse) {
       kind: world.kind,
       location: "West Europe",
       identity: world.identity,
-      properties: { serverFarmId: `${SUB}/providers/Microsoft.Web/serverfarms/plan`, siteConfig: { linuxFxVersion: "DOTNETCORE|8.0" } },
+      properties: {
+        serverFarmId: `${SUB}/providers/Microsoft.Web/serverfarms/plan`,
+        siteConfig: { linuxFxVersion: "DOTNETCORE|8.0" },
+      },
     });
   }
   if (url.pathname === SITE_ID && req.method === "PATCH") {
@@ -92,7 +96,10 @@ function handle(req: Received, res: ServerResponse) {
       if (v === null) delete next[id];
       else next[id] = {};
     }
-    world.identity = { type: body.identity.type, userAssignedIdentities: /UserAssigned/.test(body.identity.type) ? next : {} };
+    world.identity = {
+      type: body.identity.type,
+      userAssignedIdentities: /UserAssigned/.test(body.identity.type) ? next : {},
+    };
     return json(res, 200, {});
   }
   if (url.pathname === `${SITE_ID}/config/appsettings/list` && req.method === "POST") {
@@ -187,7 +194,10 @@ describe("adopt-site.ts against a fake ARM", () => {
     expect(undone.stderr).toBe("");
     expect(undone.code).toBe(0);
     expect(world.settings).toEqual(ORIGINAL_SETTINGS);
-    expect(world.identity).toEqual({ type: "SystemAssigned, UserAssigned", userAssignedIdentities: { [OWNER_UAMI]: {} } });
+    expect(world.identity).toEqual({
+      type: "SystemAssigned, UserAssigned",
+      userAssignedIdentities: { [OWNER_UAMI]: {} },
+    });
   });
 
   it("is idempotent: a second create writes nothing", async () => {
@@ -267,7 +277,9 @@ describe("adopt-redirect-uri.ts against a fake Microsoft Graph", () => {
     world.graphStatus = 403;
     const result = await run(ADOPT_REDIRECT_COMMAND, redirectEnv());
     expect(result.code).toBe(4);
-    expect(result.stderr).toMatch(/Microsoft Graph refused to read the registration \(403 Authorization_RequestDenied\)/);
+    expect(result.stderr).toMatch(
+      /Microsoft Graph refused to read the registration \(403 Authorization_RequestDenied\)/,
+    );
     expect(result.stderr).toMatch(/Application.ReadWrite.All, granted by a Privileged Role Administrator/);
     expect(world.redirectUris).toEqual(OWNER_URIS);
   });

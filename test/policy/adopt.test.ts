@@ -28,7 +28,8 @@ beforeAll(async () => {
 });
 
 const compliant = (): RegisteredResource[] => structuredClone(adoptStack);
-const step = (rs: RegisteredResource[], create: string) => rs.find((r) => r.type === T.command && r.inputs.create === create)!;
+const step = (rs: RegisteredResource[], create: string) =>
+  rs.find((r) => r.type === T.command && r.inputs.create === create)!;
 const setEnv = (r: RegisteredResource, key: string, value: string) => {
   r.inputs.environment[key] = value;
   r.state.environment[key] = value;
