@@ -10,7 +10,8 @@
  * `ApplicationRedirectUris`: it owns every redirect URI of its type, so on an adopted registration it would delete
  * the owner's other URIs on create and all of them on destroy.
  *
- * Graph: `GET /applications/{id}?$select=web` then `PATCH /applications/{id}` with `{ "web": { "redirectUris": [...] } }`
+ * Graph: `GET /applications/{id}?$select=web` then `PATCH /applications/{id}` with
+ * `{ "web": { "redirectUris": [...] } }`
  * (learn.microsoft.com/graph/api/application-update, learn.microsoft.com/graph/api/resources/webapplication). The
  * create step prints `adopt-record: {"addedRedirectUri":true|false}` last; Pulumi keeps it as the command's stdout
  * and hands it back in PULUMI_COMMAND_STDOUT on delete, so the undo removes the URI only when the create added it (a
@@ -125,7 +126,8 @@ function requireRedirectUri(value: string | undefined): string {
   }
   if (url?.protocol !== "https:" || url.search || url.hash || url.username || url.password) {
     throw badInput(
-      `--redirect-uri must be an https URL without query or fragment, got ${JSON.stringify(String(value).slice(0, 100))}`,
+      "--redirect-uri must be an https URL without query or fragment, got " +
+        JSON.stringify(String(value).slice(0, 100)),
       "pass https://<site host><callbackPath>",
     );
   }
@@ -189,7 +191,8 @@ class Graph {
       });
     } catch (error) {
       throw new DeployStepError(
-        `could not reach Microsoft Graph to ${what}: ${oneLine(error instanceof Error ? error.message : String(error))}`,
+        `could not reach Microsoft Graph to ${what}: ` +
+          oneLine(error instanceof Error ? error.message : String(error)),
         "check the network and the cloud (config cloud), then run again",
         ExitCode.Unreachable,
       );

@@ -37,7 +37,7 @@ import {
 } from "../contract/adopt";
 import type { SettingsChange } from "../contract/credential-list";
 import { isGuid } from "../contract/settings";
-import { Arm, ArmRequestError, ArmSite, WEB_API_VERSION } from "./arm-site";
+import { Arm, ArmRequestError, ArmSite, WEB_API_VERSION, isSiteId, isUserAssignedIdentityId } from "./arm-site";
 import { DeployStepError, ExitCode, badInput, runMain } from "./cli";
 import { gitHubActionsCredentialFromEnv } from "./github-actions-credential";
 
@@ -57,11 +57,6 @@ export interface AdoptSiteOptions extends AdoptedAzureAd {
   readonly log?: (line: string) => void;
   readonly fetch?: typeof fetch;
 }
-
-const SITE_ID =
-  /^\/subscriptions\/[0-9a-f-]{36}\/resourceGroups\/[\w.()-]{1,90}\/providers\/Microsoft\.Web\/sites\/[A-Za-z0-9-]{2,60}$/i;
-const IDENTITY_ID =
-  /^\/subscriptions\/[0-9a-f-]{36}\/resourceGroups\/[\w.()-]{1,90}\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/[\w-]{3,128}$/i;
 
 /** Adopts (or with `undo` releases) the site; prints names and counts only. */
 export async function adoptSite(options: AdoptSiteOptions): Promise<void> {
@@ -181,14 +176,14 @@ async function apply(site: ArmSite, change: SettingsChange, log: (l: string) => 
   }
   await site.applySettings(change);
   log(
-    `${done}: set ${Object.keys(change.set).sort().join(", ") || "none"}; removed ${change.remove.join(", ") || "none"}`,
+    `${done}: set ${Object.keys(change.set).sort().join(", ") || "none"}; ` +
+      `removed ${change.remove.join(", ") || "none"}`,
   );
 }
 
 function validate(o: AdoptSiteOptions) {
-  if (!SITE_ID.test(o.siteId ?? ""))
-    throw badInput("--site-id must be a web app's ARM resource ID", "pass the site ID");
-  if (!IDENTITY_ID.test(o.identityId ?? "")) {
+  if (!isSiteId(o.siteId ?? "")) throw badInput("--site-id must be a web app's ARM resource ID", "pass the site ID");
+  if (!isUserAssignedIdentityId(o.identityId ?? "")) {
     throw badInput("--identity-id must be a user-assigned identity's ARM resource ID", "pass the identity's ID");
   }
   const scope = /^https:\/\/([a-z0-9.-]+(?::\d{1,5})?)\/\.default$/i.exec(o.scope ?? "");

@@ -41,8 +41,8 @@ const known = (v: unknown) => typeof v === "string" && v !== "";
 
 export const adoptScriptsOwnChain: StackRule = stackRule(
   "adopt-scripts-own-chain",
-  "The adopt scripts add only the stack's own chain to an adopted site and registration: the stack's identity and its " +
-    "credential, and an https redirect URI on the stack's site of the registration that trusts that identity.",
+  "The adopt scripts add only the stack's own chain to an adopted site and registration: the stack's identity and " +
+    "its credential, and an https redirect URI on the stack's site of the registration that trusts that identity.",
   (resources) => {
     const identities = chain(resources);
     const [siteScript, redirectScript] = ADOPT_SCRIPTS as [string, string];

@@ -96,7 +96,8 @@ describe("the registration's redirect URIs", () => {
 
 describe("the record a create step leaves for its undo", () => {
   it("reads back what it wrote, behind the script's line prefix", () => {
-    const stdout = `adopt-site: did things\nadopt-site: ${recordLine({ addedSettings: ["AzureAd__TenantId"], addedIdentity: true })}\n`;
+    const record = recordLine({ addedSettings: ["AzureAd__TenantId"], addedIdentity: true });
+    const stdout = `adopt-site: did things\nadopt-site: ${record}\n`;
     expect(readRecord(stdout)).toEqual({ addedSettings: ["AzureAd__TenantId"], addedIdentity: true });
   });
 

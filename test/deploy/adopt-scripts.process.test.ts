@@ -161,7 +161,7 @@ const redirectEnv = (uri = OUR_URI) => ({
 const undo = (command: string) => `${command} --undo`;
 
 describe("adopt-site.ts against a fake ARM", () => {
-  it("puts the managed identity first and keeps the secret second, every other setting and identity untouched", async () => {
+  it("puts the managed identity first and the secret second, every other setting and identity untouched", async () => {
     reset();
     const result = await run(ADOPT_SITE_COMMAND, siteEnv());
     expect(result.stderr).toBe("");
@@ -272,7 +272,7 @@ describe("adopt-redirect-uri.ts against a fake Microsoft Graph", () => {
     expect(world.redirectUris).toEqual([OUR_URI, ...OWNER_URIS]);
   });
 
-  it("stops with the Graph permission and who grants it when the operator may not update the registration", async () => {
+  it("stops with the Graph permission and who grants it when the operator may not update it", async () => {
     reset();
     world.graphStatus = 403;
     const result = await run(ADOPT_REDIRECT_COMMAND, redirectEnv());

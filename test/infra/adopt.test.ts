@@ -67,7 +67,7 @@ async function refused(args: SecretlessWebAppArgs, tweak: (m: AzureMocks) => voi
 const custom = (m: AzureMocks) => m.resources.filter((r) => r.custom).map((r) => r.type);
 
 describe("adopting a registration and a web app", () => {
-  it("adds the identity, the FIC, the redirect-URI step and the site step, and nothing of the adopted types", async () => {
+  it("adds the identity, the FIC, the redirect-URI and site steps, and nothing of the adopted types", async () => {
     const { mocks } = await build(adoptBoth);
     expect(custom(mocks).sort()).toEqual([T.fic, T.command, T.command, T.uami].sort());
     for (const owned of [T.app, T.sp, T.site, T.plan, T.redirect, T.apiAccess, T.rg, T.appRole, T.scm, T.ftp]) {
@@ -98,7 +98,7 @@ describe("adopting a registration and a web app", () => {
     expect(await promiseOf(app.webAppName)).toBe(ADOPTED_SITE.name);
   });
 
-  it("adds the site's identity and settings with a step whose destroy undoes it, given names and IDs only", async () => {
+  it("adds the site's identity and settings by a step whose destroy undoes it, given names and IDs only", async () => {
     const { mocks } = await build(adoptBoth);
     const step = mocks.ofType(T.command).find((c) => c.inputs.create === ADOPT_SITE_COMMAND)!;
     const uami = mocks.one(T.uami);

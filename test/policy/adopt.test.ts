@@ -34,7 +34,9 @@ const setEnv = (r: RegisteredResource, key: string, value: string) => {
   r.inputs.environment[key] = value;
   r.state.environment[key] = value;
 };
-const otherIdentity = `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/rg-other/providers/Microsoft.ManagedIdentity/userAssignedIdentities/someone-elses`;
+const otherIdentity =
+  `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/rg-other/providers/Microsoft.ManagedIdentity/` +
+  "userAssignedIdentities/someone-elses";
 
 interface Variant {
   rule: string;
