@@ -39,6 +39,11 @@ export class AdoptionError extends ConfigProblemsError {
       `Fix the keys above in Pulumi.${pulumi.getStack() || "<stack>"}.yaml or with \`pulumi config set\``,
     );
     this.name = "AdoptionError";
+    // The check fails every gated input at once, and Pulumi's serializer prefixes the one shared error's message with
+    // each property it passed through ("error serializing property …", runtime/rpc.js) before the CLI reports it
+    // once: keep the message as written, which names the keys and the fixes.
+    const message = this.message;
+    Object.defineProperty(this, "message", { get: () => message, set: () => {}, enumerable: false });
   }
 }
 
