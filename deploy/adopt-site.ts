@@ -146,11 +146,15 @@ export function withoutIdentity(identity: { type: string; userAssignedIdentityId
   return { type: systemAssigned ? "SystemAssigned, UserAssigned" : "UserAssigned", userAssignedIdentities };
 }
 
-/** ARM's refusal, with the fix: ARM's status and error code only (never a setting value). */
+/**
+ * ARM's refusal, with the fix: what was being done, ARM's status and error code only. ARM's own message is left out: a
+ * refused settings write may quote a value it was sent, and this output is kept in Pulumi state.
+ */
 function armFailure(error: ArmRequestError): DeployStepError {
+  const message = `Azure Resource Manager refused to ${error.what}: ${error.status} ${error.code}`;
   if (error.status === 401 || error.status === 403) {
     return new DeployStepError(
-      error.message,
+      message,
       "Adopting a site needs Microsoft.Web/sites/write and Microsoft.Web/sites/config/list/action on it (Website " +
         "Contributor or Contributor) and Microsoft.ManagedIdentity/userAssignedIdentities/assign/action on the " +
         "identity (Managed Identity Operator or Contributor on its group); your administrator grants them with az " +
@@ -160,12 +164,12 @@ function armFailure(error: ArmRequestError): DeployStepError {
   }
   if (error.status === 404) {
     return new DeployStepError(
-      error.message,
+      message,
       "check existingWebAppResourceGroup and existingWebAppName, and `az account show` is the site's subscription",
       ExitCode.NotFound,
     );
   }
-  return new DeployStepError(error.message, "run again (pulumi up); nothing else was changed", ExitCode.Failed);
+  return new DeployStepError(message, "run again (pulumi up); nothing else was changed", ExitCode.Failed);
 }
 
 async function apply(site: ArmSite, change: SettingsChange, log: (l: string) => void, done: string) {

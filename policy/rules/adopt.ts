@@ -4,6 +4,7 @@
  * chain: the site script the stack's identity and that identity's credential, the redirect script one https URI on
  * the stack's site, on the registration whose federated credential trusts the stack's identity.
  */
+import { clouds } from "../../contract/clouds";
 import { type PlannedResource, type StackFinding, type StackRule, stackRule } from "./model";
 import { field, isAppFic, isCommand, isUami, isWebApp, ref, show } from "./shared";
 
@@ -36,6 +37,13 @@ function chain(resources: readonly PlannedResource[]) {
     });
 }
 
+/** The cloud endpoints each step may name (contract/clouds.ts). */
+const ENDPOINTS: readonly [string, readonly string[]][] = [
+  ["ADOPT_GRAPH_URL", Object.values(clouds).map((c) => c.graphBaseUrl)],
+  ["ADOPT_ARM_SCOPE", Object.values(clouds).map((c) => c.resourceManagerScope)],
+  ["ADOPT_INSTANCE", Object.values(clouds).map((c) => c.instance)],
+];
+
 /** Values the engine does not know yet (a first preview) are checked when it does. */
 const known = (v: unknown) => typeof v === "string" && v !== "";
 
@@ -48,6 +56,22 @@ export const adoptScriptsOwnChain: StackRule = stackRule(
     const [siteScript, redirectScript] = ADOPT_SCRIPTS as [string, string];
     const findings: StackFinding[] = [];
     const flag = (resource: PlannedResource, message: string) => findings.push({ resource, message });
+
+    // The endpoints the steps send the operator's token to: a cloud's own, never another host.
+    for (const cmd of resources.filter((r) => runs(r, siteScript) || runs(r, redirectScript))) {
+      for (const [key, allowed] of ENDPOINTS) {
+        const value = env(cmd, key);
+        if (runs(cmd, siteScript) === (key === "ADOPT_GRAPH_URL") || !known(value)) continue;
+        if (!allowed.includes(String(value))) {
+          flag(
+            cmd,
+            `${ref(cmd)} has ${key} ${show(value)}, which is not a cloud's (${allowed.map(show).join(", ")}): the ` +
+              "step would send the operator's token, or the app's sign-in, elsewhere. Fix: use the cloud's value " +
+              "(contract/clouds.ts).",
+          );
+        }
+      }
+    }
 
     for (const cmd of resources.filter((r) => runs(r, siteScript))) {
       const id = env(cmd, "ADOPT_IDENTITY_ID");

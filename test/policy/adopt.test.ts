@@ -97,6 +97,18 @@ const variants: Variant[] = [
     message: /which is not https on this stack's site/,
   },
   {
+    rule: "adopt-scripts-own-chain",
+    broken: "the redirect step sending the operator's Graph token to another host",
+    break: (rs) => setEnv(step(rs, ADOPT_REDIRECT_COMMAND), "ADOPT_GRAPH_URL", "https://graph.evil.example/v1.0"),
+    message: /has ADOPT_GRAPH_URL "https:\/\/graph.evil.example\/v1.0", which is not a cloud's/,
+  },
+  {
+    rule: "adopt-scripts-own-chain",
+    broken: "the site step sending the operator's ARM token to another host",
+    break: (rs) => setEnv(step(rs, ADOPT_SITE_COMMAND), "ADOPT_ARM_SCOPE", "https://arm.evil.example/.default"),
+    message: /has ADOPT_ARM_SCOPE "https:\/\/arm.evil.example\/.default", which is not a cloud's/,
+  },
+  {
     rule: "command-runs-project-script",
     broken: "an adopt step whose destroy runs something else than its own --undo",
     break: (rs) => {
