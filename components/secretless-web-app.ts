@@ -150,8 +150,10 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
     const redirectUri = pulumi.interpolate`https://${site.defaultHostName}${siteCallbackPath}`;
     const stagingRedirectUri = slot ? pulumi.interpolate`https://${slot.defaultHostName}${callbackPath}` : undefined;
     // An adopted registration keeps its other URIs: the stack adds (and on destroy removes) only its own.
-    if (entra instanceof AdoptedRegistration) entra.registerRedirectUri(`${name}-redirect-uri`, redirectUri);
-    else
+    if (entra instanceof AdoptedRegistration) {
+      entra.registerRedirectUri(`${name}-redirect-uri`, redirectUri);
+      if (stagingRedirectUri) entra.registerRedirectUri(`${name}-staging-redirect-uri`, stagingRedirectUri);
+    } else
       new azuread.ApplicationRedirectUris(
         `${name}-redirect-uris`,
         {

@@ -160,6 +160,24 @@ describe("adopting one of the two", () => {
     );
   });
 
+  it("registers the staging slot's redirect URI too when a new site has a slot", async () => {
+    const { mocks } = await build({
+      ...adoptBoth,
+      existingWebApp: undefined,
+      webAppName: "orders-new",
+      planSku: "P0v3",
+      stagingSlot: true,
+    });
+    const uris = mocks
+      .ofType(T.command)
+      .filter((c) => c.inputs.create === ADOPT_REDIRECT_COMMAND)
+      .map((c) => c.inputs.environment.ADOPT_REDIRECT_URI);
+    expect(uris).toEqual([
+      `https://${mocks.one(T.site).state.defaultHostName}/signin-oidc`,
+      `https://${mocks.one(T.slot).state.defaultHostName}/signin-oidc`,
+    ]);
+  });
+
   it("adopts a site alone: a new registration owning its own redirect URIs, the site by the step", async () => {
     const { mocks } = await build({ ...adoptBoth, existingApp: undefined });
     expect(mocks.ofType(T.app)).toHaveLength(1);
