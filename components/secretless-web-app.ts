@@ -137,6 +137,7 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
     const slot = args.stagingSlot
       ? new StagingSlot(
           `${name}-staging`,
+          // An adopted site has no slot (validateArgs refuses stagingSlot with existingWebApp).
           { resourceGroupName, siteName: site.name, shape: (site as LinuxWebApp).shape, appSettings, tags: args.tags },
           { parent: this },
         )
@@ -167,7 +168,8 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
     const deployment =
       args.appPackage === undefined
         ? undefined
-        : this.deploy(name, args, args.appPackage, cloud, site as LinuxWebApp, entra, easyAuth, slot);
+        : // Never onto an adopted site (validateArgs refuses appPackage with existingWebApp).
+          this.deploy(name, args, args.appPackage, cloud, site as LinuxWebApp, entra, easyAuth, slot);
 
     this.url = site.url;
     this.defaultHostName = site.defaultHostName;
@@ -241,7 +243,8 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
     const entra = new EntraApplication(
       `${name}-entra`,
       {
-        displayName: args.appDisplayName ?? defaultDisplayName(args.webAppName),
+        // Gated: with an adopted site, the new registration waits for the site's checks like everything else.
+        displayName: gated(adopted, args.appDisplayName ?? defaultDisplayName(args.webAppName)),
         tenantId,
         identityPrincipalId: identity.principalId,
         identityTenantId: identity.tenantId,

@@ -238,6 +238,23 @@ describe("refusing what cannot be adopted, before any resource registers", () =>
     expect(custom(mocks)).toEqual([]);
   });
 
+  it.each<[string, Partial<SecretlessWebAppArgs>, (m: AzureMocks) => void]>([
+    [
+      "a site alone (the new registration waits too)",
+      { existingApp: undefined },
+      (m) => void (Object.values(m.existingWebApps)[0]!.kind = "app"),
+    ],
+    [
+      "a registration alone (the new group, plan and site wait too)",
+      { existingWebApp: undefined, webAppName: "orders-new" },
+      (m) => void delete m.existingApplications[ADOPTED_APP.clientId],
+    ],
+  ])("creates nothing when adopting %s is refused", async (_, args, tweak) => {
+    const { mocks, error } = await refused({ ...adoptBoth, ...args }, tweak);
+    expect(error).toBeInstanceOf(AdoptionError);
+    expect(custom(mocks)).toEqual([]);
+  });
+
   it("reports every problem at once", async () => {
     const { error } = await refused(adoptBoth, (m) => {
       m.existingApplications[ADOPTED_APP.clientId]!.signInAudience = "AzureADMultipleOrgs";
