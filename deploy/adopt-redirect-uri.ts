@@ -77,7 +77,15 @@ export async function adoptRedirectUri(options: RedirectUriOptions): Promise<voi
       );
       return;
     }
-    const current = await graph.redirectUris(path);
+    let current: string[];
+    try {
+      current = await graph.redirectUris(path);
+    } catch (error) {
+      // A registration deleted since (by its owner) holds nothing of the stack's: destroy goes on.
+      if (!(error instanceof DeployStepError && error.exitCode === ExitCode.NotFound)) throw error;
+      log("the registration no longer exists; nothing to remove");
+      return;
+    }
     const next = withoutRedirectUri(current, uri);
     if (next.length === current.length) {
       log(`${uri} is no longer registered; nothing to remove`);

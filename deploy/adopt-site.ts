@@ -80,21 +80,41 @@ async function adopt(options: AdoptSiteOptions): Promise<void> {
   const site = new ArmSite({ ...arm, siteId: input.siteId });
 
   if (options.undo) {
-    const record = readRecord(options.previousStdout);
-    const change = unadoptSettings(await site.settings(), record?.addedSettings ?? [], input.managedIdentityClientId);
-    await apply(site, change, log, "removed the stack's settings");
-    // The identity is the stack's own whatever the record says: it goes, every other identity stays.
-    const identity = await site.identity();
-    const others = identity.userAssignedIdentityIds.filter((id) => id.toLowerCase() !== input.identityId.toLowerCase());
-    if (others.length < identity.userAssignedIdentityIds.length) {
-      await new Arm(arm).request("PATCH", input.siteId, WEB_API_VERSION, "take the stack's identity off the site", {
-        identity: withoutIdentity(identity, input.identityId),
-      });
-      log(`the site no longer wears the stack's identity; its ${others.length} other user-assigned one(s) stay`);
+    try {
+      await release(site, arm, input, readRecord(options.previousStdout), log);
+    } catch (error) {
+      // A site deleted since (by its owner) holds nothing of the stack's: destroy goes on.
+      if (!(error instanceof ArmRequestError && error.status === 404)) throw error;
+      log("the site no longer exists; nothing to take back");
     }
     return;
   }
+  await adoptOnto(site, input, log);
+}
 
+/** The undo: the stack's credential entry and added settings off the site, then its identity. */
+async function release(
+  site: ArmSite,
+  arm: ConstructorParameters<typeof Arm>[0],
+  input: ReturnType<typeof validate>,
+  record: ReturnType<typeof readRecord>,
+  log: (line: string) => void,
+): Promise<void> {
+  const change = unadoptSettings(await site.settings(), record?.addedSettings ?? [], input.managedIdentityClientId);
+  await apply(site, change, log, "removed the stack's settings");
+  // The identity is the stack's own whatever the record says: it goes, every other identity stays.
+  const identity = await site.identity();
+  const others = identity.userAssignedIdentityIds.filter((id) => id.toLowerCase() !== input.identityId.toLowerCase());
+  if (others.length < identity.userAssignedIdentityIds.length) {
+    await new Arm(arm).request("PATCH", input.siteId, WEB_API_VERSION, "take the stack's identity off the site", {
+      identity: withoutIdentity(identity, input.identityId),
+    });
+    log(`the site no longer wears the stack's identity; its ${others.length} other user-assigned one(s) stay`);
+  }
+}
+
+/** The create: checks, the identity, then the settings that name it; the record line last. */
+async function adoptOnto(site: ArmSite, input: ReturnType<typeof validate>, log: (line: string) => void) {
   // The site may have changed since the preview checked it: never write a Windows site's settings.
   const described = await site.describe();
   if (!described.kind.toLowerCase().split(",").includes("linux")) {

@@ -241,6 +241,27 @@ describe("adopt-site.ts against a fake ARM", () => {
   });
 });
 
+describe("destroy after the owner deleted the adopted object", () => {
+  it("lets destroy go on when the site is gone", async () => {
+    reset();
+    const result = await run(undo(ADOPT_SITE_COMMAND), { ...siteEnv(), ADOPT_SITE_ID: `${SITE_ID}-gone` });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("the site no longer exists; nothing to take back");
+  });
+
+  it("lets destroy go on when the registration is gone", async () => {
+    reset();
+    const gone = "0b1e2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+    const result = await run(
+      undo(ADOPT_REDIRECT_COMMAND),
+      { ...redirectEnv(), ADOPT_APP_OBJECT_ID: gone },
+      'adopt-redirect-uri: adopt-record: {"addedRedirectUri":true}',
+    );
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("the registration no longer exists; nothing to remove");
+  });
+});
+
 describe("adopt-redirect-uri.ts against a fake Microsoft Graph", () => {
   it("adds the stack's URI and keeps the registration's others, then removes only its own on destroy", async () => {
     reset();
