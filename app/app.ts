@@ -115,9 +115,10 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): FastifyInstanc
 
   const loggerOptionsForMsal = msalLogger(app.log);
   // One managed-identity token source for every resource: the client assertion and the Redis password.
+  // A credential list without the managed identity (an app still on its secret) never asks the endpoint.
   const tokens = createManagedIdentityTokenSource({
     managedIdentityClientId: config.managedIdentityClientId,
-    identityEndpoint: config.identityEndpoint,
+    identityEndpoint: config.managedIdentityClientId ? config.identityEndpoint : undefined,
     loggerOptions: loggerOptionsForMsal,
   });
   const assertion = deps.assertion ?? createManagedIdentityAssertion({ ...config, source: tokens });

@@ -147,12 +147,16 @@ export class Arm {
   }
 }
 
-/** Azure RBAC's action match: case-insensitive, `*` matches any run of characters. */
+// Azure RBAC's action match: case-insensitive, `*` matches any run of characters, and a middle `/*/` segment also
+// matches no segment at all, as the built-in Managed Identity Operator role shows: its action
+// `Microsoft.ManagedIdentity/userAssignedIdentities/*/assign/action` grants `…/userAssignedIdentities/assign/action`
+// (learn.microsoft.com/azure/role-based-access-control/built-in-roles/identity#managed-identity-operator).
 export function actionMatches(pattern: string, action: string): boolean {
+  const escape = (part: string) => part.replace(/[.+?^${}()|[\]\\/]/g, "\\$&");
   const source = pattern
-    .split("*")
-    .map((part) => part.replace(/[.+?^${}()|[\]\\/]/g, "\\$&"))
-    .join(".*");
+    .split("/*/")
+    .map((piece) => piece.split("*").map(escape).join(".*"))
+    .join("(?:/.*)?/");
   return new RegExp(`^${source}$`, "i").test(action);
 }
 
