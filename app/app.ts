@@ -58,7 +58,7 @@ export interface AppDeps {
    * The trust-chain proof behind `/readyz` (resolves when the chain works, throws why not). Defaults to the sign-in
    * client's client-credentials request with a fresh managed-identity token.
    */
-  readonly proveTrustChain?: () => Promise<UsedCredential | void>;
+  readonly proveTrustChain?: () => Promise<UsedCredential | undefined> | Promise<void>;
   /** How long `/readyz` reuses a result (and the clock it reads). Defaults: 5 min after success, 10 s after failure. */
   readonly readiness?: ReadinessCacheOptions;
   /** The HTTP server's timeouts; each defaults to {@link SERVER_TIMEOUTS}. */

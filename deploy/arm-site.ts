@@ -152,10 +152,10 @@ export class Arm {
 // `Microsoft.ManagedIdentity/userAssignedIdentities/*/assign/action` grants `…/userAssignedIdentities/assign/action`
 // (learn.microsoft.com/azure/role-based-access-control/built-in-roles/identity#managed-identity-operator).
 export function actionMatches(pattern: string, action: string): boolean {
-  const escape = (part: string) => part.replace(/[.+?^${}()|[\]\\/]/g, "\\$&");
+  const literal = (part: string) => part.replace(/[.+?^${}()|[\]\\/]/g, "\\$&");
   const source = pattern
     .split("/*/")
-    .map((piece) => piece.split("*").map(escape).join(".*"))
+    .map((piece) => piece.split("*").map(literal).join(".*"))
     .join("(?:/.*)?/");
   return new RegExp(`^${source}$`, "i").test(action);
 }

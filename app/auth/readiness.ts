@@ -46,7 +46,7 @@ export interface ReadinessCheck {
  * Caches and single-flights `prove` (which resolves when the chain works and throws why it does not).
  */
 export function createReadinessCheck(
-  prove: () => Promise<UsedCredential | void>,
+  prove: () => Promise<UsedCredential | undefined> | Promise<void>,
   options: ReadinessCacheOptions = {},
 ): ReadinessCheck {
   const successTtlMs = options.successTtlMs ?? 5 * 60_000;
@@ -58,7 +58,7 @@ export function createReadinessCheck(
   const run = async (): Promise<ReadinessResult> => {
     let result: ReadinessResult;
     try {
-      const credential = await prove();
+      const credential = (await prove()) ?? undefined;
       result = credential ? { reason: AppReadinessReason.Ok, credential } : { reason: AppReadinessReason.Ok };
     } catch (error) {
       result = classifyChainFailure(error);

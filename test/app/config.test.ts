@@ -234,7 +234,7 @@ describe("loadConfig", () => {
         "unsupported SourceType",
         { ...validEnv, AzureAd__ClientCredentials__1__SourceType: "KeyVault" },
         new RegExp(
-          String.raw`AzureAd__ClientCredentials__1__SourceType is "KeyVault", a source this app does not support: ` +
+          'AzureAd__ClientCredentials__1__SourceType is "KeyVault", a source this app does not support: ' +
             "set it to SignedAssertionFromManagedIdentity or ClientSecret",
         ),
       ],

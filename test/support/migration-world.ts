@@ -110,7 +110,6 @@ export async function startMigrationWorld(run: AppRunner): Promise<MigrationWorl
   Object.assign(emu.registration, appRegistrationFor(appUrl));
 
   let app: { close(): Promise<void> } | undefined;
-  let site: FakeSite;
   const envOf = (s: FakeSite): Record<string, string> => ({
     ...s.appSettings,
     // What App Service adds itself: the managed-identity endpoint only while the site wears an identity.
@@ -136,7 +135,7 @@ export async function startMigrationWorld(run: AppRunner): Promise<MigrationWorl
     }),
     onSettingsChanged: restart,
   });
-  site = arm.addSite({
+  const site = arm.addSite({
     id: SITE_ID,
     kind: "app,linux",
     location: "westeurope",
