@@ -117,7 +117,7 @@ export class Arm {
         what,
         response.status,
         typeof error?.code === "string" ? oneLine(error.code, 80) : "NoErrorCode",
-        typeof error?.message === "string" ? oneLine(error.message, 300) : "",
+        typeof error?.message === "string" ? oneLine(error.message, 800) : "",
       );
     }
     if (response.status === 204) return {} as T;
