@@ -117,7 +117,7 @@ export class Arm {
         what,
         response.status,
         typeof error?.code === "string" ? oneLine(error.code, 80) : "NoErrorCode",
-        typeof error?.message === "string" ? oneLine(error.message, 300) : "",
+        typeof error?.message === "string" ? oneLine(error.message, 800) : "",
       );
     }
     if (response.status === 204) return {} as T;
@@ -147,12 +147,16 @@ export class Arm {
   }
 }
 
-/** Azure RBAC's action match: case-insensitive, `*` matches any run of characters. */
+// Azure RBAC's action match: case-insensitive, `*` matches any run of characters, and a middle `/*/` segment also
+// matches no segment at all, as the built-in Managed Identity Operator role shows: its action
+// `Microsoft.ManagedIdentity/userAssignedIdentities/*/assign/action` grants `…/userAssignedIdentities/assign/action`
+// (learn.microsoft.com/azure/role-based-access-control/built-in-roles/identity#managed-identity-operator).
 export function actionMatches(pattern: string, action: string): boolean {
+  const literal = (part: string) => part.replace(/[.+?^${}()|[\]\\/]/g, "\\$&");
   const source = pattern
-    .split("*")
-    .map((part) => part.replace(/[.+?^${}()|[\]\\/]/g, "\\$&"))
-    .join(".*");
+    .split("/*/")
+    .map((piece) => piece.split("*").map(literal).join(".*"))
+    .join("(?:/.*)?/");
   return new RegExp(`^${source}$`, "i").test(action);
 }
 

@@ -232,3 +232,12 @@ describe("ArmUserAssignedIdentity", () => {
     expect(calls.map((c) => c.method)).toEqual(["GET"]);
   });
 });
+
+describe("actionMatches with a middle wildcard segment", () => {
+  it("lets /*/ stand for no segment, as Managed Identity Operator's assign action does", () => {
+    const pattern = "Microsoft.ManagedIdentity/userAssignedIdentities/*/assign/action";
+    expect(actionMatches(pattern, "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action")).toBe(true);
+    expect(actionMatches(pattern, "Microsoft.ManagedIdentity/userAssignedIdentities/x/assign/action")).toBe(true);
+    expect(actionMatches(pattern, "Microsoft.ManagedIdentity/userAssignedIdentities/write")).toBe(false);
+  });
+});
