@@ -50,6 +50,10 @@ export const configKeys = [
   "appRoleAssignments",
   "securityGroupClaims",
   "telemetry",
+  // Adopting an existing registration and web app (components/adopt-config.ts).
+  "existingAppClientId",
+  "existingWebAppResourceGroup",
+  "existingWebAppName",
 ] as const;
 export type ConfigKey = (typeof configKeys)[number];
 

@@ -191,6 +191,14 @@ describe("the telemetry key of the stack configuration", () => {
     expect(parse).toThrow(/telemetry: is true but cloud is "usgov".*pulumi config set --type bool telemetry false/);
   });
 
+  it("refuses telemetry on an adopted web app, which the stack writes no settings onto", () => {
+    const adopted = { ...raw, existingWebAppResourceGroup: "rg-owner", existingWebAppName: "contoso-signin" };
+    expect(() => parseStackConfig({ ...adopted, telemetry: "true" })).toThrow(
+      /telemetry: is set, but existingWebAppName adopts a web app the stack does not own/,
+    );
+    expect(parseStackConfig(adopted).telemetry).toBe(false);
+  });
+
   it("refuses a value that is not a boolean", () => {
     expect(() => parseStackConfig({ ...raw, telemetry: "yes" })).toThrow(/telemetry/);
   });
