@@ -232,6 +232,7 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
         planSku: args.planSku,
         existingPlanId: args.existingPlanId,
         nodeVersion: args.nodeVersion,
+        runtimeStack: args.runtimeStack,
         alwaysOn: args.alwaysOn,
         healthCheckPath: args.healthCheckPath,
         appCommandLine: args.appCommandLine,
@@ -270,6 +271,7 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
         armScope: clouds[cloud].resourceManagerScope,
         readinessTimeoutMinutes: args.readinessTimeoutMinutes,
         waitForReady: args.waitForReady,
+        readinessPath: args.readinessPath,
         stagingSlot: slot && {
           name: STAGING_SLOT_NAME,
           scmHostName: slot.scmHostName,

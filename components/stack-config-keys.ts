@@ -49,6 +49,11 @@ export const configKeys = [
   "appRoles",
   "appRoleAssignments",
   "securityGroupClaims",
+  // Bring your own app (components/own-app-config.ts).
+  "appPackagePath",
+  "runtimeStack",
+  "startupCommand",
+  "readinessPath",
 ] as const;
 export type ConfigKey = (typeof configKeys)[number];
 
@@ -76,6 +81,10 @@ export const configDefaults: Partial<Record<ConfigKey, string>> = {
   stagingSlotAfterSwap: DEFAULT_SLOT_AFTER_SWAP,
   authMode: DEFAULT_AUTH_MODE,
   securityGroupClaims: "false",
+  appPackagePath: "",
+  runtimeStack: "",
+  startupCommand: "",
+  readinessPath: "",
 };
 
 /**

@@ -29,6 +29,7 @@ const SLOT = "stagingSlot (Standard plan or above)";
 const ROLES = "appRoles (default Admin, Reader)";
 /** The rules a web app answers to; a slot is a web app to them, plus the slot rules. */
 const WEB_APP_CHECKS = [
+  "webapp-runtime-allowed",
   "webapp-https-only",
   "webapp-min-tls",
   "webapp-ftps-disabled",
