@@ -154,7 +154,8 @@ export const AZURE_MANAGED_REDIS_PORT = 10000;
  * timeline); check that command again before a release, as for the Node versions above.
  *
  * Java (`JAVA|…`, `TOMCAT|…`, `JBOSSEAP|…`) is left out on purpose: its packages are a jar or war, which OneDeploy
- * takes as `type=jar`/`type=war`, while the deploy step pushes a zip (`type=zip`). PHP is left out too: nothing here
+ * takes as `type=jar`/`type=war` (learn.microsoft.com/azure/app-service/deploy-zip#kudu-publish-api-reference),
+ * while the deploy step pushes a zip (`type=zip`). PHP is left out too: nothing here
  * checks how its image starts an app. Either can join in a reviewed change, with the start programs below.
  */
 export const runtimeStacks = {

@@ -26,6 +26,12 @@ export const PROJECT_ROOT = resolve(__dirname, "..");
 /** Where a folder's zip goes, relative to the project folder. */
 export const OWN_APP_ZIP_DIR = "dist/own-app";
 
+/**
+ * The largest zip OneDeploy takes: "A package size limit of 2048 MB"
+ * (learn.microsoft.com/azure/app-service/deploy-zip#deploy-a-zip-package).
+ */
+export const MAX_PACKAGE_BYTES = 2048 * 1024 * 1024;
+
 /** A path the deploy step accepts (components/app-deployment.ts): relative, `/`-separated, plain characters. */
 const PATH_CHARACTERS = /^[A-Za-z0-9._/-]+$/;
 
@@ -123,6 +129,9 @@ export function ownAppPackageProblem(path: string, root = PROJECT_ROOT): string 
 }
 
 function zipProblem(path: string, zip: Buffer): string | undefined {
+  if (zip.length > MAX_PACKAGE_BYTES) {
+    return `"${path}" is ${Math.ceil(zip.length / 1024 / 1024)} MB; OneDeploy takes at most 2048 MB.`;
+  }
   let entries: ReturnType<typeof zipEntries>;
   try {
     entries = zipEntries(zip);
