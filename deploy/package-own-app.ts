@@ -125,13 +125,13 @@ export function ownAppPackageProblem(path: string, root = PROJECT_ROOT): string 
   if (!path.toLowerCase().endsWith(".zip")) {
     return `"${path}" is a file but not a .zip; point at the zip of your built app, or at the folder to zip.`;
   }
+  if (stat.size > MAX_PACKAGE_BYTES) {
+    return `"${path}" is ${Math.ceil(stat.size / 1024 / 1024)} MB; OneDeploy takes at most 2048 MB.`;
+  }
   return zipProblem(path, readFileSync(place.full));
 }
 
 function zipProblem(path: string, zip: Buffer): string | undefined {
-  if (zip.length > MAX_PACKAGE_BYTES) {
-    return `"${path}" is ${Math.ceil(zip.length / 1024 / 1024)} MB; OneDeploy takes at most 2048 MB.`;
-  }
   let entries: ReturnType<typeof zipEntries>;
   try {
     entries = zipEntries(zip);
