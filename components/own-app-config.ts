@@ -8,10 +8,12 @@
  * a start command another runtime's image would have to run, a readiness wait with nowhere to wait, and the options
  * that are built around the sample app's `/readyz` contract (a staging slot's swap guard; Easy Auth's excluded paths).
  */
-import { type NodeVersion, type RuntimeStack, DEFAULT_NODE_VERSION } from "../contract/catalogue";
+import { type NodeVersion, DEFAULT_NODE_VERSION } from "../contract/catalogue";
+import type { RuntimeStack } from "../contract/runtimes";
 import { EASY_AUTH_EXCLUDED_PATHS } from "../contract/easy-auth";
 import { READINESS_PATH } from "../contract/readiness";
-import { appPathProblem, runtimeStackProblem, startupCommandProblem } from "../contract/rules";
+import { appPathProblem } from "../contract/rules";
+import { runtimeStackProblem, startupCommandProblem } from "../contract/runtimes";
 import { ownAppPackageProblem } from "../deploy/package-own-app";
 import type { Reader } from "./stack-config-keys";
 

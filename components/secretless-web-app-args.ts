@@ -13,8 +13,6 @@ import {
   alwaysOnProblem,
   appPathProblem,
   callbackPathProblem,
-  runtimeStackProblem,
-  startupCommandProblem,
   cloudProblem,
   findPlanSku,
   instanceCountProblem,
@@ -25,6 +23,7 @@ import {
   signInAudienceProblem,
   webAppNameProblem,
 } from "../contract/rules";
+import { runtimeStackProblem, startupCommandProblem } from "../contract/runtimes";
 import {
   AzureAdSetting,
   DownstreamApiSetting,

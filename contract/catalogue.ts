@@ -2,7 +2,8 @@
  * What Azure and Entra offer that this project can choose from, and what it chooses by default: the Linux App Service
  * plan SKUs, the Node.js runtimes, the app registration's sign-in audiences, the bounds of the readiness wait and the
  * scaled-out shape (instances, Azure Managed Redis SKUs). The rules that check a value against these lists are in
- * rules.ts; the clouds are in clouds.ts.
+ * rules.ts; the clouds are in clouds.ts. The Linux runtime stacks an app of your own may run on, and their rules, are in
+ * runtimes.ts: the sample app bundles this file, and a list it never reads would still change its package's bytes.
  */
 
 /**
@@ -143,54 +144,3 @@ export const SESSION_REDIS_EVICTION_POLICY = "NoEviction";
 
 /** The TLS port of an Azure Managed Redis database (the service's default; there is no plain-text port). */
 export const AZURE_MANAGED_REDIS_PORT = 10000;
-
-/**
- * The Linux runtime stacks (`siteConfig.linuxFxVersion`) a package of your own may run on, by family. The format is
- * `<STACK>|<version>` as App Service's configuration pages set it (`az webapp config set --linux-fx-version
- * "PYTHON|3.11"`, learn.microsoft.com/azure/app-service/configure-language-python#configure-python-version; likewise
- * `NODE|<major>-lts` and `DOTNETCORE|<major>.0` in configure-language-nodejs and configure-language-dotnetcore). The
- * versions are those `az webapp list-runtimes --os linux` lists (App Service's web app stacks API) that are still in
- * community support (learn.microsoft.com/azure/app-service/language-support-policy follows each language's own
- * timeline); check that command again before a release, as for the Node versions above.
- *
- * Java (`JAVA|…`, `TOMCAT|…`, `JBOSSEAP|…`) is left out on purpose: its packages are a jar or war, which OneDeploy
- * takes as `type=jar`/`type=war` (learn.microsoft.com/azure/app-service/deploy-zip#kudu-publish-api-reference),
- * while the deploy step pushes a zip (`type=zip`). PHP is left out too: nothing here
- * checks how its image starts an app. Either can join in a reviewed change, with the start programs below.
- */
-export const runtimeStacks = {
-  NODE: ["NODE|20-lts", "NODE|22-lts", "NODE|24-lts"],
-  DOTNETCORE: ["DOTNETCORE|8.0", "DOTNETCORE|9.0", "DOTNETCORE|10.0"],
-  PYTHON: ["PYTHON|3.10", "PYTHON|3.11", "PYTHON|3.12", "PYTHON|3.13", "PYTHON|3.14"],
-} as const;
-export type RuntimeFamily = keyof typeof runtimeStacks;
-export type RuntimeStack = (typeof runtimeStacks)[RuntimeFamily][number];
-
-/** Every runtime stack of the catalogue, in one list: what the stack and the policy pack accept. */
-export const allRuntimeStacks: readonly RuntimeStack[] = Object.values(runtimeStacks).flat();
-
-/** The runtime stack the bundled sample app runs on for a Node.js major (`nodeVersion`). */
-export function sampleRuntimeStack(nodeVersion: NodeVersion): RuntimeStack {
-  return `NODE|${nodeVersion}-lts`;
-}
-
-/**
- * The programs a family's built-in image starts an app with, as the first word of a start command (App Service's
- * `appCommandLine`): a command naming another family's program cannot start in that image (`node` is not in the
- * Python image). A shell running a script of the package (`sh start.sh`, `./start.sh`) is allowed for every family.
- * - Node: `node`, the package managers `npm`, `npx`, `yarn`, and PM2 (`pm2`, `pm2-runtime`), which the Node image
- *   documents for process management (learn.microsoft.com/azure/app-service/configure-language-nodejs).
- * - Python: `python`, `python3`, Gunicorn (the image's default server) and the ASGI servers a package vendors
- *   (`uvicorn`, `hypercorn`, `daphne`) (learn.microsoft.com/azure/app-service/configure-language-python: "Python apps
- *   must be deployed with all the required pip modules", and its "Customize startup command").
- * - .NET: `dotnet <app>.dll`: "ASP.NET Core apps must be deployed to Azure App Service as compiled binaries"
- *   (learn.microsoft.com/azure/app-service/configure-language-dotnetcore).
- */
-export const runtimeStartPrograms: { readonly [family in RuntimeFamily]: readonly string[] } = {
-  NODE: ["node", "npm", "npx", "yarn", "pm2", "pm2-runtime"],
-  DOTNETCORE: ["dotnet"],
-  PYTHON: ["python", "python3", "gunicorn", "uvicorn", "hypercorn", "daphne"],
-};
-
-/** The shells every built-in Linux image has, which may run a start script of the package. */
-export const START_SHELLS = ["sh", "bash"] as const;

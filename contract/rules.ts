@@ -2,12 +2,7 @@ import {
   DEFAULT_READINESS_TIMEOUT_MINUTES,
   type PlanSku,
   READINESS_TIMEOUT_MINUTES,
-  type RuntimeFamily,
-  START_SHELLS,
-  allRuntimeStacks,
   nodeVersions,
-  runtimeStacks,
-  runtimeStartPrograms,
   planSkus,
   redisSkus,
   signInAudiences,
@@ -388,61 +383,4 @@ export function stackNameProblem(name: string): string | undefined {
 /** One of a fixed list of words, matched exactly; `what` names the kind of value, `why` explains the choice. */
 export function oneOfProblem(value: string, allowed: readonly string[], what: string, why = ""): string | undefined {
   return allowed.includes(value) ? undefined : `"${value}" is not ${what}; use ${allowed.join(" or ")}${why}.`;
-}
-
-/** The family (`NODE`, `DOTNETCORE`, `PYTHON`) of a catalogue runtime stack in ARM's spelling; else undefined. */
-export function runtimeFamilyOf(stack: string): RuntimeFamily | undefined {
-  return (Object.keys(runtimeStacks) as RuntimeFamily[]).find((family) =>
-    (runtimeStacks[family] as readonly string[]).includes(stack),
-  );
-}
-
-/** A Linux runtime stack (`linuxFxVersion`) of the catalogue, matched exactly as App Service spells it. */
-export function runtimeStackProblem(stack: string): string | undefined {
-  if (runtimeFamilyOf(stack)) return undefined;
-  const near = allRuntimeStacks.find((s) => s.toLowerCase() === stack.toLowerCase().replace(/\s+/g, ""));
-  const hint = near
-    ? ` App Service spells it ${near}.`
-    : /^(JAVA|TOMCAT|JBOSSEAP)\|/i.test(stack)
-      ? " Java packages are jar or war files, which this stack's zip deployment does not push."
-      : "";
-  const all = allRuntimeStacks.join(", ");
-  return `"${stack}" is not a Linux runtime stack this project deploys to.${hint} Use one of ${all}.`;
-}
-
-/** The longest start command accepted: a command line, not a script (put a script in the package). */
-export const MAX_STARTUP_COMMAND_LENGTH = 512;
-
-/**
- * A start command (`appCommandLine`) for a runtime stack of the catalogue: one line of printable characters whose
- * program (its first word) is one the stack's image starts apps with, or a shell or script of the package. Naming
- * another family's program (`node` on `PYTHON|3.12`, `dotnet` on `NODE|22-lts`) cannot start, so it is refused.
- */
-export function startupCommandProblem(command: string, stack: string): string | undefined {
-  if (command.length > MAX_STARTUP_COMMAND_LENGTH) {
-    return (
-      `is ${command.length} characters long; keep it to ${MAX_STARTUP_COMMAND_LENGTH} and put longer start logic in ` +
-      "a script of the package (sh start.sh)."
-    );
-  }
-  if (/[\u0000-\u001f\u007f]/.test(command)) {
-    return "holds a line break or another control character; a start command is one line (use a script for more).";
-  }
-  const family = runtimeFamilyOf(stack);
-  if (!family) return undefined;
-  const program = (command.trim().split(/\s+/)[0] ?? "").replace(/^.*\//, "");
-  const ownPrograms = runtimeStartPrograms[family];
-  if (ownPrograms.includes(program) || (START_SHELLS as readonly string[]).includes(program)) return undefined;
-  const other = (Object.keys(runtimeStartPrograms) as RuntimeFamily[]).find(
-    (f) => f !== family && runtimeStartPrograms[f].includes(program),
-  );
-  if (other) {
-    return (
-      `"${command}" starts ${program}, which the ${stack} image does not run; start the app with ` +
-      `${ownPrograms.join(", ")} (or a script of the package), or set runtimeStack to a ${other} stack ` +
-      `(${runtimeStacks[other].at(-1)}).`
-    );
-  }
-  // Anything else is a program of the package itself (./MyApp, a script): the image cannot tell, nor can this check.
-  return undefined;
 }

@@ -1,5 +1,5 @@
 /** A hardened App Service web app that wears a user-assigned identity and signs in with it. */
-import { allRuntimeStacks } from "../../contract/catalogue";
+import { allRuntimeStacks } from "../../contract/runtimes";
 import { AzureAdSetting, SIGNED_ASSERTION_FROM_MANAGED_IDENTITY, isGuid } from "../../contract/settings";
 import { type ResourceRule, resourceRule } from "./model";
 import { KNOWN_AUDIENCES, TLS_OK, isSettingsResource, isWebApp, ref, show } from "./shared";
@@ -42,11 +42,11 @@ export const webAppRules: readonly ResourceRule[] = [
     (r) => {
       const stack = r.props.siteConfig?.linuxFxVersion;
       return [
-        typeof stack === "string" && (allRuntimeStacks as readonly string[]).includes(stack)
+        typeof stack === "string" && (allRuntimeStacks() as readonly string[]).includes(stack)
           ? undefined
           : `${ref(r)} has siteConfig.linuxFxVersion ${show(stack)}, which is not a runtime stack of the catalogue ` +
             `(a container image, another stack or none runs code no rule here has seen). Fix: set it to one of ` +
-            `${allRuntimeStacks.join(", ")}, or add the stack to contract/catalogue.ts in a reviewed change.`,
+            `${allRuntimeStacks().join(", ")}, or add the stack to contract/catalogue.ts in a reviewed change.`,
       ];
     },
   ),
