@@ -94,7 +94,7 @@ export function readOwnApp(
   }
   const startupCommand = r.optional("startupCommand", (c) => startupCommandProblem(c, runtimeStack)) ?? "";
   const readinessPath = r.optional("readinessPath", (p) => appPathProblem(p, "/healthz"));
-  if (o.deployApp && o.waitForReady && readinessPath === undefined) {
+  if (appPackagePath !== undefined && o.deployApp && o.waitForReady && readinessPath === undefined) {
     r.report(
       "readinessPath",
       "is unset, so the deploy step has nowhere to wait for your app: set a path your app answers 200 on without " +

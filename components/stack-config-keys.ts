@@ -81,10 +81,6 @@ export const configDefaults: Partial<Record<ConfigKey, string>> = {
   stagingSlotAfterSwap: DEFAULT_SLOT_AFTER_SWAP,
   authMode: DEFAULT_AUTH_MODE,
   securityGroupClaims: "false",
-  appPackagePath: "",
-  runtimeStack: "",
-  startupCommand: "",
-  readinessPath: "",
 };
 
 /**
