@@ -1,9 +1,10 @@
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RawStackConfig, StackConfigError, parseStackConfig } from "../../components/stack-config";
+import { type RawStackConfig, parseStackConfig } from "../../components/stack-config";
 import { zipFiles } from "../../deploy/package-app";
 import { REPO } from "../support/repo";
+import { problemsOf } from "../support/stack-config";
 
 /**
  * The own-app keys of the stack configuration (components/own-app-config.ts): what an app of your own needs, and every
@@ -21,16 +22,6 @@ const own = (extra: RawStackConfig = {}): RawStackConfig => ({
   readinessPath: "/ready",
   ...extra,
 });
-
-function problemsOf(raw: RawStackConfig): { key: string; message: string }[] {
-  try {
-    parseStackConfig(raw);
-  } catch (e) {
-    expect(e).toBeInstanceOf(StackConfigError);
-    return (e as StackConfigError).problems;
-  }
-  throw new Error(`accepted ${JSON.stringify(raw)}`);
-}
 
 const write = (path: string, content: string | Buffer) => {
   const full = join(REPO, SCRATCH, path);
