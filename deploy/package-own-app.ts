@@ -4,8 +4,9 @@
  * machine and in CI, and nothing outside the checkout is pushed to the site by a typo or a symbolic link.
  *
  * A folder is zipped the way the sample app is (deploy/package-app.ts `zipFiles`): entries sorted, every one dated
- * 2000-01-01 00:00 with mode 0644, so the same files give the same bytes and the same sha256, and the deploy step
- * re-runs exactly when a file changes. The zip goes to `dist/own-app/<folder path with "-" for "/">.zip`.
+ * 2000-01-01 00:00 with mode 0644 (0755 for a file with an execute bit), so the same files give the same bytes and
+ * the same sha256, and the deploy step re-runs exactly when a file changes. The zip goes to
+ * `dist/own-app/<folder path with "-" for "/">.zip`.
  *
  * Before anything registers, {@link ownAppPackageProblem} refuses what cannot work or must not ship: a missing path,
  * an empty zip or folder, a zip that is not one, entries that climb out of wwwroot (`../`, absolute), symbolic links,
@@ -164,7 +165,14 @@ function zipProblem(path: string, zip: Buffer): string | undefined {
     }
     if (entry.directory) continue;
     const small = () => (entry.uncompressedSize <= 1024 * 1024 ? readZipEntry(zip, entry) : Buffer.alloc(0));
-    const credential = credentialFileProblem(entry.name, small);
+    let credential: string | undefined;
+    try {
+      credential = credentialFileProblem(entry.name, small);
+    } catch (error) {
+      // A damaged or lying entry (a method it cannot read, more bytes than its header declares): not a package.
+      const reason = error instanceof Error ? error.message : String(error);
+      return `"${path}" holds ${entry.name}, which cannot be read (${reason.slice(0, 120)}); rebuild the zip.`;
+    }
     if (credential) return `"${path}": ${credential}. ${CREDENTIAL_FIX}`;
   }
   return undefined;
@@ -235,7 +243,14 @@ export async function packageOwnApp(path: string, root = PROJECT_ROOT): Promise<
   }
   const found = walk(realpathSync(full));
   if ("problem" in found) throw new Error(`appPackagePath "${path}" ${found.problem}`);
-  const zip = await zipFiles(realpathSync(full), found.files);
+  const folder = realpathSync(full);
+  // The execute bit is kept (a start script or a self-contained app host must stay runnable); nothing else of the
+  // file's metadata is, so the same files give the same bytes.
+  const zip = await zipFiles(
+    folder,
+    found.files,
+    (name) => (lstatSync(join(folder, ...name.split("/"))).mode & 0o111) !== 0,
+  );
   const zipPath = folderZipPath(path);
   const target = join(root, ...zipPath.split("/"));
   mkdirSync(dirname(target), { recursive: true });

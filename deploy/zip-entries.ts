@@ -18,6 +18,8 @@ export interface ZipEntry {
   readonly directory: boolean;
   /** True when the entry is a symbolic link (Unix mode S_IFLNK in the external attributes). */
   readonly symlink: boolean;
+  /** The Unix mode in the external attributes (0 when the zip was made elsewhere than on Unix). */
+  readonly unixMode: number;
   readonly compressedSize: number;
   readonly uncompressedSize: number;
   /** 0 stored, 8 deflated; anything else is not read. */
@@ -67,11 +69,13 @@ export function zipEntries(zip: Buffer): ZipEntry[] {
     const localHeaderOffset = zip.readUInt32LE(at + 42);
     const name = zip.toString("utf8", at + 46, at + 46 + nameLength);
     // Unix (3) keeps the file mode in the high 16 bits of the external attributes; 0o120000 is a symbolic link.
-    const symlink = madeBy === 3 && ((external >>> 16) & 0o170000) === 0o120000;
+    const unixMode = madeBy === 3 ? external >>> 16 : 0;
+    const symlink = (unixMode & 0o170000) === 0o120000;
     entries.push({
       name,
       directory: name.endsWith("/"),
       symlink,
+      unixMode,
       compressedSize,
       uncompressedSize,
       method,

@@ -161,3 +161,31 @@ describe("what a package may not hold", () => {
     expect(ownAppPackageProblem(`${SCRATCH}/cut.zip`)).toMatch(/no end-of-central-directory record/);
   });
 });
+
+describe("what a folder keeps of its files", () => {
+  it("keeps the execute bit of a start script or app host, and only that", async () => {
+    write("host/start.sh", "#!/bin/sh\nexec ./Contoso.Web\n");
+    write("host/Contoso.Web", "ELF not really");
+    write("host/appsettings.json", "{}");
+    const { chmodSync } = await import("node:fs");
+    chmodSync(at("host/start.sh"), 0o755);
+    chmodSync(at("host/Contoso.Web"), 0o700);
+    const pkg = await packageOwnApp(`${SCRATCH}/host`);
+    const modes = Object.fromEntries(
+      zipEntries(readFileSync(join(REPO, pkg.zipPath))).map((e) => [e.name, e.unixMode.toString(8)]),
+    );
+    expect(modes).toEqual({ "Contoso.Web": "100755", "appsettings.json": "100644", "start.sh": "100755" });
+  });
+
+  it("refuses a zip entry it cannot read rather than failing with a raw error", () => {
+    const zip = handMadeZip([
+      { name: "server.js", data: "1" },
+      { name: "appsettings.json", data: '{"a":1}' },
+    ]);
+    // Say the settings entry is deflated (method 8) when its bytes are stored: inflating them fails.
+    const central = zip.lastIndexOf(Buffer.from("appsettings.json")) - 46;
+    zip.writeUInt16LE(8, central + 10);
+    write("lying.zip", zip);
+    expect(ownAppPackageProblem(`${SCRATCH}/lying.zip`)).toMatch(/holds appsettings\.json, which cannot be read/);
+  });
+});
