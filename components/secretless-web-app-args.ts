@@ -92,7 +92,10 @@ export interface SecretlessWebAppArgs {
   readonly alwaysOn?: pulumi.Input<boolean>;
   /** Optional. Health-check path. Defaults to `/healthz`. */
   readonly healthCheckPath?: pulumi.Input<string>;
-  /** Optional. Start-up command. Defaults to `node server.js`. */
+  /**
+   * Optional. Start-up command. Defaults to `node server.js` (the sample app), or with `runtimeStack` to "" (the
+   * runtime image's own start-up detection).
+   */
   readonly appCommandLine?: pulumi.Input<string>;
   /**
    * Optional. The Linux runtime stack (`linuxFxVersion`) of an app of your own, one of contract/catalogue.ts's

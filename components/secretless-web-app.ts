@@ -235,7 +235,8 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
         runtimeStack: args.runtimeStack,
         alwaysOn: args.alwaysOn,
         healthCheckPath: args.healthCheckPath,
-        appCommandLine: args.appCommandLine,
+        // An app of your own without a start command: the runtime image's own start-up detection, never the sample's.
+        appCommandLine: args.appCommandLine ?? (args.runtimeStack !== undefined ? "" : undefined),
         uniqueDefaultHostname: args.uniqueDefaultHostname,
         instanceCount: args.instanceCount ?? (args.scaleOut ? DEFAULT_SCALED_OUT_INSTANCES : 1),
         clientAffinityEnabled: !args.scaleOut,

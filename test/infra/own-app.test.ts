@@ -55,6 +55,11 @@ describe("SecretlessWebApp with an app of your own", () => {
     expect(ready!.inputs.triggers).toEqual([SHA, site.id]);
   });
 
+  it("never starts an app of your own with the sample's command: none given is the image's detection", async () => {
+    const { site } = await build({ ...ownApp, appCommandLine: undefined });
+    expect(site.inputs.siteConfig.appCommandLine).toBe("");
+  });
+
   it("passes the readiness path to the wait, and no wait when waitForReady is false", async () => {
     const { ready } = await build(ownApp);
     expect(ready!.inputs.environment.READY_PATH).toBe("/ready");
