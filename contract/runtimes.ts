@@ -5,7 +5,6 @@
  * the sample app bundles: esbuild's minifier renames symbols by what a module declares, so even a list the app never
  * reads would change the sample package's bytes, and with them its hash and a redeploy nobody asked for.
  */
-import type { NodeVersion } from "./catalogue";
 
 /**
  * The Linux runtime stacks (`siteConfig.linuxFxVersion`) a package of your own may run on, by family. The format is
@@ -14,12 +13,12 @@ import type { NodeVersion } from "./catalogue";
  * `NODE|<major>-lts` and `DOTNETCORE|<major>.0` in configure-language-nodejs and configure-language-dotnetcore). The
  * versions are those `az webapp list-runtimes --os linux` lists (App Service's web app stacks API) that are still in
  * community support (learn.microsoft.com/azure/app-service/language-support-policy follows each language's own
- * timeline); check that command again before a release, as for the Node versions above.
+ * timeline); check that command again before a release, as for the Node versions in catalogue.ts.
  *
  * Java (`JAVA|…`, `TOMCAT|…`, `JBOSSEAP|…`) is left out on purpose: its packages are a jar or war, which OneDeploy
  * takes as `type=jar`/`type=war` (learn.microsoft.com/azure/app-service/deploy-zip#kudu-publish-api-reference),
- * while the deploy step pushes a zip (`type=zip`). PHP is left out too: nothing here
- * checks how its image starts an app. Either can join in a reviewed change, with the start programs below.
+ * while the deploy step pushes a zip (`type=zip`). PHP is left out too: nothing here checks how its image starts an
+ * app. Either can join in a reviewed change, with the start programs below.
  */
 export const runtimeStacks = {
   NODE: ["NODE|20-lts", "NODE|22-lts", "NODE|24-lts"],
@@ -37,15 +36,11 @@ export function allRuntimeStacks(): readonly RuntimeStack[] {
   return Object.values(runtimeStacks).flat();
 }
 
-/** The runtime stack the bundled sample app runs on for a Node.js major (`nodeVersion`). */
-export function sampleRuntimeStack(nodeVersion: NodeVersion): RuntimeStack {
-  return `NODE|${nodeVersion}-lts`;
-}
-
 /**
  * The programs a family's built-in image starts an app with, as the first word of a start command (App Service's
- * `appCommandLine`): a command naming another family's program cannot start in that image (`node` is not in the
- * Python image). A shell running a script of the package (`sh start.sh`, `./start.sh`) is allowed for every family.
+ * `appCommandLine`): a command naming another family's program is refused, since each built-in image is made for
+ * its own language and nothing promises the other's program in it. A shell running a script of the package
+ * (`sh start.sh`, `./start.sh`) is allowed for every family.
  * - Node: `node`, the package managers `npm`, `npx`, `yarn`, and PM2 (`pm2`, `pm2-runtime`), which the Node image
  *   documents for process management (learn.microsoft.com/azure/app-service/configure-language-nodejs).
  * - Python: `python`, `python3`, Gunicorn (the image's default server) and the ASGI servers a package vendors
@@ -110,7 +105,7 @@ export function startupCommandProblem(command: string, stack: string): string | 
   );
   if (other) {
     return (
-      `"${command}" starts ${program}, which the ${stack} image does not run; start the app with ` +
+      `"${command}" starts ${program}, which is not a program of the ${stack} image; start the app with ` +
       `${ownPrograms.join(", ")} (or a script of the package), or set runtimeStack to a ${other} stack ` +
       `(${runtimeStacks[other].at(-1)}).`
     );
