@@ -10,6 +10,7 @@
  */
 import { type NodeVersion, DEFAULT_NODE_VERSION } from "../contract/catalogue";
 import type { RuntimeStack } from "../contract/runtimes";
+import { AdoptKey } from "../contract/adopt";
 import { EASY_AUTH_EXCLUDED_PATHS } from "../contract/easy-auth";
 import { READINESS_PATH } from "../contract/readiness";
 import { appPathProblem } from "../contract/rules";
@@ -46,6 +47,8 @@ export function readOwnApp(
   r: Reader,
   o: { deployApp: boolean; waitForReady: boolean; stagingSlot: boolean; nodeVersion: NodeVersion },
 ): OwnAppConfig {
+  // An adopted site runs its owner's app: components/adopt-config.ts refuses every own-app key there, with the fix.
+  if (r.value(AdoptKey.WebAppName) !== undefined) return {};
   const appPackagePath = r.optional("appPackagePath", (p) => ownAppPackageProblem(p));
   const runtimeStack = r.optional("runtimeStack", runtimeStackProblem);
   if (runtimeStack === undefined) {

@@ -120,6 +120,14 @@ describe("bring your own app: configuration", () => {
     expect(problems).toEqual([{ key, message: expect.stringMatching(/bundled sample app.*pulumi config rm/) }]);
   });
 
+  it("refuses every own-app key on an adopted web app, which runs its owner's app, once per key", () => {
+    const adopted = { existingWebAppResourceGroup: "legacy-rg", existingWebAppName: "contoso-byo" };
+    const problems = problemsOf(own(adopted));
+    const keys = ["appPackagePath", "runtimeStack", "startupCommand", "readinessPath"];
+    expect(problems.filter((p) => keys.includes(p.key)).map((p) => p.key)).toEqual(keys);
+    for (const p of problems.filter((p) => keys.includes(p.key))) expect(p.message).toMatch(/adopts a web app/);
+  });
+
   it("accepts Easy Auth when your app's readiness is at /readyz, which Easy Auth leaves open", () => {
     expect(parseStackConfig(own({ authMode: "easyAuth", readinessPath: "/readyz" })).authMode).toBe("easyAuth");
   });
