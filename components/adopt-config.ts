@@ -49,6 +49,11 @@ const SITE_KEYS: readonly ConfigKey[] = [
   "readinessTimeoutMinutes",
   // Telemetry writes its settings and a diagnostic setting onto the site.
   "telemetry",
+  // An app of your own (components/own-app-config.ts) is deployed onto a site the stack runs; not an adopted one.
+  "appPackagePath",
+  "runtimeStack",
+  "startupCommand",
+  "readinessPath",
 ];
 
 export function readAdoption(
