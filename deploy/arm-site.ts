@@ -6,7 +6,8 @@
  *   `PUT {site}/config/appsettings` with the WHOLE collection (learn.microsoft.com/rest/api/appservice/web-apps/
  *   list-application-settings and .../update-application-settings). {@link ArmSite.applySettings} therefore reads,
  *   changes only the names in the change, and writes back; every other setting goes back as it was read.
- * - Identity: `GET {site}` and `PATCH {site}` with `identity` (learn.microsoft.com/rest/api/appservice/web-apps/update).
+ * - Identity: `GET {site}` and `PATCH {site}` with `identity`
+ *   (learn.microsoft.com/rest/api/appservice/web-apps/update).
  *   The PATCH names every user-assigned identity the site already wears, so none is dropped.
  * - User-assigned identities: `GET`/`PUT Microsoft.ManagedIdentity/userAssignedIdentities/{name}` (api-version
  *   2023-01-31, learn.microsoft.com/rest/api/managedidentity/user-assigned-identities).
@@ -161,11 +162,17 @@ export function actionMatches(pattern: string, action: string): boolean {
 }
 
 /** `/subscriptions/{id}/resourceGroups/{group}/providers/Microsoft.Web/sites/{name}`, any case. */
-const SITE_ID =
-  /^\/subscriptions\/[0-9a-f-]{36}\/resourceGroups\/[-\w._()]{1,90}\/providers\/Microsoft\.Web\/sites\/[a-z0-9-]{2,60}$/i;
+const SITE_ID = new RegExp(
+  String.raw`^/subscriptions/[0-9a-f-]{36}/resourceGroups/[-\w._()]{1,90}/providers/Microsoft\.Web/sites/` +
+    "[a-z0-9-]{2,60}$",
+  "i",
+);
 /** `/subscriptions/{id}/resourceGroups/{group}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}`. */
-const IDENTITY_ID =
-  /^\/subscriptions\/[0-9a-f-]{36}\/resourceGroups\/[-\w._()]{1,90}\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/[-\w]{3,128}$/i;
+const IDENTITY_ID = new RegExp(
+  String.raw`^/subscriptions/[0-9a-f-]{36}/resourceGroups/[-\w._()]{1,90}/providers/` +
+    String.raw`Microsoft\.ManagedIdentity/userAssignedIdentities/[-\w]{3,128}$`,
+  "i",
+);
 
 export function isSiteId(value: string): boolean {
   return SITE_ID.test(value);
@@ -307,7 +314,8 @@ export class ArmUserAssignedIdentity {
     if (!isUserAssignedIdentityId(opts.identityId)) {
       throw new Error(
         `not a user-assigned identity resource ID: ${JSON.stringify(opts.identityId.slice(0, 300))}; expected ` +
-          "/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.ManagedIdentity/userAssignedIdentities/<name>",
+          "/subscriptions/<id>/resourceGroups/<group>/providers/" +
+          "Microsoft.ManagedIdentity/userAssignedIdentities/<name>",
       );
     }
     this.identityId = opts.identityId;

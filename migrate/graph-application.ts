@@ -8,7 +8,8 @@
  * - `GET|POST /applications/{id}/federatedIdentityCredentials`
  *   (https://learn.microsoft.com/graph/api/application-post-federatedidentitycredentials): `name`, `issuer`,
  *   `subject`, `audiences` (exactly one).
- * - `POST /applications/{id}/removePassword` `{keyId}` → 204 (https://learn.microsoft.com/graph/api/application-removepassword).
+ * - `POST /applications/{id}/removePassword` `{keyId}` → 204
+ *   (https://learn.microsoft.com/graph/api/application-removepassword).
  * - `GET /applications/{id}/owners`.
  * Permissions (same pages): reading needs Application.Read.All; a change needs Application.ReadWrite.All and, for a
  * signed-in operator, ownership of the application or the Application Administrator / Cloud Application

@@ -168,11 +168,13 @@ class Migration {
     if (o.fics.length === 0) this.log("  federated credentials: none");
     for (const f of o.fics) {
       this.log(
-        `  federated credential "${f.name}": issuer ${f.issuer}, subject ${f.subject}, audience ${f.audiences.join(",")}`,
+        `  federated credential "${f.name}": issuer ${f.issuer}, subject ${f.subject}, ` +
+          `audience ${f.audiences.join(",")}`,
       );
     }
     this.log(
-      `site: ${this.o.siteId.split("/").pop()} (${o.site.kind}, ${o.site.location}, ${o.site.linuxFxVersion ?? "no runtime"})`,
+      `site: ${this.o.siteId.split("/").pop()} ` +
+        `(${o.site.kind}, ${o.site.location}, ${o.site.linuxFxVersion ?? "no runtime"})`,
     );
     this.log(
       `  identity: ${o.siteIdentity.type}${o.siteIdentity.userAssignedIdentityIds.map((id) => `\n    ${id}`).join("")}`,
@@ -185,7 +187,8 @@ class Migration {
     );
     this.log(
       o.identity
-        ? `user-assigned identity: ${this.o.identityId.split("/").pop()} (client id ${o.identity.clientId}, principal id ${o.identity.principalId})`
+        ? `user-assigned identity: ${this.o.identityId.split("/").pop()} ` +
+            `(client id ${o.identity.clientId}, principal id ${o.identity.principalId})`
         : `user-assigned identity: ${this.o.identityId.split("/").pop()} does not exist yet`,
     );
   }
@@ -221,7 +224,8 @@ class Migration {
         description: `The app's managed identity ${this.o.identityId.split("/").pop()} signs in for it (no secret).`,
       });
       this.log(
-        `created the federated credential "${this.o.ficName}" (issuer ${target.issuer}, subject ${identity!.principalId}, audience ${target.audience})`,
+        `created the federated credential "${this.o.ficName}" ` +
+          `(issuer ${target.issuer}, subject ${identity!.principalId}, audience ${target.audience})`,
       );
     } else this.log("the registration already trusts the identity (federated credential in place)");
 
@@ -334,7 +338,9 @@ class Migration {
         return {
           ok: true,
           keepWaiting: false,
-          said: `/readyz: the trust chain works with credential ${body.credential.index} (${body.credential.sourceType})`,
+          said:
+            `/readyz: the trust chain works with credential ${body.credential.index} ` +
+            `(${body.credential.sourceType})`,
         };
       }
       return {
@@ -459,7 +465,8 @@ class Migration {
     for (const { scope, actions } of needs) {
       for (const action of await this.arm.missingActions(scope, actions)) {
         missing.push(
-          `Azure: ${action} on ${scope} (role: ${roleFor(action)}; an Owner or User Access Administrator of the scope assigns it)`,
+          `Azure: ${action} on ${scope} ` +
+            `(role: ${roleFor(action)}; an Owner or User Access Administrator of the scope assigns it)`,
         );
       }
     }

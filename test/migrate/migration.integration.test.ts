@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { credentialEntries } from "../../contract/credential-list";
 import { DeployStepError, ExitCode } from "../../deploy/cli";
 import { operatorCredential } from "../../local/operator-credential";
@@ -16,10 +16,14 @@ import {
 
 let world: MigrationWorld;
 
-beforeEach(async () => {
+// One world for the file (msal-node reads the managed-identity endpoint once per process), reset before each test.
+beforeAll(async () => {
   world = await startMigrationWorld(inProcessRunner);
 }, 30_000);
-afterEach(async () => {
+beforeEach(async () => {
+  await world.reset();
+}, 30_000);
+afterAll(async () => {
   await world?.close();
 });
 
