@@ -525,6 +525,19 @@ function asStepError(error: unknown, secrets: ReadonlySet<string>): DeployStepEr
       denied ? ExitCode.Unauthorized : error.status === 404 ? ExitCode.NotFound : ExitCode.Failed,
     );
   }
+  const name = (error as { name?: unknown } | undefined)?.name;
+  if (
+    name === "CredentialUnavailableError" ||
+    name === "AggregateAuthenticationError" ||
+    name === "AuthenticationError"
+  ) {
+    return new DeployStepError(
+      "could not get a token as you (DefaultAzureCredential found no signed-in account)",
+      "Sign in first: az login (add --tenant <tenant id> for the registration's tenant), or set the environment " +
+        "variables of another DefaultAzureCredential source.",
+      ExitCode.NotLoggedIn,
+    );
+  }
   const network = networkErrorCode(error);
   if (network) {
     const cause = (error as { cause?: { message?: unknown } }).cause?.message;
