@@ -100,29 +100,12 @@ export class Arm {
     }
     const token = await this.opts.credential.getToken(this.scope);
     if (!token?.token) throw new ArmRequestError(what, 401, "NoToken", `no token for ${this.scope}`);
-    const response = await this.fetchFn(`${this.origin}${path}?api-version=${apiVersion}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token.token}`,
-        ...(body === undefined ? {} : { "content-type": "application/json" }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      redirect: "manual",
-      signal: AbortSignal.timeout(60_000),
-    });
-    if (response.status === 404 && allowNotFound) return undefined;
-    if (!response.ok) {
-      const error = ((await response.json().catch(() => ({}))) as { error?: { code?: unknown; message?: unknown } })
-        .error;
-      throw new ArmRequestError(
-        what,
-        response.status,
-        typeof error?.code === "string" ? oneLine(error.code, 80) : "NoErrorCode",
-        typeof error?.message === "string" ? oneLine(error.message, 800) : "",
-      );
-    }
-    if (response.status === 204) return {} as T;
-    return (await response.json().catch(() => ({}))) as T;
+    return azureJsonRequest<T>(
+      this.fetchFn,
+      `${this.origin}${path}?api-version=${apiVersion}`,
+      { method, token: token.token, body, allowNotFound },
+      (status, code, detail) => new ArmRequestError(what, status, code, detail),
+    );
   }
 
   /**
@@ -146,6 +129,42 @@ export class Arm {
         ),
     );
   }
+}
+
+/**
+ * A JSON request with a bearer token to an Azure REST API whose errors are `{error: {code, message}}` (Resource
+ * Manager, Microsoft Graph): the parsed body, `{}` for 204, undefined for a 404 when `allowNotFound`; any other
+ * failure is thrown as `fail(status, code, message)` with the service's code and message made one bounded line.
+ * Redirects are not followed (the token must not travel elsewhere); a minute bounds each request.
+ */
+export async function azureJsonRequest<T>(
+  fetchFn: typeof fetch,
+  url: string,
+  init: { method: string; token: string; body?: unknown; allowNotFound?: boolean },
+  fail: (status: number, code: string, detail: string) => Error,
+): Promise<T | undefined> {
+  const response = await fetchFn(url, {
+    method: init.method,
+    headers: {
+      authorization: `Bearer ${init.token}`,
+      ...(init.body === undefined ? {} : { "content-type": "application/json" }),
+    },
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    redirect: "manual",
+    signal: AbortSignal.timeout(60_000),
+  });
+  if (response.status === 404 && init.allowNotFound) return undefined;
+  if (!response.ok) {
+    const error = ((await response.json().catch(() => ({}))) as { error?: { code?: unknown; message?: unknown } })
+      .error;
+    throw fail(
+      response.status,
+      typeof error?.code === "string" ? oneLine(error.code, 80) : "NoErrorCode",
+      typeof error?.message === "string" ? oneLine(error.message, 800) : "",
+    );
+  }
+  if (response.status === 204) return {} as T;
+  return (await response.json().catch(() => ({}))) as T;
 }
 
 // Azure RBAC's action match: case-insensitive, `*` matches any run of characters, and a middle `/*/` segment also

@@ -17,7 +17,7 @@
  */
 import type { TokenCredential } from "@azure/identity";
 import { decodeJwt } from "jose";
-import { oneLine } from "../deploy/cli";
+import { azureJsonRequest } from "../deploy/arm-site";
 
 export interface PasswordCredentialInfo {
   readonly keyId: string;
@@ -219,28 +219,11 @@ export class GraphApplication {
     body?: unknown,
     allowNotFound = false,
   ): Promise<T | undefined> {
-    const response = await this.fetchFn(`${this.baseUrl}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${await this.token()}`,
-        ...(body === undefined ? {} : { "content-type": "application/json" }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      redirect: "manual",
-      signal: AbortSignal.timeout(60_000),
-    });
-    if (response.status === 404 && allowNotFound) return undefined;
-    if (!response.ok) {
-      const error = ((await response.json().catch(() => ({}))) as { error?: { code?: unknown; message?: unknown } })
-        .error;
-      throw new GraphRequestError(
-        what,
-        response.status,
-        typeof error?.code === "string" ? oneLine(error.code, 80) : "NoErrorCode",
-        typeof error?.message === "string" ? oneLine(error.message, 300) : "",
-      );
-    }
-    if (response.status === 204) return {} as T;
-    return (await response.json().catch(() => ({}))) as T;
+    return azureJsonRequest<T>(
+      this.fetchFn,
+      `${this.baseUrl}${path}`,
+      { method, token: await this.token(), body, allowNotFound },
+      (status, code, detail) => new GraphRequestError(what, status, code, detail),
+    );
   }
 }
