@@ -152,6 +152,13 @@ class Migration {
       this.log("  change no setting: the credential list already starts with the identity");
     else for (const line of describeChange(plan.settings)) this.log(`  ${line}`);
     for (const p of plan.problems) this.log(`problem: ${p}`);
+    // What add would need that the operator lacks, read the same way add checks it (nothing is attempted).
+    const missing = await this.missingArm(armActionsFor(plan, this.o.siteId, this.o.identityId));
+    const graphProblem = plan.createFic ? await this.graph.writeProblem(o.app.id) : undefined;
+    if (missing.length === 0 && !graphProblem) this.log("permissions: you have every permission add needs");
+    for (const line of [...missing, ...(graphProblem ? [`Microsoft Graph: ${graphProblem}`] : [])]) {
+      this.log(`permission missing for add: ${line}`);
+    }
     this.log("nothing was changed (inspect is read-only)");
     this.log(`next phase: npm run migrate -- add ${targetFlags(this.o)}`);
   }

@@ -63,6 +63,7 @@ describe("the migration against the emulator, the Graph stand-in and the fake AR
       "settings holding secrets or Key Vault references: AzureAd__ClientCredentials__0__ClientSecret",
     );
     expect(text).toContain("does not exist yet");
+    expect(text).toContain("permissions: you have every permission add needs");
     expect(text).toContain("nothing was changed (inspect is read-only)");
     expect(writes()).toEqual([]);
 
@@ -140,6 +141,10 @@ describe("the migration against the emulator, the Graph stand-in and the fake AR
     world.arm.unassign(OPERATOR);
     world.arm.assign(OPERATOR, "Website Contributor", SITE_ID);
     world.arm.assign(OPERATOR, "Managed Identity Contributor", IDENTITY_ID.replace(/\/providers\/.*$/, ""));
+    const inspect = await phase("inspect");
+    expect(inspect.lines.join("\n")).toMatch(
+      /permission missing for add: Azure: .*userAssignedIdentities\/assign\/action/,
+    );
     const add = await phase("add");
     expect(add.error?.exitCode).toBe(ExitCode.Unauthorized);
     expect(add.error?.message).toContain("missing permission, nothing was changed");
