@@ -359,8 +359,8 @@ class Migration {
       };
     }
     // No credential named: the app has a single credential. It proves the identity only if that is the identity.
-    const list = credentialEntries(await this.site.settings());
-    const single = list.length === 1 && managedIdentityFirst(await this.site.settings(), identityClientId);
+    const settings = await this.site.settings();
+    const single = credentialEntries(settings).length === 1 && managedIdentityFirst(settings, identityClientId);
     return single
       ? { ok: true, keepWaiting: false, said: "/readyz: ready, and the managed identity is the app's only credential" }
       : { ok: false, keepWaiting: false, said: "/readyz does not say which credential worked (an older app version?)" };
