@@ -46,6 +46,7 @@ import {
 import type { AuthMode } from "../contract/easy-auth";
 import { readAuthMode } from "./easy-auth";
 import { type AppAccessConfig, readAppAccess } from "./app-roles";
+import { type OwnAppConfig, readOwnApp } from "./own-app-config";
 import { type AdoptionConfig, readAdoption } from "./adopt-config";
 
 export { configDefaults, configKeys, type RawStackConfig } from "./stack-config-keys";
@@ -58,7 +59,7 @@ export { configDefaults, configKeys, type RawStackConfig } from "./stack-config-
  */
 
 /** The validated stack configuration that index.ts builds the stack from. */
-export interface StackConfig extends AppAccessConfig, AdoptionConfig {
+export interface StackConfig extends AppAccessConfig, AdoptionConfig, OwnAppConfig {
   location: string;
   webAppName: string;
   /** An existing resource group to deploy into; undefined creates one. */
@@ -317,17 +318,20 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
   const paths = readPaths(r);
   const hosting = readHosting(r);
   const deployment = readDeployment(r);
+  const scale = readScale(r, hosting.planSku, hosting.existingPlanId);
+  const slot = readSlot(r, hosting.planSku, hosting.existingPlanId, deployment.waitForReady);
   const rest = {
     cloud,
     ...registration,
     ...paths,
     ...hosting,
-    ...readScale(r, hosting.planSku, hosting.existingPlanId),
+    ...scale,
     ...deployment,
-    ...readSlot(r, hosting.planSku, hosting.existingPlanId, deployment.waitForReady),
+    ...slot,
     tags: r.tags("tags"),
     authMode: readAuthMode(r),
     ...readAppAccess(r, webAppName),
+    ...readOwnApp(r, { ...deployment, stagingSlot: slot.stagingSlot, nodeVersion: hosting.nodeVersion }),
   };
   const { adoption, overrides } = readAdoption(r, webAppName);
   if (r.problems.length > 0) throw new StackConfigError(r.problems);
