@@ -23,7 +23,7 @@ it("npm run plan -- adopt prints the chain added to the adopted objects, and pas
   expect(stdout).toContain(`env          ADOPT_APP_OBJECT_ID=${ADOPTED_APP.objectId}`);
   expect(stdout).toContain(`env          ADOPT_REDIRECT_URI=https://${ADOPTED_SITE.defaultHostName}/signin-oidc`);
   expect(stdout).toMatch(/9 to create: 2 cloud resources, 2 local steps/);
-  expect(stdout).toContain(`appClientId          ${ADOPTED_APP.clientId}`);
+  expect(stdout).toMatch(new RegExp(`appClientId +${ADOPTED_APP.clientId}`));
   expect(stdout).toMatch(/Policies:\n {4}✅ secretless-guardrails/);
 });
 
