@@ -2,6 +2,7 @@
 import { createApp } from "./app";
 import { ConfigError, loadConfig, type AppConfig } from "./app-config";
 import { startupFailure } from "./startup";
+import { TELEMETRY_OFF } from "./telemetry/telemetry";
 
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 
@@ -25,7 +26,11 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const app = createApp(config);
+  // Telemetry's SDK is loaded only when a connection string turns it on (esbuild keeps this import lazy).
+  const telemetry = config.telemetry
+    ? (await import("./telemetry/start-telemetry.js")).startAppTelemetry(config, config.telemetry)
+    : TELEMETRY_OFF;
+  const app = createApp(config, { telemetry });
   // App Service forwards to the container on PORT; 0.0.0.0 so its front end can reach it. HOST narrows it locally.
   const host = process.env.HOST || "0.0.0.0";
   // The socket's address (127.0.0.1, 0.0.0.0) is not where browsers reach the app: name the public origin too.
@@ -53,7 +58,8 @@ async function main(): Promise<void> {
     }, SHUTDOWN_TIMEOUT_MS);
     timer.unref();
     app.close().then(
-      () => process.exit(0),
+      // What is queued still goes out, within the export timeout.
+      () => telemetry.shutdown().finally(() => process.exit(0)),
       (error: unknown) => {
         app.log.error({ err: error }, "error during shutdown");
         process.exit(1);

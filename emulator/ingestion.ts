@@ -55,8 +55,7 @@ export function newIngestionRecord(): IngestionRecord {
 /** The app settings that send a sample app's telemetry to this stand-in, with the emulator's identity. */
 export function ingestionSettings(instance: string, identityClientId: string): Record<string, string> {
   return {
-    [TelemetrySetting.ConnectionString]:
-      `InstrumentationKey=${EMULATOR_INSTRUMENTATION_KEY};IngestionEndpoint=${instance}`,
+    [TelemetrySetting.ConnectionString]: `InstrumentationKey=${EMULATOR_INSTRUMENTATION_KEY};IngestionEndpoint=${instance}`,
     [TelemetrySetting.AuthenticationString]: `Authorization=AAD;ClientId=${identityClientId}`,
   };
 }
@@ -71,7 +70,11 @@ export function addIngestionRoutes(router: Router, ctx: EmulatorContext, record:
 async function track(ctx: EmulatorContext, record: IngestionRecord, req: Request, res: ServerResponse): Promise<void> {
   const refuse = (status: number, reason: string): void => {
     record.refused.push({ status, reason });
-    sendJson(res, status, { itemsReceived: 0, itemsAccepted: 0, errors: [{ index: 0, statusCode: status, message: reason }] });
+    sendJson(res, status, {
+      itemsReceived: 0,
+      itemsAccepted: 0,
+      errors: [{ index: 0, statusCode: status, message: reason }],
+    });
   };
   const problem = await authenticate(ctx, req.raw.headers.authorization);
   if (problem) return refuse(problem.status, problem.reason);

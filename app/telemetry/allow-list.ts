@@ -8,7 +8,10 @@
 
 type Check = (value: unknown) => boolean;
 
-const text = (pattern: RegExp): Check => (value) => typeof value === "string" && pattern.test(value);
+const text =
+  (pattern: RegExp): Check =>
+  (value) =>
+    typeof value === "string" && pattern.test(value);
 const integer: Check = (value) => Number.isInteger(value) && (value as number) >= 0 && (value as number) < 1e9;
 const count: Check = (value) => typeof value === "number" && Number.isFinite(value) && value >= 0;
 /** A short identifier: a reason code, a service name, an OAuth error, an error type. */
@@ -22,6 +25,29 @@ const aadsts = text(/^AADSTS\d{1,7}$/);
 const oauthError = text(/^[a-z_]{1,64}$/);
 /** A resource URI a managed-identity token is asked for (`api://AzureADTokenExchange`, `https://redis.azure.com`). */
 const resource = text(/^[a-z]+:\/\/[A-Za-z0-9./-]{1,100}$/);
+
+/** OAuth 2.0 (RFC 6749 §4.1.2.1, §5.2) and OpenID Connect Core (§3.1.2.6) error codes. */
+const OAUTH_ERRORS = new Set([
+  "invalid_request",
+  "unauthorized_client",
+  "access_denied",
+  "unsupported_response_type",
+  "invalid_scope",
+  "server_error",
+  "temporarily_unavailable",
+  "invalid_client",
+  "invalid_grant",
+  "unsupported_grant_type",
+  "interaction_required",
+  "login_required",
+  "account_selection_required",
+  "consent_required",
+  "invalid_request_uri",
+  "invalid_request_object",
+  "request_not_supported",
+  "request_uri_not_supported",
+  "registration_not_supported",
+]);
 
 /** Span attributes that may leave the process, each with the shape its value must have. */
 export const SPAN_ATTRIBUTES: Readonly<Record<string, Check>> = {
@@ -49,7 +75,8 @@ export const SPAN_ATTRIBUTES: Readonly<Record<string, Check>> = {
 export const METRIC_ATTRIBUTES: Readonly<Record<string, Check>> = {
   outcome: text(/^(succeeded|failed)$/),
   aadsts: text(/^(AADSTS\d{1,7}|none)$/),
-  error: oauthError,
+  // Known OAuth and OpenID Connect error codes only: a metric dimension must not take whatever a client posts.
+  error: (value) => typeof value === "string" && OAUTH_ERRORS.has(value),
   reason: identifier,
 };
 
@@ -79,6 +106,8 @@ const JWT = /eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*)?/g;
  * hex, `.` and `~`). Words and sentences have none that long.
  */
 const TOKEN_LIKE = /[A-Za-z0-9+/=_.~-]{20,}/g;
+/** A GUID (a tenant, client or object ID) is an identifier, not a secret. */
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** The most characters of free text kept. */
 export const MAX_TEXT = 300;
 
@@ -94,11 +123,16 @@ function looksSecret(value: unknown): boolean {
   JWT.lastIndex = 0;
   TOKEN_LIKE.lastIndex = 0;
   // A URL, route or resource may be long, but never has a long token-like run between its separators.
-  return JWT.test(value) || value.split(/[/:?#&=]/).some((part) => /^[A-Za-z0-9+_.~-]{32,}$/.test(part));
+  return (
+    JWT.test(value) || value.split(/[/:?#&=]/).some((part) => /^[A-Za-z0-9+_.~-]{32,}$/.test(part) && !GUID.test(part))
+  );
 }
 
 /** The entries of `attributes` the allow-list names and whose values have the allowed shape. */
-export function allowed<V>(attributes: Readonly<Record<string, V>>, list: Readonly<Record<string, Check>>): Record<string, V> {
+export function allowed<V>(
+  attributes: Readonly<Record<string, V>>,
+  list: Readonly<Record<string, Check>>,
+): Record<string, V> {
   const kept: Record<string, V> = {};
   for (const [key, value] of Object.entries(attributes)) {
     const check = Object.hasOwn(list, key) ? list[key] : undefined;

@@ -44,7 +44,8 @@ import { MeterProvider, PeriodicExportingMetricReader } from "@opentelemetry/sdk
 import { BasicTracerProvider, type ReadableSpan, type SpanProcessor } from "@opentelemetry/sdk-trace-base";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { AZURE_MONITOR_SCOPE } from "../../contract/telemetry";
-import type { ManagedIdentityTokenSource } from "../auth/managed-identity";
+import type { AppConfig } from "../app-config";
+import { createManagedIdentityTokenSource, type ManagedIdentityTokenSource } from "../auth/managed-identity";
 import { LOG_FIELDS, LOG_TEXT_FIELDS, METRIC_ATTRIBUTES, SPAN_ATTRIBUTES, allowed, scrubText } from "./allow-list";
 import { BoundedExport } from "./bounded-export";
 import type { TelemetrySettings } from "./telemetry-settings";
@@ -73,8 +74,12 @@ export const EXPORT_LIMITS: ExportLimits = {
 
 export interface StartTelemetryOptions {
   readonly settings: TelemetrySettings;
-  /** The managed identity's token source for the identity the authentication string names. */
-  readonly tokens: ManagedIdentityTokenSource;
+  /**
+   * The managed identity's token source for the identity the authentication string names, made once on first use
+   * and given this telemetry (msal-node keeps one managed-identity source, with the network client of the first
+   * request, per process: the app's and telemetry's requests share it, so it must be the one that records steps).
+   */
+  readonly tokens: (steps: Telemetry) => ManagedIdentityTokenSource;
   /** The public origins (AppConfig.publicOrigins): a request's URL is rebuilt from the one it came in on. */
   readonly publicOrigins: readonly string[];
   readonly limits?: Partial<ExportLimits>;
@@ -83,11 +88,11 @@ export interface StartTelemetryOptions {
 }
 
 /** The exporter's credential: the managed identity's token for the scope asked (Azure Monitor's). */
-function managedIdentityCredential(tokens: ManagedIdentityTokenSource): TokenCredential {
+function managedIdentityCredential(tokens: () => ManagedIdentityTokenSource): TokenCredential {
   return {
     async getToken(scopes) {
       const scope = [scopes].flat()[0] ?? AZURE_MONITOR_SCOPE;
-      const { token, expiresOn } = await tokens.getToken(scope.replace(/\/\.default$/, ""));
+      const { token, expiresOn } = await tokens().getToken(scope.replace(/\/\.default$/, ""));
       return { token, expiresOnTimestamp: expiresOn?.getTime() ?? Date.now() + 5 * 60_000 };
     },
   };
@@ -152,7 +157,11 @@ const PINO_SEVERITY: Record<number, [SeverityNumber, string]> = {
 const REQUEST_LINES = new Set(["incoming request", "request completed"]);
 
 /** One pino line's fields, nested objects flattened with dots (`err.type`). */
-function flatten(value: Record<string, unknown>, prefix = "", into: Record<string, unknown> = {}): Record<string, unknown> {
+function flatten(
+  value: Record<string, unknown>,
+  prefix = "",
+  into: Record<string, unknown> = {},
+): Record<string, unknown> {
   for (const [key, field] of Object.entries(value)) {
     if (field && typeof field === "object" && !Array.isArray(field) && prefix === "") {
       flatten(field as Record<string, unknown>, `${key}.`, into);
@@ -161,15 +170,39 @@ function flatten(value: Record<string, unknown>, prefix = "", into: Record<strin
   return into;
 }
 
+/**
+ * The app's telemetry as app/server.ts starts it: sent as the managed identity the authentication string names, through
+ * the same guarded endpoint client as every other managed-identity token.
+ */
+export function startAppTelemetry(
+  config: Pick<AppConfig, "identityEndpoint" | "publicOrigins">,
+  settings: TelemetrySettings,
+  limits?: Partial<ExportLimits>,
+): Telemetry {
+  const tokens = (steps: Telemetry): ManagedIdentityTokenSource =>
+    createManagedIdentityTokenSource({
+      managedIdentityClientId: settings.identityClientId,
+      identityEndpoint: config.identityEndpoint,
+      telemetrySteps: steps,
+    });
+  return startTelemetry({ settings, tokens, publicOrigins: config.publicOrigins, ...(limits ? { limits } : {}) });
+}
+
 export function startTelemetry(options: StartTelemetryOptions): Telemetry {
   const limits = { ...EXPORT_LIMITS, ...options.limits };
   // Statsbeat is the exporter's own usage report to Microsoft, sent with Microsoft's instrumentation key: off here,
   // where the one place telemetry goes is the app's own component, with an Entra token. APPLICATION_INSIGHTS_NO_STATSBEAT
   // is the switch the exporter reads (export/base.js) when an exporter is created.
   process.env.APPLICATION_INSIGHTS_NO_STATSBEAT ??= "true";
+  // Nor a `_OTELRESOURCE_` metric with every metric export: the resource is on every item already.
+  process.env.APPLICATIONINSIGHTS_OPENTELEMETRY_RESOURCE_METRIC_DISABLED ??= "true";
+  let tokens: ManagedIdentityTokenSource | undefined;
   const exporterOptions: AzureMonitorExporterOptions = {
     connectionString: options.settings.connectionString,
-    credential: managedIdentityCredential(options.tokens),
+    credential: managedIdentityCredential(() => {
+      tokens ??= options.tokens(self);
+      return tokens;
+    }),
     // Bounded memory, nothing on disk: what cannot be sent within the limits is dropped and counted, not persisted.
     disableOfflineStorage: true,
     httpClient: timeoutHttpClient(limits.timeoutMs),
@@ -283,7 +316,7 @@ export function startTelemetry(options: StartTelemetryOptions): Telemetry {
     await Promise.all([spanQueue.flush(), logQueue.flush(), metricReader.forceFlush().catch(() => undefined)]);
   };
 
-  return {
+  const self: Telemetry = {
     enabled: true,
 
     instrument(app: FastifyInstance) {
@@ -325,6 +358,10 @@ export function startTelemetry(options: StartTelemetryOptions): Telemetry {
           attributes: definedOnly({
             ...(step.peer ? { "peer.service": step.peer } : {}),
             ...(target ? { "server.address": target.hostname, "server.port": Number(target.port) || 443 } : {}),
+            // An HTTP call: Application Insights shows it as an HTTP dependency on that URL (path only, no query).
+            ...(target && step.method
+              ? { "http.request.method": step.method, "url.full": `${target.origin}${target.pathname}` }
+              : {}),
             ...step.attributes,
           }),
         },
@@ -351,7 +388,11 @@ export function startTelemetry(options: StartTelemetryOptions): Telemetry {
         allowed(
           outcome.ok
             ? { outcome: "succeeded", aadsts: "none" }
-            : { outcome: "failed", aadsts: outcome.aadsts ?? "none", ...(outcome.error ? { error: outcome.error } : {}) },
+            : {
+                outcome: "failed",
+                aadsts: outcome.aadsts ?? "none",
+                ...(outcome.error ? { error: outcome.error } : {}),
+              },
           METRIC_ATTRIBUTES,
         ),
       );
@@ -383,6 +424,7 @@ export function startTelemetry(options: StartTelemetryOptions): Telemetry {
       ]);
     },
   };
+  return self;
 }
 
 function definedOnly(attributes: TelemetryAttributes): Attributes {

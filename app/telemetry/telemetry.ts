@@ -15,8 +15,10 @@ export interface StepOptions {
   readonly kind: "client" | "internal";
   /** The service called, for a client step: "entra", "managed-identity", "graph" or "redis". */
   readonly peer?: "entra" | "managed-identity" | "graph" | "redis";
-  /** Origin (scheme, host, port) of the service called; no path, query or credentials. */
+  /** URL of the service called (its origin and path are recorded, never a query or credentials). */
   readonly target?: string;
+  /** For an HTTP call: its method, so the step is an HTTP dependency on `target`. */
+  readonly method?: "GET" | "POST";
   readonly attributes?: TelemetryAttributes;
   /** Attributes describing a failure (e.g. the AADSTS code), from the error the step threw. */
   readonly failure?: (error: unknown) => TelemetryAttributes;
