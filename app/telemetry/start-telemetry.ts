@@ -98,20 +98,35 @@ function managedIdentityCredential(tokens: () => ManagedIdentityTokenSource): To
   };
 }
 
-/** An HTTP client whose every request gives up after `timeoutMs`: a hanging ingestion never holds a socket long. */
-function timeoutHttpClient(timeoutMs: number): HttpClient {
+/**
+ * An HTTP client whose every request gives up after `timeoutMs` (a hanging ingestion never holds a socket long) and
+ * that notes whether ingestion accepted the last batch: with offline storage off, the exporter reports a batch it
+ * could not deliver as a success (it "persisted" it nowhere), so delivery is judged by ingestion's own answer.
+ */
+function deliveryHttpClient(timeoutMs: number): { client: HttpClient; delivered: { value: boolean } } {
   const inner = createDefaultHttpClient();
-  return {
-    sendRequest(request) {
+  const delivered = { value: false };
+  const client: HttpClient = {
+    async sendRequest(request) {
       request.timeout = timeoutMs;
-      return inner.sendRequest(request);
+      const response = await inner.sendRequest(request);
+      // 200: all accepted; 206: some items refused (the exporter retries none of them here).
+      delivered.value = response.status === 200 || response.status === 206;
+      return response;
     },
   };
+  return { client, delivered };
 }
 
 /** The exporter's result as a promise: true when ingestion accepted the batch. */
-function exported(run: (done: (result: ExportResult) => void) => void): Promise<boolean> {
-  return new Promise((resolve) => run((result) => resolve(result.code === ExportResultCode.SUCCESS)));
+function exported(
+  delivered: { value: boolean },
+  run: (done: (result: ExportResult) => void) => void,
+): Promise<boolean> {
+  delivered.value = false;
+  return new Promise((resolve) =>
+    run((result) => resolve(result.code === ExportResultCode.SUCCESS && delivered.value)),
+  );
 }
 
 /** A span as exported: the same span with only allow-listed attributes, exception types, and no links. */
@@ -197,7 +212,7 @@ export function startTelemetry(options: StartTelemetryOptions): Telemetry {
   // Nor a `_OTELRESOURCE_` metric with every metric export: the resource is on every item already.
   process.env.APPLICATIONINSIGHTS_OPENTELEMETRY_RESOURCE_METRIC_DISABLED ??= "true";
   let tokens: ManagedIdentityTokenSource | undefined;
-  const exporterOptions: AzureMonitorExporterOptions = {
+  const exporterOptions = (httpClient: HttpClient): AzureMonitorExporterOptions => ({
     connectionString: options.settings.connectionString,
     credential: managedIdentityCredential(() => {
       tokens ??= options.tokens(self);
@@ -205,16 +220,19 @@ export function startTelemetry(options: StartTelemetryOptions): Telemetry {
     }),
     // Bounded memory, nothing on disk: what cannot be sent within the limits is dropped and counted, not persisted.
     disableOfflineStorage: true,
-    httpClient: timeoutHttpClient(limits.timeoutMs),
+    httpClient,
     retryOptions: { maxRetries: 0 },
-  };
+  });
   const resource = resourceFromAttributes({ "service.name": options.serviceName ?? "secretless-entra-webapp" });
-  const traceExporter = new AzureMonitorTraceExporter(exporterOptions);
-  const logExporter = new AzureMonitorLogExporter(exporterOptions);
+  // One HTTP client each, so each knows whether its own last batch was delivered.
+  const traceHttp = deliveryHttpClient(limits.timeoutMs);
+  const logHttp = deliveryHttpClient(limits.timeoutMs);
+  const traceExporter = new AzureMonitorTraceExporter(exporterOptions(traceHttp.client));
+  const logExporter = new AzureMonitorLogExporter(exporterOptions(logHttp.client));
   const metricReader = new PeriodicExportingMetricReader({
-    exporter: new AzureMonitorMetricExporter(exporterOptions),
+    exporter: new AzureMonitorMetricExporter(exporterOptions(deliveryHttpClient(limits.timeoutMs).client)),
     exportIntervalMillis: limits.metricIntervalMs,
-    exportTimeoutMillis: limits.timeoutMs,
+    exportTimeoutMillis: Math.min(limits.timeoutMs, limits.metricIntervalMs),
   });
 
   // Exports run outside any request's context, so the exporter's own token request is never a step of a request.
@@ -224,12 +242,13 @@ export function startTelemetry(options: StartTelemetryOptions): Telemetry {
   const spanQueue = new BoundedExport<ReadableSpan>({
     ...queueLimits,
     timeoutMs: limits.timeoutMs,
-    send: (batch) => outside(() => exported((done) => traceExporter.export(batch.map(exportable), done))),
+    send: (batch) =>
+      outside(() => exported(traceHttp.delivered, (done) => traceExporter.export(batch.map(exportable), done))),
   });
   const logQueue = new BoundedExport<ReadableLogRecord>({
     ...queueLimits,
     timeoutMs: limits.timeoutMs,
-    send: (batch) => outside(() => exported((done) => logExporter.export(batch, done))),
+    send: (batch) => outside(() => exported(logHttp.delivered, (done) => logExporter.export(batch, done))),
   });
 
   const processor: SpanProcessor = {
@@ -243,6 +262,13 @@ export function startTelemetry(options: StartTelemetryOptions): Telemetry {
   const meter = meterProvider.getMeter("app");
   const signIns = meter.createCounter("signin.completed", { description: "Sign-ins finished at the callback" });
   const readinessChecks = meter.createCounter("readiness.checks", { description: "/readyz answers, by reason" });
+  // What the bounded queues dropped: sent with the metrics, so an outage's loss shows once ingestion is back.
+  meter
+    .createObservableCounter("telemetry.dropped", { description: "Spans and log records dropped: queue full" })
+    .addCallback((result) => {
+      result.observe(spanQueue.counts().dropped, { signal: "spans" });
+      result.observe(logQueue.counts().dropped, { signal: "logs" });
+    });
   let lastReadiness: string | undefined;
   meter
     .createObservableGauge("readiness.ready", { description: "1 when the last /readyz answer was ready, else 0" })
