@@ -1,6 +1,7 @@
 // Entry point: App Service runs `node server.js` (the bundle of this file). Everything testable lives in app.ts.
 import { createApp } from "./app";
 import { ConfigError, loadConfig, type AppConfig } from "./app-config";
+import { createManagedIdentityTokenSource } from "./auth/managed-identity";
 import { startupFailure } from "./startup";
 import { TELEMETRY_OFF } from "./telemetry/telemetry";
 
@@ -27,8 +28,15 @@ async function main(): Promise<void> {
   }
 
   // Telemetry's SDK is loaded only when a connection string turns it on (esbuild keeps this import lazy).
-  const telemetry = config.telemetry
-    ? (await import("./telemetry/start-telemetry.js")).startAppTelemetry(config, config.telemetry)
+  const settings = config.telemetry;
+  const telemetry = settings
+    ? (await import("./telemetry/start-telemetry.js")).startAppTelemetry(config, settings, (steps) =>
+        createManagedIdentityTokenSource({
+          managedIdentityClientId: settings.identityClientId,
+          identityEndpoint: config.identityEndpoint,
+          telemetrySteps: steps,
+        }),
+      )
     : TELEMETRY_OFF;
   const app = createApp(config, { telemetry });
   // App Service forwards to the container on PORT; 0.0.0.0 so its front end can reach it. HOST narrows it locally.

@@ -45,7 +45,7 @@ import { BasicTracerProvider, type ReadableSpan, type SpanProcessor } from "@ope
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { AZURE_MONITOR_SCOPE } from "../../contract/telemetry";
 import type { AppConfig } from "../app-config";
-import { createManagedIdentityTokenSource, type ManagedIdentityTokenSource } from "../auth/managed-identity";
+import type { ManagedIdentityTokenSource } from "../auth/managed-identity";
 import { LOG_FIELDS, LOG_TEXT_FIELDS, METRIC_ATTRIBUTES, SPAN_ATTRIBUTES, allowed, scrubText } from "./allow-list";
 import { BoundedExport } from "./bounded-export";
 import type { TelemetrySettings } from "./telemetry-settings";
@@ -186,20 +186,16 @@ function flatten(
 }
 
 /**
- * The app's telemetry as app/server.ts starts it: sent as the managed identity the authentication string names, through
- * the same guarded endpoint client as every other managed-identity token.
+ * The app's telemetry as app/server.ts starts it: sent as the managed identity the authentication string names, with
+ * tokens from `tokens` (app/server.ts passes the app's own guarded managed-identity source, so this file, bundled
+ * apart as telemetry.js, carries no second copy of msal-node).
  */
 export function startAppTelemetry(
-  config: Pick<AppConfig, "identityEndpoint" | "publicOrigins">,
+  config: Pick<AppConfig, "publicOrigins">,
   settings: TelemetrySettings,
+  tokens: (steps: Telemetry) => ManagedIdentityTokenSource,
   limits?: Partial<ExportLimits>,
 ): Telemetry {
-  const tokens = (steps: Telemetry): ManagedIdentityTokenSource =>
-    createManagedIdentityTokenSource({
-      managedIdentityClientId: settings.identityClientId,
-      identityEndpoint: config.identityEndpoint,
-      telemetrySteps: steps,
-    });
   return startTelemetry({ settings, tokens, publicOrigins: config.publicOrigins, ...(limits ? { limits } : {}) });
 }
 

@@ -9,6 +9,7 @@ import type { RunningEmulator, TelemetryEnvelope } from "../../emulator";
 import { trustEmulatorCertificate } from "../../emulator/trust-certificate";
 import { createApp } from "../../app/app";
 import { loadConfig } from "../../app/app-config";
+import { createManagedIdentityTokenSource } from "../../app/auth/managed-identity";
 import { startAppTelemetry, type ExportLimits } from "../../app/telemetry/start-telemetry";
 import type { Telemetry } from "../../app/telemetry/telemetry";
 import { HostingSetting } from "../../contract/settings";
@@ -55,7 +56,14 @@ export function useTelemetryStack(options: TelemetryStackOptions = {}): Telemetr
       process.env.IDENTITY_HEADER = env.IDENTITY_HEADER;
       const url = `http://127.0.0.1:${await freePort()}`;
       const config = loadConfig({ ...env, [HostingSetting.PublicBaseUrl]: url });
-      telemetry = startAppTelemetry(config, config.telemetry!, options.limits);
+      const settings = config.telemetry!;
+      const tokens = (steps: Telemetry) =>
+        createManagedIdentityTokenSource({
+          managedIdentityClientId: settings.identityClientId,
+          identityEndpoint: config.identityEndpoint,
+          telemetrySteps: steps,
+        });
+      telemetry = startAppTelemetry(config, settings, tokens, options.limits);
       const fastify = createApp(config, { telemetry, logStream, jwksCooldownMs: 0 });
       await fastify.listen({ host: "127.0.0.1", port: Number(new URL(url).port) });
       return {
