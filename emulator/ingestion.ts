@@ -55,7 +55,8 @@ export function newIngestionRecord(): IngestionRecord {
 /** The app settings that send a sample app's telemetry to this stand-in, with the emulator's identity. */
 export function ingestionSettings(instance: string, identityClientId: string): Record<string, string> {
   return {
-    [TelemetrySetting.ConnectionString]: `InstrumentationKey=${EMULATOR_INSTRUMENTATION_KEY};IngestionEndpoint=${instance}`,
+    [TelemetrySetting.ConnectionString]:
+      `InstrumentationKey=${EMULATOR_INSTRUMENTATION_KEY};` + `IngestionEndpoint=${instance}`,
     [TelemetrySetting.AuthenticationString]: `Authorization=AAD;ClientId=${identityClientId}`,
   };
 }

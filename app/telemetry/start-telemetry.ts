@@ -202,8 +202,8 @@ export function startAppTelemetry(
 export function startTelemetry(options: StartTelemetryOptions): Telemetry {
   const limits = { ...EXPORT_LIMITS, ...options.limits };
   // Statsbeat is the exporter's own usage report to Microsoft, sent with Microsoft's instrumentation key: off here,
-  // where the one place telemetry goes is the app's own component, with an Entra token. APPLICATION_INSIGHTS_NO_STATSBEAT
-  // is the switch the exporter reads (export/base.js) when an exporter is created.
+  // where the one place telemetry goes is the app's own component, with an Entra token.
+  // APPLICATION_INSIGHTS_NO_STATSBEAT is the switch the exporter reads (export/base.js) when one is created.
   process.env.APPLICATION_INSIGHTS_NO_STATSBEAT ??= "true";
   // Nor a `_OTELRESOURCE_` metric with every metric export: the resource is on every item already.
   process.env.APPLICATIONINSIGHTS_OPENTELEMETRY_RESOURCE_METRIC_DISABLED ??= "true";

@@ -39,7 +39,7 @@ describe("the telemetry allow-lists", () => {
     expect(allowed(dropped, SPAN_ATTRIBUTES)).toEqual({});
   });
 
-  it("drop an allowed attribute whose value has another shape: a query string, a token in a path, a made-up code", () => {
+  it("drop an allowed attribute of another shape: a query string, a token in a path, a made-up code", () => {
     const wrong = {
       "url.full": `https://app.example/signin-oidc?code=${STATE}&state=${STATE}`,
       "url.path": `/nowhere/${JWT}`,

@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 
 describe("the bundled app with telemetry on", () => {
-  it("loads telemetry.js, and sends a sign-in's requests and steps to the ingestion stand-in when it stops", async () => {
+  it("loads telemetry.js and sends a sign-in's requests and steps to the stand-in when it stops", async () => {
     const bundle = await buildAppBundle(dir, { minify: true, sourcemap: false });
     expect(bundle.inputs.some((input) => input.includes("@azure/monitor-opentelemetry-exporter"))).toBe(true);
     const output: string[] = [];

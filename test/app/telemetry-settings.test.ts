@@ -6,7 +6,8 @@ const KEY = "0e1e3e5e-7a11-4c1d-9e00-a11ce0f1e1d5";
 const UAMI = "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d";
 const CONNECTION =
   `InstrumentationKey=${KEY};IngestionEndpoint=https://westeurope-5.in.applicationinsights.azure.com/;` +
-  "LiveEndpoint=https://westeurope.livediagnostics.monitor.azure.com/;ApplicationId=0c0c0c0c-0000-0000-0000-000000000000";
+  "LiveEndpoint=https://westeurope.livediagnostics.monitor.azure.com/;" +
+  "ApplicationId=0c0c0c0c-0000-0000-0000-000000000000";
 
 function read(env: Record<string, string>): { settings: ReturnType<typeof readTelemetrySettings>; problems: string[] } {
   const problems: string[] = [];
