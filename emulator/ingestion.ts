@@ -20,7 +20,7 @@ import { gunzipSync } from "node:zlib";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { jwtVerify } from "jose";
 import { AZURE_MONITOR_SCOPE, TelemetrySetting } from "../contract/telemetry";
-import { type Router, sendJson, type Request } from "./http";
+import { readBody, type Router, sendJson, type Request } from "./http";
 import { resourceFromScope } from "./tokens";
 import type { EmulatorContext } from "./types";
 
@@ -82,7 +82,7 @@ async function track(ctx: EmulatorContext, record: IngestionRecord, req: Request
 
   let envelopes: unknown;
   try {
-    envelopes = JSON.parse((await readBody(req.raw)).toString("utf8"));
+    envelopes = JSON.parse((await readEnvelopes(req.raw)).toString("utf8"));
   } catch (error) {
     return refuse(400, `The request body is not a JSON array of envelopes: ${String(error)}`);
   }
@@ -136,15 +136,8 @@ async function authenticate(
   }
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new Error("request body too large");
-    chunks.push(chunk as Buffer);
-  }
-  const body = Buffer.concat(chunks);
+async function readEnvelopes(req: IncomingMessage): Promise<Buffer> {
+  const body = await readBody(req, MAX_BODY_BYTES);
   return (req.headers["content-encoding"] ?? "").toLowerCase() === "gzip"
     ? gunzipSync(body, { maxOutputLength: MAX_BODY_BYTES })
     : body;

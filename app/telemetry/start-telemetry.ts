@@ -18,7 +18,6 @@
  * lazy in the bundle), so an app with telemetry off never evaluates the SDK.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import { Writable } from "node:stream";
 import {
   AzureMonitorLogExporter,
   AzureMonitorMetricExporter,
@@ -168,8 +167,11 @@ const PINO_SEVERITY: Record<number, [SeverityNumber, string]> = {
   50: [SeverityNumber.ERROR, "ERROR"],
   60: [SeverityNumber.FATAL, "FATAL"],
 };
-/** Fastify's own two lines per request: the request span says the same. */
-const REQUEST_LINES = new Set(["incoming request", "request completed"]);
+/**
+ * Fastify's own two lines per request: the request span says the same. pino writes `msg` as this exact JSON member,
+ * so these lines are skipped before any parsing (they are most of the log).
+ */
+const REQUEST_LINES = ['"msg":"incoming request"', '"msg":"request completed"'];
 
 /** One pino line's fields, nested objects flattened with dots (`err.type`). */
 function flatten(
@@ -298,17 +300,16 @@ export function startTelemetry(options: StartTelemetryOptions): Telemetry {
     span.end();
   };
 
-  const logStream = new Writable({
-    write(chunk: Buffer | string, _encoding, callback) {
-      try {
-        const line = JSON.parse(String(chunk)) as Record<string, unknown>;
-        if (!REQUEST_LINES.has(String(line.msg))) logQueue.add(logRecord(line));
-      } catch {
-        // Not a JSON line: nothing to export.
-      }
-      callback();
-    },
-  });
+  const exportLine = (text: string): void => {
+    if (REQUEST_LINES.some((member) => text.includes(member))) return;
+    let line: Record<string, unknown>;
+    try {
+      line = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      return; // not a JSON line: nothing to export
+    }
+    if (Number(line.level) >= 30) logQueue.add(logRecord(line));
+  };
 
   const logRecord = (line: Record<string, unknown>): ReadableLogRecord => {
     const fields = flatten(line);
@@ -430,7 +431,7 @@ export function startTelemetry(options: StartTelemetryOptions): Telemetry {
         const context = active.getStore()?.spanContext();
         return context ? { trace_id: context.traceId, span_id: context.spanId } : {};
       },
-      stream: logStream,
+      line: exportLine,
     },
 
     counts: () => ({ spans: spanQueue.counts(), logs: logQueue.counts() }),

@@ -3,7 +3,6 @@
  * off ({@link TELEMETRY_OFF}) each is a plain call or nothing, so an app without a connection string loads no SDK and
  * pays nothing. app/telemetry/start-telemetry.ts implements it with OpenTelemetry and the Azure Monitor exporter.
  */
-import type { Writable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 
 /** Attribute values the app records; app/telemetry/allow-list.ts decides which leave the process. */
@@ -51,10 +50,10 @@ export interface Telemetry {
   /** Counts a readiness answer (metric `readiness.checks`, by reason) and keeps it for the `readiness.ready` gauge. */
   readinessChecked(reason: string): void;
   /**
-   * What pino needs for logs correlated with traces: a mixin adding `trace_id` and `span_id`, and a stream that
-   * exports each line (allow-listed) as a log record. Undefined when telemetry is off.
+   * What pino needs for logs correlated with traces: a mixin adding `trace_id` and `span_id`, and a look at each
+   * line as pino writes it, which exports it (allow-listed) as a log record. Undefined when telemetry is off.
    */
-  readonly logging?: { readonly mixin: () => Record<string, string>; readonly stream: Writable };
+  readonly logging?: { readonly mixin: () => Record<string, string>; readonly line: (json: string) => void };
   /** The export queues' counters, spans and logs. */
   counts(): { readonly spans: ExportCounts; readonly logs: ExportCounts };
   /** Sends what is queued now (metrics too) and waits for it, within the export timeout. */

@@ -3,7 +3,6 @@
  * to the ingestion endpoint a test names): what the telemetry tests share.
  */
 import type { AddressInfo } from "node:net";
-import { Writable } from "node:stream";
 import { afterAll, beforeAll } from "vitest";
 import type { RunningEmulator, TelemetryEnvelope } from "../../emulator";
 import { trustEmulatorCertificate } from "../../emulator/trust-certificate";
@@ -16,6 +15,7 @@ import { HostingSetting } from "../../contract/settings";
 import { TelemetrySetting } from "../../contract/telemetry";
 import { freePort } from "../../local/child-app";
 import { startLocalStack, type LocalStack, type InProcessApp } from "../../local/stack";
+import { logLines } from "./app-stack";
 
 export interface TelemetryStack {
   readonly emu: RunningEmulator;
@@ -34,12 +34,7 @@ export interface TelemetryStackOptions {
 /** Starts the emulator and the app with telemetry on before the file's first test, and stops both after its last. */
 export function useTelemetryStack(options: TelemetryStackOptions = {}): TelemetryStack {
   const logs: string[] = [];
-  const logStream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      logs.push(...chunk.toString("utf8").split("\n").filter(Boolean));
-      done();
-    },
-  });
+  const logStream = logLines(logs);
   let running: LocalStack<InProcessApp> | undefined;
   let telemetry: Telemetry | undefined;
   beforeAll(async () => {
