@@ -49,6 +49,10 @@ export const configKeys = [
   "appRoles",
   "appRoleAssignments",
   "securityGroupClaims",
+  // Adopting an existing registration and web app (components/adopt-config.ts).
+  "existingAppClientId",
+  "existingWebAppResourceGroup",
+  "existingWebAppName",
 ] as const;
 export type ConfigKey = (typeof configKeys)[number];
 

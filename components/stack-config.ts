@@ -46,6 +46,7 @@ import {
 import type { AuthMode } from "../contract/easy-auth";
 import { readAuthMode } from "./easy-auth";
 import { type AppAccessConfig, readAppAccess } from "./app-roles";
+import { type AdoptionConfig, readAdoption } from "./adopt-config";
 
 export { configDefaults, configKeys, type RawStackConfig } from "./stack-config-keys";
 
@@ -57,7 +58,7 @@ export { configDefaults, configKeys, type RawStackConfig } from "./stack-config-
  */
 
 /** The validated stack configuration that index.ts builds the stack from. */
-export interface StackConfig extends AppAccessConfig {
+export interface StackConfig extends AppAccessConfig, AdoptionConfig {
   location: string;
   webAppName: string;
   /** An existing resource group to deploy into; undefined creates one. */
@@ -118,11 +119,14 @@ function readPlace(r: Reader) {
     "set the Azure region to deploy to (pulumi config set location westeurope).",
     locationProblem,
   );
-  const webAppName = r.required(
-    "webAppName",
-    "set the App Service app name (pulumi config set webAppName my-signin-app).",
-    webAppNameProblem,
-  );
+  // An adopted web app (existingWebAppName) names the site; webAppName then defaults to it (adopt-config.ts).
+  const webAppName = r.value("existingWebAppName")
+    ? (r.optional("webAppName", webAppNameProblem) ?? r.value("existingWebAppName"))
+    : r.required(
+        "webAppName",
+        "set the App Service app name (pulumi config set webAppName my-signin-app).",
+        webAppNameProblem,
+      );
   const resourceGroupName = r.optional("resourceGroupName", resourceGroupNameProblem);
   // CI's deploy identity has rights in the bootstrap's target group only, and none to create a group.
   if (r.raw.inGitHubActions && resourceGroupName === undefined) {
@@ -325,6 +329,7 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
     authMode: readAuthMode(r),
     ...readAppAccess(r, webAppName),
   };
+  const { adoption, overrides } = readAdoption(r, webAppName);
   if (r.problems.length > 0) throw new StackConfigError(r.problems);
-  return { location: location!, webAppName: webAppName!, resourceGroupName, ...rest };
+  return { location: location!, webAppName: webAppName!, resourceGroupName, ...rest, ...adoption, ...overrides };
 }

@@ -10,6 +10,7 @@
  * the CLI lists the policies and reports violations in.
  */
 import { redisRules, storageAndRoleRules } from "./access";
+import { adoptScriptsOwnChain } from "./adopt";
 import { resourceTypeAllowed } from "./allow-list";
 import { credentialRules } from "./credentials";
 import { easyAuthIdentitySetting, easyAuthRules } from "./easy-auth";
@@ -66,6 +67,7 @@ export const rules: readonly Rule[] = [
   easyAuthIdentitySetting,
   ...slotRules,
   githubDeployEnvironmentProtected,
+  adoptScriptsOwnChain,
 ];
 
 /**
