@@ -66,8 +66,12 @@ async function main(): Promise<void> {
     }, SHUTDOWN_TIMEOUT_MS);
     timer.unref();
     app.close().then(
-      // What is queued still goes out, within the export timeout.
-      () => telemetry.shutdown().finally(() => process.exit(0)),
+      // What is queued still goes out, for at most half the shutdown budget: a hanging ingestion never turns a
+      // graceful stop into a timed-out one.
+      () => {
+        const budget = new Promise((resolve) => setTimeout(resolve, SHUTDOWN_TIMEOUT_MS / 2).unref());
+        Promise.race([telemetry.shutdown(), budget]).finally(() => process.exit(0));
+      },
       (error: unknown) => {
         app.log.error({ err: error }, "error during shutdown");
         process.exit(1);
