@@ -86,12 +86,29 @@ export interface StartTelemetryOptions {
   readonly serviceName?: string;
 }
 
-/** The exporter's credential: the managed identity's token for the scope asked (Azure Monitor's). */
-function managedIdentityCredential(tokens: () => ManagedIdentityTokenSource): TokenCredential {
+/**
+ * Azure Monitor's ingestion audience. Entra-authenticated ingestion requires the public cloud
+ * (https://learn.microsoft.com/azure/azure-monitor/app/azure-ad-authentication, "Prerequisites": "Be in the public
+ * cloud"), so it is the one audience.
+ */
+const MONITOR_AUDIENCES = new Set([resourceOf(AZURE_MONITOR_SCOPE)]);
+
+function resourceOf(scope: string): string {
+  return scope.replace(/\/\.default$/, "").replace(/\/$/, "");
+}
+
+/** The exporter's credential: the managed identity's token for Azure Monitor, and for nothing else. */
+export function managedIdentityCredential(tokens: () => ManagedIdentityTokenSource): TokenCredential {
   return {
     async getToken(scopes) {
       const scope = [scopes].flat()[0] ?? AZURE_MONITOR_SCOPE;
-      const { token, expiresOn } = await tokens().getToken(scope.replace(/\/\.default$/, ""));
+      const resource = resourceOf(scope);
+      // Only ever a token for Azure Monitor: the exporter asks for the connection string's AADAudience, and a token
+      // for another audience (the token exchange's, the FIC assertion) must never go to the ingestion endpoint.
+      if (!MONITOR_AUDIENCES.has(resource.toLowerCase())) {
+        throw new Error(`telemetry asked for a token for ${resource}: only Azure Monitor's audience is allowed`);
+      }
+      const { token, expiresOn } = await tokens().getToken(resource);
       return { token, expiresOnTimestamp: expiresOn?.getTime() ?? Date.now() + 5 * 60_000 };
     },
   };
