@@ -2,10 +2,11 @@ import * as pulumi from "@pulumi/pulumi";
 import * as azuread from "@pulumi/azuread";
 import { SecretlessWebApp, configKeys, parseStackConfig } from "./components";
 import { packageApp } from "./deploy/package-app";
+import { packageOwnApp } from "./deploy/package-own-app";
 
 // Import the program's configuration settings, and validate every one before anything registers.
 const config = new pulumi.Config();
-const { deployApp, ...settings } = parseStackConfig({
+const { deployApp, appPackagePath, startupCommand, ...settings } = parseStackConfig({
   ...Object.fromEntries(configKeys.map((key) => [key, config.get(key)])),
   azureadEnvironment: new pulumi.Config("azuread").get("environment"),
   azureadTenantId: new pulumi.Config("azuread").get("tenantId"),
@@ -19,11 +20,18 @@ const { deployApp, ...settings } = parseStackConfig({
 const directory = azuread.getClientConfigOutput();
 
 // Build and zip the sample app, on preview too, so its hash decides whether the deploy step runs: reused unchanged
-// while nothing it is made from changes (deploy/package-app.ts).
-const appPackage = deployApp ? packageApp() : undefined;
+// while nothing it is made from changes (deploy/package-app.ts). Or take your own zip, or zip your own folder the same
+// reproducible way (deploy/package-own-app.ts).
+const appPackage = !deployApp ? undefined : appPackagePath ? packageOwnApp(appPackagePath) : packageApp();
 
 // Create the whole chain: managed identity, app registration trusting it, the web app wearing it, and the app on it.
-const app = new SecretlessWebApp("secretless", { ...settings, tenantId: directory.tenantId, appPackage });
+const app = new SecretlessWebApp("secretless", {
+  ...settings,
+  // Your own app's start command; unset, the component starts the sample app (node server.js).
+  ...(startupCommand === undefined ? {} : { appCommandLine: startupCommand }),
+  tenantId: directory.tenantId,
+  appPackage,
+});
 
 export const url = app.url;
 export const appClientId = app.appClientId;
@@ -38,3 +46,5 @@ export const redirectUri = app.redirectUri;
 export const redisHostName = app.redisHostName.apply((host) => host ?? null);
 export const stagingUrl = app.stagingUrl.apply((u) => u ?? null);
 export const appPackageSha256 = pulumi.output(app.appPackageSha256).apply((sha) => sha ?? null);
+export const appInsightsName = app.appInsightsName.apply((n) => n ?? null);
+export const logWorkspaceCustomerId = app.logWorkspaceCustomerId.apply((id) => id ?? null);

@@ -11,6 +11,8 @@ import { AppRoles } from "./app-roles";
 import { EntraApplication } from "./entra-application";
 import { ManagedIdentity } from "./identity";
 import { LinuxWebApp } from "./linux-web-app";
+import { LogWorkspace } from "./log-workspace";
+import { AppInsights, DEFAULT_TELEMETRY } from "./app-insights";
 import { type SecretlessWebAppArgs, ownAppSettings, validateArgs } from "./secretless-web-app-args";
 import { SessionRedis } from "./session-redis";
 import { STAGING_SLOT_NAME, SWAP_WARMUP_SETTINGS } from "../contract/slots";
@@ -53,6 +55,10 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
   public readonly stagingUrl: pulumi.Output<string | undefined>;
   /** The Redis host sessions live in with `scaleOut`; undefined without. */
   public readonly redisHostName: pulumi.Output<string | undefined>;
+  /** With telemetry: the Application Insights component's name; undefined without. */
+  public readonly appInsightsName: pulumi.Output<string | undefined>;
+  /** With telemetry: the Log Analytics workspace's customer ID, what queries name it by; undefined without. */
+  public readonly logWorkspaceCustomerId: pulumi.Output<string | undefined>;
   /** The sha256 of the package deployed to the site, once deployed; undefined without `appPackage`. */
   public readonly appPackageSha256: pulumi.Output<string | undefined>;
 
@@ -98,13 +104,37 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
           { parent: this },
         )
       : undefined;
+    // Telemetry: a Log Analytics workspace that takes Entra ID only, where the site's platform logs go, and
+    // workspace-based Application Insights that only the app's identity may publish to (no key anywhere).
+    const telemetry = args.telemetry ?? DEFAULT_TELEMETRY;
+    const logs = telemetry
+      ? new LogWorkspace(
+          `${name}-logs`,
+          { resourceGroupName, location: args.location, tags: args.tags },
+          { parent: this },
+        )
+      : undefined;
+    const insights = logs
+      ? new AppInsights(
+          `${name}-insights`,
+          {
+            resourceGroupName,
+            location: args.location,
+            workspaceId: logs.id,
+            identityPrincipalId: identity.principalId,
+            identityClientId: identity.clientId,
+            tags: args.tags,
+          },
+          { parent: this },
+        )
+      : undefined;
     // Run the deployed zip as it is, mounted read-only; settings the app gets whether this stack or its owner deploys
     // it.
     const easyAuthMode = args.authMode === "easyAuth";
     // With a staging slot, App Service itself pings every slot instance's /readyz before a swap (contract/slots.ts).
     const appSettings = {
       ...args.appSettings,
-      ...ownAppSettings(cloud, callbackPath, tenantId, entra, identity, redis),
+      ...ownAppSettings(cloud, callbackPath, tenantId, entra, identity, redis, insights),
       ...(easyAuthMode ? easyAuthAppSettings(identity.clientId) : {}),
       ...RUN_FROM_PACKAGE_SETTINGS,
       ...(args.stagingSlot ? SWAP_WARMUP_SETTINGS : {}),
@@ -124,7 +154,7 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
             },
             { parent: this },
           )
-        : this.host(name, args, resourceGroupName, identity, appSettings);
+        : this.host(name, args, resourceGroupName, identity, appSettings, logs);
     // Easy Auth mode: the platform signs users in, with the identity's token through the FIC (components/easy-auth.ts).
     const easyAuth = easyAuthMode
       ? new EasyAuth(
@@ -169,7 +199,7 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
       args.appPackage === undefined
         ? undefined
         : // Never onto an adopted site (validateArgs refuses appPackage with existingWebApp).
-          this.deploy(name, args, args.appPackage, cloud, site as LinuxWebApp, entra, easyAuth, slot);
+          this.deploy(name, args, args.appPackage, cloud, site as LinuxWebApp, entra, easyAuth, slot, insights);
 
     this.url = site.url;
     this.defaultHostName = site.defaultHostName;
@@ -186,6 +216,8 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
     this.stagingUrl = slot ? pulumi.interpolate`https://${slot.defaultHostName}` : pulumi.output(undefined);
     this.redisHostName = redis ? redis.hostName : pulumi.output(undefined);
     this.appPackageSha256 = deployment ? deployment.deployedSha256 : pulumi.output(undefined);
+    this.appInsightsName = insights ? insights.name : pulumi.output(undefined);
+    this.logWorkspaceCustomerId = logs ? logs.customerId : pulumi.output(undefined);
     this.registerOutputs({
       url: this.url,
       defaultHostName: this.defaultHostName,
@@ -202,6 +234,8 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
       stagingUrl: this.stagingUrl,
       redisHostName: this.redisHostName,
       appPackageSha256: this.appPackageSha256,
+      appInsightsName: this.appInsightsName,
+      logWorkspaceCustomerId: this.logWorkspaceCustomerId,
     });
   }
 
@@ -274,6 +308,7 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
     resourceGroupName: pulumi.Input<string>,
     identity: ManagedIdentity,
     appSettings: Record<string, pulumi.Input<string>>,
+    logs: LogWorkspace | undefined,
   ): LinuxWebApp {
     return new LinuxWebApp(
       `${name}-web`,
@@ -285,14 +320,17 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
         planSku: args.planSku,
         existingPlanId: args.existingPlanId,
         nodeVersion: args.nodeVersion,
+        runtimeStack: args.runtimeStack,
         alwaysOn: args.alwaysOn,
         healthCheckPath: args.healthCheckPath,
-        appCommandLine: args.appCommandLine,
+        // An app of your own without a start command: the runtime image's own start-up detection, never the sample's.
+        appCommandLine: args.appCommandLine ?? (args.runtimeStack !== undefined ? "" : undefined),
         uniqueDefaultHostname: args.uniqueDefaultHostname,
         instanceCount: args.instanceCount ?? (args.scaleOut ? DEFAULT_SCALED_OUT_INSTANCES : 1),
         clientAffinityEnabled: !args.scaleOut,
         appSettings,
         tags: args.tags,
+        logWorkspaceId: logs?.id,
       },
       { parent: this },
     );
@@ -312,6 +350,7 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
     entra: pulumi.Resource,
     easyAuth: EasyAuth | undefined,
     slot: StagingSlot | undefined,
+    insights: AppInsights | undefined,
   ): AppDeployment {
     return new AppDeployment(
       `${name}-app`,
@@ -323,6 +362,7 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
         armScope: clouds[cloud].resourceManagerScope,
         readinessTimeoutMinutes: args.readinessTimeoutMinutes,
         waitForReady: args.waitForReady,
+        readinessPath: args.readinessPath,
         stagingSlot: slot && {
           name: STAGING_SLOT_NAME,
           scmHostName: slot.scmHostName,
@@ -338,6 +378,8 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
           ...(slot?.deploymentDependencies ?? []),
           entra,
           ...(easyAuth ? [easyAuth] : []),
+          // The app exports telemetry from its first request: the grant should exist when it starts.
+          ...(insights ? [insights] : []),
         ],
       },
     );

@@ -49,10 +49,16 @@ export const configKeys = [
   "appRoles",
   "appRoleAssignments",
   "securityGroupClaims",
+  "telemetry",
   // Adopting an existing registration and web app (components/adopt-config.ts).
   "existingAppClientId",
   "existingWebAppResourceGroup",
   "existingWebAppName",
+  // Bring your own app (components/own-app-config.ts).
+  "appPackagePath",
+  "runtimeStack",
+  "startupCommand",
+  "readinessPath",
 ] as const;
 export type ConfigKey = (typeof configKeys)[number];
 
@@ -80,6 +86,7 @@ export const configDefaults: Partial<Record<ConfigKey, string>> = {
   stagingSlotAfterSwap: DEFAULT_SLOT_AFTER_SWAP,
   authMode: DEFAULT_AUTH_MODE,
   securityGroupClaims: "false",
+  telemetry: "false",
 };
 
 /**

@@ -46,6 +46,8 @@ import {
 import type { AuthMode } from "../contract/easy-auth";
 import { readAuthMode } from "./easy-auth";
 import { type AppAccessConfig, readAppAccess } from "./app-roles";
+import { DEFAULT_TELEMETRY, TELEMETRY_CI_PROBLEM, telemetryProblem } from "./app-insights";
+import { type OwnAppConfig, readOwnApp } from "./own-app-config";
 import { type AdoptionConfig, readAdoption } from "./adopt-config";
 
 export { configDefaults, configKeys, type RawStackConfig } from "./stack-config-keys";
@@ -58,7 +60,7 @@ export { configDefaults, configKeys, type RawStackConfig } from "./stack-config-
  */
 
 /** The validated stack configuration that index.ts builds the stack from. */
-export interface StackConfig extends AppAccessConfig, AdoptionConfig {
+export interface StackConfig extends AppAccessConfig, AdoptionConfig, OwnAppConfig {
   location: string;
   webAppName: string;
   /** An existing resource group to deploy into; undefined creates one. */
@@ -97,6 +99,8 @@ export interface StackConfig extends AppAccessConfig, AdoptionConfig {
   tags: Record<string, string>;
   /** Who signs users in: the app (default) or App Service's built-in authentication (components/easy-auth.ts). */
   authMode: AuthMode;
+  /** Entra-only Log Analytics and Application Insights for the app (components/app-insights.ts). */
+  telemetry: boolean;
 }
 
 /** Thrown when the stack configuration is invalid; lists every problem found. */
@@ -306,6 +310,17 @@ function readSlot(r: Reader, planSku: PlanSku, existingPlanId: string | undefine
 }
 
 /**
+ * Telemetry: off unless asked for (it assigns a role); refused outside the public cloud, where Application Insights
+ * takes no Entra-authenticated ingestion, and in GitHub Actions, whose deploy identity may not assign roles.
+ */
+function readTelemetry(r: Reader, cloud: CloudName): boolean {
+  const telemetry = r.bool("telemetry", DEFAULT_TELEMETRY);
+  r.report("telemetry", telemetryProblem(telemetry, cloud));
+  if (telemetry && r.raw.inGitHubActions) r.report("telemetry", TELEMETRY_CI_PROBLEM);
+  return telemetry;
+}
+
+/**
  * Parses and validates the raw stack configuration. Defaults from Pulumi.yaml fill unset keys. Throws a
  * {@link StackConfigError} listing every problem; returns the typed configuration otherwise.
  */
@@ -317,17 +332,21 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
   const paths = readPaths(r);
   const hosting = readHosting(r);
   const deployment = readDeployment(r);
+  const scale = readScale(r, hosting.planSku, hosting.existingPlanId);
+  const slot = readSlot(r, hosting.planSku, hosting.existingPlanId, deployment.waitForReady);
   const rest = {
     cloud,
     ...registration,
     ...paths,
     ...hosting,
-    ...readScale(r, hosting.planSku, hosting.existingPlanId),
+    ...scale,
     ...deployment,
-    ...readSlot(r, hosting.planSku, hosting.existingPlanId, deployment.waitForReady),
+    ...slot,
     tags: r.tags("tags"),
     authMode: readAuthMode(r),
     ...readAppAccess(r, webAppName),
+    telemetry: readTelemetry(r, cloud),
+    ...readOwnApp(r, { ...deployment, stagingSlot: slot.stagingSlot, nodeVersion: hosting.nodeVersion }),
   };
   const { adoption, overrides } = readAdoption(r, webAppName);
   if (r.problems.length > 0) throw new StackConfigError(r.problems);

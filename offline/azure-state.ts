@@ -117,6 +117,44 @@ export function computeAzureState(
         state: { ...i, name },
       };
     }
+    case "azure-native:operationalinsights:Workspace": {
+      // The workspace (customer) ID is a GUID of its own, distinct from anything in the ARM ID.
+      const name = (i.workspaceName as string | undefined) ?? autoName;
+      return {
+        id: arm("Microsoft.OperationalInsights/workspaces", name),
+        state: { ...i, name, customerId: guidFrom(`${args.name}:workspace-customer`), provisioningState: "Succeeded" },
+      };
+    }
+    case "azure-native:applicationinsights:Component": {
+      // The instrumentation key and the application ID are GUIDs of their own; the connection string carries both,
+      // with the region's ingestion and live-metrics endpoints, as the service writes it.
+      const name = (i.resourceName as string | undefined) ?? autoName;
+      const region = String(i.location ?? "westeurope").toLowerCase();
+      const instrumentationKey = guidFrom(`${args.name}:instrumentation-key`);
+      const appId = guidFrom(`${args.name}:insights-app`);
+      return {
+        id: arm("Microsoft.Insights/components", name),
+        state: {
+          ...i,
+          name,
+          instrumentationKey,
+          appId,
+          connectionString:
+            `InstrumentationKey=${instrumentationKey};IngestionEndpoint=https://${region}-5.in.applicationinsights.` +
+            `azure.com/;LiveEndpoint=https://${region}.livediagnostics.monitor.azure.com/;ApplicationId=${appId}`,
+        },
+      };
+    }
+    case "azure-native:authorization:RoleAssignment": {
+      // An extension resource under its scope, named by a GUID.
+      const name = (i.roleAssignmentName as string | undefined) ?? guidFrom(`${args.name}:role-assignment`);
+      return { id: `${i.scope}/providers/Microsoft.Authorization/roleAssignments/${name}`, state: { ...i, name } };
+    }
+    case "azure-native:monitor:DiagnosticSetting": {
+      // An extension resource: its ID hangs under the resource it reads logs from.
+      const name = (i.name as string | undefined) ?? args.name;
+      return { id: `${i.resourceUri}/providers/Microsoft.Insights/diagnosticSettings/${name}`, state: { ...i, name } };
+    }
     case "azuread:index/applicationRegistration:ApplicationRegistration": {
       const objectId = guidFrom(`${args.name}:app-object`);
       return {

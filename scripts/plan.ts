@@ -16,6 +16,7 @@ import { ROOT, appProject, runThroughLanguageHost } from "../offline/language-ho
 import { planText, runPlan } from "../offline/plan-printer";
 import { StackFileError, readStackFile, stackNameOf } from "../offline/stack-file";
 import { checkPlannedResources } from "../policy/offline";
+import { ROLE } from "../policy/rules";
 
 const USAGE = "npm run plan [-- <stack>] [--config-file <file>]";
 
@@ -91,6 +92,7 @@ function describe(r: RegisteredResource): string[] {
         `runtime      ${i.siteConfig.linuxFxVersion}, httpsOnly=${i.httpsOnly}, ` +
           `minTls=${i.siteConfig.minTlsVersion}, scmMinTls=${i.siteConfig.scmMinTlsVersion}, ` +
           `ftps=${i.siteConfig.ftpsState}`,
+        `start        ${i.siteConfig.appCommandLine || "(the runtime image's own start-up detection)"}`,
         `identity     ${i.identity.type} ${(i.identity.userAssignedIdentities as string[]).join(", ")}`,
         ...(i.siteConfig.appSettings as { name: string; value: string }[]).map(
           (s) => `setting      ${s.name}=${s.value}`,
@@ -101,6 +103,30 @@ function describe(r: RegisteredResource): string[] {
         `http logs    ${i.httpLogs.fileSystem.enabled ? "on" : "off"}, kept ` +
           `${i.httpLogs.fileSystem.retentionInDays} days, at most ${i.httpLogs.fileSystem.retentionInMb} MB`,
         `errors       detailed error pages ${i.detailedErrorMessages.enabled ? "on" : "off"}`,
+      ];
+    case "azure-native:operationalinsights:Workspace":
+      return [
+        `sku          ${i.sku.name}, kept ${i.retentionInDays} days` +
+          (i.workspaceCapping ? `, capped at ${i.workspaceCapping.dailyQuotaGb} GB a day` : ", no daily cap"),
+        `local auth   ${i.features?.disableLocalAuth === true ? "off (Entra ID only, no shared keys)" : "ON"}`,
+        `workspace    ${r.state.customerId}  (customer ID, for queries)`,
+      ];
+    case "azure-native:applicationinsights:Component":
+      return [
+        `kind         ${i.kind}, ${i.ingestionMode} on ${i.workspaceResourceId}`,
+        `local auth   ${i.disableLocalAuth === true ? "off (Entra-authenticated telemetry only)" : "ON"}`,
+      ];
+    case "azure-native:authorization:RoleAssignment":
+      return [
+        `role         ${roleLabel(String(i.roleDefinitionId))}`,
+        `to           ${i.principalId} (${i.principalType})`,
+        `at           ${i.scope}`,
+      ];
+    case "azure-native:monitor:DiagnosticSetting":
+      return [
+        `reads        ${i.resourceUri}`,
+        `logs         ${(i.logs as { category: string }[]).map((l) => l.category).join(", ")}`,
+        `to           ${i.workspaceId}`,
       ];
     case "azure-native:web:WebAppScmAllowed":
     case "azure-native:web:WebAppFtpAllowed":
@@ -127,6 +153,13 @@ function describe(r: RegisteredResource): string[] {
   }
 }
 
+/** A role definition ID with the built-in role's name, when the pack knows it. */
+function roleLabel(roleDefinitionId: string): string {
+  const guid = roleDefinitionId.split("/").at(-1) ?? "";
+  const name = Object.entries(ROLE).find(([, id]) => id === guid)?.[0];
+  return name ? `${name} (${guid})` : roleDefinitionId;
+}
+
 /** The permission a looked-up scope ID names in the mock directory's Microsoft Graph. */
 function scopeName(id: string): string {
   const scopes = mocksSeen?.graphServicePrincipal.oauth2PermissionScopeIds ?? {};
@@ -148,7 +181,12 @@ function describeCommand(i: Record<string, any>): string[] {
         `, or ${env.DEPLOY_ARM_SCOPE} once if Kudu answers 401)`,
     );
   }
-  if (env.READY_HOST) {
+  if (env.READY_HOST && env.READY_PATH) {
+    lines.push(
+      `waits        up to ${env.READY_TIMEOUT_MINUTES} min for ` +
+        `https://${env.READY_HOST}${env.READY_PATH} to answer 200 (your app's own readiness path)`,
+    );
+  } else if (env.READY_HOST) {
     lines.push(
       `waits        up to ${env.READY_TIMEOUT_MINUTES} min for ` +
         `https://${env.READY_HOST}${READINESS_PATH} to prove managed identity → FIC → Entra`,

@@ -27,10 +27,12 @@ const always = "always";
 const GITHUB_TOKEN = "GITHUB_TOKEN set";
 const SLOT = "stagingSlot (Standard plan or above)";
 const ROLES = "appRoles (default Admin, Reader)";
+const TELEMETRY = "telemetry";
 const ADOPT_APP = "existingAppClientId";
 const ADOPT_SITE = "existingWebAppName";
 /** The rules a web app answers to; a slot is a web app to them, plus the slot rules. */
 const WEB_APP_CHECKS = [
+  "webapp-runtime-allowed",
   "webapp-https-only",
   "webapp-min-tls",
   "webapp-ftps-disabled",
@@ -42,6 +44,7 @@ const WEB_APP_CHECKS = [
   "fic-trusts-webapp-identity",
   "webapp-identity-matches-fic",
   "webapp-token-exchange-matches-fic",
+  "appinsights-connection-string-entra-only",
 ];
 const SLOT_CHECKS = [...WEB_APP_CHECKS, "slot-identity-matches-site", "slot-settings-differ-only-when-sticky"];
 
@@ -74,6 +77,8 @@ export const ALLOWED_TYPES: readonly AllowedType[] = [
   { type: "secretless:index:EasyAuth", stack: "main", when: "authMode easyAuth", checkedBy: [] },
   { type: "secretless:index:StagingSlot", stack: "main", when: SLOT, checkedBy: [] },
   { type: "secretless:index:AppRoles", stack: "main", when: ROLES, checkedBy: [] },
+  { type: "secretless:index:LogWorkspace", stack: "main", when: TELEMETRY, checkedBy: [] },
+  { type: "secretless:index:AppInsights", stack: "main", when: TELEMETRY, checkedBy: [] },
   { type: "secretless:index:AdoptedRegistration", stack: "main", when: ADOPT_APP, checkedBy: [] },
   { type: "secretless:index:AdoptedWebApp", stack: "main", when: ADOPT_SITE, checkedBy: [] },
   { type: "secretless:bootstrap:CiBootstrap", stack: "bootstrap", when: always, checkedBy: [] },
@@ -161,9 +166,33 @@ export const ALLOWED_TYPES: readonly AllowedType[] = [
   { type: "azure-native:keyvault:Key", stack: "bootstrap", when: always, checkedBy: [] },
   {
     type: "azure-native:authorization:RoleAssignment",
-    stack: "bootstrap",
-    when: always,
+    stack: "both",
+    when: `main: ${TELEMETRY} (Monitoring Metrics Publisher on the component); bootstrap: always`,
     checkedBy: ["role-assignment-scope", "role-assignment-principal-type", "role-assignment-allowed"],
+  },
+  // Telemetry: the Entra-only Log Analytics workspace and the diagnostic settings that send platform logs to it.
+  {
+    type: "azure-native:operationalinsights:Workspace",
+    stack: "main",
+    when: TELEMETRY,
+    checkedBy: ["log-workspace-entra-only", "diagnostic-setting-own-workspace"],
+  },
+  {
+    type: "azure-native:monitor:DiagnosticSetting",
+    stack: "main",
+    when: TELEMETRY,
+    checkedBy: ["diagnostic-setting-own-workspace"],
+  },
+  {
+    type: "azure-native:applicationinsights:Component",
+    stack: "main",
+    when: TELEMETRY,
+    checkedBy: [
+      "appinsights-entra-only",
+      "appinsights-workspace-based",
+      "appinsights-connection-string-entra-only",
+      "role-assignment-allowed",
+    ],
   },
   // Microsoft Entra ID (azuread v6).
   {

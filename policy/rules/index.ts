@@ -16,6 +16,7 @@ import { credentialRules } from "./credentials";
 import { easyAuthIdentitySetting, easyAuthRules } from "./easy-auth";
 import { githubDeployEnvironmentProtected } from "./github";
 import type { PlannedResource, Rule, RuleContext, Violation } from "./model";
+import { monitoringRules, monitoringStackRules } from "./monitoring";
 import { secretRules } from "./secrets";
 import { slotRules } from "./slots";
 import {
@@ -67,6 +68,8 @@ export const rules: readonly Rule[] = [
   easyAuthIdentitySetting,
   ...slotRules,
   githubDeployEnvironmentProtected,
+  ...monitoringRules,
+  ...monitoringStackRules,
   adoptScriptsOwnChain,
 ];
 

@@ -6,6 +6,8 @@
  */
 import { ADOPT_SCRIPTS, ADOPT_UNDO_FLAG, adoptedRegistration, adoptedSiteHosts, wornOnAdoptedSite } from "./adopt";
 import { clouds } from "../../contract/clouds";
+import { MONITORING_METRICS_PUBLISHER_ROLE_ID } from "../../contract/telemetry";
+import { appPathProblem } from "../../contract/rules";
 import {
   type PlannedResource,
   type ResourceRule,
@@ -25,6 +27,7 @@ import {
   inputField,
   isApp,
   isAppFic,
+  isArmIdOf,
   isUami,
   isUamiFic,
   isWebApp,
@@ -275,6 +278,8 @@ export const ROLE = {
   StorageBlobDataReader: "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",
   StorageBlobDataContributor: "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
   KeyVaultCryptoUser: "12338af0-0e69-4776-bea7-57ae8d297424",
+  /** Publishes telemetry to Application Insights with Entra ID (built-in roles, Monitor; contract/telemetry.ts). */
+  MonitoringMetricsPublisher: MONITORING_METRICS_PUBLISHER_ROLE_ID,
 } as const;
 type RoleName = keyof typeof ROLE;
 
@@ -283,8 +288,9 @@ type RoleName = keyof typeof ROLE;
  * (Owner, User Access Administrator, Role Based Access Control Administrator are never here).
  */
 export const ALLOWED_ROLES: Record<"appIdentity" | "ciPullRequest" | "ciDeploy" | "operator", readonly RoleName[]> = {
-  // The app stack grants its identity no Azure role: it reaches Redis through an AccessPolicyAssignment (data plane).
-  appIdentity: [],
+  // The app stack grants its identity no Azure role but these (Redis is an AccessPolicyAssignment, data plane), each
+  // only where ROLE_SCOPES allows.
+  appIdentity: ["MonitoringMetricsPublisher"],
   // A CI identity any pull request's code can use: read only (bootstrap: preview identity).
   ciPullRequest: ["Reader", "StorageBlobDataReader", "KeyVaultCryptoUser"],
   // A CI identity only protected jobs get (bootstrap: deploy identity, `least` or `contributor`).
@@ -303,12 +309,28 @@ export const ALLOWED_ROLES: Record<"appIdentity" | "ciPullRequest" | "ciDeploy" 
   operator: ["StorageBlobDataContributor", "KeyVaultCryptoUser"],
 };
 
-const APP_IDENTITY_HINT = "; the app reaches Redis through an AccessPolicyAssignment and needs no Azure role";
+/**
+ * Roles that may be held only on one kind of resource of this stack, never a group or wider: Monitoring Metrics
+ * Publisher on an Application Insights component ("setting the target Application Insights resource as the role
+ * scope", learn.microsoft.com/azure/azure-monitor/app/azure-ad-authentication), so the app writes its own telemetry
+ * and no one else's.
+ */
+export const ROLE_SCOPES: Partial<Record<RoleName, { readonly what: string; readonly is: (type: string) => boolean }>> =
+  {
+    MonitoringMetricsPublisher: {
+      what: "an Application Insights component",
+      is: arm("applicationinsights", "Component"),
+    },
+  };
+
+const APP_IDENTITY_HINT =
+  "; the app reaches Redis through an AccessPolicyAssignment and needs no Azure role beyond publishing its telemetry";
 const roleName = (guid: string) => (Object.entries(ROLE) as [RoleName, string][]).find(([, g]) => g === guid)?.[0];
 
 export const roleAssignmentAllowed: StackRule = stackRule(
   "role-assignment-allowed",
-  "Each role assignment gives an allowed role to its kind of principal (app identity: none; pull-request CI " +
+  "Each role assignment gives an allowed role to its kind of principal (app identity: Monitoring Metrics Publisher " +
+    "on its own Application Insights only; pull-request CI " +
     "identity: read only; deploy CI identity: the bootstrap's roles), inside a resource group this stack owns; Redis " +
     "access policies go to the app's identity only.",
   (resources) => {
@@ -353,6 +375,15 @@ export const roleAssignmentAllowed: StackRule = stackRule(
         });
       }
       const scope = String(field(ra, "scope") ?? "");
+      const scoped = role === undefined ? undefined : ROLE_SCOPES[role];
+      if (scoped && !resources.some((r) => scoped.is(r.type) && isArmIdOf(scope, r))) {
+        findings.push({
+          resource: ra,
+          message:
+            `${ref(ra)} gives role ${role} at scope ${show(scope)}, which is not ${scoped.what} of this stack. Fix: ` +
+            `scope it to ${scoped.what} this stack creates (its resource ID), never a resource group or subscription.`,
+        });
+      }
       const group = /^\/subscriptions\/[^/]+\/resourceGroups\/([^/]+)(?:\/|$)/i.exec(scope)?.[1];
       if (group !== undefined && !ownGroups.has(lower(group))) {
         findings.push({
@@ -628,6 +659,31 @@ const COMMAND_FIELDS_ALLOWED = ["create", "environment", "triggers", "logging", 
 const adoptUndo = (r: { props: Record<string, any> }) =>
   ADOPT_SCRIPTS.includes(r.props.create) && r.props.delete === `${r.props.create} ${ADOPT_UNDO_FLAG}`;
 
+/**
+ * The deploy step's inputs that name something on disk or on the site: the zip it pushes is a relative `.zip` inside
+ * the project (never `/etc/…`, `~/…` or `../…`, whatever the package of your own is), and the readiness path is a path.
+ */
+function deployInputProblems(r: PlannedResource): (string | undefined)[] {
+  const environment = r.props.environment;
+  if (!environment || typeof environment !== "object") return [];
+  const zip = environment.DEPLOY_ZIP_PATH;
+  const path = environment.READY_PATH;
+  return [
+    zip !== undefined &&
+    (typeof zip !== "string" ||
+      !/^[A-Za-z0-9._/-]+\.zip$/i.test(zip) ||
+      zip.startsWith("/") ||
+      zip.split("/").includes(".."))
+      ? `${ref(r)} pushes DEPLOY_ZIP_PATH ${show(zip)}, not a .zip inside the project. Fix: pass a relative path ` +
+        "inside the project, as packageApp() and packageOwnApp() return it."
+      : undefined,
+    path !== undefined && (typeof path !== "string" || appPathProblem(path, "/healthz") !== undefined)
+      ? `${ref(r)} waits on READY_PATH ${show(path)}, which is not a path of the site. Fix: set readinessPath to a ` +
+        "path such as /healthz."
+      : undefined,
+  ];
+}
+
 export const commandRunsProjectScript: ResourceRule = resourceRule(
   "command-runs-project-script",
   "A command runs one of the project's own deploy scripts (node --import tsx deploy/<name>.ts): no inline shell, no " +
@@ -642,6 +698,7 @@ export const commandRunsProjectScript: ResourceRule = resourceRule(
           `with the deployer's credentials, out of every other rule's sight. Fix: put the step in deploy/<name>.ts ` +
           `(reviewed code) and run "node --import tsx deploy/<name>.ts".`,
       ),
+    ...deployInputProblems(r),
     ...Object.keys(r.props)
       .filter((k) => !COMMAND_FIELDS_ALLOWED.includes(k) && r.props[k] !== undefined && r.props[k] !== null)
       .filter((k) => !(k === "delete" && adoptUndo(r)))

@@ -61,9 +61,11 @@ describe("the program under the Pulumi language host", () => {
     expect(Object.keys(outputs).sort()).toEqual(
       [
         "appClientId",
+        "appInsightsName",
         "appPackageSha256",
         "identityClientId",
         "identityPrincipalId",
+        "logWorkspaceCustomerId",
         "redirectUri",
         "redisHostName",
         "resourceGroupName",
@@ -95,7 +97,8 @@ describe("the program under the Pulumi language host", () => {
       const chain = creationChain(host.mocks);
       // Group → identity (needs the group) → site (wears the identity) → basic auth off (a policy of the site);
       // the deploy waits for the hardened site (issue: no push before basic auth is off) and the readiness wait for
-      // the push.
+      // the push. (With telemetry, group → workspace → component → site is one step longer: the site's settings
+      // carry the component's connection string, and app settings are written once, with the site.)
       expect(chain, chain.join(" → ")).toEqual([
         "azure-native:resources:ResourceGroup::secretless-rg",
         "azure-native:managedidentity:UserAssignedIdentity::secretless-identity-uami",

@@ -28,6 +28,7 @@ const switches: [string, Record<string, string>][] = [
     "admin consent and extra app owners",
     { grantAdminConsent: "true", appOwnerObjectIds: JSON.stringify([guidFrom("owner-1")]) },
   ],
+  ["telemetry (an Entra-only workspace and Application Insights)", { telemetry: "true" }],
   ["the US Government cloud", { cloud: "usgov", location: "usgovvirginia" }],
   ["the China cloud", { cloud: "china", location: "chinanorth3" }],
   ["Easy Auth signing users in (authMode easyAuth)", { authMode: "easyAuth" }],
@@ -50,6 +51,7 @@ const switches: [string, Record<string, string>][] = [
       appOwnerObjectIds: JSON.stringify([guidFrom("owner-1")]),
       resourceGroupName: "rg-shared",
       existingPlanId: existingPlan,
+      telemetry: "true",
     },
   ],
 ];
