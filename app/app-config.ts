@@ -14,6 +14,7 @@ import type { RedisTarget } from "./stores/redis-connection";
 import { readSettings, settingKey, type Setting, type Settings } from "./env-settings";
 import { readSessionSettings, type SessionBoundSettings } from "./sessions/limits";
 import { readRedisTarget } from "./stores/redis-settings";
+import { readTelemetrySettings, type TelemetrySettings } from "./telemetry/telemetry-settings";
 import { readEasyAuthMode, type EasyAuthMode } from "./auth/easy-auth";
 
 /** The app's settings, read once from the environment at start-up and validated (see {@link loadConfig}). */
@@ -68,6 +69,11 @@ export interface AppConfig {
    * the app signs users in itself and drops those headers.
    */
   readonly easyAuth?: EasyAuthMode | undefined;
+  /**
+   * Telemetry to Application Insights (`APPLICATIONINSIGHTS_CONNECTION_STRING`, sent as the managed identity named by
+   * `APPLICATIONINSIGHTS_AUTHENTICATION_STRING`); undefined: telemetry is off (app/telemetry/).
+   */
+  readonly telemetry?: TelemetrySettings | undefined;
 }
 
 /** Where Microsoft Graph is and which delegated scopes its access token is asked for. */
@@ -138,6 +144,7 @@ export function loadConfig(env: Env): AppConfig {
   const redis = readRedisTarget(settings, instance.value, problems);
   const sessions = readSessionSettings(settings, problems);
   const easyAuth = readEasyAuthMode(env, problems);
+  const telemetry = readTelemetrySettings(env, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -157,6 +164,7 @@ export function loadConfig(env: Env): AppConfig {
     redis,
     sessions,
     easyAuth,
+    telemetry,
   };
 }
 

@@ -10,7 +10,7 @@ import {
   type AssertionProvider,
 } from "./auth/managed-identity";
 import { createSignInClient } from "./auth/oidc";
-import { createReadinessCheck, type ReadinessCacheOptions } from "./auth/readiness";
+import { createReadinessCheck, type ReadinessCacheOptions, type ReadinessCheck } from "./auth/readiness";
 import { loggerOptions, msalLogger } from "./logging";
 import { errorPages } from "./plugins/errors";
 import { security } from "./plugins/security";
@@ -26,6 +26,8 @@ import { pageRoutes } from "./routes/pages";
 import type { SignInRateLimit } from "./sign-in-rate-limit";
 import { createMemoryStores } from "./stores/memory";
 import { createRedisStores, type RedisStoreOptions } from "./stores/redis";
+import { TELEMETRY_OFF, type Telemetry } from "./telemetry/telemetry";
+import { tracedStores } from "./telemetry/traced-stores";
 
 /** Optional collaborators and tuning, mostly for tests. */
 export interface AppDeps {
@@ -63,6 +65,11 @@ export interface AppDeps {
   readonly readiness?: ReadinessCacheOptions;
   /** The HTTP server's timeouts; each defaults to {@link SERVER_TIMEOUTS}. */
   readonly serverTimeouts?: Partial<ServerTimeouts>;
+  /**
+   * Telemetry (app/telemetry/): app/server.ts starts it when `config.telemetry` is set. Defaults to off, and then
+   * nothing is recorded.
+   */
+  readonly telemetry?: Telemetry;
 }
 
 /** How long the HTTP server waits for a client, in milliseconds. */
@@ -100,8 +107,9 @@ export const SERVER_TIMEOUTS: ServerTimeouts = {
  */
 export function createApp(config: AppConfig, deps: AppDeps = {}): FastifyInstance {
   const timeouts = { ...SERVER_TIMEOUTS, ...deps.serverTimeouts };
+  const telemetry = deps.telemetry ?? TELEMETRY_OFF;
   const app = Fastify({
-    logger: deps.logger ?? loggerOptions(deps.logStream),
+    logger: deps.logger ?? loggerOptions(deps.logStream, telemetry.logging),
     requestTimeout: timeouts.requestMs,
     keepAliveTimeout: timeouts.keepAliveMs,
     connectionTimeout: timeouts.idleMs,
@@ -113,6 +121,8 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): FastifyInstanc
     requestIdHeader: false,
   });
 
+  // First, so every request's span is the parent of what its hooks and handler do.
+  telemetry.instrument(app);
   const loggerOptionsForMsal = msalLogger(app.log);
   // One managed-identity token source for every resource: the client assertion and the Redis password.
   // A credential list without the managed identity (an app still on its secret) never asks the endpoint.
@@ -120,6 +130,7 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): FastifyInstanc
     managedIdentityClientId: config.managedIdentityClientId,
     identityEndpoint: config.managedIdentityClientId ? config.identityEndpoint : undefined,
     loggerOptions: loggerOptionsForMsal,
+    telemetrySteps: telemetry,
   });
   const assertion = deps.assertion ?? createManagedIdentityAssertion({ ...config, source: tokens });
   const client = createSignInClient({
@@ -135,7 +146,10 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): FastifyInstanc
   if (config.easyAuth) {
     app.register(easyAuthRoutes, { config, assertion });
     app.register(healthRoutes, {
-      readiness: createReadinessCheck(deps.proveTrustChain ?? (() => client.proveTrustChain()), deps.readiness),
+      readiness: countedReadiness(
+        createReadinessCheck(deps.proveTrustChain ?? (() => client.proveTrustChain()), deps.readiness),
+        telemetry,
+      ),
       storeAvailable: async () => true,
       reportCredential: config.clientCredentials.length > 1,
     });
@@ -146,26 +160,47 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): FastifyInstanc
   app.register(platformIdentityHeaders);
   const limits = sessionLimits({ ...config.sessions, ...deps.sessions });
   const stores: SessionStores = config.redis
-    ? createRedisStores<Session, KeptSignInAttempt>(
-        { ...deps.redis, target: config.redis, tokens, log: app.log },
-        limits.sessions,
-        limits.attempts,
+    ? tracedStores(
+        createRedisStores<Session, KeptSignInAttempt>(
+          { ...deps.redis, target: config.redis, tokens, log: app.log },
+          limits.sessions,
+          limits.attempts,
+        ),
+        telemetry,
+        config.redis,
       )
     : createMemoryStores<Session, KeptSignInAttempt>(limits.sessions, limits.attempts);
   app.register(sessionsAndAttempts, { stores, maxTokenCacheBytes: limits.maxTokenCacheBytes });
-  app.register(pageRoutes, { graph: createGraphClient({ config, client }) });
+  app.register(pageRoutes, { graph: createGraphClient({ config, client, telemetry }) });
   app.register(adminRoutes);
   app.register(authRoutes, {
     config,
     client,
     assertion,
     ...(deps.signInRateLimit ? { rateLimit: deps.signInRateLimit } : {}),
+    telemetry,
   });
   app.register(healthRoutes, {
-    readiness: createReadinessCheck(deps.proveTrustChain ?? (() => client.proveTrustChain()), deps.readiness),
+    readiness: countedReadiness(
+      createReadinessCheck(deps.proveTrustChain ?? (() => client.proveTrustChain()), deps.readiness),
+      telemetry,
+    ),
     storeAvailable: () => stores.available(),
     reportCredential: config.clientCredentials.length > 1,
   });
   app.register(assetRoutes, { dir: deps.publicDir ?? join(__dirname, "public") });
   return app;
+}
+
+/** The readiness check with each answer counted in the `readiness.checks` metric and the `readiness.ready` gauge. */
+function countedReadiness(readiness: ReadinessCheck, telemetry: Telemetry): ReadinessCheck {
+  if (!telemetry.enabled) return readiness;
+  return {
+    ...readiness,
+    async check() {
+      const result = await readiness.check();
+      telemetry.readinessChecked(result.reason);
+      return result;
+    },
+  };
 }

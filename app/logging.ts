@@ -6,6 +6,7 @@ import type { FastifyBaseLogger, FastifyServerOptions } from "fastify";
 import { LogLevel, type NodeSystemOptions } from "@azure/msal-node";
 import pino from "pino";
 import { prettyLogStream } from "./log-format";
+import type { Telemetry } from "./telemetry/telemetry";
 
 /** Query parameters whose values must never reach a log line (request URLs are logged). */
 const SECRET_PARAMS = [
@@ -42,11 +43,29 @@ const SECRET_FIELDS = [
  * is a terminal (a person runs the app: `npm run dev`), they go through {@link prettyLogStream} as one readable line
  * each (LOG_FORMAT=json keeps JSON there too).
  */
-export function loggerOptions(stream?: NodeJS.WritableStream): NonNullable<FastifyServerOptions["logger"]> {
+export function loggerOptions(
+  stream?: NodeJS.WritableStream,
+  telemetry?: Telemetry["logging"],
+): NonNullable<FastifyServerOptions["logger"]> {
   const pretty = stream === undefined && process.stdout.isTTY === true && process.env.LOG_FORMAT !== "json";
+  const local = stream ?? (pretty ? prettyLogStream(process.stdout) : pino.destination({ dest: 1, sync: false }));
   return {
     level: process.env.LOG_LEVEL ?? "info",
-    stream: stream ?? (pretty ? prettyLogStream(process.stdout) : pino.destination({ dest: 1, sync: false })),
+    stream: local,
+    // With telemetry on, each line carries its trace and span IDs, and telemetry sees the same redacted line as it is
+    // written (and exports only allow-listed fields: app/telemetry/allow-list.ts). A hook, not a second stream: it
+    // costs a function call per line.
+    ...(telemetry
+      ? {
+          mixin: telemetry.mixin,
+          hooks: {
+            streamWrite: (line: string): string => {
+              telemetry.line(line);
+              return line;
+            },
+          },
+        }
+      : {}),
     redact: {
       paths: [
         "req.headers.cookie",

@@ -1,7 +1,9 @@
 // Entry point: App Service runs `node server.js` (the bundle of this file). Everything testable lives in app.ts.
 import { createApp } from "./app";
 import { ConfigError, loadConfig, type AppConfig } from "./app-config";
+import { createManagedIdentityTokenSource } from "./auth/managed-identity";
 import { startupFailure } from "./startup";
+import { TELEMETRY_OFF } from "./telemetry/telemetry";
 
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 
@@ -25,7 +27,18 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const app = createApp(config);
+  // Telemetry's SDK is loaded only when a connection string turns it on (esbuild keeps this import lazy).
+  const settings = config.telemetry;
+  const telemetry = settings
+    ? (await import("./telemetry/start-telemetry.js")).startAppTelemetry(config, settings, (steps) =>
+        createManagedIdentityTokenSource({
+          managedIdentityClientId: settings.identityClientId,
+          identityEndpoint: config.identityEndpoint,
+          telemetrySteps: steps,
+        }),
+      )
+    : TELEMETRY_OFF;
+  const app = createApp(config, { telemetry });
   // App Service forwards to the container on PORT; 0.0.0.0 so its front end can reach it. HOST narrows it locally.
   const host = process.env.HOST || "0.0.0.0";
   // The socket's address (127.0.0.1, 0.0.0.0) is not where browsers reach the app: name the public origin too.
@@ -53,7 +66,12 @@ async function main(): Promise<void> {
     }, SHUTDOWN_TIMEOUT_MS);
     timer.unref();
     app.close().then(
-      () => process.exit(0),
+      // What is queued still goes out, for at most half the shutdown budget: a hanging ingestion never turns a
+      // graceful stop into a timed-out one.
+      () => {
+        const budget = new Promise((resolve) => setTimeout(resolve, SHUTDOWN_TIMEOUT_MS / 2).unref());
+        Promise.race([telemetry.shutdown(), budget]).finally(() => process.exit(0));
+      },
       (error: unknown) => {
         app.log.error({ err: error }, "error during shutdown");
         process.exit(1);

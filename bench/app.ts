@@ -237,6 +237,11 @@ export interface ServeFigures {
    * without redis-server.
    */
   pageRpsRedis: number | null;
+  /**
+   * The same signed-in page from a third instance of the same package with telemetry on, sending to the emulator's
+   * Application Insights ingestion stand-in (in this process) with the managed identity's token.
+   */
+  pageRpsTelemetry: number;
   helloRps: number;
   /** A bare Fastify route, and one with helmet's headers and pino's request logs: the framework's share. */
   fastifyRps: number;
@@ -273,6 +278,8 @@ export async function measureServing(
   try {
     const app = await startApp(emu, packaged);
     stops.push(() => app.stop());
+    const telemetryApp = await startApp(emu, packaged, emu.telemetryEnv());
+    stops.push(() => telemetryApp.stop());
     let redisApp: RunningApp | undefined;
     let redis: Awaited<ReturnType<typeof startRedisForApp>> | undefined;
     if (findRedisServer()) {
@@ -283,11 +290,8 @@ export async function measureServing(
     }
     // As the stack registers the deployed app's URLs; the Redis instance's callback is registered beside it.
     Object.assign(emu.registration, appRegistrationFor(app.url));
-    if (redisApp)
-      emu.registration.redirectUris = [
-        ...emu.registration.redirectUris,
-        ...appRegistrationFor(redisApp.url).redirectUris,
-      ];
+    for (const other of [telemetryApp, ...(redisApp ? [redisApp] : [])])
+      emu.registration.redirectUris = [...emu.registration.redirectUris, ...appRegistrationFor(other.url).redirectUris];
     const baselines = await Promise.all((["hello", "fastify", "fastify-helmet-logs"] as const).map(baselineServer));
     for (const server of baselines) stops.push(() => stop(server.child));
 
@@ -300,23 +304,30 @@ export async function measureServing(
       times.push(performance.now() - t);
     }
     const redisPage = redisApp ? await signedInPage(redisApp.url) : undefined;
+    const telemetryPage = await signedInPage(telemetryApp.url);
     // The figure is Redis's only if the session really lives there (and not in a fallback in the app's memory).
-    if (redis && (await redis.redis.admin.keys("secretless:s:*")).length === 0)
+    if (redis && (await redis.redis.admin.keys("secretless:{s}:*")).length === 0)
       throw new Error("the Redis instance signed in but wrote no session to Redis");
-    const rps: number[][] = [[], [], [], [], []];
+    const rps: number[][] = [[], [], [], [], [], []];
     for (let i = 0; i < rounds; i++) {
       for (const [j, server] of baselines.entries()) rps[j]!.push(await requestsPerSecond(server.url, seconds));
+      // Telemetry off, then on, back to back in each round: the ratio compares like with like.
       rps[3]!.push(await requestsPerSecond(page!.url, seconds, { cookie: page!.cookie }));
+      rps[5]!.push(await requestsPerSecond(telemetryPage.url, seconds, { cookie: telemetryPage.cookie }));
       if (redisPage) rps[4]!.push(await requestsPerSecond(redisPage.url, seconds, { cookie: redisPage.cookie }));
     }
     const [helloRps, fastifyRps, fastifyHelmetLogsRps, pageRps] = rps.map(median) as [number, number, number, number];
     const pageRpsRedis = redisPage ? median(rps[4]!) : null;
+    // The figure is telemetry's only if the instance really exported (with its token) to the stand-in.
+    if (!emu.telemetry.envelopes.some((envelope) => envelope.data?.baseType === "RequestData"))
+      throw new Error("the telemetry instance sent no request telemetry to the ingestion stand-in");
     return {
       signinP50Ms: median(times),
       signinP99Ms: quantile(times, 0.99),
       signins,
       pageRps,
       pageRpsRedis,
+      pageRpsTelemetry: median(rps[5]!),
       helloRps,
       fastifyRps,
       fastifyHelmetLogsRps,

@@ -20,6 +20,8 @@ export interface Figures {
   pageRps: number;
   /** The same page with the sessions in a local Redis; null when redis-server is not installed. */
   pageRpsRedis: number | null;
+  /** The same page from an instance with telemetry on (exporting to the emulator's ingestion stand-in). */
+  pageRpsTelemetry: number;
   helloRps: number;
   dagDepth: number;
 }
@@ -58,6 +60,7 @@ export function checks(f: Figures): Check[] {
     bound("coldStartMs", "≤ coldStartUnbundledMs / 3", (v) => v <= f.coldStartUnbundledMs / 3),
     bound("signinP50Ms", "≤ 30", (v) => v <= 30),
     bound("pageRps", "≥ 0.5 × helloRps", (v) => v >= 0.5 * f.helloRps),
+    bound("pageRpsTelemetry", "≥ 0.8 × pageRps", (v) => v >= 0.8 * f.pageRps),
     bound("dagDepth", "≤ 4", (v) => v <= 4),
   ];
 }
@@ -74,7 +77,7 @@ const UNITS: [RegExp, string][] = [
   [/Ms$/, "ms"],
   [/Mb$/, "MB"],
   [/Bytes$/, "bytes"],
-  [/Rps(Redis)?$/, "req/s"],
+  [/Rps(Redis|Telemetry)?$/, "req/s"],
 ];
 
 function show(name: string, value: number | null): string {

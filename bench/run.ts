@@ -91,6 +91,7 @@ async function main(): Promise<void> {
       signinP99Ms: serve.signinP99Ms,
       pageRps: serve.pageRps,
       pageRpsRedis: serve.pageRpsRedis,
+      pageRpsTelemetry: serve.pageRpsTelemetry,
       helloRps: serve.helloRps,
       dagDepth: program.dagDepth,
     };

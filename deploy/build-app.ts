@@ -2,7 +2,7 @@
 // assets in dist/app/public/, and a minimal package.json whose start script App Service runs.
 import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { build } from "esbuild";
+import { build, type Plugin } from "esbuild";
 
 const ROOT = resolve(__dirname, "..");
 
@@ -27,6 +27,16 @@ export interface AppBundle {
   readonly inputs: readonly string[];
 }
 
+/** server.ts's `import("./telemetry/start-telemetry.js")` becomes a run-time require of the sibling telemetry.js. */
+const telemetryApart: Plugin = {
+  name: "telemetry-apart",
+  setup(esbuild) {
+    esbuild.onResolve({ filter: /^\.\/telemetry\/start-telemetry(\.js)?$/ }, (args) =>
+      args.importer.endsWith(join("app", "server.ts")) ? { path: "./telemetry.js", external: true } : undefined,
+    );
+  },
+};
+
 /** Builds dist/app from app/server.ts. Returns the path of server.js. */
 export async function buildApp(outDir: string = APP_DIST, options: BuildAppOptions = {}): Promise<string> {
   return (await buildAppBundle(outDir, options)).outfile;
@@ -40,8 +50,14 @@ export async function buildAppBundle(outDir: string = APP_DIST, options: BuildAp
   const outfile = join(outDir, "server.js");
   const result = await build({
     absWorkingDir: root,
-    entryPoints: [join(root, "app", "server.ts")],
-    outfile,
+    // Telemetry's SDK is a file of its own (telemetry.js), which server.js requires only when a connection string
+    // turns telemetry on: an app with telemetry off neither parses nor evaluates it (app/telemetry/start-telemetry.ts).
+    entryPoints: {
+      server: join(root, "app", "server.ts"),
+      telemetry: join(root, "app", "telemetry", "start-telemetry.ts"),
+    },
+    outdir: outDir,
+    plugins: [telemetryApart],
     bundle: true,
     platform: "node",
     target: "node22",

@@ -5,7 +5,8 @@
  * The zip is reproducible: entries sorted by name, every entry dated 2000-01-01 00:00 (DOS time, no extended
  * timestamp, so the machine's time zone does not leak in), mode 0644, relative `/` paths only. Two builds of the same
  * sources give the same bytes; a source change that changes the bundle gives a different hash. It holds `server.js`,
- * `server.js.LEGAL.txt` (the bundled packages' licence notices), `package.json` and `public/…`, and nothing from
+ * `server.js.LEGAL.txt` (the bundled packages' licence notices), `telemetry.js` (loaded only with telemetry on),
+ * `package.json` and `public/…`, and nothing from
  * node_modules: esbuild has already inlined every dependency. No source map: the start command is `node server.js`
  * without `--enable-source-maps`, so a map would only add size; names are kept in the minified code, so stack traces
  * in the App Service log still name functions.

@@ -67,8 +67,8 @@ export class Router {
   }
 }
 
-/** Reads an `application/x-www-form-urlencoded` body (anything else yields no parameters). */
-export async function readForm(req: IncomingMessage, limitBytes = 1024 * 1024): Promise<URLSearchParams> {
+/** Reads a request's whole body, refusing one of more than `limitBytes`. */
+export async function readBody(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -76,9 +76,15 @@ export async function readForm(req: IncomingMessage, limitBytes = 1024 * 1024): 
     if (size > limitBytes) throw new Error("request body too large");
     chunks.push(chunk as Buffer);
   }
+  return Buffer.concat(chunks);
+}
+
+/** Reads an `application/x-www-form-urlencoded` body (anything else yields no parameters). */
+export async function readForm(req: IncomingMessage, limitBytes = 1024 * 1024): Promise<URLSearchParams> {
+  const body = await readBody(req, limitBytes);
   const type = (req.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
   return type === "application/x-www-form-urlencoded"
-    ? new URLSearchParams(Buffer.concat(chunks).toString("utf8"))
+    ? new URLSearchParams(body.toString("utf8"))
     : new URLSearchParams();
 }
 

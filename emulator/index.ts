@@ -29,6 +29,7 @@ import { createLocalhostCertificate, type SelfSignedCertificate } from "./certif
 import { entraRouter } from "./entra";
 import { createEntraState, revokeRefreshTokens, type EntraState } from "./entra/state";
 import { addGraphRoutes, GRAPH_BASE_PATH } from "./graph";
+import { addIngestionRoutes, ingestionSettings, newIngestionRecord, type IngestionRecord } from "./ingestion";
 import { SigningKeys } from "./keys";
 import { managedIdentityRouter } from "./managed-identity";
 import { jwtVerify } from "jose";
@@ -55,6 +56,7 @@ import type {
 } from "./types";
 
 export type * from "./types";
+export { EMULATOR_INSTRUMENTATION_KEY, type TelemetryEnvelope } from "./ingestion";
 export { AZURE_CLI_APP_ID, GRAPH_APP_ID, GRAPH_RESOURCE, TOKEN_EXCHANGE_APP_ID, TOKEN_EXCHANGE_URI } from "./tokens";
 export { DEFAULT_APPLICATION_OBJECT_ID } from "./graph-applications";
 export { ALAN, GRACE, MALLORY, MARGARET, demoDirectory } from "./directory-users";
@@ -173,6 +175,7 @@ class Emulator implements RunningEmulator, EmulatorContext {
   readonly tenantId: string;
   readonly identityHeader = randomUUID();
   readonly faults: EmulatorFaults = noFaults();
+  readonly telemetry: IngestionRecord = newIngestionRecord();
   idTokenMode: IdTokenMode = "valid";
   readonly stats: EmulatorStats = {
     miRequests: 0,
@@ -206,7 +209,11 @@ class Emulator implements RunningEmulator, EmulatorContext {
     this.caCertPath = join(dir, "localhost-ca.pem");
     await writeFile(this.caCertPath, this.caCertPem);
 
-    const entra = addGraphRoutes(entraRouter(this, this.entraState), this).listener();
+    const entra = addIngestionRoutes(
+      addGraphRoutes(entraRouter(this, this.entraState), this),
+      this,
+      this.telemetry,
+    ).listener();
     const tlsOptions = { cert: this.caCertPem, key: this.tlsKeyPem };
     const entraPort = await this.listen(createHttpsServer(tlsOptions, entra), port, "127.0.0.1");
     // "localhost" may resolve to ::1 first (browsers, Node's fetch); answer there too when IPv6 loopback exists.
@@ -256,6 +263,10 @@ class Emulator implements RunningEmulator, EmulatorContext {
       IDENTITY_HEADER: this.identityHeader,
       NODE_EXTRA_CA_CERTS: this.caCertPath,
     };
+  }
+
+  telemetryEnv(): Record<string, string> {
+    return ingestionSettings(this.instance, this.registration.uami.clientId);
   }
 
   resetFaults(): void {

@@ -2,6 +2,7 @@
  * Public types of starting and driving the emulator: its options, the running emulator's API, the token-minting
  * options and the request counters (re-exported by `types.ts`).
  */
+import type { IngestionRecord } from "./ingestion";
 import type { EmulatorFaults, IdTokenMode } from "./fault-types";
 import type { SelfSignedCertificate } from "./certificate";
 import type { EmulatorRegistration, RegistrationOverrides } from "./registration-types";
@@ -122,6 +123,15 @@ export interface RunningEmulator {
    * `IDENTITY_ENDPOINT`, `IDENTITY_HEADER` and `NODE_EXTRA_CA_CERTS`. `callbackPath` defaults to "/signin-oidc".
    */
   appEnv(opts?: { callbackPath?: string }): Record<string, string>;
+  /**
+   * The settings that turn a sample app's telemetry on and send it to the emulator's Application Insights ingestion
+   * stand-in (emulator/ingestion.ts): `APPLICATIONINSIGHTS_CONNECTION_STRING` naming it, and
+   * `APPLICATIONINSIGHTS_AUTHENTICATION_STRING` naming the managed identity. Not part of {@link appEnv}: telemetry is
+   * off unless asked for.
+   */
+  telemetryEnv(): Record<string, string>;
+  /** What the ingestion stand-in accepted (the newest envelopes) and refused, live. */
+  telemetry: IngestionRecord;
   /** Live fault-injection switches, all off at start. */
   faults: EmulatorFaults;
   /** Live: the shape of the next `id_token`s. "valid" at start. */

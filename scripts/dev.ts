@@ -51,13 +51,13 @@ async function main(): Promise<void> {
   };
   const withRedis = process.argv.includes("--redis") || process.env.DEV_REDIS === "1";
   let redis: Awaited<ReturnType<typeof startRedisForApp>> | undefined;
-  const overrides = withRedis
-    ? async (emu: Parameters<typeof startRedisForApp>[0]) => {
-        redis = await startRedisForApp(emu);
-        return redis.env;
-      }
-    : undefined;
-  const launch = childApp({ args, port: appPort, env, cwd: ROOT, ...(overrides ? { overrides } : {}) });
+  // Telemetry goes to the emulator's Application Insights stand-in unless --no-telemetry (or DEV_TELEMETRY=0).
+  const withTelemetry = !process.argv.includes("--no-telemetry") && process.env.DEV_TELEMETRY !== "0";
+  const overrides = async (emu: Parameters<typeof startRedisForApp>[0]): Promise<Record<string, string>> => {
+    if (withRedis) redis = await startRedisForApp(emu);
+    return { ...(withTelemetry ? emu.telemetryEnv() : {}), ...redis?.env };
+  };
+  const launch = childApp({ args, port: appPort, env, cwd: ROOT, overrides });
   const kept = await loadDevEmulatorState(DEV_STATE_DIR);
   const { certificate } = kept;
   // The demo directory: the sign-in page lets you pick a user with another role (emulator/directory-users.ts).
@@ -87,6 +87,11 @@ async function main(): Promise<void> {
 
   console.log(`Entra emulator   ${emu.instance} (tenant ${emu.tenantId}, app ${emu.registration.clientId})`);
   console.log(`MI endpoint      ${emu.identityEndpoint} (identity ${emu.registration.uami.clientId})`);
+  console.log(
+    withTelemetry
+      ? `Telemetry        ${emu.instance}_emulator/telemetry (what the app sent to the Application Insights stand-in)`
+      : "Telemetry        off (--no-telemetry)",
+  );
   console.log(`Test user        ${emu.registration.user.name} <${emu.registration.user.preferredUsername}>`);
   if (redis)
     console.log(

@@ -12,6 +12,7 @@ import { explainAadsts, extractAadstsCode } from "./aadsts";
 import { ManagedIdentityError } from "./managed-identity";
 import type { SignInClient } from "./oidc";
 import type { TokenCachePartition } from "./token-cache";
+import { TELEMETRY_OFF, type Telemetry } from "../telemetry/telemetry";
 
 /** The profile fields the app shows (Graph's `user` resource; any may be null). */
 export interface GraphProfile {
@@ -99,8 +100,12 @@ export function createGraphClient(options: {
   readonly client: SignInClient;
   /** How long one Graph request may take. Defaults to 10 s. */
   readonly timeoutMs?: number;
+  /** Where the Graph token and the Graph call are recorded as steps. Defaults to telemetry off. */
+  readonly telemetry?: Telemetry;
 }): GraphClient {
   const { config, client } = options;
+  const telemetry = options.telemetry ?? TELEMETRY_OFF;
+  const graphMe = `${config.graph.baseUrl}/me`;
   const timeoutMs = options.timeoutMs ?? 10_000;
   const inFlight = new Map<string, Promise<GraphOutcome>>();
 
@@ -115,7 +120,11 @@ export function createGraphClient(options: {
     }
     let token: string;
     try {
-      token = await client.graphAccessToken(request.tokenCache, request.homeAccountId);
+      token = await telemetry.step(
+        "graph.token",
+        { kind: "internal", failure: (error) => ({ "signin.aadsts": aadstsCodeOf(error) }) },
+        () => client.graphAccessToken(request.tokenCache, request.homeAccountId!),
+      );
     } catch (error) {
       const explained = explainTokenFailure(error, config);
       request.log.warn(
@@ -124,7 +133,11 @@ export function createGraphClient(options: {
       );
       return problem(explained);
     }
-    return callGraph(config, token, timeoutMs, request.log);
+    return telemetry.step("graph.me", { kind: "client", peer: "graph", method: "GET", target: graphMe }, async () => {
+      const outcome = await callGraph(config, token, timeoutMs, request.log);
+      telemetry.annotate({ "graph.outcome": outcome.ok ? "ok" : outcome.problem.kind });
+      return outcome;
+    });
   };
 
   return {
@@ -201,6 +214,12 @@ export function explainTokenFailure(error: unknown, config: AppConfig): GraphPro
     title: "Entra could not be reached for a Microsoft Graph token.",
     fix: "Wait a moment and reload the page; the server log has the details.",
   };
+}
+
+/** The AADSTS code of an msal-node error as `AADSTS<n>`, for telemetry. */
+export function aadstsCodeOf(error: unknown): string | undefined {
+  const code = aadstsOf(error);
+  return code === undefined ? undefined : `AADSTS${code}`;
 }
 
 function aadstsOf(error: unknown): number | undefined {

@@ -9,6 +9,7 @@ import {
   type NodeSystemOptions,
 } from "@azure/msal-node";
 import { AppReadinessReason } from "../../contract/readiness";
+import { TELEMETRY_OFF, type Telemetry } from "../telemetry/telemetry";
 
 type LoggerOptions = NonNullable<NodeSystemOptions["loggerOptions"]>;
 
@@ -71,6 +72,8 @@ interface ManagedIdentityOptions {
   readonly loggerOptions?: LoggerOptions;
   /** How long one request to the endpoint may take. Defaults to 10 s (msal-node sets none). */
   readonly requestTimeoutMs?: number;
+  /** Where each request to the endpoint is recorded as a step. Defaults to telemetry off. */
+  readonly telemetrySteps?: Telemetry;
 }
 
 interface ManagedIdentityAssertionOptions extends ManagedIdentityOptions {
@@ -120,7 +123,11 @@ export function createManagedIdentityTokenSource(options: ManagedIdentityOptions
     ? new ManagedIdentityApplication({
         managedIdentityIdParams: { userAssignedClientId: options.managedIdentityClientId },
         system: {
-          networkClient: managedIdentityNetworkClient(identityEndpoint, options.requestTimeoutMs ?? 10_000),
+          networkClient: managedIdentityNetworkClient(
+            identityEndpoint,
+            options.requestTimeoutMs ?? 10_000,
+            options.telemetrySteps,
+          ),
           ...(options.loggerOptions ? { loggerOptions: options.loggerOptions } : {}),
         },
       })
@@ -184,7 +191,11 @@ const ENDPOINT_REFUSED = "managed_identity_endpoint_refused";
  * endpoint's own origin and path, and gives up after `timeoutMs`. Errors are msal-node `AuthError`s so msal-node
  * passes them through unchanged (anything else becomes a bare "network_error").
  */
-export function managedIdentityNetworkClient(identityEndpoint: string, timeoutMs: number): INetworkModule {
+export function managedIdentityNetworkClient(
+  identityEndpoint: string,
+  timeoutMs: number,
+  telemetry: Telemetry = TELEMETRY_OFF,
+): INetworkModule {
   const endpoint = new URL(identityEndpoint);
   const send = async <T>(url: string, options: NetworkRequestOptions | undefined): Promise<NetworkResponse<T>> => {
     const target = new URL(url);
@@ -237,7 +248,27 @@ export function managedIdentityNetworkClient(identityEndpoint: string, timeoutMs
     return { headers, body, status: response.status };
   };
   return {
-    sendGetRequestAsync: (url, options) => send(url, options),
+    // Each request that reaches the endpoint (not a cache hit) is a step of the request that needed the token.
+    sendGetRequestAsync: <T>(url: string, options: NetworkRequestOptions | undefined) =>
+      telemetry.step(
+        "managed_identity.token",
+        {
+          kind: "client",
+          peer: "managed-identity",
+          method: "GET",
+          target: `${endpoint.origin}${endpoint.pathname}`,
+          attributes: {
+            "managed_identity.resource": URL.canParse(url)
+              ? (new URL(url).searchParams.get("resource") ?? undefined)
+              : undefined,
+          },
+        },
+        async () => {
+          const response = await send<T>(url, options);
+          telemetry.annotate({ "http.response.status_code": response.status });
+          return response;
+        },
+      ),
     // App Service's source only sends GETs (Cloud Shell's POSTs are not a source this app runs on).
     sendPostRequestAsync: async (url) => {
       throw new AuthError(

@@ -14,6 +14,7 @@ import { explainSignInFailure, newSignInAttempt, type RedeemedSignIn, type SignI
 import type { AppConfig } from "../app-config";
 import { safeError } from "../logging";
 import { sanitiseReturnUrl } from "../return-url";
+import { TELEMETRY_OFF, type Telemetry } from "../telemetry/telemetry";
 import { clockedRateLimitStore, rateLimitKey, type SignInRateLimit } from "../sign-in-rate-limit";
 import { rememberSignedOut } from "../signed-out-notice";
 import { randomId, safeEqual } from "../random-id";
@@ -25,6 +26,8 @@ interface AuthOptions {
   readonly assertion: AssertionProvider;
   /** Defaults to 60 a minute per client (IPv4 address or IPv6 /64): room for a whole office behind one NAT address. */
   readonly rateLimit?: SignInRateLimit;
+  /** Where the sign-in's steps and outcome are recorded. Defaults to telemetry off. */
+  readonly telemetry?: Telemetry;
 }
 
 type RateLimitCheck = ReturnType<FastifyInstance["createRateLimit"]>;
@@ -120,7 +123,7 @@ function notTopLevelNavigation(req: FastifyRequest): boolean {
 async function signIn(
   req: FastifyRequest<{ Querystring: SignInQuery }>,
   reply: FastifyReply,
-  { config, client }: AuthOptions,
+  options: AuthOptions,
   limit: RateLimitCheck,
 ): Promise<FastifyReply> {
   if (notTopLevelNavigation(req)) {
@@ -152,6 +155,7 @@ async function signIn(
       ),
     );
   }
+  const { config, client } = options;
   const returnUrl = req.validationError ? undefined : sanitiseReturnUrl(req.query.returnUrl);
   if (returnUrl === undefined) {
     return sendPage(
@@ -168,7 +172,9 @@ async function signIn(
   const attempt = await newSignInAttempt(`${req.publicOrigin}${config.callbackPath}`);
   let url: string;
   try {
-    url = await client.authorizationUrl(attempt);
+    url = await (options.telemetry ?? TELEMETRY_OFF).step("signin.authorize", { kind: "internal" }, () =>
+      client.authorizationUrl(attempt),
+    );
   } catch (error) {
     req.log.warn({ err: safeError(error) }, "could not build the authorization URL");
     return sendProblem(reply, explainSignInFailure(error, config));
@@ -198,6 +204,7 @@ async function callback(
   options: AuthOptions,
 ): Promise<FastifyReply> {
   const { config, client } = options;
+  const telemetry = options.telemetry ?? TELEMETRY_OFF;
   if (req.validationError) {
     req.log.info({ problem: req.validationError.message }, "malformed sign-in response");
     return sendPage(
@@ -261,6 +268,7 @@ async function callback(
   if (error) {
     const problem = withConsentLink(explainAadsts({ error, ...(description ? { description } : {}) }), config);
     req.log.warn({ error, aadsts: problem.code }, "Entra returned an error to the callback");
+    signInFailed(telemetry, problem);
     return sendProblem(reply, problem);
   }
   if (!code) {
@@ -276,10 +284,25 @@ async function callback(
 
   let redeemed: RedeemedSignIn;
   try {
-    redeemed = await client.redeem(taken.attempt, { code, state });
+    redeemed = await telemetry.step(
+      "signin.redeem",
+      {
+        kind: "client",
+        peer: "entra",
+        // The token endpoint the code is redeemed at (msal-node also checks the ID token against the keys).
+        method: "POST",
+        target: `${config.authority}/oauth2/v2.0/token`,
+        failure: (error) => {
+          const { code: aadsts, error: oauthError } = explainSignInFailure(error, config);
+          return { "signin.aadsts": aadsts, "signin.error": oauthError };
+        },
+      },
+      () => client.redeem(taken.attempt, { code, state }),
+    );
   } catch (failure) {
     const problem = withConsentLink(explainSignInFailure(failure, config), config);
     req.log.warn({ err: safeError(failure), problem: problem.title, aadsts: problem.code }, "sign-in failed");
+    signInFailed(telemetry, problem);
     return sendProblem(reply, problem);
   }
   const { claims } = redeemed;
@@ -294,7 +317,15 @@ async function callback(
     trust: await trustChain(req, options),
   });
   req.log.info({ oid: claims.oid }, "signed in");
+  telemetry.annotate({ "signin.outcome": "succeeded" });
+  telemetry.signInCompleted({ ok: true });
   return reply.header("cache-control", "no-store").redirect(taken.returnUrl, 303);
+}
+
+/** Records a sign-in that Entra refused: on the callback's request span and in the sign-in metric. */
+function signInFailed(telemetry: Telemetry, problem: SignInProblem): void {
+  telemetry.annotate({ "signin.outcome": "failed", "signin.aadsts": problem.code, "signin.error": problem.error });
+  telemetry.signInCompleted({ ok: false, aadsts: problem.code, error: problem.error });
 }
 
 /** A missing consent (AADSTS65001, `consent_required`) comes with the link an administrator grants it with. */

@@ -20,6 +20,7 @@ const figures: Figures = {
   signinP99Ms: 20,
   pageRps: 6_000,
   pageRpsRedis: 2_500,
+  pageRpsTelemetry: 5_100,
   helloRps: 40_000,
   dagDepth: 6,
 };
@@ -38,5 +39,12 @@ describe("the bench table's Redis-store page figure", () => {
     expect(row(table({ ...figures, pageRpsRedis: null }), "pageRpsRedis")).toMatch(
       /not measured \(no redis-server\) \|/,
     );
+  });
+});
+
+describe("the bench table's telemetry page figure", () => {
+  it("shows the telemetry-on req/s in req/s against 0.8 × the telemetry-off page of the same run", () => {
+    expect(row(table(figures), "pageRpsTelemetry")).toMatch(/\|\s+5,100 req\/s \| ✓ ≥ 0\.8 × pageRps \|$/);
+    expect(row(table({ ...figures, pageRpsTelemetry: 4_000 }), "pageRpsTelemetry")).toMatch(/✗ ≥ 0\.8 × pageRps/);
   });
 });

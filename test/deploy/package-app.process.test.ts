@@ -68,41 +68,39 @@ function readZip(buffer: Buffer): Promise<ZipEntry[]> {
 const zipBytes = (): Buffer => readFileSync(join(root, APP_ZIP_PATH));
 
 describe("the app package", () => {
-  it(
-    "holds exactly server.js, its licence notices, package.json " + "and the static assets, with fixed metadata",
-    async () => {
-      const pkg = await packageApp({ sourceRoot: root });
-      const entries = await readZip(zipBytes());
-      expect(entries.map((e) => e.name)).toEqual([
-        "package.json",
-        "public/app.css",
-        "public/favicon.svg",
-        "server.js",
-        "server.js.LEGAL.txt",
-      ]);
-      expect(pkg.entries).toEqual(entries.map((e) => e.name));
-      for (const e of entries) {
-        expect(e.name).not.toMatch(/^\/|\\|(^|\/)\.\.(\/|$)|node_modules|\.map$/);
-        expect(e.mode).toBe(0o100644);
-        expect([e.dosDate, e.dosTime]).toEqual([(20 << 9) | (1 << 5) | 1, 0]); // 2000-01-01 00:00:00
-        expect(e.extraFields).toBe(0); // no extended timestamp: nothing machine- or time-zone-specific
-      }
-      const server = entries.find((e) => e.name === "server.js")!.data.toString("utf8");
-      expect(server).not.toContain(root);
-      expect(server).not.toContain(REPO);
-      expect(server).not.toContain("sourceMappingURL");
-      expect(JSON.parse(entries.find((e) => e.name === "package.json")!.data.toString("utf8"))).toEqual({
-        name: "secretless-entra-webapp-app",
-        private: true,
-        type: "commonjs",
-        scripts: { start: "node server.js" },
-        engines: { node: ">=22" },
-      });
-      expect(entries.find((e) => e.name === "public/app.css")!.data).toEqual(
-        readFileSync(join(root, "app", "public", "app.css")),
-      );
-    },
-  );
+  it("holds exactly server.js, its licence notices, telemetry.js, package.json and the assets", async () => {
+    const pkg = await packageApp({ sourceRoot: root });
+    const entries = await readZip(zipBytes());
+    expect(entries.map((e) => e.name)).toEqual([
+      "package.json",
+      "public/app.css",
+      "public/favicon.svg",
+      "server.js",
+      "server.js.LEGAL.txt",
+      "telemetry.js",
+    ]);
+    expect(pkg.entries).toEqual(entries.map((e) => e.name));
+    for (const e of entries) {
+      expect(e.name).not.toMatch(/^\/|\\|(^|\/)\.\.(\/|$)|node_modules|\.map$/);
+      expect(e.mode).toBe(0o100644);
+      expect([e.dosDate, e.dosTime]).toEqual([(20 << 9) | (1 << 5) | 1, 0]); // 2000-01-01 00:00:00
+      expect(e.extraFields).toBe(0); // no extended timestamp: nothing machine- or time-zone-specific
+    }
+    const server = entries.find((e) => e.name === "server.js")!.data.toString("utf8");
+    expect(server).not.toContain(root);
+    expect(server).not.toContain(REPO);
+    expect(server).not.toContain("sourceMappingURL");
+    expect(JSON.parse(entries.find((e) => e.name === "package.json")!.data.toString("utf8"))).toEqual({
+      name: "secretless-entra-webapp-app",
+      private: true,
+      type: "commonjs",
+      scripts: { start: "node server.js" },
+      engines: { node: ">=22" },
+    });
+    expect(entries.find((e) => e.name === "public/app.css")!.data).toEqual(
+      readFileSync(join(root, "app", "public", "app.css")),
+    );
+  });
 
   it("reports its path, size and hash, and writes the hash next to it in sha256sum form", async () => {
     const pkg = await packageApp({ sourceRoot: root });

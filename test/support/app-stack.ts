@@ -28,12 +28,7 @@ export function useStack(
   options: { emulator?: EmulatorOptions; deps?: AppDeps; settings?: Record<string, string> } = {},
 ): Stack {
   const logs: string[] = [];
-  const logStream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      logs.push(...chunk.toString("utf8").split("\n").filter(Boolean));
-      done();
-    },
-  });
+  const logStream = logLines(logs);
   let running: LocalStack<InProcessApp> | undefined;
   const started = (): LocalStack<InProcessApp> => {
     if (!running) throw new Error("the stack is not running: use it inside a test");
@@ -62,6 +57,16 @@ export function useStack(
     },
     logs,
   };
+}
+
+/** A stream that appends each log line written to it to `logs`. */
+export function logLines(logs: string[]): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logs.push(...chunk.toString("utf8").split("\n").filter(Boolean));
+      done();
+    },
+  });
 }
 
 /** Signs a fresh user agent in and returns it with the page it ended on. */
