@@ -46,6 +46,16 @@ import {
 import type { AuthMode } from "../contract/easy-auth";
 import { readAuthMode } from "./easy-auth";
 import { type AppAccessConfig, readAppAccess } from "./app-roles";
+import {
+  CONTAINER_APPS_REFUSED,
+  DEFAULT_HOSTING,
+  DEFAULT_REPLICAS,
+  type Hosting,
+  REPLICAS_ON_APP_SERVICE,
+  containerAppNameProblem,
+  hostingProblem,
+  replicaProblems,
+} from "../contract/container-apps";
 
 export { configDefaults, configKeys, type RawStackConfig } from "./stack-config-keys";
 
@@ -96,6 +106,12 @@ export interface StackConfig extends AppAccessConfig {
   tags: Record<string, string>;
   /** Who signs users in: the app (default) or App Service's built-in authentication (components/easy-auth.ts). */
   authMode: AuthMode;
+  /** Where the app runs: a Linux web app (default) or a container app (components/container-app-host.ts). */
+  hosting: Hosting;
+  /** With `containerApps`: the fewest replicas kept running; undefined on App Service. */
+  minReplicas?: number;
+  /** With `containerApps`: the most replicas Container Apps scales to; undefined on App Service. */
+  maxReplicas?: number;
 }
 
 /** Thrown when the stack configuration is invalid; lists every problem found. */
@@ -302,6 +318,52 @@ function readSlot(r: Reader, planSku: PlanSku, existingPlanId: string | undefine
 }
 
 /**
+ * The hosting switch and, on Container Apps, the replica bounds; every App Service-only key that is set (a value
+ * other than Pulumi.yaml's default, which the CLI fills in) is refused there with its reason and fix, and the replica
+ * keys are refused on App Service.
+ */
+function readContainerHosting(r: Reader, scaleOut: boolean) {
+  const hosting = r.withDefault("hosting", DEFAULT_HOSTING, hostingProblem) as Hosting;
+  const replicaKeys = ["minReplicas", "maxReplicas"] as const;
+  if (hosting !== "containerApps") {
+    for (const key of replicaKeys) {
+      if (r.value(key) !== undefined) r.report(key, REPLICAS_ON_APP_SERVICE.replace("<key>", key));
+    }
+    return { hosting: r.failed("hosting") ? DEFAULT_HOSTING : hosting };
+  }
+  const differs = (key: keyof typeof CONTAINER_APPS_REFUSED) => {
+    const v = r.value(key);
+    return v !== undefined && v !== r.defaults[key];
+  };
+  for (const key of ["planSku", "existingPlanId", "alwaysOn", "instanceCount", "nodeVersion"] as const) {
+    if (differs(key)) r.report(key, CONTAINER_APPS_REFUSED[key]);
+  }
+  if (r.value("stagingSlot") === "true") r.report("stagingSlot", CONTAINER_APPS_REFUSED.stagingSlot);
+  if (r.value("authMode") === "easyAuth") r.report("authMode", CONTAINER_APPS_REFUSED.authMode);
+  if (r.value("uniqueDefaultHostname") === "false") {
+    r.report("uniqueDefaultHostname", CONTAINER_APPS_REFUSED.uniqueDefaultHostname);
+  }
+  if (r.value("deployApp") === "false") r.report("deployApp", CONTAINER_APPS_REFUSED.deployApp);
+  const name = r.value("webAppName");
+  if (name !== undefined && !r.failed("webAppName")) r.report("webAppName", containerAppNameProblem(name));
+  const defaults = scaleOut ? DEFAULT_REPLICAS.scaledOut : DEFAULT_REPLICAS.single;
+  const whole = (key: (typeof replicaKeys)[number], fallback: number) => {
+    const v = r.value(key);
+    if (v === undefined) return fallback;
+    if (!/^\d+$/.test(v)) {
+      r.report(key, `"${v}" is not a whole number; set it with pulumi config set --type int ${key} ${fallback}.`);
+      return undefined;
+    }
+    return Number(v);
+  };
+  const minReplicas = whole("minReplicas", defaults.min);
+  const maxReplicas = whole("maxReplicas", defaults.max);
+  if (minReplicas === undefined || maxReplicas === undefined) return { hosting };
+  for (const { key, problem } of replicaProblems(minReplicas, maxReplicas, scaleOut)) r.report(key, problem);
+  return { hosting, minReplicas, maxReplicas };
+}
+
+/**
  * Parses and validates the raw stack configuration. Defaults from Pulumi.yaml fill unset keys. Throws a
  * {@link StackConfigError} listing every problem; returns the typed configuration otherwise.
  */
@@ -325,6 +387,16 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
     authMode: readAuthMode(r),
     ...readAppAccess(r, webAppName),
   };
+  const containerHosting = readContainerHosting(r, rest.scaleOut);
   if (r.problems.length > 0) throw new StackConfigError(r.problems);
-  return { location: location!, webAppName: webAppName!, resourceGroupName, ...rest };
+  // On Container Apps the plan's instance count means nothing: replicas take its place.
+  const instanceCount = containerHosting.hosting === "containerApps" ? undefined : rest.instanceCount;
+  return {
+    location: location!,
+    webAppName: webAppName!,
+    resourceGroupName,
+    ...rest,
+    instanceCount,
+    ...containerHosting,
+  };
 }

@@ -37,6 +37,12 @@ export const T = {
   redis: "azure-native:redisenterprise:RedisEnterprise",
   redisDb: "azure-native:redisenterprise:Database",
   redisAccess: "azure-native:redisenterprise:AccessPolicyAssignment",
+  // Hosting on Container Apps.
+  registry: "azure-native:containerregistry:Registry",
+  roleAssignmentArm: "azure-native:authorization:RoleAssignment",
+  environment: "azure-native:app:ManagedEnvironment",
+  containerApp: "azure-native:app:ContainerApp",
+  diagnosticSetting: "azure-native:monitor:DiagnosticSetting",
 } as const;
 
 /** One resource the program registered, with the inputs it sent and the options it was created with. */
