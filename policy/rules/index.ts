@@ -11,6 +11,7 @@
  */
 import { redisRules, storageAndRoleRules } from "./access";
 import { resourceTypeAllowed } from "./allow-list";
+import { containerAppImageOwnRegistry, containerAppRules } from "./container-apps";
 import { credentialRules } from "./credentials";
 import { easyAuthIdentitySetting, easyAuthRules } from "./easy-auth";
 import { githubDeployEnvironmentProtected } from "./github";
@@ -66,6 +67,8 @@ export const rules: readonly Rule[] = [
   easyAuthIdentitySetting,
   ...slotRules,
   githubDeployEnvironmentProtected,
+  ...containerAppRules,
+  containerAppImageOwnRegistry,
 ];
 
 /**

@@ -5,6 +5,7 @@
  * GitHub repository CI identities may trust, from the pack's config (see RuleContext).
  */
 import { clouds } from "../../contract/clouds";
+import { ACR_PULL_ROLE_ID } from "../../contract/container-apps";
 import {
   type PlannedResource,
   type ResourceRule,
@@ -24,6 +25,9 @@ import {
   inputField,
   isApp,
   isAppFic,
+  isAppHost,
+  isContainerApp,
+  isRegistry,
   isUami,
   isUamiFic,
   isWebApp,
@@ -64,7 +68,7 @@ function wears(w: { id: string; principalId?: string }, r: PlannedResource, pid:
 }
 
 function stackIdentities(resources: readonly PlannedResource[]): StackIdentity[] {
-  const sites = resources.filter((r) => isWebApp(r.type));
+  const sites = resources.filter((r) => isAppHost(r.type));
   const worn = sites.flatMap((s) => attachedIdentities(s, resources));
   const uamiFics = resources.filter((r) => isUamiFic(r.type));
   return resources
@@ -271,6 +275,8 @@ export const ROLE = {
   StorageBlobDataReader: "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",
   StorageBlobDataContributor: "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
   KeyVaultCryptoUser: "12338af0-0e69-4776-bea7-57ae8d297424",
+  /** Pull images, nothing else (built-in roles, Containers; contract/container-apps.ts cites it). */
+  AcrPull: ACR_PULL_ROLE_ID,
 } as const;
 type RoleName = keyof typeof ROLE;
 
@@ -280,7 +286,8 @@ type RoleName = keyof typeof ROLE;
  */
 export const ALLOWED_ROLES: Record<"appIdentity" | "ciPullRequest" | "ciDeploy" | "operator", readonly RoleName[]> = {
   // The app stack grants its identity no Azure role: it reaches Redis through an AccessPolicyAssignment (data plane).
-  appIdentity: [],
+  // hosting containerApps: AcrPull, scoped to a registry of this stack (checked below), to pull the app's image.
+  appIdentity: ["AcrPull"],
   // A CI identity any pull request's code can use: read only (bootstrap: preview identity).
   ciPullRequest: ["Reader", "StorageBlobDataReader", "KeyVaultCryptoUser"],
   // A CI identity only protected jobs get (bootstrap: deploy identity, `least` or `contributor`).
@@ -299,7 +306,9 @@ export const ALLOWED_ROLES: Record<"appIdentity" | "ciPullRequest" | "ciDeploy" 
   operator: ["StorageBlobDataContributor", "KeyVaultCryptoUser"],
 };
 
-const APP_IDENTITY_HINT = "; the app reaches Redis through an AccessPolicyAssignment and needs no Azure role";
+const APP_IDENTITY_HINT =
+  "; the app reaches Redis through an AccessPolicyAssignment, and pulls its image with AcrPull on the stack's own " +
+  "registry, its only Azure role";
 const roleName = (guid: string) => (Object.entries(ROLE) as [RoleName, string][]).find(([, g]) => g === guid)?.[0];
 
 export const roleAssignmentAllowed: StackRule = stackRule(
@@ -313,8 +322,14 @@ export const roleAssignmentAllowed: StackRule = stackRule(
       resources
         .filter((r) => arm("resources", "ResourceGroup")(r.type))
         .map((r) => lower(field(r, "name") ?? inputField(r, "resourceGroupName")))
-        .concat(resources.filter((r) => isWebApp(r.type)).map((r) => lower(inputField(r, "resourceGroupName")))),
+        .concat(resources.filter((r) => isAppHost(r.type)).map((r) => lower(inputField(r, "resourceGroupName")))),
     );
+    // The registries of this stack, by ARM ID: the only scope AcrPull may have.
+    const ownRegistries = resources
+      .filter((r) => isRegistry(r.type))
+      .flatMap((r) => [r.id, field(r, "id")])
+      .filter((id): id is string => typeof id === "string")
+      .map(lower);
     const findings: StackFinding[] = [];
     for (const ra of resources.filter((r) => arm("authorization", "RoleAssignment")(r.type))) {
       const principalId = field(ra, "principalId");
@@ -349,6 +364,14 @@ export const roleAssignmentAllowed: StackRule = stackRule(
         });
       }
       const scope = String(field(ra, "scope") ?? "");
+      if (role === "AcrPull" && !ownRegistries.includes(lower(scope))) {
+        findings.push({
+          resource: ra,
+          message:
+            `${ref(ra)} gives AcrPull at scope ${show(scope)}, which is not a container registry of this stack: the ` +
+            "identity could pull every image there. Fix: scope it to the stack's own registry's resource ID.",
+        });
+      }
       const group = /^\/subscriptions\/[^/]+\/resourceGroups\/([^/]+)(?:\/|$)/i.exec(scope)?.[1];
       if (group !== undefined && !ownGroups.has(lower(group))) {
         findings.push({
@@ -486,8 +509,12 @@ export const redirectUrisOwnHost: StackRule = stackRule(
     "of this stack's own web apps.",
   (resources) => {
     const hosts = resources
-      .filter((r) => isWebApp(r.type))
-      .flatMap((s) => [field(s, "defaultHostName"), ...((field(s, "hostNames") as unknown[]) ?? [])])
+      .filter((r) => isAppHost(r.type))
+      .flatMap((s) =>
+        isContainerApp(s.type)
+          ? [s.props.configuration?.ingress?.fqdn]
+          : [field(s, "defaultHostName"), ...((field(s, "hostNames") as unknown[]) ?? [])],
+      )
       .filter((h): h is string => typeof h === "string")
       .map((h) => h.toLowerCase());
     const findings: StackFinding[] = [];
