@@ -59,8 +59,12 @@ export interface ContainerAppHostArgs {
   readonly environment: Record<string, pulumi.Input<string>>;
   /** Required. The image to build into the registry and run. */
   readonly image: pulumi.Input<AppImageRef>;
-  /** Required. ARM resource ID of the Log Analytics workspace the environment's logs go to (Entra-only ingestion). */
-  readonly logWorkspaceId: pulumi.Input<string>;
+  /**
+   * Optional. ARM resource ID of the Log Analytics workspace (Entra-only ingestion) the environment's logs go to,
+   * through a diagnostic setting. Without it the logs still go to Azure Monitor, routed nowhere until a diagnostic
+   * setting is added; never to the shared-key `log-analytics` destination.
+   */
+  readonly logWorkspaceId?: pulumi.Input<string>;
   /** Required. The cloud's Azure Resource Manager scope, for the deployer's token in the push. */
   readonly armScope: pulumi.Input<string>;
   /** Optional. The fewest replicas kept running. Defaults to 1. */
@@ -188,15 +192,17 @@ export class ContainerAppHost extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    new monitor.DiagnosticSetting(
-      `${name}-env-logs`,
-      {
-        resourceUri: environment.id,
-        workspaceId: args.logWorkspaceId,
-        logs: ENVIRONMENT_LOG_CATEGORIES.map((category) => ({ category, enabled: true })),
-      },
-      { parent: this },
-    );
+    if (args.logWorkspaceId !== undefined) {
+      new monitor.DiagnosticSetting(
+        `${name}-env-logs`,
+        {
+          resourceUri: environment.id,
+          workspaceId: args.logWorkspaceId,
+          logs: ENVIRONMENT_LOG_CATEGORIES.map((category) => ({ category, enabled: true })),
+        },
+        { parent: this },
+      );
+    }
 
     // The app's origin, for the absolute URLs it builds: Container Apps gives an app with external ingress the FQDN
     // <app name>.<environment's default domain> (learn.microsoft.com/azure/container-apps/ingress-overview, "Domain

@@ -4,6 +4,7 @@ export type { CloudName } from "../contract/clouds";
 export type { SlotAfterSwap } from "../contract/slots";
 export * from "./stack-config";
 export * from "./identity";
+export * from "./log-workspace";
 export * from "./entra-application";
 export * from "./linux-web-app";
 export * from "./session-redis";

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { invalidArguments } from "../common/invalid-arguments";
 import * as web from "@pulumi/azure-native/web";
+import * as monitor from "@pulumi/azure-native/monitor";
 import type * as inputs from "@pulumi/azure-native/types/input";
 import {
   DEFAULT_NODE_VERSION,
@@ -61,6 +62,11 @@ export interface LinuxWebAppArgs {
   readonly clientAffinityEnabled?: boolean;
   /** Optional. Tags for the plan and the site. Defaults to none. */
   readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /**
+   * Optional. ARM resource ID of a Log Analytics workspace (components/log-workspace.ts) to send the site's platform
+   * logs to ({@link APP_SERVICE_LOG_CATEGORIES}), through a diagnostic setting. Defaults to none.
+   */
+  readonly logWorkspaceId?: pulumi.Input<string>;
 }
 
 /**
@@ -178,6 +184,20 @@ export class LinuxWebApp extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    // Send the platform's logs to the stack's workspace, where they outlive the instance and can be queried.
+    if (args.logWorkspaceId !== undefined) {
+      new monitor.DiagnosticSetting(
+        `${name}-platform-logs`,
+        {
+          resourceUri: site.id,
+          name: PLATFORM_LOGS_SETTING_NAME,
+          workspaceId: args.logWorkspaceId,
+          logs: APP_SERVICE_LOG_CATEGORIES.map((category) => ({ category, enabled: true })),
+        },
+        { parent: this },
+      );
+    }
+
     this.id = site.id;
     this.name = site.name;
     this.defaultHostName = site.defaultHostName;
@@ -212,6 +232,25 @@ export type LinuxSiteShape = Required<
   >
 > &
   Pick<web.WebAppArgs, "location"> & { readonly siteConfig: Omit<inputs.web.SiteConfigArgs, "appSettings"> };
+
+/**
+ * The site's log categories sent to the workspace, each into its own table of the same name (Azure Monitor reference,
+ * "Supported logs for Microsoft.Web/sites": https://learn.microsoft.com/azure/azure-monitor/reference/supported-logs/
+ * microsoft-web-sites-logs; tables AppServiceHTTPLogs, AppServiceConsoleLogs, AppServiceAppLogs,
+ * AppServicePlatformLogs, resource type microsoft.web/sites). HTTP: every request the front end served (status, path,
+ * time taken, client IP); Console: the app's stdout/stderr; App: platform-captured application logs (Linux: some
+ * stacks only, so a Node app's own logs are in Console and, with telemetry, in Application Insights); Platform: start,
+ * stop, container and health-check events. The audit categories (file, IP restrictions, antivirus) stay off: this
+ * app has no file share or IP rules to audit, and each category is ingestion billed.
+ */
+export const APP_SERVICE_LOG_CATEGORIES = [
+  "AppServiceHTTPLogs",
+  "AppServiceConsoleLogs",
+  "AppServiceAppLogs",
+  "AppServicePlatformLogs",
+] as const;
+/** The diagnostic setting's name on the site (one per destination; a site may have at most five). */
+export const PLATFORM_LOGS_SETTING_NAME = "platform-logs-to-workspace";
 
 /** How long the platform keeps its HTTP logs, in days, and how much disk they may use, in MB (ARM allows 25-100). */
 export const LOG_RETENTION_DAYS = 7;

@@ -147,6 +147,11 @@ export interface SecretlessWebAppArgs {
    * `signInAudience`. Defaults to `app`.
    */
   readonly authMode?: AuthMode;
+  /**
+   * Optional. Telemetry: a Log Analytics workspace that takes Microsoft Entra ID only (components/log-workspace.ts),
+   * with the site's platform logs sent to it. Defaults to true (docs/telemetry.md: cost and what it holds).
+   */
+  readonly telemetry?: boolean;
   /** Optional. Tags for every Azure resource that takes them. Defaults to none. */
   readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /**

@@ -11,12 +11,12 @@ import { AppRoles } from "./app-roles";
 import { EntraApplication } from "./entra-application";
 import { ManagedIdentity } from "./identity";
 import { LinuxWebApp } from "./linux-web-app";
+import { LogWorkspace } from "./log-workspace";
 import { type SecretlessWebAppArgs, ownAppSettings, validateArgs } from "./secretless-web-app-args";
 import { SessionRedis } from "./session-redis";
 import { STAGING_SLOT_NAME, SWAP_WARMUP_SETTINGS } from "../contract/slots";
 import { StagingSlot } from "./staging-slot";
 import { ContainerAppHost } from "./container-app-host";
-import { LogWorkspace } from "./log-workspace";
 
 export type { SecretlessWebAppArgs } from "./secretless-web-app-args";
 
@@ -88,13 +88,23 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
           { parent: this },
         )
       : undefined;
+    // Telemetry: a Log Analytics workspace that takes Entra ID only, where the host's platform logs go (the site's, or
+    // the Container Apps environment's).
+    const logs =
+      (args.telemetry ?? true)
+        ? new LogWorkspace(
+            `${name}-logs`,
+            { resourceGroupName, location: args.location, tags: args.tags },
+            { parent: this },
+          )
+        : undefined;
     // Hosted on Container Apps: the same identity and settings on a container app (components/container-app-host.ts).
     if (args.hosting === "containerApps") {
       const settings = {
         ...args.appSettings,
         ...ownAppSettings(cloud, callbackPath, tenantId, entra, identity, redis),
       };
-      const host = this.containerHost(name, args, resourceGroupName, identity, entra, settings, cloud);
+      const host = this.containerHost(name, args, resourceGroupName, identity, entra, settings, cloud, logs);
       const redirect = pulumi.interpolate`https://${host.fqdn}${callbackPath}`;
       new azuread.ApplicationRedirectUris(
         `${name}-redirect-uris`,
@@ -120,6 +130,7 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
         entra,
         identity,
         redis,
+        logs,
       );
       this.url = site.url;
       this.defaultHostName = site.defaultHostName;
@@ -172,6 +183,7 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
     entra: EntraApplication,
     identity: ManagedIdentity,
     redis: SessionRedis | undefined,
+    logs: LogWorkspace | undefined,
   ) {
     // Run the deployed zip as it is, mounted read-only; settings the app gets whether this stack or its owner deploys
     // it.
@@ -184,7 +196,7 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
       ...RUN_FROM_PACKAGE_SETTINGS,
       ...(args.stagingSlot ? SWAP_WARMUP_SETTINGS : {}),
     };
-    const site = this.host(name, args, resourceGroupName, identity, appSettings);
+    const site = this.host(name, args, resourceGroupName, identity, appSettings, logs);
     // Easy Auth mode: the platform signs users in, with the identity's token through the FIC (components/easy-auth.ts).
     const easyAuth = easyAuthMode
       ? new EasyAuth(
@@ -286,6 +298,7 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
     resourceGroupName: pulumi.Input<string>,
     identity: ManagedIdentity,
     appSettings: Record<string, pulumi.Input<string>>,
+    logs: LogWorkspace | undefined,
   ): LinuxWebApp {
     return new LinuxWebApp(
       `${name}-web`,
@@ -305,6 +318,7 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
         clientAffinityEnabled: !args.scaleOut,
         appSettings,
         tags: args.tags,
+        logWorkspaceId: logs?.id,
       },
       { parent: this },
     );
@@ -322,12 +336,8 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
     entra: EntraApplication,
     settings: Record<string, pulumi.Input<string>>,
     cloud: CloudName,
+    logs: LogWorkspace | undefined,
   ): ContainerAppHost {
-    const logs = new LogWorkspace(
-      `${name}-logs`,
-      { resourceGroupName, location: args.location, tags: args.tags },
-      { parent: this },
-    );
     return new ContainerAppHost(
       `${name}-aca`,
       {
@@ -339,7 +349,7 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
         environment: settings,
         // validateArgs refused containerApps without an image.
         image: args.appImage!,
-        logWorkspaceId: logs.id,
+        logWorkspaceId: logs?.id,
         armScope: clouds[cloud].resourceManagerScope,
         minReplicas: args.minReplicas,
         maxReplicas: args.maxReplicas,

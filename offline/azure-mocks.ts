@@ -42,6 +42,8 @@ export const T = {
   roleAssignmentArm: "azure-native:authorization:RoleAssignment",
   environment: "azure-native:app:ManagedEnvironment",
   containerApp: "azure-native:app:ContainerApp",
+  // Telemetry: the Log Analytics workspace and the diagnostic settings that send platform logs to it.
+  workspace: "azure-native:operationalinsights:Workspace",
   diagnosticSetting: "azure-native:monitor:DiagnosticSetting",
 } as const;
 

@@ -117,6 +117,19 @@ export function computeAzureState(
         state: { ...i, name },
       };
     }
+    case "azure-native:operationalinsights:Workspace": {
+      // The workspace (customer) ID is a GUID of its own, distinct from anything in the ARM ID.
+      const name = (i.workspaceName as string | undefined) ?? autoName;
+      return {
+        id: arm("Microsoft.OperationalInsights/workspaces", name),
+        state: { ...i, name, customerId: guidFrom(`${args.name}:workspace-customer`), provisioningState: "Succeeded" },
+      };
+    }
+    case "azure-native:monitor:DiagnosticSetting": {
+      // An extension resource: its ID hangs under the resource it reads logs from.
+      const name = (i.name as string | undefined) ?? args.name;
+      return { id: `${i.resourceUri}/providers/Microsoft.Insights/diagnosticSettings/${name}`, state: { ...i, name } };
+    }
     case "azuread:index/applicationRegistration:ApplicationRegistration": {
       const objectId = guidFrom(`${args.name}:app-object`);
       return {
@@ -212,11 +225,6 @@ export function computeAzureState(
         },
       };
     }
-    case "azure-native:monitor:DiagnosticSetting":
-      return {
-        id: `${i.resourceUri}/providers/Microsoft.Insights/diagnosticSettings/${i.name ?? args.name}`,
-        state: { ...i, name: i.name ?? args.name },
-      };
     default:
       // Component resources and anything else: echo the inputs.
       return { id: args.custom ? `${args.name}-id` : undefined, state: { ...i } };

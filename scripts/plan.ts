@@ -102,6 +102,19 @@ function describe(r: RegisteredResource): string[] {
           `${i.httpLogs.fileSystem.retentionInDays} days, at most ${i.httpLogs.fileSystem.retentionInMb} MB`,
         `errors       detailed error pages ${i.detailedErrorMessages.enabled ? "on" : "off"}`,
       ];
+    case "azure-native:operationalinsights:Workspace":
+      return [
+        `sku          ${i.sku.name}, kept ${i.retentionInDays} days` +
+          (i.workspaceCapping ? `, capped at ${i.workspaceCapping.dailyQuotaGb} GB a day` : ", no daily cap"),
+        `local auth   ${i.features?.disableLocalAuth === true ? "off (Entra ID only, no shared keys)" : "ON"}`,
+        `workspace    ${r.state.customerId}  (customer ID, for queries)`,
+      ];
+    case "azure-native:monitor:DiagnosticSetting":
+      return [
+        `reads        ${i.resourceUri}`,
+        `logs         ${(i.logs as { category: string }[]).map((l) => l.category).join(", ")}`,
+        `to           ${i.workspaceId}`,
+      ];
     case "azure-native:web:WebAppScmAllowed":
     case "azure-native:web:WebAppFtpAllowed":
       return [`basic auth   allow=${i.allow}`];

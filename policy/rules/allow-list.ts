@@ -27,6 +27,7 @@ const always = "always";
 const GITHUB_TOKEN = "GITHUB_TOKEN set";
 const SLOT = "stagingSlot (Standard plan or above)";
 const ROLES = "appRoles (default Admin, Reader)";
+const TELEMETRY = "telemetry (default on)";
 /** The rules a web app answers to; a slot is a web app to them, plus the slot rules. */
 const WEB_APP_CHECKS = [
   "webapp-https-only",
@@ -87,6 +88,7 @@ export const ALLOWED_TYPES: readonly AllowedType[] = [
   { type: "secretless:index:StagingSlot", stack: "main", when: SLOT, checkedBy: [] },
   { type: "secretless:index:AppRoles", stack: "main", when: ROLES, checkedBy: [] },
   { type: "secretless:index:ContainerAppHost", stack: "main", when: ACA, checkedBy: [] },
+  { type: "secretless:index:LogWorkspace", stack: "main", when: TELEMETRY, checkedBy: [] },
   { type: "secretless:bootstrap:CiBootstrap", stack: "bootstrap", when: always, checkedBy: [] },
   { type: "secretless:bootstrap:GitHubActionsIdentity", stack: "bootstrap", when: always, checkedBy: [] },
   { type: "secretless:bootstrap:StateStore", stack: "bootstrap", when: always, checkedBy: [] },
@@ -189,6 +191,19 @@ export const ALLOWED_TYPES: readonly AllowedType[] = [
     stack: "both",
     when: `bootstrap: always; main: ${ACA} (the app identity's AcrPull on the stack's registry)`,
     checkedBy: ["role-assignment-scope", "role-assignment-principal-type", "role-assignment-allowed"],
+  },
+  // Telemetry: the Entra-only Log Analytics workspace and the diagnostic settings that send platform logs to it.
+  {
+    type: "azure-native:operationalinsights:Workspace",
+    stack: "main",
+    when: TELEMETRY,
+    checkedBy: ["log-workspace-entra-only", "diagnostic-setting-own-workspace"],
+  },
+  {
+    type: "azure-native:monitor:DiagnosticSetting",
+    stack: "main",
+    when: TELEMETRY,
+    checkedBy: ["diagnostic-setting-own-workspace"],
   },
   // Microsoft Entra ID (azuread v6).
   {

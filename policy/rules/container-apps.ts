@@ -127,7 +127,7 @@ export const containerAppRules: readonly ResourceRule[] = [
       return [
         destination !== undefined && !["azure-monitor", "none"].includes(lower(destination))
           ? `${ref(r)} has appLogsConfiguration.destination ${show(destination)}: the log-analytics destination ` +
-            "takes the workspace's shared key. Fix: set destination: \"azure-monitor\" and route the logs with a " +
+            'takes the workspace\'s shared key. Fix: set destination: "azure-monitor" and route the logs with a ' +
             "monitor DiagnosticSetting to the stack's workspace."
           : undefined,
         logs?.logAnalyticsConfiguration !== undefined

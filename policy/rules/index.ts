@@ -16,6 +16,7 @@ import { credentialRules } from "./credentials";
 import { easyAuthIdentitySetting, easyAuthRules } from "./easy-auth";
 import { githubDeployEnvironmentProtected } from "./github";
 import type { PlannedResource, Rule, RuleContext, Violation } from "./model";
+import { diagnosticSettingOwnWorkspace, monitoringRules } from "./monitoring";
 import { secretRules } from "./secrets";
 import { slotRules } from "./slots";
 import {
@@ -69,6 +70,8 @@ export const rules: readonly Rule[] = [
   githubDeployEnvironmentProtected,
   ...containerAppRules,
   containerAppImageOwnRegistry,
+  ...monitoringRules,
+  diagnosticSettingOwnWorkspace,
 ];
 
 /**

@@ -111,7 +111,9 @@ export function appSettingsOf(props: Record<string, any> | undefined): Record<st
 }
 
 /** A container app's environment variables, every container's, or undefined when it has no containers. */
-export function containerEnv(props: Record<string, any>): { name: string; value?: unknown; secretRef?: unknown }[] | undefined {
+export function containerEnv(
+  props: Record<string, any>,
+): { name: string; value?: unknown; secretRef?: unknown }[] | undefined {
   const containers = props.template?.containers;
   return Array.isArray(containers) ? containers.flatMap((c: any) => (Array.isArray(c?.env) ? c.env : [])) : undefined;
 }

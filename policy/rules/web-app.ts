@@ -1,7 +1,16 @@
 /** A hardened App Service web app that wears a user-assigned identity and signs in with it. */
 import { AzureAdSetting, SIGNED_ASSERTION_FROM_MANAGED_IDENTITY, isGuid } from "../../contract/settings";
 import { type ResourceRule, resourceRule } from "./model";
-import { KNOWN_AUDIENCES, TLS_OK, containerEnv, isContainerApp, isSettingsResource, isWebApp, ref, show } from "./shared";
+import {
+  KNOWN_AUDIENCES,
+  TLS_OK,
+  containerEnv,
+  isContainerApp,
+  isSettingsResource,
+  isWebApp,
+  ref,
+  show,
+} from "./shared";
 
 const FIELDS = ["SourceType", "ManagedIdentityClientId", "TokenExchangeUrl"];
 

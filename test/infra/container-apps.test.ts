@@ -130,11 +130,18 @@ describe("a SecretlessWebApp on Container Apps", () => {
     const environment = mocks.one(T.environment);
     expect(environment.inputs.appLogsConfiguration).toEqual({ destination: "azure-monitor" });
     const diagnostics = mocks.ofType(T.diagnosticSetting).find((d) => d.inputs.resourceUri === environment.id)!;
-    expect(diagnostics.inputs.workspaceId).toBe(mocks.one("azure-native:operationalinsights:Workspace").id);
+    expect(diagnostics.inputs.workspaceId).toBe(mocks.one(T.workspace).id);
     expect(diagnostics.inputs.logs).toEqual(
       ENVIRONMENT_LOG_CATEGORIES.map((category) => ({ category, enabled: true })),
     );
     expect(JSON.stringify(environment.inputs)).not.toMatch(/sharedKey|log-analytics/i);
+  });
+
+  it("with telemetry off still logs to Azure Monitor, routed nowhere: no workspace, no shared key", async () => {
+    const { mocks } = await build({ telemetry: false });
+    expect(mocks.one(T.environment).inputs.appLogsConfiguration).toEqual({ destination: "azure-monitor" });
+    expect(mocks.ofType(T.workspace)).toEqual([]);
+    expect(mocks.ofType(T.diagnosticSetting)).toEqual([]);
   });
 
   it("wears the identity only (user-assigned), in the stack's environment", async () => {

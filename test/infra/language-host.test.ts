@@ -22,8 +22,8 @@ describe("the program under the Pulumi language host", () => {
   });
 
   it(
-    "registers the stack, its six components, every resource of the chain " +
-      "with the default app roles, and the deploy step",
+    "registers the stack, its seven components, every resource of the chain " +
+      "with the default app roles and telemetry, and the deploy step",
     () => {
       const types = host.mocks.resources.map((r) => r.type).sort();
       expect(types).toEqual(
@@ -35,6 +35,7 @@ describe("the program under the Pulumi language host", () => {
           "secretless:index:LinuxWebApp",
           "secretless:index:AppDeployment",
           "secretless:index:AppRoles",
+          "secretless:index:LogWorkspace",
           "azure-native:resources:ResourceGroup",
           "azure-native:managedidentity:UserAssignedIdentity",
           "azuread:index/applicationRegistration:ApplicationRegistration",
@@ -48,6 +49,8 @@ describe("the program under the Pulumi language host", () => {
           "azure-native:web:WebAppScmAllowed",
           "azure-native:web:WebAppFtpAllowed",
           "azure-native:web:WebAppDiagnosticLogsConfiguration",
+          "azure-native:operationalinsights:Workspace",
+          "azure-native:monitor:DiagnosticSetting",
           "azuread:index/applicationRedirectUris:ApplicationRedirectUris",
           "command:local:Command",
           "command:local:Command",

@@ -47,9 +47,18 @@ it("npm run plan prints the dev stack's resource tree, its secretless " +
   expect(stdout).toMatch(/setting {6}DownstreamApis__MicrosoftGraph__BaseUrl=https:\/\/graph\.microsoft\.com\/v1\.0/);
   expect(stdout).toMatch(
     new RegExp(
-      String.raw`^23 to create: 14 cloud resources, 2 local steps \(run on this machine\), ` +
-        String.raw`plus the stack and 6 components that only group them\.$`,
+      String.raw`^26 to create: 16 cloud resources, 2 local steps \(run on this machine\), ` +
+        String.raw`plus the stack and 7 components that only group them\.$`,
       "m",
+    ),
+  );
+  // Telemetry (default on): the Entra-only workspace, and the site's platform logs sent to it.
+  expect(stdout).toMatch(/local auth {3}off \(Entra ID only, no shared keys\)/);
+  expect(stdout).toMatch(
+    new RegExp(
+      String.raw`logs {9}AppServiceHTTPLogs, AppServiceConsoleLogs, AppServiceAppLogs, AppServicePlatformLogs\n +` +
+        String.raw`to {11}/subscriptions/.+/providers/Microsoft\.OperationalInsights/workspaces/` +
+        "secretless-logs-workspace",
     ),
   );
   expect(stdout).toMatch(/appPackageSha256 {5}[0-9a-f]{64}/);

@@ -172,6 +172,7 @@ describe("every component", () => {
       "AppDeployment",
       "EntraApplication",
       "LinuxWebApp",
+      "LogWorkspace",
       "ManagedIdentity",
       "SecretlessWebApp",
     ]);

@@ -99,6 +99,9 @@ const addSlot = (rs: RegisteredResource[], tweak: (slot: Record<string, any>) =>
 /** The main stack's own deploy step: the command that pushes the zip. */
 const command = (rs: RegisteredResource[]) => one(rs, "command:local:Command", "secretless-app-deploy");
 
+/** A resource group this stack neither creates nor deploys into. */
+const OTHER_GROUP = `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/rg-elsewhere`;
+
 interface Variant {
   /** The rule this variant breaks. */
   rule: string;
@@ -1142,6 +1145,55 @@ const variants: Variant[] = [
       String.raw`ApplicationRedirectUris "[^"]+" has redirect URI "https:\/\/attacker\.example\/signin-oidc" ` +
         String.raw`\(redirectUris\) ` +
         String.raw`that points at host "attacker\.example", not one of this stack's web apps`,
+    ),
+  },
+  {
+    rule: "log-workspace-entra-only",
+    broken: "the Log Analytics workspace's shared keys left on (disableLocalAuth unset)",
+    break: (rs) =>
+      edit(one(rs, T.workspace), (p) => (p.features = { enableLogAccessUsingOnlyResourcePermissions: true })),
+    message: new RegExp(
+      String.raw`^Workspace "secretless-logs-workspace" has features\.disableLocalAuth unset: the workspace's shared ` +
+        String.raw`keys can write into it and read it.* Fix: set features: \{ disableLocalAuth: true \}\.$`,
+    ),
+  },
+  {
+    rule: "diagnostic-setting-own-workspace",
+    broken: "the site's platform logs also sent to a storage account",
+    break: (rs) =>
+      edit(
+        one(rs, T.diagnosticSetting),
+        (p) => (p.storageAccountId = `${OTHER_GROUP}/providers/Microsoft.Storage/storageAccounts/sink`),
+      ),
+    message: new RegExp(
+      '^DiagnosticSetting "secretless-web-platform-logs" has storageAccountId ".*/storageAccounts/sink": ' +
+        "logs would leave .* Fix: remove storageAccountId; send logs to this stack's Log Analytics workspace",
+    ),
+  },
+  {
+    rule: "diagnostic-setting-own-workspace",
+    broken: "the site's platform logs sent to another workspace",
+    break: (rs) =>
+      edit(
+        one(rs, T.diagnosticSetting),
+        (p) => (p.workspaceId = `${OTHER_GROUP}/providers/Microsoft.OperationalInsights/workspaces/elsewhere`),
+      ),
+    message: new RegExp(
+      '^DiagnosticSetting "secretless-web-platform-logs" has workspaceId ".*/workspaces/elsewhere", not a ' +
+        String.raw`Log Analytics workspace of this stack\. Fix: set workspaceId to the ID of the stack's own workspace`,
+    ),
+  },
+  {
+    rule: "diagnostic-setting-own-workspace",
+    broken: "a diagnostic setting that copies another resource's logs into the stack's workspace",
+    break: (rs) =>
+      edit(
+        one(rs, T.diagnosticSetting),
+        (p) => (p.resourceUri = `${OTHER_GROUP}/providers/Microsoft.KeyVault/vaults/other`),
+      ),
+    message: new RegExp(
+      '^DiagnosticSetting "secretless-web-platform-logs" has resourceUri ".*/vaults/other", not a resource ' +
+        String.raw`of this stack: it would copy another resource's logs\.`,
     ),
   },
 ];
