@@ -119,7 +119,7 @@ export async function oneDeploy(options: OneDeployOptions): Promise<OneDeployOut
 }
 
 /** In a GitHub Actions job that may request OIDC tokens, the fresh-assertion credential; else the default chain. */
-function defaultCredential(): TokenCredential {
+export function defaultCredential(): TokenCredential {
   try {
     return gitHubActionsCredentialFromEnv(process.env) ?? new DefaultAzureCredential();
   } catch (error) {
@@ -142,7 +142,7 @@ async function getToken(credential: TokenCredential, scope: string): Promise<str
   throw notLoggedIn(undefined, scope);
 }
 
-function notLoggedIn(error: unknown, scope: string): DeployStepError {
+export function notLoggedIn(error: unknown, scope: string): DeployStepError {
   const detail = ` for ${scope}${error instanceof Error ? `: ${oneLine(error.message, 400)}` : ""}`;
   return new DeployStepError(
     `could not get a Microsoft Entra token${detail}`,

@@ -157,7 +157,7 @@ export function zipFiles(dir: string, files: readonly string[]): Promise<Buffer>
 }
 
 /** Every file under `dir`, as relative `/` paths, sorted by code unit (the order the zip stores them in). */
-function listFiles(dir: string): string[] {
+export function listFiles(dir: string): string[] {
   const out: string[] = [];
   const walk = (current: string): void => {
     for (const entry of readdirSync(current, { withFileTypes: true })) {
@@ -229,7 +229,7 @@ function readCache(path: string): CacheRecord | undefined {
 }
 
 /** Writes via a temporary file and a rename, so an interrupted run never leaves a half-written zip behind. */
-function writeAtomically(path: string, data: Buffer): void {
+export function writeAtomically(path: string, data: Buffer): void {
   const temporary = `${path}.${process.pid}.tmp`;
   writeFileSync(temporary, data);
   renameSync(temporary, path);
