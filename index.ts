@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as azuread from "@pulumi/azuread";
 import { SecretlessWebApp, configKeys, parseStackConfig } from "./components";
 import { packageApp } from "./deploy/package-app";
+import { buildAppImage } from "./deploy/container-image";
 
 // Import the program's configuration settings, and validate every one before anything registers.
 const config = new pulumi.Config();
@@ -20,10 +21,13 @@ const directory = azuread.getClientConfigOutput();
 
 // Build and zip the sample app, on preview too, so its hash decides whether the deploy step runs: reused unchanged
 // while nothing it is made from changes (deploy/package-app.ts).
-const appPackage = deployApp ? packageApp() : undefined;
+// On Container Apps, build the image's app layer instead (no Docker daemon), whose content hash decides the push.
+const onContainerApps = settings.hosting === "containerApps";
+const appPackage = deployApp && !onContainerApps ? packageApp() : undefined;
+const appImage = onContainerApps ? buildAppImage() : undefined;
 
 // Create the whole chain: managed identity, app registration trusting it, the web app wearing it, and the app on it.
-const app = new SecretlessWebApp("secretless", { ...settings, tenantId: directory.tenantId, appPackage });
+const app = new SecretlessWebApp("secretless", { ...settings, tenantId: directory.tenantId, appPackage, appImage });
 
 export const url = app.url;
 export const appClientId = app.appClientId;
@@ -38,3 +42,5 @@ export const redirectUri = app.redirectUri;
 export const redisHostName = app.redisHostName.apply((host) => host ?? null);
 export const stagingUrl = app.stagingUrl.apply((u) => u ?? null);
 export const appPackageSha256 = pulumi.output(app.appPackageSha256).apply((sha) => sha ?? null);
+// On Container Apps: the image the app runs, by digest.
+export const image = app.image.apply((ref) => ref ?? null);

@@ -21,7 +21,10 @@ import { READINESS_PATH } from "../contract/readiness";
 import { HEALTH_CHECK_PATH, HostingSetting } from "../contract/settings";
 import { WAIT_READY_COMMAND } from "./app-deployment";
 
-/** The image to run, as the program builds it (deploy/container-image.ts): what changes exactly when the image does. */
+/**
+ * The image to run, as the program builds it: `buildAppImage()` (deploy/container-image.ts) returns one. Its content
+ * hash changes exactly when the pushed image would.
+ */
 export interface AppImageRef {
   /** Lower-case hex sha256 of the image's content; a new value re-runs the push and rolls out a new revision. */
   readonly contentSha256: string;
@@ -29,6 +32,8 @@ export interface AppImageRef {
   readonly repository: string;
   /** The base image, pinned by digest, that the push imports into the registry first. */
   readonly baseImage: string;
+  /** The folder with the built layer and image.json, relative to the project root (`dist/app-image`). */
+  readonly layoutDir: string;
 }
 
 /** What deploy/push-image.ts prints on its last line: the digest it pushed and the image reference that runs it. */
@@ -164,11 +169,16 @@ export class ContainerAppHost extends pulumi.ComponentResource {
       `${name}-push`,
       {
         create: PUSH_IMAGE_COMMAND,
+        // deploy/push-image.ts's inputs: where to push, what (checked against the planned content hash), and the
+        // registry's ARM ID and scope to import the pinned base server-side. None is secret.
         environment: {
           REGISTRY_LOGIN_SERVER: registry.loginServer,
+          REGISTRY_ID: registry.id,
+          REGISTRY_ARM_SCOPE: args.armScope,
           IMAGE_REPOSITORY: image.repository,
           BASE_IMAGE: image.baseImage,
-          PUSH_ARM_SCOPE: args.armScope,
+          IMAGE_LAYOUT_DIR: image.layoutDir,
+          IMAGE_CONTENT_SHA256: image.contentSha256,
         },
         triggers: [image.contentSha256, registry.id],
         logging: command.types.enums.local.Logging.StdoutAndStderr,
@@ -363,8 +373,17 @@ function validateImage(image: AppImageRef): AppImageRef {
   if (!/@sha256:[0-9a-f]{64}$/.test(image?.baseImage ?? "")) {
     problems.push({ propertyPath: "image.baseImage", reason: "must be pinned by digest (…@sha256:<64 hex>)." });
   }
+  const dir = image?.layoutDir ?? "";
+  if (!/^[A-Za-z0-9._/-]+$/.test(dir) || dir.startsWith("/") || dir.split("/").includes("..")) {
+    problems.push({ propertyPath: "image.layoutDir", reason: "must be a folder inside the project (dist/app-image)." });
+  }
   if (problems.length > 0) invalidArguments("ContainerAppHost", problems);
-  return image;
+  return {
+    contentSha256: image.contentSha256,
+    repository: image.repository,
+    baseImage: image.baseImage,
+    layoutDir: image.layoutDir,
+  };
 }
 
 function validateHostArgs(args: ContainerAppHostArgs): void {

@@ -80,13 +80,17 @@ export interface StackConfig extends AppAccessConfig {
   grantAdminConsent: boolean;
   appOwnerObjectIds: string[];
   callbackPath: string;
-  planSku: PlanSku;
+  /** The plan SKU to create; undefined on Container Apps (no plan). */
+  planSku?: PlanSku;
   /** An existing Linux App Service plan to host the app; undefined creates one with `planSku`. */
   existingPlanId?: string;
-  nodeVersion: NodeVersion;
-  alwaysOn: boolean;
+  /** Undefined on Container Apps: the image's base decides. */
+  nodeVersion?: NodeVersion;
+  /** Undefined on Container Apps: minReplicas keeps a replica loaded. */
+  alwaysOn?: boolean;
   healthCheckPath: string;
-  uniqueDefaultHostname: boolean;
+  /** Undefined on Container Apps: it names the app's host itself. */
+  uniqueDefaultHostname?: boolean;
   /** Run several instances with sessions and pending sign-ins in Azure Managed Redis, ARR affinity off. */
   scaleOut: boolean;
   /** Instances of the plan this stack creates (1 unless scaled out); undefined on an existing plan. */
@@ -389,14 +393,17 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
   };
   const containerHosting = readContainerHosting(r, rest.scaleOut);
   if (r.problems.length > 0) throw new StackConfigError(r.problems);
-  // On Container Apps the plan's instance count means nothing: replicas take its place.
-  const instanceCount = containerHosting.hosting === "containerApps" ? undefined : rest.instanceCount;
-  return {
-    location: location!,
-    webAppName: webAppName!,
-    resourceGroupName,
-    ...rest,
-    instanceCount,
-    ...containerHosting,
+  const config = { location: location!, webAppName: webAppName!, resourceGroupName, ...rest, ...containerHosting };
+  if (containerHosting.hosting !== "containerApps") return config;
+  // On Container Apps the App Service-only keys (refused above when set) carry only Pulumi.yaml's defaults: drop them,
+  // so the component gets nothing it would refuse. Replicas take the plan's instance count's place.
+  const appServiceOnly = {
+    planSku: undefined,
+    existingPlanId: undefined,
+    nodeVersion: undefined,
+    alwaysOn: undefined,
+    uniqueDefaultHostname: undefined,
+    instanceCount: undefined,
   };
+  return { ...config, ...appServiceOnly };
 }

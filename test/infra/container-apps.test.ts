@@ -15,6 +15,7 @@ const IMAGE = {
   contentSha256: "a".repeat(64),
   repository: "secretless-signin",
   baseImage: `mcr.microsoft.com/azurelinux/distroless/nodejs@sha256:${"b".repeat(64)}`,
+  layoutDir: "dist/app-image",
 };
 const base: SecretlessWebAppArgs = {
   location: "westeurope",
@@ -102,9 +103,12 @@ describe("a SecretlessWebApp on Container Apps", () => {
     expect(push.inputs.create).toBe("node --import tsx deploy/push-image.ts");
     expect(push.inputs.environment).toEqual({
       REGISTRY_LOGIN_SERVER: mocks.one(T.registry).state.loginServer,
+      REGISTRY_ID: mocks.one(T.registry).id,
+      REGISTRY_ARM_SCOPE: "https://management.azure.com/.default",
       IMAGE_REPOSITORY: IMAGE.repository,
       BASE_IMAGE: IMAGE.baseImage,
-      PUSH_ARM_SCOPE: "https://management.azure.com/.default",
+      IMAGE_LAYOUT_DIR: IMAGE.layoutDir,
+      IMAGE_CONTENT_SHA256: IMAGE.contentSha256,
     });
     expect(push.inputs.triggers).toEqual([IMAGE.contentSha256, mocks.one(T.registry).id]);
     expect(dependsOn(mocks, T.command, "unit-aca-push") ?? []).toEqual([]);
