@@ -20,7 +20,7 @@ import {
 
 const lower = (v: unknown) => String(v ?? "").toLowerCase();
 const ACR_PULL = `/${ACR_PULL_ROLE_ID}`;
-/** Ingress transports that terminate TLS at the front end (learn.microsoft.com/azure/container-apps/ingress-overview). */
+/** Ingress transports whose TLS the front end terminates (container-apps/ingress-overview). */
 const HTTP_TRANSPORTS = ["auto", "http", "http2"];
 
 const userAssignedIds = (props: Record<string, any>): string[] => {
@@ -88,7 +88,8 @@ export const containerAppRules: readonly ResourceRule[] = [
             : undefined,
           typeof reg?.identity !== "string" || !worn.includes(lower(reg.identity))
             ? `${ref(r)} pulls from ${show(reg?.server)} as identity ${show(reg?.identity)} (${at}), not a ` +
-              "user-assigned identity it wears. Fix: set identity to the resource ID in identity.userAssignedIdentities" +
+              "user-assigned identity it wears. Fix: set identity to the resource ID in " +
+              "identity.userAssignedIdentities" +
               ' ("system" would need a system-assigned identity, which this project never gives an app).'
             : undefined,
         ];
@@ -160,6 +161,20 @@ function byDigest(image: unknown): { server: string } | undefined {
   return m ? { server: m[1]! } : undefined;
 }
 
+/**
+ * The rules only a Container Apps stack can break: their broken variants are in test/policy/container-apps.test.ts,
+ * against the stack `hosting: containerApps` plans.
+ */
+export const CONTAINER_APP_RULE_NAMES: readonly string[] = [
+  "containerapp-https-only",
+  "containerapp-user-assigned-identity",
+  "containerapp-registry-by-identity",
+  "containerapp-no-secrets",
+  "managed-environment-no-shared-key",
+  "registry-admin-off",
+  "containerapp-image-own-registry",
+];
+
 export const containerAppImageOwnRegistry: StackRule = stackRule(
   "containerapp-image-own-registry",
   "A container app runs images by digest from a registry of this stack, whose every registry entry it pulls with " +
@@ -176,14 +191,18 @@ export const containerAppImageOwnRegistry: StackRule = stackRule(
         const images = ((field(app, "template")?.containers as { image?: unknown }[] | undefined) ?? []).map(
           (c) => c?.image,
         );
-        const pulls = ((field(app, "configuration")?.registries as { server?: unknown }[] | undefined) ?? []).map(
-          (reg) => lower(reg?.server),
-        );
-        const worn = attachedIdentities(app, resources).map((i) => i.principalId);
+        const entries = (field(app, "configuration")?.registries as { server?: unknown; identity?: unknown }[]) ?? [];
+        const pulls = entries.map((reg) => lower(reg?.server));
+        const worn = attachedIdentities(app, resources);
+        // The identity a registry entry pulls as must be one the app wears, holding AcrPull on that very registry.
         const granted = (server: string) => {
           const registry = registries.find((r) => lower(field(r, "loginServer")) === server);
+          const pullers = entries
+            .filter((reg) => lower(reg?.server) === server)
+            .map((reg) => worn.find((w) => lower(w.id) === lower(reg?.identity))?.principalId)
+            .filter((p): p is string => typeof p === "string");
           return acrPulls.some(
-            (g) => worn.includes(field(g, "principalId")) && lower(field(g, "scope")) === lower(registry?.id),
+            (g) => pullers.includes(field(g, "principalId")) && lower(field(g, "scope")) === lower(registry?.id),
           );
         };
         return [
@@ -195,7 +214,8 @@ export const containerAppImageOwnRegistry: StackRule = stackRule(
             .map((image) => ({
               resource: app,
               message:
-                `${ref(app)} runs image ${show(image)}, not an image by digest (…@sha256:<64 hex>) in a registry of ` +
+                `${ref(app)} runs image ${show(image)}, not an image by digest (…@sha256:<64 hex>) in a registry ` +
+                "of " +
                 `this stack (${servers.map(show).join(", ") || "none"}). Fix: run the digest the deploy step pushed ` +
                 "to the stack's own registry: a tag can change under the app, another registry is out of the " +
                 "pack's sight.",
@@ -213,8 +233,9 @@ export const containerAppImageOwnRegistry: StackRule = stackRule(
             .map((server) => ({
               resource: app,
               message:
-                `${ref(app)} pulls from ${show(server)} with its identity, but no AcrPull role assignment scoped to ` +
-                "that registry names an identity the app wears: the first revision could not pull its image. Fix: " +
+                `${ref(app)} pulls from ${show(server)}, but no AcrPull role assignment scoped to that registry ` +
+                "names " +
+                "the identity it pulls as (one the app wears): the first revision could not pull its image. Fix: " +
                 "assign AcrPull on the registry to the app's identity (principalType ServicePrincipal) before the app.",
             })),
         ];

@@ -30,7 +30,6 @@ import {
   isRegistry,
   isUami,
   isUamiFic,
-  isWebApp,
   named,
   ref,
   show,

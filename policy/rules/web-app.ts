@@ -88,7 +88,8 @@ export const webAppRules: readonly ResourceRule[] = [
   }),
   resourceRule(
     "webapp-client-credentials",
-    "The AzureAd__ClientCredentials__* settings of a web app, slot, settings resource or container app (any casing, : " +
+    "The AzureAd__ClientCredentials__* settings of a web app, slot, settings resource or container app (any " +
+      "casing, : " +
       "or __) use " +
       "the managed identity only: SourceType SignedAssertionFromManagedIdentity, a ManagedIdentityClientId, a known " +
       "TokenExchangeUrl.",
