@@ -144,7 +144,8 @@ function describe(r: RegisteredResource): string[] {
         ),
         `probes       ${(container.probes ?? []).map((p: any) => `${p.type} ${p.httpGet?.path}`).join(", ")}`,
         `replicas     ${i.template?.scale?.minReplicas}-${i.template?.scale?.maxReplicas}`,
-        `env          ${(container.env ?? []).length} plain values, secrets: ${(i.configuration?.secrets ?? []).length}`,
+        `env          ${(container.env ?? []).length} plain values, ` +
+          `secrets: ${(i.configuration?.secrets ?? []).length}`,
       ];
     }
     case "azure-native:monitor:DiagnosticSetting":

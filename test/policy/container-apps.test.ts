@@ -50,8 +50,7 @@ const variants: Variant[] = [
     rule: "containerapp-https-only",
     broken: "plain http allowed at the ingress",
     break: (rs) => edit(app(rs), (p) => (p.configuration.ingress.allowInsecure = true)),
-    message:
-      /^ContainerApp "secretless-aca-app" has ingress\.allowInsecure true: .* Fix: set configuration\.ingress\./,
+    message: /^ContainerApp "secretless-aca-app" has ingress\.allowInsecure true: .* Fix: set configuration\.ingress\./,
   },
   {
     rule: "containerapp-https-only",
