@@ -66,6 +66,7 @@ describe("the program under the Pulumi language host", () => {
         "appClientId",
         "appPackageSha256",
         "identityClientId",
+        "image",
         "identityPrincipalId",
         "redirectUri",
         "redisHostName",

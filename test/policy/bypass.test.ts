@@ -283,7 +283,7 @@ const fromIssue: Shape[] = [
         new RegExp(
           String.raw`RoleAssignment "app-owner" gives the app's identity "secretless-identity-uami\w+" role ` +
             '"8e3af657-[^"]+", ' +
-            String.raw`which it may not hold \(allowed: none\)`,
+            String.raw`which it may not hold \(allowed: AcrPull\)`,
         ),
       ],
     ],

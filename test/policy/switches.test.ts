@@ -30,6 +30,11 @@ const switches: [string, Record<string, string>][] = [
     "app roles assigned to a user (appRoleAssignments)",
     { appRoleAssignments: JSON.stringify({ [guidFrom("user-1")]: ["Admin"] }) },
   ],
+  ["Container Apps (hosting containerApps)", { hosting: "containerApps", webAppName: "secretless-aca-dev" }],
+  [
+    "Container Apps scaled out to Redis, scaling to zero",
+    { hosting: "containerApps", webAppName: "secretless-aca-dev", scaleOut: "true", minReplicas: "0" },
+  ],
   [
     "everything on at once",
     {
