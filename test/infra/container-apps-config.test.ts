@@ -4,7 +4,8 @@
  * the fix. App Service, the default, is unchanged.
  */
 import { describe, expect, it } from "vitest";
-import { type RawStackConfig, StackConfigError, parseStackConfig } from "../../components/stack-config";
+import { type RawStackConfig, parseStackConfig } from "../../components/stack-config";
+import { TEST_IMAGE, configProblemsOf } from "../support/container-apps";
 import { SecretlessWebApp, type SecretlessWebAppArgs } from "../../components/secretless-web-app";
 import { TENANT_ID } from "../../offline/azure-mocks";
 
@@ -18,16 +19,6 @@ const cliDefaults: RawStackConfig = {
   stagingSlot: "false",
   authMode: "app",
 };
-
-function problemsOf(raw: RawStackConfig): { key: string; message: string }[] {
-  try {
-    parseStackConfig(raw);
-  } catch (e) {
-    expect(e).toBeInstanceOf(StackConfigError);
-    return (e as StackConfigError).problems;
-  }
-  throw new Error(`accepted ${JSON.stringify(raw)}`);
-}
 
 describe("hosting in the stack configuration", () => {
   it("defaults to App Service, with no replica bounds", () => {
@@ -56,7 +47,7 @@ describe("hosting in the stack configuration", () => {
   });
 
   it("refuses a hosting it does not know, naming both", () => {
-    expect(problemsOf({ ...aca, hosting: "aks" })).toEqual([
+    expect(configProblemsOf({ ...aca, hosting: "aks" })).toEqual([
       { key: "hosting", message: expect.stringMatching(/^"aks" is not a hosting; use appService .* or containerApps/) },
     ]);
   });
@@ -72,56 +63,57 @@ describe("hosting in the stack configuration", () => {
     ["uniqueDefaultHostname", "false", /names the app's host itself/],
     ["deployApp", "false", /needs the image this stack builds and pushes/],
   ])("refuses %s %s on Container Apps, with the fix", (key, value, message) => {
-    const problems = problemsOf({ ...cliDefaults, ...aca, [key]: value });
+    const problems = configProblemsOf({ ...cliDefaults, ...aca, [key]: value });
     expect(problems.filter((p) => p.key === key).map((p) => p.message)).toContainEqual(expect.stringMatching(message));
   });
 
   it("refuses replica bounds on App Service, naming instanceCount", () => {
-    const problems = problemsOf({ location: "westeurope", webAppName: "contoso", minReplicas: "2", maxReplicas: "3" });
+    const problems = configProblemsOf({
+      location: "westeurope",
+      webAppName: "contoso",
+      minReplicas: "2",
+      maxReplicas: "3",
+    });
     expect(problems.map((p) => p.key).sort()).toEqual(["maxReplicas", "minReplicas"]);
     expect(problems[0]!.message).toMatch(/App Service runs instanceCount instances.*set hosting containerApps/);
   });
 
   it("refuses several replicas or scaling to zero while sessions live in memory", () => {
-    expect(problemsOf({ ...aca, maxReplicas: "3" })).toEqual([
+    expect(configProblemsOf({ ...aca, maxReplicas: "3" })).toEqual([
       { key: "maxReplicas", message: expect.stringMatching(/sign users out at random\. Set scaleOut to true/) },
     ]);
-    expect(problemsOf({ ...aca, minReplicas: "0" })).toEqual([
+    expect(configProblemsOf({ ...aca, minReplicas: "0" })).toEqual([
       { key: "minReplicas", message: expect.stringMatching(/scale to zero .* forget every session/) },
     ]);
   });
 
   it("refuses bounds that are not whole numbers, out of range or crossed", () => {
-    expect(problemsOf({ ...aca, scaleOut: "true", minReplicas: "two" })).toEqual([
+    expect(configProblemsOf({ ...aca, scaleOut: "true", minReplicas: "two" })).toEqual([
       { key: "minReplicas", message: expect.stringMatching(/"two" is not a whole number; .*--type int minReplicas 2/) },
     ]);
-    expect(problemsOf({ ...aca, scaleOut: "true", maxReplicas: "1001" })[0]).toMatchObject({ key: "maxReplicas" });
-    expect(problemsOf({ ...aca, scaleOut: "true", minReplicas: "12" })).toEqual([
+    expect(configProblemsOf({ ...aca, scaleOut: "true", maxReplicas: "1001" })[0]).toMatchObject({
+      key: "maxReplicas",
+    });
+    expect(configProblemsOf({ ...aca, scaleOut: "true", minReplicas: "12" })).toEqual([
       { key: "minReplicas", message: expect.stringMatching(/is 12, more than maxReplicas 10/) },
     ]);
   });
 
   it("refuses a webAppName that cannot name a container app", () => {
-    expect(problemsOf({ ...aca, webAppName: "Secretless-Signin" })).toEqual([
+    expect(configProblemsOf({ ...aca, webAppName: "Secretless-Signin" })).toEqual([
       { key: "webAppName", message: expect.stringMatching(/cannot name a container app: 2-32 lower-case/) },
     ]);
-    expect(problemsOf({ ...aca, webAppName: "a".repeat(33) })[0]).toMatchObject({ key: "webAppName" });
+    expect(configProblemsOf({ ...aca, webAppName: "a".repeat(33) })[0]).toMatchObject({ key: "webAppName" });
   });
 });
 
 describe("hosting in SecretlessWebApp's arguments", () => {
-  const image = {
-    contentSha256: "a".repeat(64),
-    repository: "secretless-signin",
-    baseImage: `docker.io/library/node@sha256:${"b".repeat(64)}`,
-    layoutDir: "dist/app-image",
-  };
   const base: SecretlessWebAppArgs = {
     location: "westeurope",
     webAppName: "contoso-signin",
     tenantId: TENANT_ID,
     hosting: "containerApps",
-    appImage: image,
+    appImage: TEST_IMAGE,
   };
   const refused = (args: Partial<SecretlessWebAppArgs>) => {
     try {

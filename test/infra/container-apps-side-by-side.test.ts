@@ -6,14 +6,10 @@
 import { describe, expect, it } from "vitest";
 import { SecretlessWebApp, type SecretlessWebAppArgs } from "../../components/secretless-web-app";
 import { type RegisteredResource, T, TENANT_ID, attachMocks, promiseOf, runProgram } from "../../offline/azure-mocks";
+import { TEST_IMAGE } from "../support/container-apps";
 
 const base: SecretlessWebAppArgs = { location: "westeurope", webAppName: "contoso-signin", tenantId: TENANT_ID };
-const image = {
-  contentSha256: "a".repeat(64),
-  repository: "secretless-signin",
-  baseImage: `docker.io/library/node@sha256:${"b".repeat(64)}`,
-  layoutDir: "dist/app-image",
-};
+const image = TEST_IMAGE;
 
 async function plan(args: Partial<SecretlessWebAppArgs>): Promise<RegisteredResource[]> {
   const mocks = await attachMocks({});

@@ -10,13 +10,9 @@ import { parsePushedImage, requireFqdn } from "../../components/container-app-ho
 import { ACR_PULL_ROLE_ID, APP_CONTAINER_PORT, ENVIRONMENT_LOG_CATEGORIES } from "../../contract/container-apps";
 import { AzureAdSetting, DownstreamApiSetting, RedisSetting } from "../../contract/settings";
 import { type AzureMocks, T, TENANT_ID, attachMocks, promiseOf, runProgram } from "../../offline/azure-mocks";
+import { TEST_IMAGE } from "../support/container-apps";
 
-const IMAGE = {
-  contentSha256: "a".repeat(64),
-  repository: "secretless-signin",
-  baseImage: `mcr.microsoft.com/azurelinux/distroless/nodejs@sha256:${"b".repeat(64)}`,
-  layoutDir: "dist/app-image",
-};
+const IMAGE = TEST_IMAGE;
 const base: SecretlessWebAppArgs = {
   location: "westeurope",
   webAppName: "contoso-signin",

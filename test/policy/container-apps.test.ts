@@ -9,7 +9,7 @@ import { AzureAdSetting } from "../../contract/settings";
 import { evaluateRecorded } from "../../policy/offline";
 import { CONTAINER_APP_RULE_NAMES } from "../../policy/rules/container-apps";
 import { type RegisteredResource, SUBSCRIPTION_ID, T, guidFrom } from "../../offline/azure-mocks";
-import { handMade, planMainStack } from "../support/policy";
+import { type BrokenVariant, editResource as edit, handMade, oneOf as one, planMainStack } from "../support/policy";
 
 let acaStack: RegisteredResource[];
 beforeAll(async () => {
@@ -17,15 +17,6 @@ beforeAll(async () => {
 });
 
 const compliant = (): RegisteredResource[] => structuredClone(acaStack);
-const one = (rs: RegisteredResource[], type: string) => {
-  const found = rs.filter((r) => r.type === type);
-  if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.length}`);
-  return found[0]!;
-};
-const edit = (r: RegisteredResource, change: (props: Record<string, any>) => void) => {
-  change(r.inputs);
-  change(r.state);
-};
 const app = (rs: RegisteredResource[]) => one(rs, T.containerApp);
 const container = (p: Record<string, any>) => p.template.containers[0];
 const setEnv = (p: Record<string, any>, name: string, value: string) => {
@@ -36,16 +27,7 @@ const setEnv = (p: Record<string, any>, name: string, value: string) => {
 };
 const OTHER_GROUP = `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/rg-elsewhere`;
 
-interface Variant {
-  rule: string;
-  broken: string;
-  break(rs: RegisteredResource[]): void;
-  message: RegExp;
-  /** Other rules the same break also trips, by design. */
-  alsoTrips?: string[];
-}
-
-const variants: Variant[] = [
+const variants: BrokenVariant[] = [
   {
     rule: "containerapp-https-only",
     broken: "plain http allowed at the ingress",

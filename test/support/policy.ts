@@ -118,3 +118,29 @@ export function bootstrapLike(): RegisteredResource[] {
     }),
   ];
 }
+
+/** The single resource of `type` (and `name`, when given) in a plan; throws when there is none or more than one. */
+export function oneOf(rs: readonly RegisteredResource[], type: string, name?: string): RegisteredResource {
+  const found = rs.filter((r) => r.type === type && (name === undefined || r.name === name));
+  if (found.length !== 1) throw new Error(`expected one ${type} ${name ?? ""}, found ${found.length}`);
+  return found[0]!;
+}
+
+/** Changes a resource's inputs and state together, as the mocks record them. */
+export function editResource(r: RegisteredResource, change: (props: Record<string, any>) => void): void {
+  change(r.inputs);
+  change(r.state);
+}
+
+/** A deliberately broken variant of a compliant plan, and what the pack must say about it. */
+export interface BrokenVariant {
+  /** The rule this variant breaks. */
+  readonly rule: string;
+  /** What is broken. */
+  readonly broken: string;
+  break(rs: RegisteredResource[]): void;
+  /** The message the rule must report. */
+  readonly message: RegExp;
+  /** Other rules the same break also trips, by design. */
+  readonly alsoTrips?: readonly string[];
+}
