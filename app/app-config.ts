@@ -26,8 +26,13 @@ export interface AppConfig {
   readonly clientId: string;
   /** Path Entra posts the authorization response to. Defaults to "/signin-oidc". */
   readonly callbackPath: string;
-  /** Client ID of the user-assigned managed identity whose token is the client assertion. */
+  /**
+   * Client ID of the user-assigned managed identity whose token is the client assertion ("" when the credential list
+   * has no managed-identity entry).
+   */
   readonly managedIdentityClientId: string;
+  /** The ordered credential list (`AzureAd__ClientCredentials__N__…`): each token request uses the first that works. */
+  readonly clientCredentials: readonly AppClientCredential[];
   /**
    * Resource the managed-identity token is requested for; the FIC's audience. Defaults to "api://AzureADTokenExchange".
    */
@@ -96,8 +101,8 @@ const DEFAULT_PORT = 8080;
 /**
  * Reads the app's settings from environment variables named like Microsoft.Identity.Web's configuration
  * (see contract/settings.ts), following ASP.NET's environment-variable conventions: `__` and `:` are the same
- * separator, names are case-insensitive, and `ClientCredentials__N__…` is item N of a list. When several client
- * credentials are given, the first (by index) whose SourceType is SignedAssertionFromManagedIdentity is used.
+ * separator, names are case-insensitive, and `ClientCredentials__N__…` is item N of a list, tried in index order
+ * (see {@link readCredentials}).
  *
  * Every problem is collected and thrown together as one {@link ConfigError}.
  */
@@ -124,7 +129,7 @@ export function loadConfig(env: Env): AppConfig {
         "managed identity's token is the credential).",
     );
   }
-  const credential = pickCredential(settings, problems);
+  const credential = readCredentials(settings, problems);
   const port = readPort(env.PORT);
   if (port.problem) problems.push(`PORT ${port.problem}`);
   const identityEndpoint = readIdentityEndpoint(env, problems);
@@ -142,6 +147,7 @@ export function loadConfig(env: Env): AppConfig {
     callbackPath,
     managedIdentityClientId: credential.managedIdentityClientId,
     tokenExchangeUrl: credential.tokenExchangeUrl,
+    clientCredentials: credential.clientCredentials,
     port: port.value,
     authority: `${instance.value}${tenantId}`,
     identityEndpoint,
@@ -244,11 +250,43 @@ function readPort(raw: string | undefined): { value: number; problem?: string } 
   };
 }
 
-/** Finds the credential to use among `AzureAd__ClientCredentials__N__…` and validates it. */
-function pickCredential(
+/** One entry of the ordered credential list, as the app uses it. The secret is a function: it never serializes. */
+export type AppClientCredential =
+  | {
+      /** N of `AzureAd__ClientCredentials__N__…`: what `/readyz` reports, with the source type. */
+      readonly index: number;
+      readonly sourceType: typeof SIGNED_ASSERTION_FROM_MANAGED_IDENTITY;
+    }
+  | {
+      readonly index: number;
+      readonly sourceType: typeof CLIENT_SECRET_SOURCE;
+      /** The client secret, read from the environment; never logged, printed or sent anywhere but Entra. */
+      readonly secret: () => string;
+    };
+
+/** Microsoft.Identity.Web's `CredentialSource.ClientSecret`. */
+export const CLIENT_SECRET_SOURCE = "ClientSecret";
+
+/** The sources this app can use, and the numbers .NET's enum binder also accepts for them. */
+const SOURCE_TYPES: ReadonlyMap<string, AppClientCredential["sourceType"]> = new Map([
+  [SIGNED_ASSERTION_FROM_MANAGED_IDENTITY.toLowerCase(), SIGNED_ASSERTION_FROM_MANAGED_IDENTITY],
+  ["7", SIGNED_ASSERTION_FROM_MANAGED_IDENTITY],
+  [CLIENT_SECRET_SOURCE.toLowerCase(), CLIENT_SECRET_SOURCE],
+  ["6", CLIENT_SECRET_SOURCE],
+] as const);
+
+/**
+ * Reads the whole `AzureAd__ClientCredentials__N__…` list in index order, as Microsoft.Identity.Web does: it uses the
+ * first credential that works and, when Entra rejects one, the next ("Specify multiple credentials with automatic
+ * fallback", https://learn.microsoft.com/entra/msidweb/authentication/credentials-overview). This app supports
+ * `SignedAssertionFromManagedIdentity` (one user-assigned identity) and `ClientSecret`; any other source is refused
+ * by name, so a list never silently loses an entry. The managed identity's client ID and audience are those of the
+ * list's managed-identity entry ("" and the default audience when the list has none, e.g. before a migration).
+ */
+function readCredentials(
   settings: Settings,
   problems: string[],
-): { managedIdentityClientId: string; tokenExchangeUrl: string } {
+): { managedIdentityClientId: string; tokenExchangeUrl: string; clientCredentials: AppClientCredential[] } {
   const prefix = "azuread:clientcredentials:";
   const items = new Map<number, Map<string, Setting>>();
   for (const [k, setting] of settings) {
@@ -266,53 +304,76 @@ function pickCredential(
     item.set(property, setting);
     items.set(Number(index), item);
   }
-  const none = { managedIdentityClientId: "", tokenExchangeUrl: DEFAULT_TOKEN_EXCHANGE_URL };
+  const result = {
+    managedIdentityClientId: "",
+    tokenExchangeUrl: DEFAULT_TOKEN_EXCHANGE_URL,
+    clientCredentials: [] as AppClientCredential[],
+  };
   if (items.size === 0) {
     problems.push(
       `${AzureAdSetting.SourceType} is missing: set it to ${SIGNED_ASSERTION_FROM_MANAGED_IDENTITY} ` +
         `(with ${AzureAdSetting.ManagedIdentityClientId}).`,
     );
-    return none;
+    return result;
   }
 
-  // .NET binds the enum by name, case-insensitively, or by its number (7).
-  const isSupported = (item: Map<string, Setting>): boolean => {
-    const sourceType = item.get("sourcetype")?.value ?? "";
-    return sourceType.toLowerCase() === SIGNED_ASSERTION_FROM_MANAGED_IDENTITY.toLowerCase() || sourceType === "7";
-  };
-  const ordered = [...items.entries()].sort(([a], [b]) => a - b);
-  const chosen = ordered.find(([, item]) => isSupported(item));
-  if (!chosen) {
-    const found = ordered.map(([i, item]) => `${i}: "${item.get("sourcetype")?.value ?? "(none)"}"`).join(", ");
-    problems.push(
-      `No supported client credential (SourceType ${found}): set ${AzureAdSetting.SourceType} to ` +
-        `${SIGNED_ASSERTION_FROM_MANAGED_IDENTITY}, the only source this app supports (no secrets or certificates).`,
-    );
-    return none;
+  let managedIdentityIndex: number | undefined;
+  for (const [index, item] of [...items.entries()].sort(([a], [b]) => a - b)) {
+    const at = (property: string): string => `AzureAd__ClientCredentials__${index}__${property}`;
+    const sourceSetting = item.get("sourcetype");
+    // .NET binds the enum by name, case-insensitively, or by its number.
+    const sourceType = SOURCE_TYPES.get((sourceSetting?.value ?? "").toLowerCase());
+    if (!sourceType) {
+      problems.push(
+        sourceSetting
+          ? `${sourceSetting.name} is "${sourceSetting.value}", a source this app does not support: set it to ` +
+              `${SIGNED_ASSERTION_FROM_MANAGED_IDENTITY} or ${CLIENT_SECRET_SOURCE} (no certificates), or remove ` +
+              `credential ${index}.`
+          : `${at("SourceType")} is missing: set it to ${SIGNED_ASSERTION_FROM_MANAGED_IDENTITY} (with ` +
+              `${at("ManagedIdentityClientId")}) or ${CLIENT_SECRET_SOURCE}.`,
+      );
+      continue;
+    }
+    if (sourceType === CLIENT_SECRET_SOURCE) {
+      const secret = item.get("clientsecret");
+      if (!secret?.value) {
+        problems.push(`${at("ClientSecret")} is missing or empty: set it, or remove the ClientSecret entry.`);
+        continue;
+      }
+      const value = secret.value;
+      result.clientCredentials.push({ index, sourceType, secret: () => value });
+      continue;
+    }
+    if (managedIdentityIndex !== undefined) {
+      problems.push(
+        `${at("SourceType")} is a second ${SIGNED_ASSERTION_FROM_MANAGED_IDENTITY} entry (the first is index ` +
+          `${managedIdentityIndex}): this app signs in with one user-assigned identity; remove one of them.`,
+      );
+      continue;
+    }
+    managedIdentityIndex = index;
+    result.clientCredentials.push({ index, sourceType });
+    const managedIdentityClientId = item.get("managedidentityclientid")?.value ?? "";
+    if (!managedIdentityClientId) {
+      problems.push(
+        `${at("ManagedIdentityClientId")} is missing: set it to the client ID of the user-assigned managed ` +
+          `identity (only user-assigned identities can be an app's credential).`,
+      );
+    } else if (!isGuid(managedIdentityClientId)) {
+      problems.push(
+        `${item.get("managedidentityclientid")?.name} is "${managedIdentityClientId}", not a GUID: ` +
+          `set the client ID of the user-assigned managed identity.`,
+      );
+    }
+    const tokenExchangeUrl = item.get("tokenexchangeurl")?.value || DEFAULT_TOKEN_EXCHANGE_URL;
+    const parsed = parseUrl(tokenExchangeUrl);
+    if (!parsed || !/^(api|https):$/.test(parsed.protocol)) {
+      problems.push(
+        `${item.get("tokenexchangeurl")?.name ?? at("TokenExchangeUrl")} is "${tokenExchangeUrl}": set the ` +
+          `federated credential's audience, e.g. ${DEFAULT_TOKEN_EXCHANGE_URL}, or leave it unset.`,
+      );
+    }
+    Object.assign(result, { managedIdentityClientId, tokenExchangeUrl });
   }
-
-  const [index, item] = chosen;
-  const at = (property: string): string => `AzureAd__ClientCredentials__${index}__${property}`;
-  const managedIdentityClientId = item.get("managedidentityclientid")?.value ?? "";
-  if (!managedIdentityClientId) {
-    problems.push(
-      `${at("ManagedIdentityClientId")} is missing: set it to the client ID of the user-assigned managed ` +
-        `identity (only user-assigned identities can be an app's credential).`,
-    );
-  } else if (!isGuid(managedIdentityClientId)) {
-    problems.push(
-      `${item.get("managedidentityclientid")?.name} is "${managedIdentityClientId}", not a GUID: ` +
-        `set the client ID of the user-assigned managed identity.`,
-    );
-  }
-
-  const tokenExchangeUrl = item.get("tokenexchangeurl")?.value || DEFAULT_TOKEN_EXCHANGE_URL;
-  const parsed = parseUrl(tokenExchangeUrl);
-  if (!parsed || !/^(api|https):$/.test(parsed.protocol)) {
-    problems.push(
-      `${item.get("tokenexchangeurl")?.name ?? at("TokenExchangeUrl")} is "${tokenExchangeUrl}": set the ` +
-        `federated credential's audience, e.g. ${DEFAULT_TOKEN_EXCHANGE_URL}, or leave it unset.`,
-    );
-  }
-  return { managedIdentityClientId, tokenExchangeUrl };
+  return result;
 }

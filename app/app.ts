@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import type { AppConfig } from "./app-config";
+import type { UsedCredential } from "../contract/readiness";
 import { platformIdentityHeaders } from "./auth/easy-auth";
 import { createGraphClient } from "./auth/graph";
 import {
@@ -57,7 +58,7 @@ export interface AppDeps {
    * The trust-chain proof behind `/readyz` (resolves when the chain works, throws why not). Defaults to the sign-in
    * client's client-credentials request with a fresh managed-identity token.
    */
-  readonly proveTrustChain?: () => Promise<void>;
+  readonly proveTrustChain?: () => Promise<UsedCredential | undefined> | Promise<void>;
   /** How long `/readyz` reuses a result (and the clock it reads). Defaults: 5 min after success, 10 s after failure. */
   readonly readiness?: ReadinessCacheOptions;
   /** The HTTP server's timeouts; each defaults to {@link SERVER_TIMEOUTS}. */
@@ -114,9 +115,10 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): FastifyInstanc
 
   const loggerOptionsForMsal = msalLogger(app.log);
   // One managed-identity token source for every resource: the client assertion and the Redis password.
+  // A credential list without the managed identity (an app still on its secret) never asks the endpoint.
   const tokens = createManagedIdentityTokenSource({
     managedIdentityClientId: config.managedIdentityClientId,
-    identityEndpoint: config.identityEndpoint,
+    identityEndpoint: config.managedIdentityClientId ? config.identityEndpoint : undefined,
     loggerOptions: loggerOptionsForMsal,
   });
   const assertion = deps.assertion ?? createManagedIdentityAssertion({ ...config, source: tokens });
@@ -135,6 +137,7 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): FastifyInstanc
     app.register(healthRoutes, {
       readiness: createReadinessCheck(deps.proveTrustChain ?? (() => client.proveTrustChain()), deps.readiness),
       storeAvailable: async () => true,
+      reportCredential: config.clientCredentials.length > 1,
     });
     app.register(assetRoutes, { dir: deps.publicDir ?? join(__dirname, "public") });
     return app;
@@ -161,6 +164,7 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): FastifyInstanc
   app.register(healthRoutes, {
     readiness: createReadinessCheck(deps.proveTrustChain ?? (() => client.proveTrustChain()), deps.readiness),
     storeAvailable: () => stores.available(),
+    reportCredential: config.clientCredentials.length > 1,
   });
   app.register(assetRoutes, { dir: deps.publicDir ?? join(__dirname, "public") });
   return app;

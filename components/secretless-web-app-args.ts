@@ -169,6 +169,17 @@ export interface SecretlessWebAppArgs {
    * it. Ignored on App Service.
    */
   readonly appImage?: pulumi.Input<AppImageRef>;
+  /**
+   * Optional. Adopt this existing app registration (by client ID) instead of creating one: the stack adds its
+   * federated credential and redirect URI to it and owns nothing else of it (components/adoption.ts). Defaults to
+   * creating a registration.
+   */
+  readonly existingApp?: { readonly clientId: string };
+  /**
+   * Optional. Adopt this existing Linux web app instead of creating one: the stack adds its identity and `AzureAd__…`
+   * settings to it, never deploys onto it, and owns nothing else of it. Defaults to creating a web app.
+   */
+  readonly existingWebApp?: { readonly resourceGroupName: string; readonly name: string };
 }
 
 /**
@@ -179,7 +190,7 @@ export function ownAppSettings(
   cloud: CloudName,
   callbackPath: string,
   tenantId: pulumi.Input<string>,
-  entra: EntraApplication,
+  entra: Pick<EntraApplication, "clientId">,
   identity: ManagedIdentity,
   redis: SessionRedis | undefined,
 ): Record<string, pulumi.Input<string>> {
@@ -287,6 +298,7 @@ export function validateArgs(args: SecretlessWebAppArgs): void {
     for (const { key, problem } of conflicts) errors.push({ propertyPath: key, reason: `${key} ${problem}` });
   }
   errors.push(...hostingErrors(args));
+  errors.push(...adoptionConflicts(args));
   refuseInvalidArguments("SecretlessWebApp", errors);
 }
 
@@ -314,6 +326,8 @@ function hostingErrors(args: SecretlessWebAppArgs): pulumi.InputPropertyErrorDet
   refuse("instanceCount", args.instanceCount !== undefined);
   refuse("nodeVersion", args.nodeVersion !== undefined && args.nodeVersion !== DEFAULT_NODE_VERSION_FOR_IMAGE);
   refuse("uniqueDefaultHostname", args.uniqueDefaultHostname === false);
+  refuse("existingApp", args.existingApp !== undefined);
+  refuse("existingWebApp", args.existingWebApp !== undefined);
   const nameProblem = containerAppNameProblem(args.webAppName);
   if (nameProblem) errors.push({ propertyPath: "webAppName", reason: nameProblem });
   if (args.appImage === undefined) {
@@ -323,4 +337,47 @@ function hostingErrors(args: SecretlessWebAppArgs): pulumi.InputPropertyErrorDet
     });
   }
   return errors;
+}
+
+/** What an adopted registration or site does not take: arguments that would change them, or deploy onto the site. */
+function adoptionConflicts(args: SecretlessWebAppArgs): pulumi.InputPropertyErrorDetails[] {
+  const set = (keys: readonly (keyof SecretlessWebAppArgs)[]) =>
+    keys.filter((k) => {
+      const v = args[k];
+      return v !== undefined && v !== false && !(typeof v === "object" && v !== null && Object.keys(v).length === 0);
+    });
+  const problems: pulumi.InputPropertyErrorDetails[] = [];
+  const refuse = (keys: (keyof SecretlessWebAppArgs)[], why: string) => {
+    for (const k of set(keys)) problems.push({ propertyPath: k, reason: `${k} is set, but ${why}; remove it.` });
+  };
+  if (args.existingApp) {
+    // appDisplayName is ignored, like planSku with existingPlanId: the stack config always fills it in.
+    refuse(
+      [
+        "appRoleAssignmentRequired",
+        "appRoles",
+        "appRoleAssignments",
+        "securityGroupClaims",
+        "grantAdminConsent",
+        "appOwnerObjectIds",
+      ],
+      "existingApp adopts a registration this component does not change",
+    );
+    if (args.authMode === "easyAuth")
+      problems.push({ propertyPath: "authMode", reason: "easyAuth changes the adopted registration; use app." });
+  }
+  if (args.existingWebApp) {
+    // The plan and runtime arguments (planSku, nodeVersion, alwaysOn, healthCheckPath, appCommandLine, instanceCount)
+    // are ignored, as planSku is with existingPlanId; these would change the site or deploy onto it.
+    refuse(
+      ["existingPlanId", "appSettings", "appPackage", "scaleOut", "stagingSlot"],
+      "existingWebApp adopts a site this component neither reconfigures nor deploys onto",
+    );
+    if (args.authMode === "easyAuth")
+      problems.push({
+        propertyPath: "authMode",
+        reason: "easyAuth changes the adopted site's authentication; use app.",
+      });
+  }
+  return problems;
 }

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as azuread from "@pulumi/azuread";
 import * as resources from "@pulumi/azure-native/resources";
-import { DEFAULT_SCALED_OUT_INSTANCES, defaultDisplayName } from "../contract/catalogue";
+import { DEFAULT_SCALED_OUT_INSTANCES, DEFAULT_SIGN_IN_AUDIENCE, defaultDisplayName } from "../contract/catalogue";
 import { type CloudName, DEFAULT_CLOUD, clouds } from "../contract/clouds";
 import { DEFAULT_CALLBACK_PATH } from "../contract/settings";
 import { AppDeployment, type AppPackageRef, RUN_FROM_PACKAGE_SETTINGS } from "./app-deployment";
@@ -17,6 +17,7 @@ import { SessionRedis } from "./session-redis";
 import { STAGING_SLOT_NAME, SWAP_WARMUP_SETTINGS } from "../contract/slots";
 import { StagingSlot } from "./staging-slot";
 import { ContainerAppHost } from "./container-app-host";
+import { AdoptedRegistration, AdoptedWebApp, type Adopted, gated, lookUpAdopted } from "./adoption";
 
 export type { SecretlessWebAppArgs } from "./secretless-web-app-args";
 
@@ -65,15 +66,28 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
     const cloud = args.cloud ?? DEFAULT_CLOUD;
     const callbackPath = args.callbackPath ?? DEFAULT_CALLBACK_PATH;
     const tenantId = pulumi.output(args.tenantId ?? azuread.getClientConfigOutput({ parent: this }).tenantId);
+    // Adopting: look the existing registration and site up and check them first; every resource takes its inputs
+    // through `gated`, so a refused adoption registers nothing (components/adoption.ts).
+    const adopted =
+      args.existingApp || args.existingWebApp
+        ? lookUpAdopted(
+            { ...args, signInAudience: args.signInAudience ?? DEFAULT_SIGN_IN_AUDIENCE, location: args.location },
+            this,
+          )
+        : undefined;
 
-    // Use the caller's resource group, or create one.
+    // Use the caller's resource group (an adopted site's by default), or create one.
+    const groupName = args.resourceGroupName ?? args.existingWebApp?.resourceGroupName;
     const resourceGroupName =
-      args.resourceGroupName !== undefined
-        ? pulumi.output(args.resourceGroupName)
-        : new resources.ResourceGroup(`${name}-rg`, { location: args.location, tags: args.tags }, { parent: this })
-            .name;
+      groupName !== undefined
+        ? gated(adopted, groupName)
+        : new resources.ResourceGroup(
+            `${name}-rg`,
+            { location: gated(adopted, args.location), tags: args.tags },
+            { parent: this },
+          ).name;
 
-    const { identity, entra } = this.trustChain(name, args, resourceGroupName, tenantId, cloud);
+    const { identity, entra } = this.trustChain(name, args, resourceGroupName, tenantId, cloud, adopted);
     // Scaled out: sessions in Azure Managed Redis that only the app's identity may use, named by its object ID.
     const redis = args.scaleOut
       ? new SessionRedis(
@@ -104,11 +118,13 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
         ...args.appSettings,
         ...ownAppSettings(cloud, callbackPath, tenantId, entra, identity, redis),
       };
-      const host = this.containerHost(name, args, resourceGroupName, identity, entra, settings, cloud, logs);
+      // validateArgs refuses adopting with containerApps, so the registration is this stack's own.
+      const ownEntra = entra as EntraApplication;
+      const host = this.containerHost(name, args, resourceGroupName, identity, ownEntra, settings, cloud, logs);
       const redirect = pulumi.interpolate`https://${host.fqdn}${callbackPath}`;
       new azuread.ApplicationRedirectUris(
         `${name}-redirect-uris`,
-        { applicationId: entra.applicationId, type: "Web", redirectUris: [redirect] },
+        { applicationId: ownEntra.applicationId, type: "Web", redirectUris: [redirect] },
         { parent: this },
       );
       this.url = host.url;
@@ -131,6 +147,7 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
         identity,
         redis,
         logs,
+        adopted,
       );
       this.url = site.url;
       this.defaultHostName = site.defaultHostName;
@@ -180,10 +197,11 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
     tenantId: pulumi.Output<string>,
     cloud: CloudName,
     callbackPath: string,
-    entra: EntraApplication,
+    entra: EntraApplication | AdoptedRegistration,
     identity: ManagedIdentity,
     redis: SessionRedis | undefined,
     logs: LogWorkspace | undefined,
+    adopted: pulumi.Output<Adopted> | undefined,
   ) {
     // Run the deployed zip as it is, mounted read-only; settings the app gets whether this stack or its owner deploys
     // it.
@@ -196,7 +214,22 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
       ...RUN_FROM_PACKAGE_SETTINGS,
       ...(args.stagingSlot ? SWAP_WARMUP_SETTINGS : {}),
     };
-    const site = this.host(name, args, resourceGroupName, identity, appSettings, logs);
+    const site =
+      adopted && args.existingWebApp
+        ? new AdoptedWebApp(
+            `${name}-web`,
+            {
+              adopted,
+              identityId: identity.id,
+              identityClientId: identity.clientId,
+              clientId: entra.clientId,
+              tenantId,
+              callbackPath,
+              cloud,
+            },
+            { parent: this },
+          )
+        : this.host(name, args, resourceGroupName, identity, appSettings, logs);
     // Easy Auth mode: the platform signs users in, with the identity's token through the FIC (components/easy-auth.ts).
     const easyAuth = easyAuthMode
       ? new EasyAuth(
@@ -209,7 +242,8 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
     const slot = args.stagingSlot
       ? new StagingSlot(
           `${name}-staging`,
-          { resourceGroupName, siteName: site.name, shape: site.shape, appSettings, tags: args.tags },
+          // An adopted site has no slot (validateArgs refuses stagingSlot with existingWebApp).
+          { resourceGroupName, siteName: site.name, shape: (site as LinuxWebApp).shape, appSettings, tags: args.tags },
           { parent: this },
         )
       : undefined;
@@ -221,20 +255,26 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
     const siteCallbackPath = easyAuth ? EASY_AUTH_PATHS.callback : callbackPath;
     const redirectUri = pulumi.interpolate`https://${site.defaultHostName}${siteCallbackPath}`;
     const stagingRedirectUri = slot ? pulumi.interpolate`https://${slot.defaultHostName}${callbackPath}` : undefined;
-    new azuread.ApplicationRedirectUris(
-      `${name}-redirect-uris`,
-      {
-        applicationId: entra.applicationId,
-        type: "Web",
-        redirectUris: stagingRedirectUri ? [redirectUri, stagingRedirectUri] : [redirectUri],
-      },
-      { parent: this },
-    );
+    // An adopted registration keeps its other URIs: the stack adds (and on destroy removes) only its own.
+    if (entra instanceof AdoptedRegistration) {
+      entra.registerRedirectUri(`${name}-redirect-uri`, redirectUri);
+      if (stagingRedirectUri) entra.registerRedirectUri(`${name}-staging-redirect-uri`, stagingRedirectUri);
+    } else
+      new azuread.ApplicationRedirectUris(
+        `${name}-redirect-uris`,
+        {
+          applicationId: entra.applicationId,
+          type: "Web",
+          redirectUris: stagingRedirectUri ? [redirectUri, stagingRedirectUri] : [redirectUri],
+        },
+        { parent: this },
+      );
     // Deploy the app once everything it runs on and signs in with exists.
     const deployment =
       args.appPackage === undefined
         ? undefined
-        : this.deploy(name, args, args.appPackage, cloud, site, entra, easyAuth, slot);
+        : // Never onto an adopted site (validateArgs refuses appPackage with existingWebApp).
+          this.deploy(name, args, args.appPackage, cloud, site as LinuxWebApp, entra, easyAuth, slot);
     return {
       url: site.url,
       defaultHostName: site.defaultHostName,
@@ -256,19 +296,36 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
     resourceGroupName: pulumi.Input<string>,
     tenantId: pulumi.Output<string>,
     cloud: CloudName,
+    adopted: pulumi.Output<Adopted> | undefined,
   ) {
     // Create the identity the web app signs in with.
     const identity = new ManagedIdentity(
       `${name}-identity`,
-      { resourceGroupName, location: args.location, tags: args.tags },
+      { resourceGroupName, location: gated(adopted, args.location), tags: args.tags },
       { parent: this },
     );
+    // An adopted registration gets the federated credential (and later the redirect URI) and nothing else.
+    if (adopted && args.existingApp) {
+      const entra = new AdoptedRegistration(
+        `${name}-entra`,
+        {
+          adopted,
+          tenantId,
+          identityPrincipalId: identity.principalId,
+          identityTenantId: identity.tenantId,
+          cloud,
+        },
+        { parent: this },
+      );
+      return { identity, entra };
+    }
 
     // Register the app in Entra ID, trusting that identity instead of holding a secret.
     const entra = new EntraApplication(
       `${name}-entra`,
       {
-        displayName: args.appDisplayName ?? defaultDisplayName(args.webAppName),
+        // Gated: with an adopted site, the new registration waits for the site's checks like everything else.
+        displayName: gated(adopted, args.appDisplayName ?? defaultDisplayName(args.webAppName)),
         tenantId,
         identityPrincipalId: identity.principalId,
         identityTenantId: identity.tenantId,
@@ -376,7 +433,7 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
     appPackage: pulumi.Input<AppPackageRef>,
     cloud: CloudName,
     site: LinuxWebApp,
-    entra: EntraApplication,
+    entra: pulumi.Resource,
     easyAuth: EasyAuth | undefined,
     slot: StagingSlot | undefined,
   ): AppDeployment {

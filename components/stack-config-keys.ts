@@ -54,6 +54,10 @@ export const configKeys = [
   "hosting",
   "minReplicas",
   "maxReplicas",
+  // Adopting an existing registration and web app (components/adopt-config.ts).
+  "existingAppClientId",
+  "existingWebAppResourceGroup",
+  "existingWebAppName",
 ] as const;
 export type ConfigKey = (typeof configKeys)[number];
 

@@ -56,6 +56,7 @@ import {
   hostingProblem,
   replicaProblems,
 } from "../contract/container-apps";
+import { type AdoptionConfig, readAdoption } from "./adopt-config";
 
 export { configDefaults, configKeys, type RawStackConfig } from "./stack-config-keys";
 
@@ -67,7 +68,7 @@ export { configDefaults, configKeys, type RawStackConfig } from "./stack-config-
  */
 
 /** The validated stack configuration that index.ts builds the stack from. */
-export interface StackConfig extends AppAccessConfig {
+export interface StackConfig extends AppAccessConfig, AdoptionConfig {
   location: string;
   webAppName: string;
   /** An existing resource group to deploy into; undefined creates one. */
@@ -138,11 +139,14 @@ function readPlace(r: Reader) {
     "set the Azure region to deploy to (pulumi config set location westeurope).",
     locationProblem,
   );
-  const webAppName = r.required(
-    "webAppName",
-    "set the App Service app name (pulumi config set webAppName my-signin-app).",
-    webAppNameProblem,
-  );
+  // An adopted web app (existingWebAppName) names the site; webAppName then defaults to it (adopt-config.ts).
+  const webAppName = r.value("existingWebAppName")
+    ? (r.optional("webAppName", webAppNameProblem) ?? r.value("existingWebAppName"))
+    : r.required(
+        "webAppName",
+        "set the App Service app name (pulumi config set webAppName my-signin-app).",
+        webAppNameProblem,
+      );
   const resourceGroupName = r.optional("resourceGroupName", resourceGroupNameProblem);
   // CI's deploy identity has rights in the bootstrap's target group only, and none to create a group.
   if (r.raw.inGitHubActions && resourceGroupName === undefined) {
@@ -335,7 +339,7 @@ function readContainerHosting(r: Reader, scaleOut: boolean) {
     }
     return { hosting: r.failed("hosting") ? DEFAULT_HOSTING : hosting };
   }
-  const differs = (key: keyof typeof CONTAINER_APPS_REFUSED) => {
+  const differs = (key: "planSku" | "existingPlanId" | "alwaysOn" | "instanceCount" | "nodeVersion") => {
     const v = r.value(key);
     return v !== undefined && v !== r.defaults[key];
   };
@@ -348,6 +352,9 @@ function readContainerHosting(r: Reader, scaleOut: boolean) {
     r.report("uniqueDefaultHostname", CONTAINER_APPS_REFUSED.uniqueDefaultHostname);
   }
   if (r.value("deployApp") === "false") r.report("deployApp", CONTAINER_APPS_REFUSED.deployApp);
+  for (const key of ["existingAppClientId", "existingWebAppName"] as const) {
+    if (r.value(key) !== undefined) r.report(key, CONTAINER_APPS_REFUSED.adopt.replace("<key>", key));
+  }
   const name = r.value("webAppName");
   if (name !== undefined && !r.failed("webAppName")) r.report("webAppName", containerAppNameProblem(name));
   const defaults = scaleOut ? DEFAULT_REPLICAS.scaledOut : DEFAULT_REPLICAS.single;
@@ -391,9 +398,18 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
     authMode: readAuthMode(r),
     ...readAppAccess(r, webAppName),
   };
+  const { adoption, overrides } = readAdoption(r, webAppName);
   const containerHosting = readContainerHosting(r, rest.scaleOut);
   if (r.problems.length > 0) throw new StackConfigError(r.problems);
-  const config = { location: location!, webAppName: webAppName!, resourceGroupName, ...rest, ...containerHosting };
+  const config = {
+    location: location!,
+    webAppName: webAppName!,
+    resourceGroupName,
+    ...rest,
+    ...adoption,
+    ...overrides,
+    ...containerHosting,
+  };
   if (containerHosting.hosting !== "containerApps") return config;
   // On Container Apps the App Service-only keys (refused above when set) carry only Pulumi.yaml's defaults: drop them,
   // so the component gets nothing it would refuse. Replicas take the plan's instance count's place.

@@ -151,6 +151,15 @@ export const CONTAINER_APPS_REFUSED = {
   deployApp:
     "is false, but a container app needs the image this stack builds and pushes to run at all. Remove deployApp " +
     "(pulumi config rm deployApp) or set hosting appService to provision only.",
+  adopt:
+    "is set, but adopting an existing registration or web app is for App Service stacks (docs/adopt.md); with " +
+    "hosting containerApps the stack creates its own. Remove it (pulumi config rm <key>) or set hosting appService.",
+  existingApp:
+    "is set, but adopting an existing registration is for App Service stacks (docs/adopt.md); with hosting " +
+    "containerApps the stack creates its own registration. Remove existingApp or set hosting appService.",
+  existingWebApp:
+    "is set, but an adopted site is an App Service web app; hosting containerApps creates a container app. Remove " +
+    "existingWebApp or set hosting appService.",
 } as const;
 
 /** minReplicas/maxReplicas on App Service: refused, naming the key App Service uses instead. */

@@ -60,9 +60,19 @@ export type ProbeCondition = (typeof ProbeCondition)[keyof typeof ProbeCondition
 /** Every code a readiness wait can report. */
 export type ReadinessCode = AppReadinessReason | ProbeCondition;
 
-/** The JSON body of `/readyz`: 200 with `ready`, 503 with `not_ready`. */
+/**
+ * Which entry of the app's ordered credential list (`AzureAd__ClientCredentials__N__…`) proved the trust chain: its
+ * index N and its source type (`SignedAssertionFromManagedIdentity`, `ClientSecret`), never a value. A migration off
+ * a client secret reads it to prove the managed identity is what works.
+ */
+export interface UsedCredential {
+  readonly index: number;
+  readonly sourceType: string;
+}
+
+/** The JSON body of `/readyz`: 200 with `ready` (and the credential that proved it), 503 with `not_ready`. */
 export type ReadinessBody =
-  | { readonly status: "ready"; readonly reason: typeof AppReadinessReason.Ok }
+  | { readonly status: "ready"; readonly reason: typeof AppReadinessReason.Ok; readonly credential?: UsedCredential }
   | { readonly status: "not_ready"; readonly reason: Exclude<AppReadinessReason, typeof AppReadinessReason.Ok> };
 
 /** What each code means to someone waiting for the app. */
@@ -195,21 +205,39 @@ export function isAppReadinessReason(value: unknown): value is AppReadinessReaso
 
 /**
  * Reads a `/readyz` body; anything that is not exactly the contract's shape gives undefined, including a body with
- * any other field (the public answer carries the status and the code, nothing else).
+ * any other field (the public answer carries the status, the code and, when ready, the credential, nothing else).
  */
 export function parseReadinessBody(json: unknown): ReadinessBody | undefined {
   if (typeof json !== "object" || json === null || Array.isArray(json)) return undefined;
-  if (Object.keys(json).sort().join(",") !== "reason,status") return undefined;
-  const { status, reason } = json as { status?: unknown; reason?: unknown };
-  if (status === "ready" && reason === AppReadinessReason.Ok) return { status, reason };
+  const keys = Object.keys(json).sort().join(",");
+  if (keys !== "reason,status" && keys !== "credential,reason,status") return undefined;
+  const { status, reason, credential } = json as { status?: unknown; reason?: unknown; credential?: unknown };
+  if (status === "ready" && reason === AppReadinessReason.Ok) {
+    if (keys === "reason,status") return { status, reason };
+    const used = parseUsedCredential(credential);
+    return used ? { status, reason, credential: used } : undefined;
+  }
+  if (keys !== "reason,status") return undefined;
   if (status === "not_ready" && isAppReadinessReason(reason) && reason !== AppReadinessReason.Ok)
     return { status, reason };
   return undefined;
 }
 
 /** The body the app sends for `reason` (the app answers 200 when ready, 503 otherwise). */
-export function readinessBody(reason: AppReadinessReason): ReadinessBody {
-  return reason === AppReadinessReason.Ok ? { status: "ready", reason } : { status: "not_ready", reason };
+export function readinessBody(reason: AppReadinessReason, credential?: UsedCredential): ReadinessBody {
+  if (reason !== AppReadinessReason.Ok) return { status: "not_ready", reason };
+  return credential
+    ? { status: "ready", reason, credential: { index: credential.index, sourceType: credential.sourceType } }
+    : { status: "ready", reason };
+}
+
+function parseUsedCredential(json: unknown): UsedCredential | undefined {
+  if (typeof json !== "object" || json === null || Array.isArray(json)) return undefined;
+  if (Object.keys(json).sort().join(",") !== "index,sourceType") return undefined;
+  const { index, sourceType } = json as { index?: unknown; sourceType?: unknown };
+  if (!Number.isInteger(index) || (index as number) < 0 || typeof sourceType !== "string") return undefined;
+  if (!/^[A-Za-z]{1,64}$/.test(sourceType)) return undefined;
+  return { index: index as number, sourceType };
 }
 
 /** AADSTS codes of the client-credentials exchange that have their own reason; any other is `entra_rejected`. */

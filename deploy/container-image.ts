@@ -11,7 +11,8 @@
  * Deterministic: tar entries sorted by path (each folder before its contents), every mtime 0 (1970-01-01), uid/gid 0
  * with empty user/group names, mode 0755 for folders and 0644 for files (owned by root, so the app, running as uid
  * 1000, cannot change its own code), no pax/extended headers; gzip at level 9 with no name, mtime 0 and OS byte 255
- * ("unknown", what Go's compress/gzip writes, so the host OS does not leak in). The config's `created` is the epoch too.
+ * ("unknown", what Go's compress/gzip writes, so the host OS does not leak in). The config's `created` is the epoch
+ * too.
  * Same sources, same base → same layer digest, same config, same manifest digest (test/deploy/container-image.test.ts).
  * The uncompressed tar's digest (the config's diff_id) depends only on the files; the gzip bytes also depend on the
  * zlib that Node bundles, so a different Node build may compress the same tar differently (a new layer digest, the
@@ -28,7 +29,8 @@ import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import { pack } from "tar-stream";
 import { buildAppBundle } from "./build-app";
-import { cacheKey, listFiles, PACKAGE_BUILD_OPTIONS, writeAtomically } from "./package-app";
+import { sha256 } from "./cli";
+import { cacheKey, fileDigest, listFiles, PACKAGE_BUILD_OPTIONS, writeAtomically } from "./package-app";
 import { type AppImageSpec, parsePinnedReference, sha256Digest } from "./oci-image";
 
 const ROOT = resolve(__dirname, "..");
@@ -56,6 +58,26 @@ export const APP_IMAGE_USER = "1000:1000";
 
 /** The fixed timestamp of every tar entry and of the config: the Unix epoch. */
 export const IMAGE_EPOCH = "1970-01-01T00:00:00Z";
+
+/** The environment variables deploy/push-image.ts reads; none of them is secret. */
+export const PushImageEnv = {
+  /** The registry's login server, from the registry resource (`loginServer`). */
+  LoginServer: "REGISTRY_LOGIN_SERVER",
+  /** {@link AppImage.repository}. */
+  Repository: "IMAGE_REPOSITORY",
+  /** {@link AppImage.baseImage}. */
+  BaseImage: "BASE_IMAGE",
+  /** {@link AppImage.layoutDir}. */
+  LayoutDir: "IMAGE_LAYOUT_DIR",
+  /** {@link AppImage.contentSha256}: the push refuses a layout that changed since. */
+  ContentSha256: "IMAGE_CONTENT_SHA256",
+  /** The registry's ARM resource ID, for the server-side import of the base. */
+  RegistryId: "REGISTRY_ID",
+  /** The cloud's Azure Resource Manager scope (`clouds[cloud].resourceManagerScope`), for that import. */
+  ArmScope: "REGISTRY_ARM_SCOPE",
+  /** Optional: the registry token's Entra audience (default `https://containerregistry.azure.net`). */
+  Audience: "REGISTRY_AUDIENCE",
+} as const;
 
 /** Where the layer and the settings go, relative to the source root. */
 export const APP_IMAGE_DIR = "dist/app-image";
@@ -156,7 +178,7 @@ export async function buildAppImage(options: BuildAppImageOptions = {}): Promise
     if (cached && cached.inputsHash === inputsHash && existsSync(layerFile) && existsSync(specFile)) {
       const layer = readFileSync(layerFile);
       const spec = readFileSync(specFile);
-      if (sha256Hex(layer) === cached.layerSha256 && sha256Hex(spec) === cached.contentSha256) {
+      if (sha256(layer) === cached.layerSha256 && sha256(spec) === cached.contentSha256) {
         return describe(JSON.parse(spec.toString("utf8")) as AppImageLayout, cached, layer.length, false);
       }
     }
@@ -164,9 +186,14 @@ export async function buildAppImage(options: BuildAppImageOptions = {}): Promise
 
   // One staging folder per process, as packageApp does: two previews may build at once.
   const stage = join(root, "dist", `app-image-${process.pid}`);
-  await buildAppBundle(stage, { ...PACKAGE_BUILD_OPTIONS, sourceRoot: root });
-  const { tar, entries } = await tarFolder(stage, "app");
-  rmSync(stage, { recursive: true, force: true });
+  let built: { tar: Buffer; entries: string[] };
+  try {
+    await buildAppBundle(stage, { ...PACKAGE_BUILD_OPTIONS, sourceRoot: root });
+    built = await tarFolder(stage, "app");
+  } finally {
+    rmSync(stage, { recursive: true, force: true });
+  }
+  const { tar, entries } = built;
   const layer = gzipDeterministic(tar);
   const layout = appImageSpec(
     { digest: sha256Digest(layer), diffId: sha256Digest(tar), size: layer.length },
@@ -176,8 +203,8 @@ export async function buildAppImage(options: BuildAppImageOptions = {}): Promise
   const record: CacheRecord = {
     format: FORMAT,
     inputsHash,
-    contentSha256: sha256Hex(spec),
-    layerSha256: sha256Hex(layer),
+    contentSha256: sha256(spec),
+    layerSha256: sha256(layer),
     entries,
   };
   mkdirSync(dir, { recursive: true });
@@ -253,20 +280,8 @@ export function gzipDeterministic(data: Buffer): Buffer {
 function imageCacheKey(root: string, baseImage: string): string {
   const h = createHash("sha256");
   h.update(JSON.stringify({ format: FORMAT, baseImage, bundle: cacheKey(root) }));
-  for (const file of BUILDER_FILES) h.update(`builder:${file}\0${fileHash(join(ROOT, file))}\n`);
+  for (const file of BUILDER_FILES) h.update(`builder:${file}\0${fileDigest(join(ROOT, file))}\n`);
   return h.digest("hex");
-}
-
-function fileHash(path: string): string {
-  try {
-    return sha256Hex(readFileSync(path));
-  } catch {
-    return "missing";
-  }
-}
-
-function sha256Hex(data: Buffer): string {
-  return createHash("sha256").update(data).digest("hex");
 }
 
 function readCache(path: string): CacheRecord | undefined {

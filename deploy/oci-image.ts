@@ -151,7 +151,8 @@ export function parsePinnedReference(reference: string): PinnedReference | strin
   const slash = name.indexOf("/");
   const registry = slash < 0 ? "" : name.slice(0, slash);
   if (!REGISTRY.test(registry)) {
-    return `must start with the registry host (docker.io, mcr.microsoft.com, …), ${example}; got ${JSON.stringify(text)}`;
+    const got = JSON.stringify(text);
+    return `must start with the registry host (docker.io, mcr.microsoft.com, …), ${example}; got ${got}`;
   }
   let repository = name.slice(slash + 1);
   let tag: string | undefined;

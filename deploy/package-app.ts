@@ -209,7 +209,8 @@ export function cacheKey(root: string): string {
   return h.digest("hex");
 }
 
-function fileDigest(path: string): string {
+/** The sha256 of a file, or "missing". */
+export function fileDigest(path: string): string {
   try {
     return sha256(readFileSync(path));
   } catch {

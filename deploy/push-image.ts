@@ -17,8 +17,9 @@
  *
  * How, with no Docker daemon and no registry password:
  * 1. The base gets into the registry server-side: if its manifest is not in the repository yet, ARM's Import Image
- *    (`POST …/registries/{name}/importImage`, REST reference "Registries - Import Image"; `az acr import`) copies it
- *    from the public registry by digest into this repository, untagged (`untaggedTargetRepositories`). The deployer
+ *    (`POST …/registries/{name}/importImage`, REST reference "Registries - Import Image",
+ *    learn.microsoft.com/rest/api/containerregistry/registries/import-image; `az acr import`) copies it from the
+ *    public registry by digest into this repository, untagged (`untaggedTargetRepositories`). The deployer
  *    needs no credentials for a public base, and no base layer passes through this machine. Importing needs
  *    `Microsoft.ContainerRegistry/registries/importImage/action` (Contributor on the registry).
  * 2. The registry token: `@azure/container-registry`'s ContainerRegistryContentClient meets the registry's 401
@@ -29,9 +30,11 @@
  *    client's default; KnownContainerRegistryAudience).
  * 3. The image: the base manifest (for an index, its linux/amd64 entry) and config are read back, the app layer is
  *    stacked on top (oci-image.ts composeImage), and the app layer, the config and the manifest are pushed. A blob
- *    the repository already holds is not uploaded again, and when the manifest itself is there nothing is.
+ *    the repository already holds is not uploaded again, and when the manifest itself is there nothing is. The
+ *    manifest goes with a tag derived from its digest ({@link imageTag}); the container app runs the digest.
  *
- * The token is held by the client for requests to the login server only, and never printed. Exit codes: cli.ts.
+ * The token is held by the client for requests to the login server only (the SDK drops the Authorization header when
+ * it follows a redirect, e.g. ACR's to blob storage), and never printed. Exit codes: cli.ts.
  */
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -39,7 +42,7 @@ import { ContainerRegistryManagementClient } from "@azure/arm-containerregistry"
 import { ContainerRegistryContentClient } from "@azure/container-registry";
 import type { TokenCredential } from "@azure/identity";
 import { DeployStepError, ExitCode, badInput, oneLine, requireHost, runMain, sha256 } from "./cli";
-import { APP_IMAGE_DIR, type AppImageLayout, LAYER_FILE, SPEC_FILE } from "./container-image";
+import { APP_IMAGE_DIR, type AppImageLayout, LAYER_FILE, PushImageEnv, SPEC_FILE } from "./container-image";
 import {
   type ImageConfig,
   type ImageIndex,
@@ -54,6 +57,7 @@ import {
   sha256Digest,
 } from "./oci-image";
 import { DEFAULT_ARM_SCOPE, defaultCredential, notLoggedIn } from "./one-deploy";
+import { trackedFilesIn } from "./package-app";
 
 const NAME = "push-image";
 
@@ -104,7 +108,8 @@ export async function pushImage(options: PushImageOptions): Promise<PushedImage>
   const audience = options.audience ?? ACR_AUDIENCE;
   if (!/^https:\/\/[a-z0-9.-]+(?::\d{1,5})?$/i.test(audience)) {
     throw badInput(
-      `REGISTRY_AUDIENCE must be an https origin such as ${ACR_AUDIENCE}, got ${JSON.stringify(audience.slice(0, 100))}`,
+      `REGISTRY_AUDIENCE must be an https origin such as ${ACR_AUDIENCE}, ` +
+        `got ${JSON.stringify(audience.slice(0, 100))}`,
       `leave it unset for ${ACR_AUDIENCE}`,
     );
   }
@@ -184,9 +189,19 @@ export async function pushImage(options: PushImageOptions): Promise<PushedImage>
     await registry.upload(blob.digest, blob.bytes);
     uploadedBlobs++;
   }
-  await registry.putManifest(image.manifest.digest, image.manifest.bytes, image.manifest.mediaType);
-  log(`pushed ${reference}`);
+  const tag = imageTag(image.manifest.digest);
+  await registry.putManifest(image.manifest.digest, image.manifest.bytes, image.manifest.mediaType, tag);
+  log(`pushed ${reference} (tag ${tag})`);
   return { digest: image.manifest.digest, image: reference, uploadedBlobs, baseImported };
+}
+
+/**
+ * The tag the manifest is pushed with: derived from its digest, so it names one image forever and is never moved.
+ * The container app runs the digest, not this tag; the tag keeps the image listed (`az acr repository show-tags`) and
+ * out of reach of a retention policy that purges untagged manifests, which would break the next revision's pull.
+ */
+export function imageTag(digest: string): string {
+  return `app-${digest.slice("sha256:".length, "sha256:".length + 16)}`;
 }
 
 /** The content client, with each failure turned into a message and a fix. */
@@ -246,9 +261,9 @@ class Registry {
     }
   }
 
-  async putManifest(digest: string, bytes: Buffer, mediaType: string): Promise<void> {
+  async putManifest(digest: string, bytes: Buffer, mediaType: string, tag: string): Promise<void> {
     try {
-      const result = await this.client.setManifest(bytes, { mediaType });
+      const result = await this.client.setManifest(bytes, { mediaType, tag });
       if (result.digest !== digest)
         throw new Error(`the registry stored the manifest as ${result.digest}, not ${digest}`);
     } catch (error) {
@@ -310,8 +325,11 @@ function isCredentialError(error: unknown): boolean {
   );
 }
 
-const REGISTRY_ID =
-  /^\/subscriptions\/([0-9a-f-]{36})\/resourceGroups\/([\w.()-]{1,90})\/providers\/Microsoft\.ContainerRegistry\/registries\/([A-Za-z0-9]{5,50})$/i;
+const REGISTRY_ID = new RegExp(
+  String.raw`^\/subscriptions\/([0-9a-f-]{36})\/resourceGroups\/([\w.()-]{1,90})` +
+    String.raw`\/providers\/Microsoft\.ContainerRegistry\/registries\/([A-Za-z0-9]{5,50})$`,
+  "i",
+);
 
 /**
  * ARM Import Image from the base's public registry into `repository`, untagged, by digest (the SDK's ImportSource:
@@ -363,7 +381,8 @@ async function importBase(
     const said = oneLine(error instanceof Error ? error.message : String(error), 400);
     if (isCredentialError(error)) throw notLoggedIn(error, scope);
     throw new DeployStepError(
-      `the registry could not import ${base.registry}/${base.repository}@${base.digest}${status ? ` (${status})` : ""}: ` +
+      `the registry could not import ${base.registry}/${base.repository}@${base.digest}` +
+        `${status ? ` (${status})` : ""}: ` +
         said,
       status === 401 || status === 403
         ? "Give the deploying identity Contributor on the registry (importImage/action), or import the base once by " +
@@ -387,6 +406,19 @@ function readVerifiedLayout(
       "pass the contentSha256 that buildAppImage() returned",
     );
   }
+  const tracked = trackedFilesIn(resolve(dir));
+  if (tracked.length > 0) {
+    throw new DeployStepError(
+      `refusing to push: git tracks ${tracked.length} file(s) in the image layout ${dir}/ ` +
+        `(${tracked
+          .slice(0, 3)
+          .map((f) => oneLine(f, 80))
+          .join(", ")})`,
+      "The layout is build output (dist/ is in .gitignore); a committed layer would be pushed instead of your " +
+        "sources. Run `git rm -r --cached dist`, commit, and run `pulumi up` again.",
+      ExitCode.BadInput,
+    );
+  }
   let spec: Buffer;
   let layer: Buffer;
   try {
@@ -402,7 +434,8 @@ function readVerifiedLayout(
   if (sha256(spec) !== contentSha256) {
     throw new DeployStepError(
       `${dir}/${SPEC_FILE} has sha256 ${sha256(spec)}, but the stack planned to push ${contentSha256}`,
-      "The image was rebuilt after the preview computed its hash (another build ran in between). Run `pulumi up` again.",
+      "The image was rebuilt after the preview computed its hash (another build ran in between). " +
+        "Run `pulumi up` again.",
       ExitCode.BadInput,
     );
   }
@@ -429,15 +462,18 @@ function readVerifiedLayout(
 
 /** The options from the environment (see the top of this file). */
 export function optionsFromEnvironment(env: NodeJS.ProcessEnv): PushImageOptions {
+  const registryId = env[PushImageEnv.RegistryId];
+  const armScope = env[PushImageEnv.ArmScope];
+  const audience = env[PushImageEnv.Audience];
   return {
-    loginServer: env.REGISTRY_LOGIN_SERVER ?? "",
-    repository: env.IMAGE_REPOSITORY ?? "",
-    baseImage: env.BASE_IMAGE ?? "",
-    layoutDir: env.IMAGE_LAYOUT_DIR || APP_IMAGE_DIR,
-    contentSha256: env.IMAGE_CONTENT_SHA256 ?? "",
-    ...(env.REGISTRY_ID ? { registryId: env.REGISTRY_ID } : {}),
-    ...(env.REGISTRY_ARM_SCOPE ? { armScope: env.REGISTRY_ARM_SCOPE } : {}),
-    ...(env.REGISTRY_AUDIENCE ? { audience: env.REGISTRY_AUDIENCE } : {}),
+    loginServer: env[PushImageEnv.LoginServer] ?? "",
+    repository: env[PushImageEnv.Repository] ?? "",
+    baseImage: env[PushImageEnv.BaseImage] ?? "",
+    layoutDir: env[PushImageEnv.LayoutDir] || APP_IMAGE_DIR,
+    contentSha256: env[PushImageEnv.ContentSha256] ?? "",
+    ...(registryId ? { registryId } : {}),
+    ...(armScope ? { armScope } : {}),
+    ...(audience ? { audience } : {}),
   };
 }
 

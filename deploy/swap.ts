@@ -46,9 +46,7 @@ import {
   sleep,
 } from "./cli";
 import { probeReadiness, waitReady } from "./wait-ready";
-
-/** The Microsoft.Web API version the stack's azure-native resources use (2025-05-01). */
-export const WEB_API_VERSION = "2025-05-01";
+import { WEB_API_VERSION } from "./arm-site";
 
 export interface SwapOptions {
   /** ARM resource ID of the site: `/subscriptions/{id}/resourceGroups/{group}/providers/Microsoft.Web/sites/{name}`. */

@@ -27,10 +27,13 @@ const CLOCK_SKEW_SECONDS = 300;
 /** Audience URIs whose tokens carry a GUID `aud` instead (only the public-cloud exchange GUID is known). */
 const AUDIENCE_ALIASES: Record<string, string> = { [TOKEN_EXCHANGE_URI]: TOKEN_EXCHANGE_APP_ID };
 
-/** Validates a client assertion against the registration's FIC; throws an {@link EntraError} on the first failure. */
+/**
+ * Validates a client assertion against the registration's FICs (`federatedCredentials`, default `[fic]`): Entra finds
+ * the FIC by the assertion's issuer, then its subject, then checks the audience. Throws an {@link EntraError} on the
+ * first failure.
+ */
 export async function validateClientAssertion(ctx: EmulatorContext, assertion: string): Promise<JWTPayload> {
-  const fic = ctx.registration.fic;
-  const ficIssuer = fic.issuer ?? ctx.issuer;
+  const fics = ctx.registration.federatedCredentials ?? [ctx.registration.fic];
 
   let header: ReturnType<typeof decodeProtectedHeader>;
   let claims: JWTPayload;
@@ -46,7 +49,8 @@ export async function validateClientAssertion(ctx: EmulatorContext, assertion: s
     "Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. " +
     "https://learn.microsoft.com/entra/workload-id/workload-identity-federation";
 
-  if (claims.iss !== ficIssuer) throw new EntraError("invalid_client", 700211, noMatch("issuer", claims.iss));
+  const byIssuer = fics.filter((f) => (f.issuer ?? ctx.issuer) === claims.iss);
+  if (byIssuer.length === 0) throw new EntraError("invalid_client", 700211, noMatch("issuer", claims.iss));
 
   const key = ctx.keys.find(header.kid);
   const signatureValid =
@@ -72,8 +76,10 @@ export async function validateClientAssertion(ctx: EmulatorContext, assertion: s
     );
   }
 
-  if (claims.sub !== fic.subject) {
-    if (typeof claims.sub === "string" && claims.sub.toLowerCase() === fic.subject.toLowerCase()) {
+  const bySubject = byIssuer.filter((f) => f.subject === claims.sub);
+  if (bySubject.length === 0) {
+    const sub = typeof claims.sub === "string" ? claims.sub.toLowerCase() : undefined;
+    if (byIssuer.some((f) => f.subject.toLowerCase() === sub)) {
       throw new EntraError(
         "invalid_client",
         7002138,
@@ -84,7 +90,9 @@ export async function validateClientAssertion(ctx: EmulatorContext, assertion: s
     throw new EntraError("invalid_client", 700213, noMatch("subject", claims.sub));
   }
 
-  const accepted = fic.audiences.flatMap((a) => [a, ...(AUDIENCE_ALIASES[a] ? [AUDIENCE_ALIASES[a]] : [])]);
+  const accepted = bySubject.flatMap((f) =>
+    f.audiences.flatMap((a) => [a, ...(AUDIENCE_ALIASES[a] ? [AUDIENCE_ALIASES[a]] : [])]),
+  );
   const audiences = ([] as unknown[]).concat(claims.aud ?? []);
   if (!audiences.some((a) => typeof a === "string" && accepted.includes(a))) {
     throw new EntraError("invalid_client", 700212, noMatch("audience", audiences.join(",")));

@@ -3,6 +3,7 @@
  *
  *   GET /graph/v1.0/me[?$select=displayName,mail,…]    Authorization: Bearer <delegated Graph access token>
  *
+ * and the `applications` routes of graph-applications.ts (a registration's credentials, for the migration command).
  * It checks the access token the way Graph does before it answers (signature by a key of the emulator's JWKS, issuer,
  * audience, lifetime, a delegated token, a permission that can read the user) and returns the registration's user in
  * Graph's shape. Errors use Graph's body `{error: {code, message, innerError}}`; a 401 carries `WWW-Authenticate`.
@@ -11,6 +12,8 @@
 import { randomUUID } from "node:crypto";
 import type { ServerResponse } from "node:http";
 import { errors, jwtVerify, type JWTPayload } from "jose";
+import type { IncomingMessage } from "node:http";
+import { applications, isApplicationsPath } from "./graph-applications";
 import { sendJson, takeFault, type Request, type Router } from "./http";
 import { GRAPH_APP_ID, GRAPH_RESOURCE, graphIssuer } from "./tokens";
 import type { EmulatorContext, EmulatorUser } from "./types";
@@ -76,15 +79,29 @@ async function graph(ctx: EmulatorContext, req: Request, res: ServerResponse): P
       fault.headers,
     );
 
+  const challenge = {
+    "WWW-Authenticate":
+      `Bearer realm="", authorization_uri="${ctx.instance}${ctx.tenantId}/oauth2/v2.0/authorize", ` +
+      `client_id="${GRAPH_APP_ID}"`,
+  };
+  const segment = req.url.pathname.replace(/\/$/, "").slice(GRAPH_BASE_PATH.length + 1);
+  if (req.url.pathname.startsWith(`${GRAPH_BASE_PATH}/`) && isApplicationsPath(segment)) {
+    const verified = await verifyToken(ctx, req.raw.headers.authorization);
+    if (verified instanceof GraphFailure) return sendError(verified, verified.status === 401 ? challenge : {});
+    const body = req.method === "POST" ? await readJson(req.raw) : undefined;
+    if (body instanceof GraphFailure) return sendError(body);
+    const answer = applications(ctx, req.method, req.url, segment, verified, body);
+    if ("code" in answer) return sendError(fail(answer.status, answer.code, answer.message));
+    if (answer.body === undefined) {
+      res.writeHead(answer.status, ids).end();
+      return;
+    }
+    return send(answer.status, answer.body);
+  }
   const route = routeError(req);
   if (route) return sendError(route);
   const claims = await authenticate(ctx, req.raw.headers.authorization);
-  if (claims instanceof GraphFailure) {
-    const challenge =
-      `Bearer realm="", authorization_uri="${ctx.instance}${ctx.tenantId}/oauth2/v2.0/authorize", ` +
-      `client_id="${GRAPH_APP_ID}"`;
-    return sendError(claims, claims.status === 401 ? { "WWW-Authenticate": challenge } : {});
-  }
+  if (claims instanceof GraphFailure) return sendError(claims, claims.status === 401 ? challenge : {});
   // Any user of the directory (the account picker's too), found by the token's object id.
   const user = [ctx.registration.user, ...(ctx.registration.otherUsers ?? [])].find((u) => u.oid === claims.oid);
   if (!user)
@@ -122,8 +139,41 @@ function routeError(req: Request): GraphFailure | undefined {
   return undefined;
 }
 
-/** The claims of a valid delegated Graph token in `authorization`, or the failure Graph answers. */
+/** The claims of a valid delegated Graph token in `authorization` that may read the user, or Graph's failure. */
 async function authenticate(
+  ctx: EmulatorContext,
+  authorization: string | undefined,
+): Promise<JWTPayload | GraphFailure> {
+  const payload = await verifyToken(ctx, authorization);
+  if (payload instanceof GraphFailure) return payload;
+  if (payload.idtyp === "app" || typeof payload.scp !== "string") {
+    return fail(400, "BadRequest", "/me request is only valid with delegated authentication flow.");
+  }
+  const granted = payload.scp.split(" ").map((s) => s.toLowerCase());
+  if (!READ_USER_PERMISSIONS.some((p) => granted.includes(p.toLowerCase()))) {
+    return fail(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.");
+  }
+  return payload;
+}
+
+/** A JSON request body (at most 64 KiB), or Graph's 400. */
+async function readJson(raw: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of raw) {
+    size += (chunk as Buffer).length;
+    if (size > 65_536) return fail(413, "Request_EntityTooLarge", "The request body is too large.");
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString("utf8") || "null");
+  } catch {
+    return fail(400, "BadRequest", "Unable to read JSON request payload.");
+  }
+}
+
+/** The claims of a Graph access token that Graph would accept (signature, issuer, audience, time), or its 401. */
+async function verifyToken(
   ctx: EmulatorContext,
   authorization: string | undefined,
 ): Promise<JWTPayload | GraphFailure> {
@@ -146,13 +196,6 @@ async function authenticate(
     }));
   } catch (err) {
     return tokenFailure(err);
-  }
-  if (payload.idtyp === "app" || typeof payload.scp !== "string") {
-    return fail(400, "BadRequest", "/me request is only valid with delegated authentication flow.");
-  }
-  const granted = payload.scp.split(" ").map((s) => s.toLowerCase());
-  if (!READ_USER_PERMISSIONS.some((p) => granted.includes(p.toLowerCase()))) {
-    return fail(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.");
   }
   return payload;
 }

@@ -31,9 +31,12 @@ import { createEntraState, revokeRefreshTokens, type EntraState } from "./entra/
 import { addGraphRoutes, GRAPH_BASE_PATH } from "./graph";
 import { SigningKeys } from "./keys";
 import { managedIdentityRouter } from "./managed-identity";
+import { jwtVerify } from "jose";
 import {
+  graphIssuer,
   mintGraphAccessToken,
   mintManagedIdentityToken,
+  mintOperatorToken,
   TOKEN_EXCHANGE_URI,
   USER_TOKEN_LIFETIME_SECONDS,
 } from "./tokens";
@@ -46,12 +49,14 @@ import type {
   IdTokenMode,
   MintGraphAccessTokenOptions,
   MintManagedIdentityTokenOptions,
+  MintOperatorTokenOptions,
   RegistrationOverrides,
   RunningEmulator,
 } from "./types";
 
 export type * from "./types";
-export { GRAPH_APP_ID, GRAPH_RESOURCE, TOKEN_EXCHANGE_APP_ID, TOKEN_EXCHANGE_URI } from "./tokens";
+export { AZURE_CLI_APP_ID, GRAPH_APP_ID, GRAPH_RESOURCE, TOKEN_EXCHANGE_APP_ID, TOKEN_EXCHANGE_URI } from "./tokens";
+export { DEFAULT_APPLICATION_OBJECT_ID } from "./graph-applications";
 export { ALAN, GRACE, MALLORY, MARGARET, demoDirectory } from "./directory-users";
 
 /**
@@ -266,6 +271,29 @@ class Emulator implements RunningEmulator, EmulatorContext {
   async mintGraphAccessToken(options: MintGraphAccessTokenOptions = {}): Promise<string> {
     const { user, clientId } = this.registration;
     return (await mintGraphAccessToken(this, { user, clientId, options })).token;
+  }
+
+  mintOperatorToken(options: MintOperatorTokenOptions): Promise<string> {
+    return mintOperatorToken(this, options);
+  }
+
+  async verifyAccessToken(token: string, audience: string | string[]): Promise<Record<string, unknown>> {
+    const { payload } = await jwtVerify(
+      token,
+      (header) => {
+        const key = this.keys.find(header.kid);
+        if (!key) throw new Error("no published key has this kid");
+        return key.publicKey;
+      },
+      {
+        algorithms: ["RS256"],
+        issuer: graphIssuer(this.tenantId),
+        audience,
+        clockTolerance: 300,
+        requiredClaims: ["exp"],
+      },
+    );
+    return payload;
   }
 
   rotateKeys(): Promise<void> {

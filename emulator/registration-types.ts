@@ -37,14 +37,36 @@ export interface EmulatorUser {
  * it exactly, as Entra requires (notes/entra-fic.md §1).
  */
 export interface FederatedIdentityCredential {
-  /** FIC name (informational). */
+  /** Graph's id of the FIC. Default: derived from the name. */
+  id?: string;
+  /** FIC name (informational; unique per registration). */
   name: string;
+  /** Graph's free-text description. */
+  description?: string;
   /** Expected `iss`. Defaults to the emulator's own issuer, `${instance}${tenantId}/v2.0`, like Entra's formula. */
   issuer?: string;
   /** Expected `sub`, compared case-sensitively: the managed identity's principal (object) id, not its client id. */
   subject: string;
   /** Accepted audiences; `api://AzureADTokenExchange` also accepts its GUID alias, which MI tokens carry in `aud`. */
   audiences: string[];
+}
+
+/**
+ * A client secret (Graph `passwordCredential`) on the registration. Graph returns everything but `secretText` when it
+ * lists them (https://learn.microsoft.com/graph/api/resources/passwordcredential); the emulator keeps the text only to
+ * check a `client_secret` against it.
+ */
+export interface EmulatorPasswordCredential {
+  /** The credential's id (a GUID): what `removePassword` names. */
+  keyId: string;
+  /** A label, e.g. "legacy web app secret". */
+  displayName: string;
+  /** The secret itself. Never returned by the Graph stand-in. */
+  secretText: string;
+  /** ISO 8601; after it the token endpoint answers AADSTS7000222 (expired secret). Default: a year from now. */
+  endDateTime?: string;
+  /** ISO 8601. Default: when the emulator started. */
+  startDateTime?: string;
 }
 
 /** The app registration, its FIC and the user-assigned managed identity (UAMI) the FIC trusts. */
@@ -74,6 +96,22 @@ export interface EmulatorRegistration {
   frontChannelLogoutUrl?: string;
   /** The federated identity credential. */
   fic: FederatedIdentityCredential;
+  /**
+   * Every FIC on the registration, when it is not just `fic`: `[]` for a registration that has none yet (an app that
+   * still signs in with a secret), or more than one. A token's assertion is checked against each, as Entra finds the
+   * FIC by issuer and subject. Graph's `POST …/federatedIdentityCredentials` adds to it. Default: `[fic]`.
+   */
+  federatedCredentials?: FederatedIdentityCredential[];
+  /**
+   * Client secrets. While one is present and current, the token endpoint accepts its text as `client_secret`
+   * (client-credentials and code grants); Graph's `removePassword` deletes it. Default none: the registration is
+   * secretless.
+   */
+  passwordCredentials?: EmulatorPasswordCredential[];
+  /** The application object's id (Graph `application.id`, not the client id). Default a fixed GUID. */
+  objectId?: string;
+  /** Object IDs of the registration's owners: they may read and change it through Graph without a directory role. */
+  owners?: string[];
   /** The user-assigned managed identity attached to the "App Service". */
   uami: {
     /** Client id: what the app passes as `client_id` to the MI endpoint (`ManagedIdentityClientId`). */

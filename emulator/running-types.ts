@@ -54,6 +54,25 @@ export interface MintGraphAccessTokenOptions {
   claims?: Record<string, unknown>;
 }
 
+/**
+ * Options for {@link RunningEmulator.mintOperatorToken}: the access token an operator's tool (Azure CLI,
+ * `DefaultAzureCredential`) gets for Microsoft Graph or Azure Resource Manager.
+ */
+export interface MintOperatorTokenOptions {
+  /** The resource (`aud`), e.g. `https://graph.microsoft.com` or a Resource Manager URL; `/.default` is dropped. */
+  resource: string;
+  /** The operator's object id (`oid`, `sub`). */
+  oid: string;
+  /** A delegated token's `scp` (space-separated), e.g. "Application.ReadWrite.All". */
+  scp?: string;
+  /** An app-only token's `roles` (then `idtyp` is `app`). */
+  roles?: string[];
+  /** Directory role template ids (`wids`), e.g. Application Administrator's. */
+  wids?: string[];
+  /** Seconds from `iat` to `exp`. Default 3599. */
+  lifetimeSeconds?: number;
+}
+
 /** Counters, for tests that assert how often something was called. */
 export interface EmulatorStats {
   /** Requests to the MI endpoint's /msi/token (including failed ones). */
@@ -137,6 +156,18 @@ export interface RunningEmulator {
    * optional changes (past `exp`, other `aud` or `scp`), for testing how the Graph stand-in and an app react.
    */
   mintGraphAccessToken(options?: MintGraphAccessTokenOptions): Promise<string>;
+  /**
+   * Signs an operator's access token for a resource, as Entra issues one to the Azure CLI (v1.0 shape: `iss`
+   * `https://sts.windows.net/{tid}/`, `appid` = the Azure CLI's client id). The Graph stand-in and the fake ARM
+   * (local/fake-arm.ts) accept it, each checking its own permission model.
+   */
+  mintOperatorToken(options: MintOperatorTokenOptions): Promise<string>;
+  /**
+   * Verifies an access token as a resource server of this tenant would: signature by a key of the JWKS, issuer
+   * (`https://sts.windows.net/{tid}/`), `audience` (any of them), lifetime with five minutes' skew. Throws jose's
+   * error otherwise; resolves with the claims.
+   */
+  verifyAccessToken(token: string, audience: string | string[]): Promise<Record<string, unknown>>;
   /** Request counters. */
   stats: EmulatorStats;
   /** Stops both servers (dropping open connections) and deletes the certificate file. */

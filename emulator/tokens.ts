@@ -13,6 +13,7 @@ import type {
   IdTokenMode,
   MintGraphAccessTokenOptions,
   MintManagedIdentityTokenOptions,
+  MintOperatorTokenOptions,
 } from "./types";
 
 /** App id of "AAD Token Exchange Endpoint: Public"; MI tokens for `api://AzureADTokenExchange` carry it as `aud`. */
@@ -265,4 +266,33 @@ function accessClaims(ctx: EmulatorContext, user: EmulatorUser): JWTPayload {
   if (groups.length <= GROUPS_OVERAGE_LIMIT) return { ...claims, groups: [...groups] };
   const endpoint = `https://graph.windows.net/${ctx.tenantId}/users/${user.oid}/getMemberObjects`;
   return { ...claims, _claim_names: { groups: "src1" }, _claim_sources: { src1: { endpoint } } };
+}
+
+/** The Azure CLI's public client id: the `appid` of the tokens an operator's `az login` session gets. */
+export const AZURE_CLI_APP_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
+
+/** An operator's access token for Graph or ARM, in Entra's v1.0 shape (see RunningEmulator.mintOperatorToken). */
+export async function mintOperatorToken(ctx: EmulatorContext, options: MintOperatorTokenOptions): Promise<string> {
+  const iat = nowSeconds();
+  const app = options.roles !== undefined;
+  return sign(
+    {
+      aud: resourceFromScope(options.resource),
+      iss: graphIssuer(ctx.tenantId),
+      iat,
+      nbf: iat,
+      exp: iat + (options.lifetimeSeconds ?? USER_TOKEN_LIFETIME_SECONDS),
+      appid: AZURE_CLI_APP_ID,
+      appidacr: "0",
+      idtyp: app ? "app" : "user",
+      oid: options.oid,
+      sub: options.oid,
+      tid: ctx.tenantId,
+      uti: opaque(),
+      ver: "1.0",
+      ...(app ? { roles: options.roles } : { scp: options.scp ?? "user_impersonation" }),
+      ...(options.wids ? { wids: options.wids } : {}),
+    },
+    ctx.keys.current,
+  );
 }

@@ -235,10 +235,17 @@ export async function startLocalContainerRegistry(
       "",
     ].join("\n"),
   );
-  // `cat` returns when this process's end of stdin closes (also when it dies): the shell then stops the registry.
+  // `cat` returns when this process's end of stdin closes (also when it dies): the shell then stops the registry and
+  // removes its folder.
   const child: ChildProcess = spawn(
     "sh",
-    ["-c", `"$0" serve "$1" & pid=$!; cat >/dev/null; kill "$pid" 2>/dev/null; wait "$pid"`, binary, configPath],
+    [
+      "-c",
+      `"$0" serve "$1" & pid=$!; cat >/dev/null; kill "$pid" 2>/dev/null; wait "$pid"; rm -rf "$2"`,
+      binary,
+      configPath,
+      dir,
+    ],
     { stdio: ["pipe", "ignore", "pipe"] },
   );
   let output = "";

@@ -47,6 +47,49 @@ export const T = {
   diagnosticSetting: "azure-native:monitor:DiagnosticSetting",
 } as const;
 
+/** What `getApplication` returns of an existing registration (the fields the stack reads, and a few more). */
+export interface ExistingApplication {
+  clientId: string;
+  objectId: string;
+  displayName: string;
+  signInAudience: string;
+  webs: { redirectUris: string[] }[];
+}
+
+/** What `web.getWebApp` returns of an existing site (what ARM's GET reports; never its app settings). */
+export interface ExistingWebApp {
+  id: string;
+  name: string;
+  resourceGroup: string;
+  kind: string;
+  location: string;
+  defaultHostName: string;
+  sku: string;
+  extendedLocation?: { name: string; type: string };
+  identity?: { type: string; userAssignedIdentities?: Record<string, object> };
+}
+
+/** The registration the example adopt stack (Pulumi.adopt.yaml) adopts: it already has a redirect URI of its own. */
+export const ADOPTED_APP: ExistingApplication = {
+  clientId: guidFrom("contoso-orders:app-client"),
+  objectId: guidFrom("contoso-orders:app-object"),
+  displayName: "Contoso Orders",
+  signInAudience: "AzureADMyOrg",
+  webs: [{ redirectUris: ["https://orders.contoso.com/signin-oidc"] }],
+};
+
+/** The Linux site the example adopt stack adopts, in West Europe, wearing a system-assigned identity already. */
+export const ADOPTED_SITE: ExistingWebApp = {
+  id: `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/contoso-orders-rg/providers/Microsoft.Web/sites/contoso-orders`,
+  name: "contoso-orders",
+  resourceGroup: "contoso-orders-rg",
+  kind: "app,linux",
+  location: "West Europe",
+  defaultHostName: "contoso-orders.azurewebsites.net",
+  sku: "Basic",
+  identity: { type: "SystemAssigned" },
+};
+
 /** One resource the program registered, with the inputs it sent and the options it was created with. */
 export interface RegisteredResource {
   type: string;
@@ -100,6 +143,16 @@ export class AzureMocks implements pulumi.runtime.Mocks {
     appRoleIds: { "User.Read.All": guidFrom("graph:role:User.Read.All") } as Record<string, string>,
   };
 
+  /**
+   * Existing app registrations `getApplication` finds in the directory, by client ID, and existing web apps
+   * `web.getWebApp` finds, by `group/name`: what a stack adopts (Pulumi.adopt.yaml). Tests may change them; one
+   * not listed is not found, as Graph and ARM answer for another tenant's registration or a missing site.
+   */
+  existingApplications: Record<string, ExistingApplication> = { [ADOPTED_APP.clientId]: { ...ADOPTED_APP } };
+  existingWebApps: Record<string, ExistingWebApp> = {
+    [`${ADOPTED_SITE.resourceGroup}/${ADOPTED_SITE.name}`]: { ...ADOPTED_SITE },
+  };
+
   newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
     const { id, state } = computeAzureState(args, this.identityTenantId);
     this.resources.push({
@@ -130,6 +183,16 @@ export class AzureMocks implements pulumi.runtime.Mocks {
           clientId,
           applicationTenantId: "f8cdef31-a31e-4b4a-93e4-5f571e91255a",
         };
+      }
+      case "azuread:index/getApplication:getApplication": {
+        const app = this.existingApplications[String(args.inputs.clientId ?? "").toLowerCase()];
+        if (!app) throw new Error(`Application not found: no application with client ID ${args.inputs.clientId}`);
+        return { ...app, id: `/applications/${app.objectId}` };
+      }
+      case "azure-native:web:getWebApp": {
+        const site = this.existingWebApps[`${args.inputs.resourceGroupName}/${args.inputs.name}`];
+        if (!site) throw new Error(`ResourceNotFound: Microsoft.Web/sites/${args.inputs.name} was not found`);
+        return { ...site };
       }
       default:
         throw new Error(`unknown function ${args.token}`);

@@ -188,7 +188,7 @@ function scopeName(id: string): string {
 /** A local command: what it runs, what the deploy step pushes and waits for, and every input (none is secret). */
 function describeCommand(i: Record<string, any>): string[] {
   const env: Record<string, string> = i.environment ?? {};
-  const lines = [`runs         ${i.create}`];
+  const lines = [`runs         ${i.create}`, ...(i.delete ? [`on destroy   ${i.delete}`] : [])];
   if (env.DEPLOY_ZIP_PATH) {
     const bytes = statSync(join(ROOT, env.DEPLOY_ZIP_PATH)).size;
     lines.push(

@@ -15,11 +15,12 @@ import {
   type NodeSystemOptions,
 } from "@azure/msal-node";
 import { graphScopeForInstance } from "../../contract/clouds";
-import type { AppConfig } from "../app-config";
+import { type AppClientCredential, type AppConfig, CLIENT_SECRET_SOURCE } from "../app-config";
+import type { UsedCredential } from "../../contract/readiness";
 import { randomId } from "../random-id";
 import { type AuthorityMetadata, MICROSOFT_LOGIN_HOSTS, authorityKeys } from "./authority";
 import { validateIdToken } from "./id-token";
-import type { AssertionProvider } from "./managed-identity";
+import { type AssertionProvider, ManagedIdentityError } from "./managed-identity";
 import { memoryPartition, partitionPlugin, type TokenCachePartition } from "./token-cache";
 
 export { explainSignInFailure } from "./sign-in-failure";
@@ -86,10 +87,11 @@ export interface SignInClient {
   metadata(): Promise<AuthorityMetadata>;
   /**
    * Proves the trust chain without a user: a client-credentials request for the cloud's Microsoft Graph `.default`
-   * scope, authenticated by a fresh managed-identity token. Resolves when Entra issues the token (with no
-   * permissions: the app is granted none); throws msal-node's error or a ManagedIdentityError otherwise.
+   * scope, authenticated by the first credential of the list that works (a fresh managed-identity token first).
+   * Resolves with that credential's index and source type when Entra issues the token (with no permissions: the app
+   * is granted none); throws the first credential's error (msal-node's or a ManagedIdentityError) otherwise.
    */
-  proveTrustChain(): Promise<void>;
+  proveTrustChain(): Promise<UsedCredential>;
 }
 
 const cryptoProvider = new CryptoProvider();
@@ -106,6 +108,7 @@ export async function newSignInAttempt(redirectUri: string): Promise<SignInAttem
  */
 function msalConfiguration(
   options: SignInClientOptions,
+  credential: AppClientCredential,
   extra: { document?: string; partition?: TokenCachePartition } = {},
 ): Configuration {
   const { config, assertion } = options;
@@ -114,8 +117,10 @@ function msalConfiguration(
     auth: {
       clientId: config.clientId,
       authority: config.authority,
-      // Called on every token request (a refresh too), so the assertion is always a current managed-identity token.
-      clientAssertion: () => assertion.getAssertion(),
+      ...(credential.sourceType === CLIENT_SECRET_SOURCE
+        ? { clientSecret: credential.secret() }
+        : // Called on every token request (a refresh too), so the assertion is always a current managed-identity token.
+          { clientAssertion: () => assertion.getAssertion() }),
       knownAuthorities: MICROSOFT_LOGIN_HOSTS.has(host.toLowerCase()) ? [] : [host],
       ...(extra.document ? { authorityMetadata: extra.document } : {}),
     },
@@ -130,6 +135,7 @@ function msalConfiguration(
  */
 async function proveTrustChain(
   cca: ConfidentialClientApplication,
+  credential: AppClientCredential,
   graphScope: string,
   assertion: AssertionProvider,
 ): Promise<void> {
@@ -138,7 +144,9 @@ async function proveTrustChain(
     // Always ask Entra: msal-node's cached app token would keep saying "ready" after the FIC broke.
     skipCache: true,
     // And with a token fresh from the endpoint: a cached one would hide an endpoint or identity that went away.
-    clientAssertion: () => assertion.getAssertion({ fresh: true }),
+    ...(credential.sourceType === CLIENT_SECRET_SOURCE
+      ? {}
+      : { clientAssertion: () => assertion.getAssertion({ fresh: true }) }),
   });
   if (!result?.accessToken)
     throw new AuthError("empty_response", "", "Entra answered the client-credentials request without a token");
@@ -159,16 +167,64 @@ function endSessionUrlOf(
   return url.href;
 }
 
+/**
+ * Entra's answers that reject the client's credential itself, not the request: the next credential of the list may
+ * work. Microsoft.Identity.Web does the same: on an invalid client certificate or signed assertion it skips that
+ * credential and retries with the next (`IsInvalidClientCertificateOrSignedAssertionError` in
+ * AzureAD/microsoft-identity-web, src/Microsoft.Identity.Web.TokenAcquisition/TokenAcquisition.cs). A credential
+ * that cannot even be produced (the managed-identity endpoint fails) is skipped too, as its credential loader does.
+ * Entra authenticates the client before it looks at the code, so a rejected credential leaves the code unredeemed.
+ */
+export function isCredentialRejection(error: unknown): boolean {
+  if (error instanceof ManagedIdentityError) return true;
+  return error instanceof AuthError && error.errorCode === "invalid_client";
+}
+
+/** The list's entries, or the managed identity alone for a config built without a list. */
+function credentialList(config: AppConfig): readonly AppClientCredential[] {
+  return config.clientCredentials?.length
+    ? config.clientCredentials
+    : [{ index: 0, sourceType: "SignedAssertionFromManagedIdentity" }];
+}
+
+/**
+ * Runs `request` with each credential in order until one is not rejected (see {@link isCredentialRejection}); any
+ * other error ends the walk. When all are rejected, the first one's error is thrown: it is the credential meant to
+ * work.
+ */
+async function withFirstWorking<T>(
+  credentials: readonly AppClientCredential[],
+  request: (credential: AppClientCredential) => Promise<T>,
+): Promise<{ value: T; used: UsedCredential }> {
+  let first: unknown;
+  for (const credential of credentials) {
+    try {
+      return { value: await request(credential), used: { index: credential.index, sourceType: credential.sourceType } };
+    } catch (error) {
+      if (!isCredentialRejection(error)) throw error;
+      first ??= error;
+    }
+  }
+  throw first;
+}
+
 export function createSignInClient(options: SignInClientOptions): SignInClient {
   const { config } = options;
-  // Builds authorization URLs and proves the trust chain; it caches no user's tokens.
-  const cca = new ConfidentialClientApplication(msalConfiguration(options));
+  const credentials = credentialList(config);
+  // One application per credential: builds authorization URLs and proves the trust chain; it caches no user's tokens.
+  const ccas = new Map(credentials.map((c) => [c, new ConfidentialClientApplication(msalConfiguration(options, c))]));
+  const cca = ccas.get(credentials[0]!)!;
   /**
    * An application for one request on one user's tokens (token-cache.ts says why): its cache is that partition, and
    * the authority's metadata is handed over, so creating it costs no request.
    */
-  const forPartition = async (partition: TokenCachePartition): Promise<ConfidentialClientApplication> =>
-    new ConfidentialClientApplication(msalConfiguration(options, { document: (await metadata()).document, partition }));
+  const forPartition = async (
+    partition: TokenCachePartition,
+    credential: AppClientCredential,
+  ): Promise<ConfidentialClientApplication> =>
+    new ConfidentialClientApplication(
+      msalConfiguration(options, credential, { document: (await metadata()).document, partition }),
+    );
 
   const { metadata, keys } = authorityKeys(config, options.jwksCooldownMs ?? 10_000);
   const graphScope = graphScopeForInstance(config.instance);
@@ -177,7 +233,9 @@ export function createSignInClient(options: SignInClientOptions): SignInClient {
   return {
     metadata,
 
-    proveTrustChain: () => proveTrustChain(cca, graphScope, options.assertion),
+    proveTrustChain: async () =>
+      (await withFirstWorking(credentials, (c) => proveTrustChain(ccas.get(c)!, c, graphScope, options.assertion)))
+        .used,
 
     async authorizationUrl(attempt) {
       return cca.getAuthCodeUrl({
@@ -193,17 +251,19 @@ export function createSignInClient(options: SignInClientOptions): SignInClient {
 
     async redeem(attempt, response) {
       const partition = memoryPartition();
-      const result = await (await forPartition(partition)).acquireTokenByCode(
-        {
-          code: response.code,
-          redirectUri: attempt.redirectUri,
-          scopes,
-          codeVerifier: attempt.codeVerifier,
-          // msal-node 7 compares these with the response (state) and the ID token (nonce).
-          state: attempt.state,
-          nonce: attempt.nonce,
-        },
-        { code: response.code, state: response.state },
+      const { value: result } = await withFirstWorking(credentials, async (credential) =>
+        (await forPartition(partition, credential)).acquireTokenByCode(
+          {
+            code: response.code,
+            redirectUri: attempt.redirectUri,
+            scopes,
+            codeVerifier: attempt.codeVerifier,
+            // msal-node 7 compares these with the response (state) and the ID token (nonce).
+            state: attempt.state,
+            nonce: attempt.nonce,
+          },
+          { code: response.code, state: response.state },
+        ),
       );
       const meta = await metadata();
       const claims = await validateIdToken(result.idToken, await keys(), {
@@ -216,15 +276,18 @@ export function createSignInClient(options: SignInClientOptions): SignInClient {
     },
 
     async graphAccessToken(partition, homeAccountId) {
-      const app = await forPartition(partition);
-      const account = await app.getTokenCache().getAccountByHomeId(homeAccountId);
-      if (!account)
-        throw new InteractionRequiredAuthError(
-          "no_account_in_silent_request",
-          "",
-          "No tokens are kept for this session.",
-        );
-      const result = await app.acquireTokenSilent({ account, scopes: [...config.graph.scopes] });
+      // A refresh presents the client's credential again: the first of the list that works.
+      const { value: result } = await withFirstWorking(credentials, async (credential) => {
+        const app = await forPartition(partition, credential);
+        const account = await app.getTokenCache().getAccountByHomeId(homeAccountId);
+        if (!account)
+          throw new InteractionRequiredAuthError(
+            "no_account_in_silent_request",
+            "",
+            "No tokens are kept for this session.",
+          );
+        return app.acquireTokenSilent({ account, scopes: [...config.graph.scopes] });
+      });
       if (!result.accessToken)
         throw new InteractionRequiredAuthError("no_tokens_found", "", "Entra answered without an access token.");
       return result.accessToken;

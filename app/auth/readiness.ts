@@ -8,7 +8,7 @@
  * one request per cache period per instance.
  */
 import { AuthError, ServerError } from "@azure/msal-node";
-import { AppReadinessReason, readinessReasonForAadsts } from "../../contract/readiness";
+import { AppReadinessReason, readinessReasonForAadsts, type UsedCredential } from "../../contract/readiness";
 import { extractAadstsCode } from "./aadsts";
 import { ManagedIdentityError } from "./managed-identity";
 
@@ -33,6 +33,8 @@ export interface ReadinessResult {
   readonly reason: AppReadinessReason;
   /** Why, for the log only: endpoint URLs, Entra's description, error codes. Never a token. */
   readonly detail?: string;
+  /** When ready: the credential of the list that proved the chain (index and source type). */
+  readonly credential?: UsedCredential;
 }
 
 export interface ReadinessCheck {
@@ -43,7 +45,10 @@ export interface ReadinessCheck {
 /**
  * Caches and single-flights `prove` (which resolves when the chain works and throws why it does not).
  */
-export function createReadinessCheck(prove: () => Promise<void>, options: ReadinessCacheOptions = {}): ReadinessCheck {
+export function createReadinessCheck(
+  prove: () => Promise<UsedCredential | undefined> | Promise<void>,
+  options: ReadinessCacheOptions = {},
+): ReadinessCheck {
   const successTtlMs = options.successTtlMs ?? 5 * 60_000;
   const failureTtlMs = options.failureTtlMs ?? 10_000;
   const now = options.now ?? Date.now;
@@ -53,8 +58,8 @@ export function createReadinessCheck(prove: () => Promise<void>, options: Readin
   const run = async (): Promise<ReadinessResult> => {
     let result: ReadinessResult;
     try {
-      await prove();
-      result = { reason: AppReadinessReason.Ok };
+      const credential = (await prove()) ?? undefined;
+      result = credential ? { reason: AppReadinessReason.Ok, credential } : { reason: AppReadinessReason.Ok };
     } catch (error) {
       result = classifyChainFailure(error);
     }

@@ -9,12 +9,21 @@ import { APP_ROUTES } from "../../contract/routes";
 import type { ReadinessCheck } from "../auth/readiness";
 
 interface HealthOptions {
+  /**
+   * Whether `/readyz` names the credential that proved the chain: only when the list offers a choice (more than one
+   * credential, e.g. during a migration off a client secret). With one there is nothing to tell, and the public body
+   * stays the contract's status and code.
+   */
+  readonly reportCredential: boolean;
   readonly readiness: ReadinessCheck;
   /** Whether the session store can serve requests now (the memory store always can). */
   readonly storeAvailable: () => Promise<boolean>;
 }
 
-export async function healthRoutes(app: FastifyInstance, { readiness, storeAvailable }: HealthOptions): Promise<void> {
+export async function healthRoutes(
+  app: FastifyInstance,
+  { readiness, storeAvailable, reportCredential }: HealthOptions,
+): Promise<void> {
   app.get(APP_ROUTES.health, async () => ({ status: "ok" }));
 
   let storeWasDown = false;
@@ -28,13 +37,13 @@ export async function healthRoutes(app: FastifyInstance, { readiness, storeAvail
       storeWasDown = !storeUp;
     }
     if (!storeUp) return reply.code(503).send(readinessBody(AppReadinessReason.StoreUnavailable));
-    const { reason, detail, cached } = await readiness.check();
+    const { reason, detail, cached, credential } = await readiness.check();
     const ready = reason === AppReadinessReason.Ok;
     // Logged once per real check, not for every cached answer, so a flood of /readyz cannot flood the log either.
     if (!cached) {
-      if (ready) req.log.info({ reason }, "trust chain checked: ready");
+      if (ready) req.log.info({ reason, credential }, "trust chain checked: ready");
       else req.log.warn({ reason, detail }, "trust chain checked: not ready");
     }
-    return reply.code(ready ? 200 : 503).send(readinessBody(reason));
+    return reply.code(ready ? 200 : 503).send(readinessBody(reason, reportCredential ? credential : undefined));
   });
 }

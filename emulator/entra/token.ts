@@ -5,6 +5,7 @@
  */
 import { EntraError, errorBody, requiredParameter as required, tenantNotFound, unknownApplication } from "../errors";
 import { JWT_BEARER_ASSERTION_TYPE, validateClientAssertion } from "../fic";
+import { checkClientSecret } from "./client-secret";
 import { readForm, sendJson } from "../http";
 import { issueAppToken } from "./client-credentials";
 import { redeemCode, redeemRefreshToken } from "./code-grant";
@@ -56,15 +57,22 @@ async function handleGrant(state: EntraState, form: URLSearchParams): Promise<Re
   return grantType === "authorization_code" ? redeemCode(state, form) : redeemRefreshToken(state, form);
 }
 
-/** The app's only credential is its FIC: a managed-identity token presented as a JWT client assertion. */
+/**
+ * The client authenticates with its FIC (a managed-identity token presented as a JWT client assertion) or, while the
+ * registration still has one, a client secret (an app before its migration).
+ */
 async function authenticateClient(state: EntraState, form: URLSearchParams): Promise<void> {
   if (form.has("client_secret")) {
-    throw new EntraError(
-      "invalid_client",
-      7000215,
-      "Invalid client secret provided. This app registration has no client secrets: present a managed-identity token " +
-        "as client_assertion (federated identity credential).",
-    );
+    if (form.has("client_assertion")) {
+      throw new EntraError(
+        "invalid_request",
+        9002313,
+        "Invalid request. Request is malformed or invalid. - The reason: both client_secret and client_assertion " +
+          "were sent; send one credential.",
+      );
+    }
+    checkClientSecret(state, form.get("client_secret") ?? "");
+    return;
   }
   const assertion = form.get("client_assertion");
   if (!assertion) {

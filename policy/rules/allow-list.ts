@@ -28,6 +28,8 @@ const GITHUB_TOKEN = "GITHUB_TOKEN set";
 const SLOT = "stagingSlot (Standard plan or above)";
 const ROLES = "appRoles (default Admin, Reader)";
 const TELEMETRY = "telemetry (default on)";
+const ADOPT_APP = "existingAppClientId";
+const ADOPT_SITE = "existingWebAppName";
 /** The rules a web app answers to; a slot is a web app to them, plus the slot rules. */
 const WEB_APP_CHECKS = [
   "webapp-https-only",
@@ -66,7 +68,7 @@ export const ALLOWED_TYPES: readonly AllowedType[] = [
   {
     type: "pulumi:providers:command",
     stack: "main",
-    when: "deployApp (default on)",
+    when: `deployApp (default on), ${ADOPT_APP} or ${ADOPT_SITE}`,
     checkedBy: ["provider-settings-allowed"],
   },
   // The bootstrap's GitHub provider: `owner` only; the token comes from GITHUB_TOKEN at run time, never an input.
@@ -89,6 +91,8 @@ export const ALLOWED_TYPES: readonly AllowedType[] = [
   { type: "secretless:index:AppRoles", stack: "main", when: ROLES, checkedBy: [] },
   { type: "secretless:index:ContainerAppHost", stack: "main", when: ACA, checkedBy: [] },
   { type: "secretless:index:LogWorkspace", stack: "main", when: TELEMETRY, checkedBy: [] },
+  { type: "secretless:index:AdoptedRegistration", stack: "main", when: ADOPT_APP, checkedBy: [] },
+  { type: "secretless:index:AdoptedWebApp", stack: "main", when: ADOPT_SITE, checkedBy: [] },
   { type: "secretless:bootstrap:CiBootstrap", stack: "bootstrap", when: always, checkedBy: [] },
   { type: "secretless:bootstrap:GitHubActionsIdentity", stack: "bootstrap", when: always, checkedBy: [] },
   { type: "secretless:bootstrap:StateStore", stack: "bootstrap", when: always, checkedBy: [] },
@@ -287,8 +291,8 @@ export const ALLOWED_TYPES: readonly AllowedType[] = [
   {
     type: "command:local:Command",
     stack: "main",
-    when: "deployApp (default on)",
-    checkedBy: ["no-secret-command-inputs", "command-runs-project-script"],
+    when: `deployApp (default on); ${ADOPT_APP} or ${ADOPT_SITE} (the adopt scripts)`,
+    checkedBy: ["no-secret-command-inputs", "command-runs-project-script", "adopt-scripts-own-chain"],
   },
 ];
 

@@ -10,6 +10,7 @@
  * the CLI lists the policies and reports violations in.
  */
 import { redisRules, storageAndRoleRules } from "./access";
+import { adoptScriptsOwnChain } from "./adopt";
 import { resourceTypeAllowed } from "./allow-list";
 import { containerAppImageOwnRegistry, containerAppRules } from "./container-apps";
 import { credentialRules } from "./credentials";
@@ -72,6 +73,7 @@ export const rules: readonly Rule[] = [
   containerAppImageOwnRegistry,
   ...monitoringRules,
   diagnosticSettingOwnWorkspace,
+  adoptScriptsOwnChain,
 ];
 
 /**

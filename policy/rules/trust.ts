@@ -4,6 +4,7 @@
  * groups the stack owns), so most are stack rules; their inputs come from the stack's own resources and, for the
  * GitHub repository CI identities may trust, from the pack's config (see RuleContext).
  */
+import { ADOPT_SCRIPTS, ADOPT_UNDO_FLAG, adoptedRegistration, adoptedSiteHosts, wornOnAdoptedSite } from "./adopt";
 import { clouds } from "../../contract/clouds";
 import { ACR_PULL_ROLE_ID } from "../../contract/container-apps";
 import {
@@ -82,7 +83,7 @@ function stackIdentities(resources: readonly PlannedResource[]): StackIdentity[]
         resourceGroup,
         principalId,
         tenantId: field(r, "tenantId"),
-        worn: worn.some((w) => wears(w, r, principalId, name)),
+        worn: worn.some((w) => wears(w, r, principalId, name)) || wornOnAdoptedSite(r, resources),
         fics: uamiFics.filter((f) => sameParent(f, name, resourceGroup)),
       };
     });
@@ -194,7 +195,10 @@ export const ficTrustAllowed: StackRule = stackRule(
     const apps = resources.filter((r) => isApp(r.type));
     for (const fic of resources.filter((r) => isAppFic(r.type))) {
       const appId = field(fic, "applicationId");
-      const app = apps.find((a) => appId && (appId === a.id || appId === `/applications/${field(a, "objectId")}`));
+      // An adopted registration (existingAppClientId) takes the stack's FIC too; the checks below hold for it alike.
+      const app =
+        apps.find((a) => appId && (appId === a.id || appId === `/applications/${field(a, "objectId")}`)) ??
+        adoptedRegistration(appId, resources);
       const issuer = field(fic, "issuer");
       const subject = field(fic, "subject");
       if (!app) {
@@ -515,7 +519,9 @@ export const redirectUrisOwnHost: StackRule = stackRule(
           : [field(s, "defaultHostName"), ...((field(s, "hostNames") as unknown[]) ?? [])],
       )
       .filter((h): h is string => typeof h === "string")
-      .map((h) => h.toLowerCase());
+      .map((h) => h.toLowerCase())
+      // An adopted site's host (existingWebAppName) is the stack's site too.
+      .concat(adoptedSiteHosts(resources));
     const findings: StackFinding[] = [];
     for (const r of resources) {
       let uris: [string, unknown][] = [];
@@ -644,11 +650,14 @@ export const dataStoresPrivate: ResourceRule = resourceRule(
 /** How a command may start: Node running one of the project's own deploy scripts (deploy/*.ts), nothing inline. */
 const PROJECT_SCRIPT = /^node --import tsx deploy\/[a-z0-9][a-z0-9-]*\.ts$/;
 const COMMAND_FIELDS_ALLOWED = ["create", "environment", "triggers", "logging", "addPreviousOutputInEnv", "update"];
+/** The one delete step allowed: an adopt script's own undo, `<its create> --undo` (policy/rules/adopt.ts). */
+const adoptUndo = (r: { props: Record<string, any> }) =>
+  ADOPT_SCRIPTS.includes(r.props.create) && r.props.delete === `${r.props.create} ${ADOPT_UNDO_FLAG}`;
 
 export const commandRunsProjectScript: ResourceRule = resourceRule(
   "command-runs-project-script",
   "A command runs one of the project's own deploy scripts (node --import tsx deploy/<name>.ts): no inline shell, no " +
-    "stdin, no interpreter or working-directory switch, no delete hook.",
+    "stdin, no interpreter or working-directory switch, no delete hook but an adopt script's own --undo.",
   (type) => type === "command:local:Command" || type === "command:remote:Command",
   (r) => [
     ...(["create", "update"] as const)
@@ -661,6 +670,7 @@ export const commandRunsProjectScript: ResourceRule = resourceRule(
       ),
     ...Object.keys(r.props)
       .filter((k) => !COMMAND_FIELDS_ALLOWED.includes(k) && r.props[k] !== undefined && r.props[k] !== null)
+      .filter((k) => !(k === "delete" && adoptUndo(r)))
       .map(
         (k) =>
           `${ref(r)} sets "${k}", which a deploy step does not need (allowed: ` +

@@ -47,6 +47,7 @@ describe("loadConfig", () => {
         behindAppServiceFrontEnd: true,
         graph: { baseUrl: "https://graph.microsoft.com/v1.0", scopes: ["User.Read"] },
         sessions: {},
+        clientCredentials: [{ index: 0, sourceType: "SignedAssertionFromManagedIdentity" }],
       });
     });
 
@@ -102,17 +103,33 @@ describe("loadConfig", () => {
       expect(config.managedIdentityClientId).toBe(UAMI);
     });
 
-    it("uses the first credential whose SourceType is SignedAssertionFromManagedIdentity", () => {
-      const other = "99999999-9999-4999-8999-999999999999";
+    it("reads the whole credential list in index order: the managed identity and a client secret", () => {
       const config = loadConfig({
         ...without(AzureAdSetting.SourceType, AzureAdSetting.ManagedIdentityClientId),
-        AzureAd__ClientCredentials__0__SourceType: "KeyVault",
+        AzureAd__ClientCredentials__10__SourceType: "ClientSecret",
+        AzureAd__ClientCredentials__10__ClientSecret: "s3cr3t-value",
         AzureAd__ClientCredentials__2__SourceType: "SignedAssertionFromManagedIdentity",
-        AzureAd__ClientCredentials__2__ManagedIdentityClientId: other,
-        AzureAd__ClientCredentials__10__SourceType: "SignedAssertionFromManagedIdentity",
-        AzureAd__ClientCredentials__10__ManagedIdentityClientId: UAMI,
+        AzureAd__ClientCredentials__2__ManagedIdentityClientId: UAMI,
       });
-      expect(config.managedIdentityClientId).toBe(other);
+      expect(config.managedIdentityClientId).toBe(UAMI);
+      expect(config.clientCredentials.map((c) => [c.index, c.sourceType])).toEqual([
+        [2, "SignedAssertionFromManagedIdentity"],
+        [10, "ClientSecret"],
+      ]);
+      const secret = config.clientCredentials[1]!;
+      expect(secret.sourceType === "ClientSecret" && secret.secret()).toBe("s3cr3t-value");
+      // The secret is a function: the config serializes (and logs) without it.
+      expect(JSON.stringify(config)).not.toContain("s3cr3t-value");
+    });
+
+    it("runs with a client secret alone (an app before its migration), with no managed identity", () => {
+      const config = loadConfig({
+        ...without(AzureAdSetting.SourceType, AzureAdSetting.ManagedIdentityClientId),
+        AzureAd__ClientCredentials__0__SourceType: "6",
+        AzureAd__ClientCredentials__0__ClientSecret: "s3cr3t-value",
+      });
+      expect(config.managedIdentityClientId).toBe("");
+      expect(config.clientCredentials.map((c) => c.sourceType)).toEqual(["ClientSecret"]);
     });
 
     it("accepts the enum number 7 as SourceType, as .NET's binder does", () => {
@@ -215,13 +232,31 @@ describe("loadConfig", () => {
       ],
       [
         "unsupported SourceType",
-        { ...validEnv, [AzureAdSetting.SourceType]: "ClientSecret" },
+        { ...validEnv, AzureAd__ClientCredentials__1__SourceType: "KeyVault" },
         new RegExp(
-          String.raw`No supported client credential \(SourceType 0: "ClientSecret"\).*` +
-            "SignedAssertionFromManagedIdentity, the only source",
+          'AzureAd__ClientCredentials__1__SourceType is "KeyVault", a source this app does not support: ' +
+            "set it to SignedAssertionFromManagedIdentity or ClientSecret",
         ),
       ],
-      ["credential without SourceType", { ...without(AzureAdSetting.SourceType) }, /SourceType 0: "\(none\)"/],
+      [
+        "credential without SourceType",
+        { ...without(AzureAdSetting.SourceType) },
+        /AzureAd__ClientCredentials__0__SourceType is missing: set it to SignedAssertionFromManagedIdentity/,
+      ],
+      [
+        "client secret entry without its secret",
+        { ...validEnv, AzureAd__ClientCredentials__1__SourceType: "ClientSecret" },
+        /AzureAd__ClientCredentials__1__ClientSecret is missing or empty/,
+      ],
+      [
+        "a second managed identity",
+        {
+          ...validEnv,
+          AzureAd__ClientCredentials__1__SourceType: "SignedAssertionFromManagedIdentity",
+          AzureAd__ClientCredentials__1__ManagedIdentityClientId: UAMI,
+        },
+        /AzureAd__ClientCredentials__1__SourceType is a second SignedAssertionFromManagedIdentity entry/,
+      ],
       [
         "missing managed identity client id",
         without(AzureAdSetting.ManagedIdentityClientId),

@@ -11,8 +11,9 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { APP_IMAGE_REPOSITORY, buildAppImage, type AppImage } from "../../deploy/container-image";
+import { APP_IMAGE_REPOSITORY, type AppImage, buildAppImage } from "../../deploy/container-image";
 import { type ImageConfig, type ImageManifest, MediaType, sha256Digest } from "../../deploy/oci-image";
+import { imageTag } from "../../deploy/push-image";
 import { appRegistrationFor, startEmulator, type RunningEmulator } from "../../emulator";
 import { trustEmulatorCertificate } from "../../emulator/trust-certificate";
 import { ACR_TOKEN_AUDIENCE, type LocalContainerRegistry } from "../../local/container-registry";
@@ -35,6 +36,7 @@ import {
   emulatorCredential,
   seedSyntheticBase,
   startRegistryFor,
+  PULL_ONLY_PRINCIPAL,
   type SyntheticBase,
 } from "../support/registry-harness";
 
@@ -99,9 +101,12 @@ const azWith = (token: string): Record<string, string> => {
 function parseResult(result: RunResult): { digest: string; image: string } {
   expect(result.stderr).not.toContain(GUARD_MARKER);
   expect(result.code, result.stderr).toBe(0);
+  // One line on stdout: the digest, and the image pinned by it in this registry.
   const lines = result.stdout.trim().split("\n");
   expect(lines).toHaveLength(1);
-  return JSON.parse(lines[0] ?? "") as { digest: string; image: string };
+  const printed = JSON.parse(lines[0] ?? "") as { digest: string; image: string };
+  expect(Object.keys(printed)).toEqual(["digest", "image"]);
+  return printed;
 }
 
 describeWithRegistry("push-image against a real registry behind an ACR-style token exchange", () => {
@@ -114,6 +119,9 @@ describeWithRegistry("push-image against a real registry behind an ACR-style tok
     expect(pushed.image).toBe(`${registry.loginServer}/${APP_IMAGE_REPOSITORY}@${pushed.digest}`);
     expect(registry.stats.exchanges).toBeGreaterThan(exchangesBefore);
     expect(registry.stats.exchangesRefused).toBe(0);
+    // Its tag, derived from the digest, names the same manifest.
+    const client = contentClient(registry, APP_IMAGE_REPOSITORY, emulatorCredential(emu));
+    expect((await client.getManifest(imageTag(pushed.digest))).digest).toBe(pushed.digest);
   });
 
   it("leaves a manifest, config and layers that say how the app runs", async () => {
@@ -132,7 +140,7 @@ describeWithRegistry("push-image against a real registry behind an ACR-style tok
       digest: image.layerDigest,
       size: image.layerSize,
     });
-    const config = JSON.parse((await readBlob(pushed.digest, manifest.config.digest)).toString("utf8")) as ImageConfig;
+    const config = JSON.parse((await readBlob(manifest.config.digest)).toString("utf8")) as ImageConfig;
     expect(config.architecture).toBe("amd64");
     expect(config.created).toBe("1970-01-01T00:00:00Z");
     expect(config.config?.Entrypoint).toEqual(["node"]);
@@ -149,6 +157,26 @@ describeWithRegistry("push-image against a real registry behind an ACR-style tok
     const result = await push(managedIdentityEnv());
     expect(parseResult(result)).toEqual(pushed);
     expect(result.stderr).toContain("is already in the registry; nothing to push");
+  });
+
+  it("uploads no blob the repository holds when only the manifest is missing", async () => {
+    // A push interrupted after its blobs: the manifest (and so its tag) deleted behind the pusher's back.
+    const token = registry.issueToken([{ type: "repository", name: APP_IMAGE_REPOSITORY, actions: ["*"] }]);
+    const deleted = await fetch(
+      `https://${registry.loginServer}/v2/${APP_IMAGE_REPOSITORY}/manifests/${pushed.digest}`,
+      {
+        method: "DELETE",
+        headers: { authorization: `Bearer ${token}` },
+      },
+    );
+    expect(deleted.status).toBe(202);
+    const result = await push(managedIdentityEnv());
+    expect(parseResult(result)).toEqual(pushed);
+    expect(result.stderr).toContain(`app layer ${image.layerDigest} is already in the registry`);
+    expect(result.stderr).toMatch(/config sha256:[0-9a-f]{64} is already in the registry/);
+    expect(result.stderr).not.toContain("uploading");
+    const client = contentClient(registry, APP_IMAGE_REPOSITORY, emulatorCredential(emu));
+    expect((await client.getManifest(imageTag(pushed.digest))).digest).toBe(pushed.digest);
   });
 
   it("answers an unauthenticated request with ACR's Bearer challenge", async () => {
@@ -196,6 +224,66 @@ describeWithRegistry("push-image against a real registry behind an ACR-style tok
     const result = await push(managedIdentityEnv(), { IMAGE_CONTENT_SHA256: "0".repeat(64) });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("but the stack planned to push");
+  });
+
+  describeWithRegistry("the token front end, as an attacker sees it", () => {
+    const post = async (path: string, form: Record<string, string>) => {
+      const response = await fetch(`https://${registry.loginServer}${path}`, {
+        method: "POST",
+        body: new URLSearchParams(form),
+      });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    const exchange = async (accessToken: string, service = registry.loginServer) =>
+      post("/oauth2/exchange", { grant_type: "access_token", service, access_token: accessToken });
+    const accessFor = async (refreshToken: string, scope: string) => {
+      const answer = await post("/oauth2/token", {
+        grant_type: "refresh_token",
+        service: registry.loginServer,
+        scope,
+        refresh_token: refreshToken,
+      });
+      const token = String(answer.body.access_token ?? "");
+      const claims = token ? JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString()) : undefined;
+      return { status: answer.status, access: (claims as { access?: unknown } | undefined)?.access };
+    };
+    const acrToken = (claims?: Record<string, unknown>) =>
+      emu.mintManagedIdentityToken({ resource: ACR_TOKEN_AUDIENCE, ...(claims ? { claims } : {}) });
+
+    it("refuses a token of the right issuer and audience from another tenant", async () => {
+      const answer = await exchange(await acrToken({ tid: "00000000-0000-4000-8000-0000000000aa" }));
+      expect(answer.status).toBe(401);
+      expect(JSON.stringify(answer.body)).toContain("another tenant");
+    });
+
+    it("refuses an expired token", async () => {
+      const past = Math.floor(Date.now() / 1000) - 3600;
+      expect((await exchange(await acrToken({ iat: past - 3600, nbf: past - 3600, exp: past }))).status).toBe(401);
+    });
+
+    it("refuses an exchange for another registry", async () => {
+      expect((await exchange(await acrToken(), "contoso.azurecr.io")).status).toBe(400);
+    });
+
+    it("refuses its refresh token as an Entra token, and an Entra token as a refresh token", async () => {
+      const { body } = await exchange(await acrToken());
+      const refresh = String(body.refresh_token);
+      expect((await exchange(refresh)).status).toBe(401);
+      expect((await accessFor(await acrToken(), `repository:${APP_IMAGE_REPOSITORY}:pull`)).status).toBe(401);
+    });
+
+    it("grants only the actions the principal holds, whatever scope it asks for", async () => {
+      const scope = `repository:${APP_IMAGE_REPOSITORY}:pull,push`;
+      const pullOnly = await exchange(await acrToken({ oid: PULL_ONLY_PRINCIPAL }));
+      expect(await accessFor(String(pullOnly.body.refresh_token), scope)).toEqual({
+        status: 200,
+        access: [{ type: "repository", name: APP_IMAGE_REPOSITORY, actions: ["pull"] }],
+      });
+      const pusher = await exchange(await acrToken());
+      expect((await accessFor(String(pusher.body.refresh_token), scope)).access).toEqual([
+        { type: "repository", name: APP_IMAGE_REPOSITORY, actions: ["pull", "push"] },
+      ]);
+    });
   });
 
   describeWithRegistry("a base not in the registry yet", () => {
@@ -269,9 +357,9 @@ describeWithRegistry("push-image against a real registry behind an ACR-style tok
       mkdirSync(rootfs, { recursive: true });
       const client = contentClient(registry, APP_IMAGE_REPOSITORY, emulatorCredential(emu));
       const manifest = (await client.getManifest(pushed.digest)).manifest as unknown as ImageManifest;
-      const config = JSON.parse((await readBlob(pushed.digest, manifest.config.digest)).toString()) as ImageConfig;
+      const config = JSON.parse((await readBlob(manifest.config.digest)).toString()) as ImageConfig;
       const layerPath = join(work.dir, "app-layer.tar.gz");
-      writeFileSync(layerPath, await readBlob(pushed.digest, image.layerDigest));
+      writeFileSync(layerPath, await readBlob(image.layerDigest));
       const untar = spawnSync("tar", ["-xzf", layerPath, "-C", rootfs], { encoding: "utf8" });
       expect(untar.status, untar.stderr).toBe(0);
 
@@ -315,7 +403,7 @@ describeWithRegistry("push-image against a real registry behind an ACR-style tok
   });
 });
 
-async function readBlob(_manifest: string, digest: string): Promise<Buffer> {
+async function readBlob(digest: string): Promise<Buffer> {
   const client = contentClient(registry, APP_IMAGE_REPOSITORY, emulatorCredential(emu));
   const { content } = await client.downloadBlob(digest);
   const chunks: Buffer[] = [];

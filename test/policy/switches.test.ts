@@ -6,11 +6,17 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { evaluateRecorded } from "../../policy/offline";
 import { ALLOWED_TYPES } from "../../policy/rules";
-import { SUBSCRIPTION_ID, guidFrom } from "../../offline/azure-mocks";
+import { ADOPTED_APP, ADOPTED_SITE, SUBSCRIPTION_ID, guidFrom } from "../../offline/azure-mocks";
 import { planMainStack } from "../support/policy";
 
 const existingPlan =
   `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/rg-shared/providers/Microsoft.Web/serverfarms/` + "plan-shared";
+
+const ADOPT_BOTH = {
+  existingAppClientId: ADOPTED_APP.clientId,
+  existingWebAppResourceGroup: ADOPTED_SITE.resourceGroup,
+  existingWebAppName: ADOPTED_SITE.name,
+};
 
 const switches: [string, Record<string, string>][] = [
   ["the defaults (deployed, one instance, new group and plan)", {}],
@@ -34,6 +40,12 @@ const switches: [string, Record<string, string>][] = [
   [
     "Container Apps scaled out to Redis, scaling to zero",
     { hosting: "containerApps", webAppName: "secretless-aca-dev", scaleOut: "true", minReplicas: "0" },
+  ],
+  ["an adopted registration and web app (Pulumi.adopt.yaml)", { ...ADOPT_BOTH, webAppName: ADOPTED_SITE.name }],
+  ["an adopted registration only (existingAppClientId)", { existingAppClientId: ADOPTED_APP.clientId }],
+  [
+    "an adopted web app only (existingWebAppName)",
+    { ...ADOPT_BOTH, existingAppClientId: "", webAppName: ADOPTED_SITE.name },
   ],
   [
     "everything on at once",

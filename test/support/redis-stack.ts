@@ -11,7 +11,8 @@ import { createServer, request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
 import type { FastifyInstance } from "fastify";
-import { afterAll, afterEach, beforeAll, describe } from "vitest";
+import { afterAll, afterEach, beforeAll } from "vitest";
+import { describeWhenInstalled } from "./installed";
 import { appRegistrationFor, startEmulator, type EmulatorOptions, type RunningEmulator } from "../../emulator";
 import { trustEmulatorCertificate } from "../../emulator/trust-certificate";
 import { createApp, type AppDeps } from "../../app/app";
@@ -20,20 +21,9 @@ import { HostingSetting } from "../../contract/settings";
 import { findRedisServer, startRedisForApp, type LocalRedis } from "../../local/redis";
 
 const redisServer = findRedisServer();
-if (!redisServer && process.env.CI === "true") {
-  throw new Error(
-    "redis-server is not installed, but CI=true: .ci/run installs it (apt-get " +
-      "install -y redis-server); the Redis tests must run in CI.",
-  );
-}
 
 /** `describe`, or `describe.skip` with a message when redis-server is absent outside CI. */
-export const describeWithRedis: typeof describe = redisServer
-  ? describe
-  : (((name: string, ...rest: unknown[]) => {
-      console.warn(`redis-server is not installed: skipping "${name}" (apt-get install -y redis-server to run it).`);
-      return (describe.skip as (...a: unknown[]) => void)(name, ...rest);
-    }) as unknown as typeof describe);
+export const describeWithRedis = describeWhenInstalled(redisServer, "redis-server", "Redis tests");
 
 export interface RedisStack {
   readonly emu: RunningEmulator;

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { ContainerRegistryContentClient } from "@azure/container-registry";
 import type { AccessToken, TokenCredential } from "@azure/identity";
-import { describe } from "vitest";
+import { describeWhenInstalled } from "./installed";
 import type { RunningEmulator } from "../../emulator";
 import { trustEmulatorCertificate } from "../../emulator/trust-certificate";
 import { tarFolder } from "../../deploy/container-image";
@@ -26,23 +26,16 @@ import {
 } from "../../local/container-registry";
 import { REPO } from "./repo";
 
-const registryBinary = findDockerRegistry();
-if (!registryBinary && process.env.CI === "true") {
-  throw new Error(
-    "docker-registry is not installed, but CI=true: .ci/run installs it (apt-get install -y docker-registry); " +
-      "the container image tests must run in CI.",
-  );
-}
-
 /** `describe`, or `describe.skip` with a message when docker-registry is absent outside CI. */
-export const describeWithRegistry: typeof describe = registryBinary
-  ? describe
-  : (((name: string, fn: () => void) => {
-      console.warn(`skipping "${name}": docker-registry is not installed (apt-get install -y docker-registry)`);
-      describe.skip(name, fn);
-    }) as typeof describe);
+export const describeWithRegistry = describeWhenInstalled(findDockerRegistry(), "docker-registry", "image tests");
 
-/** The registry, trusting the emulator's tokens, with pull and push for the emulator's managed identity only. */
+/** The object ID the registry grants pull only (an AcrPull-only principal), for the scope-narrowing test. */
+export const PULL_ONLY_PRINCIPAL = "5ca1ab1e-0000-4000-8000-00000000a11d";
+
+/**
+ * The registry, trusting the emulator's tokens: pull and push for the emulator's managed identity, pull only for
+ * {@link PULL_ONLY_PRINCIPAL}, nothing for anyone else.
+ */
 export async function startRegistryFor(emu: RunningEmulator): Promise<LocalContainerRegistry> {
   const registry = await startLocalContainerRegistry({
     entra: {
@@ -51,7 +44,7 @@ export async function startRegistryFor(emu: RunningEmulator): Promise<LocalConta
       jwksUri: `${emu.instance}${emu.tenantId}/discovery/v2.0/keys`,
       caCertPem: emu.caCertPem,
     },
-    roles: { [emu.registration.uami.principalId]: ["pull", "push"] },
+    roles: { [emu.registration.uami.principalId]: ["pull", "push"], [PULL_ONLY_PRINCIPAL]: ["pull"] },
   });
   // This process pulls what the pushes left behind.
   trustEmulatorCertificate({ caCertPem: registry.caPem });
