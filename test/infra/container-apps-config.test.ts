@@ -62,6 +62,8 @@ describe("hosting in the stack configuration", () => {
     ["nodeVersion", "24", /the image's pinned Node\.js base decides/],
     ["uniqueDefaultHostname", "false", /names the app's host itself/],
     ["deployApp", "false", /needs the image this stack builds and pushes/],
+    ["existingAppClientId", "11111111-2222-4333-8444-555555555555", /adopting .* is for App Service stacks/],
+    ["existingWebAppName", "legacy-site", /pulumi config rm existingWebAppName/],
   ])("refuses %s %s on Container Apps, with the fix", (key, value, message) => {
     const problems = configProblemsOf({ ...cliDefaults, ...aca, [key]: value });
     expect(problems.filter((p) => p.key === key).map((p) => p.message)).toContainEqual(expect.stringMatching(message));
