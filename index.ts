@@ -3,10 +3,11 @@ import * as azuread from "@pulumi/azuread";
 import { SecretlessWebApp, configKeys, parseStackConfig } from "./components";
 import { packageApp } from "./deploy/package-app";
 import { buildAppImage } from "./deploy/container-image";
+import { packageOwnApp } from "./deploy/package-own-app";
 
 // Import the program's configuration settings, and validate every one before anything registers.
 const config = new pulumi.Config();
-const { deployApp, ...settings } = parseStackConfig({
+const { deployApp, appPackagePath, startupCommand, ...settings } = parseStackConfig({
   ...Object.fromEntries(configKeys.map((key) => [key, config.get(key)])),
   azureadEnvironment: new pulumi.Config("azuread").get("environment"),
   azureadTenantId: new pulumi.Config("azuread").get("tenantId"),
@@ -20,14 +21,23 @@ const { deployApp, ...settings } = parseStackConfig({
 const directory = azuread.getClientConfigOutput();
 
 // Build and zip the sample app, on preview too, so its hash decides whether the deploy step runs: reused unchanged
-// while nothing it is made from changes (deploy/package-app.ts).
-// On Container Apps, build the image's app layer instead (no Docker daemon), whose content hash decides the push.
+// while nothing it is made from changes (deploy/package-app.ts). Or take your own zip, or zip your own folder the same
+// reproducible way (deploy/package-own-app.ts). On Container Apps, build the image's app layer instead (no Docker
+// daemon), whose content hash decides the push.
 const onContainerApps = settings.hosting === "containerApps";
-const appPackage = deployApp && !onContainerApps ? packageApp() : undefined;
+const appPackage =
+  !deployApp || onContainerApps ? undefined : appPackagePath ? packageOwnApp(appPackagePath) : packageApp();
 const appImage = onContainerApps ? buildAppImage() : undefined;
 
 // Create the whole chain: managed identity, app registration trusting it, the web app wearing it, and the app on it.
-const app = new SecretlessWebApp("secretless", { ...settings, tenantId: directory.tenantId, appPackage, appImage });
+const app = new SecretlessWebApp("secretless", {
+  ...settings,
+  // Your own app's start command; unset, the component starts the sample app (node server.js).
+  ...(startupCommand === undefined ? {} : { appCommandLine: startupCommand }),
+  tenantId: directory.tenantId,
+  appPackage,
+  appImage,
+});
 
 export const url = app.url;
 export const appClientId = app.appClientId;

@@ -47,6 +47,11 @@ const SITE_KEYS: readonly ConfigKey[] = [
   "stagingSlotAfterSwap",
   "waitForReady",
   "readinessTimeoutMinutes",
+  // An app of your own (components/own-app-config.ts) is deployed onto a site the stack runs; not an adopted one.
+  "appPackagePath",
+  "runtimeStack",
+  "startupCommand",
+  "readinessPath",
 ];
 
 export function readAdoption(

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { refuseInvalidArguments } from "../common/invalid-arguments";
 import * as command from "@pulumi/command";
 import { DEFAULT_READINESS_TIMEOUT_MINUTES } from "../contract/catalogue";
-import { readinessTimeoutProblem } from "../contract/rules";
+import { appPathProblem, readinessTimeoutProblem } from "../contract/rules";
 import { DEFAULT_SLOT_AFTER_SWAP, type SlotAfterSwap, slotAfterSwapProblem } from "../contract/slots";
 
 /** The package to deploy, as `packageApp()` (deploy/package-app.ts) returns it. */
@@ -34,6 +34,12 @@ export interface AppDeploymentArgs {
   readonly readinessTimeoutMinutes?: pulumi.Input<number>;
   /** Optional. Wait for `/readyz` after deploying. Defaults to true. */
   readonly waitForReady?: boolean;
+  /**
+   * Optional. For an app other than the sample: wait on this path of the site instead, until it answers 200 (see
+   * deploy/wait-ready.ts for what that can and cannot prove). Not with `stagingSlot`, whose swap is guarded by the
+   * sample app's `/readyz` contract. Defaults to `/readyz` and its readiness contract.
+   */
+  readonly readinessPath?: pulumi.Input<string>;
   /**
    * Optional. Deploy through this staging slot of the site instead of in place: push the package to the slot's Kudu,
    * wait for the slot's `/readyz`, swap it into production and wait for production's `/readyz` (deploy/swap.ts). The
@@ -98,6 +104,14 @@ export class AppDeployment extends pulumi.ComponentResource {
     // The caller's dependencies hold for the commands themselves, not just for this component's registration.
     const dependsOn = opts?.dependsOn;
     const slot = args.stagingSlot;
+    if (slot && args.readinessPath !== undefined) {
+      refuseInvalidArguments("AppDeployment", [
+        {
+          propertyPath: "readinessPath",
+          reason: "is set with stagingSlot, whose swap is guarded by the sample app's /readyz contract; remove one.",
+        },
+      ]);
+    }
     const readinessTimeout = () =>
       pulumi.output(args.readinessTimeoutMinutes ?? DEFAULT_READINESS_TIMEOUT_MINUTES).apply(requireTimeout);
 
@@ -136,6 +150,10 @@ export class AppDeployment extends pulumi.ComponentResource {
               environment: {
                 READY_HOST: pulumi.output(args.defaultHostName).apply((h) => requireHostName(h, "defaultHostName")),
                 READY_TIMEOUT_MINUTES: readinessTimeout(),
+                // Only for an app of your own: the sample app's wait keeps exactly the inputs it always had.
+                ...(args.readinessPath === undefined
+                  ? {}
+                  : { READY_PATH: pulumi.output(args.readinessPath).apply(requireReadinessPath) }),
               },
               triggers,
               logging: command.types.enums.local.Logging.StdoutAndStderr,
@@ -290,6 +308,12 @@ function requireAfterSwap(mode: string): string {
   const problem = slotAfterSwapProblem(mode);
   if (problem) throw new Error(`Invalid AppDeployment arguments: stagingSlot.afterSwap ${problem}`);
   return mode;
+}
+
+function requireReadinessPath(path: string): string {
+  const problem = typeof path === "string" ? appPathProblem(path, "/healthz") : "must be a path such as /healthz.";
+  if (problem) refuseInvalidArguments("AppDeployment", [{ propertyPath: "readinessPath", reason: problem }]);
+  return path;
 }
 
 function requireTimeout(minutes: number): string {

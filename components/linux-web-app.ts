@@ -31,8 +31,13 @@ export interface LinuxWebAppArgs {
   readonly planSku?: PlanSku;
   /** Optional. ARM resource ID of an existing Linux App Service plan to use instead of creating one. */
   readonly existingPlanId?: pulumi.Input<string>;
-  /** Optional. Node.js major version (`NODE|<major>-lts`). Defaults to 22. */
+  /** Optional. Node.js major version (`NODE|<major>-lts`). Defaults to 22. Not used with `runtimeStack`. */
   readonly nodeVersion?: pulumi.Input<number>;
+  /**
+   * Optional. The Linux runtime stack (`linuxFxVersion`, e.g. `DOTNETCORE|8.0`) for an app other than the sample.
+   * Defaults to `NODE|<nodeVersion>-lts`.
+   */
+  readonly runtimeStack?: pulumi.Input<string>;
   /** Optional. Keep the app loaded. Defaults to what the plan SKU allows (off on F1, on otherwise). */
   readonly alwaysOn?: pulumi.Input<boolean>;
   /** Optional. Path App Service probes for health. Defaults to `/healthz`. */
@@ -131,7 +136,7 @@ export class LinuxWebApp extends pulumi.ComponentResource {
       // Sessions in the app's memory need each browser kept on one instance; shared sessions (Redis) do not.
       clientAffinityEnabled: args.clientAffinityEnabled ?? true,
       siteConfig: {
-        linuxFxVersion: pulumi.interpolate`NODE|${args.nodeVersion ?? DEFAULT_NODE_VERSION}-lts`,
+        linuxFxVersion: args.runtimeStack ?? pulumi.interpolate`NODE|${args.nodeVersion ?? DEFAULT_NODE_VERSION}-lts`,
         appCommandLine: args.appCommandLine ?? "node server.js",
         minTlsVersion: web.SupportedTlsVersions.SupportedTlsVersions_1_2,
         scmMinTlsVersion: web.SupportedTlsVersions.SupportedTlsVersions_1_2,

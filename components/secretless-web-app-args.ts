@@ -23,6 +23,7 @@ import {
   signInAudienceProblem,
   webAppNameProblem,
 } from "../contract/rules";
+import { runtimeStackProblem, startupCommandProblem } from "../contract/runtimes";
 import {
   AzureAdSetting,
   DownstreamApiSetting,
@@ -100,8 +101,23 @@ export interface SecretlessWebAppArgs {
   readonly alwaysOn?: pulumi.Input<boolean>;
   /** Optional. Health-check path. Defaults to `/healthz`. */
   readonly healthCheckPath?: pulumi.Input<string>;
-  /** Optional. Start-up command. Defaults to `node server.js`. */
+  /**
+   * Optional. Start-up command. Defaults to `node server.js` (the sample app), or with `runtimeStack` to "" (the
+   * runtime image's own start-up detection).
+   */
   readonly appCommandLine?: pulumi.Input<string>;
+  /**
+   * Optional. The Linux runtime stack (`linuxFxVersion`) of an app of your own, one of contract/catalogue.ts's
+   * `runtimeStacks` (`DOTNETCORE|8.0`, `NODE|22-lts`, `PYTHON|3.12`, …); `nodeVersion` is then not used. Defaults to
+   * `NODE|<nodeVersion>-lts`, the sample app's.
+   */
+  readonly runtimeStack?: string;
+  /**
+   * Optional. For an app of your own: the path the deploy step waits on until it answers 200 (bounded by
+   * `readinessTimeoutMinutes`). Defaults to the sample app's `/readyz` and its readiness contract
+   * (contract/readiness.ts).
+   */
+  readonly readinessPath?: string;
   /** Optional. Secure unique default host name (creation only). Defaults to true. */
   readonly uniqueDefaultHostname?: boolean;
   /**
@@ -240,6 +256,20 @@ export function validateArgs(args: SecretlessWebAppArgs): void {
     check("alwaysOn", plain<boolean>(args.alwaysOn, "boolean"), (on) =>
       alwaysOnProblem(on, sku, args.existingPlanId !== undefined),
     );
+  check("runtimeStack", args.runtimeStack, runtimeStackProblem);
+  if (args.runtimeStack !== undefined) {
+    const stack = args.runtimeStack;
+    check("appCommandLine", plain<string>(args.appCommandLine, "string"), (c) => startupCommandProblem(c, stack));
+  }
+  check("readinessPath", args.readinessPath, (p) => appPathProblem(p, "/healthz"));
+  if (args.readinessPath !== undefined && args.stagingSlot) {
+    errors.push({
+      propertyPath: "readinessPath",
+      reason:
+        "is set with stagingSlot on, but the swap is guarded by the sample app's /readyz contract; " +
+        "remove stagingSlot, or readinessPath to deploy the sample app.",
+    });
+  }
   check("readinessTimeoutMinutes", plain<number>(args.readinessTimeoutMinutes, "number"), readinessTimeoutProblem);
   check("redisSku", args.redisSku, redisSkuProblem);
   if (sku)
@@ -328,6 +358,14 @@ function hostingErrors(args: SecretlessWebAppArgs): pulumi.InputPropertyErrorDet
   refuse("uniqueDefaultHostname", args.uniqueDefaultHostname === false);
   refuse("existingApp", args.existingApp !== undefined);
   refuse("existingWebApp", args.existingWebApp !== undefined);
+  for (const key of ["runtimeStack", "appCommandLine", "appPackage"] as const) {
+    if (args[key] !== undefined) {
+      errors.push({
+        propertyPath: key,
+        reason: CONTAINER_APPS_REFUSED.ownApp.replace("(pulumi config rm <key>) ", ""),
+      });
+    }
+  }
   const nameProblem = containerAppNameProblem(args.webAppName);
   if (nameProblem) errors.push({ propertyPath: "webAppName", reason: nameProblem });
   if (args.appImage === undefined) {

@@ -367,9 +367,11 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
         planSku: args.planSku,
         existingPlanId: args.existingPlanId,
         nodeVersion: args.nodeVersion,
+        runtimeStack: args.runtimeStack,
         alwaysOn: args.alwaysOn,
         healthCheckPath: args.healthCheckPath,
-        appCommandLine: args.appCommandLine,
+        // An app of your own without a start command: the runtime image's own start-up detection, never the sample's.
+        appCommandLine: args.appCommandLine ?? (args.runtimeStack !== undefined ? "" : undefined),
         uniqueDefaultHostname: args.uniqueDefaultHostname,
         instanceCount: args.instanceCount ?? (args.scaleOut ? DEFAULT_SCALED_OUT_INSTANCES : 1),
         clientAffinityEnabled: !args.scaleOut,
@@ -447,6 +449,7 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
         armScope: clouds[cloud].resourceManagerScope,
         readinessTimeoutMinutes: args.readinessTimeoutMinutes,
         waitForReady: args.waitForReady,
+        readinessPath: args.readinessPath,
         stagingSlot: slot && {
           name: STAGING_SLOT_NAME,
           scmHostName: slot.scmHostName,

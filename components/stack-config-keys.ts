@@ -58,6 +58,11 @@ export const configKeys = [
   "existingAppClientId",
   "existingWebAppResourceGroup",
   "existingWebAppName",
+  // Bring your own app (components/own-app-config.ts).
+  "appPackagePath",
+  "runtimeStack",
+  "startupCommand",
+  "readinessPath",
 ] as const;
 export type ConfigKey = (typeof configKeys)[number];
 

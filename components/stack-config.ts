@@ -56,6 +56,7 @@ import {
   hostingProblem,
   replicaProblems,
 } from "../contract/container-apps";
+import { type OwnAppConfig, readOwnApp } from "./own-app-config";
 import { type AdoptionConfig, readAdoption } from "./adopt-config";
 
 export { configDefaults, configKeys, type RawStackConfig } from "./stack-config-keys";
@@ -68,7 +69,7 @@ export { configDefaults, configKeys, type RawStackConfig } from "./stack-config-
  */
 
 /** The validated stack configuration that index.ts builds the stack from. */
-export interface StackConfig extends AppAccessConfig, AdoptionConfig {
+export interface StackConfig extends AppAccessConfig, AdoptionConfig, OwnAppConfig {
   location: string;
   webAppName: string;
   /** An existing resource group to deploy into; undefined creates one. */
@@ -352,6 +353,9 @@ function readContainerHosting(r: Reader, scaleOut: boolean) {
     r.report("uniqueDefaultHostname", CONTAINER_APPS_REFUSED.uniqueDefaultHostname);
   }
   if (r.value("deployApp") === "false") r.report("deployApp", CONTAINER_APPS_REFUSED.deployApp);
+  for (const key of ["appPackagePath", "runtimeStack", "startupCommand", "readinessPath"] as const) {
+    if (r.value(key) !== undefined) r.report(key, CONTAINER_APPS_REFUSED.ownApp.replace("<key>", key));
+  }
   for (const key of ["existingAppClientId", "existingWebAppName"] as const) {
     if (r.value(key) !== undefined) r.report(key, CONTAINER_APPS_REFUSED.adopt.replace("<key>", key));
   }
@@ -386,17 +390,20 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
   const paths = readPaths(r);
   const hosting = readHosting(r);
   const deployment = readDeployment(r);
+  const scale = readScale(r, hosting.planSku, hosting.existingPlanId);
+  const slot = readSlot(r, hosting.planSku, hosting.existingPlanId, deployment.waitForReady);
   const rest = {
     cloud,
     ...registration,
     ...paths,
     ...hosting,
-    ...readScale(r, hosting.planSku, hosting.existingPlanId),
+    ...scale,
     ...deployment,
-    ...readSlot(r, hosting.planSku, hosting.existingPlanId, deployment.waitForReady),
+    ...slot,
     tags: r.tags("tags"),
     authMode: readAuthMode(r),
     ...readAppAccess(r, webAppName),
+    ...readOwnApp(r, { ...deployment, stagingSlot: slot.stagingSlot, nodeVersion: hosting.nodeVersion }),
   };
   const { adoption, overrides } = readAdoption(r, webAppName);
   const containerHosting = readContainerHosting(r, rest.scaleOut);

@@ -2,7 +2,8 @@
  * What Azure and Entra offer that this project can choose from, and what it chooses by default: the Linux App Service
  * plan SKUs, the Node.js runtimes, the app registration's sign-in audiences, the bounds of the readiness wait and the
  * scaled-out shape (instances, Azure Managed Redis SKUs). The rules that check a value against these lists are in
- * rules.ts; the clouds are in clouds.ts.
+ * rules.ts; the clouds are in clouds.ts. The Linux runtime stacks an app of your own may run on, and their rules, are
+ * in runtimes.ts: the sample app bundles this file, and a list it never reads would still change its package's bytes.
  */
 
 /**

@@ -154,6 +154,10 @@ export const CONTAINER_APPS_REFUSED = {
   adopt:
     "is set, but adopting an existing registration or web app is for App Service stacks (docs/adopt.md); with " +
     "hosting containerApps the stack creates its own. Remove it (pulumi config rm <key>) or set hosting appService.",
+  ownApp:
+    "is set, but on hosting containerApps the stack builds and runs the bundled sample app's image; an app of your " +
+    "own (docs/own-app.md) is an App Service deployment for now. Remove it (pulumi config rm <key>) or set hosting " +
+    "appService.",
   existingApp:
     "is set, but adopting an existing registration is for App Service stacks (docs/adopt.md); with hosting " +
     "containerApps the stack creates its own registration. Remove existingApp or set hosting appService.",

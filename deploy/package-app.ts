@@ -57,6 +57,8 @@ export const PACKAGE_BUILD_OPTIONS: Required<Omit<BuildAppOptions, "sourceRoot">
 const entryMtime = (): Date => new Date(2000, 0, 1, 0, 0, 0);
 /** A regular file, rw-r--r--. */
 const ENTRY_MODE = 0o100644;
+/** An executable regular file, rwxr-xr-x (a package of your own may start a program or script of its own). */
+const EXECUTABLE_MODE = 0o100755;
 /** The code that makes the package; a change to it invalidates the cache. */
 const PACKAGER_FILES = ["deploy/package-app.ts", "deploy/build-app.ts"];
 /** Bump when the zip layout or the cache record changes in a way the inputs below do not capture. */
@@ -135,14 +137,21 @@ export async function packageApp(options: PackageAppOptions = {}): Promise<Packa
   return { zipPath: APP_ZIP_PATH, sha256: digest, bytes: zip.length, entries: files, rebuilt: true };
 }
 
-/** Zips `files` (relative `/` paths under `dir`, already sorted) with fixed metadata. */
-export function zipFiles(dir: string, files: readonly string[]): Promise<Buffer> {
+/**
+ * Zips `files` (relative `/` paths under `dir`, already sorted) with fixed metadata: every entry 0644, or 0755 where
+ * `executable` says so (the sample has no executable; a folder of your own keeps its files' execute bit).
+ */
+export function zipFiles(
+  dir: string,
+  files: readonly string[],
+  executable: (name: string) => boolean = () => false,
+): Promise<Buffer> {
   const zip = new ZipFile();
   const mtime = entryMtime();
   for (const name of files) {
     zip.addBuffer(readFileSync(join(dir, ...name.split("/"))), name, {
       mtime,
-      mode: ENTRY_MODE,
+      mode: executable(name) ? EXECUTABLE_MODE : ENTRY_MODE,
       forceDosTimestamp: true,
       compressionLevel: 9,
     });

@@ -92,6 +92,7 @@ function describe(r: RegisteredResource): string[] {
         `runtime      ${i.siteConfig.linuxFxVersion}, httpsOnly=${i.httpsOnly}, ` +
           `minTls=${i.siteConfig.minTlsVersion}, scmMinTls=${i.siteConfig.scmMinTlsVersion}, ` +
           `ftps=${i.siteConfig.ftpsState}`,
+        `start        ${i.siteConfig.appCommandLine || "(the runtime image's own start-up detection)"}`,
         `identity     ${i.identity.type} ${(i.identity.userAssignedIdentities as string[]).join(", ")}`,
         ...(i.siteConfig.appSettings as { name: string; value: string }[]).map(
           (s) => `setting      ${s.name}=${s.value}`,
@@ -200,7 +201,12 @@ function describeCommand(i: Record<string, any>): string[] {
         `, or ${env.DEPLOY_ARM_SCOPE} once if Kudu answers 401)`,
     );
   }
-  if (env.READY_HOST) {
+  if (env.READY_HOST && env.READY_PATH) {
+    lines.push(
+      `waits        up to ${env.READY_TIMEOUT_MINUTES} min for ` +
+        `https://${env.READY_HOST}${env.READY_PATH} to answer 200 (your app's own readiness path)`,
+    );
+  } else if (env.READY_HOST) {
     lines.push(
       `waits        up to ${env.READY_TIMEOUT_MINUTES} min for ` +
         `https://${env.READY_HOST}${READINESS_PATH} to prove managed identity → FIC → Entra`,

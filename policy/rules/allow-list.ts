@@ -32,6 +32,7 @@ const ADOPT_APP = "existingAppClientId";
 const ADOPT_SITE = "existingWebAppName";
 /** The rules a web app answers to; a slot is a web app to them, plus the slot rules. */
 const WEB_APP_CHECKS = [
+  "webapp-runtime-allowed",
   "webapp-https-only",
   "webapp-min-tls",
   "webapp-ftps-disabled",

@@ -7,6 +7,7 @@
 import { ADOPT_SCRIPTS, ADOPT_UNDO_FLAG, adoptedRegistration, adoptedSiteHosts, wornOnAdoptedSite } from "./adopt";
 import { clouds } from "../../contract/clouds";
 import { ACR_PULL_ROLE_ID } from "../../contract/container-apps";
+import { appPathProblem } from "../../contract/rules";
 import {
   type PlannedResource,
   type ResourceRule,
@@ -654,6 +655,31 @@ const COMMAND_FIELDS_ALLOWED = ["create", "environment", "triggers", "logging", 
 const adoptUndo = (r: { props: Record<string, any> }) =>
   ADOPT_SCRIPTS.includes(r.props.create) && r.props.delete === `${r.props.create} ${ADOPT_UNDO_FLAG}`;
 
+/**
+ * The deploy step's inputs that name something on disk or on the site: the zip it pushes is a relative `.zip` inside
+ * the project (never `/etc/…`, `~/…` or `../…`, whatever the package of your own is), and the readiness path is a path.
+ */
+function deployInputProblems(r: PlannedResource): (string | undefined)[] {
+  const environment = r.props.environment;
+  if (!environment || typeof environment !== "object") return [];
+  const zip = environment.DEPLOY_ZIP_PATH;
+  const path = environment.READY_PATH;
+  return [
+    zip !== undefined &&
+    (typeof zip !== "string" ||
+      !/^[A-Za-z0-9._/-]+\.zip$/i.test(zip) ||
+      zip.startsWith("/") ||
+      zip.split("/").includes(".."))
+      ? `${ref(r)} pushes DEPLOY_ZIP_PATH ${show(zip)}, not a .zip inside the project. Fix: pass a relative path ` +
+        "inside the project, as packageApp() and packageOwnApp() return it."
+      : undefined,
+    path !== undefined && (typeof path !== "string" || appPathProblem(path, "/healthz") !== undefined)
+      ? `${ref(r)} waits on READY_PATH ${show(path)}, which is not a path of the site. Fix: set readinessPath to a ` +
+        "path such as /healthz."
+      : undefined,
+  ];
+}
+
 export const commandRunsProjectScript: ResourceRule = resourceRule(
   "command-runs-project-script",
   "A command runs one of the project's own deploy scripts (node --import tsx deploy/<name>.ts): no inline shell, no " +
@@ -668,6 +694,7 @@ export const commandRunsProjectScript: ResourceRule = resourceRule(
           `with the deployer's credentials, out of every other rule's sight. Fix: put the step in deploy/<name>.ts ` +
           `(reviewed code) and run "node --import tsx deploy/<name>.ts".`,
       ),
+    ...deployInputProblems(r),
     ...Object.keys(r.props)
       .filter((k) => !COMMAND_FIELDS_ALLOWED.includes(k) && r.props[k] !== undefined && r.props[k] !== null)
       .filter((k) => !(k === "delete" && adoptUndo(r)))

@@ -1,4 +1,5 @@
 /** A hardened App Service web app that wears a user-assigned identity and signs in with it. */
+import { allRuntimeStacks } from "../../contract/runtimes";
 import { AzureAdSetting, SIGNED_ASSERTION_FROM_MANAGED_IDENTITY, isGuid } from "../../contract/settings";
 import { type ResourceRule, resourceRule } from "./model";
 import {
@@ -47,6 +48,22 @@ function settingPairs(props: Record<string, any>): [string, unknown][] {
 }
 
 export const webAppRules: readonly ResourceRule[] = [
+  resourceRule(
+    "webapp-runtime-allowed",
+    "A web app runs one of the Linux runtime stacks of the catalogue (contract/catalogue.ts): linuxFxVersion " +
+      "NODE|…-lts, DOTNETCORE|… or PYTHON|…, as App Service spells it; no custom container image, no other stack.",
+    isWebApp,
+    (r) => {
+      const stack = r.props.siteConfig?.linuxFxVersion;
+      return [
+        typeof stack === "string" && (allRuntimeStacks() as readonly string[]).includes(stack)
+          ? undefined
+          : `${ref(r)} has siteConfig.linuxFxVersion ${show(stack)}, which is not a runtime stack of the catalogue ` +
+            `(a container image, another stack or none runs code no rule here has seen). Fix: set it to one of ` +
+            `${allRuntimeStacks().join(", ")}, or add the stack to contract/catalogue.ts in a reviewed change.`,
+      ];
+    },
+  ),
   resourceRule("webapp-https-only", "A web app serves HTTPS only.", isWebApp, (r) => [
     r.props.httpsOnly !== true
       ? `${ref(r)} has httpsOnly ${show(r.props.httpsOnly)}. Fix: set httpsOnly: true.`

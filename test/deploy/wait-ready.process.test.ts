@@ -123,3 +123,46 @@ describe("wait-ready against a scripted /readyz", () => {
     expect(result.stderr).toContain("[unexpected_response]");
   });
 });
+
+describe("wait-ready on the readiness path of an app of your own (--path)", () => {
+  /** A site whose `path` answers each status of `sequence` in turn (the last one from then on); 404 elsewhere. */
+  async function serveStatuses(path: string, sequence: { status: number; location?: string }[]): Promise<void> {
+    let n = 0;
+    site = await startHttps(work.dir, (req, res) => {
+      if (req.url !== path) {
+        res.writeHead(404);
+        res.end();
+        return;
+      }
+      const { status, location } = sequence[Math.min(n++, sequence.length - 1)]!;
+      res.writeHead(status, location ? { location } : {});
+      res.end("anything: an app of your own need not speak the readiness contract");
+    });
+  }
+
+  it("takes a 200 for ready, whatever the body, after the previous version's 404s", async () => {
+    await serveStatuses("/health/ready", [{ status: 404 }, { status: 404 }, { status: 200 }]);
+    const result = await wait(["--path", "/health/ready"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("answered 404 (no such path yet");
+    expect(result.stdout).toContain(`ready: https://${site!.host}/health/ready answered 200`);
+    expect(site!.received).toHaveLength(3);
+  });
+
+  it("never follows a redirect to sign-in, and says at the bound that the path must answer without it", async () => {
+    await serveStatuses("/ready", [{ status: 302, location: "https://login.microsoftonline.com/x" }]);
+    const result = await wait(["--path", "/ready", "--timeout-minutes", "0.01"]);
+    expect(result.code).toBe(9);
+    expect(result.stderr).toContain("last seen: 302, a redirect (not followed)");
+    expect(result.stderr).toMatch(/fix: \/ready redirects, likely to sign-in/);
+    expect(site!.received.every((r) => r.url === "/ready")).toBe(true);
+  });
+
+  it("refuses a --path that is not a path of the site before probing anything", async () => {
+    await serveStatuses("/ready", [{ status: 200 }]);
+    const result = await wait(["--path", "@evil.example/ready"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--path \(or READY_PATH\) "@evil\.example\/ready" must start with "\/"/);
+    expect(site!.received).toHaveLength(0);
+  });
+});

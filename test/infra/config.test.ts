@@ -5,26 +5,16 @@ import { describe, expect, it } from "vitest";
 import {
   type RawStackConfig,
   type StackConfig,
-  StackConfigError,
+  type StackConfigError,
   configDefaults,
   configKeys,
   parseStackConfig,
 } from "../../components/stack-config";
 import { ROOT } from "../../offline/language-host";
 import { DEFAULT_APP_ROLES, stableRoleId } from "../../components/app-roles";
+import { problemsOf } from "../support/stack-config";
 
 const valid: RawStackConfig = { location: "westeurope", webAppName: "secretless-signin-dev" };
-
-/** The problems parseStackConfig reports for `raw`, or fails the test when it accepts it. */
-function problemsOf(raw: RawStackConfig): { key: string; message: string }[] {
-  try {
-    parseStackConfig(raw);
-  } catch (e) {
-    expect(e).toBeInstanceOf(StackConfigError);
-    return (e as StackConfigError).problems;
-  }
-  throw new Error(`accepted ${JSON.stringify(raw)}`);
-}
 
 describe("stack configuration", () => {
   it("accepts the minimal stack and applies Pulumi.yaml's defaults", () => {

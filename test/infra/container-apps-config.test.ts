@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { type RawStackConfig, parseStackConfig } from "../../components/stack-config";
-import { TEST_IMAGE, configProblemsOf } from "../support/container-apps";
+import { TEST_IMAGE } from "../support/container-apps";
+import { problemsOf as configProblemsOf } from "../support/stack-config";
 import { SecretlessWebApp, type SecretlessWebAppArgs } from "../../components/secretless-web-app";
 import { TENANT_ID } from "../../offline/azure-mocks";
 
@@ -64,6 +65,7 @@ describe("hosting in the stack configuration", () => {
     ["deployApp", "false", /needs the image this stack builds and pushes/],
     ["existingAppClientId", "11111111-2222-4333-8444-555555555555", /adopting .* is for App Service stacks/],
     ["existingWebAppName", "legacy-site", /pulumi config rm existingWebAppName/],
+    ["runtimeStack", "DOTNETCORE|8.0", /an app of your own .* is an App Service deployment for now/],
   ])("refuses %s %s on Container Apps, with the fix", (key, value, message) => {
     const problems = configProblemsOf({ ...cliDefaults, ...aca, [key]: value });
     expect(problems.filter((p) => p.key === key).map((p) => p.message)).toContainEqual(expect.stringMatching(message));

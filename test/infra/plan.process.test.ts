@@ -64,3 +64,22 @@ it("npm run plan prints the dev stack's resource tree, its secretless " +
   expect(stdout).toMatch(/appPackageSha256 {5}[0-9a-f]{64}/);
   expect(stdout).toMatch(/url {18}https:\/\/secretless-signin-dev-[0-9a-f]{16}\.westeurope-01\.azurewebsites\.net/);
 }, 60_000);
+
+it("npm run plan -- byoapp prints an app of your own: its zip, runtime, start command and readiness path, and " +
+  "passes the policy pack", async () => {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ["--require", "./scripts/pulumi-loader.cjs", "scripts/plan.ts", "byoapp"],
+    { cwd: ROOT, timeout: 60_000 },
+  );
+  expect(stdout).toMatch(/^OFFLINE PLAN of stack "byoapp"/);
+  expect(stdout).toMatch(/runtime {6}NODE\|22-lts, httpsOnly=true/);
+  expect(stdout).toMatch(/start {8}node server\.js/);
+  expect(stdout).toMatch(/package {6}dist\/own-app\/examples-plain-node-app\.zip, \d+ bytes, sha256 [0-9a-f]{64}/);
+  expect(stdout).toMatch(/env {10}READY_PATH=\/ready/);
+  expect(stdout).toMatch(
+    /waits {8}up to 10 min for https:\/\/secretless-byoapp-dev-[0-9a-f]{16}\.\S+\/ready to answer 200/,
+  );
+  expect(stdout).toMatch(/setting {6}AzureAd__ClientCredentials__0__SourceType=SignedAssertionFromManagedIdentity/);
+  expect(stdout).toMatch(/✅ secretless-guardrails/);
+}, 60_000);

@@ -429,6 +429,12 @@ const variants: Variant[] = [
     alsoTrips: ["github-deploy-environment-protected"],
   },
   {
+    rule: "webapp-runtime-allowed",
+    broken: "a custom container image instead of a runtime stack of the catalogue",
+    break: (rs) => edit(site(rs), (p) => (p.siteConfig.linuxFxVersion = "DOCKER|contoso.azurecr.io/app:latest")),
+    message: /WebApp "secretless-web-site" has siteConfig\.linuxFxVersion "DOCKER\|contoso\.azurecr\.io\/app:latest"/,
+  },
+  {
     rule: "webapp-https-only",
     broken: "HTTP allowed",
     break: (rs) => edit(site(rs), (p) => (p.httpsOnly = false)),
