@@ -54,3 +54,5 @@ export const stagingUrl = app.stagingUrl.apply((u) => u ?? null);
 export const appPackageSha256 = pulumi.output(app.appPackageSha256).apply((sha) => sha ?? null);
 // On Container Apps: the image the app runs, by digest.
 export const image = app.image.apply((ref) => ref ?? null);
+export const appInsightsName = app.appInsightsName.apply((n) => n ?? null);
+export const logWorkspaceCustomerId = app.logWorkspaceCustomerId.apply((id) => id ?? null);

@@ -47,6 +47,8 @@ const SITE_KEYS: readonly ConfigKey[] = [
   "stagingSlotAfterSwap",
   "waitForReady",
   "readinessTimeoutMinutes",
+  // Telemetry writes its settings and a diagnostic setting onto the site.
+  "telemetry",
   // An app of your own (components/own-app-config.ts) is deployed onto a site the stack runs; not an adopted one.
   "appPackagePath",
   "runtimeStack",

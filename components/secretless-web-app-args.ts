@@ -44,6 +44,8 @@ import { EASY_AUTH_OWNED_SETTINGS, easyAuthConflicts } from "./easy-auth";
 import type { EntraApplication } from "./entra-application";
 import type { ManagedIdentity } from "./identity";
 import type { SessionRedis } from "./session-redis";
+import { type AppInsights, telemetryProblem } from "./app-insights";
+import { TelemetrySetting } from "../contract/telemetry";
 import type { AppRoleAssignmentSpec, AppRoleDefinition } from "./app-roles";
 import type { AppImageRef } from "./container-app-host";
 import {
@@ -164,8 +166,11 @@ export interface SecretlessWebAppArgs {
    */
   readonly authMode?: AuthMode;
   /**
-   * Optional. Telemetry: a Log Analytics workspace that takes Microsoft Entra ID only (components/log-workspace.ts),
-   * with the site's platform logs sent to it. Defaults to true (docs/telemetry.md: cost and what it holds).
+   * Optional. Telemetry: a Log Analytics workspace that takes Microsoft Entra ID only (components/log-workspace.ts)
+   * with the site's platform logs sent to it, and workspace-based Application Insights with local authentication off
+   * that the app's identity alone may publish to (components/app-insights.ts), named in the app's
+   * `APPLICATIONINSIGHTS_*` settings. Needs a deployer who may assign roles (the publisher grant); public cloud only
+   * (Entra-authenticated ingestion). Defaults to false. Cost and what it holds: docs/telemetry.md.
    */
   readonly telemetry?: boolean;
   /** Optional. Tags for every Azure resource that takes them. Defaults to none. */
@@ -199,8 +204,9 @@ export interface SecretlessWebAppArgs {
 }
 
 /**
- * The settings that tell the app who it is, which identity to present and where the cloud's Microsoft Graph is, and,
- * scaled out, where its sessions live; none of these values is a secret.
+ * The settings that tell the app who it is, which identity to present and where the cloud's Microsoft Graph is;
+ * scaled out, where its sessions live; with telemetry, where it sends telemetry and as whom. None of these values is a
+ * secret.
  */
 export function ownAppSettings(
   cloud: CloudName,
@@ -209,6 +215,7 @@ export function ownAppSettings(
   entra: Pick<EntraApplication, "clientId">,
   identity: ManagedIdentity,
   redis: SessionRedis | undefined,
+  insights?: AppInsights,
 ): Record<string, pulumi.Input<string>> {
   const ownSettings = {
     ...azureAdSettings<pulumi.Input<string>>({
@@ -229,7 +236,9 @@ export function ownAppSettings(
         [RedisSetting.UserName]: identity.principalId,
       }
     : {};
-  return { ...ownSettings, ...redisSettings };
+  // With telemetry: where the exporter sends (the connection string, not a secret with local auth off) and the
+  // identity it authenticates as (components/app-insights.ts).
+  return { ...ownSettings, ...redisSettings, ...(insights?.appSettings ?? {}) };
 }
 
 /**
@@ -283,6 +292,8 @@ export function validateArgs(args: SecretlessWebAppArgs): void {
     check("stagingSlot", true, () => stagingSlotProblem(sku, args.existingPlanId !== undefined));
   }
   check("stagingSlotAfterSwap", args.stagingSlotAfterSwap, slotAfterSwapProblem);
+  if (args.cloud === undefined || !cloudProblem(args.cloud))
+    check("telemetry", args.telemetry, (on) => telemetryProblem(on, args.cloud ?? "public"));
   if (args.stagingSlot && args.authMode === "easyAuth")
     errors.push({ propertyPath: "stagingSlot", reason: EASY_AUTH_SLOT_PROBLEM });
   if (args.stagingSlot && args.waitForReady === false) {
@@ -303,6 +314,7 @@ export function validateArgs(args: SecretlessWebAppArgs): void {
     [Object.keys(RUN_FROM_PACKAGE_SETTINGS), "so the site runs the deployed zip as it is"],
     [Object.values(RedisSetting), "from the Redis it creates with scaleOut"],
     [Object.keys(SWAP_WARMUP_SETTINGS), "so a swap waits for every slot instance's /readyz"],
+    [Object.values(TelemetrySetting), "from the Application Insights it creates with telemetry (Entra-only)"],
     [EASY_AUTH_OWNED_SETTINGS, "for authMode easyAuth (the identity Easy Auth presents, and the mode the app trusts)"],
   ];
   for (const key of Object.keys(args.appSettings ?? {})) {
@@ -408,7 +420,7 @@ function adoptionConflicts(args: SecretlessWebAppArgs): pulumi.InputPropertyErro
     // The plan and runtime arguments (planSku, nodeVersion, alwaysOn, healthCheckPath, appCommandLine, instanceCount)
     // are ignored, as planSku is with existingPlanId; these would change the site or deploy onto it.
     refuse(
-      ["existingPlanId", "appSettings", "appPackage", "scaleOut", "stagingSlot"],
+      ["existingPlanId", "appSettings", "appPackage", "scaleOut", "stagingSlot", "telemetry"],
       "existingWebApp adopts a site this component neither reconfigures nor deploys onto",
     );
     if (args.authMode === "easyAuth")

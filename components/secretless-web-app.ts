@@ -12,6 +12,7 @@ import { EntraApplication } from "./entra-application";
 import { ManagedIdentity } from "./identity";
 import { LinuxWebApp } from "./linux-web-app";
 import { LogWorkspace } from "./log-workspace";
+import { AppInsights, DEFAULT_TELEMETRY } from "./app-insights";
 import { type SecretlessWebAppArgs, ownAppSettings, validateArgs } from "./secretless-web-app-args";
 import { SessionRedis } from "./session-redis";
 import { STAGING_SLOT_NAME, SWAP_WARMUP_SETTINGS } from "../contract/slots";
@@ -55,6 +56,10 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
   public readonly stagingUrl: pulumi.Output<string | undefined>;
   /** The Redis host sessions live in with `scaleOut`; undefined without. */
   public readonly redisHostName: pulumi.Output<string | undefined>;
+  /** With telemetry: the Application Insights component's name; undefined without. */
+  public readonly appInsightsName: pulumi.Output<string | undefined>;
+  /** With telemetry: the Log Analytics workspace's customer ID, what queries name it by; undefined without. */
+  public readonly logWorkspaceCustomerId: pulumi.Output<string | undefined>;
   /** The sha256 of the package deployed to the site, once deployed; undefined without `appPackage`. */
   public readonly appPackageSha256: pulumi.Output<string | undefined>;
   /** With `hosting: containerApps`: the image the container app runs, by digest; undefined on App Service. */
@@ -102,25 +107,49 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
           { parent: this },
         )
       : undefined;
-    // Telemetry: a Log Analytics workspace that takes Entra ID only, where the host's platform logs go (the site's, or
-    // the Container Apps environment's).
-    const logs =
-      (args.telemetry ?? true)
-        ? new LogWorkspace(
-            `${name}-logs`,
-            { resourceGroupName, location: args.location, tags: args.tags },
-            { parent: this },
-          )
-        : undefined;
+    // Telemetry: a Log Analytics workspace that takes Entra ID only, where the site's platform logs go, and
+    // workspace-based Application Insights that only the app's identity may publish to (no key anywhere).
+    const telemetry = args.telemetry ?? DEFAULT_TELEMETRY;
+    const logs = telemetry
+      ? new LogWorkspace(
+          `${name}-logs`,
+          { resourceGroupName, location: args.location, tags: args.tags },
+          { parent: this },
+        )
+      : undefined;
+    const insights = logs
+      ? new AppInsights(
+          `${name}-insights`,
+          {
+            resourceGroupName,
+            location: args.location,
+            workspaceId: logs.id,
+            identityPrincipalId: identity.principalId,
+            identityClientId: identity.clientId,
+            tags: args.tags,
+          },
+          { parent: this },
+        )
+      : undefined;
     // Hosted on Container Apps: the same identity and settings on a container app (components/container-app-host.ts).
     if (args.hosting === "containerApps") {
       const settings = {
         ...args.appSettings,
-        ...ownAppSettings(cloud, callbackPath, tenantId, entra, identity, redis),
+        ...ownAppSettings(cloud, callbackPath, tenantId, entra, identity, redis, insights),
       };
       // validateArgs refuses adopting with containerApps, so the registration is this stack's own.
       const ownEntra = entra as EntraApplication;
-      const host = this.containerHost(name, args, resourceGroupName, identity, ownEntra, settings, cloud, logs);
+      const host = this.containerHost(
+        name,
+        args,
+        resourceGroupName,
+        identity,
+        ownEntra,
+        settings,
+        cloud,
+        logs,
+        insights,
+      );
       const redirect = pulumi.interpolate`https://${host.fqdn}${callbackPath}`;
       new azuread.ApplicationRedirectUris(
         `${name}-redirect-uris`,
@@ -148,6 +177,7 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
         redis,
         logs,
         adopted,
+        insights,
       );
       this.url = site.url;
       this.defaultHostName = site.defaultHostName;
@@ -166,6 +196,8 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
     this.identityId = identity.id;
     this.tenantId = tenantId;
     this.redisHostName = redis ? redis.hostName : pulumi.output(undefined);
+    this.appInsightsName = insights ? insights.name : pulumi.output(undefined);
+    this.logWorkspaceCustomerId = logs ? logs.customerId : pulumi.output(undefined);
     this.registerOutputs({
       url: this.url,
       defaultHostName: this.defaultHostName,
@@ -183,6 +215,8 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
       redisHostName: this.redisHostName,
       appPackageSha256: this.appPackageSha256,
       image: this.image,
+      appInsightsName: this.appInsightsName,
+      logWorkspaceCustomerId: this.logWorkspaceCustomerId,
     });
   }
 
@@ -202,6 +236,7 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
     redis: SessionRedis | undefined,
     logs: LogWorkspace | undefined,
     adopted: pulumi.Output<Adopted> | undefined,
+    insights: AppInsights | undefined,
   ) {
     // Run the deployed zip as it is, mounted read-only; settings the app gets whether this stack or its owner deploys
     // it.
@@ -209,7 +244,7 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
     // With a staging slot, App Service itself pings every slot instance's /readyz before a swap (contract/slots.ts).
     const appSettings = {
       ...args.appSettings,
-      ...ownAppSettings(cloud, callbackPath, tenantId, entra, identity, redis),
+      ...ownAppSettings(cloud, callbackPath, tenantId, entra, identity, redis, insights),
       ...(easyAuthMode ? easyAuthAppSettings(identity.clientId) : {}),
       ...RUN_FROM_PACKAGE_SETTINGS,
       ...(args.stagingSlot ? SWAP_WARMUP_SETTINGS : {}),
@@ -274,7 +309,7 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
       args.appPackage === undefined
         ? undefined
         : // Never onto an adopted site (validateArgs refuses appPackage with existingWebApp).
-          this.deploy(name, args, args.appPackage, cloud, site as LinuxWebApp, entra, easyAuth, slot);
+          this.deploy(name, args, args.appPackage, cloud, site as LinuxWebApp, entra, easyAuth, slot, insights);
     return {
       url: site.url,
       defaultHostName: site.defaultHostName,
@@ -396,6 +431,7 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
     settings: Record<string, pulumi.Input<string>>,
     cloud: CloudName,
     logs: LogWorkspace | undefined,
+    insights: AppInsights | undefined,
   ): ContainerAppHost {
     return new ContainerAppHost(
       `${name}-aca`,
@@ -417,7 +453,8 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
         waitForReady: args.waitForReady,
         readinessTimeoutMinutes: args.readinessTimeoutMinutes,
         // The readiness wait signs in through the app registration and its FIC: they must exist first.
-        readyAfter: [entra],
+        // With telemetry, /readyz is proven once the identity's publisher grant exists too.
+        readyAfter: [entra, ...(insights ? [insights] : [])],
         tags: args.tags,
       },
       { parent: this },
@@ -438,6 +475,7 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
     entra: pulumi.Resource,
     easyAuth: EasyAuth | undefined,
     slot: StagingSlot | undefined,
+    insights: AppInsights | undefined,
   ): AppDeployment {
     return new AppDeployment(
       `${name}-app`,
@@ -465,6 +503,8 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
           ...(slot?.deploymentDependencies ?? []),
           entra,
           ...(easyAuth ? [easyAuth] : []),
+          // The app exports telemetry from its first request: the grant should exist when it starts.
+          ...(insights ? [insights] : []),
         ],
       },
     );

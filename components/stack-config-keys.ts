@@ -54,6 +54,7 @@ export const configKeys = [
   "hosting",
   "minReplicas",
   "maxReplicas",
+  "telemetry",
   // Adopting an existing registration and web app (components/adopt-config.ts).
   "existingAppClientId",
   "existingWebAppResourceGroup",
@@ -91,6 +92,7 @@ export const configDefaults: Partial<Record<ConfigKey, string>> = {
   authMode: DEFAULT_AUTH_MODE,
   securityGroupClaims: "false",
   hosting: DEFAULT_HOSTING,
+  telemetry: "false",
 };
 
 /**

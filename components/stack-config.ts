@@ -56,6 +56,7 @@ import {
   hostingProblem,
   replicaProblems,
 } from "../contract/container-apps";
+import { DEFAULT_TELEMETRY, TELEMETRY_CI_PROBLEM, telemetryProblem } from "./app-insights";
 import { type OwnAppConfig, readOwnApp } from "./own-app-config";
 import { type AdoptionConfig, readAdoption } from "./adopt-config";
 
@@ -118,6 +119,8 @@ export interface StackConfig extends AppAccessConfig, AdoptionConfig, OwnAppConf
   minReplicas?: number;
   /** With `containerApps`: the most replicas Container Apps scales to; undefined on App Service. */
   maxReplicas?: number;
+  /** Entra-only Log Analytics and Application Insights for the app (components/app-insights.ts). */
+  telemetry: boolean;
 }
 
 /** Thrown when the stack configuration is invalid; lists every problem found. */
@@ -379,6 +382,17 @@ function readContainerHosting(r: Reader, scaleOut: boolean) {
 }
 
 /**
+ * Telemetry: off unless asked for (it assigns a role); refused outside the public cloud, where Application Insights
+ * takes no Entra-authenticated ingestion, and in GitHub Actions, whose deploy identity may not assign roles.
+ */
+function readTelemetry(r: Reader, cloud: CloudName): boolean {
+  const telemetry = r.bool("telemetry", DEFAULT_TELEMETRY);
+  r.report("telemetry", telemetryProblem(telemetry, cloud));
+  if (telemetry && r.raw.inGitHubActions) r.report("telemetry", TELEMETRY_CI_PROBLEM);
+  return telemetry;
+}
+
+/**
  * Parses and validates the raw stack configuration. Defaults from Pulumi.yaml fill unset keys. Throws a
  * {@link StackConfigError} listing every problem; returns the typed configuration otherwise.
  */
@@ -403,6 +417,7 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
     tags: r.tags("tags"),
     authMode: readAuthMode(r),
     ...readAppAccess(r, webAppName),
+    telemetry: readTelemetry(r, cloud),
     ...readOwnApp(r, { ...deployment, stagingSlot: slot.stagingSlot, nodeVersion: hosting.nodeVersion }),
   };
   const { adoption, overrides } = readAdoption(r, webAppName);

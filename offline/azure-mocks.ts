@@ -45,6 +45,8 @@ export const T = {
   // Telemetry: the Log Analytics workspace and the diagnostic settings that send platform logs to it.
   workspace: "azure-native:operationalinsights:Workspace",
   diagnosticSetting: "azure-native:monitor:DiagnosticSetting",
+  appInsights: "azure-native:applicationinsights:Component",
+  azureRole: "azure-native:authorization:RoleAssignment",
 } as const;
 
 /** What `getApplication` returns of an existing registration (the fields the stack reads, and a few more). */

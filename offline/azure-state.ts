@@ -125,6 +125,31 @@ export function computeAzureState(
         state: { ...i, name, customerId: guidFrom(`${args.name}:workspace-customer`), provisioningState: "Succeeded" },
       };
     }
+    case "azure-native:applicationinsights:Component": {
+      // The instrumentation key and the application ID are GUIDs of their own; the connection string carries both,
+      // with the region's ingestion and live-metrics endpoints, as the service writes it.
+      const name = (i.resourceName as string | undefined) ?? autoName;
+      const region = String(i.location ?? "westeurope").toLowerCase();
+      const instrumentationKey = guidFrom(`${args.name}:instrumentation-key`);
+      const appId = guidFrom(`${args.name}:insights-app`);
+      return {
+        id: arm("Microsoft.Insights/components", name),
+        state: {
+          ...i,
+          name,
+          instrumentationKey,
+          appId,
+          connectionString:
+            `InstrumentationKey=${instrumentationKey};IngestionEndpoint=https://${region}-5.in.applicationinsights.` +
+            `azure.com/;LiveEndpoint=https://${region}.livediagnostics.monitor.azure.com/;ApplicationId=${appId}`,
+        },
+      };
+    }
+    case "azure-native:authorization:RoleAssignment": {
+      // An extension resource under its scope, named by a GUID.
+      const name = (i.roleAssignmentName as string | undefined) ?? guidFrom(`${args.name}:role-assignment`);
+      return { id: `${i.scope}/providers/Microsoft.Authorization/roleAssignments/${name}`, state: { ...i, name } };
+    }
     case "azure-native:monitor:DiagnosticSetting": {
       // An extension resource: its ID hangs under the resource it reads logs from.
       const name = (i.name as string | undefined) ?? args.name;
@@ -183,13 +208,6 @@ export function computeAzureState(
       return {
         id: arm("Microsoft.ContainerRegistry/registries", name),
         state: { ...i, name, loginServer: `${name.toLowerCase()}.azurecr.io`, provisioningState: "Succeeded" },
-      };
-    }
-    case "azure-native:authorization:RoleAssignment": {
-      const name = guidFrom(`${args.name}:role-assignment`);
-      return {
-        id: `${i.scope}/providers/Microsoft.Authorization/roleAssignments/${name}`,
-        state: { ...i, name, principalType: i.principalType ?? "ServicePrincipal" },
       };
     }
     case "azure-native:app:ManagedEnvironment": {

@@ -11,12 +11,12 @@ import { statSync } from "node:fs";
 import { join } from "node:path";
 import { appServiceScopeForResourceManagerScope } from "../contract/clouds";
 import { READINESS_PATH } from "../contract/readiness";
-import { ACR_PULL_ROLE_ID } from "../contract/container-apps";
 import { type AzureMocks, GRAPH_APP_ID, T, type RegisteredResource } from "../offline/azure-mocks";
 import { ROOT, appProject, runThroughLanguageHost } from "../offline/language-host";
 import { planText, runPlan } from "../offline/plan-printer";
 import { StackFileError, readStackFile, stackNameOf } from "../offline/stack-file";
 import { checkPlannedResources } from "../policy/offline";
+import { ROLE } from "../policy/rules";
 
 const USAGE = "npm run plan [-- <stack>] [--config-file <file>]";
 
@@ -118,14 +118,6 @@ function describe(r: RegisteredResource): string[] {
         `admin user   ${i.adminUserEnabled === false ? "off (no registry password)" : "ON"}`,
         `anonymous    ${i.anonymousPullEnabled === true ? "ON" : "off"}  (sku ${i.sku?.name})`,
       ];
-    case "azure-native:authorization:RoleAssignment":
-      return [
-        `role         ${String(i.roleDefinitionId).split("/").at(-1)}${
-          String(i.roleDefinitionId).endsWith(ACR_PULL_ROLE_ID) ? " (AcrPull)" : ""
-        }`,
-        `to           ${i.principalId}  (${i.principalType})`,
-        `scope        ${i.scope}`,
-      ];
     case "azure-native:app:ManagedEnvironment":
       return [
         `logs         ${i.appLogsConfiguration?.destination} (no Log Analytics shared key)`,
@@ -149,6 +141,17 @@ function describe(r: RegisteredResource): string[] {
           `secrets: ${(i.configuration?.secrets ?? []).length}`,
       ];
     }
+    case "azure-native:applicationinsights:Component":
+      return [
+        `kind         ${i.kind}, ${i.ingestionMode} on ${i.workspaceResourceId}`,
+        `local auth   ${i.disableLocalAuth === true ? "off (Entra-authenticated telemetry only)" : "ON"}`,
+      ];
+    case "azure-native:authorization:RoleAssignment":
+      return [
+        `role         ${roleLabel(String(i.roleDefinitionId))}`,
+        `to           ${i.principalId} (${i.principalType})`,
+        `at           ${i.scope}`,
+      ];
     case "azure-native:monitor:DiagnosticSetting":
       return [
         `reads        ${i.resourceUri}`,
@@ -178,6 +181,13 @@ function describe(r: RegisteredResource): string[] {
     default:
       return [];
   }
+}
+
+/** A role definition ID with the built-in role's name, when the pack knows it. */
+function roleLabel(roleDefinitionId: string): string {
+  const guid = roleDefinitionId.split("/").at(-1) ?? "";
+  const name = Object.entries(ROLE).find(([, id]) => id === guid)?.[0];
+  return name ? `${name} (${guid})` : roleDefinitionId;
 }
 
 /** The permission a looked-up scope ID names in the mock directory's Microsoft Graph. */

@@ -27,7 +27,7 @@ const always = "always";
 const GITHUB_TOKEN = "GITHUB_TOKEN set";
 const SLOT = "stagingSlot (Standard plan or above)";
 const ROLES = "appRoles (default Admin, Reader)";
-const TELEMETRY = "telemetry (default on)";
+const TELEMETRY = "telemetry";
 const ADOPT_APP = "existingAppClientId";
 const ADOPT_SITE = "existingWebAppName";
 /** The rules a web app answers to; a slot is a web app to them, plus the slot rules. */
@@ -44,6 +44,7 @@ const WEB_APP_CHECKS = [
   "fic-trusts-webapp-identity",
   "webapp-identity-matches-fic",
   "webapp-token-exchange-matches-fic",
+  "appinsights-connection-string-entra-only",
 ];
 const SLOT_CHECKS = [...WEB_APP_CHECKS, "slot-identity-matches-site", "slot-settings-differ-only-when-sticky"];
 const ACA = "hosting containerApps";
@@ -92,6 +93,7 @@ export const ALLOWED_TYPES: readonly AllowedType[] = [
   { type: "secretless:index:AppRoles", stack: "main", when: ROLES, checkedBy: [] },
   { type: "secretless:index:ContainerAppHost", stack: "main", when: ACA, checkedBy: [] },
   { type: "secretless:index:LogWorkspace", stack: "main", when: TELEMETRY, checkedBy: [] },
+  { type: "secretless:index:AppInsights", stack: "main", when: TELEMETRY, checkedBy: [] },
   { type: "secretless:index:AdoptedRegistration", stack: "main", when: ADOPT_APP, checkedBy: [] },
   { type: "secretless:index:AdoptedWebApp", stack: "main", when: ADOPT_SITE, checkedBy: [] },
   { type: "secretless:bootstrap:CiBootstrap", stack: "bootstrap", when: always, checkedBy: [] },
@@ -194,7 +196,9 @@ export const ALLOWED_TYPES: readonly AllowedType[] = [
   {
     type: "azure-native:authorization:RoleAssignment",
     stack: "both",
-    when: `bootstrap: always; main: ${ACA} (the app identity's AcrPull on the stack's registry)`,
+    when:
+      `main: ${TELEMETRY} (Monitoring Metrics Publisher on the component), ${ACA} (AcrPull on the registry); ` +
+      "bootstrap: always",
     checkedBy: ["role-assignment-scope", "role-assignment-principal-type", "role-assignment-allowed"],
   },
   // Telemetry: the Entra-only Log Analytics workspace and the diagnostic settings that send platform logs to it.
@@ -209,6 +213,17 @@ export const ALLOWED_TYPES: readonly AllowedType[] = [
     stack: "main",
     when: TELEMETRY,
     checkedBy: ["diagnostic-setting-own-workspace"],
+  },
+  {
+    type: "azure-native:applicationinsights:Component",
+    stack: "main",
+    when: TELEMETRY,
+    checkedBy: [
+      "appinsights-entra-only",
+      "appinsights-workspace-based",
+      "appinsights-connection-string-entra-only",
+      "role-assignment-allowed",
+    ],
   },
   // Microsoft Entra ID (azuread v6).
   {

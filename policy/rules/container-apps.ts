@@ -6,6 +6,7 @@
  */
 import { type PlannedResource, type ResourceRule, type StackRule, resourceRule, stackRule } from "./model";
 import { ACR_PULL_ROLE_ID } from "../../contract/container-apps";
+import { findSecrets, secretEntries } from "./secrets";
 import {
   arm,
   attachedIdentities,
@@ -98,9 +99,15 @@ export const containerAppRules: readonly ResourceRule[] = [
   ),
   resourceRule(
     "containerapp-no-secrets",
-    "A container app holds no secret: configuration.secrets is empty and no environment variable is a secretRef.",
+    "A container app holds no secret: configuration.secrets is empty, no environment variable is a secretRef, and " +
+      "none has a secret-looking name or value (as for a web app's settings).",
     isContainerApp,
     (r) => {
+      const env = containerEnv(r.props) ?? [];
+      const inContainers = findSecrets(
+        (r.props.template?.containers as unknown[] | undefined)?.map((c: any) => ({ ...c, env: undefined })),
+        "template.containers",
+      ).map((f) => `${ref(r)} has input "${f.path}" that looks like a secret: ${f.why}. Fix: remove it.`);
       const secrets = r.props.configuration?.secrets;
       const refs = (containerEnv(r.props) ?? []).filter((e) => e?.secretRef !== undefined);
       return [
@@ -114,6 +121,12 @@ export const containerAppRules: readonly ResourceRule[] = [
             `${ref(r)} sets environment variable ${show(e.name)} from secret ${show(e.secretRef)}. Fix: remove it; ` +
             "the app needs no secret.",
         ),
+        ...secretEntries(
+          r,
+          "app setting",
+          env.map((e): [string, unknown] => [String(e?.name), e?.value]),
+        ),
+        ...inContainers,
       ];
     },
   ),

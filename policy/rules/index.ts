@@ -17,7 +17,7 @@ import { credentialRules } from "./credentials";
 import { easyAuthIdentitySetting, easyAuthRules } from "./easy-auth";
 import { githubDeployEnvironmentProtected } from "./github";
 import type { PlannedResource, Rule, RuleContext, Violation } from "./model";
-import { diagnosticSettingOwnWorkspace, monitoringRules } from "./monitoring";
+import { monitoringRules, monitoringStackRules } from "./monitoring";
 import { secretRules } from "./secrets";
 import { slotRules } from "./slots";
 import {
@@ -72,7 +72,7 @@ export const rules: readonly Rule[] = [
   ...containerAppRules,
   containerAppImageOwnRegistry,
   ...monitoringRules,
-  diagnosticSettingOwnWorkspace,
+  ...monitoringStackRules,
   adoptScriptsOwnChain,
 ];
 

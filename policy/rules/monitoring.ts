@@ -1,13 +1,15 @@
 /**
- * Where the stack's logs and telemetry go: Log Analytics workspaces that take Microsoft Entra ID only, and diagnostic
- * settings that send a resource's platform logs to such a workspace of this stack, and nowhere else.
+ * Where the stack's logs and telemetry go: Log Analytics workspaces and Application Insights components that take
+ * Microsoft Entra ID only, diagnostic settings that send a resource's platform logs to such a workspace of this stack
+ * and nowhere else, and web apps that send telemetry only to such a component, as an identity they wear.
  */
-import { type ResourceRule, type StackRule, resourceRule, stackRule } from "./model";
-import type { PlannedResource } from "./model";
-import { arm, field, inputField, ref, show } from "./shared";
+import { parseAuthenticationString, TelemetrySetting } from "../../contract/telemetry";
+import { type ResourceRule, type StackFinding, type StackRule, resourceRule, stackRule } from "./model";
+import { arm, attachedIdentities, field, isAppHost, isArmIdOf, ref, show, stackSettingsOf } from "./shared";
 
 export const isLogWorkspace = arm("operationalinsights", "Workspace");
 export const isDiagnosticSetting = arm("monitor", "DiagnosticSetting");
+export const isAppInsights = arm("applicationinsights", "Component");
 
 /**
  * A workspace's shared keys ingest (legacy agent, HTTP Data Collector API) and query as whoever holds them;
@@ -38,35 +40,6 @@ const OTHER_DESTINATIONS = [
   "serviceBusRuleId",
   "marketplacePartnerId",
 ] as const;
-
-/** The ARM resource type of the azure-native types a diagnostic setting may read from or write to. */
-const ARM_TYPES: Record<string, string> = {
-  "azure-native:operationalinsights:Workspace": "microsoft.operationalinsights/workspaces",
-  "azure-native:web:WebApp": "microsoft.web/sites",
-  "azure-native:web:AppServicePlan": "microsoft.web/serverfarms",
-  "azure-native:insights:Component": "microsoft.insights/components",
-  "azure-native:app:ManagedEnvironment": "microsoft.app/managedenvironments",
-  "azure-native:app:ContainerApp": "microsoft.app/containerapps",
-};
-const TOP_LEVEL_ID = /^\/subscriptions\/[^/]+\/resourcegroups\/([^/]+)\/providers\/([^/]+\/[^/]+)\/([^/]+)$/;
-
-/**
- * Whether ARM ID `id` names resource `r` of this stack: its provider ID when known (offline), else — as the CLI hands
- * stack policies no IDs — its resource group, ARM type and name. Compared case-insensitively, as ARM does.
- */
-export function isArmIdOf(id: unknown, r: PlannedResource): boolean {
-  if (typeof id !== "string") return false;
-  const wanted = id.toLowerCase();
-  if (typeof r.id === "string" && r.id.toLowerCase() === wanted) return true;
-  const [, group, type, name] = TOP_LEVEL_ID.exec(wanted) ?? [];
-  const own = ARM_TYPES[r.type];
-  return (
-    own !== undefined &&
-    type === own &&
-    group === String(inputField(r, "resourceGroupName") ?? "").toLowerCase() &&
-    name === String(field(r, "name") ?? "").toLowerCase()
-  );
-}
 
 /**
  * A diagnostic setting reads logs from a resource of this stack and sends them only to a Log Analytics workspace of
@@ -109,4 +82,126 @@ export const diagnosticSettingOwnWorkspace: StackRule = stackRule(
   },
 );
 
-export const monitoringRules: readonly ResourceRule[] = [logWorkspaceEntraOnly];
+/**
+ * Application Insights with local authentication on ingests anything sent with its instrumentation key, which sits in
+ * the connection string every app and browser is given; with it off, only Entra-authenticated telemetry
+ * (https://learn.microsoft.com/azure/azure-monitor/app/azure-ad-authentication; the built-in Azure Policy
+ * "Application Insights components should block non-Azure Active Directory based ingestion" checks the same field).
+ */
+export const appInsightsEntraOnly: ResourceRule = resourceRule(
+  "appinsights-entra-only",
+  "An Application Insights component takes Microsoft Entra-authenticated telemetry only (local authentication off).",
+  isAppInsights,
+  (r) => [
+    r.props.disableLocalAuth !== true
+      ? `${ref(r)} has disableLocalAuth ${show(r.props.disableLocalAuth)}: anyone holding its connection string ` +
+        "(every app setting, log and browser that sees it) can send telemetry into it. Fix: set disableLocalAuth: " +
+        "true and let the app publish with its managed identity (Monitoring Metrics Publisher on the component)."
+      : undefined,
+  ],
+);
+
+/**
+ * A workspace-based component keeps its data in a Log Analytics workspace, under that workspace's Entra-only access and
+ * retention; classic (non-workspace) components were retired in February 2024, and another workspace is data leaving
+ * the stack.
+ */
+export const appInsightsWorkspaceBased: StackRule = stackRule(
+  "appinsights-workspace-based",
+  "An Application Insights component is workspace-based, on a Log Analytics workspace of this stack.",
+  (resources) => {
+    const workspaces = resources.filter((r) => isLogWorkspace(r.type));
+    return resources
+      .filter((r) => isAppInsights(r.type))
+      .flatMap((component): StackFinding[] => {
+        const messages: string[] = [];
+        const workspaceId = field(component, "workspaceResourceId");
+        if (!workspaces.some((w) => isArmIdOf(workspaceId, w)))
+          messages.push(
+            `${ref(component)} has workspaceResourceId ${show(workspaceId)}, not a Log Analytics workspace of this ` +
+              "stack. Fix: set workspaceResourceId to the stack's own workspace (LogWorkspace.id).",
+          );
+        const mode = field(component, "ingestionMode");
+        if (mode !== undefined && mode !== "LogAnalytics")
+          messages.push(
+            `${ref(component)} has ingestionMode ${show(mode)}: telemetry would not be stored in the workspace. Fix: ` +
+              'set ingestionMode: "LogAnalytics" (or leave it unset with workspaceResourceId).',
+          );
+        return messages.map((message) => ({ message, resource: component }));
+      });
+  },
+);
+
+/** `InstrumentationKey=<guid>` in a connection string, any casing, wherever it sits. */
+const INSTRUMENTATION_KEY = /(?:^|;)\s*InstrumentationKey\s*=\s*([^;]*)/i;
+
+/**
+ * The connection string is not a secret only because its component refuses the key it carries. So a web app (or slot)
+ * may hold one — in any setting — only when it is the connection string of a component of this stack with local
+ * authentication off, and the app says which identity it publishes as: `APPLICATIONINSIGHTS_AUTHENTICATION_STRING`
+ * `Authorization=AAD;ClientId=<client ID>` of a user-assigned identity it wears (contract/telemetry.ts). A key of a
+ * component the stack cannot see, or of one that still takes keys, is a write credential in an app setting.
+ */
+export const appInsightsConnectionStringEntraOnly: StackRule = stackRule(
+  "appinsights-connection-string-entra-only",
+  "A web app's Application Insights connection string is that of a component of this stack with local " +
+    "authentication off, and the app authenticates with a managed identity it wears.",
+  (resources) => {
+    const components = resources.filter((r) => isAppInsights(r.type));
+    return resources
+      .filter((r) => isAppHost(r.type))
+      .flatMap((site): StackFinding[] => {
+        const settings = stackSettingsOf(site) ?? {};
+        const keyed = Object.entries(settings).filter(
+          ([name, value]) =>
+            name.toLowerCase() === TelemetrySetting.ConnectionString.toLowerCase() ||
+            (typeof value === "string" && INSTRUMENTATION_KEY.test(value)),
+        );
+        if (keyed.length === 0) return [];
+        const messages: string[] = [];
+        for (const [name, value] of keyed) {
+          if (typeof value !== "string") continue; // not known yet (preview): judged on `pulumi up`
+          const key = INSTRUMENTATION_KEY.exec(value)?.[1]?.trim().toLowerCase();
+          const component = components.find(
+            (c) => key !== undefined && String(field(c, "instrumentationKey") ?? "").toLowerCase() === key,
+          );
+          if (!component)
+            messages.push(
+              `${ref(site)} has app setting "${name}" with the instrumentation key of a component that is not in ` +
+                "this stack, so nothing shows it refuses that key. Fix: use the connection string of the stack's own " +
+                "Application Insights (disableLocalAuth: true).",
+            );
+          else if (field(component, "disableLocalAuth") !== true)
+            messages.push(
+              `${ref(site)} has app setting "${name}" with the connection string of ${ref(component)}, whose local ` +
+                "authentication is on: its instrumentation key is then a write credential. Fix: set " +
+                "disableLocalAuth: true on the component.",
+            );
+        }
+        const worn = attachedIdentities(site, resources)
+          .map((i) => i.clientId?.toLowerCase())
+          .filter(Boolean);
+        const authentication = settings[TelemetrySetting.AuthenticationString];
+        const parsed = parseAuthenticationString(typeof authentication === "string" ? authentication : undefined);
+        if (authentication === undefined || (typeof authentication === "string" && !parsed?.clientId))
+          messages.push(
+            `${ref(site)} sends telemetry but has ${TelemetrySetting.AuthenticationString} ${show(authentication)}: ` +
+              "without it the exporter sends the key alone, which an Entra-only component refuses. Fix: set it to " +
+              "Authorization=AAD;ClientId=<client ID of the user-assigned identity the app wears>.",
+          );
+        else if (parsed?.clientId && !worn.includes(parsed.clientId.toLowerCase()))
+          messages.push(
+            `${ref(site)} has ${TelemetrySetting.AuthenticationString} naming client ID ${parsed.clientId}, not an ` +
+              "identity it wears: no token could be had for it. Fix: name the client ID of its user-assigned identity.",
+          );
+        return messages.map((message) => ({ message, resource: site }));
+      });
+  },
+);
+
+export const monitoringRules: readonly ResourceRule[] = [logWorkspaceEntraOnly, appInsightsEntraOnly];
+export const monitoringStackRules: readonly StackRule[] = [
+  diagnosticSettingOwnWorkspace,
+  appInsightsWorkspaceBased,
+  appInsightsConnectionStringEntraOnly,
+];

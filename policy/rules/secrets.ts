@@ -3,7 +3,16 @@
  * app or a settings resource), a command resource's every string input, and every other input of every resource.
  */
 import { type PlannedResource, type ResourceRule, resourceRule } from "./model";
-import { isCommand, isConnectionStringsResource, isSettingsResource, isWebApp, ref } from "./shared";
+import { TelemetrySetting } from "../../contract/telemetry";
+import {
+  isCommand,
+  isConnectionStringsResource,
+  isSettingsResource,
+  isWebApp,
+  ref,
+  isAppHost,
+  isContainerApp,
+} from "./shared";
 
 /** Words of a name: split on `__`, `_`, `-`, `.`, `:`, spaces and camelCase boundaries, lower-cased. */
 function words(name: string): string[] {
@@ -112,9 +121,45 @@ export function findSecrets(value: unknown, path = "", skip: (path: string) => b
   return found;
 }
 
-/** The secret-looking entries of a name → value map, as messages. */
-function secretEntries(r: PlannedResource, what: string, entries: [string, unknown][]): string[] {
+/**
+ * The fields of an Application Insights connection string that only say where to send: the component's
+ * instrumentation key and application ID (GUIDs) and its endpoints ("Connection strings in Application Insights",
+ * https://learn.microsoft.com/azure/azure-monitor/app/connection-strings, schema).
+ */
+const CONNECTION_STRING_GUIDS = ["instrumentationkey", "applicationid"];
+const CONNECTION_STRING_ENDPOINTS = ["ingestionendpoint", "liveendpoint", "profilerendpoint", "snapshotendpoint"];
+const CONNECTION_STRING_PLAIN = ["endpointsuffix", "location"];
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether `value` is an Application Insights connection string made of address fields only, each of its shape. */
+export function isAddressOnlyConnectionString(value: string): boolean {
+  const pairs = value
+    .split(";")
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .map((p) => [p.slice(0, p.indexOf("=")).trim().toLowerCase(), p.slice(p.indexOf("=") + 1).trim()] as const);
+  const keys = pairs.map(([k]) => k);
+  if (!keys.includes("instrumentationkey") || new Set(keys).size !== keys.length) return false;
+  return pairs.every(([k, v]) => {
+    if (CONNECTION_STRING_GUIDS.includes(k)) return GUID.test(v);
+    if (CONNECTION_STRING_ENDPOINTS.includes(k)) return /^https:\/\/[a-z0-9.-]+(?::443)?\/?$/i.test(v);
+    return CONNECTION_STRING_PLAIN.includes(k) && /^[a-z0-9.-]+$/i.test(v);
+  });
+}
+
+/**
+ * The one secret-looking setting this project writes on purpose: `APPLICATIONINSIGHTS_CONNECTION_STRING` (that exact
+ * name, as the exporter reads it) holding an address-only connection string, or a value not known yet. It is not a
+ * secret only because its component refuses the key it carries; `appinsights-connection-string-entra-only` checks
+ * that across the stack, and flags it otherwise.
+ */
+const isEntraTelemetryAddress = (name: string, value: unknown) =>
+  name === TelemetrySetting.ConnectionString && (typeof value !== "string" || isAddressOnlyConnectionString(value));
+
+/** The secret-looking entries of a name → value map, as messages (a container app's environment included). */
+export function secretEntries(r: PlannedResource, what: string, entries: [string, unknown][]): string[] {
   return entries.flatMap(([name, value]) => {
+    if (what === "app setting" && isAppHost(r.type) && isEntraTelemetryAddress(name, value)) return [];
     const byName = secretName(name);
     const byValue = secretValue(value);
     const why = [byName, byValue && `its value looks like ${byValue}`].filter(Boolean).join(" and ");
@@ -181,7 +226,10 @@ export const secretRules: readonly ResourceRule[] = [
     (type) => !isCommand(type),
     (r) => {
       const settings = isWebApp(r.type) || isSettingsResource(r.type) || isConnectionStringsResource(r.type);
-      return findSecrets(r.props, "", (path) => settings && SETTINGS_PATHS.includes(path)).map(
+      // A container app's containers are its settings: containerapp-no-secrets reports their environment.
+      const skip = (path: string) =>
+        (settings && SETTINGS_PATHS.includes(path)) || (isContainerApp(r.type) && path === "template.containers");
+      return findSecrets(r.props, "", skip).map(
         (f) =>
           `${ref(r)} has input "${f.path}" that looks like a secret: ${f.why}. Fix: remove it; inputs are stored in ` +
           `state. Use a managed identity or workload identity federation (Entra ID tokens) instead of a secret, ` +

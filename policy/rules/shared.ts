@@ -192,3 +192,38 @@ export function signInWebApps(resources: readonly PlannedResource[]) {
       ];
     });
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// ARM IDs
+
+/**
+ * The ARM resource types of the azure-native types whose IDs other resources name (a diagnostic setting's source and
+ * destination, a component's workspace, a role assignment's scope).
+ */
+const ARM_TYPES: Record<string, string> = {
+  "azure-native:operationalinsights:Workspace": "microsoft.operationalinsights/workspaces",
+  "azure-native:web:WebApp": "microsoft.web/sites",
+  "azure-native:web:AppServicePlan": "microsoft.web/serverfarms",
+  "azure-native:applicationinsights:Component": "microsoft.insights/components",
+  "azure-native:app:ManagedEnvironment": "microsoft.app/managedenvironments",
+  "azure-native:app:ContainerApp": "microsoft.app/containerapps",
+};
+const TOP_LEVEL_ID = /^\/subscriptions\/[^/]+\/resourcegroups\/([^/]+)\/providers\/([^/]+\/[^/]+)\/([^/]+)$/;
+
+/**
+ * Whether ARM ID `id` names resource `r` of this stack: its provider ID when known (offline), else — as the CLI hands
+ * stack policies no IDs — its resource group, ARM type and name. Compared case-insensitively, as ARM does.
+ */
+export function isArmIdOf(id: unknown, r: PlannedResource): boolean {
+  if (typeof id !== "string") return false;
+  const wanted = id.toLowerCase();
+  if (typeof r.id === "string" && r.id.toLowerCase() === wanted) return true;
+  const [, group, type, name] = TOP_LEVEL_ID.exec(wanted) ?? [];
+  const own = ARM_TYPES[r.type];
+  return (
+    own !== undefined &&
+    type === own &&
+    group === String(inputField(r, "resourceGroupName") ?? "").toLowerCase() &&
+    name === String(field(r, "name") ?? "").toLowerCase()
+  );
+}

@@ -7,6 +7,7 @@
 import { ADOPT_SCRIPTS, ADOPT_UNDO_FLAG, adoptedRegistration, adoptedSiteHosts, wornOnAdoptedSite } from "./adopt";
 import { clouds } from "../../contract/clouds";
 import { ACR_PULL_ROLE_ID } from "../../contract/container-apps";
+import { MONITORING_METRICS_PUBLISHER_ROLE_ID } from "../../contract/telemetry";
 import { appPathProblem } from "../../contract/rules";
 import {
   type PlannedResource,
@@ -29,7 +30,7 @@ import {
   isAppFic,
   isAppHost,
   isContainerApp,
-  isRegistry,
+  isArmIdOf,
   isUami,
   isUamiFic,
   named,
@@ -281,6 +282,8 @@ export const ROLE = {
   KeyVaultCryptoUser: "12338af0-0e69-4776-bea7-57ae8d297424",
   /** Pull images, nothing else (built-in roles, Containers; contract/container-apps.ts cites it). */
   AcrPull: ACR_PULL_ROLE_ID,
+  /** Publishes telemetry to Application Insights with Entra ID (built-in roles, Monitor; contract/telemetry.ts). */
+  MonitoringMetricsPublisher: MONITORING_METRICS_PUBLISHER_ROLE_ID,
 } as const;
 type RoleName = keyof typeof ROLE;
 
@@ -289,9 +292,9 @@ type RoleName = keyof typeof ROLE;
  * (Owner, User Access Administrator, Role Based Access Control Administrator are never here).
  */
 export const ALLOWED_ROLES: Record<"appIdentity" | "ciPullRequest" | "ciDeploy" | "operator", readonly RoleName[]> = {
-  // The app stack grants its identity no Azure role: it reaches Redis through an AccessPolicyAssignment (data plane).
-  // hosting containerApps: AcrPull, scoped to a registry of this stack (checked below), to pull the app's image.
-  appIdentity: ["AcrPull"],
+  // The app stack grants its identity no Azure role but these (Redis is an AccessPolicyAssignment, data plane), each
+  // only where ROLE_SCOPES allows: publishing its telemetry, and (hosting containerApps) pulling its image.
+  appIdentity: ["MonitoringMetricsPublisher", "AcrPull"],
   // A CI identity any pull request's code can use: read only (bootstrap: preview identity).
   ciPullRequest: ["Reader", "StorageBlobDataReader", "KeyVaultCryptoUser"],
   // A CI identity only protected jobs get (bootstrap: deploy identity, `least` or `contributor`).
@@ -310,14 +313,32 @@ export const ALLOWED_ROLES: Record<"appIdentity" | "ciPullRequest" | "ciDeploy" 
   operator: ["StorageBlobDataContributor", "KeyVaultCryptoUser"],
 };
 
+/**
+ * Roles that may be held only on one kind of resource of this stack, never a group or wider: Monitoring Metrics
+ * Publisher on an Application Insights component ("setting the target Application Insights resource as the role
+ * scope", learn.microsoft.com/azure/azure-monitor/app/azure-ad-authentication), so the app writes its own telemetry
+ * and no one else's.
+ */
+export const ROLE_SCOPES: Partial<Record<RoleName, { readonly what: string; readonly is: (type: string) => boolean }>> =
+  {
+    MonitoringMetricsPublisher: {
+      what: "an Application Insights component",
+      is: arm("applicationinsights", "Component"),
+    },
+    // AcrPull on the stack's own registry only (learn.microsoft.com/azure/container-apps/managed-identity-image-pull:
+    // the identity needs AcrPull on the registry it pulls from), so the app pulls its image and no one else's.
+    AcrPull: { what: "a container registry", is: arm("containerregistry", "Registry") },
+  };
+
 const APP_IDENTITY_HINT =
-  "; the app reaches Redis through an AccessPolicyAssignment, and pulls its image with AcrPull on the stack's own " +
-  "registry, its only Azure role";
+  "; the app reaches Redis through an AccessPolicyAssignment and needs no Azure role beyond publishing its telemetry " +
+  "and pulling its image";
 const roleName = (guid: string) => (Object.entries(ROLE) as [RoleName, string][]).find(([, g]) => g === guid)?.[0];
 
 export const roleAssignmentAllowed: StackRule = stackRule(
   "role-assignment-allowed",
-  "Each role assignment gives an allowed role to its kind of principal (app identity: none; pull-request CI " +
+  "Each role assignment gives an allowed role to its kind of principal (app identity: Monitoring Metrics Publisher " +
+    "on its own Application Insights and AcrPull on its own registry only; pull-request CI " +
     "identity: read only; deploy CI identity: the bootstrap's roles), inside a resource group this stack owns; Redis " +
     "access policies go to the app's identity only.",
   (resources) => {
@@ -328,12 +349,6 @@ export const roleAssignmentAllowed: StackRule = stackRule(
         .map((r) => lower(field(r, "name") ?? inputField(r, "resourceGroupName")))
         .concat(resources.filter((r) => isAppHost(r.type)).map((r) => lower(inputField(r, "resourceGroupName")))),
     );
-    // The registries of this stack, by ARM ID: the only scope AcrPull may have.
-    const ownRegistries = resources
-      .filter((r) => isRegistry(r.type))
-      .flatMap((r) => [r.id, field(r, "id")])
-      .filter((id): id is string => typeof id === "string")
-      .map(lower);
     const findings: StackFinding[] = [];
     for (const ra of resources.filter((r) => arm("authorization", "RoleAssignment")(r.type))) {
       const principalId = field(ra, "principalId");
@@ -368,12 +383,13 @@ export const roleAssignmentAllowed: StackRule = stackRule(
         });
       }
       const scope = String(field(ra, "scope") ?? "");
-      if (role === "AcrPull" && !ownRegistries.includes(lower(scope))) {
+      const scoped = role === undefined ? undefined : ROLE_SCOPES[role];
+      if (scoped && !resources.some((r) => scoped.is(r.type) && isArmIdOf(scope, r))) {
         findings.push({
           resource: ra,
           message:
-            `${ref(ra)} gives AcrPull at scope ${show(scope)}, which is not a container registry of this stack: the ` +
-            "identity could pull every image there. Fix: scope it to the stack's own registry's resource ID.",
+            `${ref(ra)} gives role ${role} at scope ${show(scope)}, which is not ${scoped.what} of this stack. Fix: ` +
+            `scope it to ${scoped.what} this stack creates (its resource ID), never a resource group or subscription.`,
         });
       }
       const group = /^\/subscriptions\/[^/]+\/resourceGroups\/([^/]+)(?:\/|$)/i.exec(scope)?.[1];

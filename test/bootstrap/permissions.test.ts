@@ -29,6 +29,12 @@ const needs: Record<string, { arm: string[] } | { graph: "owned" | "not-owned-by
   // The deploy step's OneDeploy to Kudu with the deployer's Entra token, and the settings it reads back.
   [T.command]: { arm: ["Microsoft.Web/sites/publish/action", "Microsoft.Web/sites/config/list/action"] },
   [T.rg]: { arm: ["Microsoft.Resources/subscriptions/resourceGroups/write"] },
+  // Telemetry: the workspace, the component, the site's diagnostic setting, and the publisher grant, which needs
+  // roleAssignments/write (no least or contributor role has it: the config refuses telemetry in CI).
+  [T.workspace]: { arm: ["Microsoft.OperationalInsights/workspaces/write"] },
+  [T.appInsights]: { arm: ["Microsoft.Insights/components/write"] },
+  [T.diagnosticSetting]: { arm: ["Microsoft.Insights/diagnosticSettings/write"] },
+  [T.azureRole]: { arm: ["Microsoft.Authorization/roleAssignments/write"] },
   [T.app]: { graph: "owned" },
   [T.sp]: { graph: "owned" },
   [T.fic]: { graph: "owned" },
@@ -58,6 +64,7 @@ const each: Record<string, Partial<SecretlessWebAppArgs>> = {
   grantAdminConsent: { grantAdminConsent: true },
   appOwnerObjectIds: { appOwnerObjectIds: [OWNER] },
   authMode: { authMode: "easyAuth" },
+  telemetry: { telemetry: true },
 };
 const switches: [name: string, args: Partial<SecretlessWebAppArgs>][] = [
   ["every switch off", {}],
@@ -99,6 +106,12 @@ const refusedInCi: Record<string, { raw: Record<string, string>; key: string }> 
     key: "appOwnerObjectIds",
   },
   [T.grant]: { raw: { grantAdminConsent: "true", resourceGroupName: "secretless-signin" }, key: "grantAdminConsent" },
+  ...Object.fromEntries(
+    [T.workspace, T.appInsights, T.diagnosticSetting, T.azureRole].map((type) => [
+      type,
+      { raw: { telemetry: "true", resourceGroupName: "secretless-signin" }, key: "telemetry" },
+    ]),
+  ),
 };
 
 describe("the permissions matrix", () => {

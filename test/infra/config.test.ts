@@ -49,6 +49,7 @@ describe("stack configuration", () => {
       appRoleAssignments: [],
       securityGroupClaims: false,
       hosting: "appService",
+      telemetry: false,
     });
   });
 

@@ -125,8 +125,8 @@ describe("a SecretlessWebApp on Container Apps", () => {
     expect(two).not.toBe(one);
   });
 
-  it("sends the environment's logs to Azure Monitor and on to the stack's workspace: no shared key", async () => {
-    const { mocks } = await build();
+  it("with telemetry sends the environment's logs through Azure Monitor to its workspace, no key", async () => {
+    const { mocks } = await build({ telemetry: true });
     const environment = mocks.one(T.environment);
     expect(environment.inputs.appLogsConfiguration).toEqual({ destination: "azure-monitor" });
     const diagnostics = mocks.ofType(T.diagnosticSetting).find((d) => d.inputs.resourceUri === environment.id)!;
@@ -137,8 +137,8 @@ describe("a SecretlessWebApp on Container Apps", () => {
     expect(JSON.stringify(environment.inputs)).not.toMatch(/sharedKey|log-analytics/i);
   });
 
-  it("with telemetry off still logs to Azure Monitor, routed nowhere: no workspace, no shared key", async () => {
-    const { mocks } = await build({ telemetry: false });
+  it("without telemetry (the default) still logs to Azure Monitor, routed nowhere: no workspace, no key", async () => {
+    const { mocks } = await build();
     expect(mocks.one(T.environment).inputs.appLogsConfiguration).toEqual({ destination: "azure-monitor" });
     expect(mocks.ofType(T.workspace)).toEqual([]);
     expect(mocks.ofType(T.diagnosticSetting)).toEqual([]);

@@ -12,8 +12,11 @@ it("npm run plan -- aca prints the Container Apps stack, its image by digest, an
   expect(stdout).toMatch(/^OFFLINE PLAN of stack "aca" \(Pulumi\.aca\.yaml\)/);
   const principalId = /principalId {2}(\S+)/.exec(stdout)?.[1];
   expect(stdout).toMatch(/admin user {3}off \(no registry password\)/);
-  expect(stdout).toMatch(/role {9}7f951dda-4ed3-4680-a7ca-43fe172d538d \(AcrPull\)/);
-  expect(stdout).toContain(`to           ${principalId}  (ServicePrincipal)`);
+  expect(stdout).toMatch(/role {9}AcrPull \(7f951dda-4ed3-4680-a7ca-43fe172d538d\)/);
+  expect(stdout).toContain(`to           ${principalId} (ServicePrincipal)`);
+  expect(stdout).toMatch(
+    /at {11}\/subscriptions\/.+\/providers\/Microsoft\.ContainerRegistry\/registries\/[a-z0-9]+\n/,
+  );
   expect(stdout).toMatch(/logs {9}azure-monitor \(no Log Analytics shared key\)/);
   expect(stdout).toMatch(/ingress {6}external auto, allowInsecure false, port 8080/);
   expect(stdout).toMatch(/image {8}[a-z0-9]+\.azurecr\.io\/secretless-signin@sha256:[0-9a-f]{64}/);

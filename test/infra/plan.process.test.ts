@@ -14,6 +14,8 @@ it("npm run plan prints the dev stack's resource tree, its secretless " +
     },
   );
   expect(stdout).toMatch(/^OFFLINE PLAN of stack "dev"/);
+  // Telemetry is off by default (it assigns a role): `npm run plan -- telemetry` below.
+  expect(stdout).not.toMatch(/operationalinsights|applicationinsights|APPLICATIONINSIGHTS/);
   expect(stdout).toMatch(/No Azure, Graph or Pulumi service call was made/);
   const principalId = /principalId {2}(\S+)/.exec(stdout)?.[1];
   expect(stdout).toContain(`subject      ${principalId}  (managed identity principalId)`);
@@ -47,12 +49,22 @@ it("npm run plan prints the dev stack's resource tree, its secretless " +
   expect(stdout).toMatch(/setting {6}DownstreamApis__MicrosoftGraph__BaseUrl=https:\/\/graph\.microsoft\.com\/v1\.0/);
   expect(stdout).toMatch(
     new RegExp(
-      String.raw`^26 to create: 16 cloud resources, 2 local steps \(run on this machine\), ` +
-        String.raw`plus the stack and 7 components that only group them\.$`,
+      String.raw`^23 to create: 14 cloud resources, 2 local steps \(run on this machine\), ` +
+        String.raw`plus the stack and 6 components that only group them\.$`,
       "m",
     ),
   );
-  // Telemetry (default on): the Entra-only workspace, and the site's platform logs sent to it.
+  expect(stdout).toMatch(/appPackageSha256 +[0-9a-f]{64}/);
+  expect(stdout).toMatch(/url +https:\/\/secretless-signin-dev-[0-9a-f]{16}\.westeurope-01\.azurewebsites\.net/);
+}, 60_000);
+
+it("npm run plan -- telemetry prints the Entra-only workspace and component, the grant and the settings", async () => {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ["--require", "./scripts/pulumi-loader.cjs", "scripts/plan.ts", "telemetry"],
+    { cwd: ROOT, timeout: 60_000 },
+  );
+  expect(stdout).toMatch(/^OFFLINE PLAN of stack "telemetry"/);
   expect(stdout).toMatch(/local auth {3}off \(Entra ID only, no shared keys\)/);
   expect(stdout).toMatch(
     new RegExp(
@@ -61,9 +73,18 @@ it("npm run plan prints the dev stack's resource tree, its secretless " +
         "secretless-logs-workspace",
     ),
   );
-  expect(stdout).toMatch(/appPackageSha256 {5}[0-9a-f]{64}/);
-  expect(stdout).toMatch(/url {18}https:\/\/secretless-signin-dev-[0-9a-f]{16}\.westeurope-01\.azurewebsites\.net/);
-}, 60_000);
+  expect(stdout).toMatch(/local auth {3}off \(Entra-authenticated telemetry only\)/);
+  expect(stdout).toMatch(
+    /role {9}MonitoringMetricsPublisher \(3913510d-42f4-4e42-8a64-420c390055eb\)\n +to {11}[0-9a-f-]{36} /,
+  );
+  expect(stdout).toMatch(
+    /setting {6}APPLICATIONINSIGHTS_AUTHENTICATION_STRING=Authorization=AAD;ClientId=[0-9a-f-]{36}/,
+  );
+  // Four cloud resources more than the dev stack (workspace, component, grant, diagnostic setting) and two
+  // components (LogWorkspace, AppInsights).
+  expect(stdout).toMatch(/^29 to create: 18 cloud resources, 2 local steps/m);
+  expect(stdout).toMatch(/^ +✅ secretless-guardrails/m);
+});
 
 it("npm run plan -- byoapp prints an app of your own: its zip, runtime, start command and readiness path, and " +
   "passes the policy pack", async () => {

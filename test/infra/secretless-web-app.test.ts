@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it, vi } from "vitest";
 import { AzureAdSetting } from "../../contract/settings";
 import type { CloudName } from "../../contract/clouds";
+import { TelemetrySetting } from "../../contract/telemetry";
 import { SecretlessWebApp, type SecretlessWebAppArgs } from "../../components/secretless-web-app";
 import { type AzureMocks, T, TENANT_ID, attachMocks, guidFrom, promiseOf, runProgram } from "../../offline/azure-mocks";
 import { DEPLOYER_OBJECT_ID } from "../../offline/ids";
@@ -161,7 +162,7 @@ describe("SecretlessWebApp options", () => {
 describe("every component", () => {
   it("registers each public output it exposes, so the engine records them all", async () => {
     const spy = vi.spyOn(pulumi.ComponentResource.prototype, "registerOutputs");
-    await build({ appPackage: { zipPath: "dist/app.zip", sha256: "d".repeat(64) } });
+    await build({ appPackage: { zipPath: "dist/app.zip", sha256: "d".repeat(64) }, telemetry: true });
     const registered = new Map<pulumi.ComponentResource, string[]>();
     spy.mock.calls.forEach(([outputs], i) => {
       const component = spy.mock.contexts[i] as pulumi.ComponentResource;
@@ -170,6 +171,7 @@ describe("every component", () => {
     });
     expect([...registered.keys()].map((c) => c.constructor.name).sort()).toEqual([
       "AppDeployment",
+      "AppInsights",
       "EntraApplication",
       "LinuxWebApp",
       "LogWorkspace",
@@ -333,6 +335,39 @@ describe("SecretlessWebApp refuses bad arguments before registering anything", (
         expect(error?.reason).toMatch(/A federated credential can only trust a managed identity of its own tenant/);
       }
       expect(mocks.ofType(T.fic)).toHaveLength(0);
+    },
+  );
+
+  // Telemetry (issue 23): the settings it owns, and the clouds it cannot be keyless in.
+  it("refuses telemetry in the China cloud, naming the key and the fix", async () => {
+    const error = await refusal({ cloud: "china", location: "chinanorth3", telemetry: true });
+    // Off by default, so the China cloud without the key is fine (other tests build it).
+    expect(error.errors).toEqual([
+      {
+        propertyPath: "telemetry",
+        reason: expect.stringMatching(
+          new RegExp(
+            '^is true but cloud is "china": Application Insights accepts Microsoft Entra-authenticated telemetry in ' +
+              "the public cloud only.*Set telemetry to false",
+          ),
+        ),
+      },
+    ]);
+  });
+
+  it.each(Object.values(TelemetrySetting))(
+    "refuses a caller app setting that would overwrite %s, in any case",
+    async (n) => {
+      const name = n.toLowerCase();
+      const error = await refusal({ appSettings: { [name]: "InstrumentationKey=x" } });
+      expect(error.errors).toEqual([
+        {
+          propertyPath: `appSettings.${name}`,
+          reason:
+            `${name} is set by SecretlessWebApp from the Application Insights it creates with telemetry ` +
+            "(Entra-only); remove it from appSettings.",
+        },
+      ]);
     },
   );
 });

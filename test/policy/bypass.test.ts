@@ -16,7 +16,7 @@ import { REPO } from "../support/repo";
 
 let mainStack: RegisteredResource[];
 beforeAll(async () => {
-  mainStack = await planMainStack();
+  mainStack = await planMainStack({ telemetry: "true" });
 });
 
 const compliant = (): RegisteredResource[] => structuredClone([...mainStack, ...bootstrapLike()]);
@@ -283,7 +283,7 @@ const fromIssue: Shape[] = [
         new RegExp(
           String.raw`RoleAssignment "app-owner" gives the app's identity "secretless-identity-uami\w+" role ` +
             '"8e3af657-[^"]+", ' +
-            String.raw`which it may not hold \(allowed: AcrPull\)`,
+            String.raw`which it may not hold \(allowed: MonitoringMetricsPublisher, AcrPull\)`,
         ),
       ],
     ],
@@ -366,6 +366,107 @@ const fromIssue: Shape[] = [
 ];
 
 const fromAttacks: Shape[] = [
+  // Telemetry (issue 23): keys, wider grants and other destinations around the Entra-only telemetry.
+  {
+    shape: "a second Application Insights component that still takes its instrumentation key, on no workspace",
+    add: (rs) =>
+      rs.push(
+        handMade(T.appInsights, "keyed-insights", {
+          resourceGroupName: group(rs),
+          kind: "web",
+          applicationType: "web",
+        }),
+      ),
+    refusedBy: [
+      ["appinsights-entra-only", /^Component "keyed-insights" has disableLocalAuth unset/],
+      ["appinsights-workspace-based", /^Component "keyed-insights" has workspaceResourceId unset/],
+    ],
+  },
+  {
+    shape: "a shared access signature smuggled into the connection string the pack lets through by name",
+    add: (rs) =>
+      edit(site(rs), (p) => {
+        for (const s of p.siteConfig.appSettings as { name: string; value: string }[])
+          if (s.name === "APPLICATIONINSIGHTS_CONNECTION_STRING") s.value += ";SharedAccessSignature=sv=1&sig=abc";
+      }),
+    refusedBy: [
+      [
+        "no-secret-settings",
+        /^WebApp "secretless-web-site" has app setting "APPLICATIONINSIGHTS_CONNECTION_STRING" that looks like a/,
+      ],
+    ],
+  },
+  {
+    shape: "a lower-case duplicate of the connection string naming a component outside the stack",
+    add: (rs) =>
+      addSetting(
+        rs,
+        "applicationinsights_connection_string",
+        `InstrumentationKey=${guidFrom("outside")};IngestionEndpoint=https://westeurope-5.in.applicationinsights.` +
+          "azure.com/",
+      ),
+    refusedBy: [
+      ["no-secret-settings", /has app setting "applicationinsights_connection_string" that looks like a secret/],
+      [
+        "appinsights-connection-string-entra-only",
+        /"applicationinsights_connection_string" with the instrumentation key of a component that is not in this/,
+      ],
+    ],
+  },
+  {
+    shape: "Monitoring Metrics Publisher for the app's identity on the whole subscription",
+    add: (rs) =>
+      rs.push(
+        handMade(T.azureRole, "publisher-everywhere", {
+          scope: `/subscriptions/${SUBSCRIPTION_ID}`,
+          principalId: appIdentity(rs).state.principalId,
+          principalType: "ServicePrincipal",
+          roleDefinitionId: roleId("3913510d-42f4-4e42-8a64-420c390055eb"),
+        }),
+      ),
+    refusedBy: [
+      ["role-assignment-scope", /^RoleAssignment "publisher-everywhere" has scope/],
+      ["role-assignment-allowed", /gives role MonitoringMetricsPublisher at scope .*, which is not an Application/],
+    ],
+  },
+  {
+    shape: "Monitoring Metrics Publisher on a look-alike component: same name, another resource group",
+    add: (rs) => {
+      const component = one(rs, T.appInsights);
+      rs.push(
+        handMade(T.azureRole, "publisher-lookalike", {
+          scope: String(component.id).replace(/resourceGroups\/[^/]+/, "resourceGroups/rg-attacker"),
+          principalId: appIdentity(rs).state.principalId,
+          principalType: "ServicePrincipal",
+          roleDefinitionId: roleId("3913510d-42f4-4e42-8a64-420c390055eb"),
+        }),
+      );
+    },
+    refusedBy: [
+      [
+        "role-assignment-allowed",
+        /^RoleAssignment "publisher-lookalike" gives role MonitoringMetricsPublisher at scope/,
+      ],
+      ["role-assignment-allowed", /is scoped to resource group "rg-attacker", which this stack neither creates/],
+    ],
+  },
+  {
+    shape: "the site's logs also streamed to an event hub, whose authorization rule is a shared key",
+    add: (rs) =>
+      rs.push(
+        handMade(T.diagnosticSetting, "logs-to-hub", {
+          resourceUri: site(rs).id,
+          eventHubAuthorizationRuleId:
+            `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/rg-x/providers/Microsoft.EventHub/namespaces/ns/` +
+            "authorizationRules/RootManageSharedAccessKey",
+          logs: [{ category: "AppServiceHTTPLogs", enabled: true }],
+        }),
+      ),
+    refusedBy: [
+      ["diagnostic-setting-own-workspace", /^DiagnosticSetting "logs-to-hub" has eventHubAuthorizationRuleId /],
+      ["diagnostic-setting-own-workspace", /^DiagnosticSetting "logs-to-hub" has workspaceId unset, not a Log/],
+    ],
+  },
   {
     shape: "a client secret setting spelled in lower case (azuread__clientsecret)",
     add: (rs) => addSetting(rs, "azuread__clientsecret", "n0t-a-real-one"),

@@ -13,7 +13,8 @@ import { type BrokenVariant, editResource as edit, handMade, oneOf as one, planM
 
 let acaStack: RegisteredResource[];
 beforeAll(async () => {
-  acaStack = await planMainStack({ hosting: "containerApps", webAppName: "secretless-aca-dev" });
+  // With telemetry: the environment's diagnostic setting, and the connection string in the container's environment.
+  acaStack = await planMainStack({ hosting: "containerApps", webAppName: "secretless-aca-dev", telemetry: "true" });
 });
 
 const compliant = (): RegisteredResource[] => structuredClone(acaStack);
@@ -100,7 +101,15 @@ const variants: BrokenVariant[] = [
     broken: "an environment variable read from a Key Vault-backed secret reference",
     break: (rs) => edit(app(rs), (p) => container(p).env.push({ name: "REDIS_AUTH", secretRef: "kv-redis" })),
     message: /sets environment variable "REDIS_AUTH" from secret "kv-redis"\. Fix: remove it/,
-    alsoTrips: ["no-secret-inputs"],
+  },
+  {
+    rule: "containerapp-no-secrets",
+    broken: "a storage connection string as a plain environment variable",
+    break: (rs) =>
+      edit(app(rs), (p) =>
+        container(p).env.push({ name: "SESSIONS_BLOB", value: "DefaultEndpointsProtocol=https;AccountKey=abc=" }),
+      ),
+    message: /has app setting "SESSIONS_BLOB" that looks like a secret: its value looks like a storage/,
   },
   {
     rule: "managed-environment-no-shared-key",
@@ -147,7 +156,7 @@ const variants: BrokenVariant[] = [
   {
     rule: "containerapp-image-own-registry",
     broken: "the AcrPull grant gone, so the first revision cannot pull",
-    break: (rs) => rs.splice(rs.indexOf(one(rs, T.roleAssignmentArm)), 1),
+    break: (rs) => rs.splice(rs.indexOf(one(rs, T.roleAssignmentArm, "secretless-aca-acr-pull")), 1),
     message: /no AcrPull role assignment scoped to that registry names the identity it pulls as/,
   },
   {
@@ -155,10 +164,10 @@ const variants: BrokenVariant[] = [
     broken: "AcrPull for the app's identity on a registry of another group",
     break: (rs) =>
       edit(
-        one(rs, T.roleAssignmentArm),
+        one(rs, T.roleAssignmentArm, "secretless-aca-acr-pull"),
         (p) => (p.scope = `${OTHER_GROUP}/providers/Microsoft.ContainerRegistry/registries/shared`),
       ),
-    message: /gives AcrPull at scope ".*\/registries\/shared", which is not a container registry of this stack/,
+    message: /gives role AcrPull at scope ".*\/registries\/shared", which is not a container registry of this stack/,
     // The grant no longer covers the stack's registry either.
     alsoTrips: ["containerapp-image-own-registry"],
   },
@@ -166,7 +175,7 @@ const variants: BrokenVariant[] = [
     rule: "role-assignment-allowed",
     broken: "AcrPush instead of AcrPull for the app's identity",
     break: (rs) =>
-      edit(one(rs, T.roleAssignmentArm), (p) => {
+      edit(one(rs, T.roleAssignmentArm, "secretless-aca-acr-pull"), (p) => {
         p.roleDefinitionId = String(p.roleDefinitionId).replace(/[^/]+$/, "8311e382-0749-4cb8-b61a-304f252e45ec");
       }),
     message:

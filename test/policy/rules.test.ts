@@ -14,6 +14,7 @@ import {
   secretValue,
 } from "../../policy/rules";
 import { AzureAdSetting } from "../../contract/settings";
+import { TelemetrySetting } from "../../contract/telemetry";
 import { type RegisteredResource, SUBSCRIPTION_ID, T, TENANT_ID, guidFrom } from "../../offline/azure-mocks";
 import { PACK_CONTEXT, bootstrapLike, handMade, planMainStack } from "../support/policy";
 import { REPO } from "../support/repo";
@@ -26,7 +27,7 @@ import { REPO } from "../support/repo";
 
 let mainStack: RegisteredResource[];
 beforeAll(async () => {
-  mainStack = await planMainStack();
+  mainStack = await planMainStack({ telemetry: "true" });
 });
 
 /** A fresh, deep copy of the compliant plan, so each variant breaks its own. */
@@ -83,8 +84,14 @@ const setSetting = (rs: RegisteredResource[], name: string, value: string | unde
     const list = (p.siteConfig.appSettings as { name: string; value: string }[]).filter((s) => s.name !== name);
     p.siteConfig.appSettings = value === undefined ? list : [...list, { name, value }];
   });
+const settingsOfSite = (rs: RegisteredResource[]): Record<string, string> =>
+  Object.fromEntries(
+    (site(rs).inputs.siteConfig.appSettings as { name: string; value: string }[]).map((s) => [s.name, s.value]),
+  );
 const ciFic = (rs: RegisteredResource[]) => one(rs, "azure-native:managedidentity:FederatedIdentityCredential");
-const roleAssignment = (rs: RegisteredResource[]) => one(rs, "azure-native:authorization:RoleAssignment");
+/** The hand-made CI identity's role assignment (the main stack has its own, the telemetry publisher). */
+const roleAssignment = (rs: RegisteredResource[]) =>
+  one(rs, "azure-native:authorization:RoleAssignment", "ci-deployer-contributor");
 const storage = (rs: RegisteredResource[]) => one(rs, "azure-native:storage:StorageAccount");
 /**
  * A compliant staging slot of the main stack's site (the site's identity, settings and basic auth off), changed by
@@ -101,6 +108,10 @@ const addSlot = (rs: RegisteredResource[], tweak: (slot: Record<string, any>) =>
 /** The main stack's own deploy step: the command that pushes the zip. */
 const command = (rs: RegisteredResource[]) => one(rs, "command:local:Command", "secretless-app-deploy");
 
+/** The connection string of an Application Insights component this stack does not create. */
+const FOREIGN_CONNECTION_STRING =
+  `InstrumentationKey=${guidFrom("foreign-key")};` +
+  "IngestionEndpoint=https://westeurope-5.in.applicationinsights.azure.com/";
 /** A resource group this stack neither creates nor deploys into. */
 const OTHER_GROUP = `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/rg-elsewhere`;
 
@@ -482,7 +493,13 @@ const variants: Variant[] = [
       String.raw`WebApp "secretless-web-site" wears no user-assigned managed identity .*Fix: set identity: \{ type: ` +
         '"UserAssigned"',
     ),
-    alsoTrips: ["fic-trusts-webapp-identity", "fic-trust-allowed"],
+    // Its telemetry then names an identity it no longer wears, and that identity's publisher role serves no web app.
+    alsoTrips: [
+      "fic-trusts-webapp-identity",
+      "fic-trust-allowed",
+      "appinsights-connection-string-entra-only",
+      "role-assignment-allowed",
+    ],
   },
   {
     rule: "webapp-client-credentials",
@@ -839,8 +856,14 @@ const variants: Variant[] = [
         "wears .* A swap does not move managed identities",
     ),
     // The slot then also wears no identity its app registration's FIC trusts, and the CI identity it wears becomes
-    // an app credential: its GitHub trust and its Contributor role are refused too.
-    alsoTrips: ["fic-trusts-webapp-identity", "fic-trust-allowed", "role-assignment-allowed"],
+    // an app credential: its GitHub trust and its Contributor role are refused too; the slot's telemetry names the
+    // site's identity, which the slot does not wear.
+    alsoTrips: [
+      "fic-trusts-webapp-identity",
+      "fic-trust-allowed",
+      "role-assignment-allowed",
+      "appinsights-connection-string-entra-only",
+    ],
   },
   {
     rule: "slot-settings-differ-only-when-sticky",
@@ -1202,6 +1225,125 @@ const variants: Variant[] = [
     message: new RegExp(
       '^DiagnosticSetting "secretless-web-platform-logs" has resourceUri ".*/vaults/other", not a resource ' +
         String.raw`of this stack: it would copy another resource's logs\.`,
+    ),
+  },
+  {
+    rule: "appinsights-entra-only",
+    broken: "Application Insights with local authentication on",
+    break: (rs) => edit(one(rs, T.appInsights), (p) => (p.disableLocalAuth = false)),
+    message: new RegExp(
+      '^Component "secretless-insights-component" has disableLocalAuth false: anyone holding its connection string ' +
+        ".* Fix: set disableLocalAuth: true",
+    ),
+    // The site's connection string is then a write key.
+    alsoTrips: ["appinsights-connection-string-entra-only"],
+  },
+  {
+    rule: "appinsights-entra-only",
+    broken: "Application Insights with local authentication unset (the service's default: on)",
+    break: (rs) => edit(one(rs, T.appInsights), (p) => delete p.disableLocalAuth),
+    message: /^Component "secretless-insights-component" has disableLocalAuth unset/,
+    alsoTrips: ["appinsights-connection-string-entra-only"],
+  },
+  {
+    rule: "appinsights-workspace-based",
+    broken: "Application Insights on another workspace",
+    break: (rs) =>
+      edit(
+        one(rs, T.appInsights),
+        (p) => (p.workspaceResourceId = `${OTHER_GROUP}/providers/Microsoft.OperationalInsights/workspaces/elsewhere`),
+      ),
+    message: new RegExp(
+      '^Component "secretless-insights-component" has workspaceResourceId ".*/workspaces/elsewhere", not a Log ' +
+        String.raw`Analytics workspace of this stack\. Fix: set workspaceResourceId`,
+    ),
+  },
+  {
+    rule: "appinsights-workspace-based",
+    broken: "a classic Application Insights component (no workspace)",
+    break: (rs) =>
+      edit(one(rs, T.appInsights), (p) => {
+        delete p.workspaceResourceId;
+        p.ingestionMode = "ApplicationInsights";
+      }),
+    message: /has ingestionMode "ApplicationInsights": telemetry would not be stored in the workspace/,
+  },
+  {
+    rule: "appinsights-connection-string-entra-only",
+    broken: "the site sending telemetry to a component outside the stack (its key cannot be shown to be refused)",
+    break: (rs) => setSetting(rs, TelemetrySetting.ConnectionString, FOREIGN_CONNECTION_STRING),
+    message: new RegExp(
+      '^WebApp "secretless-web-site" has app setting "APPLICATIONINSIGHTS_CONNECTION_STRING" with the ' +
+        "instrumentation key of a component that is not in this stack",
+    ),
+  },
+  {
+    rule: "appinsights-connection-string-entra-only",
+    broken: "the site sending telemetry without saying which identity it authenticates as",
+    break: (rs) => setSetting(rs, TelemetrySetting.AuthenticationString, undefined),
+    message: /^WebApp "secretless-web-site" sends telemetry but has APPLICATIONINSIGHTS_AUTHENTICATION_STRING unset/,
+  },
+  {
+    rule: "appinsights-connection-string-entra-only",
+    broken: "the site authenticating its telemetry as an identity it does not wear",
+    break: (rs) =>
+      setSetting(rs, TelemetrySetting.AuthenticationString, `Authorization=AAD;ClientId=${guidFrom("someone-else")}`),
+    message: /has APPLICATIONINSIGHTS_AUTHENTICATION_STRING naming client ID [0-9a-f-]{36}, not an identity it wears/,
+  },
+  {
+    rule: "appinsights-connection-string-entra-only",
+    broken: "a connection string of a key-accepting component under another setting name",
+    break: (rs) => setSetting(rs, "Telemetry__Sink", FOREIGN_CONNECTION_STRING),
+    message: /has app setting "Telemetry__Sink" with the instrumentation key of a component that is not in this stack/,
+    // Any other name for it is a secret-looking value too.
+    alsoTrips: ["no-secret-settings"],
+  },
+  {
+    rule: "no-secret-settings",
+    broken: "the telemetry connection string carrying more than an address (a shared access key)",
+    break: (rs) => {
+      const own = settingsOfSite(rs)[TelemetrySetting.ConnectionString]!;
+      setSetting(rs, TelemetrySetting.ConnectionString, `${own};SharedAccessKey=abc`);
+    },
+    message: new RegExp(
+      'has app setting "APPLICATIONINSIGHTS_CONNECTION_STRING" that looks like a secret: its name contains ' +
+        '"connectionstring" and its value looks like a storage or service account key',
+    ),
+  },
+  {
+    rule: "no-secret-settings",
+    broken: "the telemetry connection string under a look-alike name the exporter does not read",
+    break: (rs) => {
+      const own = settingsOfSite(rs)[TelemetrySetting.ConnectionString]!;
+      setSetting(rs, TelemetrySetting.ConnectionString, undefined);
+      setSetting(rs, "applicationinsights_connection_string", own);
+    },
+    message: /has app setting "applicationinsights_connection_string" that looks like a secret/,
+  },
+  {
+    rule: "role-assignment-allowed",
+    broken: "Monitoring Metrics Publisher for the app's identity on the whole resource group",
+    break: (rs) =>
+      edit(one(rs, T.azureRole, "secretless-insights-publisher"), (p) => {
+        p.scope = String(p.scope).replace(/\/providers\/Microsoft\.Insights\/components\/.*$/, "");
+      }),
+    message: new RegExp(
+      '^RoleAssignment "secretless-insights-publisher" gives role MonitoringMetricsPublisher at scope ".*", ' +
+        String.raw`which is not an Application Insights component of this stack\. Fix: scope it to an Application ` +
+        "Insights component this stack creates",
+    ),
+  },
+  {
+    rule: "role-assignment-allowed",
+    broken: "Monitoring Metrics Publisher for an identity no web app wears",
+    break: (rs) =>
+      edit(
+        one(rs, T.azureRole, "secretless-insights-publisher"),
+        (p) => (p.principalId = guidFrom("ci-deployer:uami-principal")),
+      ),
+    message: new RegExp(
+      String.raw`gives CI identity "ci-deployer" role MonitoringMetricsPublisher \(3913510d-[0-9a-f-]+\), which it ` +
+        "may not hold",
     ),
   },
 ];

@@ -28,6 +28,7 @@ const switches: [string, Record<string, string>][] = [
     "admin consent and extra app owners",
     { grantAdminConsent: "true", appOwnerObjectIds: JSON.stringify([guidFrom("owner-1")]) },
   ],
+  ["telemetry (an Entra-only workspace and Application Insights)", { telemetry: "true" }],
   ["the US Government cloud", { cloud: "usgov", location: "usgovvirginia" }],
   ["the China cloud", { cloud: "china", location: "chinanorth3" }],
   ["Easy Auth signing users in (authMode easyAuth)", { authMode: "easyAuth" }],
@@ -40,6 +41,10 @@ const switches: [string, Record<string, string>][] = [
   [
     "Container Apps scaled out to Redis, scaling to zero",
     { hosting: "containerApps", webAppName: "secretless-aca-dev", scaleOut: "true", minReplicas: "0" },
+  ],
+  [
+    "Container Apps with telemetry (the connection string in the container's environment)",
+    { hosting: "containerApps", webAppName: "secretless-aca-dev", telemetry: "true" },
   ],
   ["an adopted registration and web app (Pulumi.adopt.yaml)", { ...ADOPT_BOTH, webAppName: ADOPTED_SITE.name }],
   ["an adopted registration only (existingAppClientId)", { existingAppClientId: ADOPTED_APP.clientId }],
@@ -55,6 +60,7 @@ const switches: [string, Record<string, string>][] = [
       appOwnerObjectIds: JSON.stringify([guidFrom("owner-1")]),
       resourceGroupName: "rg-shared",
       existingPlanId: existingPlan,
+      telemetry: "true",
     },
   ],
 ];
