@@ -31,7 +31,7 @@ export interface AppConfig {
    * has no managed-identity entry).
    */
   readonly managedIdentityClientId: string;
-  /** The ordered credential list (`AzureAd__ClientCredentials__N__…`): each token request uses the first that works. */
+  /** The ordered credential list (`AzureAd__ClientCredentials__N__…`): a token request uses the first that works. */
   readonly clientCredentials: readonly AppClientCredential[];
   /**
    * Resource the managed-identity token is requested for; the FIC's audience. Defaults to "api://AzureADTokenExchange".

@@ -6,7 +6,8 @@
  *   `PUT {site}/config/appsettings` with the WHOLE collection (learn.microsoft.com/rest/api/appservice/web-apps/
  *   list-application-settings and .../update-application-settings). {@link ArmSite.applySettings} therefore reads,
  *   changes only the names in the change, and writes back; every other setting goes back as it was read.
- * - Identity: `GET {site}` and `PATCH {site}` with `identity` (learn.microsoft.com/rest/api/appservice/web-apps/update).
+ * - Identity: `GET {site}` and `PATCH {site}` with `identity`
+ *   (learn.microsoft.com/rest/api/appservice/web-apps/update).
  *   The PATCH names every user-assigned identity the site already wears, so none is dropped.
  * - User-assigned identities: `GET`/`PUT Microsoft.ManagedIdentity/userAssignedIdentities/{name}` (api-version
  *   2023-01-31, learn.microsoft.com/rest/api/managedidentity/user-assigned-identities).
@@ -99,29 +100,12 @@ export class Arm {
     }
     const token = await this.opts.credential.getToken(this.scope);
     if (!token?.token) throw new ArmRequestError(what, 401, "NoToken", `no token for ${this.scope}`);
-    const response = await this.fetchFn(`${this.origin}${path}?api-version=${apiVersion}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token.token}`,
-        ...(body === undefined ? {} : { "content-type": "application/json" }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      redirect: "manual",
-      signal: AbortSignal.timeout(60_000),
-    });
-    if (response.status === 404 && allowNotFound) return undefined;
-    if (!response.ok) {
-      const error = ((await response.json().catch(() => ({}))) as { error?: { code?: unknown; message?: unknown } })
-        .error;
-      throw new ArmRequestError(
-        what,
-        response.status,
-        typeof error?.code === "string" ? oneLine(error.code, 80) : "NoErrorCode",
-        typeof error?.message === "string" ? oneLine(error.message, 800) : "",
-      );
-    }
-    if (response.status === 204) return {} as T;
-    return (await response.json().catch(() => ({}))) as T;
+    return azureJsonRequest<T>(
+      this.fetchFn,
+      `${this.origin}${path}?api-version=${apiVersion}`,
+      { method, token: token.token, body, allowNotFound },
+      (status, code, detail) => new ArmRequestError(what, status, code, detail),
+    );
   }
 
   /**
@@ -147,6 +131,42 @@ export class Arm {
   }
 }
 
+/**
+ * A JSON request with a bearer token to an Azure REST API whose errors are `{error: {code, message}}` (Resource
+ * Manager, Microsoft Graph): the parsed body, `{}` for 204, undefined for a 404 when `allowNotFound`; any other
+ * failure is thrown as `fail(status, code, message)` with the service's code and message made one bounded line.
+ * Redirects are not followed (the token must not travel elsewhere); a minute bounds each request.
+ */
+export async function azureJsonRequest<T>(
+  fetchFn: typeof fetch,
+  url: string,
+  init: { method: string; token: string; body?: unknown; allowNotFound?: boolean },
+  fail: (status: number, code: string, detail: string) => Error,
+): Promise<T | undefined> {
+  const response = await fetchFn(url, {
+    method: init.method,
+    headers: {
+      authorization: `Bearer ${init.token}`,
+      ...(init.body === undefined ? {} : { "content-type": "application/json" }),
+    },
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    redirect: "manual",
+    signal: AbortSignal.timeout(60_000),
+  });
+  if (response.status === 404 && init.allowNotFound) return undefined;
+  if (!response.ok) {
+    const error = ((await response.json().catch(() => ({}))) as { error?: { code?: unknown; message?: unknown } })
+      .error;
+    throw fail(
+      response.status,
+      typeof error?.code === "string" ? oneLine(error.code, 80) : "NoErrorCode",
+      typeof error?.message === "string" ? oneLine(error.message, 800) : "",
+    );
+  }
+  if (response.status === 204) return {} as T;
+  return (await response.json().catch(() => ({}))) as T;
+}
+
 // Azure RBAC's action match: case-insensitive, `*` matches any run of characters, and a middle `/*/` segment also
 // matches no segment at all, as the built-in Managed Identity Operator role shows: its action
 // `Microsoft.ManagedIdentity/userAssignedIdentities/*/assign/action` grants `…/userAssignedIdentities/assign/action`
@@ -161,11 +181,17 @@ export function actionMatches(pattern: string, action: string): boolean {
 }
 
 /** `/subscriptions/{id}/resourceGroups/{group}/providers/Microsoft.Web/sites/{name}`, any case. */
-const SITE_ID =
-  /^\/subscriptions\/[0-9a-f-]{36}\/resourceGroups\/[-\w._()]{1,90}\/providers\/Microsoft\.Web\/sites\/[a-z0-9-]{2,60}$/i;
+const SITE_ID = new RegExp(
+  String.raw`^/subscriptions/[0-9a-f-]{36}/resourceGroups/[-\w._()]{1,90}/providers/Microsoft\.Web/sites/` +
+    "[a-z0-9-]{2,60}$",
+  "i",
+);
 /** `/subscriptions/{id}/resourceGroups/{group}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}`. */
-const IDENTITY_ID =
-  /^\/subscriptions\/[0-9a-f-]{36}\/resourceGroups\/[-\w._()]{1,90}\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/[-\w]{3,128}$/i;
+const IDENTITY_ID = new RegExp(
+  String.raw`^/subscriptions/[0-9a-f-]{36}/resourceGroups/[-\w._()]{1,90}/providers/` +
+    String.raw`Microsoft\.ManagedIdentity/userAssignedIdentities/[-\w]{3,128}$`,
+  "i",
+);
 
 export function isSiteId(value: string): boolean {
   return SITE_ID.test(value);
@@ -307,7 +333,8 @@ export class ArmUserAssignedIdentity {
     if (!isUserAssignedIdentityId(opts.identityId)) {
       throw new Error(
         `not a user-assigned identity resource ID: ${JSON.stringify(opts.identityId.slice(0, 300))}; expected ` +
-          "/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.ManagedIdentity/userAssignedIdentities/<name>",
+          "/subscriptions/<id>/resourceGroups/<group>/providers/" +
+          "Microsoft.ManagedIdentity/userAssignedIdentities/<name>",
       );
     }
     this.identityId = opts.identityId;

@@ -3,15 +3,16 @@
  * make about one Linux web app and its user-assigned identities, with the operator's bearer token checked and Azure
  * RBAC's answers. Plain http on 127.0.0.1, port 0. Shapes follow the REST references:
  *
- * | request | action checked (Azure RBAC) |
- * |---|---|
- * | `GET {site}` | `Microsoft.Web/sites/read` |
- * | `PATCH {site}` `{identity}` (learn.microsoft.com/rest/api/appservice/web-apps/update) | `Microsoft.Web/sites/write`, and `…/userAssignedIdentities/assign/action` on each identity it adds |
- * | `GET {site}/config/web` | `Microsoft.Web/sites/config/read` |
- * | `POST {site}/config/appsettings/list` (…/web-apps/list-application-settings) | `Microsoft.Web/sites/config/list/action` |
- * | `PUT {site}/config/appsettings` (…/web-apps/update-application-settings): the whole collection | `Microsoft.Web/sites/config/write` |
- * | `GET`/`PUT {identity}` (learn.microsoft.com/rest/api/managedidentity/user-assigned-identities) | `…/userAssignedIdentities/read` / `write` |
- * | `GET {scope}/providers/Microsoft.Authorization/permissions` | none: the caller's own permissions on the scope |
+ * - `GET {site}`: `Microsoft.Web/sites/read`.
+ * - `PATCH {site}` with `identity` (learn.microsoft.com/rest/api/appservice/web-apps/update):
+ *   `Microsoft.Web/sites/write`, and `…/userAssignedIdentities/assign/action` on each identity it adds.
+ * - `GET {site}/config/web`: `Microsoft.Web/sites/config/read`.
+ * - `POST {site}/config/appsettings/list` (…/web-apps/list-application-settings): `…/sites/config/list/action`.
+ * - `PUT {site}/config/appsettings` (…/web-apps/update-application-settings), the whole collection:
+ *   `Microsoft.Web/sites/config/write`.
+ * - `GET`/`PUT {identity}` (learn.microsoft.com/rest/api/managedidentity/user-assigned-identities):
+ *   `…/userAssignedIdentities/read` / `write`.
+ * - `GET {scope}/providers/Microsoft.Authorization/permissions`: none, the caller's own permissions on the scope.
  *
  * The token must verify against the emulator (`verify`, e.g. `emu.verifyAccessToken`) for this server's URL as
  * audience; a missing or bad one is 401 `AuthenticationFailed`/`InvalidAuthenticationToken`. A missing action is 403
@@ -128,6 +129,8 @@ export interface FakeArm {
   assign(principalId: string, role: BuiltInRole, scope: string): void;
   /** Removes every assignment of a principal. */
   unassign(principalId: string): void;
+  /** The principals with at least one assignment. */
+  assignedPrincipals(): string[];
   site(id: string): FakeSite | undefined;
   close(): Promise<void>;
 }
@@ -358,6 +361,7 @@ export async function startFakeArm(options: FakeArmOptions): Promise<FakeArm> {
       for (let i = assignments.length - 1; i >= 0; i--)
         if (assignments[i]!.principalId === principalId) assignments.splice(i, 1);
     },
+    assignedPrincipals: () => [...new Set(assignments.map((a) => a.principalId))],
     site: (id) => sites.get(id.toLowerCase()),
     close: () =>
       new Promise<void>((resolve) => {

@@ -8,7 +8,8 @@
  * - `GET|POST /applications/{id}/federatedIdentityCredentials`
  *   (https://learn.microsoft.com/graph/api/application-post-federatedidentitycredentials): `name`, `issuer`,
  *   `subject`, `audiences` (exactly one).
- * - `POST /applications/{id}/removePassword` `{keyId}` → 204 (https://learn.microsoft.com/graph/api/application-removepassword).
+ * - `POST /applications/{id}/removePassword` `{keyId}` → 204
+ *   (https://learn.microsoft.com/graph/api/application-removepassword).
  * - `GET /applications/{id}/owners`.
  * Permissions (same pages): reading needs Application.Read.All; a change needs Application.ReadWrite.All and, for a
  * signed-in operator, ownership of the application or the Application Administrator / Cloud Application
@@ -16,7 +17,7 @@
  */
 import type { TokenCredential } from "@azure/identity";
 import { decodeJwt } from "jose";
-import { oneLine } from "../deploy/cli";
+import { azureJsonRequest } from "../deploy/arm-site";
 
 export interface PasswordCredentialInfo {
   readonly keyId: string;
@@ -218,28 +219,11 @@ export class GraphApplication {
     body?: unknown,
     allowNotFound = false,
   ): Promise<T | undefined> {
-    const response = await this.fetchFn(`${this.baseUrl}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${await this.token()}`,
-        ...(body === undefined ? {} : { "content-type": "application/json" }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      redirect: "manual",
-      signal: AbortSignal.timeout(60_000),
-    });
-    if (response.status === 404 && allowNotFound) return undefined;
-    if (!response.ok) {
-      const error = ((await response.json().catch(() => ({}))) as { error?: { code?: unknown; message?: unknown } })
-        .error;
-      throw new GraphRequestError(
-        what,
-        response.status,
-        typeof error?.code === "string" ? oneLine(error.code, 80) : "NoErrorCode",
-        typeof error?.message === "string" ? oneLine(error.message, 300) : "",
-      );
-    }
-    if (response.status === 204) return {} as T;
-    return (await response.json().catch(() => ({}))) as T;
+    return azureJsonRequest<T>(
+      this.fetchFn,
+      `${this.baseUrl}${path}`,
+      { method, token: await this.token(), body, allowNotFound },
+      (status, code, detail) => new GraphRequestError(what, status, code, detail),
+    );
   }
 }

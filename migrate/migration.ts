@@ -152,6 +152,13 @@ class Migration {
       this.log("  change no setting: the credential list already starts with the identity");
     else for (const line of describeChange(plan.settings)) this.log(`  ${line}`);
     for (const p of plan.problems) this.log(`problem: ${p}`);
+    // What add would need that the operator lacks, read the same way add checks it (nothing is attempted).
+    const missing = await this.missingArm(armActionsFor(plan, this.o.siteId, this.o.identityId));
+    const graphProblem = plan.createFic ? await this.graph.writeProblem(o.app.id) : undefined;
+    if (missing.length === 0 && !graphProblem) this.log("permissions: you have every permission add needs");
+    for (const line of [...missing, ...(graphProblem ? [`Microsoft Graph: ${graphProblem}`] : [])]) {
+      this.log(`permission missing for add: ${line}`);
+    }
     this.log("nothing was changed (inspect is read-only)");
     this.log(`next phase: npm run migrate -- add ${targetFlags(this.o)}`);
   }
@@ -168,11 +175,13 @@ class Migration {
     if (o.fics.length === 0) this.log("  federated credentials: none");
     for (const f of o.fics) {
       this.log(
-        `  federated credential "${f.name}": issuer ${f.issuer}, subject ${f.subject}, audience ${f.audiences.join(",")}`,
+        `  federated credential "${f.name}": issuer ${f.issuer}, subject ${f.subject}, ` +
+          `audience ${f.audiences.join(",")}`,
       );
     }
     this.log(
-      `site: ${this.o.siteId.split("/").pop()} (${o.site.kind}, ${o.site.location}, ${o.site.linuxFxVersion ?? "no runtime"})`,
+      `site: ${this.o.siteId.split("/").pop()} ` +
+        `(${o.site.kind}, ${o.site.location}, ${o.site.linuxFxVersion ?? "no runtime"})`,
     );
     this.log(
       `  identity: ${o.siteIdentity.type}${o.siteIdentity.userAssignedIdentityIds.map((id) => `\n    ${id}`).join("")}`,
@@ -185,7 +194,8 @@ class Migration {
     );
     this.log(
       o.identity
-        ? `user-assigned identity: ${this.o.identityId.split("/").pop()} (client id ${o.identity.clientId}, principal id ${o.identity.principalId})`
+        ? `user-assigned identity: ${this.o.identityId.split("/").pop()} ` +
+            `(client id ${o.identity.clientId}, principal id ${o.identity.principalId})`
         : `user-assigned identity: ${this.o.identityId.split("/").pop()} does not exist yet`,
     );
   }
@@ -221,7 +231,8 @@ class Migration {
         description: `The app's managed identity ${this.o.identityId.split("/").pop()} signs in for it (no secret).`,
       });
       this.log(
-        `created the federated credential "${this.o.ficName}" (issuer ${target.issuer}, subject ${identity!.principalId}, audience ${target.audience})`,
+        `created the federated credential "${this.o.ficName}" ` +
+          `(issuer ${target.issuer}, subject ${identity!.principalId}, audience ${target.audience})`,
       );
     } else this.log("the registration already trusts the identity (federated credential in place)");
 
@@ -334,7 +345,9 @@ class Migration {
         return {
           ok: true,
           keepWaiting: false,
-          said: `/readyz: the trust chain works with credential ${body.credential.index} (${body.credential.sourceType})`,
+          said:
+            `/readyz: the trust chain works with credential ${body.credential.index} ` +
+            `(${body.credential.sourceType})`,
         };
       }
       return {
@@ -346,8 +359,8 @@ class Migration {
       };
     }
     // No credential named: the app has a single credential. It proves the identity only if that is the identity.
-    const list = credentialEntries(await this.site.settings());
-    const single = list.length === 1 && managedIdentityFirst(await this.site.settings(), identityClientId);
+    const settings = await this.site.settings();
+    const single = credentialEntries(settings).length === 1 && managedIdentityFirst(settings, identityClientId);
     return single
       ? { ok: true, keepWaiting: false, said: "/readyz: ready, and the managed identity is the app's only credential" }
       : { ok: false, keepWaiting: false, said: "/readyz does not say which credential worked (an older app version?)" };
@@ -459,7 +472,8 @@ class Migration {
     for (const { scope, actions } of needs) {
       for (const action of await this.arm.missingActions(scope, actions)) {
         missing.push(
-          `Azure: ${action} on ${scope} (role: ${roleFor(action)}; an Owner or User Access Administrator of the scope assigns it)`,
+          `Azure: ${action} on ${scope} ` +
+            `(role: ${roleFor(action)}; an Owner or User Access Administrator of the scope assigns it)`,
         );
       }
     }
@@ -516,6 +530,19 @@ function asStepError(error: unknown, secrets: ReadonlySet<string>): DeployStepEr
             "at that request."
         : "Run inspect to see the current state, then this phase again (each phase is safe to re-run).",
       denied ? ExitCode.Unauthorized : error.status === 404 ? ExitCode.NotFound : ExitCode.Failed,
+    );
+  }
+  const name = (error as { name?: unknown } | undefined)?.name;
+  if (
+    name === "CredentialUnavailableError" ||
+    name === "AggregateAuthenticationError" ||
+    name === "AuthenticationError"
+  ) {
+    return new DeployStepError(
+      "could not get a token as you (DefaultAzureCredential found no signed-in account)",
+      "Sign in first: az login (add --tenant <tenant id> for the registration's tenant), or set the environment " +
+        "variables of another DefaultAzureCredential source.",
+      ExitCode.NotLoggedIn,
     );
   }
   const network = networkErrorCode(error);

@@ -47,7 +47,8 @@ export interface MigrateOptions {
 
 export const DEFAULT_FIC_NAME = "app-trusts-managed-identity";
 
-export const USAGE = `npm run migrate -- <phase> --client-id <app id> --site-id <site resource id> --identity-id <UAMI resource id>
+export const USAGE = `npm run migrate -- <phase> --client-id <app id> --site-id <site resource id>
+  --identity-id <UAMI resource id>
   phases: inspect (default, read-only) | add | prove | remove-secret | delete-secret | rollback
   site: --site-id /subscriptions/<sub>/resourceGroups/<group>/providers/Microsoft.Web/sites/<name>
         or --subscription <sub> --resource-group <group> --site-name <name>

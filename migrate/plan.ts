@@ -98,7 +98,8 @@ export function describeCredentials(settings: Readonly<Record<string, string>>):
   return entries.map((e) => {
     const mi = sourceTypeOf(e) === SIGNED_ASSERTION_FROM_MANAGED_IDENTITY;
     const detail = mi ? ` (identity ${e.fields.ManagedIdentityClientId ?? "not named"})` : "";
-    return `${describeOrigin(e)}: ${sourceTypeOf(e) ?? "no SourceType"}${detail}${isSecretCredential(e) ? " [secret]" : ""}`;
+    const secret = isSecretCredential(e) ? " [secret]" : "";
+    return `${describeOrigin(e)}: ${sourceTypeOf(e) ?? "no SourceType"}${detail}${secret}`;
   });
 }
 

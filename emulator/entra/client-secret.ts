@@ -4,7 +4,8 @@
  *
  * Entra's answers, as its error bodies and Microsoft's troubleshooting guides give them
  * (Azure/azure-sdk-for-net sdk/identity/Azure.Identity/TROUBLESHOOTING.md, "ClientSecretCredential": AADSTS7000215
- * invalid secret, AADSTS7000222 expired secret; https://learn.microsoft.com/entra/identity-platform/reference-error-codes):
+ * invalid secret, AADSTS7000222 expired secret;
+ * https://learn.microsoft.com/entra/identity-platform/reference-error-codes):
  * - no password credential matches: 401 `invalid_client` AADSTS7000215;
  * - the matching one has expired: 401 `invalid_client` AADSTS7000222.
  * Secrets are compared in constant time over their SHA-256 digests, so the comparison's time tells nothing.

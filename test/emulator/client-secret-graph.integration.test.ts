@@ -47,7 +47,7 @@ describe("a registration with a client secret", () => {
     expect((await entraError(await clientCredentialsRequest(emulator(), withSecret(SECRET)))).code).toBe(7000222);
   });
 
-  it("lists the secret through Graph by hint and key id, never its text, and accepts it no more once removed", async () => {
+  it("lists the secret through Graph by hint and key id, never its text, and refuses it once removed", async () => {
     const token = await operator();
     const app = (await (await graph(`/applications(appId='${emulator().registration.clientId}')`, token)).json()) as {
       id: string;

@@ -164,7 +164,7 @@ describe("ArmSite", () => {
     );
   });
 
-  it("reports the actions the operator lacks from the permissions list, honouring wildcards and notActions", async () => {
+  it("reports the actions the operator lacks from its permissions, honouring wildcards and notActions", async () => {
     const { calls, fetchFn } = fakeArm(() => ({
       status: 200,
       body: { value: [{ actions: ["Microsoft.Web/sites/*/read", "Microsoft.Web/*"], notActions: ["*/config/Write"] }] },

@@ -74,7 +74,7 @@ describe("the fake ARM", () => {
     ).toEqual(["Microsoft.Authorization/roleAssignments/write"]);
   });
 
-  it("refuses to put an identity on the site without assign on it (LinkedAuthorizationFailed), then allows it", async () => {
+  it("refuses to put an identity on the site without assign (LinkedAuthorizationFailed), then allows it", async () => {
     const error = await asAlice()
       .addUserAssignedIdentity(UAMI)
       .catch((e: unknown) => e);

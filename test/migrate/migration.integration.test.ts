@@ -1,4 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { credentialEntries } from "../../contract/credential-list";
 import { DeployStepError, ExitCode } from "../../deploy/cli";
 import { operatorCredential } from "../../local/operator-credential";
@@ -16,10 +18,14 @@ import {
 
 let world: MigrationWorld;
 
-beforeEach(async () => {
+// One world for the file (msal-node reads the managed-identity endpoint once per process), reset before each test.
+beforeAll(async () => {
   world = await startMigrationWorld(inProcessRunner);
 }, 30_000);
-afterEach(async () => {
+beforeEach(async () => {
+  await world.reset();
+}, 30_000);
+afterAll(async () => {
   await world?.close();
 });
 
@@ -57,6 +63,7 @@ describe("the migration against the emulator, the Graph stand-in and the fake AR
       "settings holding secrets or Key Vault references: AzureAd__ClientCredentials__0__ClientSecret",
     );
     expect(text).toContain("does not exist yet");
+    expect(text).toContain("permissions: you have every permission add needs");
     expect(text).toContain("nothing was changed (inspect is read-only)");
     expect(writes()).toEqual([]);
 
@@ -134,6 +141,10 @@ describe("the migration against the emulator, the Graph stand-in and the fake AR
     world.arm.unassign(OPERATOR);
     world.arm.assign(OPERATOR, "Website Contributor", SITE_ID);
     world.arm.assign(OPERATOR, "Managed Identity Contributor", IDENTITY_ID.replace(/\/providers\/.*$/, ""));
+    const inspect = await phase("inspect");
+    expect(inspect.lines.join("\n")).toMatch(
+      /permission missing for add: Azure: .*userAssignedIdentities\/assign\/action/,
+    );
     const add = await phase("add");
     expect(add.error?.exitCode).toBe(ExitCode.Unauthorized);
     expect(add.error?.message).toContain("missing permission, nothing was changed");
@@ -170,5 +181,33 @@ describe("the migration against the emulator, the Graph stand-in and the fake AR
     expect((await phase("rollback", "--secret-stdin")).error).toBeUndefined();
     expect(sourceTypes()).toEqual(["ClientSecret"]);
     expect(world.output.join("\n")).not.toContain(SECRET);
+  }, 60_000);
+
+  it("takes a proof URL's 200 as proof, and its other answers until the bound as failure", async () => {
+    let status = 500;
+    const server = createServer((_req, res) => res.writeHead(status).end());
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/health/token`;
+    try {
+      expect((await phase("add")).error).toBeUndefined();
+      const failed = await phase("prove", "--proof-url", url, "--proof-timeout-seconds", "1");
+      expect(failed.error?.message).toContain(`${url} answered 500, not 200`);
+      status = 200;
+      const proved = await phase("prove", "--proof-url", url);
+      expect(proved.error).toBeUndefined();
+      expect(proved.lines).toContain(`proof: ${url} answered 200`);
+    } finally {
+      server.close();
+    }
+  }, 60_000);
+
+  it("deletes no secret when the operator's Graph token cannot change the registration", async () => {
+    expect((await phase("add")).error).toBeUndefined();
+    expect((await phase("remove-secret", "--readyz-url", readyz())).error).toBeUndefined();
+    world.credential = operatorCredential(world.emu, { oid: OPERATOR, graphScp: "Application.Read.All" });
+    const deleted = await phase("delete-secret", "--readyz-url", readyz(), "--confirm-delete");
+    expect(deleted.error?.exitCode).toBe(ExitCode.Unauthorized);
+    expect(deleted.error?.message).toContain("no Application.ReadWrite.All delegated permission");
+    expect(world.emu.registration.passwordCredentials).toHaveLength(1);
   }, 60_000);
 });

@@ -40,6 +40,12 @@ export interface MigrationWorld {
   options(phase: string, ...extra: string[]): MigrateOptions;
   /** The operator's credential (owner of the registration, roles on the site and identity group by default). */
   credential: ReturnType<typeof operatorCredential>;
+  /**
+   * Puts the world back as it started (registration, site, identities, role assignments, output) and restarts the
+   * app. msal-node reads the managed-identity endpoint once per process, so an in-process app needs one emulator per
+   * file: reset between tests instead of starting another world.
+   */
+  reset(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -152,9 +158,15 @@ export async function startMigrationWorld(run: AppRunner): Promise<MigrationWorl
       WEBSITE_RUN_FROM_PACKAGE: "1",
     },
   });
-  arm.assign(OPERATOR, "Website Contributor", SITE_ID);
-  arm.assign(OPERATOR, "Managed Identity Contributor", SUB);
-  arm.assign(OPERATOR, "Managed Identity Operator", SUB);
+  const grantRoles = () => {
+    arm.unassign(OPERATOR);
+    arm.assign(OPERATOR, "Website Contributor", SITE_ID);
+    arm.assign(OPERATOR, "Managed Identity Contributor", SUB);
+    arm.assign(OPERATOR, "Managed Identity Operator", SUB);
+  };
+  grantRoles();
+  const startRegistration = structuredClone(emu.registration);
+  const startSettings = { ...site.appSettings };
   await restart(site);
 
   const output: string[] = [];
@@ -186,6 +198,21 @@ export async function startMigrationWorld(run: AppRunner): Promise<MigrationWorl
         "200",
         ...extra,
       ]),
+    async reset() {
+      const { registration } = emu;
+      for (const key of Object.keys(registration)) delete (registration as unknown as Record<string, unknown>)[key];
+      Object.assign(registration, structuredClone(startRegistration));
+      emu.resetFaults();
+      site.appSettings = { ...startSettings };
+      site.identity = { type: "None", userAssignedIdentityIds: [] };
+      arm.identities.clear();
+      arm.requests.splice(0);
+      for (const id of arm.assignedPrincipals()) arm.unassign(id);
+      grantRoles();
+      output.splice(0);
+      world.credential = operatorCredential(emu, { oid: OPERATOR });
+      await restart(site);
+    },
     async close() {
       await app?.close();
       await arm.close();
