@@ -6,7 +6,9 @@ import {
   guidFrom,
   runProgram,
 } from "../../offline/azure-mocks";
-import { GITHUB_ISSUER } from "../../policy/rules";
+import { expect } from "vitest";
+import { evaluateRecorded } from "../../policy/offline";
+import { GITHUB_ISSUER, type RuleContext } from "../../policy/rules";
 
 /**
  * The main stack, as the real program (index.ts) registers it under the offline mocks with the dev stack's values and
@@ -143,4 +145,24 @@ export interface BrokenVariant {
   readonly message: RegExp;
   /** Other rules the same break also trips, by design. */
   readonly alsoTrips?: readonly string[];
+}
+
+/**
+ * Breaks a fresh copy of a compliant plan as `variant` says and checks the pack's answer: the rule reports the message,
+ * and no rule but it and the ones it also trips says anything.
+ */
+export function expectBrokenVariant(
+  compliant: () => RegisteredResource[],
+  variant: BrokenVariant,
+  context?: RuleContext,
+): void {
+  const rs = compliant();
+  variant.break(rs);
+  const violations = evaluateRecorded(rs, context);
+  expect(violations.filter((x) => x.policy === variant.rule).map((x) => x.message)).toContainEqual(
+    expect.stringMatching(variant.message),
+  );
+  expect([...new Set(violations.map((x) => x.policy))].sort()).toEqual(
+    [variant.rule, ...(variant.alsoTrips ?? [])].sort(),
+  );
 }
