@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as azuread from "@pulumi/azuread";
 import { SecretlessWebApp, configKeys, parseStackConfig } from "./components";
 import { packageApp } from "./deploy/package-app";
+import { buildAppImage } from "./deploy/container-image";
 import { packageOwnApp } from "./deploy/package-own-app";
 
 // Import the program's configuration settings, and validate every one before anything registers.
@@ -21,8 +22,12 @@ const directory = azuread.getClientConfigOutput();
 
 // Build and zip the sample app, on preview too, so its hash decides whether the deploy step runs: reused unchanged
 // while nothing it is made from changes (deploy/package-app.ts). Or take your own zip, or zip your own folder the same
-// reproducible way (deploy/package-own-app.ts).
-const appPackage = !deployApp ? undefined : appPackagePath ? packageOwnApp(appPackagePath) : packageApp();
+// reproducible way (deploy/package-own-app.ts). On Container Apps, build the image's app layer instead (no Docker
+// daemon), whose content hash decides the push.
+const onContainerApps = settings.hosting === "containerApps";
+const appPackage =
+  !deployApp || onContainerApps ? undefined : appPackagePath ? packageOwnApp(appPackagePath) : packageApp();
+const appImage = onContainerApps ? buildAppImage() : undefined;
 
 // Create the whole chain: managed identity, app registration trusting it, the web app wearing it, and the app on it.
 const app = new SecretlessWebApp("secretless", {
@@ -31,6 +36,7 @@ const app = new SecretlessWebApp("secretless", {
   ...(startupCommand === undefined ? {} : { appCommandLine: startupCommand }),
   tenantId: directory.tenantId,
   appPackage,
+  appImage,
 });
 
 export const url = app.url;
@@ -46,5 +52,7 @@ export const redirectUri = app.redirectUri;
 export const redisHostName = app.redisHostName.apply((host) => host ?? null);
 export const stagingUrl = app.stagingUrl.apply((u) => u ?? null);
 export const appPackageSha256 = pulumi.output(app.appPackageSha256).apply((sha) => sha ?? null);
+// On Container Apps: the image the app runs, by digest.
+export const image = app.image.apply((ref) => ref ?? null);
 export const appInsightsName = app.appInsightsName.apply((n) => n ?? null);
 export const logWorkspaceCustomerId = app.logWorkspaceCustomerId.apply((id) => id ?? null);

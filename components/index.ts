@@ -2,6 +2,7 @@
 export type { NodeVersion, PlanSku, RedisSku, SignInAudience } from "../contract/catalogue";
 export type { CloudName } from "../contract/clouds";
 export type { SlotAfterSwap } from "../contract/slots";
+export type { Hosting } from "../contract/container-apps";
 export * from "./stack-config";
 export * from "./identity";
 export * from "./log-workspace";
@@ -12,3 +13,4 @@ export * from "./app-deployment";
 export * from "./staging-slot";
 export * from "./secretless-web-app";
 export * from "./easy-auth";
+export * from "./container-app-host";

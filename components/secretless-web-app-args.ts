@@ -47,6 +47,15 @@ import type { SessionRedis } from "./session-redis";
 import { type AppInsights, telemetryProblem } from "./app-insights";
 import { TelemetrySetting } from "../contract/telemetry";
 import type { AppRoleAssignmentSpec, AppRoleDefinition } from "./app-roles";
+import type { AppImageRef } from "./container-app-host";
+import {
+  CONTAINER_APPS_REFUSED,
+  DEFAULT_NODE_VERSION_FOR_IMAGE,
+  type Hosting,
+  REPLICAS_ON_APP_SERVICE,
+  containerAppNameProblem,
+  hostingProblem,
+} from "../contract/container-apps";
 
 /** Arguments of {@link SecretlessWebApp}. */
 export interface SecretlessWebAppArgs {
@@ -166,6 +175,21 @@ export interface SecretlessWebAppArgs {
   readonly telemetry?: boolean;
   /** Optional. Tags for every Azure resource that takes them. Defaults to none. */
   readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /**
+   * Optional. Where the app runs: `appService` (a Linux web app) or `containerApps` (a container app in a managed
+   * environment, pulling this stack's image from its own registry with the identity; components/container-app-host.ts).
+   * Defaults to `appService`.
+   */
+  readonly hosting?: Hosting;
+  /** Optional. With `containerApps`: the fewest replicas. Defaults to 1, or 2 with `scaleOut`. */
+  readonly minReplicas?: number;
+  /** Optional. With `containerApps`: the most replicas. Defaults to 1, or 10 with `scaleOut`. */
+  readonly maxReplicas?: number;
+  /**
+   * Required with `containerApps`: the image to push and run, as `buildAppImage()` (deploy/container-image.ts) returns
+   * it. Ignored on App Service.
+   */
+  readonly appImage?: pulumi.Input<AppImageRef>;
   /**
    * Optional. Adopt this existing app registration (by client ID) instead of creating one: the stack adds its
    * federated credential and redirect URI to it and owns nothing else of it (components/adoption.ts). Defaults to
@@ -315,8 +339,54 @@ export function validateArgs(args: SecretlessWebAppArgs): void {
     });
     for (const { key, problem } of conflicts) errors.push({ propertyPath: key, reason: `${key} ${problem}` });
   }
+  errors.push(...hostingErrors(args));
   errors.push(...adoptionConflicts(args));
   refuseInvalidArguments("SecretlessWebApp", errors);
+}
+
+/** What cannot work with the chosen hosting: the stack configuration's refusals (contract/container-apps.ts). */
+function hostingErrors(args: SecretlessWebAppArgs): pulumi.InputPropertyErrorDetails[] {
+  const errors: pulumi.InputPropertyErrorDetails[] = [];
+  const hosting = args.hosting ?? "appService";
+  const problem = hostingProblem(hosting);
+  if (problem) return [{ propertyPath: "hosting", reason: problem }];
+  if (hosting === "appService") {
+    for (const key of ["minReplicas", "maxReplicas"] as const) {
+      if (args[key] !== undefined)
+        errors.push({ propertyPath: key, reason: REPLICAS_ON_APP_SERVICE.replace("<key>", key) });
+    }
+    return errors;
+  }
+  const refuse = (key: keyof typeof CONTAINER_APPS_REFUSED, when: boolean) => {
+    if (when) errors.push({ propertyPath: key, reason: CONTAINER_APPS_REFUSED[key] });
+  };
+  refuse("stagingSlot", args.stagingSlot === true);
+  refuse("authMode", args.authMode === "easyAuth");
+  refuse("planSku", args.planSku !== undefined);
+  refuse("existingPlanId", args.existingPlanId !== undefined);
+  refuse("alwaysOn", args.alwaysOn !== undefined);
+  refuse("instanceCount", args.instanceCount !== undefined);
+  refuse("nodeVersion", args.nodeVersion !== undefined && args.nodeVersion !== DEFAULT_NODE_VERSION_FOR_IMAGE);
+  refuse("uniqueDefaultHostname", args.uniqueDefaultHostname === false);
+  refuse("existingApp", args.existingApp !== undefined);
+  refuse("existingWebApp", args.existingWebApp !== undefined);
+  for (const key of ["runtimeStack", "appCommandLine", "appPackage"] as const) {
+    if (args[key] !== undefined) {
+      errors.push({
+        propertyPath: key,
+        reason: CONTAINER_APPS_REFUSED.ownApp.replace("(pulumi config rm <key>) ", ""),
+      });
+    }
+  }
+  const nameProblem = containerAppNameProblem(args.webAppName);
+  if (nameProblem) errors.push({ propertyPath: "webAppName", reason: nameProblem });
+  if (args.appImage === undefined) {
+    errors.push({
+      propertyPath: "appImage",
+      reason: "is required with hosting containerApps: pass what buildAppImage() (deploy/container-image.ts) returns.",
+    });
+  }
+  return errors;
 }
 
 /** What an adopted registration or site does not take: arguments that would change them, or deploy onto the site. */

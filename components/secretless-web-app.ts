@@ -17,6 +17,7 @@ import { type SecretlessWebAppArgs, ownAppSettings, validateArgs } from "./secre
 import { SessionRedis } from "./session-redis";
 import { STAGING_SLOT_NAME, SWAP_WARMUP_SETTINGS } from "../contract/slots";
 import { StagingSlot } from "./staging-slot";
+import { ContainerAppHost } from "./container-app-host";
 import { AdoptedRegistration, AdoptedWebApp, type Adopted, gated, lookUpAdopted } from "./adoption";
 
 export type { SecretlessWebAppArgs } from "./secretless-web-app-args";
@@ -61,6 +62,8 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
   public readonly logWorkspaceCustomerId: pulumi.Output<string | undefined>;
   /** The sha256 of the package deployed to the site, once deployed; undefined without `appPackage`. */
   public readonly appPackageSha256: pulumi.Output<string | undefined>;
+  /** With `hosting: containerApps`: the image the container app runs, by digest; undefined on App Service. */
+  public readonly image: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: SecretlessWebAppArgs, opts?: pulumi.ComponentResourceOptions) {
     super("secretless:index:SecretlessWebApp", name, {}, opts);
@@ -128,6 +131,113 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
           { parent: this },
         )
       : undefined;
+    // Hosted on Container Apps: the same identity and settings on a container app (components/container-app-host.ts).
+    if (args.hosting === "containerApps") {
+      const settings = {
+        ...args.appSettings,
+        ...ownAppSettings(cloud, callbackPath, tenantId, entra, identity, redis, insights),
+      };
+      // validateArgs refuses adopting with containerApps, so the registration is this stack's own.
+      const ownEntra = entra as EntraApplication;
+      const host = this.containerHost(
+        name,
+        args,
+        resourceGroupName,
+        identity,
+        ownEntra,
+        settings,
+        cloud,
+        logs,
+        insights,
+      );
+      const redirect = pulumi.interpolate`https://${host.fqdn}${callbackPath}`;
+      new azuread.ApplicationRedirectUris(
+        `${name}-redirect-uris`,
+        { applicationId: ownEntra.applicationId, type: "Web", redirectUris: [redirect] },
+        { parent: this },
+      );
+      this.url = host.url;
+      this.defaultHostName = host.fqdn;
+      this.webAppName = host.name;
+      this.redirectUri = redirect;
+      this.stagingRedirectUri = pulumi.output(undefined);
+      this.stagingUrl = pulumi.output(undefined);
+      this.appPackageSha256 = pulumi.output(undefined);
+      this.image = host.image;
+    } else {
+      const site = this.appServiceHost(
+        name,
+        args,
+        resourceGroupName,
+        tenantId,
+        cloud,
+        callbackPath,
+        entra,
+        identity,
+        redis,
+        logs,
+        adopted,
+        insights,
+      );
+      this.url = site.url;
+      this.defaultHostName = site.defaultHostName;
+      this.webAppName = site.webAppName;
+      this.redirectUri = site.redirectUri;
+      this.stagingRedirectUri = site.stagingRedirectUri;
+      this.stagingUrl = site.stagingUrl;
+      this.appPackageSha256 = site.appPackageSha256;
+      this.image = pulumi.output(undefined);
+    }
+    this.resourceGroupName = resourceGroupName;
+    this.appClientId = entra.clientId;
+    this.appObjectId = entra.objectId;
+    this.identityClientId = identity.clientId;
+    this.identityPrincipalId = identity.principalId;
+    this.identityId = identity.id;
+    this.tenantId = tenantId;
+    this.redisHostName = redis ? redis.hostName : pulumi.output(undefined);
+    this.appInsightsName = insights ? insights.name : pulumi.output(undefined);
+    this.logWorkspaceCustomerId = logs ? logs.customerId : pulumi.output(undefined);
+    this.registerOutputs({
+      url: this.url,
+      defaultHostName: this.defaultHostName,
+      webAppName: this.webAppName,
+      tenantId: this.tenantId,
+      resourceGroupName: this.resourceGroupName,
+      appClientId: this.appClientId,
+      appObjectId: this.appObjectId,
+      identityClientId: this.identityClientId,
+      identityPrincipalId: this.identityPrincipalId,
+      identityId: this.identityId,
+      redirectUri: this.redirectUri,
+      stagingRedirectUri: this.stagingRedirectUri,
+      stagingUrl: this.stagingUrl,
+      redisHostName: this.redisHostName,
+      appPackageSha256: this.appPackageSha256,
+      image: this.image,
+      appInsightsName: this.appInsightsName,
+      logWorkspaceCustomerId: this.logWorkspaceCustomerId,
+    });
+  }
+
+  /**
+   * The App Service side: the web app with its settings, Easy Auth or a staging slot when asked, the redirect URIs and
+   * the deploy step.
+   */
+  private appServiceHost(
+    name: string,
+    args: SecretlessWebAppArgs,
+    resourceGroupName: pulumi.Output<string>,
+    tenantId: pulumi.Output<string>,
+    cloud: CloudName,
+    callbackPath: string,
+    entra: EntraApplication | AdoptedRegistration,
+    identity: ManagedIdentity,
+    redis: SessionRedis | undefined,
+    logs: LogWorkspace | undefined,
+    adopted: pulumi.Output<Adopted> | undefined,
+    insights: AppInsights | undefined,
+  ) {
     // Run the deployed zip as it is, mounted read-only; settings the app gets whether this stack or its owner deploys
     // it.
     const easyAuthMode = args.authMode === "easyAuth";
@@ -200,43 +310,15 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
         ? undefined
         : // Never onto an adopted site (validateArgs refuses appPackage with existingWebApp).
           this.deploy(name, args, args.appPackage, cloud, site as LinuxWebApp, entra, easyAuth, slot, insights);
-
-    this.url = site.url;
-    this.defaultHostName = site.defaultHostName;
-    this.webAppName = site.name;
-    this.resourceGroupName = resourceGroupName;
-    this.appClientId = entra.clientId;
-    this.appObjectId = entra.objectId;
-    this.identityClientId = identity.clientId;
-    this.identityPrincipalId = identity.principalId;
-    this.identityId = identity.id;
-    this.tenantId = tenantId;
-    this.redirectUri = redirectUri;
-    this.stagingRedirectUri = stagingRedirectUri ?? pulumi.output(undefined);
-    this.stagingUrl = slot ? pulumi.interpolate`https://${slot.defaultHostName}` : pulumi.output(undefined);
-    this.redisHostName = redis ? redis.hostName : pulumi.output(undefined);
-    this.appPackageSha256 = deployment ? deployment.deployedSha256 : pulumi.output(undefined);
-    this.appInsightsName = insights ? insights.name : pulumi.output(undefined);
-    this.logWorkspaceCustomerId = logs ? logs.customerId : pulumi.output(undefined);
-    this.registerOutputs({
-      url: this.url,
-      defaultHostName: this.defaultHostName,
-      webAppName: this.webAppName,
-      tenantId: this.tenantId,
-      resourceGroupName: this.resourceGroupName,
-      appClientId: this.appClientId,
-      appObjectId: this.appObjectId,
-      identityClientId: this.identityClientId,
-      identityPrincipalId: this.identityPrincipalId,
-      identityId: this.identityId,
-      redirectUri: this.redirectUri,
-      stagingRedirectUri: this.stagingRedirectUri,
-      stagingUrl: this.stagingUrl,
-      redisHostName: this.redisHostName,
-      appPackageSha256: this.appPackageSha256,
-      appInsightsName: this.appInsightsName,
-      logWorkspaceCustomerId: this.logWorkspaceCustomerId,
-    });
+    return {
+      url: site.url,
+      defaultHostName: site.defaultHostName,
+      webAppName: site.name,
+      redirectUri,
+      stagingRedirectUri: stagingRedirectUri ?? pulumi.output(undefined),
+      stagingUrl: slot ? pulumi.interpolate`https://${slot.defaultHostName}` : pulumi.output(undefined),
+      appPackageSha256: deployment ? deployment.deployedSha256 : pulumi.output(undefined),
+    };
   }
 
   /**
@@ -331,6 +413,49 @@ export class SecretlessWebApp extends pulumi.ComponentResource {
         appSettings,
         tags: args.tags,
         logWorkspaceId: logs?.id,
+      },
+      { parent: this },
+    );
+  }
+
+  /**
+   * Hosts the app on Azure Container Apps wearing the identity, with its own registry, environment and image push,
+   * and the environment's logs in the stack's Log Analytics workspace.
+   */
+  private containerHost(
+    name: string,
+    args: SecretlessWebAppArgs,
+    resourceGroupName: pulumi.Input<string>,
+    identity: ManagedIdentity,
+    entra: EntraApplication,
+    settings: Record<string, pulumi.Input<string>>,
+    cloud: CloudName,
+    logs: LogWorkspace | undefined,
+    insights: AppInsights | undefined,
+  ): ContainerAppHost {
+    return new ContainerAppHost(
+      `${name}-aca`,
+      {
+        resourceGroupName,
+        location: args.location,
+        containerAppName: args.webAppName,
+        identityId: identity.id,
+        identityPrincipalId: identity.principalId,
+        environment: settings,
+        // validateArgs refused containerApps without an image.
+        image: args.appImage!,
+        logWorkspaceId: logs?.id,
+        armScope: clouds[cloud].resourceManagerScope,
+        minReplicas: args.minReplicas,
+        maxReplicas: args.maxReplicas,
+        sessionsShared: args.scaleOut,
+        healthCheckPath: typeof args.healthCheckPath === "string" ? args.healthCheckPath : undefined,
+        waitForReady: args.waitForReady,
+        readinessTimeoutMinutes: args.readinessTimeoutMinutes,
+        // The readiness wait signs in through the app registration and its FIC: they must exist first.
+        // With telemetry, /readyz is proven once the identity's publisher grant exists too.
+        readyAfter: [entra, ...(insights ? [insights] : [])],
+        tags: args.tags,
       },
       { parent: this },
     );

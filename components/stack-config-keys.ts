@@ -14,6 +14,7 @@ import { DEFAULT_SLOT_AFTER_SWAP } from "../contract/slots";
 import { DEFAULT_CALLBACK_PATH, HEALTH_CHECK_PATH } from "../contract/settings";
 import { ConfigReader } from "../common/config-reader";
 import { DEFAULT_AUTH_MODE } from "../contract/easy-auth";
+import { DEFAULT_HOSTING } from "../contract/container-apps";
 
 /**
  * Keys of the project namespace, exactly as declared in Pulumi.yaml (plus `tags`, `appRoles` and `appRoleAssignments`:
@@ -49,6 +50,10 @@ export const configKeys = [
   "appRoles",
   "appRoleAssignments",
   "securityGroupClaims",
+  // Hosting on Azure Container Apps (contract/container-apps.ts).
+  "hosting",
+  "minReplicas",
+  "maxReplicas",
   "telemetry",
   // Adopting an existing registration and web app (components/adopt-config.ts).
   "existingAppClientId",
@@ -86,6 +91,7 @@ export const configDefaults: Partial<Record<ConfigKey, string>> = {
   stagingSlotAfterSwap: DEFAULT_SLOT_AFTER_SWAP,
   authMode: DEFAULT_AUTH_MODE,
   securityGroupClaims: "false",
+  hosting: DEFAULT_HOSTING,
   telemetry: "false",
 };
 

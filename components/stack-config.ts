@@ -46,6 +46,16 @@ import {
 import type { AuthMode } from "../contract/easy-auth";
 import { readAuthMode } from "./easy-auth";
 import { type AppAccessConfig, readAppAccess } from "./app-roles";
+import {
+  CONTAINER_APPS_REFUSED,
+  DEFAULT_HOSTING,
+  DEFAULT_REPLICAS,
+  type Hosting,
+  REPLICAS_ON_APP_SERVICE,
+  containerAppNameProblem,
+  hostingProblem,
+  replicaProblems,
+} from "../contract/container-apps";
 import { DEFAULT_TELEMETRY, TELEMETRY_CI_PROBLEM, telemetryProblem } from "./app-insights";
 import { type OwnAppConfig, readOwnApp } from "./own-app-config";
 import { type AdoptionConfig, readAdoption } from "./adopt-config";
@@ -73,13 +83,17 @@ export interface StackConfig extends AppAccessConfig, AdoptionConfig, OwnAppConf
   grantAdminConsent: boolean;
   appOwnerObjectIds: string[];
   callbackPath: string;
-  planSku: PlanSku;
+  /** The plan SKU to create; undefined on Container Apps (no plan). */
+  planSku?: PlanSku;
   /** An existing Linux App Service plan to host the app; undefined creates one with `planSku`. */
   existingPlanId?: string;
-  nodeVersion: NodeVersion;
-  alwaysOn: boolean;
+  /** Undefined on Container Apps: the image's base decides. */
+  nodeVersion?: NodeVersion;
+  /** Undefined on Container Apps: minReplicas keeps a replica loaded. */
+  alwaysOn?: boolean;
   healthCheckPath: string;
-  uniqueDefaultHostname: boolean;
+  /** Undefined on Container Apps: it names the app's host itself. */
+  uniqueDefaultHostname?: boolean;
   /** Run several instances with sessions and pending sign-ins in Azure Managed Redis, ARR affinity off. */
   scaleOut: boolean;
   /** Instances of the plan this stack creates (1 unless scaled out); undefined on an existing plan. */
@@ -99,6 +113,12 @@ export interface StackConfig extends AppAccessConfig, AdoptionConfig, OwnAppConf
   tags: Record<string, string>;
   /** Who signs users in: the app (default) or App Service's built-in authentication (components/easy-auth.ts). */
   authMode: AuthMode;
+  /** Where the app runs: a Linux web app (default) or a container app (components/container-app-host.ts). */
+  hosting: Hosting;
+  /** With `containerApps`: the fewest replicas kept running; undefined on App Service. */
+  minReplicas?: number;
+  /** With `containerApps`: the most replicas Container Apps scales to; undefined on App Service. */
+  maxReplicas?: number;
   /** Entra-only Log Analytics and Application Insights for the app (components/app-insights.ts). */
   telemetry: boolean;
 }
@@ -310,6 +330,58 @@ function readSlot(r: Reader, planSku: PlanSku, existingPlanId: string | undefine
 }
 
 /**
+ * The hosting switch and, on Container Apps, the replica bounds; every App Service-only key that is set (a value
+ * other than Pulumi.yaml's default, which the CLI fills in) is refused there with its reason and fix, and the replica
+ * keys are refused on App Service.
+ */
+function readContainerHosting(r: Reader, scaleOut: boolean) {
+  const hosting = r.withDefault("hosting", DEFAULT_HOSTING, hostingProblem) as Hosting;
+  const replicaKeys = ["minReplicas", "maxReplicas"] as const;
+  if (hosting !== "containerApps") {
+    for (const key of replicaKeys) {
+      if (r.value(key) !== undefined) r.report(key, REPLICAS_ON_APP_SERVICE.replace("<key>", key));
+    }
+    return { hosting: r.failed("hosting") ? DEFAULT_HOSTING : hosting };
+  }
+  const differs = (key: "planSku" | "existingPlanId" | "alwaysOn" | "instanceCount" | "nodeVersion") => {
+    const v = r.value(key);
+    return v !== undefined && v !== r.defaults[key];
+  };
+  for (const key of ["planSku", "existingPlanId", "alwaysOn", "instanceCount", "nodeVersion"] as const) {
+    if (differs(key)) r.report(key, CONTAINER_APPS_REFUSED[key]);
+  }
+  if (r.value("stagingSlot") === "true") r.report("stagingSlot", CONTAINER_APPS_REFUSED.stagingSlot);
+  if (r.value("authMode") === "easyAuth") r.report("authMode", CONTAINER_APPS_REFUSED.authMode);
+  if (r.value("uniqueDefaultHostname") === "false") {
+    r.report("uniqueDefaultHostname", CONTAINER_APPS_REFUSED.uniqueDefaultHostname);
+  }
+  if (r.value("deployApp") === "false") r.report("deployApp", CONTAINER_APPS_REFUSED.deployApp);
+  for (const key of ["appPackagePath", "runtimeStack", "startupCommand", "readinessPath"] as const) {
+    if (r.value(key) !== undefined) r.report(key, CONTAINER_APPS_REFUSED.ownApp.replace("<key>", key));
+  }
+  for (const key of ["existingAppClientId", "existingWebAppName"] as const) {
+    if (r.value(key) !== undefined) r.report(key, CONTAINER_APPS_REFUSED.adopt.replace("<key>", key));
+  }
+  const name = r.value("webAppName");
+  if (name !== undefined && !r.failed("webAppName")) r.report("webAppName", containerAppNameProblem(name));
+  const defaults = scaleOut ? DEFAULT_REPLICAS.scaledOut : DEFAULT_REPLICAS.single;
+  const whole = (key: (typeof replicaKeys)[number], fallback: number) => {
+    const v = r.value(key);
+    if (v === undefined) return fallback;
+    if (!/^\d+$/.test(v)) {
+      r.report(key, `"${v}" is not a whole number; set it with pulumi config set --type int ${key} ${fallback}.`);
+      return undefined;
+    }
+    return Number(v);
+  };
+  const minReplicas = whole("minReplicas", defaults.min);
+  const maxReplicas = whole("maxReplicas", defaults.max);
+  if (minReplicas === undefined || maxReplicas === undefined) return { hosting };
+  for (const { key, problem } of replicaProblems(minReplicas, maxReplicas, scaleOut)) r.report(key, problem);
+  return { hosting, minReplicas, maxReplicas };
+}
+
+/**
  * Telemetry: off unless asked for (it assigns a role); refused outside the public cloud, where Application Insights
  * takes no Entra-authenticated ingestion, and in GitHub Actions, whose deploy identity may not assign roles.
  */
@@ -349,6 +421,27 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
     ...readOwnApp(r, { ...deployment, stagingSlot: slot.stagingSlot, nodeVersion: hosting.nodeVersion }),
   };
   const { adoption, overrides } = readAdoption(r, webAppName);
+  const containerHosting = readContainerHosting(r, rest.scaleOut);
   if (r.problems.length > 0) throw new StackConfigError(r.problems);
-  return { location: location!, webAppName: webAppName!, resourceGroupName, ...rest, ...adoption, ...overrides };
+  const config = {
+    location: location!,
+    webAppName: webAppName!,
+    resourceGroupName,
+    ...rest,
+    ...adoption,
+    ...overrides,
+    ...containerHosting,
+  };
+  if (containerHosting.hosting !== "containerApps") return config;
+  // On Container Apps the App Service-only keys (refused above when set) carry only Pulumi.yaml's defaults: drop them,
+  // so the component gets nothing it would refuse. Replicas take the plan's instance count's place.
+  const appServiceOnly = {
+    planSku: undefined,
+    existingPlanId: undefined,
+    nodeVersion: undefined,
+    alwaysOn: undefined,
+    uniqueDefaultHostname: undefined,
+    instanceCount: undefined,
+  };
+  return { ...config, ...appServiceOnly };
 }

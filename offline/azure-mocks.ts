@@ -37,6 +37,11 @@ export const T = {
   redis: "azure-native:redisenterprise:RedisEnterprise",
   redisDb: "azure-native:redisenterprise:Database",
   redisAccess: "azure-native:redisenterprise:AccessPolicyAssignment",
+  // Hosting on Container Apps.
+  registry: "azure-native:containerregistry:Registry",
+  roleAssignmentArm: "azure-native:authorization:RoleAssignment",
+  environment: "azure-native:app:ManagedEnvironment",
+  containerApp: "azure-native:app:ContainerApp",
   // Telemetry: the Log Analytics workspace and the diagnostic settings that send platform logs to it.
   workspace: "azure-native:operationalinsights:Workspace",
   diagnosticSetting: "azure-native:monitor:DiagnosticSetting",

@@ -200,8 +200,49 @@ export function computeAzureState(
         state: { ...i, principalType: "User", resourceDisplayName: "app" },
       };
     case "command:local:Command":
-      // The command does not run under mocks; its outputs are empty.
-      return { id: `${args.name}-id`, state: { ...i, stdout: "", stderr: "" } };
+      // The command does not run under mocks; its outputs are empty, but for the image push's one JSON line.
+      return { id: `${args.name}-id`, state: { ...i, stdout: pushedImageLine(i), stderr: "" } };
+    // Hosting on Container Apps (components/container-app-host.ts).
+    case "azure-native:containerregistry:Registry": {
+      const name = (i.registryName as string | undefined) ?? autoName.replace(/[^A-Za-z0-9]/g, "");
+      return {
+        id: arm("Microsoft.ContainerRegistry/registries", name),
+        state: { ...i, name, loginServer: `${name.toLowerCase()}.azurecr.io`, provisioningState: "Succeeded" },
+      };
+    }
+    case "azure-native:app:ManagedEnvironment": {
+      const name = (i.environmentName as string | undefined) ?? autoName;
+      return {
+        id: arm("Microsoft.App/managedEnvironments", name),
+        state: {
+          ...i,
+          name,
+          defaultDomain: environmentDomain(name, i.location),
+          staticIp: "20.0.0.1",
+          provisioningState: "Succeeded",
+        },
+      };
+    }
+    case "azure-native:app:ContainerApp": {
+      const name = (i.containerAppName as string | undefined) ?? autoName;
+      // External ingress: <app>.<environment's default domain>; a revision: <app>--<suffix>.<domain>.
+      const domain = environmentDomain(String(i.environmentId).split("/").at(-1) ?? "", i.location);
+      const image = String(i.template?.containers?.[0]?.image ?? "");
+      const revision = `${name}--${createHash("sha256").update(image).digest("hex").slice(0, 7)}`;
+      return {
+        id: arm("Microsoft.App/containerApps", name),
+        state: {
+          ...i,
+          name,
+          configuration: { ...i.configuration, ingress: { ...i.configuration?.ingress, fqdn: `${name}.${domain}` } },
+          latestRevisionName: revision,
+          latestReadyRevisionName: revision,
+          latestRevisionFqdn: `${revision}.${domain}`,
+          provisioningState: "Succeeded",
+          runningStatus: "Running",
+        },
+      };
+    }
     default:
       // Component resources and anything else: echo the inputs.
       return { id: args.custom ? `${args.name}-id` : undefined, state: { ...i } };
@@ -220,4 +261,26 @@ function runningHosts(host: string, scmHost: string) {
     ],
     state: "Running",
   };
+}
+
+/**
+ * A managed environment's default domain: `<unique label>.<region>.azurecontainerapps.io`, the label made up here
+ * from the environment's name (Azure picks its own; nothing may build it by hand).
+ */
+function environmentDomain(environmentName: string, location: unknown): string {
+  const label = `env-${createHash("sha256").update(environmentName).digest("hex").slice(0, 8)}`;
+  return `${label}.${String(location ?? "westeurope").toLowerCase()}.azurecontainerapps.io`;
+}
+
+/**
+ * What deploy/push-image.ts prints for the image it pushed: its digest, and the image by digest in the registry. The
+ * made-up digest follows the image's content (the push's first trigger), as the real one does.
+ */
+function pushedImageLine(inputs: Record<string, any>): string {
+  const env = inputs.environment as Record<string, string> | undefined;
+  if (!String(inputs.create ?? "").includes("deploy/push-image.ts") || !env?.REGISTRY_LOGIN_SERVER) return "";
+  const digest = `sha256:${createHash("sha256")
+    .update(`manifest:${JSON.stringify(inputs.triggers?.[0])}`)
+    .digest("hex")}`;
+  return `${JSON.stringify({ digest, image: `${env.REGISTRY_LOGIN_SERVER}/${env.IMAGE_REPOSITORY}@${digest}` })}\n`;
 }

@@ -111,6 +111,36 @@ function describe(r: RegisteredResource): string[] {
         `local auth   ${i.features?.disableLocalAuth === true ? "off (Entra ID only, no shared keys)" : "ON"}`,
         `workspace    ${r.state.customerId}  (customer ID, for queries)`,
       ];
+    // Hosting on Container Apps.
+    case "azure-native:containerregistry:Registry":
+      return [
+        `login server ${r.state.loginServer}`,
+        `admin user   ${i.adminUserEnabled === false ? "off (no registry password)" : "ON"}`,
+        `anonymous    ${i.anonymousPullEnabled === true ? "ON" : "off"}  (sku ${i.sku?.name})`,
+      ];
+    case "azure-native:app:ManagedEnvironment":
+      return [
+        `logs         ${i.appLogsConfiguration?.destination} (no Log Analytics shared key)`,
+        `domain       ${r.state.defaultDomain}`,
+      ];
+    case "azure-native:app:ContainerApp": {
+      const ingress = i.configuration?.ingress ?? {};
+      const container = i.template?.containers?.[0] ?? {};
+      return [
+        `identity     ${i.identity?.type} ${(i.identity?.userAssignedIdentities ?? []).join(", ")}`,
+        `ingress      ${ingress.external ? "external" : "internal"} ${ingress.transport}, allowInsecure ` +
+          `${ingress.allowInsecure}, port ${ingress.targetPort}`,
+        `fqdn         ${r.state.configuration?.ingress?.fqdn}`,
+        `image        ${container.image}`,
+        ...(i.configuration?.registries ?? []).map(
+          (reg: { server: string; identity: string }) => `pulls        ${reg.server} as ${reg.identity}`,
+        ),
+        `probes       ${(container.probes ?? []).map((p: any) => `${p.type} ${p.httpGet?.path}`).join(", ")}`,
+        `replicas     ${i.template?.scale?.minReplicas}-${i.template?.scale?.maxReplicas}`,
+        `env          ${(container.env ?? []).length} plain values, ` +
+          `secrets: ${(i.configuration?.secrets ?? []).length}`,
+      ];
+    }
     case "azure-native:applicationinsights:Component":
       return [
         `kind         ${i.kind}, ${i.ingestionMode} on ${i.workspaceResourceId}`,

@@ -47,6 +47,20 @@ const WEB_APP_CHECKS = [
   "appinsights-connection-string-entra-only",
 ];
 const SLOT_CHECKS = [...WEB_APP_CHECKS, "slot-identity-matches-site", "slot-settings-differ-only-when-sticky"];
+const ACA = "hosting containerApps";
+/** The rules a container app answers to: its own, and the web-app rules that read an app host (shared.ts isAppHost). */
+const CONTAINER_APP_CHECKS = [
+  "containerapp-https-only",
+  "containerapp-user-assigned-identity",
+  "containerapp-registry-by-identity",
+  "containerapp-no-secrets",
+  "containerapp-image-own-registry",
+  "webapp-client-credentials",
+  "fic-trusts-webapp-identity",
+  "webapp-identity-matches-fic",
+  "webapp-token-exchange-matches-fic",
+  "redirect-uris-own-host",
+];
 
 /** The allow-list. Order: providers and components, then by package and module. */
 export const ALLOWED_TYPES: readonly AllowedType[] = [
@@ -77,6 +91,7 @@ export const ALLOWED_TYPES: readonly AllowedType[] = [
   { type: "secretless:index:EasyAuth", stack: "main", when: "authMode easyAuth", checkedBy: [] },
   { type: "secretless:index:StagingSlot", stack: "main", when: SLOT, checkedBy: [] },
   { type: "secretless:index:AppRoles", stack: "main", when: ROLES, checkedBy: [] },
+  { type: "secretless:index:ContainerAppHost", stack: "main", when: ACA, checkedBy: [] },
   { type: "secretless:index:LogWorkspace", stack: "main", when: TELEMETRY, checkedBy: [] },
   { type: "secretless:index:AppInsights", stack: "main", when: TELEMETRY, checkedBy: [] },
   { type: "secretless:index:AdoptedRegistration", stack: "main", when: ADOPT_APP, checkedBy: [] },
@@ -149,6 +164,20 @@ export const ALLOWED_TYPES: readonly AllowedType[] = [
     when: "scaleOut",
     checkedBy: ["role-assignment-allowed"],
   },
+  // Hosting on Container Apps: the app, its environment, its registry and the app identity's AcrPull on it.
+  { type: "azure-native:app:ContainerApp", stack: "main", when: ACA, checkedBy: CONTAINER_APP_CHECKS },
+  {
+    type: "azure-native:app:ManagedEnvironment",
+    stack: "main",
+    when: ACA,
+    checkedBy: ["managed-environment-no-shared-key"],
+  },
+  {
+    type: "azure-native:containerregistry:Registry",
+    stack: "main",
+    when: ACA,
+    checkedBy: ["registry-admin-off", "containerapp-image-own-registry"],
+  },
   {
     type: "azure-native:storage:StorageAccount",
     stack: "bootstrap",
@@ -167,7 +196,9 @@ export const ALLOWED_TYPES: readonly AllowedType[] = [
   {
     type: "azure-native:authorization:RoleAssignment",
     stack: "both",
-    when: `main: ${TELEMETRY} (Monitoring Metrics Publisher on the component); bootstrap: always`,
+    when:
+      `main: ${TELEMETRY} (Monitoring Metrics Publisher on the component), ${ACA} (AcrPull on the registry); ` +
+      "bootstrap: always",
     checkedBy: ["role-assignment-scope", "role-assignment-principal-type", "role-assignment-allowed"],
   },
   // Telemetry: the Entra-only Log Analytics workspace and the diagnostic settings that send platform logs to it.

@@ -12,6 +12,7 @@
 import { redisRules, storageAndRoleRules } from "./access";
 import { adoptScriptsOwnChain } from "./adopt";
 import { resourceTypeAllowed } from "./allow-list";
+import { containerAppImageOwnRegistry, containerAppRules } from "./container-apps";
 import { credentialRules } from "./credentials";
 import { easyAuthIdentitySetting, easyAuthRules } from "./easy-auth";
 import { githubDeployEnvironmentProtected } from "./github";
@@ -68,6 +69,8 @@ export const rules: readonly Rule[] = [
   easyAuthIdentitySetting,
   ...slotRules,
   githubDeployEnvironmentProtected,
+  ...containerAppRules,
+  containerAppImageOwnRegistry,
   ...monitoringRules,
   ...monitoringStackRules,
   adoptScriptsOwnChain,

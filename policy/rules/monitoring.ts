@@ -5,7 +5,7 @@
  */
 import { parseAuthenticationString, TelemetrySetting } from "../../contract/telemetry";
 import { type ResourceRule, type StackFinding, type StackRule, resourceRule, stackRule } from "./model";
-import { arm, attachedIdentities, field, isArmIdOf, isWebApp, ref, show, stackSettingsOf } from "./shared";
+import { arm, attachedIdentities, field, isAppHost, isArmIdOf, ref, show, stackSettingsOf } from "./shared";
 
 export const isLogWorkspace = arm("operationalinsights", "Workspace");
 export const isDiagnosticSetting = arm("monitor", "DiagnosticSetting");
@@ -149,7 +149,7 @@ export const appInsightsConnectionStringEntraOnly: StackRule = stackRule(
   (resources) => {
     const components = resources.filter((r) => isAppInsights(r.type));
     return resources
-      .filter((r) => isWebApp(r.type))
+      .filter((r) => isAppHost(r.type))
       .flatMap((site): StackFinding[] => {
         const settings = stackSettingsOf(site) ?? {};
         const keyed = Object.entries(settings).filter(

@@ -4,7 +4,15 @@
  */
 import { type PlannedResource, type ResourceRule, resourceRule } from "./model";
 import { TelemetrySetting } from "../../contract/telemetry";
-import { isCommand, isConnectionStringsResource, isSettingsResource, isWebApp, ref } from "./shared";
+import {
+  isCommand,
+  isConnectionStringsResource,
+  isSettingsResource,
+  isWebApp,
+  ref,
+  isAppHost,
+  isContainerApp,
+} from "./shared";
 
 /** Words of a name: split on `__`, `_`, `-`, `.`, `:`, spaces and camelCase boundaries, lower-cased. */
 function words(name: string): string[] {
@@ -148,10 +156,10 @@ export function isAddressOnlyConnectionString(value: string): boolean {
 const isEntraTelemetryAddress = (name: string, value: unknown) =>
   name === TelemetrySetting.ConnectionString && (typeof value !== "string" || isAddressOnlyConnectionString(value));
 
-/** The secret-looking entries of a name → value map, as messages. */
-function secretEntries(r: PlannedResource, what: string, entries: [string, unknown][]): string[] {
+/** The secret-looking entries of a name → value map, as messages (a container app's environment included). */
+export function secretEntries(r: PlannedResource, what: string, entries: [string, unknown][]): string[] {
   return entries.flatMap(([name, value]) => {
-    if (what === "app setting" && isWebApp(r.type) && isEntraTelemetryAddress(name, value)) return [];
+    if (what === "app setting" && isAppHost(r.type) && isEntraTelemetryAddress(name, value)) return [];
     const byName = secretName(name);
     const byValue = secretValue(value);
     const why = [byName, byValue && `its value looks like ${byValue}`].filter(Boolean).join(" and ");
@@ -218,7 +226,10 @@ export const secretRules: readonly ResourceRule[] = [
     (type) => !isCommand(type),
     (r) => {
       const settings = isWebApp(r.type) || isSettingsResource(r.type) || isConnectionStringsResource(r.type);
-      return findSecrets(r.props, "", (path) => settings && SETTINGS_PATHS.includes(path)).map(
+      // A container app's containers are its settings: containerapp-no-secrets reports their environment.
+      const skip = (path: string) =>
+        (settings && SETTINGS_PATHS.includes(path)) || (isContainerApp(r.type) && path === "template.containers");
+      return findSecrets(r.props, "", skip).map(
         (f) =>
           `${ref(r)} has input "${f.path}" that looks like a secret: ${f.why}. Fix: remove it; inputs are stored in ` +
           `state. Use a managed identity or workload identity federation (Entra ID tokens) instead of a secret, ` +

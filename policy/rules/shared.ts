@@ -63,6 +63,12 @@ export const named =
     names.includes(parseType(type).resource) && parseType(type).pkg !== "azure-native";
 
 export const isWebApp = arm("web", "WebApp", "WebAppSlot");
+/** A container app (hosting containerApps): an app host like a web app, with its settings as environment variables. */
+export const isContainerApp = arm("app", "ContainerApp");
+/** What runs the app and wears its identity: a web app, a slot or a container app (the "app host" view). */
+export const isAppHost = (type: string): boolean => isWebApp(type) || isContainerApp(type);
+export const isManagedEnvironment = arm("app", "ManagedEnvironment");
+export const isRegistry = arm("containerregistry", "Registry");
 export const isSettingsResource = arm("web", "WebAppApplicationSettings", "WebAppApplicationSettingsSlot");
 export const isConnectionStringsResource = arm("web", "WebAppConnectionStrings", "WebAppConnectionStringsSlot");
 export const isScmAllowed = arm("web", "WebAppScmAllowed", "WebAppScmAllowedSlot");
@@ -92,14 +98,24 @@ export const show = (value: unknown): string => (value === undefined ? "unset" :
 // ---------------------------------------------------------------------------------------------------------------
 // Reading resources
 
-/** A web app's app settings as a map, from `siteConfig.appSettings` (`{name, value}[]`) or a settings ' +
-  'resource's `properties`. */
+/**
+ * An app host's settings as a map: a web app's `siteConfig.appSettings` (`{name, value}[]`), or a container app's
+ * environment variables (`template.containers[].env`, `{name, value}[]`; every container's).
+ */
 export function appSettingsOf(props: Record<string, any> | undefined): Record<string, unknown> | undefined {
   if (!props) return undefined;
-  const list = props.siteConfig?.appSettings;
+  const list = props.siteConfig?.appSettings ?? containerEnv(props);
   if (Array.isArray(list))
-    return Object.fromEntries(list.map((s: { name: string; value: unknown }) => [s.name, s.value]));
+    return Object.fromEntries(list.map((s: { name: string; value: unknown }) => [s?.name, s?.value]));
   return undefined;
+}
+
+/** A container app's environment variables, every container's, or undefined when it has no containers. */
+export function containerEnv(
+  props: Record<string, any>,
+): { name: string; value?: unknown; secretRef?: unknown }[] | undefined {
+  const containers = props.template?.containers;
+  return Array.isArray(containers) ? containers.flatMap((c: any) => (Array.isArray(c?.env) ? c.env : [])) : undefined;
 }
 
 /** Settings as a stack rule sees them: the outputs', else the inputs' (App Service never returns app settings). */
@@ -158,10 +174,10 @@ export function ficsOf(app: PlannedResource, resources: readonly PlannedResource
   return resources.filter((r) => isAppFic(r.type) && ids.includes(field(r, "applicationId")));
 }
 
-/** Web apps in the stack that sign in through an app registration of the same stack, with that app's FICs. */
+/** App hosts (web apps, slots, container apps) that sign in through an app registration of the stack, with its FICs. */
 export function signInWebApps(resources: readonly PlannedResource[]) {
   return resources
-    .filter((r) => isWebApp(r.type))
+    .filter((r) => isAppHost(r.type))
     .flatMap((site) => {
       const app = appOf(site, resources);
       if (!app) return [];

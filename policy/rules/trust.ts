@@ -6,6 +6,7 @@
  */
 import { ADOPT_SCRIPTS, ADOPT_UNDO_FLAG, adoptedRegistration, adoptedSiteHosts, wornOnAdoptedSite } from "./adopt";
 import { clouds } from "../../contract/clouds";
+import { ACR_PULL_ROLE_ID } from "../../contract/container-apps";
 import { MONITORING_METRICS_PUBLISHER_ROLE_ID } from "../../contract/telemetry";
 import { appPathProblem } from "../../contract/rules";
 import {
@@ -27,10 +28,11 @@ import {
   inputField,
   isApp,
   isAppFic,
+  isAppHost,
+  isContainerApp,
   isArmIdOf,
   isUami,
   isUamiFic,
-  isWebApp,
   named,
   ref,
   show,
@@ -68,7 +70,7 @@ function wears(w: { id: string; principalId?: string }, r: PlannedResource, pid:
 }
 
 function stackIdentities(resources: readonly PlannedResource[]): StackIdentity[] {
-  const sites = resources.filter((r) => isWebApp(r.type));
+  const sites = resources.filter((r) => isAppHost(r.type));
   const worn = sites.flatMap((s) => attachedIdentities(s, resources));
   const uamiFics = resources.filter((r) => isUamiFic(r.type));
   return resources
@@ -278,6 +280,8 @@ export const ROLE = {
   StorageBlobDataReader: "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",
   StorageBlobDataContributor: "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
   KeyVaultCryptoUser: "12338af0-0e69-4776-bea7-57ae8d297424",
+  /** Pull images, nothing else (built-in roles, Containers; contract/container-apps.ts cites it). */
+  AcrPull: ACR_PULL_ROLE_ID,
   /** Publishes telemetry to Application Insights with Entra ID (built-in roles, Monitor; contract/telemetry.ts). */
   MonitoringMetricsPublisher: MONITORING_METRICS_PUBLISHER_ROLE_ID,
 } as const;
@@ -289,8 +293,8 @@ type RoleName = keyof typeof ROLE;
  */
 export const ALLOWED_ROLES: Record<"appIdentity" | "ciPullRequest" | "ciDeploy" | "operator", readonly RoleName[]> = {
   // The app stack grants its identity no Azure role but these (Redis is an AccessPolicyAssignment, data plane), each
-  // only where ROLE_SCOPES allows.
-  appIdentity: ["MonitoringMetricsPublisher"],
+  // only where ROLE_SCOPES allows: publishing its telemetry, and (hosting containerApps) pulling its image.
+  appIdentity: ["MonitoringMetricsPublisher", "AcrPull"],
   // A CI identity any pull request's code can use: read only (bootstrap: preview identity).
   ciPullRequest: ["Reader", "StorageBlobDataReader", "KeyVaultCryptoUser"],
   // A CI identity only protected jobs get (bootstrap: deploy identity, `least` or `contributor`).
@@ -321,16 +325,20 @@ export const ROLE_SCOPES: Partial<Record<RoleName, { readonly what: string; read
       what: "an Application Insights component",
       is: arm("applicationinsights", "Component"),
     },
+    // AcrPull on the stack's own registry only (learn.microsoft.com/azure/container-apps/managed-identity-image-pull:
+    // the identity needs AcrPull on the registry it pulls from), so the app pulls its image and no one else's.
+    AcrPull: { what: "a container registry", is: arm("containerregistry", "Registry") },
   };
 
 const APP_IDENTITY_HINT =
-  "; the app reaches Redis through an AccessPolicyAssignment and needs no Azure role beyond publishing its telemetry";
+  "; the app reaches Redis through an AccessPolicyAssignment and needs no Azure role beyond publishing its telemetry " +
+  "and pulling its image";
 const roleName = (guid: string) => (Object.entries(ROLE) as [RoleName, string][]).find(([, g]) => g === guid)?.[0];
 
 export const roleAssignmentAllowed: StackRule = stackRule(
   "role-assignment-allowed",
   "Each role assignment gives an allowed role to its kind of principal (app identity: Monitoring Metrics Publisher " +
-    "on its own Application Insights only; pull-request CI " +
+    "on its own Application Insights and AcrPull on its own registry only; pull-request CI " +
     "identity: read only; deploy CI identity: the bootstrap's roles), inside a resource group this stack owns; Redis " +
     "access policies go to the app's identity only.",
   (resources) => {
@@ -339,7 +347,7 @@ export const roleAssignmentAllowed: StackRule = stackRule(
       resources
         .filter((r) => arm("resources", "ResourceGroup")(r.type))
         .map((r) => lower(field(r, "name") ?? inputField(r, "resourceGroupName")))
-        .concat(resources.filter((r) => isWebApp(r.type)).map((r) => lower(inputField(r, "resourceGroupName")))),
+        .concat(resources.filter((r) => isAppHost(r.type)).map((r) => lower(inputField(r, "resourceGroupName")))),
     );
     const findings: StackFinding[] = [];
     for (const ra of resources.filter((r) => arm("authorization", "RoleAssignment")(r.type))) {
@@ -521,8 +529,12 @@ export const redirectUrisOwnHost: StackRule = stackRule(
     "of this stack's own web apps.",
   (resources) => {
     const hosts = resources
-      .filter((r) => isWebApp(r.type))
-      .flatMap((s) => [field(s, "defaultHostName"), ...((field(s, "hostNames") as unknown[]) ?? [])])
+      .filter((r) => isAppHost(r.type))
+      .flatMap((s) =>
+        isContainerApp(s.type)
+          ? [s.props.configuration?.ingress?.fqdn]
+          : [field(s, "defaultHostName"), ...((field(s, "hostNames") as unknown[]) ?? [])],
+      )
       .filter((h): h is string => typeof h === "string")
       .map((h) => h.toLowerCase())
       // An adopted site's host (existingWebAppName) is the stack's site too.

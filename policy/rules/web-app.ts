@@ -2,7 +2,16 @@
 import { allRuntimeStacks } from "../../contract/runtimes";
 import { AzureAdSetting, SIGNED_ASSERTION_FROM_MANAGED_IDENTITY, isGuid } from "../../contract/settings";
 import { type ResourceRule, resourceRule } from "./model";
-import { KNOWN_AUDIENCES, TLS_OK, isSettingsResource, isWebApp, ref, show } from "./shared";
+import {
+  KNOWN_AUDIENCES,
+  TLS_OK,
+  containerEnv,
+  isContainerApp,
+  isSettingsResource,
+  isWebApp,
+  ref,
+  show,
+} from "./shared";
 
 const FIELDS = ["SourceType", "ManagedIdentityClientId", "TokenExchangeUrl"];
 
@@ -24,8 +33,13 @@ function clientCredentials(settings: [string, unknown][]): Map<string, Record<st
   return groups;
 }
 
-/** A web app's (`siteConfig.appSettings`) or a settings resource's (`properties`) settings as name/value pairs. */
+/**
+ * A web app's (`siteConfig.appSettings`), a settings resource's (`properties`) or a container app's (its containers'
+ * `env`) settings as name/value pairs.
+ */
 function settingPairs(props: Record<string, any>): [string, unknown][] {
+  const env = props.siteConfig ? undefined : containerEnv(props);
+  if (env) return env.map((e) => [e?.name, e?.value]);
   if (props.properties && typeof props.properties === "object" && !props.siteConfig) {
     return Object.entries(props.properties);
   }
@@ -91,10 +105,12 @@ export const webAppRules: readonly ResourceRule[] = [
   }),
   resourceRule(
     "webapp-client-credentials",
-    "The AzureAd__ClientCredentials__* settings of a web app, slot or settings resource (any casing, : or __) use " +
+    "The AzureAd__ClientCredentials__* settings of a web app, slot, settings resource or container app (any " +
+      "casing, : " +
+      "or __) use " +
       "the managed identity only: SourceType SignedAssertionFromManagedIdentity, a ManagedIdentityClientId, a known " +
       "TokenExchangeUrl.",
-    (type) => isWebApp(type) || isSettingsResource(type),
+    (type) => isWebApp(type) || isSettingsResource(type) || isContainerApp(type),
     (r) => {
       const pairs = settingPairs(r.props);
       const groups = clientCredentials(pairs);

@@ -48,6 +48,7 @@ describe("stack configuration", () => {
       appRoles: DEFAULT_APP_ROLES.map((role) => ({ ...role, id: stableRoleId("secretless-signin-dev", role.value) })),
       appRoleAssignments: [],
       securityGroupClaims: false,
+      hosting: "appService",
       telemetry: false,
     });
   });

@@ -64,6 +64,7 @@ describe("the program under the Pulumi language host", () => {
         "appInsightsName",
         "appPackageSha256",
         "identityClientId",
+        "image",
         "identityPrincipalId",
         "logWorkspaceCustomerId",
         "redirectUri",

@@ -283,7 +283,7 @@ const fromIssue: Shape[] = [
         new RegExp(
           String.raw`RoleAssignment "app-owner" gives the app's identity "secretless-identity-uami\w+" role ` +
             '"8e3af657-[^"]+", ' +
-            String.raw`which it may not hold \(allowed: MonitoringMetricsPublisher\)`,
+            String.raw`which it may not hold \(allowed: MonitoringMetricsPublisher, AcrPull\)`,
         ),
       ],
     ],
@@ -366,6 +366,65 @@ const fromIssue: Shape[] = [
 ];
 
 const fromAttacks: Shape[] = [
+  // Container Apps (issue 21): a second container app, registry or environment slipped beside the stack's own.
+  {
+    shape: "a container app pulling a public image with a registry password and a system-assigned identity",
+    add: (rs) =>
+      rs.push(
+        handMade("azure-native:app:ContainerApp", "sidecar", {
+          resourceGroupName: group(rs),
+          identity: { type: "SystemAssigned" },
+          configuration: {
+            ingress: { external: true, allowInsecure: true, targetPort: 80 },
+            registries: [{ server: "docker.io", username: "me", passwordSecretRef: "hub-password" }],
+            secrets: [{ name: "hub-password", value: "p" }],
+          },
+          template: { containers: [{ name: "c", image: "docker.io/library/nginx:latest" }] },
+        }),
+      ),
+    refusedBy: [
+      ["containerapp-https-only", /ContainerApp "sidecar" has ingress\.allowInsecure true/],
+      ["containerapp-user-assigned-identity", /ContainerApp "sidecar" has identity .*SystemAssigned/],
+      ["containerapp-registry-by-identity", /ContainerApp "sidecar" pulls from "docker\.io" with a user name/],
+      ["containerapp-no-secrets", /ContainerApp "sidecar" declares secrets \["hub-password"\]/],
+      ["containerapp-image-own-registry", /ContainerApp "sidecar" runs image "docker\.io\/library\/nginx:latest"/],
+    ],
+  },
+  {
+    shape: "a registry with its admin user on, and an environment logging to Log Analytics with the shared key",
+    add: (rs) =>
+      rs.push(
+        handMade("azure-native:containerregistry:Registry", "spare-registry", {
+          resourceGroupName: group(rs),
+          sku: { name: "Basic" },
+          adminUserEnabled: true,
+        }),
+        handMade("azure-native:app:ManagedEnvironment", "spare-env", {
+          resourceGroupName: group(rs),
+          appLogsConfiguration: {
+            destination: "log-analytics",
+            logAnalyticsConfiguration: { customerId: guidFrom("ws"), sharedKey: "a2V5" },
+          },
+        }),
+      ),
+    refusedBy: [
+      ["registry-admin-off", /Registry "spare-registry" has adminUserEnabled true/],
+      ["managed-environment-no-shared-key", /ManagedEnvironment "spare-env" has appLogsConfiguration\.destination/],
+    ],
+  },
+  {
+    shape: "AcrPull for the app's identity on a whole resource group, so it pulls every registry there",
+    add: (rs) =>
+      rs.push(
+        handMade("azure-native:authorization:RoleAssignment", "pull-everything", {
+          scope: `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/${group(rs)}`,
+          principalId: appIdentity(rs).state.principalId,
+          principalType: "ServicePrincipal",
+          roleDefinitionId: roleId("7f951dda-4ed3-4680-a7ca-43fe172d538d"),
+        }),
+      ),
+    refusedBy: [["role-assignment-allowed", /gives role AcrPull at scope .*, which is not a container registry/]],
+  },
   // Telemetry (issue 23): keys, wider grants and other destinations around the Entra-only telemetry.
   {
     shape: "a second Application Insights component that still takes its instrumentation key, on no workspace",

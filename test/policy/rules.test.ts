@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { evaluateRecorded } from "../../policy/offline";
 import { EASY_AUTH_RULE_NAMES } from "../../policy/rules/easy-auth";
+import { CONTAINER_APP_RULE_NAMES } from "../../policy/rules/container-apps";
 import { ADOPT_RULE_NAMES } from "../../policy/rules/adopt";
 import {
   GITHUB_ISSUER,
@@ -1375,8 +1376,9 @@ describe.each(variants)("$rule fails on $broken", (v) => {
 describe("the table", () => {
   it("breaks every rule at least once", () => {
     // The Easy Auth rules are broken against the Easy Auth stack, in test/policy/easy-auth.test.ts; the adopt rule
-    // against the adopting stack, in test/policy/adopt.test.ts.
-    const elsewhere = [...EASY_AUTH_RULE_NAMES, ...ADOPT_RULE_NAMES];
+    // against the adopting stack, in test/policy/adopt.test.ts; the Container Apps rules against the Container Apps
+    // stack, in test/policy/container-apps.test.ts.
+    const elsewhere = [...EASY_AUTH_RULE_NAMES, ...ADOPT_RULE_NAMES, ...CONTAINER_APP_RULE_NAMES];
     expect(
       rules.map((r) => r.name).filter((name) => !variants.some((v) => v.rule === name) && !elsewhere.includes(name)),
     ).toEqual([]);

@@ -37,6 +37,15 @@ const switches: [string, Record<string, string>][] = [
     "app roles assigned to a user (appRoleAssignments)",
     { appRoleAssignments: JSON.stringify({ [guidFrom("user-1")]: ["Admin"] }) },
   ],
+  ["Container Apps (hosting containerApps)", { hosting: "containerApps", webAppName: "secretless-aca-dev" }],
+  [
+    "Container Apps scaled out to Redis, scaling to zero",
+    { hosting: "containerApps", webAppName: "secretless-aca-dev", scaleOut: "true", minReplicas: "0" },
+  ],
+  [
+    "Container Apps with telemetry (the connection string in the container's environment)",
+    { hosting: "containerApps", webAppName: "secretless-aca-dev", telemetry: "true" },
+  ],
   ["an adopted registration and web app (Pulumi.adopt.yaml)", { ...ADOPT_BOTH, webAppName: ADOPTED_SITE.name }],
   ["an adopted registration only (existingAppClientId)", { existingAppClientId: ADOPTED_APP.clientId }],
   [

@@ -6,7 +6,9 @@ import {
   guidFrom,
   runProgram,
 } from "../../offline/azure-mocks";
-import { GITHUB_ISSUER } from "../../policy/rules";
+import { expect } from "vitest";
+import { evaluateRecorded } from "../../policy/offline";
+import { GITHUB_ISSUER, type RuleContext } from "../../policy/rules";
 
 /**
  * The main stack, as the real program (index.ts) registers it under the offline mocks with the dev stack's values and
@@ -117,4 +119,50 @@ export function bootstrapLike(): RegisteredResource[] {
       properties: { enableRbacAuthorization: true, enablePurgeProtection: true, tenantId: TENANT_ID },
     }),
   ];
+}
+
+/** The single resource of `type` (and `name`, when given) in a plan; throws when there is none or more than one. */
+export function oneOf(rs: readonly RegisteredResource[], type: string, name?: string): RegisteredResource {
+  const found = rs.filter((r) => r.type === type && (name === undefined || r.name === name));
+  if (found.length !== 1) throw new Error(`expected one ${type} ${name ?? ""}, found ${found.length}`);
+  return found[0]!;
+}
+
+/** Changes a resource's inputs and state together, as the mocks record them. */
+export function editResource(r: RegisteredResource, change: (props: Record<string, any>) => void): void {
+  change(r.inputs);
+  change(r.state);
+}
+
+/** A deliberately broken variant of a compliant plan, and what the pack must say about it. */
+export interface BrokenVariant {
+  /** The rule this variant breaks. */
+  readonly rule: string;
+  /** What is broken. */
+  readonly broken: string;
+  break(rs: RegisteredResource[]): void;
+  /** The message the rule must report. */
+  readonly message: RegExp;
+  /** Other rules the same break also trips, by design. */
+  readonly alsoTrips?: readonly string[];
+}
+
+/**
+ * Breaks a fresh copy of a compliant plan as `variant` says and checks the pack's answer: the rule reports the message,
+ * and no rule but it and the ones it also trips says anything.
+ */
+export function expectBrokenVariant(
+  compliant: () => RegisteredResource[],
+  variant: BrokenVariant,
+  context?: RuleContext,
+): void {
+  const rs = compliant();
+  variant.break(rs);
+  const violations = evaluateRecorded(rs, context);
+  expect(violations.filter((x) => x.policy === variant.rule).map((x) => x.message)).toContainEqual(
+    expect.stringMatching(variant.message),
+  );
+  expect([...new Set(violations.map((x) => x.policy))].sort()).toEqual(
+    [variant.rule, ...(variant.alsoTrips ?? [])].sort(),
+  );
 }
