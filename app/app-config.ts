@@ -4,6 +4,7 @@ import {
   AzureAdSetting,
   DownstreamApiSetting,
   GRAPH_USER_READ,
+  HostingSetting,
   DEFAULT_CALLBACK_PATH,
   DEFAULT_TOKEN_EXCHANGE_URL,
   SIGNED_ASSERTION_FROM_MANAGED_IDENTITY,
@@ -53,8 +54,11 @@ export interface AppConfig {
    * request's host; a request for any other host is refused.
    */
   readonly publicOrigins: readonly string[];
-  /** True on App Service (WEBSITE_HOSTNAME is set): its front end is the one proxy in front of the app. */
-  readonly behindAppServiceFrontEnd: boolean;
+  /**
+   * True on App Service (WEBSITE_HOSTNAME is set) or Azure Container Apps (CONTAINER_APP_NAME is set): the platform's
+   * front end is the one proxy in front of the app, and the X-Forwarded-For entry it appends is the client's address.
+   */
+  readonly behindPlatformFrontEnd: boolean;
   /** Microsoft Graph, which the app calls as the signed-in user (`DownstreamApis__MicrosoftGraph__…`). */
   readonly graph: GraphConfig;
   /** The shared Redis for sessions (with their token caches) and pending sign-ins (`Redis__…`); undefined: memory. */
@@ -159,7 +163,7 @@ export function loadConfig(env: Env): AppConfig {
     authority: `${instance.value}${tenantId}`,
     identityEndpoint,
     publicOrigins: hosting.origins,
-    behindAppServiceFrontEnd: hosting.onAppService,
+    behindPlatformFrontEnd: hosting.onAppService || !!env[HostingSetting.ContainerAppName]?.trim(),
     graph,
     redis,
     sessions,

@@ -114,9 +114,11 @@ export function createApp(config: AppConfig, deps: AppDeps = {}): FastifyInstanc
     keepAliveTimeout: timeouts.keepAliveMs,
     connectionTimeout: timeouts.idleMs,
     http: { headersTimeout: timeouts.headersMs, connectionsCheckingInterval: timeouts.checkIntervalMs },
-    // On App Service its front end is the one proxy in front of the app: trust X-Forwarded-* one hop deep only, so
-    // req.ip is the address the front end saw, not a client-chosen X-Forwarded-For entry. Nothing else is trusted.
-    trustProxy: config.behindAppServiceFrontEnd ? (_address: string, hop: number) => hop === 0 : false,
+    // On App Service or Container Apps the platform's front end is the one proxy in front of the app: trust
+    // X-Forwarded-* one hop deep only, so req.ip is the address the front end saw (the rightmost X-Forwarded-For
+    // entry), not a client-chosen one. Container Apps: "Azure Container Apps only provides the right-most IP. Users
+    // must validate any other values" (https://learn.microsoft.com/azure/container-apps/ingress-overview#http-headers).
+    trustProxy: config.behindPlatformFrontEnd ? (_address: string, hop: number) => hop === 0 : false,
     bodyLimit: 64 * 1024,
     requestIdHeader: false,
   });

@@ -56,6 +56,12 @@ export const HostingSetting = {
   AllowedHosts: "AllowedHosts",
   /** Outside App Service (a local run): the URL browsers open, e.g. `http://localhost:3000`. */
   PublicBaseUrl: "PUBLIC_BASE_URL",
+  /**
+   * Set by Azure Container Apps itself to the container app's name (built-in variables, "Apps":
+   * https://learn.microsoft.com/azure/container-apps/environment-variables#built-in-environment-variables). Its
+   * ingress is then the one proxy in front of the app.
+   */
+  ContainerAppName: "CONTAINER_APP_NAME",
 } as const;
 
 /**

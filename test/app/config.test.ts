@@ -44,7 +44,7 @@ describe("loadConfig", () => {
         port: 8080,
         authority: `https://login.microsoftonline.com/${TENANT}`,
         publicOrigins: ["https://app.azurewebsites.net"],
-        behindAppServiceFrontEnd: true,
+        behindPlatformFrontEnd: true,
         graph: { baseUrl: "https://graph.microsoft.com/v1.0", scopes: ["User.Read"] },
         sessions: {},
         clientCredentials: [{ index: 0, sourceType: "SignedAssertionFromManagedIdentity" }],

@@ -122,6 +122,39 @@ describe("on App Service (WEBSITE_HOSTNAME set by the platform, a custom domain 
   });
 });
 
+describe("on Azure Container Apps (CONTAINER_APP_NAME, PUBLIC_BASE_URL)", () => {
+  const ACA_ORIGIN = "https://signin.kindwave-1a2b3c4d.westeurope.azurecontainerapps.io";
+  const app = listening({ PUBLIC_BASE_URL: ACA_ORIGIN, CONTAINER_APP_NAME: "signin" });
+
+  it("takes the client's address from the ingress's right-most X-Forwarded-For entry, not a client's", async () => {
+    await rawRequest(app.url, "/?probe=aca-xff", {
+      headers: { host: new URL(ACA_ORIGIN).host, "x-forwarded-for": "6.6.6.6, 198.51.100.7" },
+    });
+    const line = app.logs
+      .map((l) => JSON.parse(l) as { req?: { url: string; remoteAddress: string } })
+      .find((l) => l.req?.url === "/?probe=aca-xff");
+    expect(line?.req?.remoteAddress).toBe("198.51.100.7");
+    expect(app.logs.join("\n")).not.toContain("6.6.6.6");
+  });
+
+  it("builds the redirect URI from PUBLIC_BASE_URL, whatever X-Forwarded-Proto says", async () => {
+    const res = await rawRequest(app.url, "/signin", {
+      headers: { host: new URL(ACA_ORIGIN).host, "x-forwarded-proto": "http" },
+    });
+    expect(res.status).toBe(302);
+    expect(redirectUri(res)).toBe(`${ACA_ORIGIN}/signin-oidc`);
+  });
+
+  it("refuses a foreign X-Forwarded-Host with the 400 page, as on App Service", async () => {
+    const res = await rawRequest(app.url, "/signin", {
+      headers: { host: new URL(ACA_ORIGIN).host, "x-forwarded-host": "evil.example" },
+    });
+    expect(res.status).toBe(400);
+    expect(res.headers.location).toBeUndefined();
+    expect(res.body).not.toContain("evil");
+  });
+});
+
 describe("outside App Service (PUBLIC_BASE_URL)", () => {
   const app = listening({ PUBLIC_BASE_URL: "http://localhost:3000" });
 
