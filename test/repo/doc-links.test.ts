@@ -1,0 +1,115 @@
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { describe, expect, it } from "vitest";
+import { REPO } from "../support/repo";
+
+/**
+ * Every relative link in the project's Markdown resolves: the file or folder exists, and a `#fragment` into a Markdown
+ * file names one of its headings as GitHub renders them. A new user follows these from the README; a link renamed away
+ * under them (a moved file, a reworded heading) is a dead end nobody notices in review.
+ */
+
+const SKIPPED = new Set(["node_modules", ".git", "dist", "test-results", ".tools", ".bench", ".pulumi-state"]);
+
+function markdownFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    if (SKIPPED.has(entry.name) || entry.name.startsWith(".local")) return [];
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return markdownFiles(path);
+    return entry.name.endsWith(".md") ? [path] : [];
+  });
+}
+
+/** The text outside fenced code blocks, with inline code spans blanked (links in code are not links). */
+function prose(markdown: string): string[] {
+  let fenced = false;
+  return markdown.split("\n").map((line) => {
+    if (/^\s*(```|~~~)/.test(line)) {
+      fenced = !fenced;
+      return "";
+    }
+    return fenced ? "" : line.replace(/`[^`]*`/g, (code) => " ".repeat(code.length));
+  });
+}
+
+/**
+ * The anchors GitHub gives a file's headings (github-slugger, which github.com follows): lower case, everything but
+ * letters, digits, spaces, hyphens and underscores dropped, spaces as hyphens, a repeated slug suffixed -1, -2, ….
+ */
+function headingAnchors(markdown: string): Set<string> {
+  const seen = new Map<string, number>();
+  const anchors = new Set<string>();
+  let fenced = false;
+  for (const line of markdown.split("\n")) {
+    if (/^\s*(```|~~~)/.test(line)) fenced = !fenced;
+    const heading = fenced ? null : /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line);
+    if (!heading) continue;
+    const text = heading[1].replace(/\[([^\]]*)\]\([^)]*\)/g, "$1");
+    const base = text
+      .toLowerCase()
+      .replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, "")
+      .replace(/ /g, "-");
+    const n = seen.get(base) ?? 0;
+    seen.set(base, n + 1);
+    anchors.add(n === 0 ? base : `${base}-${n}`);
+  }
+  for (const [, id] of markdown.matchAll(/<a\s+(?:name|id)="([^"]+)"/g)) anchors.add(id);
+  return anchors;
+}
+
+/** Relative link targets of one file: `[text](target)` and `![alt](target)`, without a scheme or a site-absolute path. */
+function relativeLinks(markdown: string): { line: number; target: string }[] {
+  return prose(markdown).flatMap((line, i) =>
+    [...line.matchAll(/\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)]
+      .map((m) => m[1])
+      .filter((target) => !/^[a-z][a-z0-9+.-]*:/i.test(target) && !target.startsWith("/"))
+      .map((target) => ({ line: i + 1, target })),
+  );
+}
+
+function brokenLinks(file: string): string[] {
+  const markdown = readFileSync(file, "utf8");
+  const where = (line: number) => `${relative(REPO, file)}:${line}`;
+  return relativeLinks(markdown).flatMap(({ line, target }) => {
+    const [path, fragment] = target.split("#", 2) as [string, string | undefined];
+    const resolved = path === "" ? file : join(dirname(file), decodeURIComponent(path));
+    if (!existsSync(resolved)) return [`${where(line)}: ${target} (no such file)`];
+    if (fragment === undefined || !resolved.endsWith(".md") || statSync(resolved).isDirectory()) return [];
+    const anchors = headingAnchors(readFileSync(resolved, "utf8"));
+    return anchors.has(decodeURIComponent(fragment)) ? [] : [`${where(line)}: ${target} (no such heading)`];
+  });
+}
+
+describe("the documentation's relative links", () => {
+  const files = markdownFiles(REPO);
+
+  it("resolve to a file or folder of the project, and each #anchor to a heading of that file", () => {
+    expect(files.flatMap(brokenLinks)).toEqual([]);
+  });
+
+  it("are found: the README and docs/ are read, with the links they hold (a wrong root would pass vacuously)", () => {
+    const names = files.map((f) => relative(REPO, f));
+    expect(names).toEqual(expect.arrayContaining(["README.md", "docs/adopt.md", "docs/container-apps.md"]));
+    const readmeLinks = relativeLinks(readFileSync(join(REPO, "README.md"), "utf8")).map((l) => l.target);
+    expect(readmeLinks).toEqual(expect.arrayContaining(["docs/resources.md", "#migrate-off-a-client-secret"]));
+  });
+});
+
+describe("heading anchors as GitHub makes them", () => {
+  it("drop punctuation and code marks, keep hyphens and number repeats", () => {
+    const anchors = headingAnchors(
+      "# What `pulumi up` does, end to end\n## Choose the host\n## Choose the host\n```\n# not a heading\n```\n" +
+        "### Telemetry (Application Insights, without a key)\n",
+    );
+    expect([...anchors]).toEqual([
+      "what-pulumi-up-does-end-to-end",
+      "choose-the-host",
+      "choose-the-host-1",
+      "telemetry-application-insights-without-a-key",
+    ]);
+  });
+
+  it("report a link to a heading that is not there", () => {
+    expect(headingAnchors("## Adopt an existing app\n").has("adopt-an-existing-application")).toBe(false);
+  });
+});
