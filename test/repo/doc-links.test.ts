@@ -6,7 +6,8 @@ import { REPO } from "../support/repo";
 /**
  * Every relative link in the project's Markdown resolves: the file or folder exists, and a `#fragment` into a Markdown
  * file names one of its headings as GitHub renders them. A new user follows these from the README; a link renamed away
- * under them (a moved file, a reworded heading) is a dead end nobody notices in review.
+ * under them (a moved file, a reworded heading) is a dead end nobody notices in review. The README's map of folders
+ * is held to the tree the same way: every top-level folder has a row, and every file a row names exists.
  */
 
 const SKIPPED = new Set(["node_modules", ".git", "dist", "test-results", ".tools", ".bench", ".pulumi-state"]);
@@ -111,5 +112,50 @@ describe("heading anchors as GitHub makes them", () => {
 
   it("report a link to a heading that is not there", () => {
     expect(headingAnchors("## Adopt an existing app\n").has("adopt-an-existing-application")).toBe(false);
+  });
+});
+
+/** The README's "Layout (the map of folders)" table: its first column and the rest of each row. */
+function layoutRows(): { path: string; text: string }[] {
+  const readme = readFileSync(join(REPO, "README.md"), "utf8");
+  const table = /## Layout \(the map of folders\)\n([\s\S]*?)(?:\n## |$)/.exec(readme)?.[1] ?? "";
+  return [...table.matchAll(/^\| (.+?) \| (.+) \|$/gm)].map((m) => ({ path: m[1], text: m[2] }));
+}
+
+/** Every file below `dir` (relative to it), for a row that names a file in a subfolder by its name alone. */
+function filesBelow(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true }).map((e) =>
+    relative(dir, join(e.parentPath, e.name)),
+  );
+}
+
+describe("the README's map of folders", () => {
+  const rows = layoutRows();
+
+  it("names every top-level folder of the project", () => {
+    const named = rows.flatMap((row) => [...row.path.matchAll(/`([^`/]+)\/?[^`]*`/g)].map((m) => m[1]));
+    const folders = readdirSync(REPO, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && !SKIPPED.has(e.name) && !/^\.(git|local|bench|tools)/.test(e.name))
+      .map((e) => e.name);
+    expect(folders.filter((folder) => !named.includes(folder))).toEqual([]);
+  });
+
+  it("names only files that exist where the row says (a folder's row: in that folder or below it)", () => {
+    const missing = rows.flatMap(({ path, text }) => {
+      const folder = /^`([^`]+\/)`$/.exec(path)?.[1];
+      const below = folder && existsSync(join(REPO, folder)) ? filesBelow(join(REPO, folder)) : [];
+      const names = [...`${path} ${text}`.matchAll(/`([\w./-]+\.(?:ts|mts|cjs|sh|md|yaml|jsonc)|[\w-]+\/)`/g)];
+      return names
+        .map((m) => m[1])
+        .filter((name) => !existsSync(join(REPO, name)) && !(folder && existsSync(join(REPO, folder, name))))
+        .filter((name) => !below.some((file) => file === name || file.endsWith(`/${name}`) || `${file}/` === name))
+        .map((name) => `${path}: ${name}`);
+    });
+    expect(missing).toEqual([]);
+  });
+
+  it("is read: rows for the folders the new features added", () => {
+    expect(rows.map((r) => r.path)).toEqual(expect.arrayContaining(["`migrate/`", "`examples/`", "`local/`"]));
+    expect(rows.find((r) => r.path === "`local/`")?.text).toContain("`fake-arm.ts`");
   });
 });
