@@ -45,7 +45,7 @@ function headingAnchors(markdown: string): Set<string> {
     if (/^\s*(```|~~~)/.test(line)) fenced = !fenced;
     const heading = fenced ? null : /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line);
     if (!heading) continue;
-    const text = heading[1].replace(/\[([^\]]*)\]\([^)]*\)/g, "$1");
+    const text = (heading[1] ?? "").replace(/\[([^\]]*)\]\([^)]*\)/g, "$1");
     const base = text
       .toLowerCase()
       .replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, "")
@@ -54,7 +54,7 @@ function headingAnchors(markdown: string): Set<string> {
     seen.set(base, n + 1);
     anchors.add(n === 0 ? base : `${base}-${n}`);
   }
-  for (const [, id] of markdown.matchAll(/<a\s+(?:name|id)="([^"]+)"/g)) anchors.add(id);
+  for (const [, id] of markdown.matchAll(/<a\s+(?:name|id)="([^"]+)"/g)) anchors.add(id ?? "");
   return anchors;
 }
 
@@ -62,7 +62,7 @@ function headingAnchors(markdown: string): Set<string> {
 function relativeLinks(markdown: string): { line: number; target: string }[] {
   return prose(markdown).flatMap((line, i) =>
     [...line.matchAll(/\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)]
-      .map((m) => m[1])
+      .map((m) => m[1] ?? "")
       .filter((target) => !/^[a-z][a-z0-9+.-]*:/i.test(target) && !target.startsWith("/"))
       .map((target) => ({ line: i + 1, target })),
   );
@@ -119,7 +119,7 @@ describe("heading anchors as GitHub makes them", () => {
 function layoutRows(): { path: string; text: string }[] {
   const readme = readFileSync(join(REPO, "README.md"), "utf8");
   const table = /## Layout \(the map of folders\)\n([\s\S]*?)(?:\n## |$)/.exec(readme)?.[1] ?? "";
-  return [...table.matchAll(/^\| (.+?) \| (.+) \|$/gm)].map((m) => ({ path: m[1], text: m[2] }));
+  return [...table.matchAll(/^\| (.+?) \| (.+) \|$/gm)].map((m) => ({ path: m[1] ?? "", text: m[2] ?? "" }));
 }
 
 /** Every file below `dir` (relative to it), for a row that names a file in a subfolder by its name alone. */
@@ -146,7 +146,7 @@ describe("the README's map of folders", () => {
       const below = folder && existsSync(join(REPO, folder)) ? filesBelow(join(REPO, folder)) : [];
       const names = [...`${path} ${text}`.matchAll(/`([\w./-]+\.(?:ts|mts|cjs|sh|md|yaml|jsonc)|[\w-]+\/)`/g)];
       return names
-        .map((m) => m[1])
+        .map((m) => m[1] ?? "")
         .filter((name) => !existsSync(join(REPO, name)) && !(folder && existsSync(join(REPO, folder, name))))
         .filter((name) => !below.some((file) => file === name || file.endsWith(`/${name}`) || `${file}/` === name))
         .map((name) => `${path}: ${name}`);
