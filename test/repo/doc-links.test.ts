@@ -58,7 +58,7 @@ function headingAnchors(markdown: string): Set<string> {
   return anchors;
 }
 
-/** Relative link targets of one file: `[text](target)` and `![alt](target)`, without a scheme or a site-absolute path. */
+/** Relative link targets of a file: `[text](target)` and `![alt](target)`, no scheme, no site-absolute path. */
 function relativeLinks(markdown: string): { line: number; target: string }[] {
   return prose(markdown).flatMap((line, i) =>
     [...line.matchAll(/\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)]
