@@ -47,7 +47,6 @@ import type { AuthMode } from "../contract/easy-auth";
 import { readAuthMode } from "./easy-auth";
 import { type AppAccessConfig, readAppAccess } from "./app-roles";
 import {
-  CONTAINER_APPS_CI_PROBLEM,
   CONTAINER_APPS_REFUSED,
   DEFAULT_HOSTING,
   DEFAULT_REPLICAS,
@@ -357,7 +356,6 @@ function readContainerHosting(r: Reader, scaleOut: boolean) {
     r.report("uniqueDefaultHostname", CONTAINER_APPS_REFUSED.uniqueDefaultHostname);
   }
   if (r.value("deployApp") === "false") r.report("deployApp", CONTAINER_APPS_REFUSED.deployApp);
-  if (r.raw.inGitHubActions) r.report("hosting", CONTAINER_APPS_CI_PROBLEM);
   for (const key of ["appPackagePath", "runtimeStack", "startupCommand", "readinessPath"] as const) {
     if (r.value(key) !== undefined) r.report(key, CONTAINER_APPS_REFUSED.ownApp.replace("<key>", key));
   }

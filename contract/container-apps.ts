@@ -166,20 +166,6 @@ export const CONTAINER_APPS_REFUSED = {
     "existingWebApp or set hosting appService.",
 } as const;
 
-/**
- * `hosting containerApps` in GitHub Actions: refused, as telemetry is (components/app-insights.ts). The stack grants
- * the app's identity AcrPull on its registry (Microsoft.Authorization/roleAssignments/write) and creates a registry
- * and a container app; CI's deploy identity (the bootstrap's `least` roles: Website, Web Plan, Managed Identity and
- * Azure Managed Redis Contributor and Managed Identity Operator, bootstrap/components/ci-bootstrap.ts; or
- * `contributor`) can assign no role, so `pulumi up` would stop halfway, before the container app.
- */
-export const CONTAINER_APPS_CI_PROBLEM =
-  "is containerApps, but the stack then grants the app's identity AcrPull on its registry, which needs " +
-  "Microsoft.Authorization/roleAssignments/write; CI's deploy identity (the bootstrap's least or contributor roles) " +
-  "cannot assign roles. Set hosting appService for the stack CI deploys (pulumi config set hosting appService), or " +
-  "deploy Container Apps from a machine as someone who may assign roles on the resource group " +
-  "(docs/container-apps.md).";
-
 /** minReplicas/maxReplicas on App Service: refused, naming the key App Service uses instead. */
 export const REPLICAS_ON_APP_SERVICE =
   "is set, but replicas are Container Apps'; App Service runs instanceCount instances. Remove it (pulumi config rm " +

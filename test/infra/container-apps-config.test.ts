@@ -71,17 +71,6 @@ describe("hosting in the stack configuration", () => {
     expect(problems.filter((p) => p.key === key).map((p) => p.message)).toContainEqual(expect.stringMatching(message));
   });
 
-  it("refuses Container Apps in GitHub Actions, whose deploy identity may not assign AcrPull, naming the fix", () => {
-    const ci = { ...aca, resourceGroupName: "secretless-signin", inGitHubActions: true };
-    expect(configProblemsOf(ci)).toEqual([
-      {
-        key: "hosting",
-        message: expect.stringMatching(/AcrPull .*roleAssignments\/write.*pulumi config set hosting appService/),
-      },
-    ]);
-    expect(parseStackConfig({ ...aca, resourceGroupName: "secretless-signin" }).hosting).toBe("containerApps");
-  });
-
   it("refuses replica bounds on App Service, naming instanceCount", () => {
     const problems = configProblemsOf({
       location: "westeurope",
