@@ -96,6 +96,38 @@ describe("the documentation's relative links", () => {
   });
 });
 
+/**
+ * Named in code but not files of this project: a file the reader creates (the CI stack's file) and another
+ * repository's file cited as a source (Azure/acr).
+ */
+const NOT_OURS = new Set(["bootstrap/Pulumi.ci.yaml", "docs/AAD-OAuth.md"]);
+
+/** Project paths the prose names in code spans (`deploy/push-image.ts`), which a reader opens as they are written. */
+function namedPaths(markdown: string): string[] {
+  const top = readdirSync(REPO, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && !SKIPPED.has(e.name) && !e.name.startsWith("."))
+    .map((e) => e.name);
+  return [...markdown.matchAll(/`([\w.-]+\/[\w./-]*\.(?:ts|mts|cjs|sh|md|yaml|jsonc))`/g)]
+    .map((m) => m[1] ?? "")
+    .filter((path) => top.includes(path.split("/")[0] ?? "") && !NOT_OURS.has(path));
+}
+
+describe("the project paths the documentation names in code", () => {
+  it("exist, from the project's root (a file renamed or removed leaves its name in prose behind)", () => {
+    const missing = markdownFiles(REPO).flatMap((file) =>
+      namedPaths(readFileSync(file, "utf8"))
+        .filter((path) => !existsSync(join(REPO, path)) && !existsSync(join(dirname(file), path)))
+        .map((path) => `${relative(REPO, file)}: ${path}`),
+    );
+    expect(missing).toEqual([]);
+  });
+
+  it("are found (a wrong pattern would pass vacuously)", () => {
+    const readme = namedPaths(readFileSync(join(REPO, "README.md"), "utf8"));
+    expect(readme).toEqual(expect.arrayContaining(["test/repo/line-length.test.ts", "scripts/require-node.cjs"]));
+  });
+});
+
 describe("heading anchors as GitHub makes them", () => {
   it("drop punctuation and code marks, keep hyphens and number repeats", () => {
     const anchors = headingAnchors(
