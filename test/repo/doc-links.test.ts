@@ -128,6 +128,20 @@ describe("the project paths the documentation names in code", () => {
   });
 });
 
+describe("the npm scripts the documentation runs", () => {
+  it("are scripts of package.json", () => {
+    const { scripts } = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { scripts: object };
+    const named = markdownFiles(REPO).flatMap((file) =>
+      [...readFileSync(file, "utf8").matchAll(/npm run (?:-s |--silent )?([\w:-]+)/g)].map((m) => ({
+        file: relative(REPO, file),
+        script: m[1] ?? "",
+      })),
+    );
+    expect(named.length).toBeGreaterThan(20);
+    expect(named.filter(({ script }) => !Object.hasOwn(scripts, script))).toEqual([]);
+  });
+});
+
 describe("heading anchors as GitHub makes them", () => {
   it("drop punctuation and code marks, keep hyphens and number repeats", () => {
     const anchors = headingAnchors(
