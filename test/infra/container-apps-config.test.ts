@@ -30,7 +30,7 @@ describe("hosting in the stack configuration", () => {
     expect(config.planSku).toBe("B1");
   });
 
-  it("refuses Container Apps for CI's deploy identity, which may not assign AcrPull, naming the key and the fix", () => {
+  it("refuses Container Apps for CI's deploy identity, which may not assign AcrPull, naming key and fix", () => {
     const problems = configProblemsOf({ ...cliDefaults, ...aca, resourceGroupName: "rg", inGitHubActions: true });
     expect(problems).toEqual([
       { key: "hosting", message: expect.stringMatching(/roleAssignments\/write.*hosting appService/) },
