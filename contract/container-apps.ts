@@ -163,8 +163,8 @@ export const CONTAINER_APPS_REFUSED = {
     "Microsoft.Authorization/roleAssignments/write): CI's deploy identity (the bootstrap's least or contributor " +
     "roles) may not assign roles, and the least set has no Container Apps or registry role either. Deploy a " +
     "Container Apps stack from a machine as someone who may assign roles on the resource group " +
-    "(docs/container-apps.md), or set hosting " +
-    "appService for the stack CI deploys (pulumi config set hosting appService).",
+    "(docs/container-apps.md), or set hosting appService for the stack CI deploys (pulumi config set hosting " +
+    "appService).",
   existingApp:
     "is set, but adopting an existing registration is for App Service stacks (docs/adopt.md); with hosting " +
     "containerApps the stack creates its own registration. Remove existingApp or set hosting appService.",
