@@ -171,6 +171,19 @@ class Migration {
       this.log(`next phase: npm run migrate -- add ${targetFlags(this.o)}`);
       return;
     }
+    const siteHoldsSecret = credentialEntries(o.settings).some(isSecretCredential);
+    if (!siteHoldsSecret) {
+      // remove-secret is done too: what is left is the registration's own secrets, or nothing.
+      const left = o.app.passwordCredentials.length;
+      this.log(
+        left
+          ? `next phase: npm run migrate -- delete-secret ${targetFlags(this.o)} <a proof flag> --confirm-delete ` +
+              `(the registration still has ${left} client secret(s))`
+          : "nothing left to do: the site lists no secret and the registration has no client secret",
+      );
+      if (left) this.log(`way back (needs the secret's value on stdin): ${this.back} --secret-stdin`);
+      return;
+    }
     // add is done (re-running it would change nothing): point on to the proof, and back, as add itself does.
     this.log(`next phase: npm run migrate -- prove ${targetFlags(this.o)} --readyz-url https://<host>/readyz`);
     this.log(`way back: ${this.back}`);

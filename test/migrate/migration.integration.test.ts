@@ -103,6 +103,10 @@ describe("the migration against the emulator, the Graph stand-in and the fake AR
     expect(remove.error).toBeUndefined();
     expect(sourceTypes()).toEqual(["SignedAssertionFromManagedIdentity"]);
     expect(Object.values(world.site.appSettings)).not.toContain(SECRET);
+    // Inspect after remove-secret points on to deleting the registration's secret, not back to add.
+    const afterRemove = (await phase("inspect")).lines.join("\n");
+    expect(afterRemove).toContain("next phase: npm run migrate -- delete-secret --client-id");
+    expect(afterRemove).not.toContain("next phase: npm run migrate -- add");
 
     const unconfirmed = await phase("delete-secret", "--readyz-url", readyz());
     expect(unconfirmed.error?.message).toMatch(/nothing was deleted/);
@@ -112,6 +116,7 @@ describe("the migration against the emulator, the Graph stand-in and the fake AR
     expect(deleted.error).toBeUndefined();
     expect(world.emu.registration.passwordCredentials).toEqual([]);
     expect(deleted.lines.join("\n")).toContain(`deleted client secret "web app secret" (key id ${SECRET_KEY_ID})`);
+    expect((await phase("inspect")).lines.join("\n")).toContain("nothing left to do");
 
     // The app still proves its chain, with its managed identity only.
     expect(await (await fetch(readyz())).json()).toEqual({ status: "ready", reason: "ok" });
