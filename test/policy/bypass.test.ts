@@ -36,6 +36,9 @@ const OTHER_TENANT = "11111111-2222-4333-8444-555555555555";
 const roleId = (guid: string) =>
   `/subscriptions/${SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/${guid}`;
 const OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635";
+/** The same ARM ID in a subscription this stack does not deploy into. */
+const otherSubscription = (id: string) =>
+  id.replace(SUBSCRIPTION_ID, "99999999-2222-4333-8444-555555555555");
 
 interface Shape {
   shape: string;
@@ -366,6 +369,29 @@ const fromIssue: Shape[] = [
 ];
 
 const fromAttacks: Shape[] = [
+  // Telemetry (issue 23), second look: the stack's own workspace's group and name, in a subscription the attacker owns.
+  {
+    shape: "the web app's platform logs sent to a same-named workspace in another subscription",
+    add: (rs) =>
+      edit(one(rs, T.diagnosticSetting), (p) => (p.workspaceId = otherSubscription(String(p.workspaceId)))),
+    refusedBy: [
+      [
+        "diagnostic-setting-own-workspace",
+        /DiagnosticSetting ".*" has workspaceId "\/subscriptions\/99999999-[^"]*", not a Log Analytics workspace of/,
+      ],
+    ],
+  },
+  {
+    shape: "Application Insights kept in a same-named workspace in another subscription",
+    add: (rs) =>
+      edit(one(rs, T.appInsights), (p) => (p.workspaceResourceId = otherSubscription(String(p.workspaceResourceId)))),
+    refusedBy: [
+      [
+        "appinsights-workspace-based",
+        /Component ".*" has workspaceResourceId "\/subscriptions\/99999999-[^"]*", not a Log Analytics workspace/,
+      ],
+    ],
+  },
   // Container Apps (issue 21): a second container app, registry or environment slipped beside the stack's own.
   {
     shape: "a container app pulling a public image with a registry password and a system-assigned identity",

@@ -189,6 +189,58 @@ const variants: BrokenVariant[] = [
       /gives the app's identity ".*" role "8311e382-0749-4cb8-b61a-304f252e45ec", which it may not hold .allowed: /,
     alsoTrips: ["containerapp-image-own-registry"],
   },
+  // Second look as an attacker (review-attack): shapes that once passed every rule.
+  {
+    rule: "containerapp-image-own-registry",
+    broken: "an init container running a public image by tag before the app, wearing the same identity",
+    break: (rs) =>
+      edit(app(rs), (p) => (p.template.initContainers = [{ name: "init", image: "docker.io/library/alpine:3" }])),
+    message: /runs image "docker\.io\/library\/alpine:3" \(template\.initContainers\[0\]\), not an image by digest/,
+  },
+  {
+    rule: "containerapp-image-own-registry",
+    broken: "the app's own image told to run inline code instead of its entrypoint",
+    break: (rs) =>
+      edit(app(rs), (p) => (container(p).command = ["node", "-e", "fetch(process.env.IDENTITY_ENDPOINT)"])),
+    message: /overrides the image's entrypoint with command \["node","-e",.* Fix: remove command and args/,
+  },
+  {
+    rule: "containerapp-image-own-registry",
+    broken: "an init container of the app's own image with arguments of its own",
+    break: (rs) =>
+      edit(app(rs), (p) => (p.template.initContainers = [{ name: "i", image: container(p).image, args: ["x.js"] }])),
+    message: /overrides the image's entrypoint with args \["x\.js"\] \(template\.initContainers\[0\]\)/,
+  },
+  {
+    rule: "containerapp-own-environment",
+    broken: "the container app placed in another subscription's environment (its logs go where that one sends them)",
+    break: (rs) =>
+      edit(app(rs), (p) => {
+        const elsewhere = `/subscriptions/${guidFrom("other-sub")}/resourceGroups/x`;
+        p.environmentId = `${elsewhere}/providers/Microsoft.App/managedEnvironments/e`;
+      }),
+    message: /has environmentId ".*\/managedEnvironments\/e", not a Container Apps environment of this stack/,
+  },
+  {
+    rule: "containerapp-no-secrets",
+    broken: "a service bind, which injects the bound service's connection values into the environment at run time",
+    break: (rs) =>
+      edit(app(rs), (p) => (p.template.serviceBinds = [{ name: "redis", serviceId: `${OTHER_GROUP}/x` }])),
+    message: /binds services \["redis"\] \(template\.serviceBinds\)/,
+  },
+  {
+    rule: "managed-environment-no-shared-key",
+    broken: "the environment's OpenTelemetry agent exporting logs and traces to an outside collector",
+    break: (rs) =>
+      edit(one(rs, T.environment), (p) => {
+        p.openTelemetryConfiguration = {
+          destinationsConfiguration: { otlpConfigurations: [{ name: "o", endpoint: "https://otel.example" }] },
+          logsConfiguration: { destinations: ["o"] },
+          tracesConfiguration: { destinations: ["o"] },
+        };
+      }),
+    message: /sets openTelemetryConfiguration: the environment's agent would export the apps' logs/,
+  },
   {
     rule: "webapp-client-credentials",
     broken: "a client secret source in the container's environment",
