@@ -12,7 +12,7 @@
 import { redisRules, storageAndRoleRules } from "./access";
 import { adoptScriptsOwnChain } from "./adopt";
 import { resourceTypeAllowed } from "./allow-list";
-import { containerAppImageOwnRegistry, containerAppRules } from "./container-apps";
+import { containerAppImageOwnRegistry, containerAppOwnEnvironment, containerAppRules } from "./container-apps";
 import { credentialRules } from "./credentials";
 import { easyAuthIdentitySetting, easyAuthRules } from "./easy-auth";
 import { githubDeployEnvironmentProtected } from "./github";
@@ -71,6 +71,7 @@ export const rules: readonly Rule[] = [
   githubDeployEnvironmentProtected,
   ...containerAppRules,
   containerAppImageOwnRegistry,
+  containerAppOwnEnvironment,
   ...monitoringRules,
   ...monitoringStackRules,
   adoptScriptsOwnChain,

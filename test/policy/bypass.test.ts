@@ -37,8 +37,7 @@ const roleId = (guid: string) =>
   `/subscriptions/${SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/${guid}`;
 const OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635";
 /** The same ARM ID in a subscription this stack does not deploy into. */
-const otherSubscription = (id: string) =>
-  id.replace(SUBSCRIPTION_ID, "99999999-2222-4333-8444-555555555555");
+const otherSubscription = (id: string) => id.replace(SUBSCRIPTION_ID, "99999999-2222-4333-8444-555555555555");
 
 interface Shape {
   shape: string;
@@ -372,8 +371,7 @@ const fromAttacks: Shape[] = [
   // Telemetry (issue 23), second look: the stack's own workspace's group and name, in a subscription the attacker owns.
   {
     shape: "the web app's platform logs sent to a same-named workspace in another subscription",
-    add: (rs) =>
-      edit(one(rs, T.diagnosticSetting), (p) => (p.workspaceId = otherSubscription(String(p.workspaceId)))),
+    add: (rs) => edit(one(rs, T.diagnosticSetting), (p) => (p.workspaceId = otherSubscription(String(p.workspaceId)))),
     refusedBy: [
       [
         "diagnostic-setting-own-workspace",

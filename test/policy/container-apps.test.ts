@@ -224,8 +224,7 @@ const variants: BrokenVariant[] = [
   {
     rule: "containerapp-no-secrets",
     broken: "a service bind, which injects the bound service's connection values into the environment at run time",
-    break: (rs) =>
-      edit(app(rs), (p) => (p.template.serviceBinds = [{ name: "redis", serviceId: `${OTHER_GROUP}/x` }])),
+    break: (rs) => edit(app(rs), (p) => (p.template.serviceBinds = [{ name: "redis", serviceId: `${OTHER_GROUP}/x` }])),
     message: /binds services \["redis"\] \(template\.serviceBinds\)/,
   },
   {
