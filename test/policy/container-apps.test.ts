@@ -33,6 +33,8 @@ const setEnv = (p: Record<string, any>, name: string, value: string) => {
   if (found) found.value = value;
   else env.push({ name, value });
 };
+const push = (rs: RegisteredResource[]) =>
+  rs.find((r) => r.type === T.command && r.inputs.create === "node --import tsx deploy/push-image.ts")!;
 const OTHER_GROUP = `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/rg-elsewhere`;
 
 const variants: BrokenVariant[] = [
@@ -239,6 +241,34 @@ const variants: BrokenVariant[] = [
         };
       }),
     message: /sets openTelemetryConfiguration: the environment's agent would export the apps' logs/,
+  },
+  {
+    rule: "command-targets-own-resources",
+    broken: "the push step's login server another host, which would get the deployer's token in ACR's exchange",
+    break: (rs) => edit(push(rs), (p) => (p.environment.REGISTRY_LOGIN_SERVER = "evilacr.azurecr.io")),
+    message: /sends the deployer's token to REGISTRY_LOGIN_SERVER "evilacr\.azurecr\.io", not the login server of a/,
+  },
+  {
+    rule: "command-targets-own-resources",
+    broken: "the push step importing into another registry",
+    break: (rs) =>
+      edit(
+        push(rs),
+        (p) => (p.environment.REGISTRY_ID = `${OTHER_GROUP}/providers/Microsoft.ContainerRegistry/registries/x`),
+      ),
+    message: /has REGISTRY_ID ".*\/registries\/x", not a container registry of this stack/,
+  },
+  {
+    rule: "command-runs-project-script",
+    broken: "the push step building on a base image by tag",
+    break: (rs) => edit(push(rs), (p) => (p.environment.BASE_IMAGE = "docker.io/library/node:22")),
+    message: /has BASE_IMAGE "docker\.io\/library\/node:22", not an image pinned by digest/,
+  },
+  {
+    rule: "command-runs-project-script",
+    broken: "the push step reading its layers from outside the project",
+    break: (rs) => edit(push(rs), (p) => (p.environment.IMAGE_LAYOUT_DIR = "/tmp/layers")),
+    message: /has IMAGE_LAYOUT_DIR "\/tmp\/layers", not a folder inside the project/,
   },
   {
     rule: "webapp-client-credentials",
