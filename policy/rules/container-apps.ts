@@ -249,8 +249,12 @@ export const containerAppImageOwnRegistry: StackRule = stackRule(
             .filter((reg) => lower(reg?.server) === server)
             .map((reg) => worn.find((w) => lower(w.id) === lower(reg?.identity))?.principalId)
             .filter((p): p is string => typeof p === "string");
+          // By ARM ID: the CLI hands stack policies no provider IDs, so the registry is matched by group and name.
           return acrPulls.some(
-            (g) => pullers.includes(field(g, "principalId")) && lower(field(g, "scope")) === lower(registry?.id),
+            (g) =>
+              pullers.includes(field(g, "principalId")) &&
+              registry !== undefined &&
+              isArmIdOf(field(g, "scope"), registry),
           );
         };
         return [

@@ -207,6 +207,7 @@ const ARM_TYPES: Record<string, string> = {
   "azure-native:applicationinsights:Component": "microsoft.insights/components",
   "azure-native:app:ManagedEnvironment": "microsoft.app/managedenvironments",
   "azure-native:app:ContainerApp": "microsoft.app/containerapps",
+  "azure-native:containerregistry:Registry": "microsoft.containerregistry/registries",
 };
 const TOP_LEVEL_ID = /^\/subscriptions\/[^/]+\/resourcegroups\/([^/]+)\/providers\/([^/]+\/[^/]+)\/([^/]+)$/;
 

@@ -310,6 +310,11 @@ describe("on this project's Container Apps stack", () => {
     expect(evaluateRecorded(compliant())).toEqual([]);
   });
 
+  it("every policy passes as the CLI sees it too, with no provider IDs (the AcrPull grant found by group and name)", () => {
+    const withoutIds = compliant().map(({ id: _id, ...r }) => r as RegisteredResource);
+    expect(evaluateRecorded(withoutIds)).toEqual([]);
+  });
+
   it("holds no registry password, shared key or secret anywhere in its inputs", () => {
     const text = JSON.stringify(acaStack.map((r) => r.inputs));
     expect(text).not.toMatch(/passwordSecretRef|sharedKey|"secrets"|secretRef|adminUserEnabled":true/);
