@@ -343,6 +343,7 @@ function readContainerHosting(r: Reader, scaleOut: boolean) {
     }
     return { hosting: r.failed("hosting") ? DEFAULT_HOSTING : hosting };
   }
+  if (r.raw.inGitHubActions) r.report("hosting", CONTAINER_APPS_REFUSED.ci);
   const differs = (key: "planSku" | "existingPlanId" | "alwaysOn" | "instanceCount" | "nodeVersion") => {
     const v = r.value(key);
     return v !== undefined && v !== r.defaults[key];

@@ -158,6 +158,13 @@ export const CONTAINER_APPS_REFUSED = {
     "is set, but on hosting containerApps the stack builds and runs the bundled sample app's image; an app of your " +
     "own (docs/own-app.md) is an App Service deployment for now. Remove it (pulumi config rm <key>) or set hosting " +
     "appService.",
+  ci:
+    "is containerApps, but the stack then grants the app's identity AcrPull on its registry (which needs " +
+    "Microsoft.Authorization/roleAssignments/write): CI's deploy identity (the bootstrap's least or contributor " +
+    "roles) may not assign roles, and the least set has no Container Apps or registry role either. Deploy a " +
+    "Container Apps stack from a machine as someone who may assign roles on the resource group " +
+    "(docs/container-apps.md), or set hosting appService for the stack CI deploys (pulumi config set hosting " +
+    "appService).",
   existingApp:
     "is set, but adopting an existing registration is for App Service stacks (docs/adopt.md); with hosting " +
     "containerApps the stack creates its own registration. Remove existingApp or set hosting appService.",

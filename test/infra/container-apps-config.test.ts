@@ -30,6 +30,14 @@ describe("hosting in the stack configuration", () => {
     expect(config.planSku).toBe("B1");
   });
 
+  it("refuses Container Apps for CI's deploy identity, which may not assign AcrPull, naming key and fix", () => {
+    const problems = configProblemsOf({ ...cliDefaults, ...aca, resourceGroupName: "rg", inGitHubActions: true });
+    expect(problems).toEqual([
+      { key: "hosting", message: expect.stringMatching(/roleAssignments\/write.*hosting appService/) },
+    ]);
+    expect(parseStackConfig({ ...cliDefaults, ...aca, resourceGroupName: "rg" }).hosting).toBe("containerApps");
+  });
+
   it("on Container Apps keeps one replica and drops the App Service keys Pulumi.yaml filled in", () => {
     const config = parseStackConfig({ ...cliDefaults, ...aca });
     expect(config).toMatchObject({ hosting: "containerApps", minReplicas: 1, maxReplicas: 1 });
