@@ -74,6 +74,19 @@ export const adoptScriptsOwnChain: StackRule = stackRule(
     const findings: StackFinding[] = [];
     const flag = (resource: PlannedResource, message: string) => findings.push({ resource, message });
 
+    // One adopted site and one adopted registration per stack (existingWebAppName, existingAppClientId): a second
+    // step of either script would put the app's identity on another site, or its redirect URI on another app.
+    for (const script of ADOPT_SCRIPTS) {
+      for (const extra of resources.filter((r) => runs(r, script)).slice(1)) {
+        flag(
+          extra,
+          `${ref(extra)} is a second ${script.replace(/^node --import tsx /, "")} step: a stack adopts one site and ` +
+            "one registration, and another step would give this stack's identity (or redirect URI) to another. " +
+            "Fix: remove it; adopt the other app in a stack of its own.",
+        );
+      }
+    }
+
     // The endpoints the steps send the operator's token to: a cloud's own, never another host.
     for (const cmd of resources.filter((r) => runs(r, siteScript) || runs(r, redirectScript))) {
       for (const [key, allowed] of ENDPOINTS) {

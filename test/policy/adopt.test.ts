@@ -127,7 +127,8 @@ const variants: Variant[] = [
       setEnv(other, "ADOPT_SITE_HOST", "rogue-site.azurewebsites.net");
       rs.push(other);
     },
-    message: /^Command "rogue-site" is a second deploy\/adopt-site\.ts step: a stack adopts one site and one registration/,
+    message:
+      /^Command "rogue-site" is a second deploy\/adopt-site\.ts step: a stack adopts one site and one registration/,
   },
   {
     rule: "command-runs-project-script",
