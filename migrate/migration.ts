@@ -160,7 +160,20 @@ class Migration {
       this.log(`permission missing for add: ${line}`);
     }
     this.log("nothing was changed (inspect is read-only)");
-    this.log(`next phase: npm run migrate -- add ${targetFlags(this.o)}`);
+    const added =
+      !plan.createIdentity &&
+      !plan.attachIdentity &&
+      !plan.createFic &&
+      plan.settings !== undefined &&
+      isEmpty(plan.settings) &&
+      plan.problems.length === 0;
+    if (!added) {
+      this.log(`next phase: npm run migrate -- add ${targetFlags(this.o)}`);
+      return;
+    }
+    // add is done (re-running it would change nothing): point on to the proof, and back, as add itself does.
+    this.log(`next phase: npm run migrate -- prove ${targetFlags(this.o)} --readyz-url https://<host>/readyz`);
+    this.log(`way back: ${this.back}`);
   }
 
   private printState(o: Observed): void {

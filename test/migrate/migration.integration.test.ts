@@ -88,6 +88,12 @@ describe("the migration against the emulator, the Graph stand-in and the fake AR
     const before = writes().length;
     expect((await phase("add")).error).toBeUndefined();
     expect(writes().length).toBe(before);
+    // Inspect after add points on to the proof (add has nothing left to do) and back.
+    const again = (await phase("inspect")).lines.join("\n");
+    expect(again).toContain("change no setting: the credential list already starts with the identity");
+    expect(again).toContain("next phase: npm run migrate -- prove --client-id");
+    expect(again).toContain("way back: npm run migrate -- rollback --client-id");
+    expect(writes().length).toBe(before);
 
     const prove = await phase("prove", "--readyz-url", readyz());
     expect(prove.error).toBeUndefined();

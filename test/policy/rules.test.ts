@@ -1467,6 +1467,12 @@ describe("the Guardrails README", () => {
     const readme = await readFile(join(REPO, "policy", "README.md"), "utf8");
     expect(rules.map((r) => r.name).filter((name) => !readme.includes(`| \`${name}\` |`))).toEqual([]);
   });
+
+  it("is counted right in the project README's Guardrails section", async () => {
+    const { readFile } = await import("node:fs/promises");
+    const readme = await readFile(join(REPO, "README.md"), "utf8");
+    expect(/All (\d+) policies are mandatory/.exec(readme)?.[1]).toBe(String(rules.length));
+  });
 });
 
 describe("GitHub subjects (issue 18: both of GitHub's forms, and exactly those)", () => {
