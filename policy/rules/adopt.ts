@@ -44,6 +44,23 @@ const ENDPOINTS: readonly [string, readonly string[]][] = [
   ["ADOPT_INSTANCE", Object.values(clouds).map((c) => c.instance)],
 ];
 
+/** App Service's default-host domains of the supported clouds (public, US Government, China). */
+const APP_SERVICE_DOMAINS = ["azurewebsites.net", "azurewebsites.us", "chinacloudsites.cn"];
+
+/**
+ * Whether `host` is a default host name App Service gives site `name`: `<name>.<domain>`, or the unique default host
+ * name `<name>-<random hash>.<region>.<domain>` ("myapp-ds27dh7271aah175.westus-01.azurewebsites.net", MicrosoftDocs/
+ * azure-docs app-service/includes/regionalization-note.md). A custom domain or an App Service Environment's host is not
+ * accepted here: nothing in the plan shows whose it is.
+ */
+function isDefaultHostOf(host: string, name: string): boolean {
+  const h = host.toLowerCase();
+  const n = name.toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return APP_SERVICE_DOMAINS.some((domain) =>
+    new RegExp(`^${n}(?:-[a-z0-9]{16}\\.[a-z0-9-]+)?\\.${domain.replace(/\./g, "\\.")}$`).test(h),
+  );
+}
+
 /** Values the engine does not know yet (a first preview) are checked when it does. */
 const known = (v: unknown) => typeof v === "string" && v !== "";
 
@@ -56,6 +73,19 @@ export const adoptScriptsOwnChain: StackRule = stackRule(
     const [siteScript, redirectScript] = ADOPT_SCRIPTS as [string, string];
     const findings: StackFinding[] = [];
     const flag = (resource: PlannedResource, message: string) => findings.push({ resource, message });
+
+    // One adopted site and one adopted registration per stack (existingWebAppName, existingAppClientId): a second
+    // step of either script would put the app's identity on another site, or its redirect URI on another app.
+    for (const script of ADOPT_SCRIPTS) {
+      for (const extra of resources.filter((r) => runs(r, script)).slice(1)) {
+        flag(
+          extra,
+          `${ref(extra)} is a second ${script.replace(/^node --import tsx /, "")} step: a stack adopts one site and ` +
+            "one registration, and another step would give this stack's identity (or redirect URI) to another. " +
+            "Fix: remove it; adopt the other app in a stack of its own.",
+        );
+      }
+    }
 
     // The endpoints the steps send the operator's token to: a cloud's own, never another host.
     for (const cmd of resources.filter((r) => runs(r, siteScript) || runs(r, redirectScript))) {
@@ -74,6 +104,19 @@ export const adoptScriptsOwnChain: StackRule = stackRule(
     }
 
     for (const cmd of resources.filter((r) => runs(r, siteScript))) {
+      const siteHost = env(cmd, "ADOPT_SITE_HOST");
+      const siteName =
+        String(env(cmd, "ADOPT_SITE_ID") ?? "")
+          .split("/")
+          .at(-1) ?? "";
+      if (known(siteHost) && known(env(cmd, "ADOPT_SITE_ID")) && !isDefaultHostOf(String(siteHost), siteName)) {
+        flag(
+          cmd,
+          `${ref(cmd)} has ADOPT_SITE_HOST ${show(siteHost)}, which is not a host App Service gives site ` +
+            `${show(siteName)} (ADOPT_SITE_ID): the pack takes it as the stack's site, so a redirect URI there would ` +
+            "pass. Fix: pass the adopted site's own defaultHostName.",
+        );
+      }
       const id = env(cmd, "ADOPT_IDENTITY_ID");
       // By ID, else (the CLI's stack view has no IDs) by the name that ends the ID, as attachedIdentities does.
       const mine = identities.find(

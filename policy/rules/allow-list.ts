@@ -308,7 +308,12 @@ export const ALLOWED_TYPES: readonly AllowedType[] = [
     type: "command:local:Command",
     stack: "main",
     when: `deployApp (default on); ${ADOPT_APP} or ${ADOPT_SITE} (the adopt scripts)`,
-    checkedBy: ["no-secret-command-inputs", "command-runs-project-script", "adopt-scripts-own-chain"],
+    checkedBy: [
+      "no-secret-command-inputs",
+      "command-runs-project-script",
+      "command-targets-own-resources",
+      "adopt-scripts-own-chain",
+    ],
   },
 ];
 

@@ -12,6 +12,7 @@ import {
   attachedIdentities,
   containerEnv,
   field,
+  isArmIdOf,
   isContainerApp,
   isManagedEnvironment,
   isRegistry,
@@ -110,7 +111,16 @@ export const containerAppRules: readonly ResourceRule[] = [
       ).map((f) => `${ref(r)} has input "${f.path}" that looks like a secret: ${f.why}. Fix: remove it.`);
       const secrets = r.props.configuration?.secrets;
       const refs = (containerEnv(r.props) ?? []).filter((e) => e?.secretRef !== undefined);
+      // A service bind injects the bound service's connection values into the containers at run time ("customized
+      // keys for customizing injected values to the app", ServiceBindArgs in @pulumi/azure-native): settings no
+      // rule here sees, such as a password-based Redis's.
+      const binds = r.props.template?.serviceBinds;
       return [
+        Array.isArray(binds) && binds.length > 0
+          ? `${ref(r)} binds services ${show(binds.map((b: { name?: unknown }) => b?.name))} ` +
+            "(template.serviceBinds), which inject their connection values into the environment at run time, out of " +
+            "the pack's sight. Fix: remove template.serviceBinds; reach Redis with the app's identity (scaleOut)."
+          : undefined,
         Array.isArray(secrets) && secrets.length > 0
           ? `${ref(r)} declares secrets ${show(secrets.map((s: { name?: unknown }) => s?.name))} in ` +
             "configuration.secrets, stored with the app. Fix: remove them; the app signs in with its managed " +
@@ -148,6 +158,17 @@ export const containerAppRules: readonly ResourceRule[] = [
           ? `${ref(r)} sets appLogsConfiguration.logAnalyticsConfiguration, whose sharedKey is the workspace's key. ` +
             "Fix: remove it."
           : undefined,
+        // The environment's OpenTelemetry agent exports every app's logs, traces and metrics to OTLP endpoints,
+        // Datadog or Application Insights by connection string (OpenTelemetryConfigurationArgs, AppInsights-
+        // ConfigurationArgs in @pulumi/azure-native): destinations outside the stack's workspace, reached with keys.
+        ...(["openTelemetryConfiguration", "appInsightsConfiguration"] as const)
+          .filter((k) => r.props[k] !== undefined && r.props[k] !== null)
+          .map(
+            (k) =>
+              `${ref(r)} sets ${k}: the environment's agent would export the apps' logs and traces to a destination ` +
+              "outside this stack's workspace, with a key. Fix: remove it; the app sends its own telemetry with its " +
+              "identity (telemetry: true), and platform logs go through a DiagnosticSetting to the stack's workspace.",
+          ),
       ];
     },
   ),
@@ -168,6 +189,20 @@ export const containerAppRules: readonly ResourceRule[] = [
   ),
 ];
 
+const FIRST = "template.containers[0]";
+/**
+ * Every container a container app starts, with where it sits: its containers and its init containers (which run
+ * first, wearing the same identity), each with its path in the template.
+ */
+function containersOf(template: any): { container: Record<string, any> | undefined; at: string }[] {
+  const list = (key: "containers" | "initContainers") =>
+    (Array.isArray(template?.[key]) ? (template[key] as Record<string, any>[]) : []).map((container, i) => ({
+      container,
+      at: `template.${key}[${i}]`,
+    }));
+  return [...list("containers"), ...list("initContainers")];
+}
+
 /** A `<login server>/<repository>@sha256:<64 hex>` reference, split; undefined for anything else (a tag). */
 function byDigest(image: unknown): { server: string } | undefined {
   const m = /^([a-z0-9.-]+)\/[a-z0-9._/-]+@sha256:[0-9a-f]{64}$/.exec(String(image ?? ""));
@@ -186,6 +221,7 @@ export const CONTAINER_APP_RULE_NAMES: readonly string[] = [
   "managed-environment-no-shared-key",
   "registry-admin-off",
   "containerapp-image-own-registry",
+  "containerapp-own-environment",
 ];
 
 export const containerAppImageOwnRegistry: StackRule = stackRule(
@@ -201,9 +237,8 @@ export const containerAppImageOwnRegistry: StackRule = stackRule(
     return resources
       .filter((r) => isContainerApp(r.type))
       .flatMap((app: PlannedResource) => {
-        const images = ((field(app, "template")?.containers as { image?: unknown }[] | undefined) ?? []).map(
-          (c) => c?.image,
-        );
+        const containers = containersOf(field(app, "template"));
+        const images = containers.map((c) => ({ image: c.container?.image, at: c.at }));
         const entries = (field(app, "configuration")?.registries as { server?: unknown; identity?: unknown }[]) ?? [];
         const pulls = entries.map((reg) => lower(reg?.server));
         const worn = attachedIdentities(app, resources);
@@ -214,25 +249,42 @@ export const containerAppImageOwnRegistry: StackRule = stackRule(
             .filter((reg) => lower(reg?.server) === server)
             .map((reg) => worn.find((w) => lower(w.id) === lower(reg?.identity))?.principalId)
             .filter((p): p is string => typeof p === "string");
+          // By ARM ID: the CLI hands stack policies no provider IDs, so the registry is matched by group and name.
           return acrPulls.some(
-            (g) => pullers.includes(field(g, "principalId")) && lower(field(g, "scope")) === lower(registry?.id),
+            (g) =>
+              pullers.includes(field(g, "principalId")) &&
+              registry !== undefined &&
+              isArmIdOf(field(g, "scope"), registry),
           );
         };
         return [
           ...images
-            .filter((image) => {
+            .filter(({ image }) => {
               const ref = byDigest(image);
               return !ref || !servers.includes(ref.server);
             })
-            .map((image) => ({
+            .map(({ image, at }) => ({
               resource: app,
               message:
-                `${ref(app)} runs image ${show(image)}, not an image by digest (…@sha256:<64 hex>) in a registry ` +
-                "of " +
+                `${ref(app)} runs image ${show(image)}${at === FIRST ? "" : ` (${at})`}, not an image by digest ` +
+                "(…@sha256:<64 hex>) in a registry of " +
                 `this stack (${servers.map(show).join(", ") || "none"}). Fix: run the digest the deploy step pushed ` +
                 "to the stack's own registry: a tag can change under the app, another registry is out of the " +
                 "pack's sight.",
             })),
+          // The image's own entrypoint runs the bundle the digest pins; a command or args would run something else
+          // (`node -e …`) with the app's identity, as an inline deploy command would (command-runs-project-script).
+          ...containers.flatMap(({ container, at }) =>
+            (["command", "args"] as const)
+              .filter((k) => container?.[k] !== undefined && container?.[k] !== null)
+              .map((k) => ({
+                resource: app,
+                message:
+                  `${ref(app)} overrides the image's entrypoint with ${k} ${show(container?.[k])} (${at}): ` +
+                  "it would run code other than the pushed bundle, with the app's identity. Fix: remove command and " +
+                  "args; the image starts the app itself.",
+              })),
+          ),
           ...pulls
             .filter((server) => !servers.includes(server))
             .map((server) => ({
@@ -253,5 +305,33 @@ export const containerAppImageOwnRegistry: StackRule = stackRule(
             })),
         ];
       });
+  },
+);
+
+/**
+ * A container app runs in a Container Apps environment of this stack: the environment decides where every app's
+ * console and system logs go (managed-environment-no-shared-key keeps the stack's own on Azure Monitor), so another
+ * one — another group's, another subscription's — could send them anywhere, with a shared key.
+ */
+export const containerAppOwnEnvironment: StackRule = stackRule(
+  "containerapp-own-environment",
+  "A container app runs in a Container Apps environment of this stack.",
+  (resources) => {
+    const environments = resources.filter((r) => isManagedEnvironment(r.type));
+    return resources
+      .filter((r) => isContainerApp(r.type))
+      .flatMap((app) =>
+        (["environmentId", "managedEnvironmentId"] as const)
+          .map((key) => [key, field(app, key)] as const)
+          .filter(([key, id]) => (id !== undefined && id !== null) || key === "environmentId")
+          .filter(([, id]) => !environments.some((e) => isArmIdOf(id, e)))
+          .map(([key, id]) => ({
+            resource: app,
+            message:
+              `${ref(app)} has ${key} ${show(id)}, not a Container Apps environment of this stack: that ` +
+              "environment decides where the app's logs go. Fix: set environmentId to the stack's own " +
+              "ManagedEnvironment's ID.",
+          })),
+      );
   },
 );

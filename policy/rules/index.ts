@@ -12,7 +12,7 @@
 import { redisRules, storageAndRoleRules } from "./access";
 import { adoptScriptsOwnChain } from "./adopt";
 import { resourceTypeAllowed } from "./allow-list";
-import { containerAppImageOwnRegistry, containerAppRules } from "./container-apps";
+import { containerAppImageOwnRegistry, containerAppOwnEnvironment, containerAppRules } from "./container-apps";
 import { credentialRules } from "./credentials";
 import { easyAuthIdentitySetting, easyAuthRules } from "./easy-auth";
 import { githubDeployEnvironmentProtected } from "./github";
@@ -31,6 +31,7 @@ import {
   apiAccessDelegatedOnly,
   appRolesOwnApp,
   commandRunsProjectScript,
+  commandTargetsOwnResources,
   dataStoresPrivate,
   ficTrustAllowed,
   providerSettingsAllowed,
@@ -52,6 +53,7 @@ export const rules: readonly Rule[] = [
   ...webAppRules,
   ...secretRules,
   commandRunsProjectScript,
+  commandTargetsOwnResources,
   apiAccessDelegatedOnly,
   ...storageAndRoleRules,
   dataStoresPrivate,
@@ -71,6 +73,7 @@ export const rules: readonly Rule[] = [
   githubDeployEnvironmentProtected,
   ...containerAppRules,
   containerAppImageOwnRegistry,
+  containerAppOwnEnvironment,
   ...monitoringRules,
   ...monitoringStackRules,
   adoptScriptsOwnChain,

@@ -41,6 +41,10 @@ const OTHER_DESTINATIONS = [
   "marketplacePartnerId",
 ] as const;
 
+/** The subscription GUID of an ARM ID, lower-cased; undefined for anything else. */
+const subscriptionOf = (id: unknown): string | undefined =>
+  typeof id === "string" ? /^\/subscriptions\/([^/]+)\//i.exec(id)?.[1]?.toLowerCase() : undefined;
+
 /**
  * A diagnostic setting reads logs from a resource of this stack and sends them only to a Log Analytics workspace of
  * this stack (which log-workspace-entra-only keeps Entra-only). Logs carry request paths, client IPs and whatever the
@@ -76,6 +80,14 @@ export const diagnosticSettingOwnWorkspace: StackRule = stackRule(
           messages.push(
             `${ref(setting)} has resourceUri ${show(source)}, not a resource of this stack: it would copy another ` +
               "resource's logs. Fix: set resourceUri to the ID of a resource this stack creates (e.g. the web app).",
+          );
+        // Under the CLI, IDs are matched by group, type and name (isArmIdOf): a workspace of the same group and name
+        // in a subscription someone else owns would pass. The source is the stack's, so its subscription is too.
+        const [from, to] = [subscriptionOf(source), subscriptionOf(workspaceId)];
+        if (from !== undefined && to !== undefined && from !== to)
+          messages.push(
+            `${ref(setting)} sends logs from subscription ${from} to a workspace in subscription ${to}. Fix: set ` +
+              "workspaceId to the stack's own workspace, in the subscription of the resource it reads.",
           );
         return messages.map((message) => ({ message, resource: setting }));
       });

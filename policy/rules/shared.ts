@@ -207,17 +207,21 @@ const ARM_TYPES: Record<string, string> = {
   "azure-native:applicationinsights:Component": "microsoft.insights/components",
   "azure-native:app:ManagedEnvironment": "microsoft.app/managedenvironments",
   "azure-native:app:ContainerApp": "microsoft.app/containerapps",
+  "azure-native:containerregistry:Registry": "microsoft.containerregistry/registries",
 };
 const TOP_LEVEL_ID = /^\/subscriptions\/[^/]+\/resourcegroups\/([^/]+)\/providers\/([^/]+\/[^/]+)\/([^/]+)$/;
 
 /**
  * Whether ARM ID `id` names resource `r` of this stack: its provider ID when known (offline), else — as the CLI hands
- * stack policies no IDs — its resource group, ARM type and name. Compared case-insensitively, as ARM does.
+ * stack policies no IDs (azure-native keeps none in the outputs) — its resource group, ARM type and name, which cannot
+ * tell one subscription from another. Compared case-insensitively, as ARM does.
  */
 export function isArmIdOf(id: unknown, r: PlannedResource): boolean {
   if (typeof id !== "string") return false;
   const wanted = id.toLowerCase();
-  if (typeof r.id === "string" && r.id.toLowerCase() === wanted) return true;
+  // A known ID decides alone: group, type and name say nothing of the subscription, and the same group and name in a
+  // subscription someone else owns is a different resource.
+  if (typeof r.id === "string" && r.id.startsWith("/subscriptions/")) return r.id.toLowerCase() === wanted;
   const [, group, type, name] = TOP_LEVEL_ID.exec(wanted) ?? [];
   const own = ARM_TYPES[r.type];
   return (

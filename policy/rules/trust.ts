@@ -31,6 +31,7 @@ import {
   isAppHost,
   isContainerApp,
   isArmIdOf,
+  isWebApp,
   isUami,
   isUamiFic,
   named,
@@ -672,15 +673,98 @@ const adoptUndo = (r: { props: Record<string, any> }) =>
   ADOPT_SCRIPTS.includes(r.props.create) && r.props.delete === `${r.props.create} ${ADOPT_UNDO_FLAG}`;
 
 /**
+ * The environment each deploy script is given, by script: exactly what the components set (components/
+ * app-deployment.ts, container-app-host.ts, adoption.ts), nothing else. Any other variable changes what the reviewed
+ * script does without touching it: NODE_OPTIONS loads inline code (`--import=data:…`), AZURE_AUTHORITY_HOST or
+ * IDENTITY_ENDPOINT send the deployer's sign-in elsewhere, NODE_EXTRA_CA_CERTS or HTTPS_PROXY let another party read
+ * its token in transit. A new variable is a reviewed change here.
+ */
+export const SCRIPT_ENVIRONMENT: Readonly<Record<string, readonly string[]>> = {
+  "deploy/one-deploy.ts": ["DEPLOY_SCM_HOST", "DEPLOY_ZIP_PATH", "DEPLOY_ZIP_SHA256", "DEPLOY_ARM_SCOPE"],
+  "deploy/wait-ready.ts": ["READY_HOST", "READY_TIMEOUT_MINUTES", "READY_PATH"],
+  "deploy/swap.ts": [
+    "SWAP_SITE_ID",
+    "SWAP_SLOT",
+    "SWAP_SLOT_HOST",
+    "SWAP_SLOT_SCM_HOST",
+    "SWAP_PRODUCTION_HOST",
+    "SWAP_ARM_SCOPE",
+    "SWAP_AFTER",
+    "READY_TIMEOUT_MINUTES",
+  ],
+  "deploy/push-image.ts": [
+    "REGISTRY_LOGIN_SERVER",
+    "REGISTRY_ID",
+    "REGISTRY_ARM_SCOPE",
+    "IMAGE_REPOSITORY",
+    "BASE_IMAGE",
+    "IMAGE_LAYOUT_DIR",
+    "IMAGE_CONTENT_SHA256",
+  ],
+  "deploy/adopt-site.ts": [
+    "ADOPT_SITE_ID",
+    "ADOPT_SITE_HOST",
+    "ADOPT_IDENTITY_ID",
+    "ADOPT_ARM_SCOPE",
+    "ADOPT_INSTANCE",
+    "ADOPT_TENANT_ID",
+    "ADOPT_CLIENT_ID",
+    "ADOPT_CALLBACK_PATH",
+    "ADOPT_MI_CLIENT_ID",
+    "ADOPT_TOKEN_EXCHANGE_URL",
+  ],
+  "deploy/adopt-redirect-uri.ts": ["ADOPT_GRAPH_URL", "ADOPT_APP_OBJECT_ID", "ADOPT_REDIRECT_URI"],
+};
+
+/** The variables that name the Entra scope a script asks the deployer's token for: a cloud's ARM scope only. */
+const ARM_SCOPE_VARIABLES = ["DEPLOY_ARM_SCOPE", "SWAP_ARM_SCOPE", "REGISTRY_ARM_SCOPE"];
+const ARM_SCOPES: readonly string[] = Object.values(clouds).map((c) => c.resourceManagerScope);
+/** A relative path inside the project: no leading `/` or `~`, no `..` segment. */
+const insideProject = (v: unknown) =>
+  typeof v === "string" && /^[A-Za-z0-9._/-]+$/.test(v) && !v.startsWith("/") && !v.split("/").includes("..");
+
+/**
  * The deploy step's inputs that name something on disk or on the site: the zip it pushes is a relative `.zip` inside
- * the project (never `/etc/…`, `~/…` or `../…`, whatever the package of your own is), and the readiness path is a path.
+ * the project (never `/etc/…`, `~/…` or `../…`, whatever the package of your own is), and the readiness path is a path;
+ * the scripts' environment is theirs (SCRIPT_ENVIRONMENT), the scopes they ask tokens for a cloud's, the image's base
+ * pinned by digest and its layers read from inside the project.
  */
 function deployInputProblems(r: PlannedResource): (string | undefined)[] {
   const environment = r.props.environment;
   if (!environment || typeof environment !== "object") return [];
   const zip = environment.DEPLOY_ZIP_PATH;
   const path = environment.READY_PATH;
+  const script = typeof r.props.create === "string" ? r.props.create.replace(/^node --import tsx /, "") : "";
+  // Another command line is refused for itself; its environment is then beside the point.
+  const allowed = PROJECT_SCRIPT.test(String(r.props.create)) ? (SCRIPT_ENVIRONMENT[script] ?? []) : undefined;
+  const base = environment.BASE_IMAGE;
+  const layout = environment.IMAGE_LAYOUT_DIR;
   return [
+    ...Object.keys(environment)
+      .filter((k) => allowed !== undefined && !allowed.includes(k))
+      .map(
+        (k) =>
+          `${ref(r)} sets environment variable ${show(k)}, which ${script} does not read (allowed: ` +
+          `${allowed?.join(", ") || "none"}): it would change what the reviewed script does — load code, or send ` +
+          "the deployer's token elsewhere. Fix: remove it; a new variable is a reviewed change to " +
+          "policy/rules/trust.ts SCRIPT_ENVIRONMENT.",
+      ),
+    ...ARM_SCOPE_VARIABLES.filter(
+      (k) => typeof environment[k] === "string" && !ARM_SCOPES.includes(environment[k]),
+    ).map(
+      (k) =>
+        `${ref(r)} has ${k} ${show(environment[k])}, not a cloud's Azure Resource Manager scope ` +
+        `(${ARM_SCOPES.map(show).join(", ")}). Fix: use the cloud's scope (contract/clouds.ts).`,
+    ),
+    typeof base === "string" && !/^[a-z0-9.-]+(?::\d+)?\/[a-z0-9._/-]+(?::[\w.-]+)?@sha256:[0-9a-f]{64}$/.test(base)
+      ? `${ref(r)} has BASE_IMAGE ${show(base)}, not an image pinned by digest: a tag can change under the build. ` +
+        "Fix: pin it (<registry>/<repository>@sha256:<64 hex>)."
+      : undefined,
+    typeof layout === "string" && !insideProject(layout)
+      ? `${ref(r)} has IMAGE_LAYOUT_DIR ${show(layout)}, not a folder inside the project. Fix: pass the layout the ` +
+        "image build wrote (a relative path such as dist/app-image)."
+      : undefined,
+
     zip !== undefined &&
     (typeof zip !== "string" ||
       !/^[A-Za-z0-9._/-]+\.zip$/i.test(zip) ||
@@ -720,6 +804,76 @@ export const commandRunsProjectScript: ResourceRule = resourceRule(
           `${COMMAND_FIELDS_ALLOWED.join(", ")}). Fix: remove it.`,
       ),
   ],
+);
+
+/** The ARM ID and host values of a command's environment, with what each must name of this stack. */
+const TOKEN_HOSTS = ["DEPLOY_SCM_HOST", "SWAP_SLOT_SCM_HOST"] as const;
+const APP_HOSTS = ["READY_HOST", "SWAP_SLOT_HOST", "SWAP_PRODUCTION_HOST"] as const;
+
+/**
+ * Where a deploy step sends the deployer's token, and what it proves, is in its environment: the Kudu host it pushes
+ * the zip to (`Authorization: Bearer`), the registry whose token exchange gets the deployer's Entra token, the site it
+ * swaps, the host whose /readyz is the proof. Each must be a resource of this stack, read from that resource's outputs
+ * (a web app's Repository host name, a registry's login server), never a host typed into the program.
+ */
+export const commandTargetsOwnResources: StackRule = stackRule(
+  "command-targets-own-resources",
+  "A deploy step sends the deployer's token only to this stack's own Kudu hosts and registries, swaps only its own " +
+    "site, and waits for readiness only on its own app's hosts.",
+  (resources) => {
+    const hosts = (r: PlannedResource, kind: "Repository" | "Standard") =>
+      ((field(r, "hostNameSslStates") as { name?: unknown; hostType?: unknown }[] | undefined) ?? [])
+        .filter((h) => h?.hostType === kind)
+        .map((h) => lower(h?.name));
+    const sites = resources.filter((r) => isAppHost(r.type));
+    const scmHosts = sites.flatMap((s) => hosts(s, "Repository"));
+    const appHosts = sites
+      .flatMap((s) =>
+        isContainerApp(s.type)
+          ? [s.props.configuration?.ingress?.fqdn]
+          : [field(s, "defaultHostName"), ...((field(s, "hostNames") as unknown[]) ?? []), ...hosts(s, "Standard")],
+      )
+      .filter((h): h is string => typeof h === "string")
+      .map(lower)
+      .concat(adoptedSiteHosts(resources));
+    const registries = resources.filter((r) => arm("containerregistry", "Registry")(r.type));
+    const loginServers = registries.map((r) => lower(field(r, "loginServer"))).filter(Boolean);
+    const findings: StackFinding[] = [];
+    for (const cmd of resources.filter(
+      (r) => r.type === "command:local:Command" || r.type === "command:remote:Command",
+    )) {
+      const env = (field(cmd, "environment") ?? {}) as Record<string, unknown>;
+      const known = (k: string) => typeof env[k] === "string" && env[k] !== "";
+      const flag = (message: string) => findings.push({ resource: cmd, message: `${ref(cmd)} ${message}` });
+      for (const k of TOKEN_HOSTS.filter((k) => known(k) && !scmHosts.includes(lower(env[k]))))
+        flag(
+          `sends the deployer's token to ${k} ${show(env[k])}, not the Kudu (Repository) host of a web app or slot ` +
+            `of this stack (${scmHosts.map(show).join(", ") || "none"}). Fix: pass the site's own scmHostName.`,
+        );
+      if (known("REGISTRY_LOGIN_SERVER") && !loginServers.includes(lower(env.REGISTRY_LOGIN_SERVER)))
+        flag(
+          `sends the deployer's token to REGISTRY_LOGIN_SERVER ${show(env.REGISTRY_LOGIN_SERVER)}, not the login ` +
+            `server of a registry of this stack (${loginServers.map(show).join(", ") || "none"}): ACR's token ` +
+            "exchange is handed the deployer's Entra token. Fix: pass the stack's registry's loginServer.",
+        );
+      if (known("REGISTRY_ID") && !registries.some((r) => isArmIdOf(env.REGISTRY_ID, r)))
+        flag(
+          `has REGISTRY_ID ${show(env.REGISTRY_ID)}, not a container registry of this stack: the deployer's ARM ` +
+            "token would import into another registry. Fix: pass the stack's registry's id.",
+        );
+      if (known("SWAP_SITE_ID") && !sites.some((r) => isWebApp(r.type) && isArmIdOf(env.SWAP_SITE_ID, r)))
+        flag(
+          `has SWAP_SITE_ID ${show(env.SWAP_SITE_ID)}, not a web app of this stack: the deployer's ARM token would ` +
+            "swap another site's slots. Fix: pass the stack's web app's id.",
+        );
+      for (const k of APP_HOSTS.filter((k) => known(k) && !appHosts.includes(lower(env[k]))))
+        flag(
+          `waits on ${k} ${show(env[k])}, not a host of this stack's app (${appHosts.map(show).join(", ") || "none"})` +
+            ": another host's /readyz would prove nothing about this app. Fix: pass the app's own host name.",
+        );
+    }
+    return findings;
+  },
 );
 
 export const apiAccessDelegatedOnly: ResourceRule = resourceRule(

@@ -181,7 +181,7 @@ describe("what telemetry never carries", () => {
     expect(csrf).toBeDefined();
     secrets.add(csrf!);
     expect((await ua.request(url("/me/graph"))).status).toBe(200);
-    // Attacker-chosen values in a query, an Authorization header and a cookie.
+    // Attacker-chosen values in a query, an Authorization header, a cookie, and the headers a proxy or a browser adds.
     const planted = {
       query: "planted-query-value-Zk3qT9",
       bearer: await stack.emu.mintManagedIdentityToken(),
@@ -189,7 +189,14 @@ describe("what telemetry never carries", () => {
     };
     for (const value of Object.values(planted)) secrets.add(value);
     await fetch(url(`/signin-oidc?code=${planted.query}&state=${planted.query}`), {
-      headers: { authorization: `Bearer ${planted.bearer}`, cookie: `session=${planted.cookie}` },
+      headers: {
+        authorization: `Bearer ${planted.bearer}`,
+        cookie: `session=${planted.cookie}`,
+        "user-agent": `Mozilla/5.0 ${planted.query}`,
+        referer: `https://elsewhere.example/?code=${planted.query}`,
+        "x-forwarded-host": `${planted.query}.example`,
+        "x-ms-client-principal": planted.bearer,
+      },
     });
     await fetch(url(`/nowhere/${planted.bearer}?code=${planted.query}`));
     await ua.request(url("/signout"), { method: "POST", form: { csrf: csrf! } });

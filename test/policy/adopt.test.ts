@@ -109,6 +109,28 @@ const variants: Variant[] = [
     message: /has ADOPT_ARM_SCOPE "https:\/\/arm.evil.example\/.default", which is not a cloud's/,
   },
   {
+    rule: "adopt-scripts-own-chain",
+    broken: "the site step claiming another host, so a redirect URI there passes as the stack's site",
+    break: (rs) => {
+      setEnv(step(rs, ADOPT_SITE_COMMAND), "ADOPT_SITE_HOST", "evil.example");
+      setEnv(step(rs, ADOPT_REDIRECT_COMMAND), "ADOPT_REDIRECT_URI", "https://evil.example/signin-oidc");
+    },
+    message: /has ADOPT_SITE_HOST "evil\.example", which is not a host App Service gives site "contoso-orders"/,
+  },
+  {
+    rule: "adopt-scripts-own-chain",
+    broken: "a second site step putting the app's identity on another site too (its own host, consistently)",
+    break: (rs) => {
+      const other = structuredClone(step(rs, ADOPT_SITE_COMMAND));
+      other.name = "rogue-site";
+      setEnv(other, "ADOPT_SITE_ID", String(other.inputs.environment.ADOPT_SITE_ID).replace(/[^/]+$/, "rogue-site"));
+      setEnv(other, "ADOPT_SITE_HOST", "rogue-site.azurewebsites.net");
+      rs.push(other);
+    },
+    message:
+      /^Command "rogue-site" is a second deploy\/adopt-site\.ts step: a stack adopts one site and one registration/,
+  },
+  {
     rule: "command-runs-project-script",
     broken: "an adopt step whose destroy runs something else than its own --undo",
     break: (rs) => {

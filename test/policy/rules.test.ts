@@ -638,6 +638,15 @@ const variants: Variant[] = [
       String.raw`Command "secretless-app-deploy" has input "environment\.DEPLOY_PASSWORD" that looks like a secret: ` +
         'its name contains "password"',
     ),
+    // deploy/one-deploy.ts reads no such variable either.
+    alsoTrips: ["command-runs-project-script"],
+  },
+  {
+    rule: "command-targets-own-resources",
+    broken: "the deploy step pushing the zip (and the deployer's token) to another site's Kudu",
+    break: (rs) => edit(command(rs), (p) => (p.environment.DEPLOY_SCM_HOST = "someone-else.scm.azurewebsites.net")),
+    message:
+      /^Command "secretless-app-deploy" sends the deployer's token to DEPLOY_SCM_HOST "someone-else\.scm\.azurewebsites\.net"/,
   },
   {
     rule: "no-secret-command-inputs",

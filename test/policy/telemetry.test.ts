@@ -41,6 +41,16 @@ describe("the telemetry rules without provider IDs (the CLI's view)", () => {
       "diagnostic-setting-own-workspace",
     ]);
   });
+
+  it("refuse platform logs sent to a workspace of the same group and name in another subscription", () => {
+    const rs = withoutIds(planned);
+    const setting = one(rs, T.diagnosticSetting);
+    const elsewhere = String(setting.inputs.workspaceId).replace(SUBSCRIPTION_ID, guidFrom("attacker-subscription"));
+    setting.inputs.workspaceId = setting.state.workspaceId = elsewhere;
+    expect(evaluateRecorded(rs).map((v) => `${v.policy}: ${v.message}`)).toEqual([
+      expect.stringMatching(/^diagnostic-setting-own-workspace: .* sends logs from subscription .* to a workspace in/),
+    ]);
+  });
 });
 
 describe("isArmIdOf", () => {
@@ -69,6 +79,11 @@ describe("isArmIdOf", () => {
     ["not a string", undefined],
   ])("refuses %s", (_, other) => {
     expect(isArmIdOf(other, workspace)).toBe(false);
+  });
+
+  it("decides by a known ID alone: the same group, type and name in another subscription is another resource", () => {
+    const elsewhere = id.replace(SUBSCRIPTION_ID, guidFrom("attacker-subscription"));
+    expect(isArmIdOf(elsewhere, { ...workspace, id })).toBe(false);
   });
 
   it("refuses a type it has no ARM mapping for, unless the IDs are equal", () => {
