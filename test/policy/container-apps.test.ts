@@ -310,7 +310,7 @@ describe("on this project's Container Apps stack", () => {
     expect(evaluateRecorded(compliant())).toEqual([]);
   });
 
-  it("every policy passes as the CLI sees it too, with no provider IDs (the AcrPull grant found by group and name)", () => {
+  it("every policy passes as the CLI sees it too, without provider IDs (AcrPull found by group and name)", () => {
     const withoutIds = compliant().map(({ id: _id, ...r }) => r as RegisteredResource);
     expect(evaluateRecorded(withoutIds)).toEqual([]);
   });

@@ -645,8 +645,10 @@ const variants: Variant[] = [
     rule: "command-targets-own-resources",
     broken: "the deploy step pushing the zip (and the deployer's token) to another site's Kudu",
     break: (rs) => edit(command(rs), (p) => (p.environment.DEPLOY_SCM_HOST = "someone-else.scm.azurewebsites.net")),
-    message:
-      /^Command "secretless-app-deploy" sends the deployer's token to DEPLOY_SCM_HOST "someone-else\.scm\.azurewebsites\.net"/,
+    message: new RegExp(
+      '^Command "secretless-app-deploy" sends the deployer\'s token to DEPLOY_SCM_HOST ' +
+        '"someone-else\\.scm\\.azurewebsites\\.net"',
+    ),
   },
   {
     rule: "no-secret-command-inputs",
