@@ -22,6 +22,9 @@ export async function buildHostChild(): Promise<void> {
     format: "cjs",
     target: "node22",
     packages: "external",
+    // In one bundle every module's `module` is the bundle's own, so each deploy script's `require.main === module`
+    // entry guard would fire and run the script (a build, a push) inside the timed evaluation.
+    define: { "require.main": "undefined" },
     logLevel: "warning",
   });
 }
