@@ -26,7 +26,7 @@ import { parseArgs } from "node:util";
 import { DefaultAzureCredential, type TokenCredential } from "@azure/identity";
 import { readRecord, recordLine, withRedirectUri, withoutRedirectUri } from "../contract/adopt";
 import { isGuid } from "../contract/settings";
-import { DeployStepError, ExitCode, badInput, oneLine, runMain } from "./cli";
+import { DeployStepError, ExitCode, badInput, entraToken, oneLine, runMain } from "./cli";
 import { gitHubActionsCredentialFromEnv } from "./github-actions-credential";
 
 const NAME = "adopt-redirect-uri";
@@ -142,19 +142,12 @@ function requireRedirectUri(value: string | undefined): string {
   return value!;
 }
 
-async function getToken(credential: TokenCredential, scope: string): Promise<string> {
-  let failure: unknown;
-  try {
-    const token = await credential.getToken(scope);
-    if (token?.token) return token.token;
-  } catch (error) {
-    failure = error;
-  }
-  const detail = failure instanceof Error ? `: ${oneLine(failure.message, 400)}` : "";
-  throw new DeployStepError(
-    `could not get a Microsoft Entra token for Microsoft Graph${detail}`,
+function getToken(credential: TokenCredential, scope: string): Promise<string> {
+  return entraToken(
+    credential,
+    scope,
+    "Microsoft Graph",
     "On a laptop run `az login`; in CI sign in with OIDC. No secret is needed.",
-    ExitCode.NotLoggedIn,
   );
 }
 

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import type { TokenCredential } from "@azure/identity";
 
 /**
  * What the deploy scripts share: input validation, the error that carries its fix, and the `main` wrapper that turns
@@ -142,4 +143,25 @@ export function runMain(name: string, body: () => Promise<void>): void {
         }
       },
     );
+}
+
+/**
+ * A Microsoft Entra token for `scope` from the deployer's credential, or a not-logged-in DeployStepError naming
+ * `service` (the API the token is for), the credential's own reason, and `fix`.
+ */
+export async function entraToken(
+  credential: TokenCredential,
+  scope: string,
+  service: string,
+  fix: string,
+): Promise<string> {
+  let failure: unknown;
+  try {
+    const token = await credential.getToken(scope);
+    if (token?.token) return token.token;
+  } catch (error) {
+    failure = error;
+  }
+  const detail = failure instanceof Error ? `: ${oneLine(failure.message, 400)}` : "";
+  throw new DeployStepError(`could not get a Microsoft Entra token for ${service}${detail}`, fix, ExitCode.NotLoggedIn);
 }

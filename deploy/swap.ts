@@ -37,6 +37,7 @@ import {
   DeployStepError,
   ExitCode,
   badInput,
+  entraToken,
   formatDuration,
   networkErrorCode,
   oneLine,
@@ -304,20 +305,13 @@ function azCommands(input: ValidInput): { swap: string; start: string; restart: 
   };
 }
 
-async function getToken(credential: TokenCredential, scope: string): Promise<string> {
-  let failure: unknown;
-  try {
-    const token = await credential.getToken(scope);
-    if (token?.token) return token.token;
-  } catch (error) {
-    failure = error;
-  }
-  const detail = failure instanceof Error ? `: ${oneLine(failure.message, 400)}` : "";
-  throw new DeployStepError(
-    `could not get a Microsoft Entra token for Azure Resource Manager${detail}`,
+function getToken(credential: TokenCredential, scope: string): Promise<string> {
+  return entraToken(
+    credential,
+    scope,
+    "Azure Resource Manager",
     "On a laptop run `az login` (and `az account set -s <subscription>`); in CI sign in with OIDC (azure/login, or " +
       "AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_FEDERATED_TOKEN_FILE). No secret is needed.",
-    ExitCode.NotLoggedIn,
   );
 }
 
